@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cg_log.h"
+#include "../cg_unit.h"
+
+static void
+test_level_parse(void)
+{
+	enum cg_log_level l;
+
+	CU_ASSERT_EQUAL(cg_log_level_parse("DEBUG", &l), 0);
+	CU_ASSERT_EQUAL(l, CG_LOG_DEBUG);
+	CU_ASSERT_EQUAL(cg_log_level_parse("warning", &l), 0);
+	CU_ASSERT_EQUAL(l, CG_LOG_WARN);
+	CU_ASSERT_EQUAL(cg_log_level_parse("err", &l), 0);
+	CU_ASSERT_EQUAL(l, CG_LOG_ERR);
+	CU_ASSERT_EQUAL(cg_log_level_parse("loud", &l), -EINVAL);
+	CU_ASSERT_EQUAL(cg_log_level_parse(NULL, &l), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(cg_log_level_name(CG_LOG_INFO), "info");
+}
+
+static void
+test_text_fields(void)
+{
+	const struct cg_log_field f[] = {
+		{ "container", "abc123" }, { "name", "two words" }, { "x", NULL },
+	};
+	char buf[512];
+
+	unsetenv("JOURNAL_STREAM");
+	cg_log_init("unit", CG_LOG_DEBUG, CG_LOG_FMT_TEXT);
+	cg_log_format_line(buf, sizeof(buf), CG_LOG_WARN, f, 3, "route added");
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, " unit warn: route added"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "container=abc123"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "name=\"two words\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "x=-"));
+}
+
+static void
+test_json_is_valid(void)
+{
+	const struct cg_log_field f[] = { { "cidr", "0.0.0.0/0" }, { "q", "a\"b\\c\n" } };
+	char buf[512];
+	json_object *o, *v;
+
+	cg_log_init("unit", CG_LOG_INFO, CG_LOG_FMT_JSON);
+	cg_log_format_line(buf, sizeof(buf), CG_LOG_ERR, f, 2, "tab\there");
+	o = json_tokener_parse(buf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_TRUE(json_object_object_get_ex(o, "level", &v));
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(v), "error");
+	CU_ASSERT_TRUE(json_object_object_get_ex(o, "msg", &v));
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(v), "tab\there");
+	CU_ASSERT_TRUE(json_object_object_get_ex(o, "q", &v));
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(v), "a\"b\\c\n");
+	json_object_put(o);
+	cg_log_init("unit", CG_LOG_INFO, CG_LOG_FMT_TEXT);
+}
+
+static void
+test_truncation(void)
+{
+	char big[600], buf[64];
+	size_t n;
+
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	n = cg_log_format_line(buf, sizeof(buf), CG_LOG_INFO, NULL, 0, big);
+	CU_ASSERT_EQUAL(n, sizeof(buf) - 1);
+	CU_ASSERT_EQUAL(strlen(buf), sizeof(buf) - 1);
+}
+
+static void
+test_journal_prefix(void)
+{
+	char buf[128];
+
+	setenv("JOURNAL_STREAM", "8:1234", 1);
+	cg_log_init("unit", CG_LOG_INFO, CG_LOG_FMT_TEXT);
+	cg_log_format_line(buf, sizeof(buf), CG_LOG_ERR, NULL, 0, "boom");
+	CU_ASSERT_STRING_EQUAL(buf, "<3>unit error: boom");
+	unsetenv("JOURNAL_STREAM");
+	cg_log_init("unit", CG_LOG_INFO, CG_LOG_FMT_TEXT);
+}
+
+int
+main(void)
+{
+	static const struct cg_unit_test tests[] = {
+		CG_UNIT_TEST(test_level_parse),
+		CG_UNIT_TEST(test_text_fields),
+		CG_UNIT_TEST(test_json_is_valid),
+		CG_UNIT_TEST(test_truncation),
+		CG_UNIT_TEST(test_journal_prefix),
+		CG_UNIT_END,
+	};
+
+	return cg_unit_run("log", tests);
+}

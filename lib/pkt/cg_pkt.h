@@ -2,7 +2,555 @@
 #ifndef CG_PKT_H
 #define CG_PKT_H
 
-/* Placeholder: the owner of lib/pkt replaces this with the library's API. */
-int cg_pkt_placeholder(void);
+/**
+ * @file
+ * Frame parsing, validation, header rewrite, checksums, ARP and IGMP for
+ * castgate. Plain byte buffers only (no DPDK): the data plane passes
+ * rte_pktmbuf_mtod() pointers and the data length of the first segment.
+ *
+ * Byte order: every field named *_be (IPv4 addresses, UDP ports, UDP
+ * length and checksums, IP id) is in network byte order, exactly as it sits
+ * in the frame, so it can be compared with rule keys and copied back without
+ * swapping. Other numeric fields (lengths, offsets, VLAN TCIs) are host order.
+ *
+ * Checksums are computed "in memory order" (RFC 1071 section 2(B)): a
+ * uint16_t result is meant to be stored with memcpy as is, on any host.
+ *
+ * Nothing here allocates, locks or makes syscalls. Reading never goes past
+ * the given length, whatever the frame contains.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* Wire constants                                                           */
+
+#define CG_PKT_ETH_ALEN 6
+#define CG_PKT_ETH_HLEN 14	/**< dst MAC, src MAC, ethertype */
+#define CG_PKT_VLAN_HLEN 4	/**< TPID + TCI */
+#define CG_PKT_MAX_VLANS 2	/**< QinQ at most */
+#define CG_PKT_ETH_MIN_LEN 60	/**< minimum frame without FCS; shorter frames get padded */
+#define CG_PKT_ETHERTYPE_IPV4 0x0800
+#define CG_PKT_ETHERTYPE_ARP 0x0806
+#define CG_PKT_ETHERTYPE_VLAN 0x8100	/**< 802.1Q C-tag */
+#define CG_PKT_ETHERTYPE_QINQ 0x88a8	/**< 802.1ad S-tag */
+#define CG_PKT_IPV4_HLEN 20	/**< IPv4 header without options */
+#define CG_PKT_UDP_HLEN 8
+#define CG_PKT_IPPROTO_IGMP 2
+#define CG_PKT_IPPROTO_UDP 17
+#define CG_PKT_IP_DF 0x4000	/**< in the host-order flags/offset word */
+#define CG_PKT_IP_MF 0x2000
+#define CG_PKT_IP_OFFMASK 0x1fff
+
+/** "No VLAN tag" for the int vlan parameters of the builders (else a TCI 0..0xffff). */
+#define CG_PKT_NO_VLAN (-1)
+
+/* ------------------------------------------------------------------------ */
+/* Parse and validate                                                       */
+
+/** What the data plane does with a frame. */
+enum cg_pkt_verdict {
+	CG_PKT_UDP = 0,	/**< valid IPv4/UDP datagram: relay candidate */
+	CG_PKT_ARP,	/**< ethertype ARP: l3_off points at the ARP body, see cg_pkt_arp_parse() */
+	CG_PKT_IGMP,	/**< valid IPv4 header, protocol IGMP: see cg_pkt_igmp_parse() */
+	CG_PKT_DROP,	/**< cg_pkt_info.drop says why */
+};
+
+/**
+ * Why a frame was dropped. Values are dense from 0 to CG_PKT_DROP_MAX - 1 so
+ * that a counter array `uint64_t c[CG_PKT_DROP_MAX]` can be indexed directly;
+ * cg_pkt_drop_name() gives the stable counter name.
+ */
+enum cg_pkt_drop {
+	CG_PKT_DROP_NONE = 0,		/**< "none": not dropped */
+	CG_PKT_DROP_TRUNCATED,		/**< "truncated": frame ends inside a header */
+	CG_PKT_DROP_NON_IPV4,		/**< "non_ipv4": other ethertype (IPv6, LLDP, 3 tags...) */
+	CG_PKT_DROP_BAD_VERSION,	/**< "bad_version": IP version != 4 */
+	CG_PKT_DROP_BAD_IHL,		/**< "bad_ihl": IHL < 5 */
+	CG_PKT_DROP_BAD_TOTAL_LEN,	/**< "bad_total_len": < IHL*4 or beyond the frame */
+	CG_PKT_DROP_FRAGMENT,		/**< "fragment": MF set or offset != 0 */
+	CG_PKT_DROP_NON_UDP,		/**< "non_udp": IP protocol other than UDP and IGMP */
+	CG_PKT_DROP_BAD_IP_CHECKSUM,	/**< "bad_ip_checksum": only with CG_PKT_F_CHECK_IP_CSUM */
+	CG_PKT_DROP_BAD_UDP_LEN,	/**< "bad_udp_len": UDP length < 8 or > IP payload */
+	CG_PKT_DROP_BAD_UDP_CHECKSUM,	/**< "bad_udp_checksum": only with CG_PKT_F_CHECK_UDP_CSUM */
+	CG_PKT_DROP_MAX			/**< number of values, for sizing arrays */
+};
+
+/** cg_pkt_parse() flags. */
+#define CG_PKT_F_CHECK_IP_CSUM 0x1u	/**< verify the IPv4 header checksum (UDP and IGMP) */
+#define CG_PKT_F_CHECK_UDP_CSUM 0x2u	/**< verify a non-zero UDP checksum */
+
+/**
+ * Everything the data plane needs about a frame, so that it never re-reads
+ * the headers. Fields past the point where parsing stopped are unspecified
+ * (except verdict/drop); all of them are valid for CG_PKT_UDP. For CG_PKT_ARP
+ * only the L2 fields and l3_off are valid; for CG_PKT_IGMP the L2 and IPv4
+ * fields, l4_off and l4_len.
+ */
+struct cg_pkt_info {
+	enum cg_pkt_verdict verdict;
+	enum cg_pkt_drop drop;		/**< CG_PKT_DROP_NONE unless verdict is DROP */
+
+	/* L2 */
+	uint8_t dst_mac[CG_PKT_ETH_ALEN];
+	uint8_t src_mac[CG_PKT_ETH_ALEN];
+	uint8_t nb_vlans;		/**< 0, 1 or 2 tags */
+	uint16_t vlan_tpid[CG_PKT_MAX_VLANS];	/**< host order; [0] is the outer tag */
+	uint16_t vlan_tci[CG_PKT_MAX_VLANS];	/**< host order (PCP:3 DEI:1 VID:12) */
+	uint16_t ethertype;		/**< host order, after the tags */
+	uint16_t l2_len;		/**< Ethernet header + tags = l3_off */
+
+	/* IPv4 */
+	uint16_t l3_off;		/**< offset of the IPv4 header (or ARP body) */
+	uint8_t ihl;			/**< header length in 32-bit words, 5..15 */
+	uint8_t tos;
+	uint8_t ttl;
+	uint8_t proto;
+	bool df;			/**< Don't Fragment flag */
+	uint16_t ip_id_be;
+	uint16_t frag_off;		/**< host order, flags included */
+	uint16_t total_len;		/**< host order IPv4 total length */
+	uint16_t ip_csum_be;
+	uint32_t src_ip_be;
+	uint32_t dst_ip_be;
+
+	/* L4 */
+	uint16_t l4_off;		/**< offset of the UDP (or IGMP) header */
+	uint16_t l4_len;		/**< IPv4 payload length: total_len - ihl * 4 */
+	uint16_t sport_be;
+	uint16_t dport_be;
+	uint16_t udp_len_be;
+	uint16_t udp_csum_be;		/**< 0 = sender computed none */
+	uint16_t payload_off;		/**< offset of the UDP payload */
+	uint16_t payload_len;		/**< UDP length - 8 */
+};
+
+/**
+ * Parse and validate one frame: Ethernet II, up to two VLAN tags
+ * (0x8100/0x88a8 in any order), IPv4 with options, then UDP.
+ *
+ * Ethernet padding after the IPv4 total length is ignored, and so are bytes
+ * after the UDP length inside the IPv4 payload (as Linux does): the datagram
+ * is [payload_off, payload_off + payload_len).
+ *
+ * @param frame  first byte of the Ethernet header
+ * @param len    bytes readable at @p frame
+ * @param flags  CG_PKT_F_* checks to perform
+ * @param pi     filled in; pi->verdict and pi->drop always set
+ * @return pi->verdict
+ */
+enum cg_pkt_verdict cg_pkt_parse(const uint8_t *frame, uint32_t len, unsigned int flags,
+				 struct cg_pkt_info *pi);
+
+/**
+ * Stable snake_case name of a drop reason, for counters and logs
+ * ("truncated", "non_ipv4", ...). "none" for CG_PKT_DROP_NONE and "unknown"
+ * for an out-of-range value; never NULL.
+ */
+const char *cg_pkt_drop_name(enum cg_pkt_drop drop);
+
+/* ------------------------------------------------------------------------ */
+/* Checksums (RFC 1071 / RFC 1624)                                          */
+
+/**
+ * Add @p len bytes at @p buf to a running ones' complement sum, 16-bit words
+ * in memory order. An odd trailing byte is padded with zero, so only the last
+ * chunk of a sum may have an odd length.
+ * @return the new unfolded 32-bit sum (pass it to cg_pkt_csum_fold())
+ */
+static inline uint32_t
+cg_pkt_csum_add(const void *buf, size_t len, uint32_t sum)
+{
+	const uint8_t *p = buf;
+	uint64_t s = sum;	/* 64-bit accumulator: no carry handling in the loop */
+	uint32_t w32;
+	uint16_t w16;
+
+	while (len >= 4) {
+		memcpy(&w32, p, 4);	/* unaligned-safe; compiles to one load */
+		s += w32;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&w16, p, 2);
+		s += w16;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		w16 = 0;
+		memcpy(&w16, p, 1);	/* first byte of a zero-padded word */
+		s += w16;
+	}
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	return (uint32_t)s;
+}
+
+/**
+ * Fold a 32-bit sum to 16 bits and complement it: the value to store in a
+ * checksum field (memory order), or 0 when verifying data that includes a
+ * correct checksum.
+ */
+static inline uint16_t
+cg_pkt_csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/**
+ * RFC 1624 eqn. 3 incremental update: HC' = ~(~HC + ~m + m') for a 16-bit
+ * field changing from @p old_be to @p new_be (memory order).
+ *
+ * For UDP, the caller keeps a 0 checksum at 0 (none) and stores a 0 result
+ * as 0xffff; cg_pkt_udp_csum_update*() do both.
+ * @return the updated checksum
+ */
+static inline uint16_t
+cg_pkt_csum_update16(uint16_t csum, uint16_t old_be, uint16_t new_be)
+{
+	uint32_t s = (uint16_t)~csum;
+
+	s += (uint16_t)~old_be;
+	s += new_be;
+	return cg_pkt_csum_fold(s);
+}
+
+/** As cg_pkt_csum_update16() for a 32-bit field (an IPv4 address). */
+static inline uint16_t
+cg_pkt_csum_update32(uint16_t csum, uint32_t old_be, uint32_t new_be)
+{
+	uint32_t s = (uint16_t)~csum;
+
+	s += (uint16_t)~(old_be & 0xffff);
+	s += (uint16_t)~(old_be >> 16);
+	s += new_be & 0xffff;
+	s += new_be >> 16;
+	return cg_pkt_csum_fold(s);
+}
+
+/** UDP flavour of cg_pkt_csum_update16(): 0 (none) stays 0, a 0 result becomes 0xffff. */
+static inline uint16_t
+cg_pkt_udp_csum_update16(uint16_t csum, uint16_t old_be, uint16_t new_be)
+{
+	if (csum == 0)
+		return 0;
+	csum = cg_pkt_csum_update16(csum, old_be, new_be);
+	return csum ? csum : 0xffff;
+}
+
+/** UDP flavour of cg_pkt_csum_update32(): 0 stays 0, a 0 result becomes 0xffff. */
+static inline uint16_t
+cg_pkt_udp_csum_update32(uint16_t csum, uint32_t old_be, uint32_t new_be)
+{
+	if (csum == 0)
+		return 0;
+	csum = cg_pkt_csum_update32(csum, old_be, new_be);
+	return csum ? csum : 0xffff;
+}
+
+/**
+ * IPv4 header checksum of @p hlen bytes (20..60, options included). The
+ * checksum field (bytes 10-11) is skipped, whatever it holds.
+ * @return the value to store at byte 10
+ */
+static inline uint16_t
+cg_pkt_ipv4_csum(const void *iphdr, unsigned int hlen)
+{
+	const uint8_t *p = iphdr;
+	uint32_t s;
+
+	s = cg_pkt_csum_add(p, 10, 0);
+	s = cg_pkt_csum_add(p + 12, hlen - 12, s);
+	return cg_pkt_csum_fold(s);
+}
+
+/** True when the IPv4 header of @p hlen bytes (checksum included) verifies. */
+static inline bool
+cg_pkt_ipv4_csum_ok(const void *iphdr, unsigned int hlen)
+{
+	return cg_pkt_csum_fold(cg_pkt_csum_add(iphdr, hlen, 0)) == 0;
+}
+
+/**
+ * Full UDP checksum: pseudo-header (addresses, protocol 17, UDP length) plus
+ * the UDP header and payload, contiguous at @p udp. The checksum field
+ * (bytes 6-7) is skipped, whatever it holds.
+ * @param udp      UDP header followed by the payload
+ * @param udp_len  UDP length in bytes (host order), >= 8
+ * @return the value to store at byte 6; never 0 (a 0 sum is sent as 0xffff)
+ */
+uint16_t cg_pkt_udp_csum(uint32_t src_be, uint32_t dst_be, const void *udp, uint16_t udp_len);
+
+/**
+ * True when a UDP datagram verifies: its checksum is 0 (none) or the sum over
+ * the pseudo-header and @p udp_len bytes at @p udp (checksum included) is 0.
+ */
+bool cg_pkt_udp_csum_ok(uint32_t src_be, uint32_t dst_be, const void *udp, uint16_t udp_len);
+
+/* ------------------------------------------------------------------------ */
+/* Header rewrite                                                           */
+
+/** How to rewrite a datagram for one output. */
+struct cg_pkt_rewrite {
+	uint8_t dst_mac[CG_PKT_ETH_ALEN];
+	uint8_t src_mac[CG_PKT_ETH_ALEN];
+	uint32_t src_ip_be;
+	uint32_t dst_ip_be;
+	uint8_t ttl;		/**< output TTL; 0 = keep the input TTL */
+	uint16_t sport_be;	/**< 0 = keep the input source port */
+	uint16_t dport_be;	/**< 0 = keep the input destination port */
+	bool vlan;		/**< emit one 802.1Q (0x8100) tag */
+	uint16_t vlan_tci;	/**< host order, used when @c vlan */
+};
+
+/** Length of the header cg_pkt_rewrite_hdr() writes: 42, or 46 with a VLAN tag. */
+static inline uint16_t
+cg_pkt_rewrite_hdr_len(bool vlan)
+{
+	return CG_PKT_ETH_HLEN + (vlan ? CG_PKT_VLAN_HLEN : 0) + CG_PKT_IPV4_HLEN +
+	       CG_PKT_UDP_HLEN;
+}
+
+/**
+ * Write a fresh output header for a parsed UDP datagram (verdict CG_PKT_UDP):
+ * Ethernet [+ one 802.1Q tag] + IPv4 (20 bytes, input options dropped) +
+ * UDP (8 bytes), cg_pkt_rewrite_hdr_len(rw->vlan) bytes in all. The UDP
+ * payload (pi->payload_len bytes) must follow it unchanged.
+ *
+ * Kept from the input: tos, id, DF (MF/offset are 0: fragments never parse),
+ * UDP length. Recomputed: IPv4 total length (20 + UDP length), IPv4 header
+ * checksum (full), UDP checksum (RFC 1624 incremental from the input one over
+ * the changed addresses and ports, so the payload is never read; 0 stays 0,
+ * and a wrong input checksum stays wrong, so end-to-end detection holds).
+ *
+ * Reads only @p pi and @p rw, never the input frame, so @p out may overlap
+ * it. For an in-place rewrite, place @p out at
+ * frame + pi->payload_off - cg_pkt_rewrite_hdr_len(rw->vlan) (prepending
+ * headroom when that is before the frame) and trim the frame to end at
+ * payload_off + payload_len (drops Ethernet padding and options).
+ *
+ * @param out  at least cg_pkt_rewrite_hdr_len(rw->vlan) writable bytes
+ * @return the number of bytes written
+ */
+uint16_t cg_pkt_rewrite_hdr(uint8_t *out, const struct cg_pkt_info *pi,
+			    const struct cg_pkt_rewrite *rw);
+
+/* ------------------------------------------------------------------------ */
+/* Multicast                                                                */
+
+/** Ethernet address of an IPv4 multicast group: 01:00:5e + the low 23 bits of the group. */
+static inline void
+cg_pkt_mcast_mac(uint32_t group_be, uint8_t mac[CG_PKT_ETH_ALEN])
+{
+	const uint8_t *g = (const uint8_t *)&group_be;
+
+	mac[0] = 0x01;
+	mac[1] = 0x00;
+	mac[2] = 0x5e;
+	mac[3] = g[1] & 0x7f;
+	mac[4] = g[2];
+	mac[5] = g[3];
+}
+
+/** True for 224.0.0.0/4. */
+static inline bool
+cg_pkt_ipv4_is_mcast(uint32_t addr_be)
+{
+	return (((const uint8_t *)&addr_be)[0] & 0xf0) == 0xe0;
+}
+
+/** True for 224.0.0.0/24, the link-local control block never forwarded (RFC 5771). */
+static inline bool
+cg_pkt_ipv4_is_link_local_mcast(uint32_t addr_be)
+{
+	const uint8_t *a = (const uint8_t *)&addr_be;
+
+	return a[0] == 224 && a[1] == 0 && a[2] == 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Frame builders (shared conventions)                                      */
+/*
+ * Builders write a whole frame at @p buf of @p size bytes, zero-pad it to
+ * CG_PKT_ETH_MIN_LEN (+ 4 with a VLAN tag, so that it stays >= 60 once a
+ * switch strips the tag) and return its length, or -ENOSPC when @p size is
+ * too small (nothing useful is written then), or -EINVAL for a bad argument.
+ * @p vlan is CG_PKT_NO_VLAN or a host-order TCI for one 802.1Q tag.
+ */
+
+/**
+ * Build an Ethernet/IPv4/UDP frame with correct IPv4 and UDP checksums:
+ * tos 0, id 0, no DF, no options.
+ * @return the frame length, -ENOSPC, or -EINVAL (payload too long for IPv4)
+ */
+int cg_pkt_build_udp(uint8_t *buf, size_t size, const uint8_t smac[CG_PKT_ETH_ALEN],
+		     const uint8_t dmac[CG_PKT_ETH_ALEN], uint32_t src_be, uint32_t dst_be,
+		     uint16_t sport_be, uint16_t dport_be, uint8_t ttl, const void *payload,
+		     uint16_t payload_len, int vlan);
+
+/* ------------------------------------------------------------------------ */
+/* ARP (Ethernet / IPv4 only)                                               */
+
+#define CG_PKT_ARP_LEN 28	/**< ARP body for Ethernet/IPv4 */
+#define CG_PKT_ARP_OP_REQUEST 1
+#define CG_PKT_ARP_OP_REPLY 2
+
+/** Why an ARP body was rejected; dense, with names like enum cg_pkt_drop. */
+enum cg_pkt_arp_err {
+	CG_PKT_ARP_OK = 0,		/**< "ok" */
+	CG_PKT_ARP_TRUNCATED,		/**< "arp_truncated": < 28 bytes */
+	CG_PKT_ARP_BAD_HTYPE,		/**< "arp_bad_htype": hardware type != 1 (Ethernet) */
+	CG_PKT_ARP_BAD_PTYPE,		/**< "arp_bad_ptype": protocol type != 0x0800 */
+	CG_PKT_ARP_BAD_ADDR_LEN,	/**< "arp_bad_addr_len": hlen != 6 or plen != 4 */
+	CG_PKT_ARP_BAD_OP,		/**< "arp_bad_op": neither request nor reply */
+	CG_PKT_ARP_ERR_MAX
+};
+
+/** A parsed Ethernet/IPv4 ARP message. */
+struct cg_pkt_arp {
+	uint16_t op;			/**< CG_PKT_ARP_OP_REQUEST or _REPLY (host order) */
+	uint8_t sha[CG_PKT_ETH_ALEN];	/**< sender hardware address */
+	uint32_t spa_be;		/**< sender protocol address */
+	uint8_t tha[CG_PKT_ETH_ALEN];	/**< target hardware address */
+	uint32_t tpa_be;		/**< target protocol address */
+	bool gratuitous;		/**< spa == tpa (announcement / gratuitous ARP) */
+};
+
+/**
+ * Parse an ARP body: pass frame + pi->l3_off and len - pi->l3_off after
+ * cg_pkt_parse() returned CG_PKT_ARP. Trailing padding is ignored.
+ * @return CG_PKT_ARP_OK and @p arp filled, or the reason it is malformed
+ */
+enum cg_pkt_arp_err cg_pkt_arp_parse(const uint8_t *body, uint32_t len, struct cg_pkt_arp *arp);
+
+/** Stable name of an ARP error for counters ("arp_truncated", ...); never NULL. */
+const char *cg_pkt_arp_err_name(enum cg_pkt_arp_err err);
+
+/**
+ * Build a broadcast who-has request: "who has @p tpa_be? tell @p spa_be".
+ * See the builder conventions above.
+ */
+int cg_pkt_arp_build_request(uint8_t *buf, size_t size, const uint8_t sha[CG_PKT_ETH_ALEN],
+			     uint32_t spa_be, uint32_t tpa_be, int vlan);
+
+/**
+ * Build a unicast reply "@p spa_be is at @p sha" to (@p tha, @p tpa_be), the
+ * sender of the request. See the builder conventions above.
+ */
+int cg_pkt_arp_build_reply(uint8_t *buf, size_t size, const uint8_t sha[CG_PKT_ETH_ALEN],
+			   uint32_t spa_be, const uint8_t tha[CG_PKT_ETH_ALEN], uint32_t tpa_be,
+			   int vlan);
+
+/**
+ * Build a gratuitous ARP (an announcement, RFC 5227): a broadcast request with
+ * sender and target protocol address both @p addr_be and a zero target MAC.
+ * See the builder conventions above.
+ */
+int cg_pkt_arp_build_gratuitous(uint8_t *buf, size_t size, const uint8_t sha[CG_PKT_ETH_ALEN],
+				uint32_t addr_be, int vlan);
+
+/* ------------------------------------------------------------------------ */
+/* IGMP (RFC 2236, RFC 3376)                                                */
+
+#define CG_PKT_IGMP_QUERY 0x11
+#define CG_PKT_IGMP_V1_REPORT 0x12
+#define CG_PKT_IGMP_V2_REPORT 0x16
+#define CG_PKT_IGMP_V2_LEAVE 0x17
+#define CG_PKT_IGMP_V3_REPORT 0x22
+
+/** IGMPv3 group record types (RFC 3376 4.2.12). */
+enum cg_pkt_igmp_rec_type {
+	CG_PKT_IGMP_MODE_IS_INCLUDE = 1,
+	CG_PKT_IGMP_MODE_IS_EXCLUDE = 2,
+	CG_PKT_IGMP_CHANGE_TO_INCLUDE = 3,	/**< with no sources: leave (*,G) */
+	CG_PKT_IGMP_CHANGE_TO_EXCLUDE = 4,	/**< with no sources: join (*,G) */
+	CG_PKT_IGMP_ALLOW_NEW_SOURCES = 5,	/**< join (S,G) */
+	CG_PKT_IGMP_BLOCK_OLD_SOURCES = 6,	/**< leave (S,G) */
+};
+
+/** Why an IGMP message was rejected; dense, with names like enum cg_pkt_drop. */
+enum cg_pkt_igmp_err {
+	CG_PKT_IGMP_OK = 0,		/**< "ok" */
+	CG_PKT_IGMP_TRUNCATED,		/**< "igmp_truncated": shorter than its type needs */
+	CG_PKT_IGMP_BAD_CHECKSUM,	/**< "igmp_bad_checksum" */
+	CG_PKT_IGMP_BAD_TYPE,		/**< "igmp_bad_type": unknown message type */
+	CG_PKT_IGMP_BAD_LEN,		/**< "igmp_bad_len": 9..11 bytes query, or sources past the end */
+	CG_PKT_IGMP_ERR_MAX
+};
+
+/** A parsed IGMP message. Only the fields of its type are set. */
+struct cg_pkt_igmp {
+	uint8_t type;			/**< CG_PKT_IGMP_* message type */
+	uint8_t version;		/**< queries: 1, 2 or 3 (RFC 3376 7.1); reports: 1, 2, 3 */
+	uint32_t group_be;		/**< 0 in a general query; unset in a v3 report */
+	uint8_t max_resp_code;		/**< raw field */
+	uint32_t max_resp_ds;		/**< decoded, tenths of a second (v1: 100 = 10 s) */
+	/* v3 query */
+	bool s_flag;			/**< suppress router-side processing */
+	uint8_t qrv;			/**< querier's robustness variable, 0..7 */
+	uint8_t qqic;			/**< raw field */
+	uint32_t qqi_s;			/**< decoded querier's query interval, seconds */
+	uint16_t nb_sources;		/**< v3 query sources */
+	const uint8_t *sources;		/**< nb_sources * 4 bytes in the frame, network order */
+	/* v3 report */
+	uint16_t nb_records;		/**< number of group records (not walked) */
+};
+
+/**
+ * Parse and check an IGMP message: after cg_pkt_parse() returned
+ * CG_PKT_IGMP, pass frame + pi->l4_off and pi->l4_len. The IGMP checksum
+ * over @p len bytes is always verified. @p msg->sources points into @p igmp.
+ * @return CG_PKT_IGMP_OK and @p msg filled, or the reason it is malformed
+ */
+enum cg_pkt_igmp_err cg_pkt_igmp_parse(const uint8_t *igmp, uint32_t len,
+				       struct cg_pkt_igmp *msg);
+
+/** Stable name of an IGMP error for counters ("igmp_truncated", ...); never NULL. */
+const char *cg_pkt_igmp_err_name(enum cg_pkt_igmp_err err);
+
+/** One IGMPv3 group record to build. */
+struct cg_pkt_igmp_rec {
+	uint8_t type;			/**< enum cg_pkt_igmp_rec_type */
+	uint32_t group_be;
+	uint16_t nb_sources;
+	const uint32_t *sources_be;	/**< nb_sources addresses, network order */
+};
+
+/**
+ * Build an IGMPv3 membership report to 224.0.0.22 holding @p nb_recs group
+ * records, as Linux sends it: TTL 1, tos 0xc0, DF, id 0, Router Alert option,
+ * dst MAC 01:00:5e:00:00:16, correct IP and IGMP checksums.
+ * Join (*,G): CHANGE_TO_EXCLUDE (state change) or MODE_IS_EXCLUDE (query
+ * answer), no sources. Leave (*,G): CHANGE_TO_INCLUDE, no sources. Join
+ * (S,G): ALLOW_NEW_SOURCES or MODE_IS_INCLUDE with sources. Leave (S,G):
+ * BLOCK_OLD_SOURCES with sources.
+ * See the builder conventions above.
+ * @return frame length, -ENOSPC, or -EINVAL (no records, bad record type,
+ *         or a record with sources missing)
+ */
+int cg_pkt_igmp_build_v3_report(uint8_t *buf, size_t size, const uint8_t smac[CG_PKT_ETH_ALEN],
+				uint32_t src_be, const struct cg_pkt_igmp_rec *recs,
+				unsigned int nb_recs, int vlan);
+
+/**
+ * Build an IGMPv2 membership report for @p group_be, sent to the group itself
+ * (same IP/Ethernet framing as the v3 report). See the builder conventions.
+ */
+int cg_pkt_igmp_build_v2_report(uint8_t *buf, size_t size, const uint8_t smac[CG_PKT_ETH_ALEN],
+				uint32_t src_be, uint32_t group_be, int vlan);
+
+/**
+ * Build an IGMPv2 leave for @p group_be, sent to 224.0.0.2 (all routers).
+ * See the builder conventions above.
+ */
+int cg_pkt_igmp_build_v2_leave(uint8_t *buf, size_t size, const uint8_t smac[CG_PKT_ETH_ALEN],
+			       uint32_t src_be, uint32_t group_be, int vlan);
 
 #endif /* CG_PKT_H */

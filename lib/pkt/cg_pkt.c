@@ -1,8 +1,247 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include "cg_pkt.h"
+/*
+ * Per-packet part of lib/pkt: parse/validate, UDP checksum, header rewrite.
+ * Everything here runs on the data-plane hot path: no allocation, no
+ * syscalls, and no read beyond the length the caller gave.
+ */
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <string.h>
 
-int
-cg_pkt_placeholder(void)
+#include "cg_pkt.h"
+#include "cg_pkt_priv.h"
+
+static const char *const drop_names[CG_PKT_DROP_MAX] = {
+	[CG_PKT_DROP_NONE] = "none",
+	[CG_PKT_DROP_TRUNCATED] = "truncated",
+	[CG_PKT_DROP_NON_IPV4] = "non_ipv4",
+	[CG_PKT_DROP_BAD_VERSION] = "bad_version",
+	[CG_PKT_DROP_BAD_IHL] = "bad_ihl",
+	[CG_PKT_DROP_BAD_TOTAL_LEN] = "bad_total_len",
+	[CG_PKT_DROP_FRAGMENT] = "fragment",
+	[CG_PKT_DROP_NON_UDP] = "non_udp",
+	[CG_PKT_DROP_BAD_IP_CHECKSUM] = "bad_ip_checksum",
+	[CG_PKT_DROP_BAD_UDP_LEN] = "bad_udp_len",
+	[CG_PKT_DROP_BAD_UDP_CHECKSUM] = "bad_udp_checksum",
+};
+
+const char *
+cg_pkt_drop_name(enum cg_pkt_drop drop)
 {
-	return 0;
+	if ((unsigned int)drop >= CG_PKT_DROP_MAX || drop_names[drop] == NULL)
+		return "unknown";
+	return drop_names[drop];
+}
+
+static inline enum cg_pkt_verdict
+drop(struct cg_pkt_info *pi, enum cg_pkt_drop why)
+{
+	pi->verdict = CG_PKT_DROP;
+	pi->drop = why;
+	return CG_PKT_DROP;
+}
+
+static inline enum cg_pkt_verdict
+pass(struct cg_pkt_info *pi, enum cg_pkt_verdict v)
+{
+	pi->verdict = v;
+	pi->drop = CG_PKT_DROP_NONE;
+	return v;
+}
+
+enum cg_pkt_verdict
+cg_pkt_parse(const uint8_t *frame, uint32_t len, unsigned int flags, struct cg_pkt_info *pi)
+{
+	const uint8_t *ip, *udp;
+	uint32_t off, l3, hlen, total, l4_len, udp_len;
+	uint16_t et;
+
+	if (len < CG_PKT_ETH_HLEN)
+		return drop(pi, CG_PKT_DROP_TRUNCATED);
+	memcpy(pi->dst_mac, frame, CG_PKT_ETH_ALEN);
+	memcpy(pi->src_mac, frame + CG_PKT_ETH_ALEN, CG_PKT_ETH_ALEN);
+
+	/* off: where the current ethertype/TPID sits */
+	off = 2 * CG_PKT_ETH_ALEN;
+	et = pkt_rd16(frame + off);
+	pi->nb_vlans = 0;
+	while (et == CG_PKT_ETHERTYPE_VLAN || et == CG_PKT_ETHERTYPE_QINQ) {
+		if (pi->nb_vlans == CG_PKT_MAX_VLANS)
+			return drop(pi, CG_PKT_DROP_NON_IPV4);	/* 3+ tags: not ours */
+		if (len < off + CG_PKT_VLAN_HLEN + 2)
+			return drop(pi, CG_PKT_DROP_TRUNCATED);
+		pi->vlan_tpid[pi->nb_vlans] = et;
+		pi->vlan_tci[pi->nb_vlans] = pkt_rd16(frame + off + 2);
+		pi->nb_vlans++;
+		off += CG_PKT_VLAN_HLEN;
+		et = pkt_rd16(frame + off);
+	}
+	l3 = off + 2;
+	pi->ethertype = et;
+	pi->l2_len = (uint16_t)l3;
+	pi->l3_off = (uint16_t)l3;
+	if (et == CG_PKT_ETHERTYPE_ARP)
+		return pass(pi, CG_PKT_ARP);
+	if (et != CG_PKT_ETHERTYPE_IPV4)
+		return drop(pi, CG_PKT_DROP_NON_IPV4);
+
+	if (len - l3 < CG_PKT_IPV4_HLEN)
+		return drop(pi, CG_PKT_DROP_TRUNCATED);
+	ip = frame + l3;
+	if ((ip[0] >> 4) != 4)
+		return drop(pi, CG_PKT_DROP_BAD_VERSION);
+	pi->ihl = ip[0] & 0x0f;
+	if (pi->ihl < 5)
+		return drop(pi, CG_PKT_DROP_BAD_IHL);
+	hlen = (uint32_t)pi->ihl * 4;
+	if (len - l3 < hlen)
+		return drop(pi, CG_PKT_DROP_TRUNCATED);
+	total = pkt_rd16(ip + 2);
+	/* total < len - l3 is Ethernet padding: fine, ignored */
+	if (total < hlen || total > len - l3)
+		return drop(pi, CG_PKT_DROP_BAD_TOTAL_LEN);
+	pi->total_len = (uint16_t)total;
+	pi->frag_off = pkt_rd16(ip + 6);
+	if (pi->frag_off & (CG_PKT_IP_MF | CG_PKT_IP_OFFMASK))
+		return drop(pi, CG_PKT_DROP_FRAGMENT);
+	pi->df = (pi->frag_off & CG_PKT_IP_DF) != 0;
+	pi->tos = ip[1];
+	pi->ip_id_be = pkt_ld16(ip + 4);
+	pi->ttl = ip[8];
+	pi->proto = ip[9];
+	pi->ip_csum_be = pkt_ld16(ip + 10);
+	pi->src_ip_be = pkt_ld32(ip + 12);
+	pi->dst_ip_be = pkt_ld32(ip + 16);
+	if ((flags & CG_PKT_F_CHECK_IP_CSUM) && !cg_pkt_ipv4_csum_ok(ip, hlen))
+		return drop(pi, CG_PKT_DROP_BAD_IP_CHECKSUM);
+
+	l4_len = total - hlen;
+	pi->l4_off = (uint16_t)(l3 + hlen);
+	pi->l4_len = (uint16_t)l4_len;
+	if (pi->proto == CG_PKT_IPPROTO_IGMP)
+		return pass(pi, CG_PKT_IGMP);
+	if (pi->proto != CG_PKT_IPPROTO_UDP)
+		return drop(pi, CG_PKT_DROP_NON_UDP);
+
+	/* The UDP header itself must fit in the IP payload. */
+	if (l4_len < CG_PKT_UDP_HLEN)
+		return drop(pi, CG_PKT_DROP_BAD_UDP_LEN);
+	udp = ip + hlen;
+	udp_len = pkt_rd16(udp + 4);
+	/* Shorter than the IP payload is legal (Linux trims); longer is not. */
+	if (udp_len < CG_PKT_UDP_HLEN || udp_len > l4_len)
+		return drop(pi, CG_PKT_DROP_BAD_UDP_LEN);
+	pi->sport_be = pkt_ld16(udp);
+	pi->dport_be = pkt_ld16(udp + 2);
+	pi->udp_len_be = pkt_ld16(udp + 4);
+	pi->udp_csum_be = pkt_ld16(udp + 6);
+	if ((flags & CG_PKT_F_CHECK_UDP_CSUM) &&
+	    !cg_pkt_udp_csum_ok(pi->src_ip_be, pi->dst_ip_be, udp, (uint16_t)udp_len))
+		return drop(pi, CG_PKT_DROP_BAD_UDP_CHECKSUM);
+	pi->payload_off = (uint16_t)(pi->l4_off + CG_PKT_UDP_HLEN);
+	pi->payload_len = (uint16_t)(udp_len - CG_PKT_UDP_HLEN);
+	return pass(pi, CG_PKT_UDP);
+}
+
+/* Pseudo-header sum (RFC 768): addresses, zero + protocol, UDP length. */
+static inline uint32_t
+udp_pseudo_sum(uint32_t src_be, uint32_t dst_be, uint16_t udp_len)
+{
+	uint32_t s = 0;
+
+	s += src_be & 0xffff;
+	s += src_be >> 16;
+	s += dst_be & 0xffff;
+	s += dst_be >> 16;
+	s += htons(CG_PKT_IPPROTO_UDP);
+	s += htons(udp_len);
+	return s;
+}
+
+uint16_t
+cg_pkt_udp_csum(uint32_t src_be, uint32_t dst_be, const void *udp, uint16_t udp_len)
+{
+	const uint8_t *u = udp;
+	uint32_t s = udp_pseudo_sum(src_be, dst_be, udp_len);
+	uint16_t c;
+
+	s = cg_pkt_csum_add(u, 6, s);	/* ports and length; skip the checksum */
+	s = cg_pkt_csum_add(u + CG_PKT_UDP_HLEN, (size_t)udp_len - CG_PKT_UDP_HLEN, s);
+	c = cg_pkt_csum_fold(s);
+	return c ? c : 0xffff;	/* RFC 768: 0 means "none", so send all ones */
+}
+
+bool
+cg_pkt_udp_csum_ok(uint32_t src_be, uint32_t dst_be, const void *udp, uint16_t udp_len)
+{
+	const uint8_t *u = udp;
+	uint32_t s;
+
+	if (u[6] == 0 && u[7] == 0)
+		return true;
+	s = udp_pseudo_sum(src_be, dst_be, udp_len);
+	return cg_pkt_csum_fold(cg_pkt_csum_add(u, udp_len, s)) == 0;
+}
+
+uint16_t
+cg_pkt_rewrite_hdr(uint8_t *out, const struct cg_pkt_info *pi, const struct cg_pkt_rewrite *rw)
+{
+	uint16_t sport = rw->sport_be ? rw->sport_be : pi->sport_be;
+	uint16_t dport = rw->dport_be ? rw->dport_be : pi->dport_be;
+	uint16_t ucsum = pi->udp_csum_be;
+	uint8_t *p = out, *ip;
+
+	memcpy(p, rw->dst_mac, CG_PKT_ETH_ALEN);
+	memcpy(p + CG_PKT_ETH_ALEN, rw->src_mac, CG_PKT_ETH_ALEN);
+	p += 2 * CG_PKT_ETH_ALEN;
+	if (rw->vlan) {
+		pkt_wr16(p, CG_PKT_ETHERTYPE_VLAN);
+		pkt_wr16(p + 2, rw->vlan_tci);
+		p += CG_PKT_VLAN_HLEN;
+	}
+	pkt_wr16(p, CG_PKT_ETHERTYPE_IPV4);
+	p += 2;
+
+	ip = p;
+	ip[0] = 0x45;	/* version 4, IHL 5: options are dropped */
+	ip[1] = pi->tos;
+	pkt_wr16(ip + 2, (uint16_t)(CG_PKT_IPV4_HLEN + ntohs(pi->udp_len_be)));
+	pkt_st16(ip + 4, pi->ip_id_be);
+	pkt_wr16(ip + 6, pi->df ? CG_PKT_IP_DF : 0);
+	ip[8] = rw->ttl ? rw->ttl : pi->ttl;
+	ip[9] = CG_PKT_IPPROTO_UDP;
+	pkt_st32(ip + 12, rw->src_ip_be);
+	pkt_st32(ip + 16, rw->dst_ip_be);
+	pkt_st16(ip + 10, cg_pkt_ipv4_csum(ip, CG_PKT_IPV4_HLEN));
+	p += CG_PKT_IPV4_HLEN;
+
+	/*
+	 * RFC 1624 over the pseudo-header addresses and the ports in one sum;
+	 * the UDP length and the payload are unchanged.
+	 */
+	if (ucsum != 0) {
+		uint32_t s = (uint16_t)~ucsum;
+
+		s += (uint16_t)~(pi->src_ip_be & 0xffff);
+		s += (uint16_t)~(pi->src_ip_be >> 16);
+		s += (uint16_t)~(pi->dst_ip_be & 0xffff);
+		s += (uint16_t)~(pi->dst_ip_be >> 16);
+		s += (uint16_t)~pi->sport_be;
+		s += (uint16_t)~pi->dport_be;
+		s += rw->src_ip_be & 0xffff;
+		s += rw->src_ip_be >> 16;
+		s += rw->dst_ip_be & 0xffff;
+		s += rw->dst_ip_be >> 16;
+		s += sport;
+		s += dport;
+		ucsum = cg_pkt_csum_fold(s);
+		if (ucsum == 0)
+			ucsum = 0xffff;
+	}
+	pkt_st16(p, sport);
+	pkt_st16(p + 2, dport);
+	pkt_st16(p + 4, pi->udp_len_be);
+	pkt_st16(p + 6, ucsum);
+	p += CG_PKT_UDP_HLEN;
+	return (uint16_t)(p - out);
 }

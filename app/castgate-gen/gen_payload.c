@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+
+#include "gen_payload.h"
+
+#define OFF_MAGIC  0
+#define OFF_STREAM 4
+#define OFF_SEQ    8
+#define OFF_TX     16
+#define OFF_LEN    24
+#define OFF_CHECK  28
+
+#define FNV32_BASIS 0x811c9dc5u
+#define FNV32_PRIME 0x01000193u
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, v >> 32);
+	put32(p + 4, (uint32_t)v);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+static uint32_t
+fnv1a(uint32_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * FNV32_PRIME;
+	return h;
+}
+
+/* The check covers everything but itself, so any flipped byte shows. */
+static uint32_t
+payload_check(const uint8_t *buf, size_t len)
+{
+	uint32_t h = fnv1a(FNV32_BASIS, buf, OFF_CHECK);
+
+	return fnv1a(h, buf + GEN_PAYLOAD_MIN, len - GEN_PAYLOAD_MIN);
+}
+
+static uint8_t
+filler_byte(uint64_t seq, size_t i)
+{
+	return (uint8_t)(seq * 7 + i);
+}
+
+int
+gen_payload_encode(uint8_t *buf, size_t len, uint32_t stream, uint64_t seq, uint64_t tx_ns)
+{
+	if (len < GEN_PAYLOAD_MIN || len > GEN_PAYLOAD_MAX)
+		return -EINVAL;
+	put32(buf + OFF_MAGIC, GEN_PAYLOAD_MAGIC);
+	put32(buf + OFF_STREAM, stream);
+	put64(buf + OFF_SEQ, seq);
+	put64(buf + OFF_TX, tx_ns);
+	put32(buf + OFF_LEN, (uint32_t)len);
+	for (size_t i = GEN_PAYLOAD_MIN; i < len; i++)
+		buf[i] = filler_byte(seq, i);
+	put32(buf + OFF_CHECK, payload_check(buf, len));
+	return 0;
+}
+
+enum gen_verify
+gen_payload_verify(const uint8_t *buf, size_t len, struct gen_hdr *hdr)
+{
+	if (len < GEN_PAYLOAD_MIN)
+		return GEN_VERIFY_SHORT;
+	if (get32(buf + OFF_MAGIC) != GEN_PAYLOAD_MAGIC)
+		return GEN_VERIFY_MAGIC;
+	hdr->stream = get32(buf + OFF_STREAM);
+	hdr->seq = get64(buf + OFF_SEQ);
+	hdr->tx_ns = get64(buf + OFF_TX);
+	hdr->len = get32(buf + OFF_LEN);
+	if (hdr->len != len)
+		return GEN_VERIFY_LENGTH;
+	if (get32(buf + OFF_CHECK) != payload_check(buf, len))
+		return GEN_VERIFY_CHECK;
+	/* A matching check over wrong filler would mean a sender bug: say so. */
+	for (size_t i = GEN_PAYLOAD_MIN; i < len; i++)
+		if (buf[i] != filler_byte(hdr->seq, i))
+			return GEN_VERIFY_FILLER;
+	return GEN_VERIFY_OK;
+}
+
+const char *
+gen_verify_name(enum gen_verify v)
+{
+	switch (v) {
+	case GEN_VERIFY_OK: return "ok";
+	case GEN_VERIFY_SHORT: return "short";
+	case GEN_VERIFY_MAGIC: return "magic";
+	case GEN_VERIFY_LENGTH: return "length";
+	case GEN_VERIFY_CHECK: return "check";
+	case GEN_VERIFY_FILLER: return "filler";
+	}
+	return "unknown";
+}

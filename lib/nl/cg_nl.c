@@ -1,8 +1,641 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Netlink route operations with libmnl, one whole request per call: build,
+ * send, read until the kernel's ack (or NLMSG_DONE for a dump), return 0 or
+ * a negative errno with the kernel's message.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "cg_log.h"
 #include "cg_nl.h"
 
-int
-cg_nl_placeholder(void)
+/*
+ * Receive buffer: larger than MNL_SOCKET_BUFFER_SIZE (8 KiB) because the
+ * kernel sizes dump batches after the reader's buffer, and a bigger one
+ * means fewer round trips for large tables.
+ */
+#define NL_RECV_BUF (32 * 1024)
+/* The kernel answers at once; a stuck socket is a bug we should not hang on. */
+#define NL_RECV_TIMEOUT_S 5
+
+struct cg_nl {
+	struct mnl_socket *sock;
+	unsigned int portid;
+	uint32_t seq;
+	char buf[NL_RECV_BUF];
+};
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
 {
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- opening a socket in another netns ---- */
+
+struct open_job {
+	pid_t pid;
+	struct mnl_socket *sock;
+	int err;             /* positive errno */
+	char msg[256];
+};
+
+static struct mnl_socket *
+open_here(int *e, char *msg, size_t msglen)
+{
+	struct mnl_socket *s;
+	struct timeval tv = { .tv_sec = NL_RECV_TIMEOUT_S };
+	int one = 1;
+
+	s = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (s == NULL) {
+		*e = errno;
+		snprintf(msg, msglen, "netlink socket: %s", strerror(errno));
+		return NULL;
+	}
+	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
+		*e = errno;
+		snprintf(msg, msglen, "netlink bind: %s", strerror(errno));
+		mnl_socket_close(s);
+		return NULL;
+	}
+	/* Best effort: extended acks give the kernel's reason in words, capped
+	 * acks keep them short. Old kernels lack both; errors still work. */
+	setsockopt(mnl_socket_get_fd(s), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(s), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(s), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return s;
+}
+
+/*
+ * Runs on its own thread: setns() changes the netns of the calling thread
+ * only, and this thread ends right after, so no other thread ever runs in
+ * the target's namespace. The socket stays bound to the netns it was
+ * created in.
+ */
+static void *
+open_worker(void *p)
+{
+	struct open_job *j = p;
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)j->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		j->err = errno;
+		snprintf(j->msg, sizeof(j->msg), "open %s: %s%s", path, strerror(errno),
+			 (errno == EACCES || errno == EPERM) ? " (needs CAP_SYS_PTRACE)" : "");
+		return NULL;
+	}
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		j->err = errno;
+		snprintf(j->msg, sizeof(j->msg), "setns %s: %s%s", path, strerror(errno),
+			 errno == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	j->sock = open_here(&j->err, j->msg, sizeof(j->msg));
+	return NULL;
+}
+
+struct cg_nl *
+cg_nl_open_netns(pid_t pid, char *err, size_t errlen)
+{
+	struct open_job j = { .pid = pid };
+	struct cg_nl *nl;
+	pthread_t t;
+	int rc;
+
+	if (pid < 0) {
+		seterr(err, errlen, "netns of pid %d: invalid pid", (int)pid);
+		errno = EINVAL;
+		return NULL;
+	}
+	nl = calloc(1, sizeof(*nl));
+	if (nl == NULL) {
+		seterr(err, errlen, "netns of pid %d: %s", (int)pid, strerror(ENOMEM));
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (pid == 0) {
+		j.sock = open_here(&j.err, j.msg, sizeof(j.msg));
+	} else {
+		rc = pthread_create(&t, NULL, open_worker, &j);
+		if (rc != 0) {
+			j.err = rc;
+			snprintf(j.msg, sizeof(j.msg), "pthread_create: %s", strerror(rc));
+		} else {
+			pthread_join(t, NULL);
+		}
+	}
+	if (j.sock == NULL) {
+		seterr(err, errlen, "netns of pid %d: %s", (int)pid, j.msg);
+		free(nl);
+		errno = j.err ? j.err : EIO;
+		return NULL;
+	}
+	nl->sock = j.sock;
+	nl->portid = mnl_socket_get_portid(j.sock);
+	nl->seq = (uint32_t)time(NULL);
+	return nl;
+}
+
+void
+cg_nl_close(struct cg_nl *nl)
+{
+	if (nl == NULL)
+		return;
+	mnl_socket_close(nl->sock);
+	free(nl);
+}
+
+/* ---- request/answer ---- */
+
+/* The kernel's extended-ack text (NLMSGERR_ATTR_MSG), or NULL. */
+static const char *
+ext_ack_msg(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr, *tlvs;
+	size_t off;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NULL;
+	/* The TLVs follow the echoed request, which is only its header if capped. */
+	off = sizeof(*e);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	off = MNL_ALIGN(off);
+	if (off >= mnl_nlmsg_get_payload_len(nlh))
+		return NULL;
+	tlvs = (const struct nlattr *)((const char *)e + off);
+	mnl_attr_for_each_payload(tlvs, mnl_nlmsg_get_payload_len(nlh) - off) {
+		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+			return mnl_attr_get_str(attr);
+	}
+	return NULL;
+}
+
+typedef int (*msg_cb)(const struct nlmsghdr *nlh, void *arg);
+
+/*
+ * Send @p req and read the answer: for a dump every multipart message up to
+ * NLMSG_DONE (cb for each), otherwise up to the ack. Messages with another
+ * sequence number (left over from an earlier interrupted call) are skipped.
+ * @p what names the operation for err.
+ */
+static int
+talk(struct cg_nl *nl, struct nlmsghdr *req, msg_cb cb, void *arg, const char *what,
+     char *err, size_t errlen)
+{
+	bool dump = req->nlmsg_flags & NLM_F_DUMP;
+	int cb_rc = 0;
+
+	req->nlmsg_seq = ++nl->seq;
+	req->nlmsg_pid = 0;
+	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0) {
+		int e = errno;
+
+		seterr(err, errlen, "%s: netlink send: %s", what, strerror(e));
+		return -e;
+	}
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
+		const struct nlmsghdr *nlh;
+		size_t len;
+
+		if (n < 0) {
+			int e = errno;
+
+			if (e == EINTR)
+				continue;
+			if (e == EAGAIN || e == EWOULDBLOCK)
+				e = ETIMEDOUT;
+			/* ENOSPC from libmnl: a message was larger than our buffer. */
+			seterr(err, errlen, "%s: netlink receive: %s", what, strerror(e));
+			return -e;
+		}
+		len = (size_t)n;
+		for (nlh = (const struct nlmsghdr *)nl->buf; mnl_nlmsg_ok(nlh, (int)len);
+		     nlh = mnl_nlmsg_next(nlh, (int *)&len)) {
+			if (nlh->nlmsg_seq != req->nlmsg_seq || nlh->nlmsg_pid != nl->portid) {
+				CG_DEBUG("%s: skipping netlink message seq %u (want %u)", what,
+					 nlh->nlmsg_seq, req->nlmsg_seq);
+				continue;
+			}
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+				const char *km;
+
+				if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
+					seterr(err, errlen, "%s: truncated netlink error", what);
+					return -EBADMSG;
+				}
+				if (e->error == 0) /* the ack */
+					return dump ? cb_rc : 0;
+				km = ext_ack_msg(nlh);
+				seterr(err, errlen, "%s: %s (%d)%s%s", what, strerror(-e->error),
+				       e->error, km ? ": " : "", km ? km : "");
+				return e->error;
+			}
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				const int *e = mnl_nlmsg_get_payload(nlh);
+
+				/* A dump that failed midway says so here. */
+				if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int) && *e < 0) {
+					seterr(err, errlen, "%s: %s (%d)", what, strerror(-*e), *e);
+					return *e;
+				}
+				return cb_rc;
+			}
+			if (nlh->nlmsg_type == NLMSG_OVERRUN) {
+				seterr(err, errlen, "%s: netlink overrun", what);
+				return -EOVERFLOW;
+			}
+			if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+				continue; /* NLMSG_NOOP */
+			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+				CG_WARN("%s: dump interrupted by a concurrent change, "
+					"it may be inconsistent", what);
+			if (cb != NULL && cb_rc >= 0)
+				cb_rc = cb(nlh, arg); /* keep draining after a stop */
+		}
+		if (len != 0 && !dump) {
+			seterr(err, errlen, "%s: malformed netlink answer", what);
+			return -EBADMSG;
+		}
+	}
+}
+
+/* ---- routes ---- */
+
+static int
+addr_len(int family)
+{
+	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+}
+
+static bool
+is_zero(const uint8_t *p, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+static int
+check_route(const struct cg_nl_route *r, const char *op, char *err, size_t errlen)
+{
+	if (r == NULL || addr_len(r->family) == 0) {
+		seterr(err, errlen, "route %s: unsupported address family", op);
+		return -EAFNOSUPPORT;
+	}
+	if (r->dst_len > addr_len(r->family) * 8) {
+		seterr(err, errlen, "route %s: prefix length %u out of range", op, r->dst_len);
+		return -EINVAL;
+	}
+	if (r->type != CG_NL_ROUTE_UNICAST && r->type != CG_NL_ROUTE_UNREACHABLE &&
+	    r->type != CG_NL_ROUTE_BLACKHOLE) {
+		seterr(err, errlen, "route %s: unknown route type %d", op, (int)r->type);
+		return -EINVAL;
+	}
 	return 0;
+}
+
+static uint8_t
+rtn_type(enum cg_nl_route_type t)
+{
+	switch (t) {
+	case CG_NL_ROUTE_UNREACHABLE:
+		return RTN_UNREACHABLE;
+	case CG_NL_ROUTE_BLACKHOLE:
+		return RTN_BLACKHOLE;
+	default:
+		return RTN_UNICAST;
+	}
+}
+
+static struct nlmsghdr *
+build_route(char *buf, uint16_t type, uint16_t flags, const struct cg_nl_route *r)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	int alen = addr_len(r->family);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)r->family;
+	rtm->rtm_dst_len = r->dst_len;
+	rtm->rtm_table = (r->table == 0 || r->table == RT_TABLE_MAIN) ? RT_TABLE_MAIN :
+			 r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
+	rtm->rtm_type = rtn_type(r->type);
+	if (type == RTM_NEWROUTE) {
+		/* "proto static": ours, as opposed to Docker's "proto kernel"/"boot". */
+		rtm->rtm_protocol = RTPROT_STATIC;
+		rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	} else {
+		rtm->rtm_scope = RT_SCOPE_NOWHERE; /* delete: any scope */
+	}
+	if (r->dst_len > 0)
+		mnl_attr_put(nlh, RTA_DST, (size_t)alen, r->dst);
+	if (r->table >= 256)
+		mnl_attr_put_u32(nlh, RTA_TABLE, r->table);
+	if (r->type == CG_NL_ROUTE_UNICAST && !is_zero(r->gw, alen))
+		mnl_attr_put(nlh, RTA_GATEWAY, (size_t)alen, r->gw);
+	return nlh;
+}
+
+int
+cg_nl_route_replace(struct cg_nl *nl, const struct cg_nl_route *r, char *err, size_t errlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char what[CG_NL_ROUTE_STRLEN + 16];
+	int rc;
+
+	rc = check_route(r, "replace", err, errlen);
+	if (rc < 0)
+		return rc;
+	snprintf(what, sizeof(what), "route replace ");
+	cg_nl_route_str(r, what + strlen(what), sizeof(what) - strlen(what));
+	return talk(nl, build_route(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, r),
+		    NULL, NULL, what, err, errlen);
+}
+
+int
+cg_nl_route_delete(struct cg_nl *nl, const struct cg_nl_route *r, char *err, size_t errlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char what[CG_NL_ROUTE_STRLEN + 16];
+	int rc;
+
+	rc = check_route(r, "delete", err, errlen);
+	if (rc < 0)
+		return rc;
+	snprintf(what, sizeof(what), "route delete ");
+	cg_nl_route_str(r, what + strlen(what), sizeof(what) - strlen(what));
+	return talk(nl, build_route(buf, RTM_DELROUTE, 0, r), NULL, NULL, what, err, errlen);
+}
+
+struct list_ctx {
+	int (*cb)(const struct cg_nl_route *r, void *arg);
+	void *arg;
+};
+
+static int
+route_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, RTA_MAX) > 0)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+/* The gateway of the first hop of a multipath route. */
+static const struct nlattr *
+first_hop_gateway(const struct nlattr *mp)
+{
+	const struct rtnexthop *nh = mnl_attr_get_payload(mp);
+	size_t len = mnl_attr_get_payload_len(mp);
+	const struct nlattr *attr, *hop;
+
+	if (len < sizeof(*nh) || nh->rtnh_len < sizeof(*nh) || nh->rtnh_len > len)
+		return NULL;
+	hop = (const struct nlattr *)((const char *)nh + RTNH_ALIGN(sizeof(*nh)));
+	mnl_attr_for_each_payload(hop, nh->rtnh_len - RTNH_ALIGN(sizeof(*nh))) {
+		if (mnl_attr_get_type(attr) == RTA_GATEWAY)
+			return attr;
+	}
+	return NULL;
+}
+
+static int
+route_msg_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct list_ctx *ctx = arg;
+	const struct nlattr *tb[RTA_MAX + 1] = { NULL };
+	const struct rtmsg *rtm;
+	struct cg_nl_route r = { 0 };
+	uint32_t table;
+	int alen;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return 0;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	alen = addr_len(rtm->rtm_family);
+	if (alen == 0 || (rtm->rtm_flags & RTM_F_CLONED))
+		return 0;
+	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb) < 0)
+		return 0;
+	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (table != RT_TABLE_MAIN)
+		return 0;
+	switch (rtm->rtm_type) {
+	case RTN_UNICAST:
+		r.type = CG_NL_ROUTE_UNICAST;
+		break;
+	case RTN_UNREACHABLE:
+		r.type = CG_NL_ROUTE_UNREACHABLE;
+		break;
+	case RTN_BLACKHOLE:
+		r.type = CG_NL_ROUTE_BLACKHOLE;
+		break;
+	default:
+		return 0; /* prohibit, throw, local...: not ours to manage */
+	}
+	r.family = rtm->rtm_family;
+	r.dst_len = rtm->rtm_dst_len;
+	r.table = RT_TABLE_MAIN;
+	r.protocol = rtm->rtm_protocol;
+	r.scope = rtm->rtm_scope;
+	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) == (uint16_t)alen)
+		memcpy(r.dst, mnl_attr_get_payload(tb[RTA_DST]), (size_t)alen);
+	if (tb[RTA_OIF] && mnl_attr_get_payload_len(tb[RTA_OIF]) == 4)
+		r.oif = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	{
+		const struct nlattr *gw = tb[RTA_GATEWAY];
+
+		if (gw == NULL && tb[RTA_MULTIPATH])
+			gw = first_hop_gateway(tb[RTA_MULTIPATH]);
+		if (gw && mnl_attr_get_payload_len(gw) == (uint16_t)alen)
+			memcpy(r.gw, mnl_attr_get_payload(gw), (size_t)alen);
+	}
+	return ctx->cb(&r, ctx->arg);
+}
+
+int
+cg_nl_route_list(struct cg_nl *nl, int family,
+		 int (*cb)(const struct cg_nl_route *r, void *arg), void *arg,
+		 char *err, size_t errlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct list_ctx ctx = { cb, arg };
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC) {
+		seterr(err, errlen, "route list: unsupported address family %d", family);
+		return -EAFNOSUPPORT;
+	}
+	if (cb == NULL) {
+		seterr(err, errlen, "route list: no callback");
+		return -EINVAL;
+	}
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)family;
+	return talk(nl, nlh, route_msg_cb, &ctx, "route list", err, errlen);
+}
+
+/* ---- text ---- */
+
+int
+cg_nl_route_parse_cidr(const char *cidr, struct cg_nl_route *r, char *err, size_t errlen)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash;
+	size_t alen;
+	unsigned long plen;
+	int bits;
+
+	if (r == NULL)
+		return -EINVAL;
+	memset(r, 0, sizeof(*r));
+	if (cidr == NULL || *cidr == '\0') {
+		seterr(err, errlen, "empty CIDR");
+		return -EINVAL;
+	}
+	slash = strchr(cidr, '/');
+	alen = slash ? (size_t)(slash - cidr) : strlen(cidr);
+	if (alen == 0 || alen >= sizeof(addr)) {
+		seterr(err, errlen, "\"%s\": not an IPv4 or IPv6 address", cidr);
+		return -EINVAL;
+	}
+	memcpy(addr, cidr, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, r->dst) == 1) {
+		r->family = AF_INET;
+	} else if (inet_pton(AF_INET6, addr, r->dst) == 1) {
+		r->family = AF_INET6;
+	} else {
+		seterr(err, errlen, "\"%s\": \"%s\" is not an IPv4 or IPv6 address", cidr, addr);
+		memset(r, 0, sizeof(*r));
+		return -EINVAL;
+	}
+	bits = addr_len(r->family) * 8;
+	if (slash == NULL) {
+		plen = (unsigned long)bits;
+	} else {
+		const char *p = slash + 1;
+		char *end;
+
+		/* strtoul would accept " 8", "+8" and "-8"; a prefix is plain digits. */
+		if (*p < '0' || *p > '9' || strlen(p) > 3) {
+			seterr(err, errlen, "\"%s\": bad prefix length \"%s\"", cidr, p);
+			memset(r, 0, sizeof(*r));
+			return -EINVAL;
+		}
+		plen = strtoul(p, &end, 10);
+		if (*end != '\0' || plen > (unsigned long)bits) {
+			seterr(err, errlen, "\"%s\": prefix length \"%s\" is not in 0..%d",
+			       cidr, p, bits);
+			memset(r, 0, sizeof(*r));
+			return -EINVAL;
+		}
+	}
+	for (int i = 0; i < bits / 8; i++) {
+		int keep = (int)plen - i * 8;
+		uint8_t mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+
+		if (r->dst[i] & ~mask) {
+			seterr(err, errlen, "\"%s\": host bits set beyond /%lu", cidr, plen);
+			memset(r, 0, sizeof(*r));
+			return -EINVAL;
+		}
+	}
+	r->dst_len = (uint8_t)plen;
+	r->type = CG_NL_ROUTE_UNICAST;
+	return 0;
+}
+
+const char *
+cg_nl_cidr_str(const struct cg_nl_route *r, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (size == 0)
+		return buf;
+	if (r == NULL || addr_len(r->family) == 0 ||
+	    inet_ntop(r->family, r->dst, a, sizeof(a)) == NULL) {
+		snprintf(buf, size, "?");
+		return buf;
+	}
+	snprintf(buf, size, "%s/%u", a, r->dst_len);
+	return buf;
+}
+
+const char *
+cg_nl_route_str(const struct cg_nl_route *r, char *buf, size_t size)
+{
+	char cidr[INET6_ADDRSTRLEN + 8], gw[INET6_ADDRSTRLEN], table[24] = "";
+
+	if (size == 0)
+		return buf;
+	cg_nl_cidr_str(r, cidr, sizeof(cidr));
+	if (r == NULL || addr_len(r->family) == 0) {
+		snprintf(buf, size, "%s", cidr);
+		return buf;
+	}
+	if (r->table != 0 && r->table != RT_TABLE_MAIN)
+		snprintf(table, sizeof(table), " table %u", r->table);
+	switch (r->type) {
+	case CG_NL_ROUTE_UNREACHABLE:
+		snprintf(buf, size, "unreachable %s%s", cidr, table);
+		break;
+	case CG_NL_ROUTE_BLACKHOLE:
+		snprintf(buf, size, "blackhole %s%s", cidr, table);
+		break;
+	default:
+		if (!is_zero(r->gw, addr_len(r->family)) &&
+		    inet_ntop(r->family, r->gw, gw, sizeof(gw)) != NULL)
+			snprintf(buf, size, "%s via %s%s", cidr, gw, table);
+		else if (r->oif > 0)
+			snprintf(buf, size, "%s dev #%d%s", cidr, r->oif, table);
+		else
+			snprintf(buf, size, "%s%s", cidr, table);
+		break;
+	}
+	return buf;
 }

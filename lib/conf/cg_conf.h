@@ -2,7 +2,169 @@
 #ifndef CG_CONF_H
 #define CG_CONF_H
 
-/* Placeholder: the owner of lib/conf replaces this with the library's API. */
-int cg_conf_placeholder(void);
+/**
+ * @file
+ * castgate's config file (castgate.toml): logging, data-plane tuning, ports
+ * and relay rules. docs/CONFIG.md is the reference for every key.
+ *
+ * Loading is strict: unknown keys, wrong types and bad values fail with a
+ * message naming the key path and line, and the cross-checks (unique port
+ * names and devices, rule ports that exist, mbuf size vs MTU, gateway inside
+ * the port's prefix, ...) run before anything is returned, so a loaded
+ * config is ready to use as is.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "cg_log.h"
+#include "cg_rule.h"
+
+/** Most ports a config may declare (RTE_MAX_ETHPORTS of Debian's DPDK). */
+#define CG_CONF_MAX_PORTS 32
+/** Size of a port device string buffer (vdev string or PCI address with devargs). */
+#define CG_CONF_DEVICE_SIZE 256
+/** Size of the lcore list buffer. */
+#define CG_CONF_LCORES_SIZE 128
+/** Size of the EAL file prefix buffer. */
+#define CG_CONF_PREFIX_SIZE 64
+/** Headroom DPDK reserves in front of packet data (RTE_PKTMBUF_HEADROOM). */
+#define CG_CONF_MBUF_HEADROOM 128
+/** Ethernet header and FCS: some PMDs DMA the FCS into the buffer too. */
+#define CG_CONF_L2_OVERHEAD 18
+
+/** [log] */
+struct cg_conf_log {
+	enum cg_log_level level;   /**< level: error|warn|info|debug (default info) */
+	enum cg_log_format format; /**< format: text|json (default text) */
+};
+
+/** [dataplane] */
+struct cg_conf_dataplane {
+	char lcores[CG_CONF_LCORES_SIZE];     /**< EAL -l list; the first is the main lcore */
+	unsigned int n_lcores;                /**< number of lcores in the list */
+	char file_prefix[CG_CONF_PREFIX_SIZE]; /**< EAL --file-prefix */
+	uint32_t memory_mb;      /**< 0 = DPDK default; else -m */
+	bool no_huge;            /**< --no-huge (tests only) */
+	uint32_t mbufs;          /**< mempool size per socket */
+	uint32_t mbuf_cache;     /**< per-lcore mempool cache */
+	uint32_t mbuf_size;      /**< data room, headroom included */
+	uint16_t burst;          /**< RX/TX burst size */
+	uint16_t rx_desc;        /**< default RX ring size */
+	uint16_t tx_desc;        /**< default TX ring size */
+	uint32_t tx_drain_us;    /**< TX buffer flush period; 0 = after every poll */
+	uint32_t idle_sleep_us;  /**< sleep of an idle worker; 0 = pure polling */
+	bool checksum_check;     /**< verify IPv4/UDP checksums on input */
+	uint8_t igmp_version;    /**< 2 or 3 */
+	uint32_t igmp_interval_s; /**< unsolicited membership report period */
+	uint32_t arp_timeout_s;  /**< lifetime of an ARP entry */
+	uint32_t arp_retry_ms;   /**< delay between ARP requests */
+	uint32_t arp_max_retries; /**< ARP requests before a next hop is unreachable */
+	char **eal_args;         /**< extra EAL arguments, appended verbatim */
+	size_t n_eal_args;
+};
+
+/** One [[port]]. Its index in cg_conf.ports is its port_id. */
+struct cg_conf_port {
+	char name[CG_RULE_PORT_NAME_SIZE];  /**< unique name */
+	char device[CG_CONF_DEVICE_SIZE];   /**< vdev string or PCI address (+ devargs) */
+	bool is_pci;             /**< device is a PCI address: allowlisted with -a */
+	uint32_t ip;             /**< the port's address, network order */
+	uint8_t prefix_len;      /**< its prefix length, 1..32 */
+	uint32_t netmask;        /**< prefix_len as a mask, network order */
+	bool mac_auto;           /**< use the device's own MAC */
+	uint8_t mac[6];          /**< the MAC to set, when !mac_auto */
+	uint16_t mtu;            /**< 68..9000 */
+	uint32_t gateway;        /**< next hop for unicast outside the prefix; 0 = none */
+	uint16_t rx_desc;        /**< effective RX ring size */
+	uint16_t tx_desc;        /**< effective TX ring size */
+};
+
+/** A loaded config. Read-only for its users, except the rule set. */
+struct cg_conf {
+	struct cg_conf_log log;
+	struct cg_conf_dataplane dp;
+	struct cg_conf_port ports[CG_CONF_MAX_PORTS];
+	size_t n_ports;
+	struct cg_rule_set *rules; /**< rules, in file order, ports resolved */
+};
+
+/**
+ * Read, parse and validate a config file.
+ *
+ * @param err    on failure, a message starting with the file name:
+ *               `castgate.toml: rule[2].output[0].ttl (line 14): 300 is out
+ *               of range 1..255`.
+ * @return the config (free with cg_conf_free()), or NULL with errno set
+ *         (EINVAL for a bad file, ENOENT, EACCES... when it cannot be read,
+ *         ENOMEM).
+ */
+struct cg_conf *cg_conf_load(const char *path, char *err, size_t errlen);
+
+/**
+ * Build a config from its parsed form (the document root as lib/toml or
+ * json-c gives it). Missing keys take their defaults.
+ *
+ * @param err on failure: `dataplane.burst (line 3): 4096 is out of range 1..512`.
+ * @return the config, or NULL with errno = EINVAL or ENOMEM.
+ */
+struct cg_conf *cg_conf_from_json(json_object *root, char *err, size_t errlen);
+
+/** Free a config and its rules. NULL is allowed. */
+void cg_conf_free(struct cg_conf *c);
+
+/**
+ * The effective config, every default filled in, in the file's structure
+ * (for --check-config and debugging). Feeding it back to
+ * cg_conf_from_json() gives the same config.
+ *
+ * @return a new object, or NULL with errno = ENOMEM.
+ */
+json_object *cg_conf_to_json(const struct cg_conf *c);
+
+/** The rules of a config (owned by it; never NULL for a loaded config). */
+struct cg_rule_set *cg_conf_rule_set(const struct cg_conf *c);
+
+/**
+ * Index (= port id) of the port named @p name.
+ * @return 0..n_ports-1, or -ENOENT.
+ */
+int cg_conf_port_find(const struct cg_conf *c, const char *name);
+
+/**
+ * cg_conf_port_find() in the shape of a cg_rule_port_lookup_t, with the
+ * config as @p arg: resolves the ports of rules added at run time.
+ */
+int cg_conf_port_lookup(void *conf, const char *name);
+
+/**
+ * Build the EAL command line of the data plane:
+ * `argv0 -l <lcores> --file-prefix <prefix>`, then `--no-pci` when no port
+ * is PCI, else `-a <pci>` for each PCI port (nothing else is probed); then
+ * `--vdev=<device>` for each vdev port; `-m <memory_mb>` when set;
+ * `--no-huge` when set; `--log-level=<n>` from [log] level (error -> error,
+ * warn -> warning, info -> notice, debug -> info: DPDK's own debug and info
+ * output is much chattier than ours); then eal_args verbatim.
+ *
+ * @param argv0 the program name to put in argv[0].
+ * @param argc  set to the number of arguments.
+ * @param argv  set to a NULL-terminated array; free it with
+ *              cg_conf_eal_argv_free(). rte_eal_init() may permute it,
+ *              so the free function does not rely on its order.
+ * @return 0, or -ENOMEM.
+ */
+int cg_conf_eal_argv(const struct cg_conf *c, const char *argv0, int *argc, char ***argv);
+
+/** Free an argv from cg_conf_eal_argv(). NULL is allowed. */
+void cg_conf_eal_argv_free(char **argv);
+
+/**
+ * Whether a device string is a PCI address, DDDD:BB:DD.F (hex), optionally
+ * followed by ",devargs".
+ */
+bool cg_conf_device_is_pci(const char *device);
 
 #endif /* CG_CONF_H */

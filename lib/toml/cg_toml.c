@@ -1268,6 +1268,8 @@ parse_header(struct parser *p)
 			return -1;
 	}
 	if (peek(p) != ']' || (aot && peek_at(p, 1) != ']')) {
+		if (peek(p) == ']')
+			p->pos++;	/* point the message at what follows "]" */
 		perr(p, line, "expected '%s' to close the header, got %s", aot ? "]]" : "]",
 		     what_is_here(p, what, sizeof(what)));
 		return -1;

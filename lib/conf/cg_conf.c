@@ -59,7 +59,7 @@ static const char *
 type_name(const json_object *o)
 {
 	switch (json_object_get_type(o)) {
-	case json_type_null: return "nothing";
+	case json_type_null: return "null";
 	case json_type_boolean: return "a boolean";
 	case json_type_double: return "a float";
 	case json_type_int: return "an integer";

@@ -41,7 +41,7 @@ static const char *
 type_name(const json_object *o)
 {
 	switch (json_object_get_type(o)) {
-	case json_type_null: return "nothing";
+	case json_type_null: return "null";
 	case json_type_boolean: return "a boolean";
 	case json_type_double: return "a float";
 	case json_type_int: return "an integer";
@@ -200,7 +200,7 @@ addr_problem(uint32_t addr_be)
 	uint32_t a = ntohl(addr_be);
 
 	if (a == 0)
-		return "is 0.0.0.0";
+		return "is the unspecified address";
 	if (a == 0xffffffffu)
 		return "is the limited broadcast address";
 	if ((a >> 24) == 0)

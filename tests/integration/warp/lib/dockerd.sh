@@ -56,7 +56,7 @@ cg_dockerd_start() {
 	fi
 	command -v dockerd >/dev/null || { _cg_dk_log "dockerd not installed"; return 1; }
 	_cg_dk_paths "$k"
-	cg_dockerd_stop "$k" 2>/dev/null
+	cg_dockerd_stop "$k" 2>/dev/null || true
 	CG_DOCKERD_K=$k
 
 	if [ "${CG_DOCKERD_IPTABLES:-0}" = 1 ]; then
@@ -163,7 +163,7 @@ _cg_dk_pids_using() {
 	local f p comm
 	for f in $(grep -laF -- "$1" /proc/[0-9]*/cmdline 2>/dev/null); do
 		p=${f#/proc/}; p=${p%/cmdline}
-		comm=$(cat "/proc/$p/comm" 2>/dev/null)
+		comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
 		case $comm in containerd*) echo "$p" ;; esac
 	done
 }
@@ -181,8 +181,10 @@ _cg_dk_umount_under() {
 	# Deepest first.
 	for m in $(awk -v d="$d" '$5 == d || index($5, d "/") == 1 { print $5 }' \
 		/proc/self/mountinfo | sort -r); do
-		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null ||
+			_cg_dk_log "cannot unmount $m"
 	done
+	return 0
 }
 
 # cg_dockerd_stop [K]: stop instance K (default: the one started) and remove all it left:
@@ -195,36 +197,39 @@ cg_dockerd_stop() {
 
 	if _cg_dk_ping "$_dk_sock"; then
 		# Containers first: their shims outlive dockerd otherwise.
-		ids=$(docker -H "unix://$_dk_sock" ps -aq 2>/dev/null)
-		# shellcheck disable=SC2086
-		[ -n "$ids" ] && docker -H "unix://$_dk_sock" rm -f $ids >/dev/null 2>&1
+		ids=$(docker -H "unix://$_dk_sock" ps -aq 2>/dev/null) || ids=
+		if [ -n "$ids" ]; then
+			# shellcheck disable=SC2086
+			docker -H "unix://$_dk_sock" rm -f $ids >/dev/null 2>&1 || true
+		fi
 	fi
-	pid=$(cat "$_dk_pidfile" 2>/dev/null || cat "$_dk_root/dockerd.launch-pid" 2>/dev/null)
+	pid=$(cat "$_dk_pidfile" 2>/dev/null || cat "$_dk_root/dockerd.launch-pid" 2>/dev/null) ||
+		pid=
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
 	   tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "--exec-root $_dk_exec "; then
-		kill -TERM "$pid"
+		kill -TERM "$pid" 2>/dev/null || true
 		if ! _cg_dk_wait_gone "$pid" 20; then
 			_cg_dk_log "dockerd $pid ignored SIGTERM for 20s, killing it"
-			kill -KILL "$pid" 2>/dev/null
-			_cg_dk_wait_gone "$pid" 5
+			kill -KILL "$pid" 2>/dev/null || true
+			_cg_dk_wait_gone "$pid" 5 || true
 		fi
-		wait "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null || true
 	fi
 	# A killed dockerd leaves its containerd and shims: they name our exec-root.
 	for p in $(_cg_dk_pids_using "$_dk_exec/"); do
-		[ "$p" = $$ ] && continue
-		kill -TERM "$p" 2>/dev/null
+		kill -TERM "$p" 2>/dev/null || true
 	done
 	for p in $(_cg_dk_pids_using "$_dk_exec/"); do
-		_cg_dk_wait_gone "$p" 5 || kill -KILL "$p" 2>/dev/null
+		_cg_dk_wait_gone "$p" 5 || kill -KILL "$p" 2>/dev/null || true
 	done
 	_cg_dk_umount_under "$_dk_root"
 	_cg_dk_umount_under "$_dk_exec"
 	if [ -e "/run/netns/$_dk_ns" ]; then
-		ip netns del "$_dk_ns" 2>/dev/null
+		ip netns del "$_dk_ns" 2>/dev/null || _cg_dk_log "cannot delete netns $_dk_ns"
 	fi
 	# Never follow a mount that survived: --one-file-system.
-	rm -rf --one-file-system "$_dk_root" "$_dk_exec" "$_dk_sock" 2>/dev/null
+	rm -rf --one-file-system "$_dk_root" "$_dk_exec" "$_dk_sock" 2>/dev/null ||
+		_cg_dk_log "cannot remove all of $_dk_root $_dk_exec"
 	if [ "$k" = "$CG_DOCKERD_K" ]; then
 		unset DOCKER_HOST CG_DOCKER_SOCK
 	fi

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef CG_DP_H
+#define CG_DP_H
+
+/**
+ * @file
+ * Process-wide state of castgate-dataplane shared by its modules.
+ *
+ * Ports are referred to by their index in the config ("cg port index",
+ * 0..nb_ports-1), which is also the port_id in rule keys and rule outputs.
+ * The DPDK port id is kept next to it; dp_port_by_dpdk[] maps back.
+ *
+ * Lcores: every lcore of the EAL set has a dense index (rte_lcore_index()).
+ * Forwarding lcores ("workers") get a worker index 0..nb_workers-1, which is
+ * also the RX and TX queue id they own on every port. With one lcore the main
+ * lcore is worker 0 and also runs the service (ARP, IGMP, timers); with more,
+ * the main lcore only runs the service and talks to workers through rings.
+ */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#define CG_DP_MAX_PORTS 16
+#define CG_DP_MAX_WORKERS 16
+/** Rule slots; updates need a free slot, so this is the live maximum + headroom. */
+#define CG_DP_MAX_RULES 1024
+/** Must match CG_RULE_MAX_OUTPUTS (checked at build time in dp_rules.c). */
+#define CG_DP_MAX_OUTPUTS 16
+/** RX queues one worker may poll (one per port when workers <= queues). */
+#define CG_DP_MAX_RXQ_PER_WORKER (CG_DP_MAX_PORTS * 2)
+/** rte_hash_lookup_bulk_data() takes at most this many keys. */
+#define CG_DP_MAX_BURST 64
+
+/** One DPDK port as configured and brought up. */
+struct cg_dp_port {
+	char name[32];			/**< config name, used in logs */
+	char device[256];		/**< device string (vdev args or PCI address) */
+	uint16_t port_id;		/**< DPDK port id */
+	bool up;			/**< started */
+	uint32_t ip;			/**< network order; source IP of what we emit */
+	uint8_t prefix_len;
+	uint32_t gateway;		/**< network order, 0 = none */
+	bool mac_set;			/**< false: read from device */
+	struct rte_ether_addr mac;
+	uint16_t mtu;
+	uint16_t rx_desc, tx_desc;	/**< 0 = dataplane default */
+	uint16_t nb_queues;		/**< RX and TX queues, one per worker */
+	bool multi_seg;			/**< TX accepts chained mbufs */
+	bool afp_guard;			/**< net_af_packet: TX goes through dp_afp */
+	char driver[32];
+};
+
+/** Dataplane tunables, from the [dataplane] config section. */
+struct cg_dp_params {
+	uint32_t mbufs;
+	uint32_t mbuf_cache;
+	uint16_t mbuf_size;		/**< data room incl. headroom */
+	uint16_t burst;
+	uint16_t rx_desc, tx_desc;
+	uint32_t tx_drain_us;
+	uint32_t idle_sleep_us;
+	bool checksum_check;
+	int igmp_version;		/**< 2 or 3 */
+	uint32_t igmp_interval_s;
+	uint32_t arp_timeout_s;
+	uint32_t arp_retry_ms;
+	uint32_t arp_max_retries;
+};
+
+/** The process context. One instance, dp_g. */
+struct cg_dp {
+	struct cg_dp_params p;
+	uint16_t nb_ports;
+	struct cg_dp_port ports[CG_DP_MAX_PORTS];
+	/** DPDK port id -> cg port index, 0xffff if not ours. */
+	uint16_t port_by_dpdk[RTE_MAX_ETHPORTS];
+
+	struct rte_mempool *pool;	/**< packet buffers */
+	struct rte_mempool *hdr_pool;	/**< small header mbufs for fan-out */
+	struct rte_mempool *clone_pool;	/**< indirect mbufs for fan-out */
+
+	unsigned int nb_workers;
+	unsigned int worker_lcore[CG_DP_MAX_WORKERS];
+	bool main_is_worker;		/**< single-lcore mode */
+	/** Frames for the service (ARP, IGMP), one ring per worker, SP/SC. */
+	struct rte_ring *slow_rx[CG_DP_MAX_WORKERS];
+	/** Control frames the service wants sent, drained by worker 0, SP/SC. */
+	struct rte_ring *ctl_tx;
+
+	volatile bool stop;		/**< set by the signal path; lcores exit */
+	char file_prefix[64];
+	const char *stats_out;
+};
+
+extern struct cg_dp dp_g;
+
+/** Serializes rule changes with readers outside the fast path (telemetry). */
+extern pthread_mutex_t cg_dp_ctl_lock;
+
+/** Worker index of the calling lcore, or -1 if it does not forward. */
+int cg_dp_worker_index(unsigned int lcore_id);
+
+#endif /* CG_DP_H */

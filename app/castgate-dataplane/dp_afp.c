@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Non-blocking TX guard for net_af_packet (DPDK 22.11). See dp_afp.h for why.
+ *
+ * The PMD (drivers/net/af_packet/rte_eth_af_packet.c, v22.11 .. v22.11.11)
+ * keeps, per TX queue, a struct pkt_tx_queue whose head is mirrored below.
+ * eth_af_packet_tx() walks rd[framenum] and blocks in poll(-1) on the first
+ * frame whose tp_status is not TP_STATUS_AVAILABLE. Oversized or VLAN-failing
+ * packets are dropped without taking a frame, so "free frames >= packets"
+ * guarantees it never reaches that poll().
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <linux/if_packet.h>
+
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_version.h>
+
+#include "cg_log.h"
+#include "dp_afp.h"
+
+/** Head of struct pkt_tx_queue in DPDK 22.11 (fields we read, same order). */
+struct afp_pkt_tx_queue_2211 {
+	int sockfd;
+	unsigned int frame_data_size;
+	struct iovec *rd;
+	uint8_t *map;
+	unsigned int framecount;
+	unsigned int framenum;
+};
+
+/** A ring larger than this is not something the PMD would have set up. */
+#define AFP_MAX_FRAMES (1u << 24)
+
+struct cg_dp_afp_txq {
+	const struct afp_pkt_tx_queue_2211 *q;
+	int sockfd;
+};
+
+bool
+cg_dp_afp_version_ok(void)
+{
+#if RTE_VERSION >= RTE_VERSION_NUM(22, 11, 0, 0) && RTE_VERSION < RTE_VERSION_NUM(22, 12, 0, 0)
+	/* Built against 22.11; also require the runtime library to be 22.11. */
+	return strncmp(rte_version(), "DPDK 22.11", strlen("DPDK 22.11")) == 0;
+#else
+	return false;
+#endif
+}
+
+static bool
+fd_is_packet_socket(int fd)
+{
+	int domain = 0;
+	socklen_t len = sizeof(domain);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
+		return false;
+	return domain == AF_PACKET;
+}
+
+struct cg_dp_afp_txq *
+cg_dp_afp_attach(uint16_t port_id, uint16_t queue)
+{
+	const struct afp_pkt_tx_queue_2211 *q;
+	struct cg_dp_afp_txq *g;
+
+	if (!cg_dp_afp_version_ok()) {
+		errno = ENOTSUP;
+		return NULL;
+	}
+	if (port_id >= RTE_MAX_ETHPORTS || queue >= RTE_MAX_QUEUES_PER_PORT) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* The public fast-path table holds the PMD's queue pointers once started. */
+	q = rte_eth_fp_ops[port_id].txq.data[queue];
+	if (q == NULL || !fd_is_packet_socket(q->sockfd) || q->rd == NULL ||
+	    q->framecount == 0 || q->framecount > AFP_MAX_FRAMES ||
+	    q->framenum >= q->framecount) {
+		errno = EPROTO;
+		return NULL;
+	}
+	g = rte_zmalloc("cg_afp_txq", sizeof(*g), 0);
+	if (g == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	g->q = q;
+	g->sockfd = q->sockfd;
+	CG_DEBUG("af_packet guard: port %u queue %u: %u frames of %u bytes",
+		 port_id, queue, q->framecount, q->frame_data_size);
+	return g;
+}
+
+static inline bool
+frame_free(const struct iovec *rd, unsigned int n)
+{
+	const volatile struct tpacket2_hdr *h = rd[n].iov_base;
+	uint32_t st = h->tp_status;
+
+	/* Same test as the PMD: timestamp bits do not make a frame busy. */
+	st &= ~(TP_STATUS_TS_SOFTWARE | TP_STATUS_TS_RAW_HARDWARE);
+	return st == TP_STATUS_AVAILABLE;
+}
+
+uint16_t
+cg_dp_afp_room(struct cg_dp_afp_txq *g, uint16_t want)
+{
+	const struct afp_pkt_tx_queue_2211 *q = g->q;
+	unsigned int n = q->framenum, count = q->framecount;
+	uint16_t room = 0;
+
+	while (room < want && frame_free(q->rd, n)) {
+		room++;
+		if (++n >= count)
+			n = 0;
+	}
+	if (room == 0) {
+		/*
+		 * Ring full: frames marked SEND_REQUEST wait for a kick that the
+		 * PMD may have issued while the socket had no buffer (ENOBUFS).
+		 * Kick once more, without waiting; the caller drops this batch.
+		 */
+		(void)sendto(g->sockfd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+	}
+	return room;
+}

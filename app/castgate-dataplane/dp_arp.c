@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ARP responder and next hop resolver. Main lcore only, except the MAC
+ * words read by workers (see dp_arp.h).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_memzone.h>
+
+#include "cg_log.h"
+#include "cg_pkt.h"
+#include "dp.h"
+#include "dp_arp.h"
+#include "dp_service.h"
+#include "dp_stats.h"
+
+#define NH_MZ_NAME "cg_nexthops"
+/* Refresh a resolved entry when this fraction of its lifetime is left, so
+ * that a live next hop is re-confirmed before it expires. */
+#define REFRESH_FRACTION 5	/* last 1/5 */
+/* Builders pad to 60/64 bytes; ARP frames are never larger. */
+#define ARP_FRAME_MAX 64
+
+enum nh_state {
+	NH_FREE = 0,
+	NH_INCOMPLETE,		/* querying, not usable */
+	NH_REACHABLE,		/* MAC valid until expire */
+};
+
+struct nh_entry {
+	enum nh_state state;
+	uint16_t port;
+	uint32_t ip_be;
+	uint32_t refcnt;
+	uint32_t tries;		/* requests sent in the current round */
+	uint64_t next_try;	/* TSC of the next request */
+	uint64_t expire;	/* TSC when a REACHABLE entry becomes invalid */
+	bool warned;
+};
+
+uint64_t *cg_dp_nh_mac;
+static struct nh_entry nh_tab[CG_DP_MAX_NH];
+
+int
+cg_dp_arp_init(void)
+{
+	const struct rte_memzone *mz;
+
+	mz = rte_memzone_reserve(NH_MZ_NAME, sizeof(uint64_t) * CG_DP_MAX_NH,
+				 (int)rte_socket_id(), 0);
+	if (mz == NULL) {
+		CG_ERR("arp: rte_memzone_reserve %s: %s", NH_MZ_NAME, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	cg_dp_nh_mac = mz->addr;
+	memset(cg_dp_nh_mac, 0, mz->len);
+	memset(nh_tab, 0, sizeof(nh_tab));
+	return 0;
+}
+
+static void
+nh_publish(uint32_t nh, const uint8_t *mac)
+{
+	uint64_t w = 0;
+
+	if (mac != NULL) {
+		for (int i = 0; i < 6; i++)
+			w = (w << 8) | mac[i];
+		w |= CG_DP_NH_VALID;
+	}
+	__atomic_store_n(&cg_dp_nh_mac[nh], w, __ATOMIC_RELEASE);
+}
+
+static const char *
+ip_str(uint32_t ip_be, char *buf)
+{
+	return inet_ntop(AF_INET, &ip_be, buf, INET_ADDRSTRLEN);
+}
+
+static void
+send_request(const struct nh_entry *e)
+{
+	const struct cg_dp_port *p = &dp_g.ports[e->port];
+	uint8_t f[ARP_FRAME_MAX];
+	int len;
+
+	len = cg_pkt_arp_build_request(f, sizeof(f), p->mac.addr_bytes, p->ip, e->ip_be,
+				       CG_PKT_NO_VLAN);
+	if (len > 0)
+		cg_dp_service_send(e->port, f, len);
+}
+
+int
+cg_dp_arp_nh_ref(uint16_t port, uint32_t ip_be)
+{
+	int free_idx = -1;
+
+	for (int i = 0; i < CG_DP_MAX_NH; i++) {
+		struct nh_entry *e = &nh_tab[i];
+
+		if (e->state == NH_FREE) {
+			if (free_idx < 0)
+				free_idx = i;
+			continue;
+		}
+		if (e->port == port && e->ip_be == ip_be) {
+			e->refcnt++;
+			return i;
+		}
+	}
+	if (free_idx < 0)
+		return -ENOSPC;
+	nh_tab[free_idx] = (struct nh_entry){
+		.state = NH_INCOMPLETE, .port = port, .ip_be = ip_be, .refcnt = 1,
+		.next_try = 0,	/* the next timer run queries it */
+	};
+	nh_publish((uint32_t)free_idx, NULL);
+	return free_idx;
+}
+
+void
+cg_dp_arp_nh_unref(uint32_t nh)
+{
+	struct nh_entry *e;
+
+	if (nh >= CG_DP_MAX_NH || nh_tab[nh].state == NH_FREE)
+		return;
+	e = &nh_tab[nh];
+	if (--e->refcnt > 0)
+		return;
+	/* No rule references it: no worker reads it after the rule's grace period. */
+	nh_publish(nh, NULL);
+	memset(e, 0, sizeof(*e));
+}
+
+static void
+learn(uint16_t port, const struct cg_pkt_arp *arp)
+{
+	uint64_t now = rte_rdtsc();
+	char ipb[INET_ADDRSTRLEN];
+
+	for (uint32_t i = 0; i < CG_DP_MAX_NH; i++) {
+		struct nh_entry *e = &nh_tab[i];
+
+		if (e->state == NH_FREE || e->port != port || e->ip_be != arp->spa_be)
+			continue;
+		if (e->state != NH_REACHABLE)
+			CG_INFO("arp: port %s: next hop %s is at "
+				"%02x:%02x:%02x:%02x:%02x:%02x", dp_g.ports[port].name,
+				ip_str(e->ip_be, ipb), arp->sha[0], arp->sha[1], arp->sha[2],
+				arp->sha[3], arp->sha[4], arp->sha[5]);
+		e->state = NH_REACHABLE;
+		e->tries = 0;
+		e->warned = false;
+		e->expire = now + (uint64_t)dp_g.p.arp_timeout_s * 1000 * cg_dp_tsc_ms;
+		e->next_try = e->expire -
+			(uint64_t)dp_g.p.arp_timeout_s * 1000 * cg_dp_tsc_ms / REFRESH_FRACTION;
+		nh_publish(i, arp->sha);
+	}
+}
+
+void
+cg_dp_arp_input(uint16_t port, const uint8_t *frame, uint32_t len,
+		const struct cg_pkt_info *pi)
+{
+	const struct cg_dp_port *p = &dp_g.ports[port];
+	struct cg_pkt_arp arp;
+	enum cg_pkt_arp_err aerr;
+	uint8_t f[ARP_FRAME_MAX];
+	int flen;
+
+	aerr = cg_pkt_arp_parse(frame + pi->l3_off, len - pi->l3_off, &arp);
+	if (aerr != CG_PKT_ARP_OK) {
+		cg_dp_ctrs_self()->drops[CG_DP_DROP_ARP_MALFORMED]++;
+		CG_DEBUG("arp: port %s: %s", p->name, cg_pkt_arp_err_name(aerr));
+		return;
+	}
+	/* Learn from replies and requests alike: both carry the sender's binding. */
+	if (arp.spa_be != 0)
+		learn(port, &arp);
+	if (arp.op == CG_PKT_ARP_OP_REQUEST && !arp.gratuitous && p->ip != 0 &&
+	    arp.tpa_be == p->ip) {
+		flen = cg_pkt_arp_build_reply(f, sizeof(f), p->mac.addr_bytes, p->ip, arp.sha,
+					      arp.spa_be, CG_PKT_NO_VLAN);
+		if (flen > 0)
+			cg_dp_service_send(port, f, flen);
+	}
+}
+
+void
+cg_dp_arp_announce(uint16_t port)
+{
+	const struct cg_dp_port *p = &dp_g.ports[port];
+	uint8_t f[ARP_FRAME_MAX];
+	int len;
+
+	if (p->ip == 0)
+		return;
+	len = cg_pkt_arp_build_gratuitous(f, sizeof(f), p->mac.addr_bytes, p->ip,
+					  CG_PKT_NO_VLAN);
+	if (len > 0)
+		cg_dp_service_send(port, f, len);
+}
+
+void
+cg_dp_arp_timer(uint64_t now)
+{
+	const uint64_t retry = (uint64_t)dp_g.p.arp_retry_ms * cg_dp_tsc_ms;
+	const uint64_t timeout = (uint64_t)dp_g.p.arp_timeout_s * 1000 * cg_dp_tsc_ms;
+	char ipb[INET_ADDRSTRLEN];
+
+	for (uint32_t i = 0; i < CG_DP_MAX_NH; i++) {
+		struct nh_entry *e = &nh_tab[i];
+
+		if (e->state == NH_FREE)
+			continue;
+		if (e->state == NH_REACHABLE && now >= e->expire) {
+			CG_WARN("arp: port %s: next hop %s expired", dp_g.ports[e->port].name,
+				ip_str(e->ip_be, ipb));
+			nh_publish(i, NULL);
+			e->state = NH_INCOMPLETE;
+			e->tries = 0;
+			e->next_try = now;
+		}
+		if (now < e->next_try)
+			continue;
+		if (e->tries < dp_g.p.arp_max_retries) {
+			send_request(e);
+			e->tries++;
+			e->next_try = now + retry;
+			continue;
+		}
+		/* Round exhausted. Reachable: it expires on its own. Incomplete: pause
+		 * one timeout, then start a new round (next hops may come up late). */
+		if (e->state == NH_INCOMPLETE && !e->warned) {
+			CG_WARN("arp: port %s: next hop %s unresolved after %u requests; "
+				"its outputs drop until it answers", dp_g.ports[e->port].name,
+				ip_str(e->ip_be, ipb), e->tries);
+			e->warned = true;
+		}
+		e->tries = 0;
+		e->next_try = e->state == NH_INCOMPLETE ? now + timeout : e->expire;
+	}
+}

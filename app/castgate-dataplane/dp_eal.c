@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * EAL argv: lib/conf builds it; we adapt af_packet vdevs to the worker count.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cg_conf.h"
+#include "cg_log.h"
+#include "dp_eal.h"
+
+#define VDEV_OPT "--vdev="
+#define AFP_PREFIX "net_af_packet"
+#define QPAIRS_KEY "qpairs="
+
+/* Workers: with one lcore the main lcore forwards, else all but the main. */
+static unsigned int
+nb_workers(const struct cg_conf *c)
+{
+	return c->dp.n_lcores <= 1 ? 1 : c->dp.n_lcores - 1;
+}
+
+/* Each worker owns one RX and one TX queue per port, so af_packet needs
+ * qpairs = workers. Returns a new string, or NULL (ENOMEM / EINVAL). */
+static char *
+adapt_vdev(const char *arg, unsigned int workers)
+{
+	const char *dev = arg + strlen(VDEV_OPT);
+	const char *q;
+	char *out;
+
+	if (strncmp(dev, AFP_PREFIX, strlen(AFP_PREFIX)) != 0 || workers <= 1)
+		return strdup(arg);
+	q = strstr(dev, "," QPAIRS_KEY);
+	if (q != NULL) {
+		unsigned long n = strtoul(q + 1 + strlen(QPAIRS_KEY), NULL, 10);
+
+		if (n != workers) {
+			CG_ERR("port device \"%s\": qpairs=%lu, but %u workers need one queue "
+			       "pair each: use qpairs=%u or drop it", dev, n, workers, workers);
+			errno = EINVAL;
+			return NULL;
+		}
+		return strdup(arg);
+	}
+	if (asprintf(&out, "%s,%s%u", arg, QPAIRS_KEY, workers) < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return out;
+}
+
+int
+cg_dp_eal_argv(const struct cg_conf *c, const char *argv0, int extra_argc,
+	       char **extra_argv, int *argc, char ***argv)
+{
+	char **base = NULL, **v;
+	int n = 0, ret, k = 0;
+
+	ret = cg_conf_eal_argv(c, argv0, &n, &base);
+	if (ret < 0)
+		return ret;
+	v = calloc((size_t)(n + extra_argc + 1), sizeof(*v));
+	if (v == NULL) {
+		cg_conf_eal_argv_free(base);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++) {
+		if (strncmp(base[i], VDEV_OPT, strlen(VDEV_OPT)) == 0)
+			v[k] = adapt_vdev(base[i], nb_workers(c));
+		else
+			v[k] = strdup(base[i]);
+		if (v[k++] == NULL)
+			goto fail;
+	}
+	for (int i = 0; i < extra_argc; i++) {
+		/* getopt leaves "--" in front of the EAL arguments: not for the EAL. */
+		if (i == 0 && strcmp(extra_argv[0], "--") == 0)
+			continue;
+		v[k] = strdup(extra_argv[i]);
+		if (v[k++] == NULL)
+			goto fail;
+	}
+	cg_conf_eal_argv_free(base);
+	*argc = k;
+	*argv = v;
+	return 0;
+fail:
+	ret = errno == EINVAL ? -EINVAL : -ENOMEM;
+	cg_dp_eal_argv_free(v);
+	cg_conf_eal_argv_free(base);
+	return ret;
+}
+
+void
+cg_dp_eal_argv_free(char **argv)
+{
+	if (argv == NULL)
+		return;
+	for (char **p = argv; *p != NULL; p++)
+		free(*p);
+	free(argv);
+}

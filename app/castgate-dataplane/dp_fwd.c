@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The forwarding fast path. No locks, no atomic RMW, no allocation other
+ * than mbufs, no syscalls (except the af_packet kick when a ring is full).
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "cg_log.h"
+#include "cg_pkt.h"
+#include "cg_rule.h"
+#include "dp.h"
+#include "dp_arp.h"
+#include "dp_fwd.h"
+#include "dp_rules.h"
+#include "dp_service.h"
+#include "dp_stats.h"
+#include "dp_tx.h"
+
+/* Payloads up to this size are copied rather than cloned: a copy of a small
+ * payload costs less than an extra header mbuf + indirect mbuf, and avoids
+ * zero-length segments. */
+#define COPY_MAX_PAYLOAD 128
+/* Empty polls in a row before an idle worker sleeps idle_sleep_us. */
+#define IDLE_POLLS_BEFORE_SLEEP 64
+/* Control frames drained per loop turn by worker 0. */
+#define CTL_BURST 32
+
+struct rxq_ref {
+	uint16_t port_id;	/* DPDK */
+	uint16_t port;		/* cg index */
+	uint16_t queue;
+};
+
+struct worker {
+	unsigned int idx;
+	unsigned int nb_rxq;
+	struct rxq_ref rxq[CG_DP_MAX_RXQ_PER_WORKER];
+	struct cg_dp_txq txq[CG_DP_MAX_PORTS];
+	uint64_t drain_tsc;
+	uint64_t last_drain;
+	unsigned int parse_flags;
+	unsigned int idle_polls;
+} __rte_cache_aligned;
+
+static struct worker workers[CG_DP_MAX_WORKERS];
+
+int
+cg_dp_fwd_init(void)
+{
+	uint64_t hz = rte_get_tsc_hz();
+	int ret;
+
+	for (unsigned int w = 0; w < dp_g.nb_workers; w++) {
+		struct worker *wk = &workers[w];
+
+		memset(wk, 0, sizeof(*wk));
+		wk->idx = w;
+		wk->drain_tsc = hz / 1000000 * dp_g.p.tx_drain_us;
+		wk->parse_flags = dp_g.p.checksum_check ?
+			(CG_PKT_F_CHECK_IP_CSUM | CG_PKT_F_CHECK_UDP_CSUM) : 0;
+		for (uint16_t p = 0; p < dp_g.nb_ports; p++) {
+			wk->rxq[wk->nb_rxq++] = (struct rxq_ref){
+				.port_id = dp_g.ports[p].port_id, .port = p, .queue = (uint16_t)w,
+			};
+			ret = cg_dp_txq_init(&wk->txq[p], p, (uint16_t)w, dp_g.p.burst);
+			if (ret < 0) {
+				CG_ERR("port %s: worker %u: TX buffer: %s", dp_g.ports[p].name, w,
+				       strerror(-ret));
+				return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+static inline void
+drop(struct cg_dp_lcore_ctrs *c, struct rte_mbuf *m, unsigned int reason)
+{
+	c->drops[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+/* An output that passed the checks, with its destination MAC. */
+struct ready_out {
+	uint8_t o;
+	uint8_t dst_mac[6];
+};
+
+/* A private copy of the headers + payload, for ports without multi-seg TX. */
+static inline struct rte_mbuf *
+out_copy(const struct rte_mbuf *m, const struct cg_pkt_info *pi, uint16_t hlen)
+{
+	struct rte_mbuf *c = rte_pktmbuf_alloc(dp_g.pool);
+	uint8_t *d;
+
+	if (unlikely(c == NULL))
+		return NULL;
+	d = (uint8_t *)rte_pktmbuf_append(c, (uint16_t)(hlen + pi->payload_len));
+	if (unlikely(d == NULL)) {
+		rte_pktmbuf_free(c);
+		return NULL;
+	}
+	rte_memcpy(d + hlen, rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off),
+		   pi->payload_len);
+	return c;
+}
+
+/* A private header mbuf chained to an indirect clone of the payload. */
+static inline struct rte_mbuf *
+out_clone(struct rte_mbuf *m, const struct cg_pkt_info *pi, uint16_t hlen)
+{
+	struct rte_mbuf *h, *p;
+
+	h = rte_pktmbuf_alloc(dp_g.hdr_pool);
+	if (unlikely(h == NULL))
+		return NULL;
+	p = rte_pktmbuf_clone(m, dp_g.clone_pool);
+	if (unlikely(p == NULL)) {
+		rte_pktmbuf_free(h);
+		return NULL;
+	}
+	/* The clone covers exactly the payload: headers, padding and options go. */
+	rte_pktmbuf_adj(p, pi->payload_off);
+	rte_pktmbuf_trim(p, (uint16_t)(p->pkt_len - pi->payload_len));
+	if (unlikely(rte_pktmbuf_append(h, hlen) == NULL ||
+		     rte_pktmbuf_chain(h, p) != 0)) {
+		rte_pktmbuf_free(p);
+		rte_pktmbuf_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* The original mbuf, trimmed so that a fresh header ends where the payload starts. */
+static inline void
+out_in_place(struct rte_mbuf *m, const struct cg_pkt_info *pi, uint16_t hlen)
+{
+	rte_pktmbuf_adj(m, (uint16_t)(pi->payload_off - hlen));
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - hlen - pi->payload_len));
+}
+
+static void
+forward(struct worker *wk, struct cg_dp_lcore_ctrs *c, struct rte_mbuf *m,
+	const struct cg_pkt_info *pi, uint32_t slot)
+{
+	const struct cg_dp_rule_slot *s = &cg_dp_rules->slot[slot];
+	struct cg_dp_ctr_rule *cr = &c->rule[slot];
+	const uint16_t hlen = cg_pkt_rewrite_hdr_len(false);
+	const uint32_t out_len = hlen + pi->payload_len;
+	struct ready_out ready[CG_DP_MAX_OUTPUTS];
+	unsigned int nb_ready = 0;
+
+	cr->rx_pkts++;
+	cr->rx_bytes += m->pkt_len;
+
+	/* Decide first, so that the last output sent can take the original. */
+	for (unsigned int o = 0; o < s->nb_out; o++) {
+		const struct cg_dp_out *d = &s->out[o];
+		struct ready_out *r = &ready[nb_ready];
+
+		if (unlikely(out_len - RTE_ETHER_HDR_LEN > dp_g.ports[d->port].mtu)) {
+			c->drops[CG_DP_DROP_MTU_EXCEEDED]++;
+			cr->out[o].drops++;
+			continue;
+		}
+		if (d->nh == CG_DP_NH_STATIC) {
+			memcpy(r->dst_mac, d->dst_mac, 6);
+		} else if (unlikely(!cg_dp_nh_get(d->nh, r->dst_mac))) {
+			c->drops[CG_DP_DROP_ARP_UNRESOLVED]++;
+			cr->out[o].drops++;
+			continue;
+		}
+		r->o = (uint8_t)o;
+		nb_ready++;
+	}
+	if (nb_ready == 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+
+	for (unsigned int i = 0; i < nb_ready; i++) {
+		const struct cg_dp_out *d = &s->out[ready[i].o];
+		const struct cg_dp_port *port = &dp_g.ports[d->port];
+		struct cg_dp_ctr_out *co = &cr->out[ready[i].o];
+		struct cg_pkt_rewrite rw;
+		struct rte_mbuf *om;
+
+		if (i + 1 == nb_ready) {
+			om = m;
+			out_in_place(om, pi, hlen);
+		} else if (port->multi_seg && pi->payload_len > COPY_MAX_PAYLOAD) {
+			om = out_clone(m, pi, hlen);
+		} else {
+			om = out_copy(m, pi, hlen);
+		}
+		if (unlikely(om == NULL)) {
+			c->drops[CG_DP_DROP_NO_MBUF]++;
+			co->drops++;
+			continue;
+		}
+		memcpy(rw.dst_mac, ready[i].dst_mac, 6);
+		memcpy(rw.src_mac, port->mac.addr_bytes, 6);
+		rw.src_ip_be = d->src_be;
+		rw.dst_ip_be = d->dst_be;
+		rw.ttl = d->ttl;
+		rw.sport_be = d->sport_be;
+		rw.dport_be = d->dport_be;
+		rw.vlan = false;
+		rw.vlan_tci = 0;
+		cg_pkt_rewrite_hdr(rte_pktmbuf_mtod(om, uint8_t *), pi, &rw);
+		om->ol_flags = 0;
+		om->hash.usr = CG_DP_CTR_TAG(slot, ready[i].o);
+		co->pkts++;
+		co->bytes += om->pkt_len;
+		cg_dp_txq_put(&wk->txq[d->port], om);
+	}
+}
+
+static void
+process_burst(struct worker *wk, struct cg_dp_lcore_ctrs *c, const struct rxq_ref *rq,
+	      struct rte_mbuf **pkts, uint16_t n)
+{
+	struct cg_pkt_info pi[CG_DP_MAX_BURST];
+	struct cg_rule_key keys[CG_DP_MAX_BURST];
+	const void *kp[CG_DP_MAX_BURST];
+	void *data[CG_DP_MAX_BURST];
+	uint16_t which[CG_DP_MAX_BURST];
+	uint64_t hits = 0, hits2 = 0;
+	unsigned int nu = 0, nmiss = 0;
+	uint16_t miss[CG_DP_MAX_BURST];
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		enum cg_pkt_verdict v;
+
+		c->rx_pkts++;
+		c->rx_bytes += m->pkt_len;
+		v = cg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+				 wk->parse_flags, &pi[i]);
+		switch (v) {
+		case CG_PKT_UDP:
+			if (unlikely(cg_pkt_ipv4_is_link_local_mcast(pi[i].dst_ip_be))) {
+				drop(c, m, CG_DP_DROP_LINK_LOCAL_MCAST);
+				break;
+			}
+			keys[nu] = cg_rule_key_make(rq->port, pi[i].dst_ip_be, pi[i].dport_be,
+						    pi[i].src_ip_be);
+			kp[nu] = &keys[nu];
+			which[nu] = i;
+			nu++;
+			break;
+		case CG_PKT_ARP:
+		case CG_PKT_IGMP:
+			if (unlikely(rte_ring_sp_enqueue(dp_g.slow_rx[wk->idx], m) != 0))
+				drop(c, m, CG_DP_DROP_SLOW_PATH_FULL);
+			break;
+		default:
+			drop(c, m, pi[i].drop);
+			break;
+		}
+	}
+	if (nu == 0)
+		return;
+
+	/* (S,G) first, then any-source for the misses. */
+	rte_hash_lookup_bulk_data(cg_dp_rule_hash, kp, nu, &hits, data);
+	for (unsigned int k = 0; k < nu; k++) {
+		if (!(hits & (1ULL << k))) {
+			keys[k].src = 0;
+			kp[nmiss] = &keys[k];
+			miss[nmiss++] = (uint16_t)k;
+		}
+	}
+	if (nmiss > 0) {
+		void *data2[CG_DP_MAX_BURST];
+
+		rte_hash_lookup_bulk_data(cg_dp_rule_hash, kp, nmiss, &hits2, data2);
+		for (unsigned int j = 0; j < nmiss; j++) {
+			if (hits2 & (1ULL << j)) {
+				hits |= 1ULL << miss[j];
+				data[miss[j]] = data2[j];
+			}
+		}
+	}
+	for (unsigned int k = 0; k < nu; k++) {
+		uint16_t i = which[k];
+
+		if (hits & (1ULL << k))
+			forward(wk, c, pkts[i], &pi[i], (uint32_t)(uintptr_t)data[k]);
+		else
+			drop(c, pkts[i], CG_DP_DROP_NO_RULE);
+	}
+}
+
+/* Worker 0 sends the service's control frames (ARP, IGMP). */
+static unsigned int
+drain_ctl(struct worker *wk, struct cg_dp_lcore_ctrs *c)
+{
+	struct rte_mbuf *m[CTL_BURST];
+	unsigned int n = rte_ring_sc_dequeue_burst(dp_g.ctl_tx, (void **)m, CTL_BURST, NULL);
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t port = m[i]->port;	/* cg index, set by the service */
+
+		m[i]->hash.usr = CG_DP_CTR_TAG_NONE;
+		c->ctl_tx++;
+		cg_dp_txq_put(&wk->txq[port], m[i]);
+	}
+	return n;
+}
+
+static inline void
+flush_all(struct worker *wk)
+{
+	for (uint16_t p = 0; p < dp_g.nb_ports; p++)
+		cg_dp_txq_flush(&wk->txq[p]);
+}
+
+int
+cg_dp_fwd_loop(void *arg)
+{
+	struct worker *wk = &workers[(uintptr_t)arg];
+	struct cg_dp_lcore_ctrs *c = cg_dp_ctrs_self();
+	struct rte_mbuf *pkts[CG_DP_MAX_BURST];
+	const uint16_t burst = dp_g.p.burst;
+	const bool service = dp_g.main_is_worker && wk->idx == 0;
+
+	CG_INFO("worker %u: forwarding on lcore %u, %u RX queue(s)%s", wk->idx,
+		rte_lcore_id(), wk->nb_rxq, service ? ", and the service" : "");
+	rte_rcu_qsbr_thread_online(cg_dp_rules_qsbr, wk->idx);
+	wk->last_drain = rte_rdtsc();
+	while (!__atomic_load_n(&dp_g.stop, __ATOMIC_RELAXED)) {
+		unsigned int work = 0;
+		uint64_t now;
+
+		for (unsigned int q = 0; q < wk->nb_rxq; q++) {
+			const struct rxq_ref *rq = &wk->rxq[q];
+			uint16_t n = rte_eth_rx_burst(rq->port_id, rq->queue, pkts, burst);
+
+			if (n > 0) {
+				process_burst(wk, c, rq, pkts, n);
+				work += n;
+			}
+		}
+		if (wk->idx == 0)
+			work += drain_ctl(wk, c);
+		now = rte_rdtsc();
+		if (service)
+			work += cg_dp_service_poll(now);
+		if (now - wk->last_drain >= wk->drain_tsc) {
+			flush_all(wk);
+			wk->last_drain = now;
+		}
+		/* Nothing read before this line is used after it. */
+		rte_rcu_qsbr_quiescent(cg_dp_rules_qsbr, wk->idx);
+
+		if (work > 0) {
+			wk->idle_polls = 0;
+		} else if (dp_g.p.idle_sleep_us > 0 &&
+			   ++wk->idle_polls >= IDLE_POLLS_BEFORE_SLEEP) {
+			flush_all(wk);
+			usleep(dp_g.p.idle_sleep_us);
+		}
+	}
+	flush_all(wk);
+	rte_rcu_qsbr_thread_offline(cg_dp_rules_qsbr, wk->idx);
+	CG_INFO("worker %u: stopped", wk->idx);
+	return 0;
+}
+
+void
+cg_dp_fwd_fini(void)
+{
+	if (dp_g.nb_workers > 0 && dp_g.ctl_tx != NULL && workers[0].txq[0].buf != NULL) {
+		struct worker *wk = &workers[0];
+		struct cg_dp_lcore_ctrs *c = cg_dp_ctrs_self();
+
+		while (drain_ctl(wk, c) > 0)
+			;
+		flush_all(wk);
+	}
+	for (unsigned int w = 0; w < dp_g.nb_workers; w++)
+		for (uint16_t p = 0; p < dp_g.nb_ports; p++)
+			cg_dp_txq_fini(&workers[w].txq[p]);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef CG_DP_FWD_H
+#define CG_DP_FWD_H
+
+/**
+ * @file
+ * Forwarding lcores: RX burst -> parse -> bulk rule lookup -> rewrite
+ * (fan-out) -> buffered TX, and the lcore loop around it.
+ */
+
+#include <stdint.h>
+
+/**
+ * Assign RX queues to workers and set up every worker's TX queues
+ * (ports started). Worker w polls queue w of every port.
+ * @return 0 or a negative errno.
+ */
+int cg_dp_fwd_init(void);
+
+/**
+ * The lcore loop of worker @p arg (worker index as uintptr_t). Runs until
+ * dp_g.stop; then flushes its TX buffers and goes RCU-offline. In
+ * single-lcore mode it also runs the service.
+ * @return 0.
+ */
+int cg_dp_fwd_loop(void *arg);
+
+/**
+ * After the lcores stopped: send what the service queued last (IGMP leaves)
+ * through worker 0's TX queues, and free the TX buffers.
+ */
+void cg_dp_fwd_fini(void);
+
+#endif /* CG_DP_FWD_H */

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef CG_DP_IGMP_H
+#define CG_DP_IGMP_H
+
+/**
+ * @file
+ * IGMP host side (RFC 3376 / RFC 2236) for the input ports: castgate is a
+ * member of every group (and source, for (S,G) rules) its rules receive, so
+ * that switches with IGMP snooping and routers send the streams to it.
+ *
+ * Memberships are reference counted per (port, group, source); source 0
+ * means any source. A group with an any-source member is in EXCLUDE {} mode,
+ * else INCLUDE {sources}. Main lcore only.
+ */
+
+#include <stdint.h>
+
+/**
+ * Add a reference to (port, group, source). State changes are reported at
+ * once and once more shortly after (robustness).
+ */
+void cg_dp_igmp_join(uint16_t port, uint32_t group_be, uint32_t src_be);
+
+/** Drop a reference; the last one reports the leave. */
+void cg_dp_igmp_leave(uint16_t port, uint32_t group_be, uint32_t src_be);
+
+/** Handle an IGMP message (frame bytes from the IGMP header on). */
+void cg_dp_igmp_input(uint16_t port, const uint8_t *igmp, uint32_t len);
+
+/** Periodic reports, query answers and retransmissions. */
+void cg_dp_igmp_timer(uint64_t now);
+
+/** Report leaving every group (shutdown). */
+void cg_dp_igmp_leave_all(void);
+
+#endif /* CG_DP_IGMP_H */

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port bring-up in the canonical order (see examples/skeleton of DPDK).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "cg_log.h"
+#include "dp.h"
+#include "dp_port.h"
+
+/* Ethernet header, one VLAN tag and the FCS some PMDs write into the buffer. */
+#define L2_OVERHEAD (RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN + RTE_ETHER_CRC_LEN)
+
+#define PORT_ERR(p, op, ret) \
+	CG_ERR("port %s: %s: %s (%d)", (p)->name, (op), rte_strerror(-(ret)), (ret))
+
+int
+cg_dp_port_resolve_all(void)
+{
+	for (uint16_t i = 0; i < RTE_MAX_ETHPORTS; i++)
+		dp_g.port_by_dpdk[i] = UINT16_MAX;
+	for (uint16_t i = 0; i < dp_g.nb_ports; i++) {
+		struct cg_dp_port *p = &dp_g.ports[i];
+		char name[RTE_ETH_NAME_MAX_LEN];
+		size_t n = strcspn(p->device, ",");
+		uint16_t pid;
+		int ret;
+
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, p->device, n);
+		name[n] = '\0';
+		ret = rte_eth_dev_get_port_by_name(name, &pid);
+		if (ret < 0) {
+			CG_ERR("port %s: device %s: no such DPDK port (was it probed? check "
+			       "the device string and the EAL log above)", p->name, name);
+			return -ENODEV;
+		}
+		p->port_id = pid;
+		dp_g.port_by_dpdk[pid] = i;
+	}
+	return 0;
+}
+
+int
+cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
+{
+	struct cg_dp_port *p = &dp_g.ports[idx];
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t nb_rxd = p->rx_desc ? p->rx_desc : dp_g.p.rx_desc;
+	uint16_t nb_txd = p->tx_desc ? p->tx_desc : dp_g.p.tx_desc;
+	uint32_t room = rte_pktmbuf_data_room_size(dp_g.pool) - RTE_PKTMBUF_HEADROOM;
+	int socket = rte_eth_dev_socket_id(p->port_id);
+	uint16_t mtu;
+	int ret;
+
+	ret = rte_eth_dev_info_get(p->port_id, &info);
+	if (ret != 0) {
+		PORT_ERR(p, "rte_eth_dev_info_get", ret);
+		return ret;
+	}
+	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	if (info.max_rx_queues < nb_queues || info.max_tx_queues < nb_queues) {
+		CG_ERR("port %s: %s has %u RX / %u TX queues, %u workers need %u each%s",
+		       p->name, info.driver_name, info.max_rx_queues, info.max_tx_queues,
+		       nb_queues, nb_queues,
+		       strcmp(info.driver_name, "net_af_packet") == 0 ?
+		       " (add qpairs=N to the device string)" : " (use fewer lcores)");
+		return -EINVAL;
+	}
+	/* We refuse scattered RX: the fast path parses the first segment only. */
+	if ((uint32_t)p->mtu + L2_OVERHEAD > room) {
+		CG_ERR("port %s: mtu %u needs %u bytes of mbuf data room, the pool has %u: "
+		       "raise [dataplane] mbuf_size to at least %u", p->name, p->mtu,
+		       p->mtu + L2_OVERHEAD, room,
+		       p->mtu + L2_OVERHEAD + RTE_PKTMBUF_HEADROOM);
+		return -EINVAL;
+	}
+	if (p->mtu > info.max_mtu || p->mtu < info.min_mtu) {
+		CG_ERR("port %s: mtu %u is outside what %s supports (%u..%u)", p->name, p->mtu,
+		       info.driver_name, info.min_mtu, info.max_mtu);
+		return -EINVAL;
+	}
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mtu = p->mtu;
+	p->multi_seg = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+	if (p->multi_seg)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	ret = rte_eth_dev_configure(p->port_id, nb_queues, nb_queues, &conf);
+	if (ret != 0) {
+		PORT_ERR(p, "rte_eth_dev_configure", ret);
+		return ret;
+	}
+	ret = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
+	if (ret != 0) {
+		PORT_ERR(p, "rte_eth_dev_adjust_nb_rx_tx_desc", ret);
+		return ret;
+	}
+	for (uint16_t q = 0; q < nb_queues; q++) {
+		ret = rte_eth_rx_queue_setup(p->port_id, q, nb_rxd, (unsigned int)socket, NULL,
+					     dp_g.pool);
+		if (ret < 0) {
+			PORT_ERR(p, "rte_eth_rx_queue_setup", ret);
+			return ret;
+		}
+		struct rte_eth_txconf txc = info.default_txconf;
+
+		txc.offloads = conf.txmode.offloads;
+		ret = rte_eth_tx_queue_setup(p->port_id, q, nb_txd, (unsigned int)socket, &txc);
+		if (ret < 0) {
+			PORT_ERR(p, "rte_eth_tx_queue_setup", ret);
+			return ret;
+		}
+	}
+	if (p->mac_set) {
+		ret = rte_eth_dev_default_mac_addr_set(p->port_id, &p->mac);
+		if (ret != 0) {
+			PORT_ERR(p, "rte_eth_dev_default_mac_addr_set", ret);
+			return ret;
+		}
+	} else {
+		ret = rte_eth_macaddr_get(p->port_id, &p->mac);
+		if (ret != 0) {
+			PORT_ERR(p, "rte_eth_macaddr_get", ret);
+			return ret;
+		}
+	}
+	ret = rte_eth_dev_set_mtu(p->port_id, p->mtu);
+	if (ret == -ENOTSUP) {
+		/* e.g. pcap: nothing to set; the fast path still enforces our MTU. */
+		if (rte_eth_dev_get_mtu(p->port_id, &mtu) == 0 && mtu != p->mtu)
+			CG_WARN("port %s: %s cannot set its MTU (it is %u); enforcing %u on "
+				"output only", p->name, info.driver_name, mtu, p->mtu);
+	} else if (ret != 0) {
+		PORT_ERR(p, "rte_eth_dev_set_mtu", ret);
+		return ret;
+	}
+	ret = rte_eth_dev_start(p->port_id);
+	if (ret != 0) {
+		PORT_ERR(p, "rte_eth_dev_start", ret);
+		return ret;
+	}
+	p->up = true;
+	p->nb_queues = nb_queues;
+	ret = rte_eth_allmulticast_enable(p->port_id);
+	if (ret == -ENOTSUP) {
+		ret = rte_eth_promiscuous_enable(p->port_id);
+		if (ret == 0)
+			CG_INFO("port %s: no all-multicast mode; promiscuous instead", p->name);
+		else if (ret != -ENOTSUP)
+			PORT_ERR(p, "rte_eth_promiscuous_enable", ret);
+	} else if (ret != 0) {
+		PORT_ERR(p, "rte_eth_allmulticast_enable", ret);
+		return ret;
+	}
+	p->afp_guard = strcmp(info.driver_name, "net_af_packet") == 0;
+	CG_INFO("port %s: up: %s dpdk port %u, mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u, "
+		"%u queue(s), %u/%u descriptors%s%s", p->name, info.driver_name, p->port_id,
+		p->mac.addr_bytes[0], p->mac.addr_bytes[1], p->mac.addr_bytes[2],
+		p->mac.addr_bytes[3], p->mac.addr_bytes[4], p->mac.addr_bytes[5], p->mtu,
+		nb_queues, nb_rxd, nb_txd, p->multi_seg ? ", multi-seg TX" : ", copy fan-out",
+		p->afp_guard ? ", af_packet TX guard" : "");
+	return 0;
+}
+
+void
+cg_dp_port_down_all(void)
+{
+	for (uint16_t i = 0; i < dp_g.nb_ports; i++) {
+		struct cg_dp_port *p = &dp_g.ports[i];
+		int ret;
+
+		if (!p->up)
+			continue;
+		ret = rte_eth_dev_stop(p->port_id);
+		if (ret != 0)
+			PORT_ERR(p, "rte_eth_dev_stop", ret);
+		ret = rte_eth_dev_close(p->port_id);
+		if (ret != 0)
+			PORT_ERR(p, "rte_eth_dev_close", ret);
+		p->up = false;
+	}
+}

@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Rule table: rte_hash + slot memzone + RCU. See dp_rules.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <rte_byteorder.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+#include <rte_memzone.h>
+#include <rte_rcu_qsbr.h>
+
+#include "cg_log.h"
+#include "cg_pkt.h"
+#include "cg_rule.h"
+#include "dp.h"
+#include "dp_arp.h"
+#include "dp_igmp.h"
+#include "dp_rules.h"
+#include "dp_stats.h"
+
+/* Memzone names are fixed (the file prefix already isolates processes), so a
+ * secondary process can look them up. */
+#define RULES_MZ_NAME "cg_rules"
+#define RULES_QSBR_MZ_NAME "cg_rules_qsbr"
+#define RULES_HASH_NAME "cg_rules_hash"
+/* The cuckoo hash needs headroom to place keys; twice the slots is ample. */
+#define RULES_HASH_ENTRIES (CG_DP_MAX_RULES * 2)
+
+struct rte_hash *cg_dp_rule_hash;
+struct cg_dp_rules_shm *cg_dp_rules;
+struct rte_rcu_qsbr *cg_dp_rules_qsbr;
+
+static const struct rte_memzone *rules_mz, *qsbr_mz;
+
+/* Readers outside the fast path (telemetry thread) take this to see whole rules. */
+pthread_mutex_t cg_dp_ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int
+cg_dp_rules_init(unsigned int nb_readers)
+{
+	struct rte_hash_parameters hp = {
+		.name = RULES_HASH_NAME,
+		.entries = RULES_HASH_ENTRIES,
+		.key_len = sizeof(struct cg_rule_key),
+		.hash_func = rte_hash_crc,
+		.hash_func_init_val = 0,
+		.socket_id = (int)rte_socket_id(),
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	};
+	size_t qsz;
+	int ret;
+
+	rules_mz = rte_memzone_reserve(RULES_MZ_NAME, sizeof(struct cg_dp_rules_shm),
+				       (int)rte_socket_id(), 0);
+	if (rules_mz == NULL) {
+		CG_ERR("rules: rte_memzone_reserve %s: %s", RULES_MZ_NAME,
+		       rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	cg_dp_rules = rules_mz->addr;
+	memset(cg_dp_rules, 0, sizeof(*cg_dp_rules));
+	cg_dp_rules->nb_slots = CG_DP_MAX_RULES;
+
+	qsz = rte_rcu_qsbr_get_memsize(nb_readers);
+	qsbr_mz = rte_memzone_reserve_aligned(RULES_QSBR_MZ_NAME, qsz, (int)rte_socket_id(), 0,
+					      RTE_CACHE_LINE_SIZE);
+	if (qsbr_mz == NULL) {
+		CG_ERR("rules: rte_memzone_reserve %s: %s", RULES_QSBR_MZ_NAME,
+		       rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	cg_dp_rules_qsbr = qsbr_mz->addr;
+	ret = rte_rcu_qsbr_init(cg_dp_rules_qsbr, nb_readers);
+	if (ret != 0) {
+		CG_ERR("rules: rte_rcu_qsbr_init: %s", rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	for (unsigned int i = 0; i < nb_readers; i++)
+		rte_rcu_qsbr_thread_register(cg_dp_rules_qsbr, i);
+
+	cg_dp_rule_hash = rte_hash_create(&hp);
+	if (cg_dp_rule_hash == NULL) {
+		CG_ERR("rules: rte_hash_create %s: %s", RULES_HASH_NAME,
+		       rte_strerror(rte_errno));
+		return -rte_errno ? -rte_errno : -ENOMEM;
+	}
+	return 0;
+}
+
+static struct cg_dp_rule_slot *
+find_by_name(const char *name, uint32_t *slot)
+{
+	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++) {
+		struct cg_dp_rule_slot *s = &cg_dp_rules->slot[i];
+
+		if (s->in_use && strcmp(s->rule.name, name) == 0) {
+			*slot = i;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+static struct cg_dp_rule_slot *
+find_by_id(uint32_t id, const char *except_name)
+{
+	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++) {
+		struct cg_dp_rule_slot *s = &cg_dp_rules->slot[i];
+
+		if (s->in_use && s->rule.id == id && strcmp(s->rule.name, except_name) != 0)
+			return s;
+	}
+	return NULL;
+}
+
+static int
+alloc_slot(uint32_t *slot)
+{
+	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++) {
+		if (!cg_dp_rules->slot[i].in_use) {
+			*slot = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static bool
+in_prefix(uint32_t a_be, uint32_t net_be, uint8_t prefix_len)
+{
+	uint32_t mask = prefix_len ? ~0u << (32 - prefix_len) : 0;
+
+	return (rte_be_to_cpu_32(a_be) & mask) == (rte_be_to_cpu_32(net_be) & mask);
+}
+
+static void
+release_outputs(struct cg_dp_rule_slot *s, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (s->out[i].nh != CG_DP_NH_STATIC)
+			cg_dp_arp_nh_unref(s->out[i].nh);
+}
+
+/* Fill s->out[] from s->rule; references next hops. */
+static int
+prepare_outputs(struct cg_dp_rule_slot *s, char *err, size_t errlen)
+{
+	const struct cg_rule *r = &s->rule;
+	unsigned int i;
+
+	for (i = 0; i < r->n_outputs; i++) {
+		const struct cg_rule_output *o = &r->out[i];
+		struct cg_dp_out *d = &s->out[i];
+		const struct cg_dp_port *p;
+		uint32_t nh_ip;
+		int ret;
+
+		if (o->port_id >= dp_g.nb_ports) {
+			snprintf(err, errlen, "rule \"%s\": output[%u].port: no port \"%s\"",
+				 r->name, i, o->port);
+			goto fail;
+		}
+		p = &dp_g.ports[o->port_id];
+		memset(d, 0, sizeof(*d));
+		d->port = o->port_id;
+		d->sport_be = rte_cpu_to_be_16(o->sport);
+		d->dport_be = rte_cpu_to_be_16(o->dport);
+		d->ttl = o->ttl;
+		d->src_be = o->src ? o->src : p->ip;
+		d->dst_be = o->dst;
+		d->nh = CG_DP_NH_STATIC;
+		if (cg_pkt_ipv4_is_mcast(o->dst)) {
+			cg_pkt_mcast_mac(o->dst, d->dst_mac);
+			continue;
+		}
+		if (o->has_next_hop_mac) {
+			memcpy(d->dst_mac, o->next_hop_mac, 6);
+			continue;
+		}
+		/* Unicast: on-link destinations are their own next hop. */
+		if (p->ip != 0 && in_prefix(o->dst, p->ip, p->prefix_len)) {
+			nh_ip = o->dst;
+		} else if (p->gateway != 0) {
+			nh_ip = p->gateway;
+		} else {
+			snprintf(err, errlen, "rule \"%s\": output[%u].destination: not inside "
+				 "port %s's prefix and the port has no gateway (set one, or "
+				 "next_hop_mac)", r->name, i, p->name);
+			goto fail;
+		}
+		ret = cg_dp_arp_nh_ref(o->port_id, nh_ip);
+		if (ret < 0) {
+			snprintf(err, errlen, "rule \"%s\": output[%u]: no room for another "
+				 "next hop: %s", r->name, i, strerror(-ret));
+			goto fail;
+		}
+		d->nh = (uint32_t)ret;
+	}
+	s->nb_out = (uint8_t)r->n_outputs;
+	return 0;
+fail:
+	release_outputs(s, i);
+	return -EINVAL;
+}
+
+static void
+igmp_update(const struct cg_rule *r, bool join)
+{
+	if (!cg_pkt_ipv4_is_mcast(r->in.dst))
+		return;
+	if (join)
+		cg_dp_igmp_join(r->in.port_id, r->in.dst, r->in.src);
+	else
+		cg_dp_igmp_leave(r->in.port_id, r->in.dst, r->in.src);
+}
+
+/* Wait until no forwarding lcore can still hold a pointer read before now. */
+static void
+grace_period(unsigned int self_reader)
+{
+	rte_rcu_qsbr_synchronize(cg_dp_rules_qsbr, self_reader);
+}
+
+static void
+free_slot(uint32_t slot)
+{
+	struct cg_dp_rule_slot *s = &cg_dp_rules->slot[slot];
+
+	release_outputs(s, s->nb_out);
+	cg_dp_stats_clear_rule(slot);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+check_rule(const struct cg_rule *r, char *err, size_t errlen)
+{
+	int ret = cg_rule_validate(r, err, errlen);
+
+	if (ret < 0)
+		return ret;
+	if (r->in.port_id >= dp_g.nb_ports) {
+		snprintf(err, errlen, "rule \"%s\": input.port: no port \"%s\"", r->name,
+			 r->in.port);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int
+rule_add(const struct cg_rule *r, char *err, size_t errlen)
+{
+	struct cg_rule_key key = cg_rule_key_from_rule(r);
+	struct cg_dp_rule_slot *s;
+	uint32_t slot, other;
+	int ret;
+
+	if (find_by_name(r->name, &other) != NULL) {
+		snprintf(err, errlen, "rule \"%s\": name is already used", r->name);
+		return -EEXIST;
+	}
+	if (r->id != 0 && find_by_id(r->id, r->name) != NULL) {
+		snprintf(err, errlen, "rule \"%s\": id %" PRIu32 " is already used", r->name,
+			 r->id);
+		return -EEXIST;
+	}
+	if (rte_hash_lookup(cg_dp_rule_hash, &key) >= 0) {
+		snprintf(err, errlen, "rule \"%s\": another rule has the same match", r->name);
+		return -EEXIST;
+	}
+	if (alloc_slot(&slot) < 0) {
+		snprintf(err, errlen, "rule \"%s\": rule table full (%u rules)", r->name,
+			 CG_DP_MAX_RULES);
+		return -ENOSPC;
+	}
+	s = &cg_dp_rules->slot[slot];
+	memset(s, 0, sizeof(*s));
+	s->rule = *r;
+	ret = prepare_outputs(s, err, errlen);
+	if (ret < 0)
+		return ret;
+	s->in_use = 1;
+	/* Publish: the slot is complete before the key points at it. */
+	ret = rte_hash_add_key_data(cg_dp_rule_hash, &key, (void *)(uintptr_t)slot);
+	if (ret < 0) {
+		snprintf(err, errlen, "rule \"%s\": rte_hash_add_key_data: %s", r->name,
+			 strerror(-ret));
+		free_slot(slot);
+		return ret;
+	}
+	cg_dp_rules->nb_rules++;
+	igmp_update(r, true);
+	return 0;
+}
+
+static int
+rule_remove(const char *name, unsigned int self_reader, char *err, size_t errlen)
+{
+	struct cg_dp_rule_slot *s;
+	struct cg_rule_key key;
+	uint32_t slot;
+	int32_t pos;
+
+	s = find_by_name(name, &slot);
+	if (s == NULL) {
+		snprintf(err, errlen, "rule \"%s\": no such rule", name);
+		return -ENOENT;
+	}
+	key = cg_rule_key_from_rule(&s->rule);
+	pos = rte_hash_del_key(cg_dp_rule_hash, &key);
+	igmp_update(&s->rule, false);
+	grace_period(self_reader);
+	/* With RW_CONCURRENCY_LF the key position is ours to free after the grace period. */
+	if (pos >= 0)
+		rte_hash_free_key_with_position(cg_dp_rule_hash, pos);
+	free_slot(slot);
+	cg_dp_rules->nb_rules--;
+	return 0;
+}
+
+static int
+rule_update(const struct cg_rule *r, unsigned int self_reader, char *err, size_t errlen)
+{
+	struct cg_rule_key key = cg_rule_key_from_rule(r), old_key;
+	struct cg_dp_rule_slot *old, *s;
+	uint32_t old_slot, slot;
+	int32_t pos = -1;
+	int ret;
+
+	old = find_by_name(r->name, &old_slot);
+	if (old == NULL) {
+		snprintf(err, errlen, "rule \"%s\": no such rule", r->name);
+		return -ENOENT;
+	}
+	if (r->id != 0 && find_by_id(r->id, r->name) != NULL) {
+		snprintf(err, errlen, "rule \"%s\": id %" PRIu32 " is already used", r->name,
+			 r->id);
+		return -EEXIST;
+	}
+	old_key = cg_rule_key_from_rule(&old->rule);
+	if (memcmp(&key, &old_key, sizeof(key)) != 0 &&
+	    rte_hash_lookup(cg_dp_rule_hash, &key) >= 0) {
+		snprintf(err, errlen, "rule \"%s\": another rule has the same match", r->name);
+		return -EEXIST;
+	}
+	if (alloc_slot(&slot) < 0) {
+		snprintf(err, errlen, "rule \"%s\": rule table full (%u rules)", r->name,
+			 CG_DP_MAX_RULES);
+		return -ENOSPC;
+	}
+	s = &cg_dp_rules->slot[slot];
+	memset(s, 0, sizeof(*s));
+	s->rule = *r;
+	ret = prepare_outputs(s, err, errlen);
+	if (ret < 0)
+		return ret;
+	s->in_use = 1;
+	/* Join before leaving so a shared group is never left in between. */
+	igmp_update(r, true);
+	/* Same key: rte_hash replaces the data atomically for LF readers. */
+	ret = rte_hash_add_key_data(cg_dp_rule_hash, &key, (void *)(uintptr_t)slot);
+	if (ret < 0) {
+		snprintf(err, errlen, "rule \"%s\": rte_hash_add_key_data: %s", r->name,
+			 strerror(-ret));
+		igmp_update(r, false);
+		free_slot(slot);
+		return ret;
+	}
+	if (memcmp(&key, &old_key, sizeof(key)) != 0)
+		pos = rte_hash_del_key(cg_dp_rule_hash, &old_key);
+	/* Hide the old slot from name lookups now; readers may still use it. */
+	old->in_use = 0;
+	igmp_update(&old->rule, false);
+	grace_period(self_reader);
+	if (pos >= 0)
+		rte_hash_free_key_with_position(cg_dp_rule_hash, pos);
+	free_slot(old_slot);
+	return 0;
+}
+
+int
+cg_dp_rules_apply(const struct cg_dp_rules_req *req, unsigned int self_reader,
+		  char *err, size_t errlen)
+{
+	char name[CG_RULE_NAME_SIZE];
+	int ret;
+
+	/* Copy: req may sit in a message buffer another process still owns. */
+	memcpy(name, req->rule.name, sizeof(name));
+	name[sizeof(name) - 1] = '\0';
+
+	pthread_mutex_lock(&cg_dp_ctl_lock);
+	switch (req->op) {
+	case CG_DP_RULES_ADD:
+		ret = check_rule(&req->rule, err, errlen);
+		if (ret == 0)
+			ret = rule_add(&req->rule, err, errlen);
+		break;
+	case CG_DP_RULES_UPDATE:
+		ret = check_rule(&req->rule, err, errlen);
+		if (ret == 0)
+			ret = rule_update(&req->rule, self_reader, err, errlen);
+		break;
+	case CG_DP_RULES_REMOVE:
+		ret = rule_remove(name, self_reader, err, errlen);
+		break;
+	default:
+		snprintf(err, errlen, "rule request: unknown op %" PRIu32, req->op);
+		ret = -EINVAL;
+		break;
+	}
+	if (ret == 0)
+		cg_dp_rules->generation++;
+	pthread_mutex_unlock(&cg_dp_ctl_lock);
+	return ret;
+}
+
+void
+cg_dp_rules_clear(unsigned int self_reader)
+{
+	char err[256];
+
+	if (cg_dp_rules == NULL)
+		return;
+	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++) {
+		struct cg_dp_rules_req req = { .op = CG_DP_RULES_REMOVE };
+
+		if (!cg_dp_rules->slot[i].in_use)
+			continue;
+		memcpy(req.rule.name, cg_dp_rules->slot[i].rule.name, sizeof(req.rule.name));
+		if (cg_dp_rules_apply(&req, self_reader, err, sizeof(err)) < 0)
+			CG_WARN("%s", err);
+	}
+}
+
+void
+cg_dp_rules_fini(void)
+{
+	rte_hash_free(cg_dp_rule_hash);
+	cg_dp_rule_hash = NULL;
+	rte_memzone_free(qsbr_mz);
+	rte_memzone_free(rules_mz);
+	qsbr_mz = rules_mz = NULL;
+	cg_dp_rules = NULL;
+	cg_dp_rules_qsbr = NULL;
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TX buffers and their drop callback. See dp_tx.h.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_version.h>
+
+#include "cg_log.h"
+#include "dp.h"
+#include "dp_stats.h"
+#include "dp_tx.h"
+
+/*
+ * Runs on the worker that owns the buffer, so the counters are its own.
+ * Output packets were counted as sent when buffered; move them to drops.
+ */
+static void
+tx_drop(struct rte_mbuf **pkts, uint16_t n, void *userdata __rte_unused)
+{
+	struct cg_dp_lcore_ctrs *c = cg_dp_ctrs_self();
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t tag = m->hash.usr;
+
+		if (tag != CG_DP_CTR_TAG_NONE) {
+			struct cg_dp_ctr_out *o = &c->rule[tag >> 4].out[tag & 0xf];
+
+			o->pkts--;
+			o->bytes -= m->pkt_len;
+			o->drops++;
+		}
+		c->drops[CG_DP_DROP_TX_FULL]++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+int
+cg_dp_txq_init(struct cg_dp_txq *txq, uint16_t port, uint16_t queue, uint16_t size)
+{
+	const struct cg_dp_port *p = &dp_g.ports[port];
+	int ret;
+
+	txq->port_id = p->port_id;
+	txq->queue = queue;
+	txq->afp = NULL;
+	txq->buf = rte_zmalloc_socket("cg_txbuf", RTE_ETH_TX_BUFFER_SIZE(size), 0,
+				      rte_eth_dev_socket_id(p->port_id));
+	if (txq->buf == NULL)
+		return -ENOMEM;
+	ret = rte_eth_tx_buffer_init(txq->buf, size);
+	if (ret == 0)
+		ret = rte_eth_tx_buffer_set_err_callback(txq->buf, tx_drop, NULL);
+	if (ret != 0) {
+		rte_free(txq->buf);
+		txq->buf = NULL;
+		return ret;
+	}
+	if (p->afp_guard) {
+		txq->afp = cg_dp_afp_attach(p->port_id, queue);
+		if (txq->afp == NULL) {
+			ret = -errno;
+			CG_ERR("port %s: queue %u: af_packet TX guard: %s; refusing to run a "
+			       "TX path that can block (this build supports DPDK 22.11, "
+			       "running %s)", p->name, queue, strerror(errno), rte_version());
+			rte_free(txq->buf);
+			txq->buf = NULL;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void
+cg_dp_txq_fini(struct cg_dp_txq *txq)
+{
+	if (txq->buf == NULL)
+		return;
+	for (uint16_t i = 0; i < txq->buf->length; i++)
+		rte_pktmbuf_free(txq->buf->pkts[i]);
+	rte_free(txq->buf);
+	txq->buf = NULL;
+	rte_free(txq->afp);
+	txq->afp = NULL;
+}

@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * castgate-dataplane: the DPDK primary process of castgate.
+ *
+ * main() is the lifecycle: arguments, config, EAL, mempools, ports, rules,
+ * lcores, then the orderly shutdown on SIGINT/SIGTERM.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_version.h>
+
+#include "cg_conf.h"
+#include "cg_log.h"
+#include "cg_rule.h"
+#include "dp.h"
+#include "dp_arp.h"
+#include "dp_eal.h"
+#include "dp_fwd.h"
+#include "dp_port.h"
+#include "dp_rules.h"
+#include "dp_service.h"
+#include "dp_stats.h"
+
+#define PROG "castgate-dataplane"
+/* Header mbufs hold Ethernet (+VLAN) + IPv4 + UDP = at most 46 bytes. */
+#define HDR_MBUF_DATA 64
+/* The service loop sleeps this long when it had nothing to do (multi-lcore). */
+#define SERVICE_IDLE_US 1000
+
+struct cg_dp dp_g;
+
+struct args {
+	const char *config;
+	const char *ready_file;
+	const char *stats_out;
+	const char *log_level;
+	bool verbose;
+	bool check_config;
+	int extra_argc;		/* EAL arguments after "--" */
+	char **extra_argv;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"Usage: " PROG " -c FILE [options] [-- EAL-ARGS...]\n"
+"\n"
+"castgate's data plane: receives UDP streams (multicast or unicast) on DPDK\n"
+"ports and re-emits each, rewritten, on one or more ports, as the [[rule]]\n"
+"tables of the config file say. The EAL command line is built from the\n"
+"config ([dataplane] lcores, file_prefix, memory_mb, no_huge, eal_args and\n"
+"one --vdev per [[port]]); PCI is never probed unless a port names a PCI\n"
+"address.\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE     config file (TOML; see docs/CONFIG.md)\n"
+"      --check-config    validate FILE, print the effective config as JSON\n"
+"                        (every default filled in) and the EAL arguments,\n"
+"                        then exit 0 (valid) or 1 (invalid)\n"
+"      --ready-file PATH write our pid to PATH once ports are up, rules are\n"
+"                        installed and the lcores forward (scripts wait on it)\n"
+"      --stats-out PATH  at shutdown, write the final counters as JSON to PATH\n"
+"                        (atomically; same schema as `cg-stats --json`)\n"
+"  -v, --verbose         log at debug level\n"
+"      --log-level L     error, warn, info or debug (overrides [log] level)\n"
+"  -h, --help            this help\n"
+"  -V, --version         print the version and exit\n"
+"  -- EAL-ARGS           extra DPDK EAL arguments, appended after the config's\n"
+"\n"
+"Running:\n"
+"  SIGINT or SIGTERM stops forwarding, drains TX, writes --stats-out, leaves\n"
+"  the IGMP groups, closes the ports and exits 0. A bad config exits 1 with\n"
+"  a message naming the key and line.\n"
+"\n"
+"Live counters (DPDK telemetry, /var/run/dpdk/<file_prefix>/dpdk_telemetry.v2):\n"
+"  /castgate/stats  /castgate/rules  /castgate/rule,<name>  /castgate/drops\n"
+"  /castgate/ports; or simply: scripts/cg-stats --prefix <file_prefix>\n"
+"\n"
+"Example:\n"
+"  " PROG " -c config/demo.toml --ready-file /run/cg.ready --stats-out /tmp/s.json\n");
+}
+
+static int
+parse_args(int argc, char **argv, struct args *a)
+{
+	enum { OPT_READY = 256, OPT_STATS, OPT_LOGLEVEL, OPT_CHECK };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "ready-file", required_argument, NULL, OPT_READY },
+		{ "stats-out", required_argument, NULL, OPT_STATS },
+		{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o;
+
+	memset(a, 0, sizeof(*a));
+	/* '+': stop at the first non-option, so "--" and EAL args stay ours to pass. */
+	while ((o = getopt_long(argc, argv, "+c:vhV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': a->config = optarg; break;
+		case OPT_READY: a->ready_file = optarg; break;
+		case OPT_STATS: a->stats_out = optarg; break;
+		case OPT_LOGLEVEL: a->log_level = optarg; break;
+		case OPT_CHECK: a->check_config = true; break;
+		case 'v': a->verbose = true; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V':
+			printf(PROG " %s (%s)\n", CG_VERSION, rte_version());
+			exit(0);
+		default:
+			fprintf(stderr, "Try '" PROG " --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (a->config == NULL) {
+		fprintf(stderr, PROG ": missing -c FILE (the config file)\n"
+			"Try '" PROG " --help'.\n");
+		return -EINVAL;
+	}
+	a->extra_argc = argc - optind;
+	a->extra_argv = argv + optind;
+	return 0;
+}
+
+/* Copy the config into the process context. */
+static int
+setup_from_conf(const struct cg_conf *c)
+{
+	const struct cg_conf_dataplane *d = &c->dp;
+
+	if (c->n_ports > CG_DP_MAX_PORTS) {
+		CG_ERR("config: %zu ports; this build supports %d", c->n_ports, CG_DP_MAX_PORTS);
+		return -EINVAL;
+	}
+	dp_g.p = (struct cg_dp_params){
+		.mbufs = d->mbufs, .mbuf_cache = d->mbuf_cache,
+		.mbuf_size = (uint16_t)d->mbuf_size, .burst = d->burst,
+		.rx_desc = d->rx_desc, .tx_desc = d->tx_desc,
+		.tx_drain_us = d->tx_drain_us, .idle_sleep_us = d->idle_sleep_us,
+		.checksum_check = d->checksum_check, .igmp_version = d->igmp_version,
+		.igmp_interval_s = d->igmp_interval_s, .arp_timeout_s = d->arp_timeout_s,
+		.arp_retry_ms = d->arp_retry_ms, .arp_max_retries = d->arp_max_retries,
+	};
+	if (dp_g.p.burst > CG_DP_MAX_BURST) {
+		CG_WARN("dataplane.burst %u: using %d (the rule lookup's bulk limit)",
+			dp_g.p.burst, CG_DP_MAX_BURST);
+		dp_g.p.burst = CG_DP_MAX_BURST;
+	}
+	if (d->mbuf_size > UINT16_MAX) {
+		CG_ERR("dataplane.mbuf_size %u: at most %u", d->mbuf_size, UINT16_MAX);
+		return -EINVAL;
+	}
+	snprintf(dp_g.file_prefix, sizeof(dp_g.file_prefix), "%s", d->file_prefix);
+	dp_g.nb_ports = (uint16_t)c->n_ports;
+	for (size_t i = 0; i < c->n_ports; i++) {
+		const struct cg_conf_port *cp = &c->ports[i];
+		struct cg_dp_port *p = &dp_g.ports[i];
+
+		memset(p, 0, sizeof(*p));
+		snprintf(p->name, sizeof(p->name), "%s", cp->name);
+		snprintf(p->device, sizeof(p->device), "%s", cp->device);
+		p->ip = cp->ip;
+		p->prefix_len = cp->prefix_len;
+		p->gateway = cp->gateway;
+		p->mac_set = !cp->mac_auto;
+		if (p->mac_set)
+			memcpy(p->mac.addr_bytes, cp->mac, 6);
+		p->mtu = cp->mtu;
+		p->rx_desc = cp->rx_desc;
+		p->tx_desc = cp->tx_desc;
+	}
+	return 0;
+}
+
+static int
+check_config(const struct cg_conf *c)
+{
+	json_object *j = cg_conf_to_json(c);
+	char **argv = NULL;
+	int argc = 0;
+
+	if (j == NULL) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return 1;
+	}
+	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(j);
+	if (cg_dp_eal_argv(c, PROG, 0, NULL, &argc, &argv) == 0) {
+		fprintf(stderr, "EAL arguments:");
+		for (int i = 1; i < argc; i++)
+			fprintf(stderr, " %s", argv[i]);
+		fprintf(stderr, "\n");
+		cg_dp_eal_argv_free(argv);
+	}
+	return 0;
+}
+
+static void
+on_signal(int sig __rte_unused)
+{
+	__atomic_store_n(&dp_g.stop, true, __ATOMIC_RELAXED);
+}
+
+static int
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static int
+write_file_atomic(const char *path, const char *text)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		return -errno;
+	fputs(text, f);
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		int ret = -errno;
+
+		unlink(tmp);
+		return ret;
+	}
+	return 0;
+}
+
+static int
+create_pools(void)
+{
+	int socket = (int)rte_socket_id();
+	unsigned int cache = dp_g.p.mbuf_cache;
+
+	dp_g.pool = rte_pktmbuf_pool_create("cg_mbuf", dp_g.p.mbufs, cache, 0,
+					    dp_g.p.mbuf_size, socket);
+	if (dp_g.pool == NULL) {
+		CG_ERR("mempool cg_mbuf (%u x %u bytes): %s", dp_g.p.mbufs, dp_g.p.mbuf_size,
+		       rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	/* Fan-out: one header and one indirect mbuf per extra output in flight. */
+	dp_g.hdr_pool = rte_pktmbuf_pool_create("cg_hdr", dp_g.p.mbufs, cache, 0,
+						RTE_PKTMBUF_HEADROOM + HDR_MBUF_DATA, socket);
+	dp_g.clone_pool = rte_pktmbuf_pool_create("cg_clone", dp_g.p.mbufs, cache, 0, 0,
+						  socket);
+	if (dp_g.hdr_pool == NULL || dp_g.clone_pool == NULL) {
+		CG_ERR("mempools cg_hdr/cg_clone (%u mbufs each): %s", dp_g.p.mbufs,
+		       rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	return 0;
+}
+
+static int
+assign_lcores(void)
+{
+	unsigned int lcore;
+
+	dp_g.nb_workers = 0;
+	if (rte_lcore_count() == 1) {
+		dp_g.main_is_worker = true;
+		dp_g.worker_lcore[dp_g.nb_workers++] = rte_get_main_lcore();
+		return 0;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (dp_g.nb_workers == CG_DP_MAX_WORKERS) {
+			CG_ERR("dataplane.lcores: more than %d workers", CG_DP_MAX_WORKERS);
+			return -EINVAL;
+		}
+		dp_g.worker_lcore[dp_g.nb_workers++] = lcore;
+	}
+	return 0;
+}
+
+int
+cg_dp_worker_index(unsigned int lcore_id)
+{
+	for (unsigned int w = 0; w < dp_g.nb_workers; w++)
+		if (dp_g.worker_lcore[w] == lcore_id)
+			return (int)w;
+	return -1;
+}
+
+static int
+install_rules(const struct cg_conf *c)
+{
+	const struct cg_rule_set *set = cg_conf_rule_set(c);
+	const unsigned int self = dp_g.main_is_worker ? 0 : RTE_QSBR_THRID_INVALID;
+	const struct cg_rule *r;
+	char err[512];
+	size_t i;
+
+	CG_RULE_SET_FOREACH(set, i, r) {
+		struct cg_dp_rules_req req = { .op = CG_DP_RULES_ADD, .rule = *r };
+		int ret = cg_dp_rules_apply(&req, self, err, sizeof(err));
+
+		if (ret < 0) {
+			CG_ERR("%s", err);
+			return ret;
+		}
+		CG_INFO("rule %s (id %u): installed, %u output(s)", r->name, r->id,
+			r->n_outputs);
+	}
+	return 0;
+}
+
+static void
+service_loop(void)
+{
+	while (!__atomic_load_n(&dp_g.stop, __ATOMIC_RELAXED)) {
+		if (cg_dp_service_poll(rte_rdtsc()) == 0)
+			usleep(SERVICE_IDLE_US);
+	}
+}
+
+/* Everything after rte_eal_init(). Returns the exit code. */
+static int
+run(const struct cg_conf *c, const struct args *a)
+{
+	char text[64];
+	int ret;
+
+	if (assign_lcores() < 0 || cg_dp_stats_init() < 0 || cg_dp_arp_init() < 0 ||
+	    cg_dp_rules_init(dp_g.nb_workers) < 0 || cg_dp_service_init() < 0 ||
+	    create_pools() < 0 || cg_dp_port_resolve_all() < 0)
+		return 1;
+	for (uint16_t p = 0; p < dp_g.nb_ports; p++)
+		if (cg_dp_port_up(p, (uint16_t)dp_g.nb_workers) < 0)
+			return 1;
+	if (cg_dp_fwd_init() < 0 || install_rules(c) < 0)
+		return 1;
+	ret = cg_dp_stats_telemetry_register();
+	if (ret < 0)
+		CG_WARN("telemetry: live counters unavailable: %s", strerror(-ret));
+	cg_dp_service_start();
+
+	for (unsigned int w = 0; w < dp_g.nb_workers && !dp_g.main_is_worker; w++) {
+		ret = rte_eal_remote_launch(cg_dp_fwd_loop, (void *)(uintptr_t)w,
+					    dp_g.worker_lcore[w]);
+		if (ret != 0) {
+			CG_ERR("lcore %u: rte_eal_remote_launch: %s", dp_g.worker_lcore[w],
+			       strerror(-ret));
+			__atomic_store_n(&dp_g.stop, true, __ATOMIC_RELAXED);
+			rte_eal_mp_wait_lcore();
+			return 1;
+		}
+	}
+	CG_INFO("ready: %u port(s), %u rule(s), %u worker(s)%s, file prefix %s",
+		dp_g.nb_ports, cg_dp_rules->nb_rules, dp_g.nb_workers,
+		dp_g.main_is_worker ? " (main lcore forwards)" : "", dp_g.file_prefix);
+	if (a->ready_file != NULL) {
+		snprintf(text, sizeof(text), "%d\n", (int)getpid());
+		ret = write_file_atomic(a->ready_file, text);
+		if (ret < 0)
+			CG_WARN("--ready-file %s: %s", a->ready_file, strerror(-ret));
+	}
+
+	if (dp_g.main_is_worker)
+		cg_dp_fwd_loop((void *)(uintptr_t)0);
+	else
+		service_loop();
+	CG_INFO("stopping");
+	rte_eal_mp_wait_lcore();
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[1024];
+	struct cg_conf *conf;
+	struct args a;
+	char **eal_argv = NULL;
+	int eal_argc = 0, code, ret;
+	enum cg_log_level level;
+
+	cg_log_init(PROG, CG_LOG_INFO, CG_LOG_FMT_TEXT);
+	if (parse_args(argc, argv, &a) < 0)
+		return 1;
+	conf = cg_conf_load(a.config, err, sizeof(err));
+	if (conf == NULL) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	if (a.check_config) {
+		code = check_config(conf);
+		cg_conf_free(conf);
+		return code;
+	}
+	level = conf->log.level;
+	if (a.verbose)
+		level = CG_LOG_DEBUG;
+	if (a.log_level != NULL && cg_log_level_parse(a.log_level, &level) < 0) {
+		fprintf(stderr, PROG ": --log-level: unknown level \"%s\" (error, warn, info, "
+			"debug)\n", a.log_level);
+		cg_conf_free(conf);
+		return 1;
+	}
+	cg_log_init(PROG, level, conf->log.format);
+	if (setup_from_conf(conf) < 0) {
+		cg_conf_free(conf);
+		return 1;
+	}
+	dp_g.stats_out = a.stats_out;
+	if (install_signals() < 0) {
+		CG_ERR("sigaction: %s", strerror(errno));
+		cg_conf_free(conf);
+		return 1;
+	}
+
+	ret = cg_dp_eal_argv(conf, PROG, a.extra_argc, a.extra_argv, &eal_argc, &eal_argv);
+	if (ret < 0) {
+		CG_ERR("EAL arguments: %s", strerror(-ret));
+		cg_conf_free(conf);
+		return 1;
+	}
+	ret = rte_eal_init(eal_argc, eal_argv);
+	if (ret < 0) {
+		CG_ERR("rte_eal_init: %s (%d)", rte_strerror(rte_errno), rte_errno);
+		cg_dp_eal_argv_free(eal_argv);
+		cg_conf_free(conf);
+		return 1;
+	}
+
+	code = run(conf, &a);
+
+	/* Orderly shutdown: lcores are stopped (or never started) here. */
+	__atomic_store_n(&dp_g.stop, true, __ATOMIC_RELAXED);
+	if (a.stats_out != NULL && cg_dp_ctrs != NULL) {
+		ret = cg_dp_stats_write(a.stats_out);
+		if (ret < 0)
+			CG_ERR("--stats-out %s: %s", a.stats_out, strerror(-ret));
+		else
+			CG_INFO("stats written to %s", a.stats_out);
+	}
+	if (dp_g.ctl_tx != NULL && cg_dp_rules != NULL)
+		cg_dp_service_stop();
+	cg_dp_fwd_fini();
+	cg_dp_port_down_all();
+	cg_dp_rules_fini();
+	ret = rte_eal_cleanup();
+	if (ret != 0)
+		CG_WARN("rte_eal_cleanup: %s", strerror(-ret));
+	cg_dp_eal_argv_free(eal_argv);
+	cg_conf_free(conf);
+	CG_INFO("exit %d", code);
+	return code;
+}

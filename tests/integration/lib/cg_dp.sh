@@ -1,0 +1,136 @@
+# shellcheck shell=bash
+# castgate-dataplane in a test: its config, hugepages, start, stop, stats.
+
+# cg_conf_base [--mtu BYTES] [--sink1] [--set 'KEY = VALUE']...: print the
+# [dataplane] section (with each --set line in it) and the ports of the relay
+# topology (in0 on cgtNrin0, out0 on cgtNrout0, out1 on cgtNrout1 with
+# --sink1). The test appends its [[rule]] sections.
+cg_conf_base() {
+	local mtu=${CG_MTU:-1500} sink1=0 afp="" set=""
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--mtu) mtu=$2; shift ;;
+		--sink1) sink1=1 ;;
+		--set) set+="$2"$'\n'; shift ;;
+		*) cg_die "cg_conf_base: unknown option $1" ;;
+		esac
+		shift
+	done
+	# AF_PACKET rings hold 2 KiB frames by default, and mbufs 2 KiB of data:
+	# jumbo frames need more of both (mbuf_size >= mtu + 146, says CONFIG).
+	local mbuf=""
+	if [ "$mtu" -gt 1500 ]; then
+		afp=",blocksz=16384,framesz=16384,framecnt=256"
+		mbuf="mbuf_size = $((mtu + 256))"
+	fi
+	cat <<CONF
+# castgate config of test $CG_N ($CG_PREFIX), written by tests/integration/lib/cg_dp.sh
+[dataplane]
+lcores = "${CG_LCORES:-0}"
+file_prefix = "$CG_FILE_PREFIX"
+# 2-core machine shared by the team: an idle worker sleeps instead of spinning.
+idle_sleep_us = 20
+memory_mb = 256
+$mbuf
+$set
+[[port]]
+name = "in0"
+device = "net_af_packet0,iface=$CG_IF_RIN$afp"
+ip = "$CG_IP_RIN/$CG_PLEN"
+mac = "auto"
+mtu = $mtu
+
+[[port]]
+name = "out0"
+device = "net_af_packet1,iface=$CG_IF_ROUT0$afp"
+ip = "$CG_IP_ROUT0/$CG_PLEN"
+mac = "auto"
+mtu = $mtu
+CONF
+	if [ "$sink1" = 1 ]; then
+		cat <<CONF
+
+[[port]]
+name = "out1"
+device = "net_af_packet2,iface=$CG_IF_ROUT1$afp"
+ip = "$CG_IP_ROUT1/$CG_PLEN"
+mac = "auto"
+mtu = $mtu
+CONF
+	fi
+}
+
+# cg_hugepages [PAGES]: reserve hugepages (scripts/hugepages) when fewer than
+# PAGES (default 256) are free or hugetlbfs is not mounted.
+cg_hugepages() {
+	local want=${1:-256} free
+	free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+	if [ "${free:-0}" -lt "$want" ] || ! grep -q ' hugetlbfs ' /proc/mounts; then
+		"$CG_SRC/scripts/hugepages" >&2 || cg_die "scripts/hugepages failed"
+	fi
+}
+
+# cg_dp_start CONF [-- EXTRA EAL ARGS]: start castgate-dataplane and wait for
+# its ready file ($CG_DP_READY_TIMEOUT s, default 30). On failure shows its log
+# and fails the test. Sets CG_DP_PID, CG_DP_LOG, CG_DP_STATS (the final stats,
+# written on SIGTERM).
+cg_dp_start() {
+	local conf=$1 secs=${CG_DP_READY_TIMEOUT:-30} extra=()
+	shift
+	if [ "${1:-}" = "--" ]; then
+		shift
+		extra=(-- "$@")
+	fi
+	[ -x "$CG_DP" ] || cg_skip "$CG_DP is not built"
+	cg_hugepages
+	CG_DP_READY=$CG_TMP/dp.ready
+	CG_DP_STATS=$CG_TMP/dp-stats.json
+	CG_DP_LOG=$CG_TMP/dp.err
+	rm -f "$CG_DP_READY" "$CG_DP_STATS"
+	cg_log "starting castgate-dataplane -c $conf"
+	cg_bg dp "$CG_DP" -c "$conf" --ready-file "$CG_DP_READY" --stats-out "$CG_DP_STATS" \
+		--log-level "${CG_DP_LOG_LEVEL:-info}" "${extra[@]}"
+	CG_DP_PID=$CG_LAST_PID
+	if ! cg_wait_file "$CG_DP_READY" "$secs" "$CG_DP_PID"; then
+		if kill -0 "$CG_DP_PID" 2>/dev/null; then
+			cg_log "castgate-dataplane not ready after ${secs}s; its log:"
+		else
+			wait "$CG_DP_PID"
+			cg_log "castgate-dataplane exited with status $? before ready; its log:"
+			cg_forget_pid "$CG_DP_PID"
+		fi
+		cg_dp_show_log
+		CG_FAILS=$((CG_FAILS + 1))
+		exit 1
+	fi
+	cg_log "castgate-dataplane ready (pid $CG_DP_PID)"
+}
+
+cg_dp_show_log() {
+	sed 's/^/  | /' "$CG_TMP/dp.out" "$CG_DP_LOG" >&2 2>/dev/null || true
+}
+
+# cg_dp_stop: SIGTERM, wait (10 s, then SIGKILL). Checks that it exited 0 and
+# wrote its final stats to $CG_DP_STATS.
+cg_dp_stop() {
+	local rc=0
+	[ -n "${CG_DP_PID:-}" ] || return 0
+	cg_stop_pid "$CG_DP_PID" 10 || rc=$?
+	CG_DP_PID=
+	cg_assert_eq "castgate-dataplane exit status" 0 "$rc"
+	if [ ! -s "$CG_DP_STATS" ]; then
+		cg_fail "castgate-dataplane wrote no final stats to $CG_DP_STATS"
+		cg_dp_show_log
+	fi
+	[ "$rc" -eq 0 ] || cg_dp_show_log
+}
+
+# cg_dp_stats_live [FILE]: the live stats of the running data plane
+# (scripts/cg-stats --prefix cgtN --json), to FILE or stdout.
+cg_dp_stats_live() {
+	if [ -n "${1:-}" ]; then
+		"$CG_STATS_TOOL" --prefix "$CG_FILE_PREFIX" --json >"$1"
+	else
+		"$CG_STATS_TOOL" --prefix "$CG_FILE_PREFIX" --json
+	fi
+}

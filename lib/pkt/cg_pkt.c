@@ -165,6 +165,8 @@ cg_pkt_udp_csum(uint32_t src_be, uint32_t dst_be, const void *udp, uint16_t udp_
 	uint32_t s = udp_pseudo_sum(src_be, dst_be, udp_len);
 	uint16_t c;
 
+	if (udp_len < CG_PKT_UDP_HLEN)
+		return 0;	/* no such datagram; never read before/past the header */
 	s = cg_pkt_csum_add(u, 6, s);	/* ports and length; skip the checksum */
 	s = cg_pkt_csum_add(u + CG_PKT_UDP_HLEN, (size_t)udp_len - CG_PKT_UDP_HLEN, s);
 	c = cg_pkt_csum_fold(s);
@@ -189,6 +191,8 @@ cg_pkt_rewrite_hdr(uint8_t *out, const struct cg_pkt_info *pi, const struct cg_p
 	uint16_t sport = rw->sport_be ? rw->sport_be : pi->sport_be;
 	uint16_t dport = rw->dport_be ? rw->dport_be : pi->dport_be;
 	uint16_t ucsum = pi->udp_csum_be;
+	uint16_t vhl_tos, total, frag, ttl_proto;
+	uint32_t src, dst, isum;
 	uint8_t *p = out, *ip;
 
 	memcpy(p, rw->dst_mac, CG_PKT_ETH_ALEN);
@@ -202,17 +206,28 @@ cg_pkt_rewrite_hdr(uint8_t *out, const struct cg_pkt_info *pi, const struct cg_p
 	pkt_wr16(p, CG_PKT_ETHERTYPE_IPV4);
 	p += 2;
 
+	/*
+	 * The IPv4 checksum is summed from the values, in host order, rather
+	 * than read back from the bytes just stored: reading them back would
+	 * stall on store-to-load forwarding on every packet.
+	 */
 	ip = p;
-	ip[0] = 0x45;	/* version 4, IHL 5: options are dropped */
-	ip[1] = pi->tos;
-	pkt_wr16(ip + 2, (uint16_t)(CG_PKT_IPV4_HLEN + ntohs(pi->udp_len_be)));
+	vhl_tos = (uint16_t)(0x4500 | pi->tos);	/* version 4, IHL 5: options dropped */
+	total = (uint16_t)(CG_PKT_IPV4_HLEN + ntohs(pi->udp_len_be));
+	frag = pi->df ? CG_PKT_IP_DF : 0;
+	ttl_proto = (uint16_t)((rw->ttl ? rw->ttl : pi->ttl) << 8 | CG_PKT_IPPROTO_UDP);
+	src = ntohl(rw->src_ip_be);
+	dst = ntohl(rw->dst_ip_be);
+	isum = (uint32_t)vhl_tos + total + ntohs(pi->ip_id_be) + frag + ttl_proto +
+	       (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff);
+	pkt_wr16(ip, vhl_tos);
+	pkt_wr16(ip + 2, total);
 	pkt_st16(ip + 4, pi->ip_id_be);
-	pkt_wr16(ip + 6, pi->df ? CG_PKT_IP_DF : 0);
-	ip[8] = rw->ttl ? rw->ttl : pi->ttl;
-	ip[9] = CG_PKT_IPPROTO_UDP;
+	pkt_wr16(ip + 6, frag);
+	pkt_wr16(ip + 8, ttl_proto);
+	pkt_wr16(ip + 10, cg_pkt_csum_fold(isum));	/* host-order sum, so host-order result */
 	pkt_st32(ip + 12, rw->src_ip_be);
 	pkt_st32(ip + 16, rw->dst_ip_be);
-	pkt_st16(ip + 10, cg_pkt_ipv4_csum(ip, CG_PKT_IPV4_HLEN));
 	p += CG_PKT_IPV4_HLEN;
 
 	/*

@@ -284,7 +284,8 @@ cg_pkt_ipv4_csum_ok(const void *iphdr, unsigned int hlen)
  * (bytes 6-7) is skipped, whatever it holds.
  * @param udp      UDP header followed by the payload
  * @param udp_len  UDP length in bytes (host order), >= 8
- * @return the value to store at byte 6; never 0 (a 0 sum is sent as 0xffff)
+ * @return the value to store at byte 6; never 0 (a 0 sum is sent as 0xffff),
+ *         except 0 for @p udp_len < 8, which no valid datagram has
  */
 uint16_t cg_pkt_udp_csum(uint32_t src_be, uint32_t dst_be, const void *udp, uint16_t udp_len);
 

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef CW_H
+#define CW_H
+
+/*
+ * castgate-warp internals shared by its files:
+ *   main.c      arguments, help, start-up, signals, the main poll loop
+ *   caps.c      capability check
+ *   events.c    Docker event thread: connection, backoff, circuit breaker, queue
+ *   state.c     containers we know, reconcile and event handling (main thread)
+ *   routes.c    applying route plans in a target's netns, audit lines
+ *   http.c      /healthz and /metrics thread, and the metrics themselves
+ *
+ * Threads: the main thread owns the state and is the only one that changes
+ * routes (through lib/nl, whose setns happens on its own worker thread). The
+ * event thread only talks to Docker and hands events over through a pipe.
+ * The HTTP thread only reads atomics.
+ */
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cg_docker.h"
+#include "cg_log.h"
+#include "cg_warp.h"
+
+/* --- time --- */
+
+/** CLOCK_REALTIME in ns (Docker's timeNano is wall-clock). */
+int64_t cw_now_real_ns(void);
+/** CLOCK_MONOTONIC in ms. */
+int64_t cw_now_mono_ms(void);
+
+/* --- stop flag (set by the main thread on SIGTERM/SIGINT) --- */
+
+extern atomic_bool cw_stopping;
+
+/* --- metrics (written by any thread with relaxed atomics, read by http.c) --- */
+
+enum cw_err_kind {
+	CW_ERR_DOCKER = 0,   /* connection / negotiation / stream */
+	CW_ERR_INSPECT,      /* list or inspect failed */
+	CW_ERR_NEXTHOP,      /* no usable next hop (left untouched) */
+	CW_ERR_NETNS,        /* cannot enter the target's netns */
+	CW_ERR_NETLINK,      /* a route operation failed */
+	CW_ERR_CLASSIFY,     /* conflicting or empty labels */
+	CW_ERR_COUNT,
+};
+
+enum cw_breaker { CW_BREAKER_CLOSED = 0, CW_BREAKER_OPEN = 1, CW_BREAKER_HALF_OPEN = 2 };
+
+#define CW_EV_TYPES 3      /* container, network, other */
+#define CW_EV_ACTIONS 7    /* start restart die stop connect disconnect other */
+/* Event-to-route latency buckets (seconds): routes normally land in a few ms;
+ * the tail shows inspect/netlink stalls and reconnect replays. */
+#define CW_HIST_BUCKETS 12
+
+struct cw_metrics {
+	atomic_uint_fast64_t events[CW_EV_TYPES][CW_EV_ACTIONS];
+	atomic_uint_fast64_t routes[4];                 /* by enum cg_warp_action */
+	atomic_uint_fast64_t errors[CW_ERR_COUNT];
+	atomic_uint_fast64_t hist[CW_HIST_BUCKETS + 1]; /* last = +Inf */
+	atomic_uint_fast64_t hist_sum_ns;
+	atomic_uint_fast64_t hist_count;
+	atomic_uint_fast64_t reconnects;
+	atomic_int docker_connected;
+	atomic_int breaker;
+	atomic_int_fast64_t last_event_ns;
+	atomic_uint targets, warps;
+};
+
+extern struct cw_metrics cw_m;
+extern const double cw_hist_bounds[CW_HIST_BUCKETS];
+
+void cw_metric_event(const struct cg_docker_event *ev);
+void cw_metric_error(enum cw_err_kind kind);
+void cw_metric_latency(int64_t ns);
+const char *cw_breaker_name(int state);
+
+/* --- capabilities --- */
+
+/** Check CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SYS_PTRACE; log each missing one. 0 or -EPERM. */
+int cw_caps_check(void);
+
+/* --- event thread --- */
+
+enum cw_msg_kind { CW_MSG_EVENT = 0, CW_MSG_CONNECTED, CW_MSG_DISCONNECTED };
+
+/** One message from the event thread; smaller than PIPE_BUF so writes are atomic. */
+struct cw_msg {
+	enum cw_msg_kind kind;
+	struct cg_docker_event ev;
+};
+
+/** Start the event thread; messages arrive on *read_fd. 0 or -errno. */
+int cw_events_start(const struct cg_warp_config *cfg, int *read_fd);
+/** Ask the thread to stop (cw_stopping must be set) and join it. */
+void cw_events_stop(void);
+
+/* --- http --- */
+
+/** Bind the listen socket (cfg->metrics_addr) and start the thread. 0 or -errno. */
+int cw_http_start(const struct cg_warp_config *cfg);
+void cw_http_stop(void);
+
+/* --- state (main thread only) --- */
+
+struct cw_state;
+
+struct cw_state *cw_state_new(const struct cg_warp_config *cfg);
+void cw_state_free(struct cw_state *st);
+/** Swap the configuration (SIGHUP); the caller then runs a full reconcile. */
+void cw_state_set_config(struct cw_state *st, const struct cg_warp_config *cfg);
+/** (Re)connect the inspect client after the event thread connected. */
+int cw_state_connect(struct cw_state *st);
+/** List, inspect and classify every running container, then converge every target. */
+int cw_state_reconcile(struct cw_state *st, const char *why);
+/** Handle one Docker event. */
+void cw_state_event(struct cw_state *st, const struct cg_docker_event *ev);
+/** Retry targets whose last attempt failed. */
+void cw_state_retry(struct cw_state *st);
+/** Log the shutdown state: targets keep their routes. */
+void cw_state_log_shutdown(struct cw_state *st);
+
+/* --- routes (main thread) --- */
+
+/** Fields identifying a container in logs: short id and name. */
+struct cw_ctr_fields {
+	char id[13];
+	const char *name;
+};
+
+/**
+ * Apply @p plan in the netns of @p pid, updating @p rec after each successful
+ * operation and writing one audit line per route change.
+ * @return 0 when every operation succeeded, else the first -errno.
+ */
+int cw_routes_apply(const struct cg_warp_config *cfg, const char *id, const char *name, int pid,
+		    const struct cg_warp_plan *plan, struct cg_warp_record *rec,
+		    int64_t event_ns);
+
+/** Log with the container's short id and name as fields. */
+void cw_log_ctr(enum cg_log_level level, const char *id, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif /* CW_H */

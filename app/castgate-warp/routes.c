@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Route applier: runs a plan inside a target's netns through lib/nl and writes
+ * one audit line per route change. Only routes of the plan are touched: the
+ * plan removes only what the record says we installed; the replace of
+ * 0.0.0.0/0 or ::/0 takes over Docker's default route, by design.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cg_nl.h"
+#include "cw.h"
+
+void
+cw_log_ctr(enum cg_log_level level, const char *id, const char *name, const char *fmt, ...)
+{
+	char sid[13];
+	struct cg_log_field f[2];
+	va_list ap;
+
+	if (level > cg_log_get_level())
+		return;
+	snprintf(sid, sizeof(sid), "%.12s", id != NULL ? id : "");
+	f[0] = (struct cg_log_field){ "container", sid };
+	f[1] = (struct cg_log_field){ "name", name != NULL && name[0] != '\0' ? name : NULL };
+	va_start(ap, fmt);
+	cg_log_vfields(level, f, 2, fmt, ap);
+	va_end(ap);
+}
+
+static void
+audit(const char *id, const char *name, const struct cg_warp_op *op, const char *result,
+      bool ok)
+{
+	char sid[13], cidr[64], via[64];
+	struct cg_log_field f[7];
+
+	snprintf(sid, sizeof(sid), "%.12s", id);
+	cg_warp_route_cidr(&op->route, cidr, sizeof(cidr));
+	if (op->action == CG_WARP_ACT_REMOVE)
+		snprintf(via, sizeof(via), "-");
+	else
+		cg_warp_route_via(&op->route, via, sizeof(via));
+	f[0] = (struct cg_log_field){ "event", "route" };
+	f[1] = (struct cg_log_field){ "action", cg_warp_action_name(op->action) };
+	f[2] = (struct cg_log_field){ "container", sid };
+	f[3] = (struct cg_log_field){ "name", name };
+	f[4] = (struct cg_log_field){ "cidr", cidr };
+	f[5] = (struct cg_log_field){ "via", via };
+	f[6] = (struct cg_log_field){ "result", result };
+	cg_log_fields(ok ? CG_LOG_INFO : CG_LOG_ERR, f, 7, "route %s %s via %s: %s",
+		      cg_warp_action_name(op->action), cidr, via, result);
+}
+
+int
+cw_routes_apply(const struct cg_warp_config *cfg, const char *id, const char *name, int pid,
+		const struct cg_warp_plan *plan, struct cg_warp_record *rec, int64_t event_ns)
+{
+	char err[512];
+	struct cg_nl *nl;
+	int first = 0;
+	bool applied = false;
+
+	(void)cfg;
+	if (plan->n_ops == 0)
+		return 0;
+	if (pid <= 0) {
+		cw_log_ctr(CG_LOG_ERR, id, name, "cannot change routes: container has no pid");
+		cw_metric_error(CW_ERR_NETNS);
+		return -ESRCH;
+	}
+	nl = cg_nl_open_netns(pid, err, sizeof(err));
+	if (nl == NULL) {
+		int e = errno;
+
+		cw_log_ctr(CG_LOG_ERR, id, name, "cannot enter network namespace: %s%s", err,
+			   e == EPERM || e == EACCES ? " (missing CAP_SYS_ADMIN/CAP_SYS_PTRACE?)" :
+			   "");
+		cw_metric_error(CW_ERR_NETNS);
+		return -(e != 0 ? e : EIO);
+	}
+	for (size_t i = 0; i < plan->n_ops; i++) {
+		const struct cg_warp_op *op = &plan->ops[i];
+		int ret;
+
+		if (op->action == CG_WARP_ACT_REMOVE) {
+			ret = cg_nl_route_delete(nl, &op->route, err, sizeof(err));
+			if (ret == -ESRCH) /* already gone: the record was stale */
+				ret = 0;
+		} else {
+			ret = cg_nl_route_replace(nl, &op->route, err, sizeof(err));
+		}
+		if (ret == 0) {
+			cg_warp_record_apply(rec, op);
+			atomic_fetch_add_explicit(&cw_m.routes[op->action], 1,
+						  memory_order_relaxed);
+			audit(id, name, op, "ok", true);
+			applied = true;
+		} else {
+			audit(id, name, op, err, false);
+			cw_metric_error(CW_ERR_NETLINK);
+			if (first == 0)
+				first = ret;
+		}
+	}
+	cg_nl_close(nl);
+	if (applied && event_ns > 0)
+		cw_metric_latency(cw_now_real_ns() - event_ns);
+	return first;
+}

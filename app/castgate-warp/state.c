@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The containers castgate-warp knows (warps and targets), and how Docker
+ * events and reconciles change them. Main thread only.
+ *
+ * Every event is handled by inspecting the container again rather than by
+ * trusting the event's action: after a reconnect, replayed events may be
+ * older than the container's current state, and the inspect always tells the
+ * truth now. This also makes handling an event twice harmless.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cw.h"
+
+struct cw_ctr {
+	char id[65];
+	char name[256];
+	enum cg_warp_role role;
+	char warp[256];                  /* target: the warp it names */
+	struct cg_docker_container c;    /* last inspect */
+	struct cg_warp_record rec;       /* routes we installed in its netns */
+	int rec_pid;                     /* the netns (by pid) that rec describes */
+	bool seen;                       /* mark of a full reconcile */
+	bool retry;                      /* last route attempt failed */
+	char last_problem[640];          /* last error logged, not to repeat it */
+};
+
+struct cw_state {
+	struct cg_warp_config cfg;
+	struct cg_docker *d;             /* inspect/list client (the event thread has its own) */
+	struct cw_ctr **v;
+	size_t n, cap;
+	bool need_reconcile;
+};
+
+struct cw_state *
+cw_state_new(const struct cg_warp_config *cfg)
+{
+	struct cw_state *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return NULL;
+	st->cfg = *cfg;
+	return st;
+}
+
+static void
+ctr_free(struct cw_ctr *e)
+{
+	cg_docker_container_clear(&e->c);
+	free(e);
+}
+
+void
+cw_state_free(struct cw_state *st)
+{
+	if (st == NULL)
+		return;
+	for (size_t i = 0; i < st->n; i++)
+		ctr_free(st->v[i]);
+	free(st->v);
+	cg_docker_free(st->d);
+	free(st);
+}
+
+void
+cw_state_set_config(struct cw_state *st, const struct cg_warp_config *cfg)
+{
+	st->cfg = *cfg;
+}
+
+int
+cw_state_connect(struct cw_state *st)
+{
+	struct cg_docker_opts o = { 0 };
+	char err[512];
+	int ret;
+
+	cg_docker_free(st->d);
+	o.host = st->cfg.socket;
+	o.tls_ca = st->cfg.tls_ca[0] != '\0' ? st->cfg.tls_ca : NULL;
+	o.tls_cert = st->cfg.tls_cert[0] != '\0' ? st->cfg.tls_cert : NULL;
+	o.tls_key = st->cfg.tls_key[0] != '\0' ? st->cfg.tls_key : NULL;
+	st->d = cg_docker_new(&o);
+	if (st->d == NULL) {
+		ret = -errno;
+		CG_ERR("docker %s: cannot create client: %s", st->cfg.socket, strerror(errno));
+		return ret;
+	}
+	ret = cg_docker_negotiate(st->d, err, sizeof(err));
+	if (ret < 0) {
+		CG_WARN("docker %s: %s", st->cfg.socket, err);
+		cw_metric_error(CW_ERR_DOCKER);
+	}
+	return ret;
+}
+
+static void
+update_gauges(struct cw_state *st)
+{
+	unsigned int t = 0, w = 0;
+
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->v[i]->role == CG_WARP_ROLE_TARGET)
+			t++;
+		else if (st->v[i]->role == CG_WARP_ROLE_WARP)
+			w++;
+	}
+	atomic_store(&cw_m.targets, t);
+	atomic_store(&cw_m.warps, w);
+}
+
+static struct cw_ctr *
+find(struct cw_state *st, const char *id)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (strcmp(st->v[i]->id, id) == 0)
+			return st->v[i];
+	return NULL;
+}
+
+static struct cw_ctr *
+find_warp(struct cw_state *st, const char *name)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i]->role == CG_WARP_ROLE_WARP && strcmp(st->v[i]->name, name) == 0)
+			return st->v[i];
+	return NULL;
+}
+
+static void
+forget(struct cw_state *st, struct cw_ctr *e)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->v[i] == e) {
+			st->v[i] = st->v[--st->n];
+			ctr_free(e);
+			return;
+		}
+	}
+}
+
+static struct cw_ctr *
+add(struct cw_state *st, const char *id)
+{
+	struct cw_ctr *e;
+
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 64;
+		struct cw_ctr **v = realloc(st->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		st->v = v;
+		st->cap = cap;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return NULL;
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	st->v[st->n++] = e;
+	return e;
+}
+
+/* Log a problem once until it changes, so that retries do not flood the log. */
+static void
+problem(struct cw_ctr *e, enum cg_log_level level, const char *msg)
+{
+	if (strcmp(e->last_problem, msg) == 0) {
+		cw_log_ctr(CG_LOG_DEBUG, e->id, e->name, "%s", msg);
+		return;
+	}
+	snprintf(e->last_problem, sizeof(e->last_problem), "%s", msg);
+	cw_log_ctr(level, e->id, e->name, "%s", msg);
+}
+
+/* Converge one target's routes. */
+static void
+converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
+{
+	const struct cg_warp_config *cfg = &st->cfg;
+	struct cg_warp_nexthop nh, *nhp = NULL;
+	static struct cg_warp_plan plan; /* large; main thread only */
+	struct cw_ctr *w;
+	char err[512], msg[600];
+	int ret;
+
+	if (!t->c.running || t->c.pid <= 0)
+		return;
+	/* A restarted container has a new netns: what we installed died with the old one. */
+	if (t->rec_pid != t->c.pid) {
+		memset(&t->rec, 0, sizeof(t->rec));
+		t->rec_pid = t->c.pid;
+	}
+	w = find_warp(st, t->warp);
+	if (w == NULL || !w->c.running) {
+		snprintf(msg, sizeof(msg), "warp %s is not running: %s", t->warp,
+			 cfg->on_down == CG_WARP_DOWN_KEEP ?
+			 "keeping routes as they are (on_warp_down=keep)" :
+			 "failing closed with unreachable routes (on_warp_down=blackhole)");
+		problem(t, CG_LOG_WARN, msg);
+	} else {
+		ret = cg_warp_nexthop_choose(cfg, &w->c, &t->c, &nh, err, sizeof(err));
+		if (ret < 0) {
+			snprintf(msg, sizeof(msg), "%s; target left untouched", err);
+			if (strcmp(t->last_problem, msg) != 0)
+				cw_metric_error(CW_ERR_NEXTHOP);
+			problem(t, CG_LOG_ERR, msg);
+			return;
+		}
+		nhp = &nh;
+	}
+	cg_warp_plan_routes(cfg, nhp, &t->rec, &plan);
+	for (size_t i = 0; i < plan.n_notes; i++) {
+		const struct cg_warp_rule *r = &cfg->rules[plan.notes[i].rule];
+
+		snprintf(msg, sizeof(msg), "warp %s has no %s address on network %s: %s %s",
+			 t->warp, r->dst.family == AF_INET ? "IPv4" : "IPv6", nh.network,
+			 cfg->on_down == CG_WARP_DOWN_KEEP ? "leaving" : "failing closed for",
+			 r->cidr);
+		problem(t, CG_LOG_WARN, msg);
+	}
+	if (nhp != NULL && plan.n_notes == 0)
+		t->last_problem[0] = '\0';
+	if (plan.n_ops == 0) {
+		cw_log_ctr(CG_LOG_DEBUG, t->id, t->name, "routes up to date (warp %s%s%s)",
+			   t->warp, nhp ? " via network " : " down", nhp ? nh.network : "");
+		t->retry = false;
+		return;
+	}
+	ret = cw_routes_apply(cfg, t->id, t->name, t->c.pid, &plan, &t->rec, event_ns);
+	t->retry = ret < 0;
+}
+
+static void
+converge_targets_of(struct cw_state *st, const char *warp, int64_t event_ns)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i]->role == CG_WARP_ROLE_TARGET && strcmp(st->v[i]->warp, warp) == 0)
+			converge_target(st, st->v[i], event_ns);
+}
+
+static size_t
+count_targets_of(struct cw_state *st, const char *warp)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i]->role == CG_WARP_ROLE_TARGET && strcmp(st->v[i]->warp, warp) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * Inspect @p id and update the table. @p warp_changed receives the name of a
+ * warp whose targets need converging ("" if none). Returns the entry when it
+ * is a running target (to converge), else NULL.
+ */
+static struct cw_ctr *
+ingest(struct cw_state *st, const char *id, char *warp_changed, size_t wlen)
+{
+	struct cg_docker_container c;
+	struct cw_ctr *e = find(st, id);
+	json_object *obj = NULL;
+	const char *warp_name;
+	char err[512], note[512];
+	enum cg_warp_role role;
+	int ret;
+
+	warp_changed[0] = '\0';
+	memset(&c, 0, sizeof(c));
+	if (st->d == NULL)
+		return NULL;
+	ret = cg_docker_inspect(st->d, id, &obj, err, sizeof(err));
+	if (ret == 0) {
+		ret = cg_docker_container_from_json(obj, &c, err, sizeof(err));
+		json_object_put(obj);
+	}
+	if (ret < 0 && ret != -ENOENT) {
+		cw_log_ctr(CG_LOG_ERR, id, e != NULL ? e->name : NULL, "inspect: %s", err);
+		cw_metric_error(CW_ERR_INSPECT);
+		if (e != NULL)
+			e->retry = true;
+		return NULL;
+	}
+	if (ret == -ENOENT || !c.running) {
+		cg_docker_container_clear(&c);
+		if (e == NULL)
+			return NULL;
+		if (e->role == CG_WARP_ROLE_WARP) {
+			size_t n = count_targets_of(st, e->name);
+
+			cw_log_ctr(CG_LOG_WARN, e->id, e->name, "warp is down: %zu target(s) %s", n,
+				   st->cfg.on_down == CG_WARP_DOWN_KEEP ? "keep their routes" :
+				   "fail closed");
+			snprintf(warp_changed, wlen, "%s", e->name);
+		} else {
+			cw_log_ctr(CG_LOG_INFO, e->id, e->name, "target %s: forgetting it",
+				   ret == -ENOENT ? "removed" : "stopped");
+		}
+		forget(st, e);
+		return NULL;
+	}
+	role = cg_warp_classify(&st->cfg, &c, &warp_name, note, sizeof(note));
+	if (note[0] != '\0') {
+		if (e == NULL || strcmp(e->last_problem, note) != 0) {
+			cw_log_ctr(CG_LOG_WARN, c.id, c.name, "%s", note);
+			cw_metric_error(CW_ERR_CLASSIFY);
+		}
+	}
+	if (role == CG_WARP_ROLE_NONE) {
+		if (e != NULL) {
+			if (e->role == CG_WARP_ROLE_WARP)
+				snprintf(warp_changed, wlen, "%s", e->name);
+			cw_log_ctr(CG_LOG_INFO, e->id, e->name, "no longer a %s: forgetting it",
+				   cg_warp_role_name(e->role));
+			forget(st, e);
+		} else {
+			cw_log_ctr(CG_LOG_DEBUG, c.id, c.name, "neither warp nor target: ignored");
+		}
+		cg_docker_container_clear(&c);
+		return NULL;
+	}
+	if (e == NULL) {
+		e = add(st, c.id);
+		if (e == NULL) {
+			CG_ERR("out of memory tracking container %.12s", c.id);
+			cg_docker_container_clear(&c);
+			return NULL;
+		}
+		cw_log_ctr(CG_LOG_INFO, c.id, c.name, "%s%s%s (pid %d)",
+			   role == CG_WARP_ROLE_WARP ? "warp" : "target of warp ",
+			   role == CG_WARP_ROLE_WARP ? "" : warp_name,
+			   role == CG_WARP_ROLE_WARP ? " is up" : "", c.pid);
+	} else if (e->role == CG_WARP_ROLE_WARP && (role != CG_WARP_ROLE_WARP ||
+						    strcmp(e->name, c.name) != 0)) {
+		/* Its old name's targets must learn it is gone. */
+		snprintf(warp_changed, wlen, "%s", e->name);
+	}
+	if (note[0] != '\0')
+		snprintf(e->last_problem, sizeof(e->last_problem), "%s", note);
+	e->role = role;
+	snprintf(e->name, sizeof(e->name), "%s", c.name);
+	snprintf(e->warp, sizeof(e->warp), "%s", role == CG_WARP_ROLE_TARGET ? warp_name : "");
+	cg_docker_container_clear(&e->c);
+	e->c = c; /* takes the labels reference */
+	e->seen = true;
+	if (role == CG_WARP_ROLE_WARP) {
+		if (warp_changed[0] != '\0')
+			converge_targets_of(st, warp_changed, 0);
+		snprintf(warp_changed, wlen, "%s", e->name);
+		return NULL;
+	}
+	return e;
+}
+
+int
+cw_state_reconcile(struct cw_state *st, const char *why)
+{
+	json_object *arr = NULL;
+	char err[512], changed[256];
+	size_t n, targets = 0, warps = 0;
+	int ret;
+
+	if (st->d == NULL) {
+		st->need_reconcile = true;
+		return -ENOTCONN;
+	}
+	ret = cg_docker_list_containers(st->d, &arr, err, sizeof(err));
+	if (ret < 0) {
+		CG_ERR("reconcile (%s): list containers: %s; will retry", why, err);
+		cw_metric_error(CW_ERR_INSPECT);
+		st->need_reconcile = true;
+		return ret;
+	}
+	for (size_t i = 0; i < st->n; i++)
+		st->v[i]->seen = false;
+	n = json_object_array_length(arr);
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i), *idv;
+
+		if (!json_object_object_get_ex(o, "Id", &idv) ||
+		    !json_object_is_type(idv, json_type_string))
+			continue;
+		(void)ingest(st, json_object_get_string(idv), changed, sizeof(changed));
+	}
+	json_object_put(arr);
+	/* Those that did not show up are gone (died while we were disconnected). */
+	for (size_t i = 0; i < st->n;) {
+		struct cw_ctr *e = st->v[i];
+
+		if (e->seen) {
+			i++;
+			continue;
+		}
+		cw_log_ctr(CG_LOG_INFO, e->id, e->name, "%s no longer running: forgetting it",
+			   cg_warp_role_name(e->role));
+		forget(st, e);
+	}
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->v[i]->role == CG_WARP_ROLE_TARGET) {
+			converge_target(st, st->v[i], 0);
+			targets++;
+		} else {
+			warps++;
+		}
+	}
+	update_gauges(st);
+	st->need_reconcile = false;
+	CG_INFO("reconcile (%s): %zu running container(s), %zu warp(s), %zu target(s)", why, n,
+		warps, targets);
+	return 0;
+}
+
+void
+cw_state_event(struct cw_state *st, const struct cg_docker_event *ev)
+{
+	char changed[256];
+	struct cw_ctr *t;
+
+	if (ev->id[0] == '\0' || ev->type == CG_DOCKER_EV_OTHER)
+		return;
+	cw_log_ctr(CG_LOG_DEBUG, ev->id, ev->name, "event %s %s%s%s",
+		   ev->type == CG_DOCKER_EV_NETWORK ? "network" : "container", ev->action,
+		   ev->network[0] ? " network=" : "", ev->network);
+	t = ingest(st, ev->id, changed, sizeof(changed));
+	if (changed[0] != '\0')
+		converge_targets_of(st, changed, ev->time_nano);
+	if (t != NULL)
+		converge_target(st, t, ev->time_nano);
+	update_gauges(st);
+}
+
+void
+cw_state_retry(struct cw_state *st)
+{
+	char (*ids)[65];
+	size_t n = 0;
+
+	if (st->need_reconcile) {
+		cw_state_reconcile(st, "retry");
+		return;
+	}
+	/* Collect first: ingest() may forget entries and reorder the table. */
+	ids = calloc(st->n + 1, sizeof(*ids));
+	if (ids == NULL)
+		return;
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->v[i]->retry && st->v[i]->role == CG_WARP_ROLE_TARGET)
+			snprintf(ids[n++], sizeof(ids[0]), "%s", st->v[i]->id);
+		st->v[i]->retry = false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char changed[256];
+		/* Re-inspect: the pid or the networks may have changed meanwhile. */
+		struct cw_ctr *t = ingest(st, ids[i], changed, sizeof(changed));
+
+		if (t != NULL)
+			converge_target(st, t, 0);
+	}
+	free(ids);
+	update_gauges(st);
+}
+
+void
+cw_state_log_shutdown(struct cw_state *st)
+{
+	size_t t = 0;
+
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i]->role == CG_WARP_ROLE_TARGET)
+			t++;
+	CG_INFO("stopping: routes of %zu target(s) stay in place (unreachable routes keep "
+		"targets of down warps fail-closed)", t);
+}

@@ -192,11 +192,10 @@ read_log(json_object *root, struct cg_conf_log *l, char *err, size_t errlen)
 static int
 parse_lcores(const char *s, unsigned int *count)
 {
-	static uint8_t seen[MAX_LCORE + 1];
+	uint8_t seen[MAX_LCORE + 1] = { 0 };
 	unsigned int n = 0;
 	const char *p = s;
 
-	memset(seen, 0, sizeof(seen));
 	if (*p == '\0')
 		return -EINVAL;
 	for (;;) {

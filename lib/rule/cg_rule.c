@@ -570,6 +570,19 @@ cg_rule_from_json(json_object *o, const char *path, struct cg_rule *r, char *err
  * JSON output
  */
 
+/* @val is read up to @max bytes: names in a struct cg_rule need not be terminated. */
+static int
+add_strn(json_object *o, const char *key, const char *val, size_t max)
+{
+	json_object *v = json_object_new_string_len(val, (int)strnlen(val, max));
+
+	if (v == NULL || json_object_object_add(o, key, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int
 add_str(json_object *o, const char *key, const char *val)
 {
@@ -613,7 +626,7 @@ output_to_json(const struct cg_rule_output *o)
 
 	if (j == NULL)
 		return NULL;
-	ret |= add_str(j, "port", o->port);
+	ret |= add_strn(j, "port", o->port, sizeof(o->port));
 	ret |= add_str(j, "destination", ip_str(o->dst, a));
 	ret |= add_int(j, "dport", o->dport);
 	if (o->sport != 0)
@@ -642,13 +655,13 @@ cg_rule_to_json(const struct cg_rule *r)
 
 	if (j == NULL)
 		goto nomem;
-	ret |= add_str(j, "name", r->name);
+	ret |= add_strn(j, "name", r->name, sizeof(r->name));
 	if (r->id != 0)
 		ret |= add_int(j, "id", r->id);
 	in = json_object_new_object();
 	if (in == NULL)
 		goto nomem;
-	ret |= add_str(in, "port", r->in.port);
+	ret |= add_strn(in, "port", r->in.port, sizeof(r->in.port));
 	ret |= add_str(in, "destination", ip_str(r->in.dst, a));
 	ret |= add_int(in, "dport", r->in.dport);
 	if (r->in.src != 0)

@@ -267,8 +267,8 @@ struct cg_rule_set *cg_rule_set_new(void);
 void cg_rule_set_free(struct cg_rule_set *s);
 
 /**
- * Check whether a rule could join a set, without adding it.
- * A rule whose id is 0 never conflicts by id. Match keys compare the input
+ * Check whether a rule could join a set, without adding it. @p r must be
+ * valid (cg_rule_validate()). A rule whose id is 0 never conflicts by id. Match keys compare the input
  * port by name, so they work before ports are resolved.
  *
  * @param other if not NULL, set to the conflicting rule (or NULL).

@@ -165,6 +165,14 @@ test_to_json_fields(void)
 	CU_ASSERT_TRUE(json_object_object_get_ex(o, "ttl", &v));
 	CU_ASSERT_EQUAL(json_object_get_int(v), 64);
 	json_object_put(j);
+
+	/* A struct with an unterminated name is written without reading past it. */
+	memset(a.name, 'z', sizeof(a.name));
+	j = cg_rule_to_json(&a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_TRUE(json_object_object_get_ex(j, "name", &v));
+	CU_ASSERT_EQUAL(json_object_get_string_len(v), CG_RULE_NAME_SIZE);
+	json_object_put(j);
 }
 
 /* A rule with one substitution: the line at @line (1-based) of base_err replaced. */

@@ -136,6 +136,15 @@ struct cg_pkt_info {
  * after the UDP length inside the IPv4 payload (as Linux does): the datagram
  * is [payload_off, payload_off + payload_len).
  *
+ * Checks run in wire order (truncated, non_ipv4, bad_version, bad_ihl,
+ * truncated options, bad_total_len, fragment, bad_ip_checksum, then the
+ * protocol: IGMP verdict or non_udp, bad_udp_len, bad_udp_checksum); the
+ * first that fails names the drop.
+ *
+ * The whole datagram must be readable at @p frame: for a multi-segment mbuf
+ * pass the first segment's data length, and a datagram spilling into a
+ * second segment is dropped as bad_total_len.
+ *
  * @param frame  first byte of the Ethernet header
  * @param len    bytes readable at @p frame
  * @param flags  CG_PKT_F_* checks to perform

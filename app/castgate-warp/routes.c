@@ -75,6 +75,12 @@ cw_routes_apply(const struct cg_warp_config *cfg, const char *id, const char *na
 	if (nl == NULL) {
 		int e = errno;
 
+		/* ENOENT/ESRCH: the target is exiting; its die event follows. */
+		if (e == ENOENT || e == ESRCH) {
+			cw_log_ctr(CG_LOG_INFO, id, name, "process gone, routes not changed "
+				   "(container exiting?): %s", err);
+			return -e;
+		}
 		cw_log_ctr(CG_LOG_ERR, id, name, "cannot enter network namespace: %s%s", err,
 			   e == EPERM || e == EACCES ? " (missing CAP_SYS_ADMIN/CAP_SYS_PTRACE?)" :
 			   "");

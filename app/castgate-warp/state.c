@@ -421,11 +421,20 @@ cw_state_event(struct cw_state *st, const struct cg_docker_event *ev)
 	char changed[256];
 	struct cw_ctr *t;
 
+	struct cw_ctr *known;
+
 	if (ev->id[0] == '\0' || ev->type == CG_DOCKER_EV_OTHER)
 		return;
-	cw_log_ctr(CG_LOG_DEBUG, ev->id, ev->name, "event %s %s%s%s",
-		   ev->type == CG_DOCKER_EV_NETWORK ? "network" : "container", ev->action,
-		   ev->network[0] ? " network=" : "", ev->network);
+	known = find(st, ev->id);
+	cw_log_ctr(CG_LOG_DEBUG, ev->id, ev->name[0] ? ev->name : known ? known->name : NULL,
+		   "event %s %s%s%s", ev->type == CG_DOCKER_EV_NETWORK ? "network" : "container",
+		   ev->action, ev->network[0] ? " network=" : "", ev->network);
+	/* Network events of containers that are neither warp nor target cannot
+	 * make them one (names and labels do not change), and inspecting a
+	 * container that is still starting blocks until its start completes:
+	 * its start event follows and is handled then. */
+	if (ev->type == CG_DOCKER_EV_NETWORK && known == NULL)
+		return;
 	t = ingest(st, ev->id, changed, sizeof(changed));
 	if (changed[0] != '\0')
 		converge_targets_of(st, changed, ev->time_nano);

@@ -208,7 +208,8 @@ test_events_captured(void)
 			conns += strcmp(ev.action, "connect") == 0;
 			discs += strcmp(ev.action, "disconnect") == 0;
 			/* the container's id, not the network's */
-			warp_conn6 |= strcmp(ev.action, "connect") == 0 && strcmp(ev.id, warp) == 0 &&
+			warp_conn6 |= strcmp(ev.action, "connect") == 0 &&
+				      strcmp(ev.id, warp) == 0 &&
 				      strcmp(ev.network, "cgnet6") == 0;
 			st_disc_bridge |= strcmp(ev.action, "disconnect") == 0 &&
 					  strcmp(ev.id, st) == 0 &&

@@ -56,7 +56,7 @@ reports >"$CG_TMP/join.jsonl"
 cg_assert_ge "IGMPv3 reports captured at start" 1 "$(wc -l <"$CG_TMP/join.jsonl")"
 
 # Every report, whatever groups it carries, must be well formed.
-python3 - "$CG_TMP/join.jsonl" >"$CG_TMP/join.check" <<'PY'
+"$CG_PY" - "$CG_TMP/join.jsonl" >"$CG_TMP/join.check" <<'PY'
 import json, sys
 fields = ("eth_dst", "eth_src", "ip_src", "ip_dst", "ttl", "ip_options")
 seen = set()
@@ -71,7 +71,7 @@ cg_assert_eq "report headers (eth dst, eth src, ip src, ip dst, ttl, ip options)
 
 # Records for each group, across all captured reports.
 recs() { # group -> "type:sources" list
-	python3 - "$1" "$2" <<'PY'
+	"$CG_PY" - "$1" "$2" <<'PY'
 import json, sys
 out = []
 for line in open(sys.argv[1]):

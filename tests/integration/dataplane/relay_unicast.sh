@@ -65,7 +65,7 @@ cg_assert_eq "source IP (out0's)" "[\"$CG_IP_ROUT0\"]" "$(cg_json "$r" 'd["sourc
 
 cg_stop_pid "$tcpdump_pid" 5 || true
 cg_pcap "$CG_TMP/arp.pcap" >"$CG_TMP/arp.jsonl"
-python3 - "$CG_TMP/arp.jsonl" "$CG_IP_SINK" >"$CG_TMP/arp_req.json" <<'PY'
+"$CG_PY" - "$CG_TMP/arp.jsonl" "$CG_IP_SINK" >"$CG_TMP/arp_req.json" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     f = json.loads(line)

@@ -24,6 +24,15 @@ cg_assert_ge() {
 	fi
 }
 
+# cg_assert_le NAME MAX ACTUAL (integers)
+cg_assert_le() {
+	if [[ "$3" =~ ^[0-9]+$ ]] && [ "$3" -le "$2" ]; then
+		cg_pass "$1 = $3 (<= $2)"
+	else
+		cg_fail "$1: expected <= $2, got ${3:-<empty>}"
+	fi
+}
+
 # cg_assert_true NAME COMMAND...: the command succeeds.
 cg_assert_true() {
 	local name=$1
@@ -40,7 +49,7 @@ cg_assert_true() {
 # Helpers inside EXPR: rule("name") -> the stats rule of that name,
 # out("name", i) -> its i-th output, drop("reason") -> drops[reason] or 0.
 cg_json() {
-	python3 - "$1" "$2" <<'PY'
+	"$CG_PY" - "$1" "$2" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 def rule(name):
@@ -67,7 +76,7 @@ PY
 # cg_pcap FILE: decode a pcap file (Ethernet) into JSON lines, one a frame
 # (see cg_pcap.py for the fields).
 cg_pcap() {
-	python3 "$CG_LIB_DIR/cg_pcap.py" "$1"
+	"$CG_PY" "$CG_LIB_DIR/cg_pcap.py" "$1"
 }
 
 # cg_finish: print the tally and exit 0 if every check passed, else 1.

@@ -1,28 +1,34 @@
 # shellcheck shell=bash
 # castgate-dataplane in a test: its config, hugepages, start, stop, stats.
 
-# cg_conf_base [--mtu BYTES] [--sink1] [--set 'KEY = VALUE']...: print the
-# [dataplane] section (with each --set line in it) and the ports of the relay
-# topology (in0 on cgtNrin0, out0 on cgtNrout0, out1 on cgtNrout1 with
-# --sink1). The test appends its [[rule]] sections.
+# cg_conf_base [--mtu BYTES] [--sink1] [--set 'KEY = VALUE']... [--in-device DEV]:
+# print the [dataplane] section (with each --set line in it) and the ports of
+# the relay topology (in0 on cgtNrin0, out0 on cgtNrout0, out1 on cgtNrout1
+# with --sink1). --in-device replaces in0's AF_PACKET device string. The test
+# appends its [[rule]] sections.
 cg_conf_base() {
-	local mtu=${CG_MTU:-1500} sink1=0 afp="" set=""
+	local mtu=${CG_MTU:-1500} sink1=0 afp="" set="" indev=""
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--mtu) mtu=$2; shift ;;
+		--in-device) indev=$2; shift ;;
 		--sink1) sink1=1 ;;
 		--set) set+="$2"$'\n'; shift ;;
 		*) cg_die "cg_conf_base: unknown option $1" ;;
 		esac
 		shift
 	done
-	# AF_PACKET rings hold 2 KiB frames by default, and mbufs 2 KiB of data:
-	# jumbo frames need more of both (mbuf_size >= mtu + 146, says CONFIG).
+	# AF_PACKET rings: 4096 frames (the default is 512), so that a relay
+	# descheduled for 100 ms on this shared 2-core machine loses nothing at
+	# test rates. Frames and mbufs hold 2 KiB by default: jumbo frames need
+	# more of both (mbuf_size >= mtu + 146, says docs/CONFIG.md).
 	local mbuf=""
+	afp=",framecnt=4096"
 	if [ "$mtu" -gt 1500 ]; then
-		afp=",blocksz=16384,framesz=16384,framecnt=256"
+		afp=",blocksz=16384,framesz=16384,framecnt=1024"
 		mbuf="mbuf_size = $((mtu + 256))"
 	fi
+	[ -n "$indev" ] || indev="net_af_packet0,iface=$CG_IF_RIN$afp"
 	cat <<CONF
 # castgate config of test $CG_N ($CG_PREFIX), written by tests/integration/lib/cg_dp.sh
 [dataplane]
@@ -35,7 +41,7 @@ $mbuf
 $set
 [[port]]
 name = "in0"
-device = "net_af_packet0,iface=$CG_IF_RIN$afp"
+device = "$indev"
 ip = "$CG_IP_RIN/$CG_PLEN"
 mac = "auto"
 mtu = $mtu
@@ -95,8 +101,9 @@ cg_dp_start() {
 		if kill -0 "$CG_DP_PID" 2>/dev/null; then
 			cg_log "castgate-dataplane not ready after ${secs}s; its log:"
 		else
-			wait "$CG_DP_PID"
-			cg_log "castgate-dataplane exited with status $? before ready; its log:"
+			local rc=0
+			wait "$CG_DP_PID" || rc=$?
+			cg_log "castgate-dataplane exited with status $rc before ready; its log:"
 			cg_forget_pid "$CG_DP_PID"
 		fi
 		cg_dp_show_log
@@ -129,8 +136,8 @@ cg_dp_stop() {
 # (scripts/cg-stats --prefix cgtN --json), to FILE or stdout.
 cg_dp_stats_live() {
 	if [ -n "${1:-}" ]; then
-		"$CG_STATS_TOOL" --prefix "$CG_FILE_PREFIX" --json >"$1"
+		"$CG_PY" "$CG_STATS_TOOL" --prefix "$CG_FILE_PREFIX" --json >"$1"
 	else
-		"$CG_STATS_TOOL" --prefix "$CG_FILE_PREFIX" --json
+		"$CG_PY" "$CG_STATS_TOOL" --prefix "$CG_FILE_PREFIX" --json
 	fi
 }

@@ -28,7 +28,7 @@ cg_recv_wait() {
 	pidvar=CG_RECV_PID_$name
 	cg_wait_pid "${!pidvar}" "$secs" || rc=$?
 	cp "$CG_TMP/$name.out" "$CG_TMP/$name.json"
-	if [ "$rc" -ne 0 ] || ! python3 -c 'import json,sys; json.load(open(sys.argv[1]))' \
+	if [ "$rc" -ne 0 ] || ! "$CG_PY" -c 'import json,sys; json.load(open(sys.argv[1]))' \
 		"$CG_TMP/$name.json" 2>/dev/null; then
 		cg_fail "receiver $name: exit status $rc, no JSON report"
 		sed 's/^/  | /' "$CG_TMP/$name.err" >&2

@@ -613,10 +613,13 @@ cg_docker_events(struct cg_docker *d, int64_t since_nano, cg_docker_event_cb cb,
 	if (s.cb_rc < 0) {
 		rc = s.cb_rc;
 		seterr(err, errlen, "events: stopped by the callback (%d)", rc);
-	} else if (cc != CURLE_OK && !(s.code >= 300 && cc == CURLE_WRITE_ERROR)) {
+	} else if (cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR) {
+		/* What a dockerd that shuts down or dies does to the stream. */
+		rc = -ECONNRESET;
+		seterr(err, errlen, "events: the server closed the stream mid-transfer (%s)",
+		       curl_easy_strerror(cc));
+	} else if (cc != CURLE_OK) {
 		rc = curl_errno(d, cc);
-		if (s.line.too_big || s.errbody.too_big)
-			rc = -ENOMEM;
 		seterr(err, errlen, "events: %s%s%s", curl_easy_strerror(cc),
 		       d->unix_path ? " on " : "", d->unix_path ? d->unix_path : "");
 	} else if (s.code < 200 || s.code >= 300) {

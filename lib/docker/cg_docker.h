@@ -143,8 +143,9 @@ typedef int (*cg_docker_event_cb)(const struct cg_docker_event *ev, void *arg);
  * @param should_stop polled at least every 200 ms, also while idle (may be NULL).
  * @return 0 when the server ends the stream cleanly (callers treat it as a
  *   disconnect), cb's negative return if cb stopped it, -ECANCELED when
- *   should_stop(arg) returned true, or another negative errno on a transport
- *   or HTTP error.
+ *   should_stop(arg) returned true, -ECONNRESET when the server closed the
+ *   stream mid-transfer (what dockerd does when it shuts down), -ENOENT or
+ *   -EIO on an HTTP error, or another negative errno on a transport error.
  */
 int cg_docker_events(struct cg_docker *d, int64_t since_nano, cg_docker_event_cb cb,
 		     bool (*should_stop)(void *arg), void *arg, char *err, size_t errlen);

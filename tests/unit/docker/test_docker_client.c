@@ -23,7 +23,7 @@
 
 #define MAX_REQS 64
 
-enum ev_mode { EV_SPLIT, EV_IDLE, EV_ERROR, EV_LONGLINE };
+enum ev_mode { EV_SPLIT, EV_IDLE, EV_ERROR, EV_LONGLINE, EV_CUT };
 
 static struct {
 	int lfd;
@@ -161,6 +161,14 @@ serve_events(int fd)
 		send_all(fd, out, len + 5);
 		return;
 	}
+	case EV_CUT:
+		/* two events, then the connection closes without the last chunk */
+		len = strlen(stream_hdr);
+		memcpy(out, stream_hdr, len);
+		chunk(out, &len, events_body, (size_t)(strstr(events_body, "\n\n") + 2 -
+						      events_body));
+		send_all(fd, out, len);
+		return;
 	case EV_SPLIT:
 		break;
 	}
@@ -609,6 +617,13 @@ test_events_errors(void)
 	CU_ASSERT_EQUAL(l.n, 1 + EVENTS_GOOD - 1);
 	CU_ASSERT_STRING_EQUAL(l.ev[0].action, "connect");
 	CU_ASSERT_STRING_EQUAL(l.ev[1].action, "start");
+	/* dockerd shutting down: the stream is cut, not ended */
+	fk.ev_mode = EV_CUT;
+	l.n = 0;
+	CU_ASSERT_EQUAL(cg_docker_events(d, 0, on_event, NULL, &l, err, sizeof(err)),
+			-ECONNRESET);
+	CU_ASSERT_EQUAL(l.n, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "mid-transfer"));
 	CU_ASSERT_EQUAL(cg_docker_events(NULL, 0, on_event, NULL, &l, err, sizeof(err)), -EINVAL);
 	cg_docker_free(d);
 }

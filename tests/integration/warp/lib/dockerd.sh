@@ -15,8 +15,9 @@
 # addresses 198.18.<240+K>.0/24 (docker0) and 198.19.<K*16>.0/20 (user networks).
 # IPv6 networks: cg_docker network create --ipv6 --subnet 2001:db8:<K>::/64 ...
 #
-# dockerd runs with its own managed containerd (no system containerd on the test machines)
-# and a containerd namespace of its own, so instances never see each other's containers.
+# dockerd runs with its own managed containerd (no system containerd on the test machines),
+# a containerd namespace and a cgroup parent (/cgtw<K>) of its own, so instances never see
+# each other's containers, and the cleanup finds the processes of a crashed instance.
 # Storage driver vfs: works on any filesystem; the busybox image is 2 MB, so copies are cheap.
 #
 # iptables: CG_DOCKERD_IPTABLES=1 enables Docker's iptables/ip6tables rules (inside the netns
@@ -75,6 +76,7 @@ cg_dockerd_start() {
 		--pidfile "$_dk_pidfile" \
 		--containerd-namespace "cgtw$k" \
 		--containerd-plugins-namespace "cgtw$k-plugins" \
+		--cgroup-parent "/cgtw$k" \
 		--bip "198.18.$((240 + k)).1/24" \
 		--default-address-pool "base=198.19.$((k * 16)).0/20,size=24" \
 		--storage-driver vfs \
@@ -176,6 +178,29 @@ _cg_dk_wait_gone() { # PID TIMEOUT_S
 	! kill -0 "$1" 2>/dev/null
 }
 
+# Kill what is left in our cgroup parent (container processes orphaned when dockerd or a
+# shim was killed), then remove the cgroups. cgroup v1 (one tree per controller) and v2.
+_cg_dk_cgroup_clean() {
+	local name=$1 dirs=() d p
+	for d in /sys/fs/cgroup/*/"$name" /sys/fs/cgroup/"$name"; do
+		[ -d "$d" ] && dirs+=("$d")
+	done
+	[ "${#dirs[@]}" -gt 0 ] || return 0
+	for d in "${dirs[@]}"; do
+		for p in $(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null || true
+		done
+	done
+	for d in "${dirs[@]}"; do
+		for p in $(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null); do
+			_cg_dk_wait_gone "$p" 5 || _cg_dk_log "process $p survived SIGKILL"
+		done
+		find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null ||
+			_cg_dk_log "cannot remove cgroup $d"
+	done
+	return 0
+}
+
 _cg_dk_umount_under() {
 	local d=$1 m
 	# Deepest first.
@@ -222,6 +247,7 @@ cg_dockerd_stop() {
 	for p in $(_cg_dk_pids_using "$_dk_exec/"); do
 		_cg_dk_wait_gone "$p" 5 || kill -KILL "$p" 2>/dev/null || true
 	done
+	_cg_dk_cgroup_clean "cgtw$k"
 	_cg_dk_umount_under "$_dk_root"
 	_cg_dk_umount_under "$_dk_exec"
 	if [ -e "/run/netns/$_dk_ns" ]; then

@@ -25,7 +25,7 @@ struct cw_ctr {
 	int rec_pid;                     /* the netns (by pid) that rec describes */
 	bool seen;                       /* mark of a full reconcile */
 	bool retry;                      /* last route attempt failed */
-	char last_problem[640];          /* last error logged, not to repeat it */
+	char last_problem[1600];          /* last error logged, not to repeat it */
 };
 
 struct cw_state {
@@ -34,6 +34,19 @@ struct cw_state {
 	struct cw_ctr **v;
 	size_t n, cap;
 	bool need_reconcile;
+	/* Names of warps seen going down (die/stop/removal) and not back up yet:
+	 * their targets stay fail-closed even if the container was removed. */
+	char (*down)[256];
+	size_t n_down, cap_down;
+};
+
+/* What a target's label points at. */
+enum wstate {
+	W_UP,        /* a running warp we know */
+	W_DOWN,      /* a warp that exists stopped, or that we saw go down */
+	W_MISSING,   /* no such container: leave the target untouched */
+	W_NOT_WARP,  /* a container whose name does not match the pattern */
+	W_UNKNOWN,   /* could not ask Docker: retry later */
 };
 
 struct cw_state *
@@ -62,6 +75,7 @@ cw_state_free(struct cw_state *st)
 	for (size_t i = 0; i < st->n; i++)
 		ctr_free(st->v[i]);
 	free(st->v);
+	free(st->down);
 	cg_docker_free(st->d);
 	free(st);
 }
@@ -131,6 +145,74 @@ find_warp(struct cw_state *st, const char *name)
 	return NULL;
 }
 
+static bool
+down_has(const struct cw_state *st, const char *name)
+{
+	for (size_t i = 0; i < st->n_down; i++)
+		if (strcmp(st->down[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void
+down_set(struct cw_state *st, const char *name, bool down)
+{
+	for (size_t i = 0; i < st->n_down; i++) {
+		if (strcmp(st->down[i], name) != 0)
+			continue;
+		if (!down)
+			memcpy(st->down[i], st->down[--st->n_down], sizeof(st->down[0]));
+		return;
+	}
+	if (!down)
+		return;
+	if (st->n_down == st->cap_down) {
+		size_t cap = st->cap_down ? st->cap_down * 2 : 16;
+		char (*v)[256] = realloc(st->down, cap * sizeof(*v));
+
+		if (v == NULL)
+			return; /* then only Docker's own view (a stopped container) counts */
+		st->down = v;
+		st->cap_down = cap;
+	}
+	snprintf(st->down[st->n_down++], sizeof(st->down[0]), "%s", name);
+}
+
+/* Where is the warp named @p name? Asks Docker only when we do not know it running. */
+static enum wstate
+warp_state(struct cw_state *st, const char *name, struct cw_ctr **w)
+{
+	struct cg_docker_container c;
+	json_object *obj = NULL;
+	char err[512];
+	int ret;
+
+	*w = find_warp(st, name);
+	if (*w != NULL && (*w)->c.running)
+		return W_UP;
+	if (down_has(st, name))
+		return W_DOWN;
+	if (st->d == NULL)
+		return W_UNKNOWN;
+	ret = cg_docker_inspect(st->d, name, &obj, err, sizeof(err));
+	if (ret == -ENOENT)
+		return W_MISSING;
+	if (ret < 0) {
+		CG_WARN("warp %s: inspect: %s", name, err);
+		return W_UNKNOWN;
+	}
+	memset(&c, 0, sizeof(c));
+	ret = cg_docker_container_from_json(obj, &c, err, sizeof(err));
+	json_object_put(obj);
+	if (ret < 0)
+		return W_UNKNOWN;
+	ret = cg_warp_glob_match(st->cfg.pattern, c.name) ? (c.running ? W_UNKNOWN : W_DOWN) :
+	      W_NOT_WARP;
+	cg_docker_container_clear(&c);
+	/* Running and a warp but not in our table: its start event is on its way. */
+	return (enum wstate)ret;
+}
+
 static void
 forget(struct cw_state *st, struct cw_ctr *e)
 {
@@ -185,7 +267,7 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 	struct cg_warp_nexthop nh, *nhp = NULL;
 	static struct cg_warp_plan plan; /* large; main thread only */
 	struct cw_ctr *w;
-	char err[512], msg[600];
+	char err[512], msg[1600];
 	int ret;
 
 	if (!t->c.running || t->c.pid <= 0)
@@ -195,14 +277,31 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 		memset(&t->rec, 0, sizeof(t->rec));
 		t->rec_pid = t->c.pid;
 	}
-	w = find_warp(st, t->warp);
-	if (w == NULL || !w->c.running) {
+	switch (warp_state(st, t->warp, &w)) {
+	case W_MISSING:
+		snprintf(msg, sizeof(msg), "warp %s does not exist: target left untouched until "
+			 "it starts", t->warp);
+		problem(t, CG_LOG_WARN, msg);
+		return;
+	case W_NOT_WARP:
+		snprintf(msg, sizeof(msg), "label %s names %s, whose name does not match the "
+			 "warp pattern \"%s\": target left untouched", cfg->target_label, t->warp,
+			 cfg->pattern);
+		if (strcmp(t->last_problem, msg) != 0)
+			cw_metric_error(CW_ERR_CLASSIFY);
+		problem(t, CG_LOG_ERR, msg);
+		return;
+	case W_UNKNOWN:
+		t->retry = true;
+		return;
+	case W_DOWN:
 		snprintf(msg, sizeof(msg), "warp %s is not running: %s", t->warp,
 			 cfg->on_down == CG_WARP_DOWN_KEEP ?
 			 "keeping routes as they are (on_warp_down=keep)" :
 			 "failing closed with unreachable routes (on_warp_down=blackhole)");
 		problem(t, CG_LOG_WARN, msg);
-	} else {
+		break;
+	case W_UP:
 		ret = cg_warp_nexthop_choose(cfg, &w->c, &t->c, &nh, err, sizeof(err));
 		if (ret < 0) {
 			snprintf(msg, sizeof(msg), "%s; target left untouched", err);
@@ -212,6 +311,7 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 			return;
 		}
 		nhp = &nh;
+		break;
 	}
 	cg_warp_plan_routes(cfg, nhp, &t->rec, &plan);
 	for (size_t i = 0; i < plan.n_notes; i++) {
@@ -297,6 +397,7 @@ ingest(struct cw_state *st, const char *id, char *warp_changed, size_t wlen)
 				   st->cfg.on_down == CG_WARP_DOWN_KEEP ? "keep their routes" :
 				   "fail closed");
 			snprintf(warp_changed, wlen, "%s", e->name);
+			down_set(st, e->name, true);
 		} else {
 			cw_log_ctr(CG_LOG_INFO, e->id, e->name, "target %s: forgetting it",
 				   ret == -ENOENT ? "removed" : "stopped");
@@ -313,8 +414,10 @@ ingest(struct cw_state *st, const char *id, char *warp_changed, size_t wlen)
 	}
 	if (role == CG_WARP_ROLE_NONE) {
 		if (e != NULL) {
-			if (e->role == CG_WARP_ROLE_WARP)
+			if (e->role == CG_WARP_ROLE_WARP) {
 				snprintf(warp_changed, wlen, "%s", e->name);
+				down_set(st, e->name, true);
+			}
 			cw_log_ctr(CG_LOG_INFO, e->id, e->name, "no longer a %s: forgetting it",
 				   cg_warp_role_name(e->role));
 			forget(st, e);
@@ -349,8 +452,11 @@ ingest(struct cw_state *st, const char *id, char *warp_changed, size_t wlen)
 	e->c = c; /* takes the labels reference */
 	e->seen = true;
 	if (role == CG_WARP_ROLE_WARP) {
-		if (warp_changed[0] != '\0')
+		down_set(st, e->name, false);
+		if (warp_changed[0] != '\0') {
+			down_set(st, warp_changed, true);
 			converge_targets_of(st, warp_changed, 0);
+		}
 		snprintf(warp_changed, wlen, "%s", e->name);
 		return NULL;
 	}
@@ -398,6 +504,8 @@ cw_state_reconcile(struct cw_state *st, const char *why)
 		}
 		cw_log_ctr(CG_LOG_INFO, e->id, e->name, "%s no longer running: forgetting it",
 			   cg_warp_role_name(e->role));
+		if (e->role == CG_WARP_ROLE_WARP)
+			down_set(st, e->name, true);
 		forget(st, e);
 	}
 	for (size_t i = 0; i < st->n; i++) {

@@ -882,7 +882,9 @@ add_container(struct parser *p, json_object *parent, const char *key, bool array
 static void
 not_a_table(struct parser *p, unsigned int line, const char *disp, json_object *o)
 {
-	if (json_object_is_type(o, json_type_array))
+	if (json_object_is_type(o, json_type_array) && kind_of(o) == K_AOT)
+		perr(p, line, "'%s' is already an array of tables (line %u)", disp, tag_line(o));
+	else if (json_object_is_type(o, json_type_array))
 		perr(p, line, "'%s' is already an array (line %u)", disp, tag_line(o));
 	else
 		perr(p, line, "'%s' is already a value (line %u), not a table", disp, tag_line(o));
@@ -1464,7 +1466,8 @@ cg_toml_path(char *buf, size_t size, const char *path, const char *key)
 	buf[0] = '\0';
 	if (path != NULL && path[0] != '\0')
 		app(buf, size, &n, "%s.", path);
-	app_key(buf, size, &n, key, strlen(key));
+	if (key != NULL)
+		app_key(buf, size, &n, key, strlen(key));
 	return buf;
 }
 
@@ -1590,6 +1593,10 @@ cg_toml_get_string(json_object *table, const char *path, const char *key, bool r
 		return rc;
 	if (!json_object_is_type(v, json_type_string))
 		return type_error(err, errlen, kp, v, "a string");
+	/* The parser never makes such strings, but JSON input ("\u0000") can:
+	 * callers use C strings, which would silently be cut short. */
+	if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return cg_toml_errorf(err, errlen, kp, v, "U+0000 is not allowed in strings");
 	*out = json_object_get_string(v);
 	return 0;
 }

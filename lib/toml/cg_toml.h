@@ -102,7 +102,10 @@ unsigned int cg_toml_line(const json_object *obj);
 int cg_toml_check_keys(json_object *table, const char *path, const char *const *allowed,
 		       char *err, size_t errlen);
 
-/** Get a string; *out stays valid as long as @p table is alive. */
+/**
+ * Get a string; *out stays valid as long as @p table is alive. A string holding
+ * U+0000 (possible in JSON input) is refused, since *out is read as a C string.
+ */
 int cg_toml_get_string(json_object *table, const char *path, const char *key, bool required,
 		       const char **out, char *err, size_t errlen);
 

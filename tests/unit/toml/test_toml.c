@@ -563,6 +563,12 @@ test_errors_redefinition(void)
 	ERR("a.b = 1\na = 2", "line 2: duplicate key 'a' (first defined on line 1)");
 	ERR("a = 1\na.b = 2", "line 2: 'a' is already a value (line 1), not a table");
 	ERR("a = [1]\na.b = 2", "line 2: 'a' is already an array (line 1)");
+	ERR("[[a]]\n[b]\na.c = 1\n[x]\n[b.a]", "line 5: table [b.a] is already defined by "
+	    "dotted keys (line 3)");
+	ERR("[[a]]\n[b]\na.c = 1\n[x]\n[b.a.c]", "line 5: 'b.a.c' is already a value (line 3), "
+	    "not a table");
+	ERR("[t]\n[[t.a]]\n[t.b]\n[t]", "line 4: table [t] is already defined (line 1)");
+	ERR("[[t.a]]\n[t]\na.x = 1", "line 3: 'a' is already an array of tables (line 1)");
 	ERR("p = {x = 1, x = 2}", "line 1: duplicate key 'x' (first defined on line 1)");
 	ERR("\"a b\" = 1\n'a b' = 2", "line 2: duplicate key '\"a b\"' (first defined on line 1)");
 	/* tables */
@@ -882,7 +888,8 @@ test_schema_plain_json(void)
 {
 	static const char *const keys[] = { "a", "big", "n", "f", "s", NULL };
 	json_object *o = json_tokener_parse("{\"a\": 7, \"big\": 18446744073709551615, "
-					    "\"n\": null, \"f\": 1.5, \"s\": \"x\", \"z\": 0}");
+					    "\"n\": null, \"f\": 1.5, \"s\": \"x\", \"z\": 0, "
+					    "\"nul\": \"ab\\u0000cd\"}");
 	char err[256];
 	int64_t i = 0;
 	double d = 0;
@@ -907,6 +914,10 @@ test_schema_plain_json(void)
 	CU_ASSERT_STRING_EQUAL(s, "x");
 	CU_ASSERT_EQUAL(cg_toml_get_string(o, "", "q", true, &s, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "q: required key is missing");
+	s = NULL;
+	CU_ASSERT_EQUAL(cg_toml_get_string(o, "rpc", "nul", true, &s, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "rpc.nul: U+0000 is not allowed in strings");
+	CU_ASSERT_PTR_NULL(s);
 	CU_ASSERT_EQUAL(cg_toml_check_keys(o, "", keys, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "z: unknown key");
 	json_object_put(o);

@@ -40,7 +40,7 @@
 #define DEF_MTU 1500
 
 /* Ranges. */
-#define MAX_LCORE 1023		/* highest lcore id we accept in the list */
+#define MAX_LCORE 127		/* RTE_MAX_LCORE - 1 of Debian's DPDK build */
 #define MAX_MEMORY_MB (1024 * 1024)
 #define MIN_MBUFS 255
 #define MAX_MBUFS ((1 << 24) - 1)
@@ -91,6 +91,11 @@ key_errorf(char *err, size_t errlen, const char *tpath, json_object *t, const ch
 			      at_key(t, key), "%s", msg);
 }
 
+/*
+ * printf-style error about key @key of table @t, whose path is @tpath, with
+ * the key's line (or the table's when the key is absent). Fills the
+ * caller's err/errlen and evaluates to -EINVAL.
+ */
 #define KEY_ERR(tpath, t, key, ...) ({						\
 		char m_[320];							\
 		snprintf(m_, sizeof(m_), __VA_ARGS__);				\

@@ -268,11 +268,13 @@ test_errors(void)
 		{ 2, "format = \"xml\"", "log.format (line 2): \"xml\" is not one of text, json" },
 		/* [dataplane] */
 		{ 4, "lcores = \"0-\"", "dataplane.lcores (line 4): \"0-\" is not an lcore list of "
-		  "distinct lcores 0..1023 (e.g. \"0\", \"0-3\", \"0,2,4-5\")" },
+		  "distinct lcores 0..127 (e.g. \"0\", \"0-3\", \"0,2,4-5\")" },
 		{ 4, "lcores = \"1,1\"", "dataplane.lcores (line 4): \"1,1\" is not an lcore list of "
-		  "distinct lcores 0..1023 (e.g. \"0\", \"0-3\", \"0,2,4-5\")" },
+		  "distinct lcores 0..127 (e.g. \"0\", \"0-3\", \"0,2,4-5\")" },
 		{ 4, "lcores = \"3-1\"", "dataplane.lcores (line 4): \"3-1\" is not an lcore list of "
-		  "distinct lcores 0..1023 (e.g. \"0\", \"0-3\", \"0,2,4-5\")" },
+		  "distinct lcores 0..127 (e.g. \"0\", \"0-3\", \"0,2,4-5\")" },
+		{ 4, "lcores = \"0,128\"", "dataplane.lcores (line 4): \"0,128\" is not an lcore list "
+		  "of distinct lcores 0..127 (e.g. \"0\", \"0-3\", \"0,2,4-5\")" },
 		{ 4, "lcores = 0", "dataplane.lcores (line 4): expected a string, got an integer" },
 		{ 4, "file_prefix = \"a/b\"", "dataplane.file_prefix (line 4): \"a/b\" is not a "
 		  "valid prefix (1..63 characters of A-Z a-z 0-9 _ -)" },

@@ -20,14 +20,15 @@
 # each other's containers, and the cleanup finds the processes of a crashed instance.
 # Storage driver vfs: works on any filesystem; the busybox image is 2 MB, so copies are cheap.
 #
-# iptables: CG_DOCKERD_IPTABLES=1 enables Docker's iptables/ip6tables rules (inside the netns
-# only). The default is --iptables=false --ip6tables=false: warp tests route between containers
-# on Docker networks and need no NAT, and the rules would only slow start-up.
+# iptables: dockerd works inside the netns with iptables enabled (checked: its DOCKER chains
+# land in the netns, the root namespace's rules stay unchanged); CG_DOCKERD_IPTABLES=1 turns
+# that on. The default is --iptables=false --ip6tables=false: warp tests route between
+# containers on Docker networks and need no NAT, and the rules only slow start-up.
 
 CG_DOCKERD_K=${CG_DOCKERD_K:-}
 CG_DOCKERD_START_TIMEOUT=${CG_DOCKERD_START_TIMEOUT:-60}
 CG_BUSYBOX_IMAGE=cgtest/busybox:1
-CG_BUSYBOX_CACHE=/var/tmp/cgtest-busybox
+CG_BUSYBOX_CACHE=${CG_BUSYBOX_CACHE:-/var/tmp/cgtest-busybox}
 
 _cg_dk_log() { echo "dockerd.sh: $*" >&2; }
 

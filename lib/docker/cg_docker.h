@@ -43,6 +43,8 @@ struct cg_docker;
 
 /**
  * Create a client. No connection is made until the first request.
+ * Calls curl_global_init(), which is thread-safe in the libcurl of Debian 12
+ * (7.88); with an older libcurl create the first client before any thread.
  * @return a handle, or NULL with errno: EINVAL (bad host URL, TLS options
  *   with a unix socket), ENOMEM.
  */

@@ -110,8 +110,10 @@ const char *cg_nl_cidr_str(const struct cg_nl_route *r, char *buf, size_t size);
 
 /**
  * Format a route the way `ip route` does, in short:
- * "0.0.0.0/0 via 198.19.1.3", "unreachable ::/0", "blackhole 10.0.0.0/8",
- * "198.18.210.0/24" (on-link, no gateway).
+ * "0.0.0.0/0 via 198.19.1.3", "unreachable ::/0", "blackhole 10.0.0.0/8";
+ * an on-link route without gateway is "198.18.210.0/24 dev #6" when its
+ * interface index is known (listed routes), else "198.18.210.0/24".
+ * A table other than main is appended as " table N".
  * @return @p buf (always NUL-terminated when size > 0).
  */
 const char *cg_nl_route_str(const struct cg_nl_route *r, char *buf, size_t size);

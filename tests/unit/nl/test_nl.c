@@ -134,6 +134,9 @@ test_route_str(void)
 			       "2001:db8::/32 via 2001:db8:1::2");
 	r = route("198.18.210.0/24", CG_NL_ROUTE_UNICAST, NULL);
 	CU_ASSERT_STRING_EQUAL(cg_nl_route_str(&r, buf, sizeof(buf)), "198.18.210.0/24");
+	r.oif = 6;
+	CU_ASSERT_STRING_EQUAL(cg_nl_route_str(&r, buf, sizeof(buf)), "198.18.210.0/24 dev #6");
+	r.oif = 0;
 	r.table = 100;
 	CU_ASSERT_STRING_EQUAL(cg_nl_route_str(&r, buf, sizeof(buf)), "198.18.210.0/24 table 100");
 	/* truncation keeps a terminated string */

@@ -43,8 +43,9 @@ _cg_dk_paths() {
 	_dk_logf=/var/tmp/cgtw$k/dockerd.log
 }
 
+# No pipes into grep -q here and below: callers may run with pipefail.
 _cg_dk_ping() {
-	curl -s -m 2 --unix-socket "$1" http://localhost/_ping 2>/dev/null | grep -qx OK
+	[ "$(curl -s -m 2 --unix-socket "$1" http://localhost/_ping 2>/dev/null)" = OK ]
 }
 
 # cg_dockerd_start K: start instance K (stopping leftovers of an earlier run first).
@@ -217,7 +218,7 @@ _cg_dk_umount_under() {
 # containers, dockerd, containerd and shims, mounts, the netns, the directories.
 # Safe to call twice, and when nothing was started; suitable for a trap.
 cg_dockerd_stop() {
-	local k=${1:-$CG_DOCKERD_K} pid p ids
+	local k=${1:-$CG_DOCKERD_K} pid p ids args
 	[ -n "$k" ] || return 0
 	_cg_dk_paths "$k"
 
@@ -231,8 +232,10 @@ cg_dockerd_stop() {
 	fi
 	pid=$(cat "$_dk_pidfile" 2>/dev/null || cat "$_dk_root/dockerd.launch-pid" 2>/dev/null) ||
 		pid=
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
-	   tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "--exec-root $_dk_exec "; then
+	args=
+	[ -n "$pid" ] && args=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || args=
+	# Only our dockerd: the pid file may be stale and the pid reused.
+	if [[ $args == *"--exec-root $_dk_exec "* ]]; then
 		kill -TERM "$pid" 2>/dev/null || true
 		if ! _cg_dk_wait_gone "$pid" 20; then
 			_cg_dk_log "dockerd $pid ignored SIGTERM for 20s, killing it"

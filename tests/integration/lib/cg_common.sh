@@ -22,6 +22,7 @@ cg_init() {
 	CG_DP=$CG_BUILD/app/castgate-dataplane/castgate-dataplane
 	CG_STATS_TOOL=$CG_SRC/scripts/cg-stats
 	CG_PIDS=()
+	declare -gA CG_RECV_PIDS=()
 	CG_NETNS=()
 	CG_LINKS=()
 	CG_CLEANED=0

@@ -11,7 +11,7 @@ cg_recv_start() {
 	rm -f "$CG_TMP/$name.ready"
 	cg_bg "$name" ip netns exec "$ns" "$CG_GEN" recv --group "$group" --json \
 		--ready-file "$CG_TMP/$name.ready" --duration 20 "$@"
-	eval "CG_RECV_PID_$name=$CG_LAST_PID"
+	CG_RECV_PIDS[$name]=$CG_LAST_PID
 	if ! cg_wait_file "$CG_TMP/$name.ready" 5 "$CG_LAST_PID"; then
 		cg_log "receiver $name did not get ready:"
 		sed 's/^/  | /' "$CG_TMP/$name.err" >&2
@@ -24,9 +24,8 @@ cg_recv_start() {
 # --count, --duration or idle timeout), then check that it wrote its report
 # to $CG_TMP/NAME.json.
 cg_recv_wait() {
-	local name=$1 secs=${2:-30} pidvar rc=0
-	pidvar=CG_RECV_PID_$name
-	cg_wait_pid "${!pidvar}" "$secs" || rc=$?
+	local name=$1 secs=${2:-30} rc=0
+	cg_wait_pid "${CG_RECV_PIDS[$name]}" "$secs" || rc=$?
 	cp "$CG_TMP/$name.out" "$CG_TMP/$name.json"
 	if [ "$rc" -ne 0 ] || ! "$CG_PY" -c 'import json,sys; json.load(open(sys.argv[1]))' \
 		"$CG_TMP/$name.json" 2>/dev/null; then
@@ -38,8 +37,7 @@ cg_recv_wait() {
 
 # cg_recv_stop NAME: stop a receiver now (SIGTERM: it still writes its report).
 cg_recv_stop() {
-	local pidvar=CG_RECV_PID_$1
-	kill -TERM "${!pidvar}" 2>/dev/null || true
+	kill -TERM "${CG_RECV_PIDS[$1]}" 2>/dev/null || true
 	cg_recv_wait "$1" 5
 }
 

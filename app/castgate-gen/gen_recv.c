@@ -43,6 +43,7 @@ struct recv_state {
 	struct gen_lat lat;
 	uint64_t ttl_seen[256 / 64];
 	struct gen_set sources;
+	struct gen_set sports;
 	struct gen_set dsts;
 	uint64_t t_start, t_first, t_last; /* CLOCK_MONOTONIC */
 };
@@ -208,6 +209,7 @@ account(struct recv_state *st, const struct gen_recv_opts *o, struct mmsghdr *m,
 	if (ttl >= 0 && ttl < 256)
 		st->ttl_seen[ttl / 64] |= 1ull << (ttl % 64);
 	gen_set_add(&st->sources, st->from[m - st->msgs].sin_addr.s_addr);
+	gen_set_add(&st->sports, ntohs(st->from[m - st->msgs].sin_port));
 	gen_set_add(&st->dsts, dst.s_addr);
 	if (m->msg_hdr.msg_flags & MSG_TRUNC)
 		st->truncated++;
@@ -283,6 +285,10 @@ build_report(const struct recv_state *st, const struct gen_recv_opts *o)
 			json_object_array_add(a, json_object_new_int(t));
 	json_object_object_add(j, "ttl_seen", a);
 	json_object_object_add(j, "sources_seen", ip_array(&st->sources));
+	a = json_object_new_array();
+	for (unsigned int i = 0; i < st->sports.n; i++)
+		json_object_array_add(a, json_object_new_int((int)st->sports.v[i]));
+	json_object_object_add(j, "sports_seen", a);
 	json_object_object_add(j, "dst_seen", ip_array(&st->dsts));
 	json_object_object_add(j, "first_seq", any ? json_object_new_uint64(st->seq.first) : NULL);
 	json_object_object_add(j, "last_seq", any ? json_object_new_uint64(st->seq.last) : NULL);

@@ -165,11 +165,11 @@ cg_routes() {
 # PIDs of containerd and its shims whose command line mentions $1 (our exec-root).
 _cg_dk_pids_using() {
 	local f p comm
-	for f in $(grep -laF -- "$1" /proc/[0-9]*/cmdline 2>/dev/null); do
+	while read -r f; do
 		p=${f#/proc/}; p=${p%/cmdline}
 		comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
 		case $comm in containerd*) echo "$p" ;; esac
-	done
+	done < <(grep -laF -- "$1" /proc/[0-9]*/cmdline 2>/dev/null)
 }
 
 _cg_dk_wait_gone() { # PID TIMEOUT_S
@@ -189,14 +189,14 @@ _cg_dk_cgroup_clean() {
 	done
 	[ "${#dirs[@]}" -gt 0 ] || return 0
 	for d in "${dirs[@]}"; do
-		for p in $(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null); do
+		while read -r p; do
 			kill -KILL "$p" 2>/dev/null || true
-		done
+		done < <(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null)
 	done
 	for d in "${dirs[@]}"; do
-		for p in $(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null); do
+		while read -r p; do
 			_cg_dk_wait_gone "$p" 5 || _cg_dk_log "process $p survived SIGKILL"
-		done
+		done < <(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null)
 		find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null ||
 			_cg_dk_log "cannot remove cgroup $d"
 	done
@@ -206,11 +206,11 @@ _cg_dk_cgroup_clean() {
 _cg_dk_umount_under() {
 	local d=$1 m
 	# Deepest first.
-	for m in $(awk -v d="$d" '$5 == d || index($5, d "/") == 1 { print $5 }' \
-		/proc/self/mountinfo | sort -r); do
+	while read -r m; do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null ||
 			_cg_dk_log "cannot unmount $m"
-	done
+	done < <(awk -v d="$d" '$5 == d || index($5, d "/") == 1 { print $5 }' \
+		/proc/self/mountinfo | sort -r)
 	return 0
 }
 

@@ -6,6 +6,7 @@
 # Run as root from anywhere: tests/unit/docker/data/capture.sh
 set -eu
 D=$(cd "$(dirname "$0")" && pwd)
+# shellcheck disable=SC1091  # the harness, checked on its own
 . "$D/../../../integration/warp/lib/dockerd.sh"
 trap cg_dockerd_stop EXIT
 cg_dockerd_start 1
@@ -25,12 +26,12 @@ cg_docker network disconnect cgnet6 warp-a
 cg_docker network connect cgnet6 warp-a
 sleep 1
 t1=$(date +%s)
-get /version | python3 -m json.tool > $D/version.json
-get /v1.41/containers/json | python3 -m json.tool > $D/containers.json
-get /v1.41/containers/warp-a/json | python3 -m json.tool > $D/inspect-warp-a.json
-get /v1.41/containers/t1/json | python3 -m json.tool > $D/inspect-t1.json
-get /v1.41/containers/stopped1/json | python3 -m json.tool > $D/inspect-stopped1.json
+get /version | python3 -m json.tool > "$D"/version.json
+get /v1.41/containers/json | python3 -m json.tool > "$D"/containers.json
+get /v1.41/containers/warp-a/json | python3 -m json.tool > "$D"/inspect-warp-a.json
+get /v1.41/containers/t1/json | python3 -m json.tool > "$D"/inspect-t1.json
+get /v1.41/containers/stopped1/json | python3 -m json.tool > "$D"/inspect-stopped1.json
 F=$(python3 -c 'import urllib.parse,json;print(urllib.parse.quote(json.dumps({"type":["container","network"],"event":["start","restart","die","stop","connect","disconnect"]})))')
-get "/v1.41/events?since=$t0&until=$t1&filters=$F" > $D/events.jsonl
-get /v1.41/containers/nonexistent/json > $D/error-404.json || true
-wc -l $D/*
+get "/v1.41/events?since=$t0&until=$t1&filters=$F" > "$D"/events.jsonl
+get /v1.41/containers/nonexistent/json > "$D"/error-404.json || true
+wc -l "$D"/*

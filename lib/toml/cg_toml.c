@@ -430,77 +430,80 @@ put_utf8(struct parser *p, uint32_t cp)
 	return sb_put(p, u, n);
 }
 
+/* \uXXXX or \UXXXXXXXX; the cursor is on the backslash. */
+static int
+lex_unicode_escape(struct parser *p)
+{
+	const int e = peek_at(p, 1);
+	const size_t ndig = e == 'u' ? 4 : 8;
+	uint32_t cp = 0;
+	size_t i;
+
+	for (i = 0; i < ndig; i++) {
+		int h = hexval(peek_at(p, 2 + i));
+
+		if (h > 15) {
+			perr(p, p->line, "\\%c needs %zu hexadecimal digits", e, ndig);
+			return -1;
+		}
+		cp = cp << 4 | (uint32_t)h;
+	}
+	if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+		perr(p, p->line, "\\%c%0*" PRIX32 " is not a Unicode scalar value", e, (int)ndig,
+		     cp);
+		return -1;
+	}
+	if (cp == 0) {
+		perr(p, p->line, "U+0000 is not allowed in strings");
+		return -1;
+	}
+	p->pos += 2 + ndig;
+	return put_utf8(p, cp);
+}
+
+/*
+ * Line-ending backslash in a multi-line basic string: only whitespace may
+ * follow it on its line, and it swallows all whitespace and newlines up to the
+ * next text. Returns 1 if the backslash at the cursor was one, else 0.
+ */
+static int
+skip_line_ending_backslash(struct parser *p)
+{
+	size_t j = p->pos + 1;
+
+	while (j < p->len && (p->s[j] == ' ' || p->s[j] == '\t'))
+		j++;
+	if (j >= p->len || (p->s[j] != '\n' && p->s[j] != '\r'))
+		return 0;
+	p->pos = j;
+	while (at_newline(p)) {
+		eat_newline(p);
+		skip_ws(p);
+	}
+	return 1;
+}
+
 /* An escape in a basic string; the cursor is on the backslash. */
 static int
 lex_escape(struct parser *p, bool multi)
 {
-	unsigned int line = p->line;
-	int e = peek_at(p, 1);
-	uint32_t cp = 0;
-	size_t ndig, i;
-	char c = 0;
+	static const char from[] = "btnfr\"\\";
+	static const char to[] = "\b\t\n\f\r\"\\";
+	const int e = peek_at(p, 1);
+	const char *hit = e > 0 ? strchr(from, e) : NULL;
 
-	switch (e) {
-	case 'b': c = '\b'; break;
-	case 't': c = '\t'; break;
-	case 'n': c = '\n'; break;
-	case 'f': c = '\f'; break;
-	case 'r': c = '\r'; break;
-	case '"': c = '"'; break;
-	case '\\': c = '\\'; break;
-	case 'u':
-	case 'U':
-		ndig = e == 'u' ? 4 : 8;
-		for (i = 0; i < ndig; i++) {
-			int h = hexval(peek_at(p, 2 + i));
-
-			if (h > 15) {
-				perr(p, line, "\\%c needs %zu hexadecimal digits", e, ndig);
-				return -1;
-			}
-			cp = cp << 4 | (uint32_t)h;
-		}
-		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-			perr(p, line, "\\%c%0*" PRIX32 " is not a Unicode scalar value", e,
-			     (int)ndig, cp);
-			return -1;
-		}
-		if (cp == 0) {
-			perr(p, line, "U+0000 is not allowed in strings");
-			return -1;
-		}
-		p->pos += 2 + ndig;
-		return put_utf8(p, cp);
-	default:
-		if (multi && (e == ' ' || e == '\t' || e == '\n' || e == '\r')) {
-			/* Line-ending backslash: only whitespace may follow it on its line;
-			 * it swallows every whitespace and newline up to the next text. */
-			size_t j = p->pos + 1;
-
-			while (j < p->len && (p->s[j] == ' ' || p->s[j] == '\t'))
-				j++;
-			if (j >= p->len || (p->s[j] != '\n' && p->s[j] != '\r'))
-				break;
-			p->pos = j;
-			for (;;) {
-				skip_ws(p);
-				if (!at_newline(p))
-					break;
-				eat_newline(p);
-			}
-			return 0;
-		}
-		break;
-	}
-	if (e == 'b' || e == 't' || e == 'n' || e == 'f' || e == 'r' || e == '"' ||
-	    e == '\\') {
+	if (hit != NULL) {
 		p->pos += 2;
-		return sb_putc(p, c);
+		return sb_putc(p, to[hit - from]);
 	}
+	if (e == 'u' || e == 'U')
+		return lex_unicode_escape(p);
+	if (multi && skip_line_ending_backslash(p))
+		return 0;
 	if (e > 0x20 && e < 0x7f)
-		perr(p, line, "invalid escape sequence '\\%c'", e);
+		perr(p, p->line, "invalid escape sequence '\\%c'", e);
 	else
-		perr(p, line, "invalid escape sequence");
+		perr(p, p->line, "invalid escape sequence");
 	return -1;
 }
 
@@ -580,7 +583,11 @@ lex_string(struct parser *p, bool *multi_out)
 	}
 }
 
-/* One key component, bare or quoted, into key[CG_TOML_MAX_KEY + 1]. */
+/*
+ * One key component, bare or quoted, into key[CG_TOML_MAX_KEY + 1]. It holds no
+ * NUL (the pre-scan refuses raw ones, lex_escape() refuses \u0000), so it can be
+ * a json-c key as is.
+ */
 static int
 lex_key(struct parser *p, char *key, size_t *klen)
 {
@@ -939,10 +946,6 @@ parse_keyval(struct parser *p, json_object *t, unsigned int tdepth)
 	for (;;) {
 		if (lex_key(p, key, &klen) < 0)
 			return -1;
-		if (memchr(key, '\0', klen) != NULL) {	/* unreachable: escapes refuse U+0000 */
-			perr(p, line, "U+0000 is not allowed in keys");
-			return -1;
-		}
 		if (dn > 0)
 			app(disp, sizeof(disp), &dn, ".");
 		app_key(disp, sizeof(disp), &dn, key, klen);

@@ -90,12 +90,13 @@ buf_free(struct buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* A copy of an optional string; NULL and "" (an unset config key) are both unset. */
 static char *
 dup_opt(const char *s, bool *fail)
 {
 	char *d;
 
-	if (s == NULL)
+	if (s == NULL || s[0] == '\0')
 		return NULL;
 	d = strdup(s);
 	if (d == NULL)
@@ -109,11 +110,13 @@ cg_docker_new(const struct cg_docker_opts *o)
 	static const struct cg_docker_opts defaults = { 0 };
 	struct cg_docker *d;
 	const char *host;
-	bool fail = false;
+	bool fail = false, tls;
 
 	if (o == NULL)
 		o = &defaults;
 	host = o->host && o->host[0] ? o->host : DEFAULT_HOST;
+	tls = (o->tls_ca && o->tls_ca[0]) || (o->tls_cert && o->tls_cert[0]) ||
+	      (o->tls_key && o->tls_key[0]);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		errno = ENOMEM;
 		return NULL;
@@ -125,7 +128,7 @@ cg_docker_new(const struct cg_docker_opts *o)
 	if (strncmp(host, "unix://", 7) == 0 || host[0] == '/') {
 		const char *path = host[0] == '/' ? host : host + 7;
 
-		if (path[0] != '/' || o->tls_ca || o->tls_cert || o->tls_key) {
+		if (path[0] != '/' || tls) {
 			free(d);
 			errno = EINVAL;
 			return NULL;
@@ -135,7 +138,6 @@ cg_docker_new(const struct cg_docker_opts *o)
 		d->base = dup_opt("http://localhost", &fail);
 	} else if (strncmp(host, "tcp://", 6) == 0 && host[6] != '\0' &&
 		   strpbrk(host + 6, "/?#@ ") == NULL) {
-		bool tls = o->tls_ca || o->tls_cert || o->tls_key;
 		size_t n = strlen(host) + 8;
 
 		d->base = malloc(n);

@@ -33,7 +33,8 @@ struct cg_docker_opts {
 	/** "unix:///var/run/docker.sock", a plain socket path, or "tcp://host:port";
 	 * NULL = "unix:///var/run/docker.sock". */
 	const char *host;
-	/** tcp:// only; all NULL = plain HTTP. */
+	/** PEM files, tcp:// only; any set = https (server verified against tls_ca,
+	 * or the system CAs); all NULL or "" = plain HTTP. */
 	const char *tls_ca, *tls_cert, *tls_key;
 	/** Per request (not the event stream); 0 = 10000. */
 	long timeout_ms;

@@ -375,6 +375,11 @@ test_new(void)
 	}
 	o = (struct cg_docker_opts){ .host = "unix:///run/x.sock", .tls_cert = "c.pem" };
 	CU_ASSERT_PTR_NULL(cg_docker_new(&o));
+	/* "" is unset (an empty config key), not a file name */
+	o = (struct cg_docker_opts){ .host = "unix:///run/x.sock", .tls_ca = "", .tls_key = "" };
+	d = cg_docker_new(&o);
+	CU_ASSERT_PTR_NOT_NULL(d);
+	cg_docker_free(d);
 }
 
 static void

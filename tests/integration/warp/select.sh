@@ -124,7 +124,7 @@ docker network create --subnet 198.19.111.0/24 cgsa >/dev/null
 for w in cliw-1 envw-1 tomlw-1 dnww-1; do wt_run_warp "$w" cgsa; done
 docker run -d --name t-cli --network cgsa -l cli.target=cliw-1 -l env.target=envw-1 "$WT_IMAGE" sleep 3600 >/dev/null
 docker run -d --name t-env --network cgsa -l env.target=envw-1 -l toml.target=tomlw-1 "$WT_IMAGE" sleep 3600 >/dev/null
-docker run -d --name t-toml --network cgsa -l toml.target=tomlw-1 -l dnw.target=dnww-1 "$WT_IMAGE" sleep 3600 >/dev/null
+docker run -d --name t-toml --network cgsa -l toml.target=tomlw-1 "$WT_IMAGE" sleep 3600 >/dev/null
 docker run -d --name t-dnw --network cgsa -l dnw.target=dnww-1 "$WT_IMAGE" sleep 3600 >/dev/null
 cat >"$WT_DIR/p.toml" <<EOF
 warp_container_name_pattern = "tomlw-*"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include <curl/curl.h>
 
@@ -25,6 +26,7 @@
 #define ERRBODY_MAX 4096u
 #define DEFAULT_TIMEOUT_MS 10000L
 #define DEFAULT_HOST "unix:///var/run/docker.sock"
+#define UNIX_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
 
 /* The event filters castgate-warp needs, as the API's JSON filter map. */
 #define EVENT_FILTERS \
@@ -37,6 +39,7 @@ struct cg_docker {
 	char *unix_path;     /* NULL for tcp */
 	char *tls_ca, *tls_cert, *tls_key;
 	long timeout_ms;
+	bool global_init;    /* curl_global_init() to be matched */
 	char api[16];        /* "1.43", "" before negotiation */
 };
 
@@ -109,7 +112,7 @@ cg_docker_new(const struct cg_docker_opts *o)
 {
 	static const struct cg_docker_opts defaults = { 0 };
 	struct cg_docker *d;
-	const char *host;
+	const char *host, *path = NULL;
 	bool fail = false, tls;
 
 	if (o == NULL)
@@ -117,27 +120,27 @@ cg_docker_new(const struct cg_docker_opts *o)
 	host = o->host && o->host[0] ? o->host : DEFAULT_HOST;
 	tls = (o->tls_ca && o->tls_ca[0]) || (o->tls_cert && o->tls_cert[0]) ||
 	      (o->tls_key && o->tls_key[0]);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		errno = ENOMEM;
+	if (strncmp(host, "unix://", 7) == 0 || host[0] == '/') {
+		path = host[0] == '/' ? host : host + 7;
+		/* An absolute path that fits in sockaddr_un.sun_path; no TLS on it. */
+		if (path[0] != '/' || strlen(path) >= UNIX_PATH_MAX || tls) {
+			errno = EINVAL;
+			return NULL;
+		}
+	} else if (strncmp(host, "tcp://", 6) != 0 || host[6] == '\0' ||
+		   strpbrk(host + 6, "/?#@ ") != NULL) {
+		errno = EINVAL;
 		return NULL;
 	}
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return NULL;
 	d->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
-	if (strncmp(host, "unix://", 7) == 0 || host[0] == '/') {
-		const char *path = host[0] == '/' ? host : host + 7;
-
-		if (path[0] != '/' || tls) {
-			free(d);
-			errno = EINVAL;
-			return NULL;
-		}
+	if (path != NULL) {
 		d->unix_path = dup_opt(path, &fail);
 		/* The host part is ignored on a Unix socket but must be valid. */
 		d->base = dup_opt("http://localhost", &fail);
-	} else if (strncmp(host, "tcp://", 6) == 0 && host[6] != '\0' &&
-		   strpbrk(host + 6, "/?#@ ") == NULL) {
+	} else {
 		size_t n = strlen(host) + 8;
 
 		d->base = malloc(n);
@@ -148,12 +151,15 @@ cg_docker_new(const struct cg_docker_opts *o)
 		d->tls_ca = dup_opt(o->tls_ca, &fail);
 		d->tls_cert = dup_opt(o->tls_cert, &fail);
 		d->tls_key = dup_opt(o->tls_key, &fail);
-	} else {
-		free(d);
-		errno = EINVAL;
-		return NULL;
 	}
-	d->curl = curl_easy_init();
+	/* Reference-counted by libcurl; matched in cg_docker_free(). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		d->curl = NULL;
+		fail = true;
+	} else {
+		d->global_init = true;
+		d->curl = curl_easy_init();
+	}
 	if (fail || d->curl == NULL) {
 		cg_docker_free(d);
 		errno = ENOMEM;
@@ -169,6 +175,8 @@ cg_docker_free(struct cg_docker *d)
 		return;
 	if (d->curl)
 		curl_easy_cleanup(d->curl);
+	if (d->global_init)
+		curl_global_cleanup();
 	free(d->base);
 	free(d->unix_path);
 	free(d->tls_ca);

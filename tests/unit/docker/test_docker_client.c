@@ -375,6 +375,12 @@ test_new(void)
 	}
 	o = (struct cg_docker_opts){ .host = "unix:///run/x.sock", .tls_cert = "c.pem" };
 	CU_ASSERT_PTR_NULL(cg_docker_new(&o));
+	/* longer than sun_path */
+	o = (struct cg_docker_opts){ .host = "/run/a/very/long/path/that/does/not/fit/into/"
+					     "sockaddr_un/because/it/has/more/than/one/hundred/"
+					     "and/eight/characters/docker.sock" };
+	CU_ASSERT_PTR_NULL(cg_docker_new(&o));
+	CU_ASSERT_EQUAL(errno, EINVAL);
 	/* "" is unset (an empty config key), not a file name */
 	o = (struct cg_docker_opts){ .host = "unix:///run/x.sock", .tls_ca = "", .tls_key = "" };
 	d = cg_docker_new(&o);

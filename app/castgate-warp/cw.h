@@ -132,13 +132,18 @@ struct cw_ctr_fields {
 };
 
 /**
- * Apply @p plan in the netns of @p pid, updating @p rec after each successful
- * operation and writing one audit line per route change.
+ * Converge a target's routes in the netns of @p pid: plan (cg_warp_plan_routes)
+ * against @p rec, apply each operation, update @p rec after each success and
+ * write one audit line per change. With @p adopt (a record not yet filled for
+ * this netns), static routes already there for configured CIDRs are first
+ * taken into @p rec, so that a restarted daemon does not re-apply them.
+ * The netns is entered only when there is something to do (or to adopt).
+ * @param plan  receives the plan (its notes are for the caller to log).
  * @return 0 when every operation succeeded, else the first -errno.
  */
-int cw_routes_apply(const struct cg_warp_config *cfg, const char *id, const char *name, int pid,
-		    const struct cg_warp_plan *plan, struct cg_warp_record *rec,
-		    int64_t event_ns);
+int cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char *name,
+		       int pid, const struct cg_warp_nexthop *nh, struct cg_warp_record *rec,
+		       bool adopt, struct cg_warp_plan *plan, int64_t event_ns);
 
 /** Log with the container's short id and name as fields. */
 void cw_log_ctr(enum cg_log_level level, const char *id, const char *name, const char *fmt, ...)

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/rtnetlink.h>
 
 #include "cg_nl.h"
 #include "cw.h"
@@ -54,18 +55,57 @@ audit(const char *id, const char *name, const struct cg_warp_op *op, const char 
 		      cg_warp_action_name(op->action), cidr, via, result);
 }
 
+struct adopt_ctx {
+	const struct cg_warp_config *cfg;
+	struct cg_warp_record *rec;
+};
+
+/* A static route (what lib/nl installs) for a configured CIDR is taken as ours:
+ * an earlier run of the daemon installed it. Docker's own routes are not
+ * static, so they are replaced, never adopted. */
+static int
+adopt_one(const struct cg_nl_route *r, void *arg)
+{
+	struct adopt_ctx *a = arg;
+	struct cg_warp_op op = { .action = CG_WARP_ACT_ADD };
+
+	struct cg_nl_route k = *r;
+
+	/* lib/nl reports the main table as RT_TABLE_MAIN; our records use 0 (= main). */
+	if (k.protocol != RTPROT_STATIC || (k.table != 0 && k.table != RT_TABLE_MAIN))
+		return 0;
+	k.table = 0;
+	for (size_t i = 0; i < a->cfg->n_rules; i++) {
+		if (!cg_warp_route_same_dst(&k, &a->cfg->rules[i].dst))
+			continue;
+		op.route = k;
+		op.route.oif = 0;
+		op.route.protocol = 0;
+		op.route.scope = 0;
+		if (op.route.type != CG_NL_ROUTE_UNICAST)
+			memset(op.route.gw, 0, sizeof(op.route.gw));
+		cg_warp_record_apply(a->rec, &op);
+	}
+	return 0;
+}
+
 int
-cw_routes_apply(const struct cg_warp_config *cfg, const char *id, const char *name, int pid,
-		const struct cg_warp_plan *plan, struct cg_warp_record *rec, int64_t event_ns)
+cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char *name, int pid,
+		   const struct cg_warp_nexthop *nh, struct cg_warp_record *rec, bool adopt,
+		   struct cg_warp_plan *plan, int64_t event_ns)
 {
 	char err[512];
 	struct cg_nl *nl;
 	int first = 0;
 	bool applied = false;
 
-	(void)cfg;
-	if (plan->n_ops == 0)
-		return 0;
+	plan->n_ops = 0;
+	plan->n_notes = 0;
+	if (!adopt) {
+		cg_warp_plan_routes(cfg, nh, rec, plan);
+		if (plan->n_ops == 0)
+			return 0;
+	}
 	if (pid <= 0) {
 		cw_log_ctr(CG_LOG_ERR, id, name, "cannot change routes: container has no pid");
 		cw_metric_error(CW_ERR_NETNS);
@@ -86,6 +126,21 @@ cw_routes_apply(const struct cg_warp_config *cfg, const char *id, const char *na
 			   "");
 		cw_metric_error(CW_ERR_NETNS);
 		return -(e != 0 ? e : EIO);
+	}
+	if (adopt) {
+		struct adopt_ctx a = { cfg, rec };
+		int ret = cg_nl_route_list(nl, AF_UNSPEC, adopt_one, &a, err, sizeof(err));
+
+		if (ret < 0) {
+			cw_log_ctr(CG_LOG_ERR, id, name, "listing routes: %s", err);
+			cw_metric_error(CW_ERR_NETLINK);
+			cg_nl_close(nl);
+			return ret;
+		}
+		if (rec->n > 0)
+			cw_log_ctr(CG_LOG_DEBUG, id, name, "adopted %zu static route(s) for "
+				   "configured CIDRs (from an earlier run)", rec->n);
+		cg_warp_plan_routes(cfg, nh, rec, plan);
 	}
 	for (size_t i = 0; i < plan->n_ops; i++) {
 		const struct cg_warp_op *op = &plan->ops[i];

@@ -25,6 +25,7 @@ struct cw_ctr {
 	int rec_pid;                     /* the netns (by pid) that rec describes */
 	bool seen;                       /* mark of a full reconcile */
 	bool retry;                      /* last route attempt failed */
+	bool adopted;                    /* rec was seeded from the netns' routes */
 	char last_problem[1600];          /* last error logged, not to repeat it */
 };
 
@@ -276,6 +277,7 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 	if (t->rec_pid != t->c.pid) {
 		memset(&t->rec, 0, sizeof(t->rec));
 		t->rec_pid = t->c.pid;
+		t->adopted = false;
 	}
 	switch (warp_state(st, t->warp, &w)) {
 	case W_MISSING:
@@ -313,7 +315,11 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 		nhp = &nh;
 		break;
 	}
-	cg_warp_plan_routes(cfg, nhp, &t->rec, &plan);
+	ret = cw_routes_converge(cfg, t->id, t->name, t->c.pid, nhp, &t->rec, !t->adopted, &plan,
+				 event_ns);
+	if (ret == 0)
+		t->adopted = true;
+	t->retry = ret < 0;
 	for (size_t i = 0; i < plan.n_notes; i++) {
 		const struct cg_warp_rule *r = &cfg->rules[plan.notes[i].rule];
 
@@ -325,14 +331,9 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 	}
 	if (nhp != NULL && plan.n_notes == 0)
 		t->last_problem[0] = '\0';
-	if (plan.n_ops == 0) {
+	if (ret == 0 && plan.n_ops == 0)
 		cw_log_ctr(CG_LOG_DEBUG, t->id, t->name, "routes up to date (warp %s%s%s)",
 			   t->warp, nhp ? " via network " : " down", nhp ? nh.network : "");
-		t->retry = false;
-		return;
-	}
-	ret = cw_routes_apply(cfg, t->id, t->name, t->c.pid, &plan, &t->rec, event_ns);
-	t->retry = ret < 0;
 }
 
 static void

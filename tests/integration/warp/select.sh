@@ -82,6 +82,7 @@ case_begin anchored-pattern
 # "proxy-warp" and "warp" contain "warp" but do not match the anchored "warp-*".
 wt_run_warp proxy-warp cgsa
 wt_run_target tpx cgsa proxy-warp
+wait_for "log_has error 'proxy-warp'" 10 || fail "no error naming proxy-warp (label names a non-warp)"
 barrier b5
 untouched tpx cgsa || fail "proxy-warp treated as a warp: $(routes tpx | tr '\n' ';')"
 # A later matching warp is still fine (guards against a pattern that matches nothing).

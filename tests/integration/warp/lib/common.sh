@@ -109,6 +109,29 @@ wt_clean() {
 	return 0
 }
 
+# A dockerd restart that keeps its data (cg_dockerd_stop wipes it): SIGTERM the harness's
+# dockerd, later start it again with the same command line in the same netns. Containers with
+# a restart policy come back, as on a real host.
+WT_DK_ARGV=()
+wt_dockerd_down() {
+	local pid i
+	pid=$(cat "/var/tmp/cgtw$WT_K/dockerd.pid" 2>/dev/null) || return 1
+	[ -r "/proc/$pid/cmdline" ] || return 1
+	mapfile -d '' -t WT_DK_ARGV <"/proc/$pid/cmdline"
+	[[ " ${WT_DK_ARGV[*]} " == *" --exec-root /run/cgtw$WT_K "* ]] || return 1
+	kill -TERM "$pid" || return 1
+	for i in $(seq 200); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+wt_dockerd_up() {
+	nsenter --net="/run/netns/cgtw$WT_K-dk" "${WT_DK_ARGV[@]}" \
+		>>"/var/tmp/cgtw$WT_K/dockerd.log" 2>&1 </dev/null &
+	wait_for "docker version" 60
+}
+
 # ---- assertions -------------------------------------------------------------------------------
 
 # wait_for CMD TIMEOUT_SECONDS: poll CMD (a string, eval'ed) every 0.1 s until it succeeds.

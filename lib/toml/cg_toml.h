@@ -65,8 +65,10 @@ json_object *cg_toml_parse_file(const char *path, char *err, size_t errlen);
  * Source line of a value created by the parser.
  *
  * Tables: the line of their [header], or of the first key that created them
- * (dotted keys, inline tables). Arrays: the line of '['. Arrays of tables: the
- * line of their first [[header]]. Other values: the line where they start.
+ * (dotted keys, inline tables); a table first created on the way to [a.b] and
+ * defined later by its own [a] has the line of [a]; the root has line 1.
+ * Arrays: the line of '['. Arrays of tables: the line of their first [[header]],
+ * and each element that of its own. Other values: the line where they start.
  * The line is stored as json-c userdata:
  * json_object_set_userdata(obj, (void *)(uintptr_t)line, NULL).
  *

@@ -33,7 +33,7 @@ destination = "239.6.2.2"
 dport = 6002
 EOF
 
-cg_bg tcpdump ip netns exec "$CG_NS_GEN" tcpdump -i "$CG_IF_GEN" -n -U -w "$CG_TMP/igmp.pcap" igmp
+cg_bg tcpdump ip netns exec "$CG_NS_GEN" tcpdump -i "$CG_IF_GEN" -n -U --immediate-mode -w "$CG_TMP/igmp.pcap" igmp
 tcpdump_pid=$CG_LAST_PID
 for _ in $(seq 50); do
 	grep -q "listening on" "$CG_TMP/tcpdump.err" 2>/dev/null && break
@@ -91,8 +91,13 @@ cg_assert_true "(S,G) 239.6.1.2 reported as INCLUDE {$CG_IP_GEN} (records: ${ssm
 	grep -qE "(^| )(1|5):$CG_IP_GEN( |\$)" <<<"$ssm"
 
 cg_dp_stop
-# The leave goes out during shutdown; tcpdump has it once the relay is gone.
-sleep 0.3
+# The leave goes out during shutdown: wait for it before stopping tcpdump.
+for _ in $(seq 30); do
+	reports >"$CG_TMP/all.jsonl"
+	asm=$(recs "$CG_TMP/all.jsonl" 239.6.1.1)
+	grep -qE '(^| )3:( |$)' <<<"$asm" && break
+	sleep 0.1
+done
 cg_stop_pid "$tcpdump_pid" 5 || true
 reports >"$CG_TMP/all.jsonl"
 asm=$(recs "$CG_TMP/all.jsonl" 239.6.1.1)

@@ -27,7 +27,7 @@ EOF
 } >"$conf"
 
 # Capture ARP on the sink's side from before the relay starts.
-cg_bg tcpdump ip netns exec "$CG_NS_SINK" tcpdump -i "$CG_IF_SINK" -n -U -w "$CG_TMP/arp.pcap" arp
+cg_bg tcpdump ip netns exec "$CG_NS_SINK" tcpdump -i "$CG_IF_SINK" -n -U --immediate-mode -w "$CG_TMP/arp.pcap" arp
 tcpdump_pid=$CG_LAST_PID
 cg_wait_file "$CG_TMP/arp.pcap" 5 "$tcpdump_pid" || cg_die "tcpdump did not start"
 for _ in $(seq 50); do

@@ -139,7 +139,7 @@ ju64(uint64_t v)
 }
 
 static json_object *
-rule_json(const struct cg_dp_rule_slot *s, uint32_t slot)
+rule_json(const struct cg_dp_rule_slot *s, uint32_t slot, uint64_t *tx_pkts, uint64_t *tx_bytes)
 {
 	struct cg_dp_ctr_rule sum;
 	json_object *r = json_object_new_object(), *outs = json_object_new_array();
@@ -160,6 +160,8 @@ rule_json(const struct cg_dp_rule_slot *s, uint32_t slot)
 		jadd(jo, "tx_bytes", ju64(sum.out[o].bytes));
 		jadd(jo, "drops", ju64(sum.out[o].drops));
 		json_object_array_add(outs, jo);
+		*tx_pkts += sum.out[o].pkts;
+		*tx_bytes += sum.out[o].bytes;
 	}
 	jadd(r, "outputs", outs);
 	return r;
@@ -193,24 +195,35 @@ cg_dp_stats_json(void)
 	json_object *root = json_object_new_object(), *rules = json_object_new_array();
 	json_object *drops = json_object_new_object(), *ports = json_object_new_array();
 	json_object *tot = json_object_new_object();
-	uint64_t rx_pkts, rx_bytes, ctl_tx;
+	uint64_t rx_pkts, rx_bytes, ctl_tx, tx_pkts = 0, tx_bytes = 0, drop_sum = 0;
+	uint64_t nb_rules = 0;
 	char *out;
 
 	pthread_mutex_lock(&cg_dp_ctl_lock);
 	if (cg_dp_rules != NULL) {
+		nb_rules = cg_dp_rules->nb_rules;
 		for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++)
 			if (cg_dp_rules->slot[i].in_use)
-				json_object_array_add(rules, rule_json(&cg_dp_rules->slot[i], i));
+				json_object_array_add(rules, rule_json(&cg_dp_rules->slot[i], i,
+								       &tx_pkts, &tx_bytes));
 	}
 	pthread_mutex_unlock(&cg_dp_ctl_lock);
-	for (unsigned int r = CG_PKT_DROP_NONE + 1; r < CG_DP_DROP_MAX; r++)
-		jadd(drops, cg_dp_drop_name(r), ju64(cg_dp_stats_drop(r)));
+	for (unsigned int r = CG_PKT_DROP_NONE + 1; r < CG_DP_DROP_MAX; r++) {
+		uint64_t v = cg_dp_stats_drop(r);
+
+		drop_sum += v;
+		jadd(drops, cg_dp_drop_name(r), ju64(v));
+	}
 	for (uint16_t p = 0; p < dp_g.nb_ports; p++)
 		json_object_array_add(ports, port_json(&dp_g.ports[p]));
 	totals(&rx_pkts, &rx_bytes, &ctl_tx);
 	jadd(tot, "rx_packets", ju64(rx_pkts));
 	jadd(tot, "rx_bytes", ju64(rx_bytes));
+	jadd(tot, "tx_packets", ju64(tx_pkts));
+	jadd(tot, "tx_bytes", ju64(tx_bytes));
 	jadd(tot, "control_tx", ju64(ctl_tx));
+	jadd(tot, "drops", ju64(drop_sum));
+	jadd(tot, "rules", ju64(nb_rules));
 	jadd(root, "rules", rules);
 	jadd(root, "drops", drops);
 	jadd(root, "ports", ports);

@@ -58,6 +58,7 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 	uint16_t nb_txd = p->tx_desc ? p->tx_desc : dp_g.p.tx_desc;
 	uint32_t room = rte_pktmbuf_data_room_size(dp_g.pool) - RTE_PKTMBUF_HEADROOM;
 	int socket = rte_eth_dev_socket_id(p->port_id);
+	bool sw_mac = false;
 	uint16_t mtu;
 	int ret;
 
@@ -122,7 +123,13 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 	}
 	if (p->mac_set) {
 		ret = rte_eth_dev_default_mac_addr_set(p->port_id, &p->mac);
-		if (ret != 0) {
+		if (ret == -ENOTSUP) {
+			/* e.g. pcap: we write every source MAC ourselves; promiscuous
+			 * mode (below) lets frames to the configured MAC in. */
+			CG_WARN("port %s: %s cannot change its MAC; using the configured one "
+				"in software, with promiscuous RX", p->name, info.driver_name);
+			sw_mac = true;
+		} else if (ret != 0) {
 			PORT_ERR(p, "rte_eth_dev_default_mac_addr_set", ret);
 			return ret;
 		}
@@ -150,12 +157,12 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 	}
 	p->up = true;
 	p->nb_queues = nb_queues;
-	ret = rte_eth_allmulticast_enable(p->port_id);
+	ret = sw_mac ? -ENOTSUP : rte_eth_allmulticast_enable(p->port_id);
 	if (ret == -ENOTSUP) {
 		ret = rte_eth_promiscuous_enable(p->port_id);
-		if (ret == 0)
+		if (ret == 0 && !sw_mac)
 			CG_INFO("port %s: no all-multicast mode; promiscuous instead", p->name);
-		else if (ret != -ENOTSUP)
+		else if (ret != 0 && ret != -ENOTSUP)
 			PORT_ERR(p, "rte_eth_promiscuous_enable", ret);
 	} else if (ret != 0) {
 		PORT_ERR(p, "rte_eth_allmulticast_enable", ret);

@@ -20,13 +20,16 @@ cg_conf_base() {
 	done
 	# AF_PACKET rings: 4096 frames (the default is 512), so that a relay
 	# descheduled for 100 ms on this shared 2-core machine loses nothing at
-	# test rates. Frames and mbufs hold 2 KiB by default: jumbo frames need
-	# more of both (mbuf_size >= mtu + 146, says docs/CONFIG.md).
-	local mbuf=""
+	# test rates. Ring frames and mbufs hold 2 KiB by default: jumbo frames
+	# need more of both. A ring frame holds the Ethernet frame after the
+	# kernel's tpacket header (< 100 bytes); the PMD wants each ring frame to
+	# fit in one mbuf's data room; blocks are whole pages (4 frames a block).
+	local mbuf="" framesz
 	afp=",framecnt=4096"
 	if [ "$mtu" -gt 1500 ]; then
-		afp=",blocksz=16384,framesz=16384,framecnt=1024"
-		mbuf="mbuf_size = $((mtu + 256))"
+		framesz=$(((mtu + 18 + 100 + 1023) / 1024 * 1024))
+		afp=",blocksz=$((framesz * 4)),framesz=$framesz,framecnt=1024"
+		mbuf="mbuf_size = $((framesz + 128))"
 	fi
 	[ -n "$indev" ] || indev="net_af_packet0,iface=$CG_IF_RIN$afp"
 	cat <<CONF

@@ -62,7 +62,10 @@ cg_dp_eal_argv(const struct cg_conf *c, const char *argv0, int extra_argc,
 	ret = cg_conf_eal_argv(c, argv0, &n, &base);
 	if (ret < 0)
 		return ret;
-	v = calloc((size_t)(n + extra_argc + 1), sizeof(*v));
+	/* Twice the room: rte_eal_init() rewrites argv slots (it stores argv[0]
+	 * again further on), so the free function uses a private copy of the
+	 * pointers kept after the NULL terminator. */
+	v = calloc((size_t)(2 * (n + extra_argc + 1)), sizeof(*v));
 	if (v == NULL) {
 		cg_conf_eal_argv_free(base);
 		return -ENOMEM;
@@ -84,12 +87,15 @@ cg_dp_eal_argv(const struct cg_conf *c, const char *argv0, int extra_argc,
 			goto fail;
 	}
 	cg_conf_eal_argv_free(base);
+	memcpy(&v[k + 1], v, (size_t)k * sizeof(*v));
 	*argc = k;
 	*argv = v;
 	return 0;
 fail:
 	ret = errno == EINVAL ? -EINVAL : -ENOMEM;
-	cg_dp_eal_argv_free(v);
+	for (int i = 0; i < k; i++)
+		free(v[i]);
+	free(v);
 	cg_conf_eal_argv_free(base);
 	return ret;
 }
@@ -97,9 +103,13 @@ fail:
 void
 cg_dp_eal_argv_free(char **argv)
 {
+	char **p = argv;
+
 	if (argv == NULL)
 		return;
-	for (char **p = argv; *p != NULL; p++)
+	while (*p != NULL)
+		p++;
+	for (p++; *p != NULL; p++)
 		free(*p);
 	free(argv);
 }

@@ -215,8 +215,9 @@ send_all(int fd, const char *p, size_t n)
 	}
 }
 
+/* HEAD gets the headers of GET (same Content-Length) and no body. */
 static void
-respond(int fd, int code, const char *ctype, const char *body, size_t len)
+respond(int fd, int code, const char *ctype, const char *body, size_t len, bool head)
 {
 	char hdr[256];
 	const char *reason = code == 200 ? "OK" : code == 503 ? "Service Unavailable" :
@@ -227,7 +228,8 @@ respond(int fd, int code, const char *ctype, const char *body, size_t len)
 			 ctype, len);
 
 	send_all(fd, hdr, (size_t)n);
-	send_all(fd, body, len);
+	if (!head)
+		send_all(fd, body, len);
 }
 
 static void
@@ -238,6 +240,7 @@ serve(int fd)
 	struct timeval tv = { CW_HTTP_TIMEOUT_MS / 1000, (CW_HTTP_TIMEOUT_MS % 1000) * 1000 };
 	struct buf b = { body, sizeof(body), 0 };
 	size_t len = 0;
+	bool head;
 	int code;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -254,22 +257,22 @@ serve(int fd)
 	}
 	req[len] = '\0';
 	if (sscanf(req, "%15s %255s HTTP/1.%*c", method, path) != 2) {
-		respond(fd, 400, "text/plain", "bad request\n", 12);
+		respond(fd, 400, "text/plain", "bad request\n", 12, false);
 		return;
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		respond(fd, 405, "text/plain", "only GET\n", 9);
+		respond(fd, 405, "text/plain", "only GET\n", 9, false);
 		return;
 	}
+	head = strcmp(method, "HEAD") == 0;
 	if (strcmp(path, "/metrics") == 0) {
 		render_metrics(&b);
-		respond(fd, 200, "text/plain; version=0.0.4", body,
-			strcmp(method, "HEAD") == 0 ? 0 : b.len);
+		respond(fd, 200, "text/plain; version=0.0.4", body, b.len, head);
 	} else if (strcmp(path, "/healthz") == 0) {
 		code = render_health(&b);
-		respond(fd, code, "application/json", body, strcmp(method, "HEAD") == 0 ? 0 : b.len);
+		respond(fd, code, "application/json", body, b.len, head);
 	} else {
-		respond(fd, 404, "text/plain", "try /healthz or /metrics\n", 25);
+		respond(fd, 404, "text/plain", "try /healthz or /metrics\n", 25, head);
 	}
 }
 

@@ -383,8 +383,14 @@ ingest(struct cw_state *st, const char *id, char *warp_changed, size_t wlen)
 	if (ret < 0 && ret != -ENOENT) {
 		cw_log_ctr(CG_LOG_ERR, id, e != NULL ? e->name : NULL, "inspect: %s", err);
 		cw_metric_error(CW_ERR_INSPECT);
-		if (e != NULL)
+		/* Keep what we know (a reconcile must not take a transient error
+		 * for a container that went away) and try again later. */
+		if (e != NULL) {
 			e->retry = true;
+			e->seen = true;
+		} else {
+			st->need_reconcile = true;
+		}
 		return NULL;
 	}
 	if (ret == -ENOENT || !c.running) {

@@ -233,7 +233,7 @@ process_burst(struct worker *wk, struct cg_dp_lcore_ctrs *c, const struct rxq_re
 	      struct rte_mbuf **pkts, uint16_t n)
 {
 	struct cg_pkt_info pi[CG_DP_MAX_BURST];
-	struct cg_rule_key keys[CG_DP_MAX_BURST];
+	struct cg_dp_key keys[CG_DP_MAX_BURST];
 	const void *kp[CG_DP_MAX_BURST];
 	void *data[CG_DP_MAX_BURST];
 	uint16_t which[CG_DP_MAX_BURST];
@@ -255,7 +255,7 @@ process_burst(struct worker *wk, struct cg_dp_lcore_ctrs *c, const struct rxq_re
 				drop(c, m, CG_DP_DROP_LINK_LOCAL_MCAST);
 				break;
 			}
-			keys[nu] = cg_rule_key_make(rq->port, pi[i].dst_ip_be, pi[i].dport_be,
+			keys[nu].k = cg_rule_key_make(rq->port, pi[i].dst_ip_be, pi[i].dport_be,
 						    pi[i].src_ip_be);
 			kp[nu] = &keys[nu];
 			which[nu] = i;
@@ -278,7 +278,7 @@ process_burst(struct worker *wk, struct cg_dp_lcore_ctrs *c, const struct rxq_re
 	rte_hash_lookup_bulk_data(cg_dp_rule_hash, kp, nu, &hits, data);
 	for (unsigned int k = 0; k < nu; k++) {
 		if (!(hits & (1ULL << k))) {
-			keys[k].src = 0;
+			keys[k].k.src = 0;
 			kp[nmiss] = &keys[k];
 			miss[nmiss++] = (uint16_t)k;
 		}

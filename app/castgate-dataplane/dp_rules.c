@@ -257,7 +257,7 @@ check_rule(const struct cg_rule *r, char *err, size_t errlen)
 static int
 rule_add(const struct cg_rule *r, char *err, size_t errlen)
 {
-	struct cg_rule_key key = cg_rule_key_from_rule(r);
+	struct cg_dp_key key = { .k = cg_rule_key_from_rule(r) };
 	struct cg_dp_rule_slot *s;
 	uint32_t slot, other;
 	int ret;
@@ -304,7 +304,7 @@ static int
 rule_remove(const char *name, unsigned int self_reader, char *err, size_t errlen)
 {
 	struct cg_dp_rule_slot *s;
-	struct cg_rule_key key;
+	struct cg_dp_key key;
 	uint32_t slot;
 	int32_t pos;
 
@@ -313,7 +313,7 @@ rule_remove(const char *name, unsigned int self_reader, char *err, size_t errlen
 		snprintf(err, errlen, "rule \"%s\": no such rule", name);
 		return -ENOENT;
 	}
-	key = cg_rule_key_from_rule(&s->rule);
+	key.k = cg_rule_key_from_rule(&s->rule);
 	pos = rte_hash_del_key(cg_dp_rule_hash, &key);
 	igmp_update(&s->rule, false);
 	grace_period(self_reader);
@@ -328,7 +328,7 @@ rule_remove(const char *name, unsigned int self_reader, char *err, size_t errlen
 static int
 rule_update(const struct cg_rule *r, unsigned int self_reader, char *err, size_t errlen)
 {
-	struct cg_rule_key key = cg_rule_key_from_rule(r), old_key;
+	struct cg_dp_key key = { .k = cg_rule_key_from_rule(r) }, old_key;
 	struct cg_dp_rule_slot *old, *s;
 	uint32_t old_slot, slot;
 	int32_t pos = -1;
@@ -344,8 +344,8 @@ rule_update(const struct cg_rule *r, unsigned int self_reader, char *err, size_t
 			 r->id);
 		return -EEXIST;
 	}
-	old_key = cg_rule_key_from_rule(&old->rule);
-	if (memcmp(&key, &old_key, sizeof(key)) != 0 &&
+	old_key.k = cg_rule_key_from_rule(&old->rule);
+	if (memcmp(&key.k, &old_key.k, sizeof(key.k)) != 0 &&
 	    rte_hash_lookup(cg_dp_rule_hash, &key) >= 0) {
 		snprintf(err, errlen, "rule \"%s\": another rule has the same match", r->name);
 		return -EEXIST;
@@ -373,7 +373,7 @@ rule_update(const struct cg_rule *r, unsigned int self_reader, char *err, size_t
 		free_slot(slot);
 		return ret;
 	}
-	if (memcmp(&key, &old_key, sizeof(key)) != 0)
+	if (memcmp(&key.k, &old_key.k, sizeof(key.k)) != 0)
 		pos = rte_hash_del_key(cg_dp_rule_hash, &old_key);
 	/* Hide the old slot from name lookups now; readers may still use it. */
 	old->in_use = 0;

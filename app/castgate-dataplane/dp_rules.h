@@ -32,6 +32,14 @@
 #error "CG_DP_MAX_OUTPUTS must equal CG_RULE_MAX_OUTPUTS"
 #endif
 
+/**
+ * A rule key as handed to rte_hash: rte_hash_crc() reads keys with 8-byte
+ * loads, so each key starts on an 8-byte boundary (also in arrays).
+ */
+struct cg_dp_key {
+	struct cg_rule_key k;
+} __rte_aligned(8);
+
 /** Next hop index meaning "destination MAC is static" (multicast or configured). */
 #define CG_DP_NH_STATIC UINT32_MAX
 

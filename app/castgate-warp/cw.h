@@ -83,6 +83,9 @@ const char *cw_breaker_name(int state);
 /** Check CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SYS_PTRACE; log each missing one. 0 or -EPERM. */
 int cw_caps_check(void);
 
+/** Forbid execve/execveat for the whole process (seccomp); call before creating threads. */
+int cw_forbid_exec(void);
+
 /* --- event thread --- */
 
 enum cw_msg_kind { CW_MSG_EVENT = 0, CW_MSG_CONNECTED, CW_MSG_DISCONNECTED };

@@ -252,6 +252,8 @@ main(int argc, char **argv)
 	log_config(&cfg);
 	if (cw_caps_check() < 0)
 		return EXIT_RUNTIME;
+	/* Best effort: the design already never executes anything. */
+	(void)cw_forbid_exec();
 
 	/* Signals go to the signalfd only; threads inherit the blocked mask. */
 	sigemptyset(&mask);

@@ -78,6 +78,19 @@ barrier b4
 untouched tsep cgsb || fail "tsep routed without a shared network: $(routes tsep | tr '\n' ';')"
 
 # ---------------------------------------------------------------------------------------------
+case_begin network-connect-disconnect
+# Connecting the target to the warp's network is re-evaluated: it gets its routes.
+docker network connect cgsa tsep
+WSEP=$(cip warp-sep cgsa)
+if wait_for "all_via tsep $WSEP" 10; then ok "tsep routed after network connect"; else
+	fail "tsep not routed via $WSEP after docker network connect: $(routes tsep | tr '\n' ';')"; fi
+# A warp connected to a second network becomes ambiguous (no preference label): error logged.
+log_mark
+docker network connect cgsb warp-sep
+wait_for "log_has error 'warp-sep.*several networks|several networks.*warp-sep|warp-sep'" 10 ||
+	fail "no error after warp-sep joined a second network"
+
+# ---------------------------------------------------------------------------------------------
 case_begin anchored-pattern
 # "proxy-warp" and "warp" contain "warp" but do not match the anchored "warp-*".
 wt_run_warp proxy-warp cgsa

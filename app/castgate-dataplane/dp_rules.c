@@ -427,7 +427,7 @@ cg_dp_rules_clear(unsigned int self_reader)
 {
 	char err[256];
 
-	if (cg_dp_rules == NULL)
+	if (cg_dp_rules == NULL || cg_dp_rule_hash == NULL)
 		return;
 	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++) {
 		struct cg_dp_rules_req req = { .op = CG_DP_RULES_REMOVE };

@@ -468,6 +468,9 @@ main(int argc, char **argv)
 	if (dp_g.ctl_tx != NULL && cg_dp_rules != NULL)
 		cg_dp_service_stop();
 	cg_dp_fwd_fini();
+	/* Unlink every rule through the same path a control request takes (no
+	 * lcore is online, so the grace periods are immediate). */
+	cg_dp_rules_clear(RTE_QSBR_THRID_INVALID);
 	cg_dp_port_down_all();
 	cg_dp_rules_fini();
 	ret = rte_eal_cleanup();

@@ -128,7 +128,7 @@ cg_leftovers() {
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	for l in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' |
-		grep "^$CG_PREFIX[a-z]" || true); do
+		grep "^${CG_PREFIX}[a-z]" || true); do
 		ip link del "$l" 2>/dev/null || true
 	done
 	# Names given from outside (scripts/demo): only if they are our veths.

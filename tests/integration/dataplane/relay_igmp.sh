@@ -8,6 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
 
 cg_init 6
+command -v tcpdump >/dev/null || cg_skip "tcpdump is missing (scripts/install-deps)"
 cg_topo_relay
 rin_mac=$(cg_if_mac "$CG_IF_RIN")
 conf=$CG_TMP/castgate.toml

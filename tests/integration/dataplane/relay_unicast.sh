@@ -6,6 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
 
 cg_init 5
+command -v tcpdump >/dev/null || cg_skip "tcpdump is missing (scripts/install-deps)"
 N=3000
 cg_topo_relay
 rout0_mac=$(cg_if_mac "$CG_IF_ROUT0")

@@ -31,6 +31,10 @@ cg_init() {
 
 	[ "$(id -u)" -eq 0 ] || cg_skip "needs root (network namespaces, DPDK)"
 	[ -x "$CG_GEN" ] || cg_skip "$CG_GEN is not built"
+	local tool
+	for tool in ip ethtool sysctl; do
+		command -v "$tool" >/dev/null || cg_skip "$tool is missing (scripts/install-deps)"
+	done
 	# Debian's own python3: a version manager's shim costs 0.5 s a call.
 	if [ -x /usr/bin/python3 ]; then
 		CG_PY=/usr/bin/python3

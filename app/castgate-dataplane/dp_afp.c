@@ -130,3 +130,9 @@ cg_dp_afp_room(struct cg_dp_afp_txq *g, uint16_t want)
 	}
 	return room;
 }
+
+unsigned int
+cg_dp_afp_frame_size(const struct cg_dp_afp_txq *g)
+{
+	return g->q->frame_data_size;
+}

@@ -49,4 +49,7 @@ struct cg_dp_afp_txq *cg_dp_afp_attach(uint16_t port_id, uint16_t queue);
  */
 uint16_t cg_dp_afp_room(struct cg_dp_afp_txq *g, uint16_t want);
 
+/** Largest frame (bytes from the Ethernet header on) a ring frame holds. */
+unsigned int cg_dp_afp_frame_size(const struct cg_dp_afp_txq *g);
+
 #endif /* CG_DP_AFP_H */

@@ -48,6 +48,21 @@ cg_dp_port_resolve_all(void)
 	return 0;
 }
 
+/* The largest MTU ethdev accepts for this device, as its own checks compute
+ * it: max_mtu, and max_rx_pktlen less the L2 overhead. */
+static uint16_t
+device_max_mtu(const struct rte_eth_dev_info *info)
+{
+	uint32_t overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	uint32_t m = info->max_mtu;
+
+	if (info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu)
+		overhead = info->max_rx_pktlen - info->max_mtu;
+	if (info->max_rx_pktlen > overhead)
+		m = RTE_MIN(m, info->max_rx_pktlen - overhead);
+	return (uint16_t)m;
+}
+
 int
 cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 {
@@ -58,8 +73,8 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 	uint16_t nb_txd = p->tx_desc ? p->tx_desc : dp_g.p.tx_desc;
 	uint32_t room = rte_pktmbuf_data_room_size(dp_g.pool) - RTE_PKTMBUF_HEADROOM;
 	int socket = rte_eth_dev_socket_id(p->port_id);
-	bool sw_mac = false;
-	uint16_t mtu;
+	bool sw_mac = false, afp;
+	uint16_t mtu, dev_max_mtu;
 	int ret;
 
 	ret = rte_eth_dev_info_get(p->port_id, &info);
@@ -84,14 +99,21 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 		       p->mtu + L2_OVERHEAD + RTE_PKTMBUF_HEADROOM);
 		return -EINVAL;
 	}
-	if (p->mtu > info.max_mtu || p->mtu < info.min_mtu) {
+	/*
+	 * net_af_packet in 22.11 reports a 1518-byte max frame although its ring
+	 * frames (framesz=) may hold jumbo frames: there the interface MTU and
+	 * framesz govern, dp_tx checks framesz, and we enforce our MTU on output.
+	 */
+	afp = strcmp(info.driver_name, "net_af_packet") == 0;
+	dev_max_mtu = device_max_mtu(&info);
+	if (p->mtu < info.min_mtu || (p->mtu > dev_max_mtu && !afp)) {
 		CG_ERR("port %s: mtu %u is outside what %s supports (%u..%u)", p->name, p->mtu,
-		       info.driver_name, info.min_mtu, info.max_mtu);
+		       info.driver_name, info.min_mtu, dev_max_mtu);
 		return -EINVAL;
 	}
 
 	memset(&conf, 0, sizeof(conf));
-	conf.rxmode.mtu = p->mtu;
+	conf.rxmode.mtu = RTE_MIN(p->mtu, dev_max_mtu);
 	p->multi_seg = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
 	if (p->multi_seg)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
@@ -140,7 +162,14 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 			return ret;
 		}
 	}
-	ret = rte_eth_dev_set_mtu(p->port_id, p->mtu);
+	if (p->mtu > dev_max_mtu) {
+		CG_INFO("port %s: mtu %u is above the %u %s reports: the interface MTU and "
+			"framesz govern RX; output is limited to %u", p->name, p->mtu,
+			dev_max_mtu, info.driver_name, p->mtu);
+		ret = 0;
+	} else {
+		ret = rte_eth_dev_set_mtu(p->port_id, p->mtu);
+	}
 	if (ret == -ENOTSUP) {
 		/* e.g. pcap: nothing to set; the fast path still enforces our MTU. */
 		if (rte_eth_dev_get_mtu(p->port_id, &mtu) == 0 && mtu != p->mtu)
@@ -168,7 +197,7 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 		PORT_ERR(p, "rte_eth_allmulticast_enable", ret);
 		return ret;
 	}
-	p->afp_guard = strcmp(info.driver_name, "net_af_packet") == 0;
+	p->afp_guard = afp;
 	CG_INFO("port %s: up: %s dpdk port %u, mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u, "
 		"%u queue(s), %u/%u descriptors%s%s", p->name, info.driver_name, p->port_id,
 		p->mac.addr_bytes[0], p->mac.addr_bytes[1], p->mac.addr_bytes[2],

@@ -71,6 +71,15 @@ cg_dp_txq_init(struct cg_dp_txq *txq, uint16_t port, uint16_t queue, uint16_t si
 			txq->buf = NULL;
 			return ret;
 		}
+		/* The PMD silently drops frames larger than a ring frame. */
+		if ((unsigned int)p->mtu + RTE_ETHER_HDR_LEN > cg_dp_afp_frame_size(txq->afp)) {
+			CG_ERR("port %s: mtu %u needs ring frames of %u bytes, the device has %u: "
+			       "raise framesz= (and blocksz=) in its device string", p->name,
+			       p->mtu, p->mtu + RTE_ETHER_HDR_LEN,
+			       cg_dp_afp_frame_size(txq->afp));
+			cg_dp_txq_fini(txq);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

@@ -23,7 +23,7 @@ case_begin basic
 wt_run_warp warp-a cgwa
 wt_run_target t1 cgwa warp-a
 W=$(cip warp-a cgwa)
-if wait_for "all_via t1 $W" 10; then
+if wait_for "all_via t1 $W" $WT_T; then
 	ok "t1 routes $WT_RULES via $W"
 else
 	fail "t1 has no routes via $W: $(routes t1 | tr '\n' ';')"
@@ -60,7 +60,7 @@ case_begin target-restart
 OLDPID=$(cpid t1)
 docker restart -t 1 t1 >/dev/null
 [ "$(cpid t1)" != "$OLDPID" ] || fail "t1 did not get a new process"
-if wait_for "all_via t1 $W" 10; then ok "routes back after restart"; else
+if wait_for "all_via t1 $W" $WT_T; then ok "routes back after restart"; else
 	fail "t1 routes not back after restart: $(routes t1 | tr '\n' ';')"; fi
 
 # ---------------------------------------------------------------------------------------------
@@ -69,14 +69,14 @@ docker kill t1 >/dev/null
 # The daemon sees the die; it must forget t1 quietly and stay up. Events are handled in order,
 # so a target started afterwards that gets its routes proves the die was handled.
 docker run -d --name barrier1 --network cgwa -l network.warp.target=warp-a "$WT_IMAGE" sleep 3600 >/dev/null
-wait_for "all_via barrier1 $W" 10 || fail "daemon stopped handling events after a target kill"
+wait_for "all_via barrier1 $W" $WT_T || fail "daemon stopped handling events after a target kill"
 wt_daemon_alive || fail "daemon died after docker kill of a target"
 [ "$(log_errors)" -eq 0 ] || fail "errors logged after docker kill: $(log_new | jq -c 'select(.level=="error")' | head -3)"
 audit t1 | jq -e -s 'map(select(.result != null and .result != "ok")) | length == 0' >/dev/null ||
 	fail "failed route operations on the dead t1: $(audit t1 | head -3)"
 # A killed target started again gets its routes like a new one.
 docker start t1 >/dev/null
-if wait_for "all_via t1 $W" 10; then ok "killed target forgotten, restarted cleanly"; else
+if wait_for "all_via t1 $W" $WT_T; then ok "killed target forgotten, restarted cleanly"; else
 	fail "t1 routes missing after kill + start"; fi
 docker rm -f barrier1 >/dev/null
 
@@ -84,23 +84,23 @@ docker rm -f barrier1 >/dev/null
 case_begin target-before-warp
 wt_run_target t2 cgwb warp-b
 # No warp yet: t2 keeps Docker's routes.
-wait_for "log_has warn 'warp-b' || log_has error 'warp-b' || log_has info 'warp-b'" 10 ||
+wait_for "log_has warn 'warp-b' || log_has error 'warp-b' || log_has info 'warp-b'" $WT_T ||
 	fail "nothing logged about the missing warp-b"
 untouched t2 cgwb || fail "t2 changed before its warp exists: $(routes t2 | tr '\n' ';')"
 wt_run_warp warp-b cgwb
 WB=$(cip warp-b cgwb)
-if wait_for "all_via t2 $WB" 10; then ok "t2 routed once warp-b started"; else
+if wait_for "all_via t2 $WB" $WT_T; then ok "t2 routed once warp-b started"; else
 	fail "t2 not routed via warp-b $WB: $(routes t2 | tr '\n' ';')"; fi
 
 # ---------------------------------------------------------------------------------------------
 case_begin two-warps
 wt_run_target t3 cgwa warp-a
-wait_for "all_via t3 $W" 10 || fail "t3 not routed via warp-a"
+wait_for "all_via t3 $W" $WT_T || fail "t3 not routed via warp-a"
 all_via t2 "$WB" || fail "t2 lost its warp-b routes"
 all_via t1 "$W" || fail "t1 lost its warp-a routes"
 # Stopping warp-b fails its targets closed and leaves warp-a's targets alone.
 docker stop -t 1 warp-b >/dev/null
-wait_for "all_unreachable t2" 10 || fail "t2 not fail-closed after warp-b stopped: $(routes t2 | tr '\n' ';')"
+wait_for "all_unreachable t2" $WT_T || fail "t2 not fail-closed after warp-b stopped: $(routes t2 | tr '\n' ';')"
 all_via t1 "$W" || fail "t1 (warp-a) changed when warp-b stopped"
 all_via t3 "$W" || fail "t3 (warp-a) changed when warp-b stopped"
 ok "two warps keep their own targets"
@@ -109,7 +109,7 @@ docker rm -f t2 warp-b t3 >/dev/null
 # ---------------------------------------------------------------------------------------------
 case_begin warp-stop-fail-closed
 docker stop -t 1 warp-a >/dev/null
-if wait_for "all_unreachable t1" 10; then ok "t1 routes unreachable"; else
+if wait_for "all_unreachable t1" $WT_T; then ok "t1 routes unreachable"; else
 	fail "t1 not fail-closed: $(routes t1 | tr '\n' ';')"; fi
 for c in ${WT_RULES//,/ }; do
 	audit t1 | jq -e -s --arg c "$c" 'map(select(.cidr == $c and .action == "blackhole")) | length >= 1' \
@@ -146,7 +146,7 @@ docker run -d --name filler --network cgwa --ip "$W" "$WT_IMAGE" sleep 3600 >/de
 docker start warp-a >/dev/null
 W2=$(cip warp-a cgwa)
 [ -n "$W2" ] && [ "$W2" != "$W" ] || fail "warp-a did not get a new IP ($W -> $W2)"
-if wait_for "all_via t1 $W2" 10; then ok "t1 follows warp-a to $W2"; else
+if wait_for "all_via t1 $W2" $WT_T; then ok "t1 follows warp-a to $W2"; else
 	fail "t1 not via new warp IP $W2: $(routes t1 | tr '\n' ';')"; fi
 for c in ${WT_RULES//,/ }; do
 	n=$(route_count t1 "$c")
@@ -168,7 +168,7 @@ ev1=$(metric_sum '^castgate_warp_.*event')
 rt1=$(metric_sum '^castgate_warp_.*route.*_total')
 hc1=$(metric_sum '^castgate_warp_.*_count(\\{.*\\})?$')
 wt_run_target t4 cgwa warp-a
-wait_for "all_via t4 $W2" 10 || fail "t4 not routed"
+wait_for "all_via t4 $W2" $WT_T || fail "t4 not routed"
 ev2=$(metric_sum '^castgate_warp_.*event')
 rt2=$(metric_sum '^castgate_warp_.*route.*_total')
 hc2=$(metric_sum '^castgate_warp_.*_count(\\{.*\\})?$')

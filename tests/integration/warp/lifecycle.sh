@@ -3,7 +3,8 @@
 #   startup reconcile, then a second start that changes nothing (same routes, no add/replace
 #   audit lines); on_warp_down=keep; dockerd restart (the daemon survives, reports the
 #   disconnect, reconnects and converges); a missing capability (clear message, exit 1, nothing
-#   touched); and a run under strace proving the daemon executes no program.
+#   touched); a non-root run with exactly the three capabilities (as the systemd unit); and a
+#   run under strace proving the daemon executes no program.
 # Exit: 0 pass, 77 skip (not root / no docker), 1 fail.
 
 # shellcheck source=lib/common.sh
@@ -30,7 +31,7 @@ W=$(cip warp-r cgla)
 untouched tr1 cgla || fail "tr1 changed with no daemon running"
 wt_daemon_start
 for i in 1 2 3; do
-	wait_for "all_via tr$i $W" 15 || fail "tr$i not routed by the startup reconcile: $(routes tr$i | tr '\n' ';')"
+	wait_for "all_via tr$i $W" $((WT_T + 5)) || fail "tr$i not routed by the startup reconcile: $(routes tr$i | tr '\n' ';')"
 done
 ok "startup reconcile routed tr1..tr3"
 untouched tr-other cgla || fail "tr-other (missing warp) touched"
@@ -47,9 +48,9 @@ case_begin second-start-no-change
 wt_daemon_start
 wt_daemon_ready 15 || fail "second daemon not healthy"
 # Barrier: a target started now is routed only after the daemon is through its reconcile.
-wait_for "log_has info '[Rr]econcil'" 15 || fail "no reconcile log line on the second start"
+wait_for "log_has info '[Rr]econcil'" $((WT_T + 5)) || fail "no reconcile log line on the second start"
 wt_run_target tr4 cgla warp-r
-wait_for "all_via tr4 $W" 10 || fail "tr4 not routed"
+wait_for "all_via tr4 $W" $WT_T || fail "tr4 not routed"
 snapshot tr1 tr2 tr3 tr-other >"$WT_DIR/after-second.txt"
 diff -u "$WT_DIR/before.txt" "$WT_DIR/after-second.txt" >&2 || fail "second start changed routes"
 for n in tr1 tr2 tr3 tr-other; do
@@ -71,10 +72,10 @@ wt_run_warp warp-k2 cgla
 wt_run_target tk cgla warp-k
 W=$(cip warp-k cgla)
 W2=$(cip warp-k2 cgla)
-wait_for "all_via tk $W" 10 || fail "tk not routed via warp-k"
+wait_for "all_via tk $W" $WT_T || fail "tk not routed via warp-k"
 docker stop -t 1 warp-k >/dev/null
 wt_run_target tk2 cgla warp-k2 # barrier: handled after warp-k's die
-wait_for "all_via tk2 $W2" 10 || fail "tk2 not routed"
+wait_for "all_via tk2 $W2" $WT_T || fail "tk2 not routed"
 all_via tk "$W" || fail "on_warp_down=keep changed tk's routes: $(routes tk | tr '\n' ';')"
 audit tk | jq -e -s 'map(select(.action == "blackhole" or .action == "remove")) | length == 0' >/dev/null ||
 	fail "audit shows blackhole/remove for tk with keep"
@@ -92,7 +93,7 @@ DPID=$WT_DAEMON_PID
 wt_run_warp warp-d cgla --restart always
 wt_run_target td0 cgla warp-d --restart always
 W=$(cip warp-d cgla)
-wait_for "all_via td0 $W" 10 || fail "td0 not routed before the restart"
+wait_for "all_via td0 $W" $WT_T || fail "td0 not routed before the restart"
 OLDPID=$(cpid td0)
 wt_dockerd_down || fail "could not stop dockerd"
 hc() { curl -s -o "$WT_DIR/h.txt" -w '%{http_code}' --max-time 2 "http://$WT_METRICS/healthz"; }
@@ -115,10 +116,10 @@ wait_for "[ \"\$(hc)\" = 200 ]" 60 || fail "daemon did not reconnect within 60 s
 wait_for "[ \"\$(docker inspect -f '{{.State.Running}}' warp-d)\" = true ]" 20 || fail "warp-d did not come back"
 W=$(cip warp-d cgla)
 [ "$(cpid td0)" != "$OLDPID" ] || fail "td0 kept its process across the dockerd restart?"
-wait_for "all_via td0 $W" 15 || fail "td0 (restarted by dockerd) not routed: $(routes td0 | tr '\n' ';')"
-wait_for "all_via td1 $W" 15 || fail "td1 (started while reconnecting) not routed: $(routes td1 | tr '\n' ';')"
+wait_for "all_via td0 $W" $((WT_T + 5)) || fail "td0 (restarted by dockerd) not routed: $(routes td0 | tr '\n' ';')"
+wait_for "all_via td1 $W" $((WT_T + 5)) || fail "td1 (started while reconnecting) not routed: $(routes td1 | tr '\n' ';')"
 wt_run_target td2 cgla warp-d
-wait_for "all_via td2 $W" 10 || fail "td2 (started after reconnect) not routed"
+wait_for "all_via td2 $W" $WT_T || fail "td2 (started after reconnect) not routed"
 { [ "$WT_DAEMON_PID" = "$DPID" ] && wt_daemon_alive; } || fail "daemon restarted or died"
 metrics | grep -q '^castgate_warp_docker_connected 1' || fail "castgate_warp_docker_connected is not 1 after reconnect"
 [ "$(metric_sum '^castgate_warp_reconnects_total')" -gt "$rc0" ] || fail "castgate_warp_reconnects_total did not move"
@@ -141,7 +142,7 @@ else
 			--log-format text --metrics-listen "" --routing-rules "$WT_RULES" \
 			>"$WT_DIR/nocap.txt" 2>&1 &
 		P=$!
-		if ! wait_for "! kill -0 $P" 10; then
+		if ! wait_for "! kill -0 $P" $WT_T; then
 			fail "daemon without cap_$cap still running after 10 s"
 			kill -KILL "$P"
 		fi
@@ -156,6 +157,27 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
+case_begin non-root-three-caps
+# What the systemd unit does: an unprivileged user in the socket's group, with exactly
+# CAP_NET_ADMIN CAP_SYS_ADMIN CAP_SYS_PTRACE as ambient capabilities and no_new_privs.
+if ! command -v setpriv >/dev/null; then
+	fail "setpriv (util-linux) not installed"
+else
+	caps=-all,+net_admin,+sys_admin,+sys_ptrace
+	WT_DAEMON_WRAP=(setpriv --reuid=65534 --regid=65534 --groups="$(stat -c %g "$CG_DOCKER_SOCK")"
+		--inh-caps="$caps" --ambient-caps="$caps" --bounding-set="$caps" --no-new-privs --)
+	wt_daemon_start
+	WT_DAEMON_WRAP=()
+	wt_daemon_ready 15 || fail "non-root daemon not healthy"
+	[ "$(stat -c %u "/proc/$WT_DAEMON_PID")" = 65534 ] || fail "daemon does not run as uid 65534"
+	W=$(cip warp-c cgla)
+	if wait_for "all_via tc $W" $WT_T; then ok "uid 65534 with the three capabilities routes tc"; else
+		fail "non-root daemon did not route tc: $(routes tc | tr '\n' ';')"; fi
+	wt_daemon_stop
+	[ "$WT_DAEMON_RC" = 0 ] || fail "non-root daemon exit status $WT_DAEMON_RC"
+fi
+
+# ---------------------------------------------------------------------------------------------
 case_begin no-execve
 if ! command -v strace >/dev/null; then
 	fail "strace not installed"
@@ -166,20 +188,20 @@ else
 	WT_DAEMON_WRAP=()
 	SPID=$WT_DAEMON_PID
 	wt_daemon_ready 20 || fail "daemon under strace not healthy"
-	# The routes of tc come from the startup reconcile; then events: target start, warp stop
-	# (blackhole), warp start, target kill, restart.
+	# tc's routes are adopted at start-up; then events: target start, warp stop (blackhole),
+	# warp start, target kill, restart.
 	W=$(cip warp-c cgla)
-	wait_for "all_via tc $W" 15 || fail "tc not routed under strace"
+	wait_for "all_via tc $W" $((WT_T + 5)) || fail "tc not routed under strace"
 	wt_run_target tc2 cgla warp-c
-	wait_for "all_via tc2 $W" 10 || fail "tc2 not routed under strace"
+	wait_for "all_via tc2 $W" $WT_T || fail "tc2 not routed under strace"
 	docker stop -t 1 warp-c >/dev/null
-	wait_for "all_unreachable tc2" 10 || fail "tc2 not fail-closed under strace"
+	wait_for "all_unreachable tc2" $WT_T || fail "tc2 not fail-closed under strace"
 	docker start warp-c >/dev/null
 	W=$(cip warp-c cgla)
-	wait_for "all_via tc2 $W" 10 || fail "tc2 not re-routed under strace"
+	wait_for "all_via tc2 $W" $WT_T || fail "tc2 not re-routed under strace"
 	docker kill tc >/dev/null
 	docker restart -t 1 tc2 >/dev/null
-	wait_for "all_via tc2 $W" 10 || fail "tc2 not re-routed after restart under strace"
+	wait_for "all_via tc2 $W" $WT_T || fail "tc2 not re-routed after restart under strace"
 	curl -s -o /dev/null "http://$WT_METRICS/metrics"
 	# SIGTERM the daemon itself (the child of strace), then strace ends with it.
 	DP=$(pgrep -P "$SPID" | head -1)

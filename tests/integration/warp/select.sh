@@ -18,7 +18,7 @@ docker network create --subnet 198.19.110.0/24 cgsb >/dev/null
 # are handled in order), so "no routes" below is not just "not yet".
 barrier() {
 	wt_run_target "$1" cgsa warp-ok
-	wait_for "all_via $1 $WOK" 10 || fail "barrier $1 not routed via warp-ok $WOK"
+	wait_for "all_via $1 $WOK" $WT_T || fail "barrier $1 not routed via warp-ok $WOK"
 }
 
 wt_daemon_start
@@ -31,7 +31,7 @@ case_begin two-networks-no-preference
 wt_create_multi warp-m cgsa,cgsb --sysctl net.ipv4.ip_forward=1
 docker start warp-m >/dev/null
 wt_run_target tm cgsa warp-m
-if wait_for "log_has error 'warp-m'" 10; then ok "error names warp-m"; else
+if wait_for "log_has error 'warp-m'" $WT_T; then ok "error names warp-m"; else
 	fail "no error naming warp-m (on 2 networks, no preference label)"; fi
 barrier b1
 untouched tm cgsa || fail "tm routed although warp-m's network is ambiguous: $(routes tm | tr '\n' ';')"
@@ -45,14 +45,14 @@ docker start warp-p >/dev/null
 wt_create_multi tp cgsa,cgsb -l network.warp.target=warp-p
 docker start tp >/dev/null
 WP=$(cip warp-p cgsb)
-if wait_for "all_via tp $WP" 10; then ok "tp via warp-p's cgsb address $WP"; else
+if wait_for "all_via tp $WP" $WT_T; then ok "tp via warp-p's cgsb address $WP"; else
 	fail "tp not via $WP (warp-p on cgsb): $(routes tp | tr '\n' ';')"; fi
 
 # ---------------------------------------------------------------------------------------------
 case_begin preference-missing-network
 wt_run_warp warp-q cgsa -l network.warp.network=cgnosuch
 wt_run_target tq cgsa warp-q
-if wait_for "log_has error 'cgnosuch'" 10; then ok "error names the missing network"; else
+if wait_for "log_has error 'cgnosuch'" $WT_T; then ok "error names the missing network"; else
 	fail "no error naming the missing preferred network cgnosuch"; fi
 barrier b2
 untouched tq cgsa || fail "tq routed although warp-q's preferred network is missing: $(routes tq | tr '\n' ';')"
@@ -60,7 +60,7 @@ untouched tq cgsa || fail "tq routed although warp-q's preferred network is miss
 # ---------------------------------------------------------------------------------------------
 case_begin missing-warp
 wt_run_target tx cgsa warp-nope
-if wait_for "log_has warn 'warp-nope' || log_has error 'warp-nope'" 10; then
+if wait_for "log_has warn 'warp-nope' || log_has error 'warp-nope'" $WT_T; then
 	ok "warning names warp-nope"
 else
 	fail "nothing at warn/error naming the missing warp warp-nope"
@@ -72,7 +72,7 @@ untouched tx cgsa || fail "tx touched although its warp does not exist: $(routes
 case_begin no-shared-network
 wt_run_warp warp-sep cgsa
 wt_run_target tsep cgsb warp-sep
-if wait_for "log_has error 'warp-sep' && log_has error 'tsep'" 10; then ok "error names warp-sep and tsep"; else
+if wait_for "log_has error 'warp-sep' && log_has error 'tsep'" $WT_T; then ok "error names warp-sep and tsep"; else
 	fail "no error naming target tsep and warp-sep (no shared network)"; fi
 barrier b4
 untouched tsep cgsb || fail "tsep routed without a shared network: $(routes tsep | tr '\n' ';')"
@@ -82,12 +82,12 @@ case_begin network-connect-disconnect
 # Connecting the target to the warp's network is re-evaluated: it gets its routes.
 docker network connect cgsa tsep
 WSEP=$(cip warp-sep cgsa)
-if wait_for "all_via tsep $WSEP" 10; then ok "tsep routed after network connect"; else
+if wait_for "all_via tsep $WSEP" $WT_T; then ok "tsep routed after network connect"; else
 	fail "tsep not routed via $WSEP after docker network connect: $(routes tsep | tr '\n' ';')"; fi
 # A warp connected to a second network becomes ambiguous (no preference label): error logged.
 log_mark
 docker network connect cgsb warp-sep
-wait_for "log_has error 'warp-sep.*several networks|several networks.*warp-sep|warp-sep'" 10 ||
+wait_for "log_has error 'warp-sep.*several networks|several networks.*warp-sep|warp-sep'" $WT_T ||
 	fail "no error after warp-sep joined a second network"
 
 # ---------------------------------------------------------------------------------------------
@@ -95,13 +95,13 @@ case_begin anchored-pattern
 # "proxy-warp" and "warp" contain "warp" but do not match the anchored "warp-*".
 wt_run_warp proxy-warp cgsa
 wt_run_target tpx cgsa proxy-warp
-wait_for "log_has error 'proxy-warp'" 10 || fail "no error naming proxy-warp (label names a non-warp)"
+wait_for "log_has error 'proxy-warp'" $WT_T || fail "no error naming proxy-warp (label names a non-warp)"
 barrier b5
 untouched tpx cgsa || fail "proxy-warp treated as a warp: $(routes tpx | tr '\n' ';')"
 # A later matching warp is still fine (guards against a pattern that matches nothing).
 wt_run_warp warp-x cgsa
 wt_run_target tw cgsa warp-x
-wait_for "all_via tw $(cip warp-x cgsa)" 10 || fail "warp-x (matches warp-*) not used"
+wait_for "all_via tw $(cip warp-x cgsa)" $WT_T || fail "warp-x (matches warp-*) not used"
 ok "proxy-warp ignored, warp-x used"
 
 # ---------------------------------------------------------------------------------------------
@@ -119,14 +119,14 @@ wt_run_target t6 cgs6 warp-6
 W4=$(cip warp-6 cgs6)
 W6=$(cip warp-6 cgs6 6)
 [ -n "$W6" ] || fail "warp-6 has no IPv6 address"
-if wait_for "all_via t6 $W4 $W6" 10; then ok "t6 routes via $W4 and $W6"; else
+if wait_for "all_via t6 $W4 $W6" $WT_T; then ok "t6 routes via $W4 and $W6"; else
 	fail "t6 not via $W4/$W6: v4: $(routes t6 | tr '\n' ';') v6: $(routes t6 6 | tr '\n' ';')"; fi
 n=$(route_count t6 ::/0)
 [ "$n" -eq 1 ] || fail "t6 has $n IPv6 default routes: $(route_exact t6 ::/0 | tr '\n' ';')"
 audit t6 | jq -e -s --arg v "$W6" 'map(select(.cidr == "::/0" and .via == $v)) | length >= 1' >/dev/null ||
 	fail "no audit line for t6 ::/0 via $W6"
 docker stop -t 1 warp-6 >/dev/null
-if wait_for "all_unreachable t6" 10; then ok "t6 IPv4 and IPv6 fail-closed"; else
+if wait_for "all_unreachable t6" $WT_T; then ok "t6 IPv4 and IPv6 fail-closed"; else
 	fail "t6 not fail-closed: v4: $(routes t6 | tr '\n' ';') v6: $(routes t6 6 | tr '\n' ';')"; fi
 WT_RULES=0.0.0.0/0,198.18.200.0/24
 
@@ -149,7 +149,7 @@ EOF
 CLI=$(cip cliw-1 cgsa) ENV=$(cip envw-1 cgsa) TOML=$(cip tomlw-1 cgsa) DNW=$(cip dnww-1 cgsa)
 only_routed() { # only_routed NAME GW: NAME has 198.18.201.0/24 via GW, the other targets nothing new
 	local t
-	wait_for "has_via $1 198.18.201.0/24 $2" 10 || { fail "$1 not routed via $2"; return; }
+	wait_for "has_via $1 198.18.201.0/24 $2" $WT_T || { fail "$1 not routed via $2"; return; }
 	for t in "${UNROUTED[@]}"; do
 		[ -z "$(route_exact "$t" 198.18.201.0/24)" ] || fail "$t routed although its warp/label is not selected"
 	done

@@ -20,6 +20,9 @@ WT_METRICS="127.0.0.1:${WT_PORT}"
 # Two rules: one replaces the default route, one is a plain prefix (benchmarking range).
 WT_RULES=${WT_RULES:-0.0.0.0/0,198.18.200.0/24}
 WT_IMAGE=cgtest/busybox:1
+# How long a convergence may take before a check fails. Routes normally land in milliseconds;
+# the margin is for a loaded 2-core machine (docker itself then takes seconds per container).
+WT_T=${WT_T:-20}
 WT_DIR=
 WT_LOG=
 WT_DAEMON_PID=

@@ -103,7 +103,4 @@ extern struct cg_dp dp_g;
 /** Serializes rule changes with readers outside the fast path (telemetry). */
 extern pthread_mutex_t cg_dp_ctl_lock;
 
-/** Worker index of the calling lcore, or -1 if it does not forward. */
-int cg_dp_worker_index(unsigned int lcore_id);
-
 #endif /* CG_DP_H */

@@ -283,6 +283,25 @@ create_pools(void)
 	return 0;
 }
 
+/* Every mbuf is back once the ports are closed; anything else is a leak
+ * (tests look for this line). */
+static void
+check_pools(void)
+{
+	struct rte_mempool *pools[] = { dp_g.pool, dp_g.hdr_pool, dp_g.clone_pool };
+
+	for (size_t i = 0; i < RTE_DIM(pools); i++) {
+		unsigned int in_use;
+
+		if (pools[i] == NULL)
+			continue;
+		in_use = rte_mempool_in_use_count(pools[i]);
+		if (in_use > 0)
+			CG_WARN("mempool %s: %u mbufs still in use at exit (leak)",
+				pools[i]->name, in_use);
+	}
+}
+
 static int
 assign_lcores(void)
 {
@@ -302,15 +321,6 @@ assign_lcores(void)
 		dp_g.worker_lcore[dp_g.nb_workers++] = lcore;
 	}
 	return 0;
-}
-
-int
-cg_dp_worker_index(unsigned int lcore_id)
-{
-	for (unsigned int w = 0; w < dp_g.nb_workers; w++)
-		if (dp_g.worker_lcore[w] == lcore_id)
-			return (int)w;
-	return -1;
 }
 
 static int
@@ -472,6 +482,7 @@ main(int argc, char **argv)
 	 * lcore is online, so the grace periods are immediate). */
 	cg_dp_rules_clear(RTE_QSBR_THRID_INVALID);
 	cg_dp_port_down_all();
+	check_pools();
 	cg_dp_rules_fini();
 	ret = rte_eal_cleanup();
 	if (ret != 0)

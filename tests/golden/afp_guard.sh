@@ -114,6 +114,7 @@ full=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["drops"][
 	"$TMP/stats.json")
 rx=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rules"][0]["rx_packets"])' \
 	"$TMP/stats.json")
+grep -q "still in use at exit" "$TMP/dp.log" && fail "mbuf leak on the tx_full path"
 [ "$full" -gt 0 ] || fail "drops.tx_full is 0: the ring never filled, the test proves nothing"
 echo "PASS: af_packet TX never blocked: $rx matched, $full dropped as tx_full, exit in ${ms} ms"
 exit 0

@@ -437,6 +437,10 @@ def run(args, tmp):
         log.close()
         shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
 
+    with open(os.path.join(tmp, "dataplane.log")) as f:
+        leaks = [line.strip() for line in f if "still in use at exit" in line]
+    check(not leaks, f"mbuf leak: {leaks}", failures)
+
     # ---- output frames, byte for byte
     expected = {p: [] for p in PORTS if p != "rin0"}
     for fl in flows:

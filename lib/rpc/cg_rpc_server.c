@@ -69,6 +69,7 @@ struct cg_rpc_server {
 	struct conn *conns;
 	struct conn *dead;     /* closed in this dispatch; freed at its end */
 	uint64_t accept_paused_until;
+	bool stop_requested;   /* cg_rpc_server_stop() was seen */
 	struct cg_rpc_server_stats st;
 };
 
@@ -637,7 +638,9 @@ cg_rpc_server_dispatch(struct cg_rpc_server *srv, int timeout_ms)
 				/* EAGAIN: already consumed; the check below runs anyway. */
 			}
 		} else if (p == &tag_stop) {
-			/* Leave the count for cg_rpc_server_run() to see. */
+			/* Drain it, or an owner's poll loop would spin on it. */
+			if (read(srv->efd, &junk, sizeof(junk)) == (ssize_t)sizeof(junk))
+				srv->stop_requested = true;
 		} else {
 			c = p;
 			if (c->fd < 0)
@@ -666,14 +669,13 @@ cg_rpc_server_fd(const struct cg_rpc_server *srv)
 int
 cg_rpc_server_run(struct cg_rpc_server *srv, const volatile sig_atomic_t *stop)
 {
-	uint64_t v;
 	int ret;
 
 	for (;;) {
-		if (stop != NULL && *stop)
+		if ((stop != NULL && *stop) || srv->stop_requested) {
+			srv->stop_requested = false;
 			return 0;
-		if (read(srv->efd, &v, sizeof(v)) == (ssize_t)sizeof(v))
-			return 0;
+		}
 		ret = cg_rpc_server_dispatch(srv, RPC_RUN_TICK_MS);
 		if (ret < 0)
 			return ret;

@@ -794,7 +794,7 @@ test_server_timeouts(void)
 			worst = el;
 		poll(NULL, 0, 15);
 	}
-	CU_ASSERT(worst < 100);
+	CU_ASSERT(worst < 150); /* well under the 200 ms idle limit */
 	raw_read(idle_fd, buf, sizeof(buf), -1, 2000, &eof);
 	CU_ASSERT_TRUE(eof);
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"code\":-32006"));

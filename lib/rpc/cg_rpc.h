@@ -198,7 +198,9 @@ json_object *cg_rpc_handle_line(const struct cg_rpc_method *methods, const char 
 /** Server limits; zero fields mean the default. */
 struct cg_rpc_limits {
 	size_t max_request;    /**< bytes in one line, newline excluded */
-	size_t max_output;     /**< bytes of replies a client may leave unread */
+	/** Unread reply bytes a client may have when it sends its next request;
+	 *  over it, the client is cut off. One reply may exceed it. */
+	size_t max_output;
 	unsigned int idle_ms;  /**< cut a client with no traffic for this long */
 	unsigned int request_ms; /**< cut a client whose partial line is this old */
 	unsigned int max_conns;  /**< connections beyond this are refused */

@@ -220,15 +220,6 @@ conn_flush(struct cg_rpc_server *srv, struct conn *c)
 			conn_close(srv, c);
 			return -1;
 		}
-	} else if (c->wlen - c->woff > srv->lim.max_output) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "replies not read: over %zu bytes queued",
-			 srv->lim.max_output);
-		srv->st.cut_output++;
-		conn_log(CG_LOG_WARN, c, why);
-		conn_close(srv, c);
-		return -1;
 	}
 	if ((c->wlen > c->woff) != c->want_out || c->closing)
 		conn_events(srv, c);
@@ -332,16 +323,21 @@ conn_process(struct cg_rpc_server *srv, struct conn *c, bool eof)
 			conn_oversize(srv, c);
 			return;
 		}
-		handle_line(srv, c, c->rbuf + start, len);
-		start += len + 1;
+		/*
+		 * More requests while over max_output of replies is still unread:
+		 * the client does not read. Checked before handling (not after),
+		 * so that one reply larger than the cap is still delivered; the
+		 * queue stays below max_output + one reply.
+		 */
 		if (c->wlen - c->woff > srv->lim.max_output) {
-			/* Bound memory per client even within one read slice. */
 			try_send(c);
 			if (c->wlen - c->woff > srv->lim.max_output) {
 				c->overflow = true;
 				return;
 			}
 		}
+		handle_line(srv, c, c->rbuf + start, len);
+		start += len + 1;
 	}
 	if (c->closing)
 		return;
@@ -469,11 +465,13 @@ peer_access(const struct cg_rpc_server *srv, int fd, struct cg_rpc_peer *p)
 		char buf[4096];
 		int ng = RPC_MAX_GROUPS - n;
 
+		/* Users with more groups than the array are judged on the first ones. */
 		if (getpwuid_r(p->uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL) {
-			/* A too-small array still gets filled up to ng; -1 just says truncated. */
-			if (getgrouplist(pw.pw_name, pw.pw_gid, &groups[n], &ng) < 0)
-				ng = RPC_MAX_GROUPS - n;
-			n += ng;
+			if (getgrouplist(pw.pw_name, pw.pw_gid, &groups[n], &ng) >= 0)
+				n += ng;
+			else
+				CG_WARN("rpc: uid %ld: over %d groups, only its primary ones checked",
+					(long)p->uid, RPC_MAX_GROUPS);
 		}
 	}
 	p->can_admin = srv->admin_gid != CG_RPC_GID_NONE && gid_in(srv->admin_gid, groups, n);

@@ -862,6 +862,28 @@ test_server_unread_replies(void)
 }
 
 static void
+test_server_big_reply(void)
+{
+	struct cg_rpc_limits lim = { .max_output = 16 * 1024 };
+	struct cg_rpc_client *cl;
+	struct cg_rpc_error err;
+	json_object *res = NULL;
+	struct srv_ctx s;
+
+	/* A reply larger than max_output reaches a client that reads it. */
+	CU_ASSERT_EQUAL_FATAL(srv_start(&s, 0660, CG_RPC_GID_NONE, CG_RPC_GID_NONE, &lim), 0);
+	cl = cg_rpc_client_connect(s.path, 1000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cl);
+	CU_ASSERT_EQUAL(cg_rpc_call(cl, "big", NULL, &res, &err, 2000), 0);
+	CU_ASSERT_EQUAL(json_object_get_string_len(res), BIG_REPLY);
+	json_object_put(res);
+	CU_ASSERT_EQUAL(call_add(cl, 1, 1, NULL), 2);
+	cg_rpc_client_close(cl);
+	srv_stop(&s);
+	CU_ASSERT_EQUAL(s.st.cut_output, 0);
+}
+
+static void
 test_server_max_conns(void)
 {
 	struct cg_rpc_limits lim = { .max_conns = 2 };
@@ -1061,6 +1083,7 @@ static const struct cg_unit_test tests[] = {
 	CG_UNIT_TEST(test_server_small_limit),
 	CG_UNIT_TEST(test_server_timeouts),
 	CG_UNIT_TEST(test_server_unread_replies),
+	CG_UNIT_TEST(test_server_big_reply),
 	CG_UNIT_TEST(test_server_max_conns),
 	CG_UNIT_TEST(test_server_stale_socket),
 	CG_UNIT_TEST(test_server_access),

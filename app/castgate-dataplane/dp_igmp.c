@@ -197,7 +197,8 @@ cg_dp_igmp_join(uint16_t port, uint32_t group_be, uint32_t src_be)
 	}
 	was_empty = group_empty(g);
 	if (src_be == 0) {
-		if (g->any_refcnt++ == 0)
+		/* v2 knows groups only: a group already reported stays reported. */
+		if (g->any_refcnt++ == 0 && (!is_v2() || was_empty))
 			state_change(g, CG_PKT_IGMP_CHANGE_TO_EXCLUDE, NULL, 0);
 	} else {
 		unsigned int i;
@@ -238,7 +239,8 @@ cg_dp_igmp_leave(uint16_t port, uint32_t group_be, uint32_t src_be)
 		/* EXCLUDE {} -> INCLUDE {remaining sources}; {} means leave. */
 		for (unsigned int i = 0; i < g->nb_srcs; i++)
 			srcs[i] = g->srcs[i].src_be;
-		state_change(g, CG_PKT_IGMP_CHANGE_TO_INCLUDE, srcs, g->nb_srcs);
+		if (!is_v2() || g->nb_srcs == 0)
+			state_change(g, CG_PKT_IGMP_CHANGE_TO_INCLUDE, srcs, g->nb_srcs);
 	} else {
 		unsigned int i;
 

@@ -157,6 +157,14 @@ def igmp_v3_records(fr):
     return recs
 
 
+def igmp_v2_message(fr):
+    """(type, group, IP destination) of an IGMP frame."""
+    ihl = (fr[14] & 0xF) * 4
+    igmp = fr[14 + ihl:]
+    group = ".".join(str(b) for b in igmp[4:8])
+    return igmp[0], group, ".".join(str(b) for b in fr[30:34])
+
+
 # ---------------------------------------------------------------- scenario
 
 PORTS = {
@@ -353,8 +361,9 @@ def build_inputs():
     return flows, bad, frames, arp_reply
 
 
-def config(tmp, prefix):
+def config(tmp, prefix, igmp_version):
     lines = ["[log]", 'level = "info"', "", "[dataplane]", 'lcores = "0"',
+             f"igmp_version = {igmp_version}",
              f'file_prefix = "{prefix}"', "no_huge = true", "memory_mb = 256", "mbufs = 16383",
              "idle_sleep_us = 100", "checksum_check = true",
              "arp_retry_ms = 100", "arp_max_retries = 3", ""]
@@ -397,7 +406,7 @@ def run(args, tmp):
     write_pcap(os.path.join(tmp, "in.pcap"), frames)
     conf = os.path.join(tmp, "golden.toml")
     with open(conf, "w") as f:
-        f.write(config(tmp, prefix))
+        f.write(config(tmp, prefix, args.igmp_version))
     ready = os.path.join(tmp, "ready")
     stats_out = os.path.join(tmp, "stats.json")
     log = open(os.path.join(tmp, "dataplane.log"), "w")
@@ -466,15 +475,28 @@ def run(args, tmp):
 
     # ---- control plane
     check(arp_reply in rin, "rin0: no (or wrong) ARP reply to 198.18.20.7", failures)
-    recs = [igmp_v3_records(fr) for fr in rin if is_igmp(fr)]
     groups = {"239.20.1.1", "239.20.1.2", "239.20.1.3", "239.20.1.4"}
-    answered = set(g for rs in recs for t, g in rs if t == 2)	# MODE_IS_EXCLUDE
-    joined = set(g for rs in recs for t, g in rs if t == 4)	# CHANGE_TO_EXCLUDE
-    left = set(g for rs in recs for t, g in rs if t == 3)	# CHANGE_TO_INCLUDE
-    check(joined == groups, f"IGMP joins {sorted(joined)}, expected {sorted(groups)}",
-          failures)
-    check(answered == groups, f"IGMP query answer {sorted(answered)}", failures)
-    check(left == groups, f"IGMP leaves {sorted(left)}", failures)
+    if args.igmp_version == 3:
+        recs = [igmp_v3_records(fr) for fr in rin if is_igmp(fr)]
+        answered = set(g for rs in recs for t, g in rs if t == 2)	# MODE_IS_EXCLUDE
+        joined = set(g for rs in recs for t, g in rs if t == 4)	# CHANGE_TO_EXCLUDE
+        left = set(g for rs in recs for t, g in rs if t == 3)	# CHANGE_TO_INCLUDE
+        check(joined == groups, f"IGMP joins {sorted(joined)}, expected {sorted(groups)}",
+              failures)
+        check(answered == groups, f"IGMP query answer {sorted(answered)}", failures)
+        check(left == groups, f"IGMP leaves {sorted(left)}", failures)
+    else:
+        msgs = [igmp_v2_message(fr) for fr in rin if is_igmp(fr)]
+        reports = {}
+        for t, g, ipdst in msgs:
+            if t == 0x16:
+                check(ipdst == g, f"IGMPv2 report for {g} sent to {ipdst}", failures)
+                reports[g] = reports.get(g, 0) + 1
+        left = set(g for t, g, ipdst in msgs if t == 0x17 and ipdst == "224.0.0.2")
+        # Unsolicited report twice, plus the answer to the query.
+        check(set(reports) == groups and min(reports.values()) >= 3,
+              f"IGMPv2 reports per group {reports}", failures)
+        check(left == groups, f"IGMPv2 leaves {sorted(left)}", failures)
     out1 = read_pcap(os.path.join(tmp, "out1.pcap"))
     arp_q = [fr for fr in out1 if is_arp(fr) and fr[20:22] == b"\x00\x01"
              and fr[38:42] == ip4("198.18.20.150")]
@@ -530,6 +552,8 @@ def main():
                     default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                          "..", "..", "scripts", "cg-stats"))
     ap.add_argument("--keep", help="keep the work files in this directory")
+    ap.add_argument("--igmp-version", type=int, choices=(2, 3), default=3,
+                    help="[dataplane] igmp_version to run with (default 3)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("SKIP: needs root (DPDK runtime dir)")

@@ -121,7 +121,8 @@ cg_rpc_request_parse(json_object *obj, struct cg_rpc_request *req, struct cg_rpc
 	if (!json_object_is_type(obj, json_type_object)) {
 		cg_rpc_error_set(err, CG_RPC_E_INVALID_REQUEST, NULL,
 				 "invalid request: expected an object, got %s",
-				 obj == NULL ? "null" : json_type_to_name(json_object_get_type(obj)));
+				 obj == NULL ? "null" :
+				 json_type_to_name(json_object_get_type(obj)));
 		return -EINVAL;
 	}
 	/* Read the id first, so that every later error can echo it. */
@@ -131,7 +132,8 @@ cg_rpc_request_parse(json_object *obj, struct cg_rpc_request *req, struct cg_rpc
 		if (t != json_type_null && t != json_type_string && t != json_type_int &&
 		    t != json_type_double) {
 			cg_rpc_error_set(err, CG_RPC_E_INVALID_REQUEST, "id",
-					 "invalid request: id must be a string, number or null, got %s",
+					 "invalid request: id must be a string, number "
+					 "or null, got %s",
 					 json_type_to_name(t));
 			return -EINVAL;
 		}
@@ -165,7 +167,8 @@ cg_rpc_request_parse(json_object *obj, struct cg_rpc_request *req, struct cg_rpc
 
 		if (t != json_type_object && t != json_type_array) {
 			cg_rpc_error_set(err, CG_RPC_E_INVALID_REQUEST, "params",
-					 "invalid request: params must be an object or an array, got %s",
+					 "invalid request: params must be an object or "
+					 "an array, got %s",
 					 json_type_to_name(t));
 			return -EINVAL;
 		}

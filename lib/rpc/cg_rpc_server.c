@@ -470,7 +470,8 @@ peer_access(const struct cg_rpc_server *srv, int fd, struct cg_rpc_peer *p)
 			if (getgrouplist(pw.pw_name, pw.pw_gid, &groups[n], &ng) >= 0)
 				n += ng;
 			else
-				CG_WARN("rpc: uid %ld: over %d groups, only its primary ones checked",
+				CG_WARN("rpc: uid %ld: over %d groups, "
+					"only its primary ones checked",
 					(long)p->uid, RPC_MAX_GROUPS);
 		}
 	}

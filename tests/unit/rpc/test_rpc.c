@@ -731,11 +731,13 @@ test_server_small_limit(void)
 	CU_ASSERT_EQUAL_FATAL(srv_start(&s, 0660, CG_RPC_GID_NONE, CG_RPC_GID_NONE, &lim), 0);
 	fd = raw_connect(s.path);
 	/* 64 bytes exactly. */
-	CU_ASSERT_EQUAL(raw_send(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"abcdefghij\"],"
+	CU_ASSERT_EQUAL(raw_send(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\","
+				 "\"params\":[\"abcdefghij\"],"
 				 "\"id\":1}\n"), 0);
 	raw_read(fd, buf, sizeof(buf), 1, 2000, &eof);
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"result\":[\"abcdefghij\"]"));
-	CU_ASSERT_EQUAL(raw_send(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"abcdefghijk\"],"
+	CU_ASSERT_EQUAL(raw_send(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\","
+				 "\"params\":[\"abcdefghijk\"],"
 				 "\"id\":2}\n"), 0);
 	raw_read(fd, buf, sizeof(buf), -1, 2000, &eof);
 	CU_ASSERT_TRUE(eof);
@@ -755,7 +757,8 @@ static void *
 loris_fn(void *arg)
 {
 	struct loris *l = arg;
-	const char *req = "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"slow\"],\"id\":1}";
+	const char *req =
+		"{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"slow\"],\"id\":1}";
 
 	/* One byte every 20 ms: never idle, never finished. */
 	while (!l->stop && req[l->sent] != '\0') {
@@ -979,7 +982,7 @@ test_server_stale_socket(void)
 
 	/* Too long for sun_path. */
 	errno = 0;
-	CU_ASSERT_PTR_NULL(cg_rpc_server_new("/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	CU_ASSERT_PTR_NULL(cg_rpc_server_new("/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 					     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 					     "aaaa.sock", 0600, CG_RPC_GID_NONE, CG_RPC_GID_NONE,
 					     NULL, methods, NULL));

@@ -98,7 +98,8 @@ int cg_rpc_request_parse(json_object *obj, struct cg_rpc_request *req,
  * Parse one line of text (without its newline) as JSON: strict JSON,
  * valid UTF-8, nothing after the value but white space.
  * @return the value (caller puts it), or NULL with @p err set to
- *         CG_RPC_E_PARSE and a message with the byte offset.
+ *         CG_RPC_E_PARSE and a message with the byte offset. The literal
+ *         null also gives NULL, with @p err left untouched (code 0).
  */
 json_object *cg_rpc_json_parse(const char *line, size_t len, struct cg_rpc_error *err);
 
@@ -270,7 +271,10 @@ int cg_rpc_server_dispatch(struct cg_rpc_server *srv, int timeout_ms);
  */
 int cg_rpc_server_run(struct cg_rpc_server *srv, const volatile sig_atomic_t *stop);
 
-/** Make cg_rpc_server_run() return. Async-signal-safe and thread-safe. */
+/**
+ * Make cg_rpc_server_run() return after its current step (its next one if
+ * it is not running yet). Async-signal-safe and thread-safe.
+ */
 void cg_rpc_server_stop(struct cg_rpc_server *srv);
 
 /** Copy the counters (from the thread that runs the server). */

@@ -809,6 +809,7 @@ cg_rpc_server_new(const char *path, mode_t mode, gid_t read_gid, gid_t admin_gid
 	srv->ino = sb.st_ino;
 	if (listen(srv->lfd, SOMAXCONN) != 0) {
 		err = errno;
+		CG_ERR("rpc %s: listen: %s", path, strerror(err));
 		unlink(path);
 		goto fail;
 	}
@@ -820,6 +821,7 @@ cg_rpc_server_new(const char *path, mode_t mode, gid_t read_gid, gid_t admin_gid
 	    epoll_add_tag(srv->epfd, srv->tfd, &tag_timer) != 0 ||
 	    epoll_add_tag(srv->epfd, srv->efd, &tag_stop) != 0) {
 		err = errno;
+		CG_ERR("rpc %s: epoll/timerfd/eventfd: %s", path, strerror(err));
 		unlink(path);
 		goto fail;
 	}

@@ -912,7 +912,8 @@ test_server_max_conns(void)
 	/* Once one leaves, a newcomer is served. */
 	close(a);
 	poll(NULL, 0, 50);
-	c = (close(c), raw_connect(s.path));
+	close(c);
+	c = raw_connect(s.path);
 	raw_send(c, "{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[1,2],\"id\":9}\n");
 	raw_read(c, buf, sizeof(buf), 1, 2000, &eof);
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"result\":3"));

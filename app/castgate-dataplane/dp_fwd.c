@@ -245,6 +245,9 @@ process_burst(struct worker *wk, struct cg_dp_lcore_ctrs *c, const struct rxq_re
 		struct rte_mbuf *m = pkts[i];
 		enum cg_pkt_verdict v;
 
+		/* The next frame's headers load while this one is parsed. */
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		c->rx_pkts++;
 		c->rx_bytes += m->pkt_len;
 		v = cg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),

@@ -46,7 +46,7 @@ T1IP=$(cip t1 cgwa)
 nsenter -n -t "$WPID" tcpdump -l -n -i eth0 -c 1 "icmp and src host $T1IP and dst host 198.18.200.7" \
 	>"$WT_DIR/warp-cap.txt" 2>"$WT_DIR/warp-cap.err" &
 CAP=$!
-wait_for "grep -q listening $WT_DIR/warp-cap.err" 5
+wait_for "grep -q listening $WT_DIR/warp-cap.err" "$WT_T" || fail "tcpdump in warp-a did not start"
 docker exec t1 ping -c 3 -W 1 198.18.200.7 >/dev/null 2>&1
 wait_for "! kill -0 $CAP" 5
 kill "$CAP" 2>/dev/null
@@ -120,7 +120,7 @@ done
 nsenter --net="/run/netns/cgtw${WT_K}-dk" tcpdump -l -n -i "$BR_A" "src host $T1IP and not arp" \
 	>"$WT_DIR/br-cap.txt" 2>"$WT_DIR/br-cap.err" &
 CAP=$!
-wait_for "grep -q listening $WT_DIR/br-cap.err" 5 || fail "tcpdump on $BR_A did not start"
+wait_for "grep -q listening $WT_DIR/br-cap.err" "$WT_T" || fail "tcpdump on $BR_A did not start"
 PING=$(docker exec t1 ping -c 2 -W 1 198.18.200.7 2>&1)
 PRC=$?
 PING0=$(docker exec t1 ping -c 1 -W 1 198.18.77.1 2>&1)
@@ -162,16 +162,18 @@ code=$(curl -s -o "$WT_DIR/health.txt" -w '%{http_code}' "http://$WT_METRICS/hea
 metrics >"$WT_DIR/m1.txt"
 grep -q '^castgate_warp_' "$WT_DIR/m1.txt" || fail "/metrics has no castgate_warp_ samples"
 grep -q '^# TYPE castgate_warp_.* histogram' "$WT_DIR/m1.txt" || fail "/metrics has no histogram"
-grep -Eq '^castgate_warp_[a-z_]*_bucket\{.*le="\+Inf"' "$WT_DIR/m1.txt" || fail "histogram has no +Inf bucket"
-grep -v '^#' "$WT_DIR/m1.txt" | grep -Eiq 'castgate_warp_.*(docker|connect)' || fail "no Docker connection metric"
-ev1=$(metric_sum '^castgate_warp_.*event')
-rt1=$(metric_sum '^castgate_warp_.*route.*_total')
-hc1=$(metric_sum '^castgate_warp_.*_count(\\{.*\\})?$')
+grep -Eq '^castgate_warp_event_to_route_seconds_bucket\{le="\+Inf"\} [0-9]+$' "$WT_DIR/m1.txt" ||
+	fail "latency histogram castgate_warp_event_to_route_seconds has no +Inf bucket"
+grep -Eq '^castgate_warp_errors_total\{kind="netlink"\} 0$' "$WT_DIR/m1.txt" || fail "netlink errors counted"
+grep -q '^castgate_warp_docker_connected 1$' "$WT_DIR/m1.txt" || fail "castgate_warp_docker_connected is not 1"
+ev1=$(metric_sum '^castgate_warp_events_total')
+rt1=$(metric_sum '^castgate_warp_routes_applied_total')
+hc1=$(metric_sum '^castgate_warp_event_to_route_seconds_count$')
 wt_run_target t4 cgwa warp-a
 wait_for "all_via t4 $W2" $WT_T || fail "t4 not routed"
-ev2=$(metric_sum '^castgate_warp_.*event')
-rt2=$(metric_sum '^castgate_warp_.*route.*_total')
-hc2=$(metric_sum '^castgate_warp_.*_count(\\{.*\\})?$')
+ev2=$(metric_sum '^castgate_warp_events_total')
+rt2=$(metric_sum '^castgate_warp_routes_applied_total')
+hc2=$(metric_sum '^castgate_warp_event_to_route_seconds_count$')
 [ "$ev2" -gt "$ev1" ] || fail "event counters did not move ($ev1 -> $ev2)"
 [ "$rt2" -gt "$rt1" ] || fail "route counters did not move ($rt1 -> $rt2)"
 [ "$hc2" -gt "$hc1" ] || fail "latency histogram count did not move ($hc1 -> $hc2)"

@@ -206,13 +206,14 @@ check_config(const struct cg_conf *c)
 	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(j);
-	if (cg_dp_eal_argv(c, PROG, 0, NULL, &argc, &argv) == 0) {
-		fprintf(stderr, "EAL arguments:");
-		for (int i = 1; i < argc; i++)
-			fprintf(stderr, " %s", argv[i]);
-		fprintf(stderr, "\n");
-		cg_dp_eal_argv_free(argv);
-	}
+	/* The data plane's own checks of the EAL line (af_packet qpairs=). */
+	if (cg_dp_eal_argv(c, PROG, 0, NULL, &argc, &argv) < 0)
+		return 1;
+	fprintf(stderr, "EAL arguments:");
+	for (int i = 1; i < argc; i++)
+		fprintf(stderr, " %s", argv[i]);
+	fprintf(stderr, "\n");
+	cg_dp_eal_argv_free(argv);
 	return 0;
 }
 

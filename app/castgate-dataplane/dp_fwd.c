@@ -331,6 +331,15 @@ flush_all(struct worker *wk)
 		cg_dp_txq_flush(&wk->txq[p]);
 }
 
+static inline bool
+tx_empty(const struct worker *wk)
+{
+	for (uint16_t p = 0; p < dp_g.nb_ports; p++)
+		if (wk->txq[p].buf->length != 0)
+			return false;
+	return true;
+}
+
 int
 cg_dp_fwd_loop(void *arg)
 {
@@ -366,8 +375,14 @@ cg_dp_fwd_loop(void *arg)
 			flush_all(wk);
 			wk->last_drain = now;
 		}
-		/* Nothing read before this line is used after it. */
-		rte_rcu_qsbr_quiescent(cg_dp_rules_qsbr, wk->idx);
+		/*
+		 * Quiescent: no rule slot read before this point is used after it.
+		 * Buffered packets carry their slot's counter tag (a TX drop is
+		 * charged to it), so only report once the TX buffers are empty;
+		 * the drain timer empties them every tx_drain_us at the latest.
+		 */
+		if (tx_empty(wk))
+			rte_rcu_qsbr_quiescent(cg_dp_rules_qsbr, wk->idx);
 
 		if (work > 0) {
 			wk->idle_polls = 0;

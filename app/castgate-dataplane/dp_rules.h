@@ -101,7 +101,9 @@ int cg_dp_rules_init(unsigned int nb_readers);
  * references ARP next hops as needed. On failure nothing changed.
  *
  * @param self_reader  RCU thread id of the caller if it also forwards
- *                     (single-lcore mode), else RTE_QSBR_THRID_INVALID.
+ *                     (single-lcore mode), else RTE_QSBR_THRID_INVALID. A
+ *                     forwarding caller must have flushed its TX buffers:
+ *                     buffered packets carry counter tags of rule slots.
  * @param err          message naming the rule and the problem.
  * @return 0; -EINVAL, -EEXIST, -ENOENT, -ENOSPC or -ENOMEM.
  */

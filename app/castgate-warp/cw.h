@@ -25,6 +25,11 @@
 #include "cg_log.h"
 #include "cg_warp.h"
 
+/* Per-request Docker timeout (list, inspect, version). Below the 5 s SIGTERM
+ * promise, since a request in flight delays the stop; well above the ~2 s an
+ * inspect can block while Docker is starting that container. */
+#define CW_DOCKER_TIMEOUT_MS 4000
+
 /* --- time --- */
 
 /** CLOCK_REALTIME in ns (Docker's timeNano is wall-clock). */

@@ -218,6 +218,7 @@ cw_events_start(const struct cg_warp_config *cfg, int *read_fd)
 	snprintf(ev.cert, sizeof(ev.cert), "%s", cfg->tls_cert);
 	snprintf(ev.key, sizeof(ev.key), "%s", cfg->tls_key);
 	ev.opts.host = ev.host;
+	ev.opts.timeout_ms = CW_DOCKER_TIMEOUT_MS; /* negotiation only; the stream has none */
 	ev.opts.tls_ca = ev.ca[0] != '\0' ? ev.ca : NULL;
 	ev.opts.tls_cert = ev.cert[0] != '\0' ? ev.cert : NULL;
 	ev.opts.tls_key = ev.key[0] != '\0' ? ev.key : NULL;

@@ -96,6 +96,7 @@ cw_state_connect(struct cw_state *st)
 
 	cg_docker_free(st->d);
 	o.host = st->cfg.socket;
+	o.timeout_ms = CW_DOCKER_TIMEOUT_MS;
 	o.tls_ca = st->cfg.tls_ca[0] != '\0' ? st->cfg.tls_ca : NULL;
 	o.tls_cert = st->cfg.tls_cert[0] != '\0' ? st->cfg.tls_cert : NULL;
 	o.tls_key = st->cfg.tls_key[0] != '\0' ? st->cfg.tls_key : NULL;

@@ -825,17 +825,28 @@ out:
  * Whole config
  */
 
-/* Enough mbufs to fill every ring and every lcore cache, or RX starves. */
+/*
+ * Enough mbufs to fill every ring and every lcore cache, or RX starves. When
+ * the config leaves mbufs unset, the default grows to the next 2^n - 1 that
+ * fits (the mempool's best size), so that more ports never need a new key.
+ */
 static int
-check_mbufs(const struct cg_conf *c, json_object *dpt, char *err, size_t errlen)
+check_mbufs(struct cg_conf *c, json_object *dpt, char *err, size_t errlen)
 {
-	const struct cg_conf_dataplane *dp = &c->dp;
+	struct cg_conf_dataplane *dp = &c->dp;
 	uint64_t need = 0;
 	size_t i;
 
 	for (i = 0; i < c->n_ports; i++)
 		need += (uint64_t)c->ports[i].rx_desc + c->ports[i].tx_desc;
 	need += (uint64_t)dp->n_lcores * (dp->mbuf_cache * 3 / 2 + dp->burst);
+	if (dp->mbufs < need && (dpt == NULL || !json_object_object_get_ex(dpt, "mbufs", NULL))) {
+		uint64_t n = (uint64_t)DEF_MBUFS + 1;
+
+		while (n - 1 < need && n - 1 < MAX_MBUFS)
+			n <<= 1;
+		dp->mbufs = (uint32_t)(n - 1 > MAX_MBUFS ? MAX_MBUFS : n - 1);
+	}
 	if (dp->mbufs < need)
 		return KEY_ERR("dataplane", dpt, "mbufs", "%u mbufs cannot fill the rings and "
 			       "caches: need at least %llu (RX + TX descriptors of every port, "

@@ -72,6 +72,36 @@ load_text(const char *toml, char *err, size_t errlen)
 	return c;
 }
 
+/* With mbufs unset, the default grows to fill the rings of many ports. */
+static void
+test_mbufs_default_scales(void)
+{
+	char doc[4096], err[512] = "";
+	struct cg_conf *c;
+	size_t len = 0;
+
+	len += (size_t)snprintf(doc + len, sizeof(doc) - len, "[dataplane]\nlcores = \"0\"\n");
+	for (int i = 0; i < 6; i++)
+		len += (size_t)snprintf(doc + len, sizeof(doc) - len,
+			"[[port]]\nname = \"p%d\"\ndevice = \"net_af_packet%d,iface=x%d\"\n"
+			"ip = \"198.18.%d.2/24\"\n", i, i, i, i);
+	c = load_text(doc, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	/* 6 x (1024 + 1024) + 1 x (384 + 32) = 12704 -> 16383 */
+	CU_ASSERT_EQUAL(c->dp.mbufs, 16383);
+	cg_conf_free(c);
+
+	/* An explicit value is never raised: it is checked. */
+	snprintf(doc + len, sizeof(doc) - len, "%s", "");
+	memmove(doc + strlen("[dataplane]\n") + strlen("mbufs = 8191\n"), doc + strlen("[dataplane]\n"),
+		len - strlen("[dataplane]\n") + 1);
+	memcpy(doc + strlen("[dataplane]\n"), "mbufs = 8191\n", strlen("mbufs = 8191\n"));
+	c = load_text(doc, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "dataplane.mbufs (line 2): 8191 mbufs cannot fill"));
+	cg_conf_free(c);
+}
+
 static void
 test_base_defaults(void)
 {
@@ -683,6 +713,7 @@ main(void)
 {
 	static const struct cg_unit_test tests[] = {
 		CG_UNIT_TEST(test_base_defaults),
+		CG_UNIT_TEST(test_mbufs_default_scales),
 		CG_UNIT_TEST(test_full),
 		CG_UNIT_TEST(test_errors),
 		CG_UNIT_TEST(test_rule_ids),

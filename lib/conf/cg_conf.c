@@ -55,21 +55,6 @@
 #define MIN_MTU 68		/* RFC 791 minimum */
 #define MAX_MTU 9000
 
-static const char *
-type_name(const json_object *o)
-{
-	switch (json_object_get_type(o)) {
-	case json_type_null: return "null";
-	case json_type_boolean: return "a boolean";
-	case json_type_double: return "a float";
-	case json_type_int: return "an integer";
-	case json_type_object: return "a table";
-	case json_type_array: return "an array";
-	case json_type_string: return "a string";
-	}
-	return "an unknown type";
-}
-
 /* The value of @key in @t for line numbers, else @t itself. */
 static json_object *
 at_key(json_object *t, const char *key)
@@ -147,15 +132,6 @@ get_section(json_object *root, const char *key, json_object **out, char *err, si
 	return ret;
 }
 
-static const char *
-ip_str(uint32_t addr_be, char buf[INET_ADDRSTRLEN])
-{
-	struct in_addr a = { .s_addr = addr_be };
-
-	if (inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN) == NULL)
-		snprintf(buf, INET_ADDRSTRLEN, "?");
-	return buf;
-}
 
 /*
  * [log]
@@ -305,7 +281,7 @@ read_eal_args(json_object *t, struct cg_conf_dataplane *dp, char *err, size_t er
 		cg_toml_path_index(path, sizeof(path), "dataplane.eal_args", i);
 		if (!json_object_is_type(e, json_type_string))
 			return cg_toml_errorf(err, errlen, path, e, "expected a string, got %s",
-					      type_name(e));
+					      cg_toml_type_name(e));
 		s = json_object_get_string(e);
 		if (s[0] == '\0')
 			return cg_toml_errorf(err, errlen, path, e, "empty argument");
@@ -556,10 +532,10 @@ read_port(json_object *t, const char *P, const struct cg_conf_dataplane *dp,
 			       "(e.g. 198.18.1.2/25)", s);
 	p->netmask = mask_of(p->prefix_len);
 	if ((why = cg_rule_src_problem(p->ip)) != NULL)
-		return KEY_ERR(P, t, "ip", "%s %s", ip_str(p->ip, a), why);
+		return KEY_ERR(P, t, "ip", "%s %s", cg_rule_ipv4_str(p->ip, a), why);
 	if (is_net_or_bcast(p->ip, p->netmask, p->prefix_len))
 		return KEY_ERR(P, t, "ip", "%s is the network or broadcast address of /%u",
-			       ip_str(p->ip, a), p->prefix_len);
+			       cg_rule_ipv4_str(p->ip, a), p->prefix_len);
 
 	ret = cg_toml_get_string(t, P, "mac", false, &s, err, errlen);
 	if (ret == -EINVAL)
@@ -588,7 +564,7 @@ read_port(json_object *t, const char *P, const struct cg_conf_dataplane *dp,
 			return KEY_ERR(P, t, "gateway", "%s %s", s, why);
 		if ((gw & p->netmask) != (p->ip & p->netmask))
 			return KEY_ERR(P, t, "gateway", "%s is outside the port's prefix %s/%u",
-				       s, ip_str(p->ip & p->netmask, a), p->prefix_len);
+				       s, cg_rule_ipv4_str(p->ip & p->netmask, a), p->prefix_len);
 		if (gw == p->ip)
 			return KEY_ERR(P, t, "gateway", "%s is the port's own address", s);
 		if (is_net_or_bcast(gw, p->netmask, p->prefix_len))
@@ -628,7 +604,7 @@ read_ports(json_object *root, struct cg_conf *c, json_object **arr_out, char *er
 		cg_toml_path_index(P, sizeof(P), "port", i);
 		if (!json_object_is_type(t, json_type_object))
 			return cg_toml_errorf(err, errlen, P, t ? t : arr,
-					      "expected a table, got %s", type_name(t));
+					      "expected a table, got %s", cg_toml_type_name(t));
 		if ((ret = read_port(t, P, &c->dp, p, err, errlen)) < 0)
 			return ret;
 		for (j = 0; j < i; j++) {
@@ -644,7 +620,7 @@ read_ports(json_object *root, struct cg_conf *c, json_object **arr_out, char *er
 					       "port[%zu] \"%s\"", (int)l, p->device, j, q->name);
 			if (q->ip == p->ip)
 				return KEY_ERR(P, t, "ip", "%s is already the address of port[%zu] "
-					       "\"%s\"", ip_str(p->ip, a), j, q->name);
+					       "\"%s\"", cg_rule_ipv4_str(p->ip, a), j, q->name);
 		}
 		c->n_ports = i + 1;
 	}
@@ -706,8 +682,8 @@ resolve_rule(const struct cg_conf *c, json_object *t, const char *P, struct cg_r
 		    (o->dst & p->netmask) != (p->ip & p->netmask) && p->gateway == 0)
 			return KEY_ERR(tp, ot, "destination", "%s is outside port \"%s\"'s prefix "
 				       "%s/%u and the port has no gateway; set the port's gateway "
-				       "or this output's next_hop_mac", ip_str(o->dst, a), p->name,
-				       ip_str(p->ip & p->netmask, b), p->prefix_len);
+				       "or this output's next_hop_mac", cg_rule_ipv4_str(o->dst, a), p->name,
+				       cg_rule_ipv4_str(p->ip & p->netmask, b), p->prefix_len);
 	}
 	return 0;
 }
@@ -763,7 +739,7 @@ read_rules(json_object *root, struct cg_conf *c, char *err, size_t errlen)
 		cg_toml_path_index(P, sizeof(P), "rule", i);
 		if (!json_object_is_type(t, json_type_object)) {
 			ret = cg_toml_errorf(err, errlen, P, t ? t : arr,
-					     "expected a table, got %s", type_name(t));
+					     "expected a table, got %s", cg_toml_type_name(t));
 			goto out;
 		}
 		if ((ret = cg_rule_from_json(t, P, &rules[i], err, errlen)) < 0 ||
@@ -806,9 +782,9 @@ read_rules(json_object *root, struct cg_conf *c, char *err, size_t errlen)
 			oi = rule_index(c->rules, o);
 			ret = KEY_ERR(P, t, "input", "rule[%zu] \"%s\" already matches port %s, "
 				      "%s:%u, %s%s", oi, o->name, r->in.port,
-				      ip_str(r->in.dst, a), r->in.dport,
+				      cg_rule_ipv4_str(r->in.dst, a), r->in.dport,
 				      r->in.src ? "source " : "any source",
-				      r->in.src ? ip_str(r->in.src, b) : "");
+				      r->in.src ? cg_rule_ipv4_str(r->in.src, b) : "");
 			goto out;
 		}
 		ret = cg_rule_set_add(c->rules, &rules[i], err, errlen);
@@ -885,7 +861,7 @@ cg_conf_from_json(json_object *root, char *err, size_t errlen)
 
 	if (!json_object_is_type(root, json_type_object)) {
 		snprintf(err, errlen, "config: expected a table at the top, got %s",
-			 type_name(root));
+			 cg_toml_type_name(root));
 		errno = EINVAL;
 		return NULL;
 	}
@@ -965,7 +941,7 @@ port_to_json(const struct cg_conf_port *p, bool *ok)
 	}
 	put(o, "name", json_object_new_string(p->name), ok);
 	put(o, "device", json_object_new_string(p->device), ok);
-	snprintf(buf, sizeof(buf), "%s/%u", ip_str(p->ip, a), p->prefix_len);
+	snprintf(buf, sizeof(buf), "%s/%u", cg_rule_ipv4_str(p->ip, a), p->prefix_len);
 	put(o, "ip", json_object_new_string(buf), ok);
 	if (p->mac_auto) {
 		put(o, "mac", json_object_new_string("auto"), ok);
@@ -976,7 +952,7 @@ port_to_json(const struct cg_conf_port *p, bool *ok)
 	}
 	put(o, "mtu", json_object_new_int(p->mtu), ok);
 	if (p->gateway != 0)
-		put(o, "gateway", json_object_new_string(ip_str(p->gateway, a)), ok);
+		put(o, "gateway", json_object_new_string(cg_rule_ipv4_str(p->gateway, a)), ok);
 	put(o, "rx_desc", json_object_new_int(p->rx_desc), ok);
 	put(o, "tx_desc", json_object_new_int(p->tx_desc), ok);
 	return o;

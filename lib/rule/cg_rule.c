@@ -37,21 +37,6 @@ struct vctx {
 	size_t errlen;
 };
 
-static const char *
-type_name(const json_object *o)
-{
-	switch (json_object_get_type(o)) {
-	case json_type_null: return "null";
-	case json_type_boolean: return "a boolean";
-	case json_type_double: return "a float";
-	case json_type_int: return "an integer";
-	case json_type_object: return "a table";
-	case json_type_array: return "an array";
-	case json_type_string: return "a string";
-	}
-	return "an unknown type";
-}
-
 /* "a" + "." + "b", leaving out empty parts. */
 static const char *
 join(char *buf, size_t size, const char *a, const char *b)
@@ -229,8 +214,8 @@ cg_rule_src_problem(uint32_t addr_be)
 	return addr_problem(addr_be);
 }
 
-static const char *
-ip_str(uint32_t addr_be, char buf[INET_ADDRSTRLEN])
+const char *
+cg_rule_ipv4_str(uint32_t addr_be, char *buf)
 {
 	struct in_addr a = { .s_addr = addr_be };
 
@@ -263,11 +248,11 @@ check_rule(const struct vctx *c)
 			    CG_RULE_PORT_NAME_SIZE, r->in.port);
 	why = cg_rule_dst_problem(r->in.dst);
 	if (why != NULL)
-		return fail(c, AT_INPUT, "destination", "%s %s", ip_str(r->in.dst, a), why);
+		return fail(c, AT_INPUT, "destination", "%s %s", cg_rule_ipv4_str(r->in.dst, a), why);
 	if (r->in.dport == 0)
 		return fail(c, AT_INPUT, "dport", "0 is out of range 1..65535");
 	if (r->in.src != 0 && (why = cg_rule_src_problem(r->in.src)) != NULL)
-		return fail(c, AT_INPUT, "source", "%s %s", ip_str(r->in.src, a), why);
+		return fail(c, AT_INPUT, "source", "%s %s", cg_rule_ipv4_str(r->in.src, a), why);
 
 	if (r->n_outputs < 1 || r->n_outputs > CG_RULE_MAX_OUTPUTS)
 		return fail(c, AT_RULE, "output", "expected 1..%d outputs, got %u",
@@ -281,18 +266,18 @@ check_rule(const struct vctx *c)
 				    CG_RULE_PORT_NAME_SIZE, o->port);
 		why = cg_rule_dst_problem(o->dst);
 		if (why != NULL)
-			return fail(c, i, "destination", "%s %s", ip_str(o->dst, a), why);
+			return fail(c, i, "destination", "%s %s", cg_rule_ipv4_str(o->dst, a), why);
 		if (o->dport == 0)
 			return fail(c, i, "dport", "0 is out of range 1..65535");
 		if (o->ttl == 0)
 			return fail(c, i, "ttl", "0 is out of range 1..255");
 		if (o->src != 0 && (why = cg_rule_src_problem(o->src)) != NULL)
-			return fail(c, i, "source", "%s %s", ip_str(o->src, a), why);
+			return fail(c, i, "source", "%s %s", cg_rule_ipv4_str(o->src, a), why);
 		if (o->has_next_hop_mac) {
 			if (cg_rule_addr_is_multicast(o->dst))
 				return fail(c, i, "next_hop_mac", "only allowed for a unicast "
 					    "destination (%s is a multicast group)",
-					    ip_str(o->dst, a));
+					    cg_rule_ipv4_str(o->dst, a));
 			why = mac_problem(o->next_hop_mac);
 			if (why != NULL) {
 				char m[18];
@@ -419,7 +404,7 @@ table_at(json_object *arr, size_t i, const char *path, json_object **out, char *
 
 	if (!json_object_is_type(e, json_type_object))
 		return cg_toml_errorf(err, errlen, path, e ? e : arr, "expected a table, got %s",
-				      type_name(e));
+				      cg_toml_type_name(e));
 	*out = e;
 	return 0;
 }
@@ -498,7 +483,7 @@ rule_from_json(json_object *o, const char *path, struct cg_rule *r, char *err, s
 	r->in.port_id = CG_RULE_PORT_ID_NONE;
 	if (!json_object_is_type(o, json_type_object))
 		return cg_toml_errorf(err, errlen, path[0] ? path : "rule", o,
-				      "expected a table, got %s", type_name(o));
+				      "expected a table, got %s", cg_toml_type_name(o));
 	ret = cg_toml_check_keys(o, path, rule_keys, err, errlen);
 	if (ret < 0)
 		return ret;
@@ -627,13 +612,13 @@ output_to_json(const struct cg_rule_output *o)
 	if (j == NULL)
 		return NULL;
 	ret |= add_strn(j, "port", o->port, sizeof(o->port));
-	ret |= add_str(j, "destination", ip_str(o->dst, a));
+	ret |= add_str(j, "destination", cg_rule_ipv4_str(o->dst, a));
 	ret |= add_int(j, "dport", o->dport);
 	if (o->sport != 0)
 		ret |= add_int(j, "sport", o->sport);
 	ret |= add_int(j, "ttl", o->ttl);
 	if (o->src != 0)
-		ret |= add_str(j, "source", ip_str(o->src, a));
+		ret |= add_str(j, "source", cg_rule_ipv4_str(o->src, a));
 	if (o->has_next_hop_mac) {
 		mac_str(o->next_hop_mac, m);
 		ret |= add_str(j, "next_hop_mac", m);
@@ -662,10 +647,10 @@ cg_rule_to_json(const struct cg_rule *r)
 	if (in == NULL)
 		goto nomem;
 	ret |= add_strn(in, "port", r->in.port, sizeof(r->in.port));
-	ret |= add_str(in, "destination", ip_str(r->in.dst, a));
+	ret |= add_str(in, "destination", cg_rule_ipv4_str(r->in.dst, a));
 	ret |= add_int(in, "dport", r->in.dport);
 	if (r->in.src != 0)
-		ret |= add_str(in, "source", ip_str(r->in.src, a));
+		ret |= add_str(in, "source", cg_rule_ipv4_str(r->in.src, a));
 	ret |= add_obj(j, "input", in);
 	outs = json_object_new_array();
 	if (outs == NULL)
@@ -874,11 +859,11 @@ cg_rule_set_add(struct cg_rule_set *s, struct cg_rule *r, char *err, size_t errl
 		return -EEXIST;
 	case CG_RULE_CONFLICT_MATCH:
 		if (copy.in.src != 0)
-			snprintf(src, sizeof(src), "source %s", ip_str(copy.in.src, a));
+			snprintf(src, sizeof(src), "source %s", cg_rule_ipv4_str(copy.in.src, a));
 		else
 			snprintf(src, sizeof(src), "any source");
 		snprintf(err, errlen, "rule \"%s\": same match (port %s, %s:%u, %s) as rule \"%s\"",
-			 r->name, copy.in.port, ip_str(copy.in.dst, a), copy.in.dport, src,
+			 r->name, copy.in.port, cg_rule_ipv4_str(copy.in.dst, a), copy.in.dport, src,
 			 other->name);
 		return -EEXIST;
 	}

@@ -220,6 +220,13 @@ int cg_rule_parse_ipv4(const char *s, uint32_t *addr_be);
 int cg_rule_parse_mac(const char *s, uint8_t mac[6]);
 
 /**
+ * Format an IPv4 address (network order) as a dotted quad into @p buf,
+ * which must hold INET_ADDRSTRLEN (16) bytes.
+ * @return @p buf.
+ */
+const char *cg_rule_ipv4_str(uint32_t addr_be, char *buf);
+
+/**
  * Why an address may not be a rule destination: NULL when it may be, else
  * a reason ("is 0.0.0.0", "is in 224.0.0.0/24 (link-local multicast
  * control)", ...). Multicast groups other than 224.0.0.0/24 and ordinary

@@ -1517,8 +1517,8 @@ cg_toml_errorf(char *err, size_t errlen, const char *path, const json_object *at
 	return -EINVAL;
 }
 
-static const char *
-type_name(json_object *v)
+const char *
+cg_toml_type_name(const json_object *v)
 {
 	switch (json_object_get_type(v)) {
 	case json_type_null: return "null";
@@ -1546,7 +1546,7 @@ lookup(json_object *table, const char *path, const char *key, bool required, jso
 	cg_toml_path(kp, PATH_SIZE, path, key);
 	if (table != NULL && !json_object_is_type(table, json_type_object))
 		return cg_toml_errorf(err, errlen, path, table, "expected a table, got %s",
-				      type_name(table));
+				      cg_toml_type_name(table));
 	if (table == NULL || !json_object_object_get_ex(table, key, v)) {
 		if (required)
 			return cg_toml_errorf(err, errlen, kp, table, "required key is missing");
@@ -1566,7 +1566,7 @@ cg_toml_check_keys(json_object *table, const char *path, const char *const *allo
 		return 0;
 	if (!json_object_is_type(table, json_type_object))
 		return cg_toml_errorf(err, errlen, path, table, "expected a table, got %s",
-				      type_name(table));
+				      cg_toml_type_name(table));
 	json_object_object_foreach(table, k, v) {
 		for (i = 0; allowed != NULL && allowed[i] != NULL; i++)
 			if (strcmp(allowed[i], k) == 0)
@@ -1581,7 +1581,7 @@ cg_toml_check_keys(json_object *table, const char *path, const char *const *allo
 static int
 type_error(char *err, size_t errlen, const char *kp, json_object *v, const char *want)
 {
-	return cg_toml_errorf(err, errlen, kp, v, "expected %s, got %s", want, type_name(v));
+	return cg_toml_errorf(err, errlen, kp, v, "expected %s, got %s", want, cg_toml_type_name(v));
 }
 
 int

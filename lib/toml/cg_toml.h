@@ -145,6 +145,13 @@ const char *cg_toml_path(char *buf, size_t size, const char *path, const char *k
 const char *cg_toml_path_index(char *buf, size_t size, const char *path, size_t index);
 
 /**
+ * The TOML name of a value's type, with its article, for messages:
+ * "a string", "an integer", "a float", "a boolean", "a table", "an array",
+ * "null" (JSON input only).
+ */
+const char *cg_toml_type_name(const json_object *v);
+
+/**
  * printf-style error for consumers' own semantic checks: fills @p err with
  * "<path> (line N): <message>", N being cg_toml_line(@p at) (omitted when 0;
  * "line N: <message>" when @p path is empty). @p err may be NULL.

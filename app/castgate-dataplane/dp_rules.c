@@ -254,11 +254,32 @@ check_rule(const struct cg_rule *r, char *err, size_t errlen)
 	return 0;
 }
 
+/* Take a free slot and fill it for @p r; not yet reachable from the hash. */
+static int
+slot_new(const struct cg_rule *r, uint32_t *slot, char *err, size_t errlen)
+{
+	struct cg_dp_rule_slot *s;
+	int ret;
+
+	if (alloc_slot(slot) < 0) {
+		snprintf(err, errlen, "rule \"%s\": rule table full (%u rules)", r->name,
+			 CG_DP_MAX_RULES);
+		return -ENOSPC;
+	}
+	s = &cg_dp_rules->slot[*slot];
+	memset(s, 0, sizeof(*s));
+	s->rule = *r;
+	ret = prepare_outputs(s, err, errlen);
+	if (ret < 0)
+		return ret;
+	s->in_use = 1;
+	return 0;
+}
+
 static int
 rule_add(const struct cg_rule *r, char *err, size_t errlen)
 {
 	struct cg_dp_key key = { .k = cg_rule_key_from_rule(r) };
-	struct cg_dp_rule_slot *s;
 	uint32_t slot, other;
 	int ret;
 
@@ -275,18 +296,9 @@ rule_add(const struct cg_rule *r, char *err, size_t errlen)
 		snprintf(err, errlen, "rule \"%s\": another rule has the same match", r->name);
 		return -EEXIST;
 	}
-	if (alloc_slot(&slot) < 0) {
-		snprintf(err, errlen, "rule \"%s\": rule table full (%u rules)", r->name,
-			 CG_DP_MAX_RULES);
-		return -ENOSPC;
-	}
-	s = &cg_dp_rules->slot[slot];
-	memset(s, 0, sizeof(*s));
-	s->rule = *r;
-	ret = prepare_outputs(s, err, errlen);
+	ret = slot_new(r, &slot, err, errlen);
 	if (ret < 0)
 		return ret;
-	s->in_use = 1;
 	/* Publish: the slot is complete before the key points at it. */
 	ret = rte_hash_add_key_data(cg_dp_rule_hash, &key, (void *)(uintptr_t)slot);
 	if (ret < 0) {
@@ -329,7 +341,7 @@ static int
 rule_update(const struct cg_rule *r, unsigned int self_reader, char *err, size_t errlen)
 {
 	struct cg_dp_key key = { .k = cg_rule_key_from_rule(r) }, old_key;
-	struct cg_dp_rule_slot *old, *s;
+	struct cg_dp_rule_slot *old;
 	uint32_t old_slot, slot;
 	int32_t pos = -1;
 	int ret;
@@ -350,18 +362,9 @@ rule_update(const struct cg_rule *r, unsigned int self_reader, char *err, size_t
 		snprintf(err, errlen, "rule \"%s\": another rule has the same match", r->name);
 		return -EEXIST;
 	}
-	if (alloc_slot(&slot) < 0) {
-		snprintf(err, errlen, "rule \"%s\": rule table full (%u rules)", r->name,
-			 CG_DP_MAX_RULES);
-		return -ENOSPC;
-	}
-	s = &cg_dp_rules->slot[slot];
-	memset(s, 0, sizeof(*s));
-	s->rule = *r;
-	ret = prepare_outputs(s, err, errlen);
+	ret = slot_new(r, &slot, err, errlen);
 	if (ret < 0)
 		return ret;
-	s->in_use = 1;
 	/* Join before leaving so a shared group is never left in between. */
 	igmp_update(r, true);
 	/* Same key: rte_hash replaces the data atomically for LF readers. */

@@ -13,9 +13,10 @@
 
 #include "cg_log.h"
 #include "cg_docker.h"
+#include "cg_docker_priv.h"
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
+void
+cg_docker_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -91,35 +92,35 @@ parse_net(const char *cid, const char *name, json_object *v, struct cg_docker_ne
 
 	memset(n, 0, sizeof(*n));
 	if (strlen(name) >= sizeof(n->name)) {
-		seterr(err, errlen, "container %.12s: NetworkSettings.Networks: network name "
+		cg_docker_seterr(err, errlen, "container %.12s: NetworkSettings.Networks: network name "
 		       "\"%.40s...\" is too long", cid, name);
 		return -EINVAL;
 	}
 	strcpy(n->name, name);
 	if (!json_object_is_type(v, json_type_object)) {
-		seterr(err, errlen, "container %.12s: NetworkSettings.Networks.%s: not an object",
+		cg_docker_seterr(err, errlen, "container %.12s: NetworkSettings.Networks.%s: not an object",
 		       cid, name);
 		return -EINVAL;
 	}
 	if (get_str(v, "IPAddress", n->ipv4, sizeof(n->ipv4)) < 0 ||
 	    (n->ipv4[0] && inet_pton(AF_INET, n->ipv4, tmp) != 1)) {
-		seterr(err, errlen, "container %.12s: NetworkSettings.Networks.%s.IPAddress: "
+		cg_docker_seterr(err, errlen, "container %.12s: NetworkSettings.Networks.%s.IPAddress: "
 		       "not an IPv4 address", cid, name);
 		return -EINVAL;
 	}
 	if (get_uint(v, "IPPrefixLen", 32, &n->ipv4_prefix) < 0) {
-		seterr(err, errlen, "container %.12s: NetworkSettings.Networks.%s.IPPrefixLen: "
+		cg_docker_seterr(err, errlen, "container %.12s: NetworkSettings.Networks.%s.IPPrefixLen: "
 		       "not an integer in 0..32", cid, name);
 		return -EINVAL;
 	}
 	if (get_str(v, "GlobalIPv6Address", n->ipv6, sizeof(n->ipv6)) < 0 ||
 	    (n->ipv6[0] && inet_pton(AF_INET6, n->ipv6, tmp) != 1)) {
-		seterr(err, errlen, "container %.12s: NetworkSettings.Networks.%s."
+		cg_docker_seterr(err, errlen, "container %.12s: NetworkSettings.Networks.%s."
 		       "GlobalIPv6Address: not an IPv6 address", cid, name);
 		return -EINVAL;
 	}
 	if (get_uint(v, "GlobalIPv6PrefixLen", 128, &n->ipv6_prefix) < 0) {
-		seterr(err, errlen, "container %.12s: NetworkSettings.Networks.%s."
+		cg_docker_seterr(err, errlen, "container %.12s: NetworkSettings.Networks.%s."
 		       "GlobalIPv6PrefixLen: not an integer in 0..128", cid, name);
 		return -EINVAL;
 	}
@@ -133,31 +134,31 @@ parse_container(json_object *o, struct cg_docker_container *c, char *err, size_t
 	unsigned int pid;
 
 	if (o == NULL || !json_object_is_type(o, json_type_object)) {
-		seterr(err, errlen, "container: not a JSON object");
+		cg_docker_seterr(err, errlen, "container: not a JSON object");
 		return -EINVAL;
 	}
 	if (get_str(o, "Id", c->id, sizeof(c->id)) <= 0 || c->id[0] == '\0') {
-		seterr(err, errlen, "container: Id: missing, not a string or longer than 64");
+		cg_docker_seterr(err, errlen, "container: Id: missing, not a string or longer than 64");
 		return -EINVAL;
 	}
 	if (get_str(o, "Name", c->name, sizeof(c->name)) < 0) {
-		seterr(err, errlen, "container %.12s: Name: not a string or too long", c->id);
+		cg_docker_seterr(err, errlen, "container %.12s: Name: not a string or too long", c->id);
 		return -EINVAL;
 	}
 	if (c->name[0] == '/')
 		memmove(c->name, c->name + 1, strlen(c->name));
 
 	if (get_typed(o, "State", json_type_object, &state) < 0) {
-		seterr(err, errlen, "container %.12s: State: not an object", c->id);
+		cg_docker_seterr(err, errlen, "container %.12s: State: not an object", c->id);
 		return -EINVAL;
 	}
 	if (get_typed(state, "Running", json_type_boolean, &v) < 0) {
-		seterr(err, errlen, "container %.12s: State.Running: not a boolean", c->id);
+		cg_docker_seterr(err, errlen, "container %.12s: State.Running: not a boolean", c->id);
 		return -EINVAL;
 	}
 	c->running = v != NULL && json_object_get_boolean(v);
 	if (get_uint(state, "Pid", 0x7fffffff, &pid) < 0) {
-		seterr(err, errlen, "container %.12s: State.Pid: not a non-negative integer",
+		cg_docker_seterr(err, errlen, "container %.12s: State.Pid: not a non-negative integer",
 		       c->id);
 		return -EINVAL;
 	}
@@ -165,14 +166,14 @@ parse_container(json_object *o, struct cg_docker_container *c, char *err, size_t
 
 	if (get_typed(o, "Config", json_type_object, &config) < 0 ||
 	    get_typed(config, "Labels", json_type_object, &labels) < 0) {
-		seterr(err, errlen, "container %.12s: Config.Labels: not an object", c->id);
+		cg_docker_seterr(err, errlen, "container %.12s: Config.Labels: not an object", c->id);
 		return -EINVAL;
 	}
 	c->labels = labels ? json_object_get(labels) : NULL;
 
 	if (get_typed(o, "NetworkSettings", json_type_object, &ns) < 0 ||
 	    get_typed(ns, "Networks", json_type_object, &nets) < 0) {
-		seterr(err, errlen, "container %.12s: NetworkSettings.Networks: not an object",
+		cg_docker_seterr(err, errlen, "container %.12s: NetworkSettings.Networks: not an object",
 		       c->id);
 		return -EINVAL;
 	}

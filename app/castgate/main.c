@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Placeholder so that the tree builds; being written. */
+#include <stdio.h>
+
+int
+main(void)
+{
+	fprintf(stderr, "castgate: not built yet\n");
+	return 1;
+}

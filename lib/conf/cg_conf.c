@@ -38,6 +38,18 @@
 #define DEF_ARP_RETRY_MS 1000
 #define DEF_ARP_MAX_RETRIES 5
 #define DEF_MTU 1500
+#define DEF_SOCKET "/run/castgate/control.sock"
+#define DEF_STATE_FILE "/var/lib/castgate/rules.json"
+#define DEF_MAX_CLIENTS 64
+#define DEF_IDLE_TIMEOUT_MS 60000
+#define DEF_REQUEST_TIMEOUT_MS 5000
+#define DEF_MAX_REQUEST_BYTES (1u << 20)
+#define DEF_RUN_DIR "/run/castgate"
+#define DEF_RESTART_MIN_MS 250
+#define DEF_RESTART_MAX_MS 16000
+#define DEF_STABLE_S 60
+#define DEF_STOP_TIMEOUT_S 10
+#define DEF_READY_TIMEOUT_S 60
 
 /* Ranges. */
 #define MAX_LCORE 127		/* RTE_MAX_LCORE - 1 of Debian's DPDK build */
@@ -162,6 +174,133 @@ read_log(json_object *root, struct cg_conf_log *l, char *err, size_t errlen)
 		return ret;
 	if (ret == 0 && cg_log_format_parse(s, &l->format) < 0)
 		return KEY_ERR("log", t, "format", "\"%s\" is not one of text, json", s);
+	return 0;
+}
+
+/*
+ * [control] and [supervisor]
+ */
+
+/* Optional string into a buffer: must fit, and be absolute when @abs. */
+static int
+get_path(json_object *t, const char *tpath, const char *key, bool abs, char *out,
+	 size_t size, char *err, size_t errlen)
+{
+	const char *s;
+	int ret = cg_toml_get_string(t, tpath, key, false, &s, err, errlen);
+
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return ret;
+	if (s[0] == '\0')
+		return KEY_ERR(tpath, t, key, "must not be empty");
+	if (abs && s[0] != '/')
+		return KEY_ERR(tpath, t, key, "\"%s\" is not an absolute path", s);
+	if (strlen(s) >= size)
+		return KEY_ERR(tpath, t, key, "is %zu bytes long; at most %zu", strlen(s),
+			       size - 1);
+	snprintf(out, size, "%s", s);
+	return 0;
+}
+
+/* Group names as useradd(8) allows them, or "" for none. */
+static int
+get_group(json_object *t, const char *tpath, const char *key, char *out, size_t size,
+	  char *err, size_t errlen)
+{
+	const char *s;
+	int ret = cg_toml_get_string(t, tpath, key, false, &s, err, errlen);
+
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return ret;
+	if (strlen(s) >= size)
+		return KEY_ERR(tpath, t, key, "is too long (at most %zu characters)", size - 1);
+	for (const char *p = s; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.' &&
+		    !(*p == '$' && p[1] == '\0'))
+			return KEY_ERR(tpath, t, key, "\"%s\" is not a group name", s);
+	if (s[0] == '-')
+		return KEY_ERR(tpath, t, key, "\"%s\" is not a group name", s);
+	snprintf(out, size, "%s", s);
+	return 0;
+}
+
+static int
+read_control(json_object *root, struct cg_conf_control *ctl, char *err, size_t errlen)
+{
+	static const char *const keys[] = {
+		"socket", "group", "admin_group", "state_file", "max_clients",
+		"idle_timeout_ms", "request_timeout_ms", "max_request_bytes", NULL,
+	};
+	const char *P = "control";
+	json_object *t;
+	int ret;
+
+	snprintf(ctl->socket, sizeof(ctl->socket), DEF_SOCKET);
+	snprintf(ctl->state_file, sizeof(ctl->state_file), DEF_STATE_FILE);
+	ctl->max_clients = DEF_MAX_CLIENTS;
+	ctl->idle_timeout_ms = DEF_IDLE_TIMEOUT_MS;
+	ctl->request_timeout_ms = DEF_REQUEST_TIMEOUT_MS;
+	ctl->max_request_bytes = DEF_MAX_REQUEST_BYTES;
+	if ((ret = get_section(root, P, &t, err, errlen)) < 0 || t == NULL)
+		return ret;
+	if ((ret = cg_toml_check_keys(t, P, keys, err, errlen)) < 0 ||
+	    (ret = get_path(t, P, "socket", true, ctl->socket, sizeof(ctl->socket),
+			    err, errlen)) < 0 ||
+	    (ret = get_group(t, P, "group", ctl->group, sizeof(ctl->group), err, errlen)) < 0 ||
+	    (ret = get_group(t, P, "admin_group", ctl->admin_group, sizeof(ctl->admin_group),
+			     err, errlen)) < 0 ||
+	    (ret = get_path(t, P, "state_file", true, ctl->state_file,
+			    sizeof(ctl->state_file), err, errlen)) < 0 ||
+	    (ret = get_u32(t, P, "max_clients", 1, 4096, &ctl->max_clients, err, errlen)) < 0 ||
+	    (ret = get_u32(t, P, "idle_timeout_ms", 100, 86400000, &ctl->idle_timeout_ms,
+			   err, errlen)) < 0 ||
+	    (ret = get_u32(t, P, "request_timeout_ms", 100, 600000, &ctl->request_timeout_ms,
+			   err, errlen)) < 0 ||
+	    (ret = get_u32(t, P, "max_request_bytes", 1024, 64 << 20, &ctl->max_request_bytes,
+			   err, errlen)) < 0)
+		return ret;
+	return 0;
+}
+
+static int
+read_supervisor(json_object *root, struct cg_conf_supervisor *sup, char *err, size_t errlen)
+{
+	static const char *const keys[] = {
+		"run_dir", "restart_min_ms", "restart_max_ms", "stable_s", "stop_timeout_s",
+		"ready_timeout_s", NULL,
+	};
+	const char *P = "supervisor";
+	json_object *t;
+	int ret;
+
+	snprintf(sup->run_dir, sizeof(sup->run_dir), DEF_RUN_DIR);
+	sup->restart_min_ms = DEF_RESTART_MIN_MS;
+	sup->restart_max_ms = DEF_RESTART_MAX_MS;
+	sup->stable_s = DEF_STABLE_S;
+	sup->stop_timeout_s = DEF_STOP_TIMEOUT_S;
+	sup->ready_timeout_s = DEF_READY_TIMEOUT_S;
+	if ((ret = get_section(root, P, &t, err, errlen)) < 0 || t == NULL)
+		return ret;
+	if ((ret = cg_toml_check_keys(t, P, keys, err, errlen)) < 0 ||
+	    (ret = get_path(t, P, "run_dir", true, sup->run_dir, sizeof(sup->run_dir),
+			    err, errlen)) < 0 ||
+	    (ret = get_u32(t, P, "restart_min_ms", 10, 600000, &sup->restart_min_ms,
+			   err, errlen)) < 0 ||
+	    (ret = get_u32(t, P, "restart_max_ms", 10, 3600000, &sup->restart_max_ms,
+			   err, errlen)) < 0 ||
+	    (ret = get_u32(t, P, "stable_s", 1, 86400, &sup->stable_s, err, errlen)) < 0 ||
+	    (ret = get_u32(t, P, "stop_timeout_s", 1, 600, &sup->stop_timeout_s,
+			   err, errlen)) < 0 ||
+	    (ret = get_u32(t, P, "ready_timeout_s", 1, 3600, &sup->ready_timeout_s,
+			   err, errlen)) < 0)
+		return ret;
+	if (sup->restart_max_ms < sup->restart_min_ms)
+		return KEY_ERR(P, t, "restart_max_ms", "%u is below restart_min_ms (%u)",
+			       sup->restart_max_ms, sup->restart_min_ms);
 	return 0;
 }
 
@@ -854,7 +993,9 @@ cg_conf_free(struct cg_conf *c)
 struct cg_conf *
 cg_conf_from_json(json_object *root, char *err, size_t errlen)
 {
-	static const char *const keys[] = { "log", "dataplane", "port", "rule", NULL };
+	static const char *const keys[] = {
+		"log", "dataplane", "control", "supervisor", "port", "rule", NULL,
+	};
 	struct cg_conf *c;
 	json_object *dpt = NULL, *ports;
 	int ret;
@@ -875,6 +1016,8 @@ cg_conf_from_json(json_object *root, char *err, size_t errlen)
 	if ((ret = cg_toml_check_keys(root, "", keys, err, errlen)) < 0 ||
 	    (ret = read_log(root, &c->log, err, errlen)) < 0 ||
 	    (ret = read_dataplane(root, &c->dp, &dpt, err, errlen)) < 0 ||
+	    (ret = read_control(root, &c->ctl, err, errlen)) < 0 ||
+	    (ret = read_supervisor(root, &c->sup, err, errlen)) < 0 ||
 	    (ret = read_ports(root, c, &ports, err, errlen)) < 0 ||
 	    (ret = check_mbufs(c, dpt, err, errlen)) < 0 ||
 	    (ret = read_rules(root, c, err, errlen)) < 0) {
@@ -1009,6 +1152,34 @@ cg_conf_to_json(const struct cg_conf *c)
 		put(d, "eal_args", args, &ok);
 	}
 	put(root, "dataplane", d, &ok);
+
+	d = json_object_new_object();
+	if (d != NULL) {
+		const struct cg_conf_control *ctl = &c->ctl;
+
+		put(d, "socket", json_object_new_string(ctl->socket), &ok);
+		put(d, "group", json_object_new_string(ctl->group), &ok);
+		put(d, "admin_group", json_object_new_string(ctl->admin_group), &ok);
+		put(d, "state_file", json_object_new_string(ctl->state_file), &ok);
+		put(d, "max_clients", json_object_new_int64(ctl->max_clients), &ok);
+		put(d, "idle_timeout_ms", json_object_new_int64(ctl->idle_timeout_ms), &ok);
+		put(d, "request_timeout_ms", json_object_new_int64(ctl->request_timeout_ms), &ok);
+		put(d, "max_request_bytes", json_object_new_int64(ctl->max_request_bytes), &ok);
+	}
+	put(root, "control", d, &ok);
+
+	d = json_object_new_object();
+	if (d != NULL) {
+		const struct cg_conf_supervisor *sup = &c->sup;
+
+		put(d, "run_dir", json_object_new_string(sup->run_dir), &ok);
+		put(d, "restart_min_ms", json_object_new_int64(sup->restart_min_ms), &ok);
+		put(d, "restart_max_ms", json_object_new_int64(sup->restart_max_ms), &ok);
+		put(d, "stable_s", json_object_new_int64(sup->stable_s), &ok);
+		put(d, "stop_timeout_s", json_object_new_int64(sup->stop_timeout_s), &ok);
+		put(d, "ready_timeout_s", json_object_new_int64(sup->ready_timeout_s), &ok);
+	}
+	put(root, "supervisor", d, &ok);
 
 	ports = json_object_new_array();
 	for (i = 0; ports != NULL && i < c->n_ports; i++) {

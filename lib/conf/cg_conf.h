@@ -83,10 +83,41 @@ struct cg_conf_port {
 	uint16_t tx_desc;        /**< effective TX ring size */
 };
 
+/** Size of a Unix socket path (sun_path). */
+#define CG_CONF_SOCKET_SIZE 108
+/** Size of a group name buffer. */
+#define CG_CONF_GROUP_SIZE 64
+/** Size of a file or directory path buffer. */
+#define CG_CONF_PATH_SIZE 4096
+
+/** [control]: castgate-control, the JSON-RPC process. */
+struct cg_conf_control {
+	char socket[CG_CONF_SOCKET_SIZE];    /**< socket path (absolute) */
+	char group[CG_CONF_GROUP_SIZE];      /**< socket group: connect and read; "" = root only */
+	char admin_group[CG_CONF_GROUP_SIZE]; /**< may change rules too; "" = root only */
+	char state_file[CG_CONF_PATH_SIZE];  /**< API rules (lib/state), absolute */
+	uint32_t max_clients;        /**< connections at once */
+	uint32_t idle_timeout_ms;    /**< cut a client silent this long */
+	uint32_t request_timeout_ms; /**< cut a client whose request is incomplete this long */
+	uint32_t max_request_bytes;  /**< longest request line */
+};
+
+/** [supervisor]: castgate, which runs the two processes. */
+struct cg_conf_supervisor {
+	char run_dir[CG_CONF_PATH_SIZE]; /**< ready files; created if missing */
+	uint32_t restart_min_ms;  /**< first restart delay */
+	uint32_t restart_max_ms;  /**< delay cap; doubling in between */
+	uint32_t stable_s;        /**< running this long resets the delay */
+	uint32_t stop_timeout_s;  /**< SIGTERM to SIGKILL, per stop */
+	uint32_t ready_timeout_s; /**< a child not ready by then is restarted */
+};
+
 /** A loaded config. Read-only for its users, except the rule set. */
 struct cg_conf {
 	struct cg_conf_log log;
 	struct cg_conf_dataplane dp;
+	struct cg_conf_control ctl;
+	struct cg_conf_supervisor sup;
 	struct cg_conf_port ports[CG_CONF_MAX_PORTS];
 	size_t n_ports;
 	struct cg_rule_set *rules; /**< rules, in file order, ports resolved */

@@ -708,6 +708,82 @@ test_load_errors(void)
 	unlink(path);
 }
 
+/* [control] and [supervisor]: defaults, values, and errors naming the key. */
+static void
+test_control_supervisor(void)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} bad[] = {
+		{ "[control]\nsocket = \"run/x.sock\"", "control.socket (line 21): \"run/x.sock\" is not an absolute path" },
+		{ "[control]\nsocket = \"/run/castgate/a-socket-path-that-is-far-too-long-for-sun_path-which-holds-only-one-hundred-and-eight-bytes.sock\"", "control.socket (line 21): is 111 bytes long; at most 107" },
+		{ "[control]\ngroup = \"cast gate\"", "control.group (line 21): \"cast gate\" is not a group name" },
+		{ "[control]\nadmin_group = 7", "control.admin_group (line 21): " },
+		{ "[control]\nstate_file = \"\"", "control.state_file (line 21): must not be empty" },
+		{ "[control]\nmax_clients = 0", "control.max_clients (line 21): 0 is out of range 1..4096" },
+		{ "[control]\nsokcet = \"/x\"", "control.sokcet (line 21): unknown key" },
+		{ "[supervisor]\nrestart_min_ms = 500\nrestart_max_ms = 400", "supervisor.restart_max_ms (line 22): 400 is below restart_min_ms (500)" },
+		{ "[supervisor]\nstop_timeout_s = 0", "supervisor.stop_timeout_s (line 21): 0 is out of range 1..600" },
+		{ "[supervisor]\nrun_dir = \"tmp\"", "supervisor.run_dir (line 21): \"tmp\" is not an absolute path" },
+	};
+	char err[512] = "";
+	struct cg_conf *c;
+
+	c = load_text(doc_with(0, NULL), err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(c->ctl.socket, "/run/castgate/control.sock");
+	CU_ASSERT_STRING_EQUAL(c->ctl.group, "");
+	CU_ASSERT_STRING_EQUAL(c->ctl.admin_group, "");
+	CU_ASSERT_STRING_EQUAL(c->ctl.state_file, "/var/lib/castgate/rules.json");
+	CU_ASSERT_EQUAL(c->ctl.max_clients, 64);
+	CU_ASSERT_EQUAL(c->ctl.idle_timeout_ms, 60000);
+	CU_ASSERT_EQUAL(c->ctl.request_timeout_ms, 5000);
+	CU_ASSERT_EQUAL(c->ctl.max_request_bytes, 1u << 20);
+	CU_ASSERT_STRING_EQUAL(c->sup.run_dir, "/run/castgate");
+	CU_ASSERT_EQUAL(c->sup.restart_min_ms, 250);
+	CU_ASSERT_EQUAL(c->sup.restart_max_ms, 16000);
+	CU_ASSERT_EQUAL(c->sup.stable_s, 60);
+	CU_ASSERT_EQUAL(c->sup.stop_timeout_s, 10);
+	CU_ASSERT_EQUAL(c->sup.ready_timeout_s, 60);
+	cg_conf_free(c);
+
+	c = load_text(doc_with(0, "[control]\nsocket = \"/tmp/cg.sock\"\ngroup = \"castgate\"\n"
+			       "admin_group = \"castgate-admin\"\nstate_file = \"/tmp/st.json\"\n"
+			       "max_clients = 8\nidle_timeout_ms = 1000\nrequest_timeout_ms = 200\n"
+			       "max_request_bytes = 4096\n[supervisor]\nrun_dir = \"/tmp/cgrun\"\n"
+			       "restart_min_ms = 100\nrestart_max_ms = 1000\nstable_s = 5\n"
+			       "stop_timeout_s = 3\nready_timeout_s = 20"), err, sizeof(err));
+	if (c == NULL)
+		printf("\n%s\n", err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(c->ctl.socket, "/tmp/cg.sock");
+	CU_ASSERT_STRING_EQUAL(c->ctl.group, "castgate");
+	CU_ASSERT_STRING_EQUAL(c->ctl.admin_group, "castgate-admin");
+	CU_ASSERT_STRING_EQUAL(c->ctl.state_file, "/tmp/st.json");
+	CU_ASSERT_EQUAL(c->ctl.max_clients, 8);
+	CU_ASSERT_EQUAL(c->ctl.idle_timeout_ms, 1000);
+	CU_ASSERT_EQUAL(c->ctl.request_timeout_ms, 200);
+	CU_ASSERT_EQUAL(c->ctl.max_request_bytes, 4096);
+	CU_ASSERT_STRING_EQUAL(c->sup.run_dir, "/tmp/cgrun");
+	CU_ASSERT_EQUAL(c->sup.restart_min_ms, 100);
+	CU_ASSERT_EQUAL(c->sup.restart_max_ms, 1000);
+	CU_ASSERT_EQUAL(c->sup.stable_s, 5);
+	CU_ASSERT_EQUAL(c->sup.stop_timeout_s, 3);
+	CU_ASSERT_EQUAL(c->sup.ready_timeout_s, 20);
+	cg_conf_free(c);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		c = load_text(doc_with(0, bad[i].text), err, sizeof(err));
+		CU_ASSERT_PTR_NULL(c);
+		if (strstr(err, bad[i].want) == NULL)
+			printf("\nwant \"%s\"\n got \"%s\"\n", bad[i].want, err);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].want));
+		cg_conf_free(c);
+	}
+}
+
 int
 main(void)
 {
@@ -724,6 +800,7 @@ main(void)
 		CG_UNIT_TEST(test_device_is_pci),
 		CG_UNIT_TEST(test_load_files),
 		CG_UNIT_TEST(test_load_errors),
+		CG_UNIT_TEST(test_control_supervisor),
 		CG_UNIT_END,
 	};
 

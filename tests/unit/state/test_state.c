@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* lib/state: round trips, strict reading, atomic replacement. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cg_state.h"
+#include "../cg_unit.h"
+
+static char dir[64];
+static char path[128];
+
+static void
+fresh_dir(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/cg-state-test.XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rules.json", dir);
+}
+
+static void
+remove_dir(void)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	char p[512];
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	if (d != NULL)
+		closedir(d);
+	rmdir(dir);
+}
+
+/* Files in the directory (to catch left-over temp files). */
+static int
+count_files(void)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
+static void
+write_text(const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static struct cg_rule
+make_rule(const char *name, uint32_t id, const char *group, int n_out)
+{
+	struct cg_rule r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	r.id = id;
+	snprintf(r.in.port, sizeof(r.in.port), "rin0");
+	cg_rule_parse_ipv4(group, &r.in.dst);
+	r.in.dport = 5001;
+	r.n_outputs = (uint16_t)n_out;
+	for (int i = 0; i < n_out; i++) {
+		snprintf(r.out[i].port, sizeof(r.out[i].port), "rout%d", i);
+		cg_rule_parse_ipv4("239.2.2.2", &r.out[i].dst);
+		r.out[i].dport = (uint16_t)(6001 + i);
+		r.out[i].ttl = (uint8_t)(8 + i);
+	}
+	return r;
+}
+
+static void
+test_missing_is_empty(void)
+{
+	struct cg_rule_set *s = NULL;
+	char err[256] = "";
+
+	fresh_dir();
+	CU_ASSERT_EQUAL(cg_state_load(path, &s, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(cg_rule_set_count(s), 0);
+	cg_rule_set_free(s);
+	remove_dir();
+}
+
+static void
+test_roundtrip(void)
+{
+	struct cg_rule_set *s = cg_rule_set_new(), *back = NULL;
+	struct cg_rule a = make_rule("cam1", 7, "239.1.1.1", 1);
+	struct cg_rule b = make_rule("cam2", 0, "239.1.1.2", 3);
+	char err[256] = "";
+	struct stat st;
+
+	fresh_dir();
+	b.out[1].sport = 4000;
+	cg_rule_parse_ipv4("198.18.1.9", &b.in.src);
+	b.out[2].has_next_hop_mac = 1;
+	cg_rule_parse_ipv4("198.18.1.70", &b.out[2].dst);
+	cg_rule_parse_mac("02:00:00:00:00:07", b.out[2].next_hop_mac);
+	CU_ASSERT_EQUAL_FATAL(cg_rule_set_add(s, &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cg_rule_set_add(s, &b, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cg_state_save(path, s, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(count_files(), 1); /* no temp file left */
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 0777, 0640);
+
+	CU_ASSERT_EQUAL_FATAL(cg_state_load(path, &back, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cg_rule_set_count(back), 2);
+	CU_ASSERT_TRUE(cg_rule_equal(cg_rule_set_get(back, 0), cg_rule_set_get(s, 0)));
+	CU_ASSERT_TRUE(cg_rule_equal(cg_rule_set_get(back, 1), cg_rule_set_get(s, 1)));
+	CU_ASSERT_EQUAL(cg_rule_set_get(back, 1)->id, 8); /* assigned at add, kept */
+
+	/* Replacing: the new content, whole. */
+	CU_ASSERT_EQUAL(cg_rule_set_remove(s, "cam1"), 0);
+	CU_ASSERT_EQUAL(cg_state_save(path, s, err, sizeof(err)), 0);
+	cg_rule_set_free(back);
+	CU_ASSERT_EQUAL_FATAL(cg_state_load(path, &back, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cg_rule_set_count(back), 1);
+	CU_ASSERT_PTR_NOT_NULL(cg_rule_set_find(back, "cam2"));
+	CU_ASSERT_PTR_NULL(cg_rule_set_find(back, "cam1"));
+	CU_ASSERT_EQUAL(count_files(), 1);
+	cg_rule_set_free(back);
+	cg_rule_set_free(s);
+	remove_dir();
+}
+
+static void
+test_save_errors(void)
+{
+	struct cg_rule_set *s = cg_rule_set_new();
+	char err[256] = "";
+
+	CU_ASSERT_EQUAL(cg_state_save("/nonexistent-dir-cg/rules.json", s, err, sizeof(err)),
+			-ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent-dir-cg/rules.json: create "));
+	cg_rule_set_free(s);
+}
+
+static void
+test_bad_files(void)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} bad[] = {
+		{ "", "not valid JSON at byte 0" },
+		{ "{\"castgate_state\": 1, \"rules\": [", "not valid JSON" },
+		{ "{\"castgate_state\": 1, \"rules\": []} x", "not valid JSON" },
+		{ "[]", "expected a JSON object at the top" },
+		{ "{\"rules\": []}", "castgate_state: missing" },
+		{ "{\"castgate_state\": 2, \"rules\": []}", "castgate_state: version 2 is not supported" },
+		{ "{\"castgate_state\": 1}", "rules: missing" },
+		{ "{\"castgate_state\": 1, \"rules\": {}}", "rules: expected an array" },
+		{ "{\"castgate_state\": 1, \"rules\": [], \"extra\": 1}", "extra: unknown key" },
+		{ "{\"castgate_state\": 1, \"saved_unix_ms\": \"x\", \"rules\": []}",
+		  "saved_unix_ms: expected an integer" },
+		{ "{\"castgate_state\": 1, \"rules\": [{\"name\": \"a\", \"input\": {\"port\": "
+		  "\"rin0\", \"destination\": \"239.1.1.1\", \"dport\": 5001}, \"output\": "
+		  "[{\"port\": \"rout0\", \"destination\": \"239.2.2.2\", \"dport\": 6001, "
+		  "\"ttl\": 0}]}]}", "rules[0].output[0].ttl" },
+		{ "{\"castgate_state\": 1, \"rules\": [{\"name\": \"a\", \"input\": {\"port\": "
+		  "\"rin0\", \"destination\": \"239.1.1.1\", \"dport\": 5001}, \"output\": "
+		  "[{\"port\": \"rout0\", \"destination\": \"239.2.2.2\", \"dport\": 6001}]}, "
+		  "{\"name\": \"a\", \"input\": {\"port\": "
+		  "\"rin0\", \"destination\": \"239.1.1.2\", \"dport\": 5001}, \"output\": "
+		  "[{\"port\": \"rout0\", \"destination\": \"239.2.2.2\", \"dport\": 6001}]}]}",
+		  "rules[1]: rule \"a\": name is already used" },
+	};
+	struct cg_rule_set *s;
+	char err[512];
+
+	fresh_dir();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_text(bad[i].text);
+		err[0] = '\0';
+		s = (struct cg_rule_set *)1;
+		CU_ASSERT_EQUAL(cg_state_load(path, &s, err, sizeof(err)), -EINVAL);
+		CU_ASSERT_PTR_NULL(s);
+		if (strstr(err, bad[i].want) == NULL || strncmp(err, path, strlen(path)) != 0)
+			printf("\nwant \"%s\"\n got \"%s\"\n", bad[i].want, err);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].want));
+		CU_ASSERT_EQUAL(strncmp(err, path, strlen(path)), 0);
+	}
+	/* A directory is not a state file. */
+	CU_ASSERT_EQUAL(cg_state_load(dir, &s, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a regular file"));
+	remove_dir();
+}
+
+int
+main(void)
+{
+	static const struct cg_unit_test tests[] = {
+		CG_UNIT_TEST(test_missing_is_empty),
+		CG_UNIT_TEST(test_roundtrip),
+		CG_UNIT_TEST(test_save_errors),
+		CG_UNIT_TEST(test_bad_files),
+		CG_UNIT_END,
+	};
+
+	return cg_unit_run("state", tests);
+}

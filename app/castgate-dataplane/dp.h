@@ -26,12 +26,14 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
-#define CG_DP_MAX_PORTS 16
+#include "cg_shm.h"
+
+/* Sizes of what lib/shm shares with secondaries. */
+#define CG_DP_MAX_PORTS CG_SHM_MAX_PORTS
 #define CG_DP_MAX_WORKERS 16
 /** Rule slots; updates need a free slot, so this is the live maximum + headroom. */
-#define CG_DP_MAX_RULES 1024
-/** Must match CG_RULE_MAX_OUTPUTS (checked at build time in dp_rules.c). */
-#define CG_DP_MAX_OUTPUTS 16
+#define CG_DP_MAX_RULES CG_SHM_MAX_RULES
+#define CG_DP_MAX_OUTPUTS CG_SHM_MAX_OUTPUTS
 /** RX queues one worker may poll (one per port when workers <= queues). */
 #define CG_DP_MAX_RXQ_PER_WORKER (CG_DP_MAX_PORTS * 2)
 /** rte_hash_lookup_bulk_data() takes at most this many keys. */

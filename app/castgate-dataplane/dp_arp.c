@@ -176,7 +176,7 @@ cg_dp_arp_input(uint16_t port, const uint8_t *frame, uint32_t len,
 
 	aerr = cg_pkt_arp_parse(frame + pi->l3_off, len - pi->l3_off, &arp);
 	if (aerr != CG_PKT_ARP_OK) {
-		cg_dp_ctrs_self()->drops[CG_DP_DROP_ARP_MALFORMED]++;
+		cg_dp_ctrs_self()->drops[CG_SHM_DROP_ARP_MALFORMED]++;
 		CG_DEBUG("arp: port %s: %s", p->name, cg_pkt_arp_err_name(aerr));
 		return;
 	}

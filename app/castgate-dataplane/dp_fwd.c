@@ -86,7 +86,7 @@ cg_dp_fwd_init(void)
 }
 
 static inline void
-drop(struct cg_dp_lcore_ctrs *c, struct rte_mbuf *m, unsigned int reason)
+drop(struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m, unsigned int reason)
 {
 	c->drops[reason]++;
 	rte_pktmbuf_free(m);
@@ -152,11 +152,11 @@ out_in_place(struct rte_mbuf *m, const struct cg_pkt_info *pi, uint16_t hlen)
 }
 
 static void
-forward(struct worker *wk, struct cg_dp_lcore_ctrs *c, struct rte_mbuf *m,
+forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 	const struct cg_pkt_info *pi, uint32_t slot)
 {
-	const struct cg_dp_rule_slot *s = &cg_dp_rules->slot[slot];
-	struct cg_dp_ctr_rule *cr = &c->rule[slot];
+	const struct cg_shm_rule_slot *s = &cg_dp_rules->slot[slot];
+	struct cg_shm_ctr_rule *cr = &c->rule[slot];
 	const uint16_t hlen = cg_pkt_rewrite_hdr_len(false);
 	const uint32_t out_len = hlen + pi->payload_len;
 	struct ready_out ready[CG_DP_MAX_OUTPUTS];
@@ -167,18 +167,18 @@ forward(struct worker *wk, struct cg_dp_lcore_ctrs *c, struct rte_mbuf *m,
 
 	/* Decide first, so that the last output sent can take the original. */
 	for (unsigned int o = 0; o < s->nb_out; o++) {
-		const struct cg_dp_out *d = &s->out[o];
+		const struct cg_shm_out *d = &s->out[o];
 		struct ready_out *r = &ready[nb_ready];
 
 		if (unlikely(out_len - RTE_ETHER_HDR_LEN > dp_g.ports[d->port].mtu)) {
-			c->drops[CG_DP_DROP_MTU_EXCEEDED]++;
+			c->drops[CG_SHM_DROP_MTU_EXCEEDED]++;
 			cr->out[o].drops++;
 			continue;
 		}
-		if (d->nh == CG_DP_NH_STATIC) {
+		if (d->nh == CG_SHM_NH_STATIC) {
 			memcpy(r->dst_mac, d->dst_mac, 6);
 		} else if (unlikely(!cg_dp_nh_get(d->nh, r->dst_mac))) {
-			c->drops[CG_DP_DROP_ARP_UNRESOLVED]++;
+			c->drops[CG_SHM_DROP_ARP_UNRESOLVED]++;
 			cr->out[o].drops++;
 			continue;
 		}
@@ -191,9 +191,9 @@ forward(struct worker *wk, struct cg_dp_lcore_ctrs *c, struct rte_mbuf *m,
 	}
 
 	for (unsigned int i = 0; i < nb_ready; i++) {
-		const struct cg_dp_out *d = &s->out[ready[i].o];
+		const struct cg_shm_out *d = &s->out[ready[i].o];
 		const struct cg_dp_port *port = &dp_g.ports[d->port];
-		struct cg_dp_ctr_out *co = &cr->out[ready[i].o];
+		struct cg_shm_ctr_out *co = &cr->out[ready[i].o];
 		struct cg_pkt_rewrite rw;
 		struct rte_mbuf *om;
 
@@ -206,7 +206,7 @@ forward(struct worker *wk, struct cg_dp_lcore_ctrs *c, struct rte_mbuf *m,
 			om = out_copy(m, pi, hlen);
 		}
 		if (unlikely(om == NULL)) {
-			c->drops[CG_DP_DROP_NO_MBUF]++;
+			c->drops[CG_SHM_DROP_NO_MBUF]++;
 			co->drops++;
 			continue;
 		}
@@ -229,7 +229,7 @@ forward(struct worker *wk, struct cg_dp_lcore_ctrs *c, struct rte_mbuf *m,
 }
 
 static void
-process_burst(struct worker *wk, struct cg_dp_lcore_ctrs *c, const struct rxq_ref *rq,
+process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_ref *rq,
 	      struct rte_mbuf **pkts, uint16_t n)
 {
 	struct cg_pkt_info pi[CG_DP_MAX_BURST];
@@ -255,7 +255,7 @@ process_burst(struct worker *wk, struct cg_dp_lcore_ctrs *c, const struct rxq_re
 		switch (v) {
 		case CG_PKT_UDP:
 			if (unlikely(cg_pkt_ipv4_is_link_local_mcast(pi[i].dst_ip_be))) {
-				drop(c, m, CG_DP_DROP_LINK_LOCAL_MCAST);
+				drop(c, m, CG_SHM_DROP_LINK_LOCAL_MCAST);
 				break;
 			}
 			keys[nu].k = cg_rule_key_make(rq->port, pi[i].dst_ip_be, pi[i].dport_be,
@@ -267,7 +267,7 @@ process_burst(struct worker *wk, struct cg_dp_lcore_ctrs *c, const struct rxq_re
 		case CG_PKT_ARP:
 		case CG_PKT_IGMP:
 			if (unlikely(rte_ring_sp_enqueue(dp_g.slow_rx[wk->idx], m) != 0))
-				drop(c, m, CG_DP_DROP_SLOW_PATH_FULL);
+				drop(c, m, CG_SHM_DROP_SLOW_PATH_FULL);
 			break;
 		default:
 			drop(c, m, pi[i].drop);
@@ -303,13 +303,13 @@ process_burst(struct worker *wk, struct cg_dp_lcore_ctrs *c, const struct rxq_re
 		if (hits & (1ULL << k))
 			forward(wk, c, pkts[i], &pi[i], (uint32_t)(uintptr_t)data[k]);
 		else
-			drop(c, pkts[i], CG_DP_DROP_NO_RULE);
+			drop(c, pkts[i], CG_SHM_DROP_NO_RULE);
 	}
 }
 
 /* Worker 0 sends the service's control frames (ARP, IGMP). */
 static unsigned int
-drain_ctl(struct worker *wk, struct cg_dp_lcore_ctrs *c)
+drain_ctl(struct worker *wk, struct cg_shm_lcore_ctrs *c)
 {
 	struct rte_mbuf *m[CTL_BURST];
 	unsigned int n = rte_ring_sc_dequeue_burst(dp_g.ctl_tx, (void **)m, CTL_BURST, NULL);
@@ -344,7 +344,7 @@ int
 cg_dp_fwd_loop(void *arg)
 {
 	struct worker *wk = &workers[(uintptr_t)arg];
-	struct cg_dp_lcore_ctrs *c = cg_dp_ctrs_self();
+	struct cg_shm_lcore_ctrs *c = cg_dp_ctrs_self();
 	struct rte_mbuf *pkts[CG_DP_MAX_BURST];
 	const uint16_t burst = dp_g.p.burst;
 	const bool service = dp_g.main_is_worker && wk->idx == 0;
@@ -403,7 +403,7 @@ cg_dp_fwd_fini(void)
 {
 	if (dp_g.nb_workers > 0 && dp_g.ctl_tx != NULL && workers[0].txq[0].buf != NULL) {
 		struct worker *wk = &workers[0];
-		struct cg_dp_lcore_ctrs *c = cg_dp_ctrs_self();
+		struct cg_shm_lcore_ctrs *c = cg_dp_ctrs_self();
 
 		while (drain_ctl(wk, c) > 0)
 			;

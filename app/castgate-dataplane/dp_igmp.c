@@ -310,7 +310,7 @@ cg_dp_igmp_input(uint16_t port, const uint8_t *igmp, uint32_t len)
 
 	err = cg_pkt_igmp_parse(igmp, len, &msg);
 	if (err != CG_PKT_IGMP_OK) {
-		cg_dp_ctrs_self()->drops[CG_DP_DROP_IGMP_MALFORMED]++;
+		cg_dp_ctrs_self()->drops[CG_SHM_DROP_IGMP_MALFORMED]++;
 		CG_DEBUG("igmp: port %s: %s", dp_g.ports[port].name, cg_pkt_igmp_err_name(err));
 		return;
 	}

@@ -27,15 +27,16 @@
 #include "dp_stats.h"
 
 /* Memzone names are fixed (the file prefix already isolates processes), so a
- * secondary process can look them up. */
-#define RULES_MZ_NAME "cg_rules"
+ * secondary process can look them up; CG_SHM_MZ_RULES is the shared one. The
+ * hash and the RCU variable are the primary's alone (secondaries never call
+ * rte_hash_* on it: its hash function pointer is ours). */
 #define RULES_QSBR_MZ_NAME "cg_rules_qsbr"
 #define RULES_HASH_NAME "cg_rules_hash"
 /* The cuckoo hash needs headroom to place keys; twice the slots is ample. */
 #define RULES_HASH_ENTRIES (CG_DP_MAX_RULES * 2)
 
 struct rte_hash *cg_dp_rule_hash;
-struct cg_dp_rules_shm *cg_dp_rules;
+struct cg_shm_rules *cg_dp_rules;
 struct rte_rcu_qsbr *cg_dp_rules_qsbr;
 
 static const struct rte_memzone *rules_mz, *qsbr_mz;
@@ -58,10 +59,10 @@ cg_dp_rules_init(unsigned int nb_readers)
 	size_t qsz;
 	int ret;
 
-	rules_mz = rte_memzone_reserve(RULES_MZ_NAME, sizeof(struct cg_dp_rules_shm),
+	rules_mz = rte_memzone_reserve(CG_SHM_MZ_RULES, sizeof(struct cg_shm_rules),
 				       (int)rte_socket_id(), 0);
 	if (rules_mz == NULL) {
-		CG_ERR("rules: rte_memzone_reserve %s: %s", RULES_MZ_NAME,
+		CG_ERR("rules: rte_memzone_reserve %s: %s", CG_SHM_MZ_RULES,
 		       rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
@@ -95,11 +96,11 @@ cg_dp_rules_init(unsigned int nb_readers)
 	return 0;
 }
 
-static struct cg_dp_rule_slot *
+static struct cg_shm_rule_slot *
 find_by_name(const char *name, uint32_t *slot)
 {
 	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++) {
-		struct cg_dp_rule_slot *s = &cg_dp_rules->slot[i];
+		struct cg_shm_rule_slot *s = &cg_dp_rules->slot[i];
 
 		if (s->in_use && strcmp(s->rule.name, name) == 0) {
 			*slot = i;
@@ -109,11 +110,11 @@ find_by_name(const char *name, uint32_t *slot)
 	return NULL;
 }
 
-static struct cg_dp_rule_slot *
+static struct cg_shm_rule_slot *
 find_by_id(uint32_t id, const char *except_name)
 {
 	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++) {
-		struct cg_dp_rule_slot *s = &cg_dp_rules->slot[i];
+		struct cg_shm_rule_slot *s = &cg_dp_rules->slot[i];
 
 		if (s->in_use && s->rule.id == id && strcmp(s->rule.name, except_name) != 0)
 			return s;
@@ -142,23 +143,23 @@ in_prefix(uint32_t a_be, uint32_t net_be, uint8_t prefix_len)
 }
 
 static void
-release_outputs(struct cg_dp_rule_slot *s, unsigned int n)
+release_outputs(struct cg_shm_rule_slot *s, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
-		if (s->out[i].nh != CG_DP_NH_STATIC)
+		if (s->out[i].nh != CG_SHM_NH_STATIC)
 			cg_dp_arp_nh_unref(s->out[i].nh);
 }
 
 /* Fill s->out[] from s->rule; references next hops. */
 static int
-prepare_outputs(struct cg_dp_rule_slot *s, char *err, size_t errlen)
+prepare_outputs(struct cg_shm_rule_slot *s, char *err, size_t errlen)
 {
 	const struct cg_rule *r = &s->rule;
 	unsigned int i;
 
 	for (i = 0; i < r->n_outputs; i++) {
 		const struct cg_rule_output *o = &r->out[i];
-		struct cg_dp_out *d = &s->out[i];
+		struct cg_shm_out *d = &s->out[i];
 		const struct cg_dp_port *p;
 		uint32_t nh_ip;
 		int ret;
@@ -176,7 +177,7 @@ prepare_outputs(struct cg_dp_rule_slot *s, char *err, size_t errlen)
 		d->ttl = o->ttl;
 		d->src_be = o->src ? o->src : p->ip;
 		d->dst_be = o->dst;
-		d->nh = CG_DP_NH_STATIC;
+		d->nh = CG_SHM_NH_STATIC;
 		if (cg_pkt_ipv4_is_mcast(o->dst)) {
 			cg_pkt_mcast_mac(o->dst, d->dst_mac);
 			continue;
@@ -232,7 +233,7 @@ grace_period(unsigned int self_reader)
 static void
 free_slot(uint32_t slot)
 {
-	struct cg_dp_rule_slot *s = &cg_dp_rules->slot[slot];
+	struct cg_shm_rule_slot *s = &cg_dp_rules->slot[slot];
 
 	release_outputs(s, s->nb_out);
 	cg_dp_stats_clear_rule(slot);
@@ -240,12 +241,18 @@ free_slot(uint32_t slot)
 }
 
 static int
-check_rule(const struct cg_rule *r, char *err, size_t errlen)
+check_rule(const struct cg_rule *r, uint32_t origin, char *err, size_t errlen)
 {
 	int ret = cg_rule_validate(r, err, errlen);
 
 	if (ret < 0)
 		return ret;
+	/* The origin is stored for readers; what it allows is control's policy. */
+	if (origin != CG_SHM_ORIGIN_CONFIG && origin != CG_SHM_ORIGIN_API) {
+		snprintf(err, errlen, "rule \"%s\": origin %" PRIu32 " is neither config (%d) "
+			 "nor api (%d)", r->name, origin, CG_SHM_ORIGIN_CONFIG, CG_SHM_ORIGIN_API);
+		return -EINVAL;
+	}
 	if (r->in.port_id >= dp_g.nb_ports) {
 		snprintf(err, errlen, "rule \"%s\": input.port: no port \"%s\"", r->name,
 			 r->in.port);
@@ -256,9 +263,9 @@ check_rule(const struct cg_rule *r, char *err, size_t errlen)
 
 /* Take a free slot and fill it for @p r; not yet reachable from the hash. */
 static int
-slot_new(const struct cg_rule *r, uint32_t *slot, char *err, size_t errlen)
+slot_new(const struct cg_rule *r, uint8_t origin, uint32_t *slot, char *err, size_t errlen)
 {
-	struct cg_dp_rule_slot *s;
+	struct cg_shm_rule_slot *s;
 	int ret;
 
 	if (alloc_slot(slot) < 0) {
@@ -269,6 +276,7 @@ slot_new(const struct cg_rule *r, uint32_t *slot, char *err, size_t errlen)
 	s = &cg_dp_rules->slot[*slot];
 	memset(s, 0, sizeof(*s));
 	s->rule = *r;
+	s->origin = origin;
 	ret = prepare_outputs(s, err, errlen);
 	if (ret < 0)
 		return ret;
@@ -277,7 +285,7 @@ slot_new(const struct cg_rule *r, uint32_t *slot, char *err, size_t errlen)
 }
 
 static int
-rule_add(const struct cg_rule *r, char *err, size_t errlen)
+rule_add(const struct cg_rule *r, uint8_t origin, char *err, size_t errlen)
 {
 	struct cg_dp_key key = { .k = cg_rule_key_from_rule(r) };
 	uint32_t slot, other;
@@ -296,7 +304,7 @@ rule_add(const struct cg_rule *r, char *err, size_t errlen)
 		snprintf(err, errlen, "rule \"%s\": another rule has the same match", r->name);
 		return -EEXIST;
 	}
-	ret = slot_new(r, &slot, err, errlen);
+	ret = slot_new(r, origin, &slot, err, errlen);
 	if (ret < 0)
 		return ret;
 	/* Publish: the slot is complete before the key points at it. */
@@ -315,7 +323,7 @@ rule_add(const struct cg_rule *r, char *err, size_t errlen)
 static int
 rule_remove(const char *name, unsigned int self_reader, char *err, size_t errlen)
 {
-	struct cg_dp_rule_slot *s;
+	struct cg_shm_rule_slot *s;
 	struct cg_dp_key key;
 	uint32_t slot;
 	int32_t pos;
@@ -338,10 +346,11 @@ rule_remove(const char *name, unsigned int self_reader, char *err, size_t errlen
 }
 
 static int
-rule_update(const struct cg_rule *r, unsigned int self_reader, char *err, size_t errlen)
+rule_update(const struct cg_rule *r, uint8_t origin, unsigned int self_reader, char *err,
+	    size_t errlen)
 {
 	struct cg_dp_key key = { .k = cg_rule_key_from_rule(r) }, old_key;
-	struct cg_dp_rule_slot *old;
+	struct cg_shm_rule_slot *old;
 	uint32_t old_slot, slot;
 	int32_t pos = -1;
 	int ret;
@@ -362,7 +371,7 @@ rule_update(const struct cg_rule *r, unsigned int self_reader, char *err, size_t
 		snprintf(err, errlen, "rule \"%s\": another rule has the same match", r->name);
 		return -EEXIST;
 	}
-	ret = slot_new(r, &slot, err, errlen);
+	ret = slot_new(r, origin, &slot, err, errlen);
 	if (ret < 0)
 		return ret;
 	/* Join before leaving so a shared group is never left in between. */
@@ -389,38 +398,46 @@ rule_update(const struct cg_rule *r, unsigned int self_reader, char *err, size_t
 }
 
 int
-cg_dp_rules_apply(const struct cg_dp_rules_req *req, unsigned int self_reader,
+cg_dp_rules_apply(const struct cg_shm_rules_req *req, unsigned int self_reader,
 		  char *err, size_t errlen)
 {
-	char name[CG_RULE_NAME_SIZE];
+	struct cg_shm_rules_req copy;
 	int ret;
 
-	/* Copy: req may sit in a message buffer another process still owns. */
-	memcpy(name, req->rule.name, sizeof(name));
-	name[sizeof(name) - 1] = '\0';
+	/* Copy: req may sit in memory another process still writes; and its
+	 * strings may lack their NUL. */
+	memcpy(&copy, req, sizeof(copy));
+	req = &copy;
+	copy.rule.name[sizeof(copy.rule.name) - 1] = '\0';
+	copy.rule.in.port[sizeof(copy.rule.in.port) - 1] = '\0';
+	for (unsigned int i = 0; i < CG_RULE_MAX_OUTPUTS; i++)
+		copy.rule.out[i].port[sizeof(copy.rule.out[i].port) - 1] = '\0';
 
 	pthread_mutex_lock(&cg_dp_ctl_lock);
 	switch (req->op) {
-	case CG_DP_RULES_ADD:
-		ret = check_rule(&req->rule, err, errlen);
+	case CG_SHM_RULES_ADD:
+		ret = check_rule(&req->rule, req->origin, err, errlen);
 		if (ret == 0)
-			ret = rule_add(&req->rule, err, errlen);
+			ret = rule_add(&req->rule, (uint8_t)req->origin, err, errlen);
 		break;
-	case CG_DP_RULES_UPDATE:
-		ret = check_rule(&req->rule, err, errlen);
+	case CG_SHM_RULES_UPDATE:
+		ret = check_rule(&req->rule, req->origin, err, errlen);
 		if (ret == 0)
-			ret = rule_update(&req->rule, self_reader, err, errlen);
+			ret = rule_update(&req->rule, (uint8_t)req->origin, self_reader, err,
+					  errlen);
 		break;
-	case CG_DP_RULES_REMOVE:
-		ret = rule_remove(name, self_reader, err, errlen);
+	case CG_SHM_RULES_REMOVE:
+		ret = rule_remove(copy.rule.name, self_reader, err, errlen);
 		break;
 	default:
 		snprintf(err, errlen, "rule request: unknown op %" PRIu32, req->op);
 		ret = -EINVAL;
 		break;
 	}
+	/* After the change is complete, for secondaries that compare it. */
 	if (ret == 0)
-		cg_dp_rules->generation++;
+		__atomic_store_n(&cg_dp_rules->generation, cg_dp_rules->generation + 1,
+				 __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&cg_dp_ctl_lock);
 	return ret;
 }
@@ -433,7 +450,7 @@ cg_dp_rules_clear(unsigned int self_reader)
 	if (cg_dp_rules == NULL || cg_dp_rule_hash == NULL)
 		return;
 	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++) {
-		struct cg_dp_rules_req req = { .op = CG_DP_RULES_REMOVE };
+		struct cg_shm_rules_req req = { .op = CG_SHM_RULES_REMOVE };
 
 		if (!cg_dp_rules->slot[i].in_use)
 			continue;

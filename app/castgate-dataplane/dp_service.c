@@ -63,7 +63,7 @@ cg_dp_service_send(uint16_t port, const uint8_t *frame, int len)
 		return -EINVAL;
 	m = rte_pktmbuf_alloc(dp_g.pool);
 	if (m == NULL) {
-		cg_dp_ctrs_self()->drops[CG_DP_DROP_NO_MBUF]++;
+		cg_dp_ctrs_self()->drops[CG_SHM_DROP_NO_MBUF]++;
 		return -ENOBUFS;
 	}
 	d = rte_pktmbuf_append(m, (uint16_t)len);
@@ -75,7 +75,7 @@ cg_dp_service_send(uint16_t port, const uint8_t *frame, int len)
 	m->port = port;		/* cg index: worker 0 reads it in drain_ctl() */
 	if (rte_ring_sp_enqueue(dp_g.ctl_tx, m) != 0) {
 		rte_pktmbuf_free(m);
-		cg_dp_ctrs_self()->drops[CG_DP_DROP_TX_FULL]++;
+		cg_dp_ctrs_self()->drops[CG_SHM_DROP_TX_FULL]++;
 		return -ENOSPC;
 	}
 	return 0;

@@ -26,22 +26,8 @@
 #include "dp_rules.h"
 #include "dp_stats.h"
 
-#define CTRS_MZ_NAME "cg_counters"
-
-struct cg_dp_lcore_ctrs *cg_dp_ctrs;
+struct cg_shm_lcore_ctrs *cg_dp_ctrs;
 static unsigned int nb_ctr_lcores;
-
-static const char *const dp_drop_names[CG_DP_DROP_MAX - CG_PKT_DROP_MAX] = {
-	[CG_DP_DROP_NO_RULE - CG_PKT_DROP_MAX] = "no_rule",
-	[CG_DP_DROP_ARP_UNRESOLVED - CG_PKT_DROP_MAX] = "arp_unresolved",
-	[CG_DP_DROP_TX_FULL - CG_PKT_DROP_MAX] = "tx_full",
-	[CG_DP_DROP_NO_MBUF - CG_PKT_DROP_MAX] = "no_mbuf",
-	[CG_DP_DROP_MTU_EXCEEDED - CG_PKT_DROP_MAX] = "mtu_exceeded",
-	[CG_DP_DROP_SLOW_PATH_FULL - CG_PKT_DROP_MAX] = "slow_path_full",
-	[CG_DP_DROP_ARP_MALFORMED - CG_PKT_DROP_MAX] = "arp_malformed",
-	[CG_DP_DROP_IGMP_MALFORMED - CG_PKT_DROP_MAX] = "igmp_malformed",
-	[CG_DP_DROP_LINK_LOCAL_MCAST - CG_PKT_DROP_MAX] = "link_local_mcast",
-};
 
 int
 cg_dp_stats_init(void)
@@ -50,11 +36,11 @@ cg_dp_stats_init(void)
 	size_t sz;
 
 	nb_ctr_lcores = rte_lcore_count();
-	sz = sizeof(struct cg_dp_lcore_ctrs) * nb_ctr_lcores;
-	mz = rte_memzone_reserve_aligned(CTRS_MZ_NAME, sz, (int)rte_socket_id(), 0,
+	sz = sizeof(struct cg_shm_lcore_ctrs) * nb_ctr_lcores;
+	mz = rte_memzone_reserve_aligned(CG_SHM_MZ_COUNTERS, sz, (int)rte_socket_id(), 0,
 					 RTE_CACHE_LINE_SIZE);
 	if (mz == NULL) {
-		CG_ERR("stats: rte_memzone_reserve %s (%zu bytes): %s", CTRS_MZ_NAME, sz,
+		CG_ERR("stats: rte_memzone_reserve %s (%zu bytes): %s", CG_SHM_MZ_COUNTERS, sz,
 		       rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
@@ -70,16 +56,6 @@ cg_dp_stats_clear_rule(uint32_t slot)
 		memset(&cg_dp_ctrs[l].rule[slot], 0, sizeof(cg_dp_ctrs[l].rule[slot]));
 }
 
-const char *
-cg_dp_drop_name(unsigned int reason)
-{
-	if (reason < CG_PKT_DROP_MAX)
-		return cg_pkt_drop_name((enum cg_pkt_drop)reason);
-	if (reason < CG_DP_DROP_MAX)
-		return dp_drop_names[reason - CG_PKT_DROP_MAX];
-	return "unknown";
-}
-
 uint64_t
 cg_dp_stats_drop(unsigned int reason)
 {
@@ -91,11 +67,11 @@ cg_dp_stats_drop(unsigned int reason)
 }
 
 void
-cg_dp_stats_rule(uint32_t slot, struct cg_dp_ctr_rule *sum)
+cg_dp_stats_rule(uint32_t slot, struct cg_shm_ctr_rule *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	for (unsigned int l = 0; l < nb_ctr_lcores; l++) {
-		const struct cg_dp_ctr_rule *c = &cg_dp_ctrs[l].rule[slot];
+		const struct cg_shm_ctr_rule *c = &cg_dp_ctrs[l].rule[slot];
 
 		sum->rx_pkts += c->rx_pkts;
 		sum->rx_bytes += c->rx_bytes;
@@ -139,9 +115,9 @@ ju64(uint64_t v)
 }
 
 static json_object *
-rule_json(const struct cg_dp_rule_slot *s, uint32_t slot, uint64_t *tx_pkts, uint64_t *tx_bytes)
+rule_json(const struct cg_shm_rule_slot *s, uint32_t slot, uint64_t *tx_pkts, uint64_t *tx_bytes)
 {
-	struct cg_dp_ctr_rule sum;
+	struct cg_shm_ctr_rule sum;
 	json_object *r = json_object_new_object(), *outs = json_object_new_array();
 	char ipb[INET_ADDRSTRLEN];
 
@@ -208,11 +184,11 @@ cg_dp_stats_json(void)
 								       &tx_pkts, &tx_bytes));
 	}
 	pthread_mutex_unlock(&cg_dp_ctl_lock);
-	for (unsigned int r = CG_PKT_DROP_NONE + 1; r < CG_DP_DROP_MAX; r++) {
+	for (unsigned int r = CG_PKT_DROP_NONE + 1; r < CG_SHM_DROP_MAX; r++) {
 		uint64_t v = cg_dp_stats_drop(r);
 
 		drop_sum += v;
-		jadd(drops, cg_dp_drop_name(r), ju64(v));
+		jadd(drops, cg_shm_drop_name(r), ju64(v));
 	}
 	for (uint16_t p = 0; p < dp_g.nb_ports; p++)
 		json_object_array_add(ports, port_json(&dp_g.ports[p]));
@@ -287,11 +263,11 @@ tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 	  struct rte_tel_data *d)
 {
 	uint64_t rx_pkts, rx_bytes, ctl_tx, drops = 0, tx_pkts = 0, tx_bytes = 0;
-	struct cg_dp_ctr_rule sum;
+	struct cg_shm_ctr_rule sum;
 	uint32_t nb_rules = 0;
 
 	totals(&rx_pkts, &rx_bytes, &ctl_tx);
-	for (unsigned int r = CG_PKT_DROP_NONE + 1; r < CG_DP_DROP_MAX; r++)
+	for (unsigned int r = CG_PKT_DROP_NONE + 1; r < CG_SHM_DROP_MAX; r++)
 		drops += cg_dp_stats_drop(r);
 	pthread_mutex_lock(&cg_dp_ctl_lock);
 	for (uint32_t i = 0; cg_dp_rules && i < cg_dp_rules->nb_slots; i++) {
@@ -341,12 +317,12 @@ tel_rules(const char *cmd __rte_unused, const char *params __rte_unused,
 	struct rte_tel_data *id = tel_array(RTE_TEL_U64_VAL);
 	struct rte_tel_data *rxp = tel_array(RTE_TEL_U64_VAL);
 	struct rte_tel_data *rxb = tel_array(RTE_TEL_U64_VAL);
-	struct cg_dp_ctr_rule sum;
+	struct cg_shm_ctr_rule sum;
 
 	rte_tel_data_start_dict(d);
 	pthread_mutex_lock(&cg_dp_ctl_lock);
 	for (uint32_t i = 0; cg_dp_rules && i < cg_dp_rules->nb_slots; i++) {
-		const struct cg_dp_rule_slot *s = &cg_dp_rules->slot[i];
+		const struct cg_shm_rule_slot *s = &cg_dp_rules->slot[i];
 
 		if (!s->in_use)
 			continue;
@@ -367,8 +343,8 @@ tel_rules(const char *cmd __rte_unused, const char *params __rte_unused,
 static int
 tel_rule(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
 {
-	const struct cg_dp_rule_slot *s = NULL;
-	struct cg_dp_ctr_rule sum;
+	const struct cg_shm_rule_slot *s = NULL;
+	struct cg_shm_ctr_rule sum;
 	char ipb[INET_ADDRSTRLEN];
 	uint32_t slot = 0;
 
@@ -423,8 +399,8 @@ tel_drops(const char *cmd __rte_unused, const char *params __rte_unused,
 	  struct rte_tel_data *d)
 {
 	rte_tel_data_start_dict(d);
-	for (unsigned int r = CG_PKT_DROP_NONE + 1; r < CG_DP_DROP_MAX; r++)
-		rte_tel_data_add_dict_u64(d, cg_dp_drop_name(r), cg_dp_stats_drop(r));
+	for (unsigned int r = CG_PKT_DROP_NONE + 1; r < CG_SHM_DROP_MAX; r++)
+		rte_tel_data_add_dict_u64(d, cg_shm_drop_name(r), cg_dp_stats_drop(r));
 	return 0;
 }
 

@@ -21,20 +21,20 @@
 static void
 tx_drop(struct rte_mbuf **pkts, uint16_t n, void *userdata __rte_unused)
 {
-	struct cg_dp_lcore_ctrs *c = cg_dp_ctrs_self();
+	struct cg_shm_lcore_ctrs *c = cg_dp_ctrs_self();
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t tag = m->hash.usr;
 
 		if (tag != CG_DP_CTR_TAG_NONE) {
-			struct cg_dp_ctr_out *o = &c->rule[tag >> 4].out[tag & 0xf];
+			struct cg_shm_ctr_out *o = &c->rule[tag >> 4].out[tag & 0xf];
 
 			o->pkts--;
 			o->bytes -= m->pkt_len;
 			o->drops++;
 		}
-		c->drops[CG_DP_DROP_TX_FULL]++;
+		c->drops[CG_SHM_DROP_TX_FULL]++;
 		rte_pktmbuf_free(m);
 	}
 }

@@ -334,7 +334,9 @@ install_rules(const struct cg_conf *c)
 	size_t i;
 
 	CG_RULE_SET_FOREACH(set, i, r) {
-		struct cg_dp_rules_req req = { .op = CG_DP_RULES_ADD, .rule = *r };
+		struct cg_shm_rules_req req = {
+			.op = CG_SHM_RULES_ADD, .origin = CG_SHM_ORIGIN_CONFIG, .rule = *r,
+		};
 		int ret = cg_dp_rules_apply(&req, self, err, sizeof(err));
 
 		if (ret < 0) {

@@ -1,5 +1,318 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #ifndef CG_SHM_H
 #define CG_SHM_H
-/* Placeholder: see /tmp/cg/CONTROL.md; the dataplane engineer writes it. */
+
+/**
+ * @file
+ * The contract between castgate-dataplane (the DPDK primary) and the
+ * processes that attach to it as DPDK secondaries (castgate-control, tests):
+ * the layouts of the shared memzones and the rte_mp messages that change
+ * rules. Nothing else is shared; both sides include only this header.
+ *
+ * **Memzones** (names are fixed; the EAL file prefix isolates instances):
+ * | name                 | layout                                  | written by |
+ * |----------------------|-----------------------------------------|------------|
+ * | CG_SHM_MZ_INFO       | struct cg_shm_info                      | primary, at start (ready, state_*: also at stop) |
+ * | CG_SHM_MZ_RULES      | struct cg_shm_rules                     | primary main lcore only |
+ * | CG_SHM_MZ_COUNTERS   | struct cg_shm_lcore_ctrs[nb_ctr_blocks] | block i: only the lcore of info->lcores[i] |
+ * | CG_SHM_MZ_CTL        | struct cg_shm_ctl                       | the one requesting secondary (req), primary (done_*) |
+ *
+ * **Single writer.** The primary's main lcore is the only writer of the rule
+ * table (the rte_hash and the slots). A secondary never writes a slot: it
+ * puts one change into the CG_SHM_MZ_CTL slot and sends an rte_mp request
+ * (CG_SHM_MP_RULES) carrying only the sequence number; the primary copies
+ * the change out, applies it, bumps cg_shm_rules.generation and replies with
+ * struct cg_shm_mp_rep. cg_shm_rules_request() does all of that.
+ *
+ * **No function pointers.** DPDK maps shared memory at the same virtual
+ * address in every process, but code is not: a function pointer stored by
+ * one process (rte_hash's default hash function, a ring's callbacks) points
+ * into that process's text and must never be called by another (DPDK's
+ * multi-process guide). Hence secondaries never call rte_hash_* on the rule
+ * hash (not even lookups), and everything here is plain data: fixed-size
+ * structs, indexes, network-order addresses.
+ *
+ * **Readers in a secondary** read slots and counters directly, without
+ * locks, and stay safe because:
+ * - memzones are never freed while the primary runs (a secondary cannot
+ *   outlive a primary usefully: it exits when the primary is gone);
+ * - a slot is written only while it is not in use (in_use == 0) and
+ *   in_use is set after the slot is complete; an update fills a *new* slot
+ *   and frees the old one after an RCU grace period of the workers (not of
+ *   secondaries). A reader that must be exact about one slot therefore
+ *   checks `generation` before and after reading it and retries if it
+ *   moved (control serializes its own changes, so it only needs that for
+ *   changes made by others, e.g. none today);
+ * - counters are 64-bit words incremented by one lcore each; a reader sums
+ *   the blocks 0..nb_ctr_blocks-1 and may see values a few packets old,
+ *   never a torn word (x86-64, aligned). Counters are never reset by anyone
+ *   but the primary, and only those of a freed slot (a new rule in a reused
+ *   slot starts from zero): readers keep baselines per rule *name*.
+ */
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+
+#include "cg_pkt.h"
+#include "cg_rule.h"
+
+/** Bumped on any change of a layout or message below. */
+#define CG_SHM_LAYOUT_VERSION 1
+/** cg_shm_info.magic once the primary has filled cg_info ("CGSH"). */
+#define CG_SHM_MAGIC 0x43475348u
+
+#define CG_SHM_MZ_INFO     "cg_info"      /**< struct cg_shm_info */
+#define CG_SHM_MZ_RULES    "cg_rules"     /**< struct cg_shm_rules */
+#define CG_SHM_MZ_COUNTERS "cg_counters"  /**< struct cg_shm_lcore_ctrs[nb_ctr_blocks] */
+#define CG_SHM_MZ_CTL      "cg_ctl"       /**< struct cg_shm_ctl: one request slot */
+#define CG_SHM_MP_RULES    "cg_rules_req" /**< rte_mp action name */
+
+/** Ports the data plane supports (cg port index 0..CG_SHM_MAX_PORTS-1). */
+#define CG_SHM_MAX_PORTS 16
+/** Lcores described in cg_info (= counter blocks at most). */
+#define CG_SHM_MAX_LCORES 128
+/** Rule slots; an update needs a free slot, so this is the live maximum + headroom. */
+#define CG_SHM_MAX_RULES 1024
+/** Outputs per rule. */
+#define CG_SHM_MAX_OUTPUTS CG_RULE_MAX_OUTPUTS
+/** cg_shm_out.nh of an output whose destination MAC is static. */
+#define CG_SHM_NH_STATIC UINT32_MAX
+
+/** Where a rule comes from (cg_shm_rule_slot.origin). */
+enum cg_shm_origin {
+	CG_SHM_ORIGIN_CONFIG = 1,	/**< a [[rule]] of the config file */
+	CG_SHM_ORIGIN_API = 2,		/**< added over JSON-RPC; kept in the state file */
+};
+
+/** A change to the rule table. */
+enum cg_shm_rules_op {
+	CG_SHM_RULES_ADD = 1,	/**< add @c rule; its name, id and match must be new */
+	CG_SHM_RULES_UPDATE,	/**< replace the rule named @c rule.name (origin too) */
+	CG_SHM_RULES_REMOVE,	/**< remove the rule named @c rule.name (other fields ignored) */
+};
+
+/**
+ * One change, as the primary applies it. Plain data. The rule's ports must be
+ * resolved (port_id = cg port index, i.e. the index in cg_shm_info.ports).
+ * The data plane stores @c origin in the slot; whether a change of a rule of
+ * some origin is allowed is the control plane's policy, not checked here.
+ */
+struct cg_shm_rules_req {
+	uint32_t op;			/**< enum cg_shm_rules_op */
+	uint32_t origin;		/**< enum cg_shm_origin (ADD, UPDATE) */
+	struct cg_rule rule;
+};
+
+/** One output of a rule, precomputed for the fast path. */
+struct cg_shm_out {
+	uint16_t port;			/**< cg port index */
+	uint16_t sport_be;		/**< 0 = keep */
+	uint16_t dport_be;
+	uint8_t ttl;
+	uint32_t src_be;		/**< resolved: 0 in the rule means the port's IP */
+	uint32_t dst_be;
+	uint32_t nh;			/**< next hop index (primary-private), or CG_SHM_NH_STATIC */
+	uint8_t dst_mac[6];		/**< when nh == CG_SHM_NH_STATIC */
+};
+
+/** A rule slot of CG_SHM_MZ_RULES. Index = counter index in cg_shm_lcore_ctrs.rule[]. */
+struct cg_shm_rule_slot {
+	struct cg_rule rule;		/**< as configured (names, ids, resolved ports) */
+	uint8_t in_use;			/**< set after the slot is complete */
+	uint8_t nb_out;
+	uint8_t origin;			/**< enum cg_shm_origin */
+	struct cg_shm_out out[CG_SHM_MAX_OUTPUTS];
+} __rte_cache_aligned;
+
+/** Layout of CG_SHM_MZ_RULES. */
+struct cg_shm_rules {
+	uint32_t nb_slots;		/**< CG_SHM_MAX_RULES */
+	uint32_t nb_rules;		/**< live rules */
+	volatile uint64_t generation;	/**< bumped after every applied change */
+	struct cg_shm_rule_slot slot[CG_SHM_MAX_RULES];
+};
+
+/** Drop reasons: lib/pkt's parse reasons (0..CG_PKT_DROP_MAX-1), then the data plane's. */
+enum cg_shm_drop {
+	CG_SHM_DROP_NO_RULE = CG_PKT_DROP_MAX,	/**< "no_rule": valid UDP, no matching rule */
+	CG_SHM_DROP_ARP_UNRESOLVED,	/**< "arp_unresolved": next hop MAC unknown yet */
+	CG_SHM_DROP_TX_FULL,		/**< "tx_full": TX queue/ring had no room */
+	CG_SHM_DROP_NO_MBUF,		/**< "no_mbuf": fan-out copy/header allocation failed */
+	CG_SHM_DROP_MTU_EXCEEDED,	/**< "mtu_exceeded": output larger than the port MTU */
+	CG_SHM_DROP_SLOW_PATH_FULL,	/**< "slow_path_full": ARP/IGMP ring to the service full */
+	CG_SHM_DROP_ARP_MALFORMED,	/**< "arp_malformed" */
+	CG_SHM_DROP_IGMP_MALFORMED,	/**< "igmp_malformed" */
+	CG_SHM_DROP_LINK_LOCAL_MCAST,	/**< "link_local_mcast": 224.0.0.x UDP, never relayed */
+	CG_SHM_DROP_MAX			/**< number of reasons incl. lib/pkt's and "none" (0) */
+};
+
+/** Counters of one output of a rule. */
+struct cg_shm_ctr_out {
+	uint64_t pkts;
+	uint64_t bytes;
+	uint64_t drops;
+};
+
+/** Counters of one rule slot. */
+struct cg_shm_ctr_rule {
+	uint64_t rx_pkts;
+	uint64_t rx_bytes;
+	struct cg_shm_ctr_out out[CG_SHM_MAX_OUTPUTS];
+};
+
+/** One lcore's counter block in CG_SHM_MZ_COUNTERS. */
+struct cg_shm_lcore_ctrs {
+	uint64_t rx_pkts;		/**< frames received on our ports */
+	uint64_t rx_bytes;
+	uint64_t ctl_tx;		/**< ARP/IGMP frames handed to TX */
+	uint64_t drops[CG_SHM_DROP_MAX];
+	struct cg_shm_ctr_rule rule[CG_SHM_MAX_RULES];
+} __rte_cache_aligned;
+
+/** A port as the data plane brought it up. */
+struct cg_shm_port_info {
+	char name[32];			/**< config name */
+	char driver[32];		/**< PMD name, e.g. "net_af_packet" */
+	char device[256];		/**< device string of the config */
+	uint16_t port_id;		/**< DPDK port id (also valid in a secondary) */
+	uint16_t mtu;
+	uint16_t nb_queues;		/**< RX and TX queues */
+	uint32_t ip;			/**< network order */
+	uint8_t prefix_len;
+	uint8_t mac[6];
+	uint32_t gateway;		/**< network order, 0 = none */
+};
+
+/** cg_shm_lcore_info.role */
+enum cg_shm_lcore_role {
+	CG_SHM_LCORE_SERVICE = 1,	/**< main lcore: ARP, IGMP, timers, rule requests */
+	CG_SHM_LCORE_WORKER = 2,	/**< forwards */
+	CG_SHM_LCORE_BOTH = 3,		/**< single-lcore mode */
+};
+
+/** An EAL lcore of the data plane. Its index in cg_shm_info.lcores is its counter block. */
+struct cg_shm_lcore_info {
+	uint32_t lcore_id;
+	uint16_t role;			/**< enum cg_shm_lcore_role */
+	uint16_t worker;		/**< worker index (= queue id) if it forwards, else 0 */
+};
+
+/** Layout of CG_SHM_MZ_INFO. */
+struct cg_shm_info {
+	uint32_t magic;			/**< CG_SHM_MAGIC once filled in */
+	uint32_t layout_version;	/**< CG_SHM_LAYOUT_VERSION */
+	int32_t pid;			/**< of the primary */
+	uint64_t start_unix_ms;		/**< when the primary started */
+	char version[32];		/**< castgate version */
+	char dpdk_version[64];		/**< rte_version() */
+	char config_path[4096];		/**< absolute path of the config file */
+	char state_file[4096];		/**< control.state_file ("" = none) */
+	char file_prefix[64];		/**< EAL file prefix */
+	uint16_t nb_ports;
+	struct cg_shm_port_info ports[CG_SHM_MAX_PORTS];	/**< index = cg port index */
+	uint32_t nb_lcores;
+	struct cg_shm_lcore_info lcores[CG_SHM_MAX_LCORES];	/**< index = counter block */
+	uint32_t nb_ctr_blocks;		/**< blocks in CG_SHM_MZ_COUNTERS */
+	uint32_t nb_workers;
+	uint32_t state_loaded;		/**< state-file rules installed at start */
+	uint32_t state_skipped;		/**< state-file rules the data plane could not install */
+	int32_t state_load_error;	/**< 0, or cg_state_load()'s errno (whole file ignored) */
+	char state_error[256];		/**< the first state-file error ("" = none) */
+	volatile uint32_t ready;	/**< 1 while forwarding and serving requests */
+};
+
+/**
+ * Layout of CG_SHM_MZ_CTL: one request slot, a seqlock. A writer takes a
+ * fresh seq from @c next_seq (atomic add), stores seq = 0, writes @c req,
+ * stores seq (release), then sends the rte_mp message with that seq. The
+ * primary reads seq, copies req, reads seq again, and refuses the request
+ * (-EBUSY) unless both equal the message's seq.
+ */
+struct cg_shm_ctl {
+	volatile uint64_t seq;		/**< seq of the request in @c req; 0 while written */
+	struct cg_shm_rules_req req;
+	uint64_t next_seq;		/**< last seq handed out (atomic add by writers) */
+	volatile uint64_t done_seq;	/**< last seq the primary finished (applied or refused) */
+	volatile int32_t done_result;	/**< its result */
+};
+
+/** rte_mp request param of CG_SHM_MP_RULES. */
+struct cg_shm_mp_req {
+	uint64_t seq;
+};
+
+/** rte_mp reply param of CG_SHM_MP_RULES. */
+struct cg_shm_mp_rep {
+	uint64_t seq;			/**< the request's */
+	int32_t result;			/**< 0 or a negative errno */
+	uint64_t generation;		/**< cg_shm_rules.generation after the request */
+	char err[200];			/**< message when result < 0 */
+};
+
+static_assert(sizeof(struct cg_shm_mp_req) <= RTE_MP_MAX_PARAM_LEN, "mp request too large");
+static_assert(sizeof(struct cg_shm_mp_rep) <= RTE_MP_MAX_PARAM_LEN, "mp reply too large");
+static_assert(sizeof(CG_SHM_MP_RULES) <= RTE_MP_MAX_NAME_LEN, "mp action name too long");
+
+/*
+ * Secondary-side helpers (cg_shm.c). Also usable in the primary.
+ */
+
+/** Pointers to the memzones, valid in the process that attached. */
+struct cg_shm_view {
+	struct cg_shm_info *info;
+	struct cg_shm_rules *rules;
+	struct cg_shm_lcore_ctrs *ctrs;
+	struct cg_shm_ctl *ctl;
+};
+
+/**
+ * Look up the memzones of the primary (after rte_eal_init() of a secondary
+ * with the primary's file prefix) and check that the primary filled them in
+ * with our layout.
+ * @param err on failure: which memzone is missing, or the version mismatch.
+ * @return 0; -ENOENT (no such memzone, or cg_info not filled in yet) or
+ *         -EPROTO (magic or layout version differ: another castgate build).
+ */
+int cg_shm_attach(struct cg_shm_view *v, char *err, size_t errlen);
+
+/**
+ * The slot of the rule named @p name.
+ * @return the slot index, or -ENOENT.
+ */
+int cg_shm_rule_find(const struct cg_shm_view *v, const char *name);
+
+/** Sum the counters of rule slot @p slot over all counter blocks into @p sum. */
+void cg_shm_rule_ctrs(const struct cg_shm_view *v, uint32_t slot, struct cg_shm_ctr_rule *sum);
+
+/** Sum of drop reason @p reason (enum cg_pkt_drop or enum cg_shm_drop) over all blocks. */
+uint64_t cg_shm_drop_sum(const struct cg_shm_view *v, unsigned int reason);
+
+/**
+ * Stable name of a drop reason: lib/pkt's names ("truncated", ...), then the
+ * data plane's ("no_rule", ...); "unknown" when out of range. Never NULL.
+ */
+const char *cg_shm_drop_name(unsigned int reason);
+
+/**
+ * Send one change to the primary and wait for its answer (secondary only;
+ * not from the EAL interrupt or mp thread). Changes of one process must be
+ * serialized by the caller. After -ETIMEDOUT the primary may still apply the
+ * change later: compare ctl->done_seq or re-read the slots.
+ *
+ * @param req        the change; ports resolved.
+ * @param timeout_ms how long to wait for the reply (e.g. 1000).
+ * @param generation if not NULL, set to the rule generation after the change.
+ * @param err        on failure, the primary's message (naming the rule and
+ *                   the field) or why no answer came.
+ * @return 0, or the primary's negative errno (-EINVAL, -EEXIST, -ENOENT,
+ *         -ENOSPC, -ENOMEM, -EBUSY), -ETIMEDOUT (no answer in time) or
+ *         -EPIPE (no primary, or it is stopping).
+ */
+int cg_shm_rules_request(const struct cg_shm_view *v, const struct cg_shm_rules_req *req,
+			 unsigned int timeout_ms, uint64_t *generation, char *err, size_t errlen);
+
 #endif /* CG_SHM_H */

@@ -84,7 +84,7 @@ make_rule(const char *name, uint32_t id, const char *group, uint16_t dport,
 static int
 apply(uint32_t op, const struct cg_rule *r, char *err, size_t errlen)
 {
-	struct cg_dp_rules_req req = { .op = op, .rule = *r };
+	struct cg_shm_rules_req req = { .op = op, .origin = CG_SHM_ORIGIN_API, .rule = *r };
 
 	return cg_dp_rules_apply(&req, RTE_QSBR_THRID_INVALID, err, errlen);
 }
@@ -107,7 +107,7 @@ reader(void *arg __rte_unused)
 
 		reader_lookups++;
 		if (rte_hash_lookup_data(cg_dp_rule_hash, &key, &data) >= 0) {
-			const struct cg_dp_rule_slot *s =
+			const struct cg_shm_rule_slot *s =
 				&cg_dp_rules->slot[(uint32_t)(uintptr_t)data];
 
 			reader_hits++;
@@ -140,43 +140,43 @@ test_errors(void)
 	struct cg_dp_key k;
 	int ret;
 
-	ret = apply(CG_DP_RULES_ADD, &r, err, sizeof(err));
+	ret = apply(CG_SHM_RULES_ADD, &r, err, sizeof(err));
 	CHECK(ret == 0, "add e1: %d %s", ret, err);
-	ret = apply(CG_DP_RULES_ADD, &r, err, sizeof(err));
+	ret = apply(CG_SHM_RULES_ADD, &r, err, sizeof(err));
 	CHECK(ret == -EEXIST, "add e1 twice: %d", ret);
-	ret = apply(CG_DP_RULES_ADD, &dup_match, err, sizeof(err));
+	ret = apply(CG_SHM_RULES_ADD, &dup_match, err, sizeof(err));
 	CHECK(ret == -EEXIST && strstr(err, "same match"), "same match: %d %s", ret, err);
-	ret = apply(CG_DP_RULES_ADD, &dup_id, err, sizeof(err));
+	ret = apply(CG_SHM_RULES_ADD, &dup_id, err, sizeof(err));
 	CHECK(ret == -EEXIST && strstr(err, "id 101"), "same id: %d %s", ret, err);
 	bad_port.out[0].port_id = 7;
-	ret = apply(CG_DP_RULES_ADD, &bad_port, err, sizeof(err));
+	ret = apply(CG_SHM_RULES_ADD, &bad_port, err, sizeof(err));
 	CHECK(ret < 0 && strstr(err, "output[0].port"), "bad output port: %d %s", ret, err);
 	/* Port 0 has no gateway and 198.18.21.9 is off its prefix. */
 	no_gw.out[0].port_id = 0;
 	snprintf(no_gw.out[0].port, sizeof(no_gw.out[0].port), "p0");
-	ret = apply(CG_DP_RULES_ADD, &no_gw, err, sizeof(err));
+	ret = apply(CG_SHM_RULES_ADD, &no_gw, err, sizeof(err));
 	CHECK(ret == -EINVAL && strstr(err, "gateway"), "no gateway: %d %s", ret, err);
 	/* Port 1 has a gateway: the output resolves through it. */
-	ret = apply(CG_DP_RULES_ADD, &via_gw, err, sizeof(err));
+	ret = apply(CG_SHM_RULES_ADD, &via_gw, err, sizeof(err));
 	CHECK(ret == 0, "via gateway: %d %s", ret, err);
-	ret = apply(CG_DP_RULES_REMOVE, &via_gw, err, sizeof(err));
+	ret = apply(CG_SHM_RULES_REMOVE, &via_gw, err, sizeof(err));
 	CHECK(ret == 0, "remove e6: %d %s", ret, err);
-	ret = apply(CG_DP_RULES_REMOVE, &via_gw, err, sizeof(err));
+	ret = apply(CG_SHM_RULES_REMOVE, &via_gw, err, sizeof(err));
 	CHECK(ret == -ENOENT, "remove e6 twice: %d", ret);
-	ret = apply(CG_DP_RULES_UPDATE, &dup_id, err, sizeof(err));
+	ret = apply(CG_SHM_RULES_UPDATE, &dup_id, err, sizeof(err));
 	CHECK(ret == -ENOENT, "update unknown: %d", ret);
 	ret = apply(42, &r, err, sizeof(err));
 	CHECK(ret == -EINVAL, "unknown op: %d", ret);
 
 	/* Update that moves the match: the old key goes, the new key comes. */
 	moved.in.dport = 5999;
-	ret = apply(CG_DP_RULES_UPDATE, &moved, err, sizeof(err));
+	ret = apply(CG_SHM_RULES_UPDATE, &moved, err, sizeof(err));
 	CHECK(ret == 0, "update e1 to a new key: %d %s", ret, err);
 	k.k = cg_rule_key_from_rule(&r);
 	CHECK(rte_hash_lookup(cg_dp_rule_hash, &k) < 0, "old key still present");
 	k.k = cg_rule_key_from_rule(&moved);
 	CHECK(rte_hash_lookup(cg_dp_rule_hash, &k) >= 0, "new key missing");
-	ret = apply(CG_DP_RULES_REMOVE, &moved, err, sizeof(err));
+	ret = apply(CG_SHM_RULES_REMOVE, &moved, err, sizeof(err));
 	CHECK(ret == 0, "remove e1: %d %s", ret, err);
 	CHECK(rte_hash_lookup(cg_dp_rule_hash, &k) < 0, "removed key still present");
 	CHECK(cg_dp_rules->nb_rules == 0, "nb_rules %u after removing all", cg_dp_rules->nb_rules);
@@ -191,18 +191,18 @@ test_concurrent(unsigned int reader_lcore)
 
 	ver_a = addr("239.20.7.101");
 	ver_b = addr("239.20.7.102");
-	ret = apply(CG_DP_RULES_ADD, &r, err, sizeof(err));
+	ret = apply(CG_SHM_RULES_ADD, &r, err, sizeof(err));
 	CHECK(ret == 0, "add live: %d %s", ret, err);
 	rte_eal_remote_launch(reader, NULL, reader_lcore);
 	for (int i = 0; i < ITERATIONS; i++) {
 		r.out[0].dst = (i & 1) ? ver_a : ver_b;
 		if (i % 50 == 49) {
-			ret = apply(CG_DP_RULES_REMOVE, &r, err, sizeof(err));
+			ret = apply(CG_SHM_RULES_REMOVE, &r, err, sizeof(err));
 			CHECK(ret == 0, "remove live (%d): %d %s", i, ret, err);
-			ret = apply(CG_DP_RULES_ADD, &r, err, sizeof(err));
+			ret = apply(CG_SHM_RULES_ADD, &r, err, sizeof(err));
 			CHECK(ret == 0, "re-add live (%d): %d %s", i, ret, err);
 		} else {
-			ret = apply(CG_DP_RULES_UPDATE, &r, err, sizeof(err));
+			ret = apply(CG_SHM_RULES_UPDATE, &r, err, sizeof(err));
 			CHECK(ret == 0, "update live (%d): %d %s", i, ret, err);
 		}
 	}
@@ -213,7 +213,7 @@ test_concurrent(unsigned int reader_lcore)
 	       (unsigned long)reader_bad, ITERATIONS);
 	CHECK(reader_hits > 0, "the reader never found the rule");
 	CHECK(reader_bad == 0, "the reader saw %lu freed or torn slots", (unsigned long)reader_bad);
-	ret = apply(CG_DP_RULES_REMOVE, &r, err, sizeof(err));
+	ret = apply(CG_SHM_RULES_REMOVE, &r, err, sizeof(err));
 	CHECK(ret == 0, "final remove: %d %s", ret, err);
 	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++)
 		CHECK(!cg_dp_rules->slot[i].in_use, "slot %u leaked", i);

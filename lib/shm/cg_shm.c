@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Secondary-side helpers of the primary/secondary contract. See cg_shm.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_memzone.h>
+
+#include "cg_pkt.h"
+#include "cg_shm.h"
+
+static const char *const shm_drop_names[CG_SHM_DROP_MAX - CG_PKT_DROP_MAX] = {
+	[CG_SHM_DROP_NO_RULE - CG_PKT_DROP_MAX] = "no_rule",
+	[CG_SHM_DROP_ARP_UNRESOLVED - CG_PKT_DROP_MAX] = "arp_unresolved",
+	[CG_SHM_DROP_TX_FULL - CG_PKT_DROP_MAX] = "tx_full",
+	[CG_SHM_DROP_NO_MBUF - CG_PKT_DROP_MAX] = "no_mbuf",
+	[CG_SHM_DROP_MTU_EXCEEDED - CG_PKT_DROP_MAX] = "mtu_exceeded",
+	[CG_SHM_DROP_SLOW_PATH_FULL - CG_PKT_DROP_MAX] = "slow_path_full",
+	[CG_SHM_DROP_ARP_MALFORMED - CG_PKT_DROP_MAX] = "arp_malformed",
+	[CG_SHM_DROP_IGMP_MALFORMED - CG_PKT_DROP_MAX] = "igmp_malformed",
+	[CG_SHM_DROP_LINK_LOCAL_MCAST - CG_PKT_DROP_MAX] = "link_local_mcast",
+};
+
+const char *
+cg_shm_drop_name(unsigned int reason)
+{
+	if (reason < CG_PKT_DROP_MAX)
+		return cg_pkt_drop_name((enum cg_pkt_drop)reason);
+	if (reason < CG_SHM_DROP_MAX)
+		return shm_drop_names[reason - CG_PKT_DROP_MAX];
+	return "unknown";
+}
+
+/* The memzone @p name, if it exists and holds at least @p size bytes. */
+static void *
+lookup(const char *name, size_t size, char *err, size_t errlen, int *ret)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup(name);
+
+	if (mz == NULL) {
+		snprintf(err, errlen, "memzone %s not found: is castgate-dataplane running "
+			 "with this file prefix?", name);
+		*ret = -ENOENT;
+		return NULL;
+	}
+	if (mz->len < size) {
+		snprintf(err, errlen, "memzone %s is %zu bytes, this build expects at least "
+			 "%zu: castgate-dataplane is from another castgate build", name,
+			 (size_t)mz->len, size);
+		*ret = -EPROTO;
+		return NULL;
+	}
+	return mz->addr;
+}
+
+int
+cg_shm_attach(struct cg_shm_view *v, char *err, size_t errlen)
+{
+	struct cg_shm_info *info;
+	int ret = 0;
+
+	memset(v, 0, sizeof(*v));
+	info = lookup(CG_SHM_MZ_INFO, sizeof(*info), err, errlen, &ret);
+	if (info == NULL)
+		return ret;
+	/* The primary writes the magic last, after everything else in cg_info. */
+	if (__atomic_load_n(&info->magic, __ATOMIC_ACQUIRE) == 0) {
+		snprintf(err, errlen, "memzone %s: castgate-dataplane has not finished starting",
+			 CG_SHM_MZ_INFO);
+		return -ENOENT;
+	}
+	if (info->magic != CG_SHM_MAGIC) {
+		snprintf(err, errlen, "memzone %s: magic 0x%08" PRIx32 ", expected 0x%08x: not "
+			 "castgate-dataplane's", CG_SHM_MZ_INFO, info->magic, CG_SHM_MAGIC);
+		return -EPROTO;
+	}
+	if (info->layout_version != CG_SHM_LAYOUT_VERSION) {
+		snprintf(err, errlen, "shared memory layout version %" PRIu32 " (castgate-dataplane "
+			 "%.32s), this program uses version %d: run the same castgate build for both",
+			 info->layout_version, info->version, CG_SHM_LAYOUT_VERSION);
+		return -EPROTO;
+	}
+	if (info->nb_ctr_blocks == 0 || info->nb_ctr_blocks > CG_SHM_MAX_LCORES ||
+	    info->nb_ports > CG_SHM_MAX_PORTS) {
+		snprintf(err, errlen, "memzone %s: bad counts (%" PRIu32 " counter blocks, %u "
+			 "ports)", CG_SHM_MZ_INFO, info->nb_ctr_blocks, info->nb_ports);
+		return -EPROTO;
+	}
+	v->rules = lookup(CG_SHM_MZ_RULES, sizeof(*v->rules), err, errlen, &ret);
+	if (v->rules == NULL)
+		return ret;
+	v->ctrs = lookup(CG_SHM_MZ_COUNTERS, sizeof(*v->ctrs) * info->nb_ctr_blocks, err, errlen,
+			 &ret);
+	if (v->ctrs == NULL)
+		return ret;
+	v->ctl = lookup(CG_SHM_MZ_CTL, sizeof(*v->ctl), err, errlen, &ret);
+	if (v->ctl == NULL)
+		return ret;
+	v->info = info;
+	return 0;
+}
+
+int
+cg_shm_rule_find(const struct cg_shm_view *v, const char *name)
+{
+	for (uint32_t i = 0; i < v->rules->nb_slots && i < CG_SHM_MAX_RULES; i++) {
+		const struct cg_shm_rule_slot *s = &v->rules->slot[i];
+
+		if (s->in_use && strncmp(s->rule.name, name, sizeof(s->rule.name)) == 0)
+			return (int)i;
+	}
+	return -ENOENT;
+}
+
+void
+cg_shm_rule_ctrs(const struct cg_shm_view *v, uint32_t slot, struct cg_shm_ctr_rule *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	if (slot >= CG_SHM_MAX_RULES)
+		return;
+	for (uint32_t l = 0; l < v->info->nb_ctr_blocks; l++) {
+		const struct cg_shm_ctr_rule *c = &v->ctrs[l].rule[slot];
+
+		sum->rx_pkts += c->rx_pkts;
+		sum->rx_bytes += c->rx_bytes;
+		for (int o = 0; o < CG_SHM_MAX_OUTPUTS; o++) {
+			sum->out[o].pkts += c->out[o].pkts;
+			sum->out[o].bytes += c->out[o].bytes;
+			sum->out[o].drops += c->out[o].drops;
+		}
+	}
+}
+
+uint64_t
+cg_shm_drop_sum(const struct cg_shm_view *v, unsigned int reason)
+{
+	uint64_t s = 0;
+
+	if (reason >= CG_SHM_DROP_MAX)
+		return 0;
+	for (uint32_t l = 0; l < v->info->nb_ctr_blocks; l++)
+		s += v->ctrs[l].drops[reason];
+	return s;
+}
+
+int
+cg_shm_rules_request(const struct cg_shm_view *v, const struct cg_shm_rules_req *req,
+		     unsigned int timeout_ms, uint64_t *generation, char *err, size_t errlen)
+{
+	struct cg_shm_ctl *ctl = v->ctl;
+	struct rte_mp_msg msg;
+	struct rte_mp_reply reply;
+	struct cg_shm_mp_req mreq;
+	struct cg_shm_mp_rep rep;
+	struct timespec ts = {
+		.tv_sec = timeout_ms / 1000, .tv_nsec = (long)(timeout_ms % 1000) * 1000000L,
+	};
+	uint64_t seq;
+	int ret;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (rte_eal_process_type() != RTE_PROC_SECONDARY) {
+		snprintf(err, errlen, "rule request: only a DPDK secondary process can send one");
+		return -EINVAL;
+	}
+	/* Seqlock write: the primary refuses a copy it made while we wrote. */
+	seq = __atomic_add_fetch(&ctl->next_seq, 1, __ATOMIC_RELAXED);
+	if (seq == 0)	/* 0 means "being written"; skip it after a wrap */
+		seq = __atomic_add_fetch(&ctl->next_seq, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&ctl->seq, 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(&ctl->req, req, sizeof(*req));
+	__atomic_store_n(&ctl->seq, seq, __ATOMIC_RELEASE);
+
+	memset(&msg, 0, sizeof(msg));
+	snprintf(msg.name, sizeof(msg.name), "%s", CG_SHM_MP_RULES);
+	mreq.seq = seq;
+	memcpy(msg.param, &mreq, sizeof(mreq));
+	msg.len_param = sizeof(mreq);
+	memset(&reply, 0, sizeof(reply));
+	if (rte_mp_request_sync(&msg, &reply, &ts) < 0) {
+		ret = rte_errno;
+		free(reply.msgs);
+		snprintf(err, errlen, "rule request to castgate-dataplane: %s", rte_strerror(ret));
+		return ret == ETIMEDOUT ? -ETIMEDOUT : -EPIPE;
+	}
+	if (reply.nb_sent == 0) {
+		free(reply.msgs);
+		snprintf(err, errlen, "castgate-dataplane is not running (no primary process)");
+		return -EPIPE;
+	}
+	if (reply.nb_received == 0) {
+		free(reply.msgs);
+		snprintf(err, errlen, "castgate-dataplane did not answer the rule request in %u ms",
+			 timeout_ms);
+		return -ETIMEDOUT;
+	}
+	if (reply.msgs[0].len_param < (int)sizeof(rep)) {
+		free(reply.msgs);
+		snprintf(err, errlen, "castgate-dataplane's answer is %d bytes, expected %zu: "
+			 "another castgate build", reply.msgs[0].len_param, sizeof(rep));
+		return -EPROTO;
+	}
+	memcpy(&rep, reply.msgs[0].param, sizeof(rep));
+	free(reply.msgs);
+	if (rep.seq != seq) {
+		snprintf(err, errlen, "castgate-dataplane answered request %" PRIu64 " instead of "
+			 "%" PRIu64, rep.seq, seq);
+		return -EPROTO;
+	}
+	if (generation != NULL)
+		*generation = rep.generation;
+	if (rep.result < 0) {
+		rep.err[sizeof(rep.err) - 1] = '\0';
+		snprintf(err, errlen, "%s", rep.err);
+		return rep.result;
+	}
+	return 0;
+}

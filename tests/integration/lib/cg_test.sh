@@ -29,3 +29,5 @@ source "$CG_LIB_DIR/cg_dp.sh"
 source "$CG_LIB_DIR/cg_gen.sh"
 # shellcheck source=cg_assert.sh
 source "$CG_LIB_DIR/cg_assert.sh"
+# shellcheck source=cg_ctl.sh
+source "$CG_LIB_DIR/cg_ctl.sh"

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# (14) Access to the control socket. With [control] group = cgt14r and
+# admin_group = cgt14a:
+#  - the socket is mode 0660, owner root, group cgt14r;
+#  - nobody (outside both groups) cannot connect: castgatectl exits 3;
+#    even when the socket is opened to everyone (chmod 0666, to test the
+#    server's own SO_PEERCRED check), every method is refused with -32001 and
+#    castgatectl exits 5;
+#  - a member of cgt14r reads (rule list, stats, system health, port list) but
+#    every changing method is refused (-32001, exit 5) and changes nothing;
+#  - a member of cgt14r and cgt14a adds and removes rules, and its rule
+#    forwards.
+# The groups and users are made for the test and removed at exit.
+set -euo pipefail
+source "$(dirname "$0")/../lib/cg_test.sh"
+
+cg_init 14
+cg_ctl_init
+command -v setpriv >/dev/null || cg_skip "setpriv is missing (util-linux)"
+command -v useradd >/dev/null || cg_skip "useradd is missing (passwd)"
+NP=1000
+GR=cgt14r  # read group
+GA=cgt14a  # admin group
+UR=cgt14u  # reader: in GR
+UA=cgt14w  # admin: in GR and GA
+
+remove_ids() {
+	local u g
+	for u in $UR $UA; do
+		id "$u" >/dev/null 2>&1 && userdel "$u" >/dev/null 2>&1
+	done
+	for g in $GR $GA; do
+		getent group "$g" >/dev/null && groupdel "$g" >/dev/null 2>&1
+	done
+	return 0
+}
+remove_ids
+cg_ctl_on_exit remove_ids
+groupadd --system $GR
+groupadd --system $GA
+useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin -g $GR $UR
+useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin -g $GR -G $GA $UA
+
+# Everyone may reach the socket's directory; the socket's own mode decides.
+chmod 0755 "$CG_TMP"
+for d in "$CG_BUILD" "$CG_BUILD/app" "$CG_BUILD/app/castgatectl"; do
+	[ "$(($(stat -c '%a' "$d") & 05))" -eq 5 ] ||
+		cg_skip "$d is not readable by other users: castgatectl cannot run as $UR"
+done
+
+cg_topo_relay
+conf=$CG_TMP/castgate.toml
+{
+	cg_ctl_conf --ctl "group = \"$GR\"" --ctl "admin_group = \"$GA\""
+	cat <<EOF
+
+[[rule]]
+name = "cfgX"
+input = { port = "in0", destination = "239.14.1.1", dport = 5001 }
+[[rule.output]]
+port = "out0"
+destination = "239.14.2.1"
+dport = 6001
+EOF
+} >"$conf"
+cg_ctl_start "$conf"
+
+cg_assert_eq "socket mode, owner, group" "660 root $GR" "$(stat -c '%a %U %G' "$CG_CTL_SOCK")"
+cg_assert_eq "socket is a socket" socket "$(stat -c '%F' "$CG_CTL_SOCK")"
+
+# as_user USER GROUP NAME ARGS...: castgatectl ARGS as USER (groups from the
+# group database, or none for nobody); exit status in CG_RC.
+as_user() {
+	local u=$1 g=$2 name=$3 grp=(--init-groups)
+	shift 3
+	[ "$u" = nobody ] && grp=(--clear-groups)
+	CG_RC=0
+	setpriv --reuid="$u" --regid="$g" "${grp[@]}" \
+		"$CG_CTL_BIN" -s "$CG_CTL_SOCK" "$@" >"$CG_TMP/$name.out" 2>"$CG_TMP/$name.err" || CG_RC=$?
+}
+expect_user() { # RC USER GROUP NAME ARGS...
+	local want=$1 u=$2
+	as_user "${@:2}"
+	cg_assert_eq "as $u: castgatectl ${*:5}: exit status" "$want" "$CG_RC"
+	[ "$CG_RC" = "$want" ] || sed 's/^/  err| /' "$CG_TMP/$4.err" >&2
+}
+# rpc_user USER GROUP NAME LINE: one raw request as USER; the error code.
+rpc_user() {
+	local u=$1 g=$2 name=$3 line=$4 grp=(--init-groups)
+	[ "$u" = nobody ] && grp=(--clear-groups)
+	printf '%s\n' "$line" | setpriv --reuid="$u" --regid="$g" "${grp[@]}" \
+		"$CG_PY" -c "$CG_RPC_PY" send "$CG_CTL_SOCK" >"$CG_TMP/$name.json" 2>"$CG_TMP/$name.err" ||
+		echo '{"replies":[],"eof":false,"sent":0,"send_error":"client failed"}' >"$CG_TMP/$name.json"
+	cg_json "$CG_TMP/$name.json" 'd["replies"][0]["error"]["code"] if d["replies"] and "error" in d["replies"][0] else ("result" if d["replies"] else "no reply")'
+}
+ADD='{"jsonrpc":"2.0","method":"rule.add","params":{"rule":{"name":"evil","input":{"port":"in0","destination":"239.14.1.9","dport":5009},"output":[{"port":"out0","destination":"239.14.2.9","dport":6009}]}},"id":1}'
+
+# Outside both groups: the kernel refuses the connection.
+expect_user 3 nobody nogroup n_list rule list
+cg_assert_true "nobody: permission denied on stderr" grep -qi 'permission denied' "$CG_TMP/n_list.err"
+expect_user 3 nobody nogroup n_add rule add evil --in in0,239.14.1.9,5009 --out out0,239.14.2.9,6009
+
+# Socket opened to everyone: the server's SO_PEERCRED check refuses.
+chmod 0666 "$CG_CTL_SOCK"
+expect_user 5 nobody nogroup n_health system health
+expect_user 5 nobody nogroup n_list2 rule list
+expect_user 5 nobody nogroup n_add2 rule add evil --in in0,239.14.1.9,5009 --out out0,239.14.2.9,6009
+cg_assert_eq "nobody: system.health -32001" -32001 \
+	"$(rpc_user nobody nogroup n_rpc1 '{"jsonrpc":"2.0","method":"system.health","id":1}')"
+cg_assert_eq "nobody: rule.add -32001" -32001 "$(rpc_user nobody nogroup n_rpc2 "$ADD")"
+chmod 0660 "$CG_CTL_SOCK"
+
+# The read group: reading yes, changing no.
+expect_user 0 $UR $GR r_list rule list
+cg_assert_true "reader sees cfgX" grep -q cfgX "$CG_TMP/r_list.out"
+expect_user 0 $UR $GR r_health system health
+expect_user 0 $UR $GR r_stats stats
+expect_user 0 $UR $GR r_ports port list
+expect_user 0 $UR $GR r_info system info
+expect_user 5 $UR $GR r_add rule add evil --in in0,239.14.1.9,5009 --out out0,239.14.2.9,6009
+cg_assert_true "reader: permission denied on stderr" grep -qi 'permission denied' "$CG_TMP/r_add.err"
+expect_user 5 $UR $GR r_del rule del cfgX
+expect_user 5 $UR $GR r_clear stats clear
+expect_user 5 $UR $GR r_reload config reload
+cg_assert_eq "reader: rule.add -32001" -32001 "$(rpc_user $UR $GR r_rpc1 "$ADD")"
+cg_assert_eq "reader: rule.list answered" result \
+	"$(rpc_user $UR $GR r_rpc2 '{"jsonrpc":"2.0","method":"rule.list","id":2}')"
+cg_ctl_json list1 rule list
+cg_assert_eq "refused changes changed nothing" '["cfgX"]' \
+	"$(cg_json "$CG_TMP/list1.json" 'sorted(r["rule"]["name"] for r in d["rules"])')"
+
+# The admin group: changes are allowed, and they forward.
+expect_user 0 $UA $GR a_add rule add acc --in in0,239.14.1.2,5002 --out out0,239.14.2.2,6002,ttl=9
+expect_user 0 $UA $GR a_add2 rule add acc2 --in in0,239.14.1.3,5003 --out out0,239.14.2.3,6003
+expect_user 0 $UA $GR a_del rule del acc2
+cg_ctl_json list2 rule list
+cg_assert_eq "admin's changes applied" '["acc","cfgX"]' \
+	"$(cg_json "$CG_TMP/list2.json" 'sorted(r["rule"]["name"] for r in d["rules"])')"
+cg_recv_start r0 "$CG_NS_SINK" 239.14.2.2:6002 --iface "$CG_IF_SINK" --expect $NP --count $NP
+cg_send s0 "$CG_NS_GEN" --dst 239.14.1.2:5002 --iface "$CG_IF_GEN" --rate 10000 --count $NP --size 500
+cg_recv_wait r0 15
+cg_assert_eq "admin's rule forwards: received" $NP "$(cg_json "$CG_TMP/r0.json" 'd["received"]')"
+cg_assert_eq "admin's rule forwards: TTL" '[9]' "$(cg_json "$CG_TMP/r0.json" 'd["ttl_seen"]')"
+cg_assert_eq "socket mode unchanged at the end" "660 root $GR" "$(stat -c '%a %U %G' "$CG_CTL_SOCK")"
+
+cg_ctl_stop
+cg_finish

@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# (13) Bad input to the control socket gets the documented JSON-RPC errors
+# and hurts nobody: malformed JSON and invalid UTF-8 (-32700), non-objects,
+# a wrong "jsonrpc", unknown members, bad params types (-32600), unknown
+# methods (-32601), bad params with data.field (-32602), unknown ports,
+# update/remove of a config rule (-32004), duplicates by name, id and match
+# (-32003), a missing rule (-32002), a 2 MiB line (-32600, connection closed),
+# a request left unfinished and an idle connection (-32006, closed), batches,
+# pipelined requests and notifications; castgatectl's exit codes for the same.
+# Meanwhile a second client stays connected and gets every answer; after
+# all of it no process was restarted (same pids), the rule set is unchanged,
+# and both rules forward.
+set -euo pipefail
+source "$(dirname "$0")/../lib/cg_test.sh"
+
+cg_init 13
+cg_ctl_init
+NP=1000
+cg_topo_relay
+conf=$CG_TMP/castgate.toml
+{
+	cg_ctl_conf --ctl 'request_timeout_ms = 1000' --ctl 'idle_timeout_ms = 3000'
+	cat <<EOF
+
+[[rule]]
+name = "cfgE"
+id = 20
+input = { port = "in0", destination = "239.13.1.1", dport = 5001 }
+[[rule.output]]
+port = "out0"
+destination = "239.13.2.1"
+dport = 6001
+ttl = 7
+EOF
+} >"$conf"
+cg_ctl_start "$conf"
+cg_ctl_expect 0 addE rule add apiE --in in0,239.13.1.2,5002 --out out0,239.13.2.2,6002,ttl=8
+cg_ctl_json list0 rule list
+list0=$(cg_ctl_rules_norm "$CG_TMP/list0.json")
+dp_pid=$(cg_ctl_child_pid dataplane)
+ctl_pid=$(cg_ctl_child_pid control)
+
+# The bystander: connected throughout, a request every 0.1 s.
+cg_rpc_hold_start hold
+hold_pid=$CG_HOLD_PID
+
+# The slow and the idle client run in the background meanwhile.
+printf '{"jsonrpc":"2.0","method":"system.health",' |
+	cg_rpc_send slow --no-shutdown --timeout 4 &
+slow_pid=$!
+: | cg_rpc_send idle --no-shutdown --timeout 6 &
+idle_pid=$!
+
+# rpc_err NAME LINE CODE [FIELD] [ID]: one request line on its own connection;
+# the one reply is an error with CODE (and data.field FIELD, and id ID).
+rpc_err() {
+	local name=$1 line=$2 code=$3 field=${4:-} id=${5:-}
+	local j=$CG_TMP/$name.json
+	cg_rpc_line "$name" "$line"
+	cg_assert_eq "$name: replies" 1 "$(cg_json "$j" 'len(d["replies"])')"
+	cg_assert_eq "$name: error code" "$code" \
+		"$(cg_json "$j" 'd["replies"][0].get("error", {}).get("code")')"
+	if [ -n "$field" ]; then
+		cg_assert_eq "$name: data.field" "$field" \
+			"$(cg_json "$j" 'd["replies"][0].get("error", {}).get("data", {}).get("field")')"
+	fi
+	if [ -n "$id" ]; then
+		cg_assert_eq "$name: id" "$id" "$(cg_json "$j" 'd["replies"][0].get("id", "absent")')"
+	fi
+	cg_assert_eq "$name: jsonrpc" 2.0 "$(cg_json "$j" 'd["replies"][0].get("jsonrpc")')"
+}
+rule_json() { # NAME IN_PORT IN_GROUP IN_DPORT OUT_PORT TTL [ID]
+	local id=""
+	[ -n "${7:-}" ] && id=",\"id\":$7"
+	printf '{"name":"%s"%s,"input":{"port":"%s","destination":"%s","dport":%s},"output":[{"port":"%s","destination":"239.13.2.9","dport":6009,"ttl":%s}]}' \
+		"$1" "$id" "$2" "$3" "$4" "$5" "$6"
+}
+req() { printf '{"jsonrpc":"2.0","method":"%s","params":%s,"id":%s}' "$1" "$2" "$3"; }
+
+# Framing and request validation.
+rpc_err parse '{"jsonrpc":"2.0","method":"system.health","id":1' -32700 "" null
+printf '{"jsonrpc":"2.0","method":"\xff\xfe","id":2}\n' | cg_rpc_send utf8
+cg_assert_eq "invalid UTF-8: error code" -32700 \
+	"$(cg_json "$CG_TMP/utf8.json" 'd["replies"][0].get("error", {}).get("code")')"
+rpc_err number '42' -32600 "" null
+rpc_err string '"rule.list"' -32600 "" null
+rpc_err jsonrpc1 '{"jsonrpc":"1.0","method":"system.health","id":4}' -32600 "" 4
+rpc_err nojsonrpc '{"method":"system.health","id":5}' -32600 "" 5
+rpc_err member '{"jsonrpc":"2.0","method":"system.health","param":{},"id":6}' -32600 "" 6
+rpc_err paramstr '{"jsonrpc":"2.0","method":"rule.get","params":"apiE","id":7}' -32600 params 7
+rpc_err method '{"jsonrpc":"2.0","method":"no.such.method","id":8}' -32601 method 8
+rpc_err method_nul '{"jsonrpc":"2.0","method":"","id":9}' -32600 "" 9
+
+# Bad params.
+rpc_err ttl "$(req rule.add "{\"rule\":$(rule_json bad1 in0 239.13.1.9 5009 out0 300)}" 10)" \
+	-32602 'params.rule.output[0].ttl' 10
+rpc_err dport "$(req rule.add '{"rule":{"name":"bad2","input":{"port":"in0","destination":"239.13.1.9","dport":70000},"output":[{"port":"out0","destination":"239.13.2.9","dport":6009}]}}' 11)" \
+	-32602 'params.rule.input.dport' 11
+rpc_err norule "$(req rule.add '{}' 12)" -32602 'params.rule' 12
+rpc_err noname "$(req rule.get '{}' 13)" -32602 'params.name' 13
+rpc_err nametype "$(req rule.get '{"name":5}' 14)" -32602 'params.name' 14
+rpc_err inport "$(req rule.add "{\"rule\":$(rule_json bad3 nope0 239.13.1.9 5009 out0 5)}" 15)" \
+	-32602 'params.rule.input.port' 15
+rpc_err outport "$(req rule.add "{\"rule\":$(rule_json bad4 in0 239.13.1.9 5009 nope1 5)}" 16)" \
+	-32602 'params.rule.output[0].port' 16
+rpc_err group "$(req rule.add "{\"rule\":$(rule_json bad5 in0 239.13.1.999 5009 out0 5)}" 17)" \
+	-32602 'params.rule.input.destination' 17
+# Config rules belong to the file; missing and duplicate rules.
+rpc_err upd_cfg "$(req rule.update "{\"rule\":$(rule_json cfgE in0 239.13.1.1 5001 out0 9 20)}" 20)" \
+	-32004 "" 20
+rpc_err del_cfg "$(req rule.remove '{"name":"cfgE"}' 21)" -32004 "" 21
+rpc_err del_missing "$(req rule.remove '{"name":"ghost"}' 22)" -32002 "" 22
+rpc_err get_missing "$(req rule.get '{"name":"ghost"}' 23)" -32002 "" 23
+rpc_err dup_name "$(req rule.add "{\"rule\":$(rule_json apiE in0 239.13.1.7 5007 out0 5)}" 24)" -32003 "" 24
+rpc_err dup_cfgname "$(req rule.add "{\"rule\":$(rule_json cfgE in0 239.13.1.7 5007 out0 5)}" 25)" -32003 "" 25
+rpc_err dup_match "$(req rule.add "{\"rule\":$(rule_json other in0 239.13.1.1 5001 out0 5)}" 26)" -32003 "" 26
+rpc_err dup_id "$(req rule.add "{\"rule\":$(rule_json other in0 239.13.1.7 5007 out0 5 20)}" 27)" -32003 "" 27
+
+# Pipelined requests, a notification, batches.
+printf '%s\n%s\n%s\n' '{"jsonrpc":"2.0","method":"rule.list","id":"a"}' \
+	'{"jsonrpc":"2.0","method":"no.such.method"}' \
+	'{"jsonrpc":"2.0","method":"system.health","id":"b"}' | cg_rpc_send pipe
+p=$CG_TMP/pipe.json
+cg_assert_eq "pipelined: replies in order, notification unanswered" '["a","b"]' \
+	"$(cg_json "$p" '[r.get("id") for r in d["replies"]]')"
+cg_assert_eq "pipelined: both results" '[true,true]' "$(cg_json "$p" '["result" in r for r in d["replies"]]')"
+cg_rpc_line batch '[{"jsonrpc":"2.0","method":"system.health","id":30},{"jsonrpc":"2.0","method":"nope","id":31},{"jsonrpc":"2.0","method":"rule.list"},{"jsonrpc":"2.0","method":"rule.get","params":{"name":"apiE"},"id":32}]'
+b=$CG_TMP/batch.json
+cg_assert_eq "batch: one reply line" 1 "$(cg_json "$b" 'len(d["replies"])')"
+cg_assert_eq "batch: an array of 3 (notification left out)" '[30,31,32]' \
+	"$(cg_json "$b" '[r.get("id") for r in d["replies"][0]]')"
+cg_assert_eq "batch: results and error" '["result",-32601,"result"]' \
+	"$(cg_json "$b" '["result" if "result" in r else r["error"]["code"] for r in d["replies"][0]]')"
+cg_assert_eq "batch: rule.get in a batch" apiE \
+	"$(cg_json "$b" 'd["replies"][0][2]["result"]["rule"]["name"]')"
+rpc_err batch_empty '[]' -32600 "" null
+
+# A 2 MiB line: refused with -32600 and the connection closed.
+"$CG_PY" -c 'import sys; sys.stdout.write("{\"jsonrpc\":\"2.0\",\"method\":\"rule.get\",\"params\":{\"name\":\"" + "A" * (2 << 20) + "\"},\"id\":40}\n")' |
+	cg_rpc_send big --no-shutdown --timeout 5
+j=$CG_TMP/big.json
+cg_assert_eq "2 MiB line: error code" -32600 "$(cg_json "$j" 'd["replies"][0]["error"]["code"] if d["replies"] else None')"
+cg_assert_eq "2 MiB line: id" null "$(cg_json "$j" 'd["replies"][0].get("id", "absent") if d["replies"] else "no reply"')"
+cg_assert_eq "2 MiB line: connection closed by the server" true "$(cg_json "$j" 'd["eof"]')"
+cg_log "2 MiB line: $(cg_json "$j" 'd["sent"]') bytes written before the close (${CG_PY##*/}: $(cg_json "$j" 'd["send_error"]'))"
+# Just under the limit (~1000 KiB) is a request like any other, and the next
+# request on the same connection is answered.
+"$CG_PY" -c 'import sys; sys.stdout.write("{\"jsonrpc\":\"2.0\",\"method\":\"rule.get\",\"params\":{\"name\":\"" + "A" * 1000000 + "\"},\"id\":41}\n{\"jsonrpc\":\"2.0\",\"method\":\"system.health\",\"id\":42}\n")' |
+	cg_rpc_send near
+j=$CG_TMP/near.json
+cg_assert_eq "1000 KiB request: answered, not cut" '[41,42]' "$(cg_json "$j" '[r.get("id") for r in d["replies"]]')"
+cg_assert_eq "1000 KiB request: -32602 or -32002" true \
+	"$(cg_json "$j" 'd["replies"][0]["error"]["code"] in (-32602, -32002)')"
+cg_assert_eq "after it: system.health answered" true "$(cg_json "$j" '"result" in d["replies"][1]')"
+
+# castgatectl: the same refusals as exit codes, messages on stderr.
+cg_ctl_expect 1 c_port rule add bad6 --in nope0,239.13.1.9,5009 --out out0,239.13.2.9,6009
+cg_assert_true "castgatectl names the field" grep -q 'params.rule.input.port' "$CG_TMP/c_port.err"
+cg_ctl_expect 1 c_dup rule add apiE --in in0,239.13.1.8,5008 --out out0,239.13.2.9,6009
+cg_ctl_expect 1 c_delcfg rule del cfgE
+cg_ctl_expect 4 c_showmissing rule show ghost
+cg_ctl_expect 1 c_call call no.such.method
+cg_ctl_expect 2 c_usage frobnicate
+cg_ctl_expect 2 c_usage2 rule add
+cg_ctl_expect 2 c_usage3 rule add bad7 --in in0,239.13.1.9 --out out0,239.13.2.9,6009
+CG_RC=0
+"$CG_CTL_BIN" -s "$CG_TMP/no-such.sock" system health >/dev/null 2>"$CG_TMP/c_nosock.err" || CG_RC=$?
+cg_assert_eq "castgatectl on a missing socket: exit status" 3 "$CG_RC"
+
+# The slow request and the idle connection were cut with -32006.
+wait "$slow_pid" || true
+wait "$idle_pid" || true
+for n in slow idle; do
+	j=$CG_TMP/$n.json
+	cg_assert_eq "$n client: -32006" -32006 "$(cg_json "$j" 'd["replies"][0]["error"]["code"] if d["replies"] else None')"
+	cg_assert_eq "$n client: closed by the server" true "$(cg_json "$j" 'd["eof"]')"
+done
+
+# The bystander got every answer, on the same connection.
+cg_rpc_hold_stop hold "$hold_pid"
+h=$CG_TMP/hold.json
+cg_log "bystander: $(cat "$h")"
+cg_assert_ge "bystander requests" 20 "$(cg_json "$h" 'd["requests"]')"
+cg_assert_eq "bystander: every request answered" "$(cg_json "$h" 'd["requests"]')" "$(cg_json "$h" 'd["ok"]')"
+cg_assert_eq "bystander: still connected" true "$(cg_json "$h" 'd["connected"]')"
+
+# Nothing was restarted, nothing changed, and it all still forwards.
+cg_assert_eq "castgate-control pid unchanged" "$ctl_pid" "$(cg_ctl_child_pid control)"
+cg_assert_eq "castgate-dataplane pid unchanged" "$dp_pid" "$(cg_ctl_child_pid dataplane)"
+cg_ctl_json info system info
+i=$CG_TMP/info.json
+cg_assert_eq "system.info: control restarts" 0 "$(cg_json "$i" 'd["control"]["restarts"]')"
+cg_assert_ge "system.info: rpc cut_oversize" 1 "$(cg_json "$i" 'd["rpc"]["cut_oversize"]')"
+cg_assert_ge "system.info: rpc cut_slow" 1 "$(cg_json "$i" 'd["rpc"]["cut_slow"]')"
+cg_assert_ge "system.info: rpc cut_idle" 1 "$(cg_json "$i" 'd["rpc"]["cut_idle"]')"
+cg_ctl_json list1 rule list
+cg_assert_eq "rule set unchanged" "$list0" "$(cg_ctl_rules_norm "$CG_TMP/list1.json")"
+cg_assert_eq "state file unchanged" '["apiE"]' \
+	"$(cg_json "$CG_STATE_FILE" 'sorted(r["name"] for r in d["rules"])')"
+cg_recv_start r1 "$CG_NS_SINK" 239.13.2.1:6001 --iface "$CG_IF_SINK" --expect $NP --count $NP
+cg_recv_start r2 "$CG_NS_SINK" 239.13.2.2:6002 --iface "$CG_IF_SINK" --expect $NP --count $NP
+cg_send s1 "$CG_NS_GEN" --dst 239.13.1.1:5001 --iface "$CG_IF_GEN" --rate 10000 --count $NP --size 500
+cg_send s2 "$CG_NS_GEN" --dst 239.13.1.2:5002 --iface "$CG_IF_GEN" --rate 10000 --count $NP --size 500
+cg_recv_wait r1 15
+cg_recv_wait r2 15
+cg_assert_eq "cfgE forwards: received" $NP "$(cg_json "$CG_TMP/r1.json" 'd["received"]')"
+cg_assert_eq "cfgE forwards: TTL" '[7]' "$(cg_json "$CG_TMP/r1.json" 'd["ttl_seen"]')"
+cg_assert_eq "apiE forwards: received" $NP "$(cg_json "$CG_TMP/r2.json" 'd["received"]')"
+cg_assert_eq "apiE forwards: TTL" '[8]' "$(cg_json "$CG_TMP/r2.json" 'd["ttl_seen"]')"
+
+cg_ctl_stop
+cg_finish

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# (12) A full stop and start of castgate, then reloads:
+#  - SIGTERM to the supervisor: everything exits within 10 s, status 0, the
+#    socket is removed; the state file holds the API rules (an added rule,
+#    not a removed one).
+#  - Start again: the rule set is the one before the stop (config and API
+#    rules, origins, ids) and the API rule forwards.
+#  - SIGHUP after editing the file's rules: config.check shows the diff; the
+#    added rule appears, the changed one changes (TTL on the wire), the
+#    removed one disappears (nothing arrives for it), the API rule stays.
+#  - A reload whose new file rule has the match of an API rule is refused
+#    (config.reload: -32004 naming both rules, castgatectl exit 1; SIGHUP:
+#    nothing happens) and changes nothing.
+set -euo pipefail
+source "$(dirname "$0")/../lib/cg_test.sh"
+
+cg_init 12
+cg_ctl_init
+NP=1000
+SIZE=500
+cg_topo_relay
+conf=$CG_TMP/castgate.toml
+
+# rule_conf NAME IN_GROUP IN_PORT OUT_GROUP OUT_PORT TTL: one [[rule]].
+rule_conf() {
+	cat <<EOF
+
+[[rule]]
+name = "$1"
+input = { port = "in0", destination = "$2", dport = $3 }
+[[rule.output]]
+port = "out0"
+destination = "$4"
+dport = $5
+ttl = $6
+EOF
+}
+base_conf=$CG_TMP/base.toml
+cg_ctl_conf >"$base_conf"
+{
+	cat "$base_conf"
+	rule_conf cfg1 239.12.1.1 5001 239.12.2.1 6001 2
+	rule_conf cfg2 239.12.1.2 5002 239.12.2.2 6002 3
+} >"$conf"
+cg_ctl_start "$conf"
+cg_ctl_expect 0 add1 rule add api1 --in in0,239.12.1.3,5003 --out out0,239.12.2.3,6003,ttl=6
+cg_ctl_expect 0 add2 rule add api2 --in in0,239.12.1.5,5005 --out out0,239.12.2.5,6005
+cg_ctl_expect 0 del2 rule del api2
+cg_ctl_json list0 rule list
+list0=$(cg_ctl_rules_norm "$CG_TMP/list0.json")
+cg_assert_eq "rules before the stop" '["api1","cfg1","cfg2"]' \
+	"$(cg_json "$CG_TMP/list0.json" 'sorted(r["rule"]["name"] for r in d["rules"])')"
+
+# Full stop.
+dp_pid=$(cg_ctl_child_pid dataplane)
+ctl_pid=$(cg_ctl_child_pid control)
+cg_ctl_stop 10
+cg_assert_le "stop took (ms)" 10000 "$CG_STOP_MS"
+cg_assert_true "castgate-dataplane $dp_pid exited" test ! -e "/proc/$dp_pid/exe"
+cg_assert_true "castgate-control $ctl_pid exited" test ! -e "/proc/$ctl_pid/exe"
+cg_assert_true "the control socket is removed" test ! -e "$CG_CTL_SOCK"
+cg_assert_eq "state file: the API rule, not the removed one" '["api1"]' \
+	"$(cg_json "$CG_STATE_FILE" 'sorted(r["name"] for r in d["rules"])')"
+
+# Start again: the same rules, and the API rule forwards.
+cg_ctl_start "$conf"
+cg_ctl_json list1 rule list
+cg_assert_eq "rules after the restart = before the stop" "$list0" "$(cg_ctl_rules_norm "$CG_TMP/list1.json")"
+
+# flows TAG "NAME IN OUT TTL|none"...: receivers for each OUT, one sender per
+# IN, then check each: NP packets with TTL, or none at all.
+flows() {
+	local tag=$1 f name in out ttl
+	shift
+	for f in "$@"; do
+		read -r name in out ttl <<<"$f"
+		cg_recv_start "r${tag}_$name" "$CG_NS_SINK" "$out" --iface "$CG_IF_SINK" \
+			--expect $NP --count $NP
+	done
+	for f in "$@"; do
+		read -r name in out ttl <<<"$f"
+		cg_send "s${tag}_$name" "$CG_NS_GEN" --dst "$in" --iface "$CG_IF_GEN" --rate 10000 \
+			--count $NP --size $SIZE
+	done
+	for f in "$@"; do
+		read -r name in out ttl <<<"$f"
+		[ "$ttl" = none ] && continue
+		cg_recv_wait "r${tag}_$name" 15 || continue
+		local r=$CG_TMP/r${tag}_$name.json
+		cg_assert_eq "[$tag] $name: received" $NP "$(cg_json "$r" 'd["received"]')"
+		cg_assert_eq "[$tag] $name: lost" 0 "$(cg_json "$r" 'd["lost"]')"
+		cg_assert_eq "[$tag] $name: TTL" "[$ttl]" "$(cg_json "$r" 'd["ttl_seen"]')"
+	done
+	# A flow without a rule: after the others are through, it has nothing.
+	sleep 0.3
+	for f in "$@"; do
+		read -r name in out ttl <<<"$f"
+		[ "$ttl" = none ] || continue
+		cg_recv_stop "r${tag}_$name" || continue
+		cg_assert_eq "[$tag] $name: nothing arrives" 0 \
+			"$(cg_json "$CG_TMP/r${tag}_$name.json" 'd["received"]')"
+	done
+}
+flows restart "api1 239.12.1.3:5003 239.12.2.3:6003 6" "cfg1 239.12.1.1:5001 239.12.2.1:6001 2" \
+	"api2 239.12.1.5:5005 239.12.2.5:6005 none"
+
+# Reload with SIGHUP: cfg1 changed (TTL 8), cfg2 removed, cfg3 added.
+{
+	cat "$base_conf"
+	rule_conf cfg1 239.12.1.1 5001 239.12.2.1 6001 8
+	rule_conf cfg3 239.12.1.4 5004 239.12.2.4 6004 4
+} >"$conf"
+cg_ctl_json check config check
+c=$CG_TMP/check.json
+cg_assert_eq "config check: valid" true "$(cg_json "$c" 'd["valid"]')"
+cg_assert_eq "config check: reload diff" '[["cfg3"],["cfg1"],["cfg2"]]' \
+	"$(cg_json "$c" '[sorted(d["reload"][k]) for k in ("add", "update", "remove")]')"
+want='[["api","api1",6],["config","cfg1",8],["config","cfg3",4]]'
+rules_now() {
+	cg_ctl --json rule list >"$CG_TMP/$1.json" 2>/dev/null &&
+		cg_json "$CG_TMP/$1.json" \
+			'sorted([r["origin"], r["rule"]["name"], r["rule"]["output"][0]["ttl"]] for r in d["rules"])'
+}
+reloaded() { [ "$(rules_now list2)" = "$want" ]; }
+kill -HUP "$CG_SUP_PID"
+cg_assert_true "SIGHUP: the file's rules are applied" cg_wait_for 5 reloaded
+cg_assert_eq "rules after SIGHUP" "$want" "$(rules_now list2)"
+flows hup "cfg1 239.12.1.1:5001 239.12.2.1:6001 8" "cfg3 239.12.1.4:5004 239.12.2.4:6004 4" \
+	"cfg2 239.12.1.2:5002 239.12.2.2:6002 none" "api1 239.12.1.3:5003 239.12.2.3:6003 6"
+
+# A reload that conflicts with api1 (cfg4 has api1's match) and would also
+# remove cfg3: refused as a whole.
+list2=$(cg_ctl_rules_norm "$CG_TMP/list2.json")
+{
+	cat "$base_conf"
+	rule_conf cfg1 239.12.1.1 5001 239.12.2.1 6001 8
+	rule_conf cfg4 239.12.1.3 5003 239.12.2.6 6006 5
+} >"$conf"
+cg_ctl_expect 1 reload_bad config reload
+cg_assert_true "refused reload names the file rule" grep -q 'cfg4' "$CG_TMP/reload_bad.err"
+cg_assert_true "refused reload names the API rule" grep -q 'api1' "$CG_TMP/reload_bad.err"
+cg_rpc_line rl '{"jsonrpc":"2.0","method":"config.reload","id":1}'
+cg_assert_eq "config.reload refused: -32004" -32004 "$(cg_json "$CG_TMP/rl.json" 'd["replies"][0]["error"]["code"]')"
+cg_ctl_json list3 rule list
+cg_assert_eq "refused reload changes nothing" "$list2" "$(cg_ctl_rules_norm "$CG_TMP/list3.json")"
+kill -HUP "$CG_SUP_PID"
+sleep 1 # nothing to wait for: the reload must not happen
+cg_ctl_json list4 rule list
+cg_assert_eq "refused SIGHUP reload changes nothing" "$list2" "$(cg_ctl_rules_norm "$CG_TMP/list4.json")"
+cg_assert_true "supervisor still running after the refused SIGHUP" kill -0 "$CG_SUP_PID"
+flows refused "cfg3 239.12.1.4:5004 239.12.2.4:6004 4" "api1 239.12.1.3:5003 239.12.2.3:6003 6"
+
+cg_ctl_stop 10
+cg_finish

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# (9) stats.get against the wire, for a 10 000-packet stream: the rule's
+# rx_pkts/rx_bytes, its output's pkts/bytes and the ports' counters (in0
+# ipackets/ibytes, out0 opackets/obytes) equal exactly what the sink
+# received; while the stream runs, pps and bps are within a broad band of the
+# sender's rate, and they fall to 0 after it; stats.clear zeroes the counts,
+# and counting after a clear is exact again (1 000 more packets).
+set -euo pipefail
+source "$(dirname "$0")/../lib/cg_test.sh"
+
+cg_init 9
+cg_ctl_init
+N=10000
+N2=1000
+RATE=2500      # 4 s of stream: a whole 1 s rate window fits well inside it
+SIZE=1000
+FRAME=$((SIZE + 8 + 20 + 14)) # bytes a counter sees per packet: Ethernet frame without FCS
+cg_topo_relay
+conf=$CG_TMP/castgate.toml
+{
+	cg_ctl_conf
+	cat <<EOF
+
+[[rule]]
+name = "st"
+id = 3
+input = { port = "in0", destination = "239.9.1.1", dport = 5001 }
+[[rule.output]]
+port = "out0"
+destination = "239.9.2.2"
+dport = 6001
+ttl = 4
+EOF
+} >"$conf"
+cg_ctl_start "$conf"
+
+cg_recv_start r0 "$CG_NS_SINK" 239.9.2.2:6001 --iface "$CG_IF_SINK" --expect $N --count $N \
+	--interval 0.1
+cg_ctl_json clear0 stats clear
+cg_assert_ge "stats clear: cleared_unix_ms" 1 "$(cg_json "$CG_TMP/clear0.json" 'd["cleared_unix_ms"]')"
+cg_ctl_json st0 stats --rule st
+s=$CG_TMP/st0.json
+cg_assert_eq "after clear: rule rx_pkts" 0 "$(cg_json "$s" 'rule("st")["rx_pkts"]')"
+cg_assert_eq "after clear: in0 ipackets" 0 \
+	"$(cg_json "$s" '[p for p in d["ports"] if p["name"] == "in0"][0]["ipackets"]')"
+
+cg_send_bg s0 "$CG_NS_GEN" --dst 239.9.1.1:5001 --iface "$CG_IF_GEN" --rate $RATE --count $N \
+	--size $SIZE --sport 4001
+s0=$CG_LAST_PID
+
+# Mid-stream (2.4 s of 4): the last 1 s rate window lies inside the stream.
+cg_assert_true "sink got 60 % of the stream" cg_recv_wait_count r0 $((N * 6 / 10)) 15
+cg_ctl_json mid stats --rule st
+# band NAME VALUE PER_PACKET: VALUE within 50..150 % of RATE * PER_PACKET.
+band() {
+	local want=$((RATE * $3))
+	local v
+	v=$(printf '%.0f' "$2")
+	if [ "$v" -ge $((want / 2)) ] && [ "$v" -le $((want * 3 / 2)) ]; then
+		cg_pass "$1 = $v (sender: $want)"
+	else
+		cg_fail "$1: $v is not within 50..150 % of the sender's $want"
+	fi
+}
+m=$CG_TMP/mid.json
+port_q='[p for p in d["ports"] if p["name"] == "%s"][0]["%s"]'
+band "rule rx_pps" "$(cg_json "$m" 'rule("st")["rx_pps"]')" 1
+band "rule rx_bps" "$(cg_json "$m" 'rule("st")["rx_bps"]')" $((FRAME * 8))
+band "output pps" "$(cg_json "$m" 'out("st", 0)["pps"]')" 1
+band "output bps" "$(cg_json "$m" 'out("st", 0)["bps"]')" $((FRAME * 8))
+# shellcheck disable=SC2059
+{
+	band "in0 rx_pps" "$(cg_json "$m" "$(printf "$port_q" in0 rx_pps)")" 1
+	band "in0 rx_bps" "$(cg_json "$m" "$(printf "$port_q" in0 rx_bps)")" $((FRAME * 8))
+	band "out0 tx_pps" "$(cg_json "$m" "$(printf "$port_q" out0 tx_pps)")" 1
+	band "out0 tx_bps" "$(cg_json "$m" "$(printf "$port_q" out0 tx_bps)")" $((FRAME * 8))
+}
+band "totals rx_pps" "$(cg_json "$m" 'd["totals"]["rx_pps"]')" 1
+band "totals tx_pps" "$(cg_json "$m" 'd["totals"]["tx_pps"]')" 1
+cg_assert_ge "interval_ms" 500 "$(cg_json "$m" 'd["interval_ms"]')"
+cg_assert_le "interval_ms" 2000 "$(cg_json "$m" 'd["interval_ms"]')"
+
+cg_send_wait s0 "$s0" 30
+cg_recv_wait r0 30
+r=$CG_TMP/r0.json
+got=$(cg_json "$r" 'd["received"]')
+cg_assert_eq "sender sent" $N "$(cg_json "$CG_TMP/s0.json" 'd["sent"]')"
+cg_assert_eq "sink received" $N "$got"
+cg_assert_eq "sink lost" 0 "$(cg_json "$r" 'd["lost"]')"
+cg_assert_eq "sink bytes" $((N * SIZE)) "$(cg_json "$r" 'd["bytes"]')"
+cg_assert_eq "sink TTL" '[4]' "$(cg_json "$r" 'd["ttl_seen"]')"
+
+# After the stream: wait (up to 5 s) until every rate of the stream is 0.
+rates_zero() {
+	cg_ctl --json stats --rule st >"$CG_TMP/after.json" 2>/dev/null || return 1
+	# shellcheck disable=SC2016
+	[ "$(cg_json "$CG_TMP/after.json" '
+[rule("st")["rx_pps"], rule("st")["rx_bps"], out("st", 0)["pps"], out("st", 0)["bps"]] +
+[p[k] for p in d["ports"] for k in ("rx_pps", "rx_bps") if p["name"] == "in0"] +
+[p[k] for p in d["ports"] for k in ("tx_pps", "tx_bps") if p["name"] == "out0"]
+== [0] * 8')" = true ]
+}
+cg_assert_true "rates fall to 0 after the stream" cg_wait_for 5 rates_zero
+a=$CG_TMP/after.json
+cg_assert_eq "stats.get --rule: one rule" 1 "$(cg_json "$a" 'len(d["rules"])')"
+cg_assert_eq "rule origin" config "$(cg_json "$a" 'rule("st")["origin"]')"
+cg_assert_eq "rule id" 3 "$(cg_json "$a" 'rule("st")["id"]')"
+cg_assert_eq "rule rx_pkts = sink" "$got" "$(cg_json "$a" 'rule("st")["rx_pkts"]')"
+cg_assert_eq "rule rx_bytes = sink x frame" $((got * FRAME)) "$(cg_json "$a" 'rule("st")["rx_bytes"]')"
+cg_assert_eq "output pkts = sink" "$got" "$(cg_json "$a" 'out("st", 0)["pkts"]')"
+cg_assert_eq "output bytes = sink x frame" $((got * FRAME)) "$(cg_json "$a" 'out("st", 0)["bytes"]')"
+cg_assert_eq "output drops" 0 "$(cg_json "$a" 'out("st", 0)["drops"]')"
+cg_assert_eq "output port" out0 "$(cg_json "$a" 'out("st", 0)["port"]')"
+cg_assert_eq "output destination" 239.9.2.2 "$(cg_json "$a" 'out("st", 0)["destination"]')"
+# shellcheck disable=SC2059
+{
+	cg_assert_eq "in0 ipackets = sent" $N "$(cg_json "$a" "$(printf "$port_q" in0 ipackets)")"
+	cg_assert_eq "in0 ibytes" $((N * FRAME)) "$(cg_json "$a" "$(printf "$port_q" in0 ibytes)")"
+	cg_assert_eq "out0 opackets = sink" "$got" "$(cg_json "$a" "$(printf "$port_q" out0 opackets)")"
+	cg_assert_eq "out0 obytes" $((got * FRAME)) "$(cg_json "$a" "$(printf "$port_q" out0 obytes)")"
+	cg_assert_eq "in0 imissed" 0 "$(cg_json "$a" "$(printf "$port_q" in0 imissed)")"
+}
+cg_assert_ge "totals rx_pkts" $N "$(cg_json "$a" 'd["totals"]["rx_pkts"]')"
+cg_assert_ge "totals tx_pkts" "$got" "$(cg_json "$a" 'd["totals"]["tx_pkts"]')"
+cg_assert_eq "drops: every reason is a count" true \
+	"$(cg_json "$a" 'len(d["drops"]) > 0 and all(isinstance(v, int) for v in d["drops"].values())')"
+cg_assert_ge "lcores listed" 1 "$(cg_json "$a" 'len(d["lcores"])')"
+cg_assert_ge "since_unix_ms = the clear" "$(cg_json "$CG_TMP/clear0.json" 'd["cleared_unix_ms"]')" \
+	"$(cg_json "$a" 'd["since_unix_ms"]')"
+# rule.get carries the same counts.
+cg_ctl_json get rule show st
+cg_assert_eq "rule.get rx_pkts" "$got" "$(cg_json "$CG_TMP/get.json" 'd["stats"]["rx_pkts"]')"
+# The table form works too.
+cg_ctl_expect 0 stats_h stats --rule st
+cg_assert_true "stats (table) names the rule" grep -q 'st' "$CG_TMP/stats_h.out"
+
+# stats.clear zeroes every count.
+cg_ctl_expect 0 clear1 stats clear
+cg_ctl_json c stats --rule st
+c=$CG_TMP/c.json
+cg_assert_eq "cleared: rule rx_pkts" 0 "$(cg_json "$c" 'rule("st")["rx_pkts"]')"
+cg_assert_eq "cleared: rule rx_bytes" 0 "$(cg_json "$c" 'rule("st")["rx_bytes"]')"
+cg_assert_eq "cleared: output pkts" 0 "$(cg_json "$c" 'out("st", 0)["pkts"]')"
+cg_assert_eq "cleared: output bytes" 0 "$(cg_json "$c" 'out("st", 0)["bytes"]')"
+# shellcheck disable=SC2059
+{
+	cg_assert_eq "cleared: in0 ipackets" 0 "$(cg_json "$c" "$(printf "$port_q" in0 ipackets)")"
+	cg_assert_eq "cleared: out0 opackets" 0 "$(cg_json "$c" "$(printf "$port_q" out0 opackets)")"
+	cg_assert_eq "cleared: out0 obytes" 0 "$(cg_json "$c" "$(printf "$port_q" out0 obytes)")"
+}
+# (the sink's IGMP leave reports may still come in on out0)
+cg_assert_le "cleared: lcores rx_pkts" 4 "$(cg_json "$c" 'sum(l["rx_pkts"] for l in d["lcores"])')"
+
+# ... and counts from there exactly: 1 000 more packets.
+cg_recv_start r1 "$CG_NS_SINK" 239.9.2.2:6001 --iface "$CG_IF_SINK" --expect $N2 --count $N2
+cg_send s1 "$CG_NS_GEN" --dst 239.9.1.1:5001 --iface "$CG_IF_GEN" --rate 10000 --count $N2 \
+	--size $SIZE
+cg_recv_wait r1
+cg_assert_eq "second stream: sink received" $N2 "$(cg_json "$CG_TMP/r1.json" 'd["received"]')"
+cg_ctl_json c2 stats --rule st
+c=$CG_TMP/c2.json
+cg_assert_eq "after clear + $N2: rule rx_pkts" $N2 "$(cg_json "$c" 'rule("st")["rx_pkts"]')"
+cg_assert_eq "after clear + $N2: output pkts" $N2 "$(cg_json "$c" 'out("st", 0)["pkts"]')"
+cg_assert_eq "after clear + $N2: output bytes" $((N2 * FRAME)) "$(cg_json "$c" 'out("st", 0)["bytes"]')"
+# shellcheck disable=SC2059
+cg_assert_eq "after clear + $N2: out0 opackets" $N2 "$(cg_json "$c" "$(printf "$port_q" out0 opackets)")"
+
+cg_ctl_stop
+cg_finish

@@ -1,10 +1,560 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Placeholder so that the tree builds; being written. */
+/*
+ * castgate-control: castgate's control process, a DPDK secondary that
+ * serves the JSON-RPC API on a Unix socket. It never runs lcores and never
+ * writes the rule table: the data plane (the primary) applies every change
+ * it sends over rte_mp IPC.
+ *
+ * main() is the lifecycle: arguments, config, EAL, reconciliation with the
+ * state file, the socket, then one epoll loop (rpc server, 1 s timer,
+ * signals) until SIGTERM/SIGINT or the data plane goes away.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+
+#include <json-c/json.h>
+#include <rte_version.h>
+
+#include "cg_conf.h"
+#include "cg_log.h"
+#include "cg_rpc.h"
+#include "control.h"
+
+/* Rate sampling and the primary liveness check. */
+#define TICK_MS 1000
+#define LOOP_EVENTS 8
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"Usage: " CTL_PROG " -c FILE [options] [-- EAL-ARGS...]\n"
+"\n"
+"castgate's control process: serves the JSON-RPC 2.0 API (rules, stats,\n"
+"ports, config, health) on the Unix socket of [control] socket. It joins the\n"
+"running castgate-dataplane as a DPDK secondary process (same\n"
+"[dataplane] file_prefix); the data plane applies every rule change, and\n"
+"each acknowledged change is already in [control] state_file. Normally the\n"
+"castgate supervisor starts it after the data plane is ready.\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE     config file (TOML; see docs/CONFIG.md); the same\n"
+"                        file the data plane runs with\n"
+"      --ready-file PATH write our pid to PATH once the socket accepts\n"
+"  -v, --verbose         log at debug level\n"
+"      --log-level L     error, warn, info or debug (overrides [log] level)\n"
+"  -h, --help            this help\n"
+"  -V, --version         print the version and exit\n"
+"  -- EAL-ARGS           extra DPDK EAL arguments for the secondary\n"
+"\n"
+"Methods (docs/API.md; access: read = [control] group, admin = admin_group):\n"
+"  rule.add rule.update rule.remove (admin)   rule.get rule.list\n"
+"  stats.get   stats.clear (admin)            port.list port.get\n"
+"  config.check   config.reload (admin)       system.info system.health\n"
+"\n"
+"Rules of the config file (origin \"config\") are changed by editing the file\n"
+"and reloading (SIGHUP or config.reload); rules added over the API (origin\n"
+"\"api\") live in the state file.\n"
+"\n"
+"Signals: SIGTERM/SIGINT close the socket and exit 0; SIGHUP reloads the\n"
+"[[rule]] set of the config file. Exit status: 0 stopped by a signal,\n"
+"1 start-up error (the message names the config key), 3 the data plane is\n"
+"not running or went away.\n"
+"\n"
+"Example:\n"
+"  " CTL_PROG " -c /etc/castgate/castgate.toml --ready-file /run/castgate/control.ready\n"
+"  echo '{\"jsonrpc\":\"2.0\",\"method\":\"rule.list\",\"id\":1}' |\n"
+"      socat - UNIX-CONNECT:/run/castgate/control.sock\n"
+"  castgatectl rule list\n");
+}
+
+static int
+parse_args(int argc, char **argv, struct ctl *c, const char **log_level, bool *verbose)
+{
+	enum { OPT_READY = 256, OPT_LOGLEVEL };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "ready-file", required_argument, NULL, OPT_READY },
+		{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o;
+
+	/* '+': stop at the first non-option, so that "--" and EAL args stay ours. */
+	while ((o = getopt_long(argc, argv, "+c:vhV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': c->config_path = optarg; break;
+		case OPT_READY: c->ready_file = optarg; break;
+		case OPT_LOGLEVEL: *log_level = optarg; break;
+		case 'v': *verbose = true; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V':
+			printf(CTL_PROG " %s (%s)\n", CG_VERSION, rte_version());
+			exit(0);
+		default:
+			fprintf(stderr, "Try '" CTL_PROG " --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (c->config_path == NULL) {
+		fprintf(stderr, CTL_PROG ": missing -c FILE (the config file)\n"
+			"Try '" CTL_PROG " --help'.\n");
+		return -EINVAL;
+	}
+	if (optind < argc && strcmp(argv[optind], "--") != 0) {
+		fprintf(stderr, CTL_PROG ": unexpected argument \"%s\" (EAL arguments go "
+			"after \"--\")\nTry '" CTL_PROG " --help'.\n", argv[optind]);
+		return -EINVAL;
+	}
+	c->eal_extra_argc = argc - optind;
+	c->eal_extra_argv = argv + optind;
+	return 0;
+}
+
+uint64_t
+ctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void
+ctl_jadd(json_object *o, const char *k, json_object *v)
+{
+	if (v != NULL && json_object_object_add(o, k, v) < 0)
+		json_object_put(v);
+}
+
+json_object *
+ctl_jip(uint32_t ip_be)
+{
+	char b[INET_ADDRSTRLEN];
+
+	return json_object_new_string(cg_rule_ipv4_str(ip_be, b));
+}
+
+void
+ctl_dp_error(struct cg_rpc_error *err, int ret, const char *field, const char *msg)
+{
+	switch (ret) {
+	case -EINVAL:
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "%s", msg);
+		break;
+	case -EEXIST:
+		cg_rpc_error_set(err, CG_RPC_E_EXISTS, field, "%s", msg);
+		break;
+	case -ENOENT:
+		cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, field, "%s", msg);
+		break;
+	case -ENOSPC:
+		cg_rpc_error_set(err, CG_RPC_E_CONFLICT, NULL, "%s", msg);
+		break;
+	case -ETIMEDOUT:
+		cg_rpc_error_set(err, CG_RPC_E_DATAPLANE, NULL,
+				 "the data plane did not answer within %d ms%s%s",
+				 CTL_DP_TIMEOUT_MS, msg[0] ? ": " : "", msg);
+		break;
+	case -EPIPE:
+	case -ESRCH:
+	case -ECONNREFUSED:
+	case -ENOTCONN:
+		cg_rpc_error_set(err, CG_RPC_E_DATAPLANE, NULL, "the data plane is not running%s%s",
+				 msg[0] ? ": " : "", msg);
+		break;
+	default:
+		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "%s%s%s", msg, msg[0] ? ": " : "",
+				 strerror(-ret));
+		break;
+	}
+}
+
+/* Restart counts and pids the supervisor passes in the environment. */
+static long
+env_long(const char *name)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0)
+		return 0;
+	return v;
+}
+
+/* A group name of the config as a gid; "" is "nobody but root". */
+static int
+group_gid(const char *key, const char *name, gid_t *gid)
+{
+	struct group *g;
+
+	*gid = CG_RPC_GID_NONE;
+	if (name[0] == '\0')
+		return 0;
+	errno = 0;
+	g = getgrnam(name);
+	if (g == NULL) {
+		CG_ERR("config: %s: no group named \"%s\"%s%s", key, name, errno ? ": " : "",
+		       errno ? strerror(errno) : "");
+		return -ENOENT;
+	}
+	*gid = g->gr_gid;
+	return 0;
+}
+
+/* Make the last directory of @p path if it is missing (the parents are the
+ * installation's business). @p key names the config key in messages. */
+static int
+ensure_parent_dir(const char *key, const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			CG_ERR("config: %s \"%s\": %s is not a directory", key, path, dir);
+			return -ENOTDIR;
+		}
+		return 0;
+	}
+	if (errno != ENOENT || mkdir(dir, 0755) < 0) {
+		CG_ERR("config: %s \"%s\": directory %s: %s", key, path, dir, strerror(errno));
+		return -errno;
+	}
+	CG_INFO("created directory %s (for %s)", dir, key);
+	return 0;
+}
+
+static int
+write_ready_file(const char *path)
+{
+	char tmp[PATH_MAX], text[32];
+	int fd, len, ret = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, (size_t)len) != len)
+		ret = errno ? -errno : -EIO;
+	if (close(fd) < 0 && ret == 0)
+		ret = -errno;
+	if (ret == 0 && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret < 0)
+		unlink(tmp);
+	return ret;
+}
+
+/* Signals arrive through a signalfd in the loop; blocked before EAL starts
+ * its threads so that they inherit the mask and never take them. */
+static int
+block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static int
+epoll_add(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int
+loop_setup(struct ctl *c, const sigset_t *sigs)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = TICK_MS / 1000, .tv_nsec = (TICK_MS % 1000) * 1000000L },
+		.it_value = { .tv_sec = TICK_MS / 1000, .tv_nsec = (TICK_MS % 1000) * 1000000L },
+	};
+
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	c->sfd = signalfd(-1, sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (c->epfd < 0 || c->tfd < 0 || c->sfd < 0) {
+		CG_ERR("epoll/timerfd/signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	if (timerfd_settime(c->tfd, 0, &its, NULL) < 0 ||
+	    epoll_add(c->epfd, c->tfd) < 0 || epoll_add(c->epfd, c->sfd) < 0 ||
+	    epoll_add(c->epfd, cg_rpc_server_fd(c->srv)) < 0) {
+		CG_ERR("event loop: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void
+on_tick(struct ctl *c)
+{
+	uint64_t n;
+
+	if (read(c->tfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		CG_WARN("timerfd: %s", strerror(errno));
+	if (!ctl_dataplane_alive(c)) {
+		CG_ERR("the data plane (pid %d, file prefix %s) is gone: exiting %d so that the "
+		       "supervisor restarts us once a new one is ready", (int)c->shm.info->pid,
+		       c->conf->dp.file_prefix, CTL_EXIT_PRIMARY_GONE);
+		c->stop = true;
+		c->exit_code = CTL_EXIT_PRIMARY_GONE;
+		return;
+	}
+	ctl_stats_sample(c);
+	ctl_rules_tick(c);
+}
+
+static void
+on_signal(struct ctl *c)
+{
+	struct signalfd_siginfo si;
+	struct cg_rpc_error err;
+	json_object *res = NULL;
+
+	while (read(c->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			struct ctl_who who = { .uid = si.ssi_uid, .pid = (pid_t)si.ssi_pid,
+					       .via = "SIGHUP" };
+
+			memset(&err, 0, sizeof(err));
+			CG_INFO("SIGHUP from pid %u: reloading the rules of %s", si.ssi_pid,
+				c->config_path);
+			if (ctl_reload(c, &who, &res, &err) == 0)
+				json_object_put(res);
+			/* ctl_reload() logged the outcome either way. */
+			continue;
+		}
+		CG_INFO("%s from pid %u: stopping", strsignal((int)si.ssi_signo), si.ssi_pid);
+		c->stop = true;
+	}
+}
+
+static void
+run_loop(struct ctl *c)
+{
+	struct epoll_event ev[LOOP_EVENTS];
+	int srv_fd = cg_rpc_server_fd(c->srv);
+
+	while (!c->stop) {
+		int n = epoll_wait(c->epfd, ev, LOOP_EVENTS, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			CG_ERR("epoll_wait: %s", strerror(errno));
+			c->exit_code = 1;
+			return;
+		}
+		for (int i = 0; i < n && !c->stop; i++) {
+			int fd = ev[i].data.fd;
+
+			if (fd == c->tfd) {
+				on_tick(c);
+			} else if (fd == c->sfd) {
+				on_signal(c);
+			} else if (fd == srv_fd) {
+				int ret = cg_rpc_server_dispatch(c->srv, 0);
+
+				if (ret < 0)
+					CG_WARN("rpc: %s", strerror(-ret));
+			}
+		}
+	}
+}
+
+/* Config checks that only castgate-control makes, each naming its key. */
+static int
+check_conf(const struct cg_conf *conf)
+{
+	if (conf->dp.no_huge) {
+		CG_ERR("config: dataplane.no_huge = true: " CTL_PROG " is a DPDK secondary "
+		       "and maps the data plane's hugepages, so it needs them; set no_huge = "
+		       "false (the default)");
+		return -EINVAL;
+	}
+	if (conf->ctl.socket[0] == '\0') {
+		CG_ERR("config: control.socket is empty");
+		return -EINVAL;
+	}
+	if (conf->ctl.state_file[0] == '\0') {
+		CG_ERR("config: control.state_file is empty");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct cg_rpc_server *
+open_server(struct ctl *c)
+{
+	const struct cg_conf_control *k = &c->conf->ctl;
+	struct cg_rpc_limits lim = {
+		.max_request = k->max_request_bytes,
+		.idle_ms = k->idle_timeout_ms,
+		.request_ms = k->request_timeout_ms,
+		.max_conns = k->max_clients,
+	};
+	struct cg_rpc_server *srv;
+	gid_t rgid, agid;
+
+	if (group_gid("control.group", k->group, &rgid) < 0 ||
+	    group_gid("control.admin_group", k->admin_group, &agid) < 0 ||
+	    ensure_parent_dir("control.socket", k->socket) < 0)
+		return NULL;
+	srv = cg_rpc_server_new(k->socket, 0660, rgid, agid, &lim, ctl_methods, c);
+	if (srv == NULL) {
+		if (errno == EADDRINUSE)
+			CG_ERR("config: control.socket %s: another server answers there (is "
+			       CTL_PROG " already running?)", k->socket);
+		else if (errno == EEXIST)
+			CG_ERR("config: control.socket %s: exists and is not a socket; not "
+			       "touching it", k->socket);
+		else
+			CG_ERR("config: control.socket %s: %s", k->socket, strerror(errno));
+		return NULL;
+	}
+	CG_INFO("listening on %s (mode 0660, group %s, admin group %s)", k->socket,
+		k->group[0] ? k->group : "root only",
+		k->admin_group[0] ? k->admin_group : "root only");
+	return srv;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	fprintf(stderr, "castgate-control: not built yet\n");
-	return 1;
+	static struct ctl ctl;
+	struct ctl *c = &ctl;
+	const char *log_level = NULL;
+	bool verbose = false;
+	enum cg_log_level level;
+	char err[1024];
+	sigset_t sigs;
+	int ret;
+
+	c->epfd = c->tfd = c->sfd = -1;
+	c->exit_code = 1;
+	c->start_unix_ms = ctl_now_ms();
+	cg_log_init(CTL_PROG, CG_LOG_INFO, CG_LOG_FMT_TEXT);
+	if (parse_args(argc, argv, c, &log_level, &verbose) < 0)
+		return 1;
+	c->conf = cg_conf_load(c->config_path, err, sizeof(err));
+	if (c->conf == NULL) {
+		fprintf(stderr, CTL_PROG ": %s\n", err);
+		return 1;
+	}
+	level = c->conf->log.level;
+	if (verbose)
+		level = CG_LOG_DEBUG;
+	if (log_level != NULL && cg_log_level_parse(log_level, &level) < 0) {
+		fprintf(stderr, CTL_PROG ": --log-level: unknown level \"%s\" (error, warn, "
+			"info, debug)\n", log_level);
+		cg_conf_free(c->conf);
+		return 1;
+	}
+	c->log_level_forced = verbose || log_level != NULL;
+	cg_log_init(CTL_PROG, level, c->conf->log.format);
+	c->supervisor_pid = (pid_t)env_long("CASTGATE_SUPERVISOR_PID");
+	c->restarts_dataplane = env_long("CASTGATE_RESTARTS_DATAPLANE");
+	c->restarts_control = env_long("CASTGATE_RESTARTS_CONTROL");
+
+	if (check_conf(c->conf) < 0 ||
+	    ensure_parent_dir("control.state_file", c->conf->ctl.state_file) < 0)
+		goto out;
+	ret = block_signals(&sigs);
+	if (ret < 0) {
+		CG_ERR("sigprocmask: %s", strerror(-ret));
+		goto out;
+	}
+	ret = ctl_eal_start(c);
+	if (ret != 0) {
+		c->exit_code = ret;
+		goto out;
+	}
+	if (ctl_stats_init(c) < 0) {
+		CG_ERR("out of memory for the stats sampler");
+		goto out;
+	}
+	ctl_rules_start(c);
+	ctl_stats_sample(c);
+	c->srv = open_server(c);
+	if (c->srv == NULL || loop_setup(c, &sigs) < 0)
+		goto out;
+	if (c->ready_file != NULL) {
+		ret = write_ready_file(c->ready_file);
+		if (ret < 0) {
+			CG_ERR("--ready-file %s: %s", c->ready_file, strerror(-ret));
+			goto out;
+		}
+	}
+	CG_INFO("ready: data plane pid %d, %u rule(s) (generation %" PRIu64 "), "
+		"%zu API rule(s) in %s", (int)c->shm.info->pid, c->shm.rules->nb_rules,
+		ctl_rules_generation(c), c->api ? cg_rule_set_count(c->api) : 0,
+		c->conf->ctl.state_file);
+	c->exit_code = 0;
+	run_loop(c);
+out:
+	/* Close the socket first: clients see the end at once, not after EAL. */
+	cg_rpc_server_free(c->srv);
+	c->srv = NULL;
+	close_fd(&c->sfd);
+	close_fd(&c->tfd);
+	close_fd(&c->epfd);
+	ctl_stats_fini(c);
+	cg_rule_set_free(c->api);
+	c->api = NULL;
+	ctl_eal_stop(c);
+	ctl_eal_argv_free(c->eal_argv);
+	cg_conf_free(c->conf);
+	/* A ready file must not outlive us: a supervisor would trust it. */
+	if (c->ready_file != NULL)
+		unlink(c->ready_file);
+	CG_INFO("exit %d", c->exit_code);
+	return c->exit_code;
 }

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * EAL as a DPDK secondary: the argv, the CPU affinity dance, the shared
+ * memory attach, and the data plane's liveness.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include "cg_conf.h"
+#include "cg_log.h"
+#include "control.h"
+
+/* The data plane may still be filling cg_info when a secondary starts by
+ * hand right after it: wait this long for it, polling every ATTACH_POLL_MS. */
+#define ATTACH_WAIT_MS 10000
+#define ATTACH_POLL_MS 100
+
+/* DPDK's level for one of ours, as lib/conf maps it for the data plane:
+ * DPDK's info and debug are much chattier than ours. */
+static int
+dpdk_log_level(enum cg_log_level l)
+{
+	switch (l) {
+	case CG_LOG_ERR: return 4;	/* RTE_LOG_ERR */
+	case CG_LOG_WARN: return 5;	/* RTE_LOG_WARNING */
+	case CG_LOG_INFO: return 6;	/* RTE_LOG_NOTICE */
+	case CG_LOG_DEBUG: return 7;	/* RTE_LOG_INFO */
+	}
+	return 6;
+}
+
+/* The first lcore of an EAL -l list ("0", "2-3", "4,6"): lib/conf checked
+ * the syntax, so a leading number is always there. */
+static int
+first_lcore(const char *list, unsigned long *lcore)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)list[0]))
+		return -EINVAL;
+	*lcore = strtoul(list, &end, 10);
+	return 0;
+}
+
+struct argv_buf {
+	char **v;
+	int n, cap;
+	bool failed;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+push(struct argv_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (b->failed)
+		return;
+	if (b->n + 1 >= b->cap) {
+		int cap = b->cap ? 2 * b->cap : 16;
+		char **v = realloc(b->v, (size_t)cap * sizeof(*v));
+
+		if (v == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->v = v;
+		b->cap = cap;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0) {
+		b->failed = true;
+		s = NULL;
+	}
+	va_end(ap);
+	if (s != NULL)
+		b->v[b->n++] = s;
+}
+
+int
+ctl_eal_argv(const struct cg_conf *c, int extra_argc, char **extra_argv, int *argc,
+	     char ***argv)
+{
+	struct argv_buf b = { 0 };
+	unsigned long lcore;
+	char **v;
+	bool any_pci = false;
+
+	if (first_lcore(c->dp.lcores, &lcore) < 0) {
+		CG_ERR("config: dataplane.lcores \"%s\": no first lcore", c->dp.lcores);
+		return -EINVAL;
+	}
+	push(&b, "%s", CTL_PROG);
+	push(&b, "--proc-type=secondary");
+	push(&b, "--file-prefix");
+	push(&b, "%s", c->dp.file_prefix);
+	for (size_t i = 0; i < c->n_ports; i++)
+		any_pci |= c->ports[i].is_pci;
+	/* Never probe PCI. A PCI port of the data plane must be mapped by every
+	 * process that reads its ethdev, so it is allowlisted, and only it. */
+	if (!any_pci)
+		push(&b, "--no-pci");
+	for (size_t i = 0; i < c->n_ports; i++) {
+		if (c->ports[i].is_pci) {
+			push(&b, "-a");
+			push(&b, "%s", c->ports[i].device);
+		}
+	}
+	/* Telemetry is the data plane's; a second socket would only confuse. */
+	push(&b, "--no-telemetry");
+	/* EAL pins the main thread to this lcore; ctl_eal_start() undoes it. */
+	push(&b, "-l");
+	push(&b, "%lu", lcore);
+	push(&b, "--log-level=%d", dpdk_log_level(cg_log_get_level()));
+	for (int i = 0; i < extra_argc; i++) {
+		/* getopt leaves "--" in front of the EAL arguments: not for the EAL. */
+		if (i == 0 && strcmp(extra_argv[0], "--") == 0)
+			continue;
+		push(&b, "%s", extra_argv[i]);
+	}
+	if (b.failed) {
+		for (int i = 0; i < b.n; i++)
+			free(b.v[i]);
+		free(b.v);
+		return -ENOMEM;
+	}
+	/* [n pointers][NULL][copy of the n pointers]: rte_eal_init() permutes
+	 * argv, so the free function walks the private copy. */
+	v = calloc(2 * (size_t)b.n + 2, sizeof(*v));
+	if (v == NULL) {
+		for (int i = 0; i < b.n; i++)
+			free(b.v[i]);
+		free(b.v);
+		return -ENOMEM;
+	}
+	memcpy(v, b.v, (size_t)b.n * sizeof(*v));
+	memcpy(v + b.n + 1, b.v, (size_t)b.n * sizeof(*v));
+	free(b.v);
+	*argc = b.n;
+	*argv = v;
+	return 0;
+}
+
+void
+ctl_eal_argv_free(char **argv)
+{
+	char **p = argv;
+
+	if (argv == NULL)
+		return;
+	while (*p != NULL)
+		p++;
+	for (p++; *p != NULL; p++)
+		free(*p);
+	free(argv);
+}
+
+/* Where the primary's EAL keeps its config (and the lock that says it
+ * lives), computed before our own EAL is up: DPDK's runtime dir rules. */
+static void
+primary_config_path(const char *prefix, char *buf, size_t len)
+{
+	const char *dir = "/var/run";
+
+	if (geteuid() != 0) {
+		dir = getenv("XDG_RUNTIME_DIR");
+		if (dir == NULL)
+			dir = "/tmp";
+	}
+	snprintf(buf, len, "%s/dpdk/%s/config", dir, prefix);
+}
+
+static int
+attach(struct ctl *c)
+{
+	char err[256];
+	int ret;
+
+	for (int waited = 0;; waited += ATTACH_POLL_MS) {
+		ret = cg_shm_attach(&c->shm, err, sizeof(err));
+		if (ret == 0 && c->shm.info->ready)
+			break;
+		if (ret == -EPROTO) {
+			CG_ERR("data plane shared memory: %s (castgate-dataplane and "
+			       CTL_PROG " must come from the same build)", err);
+			return 1;
+		}
+		if (!rte_eal_primary_proc_alive(NULL)) {
+			CG_ERR("the data plane went away while we attached");
+			return CTL_EXIT_PRIMARY_GONE;
+		}
+		if (waited >= ATTACH_WAIT_MS) {
+			CG_ERR("data plane shared memory: %s after %d ms", ret < 0 ? err :
+			       "the data plane is not ready", ATTACH_WAIT_MS);
+			return CTL_EXIT_PRIMARY_GONE;
+		}
+		usleep(ATTACH_POLL_MS * 1000);
+	}
+	if (strcmp(c->shm.info->file_prefix, c->conf->dp.file_prefix) != 0 ||
+	    c->shm.info->nb_ctr_blocks > CG_SHM_MAX_LCORES ||
+	    c->shm.info->nb_ports > CG_SHM_MAX_PORTS ||
+	    c->shm.rules->nb_slots > CG_SHM_MAX_RULES) {
+		CG_ERR("data plane shared memory: inconsistent cg_info (prefix \"%s\", %u ports, "
+		       "%u counter blocks, %u rule slots)", c->shm.info->file_prefix,
+		       c->shm.info->nb_ports, c->shm.info->nb_ctr_blocks,
+		       c->shm.rules->nb_slots);
+		return 1;
+	}
+	if (c->shm.info->config_path[0] != '\0') {
+		char *mine = realpath(c->config_path, NULL);
+
+		if (mine != NULL && strcmp(mine, c->shm.info->config_path) != 0)
+			CG_WARN("the data plane runs with %s, we read %s: reloads apply the "
+				"rules of ours", c->shm.info->config_path, mine);
+		free(mine);
+	}
+	if (strcmp(c->shm.info->state_file, c->conf->ctl.state_file) != 0)
+		CG_WARN("the data plane read its API rules from \"%s\", we keep them in \"%s\" "
+			"(control.state_file)", c->shm.info->state_file, c->conf->ctl.state_file);
+	return 0;
+}
+
+int
+ctl_eal_start(struct ctl *c)
+{
+	char path[4096];
+	cpu_set_t before;
+	int argc, ret, code;
+
+	primary_config_path(c->conf->dp.file_prefix, path, sizeof(path));
+	if (!rte_eal_primary_proc_alive(path)) {
+		CG_ERR("no data plane runs with file prefix \"%s\" (dataplane.file_prefix; "
+		       "%s is not locked): start castgate-dataplane first", c->conf->dp.file_prefix,
+		       path);
+		return CTL_EXIT_PRIMARY_GONE;
+	}
+	ret = ctl_eal_argv(c->conf, c->eal_extra_argc, c->eal_extra_argv, &argc, &c->eal_argv);
+	if (ret < 0) {
+		CG_ERR("EAL arguments: %s", strerror(-ret));
+		return 1;
+	}
+	if (cg_log_get_level() >= CG_LOG_DEBUG) {
+		char line[1024];
+		size_t off = 0;
+
+		for (int i = 0; i < argc && off < sizeof(line); i++)
+			off += (size_t)snprintf(line + off, sizeof(line) - off, " %s",
+						c->eal_argv[i]);
+		CG_DEBUG("EAL arguments:%s", line);
+	}
+	ret = pthread_getaffinity_np(pthread_self(), sizeof(before), &before);
+	if (ret != 0) {
+		CG_ERR("pthread_getaffinity_np: %s", strerror(ret));
+		return 1;
+	}
+	ret = rte_eal_init(argc, c->eal_argv);
+	if (ret < 0) {
+		code = rte_eal_primary_proc_alive(path) ? 1 : CTL_EXIT_PRIMARY_GONE;
+		CG_ERR("rte_eal_init (secondary, file prefix %s): %s (%d)%s",
+		       c->conf->dp.file_prefix, rte_strerror(rte_errno), rte_errno,
+		       code == 1 ? "" : "; the data plane is not running");
+		return code;
+	}
+	c->eal_up = true;
+	/* EAL pinned us to the data plane's first lcore: a busy-polling core in
+	 * single-lcore mode. Control is an ordinary process; go back. */
+	ret = pthread_setaffinity_np(pthread_self(), sizeof(before), &before);
+	if (ret != 0)
+		CG_WARN("restoring the CPU affinity after rte_eal_init: %s (we stay on lcore "
+			"%s's CPU)", strerror(ret), c->conf->dp.lcores);
+	return attach(c);
+}
+
+bool
+ctl_dataplane_alive(const struct ctl *c)
+{
+	if (!rte_eal_primary_proc_alive(NULL))
+		return false;
+	/* The lock says "a primary"; the pid says "ours" (and catches a zombie
+	 * whose lock went with its file descriptors anyway). */
+	if (c->shm.info->pid > 0 && kill(c->shm.info->pid, 0) < 0 && errno == ESRCH)
+		return false;
+	return c->shm.info->ready != 0;
+}
+
+void
+ctl_eal_stop(struct ctl *c)
+{
+	int ret;
+
+	if (!c->eal_up)
+		return;
+	ret = rte_eal_cleanup();
+	if (ret != 0)
+		CG_WARN("rte_eal_cleanup: %s", strerror(-ret));
+	c->eal_up = false;
+}

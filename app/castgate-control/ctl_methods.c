@@ -1,0 +1,692 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The JSON-RPC methods of castgate-control: parameter validation (strict:
+ * unknown members are errors, every error names its field), then the work
+ * in ctl_rules.c / ctl_stats.c. Shapes: /tmp/cg/CONTROL.md, docs/API.md.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <rte_version.h>
+
+#include "cg_conf.h"
+#include "cg_log.h"
+#include "cg_rpc.h"
+#include "cg_rule.h"
+#include "cg_shm.h"
+#include "control.h"
+
+static struct ctl *
+ctl_of(const struct cg_rpc_ctx *ctx)
+{
+	return ctx->user;
+}
+
+static struct ctl_who
+who_of(const struct cg_rpc_ctx *ctx, const char *method)
+{
+	struct ctl_who w = { .uid = ctx->peer->uid, .pid = ctx->peer->pid, .via = method };
+
+	return w;
+}
+
+/*
+ * Parameter validation
+ */
+
+/* @params must be absent or an object whose members are all in @keys. */
+static int
+check_params(json_object *params, const char *const keys[], struct cg_rpc_error *err)
+{
+	char list[256];
+	size_t off = 0;
+
+	if (params == NULL)
+		return 0;
+	if (!json_object_is_type(params, json_type_object)) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params", "params: expected an "
+				 "object with named members, got an array");
+		return -1;
+	}
+	list[0] = '\0';
+	for (int i = 0; keys[i] != NULL && off < sizeof(list); i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s\"%s\"", i ? ", " : "",
+					keys[i]);
+	json_object_object_foreach(params, k, v) {
+		bool known = false;
+
+		(void)v;
+		for (int i = 0; keys[i] != NULL && !known; i++)
+			known = strcmp(k, keys[i]) == 0;
+		if (!known) {
+			char field[CG_RPC_FIELD_MAX];
+
+			snprintf(field, sizeof(field), "params.%.100s", k);
+			cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "params: unknown member "
+					 "\"%.100s\" (%s%s)", k, keys[0] ? "expected " : "",
+					 keys[0] ? list : "this method takes no params");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *
+type_name(json_object *v)
+{
+	return v == NULL ? "null" : json_type_to_name(json_object_get_type(v));
+}
+
+/* A string member. @return 1 found, 0 absent (optional), -1 error. */
+static int
+get_str(json_object *params, const char *key, bool required, const char **out,
+	struct cg_rpc_error *err)
+{
+	char field[CG_RPC_FIELD_MAX];
+	json_object *v;
+
+	snprintf(field, sizeof(field), "params.%s", key);
+	if (params == NULL || !json_object_object_get_ex(params, key, &v)) {
+		if (!required)
+			return 0;
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "%s: required", field);
+		return -1;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "%s: expected a string, "
+				 "got %s", field, type_name(v));
+		return -1;
+	}
+	*out = json_object_get_string(v);
+	return 1;
+}
+
+/* A rule name member (syntax checked). */
+static int
+get_rule_name(json_object *params, const char *key, bool required, const char **out,
+	      struct cg_rpc_error *err)
+{
+	int ret = get_str(params, key, required, out, err);
+
+	if (ret == 1 && !cg_rule_name_valid(*out)) {
+		char field[CG_RPC_FIELD_MAX];
+
+		snprintf(field, sizeof(field), "params.%s", key);
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "%s: \"%.80s\" is not a "
+				 "valid rule name (1..63 characters of A-Z a-z 0-9 _ . -)", field,
+				 *out);
+		return -1;
+	}
+	return ret;
+}
+
+/* lib/rule's messages start with the path of the bad value:
+ * "params.rule.output[0].ttl (line 3): ..." or "params.rule.output[0].ttl: ...". */
+static void
+field_of(const char *msg, char *field, size_t len)
+{
+	size_t n = strcspn(msg, ": ");
+
+	if (strncmp(msg, "params.rule", 11) != 0 || n >= len) {
+		snprintf(field, len, "params.rule");
+		return;
+	}
+	snprintf(field, len, "%.*s", (int)n, msg);
+}
+
+/* params.rule as a struct cg_rule (ports by name, not resolved). */
+static int
+get_rule(json_object *params, struct cg_rule *r, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { "rule", NULL };
+	char msg[CG_RPC_MSG_MAX], field[CG_RPC_FIELD_MAX];
+	json_object *o;
+
+	if (check_params(params, keys, err) < 0)
+		return -1;
+	if (params == NULL || !json_object_object_get_ex(params, "rule", &o)) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.rule", "params.rule: "
+				 "required (the rule object: name, id?, input, output)");
+		return -1;
+	}
+	if (cg_rule_from_json(o, "params.rule", r, msg, sizeof(msg)) < 0) {
+		field_of(msg, field, sizeof(field));
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "%s", msg);
+		return -1;
+	}
+	return 0;
+}
+
+static json_object *
+rule_result(const struct cg_rule *r, unsigned int origin)
+{
+	json_object *res = json_object_new_object();
+
+	if (res == NULL)
+		return NULL;
+	ctl_jadd(res, "rule", cg_rule_to_json(r));
+	ctl_jadd(res, "origin", json_object_new_string(ctl_origin_name(origin)));
+	return res;
+}
+
+static json_object *
+oom(struct cg_rpc_error *err)
+{
+	cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "out of memory");
+	return NULL;
+}
+
+/*
+ * rule.*
+ */
+
+static json_object *
+rule_change(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err,
+	    uint32_t op, const char *method)
+{
+	struct ctl_who who = who_of(ctx, method);
+	struct ctl_rule_ref ref;
+	struct cg_rule r;
+	json_object *res;
+
+	if (get_rule(params, &r, err) < 0) {
+		cg_log(CG_LOG_WARN, "%s by uid %u pid %d refused: %s", method,
+		       (unsigned int)who.uid, (int)who.pid, err->message);
+		return NULL;
+	}
+	if (ctl_rule_change(ctl_of(ctx), op, &r, &who, err) < 0)
+		return NULL;
+	/* Reply with what the data plane holds now. */
+	if (ctl_rule_find(ctl_of(ctx), r.name, &ref) == 0)
+		res = rule_result(ref.rule, ref.origin);
+	else
+		res = rule_result(&r, CG_SHM_ORIGIN_API);
+	return res != NULL ? res : oom(err);
+}
+
+static json_object *
+m_rule_add(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	return rule_change(params, ctx, err, CG_SHM_RULES_ADD, "rule.add");
+}
+
+static json_object *
+m_rule_update(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	return rule_change(params, ctx, err, CG_SHM_RULES_UPDATE, "rule.update");
+}
+
+static json_object *
+m_rule_remove(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { "name", NULL };
+	struct ctl_who who = who_of(ctx, "rule.remove");
+	const char *name;
+	json_object *res;
+
+	if (check_params(params, keys, err) < 0 ||
+	    get_rule_name(params, "name", true, &name, err) < 0) {
+		cg_log(CG_LOG_WARN, "rule.remove by uid %u pid %d refused: %s",
+		       (unsigned int)who.uid, (int)who.pid, err->message);
+		return NULL;
+	}
+	if (ctl_rule_remove(ctl_of(ctx), name, &who, err) < 0)
+		return NULL;
+	res = json_object_new_object();
+	if (res == NULL)
+		return oom(err);
+	ctl_jadd(res, "name", json_object_new_string(name));
+	ctl_jadd(res, "removed", json_object_new_boolean(1));
+	return res;
+}
+
+/* The installed rule named params.<key>, or -32002. */
+static int
+find_named(struct ctl *c, json_object *params, const char *key, struct ctl_rule_ref *ref,
+	   struct cg_rpc_error *err)
+{
+	char field[CG_RPC_FIELD_MAX];
+	const char *name;
+
+	if (get_rule_name(params, key, true, &name, err) < 0)
+		return -1;
+	if (ctl_rule_find(c, name, ref) == 0)
+		return 0;
+	snprintf(field, sizeof(field), "params.%s", key);
+	if (c->api != NULL && cg_rule_set_find(c->api, name) != NULL)
+		cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, field, "rule \"%s\" is in the state "
+				 "file but not installed (see system.health)", name);
+	else
+		cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, field, "rule \"%s\" not found", name);
+	return -1;
+}
+
+static json_object *
+m_rule_get(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { "name", NULL };
+	struct ctl *c = ctl_of(ctx);
+	struct ctl_rule_ref ref;
+	json_object *res;
+
+	if (check_params(params, keys, err) < 0 || find_named(c, params, "name", &ref, err) < 0)
+		return NULL;
+	res = rule_result(ref.rule, ref.origin);
+	if (res == NULL)
+		return oom(err);
+	ctl_jadd(res, "stats", ctl_rule_stats_json(c, ref.slot));
+	return res;
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+	const struct ctl_rule_ref *x = a, *y = b;
+
+	return x->rule->id < y->rule->id ? -1 : x->rule->id > y->rule->id;
+}
+
+static json_object *
+m_rule_list(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { NULL };
+	struct ctl *c = ctl_of(ctx);
+	struct ctl_rule_ref *refs;
+	json_object *res, *arr;
+	uint64_t gen;
+	size_t n = 0;
+
+	if (check_params(params, keys, err) < 0)
+		return NULL;
+	gen = ctl_rules_generation(c);
+	refs = calloc(ctl_rule_slots(c) + 1, sizeof(*refs));
+	res = json_object_new_object();
+	arr = json_object_new_array();
+	if (refs == NULL || res == NULL || arr == NULL) {
+		free(refs);
+		json_object_put(res);
+		json_object_put(arr);
+		return oom(err);
+	}
+	for (uint32_t s = 0; s < ctl_rule_slots(c); s++)
+		if (ctl_rule_at(c, s, &refs[n]))
+			n++;
+	qsort(refs, n, sizeof(*refs), by_id);
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = rule_result(refs[i].rule, refs[i].origin);
+
+		if (e != NULL && json_object_array_add(arr, e) < 0)
+			json_object_put(e);
+	}
+	free(refs);
+	ctl_jadd(res, "rules", arr);
+	ctl_jadd(res, "generation", json_object_new_uint64(gen));
+	return res;
+}
+
+/*
+ * stats.*
+ */
+
+static json_object *
+m_stats_get(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { "rule", NULL };
+	struct ctl *c = ctl_of(ctx);
+	uint32_t slot = UINT32_MAX;
+	struct ctl_rule_ref ref;
+	json_object *res;
+
+	if (check_params(params, keys, err) < 0)
+		return NULL;
+	if (params != NULL && json_object_object_get_ex(params, "rule", NULL)) {
+		if (find_named(c, params, "rule", &ref, err) < 0)
+			return NULL;
+		slot = ref.slot;
+	}
+	res = ctl_stats_json(c, slot);
+	return res != NULL ? res : oom(err);
+}
+
+static json_object *
+m_stats_clear(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { NULL };
+	json_object *res;
+	uint64_t t;
+
+	if (check_params(params, keys, err) < 0)
+		return NULL;
+	t = ctl_stats_clear(ctl_of(ctx));
+	cg_log(CG_LOG_INFO, "stats.clear by uid %u pid %d: counters reported from now on",
+	       (unsigned int)ctx->peer->uid, (int)ctx->peer->pid);
+	res = json_object_new_object();
+	if (res == NULL)
+		return oom(err);
+	ctl_jadd(res, "cleared_unix_ms", json_object_new_uint64(t));
+	return res;
+}
+
+/*
+ * port.*
+ */
+
+static json_object *
+m_port_list(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { NULL };
+	struct ctl *c = ctl_of(ctx);
+	json_object *res, *arr;
+
+	if (check_params(params, keys, err) < 0)
+		return NULL;
+	res = json_object_new_object();
+	arr = json_object_new_array();
+	if (res == NULL || arr == NULL) {
+		json_object_put(res);
+		json_object_put(arr);
+		return oom(err);
+	}
+	for (unsigned int i = 0; i < c->shm.info->nb_ports; i++) {
+		json_object *p = ctl_port_json(c, i);
+
+		if (p != NULL && json_object_array_add(arr, p) < 0)
+			json_object_put(p);
+	}
+	ctl_jadd(res, "ports", arr);
+	return res;
+}
+
+static json_object *
+m_port_get(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { "name", NULL };
+	struct ctl *c = ctl_of(ctx);
+	const char *name;
+	json_object *res;
+	int idx;
+
+	if (check_params(params, keys, err) < 0 || get_str(params, "name", true, &name, err) < 0)
+		return NULL;
+	idx = ctl_port_find(c, name);
+	if (idx < 0) {
+		cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, "params.name", "port \"%.64s\" not found",
+				 name);
+		return NULL;
+	}
+	res = json_object_new_object();
+	if (res == NULL)
+		return oom(err);
+	ctl_jadd(res, "port", ctl_port_json(c, (unsigned int)idx));
+	ctl_jadd(res, "stats", ctl_port_stats_json(c, (unsigned int)idx));
+	ctl_jadd(res, "xstats", ctl_port_xstats_json(c, (unsigned int)idx));
+	return res;
+}
+
+/*
+ * config.*
+ */
+
+static json_object *
+m_config_check(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { "path", NULL };
+	struct ctl *c = ctl_of(ctx);
+	struct ctl_reload_plan plan;
+	const char *path = c->config_path;
+	json_object *res, *rl;
+	int ret;
+
+	if (check_params(params, keys, err) < 0 ||
+	    (ret = get_str(params, "path", false, &path, err)) < 0)
+		return NULL;
+	/* Reading any file as root and quoting it in errors is not for readers. */
+	if (ret == 1 && !ctx->peer->can_admin) {
+		cg_rpc_error_set(err, CG_RPC_E_PERMISSION, "params.path", "permission denied: "
+				 "config.check of another file than the running config needs the "
+				 "admin group (uid %u)", (unsigned int)ctx->peer->uid);
+		return NULL;
+	}
+	if (ret == 1 && path[0] != '/') {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.path", "params.path: "
+				 "\"%.100s\" is not an absolute path (the server's working "
+				 "directory is not yours)", path);
+		return NULL;
+	}
+	res = json_object_new_object();
+	if (res == NULL)
+		return oom(err);
+	ctl_jadd(res, "path", json_object_new_string(path));
+	if (ctl_reload_plan(c, path, &plan, err) < 0) {
+		if (err->code != CG_RPC_E_INVALID_PARAMS) {
+			json_object_put(res);
+			return NULL;
+		}
+		/* An invalid file is an answer, not a failed call. */
+		ctl_jadd(res, "valid", json_object_new_boolean(0));
+		ctl_jadd(res, "error", json_object_new_string(err->message));
+		memset(err, 0, sizeof(*err));
+		return res;
+	}
+	ctl_jadd(res, "valid", json_object_new_boolean(1));
+	ctl_jadd(res, "ports", json_object_new_uint64(plan.conf->n_ports));
+	ctl_jadd(res, "rules", json_object_new_uint64(cg_rule_set_count(cg_conf_rule_set(
+								  plan.conf))));
+	rl = json_object_new_object();
+	if (rl != NULL) {
+		ctl_jadd(rl, "add", json_object_get(plan.add));
+		ctl_jadd(rl, "update", json_object_get(plan.update));
+		ctl_jadd(rl, "remove", json_object_get(plan.remove));
+		if (plan.conflict[0] != '\0')
+			ctl_jadd(rl, "refused", json_object_new_string(plan.conflict));
+		ctl_jadd(rl, "restart_required", json_object_get(plan.restart));
+		ctl_jadd(res, "reload", rl);
+	}
+	ctl_reload_plan_free(&plan);
+	return res;
+}
+
+static json_object *
+m_config_reload(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { NULL };
+	struct ctl_who who = who_of(ctx, "config.reload");
+	json_object *res = NULL;
+
+	if (check_params(params, keys, err) < 0)
+		return NULL;
+	if (ctl_reload(ctl_of(ctx), &who, &res, err) < 0)
+		return NULL;
+	return res;
+}
+
+/*
+ * system.*
+ */
+
+static json_object *
+rpc_stats_json(const struct ctl *c)
+{
+	struct cg_rpc_server_stats st;
+	json_object *j = json_object_new_object();
+
+	if (j == NULL || c->srv == NULL)
+		return j;
+	cg_rpc_server_get_stats(c->srv, &st);
+	ctl_jadd(j, "accepted", json_object_new_uint64(st.accepted));
+	ctl_jadd(j, "refused_full", json_object_new_uint64(st.refused_full));
+	ctl_jadd(j, "requests", json_object_new_uint64(st.requests));
+	ctl_jadd(j, "errors", json_object_new_uint64(st.errors));
+	ctl_jadd(j, "cut_oversize", json_object_new_uint64(st.cut_oversize));
+	ctl_jadd(j, "cut_idle", json_object_new_uint64(st.cut_idle));
+	ctl_jadd(j, "cut_slow", json_object_new_uint64(st.cut_slow));
+	ctl_jadd(j, "cut_output", json_object_new_uint64(st.cut_output));
+	ctl_jadd(j, "active", json_object_new_uint64(st.active));
+	return j;
+}
+
+static const char *
+role_str(unsigned int role)
+{
+	switch (role) {
+	case CG_SHM_LCORE_SERVICE: return "service";
+	case CG_SHM_LCORE_WORKER: return "worker";
+	case CG_SHM_LCORE_BOTH: return "both";
+	}
+	return "unknown";
+}
+
+static json_object *
+m_system_info(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { NULL };
+	struct ctl *c = ctl_of(ctx);
+	const struct cg_shm_info *info = c->shm.info;
+	json_object *res, *dp, *cp, *lc, *sup = NULL;
+	uint64_t now = ctl_now_ms();
+
+	if (check_params(params, keys, err) < 0)
+		return NULL;
+	res = json_object_new_object();
+	dp = json_object_new_object();
+	cp = json_object_new_object();
+	lc = json_object_new_array();
+	if (res == NULL || dp == NULL || cp == NULL || lc == NULL) {
+		json_object_put(res);
+		json_object_put(dp);
+		json_object_put(cp);
+		json_object_put(lc);
+		return oom(err);
+	}
+	ctl_jadd(res, "version", json_object_new_string(CG_VERSION));
+	ctl_jadd(res, "dpdk_version", json_object_new_string(rte_version()));
+	ctl_jadd(res, "config", json_object_new_string(info->config_path[0] ? info->config_path :
+						       c->config_path));
+	ctl_jadd(res, "state_file", json_object_new_string(c->conf->ctl.state_file));
+	ctl_jadd(res, "file_prefix", json_object_new_string(c->conf->dp.file_prefix));
+	for (uint32_t i = 0; i < info->nb_lcores && i < CG_SHM_MAX_LCORES; i++) {
+		json_object *l = json_object_new_object();
+
+		if (l == NULL)
+			continue;
+		ctl_jadd(l, "lcore", json_object_new_uint64(info->lcores[i].lcore_id));
+		ctl_jadd(l, "role", json_object_new_string(role_str(info->lcores[i].role)));
+		ctl_jadd(l, "worker", json_object_new_uint64(info->lcores[i].worker));
+		if (json_object_array_add(lc, l) < 0)
+			json_object_put(l);
+	}
+	ctl_jadd(dp, "pid", json_object_new_int(info->pid));
+	ctl_jadd(dp, "version", json_object_new_string(info->version));
+	ctl_jadd(dp, "uptime_s", json_object_new_uint64(now > info->start_unix_ms ?
+							(now - info->start_unix_ms) / 1000 : 0));
+	ctl_jadd(dp, "lcores", lc);
+	ctl_jadd(dp, "workers", json_object_new_uint64(info->nb_workers));
+	ctl_jadd(dp, "restarts", json_object_new_int64(c->restarts_dataplane));
+	ctl_jadd(res, "dataplane", dp);
+	ctl_jadd(cp, "pid", json_object_new_int(getpid()));
+	ctl_jadd(cp, "uptime_s", json_object_new_uint64((now - c->start_unix_ms) / 1000));
+	ctl_jadd(cp, "restarts", json_object_new_int64(c->restarts_control));
+	ctl_jadd(res, "control", cp);
+	if (c->supervisor_pid > 0) {
+		sup = json_object_new_object();
+		if (sup != NULL)
+			ctl_jadd(sup, "pid", json_object_new_int(c->supervisor_pid));
+	}
+	json_object_object_add(res, "supervisor", sup);
+	ctl_jadd(res, "rpc", rpc_stats_json(c));
+	return res;
+}
+
+static json_object *
+m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { NULL };
+	struct ctl *c = ctl_of(ctx);
+	json_object *res, *checks, *dp, *ports, *st, *skipped;
+	const struct cg_rule *r;
+	struct ctl_rule_ref ref;
+	bool dp_ok, links_ok = true, state_ok;
+	unsigned int nskip = 0;
+	size_t i;
+
+	if (check_params(params, keys, err) < 0)
+		return NULL;
+	res = json_object_new_object();
+	checks = json_object_new_object();
+	dp = json_object_new_object();
+	ports = json_object_new_array();
+	st = json_object_new_object();
+	skipped = json_object_new_array();
+	if (res == NULL || checks == NULL || dp == NULL || ports == NULL || st == NULL ||
+	    skipped == NULL) {
+		json_object_put(res);
+		json_object_put(checks);
+		json_object_put(dp);
+		json_object_put(ports);
+		json_object_put(st);
+		json_object_put(skipped);
+		return oom(err);
+	}
+	dp_ok = ctl_dataplane_alive(c);
+	ctl_jadd(dp, "ok", json_object_new_boolean(dp_ok));
+	ctl_jadd(dp, "pid", json_object_new_int(c->shm.info->pid));
+	for (unsigned int p = 0; p < c->shm.info->nb_ports; p++) {
+		json_object *j = json_object_new_object();
+		bool up = ctl_port_link_up(c, p);
+
+		links_ok &= up;
+		if (j == NULL)
+			continue;
+		ctl_jadd(j, "name", json_object_new_string(c->shm.info->ports[p].name));
+		ctl_jadd(j, "link_up", json_object_new_boolean(up));
+		if (json_object_array_add(ports, j) < 0)
+			json_object_put(j);
+	}
+	/* Skipped now: state rules that are not installed as they are in the file. */
+	if (c->api != NULL) {
+		CG_RULE_SET_FOREACH(c->api, i, r) {
+			if (ctl_rule_find(c, r->name, &ref) == 0 && ref.origin == CG_SHM_ORIGIN_API &&
+			    cg_rule_equal(ref.rule, r))
+				continue;
+			nskip++;
+			json_object_array_add(skipped, json_object_new_string(r->name));
+		}
+	}
+	state_ok = c->state_usable && !c->dirty && nskip == 0;
+	ctl_jadd(st, "ok", json_object_new_boolean(state_ok));
+	ctl_jadd(st, "skipped", json_object_new_uint64(nskip));
+	ctl_jadd(st, "skipped_rules", skipped);
+	if (!state_ok)
+		ctl_jadd(st, "error", json_object_new_string(
+				 !c->state_usable || c->state_error[0] ? c->state_error :
+				 c->dirty ? "a rule change is being reconciled with the state file" :
+				 "rules of the state file are not installed"));
+	ctl_jadd(checks, "dataplane", dp);
+	ctl_jadd(checks, "ports", ports);
+	ctl_jadd(checks, "state", st);
+	ctl_jadd(res, "status", json_object_new_string(dp_ok && links_ok && state_ok ? "ok" :
+						       "degraded"));
+	ctl_jadd(res, "checks", checks);
+	return res;
+}
+
+const struct cg_rpc_method ctl_methods[] = {
+	{ "rule.add", CG_RPC_ADMIN, m_rule_add },
+	{ "rule.update", CG_RPC_ADMIN, m_rule_update },
+	{ "rule.remove", CG_RPC_ADMIN, m_rule_remove },
+	{ "rule.get", CG_RPC_READ, m_rule_get },
+	{ "rule.list", CG_RPC_READ, m_rule_list },
+	{ "stats.get", CG_RPC_READ, m_stats_get },
+	{ "stats.clear", CG_RPC_ADMIN, m_stats_clear },
+	{ "port.list", CG_RPC_READ, m_port_list },
+	{ "port.get", CG_RPC_READ, m_port_get },
+	{ "config.check", CG_RPC_READ, m_config_check },
+	{ "config.reload", CG_RPC_ADMIN, m_config_reload },
+	{ "system.info", CG_RPC_READ, m_system_info },
+	{ "system.health", CG_RPC_READ, m_system_health },
+	{ NULL, 0, NULL },
+};

@@ -1,0 +1,901 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The rule model of the control plane.
+ *
+ * Truth: the data plane's slots say what is installed and where each rule
+ * comes from (origin config or api); c->api is the durable set of API rules,
+ * exactly what the state file holds. Normally the API rules installed equal
+ * c->api; a state rule that could not be installed at start (a config rule
+ * took its name or match, a port is gone) stays in c->api, so that the state
+ * file keeps it, and system.health lists it as skipped.
+ *
+ * A change is durable before it is acknowledged: the data plane applies it,
+ * then the state file is replaced; if that fails the change is undone in the
+ * data plane. A change the data plane may or may not have applied (timeout)
+ * marks the state dirty, and the 1 s tick reconciles the data plane with
+ * c->api until they agree.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cg_conf.h"
+#include "cg_log.h"
+#include "cg_rpc.h"
+#include "cg_rule.h"
+#include "cg_shm.h"
+#include "cg_state.h"
+#include "control.h"
+
+#define MSG 512
+
+const char *
+ctl_origin_name(unsigned int origin)
+{
+	switch (origin) {
+	case CG_SHM_ORIGIN_CONFIG: return "config";
+	case CG_SHM_ORIGIN_API: return "api";
+	}
+	return "unknown";
+}
+
+uint32_t
+ctl_rule_slots(const struct ctl *c)
+{
+	if (c->shm.rules == NULL)
+		return 0;
+	return c->shm.rules->nb_slots < CG_SHM_MAX_RULES ? c->shm.rules->nb_slots :
+		CG_SHM_MAX_RULES;
+}
+
+bool
+ctl_rule_at(const struct ctl *c, uint32_t slot, struct ctl_rule_ref *ref)
+{
+	const struct cg_shm_rule_slot *s;
+
+	if (slot >= ctl_rule_slots(c))
+		return false;
+	s = &c->shm.rules->slot[slot];
+	if (!s->in_use)
+		return false;
+	ref->slot = slot;
+	ref->rule = &s->rule;
+	ref->origin = s->origin;
+	return true;
+}
+
+int
+ctl_rule_find(const struct ctl *c, const char *name, struct ctl_rule_ref *ref)
+{
+	int slot = cg_shm_rule_find(&c->shm, name);
+
+	if (slot < 0 || !ctl_rule_at(c, (uint32_t)slot, ref))
+		return -ENOENT;
+	return 0;
+}
+
+uint64_t
+ctl_rules_generation(const struct ctl *c)
+{
+	return c->shm.rules != NULL ? c->shm.rules->generation : 0;
+}
+
+int
+ctl_port_find(const struct ctl *c, const char *name)
+{
+	for (unsigned int i = 0; i < c->shm.info->nb_ports; i++)
+		if (strncmp(c->shm.info->ports[i].name, name,
+			    sizeof(c->shm.info->ports[i].name)) == 0)
+			return (int)i;
+	return -ENOENT;
+}
+
+/* "in0, out0, out1": for messages about unknown ports. */
+static const char *
+port_names(const struct ctl *c, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < c->shm.info->nb_ports && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%.31s", i ? ", " : "",
+					c->shm.info->ports[i].name);
+	return buf;
+}
+
+/* Resolve the ports of @r against the running data plane. @base is the JSON
+ * path of the rule for data.field ("params.rule"), or NULL for no field. */
+static int
+resolve_ports(const struct ctl *c, struct cg_rule *r, const char *base, struct cg_rpc_error *err)
+{
+	char names[512], field[CG_RPC_FIELD_MAX];
+	int p = ctl_port_find(c, r->in.port);
+
+	if (p < 0) {
+		snprintf(field, sizeof(field), "%s.input.port", base ? base : "");
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, base ? field : NULL,
+				 "rule \"%s\": input.port: no port named \"%s\" (ports: %s)",
+				 r->name, r->in.port, port_names(c, names, sizeof(names)));
+		return -1;
+	}
+	r->in.port_id = (uint16_t)p;
+	for (int i = 0; i < r->n_outputs; i++) {
+		p = ctl_port_find(c, r->out[i].port);
+		if (p < 0) {
+			snprintf(field, sizeof(field), "%s.output[%d].port", base ? base : "", i);
+			cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, base ? field : NULL,
+					 "rule \"%s\": output[%d].port: no port named \"%s\" "
+					 "(ports: %s)", r->name, i, r->out[i].port,
+					 port_names(c, names, sizeof(names)));
+			return -1;
+		}
+		r->out[i].port_id = (uint16_t)p;
+	}
+	return 0;
+}
+
+static bool
+same_match(const struct cg_rule *a, const struct cg_rule *b)
+{
+	return strncmp(a->in.port, b->in.port, sizeof(a->in.port)) == 0 &&
+	       a->in.dst == b->in.dst && a->in.dport == b->in.dport && a->in.src == b->in.src;
+}
+
+static const char *
+match_str(const struct cg_rule *r, char *buf, size_t len)
+{
+	char d[16], s[16];
+
+	snprintf(buf, len, "port %s, %s:%u, %s%s", r->in.port, cg_rule_ipv4_str(r->in.dst, d),
+		 r->in.dport, r->in.src ? "source " : "any source",
+		 r->in.src ? cg_rule_ipv4_str(r->in.src, s) : "");
+	return buf;
+}
+
+/* One line per change: who, what, result (docs: the audit trail). */
+static void __attribute__((format(printf, 5, 6)))
+audit(enum cg_log_level lvl, const struct ctl_who *who, const char *rule, const char *result,
+      const char *fmt, ...)
+{
+	char uid[16], pid[16], msg[MSG];
+	struct cg_log_field f[] = {
+		{ "via", who->via }, { "uid", uid }, { "pid", pid }, { "rule", rule },
+		{ "result", result },
+	};
+	va_list ap;
+
+	snprintf(uid, sizeof(uid), "%u", (unsigned int)who->uid);
+	snprintf(pid, sizeof(pid), "%d", (int)who->pid);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cg_log_fields(lvl, f, sizeof(f) / sizeof(f[0]), "%s", msg);
+}
+
+/* One request to the data plane. */
+static int
+dp_request(struct ctl *c, uint32_t op, uint32_t origin, const struct cg_rule *r, char *msg,
+	   size_t len)
+{
+	struct cg_shm_rules_req req;
+	uint64_t gen = 0;
+	int ret;
+
+	memset(&req, 0, sizeof(req));
+	req.op = op;
+	req.origin = origin;
+	req.rule = *r;
+	msg[0] = '\0';
+	ret = cg_shm_rules_request(&c->shm, &req, CTL_DP_TIMEOUT_MS, &gen, msg, len);
+	if (ret == -ETIMEDOUT) {
+		/* It may still land: check on the next tick. */
+		c->dirty = true;
+	}
+	if (ret == 0)
+		CG_DEBUG("data plane: %s %s done, generation %" PRIu64,
+			 op == CG_SHM_RULES_ADD ? "add" : op == CG_SHM_RULES_UPDATE ? "update" :
+			 "remove", r->name, gen);
+	return ret;
+}
+
+/* A copy of @s without the rule named @skip, with @with in its place (or at
+ * the end when @skip is not there). Either may be NULL. */
+static struct cg_rule_set *
+set_replace(const struct cg_rule_set *s, const char *skip, const struct cg_rule *with,
+	    char *msg, size_t len)
+{
+	struct cg_rule_set *n = cg_rule_set_new();
+	const struct cg_rule *r;
+	bool placed = false;
+	struct cg_rule tmp;
+	size_t i;
+
+	if (n == NULL) {
+		snprintf(msg, len, "out of memory");
+		return NULL;
+	}
+	CG_RULE_SET_FOREACH(s, i, r) {
+		if (skip != NULL && strcmp(r->name, skip) == 0) {
+			if (with == NULL)
+				continue;
+			tmp = *with;
+			placed = true;
+		} else {
+			tmp = *r;
+		}
+		if (cg_rule_set_add(n, &tmp, msg, len) < 0)
+			goto fail;
+	}
+	if (with != NULL && !placed) {
+		tmp = *with;
+		if (cg_rule_set_add(n, &tmp, msg, len) < 0)
+			goto fail;
+	}
+	return n;
+fail:
+	cg_rule_set_free(n);
+	return NULL;
+}
+
+static bool
+installed_api_equal(const struct ctl *c, const struct cg_rule *r)
+{
+	struct ctl_rule_ref ref;
+
+	return ctl_rule_find(c, r->name, &ref) == 0 && ref.origin == CG_SHM_ORIGIN_API &&
+	       cg_rule_equal(ref.rule, r);
+}
+
+/*
+ * Reconciliation: make the data plane's API rules equal to c->api. Returns
+ * the number of rules that could not be installed; sets c->dirty when a
+ * request got no answer.
+ */
+static unsigned int
+reconcile(struct ctl *c, bool at_start)
+{
+	struct ctl_who who = { .uid = getuid(), .pid = getpid(), .via = "state-file" };
+	const struct cg_rule *sr;
+	struct ctl_rule_ref ref;
+	struct cg_rpc_error rerr;
+	unsigned int skipped = 0;
+	char msg[MSG], why[MSG - 96];
+	size_t i;
+	int ret;
+
+	c->dirty = false;
+	/* Removals first: they may free names and matches the others need. */
+	for (uint32_t s = 0; s < ctl_rule_slots(c); s++) {
+		struct cg_rule old;
+
+		if (!ctl_rule_at(c, s, &ref) || ref.origin != CG_SHM_ORIGIN_API ||
+		    cg_rule_set_find(c->api, ref.rule->name) != NULL)
+			continue;
+		old = *ref.rule;
+		ret = dp_request(c, CG_SHM_RULES_REMOVE, CG_SHM_ORIGIN_API, &old, msg, sizeof(msg));
+		audit(ret < 0 ? CG_LOG_ERR : CG_LOG_WARN, &who, old.name, ret < 0 ? "error" : "ok",
+		      "rule %s (id %u): installed as an API rule but not in %s: removed%s%s",
+		      old.name, old.id, c->conf->ctl.state_file, ret < 0 ? ": " : "",
+		      ret < 0 ? msg : "");
+		if (ret == 0)
+			ctl_stats_forget_rule(c, old.name);
+	}
+	CG_RULE_SET_FOREACH(c->api, i, sr) {
+		struct cg_rule r = *sr;
+		uint32_t op = CG_SHM_RULES_ADD;
+
+		if (installed_api_equal(c, &r))
+			continue;
+		memset(&rerr, 0, sizeof(rerr));
+		if (ctl_rule_find(c, r.name, &ref) == 0) {
+			if (ref.origin != CG_SHM_ORIGIN_API) {
+				snprintf(why, sizeof(why), "the name is taken by a rule of the "
+					 "config file");
+				goto skip;
+			}
+			op = CG_SHM_RULES_UPDATE;
+		}
+		if (resolve_ports(c, &r, NULL, &rerr) < 0) {
+			snprintf(why, sizeof(why), "%s", rerr.message);
+			goto skip;
+		}
+		ret = dp_request(c, op, CG_SHM_ORIGIN_API, &r, why, sizeof(why));
+		if (ret == 0) {
+			audit(CG_LOG_INFO, &who, r.name, "ok", "state rule %s (id %u): %s in the "
+			      "data plane", r.name, r.id,
+			      op == CG_SHM_RULES_ADD ? "installed" : "updated");
+			ctl_stats_forget_rule(c, r.name);
+			continue;
+		}
+		if (ret == -ETIMEDOUT || ret == -EPIPE)
+			return skipped;	/* dirty: the tick tries again */
+skip:
+		skipped++;
+		snprintf(msg, sizeof(msg), "state rule %s: not installed: %s", r.name, why);
+		if (at_start)
+			CG_ERR("%s", msg);
+		if (c->state_error[0] == '\0')
+			snprintf(c->state_error, sizeof(c->state_error), "%s", msg);
+	}
+	return skipped;
+}
+
+void
+ctl_rules_start(struct ctl *c)
+{
+	const char *path = c->conf->ctl.state_file;
+	char err[MSG];
+	int ret;
+
+	c->state_error[0] = '\0';
+	ret = cg_state_load(path, &c->api, err, sizeof(err));
+	if (ret < 0) {
+		/* Writing would destroy what the file still holds: freeze instead. */
+		c->api = NULL;
+		c->state_usable = false;
+		snprintf(c->state_error, sizeof(c->state_error), "%s", err);
+		CG_ERR("%s; API rules are read-only until the file is fixed and " CTL_PROG
+		       " restarted", err);
+		return;
+	}
+	c->state_usable = true;
+	c->state_skipped = reconcile(c, true);
+	CG_INFO("state file %s: %zu API rule(s), %u not installed", path,
+		cg_rule_set_count(c->api), c->state_skipped);
+}
+
+void
+ctl_rules_tick(struct ctl *c)
+{
+	if (!c->dirty || !c->state_usable)
+		return;
+	CG_WARN("a rule change got no answer from the data plane: reconciling it with %s",
+		c->conf->ctl.state_file);
+	c->state_skipped = reconcile(c, false);
+	if (!c->dirty)
+		CG_INFO("the data plane agrees with %s again", c->conf->ctl.state_file);
+}
+
+/* Checks of a new or replacing API rule against every other rule. @old is
+ * the rule it replaces (NULL for an add). */
+static int
+check_conflicts(const struct ctl *c, const struct cg_rule *r, const struct cg_rule *old,
+		struct cg_rpc_error *err)
+{
+	const int code = old ? CG_RPC_E_CONFLICT : CG_RPC_E_EXISTS;
+	const struct cg_rule *other;
+	struct ctl_rule_ref ref;
+	char m[96];
+
+	for (uint32_t s = 0; s < ctl_rule_slots(c); s++) {
+		if (!ctl_rule_at(c, s, &ref) || (old && strcmp(ref.rule->name, old->name) == 0))
+			continue;
+		if (!old && strcmp(ref.rule->name, r->name) == 0) {
+			cg_rpc_error_set(err, code, "params.rule.name", "rule \"%s\" exists "
+					 "(id %u, origin %s)", r->name, ref.rule->id,
+					 ctl_origin_name(ref.origin));
+			return -1;
+		}
+		if (r->id != 0 && ref.rule->id == r->id) {
+			cg_rpc_error_set(err, code, "params.rule.id", "rule \"%s\": id %u is "
+					 "already used by rule \"%s\" (origin %s)", r->name, r->id,
+					 ref.rule->name, ctl_origin_name(ref.origin));
+			return -1;
+		}
+		if (same_match(ref.rule, r)) {
+			cg_rpc_error_set(err, code, "params.rule.input", "rule \"%s\": same match "
+					 "(%s) as rule \"%s\" (origin %s)", r->name,
+					 match_str(r, m, sizeof(m)), ref.rule->name,
+					 ctl_origin_name(ref.origin));
+			return -1;
+		}
+	}
+	/* State rules that are not installed keep their name, id and match. */
+	switch (cg_rule_set_check(c->api, r, &other)) {
+	case CG_RULE_CONFLICT_NONE:
+		break;
+	case CG_RULE_CONFLICT_NAME:
+		if (old != NULL)
+			break;	/* the rule being replaced */
+		/* fall through */
+	case CG_RULE_CONFLICT_ID:
+	case CG_RULE_CONFLICT_MATCH:
+		if (old != NULL && strcmp(other->name, old->name) == 0)
+			break;
+		if (installed_api_equal(c, other))
+			break;	/* seen above as installed */
+		cg_rpc_error_set(err, code, "params.rule", "rule \"%s\" conflicts with rule "
+				 "\"%s\" of %s, which is not installed (see system.health); "
+				 "remove it first", r->name, other->name, c->conf->ctl.state_file);
+		return -1;
+	}
+	return 0;
+}
+
+/* One more than the highest id in use (config and API rules, installed or not). */
+static uint32_t
+next_id(const struct ctl *c)
+{
+	struct ctl_rule_ref ref;
+	const struct cg_rule *r;
+	uint32_t max = 0;
+	size_t i;
+
+	for (uint32_t s = 0; s < ctl_rule_slots(c); s++)
+		if (ctl_rule_at(c, s, &ref) && ref.rule->id > max)
+			max = ref.rule->id;
+	CG_RULE_SET_FOREACH(c->api, i, r)
+		if (r->id > max)
+			max = r->id;
+	return max == UINT32_MAX ? 0 : max + 1;
+}
+
+static int
+frozen(const struct ctl *c, struct cg_rpc_error *err)
+{
+	if (c->state_usable)
+		return 0;
+	cg_rpc_error_set(err, CG_RPC_E_CONFLICT, NULL, "API rules are read-only: the state "
+			 "file could not be read at start (%s); fix or move it, then restart "
+			 CTL_PROG, c->state_error);
+	return -1;
+}
+
+/*
+ * Save @next as the state file, then make it c->api. On failure undo @undo_op
+ * of @undo_rule in the data plane and fill @err.
+ */
+static int
+commit(struct ctl *c, struct cg_rule_set *next, uint32_t undo_op, const struct cg_rule *undo_rule,
+       const struct ctl_who *who, const char *what, struct cg_rpc_error *err)
+{
+	char msg[MSG], umsg[MSG];
+	int ret;
+
+	ret = cg_state_save(c->conf->ctl.state_file, next, msg, sizeof(msg));
+	if (ret == 0) {
+		cg_rule_set_free(c->api);
+		c->api = next;
+		return 0;
+	}
+	cg_rule_set_free(next);
+	ret = dp_request(c, undo_op, CG_SHM_ORIGIN_API, undo_rule, umsg, sizeof(umsg));
+	if (ret == 0) {
+		audit(CG_LOG_ERR, who, undo_rule->name, "error", "%s: not saved (%s): undone in "
+		      "the data plane", what, msg);
+		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "%s: the state file could not be "
+				 "written (%s); the change was undone", what, msg);
+	} else {
+		c->dirty = true;
+		audit(CG_LOG_ERR, who, undo_rule->name, "error", "%s: not saved (%s), and undoing "
+		      "it in the data plane failed (%s): retrying every second", what, msg, umsg);
+		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "%s: the state file could not be "
+				 "written (%s); undoing the change in the data plane failed (%s) "
+				 "and is retried", what, msg, umsg);
+	}
+	return -1;
+}
+
+int
+ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_who *who,
+		struct cg_rpc_error *err)
+{
+	const char *verb = op == CG_SHM_RULES_ADD ? "add" : "update";
+	struct cg_rule old;
+	struct ctl_rule_ref ref;
+	struct cg_rule_set *next;
+	char msg[MSG], what[160];
+	int ret;
+
+	if (frozen(c, err) < 0 || resolve_ports(c, r, "params.rule", err) < 0)
+		goto refused;
+	if (op == CG_SHM_RULES_UPDATE) {
+		if (ctl_rule_find(c, r->name, &ref) < 0) {
+			if (cg_rule_set_find(c->api, r->name) != NULL)
+				cg_rpc_error_set(err, CG_RPC_E_CONFLICT, "params.rule.name",
+						 "rule \"%s\" is in %s but not installed (see "
+						 "system.health): remove it and add it again", r->name,
+						 c->conf->ctl.state_file);
+			else
+				cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, "params.rule.name",
+						 "rule \"%s\" not found", r->name);
+			goto refused;
+		}
+		if (ref.origin != CG_SHM_ORIGIN_API) {
+			cg_rpc_error_set(err, CG_RPC_E_CONFLICT, "params.rule.name", "rule \"%s\" "
+					 "comes from the config file %s: edit the file and reload",
+					 r->name, c->config_path);
+			goto refused;
+		}
+		old = *ref.rule;
+		if (r->id == 0)
+			r->id = old.id;
+		if (check_conflicts(c, r, &old, err) < 0)
+			goto refused;
+		if (cg_rule_equal(&old, r)) {
+			audit(CG_LOG_INFO, who, r->name, "ok", "rule %s (id %u): update: unchanged",
+			      r->name, r->id);
+			return 0;
+		}
+	} else {
+		if (check_conflicts(c, r, NULL, err) < 0)
+			goto refused;
+		if (r->id == 0 && (r->id = next_id(c)) == 0) {
+			cg_rpc_error_set(err, CG_RPC_E_CONFLICT, "params.rule.id", "rule \"%s\": "
+					 "every id up to %u is taken: give one", r->name, UINT32_MAX);
+			goto refused;
+		}
+	}
+	/* Built before anything changes: a failure here changes nothing. */
+	next = set_replace(c->api, r->name, r, msg, sizeof(msg));
+	if (next == NULL) {
+		/* A clash with a state rule that is not installed, or ENOMEM. */
+		cg_rpc_error_set(err, CG_RPC_E_CONFLICT, "params.rule", "%s", msg);
+		goto refused;
+	}
+	ret = dp_request(c, op, CG_SHM_ORIGIN_API, r, msg, sizeof(msg));
+	if (ret < 0) {
+		cg_rule_set_free(next);
+		ctl_dp_error(err, ret, "params.rule", msg);
+		goto refused;
+	}
+	snprintf(what, sizeof(what), "rule %s (id %u): %s", r->name, r->id, verb);
+	if (op == CG_SHM_RULES_ADD)
+		ret = commit(c, next, CG_SHM_RULES_REMOVE, r, who, what, err);
+	else
+		ret = commit(c, next, CG_SHM_RULES_UPDATE, &old, who, what, err);
+	if (ret < 0)
+		return -1;
+	ctl_stats_forget_rule(c, r->name);
+	audit(CG_LOG_INFO, who, r->name, "ok", "rule %s (id %u): %s: %u output(s), saved",
+	      r->name, r->id, verb, r->n_outputs);
+	return 0;
+refused:
+	audit(CG_LOG_WARN, who, r->name, "refused", "rule %s: %s refused: %s", r->name, verb,
+	      err->message);
+	return -1;
+}
+
+int
+ctl_rule_remove(struct ctl *c, const char *name, const struct ctl_who *who,
+		struct cg_rpc_error *err)
+{
+	struct ctl_rule_ref ref;
+	struct cg_rule_set *next;
+	struct cg_rule old;
+	char msg[MSG], what[160];
+	int ret;
+
+	if (frozen(c, err) < 0)
+		goto refused;
+	if (ctl_rule_find(c, name, &ref) < 0) {
+		if (cg_rule_set_find(c->api, name) == NULL) {
+			cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, "params.name",
+					 "rule \"%s\" not found", name);
+			goto refused;
+		}
+		/* A skipped state rule: only the file has it. */
+		next = set_replace(c->api, name, NULL, msg, sizeof(msg));
+		if (next == NULL || cg_state_save(c->conf->ctl.state_file, next, msg,
+						  sizeof(msg)) < 0) {
+			cg_rule_set_free(next);
+			cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "rule %s: %s", name, msg);
+			goto refused;
+		}
+		cg_rule_set_free(c->api);
+		c->api = next;
+		audit(CG_LOG_INFO, who, name, "ok", "rule %s: removed from %s (it was not "
+		      "installed)", name, c->conf->ctl.state_file);
+		return 0;
+	}
+	if (ref.origin != CG_SHM_ORIGIN_API) {
+		cg_rpc_error_set(err, CG_RPC_E_CONFLICT, "params.name", "rule \"%s\" comes from "
+				 "the config file %s: edit the file and reload", name,
+				 c->config_path);
+		goto refused;
+	}
+	old = *ref.rule;
+	next = set_replace(c->api, name, NULL, msg, sizeof(msg));
+	if (next == NULL) {
+		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "%s", msg);
+		goto refused;
+	}
+	ret = dp_request(c, CG_SHM_RULES_REMOVE, CG_SHM_ORIGIN_API, &old, msg, sizeof(msg));
+	if (ret < 0) {
+		cg_rule_set_free(next);
+		ctl_dp_error(err, ret, "params.name", msg);
+		goto refused;
+	}
+	snprintf(what, sizeof(what), "rule %s (id %u): remove", name, old.id);
+	if (commit(c, next, CG_SHM_RULES_ADD, &old, who, what, err) < 0)
+		return -1;
+	ctl_stats_forget_rule(c, name);
+	audit(CG_LOG_INFO, who, name, "ok", "rule %s (id %u): removed, saved", name, old.id);
+	return 0;
+refused:
+	audit(CG_LOG_WARN, who, name, "refused", "rule %s: remove refused: %s", name,
+	      err->message);
+	return -1;
+}
+
+/*
+ * Reload
+ */
+
+static int
+jarray_add_str(json_object *a, const char *s)
+{
+	json_object *v = json_object_new_string(s);
+
+	if (v == NULL || json_object_array_add(a, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Sections whose change the running processes do not apply. */
+static json_object *
+restart_sections(const struct cg_conf *now, const struct cg_conf *next)
+{
+	static const char *const sections[] = { "dataplane", "port", "control", NULL };
+	json_object *a = json_object_new_array();
+	json_object *jn = cg_conf_to_json(now), *jx = cg_conf_to_json(next);
+
+	for (int i = 0; a != NULL && jn != NULL && jx != NULL && sections[i]; i++) {
+		json_object *x = NULL, *y = NULL;
+
+		json_object_object_get_ex(jn, sections[i], &x);
+		json_object_object_get_ex(jx, sections[i], &y);
+		if (!json_object_equal(x, y))
+			jarray_add_str(a, sections[i]);
+	}
+	json_object_put(jn);
+	json_object_put(jx);
+	return a;
+}
+
+void
+ctl_reload_plan_free(struct ctl_reload_plan *p)
+{
+	cg_conf_free(p->conf);
+	json_object_put(p->add);
+	json_object_put(p->update);
+	json_object_put(p->remove);
+	json_object_put(p->restart);
+	memset(p, 0, sizeof(*p));
+}
+
+/* A new or changed config rule against the API rules (installed or not). */
+static bool
+api_conflict(const struct ctl *c, const struct cg_rule *r, char *buf, size_t len)
+{
+	struct ctl_rule_ref ref;
+	const struct cg_rule *a;
+	char m[96];
+	size_t i;
+
+	for (uint32_t s = 0; s < ctl_rule_slots(c); s++) {
+		const struct cg_rule *o;
+
+		if (!ctl_rule_at(c, s, &ref) || ref.origin != CG_SHM_ORIGIN_API)
+			continue;
+		o = ref.rule;
+		if (strcmp(o->name, r->name) == 0)
+			snprintf(buf, len, "config rule \"%s\" has the name of API rule \"%s\"",
+				 r->name, o->name);
+		else if (o->id == r->id)
+			snprintf(buf, len, "config rule \"%s\" has id %u, used by API rule \"%s\"",
+				 r->name, r->id, o->name);
+		else if (same_match(o, r))
+			snprintf(buf, len, "config rule \"%s\" has the match (%s) of API rule "
+				 "\"%s\"", r->name, match_str(r, m, sizeof(m)), o->name);
+		else
+			continue;
+		return true;
+	}
+	CG_RULE_SET_FOREACH(c->api, i, a) {
+		if (strcmp(a->name, r->name) == 0 || a->id == r->id || same_match(a, r)) {
+			snprintf(buf, len, "config rule \"%s\" conflicts with API rule \"%s\" "
+				 "(state file, not installed)", r->name, a->name);
+			return true;
+		}
+	}
+	return false;
+}
+
+int
+ctl_reload_plan(const struct ctl *c, const char *path, struct ctl_reload_plan *p,
+		struct cg_rpc_error *err)
+{
+	const struct cg_rule *nr;
+	struct ctl_rule_ref ref;
+	struct cg_rpc_error perr;
+	char msg[1024];
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	p->conf = cg_conf_load(path, msg, sizeof(msg));
+	if (p->conf == NULL) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, NULL, "%s", msg);
+		return -1;
+	}
+	p->add = json_object_new_array();
+	p->update = json_object_new_array();
+	p->remove = json_object_new_array();
+	p->restart = restart_sections(c->conf, p->conf);
+	if (p->add == NULL || p->update == NULL || p->remove == NULL || p->restart == NULL) {
+		ctl_reload_plan_free(p);
+		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "out of memory");
+		return -1;
+	}
+	for (uint32_t s = 0; s < ctl_rule_slots(c); s++)
+		if (ctl_rule_at(c, s, &ref) && ref.origin == CG_SHM_ORIGIN_CONFIG &&
+		    cg_rule_set_find(cg_conf_rule_set(p->conf), ref.rule->name) == NULL)
+			jarray_add_str(p->remove, ref.rule->name);
+	CG_RULE_SET_FOREACH(cg_conf_rule_set(p->conf), i, nr) {
+		struct cg_rule r = *nr;
+		bool is_new = ctl_rule_find(c, r.name, &ref) < 0 ||
+			      ref.origin != CG_SHM_ORIGIN_CONFIG;
+
+		if (!is_new && cg_rule_equal(ref.rule, &r))
+			continue;
+		jarray_add_str(is_new ? p->add : p->update, r.name);
+		if (p->conflict[0] != '\0')
+			continue;
+		memset(&perr, 0, sizeof(perr));
+		if (resolve_ports(c, &r, NULL, &perr) < 0)
+			snprintf(p->conflict, sizeof(p->conflict), "%s (the running data plane "
+				 "has no such port; ports change with a restart)", perr.message);
+		else
+			api_conflict(c, &r, p->conflict, sizeof(p->conflict));
+	}
+	return 0;
+}
+
+/* A step of a reload, kept to undo it. */
+struct step {
+	uint32_t op;
+	struct cg_rule before, after;
+};
+
+static int
+undo_step(struct ctl *c, const struct step *s, char *msg, size_t len)
+{
+	switch (s->op) {
+	case CG_SHM_RULES_ADD:
+		return dp_request(c, CG_SHM_RULES_REMOVE, CG_SHM_ORIGIN_CONFIG, &s->after, msg, len);
+	case CG_SHM_RULES_UPDATE:
+		return dp_request(c, CG_SHM_RULES_UPDATE, CG_SHM_ORIGIN_CONFIG, &s->before, msg,
+				  len);
+	default:
+		return dp_request(c, CG_SHM_RULES_ADD, CG_SHM_ORIGIN_CONFIG, &s->before, msg, len);
+	}
+}
+
+static int
+reload_apply(struct ctl *c, struct ctl_reload_plan *p, const struct ctl_who *who,
+	     struct cg_rpc_error *err)
+{
+	size_t nrem = json_object_array_length(p->remove);
+	size_t nupd = json_object_array_length(p->update);
+	size_t nadd = json_object_array_length(p->add);
+	size_t n = nrem + nupd + nadd, done = 0;
+	struct step *steps;
+	char msg[MSG];
+	int ret = 0;
+
+	if (n == 0)
+		return 0;
+	steps = calloc(n, sizeof(*steps));
+	if (steps == NULL) {
+		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "out of memory");
+		return -1;
+	}
+	for (size_t k = 0; k < n && ret == 0; k++) {
+		struct step *s = &steps[k];
+		json_object *names = k < nrem ? p->remove : k < nrem + nupd ? p->update : p->add;
+		size_t idx = k < nrem ? k : k < nrem + nupd ? k - nrem : k - nrem - nupd;
+		const char *name = json_object_get_string(json_object_array_get_idx(names, idx));
+		struct ctl_rule_ref ref;
+
+		s->op = k < nrem ? CG_SHM_RULES_REMOVE : k < nrem + nupd ? CG_SHM_RULES_UPDATE :
+			CG_SHM_RULES_ADD;
+		if (s->op != CG_SHM_RULES_ADD && ctl_rule_find(c, name, &ref) == 0)
+			s->before = *ref.rule;
+		if (s->op != CG_SHM_RULES_REMOVE) {
+			struct cg_rpc_error perr;
+
+			s->after = *cg_rule_set_find(cg_conf_rule_set(p->conf), name);
+			memset(&perr, 0, sizeof(perr));
+			resolve_ports(c, &s->after, NULL, &perr);	/* checked by the plan */
+		}
+		ret = dp_request(c, s->op, CG_SHM_ORIGIN_CONFIG,
+				 s->op == CG_SHM_RULES_REMOVE ? &s->before : &s->after, msg,
+				 sizeof(msg));
+		if (ret == 0) {
+			done++;
+			ctl_stats_forget_rule(c, name);
+		}
+	}
+	if (ret == 0) {
+		free(steps);
+		return 0;
+	}
+	/* All or nothing: undo what was done, newest first. */
+	{
+		char umsg[MSG];
+		int bad = 0;
+
+		for (size_t k = done; k-- > 0;)
+			if (undo_step(c, &steps[k], umsg, sizeof(umsg)) < 0) {
+				bad++;
+				CG_ERR("reload: undoing rule %s: %s", steps[k].after.name[0] ?
+				       steps[k].after.name : steps[k].before.name, umsg);
+			}
+		audit(CG_LOG_ERR, who, steps[done].after.name[0] ? steps[done].after.name :
+		      steps[done].before.name, "error", "reload of %s failed: %s; %s",
+		      c->config_path, msg, bad ? "undoing it failed too (see above)" :
+		      "rolled back");
+		if (ret == -ETIMEDOUT || ret == -EPIPE)
+			ctl_dp_error(err, ret, NULL, msg);
+		else
+			cg_rpc_error_set(err, CG_RPC_E_CONFLICT, NULL, "reload of %s: %s; %s",
+					 c->config_path, msg, bad ? "rolling it back failed too" :
+					 "nothing was changed");
+	}
+	free(steps);
+	return -1;
+}
+
+int
+ctl_reload(struct ctl *c, const struct ctl_who *who, json_object **result,
+	   struct cg_rpc_error *err)
+{
+	struct ctl_reload_plan p;
+	json_object *res;
+
+	*result = NULL;
+	if (ctl_reload_plan(c, c->config_path, &p, err) < 0) {
+		/* A bad file is the operator's to fix; nothing changed. */
+		err->code = CG_RPC_E_CONFLICT;
+		audit(CG_LOG_ERR, who, "-", "refused", "reload refused: %s; nothing changed",
+		      err->message);
+		return -1;
+	}
+	if (p.conflict[0] != '\0') {
+		cg_rpc_error_set(err, CG_RPC_E_CONFLICT, NULL, "reload of %s refused: %s; nothing "
+				 "changed", c->config_path, p.conflict);
+		audit(CG_LOG_ERR, who, "-", "refused", "%s", err->message);
+		ctl_reload_plan_free(&p);
+		return -1;
+	}
+	for (size_t i = 0; i < json_object_array_length(p.restart); i++)
+		CG_WARN("reload: [%s] changed in %s: not applied, needs a restart of castgate",
+			json_object_get_string(json_object_array_get_idx(p.restart, i)),
+			c->config_path);
+	if (reload_apply(c, &p, who, err) < 0) {
+		ctl_reload_plan_free(&p);
+		return -1;
+	}
+	if (!c->log_level_forced)
+		cg_log_set_level(p.conf->log.level);
+	res = json_object_new_object();
+	if (res == NULL) {
+		ctl_reload_plan_free(&p);
+		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "out of memory");
+		return -1;
+	}
+	audit(CG_LOG_INFO, who, "-", "ok", "reload of %s: %zu added, %zu updated, %zu removed",
+	      c->config_path, json_object_array_length(p.add),
+	      json_object_array_length(p.update), json_object_array_length(p.remove));
+	ctl_jadd(res, "added", json_object_get(p.add));
+	ctl_jadd(res, "updated", json_object_get(p.update));
+	ctl_jadd(res, "removed", json_object_get(p.remove));
+	ctl_reload_plan_free(&p);
+	*result = res;
+	return 0;
+}

@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Stats: a sampler that reads every counter once a second (for rates), the
+ * baselines of stats.clear, and the JSON of stats.get, port.list/get.
+ *
+ * Counts are read live at each request (so that they match what a sink
+ * received to the packet) minus the baseline; rates are the difference of
+ * the last two samples over their interval. The data plane's counters are
+ * never written: a clear only moves our baselines. A rule's counters start
+ * from zero when it is (re)installed, so its baseline and samples are kept
+ * per slot *and* name, and forgotten when control changes the rule.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_ethdev.h>
+
+#include "cg_log.h"
+#include "cg_shm.h"
+#include "control.h"
+
+struct rule_sample {
+	char name[CG_RULE_NAME_SIZE];	/**< "" = nothing sampled in this slot */
+	struct cg_shm_ctr_rule ctr;
+};
+
+struct lcore_sample {
+	uint64_t rx_pkts, rx_bytes, drops;
+};
+
+struct totals {
+	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, drops;
+};
+
+struct sample {
+	uint64_t mono_ms;
+	struct totals tot;
+	uint64_t drops[CG_SHM_DROP_MAX];
+	struct rte_eth_stats port[CG_SHM_MAX_PORTS];
+	struct lcore_sample lcore[CG_SHM_MAX_LCORES];
+	struct rule_sample rule[CG_SHM_MAX_RULES];
+};
+
+struct ctl_stats {
+	struct sample s[2];		/**< the last two samples */
+	unsigned int cur;		/**< index of the newest */
+	unsigned int taken;		/**< samples taken, capped at 2 */
+	struct sample base;		/**< stats.clear baselines (zero: none) */
+	uint64_t cleared_unix_ms;	/**< 0: never cleared */
+};
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int
+ctl_stats_init(struct ctl *c)
+{
+	c->stats = calloc(1, sizeof(*c->stats));
+	return c->stats == NULL ? -ENOMEM : 0;
+}
+
+void
+ctl_stats_fini(struct ctl *c)
+{
+	free(c->stats);
+	c->stats = NULL;
+}
+
+static json_object *
+ju64(uint64_t v)
+{
+	return json_object_new_uint64(v);
+}
+
+/* Live value minus baseline; a counter that went backwards (a slot reused
+ * behind our back) counts from zero rather than wrapping. */
+static uint64_t
+since(uint64_t now, uint64_t base)
+{
+	return now >= base ? now - base : now;
+}
+
+static uint64_t
+rate(uint64_t newer, uint64_t older, uint64_t dt_ms, unsigned int mult)
+{
+	if (dt_ms == 0 || newer < older)
+		return 0;
+	return (newer - older) * mult * 1000u / dt_ms;
+}
+
+static void
+read_port(const struct ctl *c, unsigned int idx, struct rte_eth_stats *st)
+{
+	uint16_t pid = c->shm.info->ports[idx].port_id;
+
+	memset(st, 0, sizeof(*st));
+	if (rte_eth_dev_is_valid_port(pid))
+		rte_eth_stats_get(pid, st);
+}
+
+/* Everything but the rules (those are read per slot). */
+static void
+read_global(const struct ctl *c, struct sample *s)
+{
+	const struct cg_shm_info *info = c->shm.info;
+
+	memset(&s->tot, 0, sizeof(s->tot));
+	for (unsigned int r = 1; r < CG_SHM_DROP_MAX; r++) {
+		s->drops[r] = cg_shm_drop_sum(&c->shm, r);
+		s->tot.drops += s->drops[r];
+	}
+	for (uint32_t l = 0; l < info->nb_ctr_blocks; l++) {
+		const struct cg_shm_lcore_ctrs *b = &c->shm.ctrs[l];
+		struct lcore_sample *ls = &s->lcore[l];
+
+		ls->rx_pkts = b->rx_pkts;
+		ls->rx_bytes = b->rx_bytes;
+		ls->drops = 0;
+		for (unsigned int r = 1; r < CG_SHM_DROP_MAX; r++)
+			ls->drops += b->drops[r];
+		s->tot.rx_pkts += ls->rx_pkts;
+		s->tot.rx_bytes += ls->rx_bytes;
+	}
+	for (unsigned int p = 0; p < info->nb_ports; p++)
+		read_port(c, p, &s->port[p]);
+}
+
+static void
+read_rule(const struct ctl *c, uint32_t slot, struct rule_sample *rs)
+{
+	const struct cg_shm_rule_slot *sl = &c->shm.rules->slot[slot];
+
+	snprintf(rs->name, sizeof(rs->name), "%.*s", (int)sizeof(rs->name) - 1, sl->rule.name);
+	cg_shm_rule_ctrs(&c->shm, slot, &rs->ctr);
+}
+
+void
+ctl_stats_sample(struct ctl *c)
+{
+	struct ctl_stats *st = c->stats;
+	struct sample *s;
+	struct ctl_rule_ref ref;
+
+	if (st == NULL)
+		return;
+	st->cur ^= 1;
+	s = &st->s[st->cur];
+	s->mono_ms = mono_ms();
+	read_global(c, s);
+	for (uint32_t slot = 0; slot < CG_SHM_MAX_RULES; slot++) {
+		struct rule_sample *rs = &s->rule[slot];
+
+		rs->name[0] = '\0';
+		if (!ctl_rule_at(c, slot, &ref))
+			continue;
+		read_rule(c, slot, rs);
+		for (unsigned int o = 0; o < ref.rule->n_outputs && o < CG_SHM_MAX_OUTPUTS; o++) {
+			s->tot.tx_pkts += rs->ctr.out[o].pkts;
+			s->tot.tx_bytes += rs->ctr.out[o].bytes;
+		}
+	}
+	if (st->taken < 2)
+		st->taken++;
+}
+
+void
+ctl_stats_forget_rule(struct ctl *c, const char *name)
+{
+	struct ctl_stats *st = c->stats;
+
+	if (st == NULL)
+		return;
+	for (uint32_t slot = 0; slot < CG_SHM_MAX_RULES; slot++) {
+		if (strcmp(st->base.rule[slot].name, name) == 0)
+			memset(&st->base.rule[slot], 0, sizeof(st->base.rule[slot]));
+		for (int i = 0; i < 2; i++)
+			if (strcmp(st->s[i].rule[slot].name, name) == 0)
+				st->s[i].rule[slot].name[0] = '\0';
+	}
+}
+
+uint64_t
+ctl_stats_clear(struct ctl *c)
+{
+	struct ctl_stats *st = c->stats;
+	struct ctl_rule_ref ref;
+
+	read_global(c, &st->base);
+	for (uint32_t slot = 0; slot < CG_SHM_MAX_RULES; slot++) {
+		st->base.rule[slot].name[0] = '\0';
+		if (ctl_rule_at(c, slot, &ref))
+			read_rule(c, slot, &st->base.rule[slot]);
+	}
+	st->cleared_unix_ms = ctl_now_ms();
+	return st->cleared_unix_ms;
+}
+
+/* The newest and the one before, or NULL when there are not two yet. */
+static bool
+last_two(const struct ctl_stats *st, const struct sample **n, const struct sample **o,
+	 uint64_t *dt)
+{
+	if (st->taken < 2)
+		return false;
+	*n = &st->s[st->cur];
+	*o = &st->s[st->cur ^ 1];
+	*dt = (*n)->mono_ms - (*o)->mono_ms;
+	return *dt > 0;
+}
+
+/* A rule sample of @slot in @s if it is the same rule (by name). */
+static const struct cg_shm_ctr_rule *
+rule_in(const struct sample *s, uint32_t slot, const char *name)
+{
+	if (s == NULL || strcmp(s->rule[slot].name, name) != 0)
+		return NULL;
+	return &s->rule[slot].ctr;
+}
+
+json_object *
+ctl_rule_stats_json(struct ctl *c, uint32_t slot)
+{
+	const struct sample *sn = NULL, *so = NULL;
+	const struct cg_shm_ctr_rule *b, *rn, *ro;
+	static const struct cg_shm_ctr_rule zero;
+	struct ctl_rule_ref ref;
+	struct rule_sample live;
+	json_object *j, *outs;
+	uint64_t dt = 0;
+
+	if (!ctl_rule_at(c, slot, &ref))
+		return NULL;
+	read_rule(c, slot, &live);
+	b = rule_in(&c->stats->base, slot, live.name);
+	if (b == NULL)
+		b = &zero;
+	if (!last_two(c->stats, &sn, &so, &dt))
+		sn = so = NULL;
+	rn = rule_in(sn, slot, live.name);
+	ro = rule_in(so, slot, live.name);
+	j = json_object_new_object();
+	outs = json_object_new_array();
+	if (j == NULL || outs == NULL) {
+		json_object_put(j);
+		json_object_put(outs);
+		return NULL;
+	}
+	ctl_jadd(j, "rx_pkts", ju64(since(live.ctr.rx_pkts, b->rx_pkts)));
+	ctl_jadd(j, "rx_bytes", ju64(since(live.ctr.rx_bytes, b->rx_bytes)));
+	ctl_jadd(j, "rx_pps", ju64(rn && ro ? rate(rn->rx_pkts, ro->rx_pkts, dt, 1) : 0));
+	ctl_jadd(j, "rx_bps", ju64(rn && ro ? rate(rn->rx_bytes, ro->rx_bytes, dt, 8) : 0));
+	for (unsigned int o = 0; o < ref.rule->n_outputs && o < CG_SHM_MAX_OUTPUTS; o++) {
+		const struct cg_shm_ctr_out *lo = &live.ctr.out[o], *bo = &b->out[o];
+		const struct cg_rule_output *ro_ = &ref.rule->out[o];
+		json_object *jo = json_object_new_object();
+
+		if (jo == NULL)
+			continue;
+		ctl_jadd(jo, "port", json_object_new_string(ro_->port));
+		ctl_jadd(jo, "destination", ctl_jip(ro_->dst));
+		ctl_jadd(jo, "dport", ju64(ro_->dport));
+		ctl_jadd(jo, "pkts", ju64(since(lo->pkts, bo->pkts)));
+		ctl_jadd(jo, "bytes", ju64(since(lo->bytes, bo->bytes)));
+		ctl_jadd(jo, "drops", ju64(since(lo->drops, bo->drops)));
+		ctl_jadd(jo, "pps", ju64(rn && ro ? rate(rn->out[o].pkts, ro->out[o].pkts, dt, 1) :
+					 0));
+		ctl_jadd(jo, "bps", ju64(rn && ro ? rate(rn->out[o].bytes, ro->out[o].bytes, dt,
+							 8) : 0));
+		if (json_object_array_add(outs, jo) < 0)
+			json_object_put(jo);
+	}
+	ctl_jadd(j, "outputs", outs);
+	return j;
+}
+
+static const char *
+role_name(unsigned int role)
+{
+	switch (role) {
+	case CG_SHM_LCORE_SERVICE: return "service";
+	case CG_SHM_LCORE_WORKER: return "worker";
+	case CG_SHM_LCORE_BOTH: return "both";
+	}
+	return "unknown";
+}
+
+json_object *
+ctl_port_stats_json(struct ctl *c, unsigned int idx)
+{
+	const struct rte_eth_stats *b = &c->stats->base.port[idx], *pn = NULL, *po = NULL;
+	const struct sample *sn, *so;
+	struct rte_eth_stats st;
+	json_object *j = json_object_new_object();
+	uint64_t dt = 0;
+
+	if (j == NULL)
+		return NULL;
+	read_port(c, idx, &st);
+	if (last_two(c->stats, &sn, &so, &dt)) {
+		pn = &sn->port[idx];
+		po = &so->port[idx];
+	}
+	ctl_jadd(j, "ipackets", ju64(since(st.ipackets, b->ipackets)));
+	ctl_jadd(j, "opackets", ju64(since(st.opackets, b->opackets)));
+	ctl_jadd(j, "ibytes", ju64(since(st.ibytes, b->ibytes)));
+	ctl_jadd(j, "obytes", ju64(since(st.obytes, b->obytes)));
+	ctl_jadd(j, "imissed", ju64(since(st.imissed, b->imissed)));
+	ctl_jadd(j, "ierrors", ju64(since(st.ierrors, b->ierrors)));
+	ctl_jadd(j, "oerrors", ju64(since(st.oerrors, b->oerrors)));
+	ctl_jadd(j, "rx_nombuf", ju64(since(st.rx_nombuf, b->rx_nombuf)));
+	ctl_jadd(j, "rx_pps", ju64(pn ? rate(pn->ipackets, po->ipackets, dt, 1) : 0));
+	ctl_jadd(j, "tx_pps", ju64(pn ? rate(pn->opackets, po->opackets, dt, 1) : 0));
+	ctl_jadd(j, "rx_bps", ju64(pn ? rate(pn->ibytes, po->ibytes, dt, 8) : 0));
+	ctl_jadd(j, "tx_bps", ju64(pn ? rate(pn->obytes, po->obytes, dt, 8) : 0));
+	return j;
+}
+
+json_object *
+ctl_stats_json(struct ctl *c, uint32_t rule_slot)
+{
+	const struct cg_shm_info *info = c->shm.info;
+	struct ctl_stats *st = c->stats;
+	const struct sample *sn = NULL, *so = NULL;
+	json_object *root = json_object_new_object(), *tot = json_object_new_object();
+	json_object *drops = json_object_new_object(), *rules = json_object_new_array();
+	json_object *ports = json_object_new_array(), *lcores = json_object_new_array();
+	struct sample *live;
+	struct ctl_rule_ref ref;
+	uint64_t dt = 0;
+	bool rates;
+
+	live = malloc(sizeof(*live));
+	if (root == NULL || tot == NULL || drops == NULL || rules == NULL || ports == NULL ||
+	    lcores == NULL || live == NULL) {
+		json_object_put(root);
+		json_object_put(tot);
+		json_object_put(drops);
+		json_object_put(rules);
+		json_object_put(ports);
+		json_object_put(lcores);
+		free(live);
+		return NULL;
+	}
+	rates = last_two(st, &sn, &so, &dt);
+	read_global(c, live);
+	live->tot.tx_pkts = live->tot.tx_bytes = 0;
+	for (uint32_t slot = 0; slot < ctl_rule_slots(c); slot++) {
+		struct rule_sample rs;
+		json_object *j;
+
+		if (!ctl_rule_at(c, slot, &ref))
+			continue;
+		read_rule(c, slot, &rs);
+		for (unsigned int o = 0; o < ref.rule->n_outputs && o < CG_SHM_MAX_OUTPUTS; o++) {
+			live->tot.tx_pkts += rs.ctr.out[o].pkts;
+			live->tot.tx_bytes += rs.ctr.out[o].bytes;
+		}
+		if (rule_slot != UINT32_MAX && slot != rule_slot)
+			continue;
+		j = ctl_rule_stats_json(c, slot);
+		if (j == NULL)
+			continue;
+		/* {"name","id","origin"} first, then RULESTATS. */
+		{
+			json_object *r = json_object_new_object();
+
+			if (r == NULL) {
+				json_object_put(j);
+				continue;
+			}
+			ctl_jadd(r, "name", json_object_new_string(ref.rule->name));
+			ctl_jadd(r, "id", ju64(ref.rule->id));
+			ctl_jadd(r, "origin", json_object_new_string(ctl_origin_name(ref.origin)));
+			json_object_object_foreach(j, k, v)
+				ctl_jadd(r, k, json_object_get(v));
+			json_object_put(j);
+			if (json_object_array_add(rules, r) < 0)
+				json_object_put(r);
+		}
+	}
+	/* The totals' tx is the sum over the rules installed now: a removed
+	 * rule takes its share with it (clamped, never negative). */
+	ctl_jadd(tot, "rx_pkts", ju64(since(live->tot.rx_pkts, st->base.tot.rx_pkts)));
+	ctl_jadd(tot, "rx_bytes", ju64(since(live->tot.rx_bytes, st->base.tot.rx_bytes)));
+	ctl_jadd(tot, "tx_pkts", ju64(since(live->tot.tx_pkts, st->base.tot.tx_pkts)));
+	ctl_jadd(tot, "tx_bytes", ju64(since(live->tot.tx_bytes, st->base.tot.tx_bytes)));
+	ctl_jadd(tot, "drops", ju64(since(live->tot.drops, st->base.tot.drops)));
+	ctl_jadd(tot, "rx_pps", ju64(rates ? rate(sn->tot.rx_pkts, so->tot.rx_pkts, dt, 1) : 0));
+	ctl_jadd(tot, "tx_pps", ju64(rates ? rate(sn->tot.tx_pkts, so->tot.tx_pkts, dt, 1) : 0));
+	ctl_jadd(tot, "rx_bps", ju64(rates ? rate(sn->tot.rx_bytes, so->tot.rx_bytes, dt, 8) :
+				     0));
+	ctl_jadd(tot, "tx_bps", ju64(rates ? rate(sn->tot.tx_bytes, so->tot.tx_bytes, dt, 8) :
+				     0));
+	for (unsigned int r = 1; r < CG_SHM_DROP_MAX; r++)
+		ctl_jadd(drops, cg_shm_drop_name(r), ju64(since(live->drops[r], st->base.drops[r])));
+	for (unsigned int p = 0; p < info->nb_ports; p++) {
+		json_object *j = json_object_new_object(), *ps = ctl_port_stats_json(c, p);
+
+		if (j == NULL || ps == NULL) {
+			json_object_put(j);
+			json_object_put(ps);
+			continue;
+		}
+		ctl_jadd(j, "name", json_object_new_string(info->ports[p].name));
+		ctl_jadd(j, "port_id", ju64(info->ports[p].port_id));
+		json_object_object_foreach(ps, k, v)
+			ctl_jadd(j, k, json_object_get(v));
+		json_object_put(ps);
+		if (json_object_array_add(ports, j) < 0)
+			json_object_put(j);
+	}
+	for (uint32_t l = 0; l < info->nb_ctr_blocks && l < info->nb_lcores; l++) {
+		const struct lcore_sample *ls = &live->lcore[l], *lb = &st->base.lcore[l];
+		json_object *j = json_object_new_object();
+
+		if (j == NULL)
+			continue;
+		ctl_jadd(j, "lcore", ju64(info->lcores[l].lcore_id));
+		ctl_jadd(j, "role", json_object_new_string(role_name(info->lcores[l].role)));
+		ctl_jadd(j, "rx_pkts", ju64(since(ls->rx_pkts, lb->rx_pkts)));
+		ctl_jadd(j, "rx_bytes", ju64(since(ls->rx_bytes, lb->rx_bytes)));
+		ctl_jadd(j, "drops", ju64(since(ls->drops, lb->drops)));
+		if (json_object_array_add(lcores, j) < 0)
+			json_object_put(j);
+	}
+	ctl_jadd(root, "unix_ms", ju64(ctl_now_ms()));
+	ctl_jadd(root, "since_unix_ms", ju64(st->cleared_unix_ms ? st->cleared_unix_ms :
+					     info->start_unix_ms));
+	ctl_jadd(root, "interval_ms", ju64(rates ? dt : 0));
+	ctl_jadd(root, "totals", tot);
+	ctl_jadd(root, "drops", drops);
+	ctl_jadd(root, "rules", rules);
+	ctl_jadd(root, "ports", ports);
+	ctl_jadd(root, "lcores", lcores);
+	free(live);
+	return root;
+}
+
+static json_object *
+mac_json(const uint8_t m[6])
+{
+	char b[18];
+
+	snprintf(b, sizeof(b), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+		 m[5]);
+	return json_object_new_string(b);
+}
+
+bool
+ctl_port_link_up(const struct ctl *c, unsigned int idx)
+{
+	uint16_t pid = c->shm.info->ports[idx].port_id;
+	struct rte_eth_link link;
+
+	memset(&link, 0, sizeof(link));
+	if (!rte_eth_dev_is_valid_port(pid) || rte_eth_link_get_nowait(pid, &link) != 0)
+		return false;
+	return link.link_status == RTE_ETH_LINK_UP;
+}
+
+json_object *
+ctl_port_json(struct ctl *c, unsigned int idx)
+{
+	const struct cg_shm_port_info *p = &c->shm.info->ports[idx];
+	json_object *j = json_object_new_object(), *l = json_object_new_object();
+	struct rte_eth_link link;
+	char ip[32], a[16];
+
+	if (j == NULL || l == NULL) {
+		json_object_put(j);
+		json_object_put(l);
+		return NULL;
+	}
+	memset(&link, 0, sizeof(link));
+	if (rte_eth_dev_is_valid_port(p->port_id))
+		rte_eth_link_get_nowait(p->port_id, &link);
+	snprintf(ip, sizeof(ip), "%s/%u", cg_rule_ipv4_str(p->ip, a), p->prefix_len);
+	ctl_jadd(j, "name", json_object_new_string(p->name));
+	ctl_jadd(j, "port_id", ju64(p->port_id));
+	ctl_jadd(j, "driver", json_object_new_string(p->driver));
+	ctl_jadd(j, "device", json_object_new_string(p->device));
+	ctl_jadd(j, "mac", mac_json(p->mac));
+	ctl_jadd(j, "ip", json_object_new_string(ip));
+	if (p->gateway != 0)
+		ctl_jadd(j, "gateway", ctl_jip(p->gateway));
+	ctl_jadd(j, "mtu", ju64(p->mtu));
+	ctl_jadd(j, "queues", ju64(p->nb_queues));
+	ctl_jadd(l, "up", json_object_new_boolean(link.link_status == RTE_ETH_LINK_UP));
+	ctl_jadd(l, "speed_mbps", ju64(link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 :
+				       link.link_speed));
+	ctl_jadd(l, "duplex", json_object_new_string(link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ?
+						     "full" : "half"));
+	ctl_jadd(j, "link", l);
+	return j;
+}
+
+json_object *
+ctl_port_xstats_json(struct ctl *c, unsigned int idx)
+{
+	uint16_t pid = c->shm.info->ports[idx].port_id;
+	struct rte_eth_xstat_name *names = NULL;
+	struct rte_eth_xstat *vals = NULL;
+	json_object *j = json_object_new_object();
+	int n, m;
+
+	if (j == NULL || !rte_eth_dev_is_valid_port(pid))
+		return j;
+	n = rte_eth_xstats_get_names(pid, NULL, 0);
+	if (n <= 0)
+		return j;
+	names = calloc((size_t)n, sizeof(*names));
+	vals = calloc((size_t)n, sizeof(*vals));
+	if (names == NULL || vals == NULL)
+		goto out;
+	if (rte_eth_xstats_get_names(pid, names, (unsigned int)n) != n)
+		goto out;
+	m = rte_eth_xstats_get(pid, vals, (unsigned int)n);
+	for (int i = 0; i < m && i < n; i++)
+		if (vals[i].id < (uint64_t)n)
+			ctl_jadd(j, names[vals[i].id].name, ju64(vals[i].value));
+out:
+	free(names);
+	free(vals);
+	return j;
+}

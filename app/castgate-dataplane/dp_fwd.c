@@ -25,6 +25,7 @@
 #include "dp_fwd.h"
 #include "dp_rules.h"
 #include "dp_service.h"
+#include "dp_shm.h"
 #include "dp_stats.h"
 #include "dp_tx.h"
 
@@ -369,8 +370,15 @@ cg_dp_fwd_loop(void *arg)
 		if (wk->idx == 0)
 			work += drain_ctl(wk, c);
 		now = rte_rdtsc();
-		if (service)
+		if (service) {
 			work += cg_dp_service_poll(now);
+			/* A rule change waits for every reader's quiescent state,
+			 * ours included, and ours needs empty TX buffers. */
+			if (unlikely(cg_dp_shm_pending())) {
+				flush_all(wk);
+				work += cg_dp_shm_poll(wk->idx);
+			}
+		}
 		if (now - wk->last_drain >= wk->drain_tsc) {
 			flush_all(wk);
 			wk->last_drain = now;

@@ -122,6 +122,24 @@ find_by_id(uint32_t id, const char *except_name)
 	return NULL;
 }
 
+/* The slot whose key equals @p key, or NULL. */
+static const struct cg_shm_rule_slot *
+find_by_key(const struct cg_dp_key *key)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(cg_dp_rule_hash, key, &data) < 0)
+		return NULL;
+	return &cg_dp_rules->slot[(uint32_t)(uintptr_t)data];
+}
+
+static const char *
+origin_name(uint8_t origin)
+{
+	return origin == CG_SHM_ORIGIN_CONFIG ? "config" :
+	       origin == CG_SHM_ORIGIN_API ? "api" : "unknown";
+}
+
 static int
 alloc_slot(uint32_t *slot)
 {
@@ -140,6 +158,14 @@ in_prefix(uint32_t a_be, uint32_t net_be, uint8_t prefix_len)
 	uint32_t mask = prefix_len ? ~0u << (32 - prefix_len) : 0;
 
 	return (rte_be_to_cpu_32(a_be) & mask) == (rte_be_to_cpu_32(net_be) & mask);
+}
+
+/* A resolved port: the id exists and carries that name (a request from
+ * another process may have resolved names against something else). */
+static bool
+port_ok(uint16_t port_id, const char *name)
+{
+	return port_id < dp_g.nb_ports && strcmp(dp_g.ports[port_id].name, name) == 0;
 }
 
 static void
@@ -164,9 +190,10 @@ prepare_outputs(struct cg_shm_rule_slot *s, char *err, size_t errlen)
 		uint32_t nh_ip;
 		int ret;
 
-		if (o->port_id >= dp_g.nb_ports) {
-			snprintf(err, errlen, "rule \"%s\": output[%u].port: no port \"%s\"",
-				 r->name, i, o->port);
+		if (!port_ok(o->port_id, o->port)) {
+			snprintf(err, errlen, "rule \"%s\": output[%u].port: no port \"%s\" with "
+				 "id %u (resolve port names against cg_info)", r->name, i, o->port,
+				 o->port_id);
 			goto fail;
 		}
 		p = &dp_g.ports[o->port_id];
@@ -253,10 +280,11 @@ check_rule(const struct cg_rule *r, uint32_t origin, char *err, size_t errlen)
 			 "nor api (%d)", r->name, origin, CG_SHM_ORIGIN_CONFIG, CG_SHM_ORIGIN_API);
 		return -EINVAL;
 	}
-	if (r->in.port_id >= dp_g.nb_ports) {
-		snprintf(err, errlen, "rule \"%s\": input.port: no port \"%s\"", r->name,
-			 r->in.port);
-		return -ENOENT;
+	if (!port_ok(r->in.port_id, r->in.port)) {
+		snprintf(err, errlen, "rule \"%s\": input.port: no port \"%s\" with id %u "
+			 "(resolve port names against cg_info)", r->name, r->in.port,
+			 r->in.port_id);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -288,20 +316,24 @@ static int
 rule_add(const struct cg_rule *r, uint8_t origin, char *err, size_t errlen)
 {
 	struct cg_dp_key key = { .k = cg_rule_key_from_rule(r) };
+	const struct cg_shm_rule_slot *o;
 	uint32_t slot, other;
 	int ret;
 
-	if (find_by_name(r->name, &other) != NULL) {
-		snprintf(err, errlen, "rule \"%s\": name is already used", r->name);
+	if ((o = find_by_name(r->name, &other)) != NULL) {
+		snprintf(err, errlen, "rule \"%s\": name is already used (%s rule)",
+			 r->name, origin_name(o->origin));
 		return -EEXIST;
 	}
-	if (r->id != 0 && find_by_id(r->id, r->name) != NULL) {
-		snprintf(err, errlen, "rule \"%s\": id %" PRIu32 " is already used", r->name,
-			 r->id);
+	if (r->id != 0 && (o = find_by_id(r->id, r->name)) != NULL) {
+		snprintf(err, errlen, "rule \"%s\": id %" PRIu32 " is already used by rule \"%s\" "
+			 "(%s)", r->name, r->id, o->rule.name, origin_name(o->origin));
 		return -EEXIST;
 	}
-	if (rte_hash_lookup(cg_dp_rule_hash, &key) >= 0) {
-		snprintf(err, errlen, "rule \"%s\": another rule has the same match", r->name);
+	if ((o = find_by_key(&key)) != NULL) {
+		snprintf(err, errlen, "rule \"%s\": rule \"%s\" (%s) has the same match (input "
+			 "port, destination, dport, source)", r->name, o->rule.name,
+			 origin_name(o->origin));
 		return -EEXIST;
 	}
 	ret = slot_new(r, origin, &slot, err, errlen);
@@ -350,6 +382,7 @@ rule_update(const struct cg_rule *r, uint8_t origin, unsigned int self_reader, c
 	    size_t errlen)
 {
 	struct cg_dp_key key = { .k = cg_rule_key_from_rule(r) }, old_key;
+	const struct cg_shm_rule_slot *o;
 	struct cg_shm_rule_slot *old;
 	uint32_t old_slot, slot;
 	int32_t pos = -1;
@@ -360,15 +393,17 @@ rule_update(const struct cg_rule *r, uint8_t origin, unsigned int self_reader, c
 		snprintf(err, errlen, "rule \"%s\": no such rule", r->name);
 		return -ENOENT;
 	}
-	if (r->id != 0 && find_by_id(r->id, r->name) != NULL) {
-		snprintf(err, errlen, "rule \"%s\": id %" PRIu32 " is already used", r->name,
-			 r->id);
+	if (r->id != 0 && (o = find_by_id(r->id, r->name)) != NULL) {
+		snprintf(err, errlen, "rule \"%s\": id %" PRIu32 " is already used by rule \"%s\" "
+			 "(%s)", r->name, r->id, o->rule.name, origin_name(o->origin));
 		return -EEXIST;
 	}
 	old_key.k = cg_rule_key_from_rule(&old->rule);
 	if (memcmp(&key.k, &old_key.k, sizeof(key.k)) != 0 &&
-	    rte_hash_lookup(cg_dp_rule_hash, &key) >= 0) {
-		snprintf(err, errlen, "rule \"%s\": another rule has the same match", r->name);
+	    (o = find_by_key(&key)) != NULL) {
+		snprintf(err, errlen, "rule \"%s\": rule \"%s\" (%s) has the same match (input "
+			 "port, destination, dport, source)", r->name, o->rule.name,
+			 origin_name(o->origin));
 		return -EEXIST;
 	}
 	ret = slot_new(r, origin, &slot, err, errlen);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -27,6 +28,8 @@
 #include "cg_conf.h"
 #include "cg_log.h"
 #include "cg_rule.h"
+#include "cg_shm.h"
+#include "cg_state.h"
 #include "dp.h"
 #include "dp_arp.h"
 #include "dp_eal.h"
@@ -34,13 +37,15 @@
 #include "dp_port.h"
 #include "dp_rules.h"
 #include "dp_service.h"
+#include "dp_shm.h"
 #include "dp_stats.h"
 
 #define PROG "castgate-dataplane"
 /* Header mbufs hold Ethernet (+VLAN) + IPv4 + UDP = at most 46 bytes. */
 #define HDR_MBUF_DATA 64
-/* The service loop sleeps this long when it had nothing to do (multi-lcore). */
-#define SERVICE_IDLE_US 1000
+/* The service loop sleeps this long when it had nothing to do (multi-lcore);
+ * it bounds how long a rule request from control waits (well under 10 ms). */
+#define SERVICE_IDLE_US 500
 
 struct cg_dp dp_g;
 
@@ -63,9 +68,11 @@ usage(FILE *f)
 "\n"
 "castgate's data plane: receives UDP streams (multicast or unicast) on DPDK\n"
 "ports and re-emits each, rewritten, on one or more ports, as the [[rule]]\n"
-"tables of the config file say. The EAL command line is built from the\n"
-"config ([dataplane] lcores, file_prefix, memory_mb, no_huge, eal_args and\n"
-"one --vdev per [[port]]); PCI is never probed unless a port names a PCI\n"
+"tables of the config file say, plus the API rules of the state file\n"
+"([control] state_file), which castgate-control changes at run time.\n"
+"The EAL command line is built from the config ([dataplane] lcores,\n"
+"file_prefix, memory_mb, no_huge, eal_args and one --vdev per [[port]]);\n"
+"PCI is never probed unless a port names a PCI\n"
 "address.\n"
 "\n"
 "Options:\n"
@@ -74,7 +81,8 @@ usage(FILE *f)
 "                        (every default filled in) and the EAL arguments,\n"
 "                        then exit 0 (valid) or 1 (invalid)\n"
 "      --ready-file PATH write our pid to PATH once ports are up, rules are\n"
-"                        installed and the lcores forward (scripts wait on it)\n"
+"                        installed, the lcores forward and rule requests are\n"
+"                        served (scripts and the supervisor wait on it)\n"
 "      --stats-out PATH  at shutdown, write the final counters as JSON to PATH\n"
 "                        (atomically; same schema as `cg-stats --json`)\n"
 "  -v, --verbose         log at debug level\n"
@@ -84,6 +92,11 @@ usage(FILE *f)
 "  -- EAL-ARGS           extra DPDK EAL arguments, appended after the config's\n"
 "\n"
 "Running:\n"
+"  Rules: the config's [[rule]]s (origin config), then those of the state\n"
+"  file (origin api; a missing file means none; a rule that cannot be\n"
+"  installed is logged and skipped). castgate-control, a DPDK secondary with\n"
+"  the same file prefix, reads rules and counters from shared memory and\n"
+"  changes rules through rte_mp requests (lib/shm/cg_shm.h).\n"
 "  SIGINT or SIGTERM stops forwarding, drains TX, writes --stats-out, leaves\n"
 "  the IGMP groups, closes the ports and exits 0. A bad config exits 1 with\n"
 "  a message naming the key and line.\n"
@@ -324,11 +337,11 @@ assign_lcores(void)
 	return 0;
 }
 
+/* The config's rules: any failure is a startup error (the file is wrong). */
 static int
-install_rules(const struct cg_conf *c)
+install_config_rules(const struct cg_conf *c, unsigned int self)
 {
 	const struct cg_rule_set *set = cg_conf_rule_set(c);
-	const unsigned int self = dp_g.main_is_worker ? 0 : RTE_QSBR_THRID_INVALID;
 	const struct cg_rule *r;
 	char err[512];
 	size_t i;
@@ -349,23 +362,101 @@ install_rules(const struct cg_conf *c)
 	return 0;
 }
 
+/* Note a state-file problem in cg_info, where control reports it. */
+static void
+state_problem(const char *msg)
+{
+	if (cg_dp_info->state_error[0] == '\0')
+		snprintf(cg_dp_info->state_error, sizeof(cg_dp_info->state_error), "%s", msg);
+}
+
+/*
+ * The API rules of the state file. Forwarding of the config's rules must not
+ * depend on it: an unreadable file or a rule that cannot be installed (a
+ * port gone from the config, a conflict with a config rule) is logged,
+ * skipped and reported in cg_info, never fatal.
+ */
+static void
+install_state_rules(const struct cg_conf *c, unsigned int self)
+{
+	const char *path = c->ctl.state_file;
+	struct cg_rule_set *set = NULL;
+	const struct cg_rule *r;
+	char err[512], msg[1024];
+	size_t i;
+	int ret;
+
+	if (path[0] == '\0')
+		return;
+	ret = cg_state_load(path, &set, err, sizeof(err));
+	if (ret < 0) {
+		if (err[0] == '\0')
+			snprintf(err, sizeof(err), "%.400s: %s", path, strerror(-ret));
+		CG_ERR("state file: %s; no API rule installed", err);
+		cg_dp_info->state_load_error = ret;
+		state_problem(err);
+		return;
+	}
+	CG_RULE_SET_FOREACH(set, i, r) {
+		struct cg_shm_rules_req req = {
+			.op = CG_SHM_RULES_ADD, .origin = CG_SHM_ORIGIN_API, .rule = *r,
+		};
+
+		ret = cg_rule_resolve_ports(&req.rule, cg_conf_port_lookup, (void *)(uintptr_t)c,
+					    err, sizeof(err));
+		if (ret == 0)
+			ret = cg_dp_rules_apply(&req, self, err, sizeof(err));
+		if (ret < 0) {
+			/* cg_info has the path already; the log says it too. */
+			snprintf(msg, sizeof(msg), "rules[%zu]: %s", i, err);
+			CG_ERR("state file %s: %s: rule skipped", path, msg);
+			cg_dp_info->state_skipped++;
+			state_problem(msg);
+			continue;
+		}
+		cg_dp_info->state_loaded++;
+		CG_INFO("rule %s (id %u): installed from the state file, %u output(s)", r->name,
+			r->id, r->n_outputs);
+	}
+	CG_INFO("state file %s: %u API rule(s) installed, %u skipped", path,
+		cg_dp_info->state_loaded, cg_dp_info->state_skipped);
+	cg_rule_set_free(set);
+}
+
+static int
+install_rules(const struct cg_conf *c)
+{
+	const unsigned int self = dp_g.main_is_worker ? 0 : RTE_QSBR_THRID_INVALID;
+	int ret = install_config_rules(c, self);
+
+	if (ret < 0)
+		return ret;
+	install_state_rules(c, self);
+	return 0;
+}
+
 static void
 service_loop(void)
 {
 	while (!__atomic_load_n(&dp_g.stop, __ATOMIC_RELAXED)) {
-		if (cg_dp_service_poll(rte_rdtsc()) == 0)
+		unsigned int work = cg_dp_service_poll(rte_rdtsc());
+
+		/* The main lcore does not forward here: no RCU id of its own. */
+		work += cg_dp_shm_poll(RTE_QSBR_THRID_INVALID);
+		if (work == 0)
 			usleep(SERVICE_IDLE_US);
 	}
 }
 
 /* Everything after rte_eal_init(). Returns the exit code. */
 static int
-run(const struct cg_conf *c, const struct args *a)
+run(const struct cg_conf *c, const struct args *a, uint64_t start_unix_ms)
 {
 	char text[64];
 	int ret;
 
-	if (assign_lcores() < 0 || cg_dp_stats_init() < 0 || cg_dp_arp_init() < 0 ||
+	if (assign_lcores() < 0 || cg_dp_shm_init(start_unix_ms) < 0 ||
+	    cg_dp_stats_init() < 0 || cg_dp_arp_init() < 0 ||
 	    cg_dp_rules_init(dp_g.nb_workers) < 0 || cg_dp_service_init() < 0 ||
 	    create_pools() < 0 || cg_dp_port_resolve_all() < 0)
 		return 1;
@@ -377,6 +468,9 @@ run(const struct cg_conf *c, const struct args *a)
 	ret = cg_dp_stats_telemetry_register();
 	if (ret < 0)
 		CG_WARN("telemetry: live counters unavailable: %s", strerror(-ret));
+	cg_dp_shm_publish(c, a->config);
+	if (cg_dp_shm_serve() < 0)
+		return 1;
 	cg_dp_service_start();
 
 	for (unsigned int w = 0; w < dp_g.nb_workers && !dp_g.main_is_worker; w++) {
@@ -390,6 +484,7 @@ run(const struct cg_conf *c, const struct args *a)
 			return 1;
 		}
 	}
+	cg_dp_shm_ready();
 	CG_INFO("ready: %u port(s), %u rule(s), %u worker(s)%s, file prefix %s",
 		dp_g.nb_ports, cg_dp_rules->nb_rules, dp_g.nb_workers,
 		dp_g.main_is_worker ? " (main lcore forwards)" : "", dp_g.file_prefix);
@@ -418,7 +513,11 @@ main(int argc, char **argv)
 	char **eal_argv = NULL;
 	int eal_argc = 0, code, ret;
 	enum cg_log_level level;
+	struct timespec now;
+	uint64_t start_unix_ms;
 
+	clock_gettime(CLOCK_REALTIME, &now);
+	start_unix_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
 	cg_log_init(PROG, CG_LOG_INFO, CG_LOG_FMT_TEXT);
 	if (parse_args(argc, argv, &a) < 0)
 		return 1;
@@ -467,10 +566,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	code = run(conf, &a);
+	code = run(conf, &a, start_unix_ms);
 
-	/* Orderly shutdown: lcores are stopped (or never started) here. */
+	/* Orderly shutdown: lcores are stopped (or never started) here. No rule
+	 * request is taken from now on (queued ones are answered -EPIPE). */
 	__atomic_store_n(&dp_g.stop, true, __ATOMIC_RELAXED);
+	cg_dp_shm_fini();
 	if (a.stats_out != NULL && cg_dp_ctrs != NULL) {
 		ret = cg_dp_stats_write(a.stats_out);
 		if (ret < 0)

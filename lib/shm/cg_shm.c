@@ -187,10 +187,17 @@ cg_shm_rules_request(const struct cg_shm_view *v, const struct cg_shm_rules_req 
 	msg.len_param = sizeof(mreq);
 	memset(&reply, 0, sizeof(reply));
 	if (rte_mp_request_sync(&msg, &reply, &ts) < 0) {
+		/* Mostly: the primary's socket is gone (ENOENT, ECONNREFUSED). */
 		ret = rte_errno;
 		free(reply.msgs);
-		snprintf(err, errlen, "rule request to castgate-dataplane: %s", rte_strerror(ret));
-		return ret == ETIMEDOUT ? -ETIMEDOUT : -EPIPE;
+		if (ret == ETIMEDOUT) {
+			snprintf(err, errlen, "castgate-dataplane did not answer the rule request "
+				 "in %u ms", timeout_ms);
+			return -ETIMEDOUT;
+		}
+		snprintf(err, errlen, "castgate-dataplane is not running (rte_mp: %s)",
+			 rte_strerror(ret));
+		return -EPIPE;
 	}
 	if (reply.nb_sent == 0) {
 		free(reply.msgs);

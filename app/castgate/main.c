@@ -193,9 +193,15 @@ find_bins(const struct args *a, char *dp, char *ctl, size_t size)
 	}
 	self[n] = '\0';
 	for (size_t i = 0; i < 2; i++) {
+		char real[PATH_MAX];
+
 		if (sup_find_bin(b[i].prog, b[i].override, n > 0 ? self : NULL, path, b[i].out,
-				 size) == 0)
+				 size) == 0) {
+			/* The log then names the file itself, not build/app/castgate/../x/x. */
+			if (realpath(b[i].out, real) != NULL && strlen(real) < size)
+				memcpy(b[i].out, real, strlen(real) + 1);
 			continue;
+		}
 		if (b[i].override != NULL)
 			fprintf(stderr, SUP_PROG ": %s %s: not an executable file\n", b[i].opt,
 				b[i].override);
@@ -219,8 +225,12 @@ check_group(const char *path, const char *key, const char *name)
 	g = getgrnam(name);
 	if (g != NULL)
 		return 0;
-	fprintf(stderr, SUP_PROG ": %s: %s: %s\n", path, key,
-		errno != 0 ? strerror(errno) : "no such group");
+	if (errno != 0)
+		fprintf(stderr, SUP_PROG ": %s: %s: looking up group \"%s\": %s\n", path, key,
+			name, strerror(errno));
+	else
+		fprintf(stderr, SUP_PROG ": %s: %s: there is no group \"%s\" (getent group %s)\n",
+			path, key, name, name);
 	return -ENOENT;
 }
 

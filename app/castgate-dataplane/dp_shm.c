@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -45,6 +47,8 @@ struct rte_ring *cg_dp_shm_queue;
 static struct cg_shm_ctl *ctl;
 static const struct rte_memzone *info_mz, *ctl_mz;
 static bool serving;
+/* Wakes the main lcore's idle wait when a request is queued (multi-lcore). */
+static int wake_fd = -1;
 /* Read by the IPC thread: new requests are refused once we stop. */
 static volatile bool stopping;
 
@@ -74,6 +78,11 @@ cg_dp_shm_init(uint64_t start_unix_ms)
 	if (cg_dp_shm_queue == NULL) {
 		CG_ERR("shm: rte_ring_create_elem cg_shm_queue: %s", rte_strerror(rte_errno));
 		return -rte_errno;
+	}
+	wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (wake_fd < 0) {
+		CG_ERR("shm: eventfd: %s", strerror(errno));
+		return -errno;
 	}
 	return 0;
 }
@@ -190,8 +199,13 @@ on_rules_msg(const struct rte_mp_msg *msg, const void *peer)
 	memset(&p, 0, sizeof(p));
 	p.seq = req.seq;
 	snprintf(p.peer, sizeof(p.peer), "%s", (const char *)peer);
-	if (rte_ring_sp_enqueue_elem(cg_dp_shm_queue, &p, sizeof(p)) != 0)
+	if (rte_ring_sp_enqueue_elem(cg_dp_shm_queue, &p, sizeof(p)) != 0) {
 		reply(peer, req.seq, -EBUSY, "castgate-dataplane: too many rule requests queued");
+		return 0;
+	}
+	/* Non-blocking: a full counter already means "wake up". */
+	if (eventfd_write(wake_fd, 1) < 0 && errno != EAGAIN)
+		CG_WARN("shm: eventfd_write: %s", strerror(errno));
 	return 0;
 }
 
@@ -260,6 +274,21 @@ handle(const struct pending *p, unsigned int self_reader)
 		CG_WARN("rule request %" PRIu64 " (%s) refused: %s", p->seq, op_name(req.op), err);
 }
 
+void
+cg_dp_shm_idle_wait(unsigned int us)
+{
+	struct pollfd pfd = { .fd = wake_fd, .events = POLLIN };
+	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
+	eventfd_t n;
+
+	if (wake_fd < 0) {
+		usleep(us);
+		return;
+	}
+	if (ppoll(&pfd, 1, &ts, NULL) > 0)
+		(void)eventfd_read(wake_fd, &n);
+}
+
 unsigned int
 cg_dp_shm_poll(unsigned int self_reader)
 {
@@ -292,4 +321,6 @@ cg_dp_shm_fini(void)
 	while (cg_dp_shm_queue != NULL &&
 	       rte_ring_sc_dequeue_elem(cg_dp_shm_queue, &p, sizeof(p)) == 0)
 		reply(p.peer, p.seq, -EPIPE, "castgate-dataplane is stopping");
+	/* wake_fd stays open: the IPC thread may still write it until
+	 * rte_eal_cleanup() stops that thread; exit closes it. */
 }

@@ -64,6 +64,13 @@ cg_dp_shm_pending(void)
 }
 
 /**
+ * Sleep up to @p us microseconds, less if a rule request arrives (the IPC
+ * thread signals an eventfd). For the main lcore's idle turns when it does
+ * not forward; a forwarding lcore polls cg_dp_shm_pending() instead.
+ */
+void cg_dp_shm_idle_wait(unsigned int us);
+
+/**
  * Apply and answer the queued rule requests (main lcore only).
  * @param self_reader  as for cg_dp_rules_apply(): the caller's RCU thread id
  *                     if it forwards (its TX buffers flushed), else

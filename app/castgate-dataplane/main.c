@@ -44,8 +44,8 @@
 /* Header mbufs hold Ethernet (+VLAN) + IPv4 + UDP = at most 46 bytes. */
 #define HDR_MBUF_DATA 64
 /* The service loop sleeps this long when it had nothing to do (multi-lcore);
- * it bounds how long a rule request from control waits (well under 10 ms). */
-#define SERVICE_IDLE_US 500
+ * a rule request from control cuts the sleep short (dp_shm's eventfd). */
+#define SERVICE_IDLE_US 1000
 
 struct cg_dp dp_g;
 
@@ -444,7 +444,7 @@ service_loop(void)
 		/* The main lcore does not forward here: no RCU id of its own. */
 		work += cg_dp_shm_poll(RTE_QSBR_THRID_INVALID);
 		if (work == 0)
-			usleep(SERVICE_IDLE_US);
+			cg_dp_shm_idle_wait(SERVICE_IDLE_US);
 	}
 }
 

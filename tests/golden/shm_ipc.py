@@ -18,6 +18,8 @@ castgate-control does (--proc-type=secondary --no-pci --no-telemetry, no
   run 2 (state file with one good and one bad rule):
     state    the good rule is installed with origin api and forwards, the bad
              one is skipped, counted and reported; the data plane logs it
+  run 3 (lcores "0-1": the main lcore serves requests, lcore 1 forwards):
+    api      as in run 1, with RCU grace periods against a real worker
 
 Cleans /var/run/dpdk/<prefix> and /dev/hugepages/<prefix>map_* on every exit.
 Usage: shm_ipc.py --binary DP --client CLIENT [--keep DIR]
@@ -48,7 +50,7 @@ CONFIG = """[log]
 level = "info"
 
 [dataplane]
-lcores = "0"
+lcores = "{lcores}"
 file_prefix = "{prefix}"
 memory_mb = 128
 mbufs = 8191
@@ -226,7 +228,7 @@ def test(args, tmp, prefix):
     state = os.path.join(tmp, "rules.json")
     conf = os.path.join(tmp, "dp.toml")
     with open(conf, "w") as f:
-        f.write(CONFIG.format(prefix=prefix, tmp=tmp, state=state))
+        f.write(CONFIG.format(prefix=prefix, tmp=tmp, state=state, lcores="0"))
     common = ["--config", os.path.realpath(conf), "--state-file", state]
 
     print("== run 1: no state file")
@@ -283,6 +285,23 @@ def test(args, tmp, prefix):
                  "rule state-good (id 7): installed from the state file"):
         if want not in log:
             raise Failure(f"run 2: the data plane's log lacks \"{want}\":\n{log}")
+
+    print("== run 3: lcores 0-1 (service on the main lcore, one worker)")
+    os.unlink(state)
+    conf2 = os.path.join(tmp, "dp2.toml")
+    with open(conf2, "w") as f:
+        f.write(CONFIG.format(prefix=prefix, tmp=tmp, state=state, lcores="0-1"))
+    run = Run(args, tmp, prefix, conf2, "run3")
+    try:
+        finish(client(args, "api", run, ["--config", os.path.realpath(conf2),
+                                          "--state-file", state, "--lcores", "2", "--pkts",
+                                          f"{CFG_PKTS},{NOMATCH_PKTS + STATE_PKTS},0"]), "api")
+        rc = run.stop()
+        log = run.text()
+    finally:
+        run.kill()
+    if rc != 0 or "still in use at exit" in log:
+        raise Failure(f"run 3: exit code {rc} after SIGTERM, or a leak:\n{log}")
 
 
 def hugepages_free():

@@ -1,10 +1,137 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Placeholder so that the tree builds; being written. */
-#include <stdio.h>
+/*
+ * castgatectl: the command-line client of castgate-control (JSON-RPC over a
+ * Unix socket). Global options here; commands in ctl_cmd.c, the console in
+ * ctl_console.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cg_rpc.h"
+#include "cg_toml.h"
+#include "ctl.h"
+
+/* control.socket of a castgate.toml, or the default when the key is absent. */
+static int
+socket_from_config(const char *path, char *out, size_t size)
+{
+	json_object *root, *ctl = NULL;
+	const char *sock = NULL;
+	char err[512];
+	int ret;
+
+	root = cg_toml_parse_file(path, err, sizeof(err));
+	if (root == NULL) {
+		fprintf(stderr, "castgatectl: %s\n", err);
+		return -EINVAL;
+	}
+	ret = cg_toml_get_table(root, "", "control", false, &ctl, err, sizeof(err));
+	if (ret == 0 || ret == -ENOENT)
+		ret = cg_toml_get_string(ctl, "control", "socket", false, &sock, err, sizeof(err));
+	if (ret == -EINVAL) {
+		fprintf(stderr, "castgatectl: %s: %s\n", path, err);
+		json_object_put(root);
+		return ret;
+	}
+	snprintf(out, size, "%s", sock != NULL ? sock : CTL_DEFAULT_SOCKET);
+	json_object_put(root);
+	return 0;
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	fprintf(stderr, "castgatectl: not built yet\n");
-	return 1;
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl c = { .timeout_ms = CTL_DEFAULT_TIMEOUT_MS, .out = stdout };
+	const char *sock = NULL, *conf = NULL;
+	static char conf_sock[4096];
+	unsigned long v;
+	int opt, ret, n;
+	char **args;
+
+	/* A daemon that closed on us must be an error, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+	opterr = 0;
+	/* '+': stop at COMMAND, whose own options are its business */
+	while ((opt = getopt_long(argc, argv, "+s:c:t:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'c':
+			conf = optarg;
+			break;
+		case 't':
+			if (ctl_parse_uint(optarg, 1, 3600000, &v) < 0)
+				return ctl_usage_error(NULL, "-t: \"%s\" is not a number of "
+						       "milliseconds in 1..3600000", optarg);
+			c.timeout_ms = (int)v;
+			break;
+		case 'j':
+			c.json = true;
+			break;
+		case 'h':
+			ctl_help(stdout, NULL);
+			return CTL_EXIT_OK;
+		case 'V':
+			printf("castgatectl %s\n", CG_VERSION);
+			return CTL_EXIT_OK;
+		case ':':
+			return ctl_usage_error(NULL, "%s needs a value", argv[optind - 1]);
+		default:
+			return ctl_usage_error(NULL, "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return ctl_usage_error(NULL, "a COMMAND is needed (rule, stats, port, system, "
+				       "config, call, console)");
+
+	if (sock == NULL)
+		sock = getenv("CASTGATE_SOCKET");
+	if ((sock == NULL || *sock == '\0') && conf != NULL) {
+		if (socket_from_config(conf, conf_sock, sizeof(conf_sock)) < 0)
+			return CTL_EXIT_USAGE;
+		sock = conf_sock;
+	}
+	if (sock == NULL || *sock == '\0')
+		sock = CTL_DEFAULT_SOCKET;
+	c.socket = sock;
+
+	/* --json is also taken after the command ("castgatectl rule list --json"). */
+	args = calloc((size_t)(argc - optind + 1), sizeof(char *));
+	if (args == NULL) {
+		fprintf(stderr, "castgatectl: out of memory\n");
+		return CTL_EXIT_REFUSED;
+	}
+	n = 0;
+	for (int i = optind; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			c.json = true;
+		else
+			args[n++] = argv[i];
+	}
+	if (n == 0)
+		ret = ctl_usage_error(NULL, "a COMMAND is needed");
+	else if (strcmp(args[0], "console") == 0)
+		ret = ctl_console_run(&c, n, args);
+	else
+		ret = ctl_cmd_run(&c, n, args);
+	ctl_disconnect(&c);
+	free(args);
+	if (fflush(stdout) != 0 && ret == CTL_EXIT_OK) {
+		fprintf(stderr, "castgatectl: writing the output: %s\n", strerror(errno));
+		ret = CTL_EXIT_REFUSED;
+	}
+	return ret;
 }

@@ -1,0 +1,943 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Human output of method results: aligned tables, counts with thousands
+ * separators, rates with SI units. Pure: reads json-c objects, writes to a
+ * FILE *. A member that is missing or of another type prints as "-", so an
+ * older or newer server never makes castgatectl fail to print.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+
+/*
+ * Tables
+ */
+
+void
+ctl_table_init(struct ctl_table *t, unsigned int ncols, const char *const *headers,
+	       const char *align)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	t->headers = headers;
+	t->align = align;
+}
+
+int
+ctl_table_add(struct ctl_table *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	if (t->ncells == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		char **c = realloc(t->cells, cap * sizeof(*c));
+
+		if (c == NULL)
+			return -ENOMEM;
+		t->cells = c;
+		t->cap = cap;
+	}
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	t->cells[t->ncells++] = s;
+	return 0;
+}
+
+static size_t
+cell_width(const char *s)
+{
+	size_t w = 0;
+
+	/* Count code points, not bytes, so a UTF-8 name does not skew a column. */
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+static void
+print_row(const struct ctl_table *t, FILE *f, const size_t *width, const char *const *cells,
+	  size_t n)
+{
+	size_t last = n;
+
+	/* Trailing empty cells print nothing, so lines end without blanks. */
+	while (last > 0 && (cells[last - 1] == NULL || cells[last - 1][0] == '\0'))
+		last--;
+	fputs(t->indent != NULL ? t->indent : "", f);
+	for (size_t c = 0; c < last; c++) {
+		const char *s = cells[c] != NULL ? cells[c] : "";
+		size_t pad = width[c] - cell_width(s);
+		bool right = t->align != NULL && t->align[c] == 'r';
+
+		if (c > 0)
+			fputs("  ", f);
+		if (right)
+			fprintf(f, "%*s", (int)pad, "");
+		fputs(s, f);
+		if (!right && c + 1 < last)
+			fprintf(f, "%*s", (int)pad, "");
+	}
+	fputc('\n', f);
+}
+
+void
+ctl_table_print(const struct ctl_table *t, FILE *f)
+{
+	size_t width[32] = { 0 }, nrows, r;
+	unsigned int ncols = t->ncols < 32 ? t->ncols : 32;
+
+	if (ncols == 0)
+		return;
+	nrows = (t->ncells + ncols - 1) / ncols;
+	for (unsigned int c = 0; c < ncols; c++) {
+		if (t->headers != NULL)
+			width[c] = cell_width(t->headers[c]);
+		for (r = 0; r < nrows; r++) {
+			size_t i = r * ncols + c;
+
+			if (i < t->ncells && cell_width(t->cells[i]) > width[c])
+				width[c] = cell_width(t->cells[i]);
+		}
+	}
+	if (t->headers != NULL)
+		print_row(t, f, width, t->headers, ncols);
+	for (r = 0; r < nrows; r++) {
+		size_t n = t->ncells - r * ncols;
+
+		print_row(t, f, width, (const char *const *)t->cells + r * ncols,
+			  n < ncols ? n : ncols);
+	}
+}
+
+void
+ctl_table_free(struct ctl_table *t)
+{
+	for (size_t i = 0; i < t->ncells; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->ncells = t->cap = 0;
+}
+
+/*
+ * Numbers
+ */
+
+const char *
+ctl_fmt_count(uint64_t v, char *buf, size_t size)
+{
+	char digits[32];
+	size_t n, o = 0;
+
+	n = (size_t)snprintf(digits, sizeof(digits), "%" PRIu64, v);
+	for (size_t i = 0; i < n && o + 2 < size; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* Three significant digits with an SI prefix: 950, 1.20 k, 12.3 M, 215 G. */
+static const char *
+si(double v, const char *unit, const char *space, char *buf, size_t size)
+{
+	static const char *const prefix[] = { "", "k", "M", "G", "T", "P" };
+	unsigned int p = 0;
+
+	if (!isfinite(v) || v < 0)
+		v = 0;
+	if (v < 999.5) {
+		/* below 1000 the unit is exact enough as an integer */
+		snprintf(buf, size, "%.0f%s%s", v, space, unit);
+		return buf;
+	}
+	while (v >= 999.5 && p + 1 < sizeof(prefix) / sizeof(prefix[0])) {
+		v /= 1000;
+		p++;
+	}
+	snprintf(buf, size, "%.*f%s%s%s", v < 9.995 ? 2 : v < 99.95 ? 1 : 0, v, space, prefix[p],
+		 unit);
+	return buf;
+}
+
+const char *
+ctl_fmt_rate(double v, const char *unit, char *buf, size_t size)
+{
+	return si(v, unit, " ", buf, size);
+}
+
+const char *
+ctl_fmt_bytes(uint64_t v, char *buf, size_t size)
+{
+	return si((double)v, "B", " ", buf, size);
+}
+
+const char *
+ctl_fmt_duration(uint64_t s, char *buf, size_t size)
+{
+	if (s >= 86400)
+		snprintf(buf, size, "%" PRIu64 "d %02" PRIu64 "h", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(buf, size, "%" PRIu64 "h %02" PRIu64 "m", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(buf, size, "%" PRIu64 "m %02" PRIu64 "s", s / 60, s % 60);
+	else
+		snprintf(buf, size, "%" PRIu64 "s", s);
+	return buf;
+}
+
+/*
+ * json-c access that never fails
+ */
+
+static json_object *
+jm(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+static const char *
+jstr(json_object *o, const char *key)
+{
+	json_object *v = jm(o, key);
+
+	if (v == NULL || json_object_is_type(v, json_type_null))
+		return "-";
+	return json_object_get_string(v);
+}
+
+static bool
+jnum(json_object *o, const char *key, double *d)
+{
+	json_object *v = jm(o, key);
+
+	if (v == NULL || !(json_object_is_type(v, json_type_int) ||
+			   json_object_is_type(v, json_type_double)))
+		return false;
+	*d = json_object_get_double(v);
+	return true;
+}
+
+static bool
+ju64(json_object *o, const char *key, uint64_t *u)
+{
+	json_object *v = jm(o, key);
+
+	if (v == NULL || !json_object_is_type(v, json_type_int))
+		return false;
+	*u = json_object_get_uint64(v);
+	return true;
+}
+
+static bool
+jbool(json_object *o, const char *key, bool *b)
+{
+	json_object *v = jm(o, key);
+
+	if (v == NULL || !json_object_is_type(v, json_type_boolean))
+		return false;
+	*b = json_object_get_boolean(v);
+	return true;
+}
+
+static size_t
+jlen(json_object *a)
+{
+	return a != NULL && json_object_is_type(a, json_type_array) ?
+		json_object_array_length(a) : 0;
+}
+
+static json_object *
+jidx(json_object *a, size_t i)
+{
+	return i < jlen(a) ? json_object_array_get_idx(a, i) : NULL;
+}
+
+/* Cell text of a number member in one of the styles. */
+enum numfmt { NF_COUNT, NF_BYTES, NF_PPS, NF_BPS, NF_RAW };
+
+static const char *
+num(json_object *o, const char *key, enum numfmt nf, char *buf, size_t size)
+{
+	uint64_t u;
+	double d;
+
+	if (!jnum(o, key, &d)) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	u = ju64(o, key, &u) ? u : (uint64_t)(d < 0 ? 0 : d);
+	switch (nf) {
+	case NF_COUNT:
+		return ctl_fmt_count(u, buf, size);
+	case NF_BYTES:
+		return ctl_fmt_bytes(u, buf, size);
+	case NF_PPS:
+		return ctl_fmt_rate(d, "pps", buf, size);
+	case NF_BPS:
+		return ctl_fmt_rate(d, "bps", buf, size);
+	case NF_RAW:
+	default:
+		snprintf(buf, size, "%" PRIu64, u);
+		return buf;
+	}
+}
+
+#define NUM(o, k, nf) num((o), (k), (nf), (char[40]){ 0 }, 40)
+
+/* "239.1.1.1:5001" */
+static const char *
+addr_port(json_object *o, const char *addr_key, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s:%s", jstr(o, addr_key), jstr(o, "dport"));
+	return buf;
+}
+
+#define ADDR(o) addr_port((o), "destination", (char[48]){ 0 }, 48)
+
+static const char *
+clock_str(json_object *o, const char *key, char *buf, size_t size)
+{
+	uint64_t ms;
+	time_t t;
+	struct tm tm;
+
+	if (!ju64(o, key, &ms) || ms == 0) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	t = (time_t)(ms / 1000);
+	localtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}
+
+/*
+ * Rules
+ */
+
+/* "out0 239.2.2.2:6001 ttl 7 sport 4000 source 198.18.1.66 mac 02:..." */
+static const char *
+output_desc(json_object *o, char *buf, size_t size)
+{
+	size_t n;
+
+	n = (size_t)snprintf(buf, size, "%s %s ttl %s", jstr(o, "port"), ADDR(o),
+			     jstr(o, "ttl"));
+	if (jm(o, "sport") != NULL && n < size)
+		n += (size_t)snprintf(buf + n, size - n, " sport %s", jstr(o, "sport"));
+	if (jm(o, "source") != NULL && n < size)
+		n += (size_t)snprintf(buf + n, size - n, " source %s", jstr(o, "source"));
+	if (jm(o, "next_hop_mac") != NULL && n < size)
+		snprintf(buf + n, size - n, " mac %s", jstr(o, "next_hop_mac"));
+	return buf;
+}
+
+static const char *
+input_desc(json_object *in, char *buf, size_t size)
+{
+	if (jm(in, "source") != NULL)
+		snprintf(buf, size, "%s %s from %s", jstr(in, "port"), ADDR(in),
+			 jstr(in, "source"));
+	else
+		snprintf(buf, size, "%s %s", jstr(in, "port"), ADDR(in));
+	return buf;
+}
+
+void
+ctl_fmt_rule_list(FILE *f, json_object *res)
+{
+	static const char *const hdr[] = { "NAME", "ID", "ORIGIN", "INPUT", "OUTPUTS" };
+	json_object *rules = jm(res, "rules");
+	struct ctl_table t;
+	char buf[256];
+
+	if (jlen(rules) == 0) {
+		fprintf(f, "no rules\n");
+		return;
+	}
+	ctl_table_init(&t, 5, hdr, "lrlll");
+	for (size_t i = 0; i < jlen(rules); i++) {
+		json_object *e = jidx(rules, i), *r = jm(e, "rule"), *outs = jm(r, "output");
+
+		ctl_table_add(&t, "%s", jstr(r, "name"));
+		ctl_table_add(&t, "%s", jstr(r, "id"));
+		ctl_table_add(&t, "%s", jstr(e, "origin"));
+		ctl_table_add(&t, "%s", input_desc(jm(r, "input"), buf, sizeof(buf)));
+		ctl_table_add(&t, "%s", jlen(outs) ? output_desc(jidx(outs, 0), buf, sizeof(buf))
+						    : "-");
+		/* further outputs on their own lines under the first */
+		for (size_t k = 1; k < jlen(outs); k++) {
+			for (int c = 0; c < 4; c++)
+				ctl_table_add(&t, "%s", "");
+			ctl_table_add(&t, "%s", output_desc(jidx(outs, k), buf, sizeof(buf)));
+		}
+	}
+	ctl_table_print(&t, f);
+	ctl_table_free(&t);
+	fprintf(f, "%zu rule%s\n", jlen(rules), jlen(rules) == 1 ? "" : "s");
+}
+
+static void
+rx_line(FILE *f, const char *label, json_object *s, const char *pk, const char *bk,
+	const char *ppk, const char *bpk)
+{
+	fprintf(f, "%-9s %s pkts  %s  %s  %s\n", label, NUM(s, pk, NF_COUNT), NUM(s, bk, NF_BYTES),
+		NUM(s, ppk, NF_PPS), NUM(s, bpk, NF_BPS));
+}
+
+void
+ctl_fmt_rule_show(FILE *f, json_object *res)
+{
+	static const char *const hdr[] = { "#", "PORT", "DESTINATION", "TTL", "SPORT", "SOURCE",
+		"NEXT-HOP", "PKTS", "BYTES", "DROPS", "RATE", "BITRATE" };
+	json_object *r = jm(res, "rule"), *st = jm(res, "stats"), *outs = jm(r, "output");
+	json_object *souts = jm(st, "outputs");
+	struct ctl_table t;
+	char buf[256];
+
+	fprintf(f, "rule %s  id %s  origin %s\n", jstr(r, "name"), jstr(r, "id"),
+		jstr(res, "origin"));
+	fprintf(f, "%-9s %s%s\n", "input", input_desc(jm(r, "input"), buf, sizeof(buf)),
+		jm(jm(r, "input"), "source") != NULL ? "" : " (any source)");
+	if (st != NULL)
+		rx_line(f, "received", st, "rx_pkts", "rx_bytes", "rx_pps", "rx_bps");
+	fputc('\n', f);
+	ctl_table_init(&t, 12, hdr, "rllrllrrrrrr");
+	for (size_t i = 0; i < jlen(outs); i++) {
+		json_object *o = jidx(outs, i), *so = jidx(souts, i);
+
+		ctl_table_add(&t, "%zu", i);
+		ctl_table_add(&t, "%s", jstr(o, "port"));
+		ctl_table_add(&t, "%s", ADDR(o));
+		ctl_table_add(&t, "%s", jstr(o, "ttl"));
+		ctl_table_add(&t, "%s", jm(o, "sport") ? jstr(o, "sport") : "kept");
+		ctl_table_add(&t, "%s", jm(o, "source") ? jstr(o, "source") : "port's");
+		ctl_table_add(&t, "%s", jm(o, "next_hop_mac") ? jstr(o, "next_hop_mac") : "arp");
+		ctl_table_add(&t, "%s", NUM(so, "pkts", NF_COUNT));
+		ctl_table_add(&t, "%s", NUM(so, "bytes", NF_BYTES));
+		ctl_table_add(&t, "%s", NUM(so, "drops", NF_COUNT));
+		ctl_table_add(&t, "%s", NUM(so, "pps", NF_PPS));
+		ctl_table_add(&t, "%s", NUM(so, "bps", NF_BPS));
+	}
+	ctl_table_print(&t, f);
+	ctl_table_free(&t);
+}
+
+void
+ctl_fmt_rule_change(FILE *f, const char *verb, json_object *res)
+{
+	json_object *r = jm(res, "rule");
+
+	fprintf(f, "rule %s %s (id %s, origin %s)\n", jstr(r, "name"), verb, jstr(r, "id"),
+		jstr(res, "origin"));
+}
+
+/*
+ * Stats
+ */
+
+static const char *const flow_hdr[] = { "RULE", "ID", "ORIGIN", "FLOW", "PKTS", "BYTES",
+	"DROPS", "RATE", "BITRATE" };
+
+static void
+stats_rules(FILE *f, json_object *rules)
+{
+	struct ctl_table t;
+	char buf[128];
+
+	ctl_table_init(&t, 9, flow_hdr, "lrllrrrrr");
+	for (size_t i = 0; i < jlen(rules); i++) {
+		json_object *r = jidx(rules, i), *outs = jm(r, "outputs");
+
+		ctl_table_add(&t, "%s", jstr(r, "name"));
+		ctl_table_add(&t, "%s", jstr(r, "id"));
+		ctl_table_add(&t, "%s", jstr(r, "origin"));
+		ctl_table_add(&t, "rx");
+		ctl_table_add(&t, "%s", NUM(r, "rx_pkts", NF_COUNT));
+		ctl_table_add(&t, "%s", NUM(r, "rx_bytes", NF_BYTES));
+		ctl_table_add(&t, "%s", "");
+		ctl_table_add(&t, "%s", NUM(r, "rx_pps", NF_PPS));
+		ctl_table_add(&t, "%s", NUM(r, "rx_bps", NF_BPS));
+		for (size_t k = 0; k < jlen(outs); k++) {
+			json_object *o = jidx(outs, k);
+
+			ctl_table_add(&t, "%s", "");
+			ctl_table_add(&t, "%s", "");
+			ctl_table_add(&t, "%s", "");
+			snprintf(buf, sizeof(buf), "tx %s %s", jstr(o, "port"), ADDR(o));
+			ctl_table_add(&t, "%s", buf);
+			ctl_table_add(&t, "%s", NUM(o, "pkts", NF_COUNT));
+			ctl_table_add(&t, "%s", NUM(o, "bytes", NF_BYTES));
+			ctl_table_add(&t, "%s", NUM(o, "drops", NF_COUNT));
+			ctl_table_add(&t, "%s", NUM(o, "pps", NF_PPS));
+			ctl_table_add(&t, "%s", NUM(o, "bps", NF_BPS));
+		}
+	}
+	ctl_table_print(&t, f);
+	ctl_table_free(&t);
+}
+
+static const char *const portstat_hdr[] = { "PORT", "ID", "DIR", "PKTS", "BYTES", "RATE",
+	"BITRATE", "ERRORS", "MISSED", "NOMBUF" };
+
+static void
+port_stats_rows(struct ctl_table *t, json_object *name_src, json_object *p)
+{
+	ctl_table_add(t, "%s", jstr(name_src, "name"));
+	ctl_table_add(t, "%s", jstr(name_src, "port_id"));
+	ctl_table_add(t, "rx");
+	ctl_table_add(t, "%s", NUM(p, "ipackets", NF_COUNT));
+	ctl_table_add(t, "%s", NUM(p, "ibytes", NF_BYTES));
+	ctl_table_add(t, "%s", NUM(p, "rx_pps", NF_PPS));
+	ctl_table_add(t, "%s", NUM(p, "rx_bps", NF_BPS));
+	ctl_table_add(t, "%s", NUM(p, "ierrors", NF_COUNT));
+	ctl_table_add(t, "%s", NUM(p, "imissed", NF_COUNT));
+	ctl_table_add(t, "%s", NUM(p, "rx_nombuf", NF_COUNT));
+	ctl_table_add(t, "%s", "");
+	ctl_table_add(t, "%s", "");
+	ctl_table_add(t, "tx");
+	ctl_table_add(t, "%s", NUM(p, "opackets", NF_COUNT));
+	ctl_table_add(t, "%s", NUM(p, "obytes", NF_BYTES));
+	ctl_table_add(t, "%s", NUM(p, "tx_pps", NF_PPS));
+	ctl_table_add(t, "%s", NUM(p, "tx_bps", NF_BPS));
+	ctl_table_add(t, "%s", NUM(p, "oerrors", NF_COUNT));
+	ctl_table_add(t, "%s", "");
+	ctl_table_add(t, "%s", "");
+}
+
+static void
+stats_ports(FILE *f, json_object *ports)
+{
+	struct ctl_table t;
+
+	ctl_table_init(&t, 10, portstat_hdr, "lrlrrrrrrr");
+	for (size_t i = 0; i < jlen(ports); i++)
+		port_stats_rows(&t, jidx(ports, i), jidx(ports, i));
+	ctl_table_print(&t, f);
+	ctl_table_free(&t);
+}
+
+static void
+stats_lcores(FILE *f, json_object *lcores)
+{
+	static const char *const hdr[] = { "LCORE", "ROLE", "RX-PKTS", "RX-BYTES", "DROPS" };
+	struct ctl_table t;
+
+	ctl_table_init(&t, 5, hdr, "rlrrr");
+	for (size_t i = 0; i < jlen(lcores); i++) {
+		json_object *l = jidx(lcores, i);
+
+		ctl_table_add(&t, "%s", jstr(l, "lcore"));
+		ctl_table_add(&t, "%s", jstr(l, "role"));
+		ctl_table_add(&t, "%s", NUM(l, "rx_pkts", NF_COUNT));
+		ctl_table_add(&t, "%s", NUM(l, "rx_bytes", NF_BYTES));
+		ctl_table_add(&t, "%s", NUM(l, "drops", NF_COUNT));
+	}
+	ctl_table_print(&t, f);
+	ctl_table_free(&t);
+}
+
+void
+ctl_fmt_drops(FILE *f, json_object *res, bool all)
+{
+	static const char *const hdr[] = { "DROP REASON", "PKTS" };
+	json_object *drops = jm(res, "drops");
+	struct ctl_table t;
+	size_t shown = 0;
+
+	if (drops == NULL || !json_object_is_type(drops, json_type_object)) {
+		fprintf(f, "drops: -\n");
+		return;
+	}
+	ctl_table_init(&t, 2, hdr, "lr");
+	json_object_object_foreach(drops, reason, v) {
+		uint64_t n = json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : 0;
+		char buf[32];
+
+		if (n == 0 && !all)
+			continue;
+		ctl_table_add(&t, "%s", reason);
+		ctl_table_add(&t, "%s", ctl_fmt_count(n, buf, sizeof(buf)));
+		shown++;
+	}
+	if (shown == 0)
+		fprintf(f, "no drops\n");
+	else
+		ctl_table_print(&t, f);
+	ctl_table_free(&t);
+}
+
+void
+ctl_fmt_stats(FILE *f, json_object *res)
+{
+	static const char *const hdr[] = { "TOTAL", "PKTS", "BYTES", "RATE", "BITRATE" };
+	json_object *tot = jm(res, "totals");
+	struct ctl_table t;
+	char now[32], since[32], dur[32];
+	uint64_t a, b;
+	double iv;
+
+	clock_str(res, "unix_ms", now, sizeof(now));
+	clock_str(res, "since_unix_ms", since, sizeof(since));
+	if (ju64(res, "unix_ms", &a) && ju64(res, "since_unix_ms", &b) && a >= b)
+		ctl_fmt_duration((a - b) / 1000, dur, sizeof(dur));
+	else
+		snprintf(dur, sizeof(dur), "-");
+	fprintf(f, "castgate statistics at %s, counted since %s (%s)", now, since, dur);
+	if (jnum(res, "interval_ms", &iv))
+		fprintf(f, ", rates over %.1f s", iv / 1000.0);
+	fputs("\n\n", f);
+
+	ctl_table_init(&t, 5, hdr, "lrrrr");
+	ctl_table_add(&t, "rx");
+	ctl_table_add(&t, "%s", NUM(tot, "rx_pkts", NF_COUNT));
+	ctl_table_add(&t, "%s", NUM(tot, "rx_bytes", NF_BYTES));
+	ctl_table_add(&t, "%s", NUM(tot, "rx_pps", NF_PPS));
+	ctl_table_add(&t, "%s", NUM(tot, "rx_bps", NF_BPS));
+	ctl_table_add(&t, "tx");
+	ctl_table_add(&t, "%s", NUM(tot, "tx_pkts", NF_COUNT));
+	ctl_table_add(&t, "%s", NUM(tot, "tx_bytes", NF_BYTES));
+	ctl_table_add(&t, "%s", NUM(tot, "tx_pps", NF_PPS));
+	ctl_table_add(&t, "%s", NUM(tot, "tx_bps", NF_BPS));
+	ctl_table_add(&t, "drops");
+	ctl_table_add(&t, "%s", NUM(tot, "drops", NF_COUNT));
+	ctl_table_print(&t, f);
+	ctl_table_free(&t);
+
+	if (jlen(jm(res, "rules")) > 0) {
+		fputc('\n', f);
+		stats_rules(f, jm(res, "rules"));
+	}
+	if (jlen(jm(res, "ports")) > 0) {
+		fputc('\n', f);
+		stats_ports(f, jm(res, "ports"));
+	}
+	if (jlen(jm(res, "lcores")) > 0) {
+		fputc('\n', f);
+		stats_lcores(f, jm(res, "lcores"));
+	}
+	fputc('\n', f);
+	ctl_fmt_drops(f, res, false);
+}
+
+/*
+ * Ports
+ */
+
+static const char *
+link_desc(json_object *link, char *buf, size_t size)
+{
+	bool up;
+	double speed;
+	char sp[32];
+
+	if (!jbool(link, "up", &up)) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	if (!up) {
+		snprintf(buf, size, "down");
+		return buf;
+	}
+	if (jnum(link, "speed_mbps", &speed) && speed > 0)
+		ctl_fmt_rate(speed * 1e6, "bps", sp, sizeof(sp));
+	else
+		snprintf(sp, sizeof(sp), "speed unknown");
+	snprintf(buf, size, "up %s %s", sp, jstr(link, "duplex"));
+	return buf;
+}
+
+void
+ctl_fmt_port_list(FILE *f, json_object *res)
+{
+	static const char *const hdr[] = { "NAME", "ID", "DRIVER", "MAC", "ADDRESS", "MTU",
+		"QUEUES", "LINK" };
+	json_object *ports = jm(res, "ports");
+	struct ctl_table t;
+	char buf[64];
+
+	if (jlen(ports) == 0) {
+		fprintf(f, "no ports\n");
+		return;
+	}
+	ctl_table_init(&t, 8, hdr, "lrlllrrl");
+	for (size_t i = 0; i < jlen(ports); i++) {
+		json_object *p = jidx(ports, i);
+
+		ctl_table_add(&t, "%s", jstr(p, "name"));
+		ctl_table_add(&t, "%s", jstr(p, "port_id"));
+		ctl_table_add(&t, "%s", jstr(p, "driver"));
+		ctl_table_add(&t, "%s", jstr(p, "mac"));
+		ctl_table_add(&t, "%s", jstr(p, "ip"));
+		ctl_table_add(&t, "%s", jstr(p, "mtu"));
+		ctl_table_add(&t, "%s", jstr(p, "queues"));
+		ctl_table_add(&t, "%s", link_desc(jm(p, "link"), buf, sizeof(buf)));
+	}
+	ctl_table_print(&t, f);
+	ctl_table_free(&t);
+}
+
+static void
+xstats_table(FILE *f, json_object *xs)
+{
+	static const char *const hdr[] = { "XSTAT", "VALUE" };
+	struct ctl_table t;
+	size_t zero = 0, shown = 0;
+
+	if (xs == NULL || !json_object_is_type(xs, json_type_object))
+		return;
+	ctl_table_init(&t, 2, hdr, "lr");
+	json_object_object_foreach(xs, name, v) {
+		uint64_t n = json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : 0;
+		char buf[32];
+
+		/* a PMD may have hundreds; the zero ones say nothing */
+		if (n == 0) {
+			zero++;
+			continue;
+		}
+		ctl_table_add(&t, "%s", name);
+		ctl_table_add(&t, "%s", ctl_fmt_count(n, buf, sizeof(buf)));
+		shown++;
+	}
+	fputc('\n', f);
+	if (shown > 0)
+		ctl_table_print(&t, f);
+	if (zero > 0)
+		fprintf(f, "(%zu xstat%s zero; --json shows all)\n", zero,
+			zero == 1 ? " is" : "s are");
+	ctl_table_free(&t);
+}
+
+void
+ctl_fmt_port_show(FILE *f, json_object *res)
+{
+	json_object *p = jm(res, "port");
+	struct ctl_table t;
+	char buf[64];
+
+	fprintf(f, "port %s  id %s\n", jstr(p, "name"), jstr(p, "port_id"));
+	fprintf(f, "%-9s %s\n", "driver", jstr(p, "driver"));
+	fprintf(f, "%-9s %s\n", "device", jstr(p, "device"));
+	fprintf(f, "%-9s %s\n", "mac", jstr(p, "mac"));
+	fprintf(f, "%-9s %s\n", "address", jstr(p, "ip"));
+	fprintf(f, "%-9s %s\n", "mtu", jstr(p, "mtu"));
+	fprintf(f, "%-9s %s\n", "queues", jstr(p, "queues"));
+	fprintf(f, "%-9s %s\n", "link", link_desc(jm(p, "link"), buf, sizeof(buf)));
+	fputc('\n', f);
+	ctl_table_init(&t, 10, portstat_hdr, "lrlrrrrrrr");
+	port_stats_rows(&t, p, jm(res, "stats"));
+	ctl_table_print(&t, f);
+	ctl_table_free(&t);
+	xstats_table(f, jm(res, "xstats"));
+}
+
+/* testpmd's `show port stats`: raw counts, so that they can be compared. */
+void
+ctl_fmt_port_stats_block(FILE *f, json_object *res)
+{
+	static const char hashes[] = "########################";
+	json_object *p = jm(res, "port"), *s = jm(res, "stats");
+	char title[96];
+	int w;
+
+	w = snprintf(title, sizeof(title), " NIC statistics for port %s (%s) ",
+		     jstr(p, "port_id"), jstr(p, "name"));
+	fprintf(f, "  %s%s%s\n", hashes, title, hashes);
+	fprintf(f, "  RX-packets: %-12s RX-missed: %-12s RX-bytes:  %s\n", NUM(s, "ipackets",
+		NF_RAW), NUM(s, "imissed", NF_RAW), NUM(s, "ibytes", NF_RAW));
+	fprintf(f, "  RX-errors:  %s\n", NUM(s, "ierrors", NF_RAW));
+	fprintf(f, "  RX-nombuf:  %s\n", NUM(s, "rx_nombuf", NF_RAW));
+	fprintf(f, "  TX-packets: %-12s TX-errors: %-12s TX-bytes:  %s\n", NUM(s, "opackets",
+		NF_RAW), NUM(s, "oerrors", NF_RAW), NUM(s, "obytes", NF_RAW));
+	fprintf(f, "\n  Throughput (over the last second)\n");
+	fprintf(f, "  Rx-pps: %14s          Rx-bps: %14s\n", NUM(s, "rx_pps", NF_RAW),
+		NUM(s, "rx_bps", NF_RAW));
+	fprintf(f, "  Tx-pps: %14s          Tx-bps: %14s\n", NUM(s, "tx_pps", NF_RAW),
+		NUM(s, "tx_bps", NF_RAW));
+	fputs("  ", f);
+	for (int i = 0; i < w + 2 * (int)(sizeof(hashes) - 1); i++)
+		fputc('#', f);
+	fputc('\n', f);
+}
+
+/* testpmd's `show port info`. */
+void
+ctl_fmt_port_info_block(FILE *f, json_object *res)
+{
+	json_object *p = jm(res, "port"), *link = jm(p, "link");
+	bool up = false;
+	double speed;
+
+	fprintf(f, "\n********************* Infos for port %s (%s) *********************\n",
+		jstr(p, "port_id"), jstr(p, "name"));
+	fprintf(f, "MAC address: %s\n", jstr(p, "mac"));
+	fprintf(f, "IP address: %s\n", jstr(p, "ip"));
+	fprintf(f, "Device name: %s\n", jstr(p, "device"));
+	fprintf(f, "Driver name: %s\n", jstr(p, "driver"));
+	jbool(link, "up", &up);
+	fprintf(f, "Link status: %s\n", jm(link, "up") == NULL ? "-" : up ? "up" : "down");
+	if (jnum(link, "speed_mbps", &speed) && speed > 0)
+		fprintf(f, "Link speed: %.0f Mbps\n", speed);
+	else
+		fprintf(f, "Link speed: unknown\n");
+	fprintf(f, "Link duplex: %s-duplex\n", jstr(link, "duplex"));
+	fprintf(f, "MTU: %s\n", jstr(p, "mtu"));
+	fprintf(f, "Queues: %s\n", jstr(p, "queues"));
+}
+
+/*
+ * System
+ */
+
+static const char *
+proc_desc(json_object *o, char *buf, size_t size)
+{
+	char up[32];
+	uint64_t s, n;
+	size_t len;
+
+	if (o == NULL || json_object_is_type(o, json_type_null)) {
+		snprintf(buf, size, "none");
+		return buf;
+	}
+	len = (size_t)snprintf(buf, size, "pid %s", jstr(o, "pid"));
+	if (ju64(o, "uptime_s", &s) && len < size)
+		len += (size_t)snprintf(buf + len, size - len, ", up %s",
+					ctl_fmt_duration(s, up, sizeof(up)));
+	if (ju64(o, "restarts", &n) && len < size)
+		snprintf(buf + len, size - len, ", %" PRIu64 " restart%s", n, n == 1 ? "" : "s");
+	return buf;
+}
+
+void
+ctl_fmt_system_info(FILE *f, json_object *res)
+{
+	static const char *const hdr[] = { "LCORE", "ROLE", "WORKER" };
+	json_object *dp = jm(res, "dataplane"), *rpc = jm(res, "rpc"), *lc = jm(dp, "lcores");
+	struct ctl_table t;
+	char buf[128];
+
+	/* rte_version() already says "DPDK 22.11.1" */
+	fprintf(f, "%-12s %s (%s%s)\n", "version", jstr(res, "version"),
+		strncmp(jstr(res, "dpdk_version"), "DPDK", 4) == 0 ? "" : "DPDK ",
+		jstr(res, "dpdk_version"));
+	fprintf(f, "%-12s %s\n", "config", jstr(res, "config"));
+	fprintf(f, "%-12s %s\n", "state file", jstr(res, "state_file"));
+	fprintf(f, "%-12s %s\n", "file prefix", jstr(res, "file_prefix"));
+	fprintf(f, "%-12s %s, %s worker%s\n", "data plane", proc_desc(dp, buf, sizeof(buf)),
+		jstr(dp, "workers"), strcmp(jstr(dp, "workers"), "1") == 0 ? "" : "s");
+	fprintf(f, "%-12s %s\n", "control", proc_desc(jm(res, "control"), buf, sizeof(buf)));
+	fprintf(f, "%-12s %s\n", "supervisor", proc_desc(jm(res, "supervisor"), buf, sizeof(buf)));
+	if (rpc != NULL)
+		fprintf(f, "%-12s %s active, %s accepted, %s requests, %s errors\n", "rpc clients",
+			jstr(rpc, "active"), jstr(rpc, "accepted"), jstr(rpc, "requests"),
+			jstr(rpc, "errors"));
+	if (jlen(lc) > 0) {
+		fputc('\n', f);
+		ctl_table_init(&t, 3, hdr, "rlr");
+		for (size_t i = 0; i < jlen(lc); i++) {
+			ctl_table_add(&t, "%s", jstr(jidx(lc, i), "lcore"));
+			ctl_table_add(&t, "%s", jstr(jidx(lc, i), "role"));
+			ctl_table_add(&t, "%s", jstr(jidx(lc, i), "worker"));
+		}
+		ctl_table_print(&t, f);
+		ctl_table_free(&t);
+	}
+}
+
+static const char *
+ok_str(json_object *o)
+{
+	bool ok;
+
+	if (!jbool(o, "ok", &ok))
+		return "-";
+	return ok ? "ok" : "FAILED";
+}
+
+void
+ctl_fmt_health(FILE *f, json_object *res)
+{
+	json_object *ck = jm(res, "checks"), *dp = jm(ck, "dataplane"), *st = jm(ck, "state");
+	json_object *ports = jm(ck, "ports");
+	uint64_t skipped = 0;
+
+	fprintf(f, "%-10s %s\n", "status", jstr(res, "status"));
+	fprintf(f, "%-10s %s (pid %s)\n", "dataplane", ok_str(dp), jstr(dp, "pid"));
+	fprintf(f, "%-10s", "ports");
+	for (size_t i = 0; i < jlen(ports); i++) {
+		bool up = false;
+		json_object *p = jidx(ports, i);
+
+		fprintf(f, "%s %s link %s", i ? "," : "", jstr(p, "name"),
+			!jbool(p, "link_up", &up) ? "-" : up ? "up" : "DOWN");
+	}
+	fprintf(f, "%s\n", jlen(ports) == 0 ? " -" : "");
+	ju64(st, "skipped", &skipped);
+	fprintf(f, "%-10s %s (%" PRIu64 " rule%s skipped at start)%s%s\n", "state", ok_str(st),
+		skipped, skipped == 1 ? "" : "s", jm(st, "error") ? ": " : "",
+		jm(st, "error") ? jstr(st, "error") : "");
+}
+
+static void
+name_list(FILE *f, const char *label, json_object *a)
+{
+	fprintf(f, "  %-8s", label);
+	if (jlen(a) == 0)
+		fputs(" -", f);
+	for (size_t i = 0; i < jlen(a); i++)
+		fprintf(f, "%s %s", i ? "," : "", json_object_get_string(jidx(a, i)));
+	fputc('\n', f);
+}
+
+void
+ctl_fmt_config_check(FILE *f, json_object *res)
+{
+	bool valid = false;
+	json_object *rl = jm(res, "reload");
+
+	jbool(res, "valid", &valid);
+	if (!valid) {
+		fprintf(f, "%s: INVALID: %s\n", jstr(res, "path"), jstr(res, "error"));
+		return;
+	}
+	fprintf(f, "%s: valid (%s port%s, %s rule%s)\n", jstr(res, "path"), jstr(res, "ports"),
+		strcmp(jstr(res, "ports"), "1") == 0 ? "" : "s", jstr(res, "rules"),
+		strcmp(jstr(res, "rules"), "1") == 0 ? "" : "s");
+	if (rl != NULL) {
+		fprintf(f, "a reload would change the config rules:\n");
+		name_list(f, "add", jm(rl, "add"));
+		name_list(f, "update", jm(rl, "update"));
+		name_list(f, "remove", jm(rl, "remove"));
+	}
+}
+
+void
+ctl_fmt_reload(FILE *f, json_object *res)
+{
+	fprintf(f, "config reloaded; config rules:\n");
+	name_list(f, "added", jm(res, "added"));
+	name_list(f, "updated", jm(res, "updated"));
+	name_list(f, "removed", jm(res, "removed"));
+}

@@ -1,0 +1,616 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of castgatectl's pure parts: --in/--out and console rule
+ * grammars, the params they build, line splitting, number and table
+ * formatting, the renderers of method results and Tab completion.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cg_unit.h"
+#include "ctl.h"
+
+static uint32_t
+ip(const char *s)
+{
+	uint32_t a = 0;
+
+	CU_ASSERT_EQUAL_FATAL(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+/* Run a renderer into a string (caller frees). */
+static char *
+render(void (*fn)(FILE *, json_object *), const char *json)
+{
+	json_object *o = json_tokener_parse(json);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fn(f, o);
+	fclose(f);
+	json_object_put(o);
+	return buf;
+}
+
+static void
+test_parse_in(void)
+{
+	struct cg_rule r;
+	struct ctl_err e;
+
+	memset(&r, 0, sizeof(r));
+	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,5001", &r, &e), 0);
+	CU_ASSERT_STRING_EQUAL(r.in.port, "in0");
+	CU_ASSERT_EQUAL(r.in.dst, ip("239.1.1.1"));
+	CU_ASSERT_EQUAL(r.in.dport, 5001);
+	CU_ASSERT_EQUAL(r.in.src, 0);
+	CU_ASSERT_EQUAL(r.in.port_id, CG_RULE_PORT_ID_NONE);
+
+	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,5001,source=198.18.0.10", &r, &e), 0);
+	CU_ASSERT_EQUAL(r.in.src, ip("198.18.0.10"));
+
+	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1", &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.dport");
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "dport missing"));
+
+	CU_ASSERT_EQUAL(ctl_parse_in("in0,,5001", &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.destination");
+
+	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1,5001", &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.destination");
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "\"239.1.1\" is not an IPv4 address"));
+
+	CU_ASSERT_EQUAL(ctl_parse_in("in0,224.0.0.5,5001", &r, &e), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "link-local"));
+
+	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,0", &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.dport");
+	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,65536", &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,50x", &r, &e), -EINVAL);
+
+	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,5001,ttl=3", &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input");
+	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,5001,source=239.9.9.9", &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.source");
+	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,5001,198.18.0.1", &r, &e), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "KEY=VALUE"));
+	CU_ASSERT_EQUAL(ctl_parse_in("bad port!,239.1.1.1,5001", &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.port");
+}
+
+static void
+test_parse_out(void)
+{
+	struct cg_rule r;
+	struct ctl_err e;
+	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0x07, 0x20 };
+
+	memset(&r, 0, sizeof(r));
+	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.2,6001", &r, &e), 0);
+	CU_ASSERT_EQUAL(r.n_outputs, 1);
+	CU_ASSERT_STRING_EQUAL(r.out[0].port, "out0");
+	CU_ASSERT_EQUAL(r.out[0].dst, ip("239.2.2.2"));
+	CU_ASSERT_EQUAL(r.out[0].dport, 6001);
+	CU_ASSERT_EQUAL(r.out[0].ttl, CG_RULE_DEFAULT_TTL);
+	CU_ASSERT_EQUAL(r.out[0].sport, 0);
+	CU_ASSERT_EQUAL(r.out[0].port_id, CG_RULE_PORT_ID_NONE);
+
+	CU_ASSERT_EQUAL(ctl_parse_out("out1,198.18.7.20,7000,ttl=7,sport=4000,source=198.18.7.1,"
+				      "mac=02:00:00:00:07:20", &r, &e), 0);
+	CU_ASSERT_EQUAL(r.n_outputs, 2);
+	CU_ASSERT_EQUAL(r.out[1].ttl, 7);
+	CU_ASSERT_EQUAL(r.out[1].sport, 4000);
+	CU_ASSERT_EQUAL(r.out[1].src, ip("198.18.7.1"));
+	CU_ASSERT_EQUAL(r.out[1].has_next_hop_mac, 1);
+	CU_ASSERT_EQUAL(memcmp(r.out[1].next_hop_mac, mac, 6), 0);
+
+	/* a failed --out does not count */
+	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001,ttl=0", &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(r.n_outputs, 2);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2].ttl");
+	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001,ttl=256", &r, &e), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "1..255"));
+	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001,mac=02:00", &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2].next_hop_mac");
+	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001,colour=red", &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2]");
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "unknown key \"colour\""));
+	CU_ASSERT_EQUAL(ctl_parse_out("out0", &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2].destination");
+	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001,sport=0", &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2].sport");
+
+	/* at most CG_RULE_MAX_OUTPUTS */
+	r.n_outputs = CG_RULE_MAX_OUTPUTS;
+	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001", &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(r.n_outputs, CG_RULE_MAX_OUTPUTS);
+}
+
+static void
+test_rule_from_args(void)
+{
+	char *ok[] = { "cam1", "--in", "in0,239.1.1.1,5001", "--out", "out0,239.2.2.2,6001,ttl=7",
+		"--out=out1,239.3.3.3,6002", "--id", "42" };
+	char *noname[] = { "--in", "in0,239.1.1.1,5001", "--out", "out0,239.2.2.2,6001" };
+	char *noin[] = { "cam1", "--out", "out0,239.2.2.2,6001" };
+	char *noout[] = { "cam1", "--in", "in0,239.1.1.1,5001" };
+	char *twoin[] = { "cam1", "--in", "in0,239.1.1.1,5001", "--in", "in0,239.1.1.2,5001" };
+	char *dup[] = { "cam1", "--in", "in0,239.1.1.1,5001", "--out", "out0,239.2.2.2,6001",
+		"--out", "out0,239.2.2.2,6001,ttl=9" };
+	char *loop[] = { "cam1", "--in", "in0,239.1.1.1,5001", "--out", "in0,239.1.1.1,5001" };
+	char *badid[] = { "cam1", "--id", "0" };
+	char *unknown[] = { "cam1", "--ttl", "3" };
+	char *valueless[] = { "cam1", "--in" };
+	char *badname[] = { "cam 1", "--in", "in0,239.1.1.1,5001" };
+	struct cg_rule r;
+	struct ctl_err e;
+
+	CU_ASSERT_EQUAL(ctl_rule_from_args(8, ok, &r, &e), 0);
+	CU_ASSERT_STRING_EQUAL(r.name, "cam1");
+	CU_ASSERT_EQUAL(r.id, 42);
+	CU_ASSERT_EQUAL(r.n_outputs, 2);
+	CU_ASSERT_EQUAL(r.out[0].ttl, 7);
+	CU_ASSERT_STRING_EQUAL(r.out[1].port, "out1");
+	CU_ASSERT_EQUAL(r.out[1].dport, 6002);
+
+	CU_ASSERT_EQUAL(ctl_rule_from_args(4, noname, &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.name");
+	CU_ASSERT_EQUAL(ctl_rule_from_args(3, noin, &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input");
+	CU_ASSERT_EQUAL(ctl_rule_from_args(3, noout, &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output");
+	CU_ASSERT_EQUAL(ctl_rule_from_args(5, twoin, &r, &e), -EINVAL);
+	/* cg_rule_validate's findings keep their path */
+	CU_ASSERT_EQUAL(ctl_rule_from_args(7, dup, &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[1]");
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "same port, destination and dport"));
+	CU_ASSERT_EQUAL(ctl_rule_from_args(5, loop, &r, &e), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "forwarding loop"));
+	CU_ASSERT_EQUAL(ctl_rule_from_args(3, badid, &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.id");
+	CU_ASSERT_EQUAL(ctl_rule_from_args(3, unknown, &r, &e), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "unknown option --ttl"));
+	CU_ASSERT_EQUAL(ctl_rule_from_args(2, valueless, &r, &e), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "--in needs a value"));
+	CU_ASSERT_EQUAL(ctl_rule_from_args(3, badname, &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.name");
+}
+
+static void
+test_rule_from_words(void)
+{
+	char *ok[] = { "cam9", "in", "in0", "239.1.1.9", "5001", "source", "198.18.0.10",
+		"out", "out0", "239.10.1.9", "6001", "ttl", "16", "sport", "4000",
+		"out", "out1", "198.18.7.20", "7000", "mac", "02:00:00:00:07:20", "id", "9" };
+	char *noin[] = { "cam9", "out", "out0", "239.10.1.9", "6001" };
+	char *shortin[] = { "cam9", "in", "in0", "239.1.1.9", "out", "out0", "239.10.1.9", "6001" };
+	char *noout[] = { "cam9", "in", "in0", "239.1.1.9", "5001" };
+	char *badttl[] = { "cam9", "in", "in0", "239.1.1.9", "5001", "out", "out0", "239.10.1.9",
+		"6001", "ttl", "0" };
+	char *novalue[] = { "cam9", "in", "in0", "239.1.1.9", "5001", "out", "out0",
+		"239.10.1.9", "6001", "ttl" };
+	char *junk[] = { "cam9", "in", "in0", "239.1.1.9", "5001", "out", "out0", "239.10.1.9",
+		"6001", "colour", "red" };
+	struct cg_rule r;
+	struct ctl_err e;
+
+	CU_ASSERT_EQUAL(ctl_rule_from_words(23, ok, &r, &e), 0);
+	CU_ASSERT_STRING_EQUAL(r.name, "cam9");
+	CU_ASSERT_EQUAL(r.id, 9);
+	CU_ASSERT_EQUAL(r.in.src, ip("198.18.0.10"));
+	CU_ASSERT_EQUAL(r.n_outputs, 2);
+	CU_ASSERT_EQUAL(r.out[0].ttl, 16);
+	CU_ASSERT_EQUAL(r.out[0].sport, 4000);
+	CU_ASSERT_EQUAL(r.out[1].ttl, CG_RULE_DEFAULT_TTL);
+	CU_ASSERT_EQUAL(r.out[1].has_next_hop_mac, 1);
+
+	CU_ASSERT_EQUAL(ctl_rule_from_words(5, noin, &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input");
+	CU_ASSERT_EQUAL(ctl_rule_from_words(8, shortin, &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.dport");
+	CU_ASSERT_EQUAL(ctl_rule_from_words(5, noout, &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output");
+	CU_ASSERT_EQUAL(ctl_rule_from_words(11, badttl, &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[0].ttl");
+	CU_ASSERT_EQUAL(ctl_rule_from_words(10, novalue, &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[0]");
+	CU_ASSERT_EQUAL(ctl_rule_from_words(11, junk, &r, &e), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "unknown key \"colour\""));
+	CU_ASSERT_EQUAL(ctl_rule_from_words(0, ok, &r, &e), -EINVAL);
+}
+
+static void
+test_rule_params(void)
+{
+	char *args[] = { "cam1", "--in", "in0,239.1.1.1,5001,source=198.18.0.10", "--out",
+		"out0,239.2.2.2,6001,ttl=7,sport=4000" };
+	struct cg_rule r, back;
+	struct ctl_err e;
+	json_object *p, *rj;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(ctl_rule_from_args(5, args, &r, &e), 0);
+	p = ctl_rule_params(&r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	/* exactly {"rule": RULE}, and the server's parser reads the same rule back */
+	CU_ASSERT_EQUAL(json_object_object_length(p), 1);
+	CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(p, "rule", &rj));
+	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(rj, JSON_C_TO_STRING_PLAIN),
+		"{\"name\":\"cam1\",\"input\":{\"port\":\"in0\",\"destination\":\"239.1.1.1\","
+		"\"dport\":5001,\"source\":\"198.18.0.10\"},\"output\":[{\"port\":\"out0\","
+		"\"destination\":\"239.2.2.2\",\"dport\":6001,\"sport\":4000,\"ttl\":7}]}");
+	CU_ASSERT_EQUAL(cg_rule_from_json(rj, "rule", &back, err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(cg_rule_equal(&r, &back));
+	json_object_put(p);
+}
+
+static void
+test_rule_from_text(void)
+{
+	struct cg_rule r;
+	struct ctl_err e;
+	const char *bare = "{\"name\":\"c\",\"input\":{\"port\":\"in0\",\"destination\":"
+		"\"239.1.1.1\",\"dport\":5001},\"output\":[{\"port\":\"out0\",\"destination\":"
+		"\"239.2.2.2\",\"dport\":6001,\"ttl\":300}]}";
+	const char *wrapped = "{\"rule\": {\"name\":\"c\",\"input\":{\"port\":\"in0\","
+		"\"destination\":\"239.1.1.1\",\"dport\":5001},\"output\":[{\"port\":\"out0\","
+		"\"destination\":\"239.2.2.2\",\"dport\":6001}]}}\n";
+
+	CU_ASSERT_EQUAL(ctl_rule_from_text(wrapped, &r, &e), 0);
+	CU_ASSERT_STRING_EQUAL(r.name, "c");
+	CU_ASSERT_EQUAL(r.out[0].dport, 6001);
+	CU_ASSERT_EQUAL(ctl_rule_from_text(bare, &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[0].ttl");
+	CU_ASSERT_EQUAL(ctl_rule_from_text("{\"name\": ", &r, &e), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "not valid JSON"));
+	CU_ASSERT_EQUAL(ctl_rule_from_text("{} x", &r, &e), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "extra text"));
+}
+
+static void
+test_split(void)
+{
+	struct ctl_err e;
+	char **v;
+
+	CU_ASSERT_EQUAL(ctl_split("  show  port stats all \n", &v, &e), 4);
+	CU_ASSERT_STRING_EQUAL(v[0], "show");
+	CU_ASSERT_STRING_EQUAL(v[3], "all");
+	CU_ASSERT_PTR_NULL(v[4]);
+	free(v);
+	CU_ASSERT_EQUAL(ctl_split("call stats.get '{\"rule\": \"a b\"}' # comment", &v, &e), 3);
+	CU_ASSERT_STRING_EQUAL(v[2], "{\"rule\": \"a b\"}");
+	free(v);
+	CU_ASSERT_EQUAL(ctl_split("a\\ b \"\"", &v, &e), 2);
+	CU_ASSERT_STRING_EQUAL(v[0], "a b");
+	CU_ASSERT_STRING_EQUAL(v[1], "");
+	free(v);
+	CU_ASSERT_EQUAL(ctl_split("   # only a comment", &v, &e), 0);
+	free(v);
+	CU_ASSERT_EQUAL(ctl_split("", &v, &e), 0);
+	free(v);
+	CU_ASSERT_EQUAL(ctl_split("a b c d e f g h i j k l m n o p", &v, &e), 16);
+	free(v);
+	CU_ASSERT_EQUAL(ctl_split("say 'oops", &v, &e), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "unterminated"));
+}
+
+static void
+test_numbers(void)
+{
+	char b[64];
+
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_count(0, b, sizeof(b)), "0");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_count(999, b, sizeof(b)), "999");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_count(1000, b, sizeof(b)), "1,000");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_count(1234567, b, sizeof(b)), "1,234,567");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_count(UINT64_MAX, b, sizeof(b)),
+			       "18,446,744,073,709,551,615");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(0, "pps", b, sizeof(b)), "0 pps");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(950.4, "pps", b, sizeof(b)), "950 pps");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(999.5, "pps", b, sizeof(b)), "1.00 kpps");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(1200, "pps", b, sizeof(b)), "1.20 kpps");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(12345678, "pps", b, sizeof(b)), "12.3 Mpps");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(10528000, "bps", b, sizeof(b)), "10.5 Mbps");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(215e6, "bps", b, sizeof(b)), "215 Mbps");
+	/* 999.7 k rounds up to the next prefix, not to "1000 k" */
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(999700, "bps", b, sizeof(b)), "1.00 Mbps");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(-5, "bps", b, sizeof(b)), "0 bps");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_bytes(512, b, sizeof(b)), "512 B");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_bytes(13160000, b, sizeof(b)), "13.2 MB");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_duration(42, b, sizeof(b)), "42s");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_duration(312, b, sizeof(b)), "5m 12s");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_duration(7380, b, sizeof(b)), "2h 03m");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_duration(273600, b, sizeof(b)), "3d 04h");
+}
+
+static void
+test_table(void)
+{
+	static const char *const hdr[] = { "NAME", "PKTS", "NOTE" };
+	struct ctl_table t;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ctl_table_init(&t, 3, hdr, "lrl");
+	ctl_table_add(&t, "cam1");
+	ctl_table_add(&t, "%d", 5);
+	ctl_table_add(&t, "x");
+	ctl_table_add(&t, "a-long-name");
+	ctl_table_add(&t, "10,000");
+	ctl_table_add(&t, "%s", ""); /* trailing empty cell: no trailing blanks */
+	ctl_table_print(&t, f);
+	ctl_table_free(&t);
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(buf,
+		"NAME           PKTS  NOTE\n"
+		"cam1              5  x\n"
+		"a-long-name  10,000\n");
+	free(buf);
+}
+
+static const char rule_list_json[] =
+	"{\"rules\":[{\"rule\":{\"name\":\"cam1\",\"id\":1,\"input\":{\"port\":\"in0\","
+	"\"destination\":\"239.1.1.1\",\"dport\":5001},\"output\":[{\"port\":\"out0\","
+	"\"destination\":\"239.2.2.2\",\"dport\":6001,\"ttl\":7},{\"port\":\"out1\","
+	"\"destination\":\"239.3.3.3\",\"dport\":6002,\"ttl\":64,\"sport\":4000}]},"
+	"\"origin\":\"config\"},{\"rule\":{\"name\":\"api-cam22\",\"id\":22,\"input\":"
+	"{\"port\":\"in0\",\"destination\":\"239.1.1.22\",\"dport\":5001,\"source\":"
+	"\"198.18.0.10\"},\"output\":[{\"port\":\"out0\",\"destination\":\"239.2.2.22\","
+	"\"dport\":6001,\"ttl\":64}]},\"origin\":\"api\"}],\"generation\":4}";
+
+static void
+test_fmt_rule_list(void)
+{
+	char *s = render(ctl_fmt_rule_list, rule_list_json);
+
+	CU_ASSERT_STRING_EQUAL(s,
+		"NAME       ID  ORIGIN  INPUT                                 OUTPUTS\n"
+		"cam1        1  config  in0 239.1.1.1:5001                    "
+		"out0 239.2.2.2:6001 ttl 7\n"
+		"                                                             "
+		"out1 239.3.3.3:6002 ttl 64 sport 4000\n"
+		"api-cam22  22  api     in0 239.1.1.22:5001 from 198.18.0.10  "
+		"out0 239.2.2.22:6001 ttl 64\n"
+		"2 rules\n");
+	free(s);
+	s = render(ctl_fmt_rule_list, "{\"rules\":[]}");
+	CU_ASSERT_STRING_EQUAL(s, "no rules\n");
+	free(s);
+}
+
+static const char stats_json[] =
+	"{\"unix_ms\":1700000060000,\"since_unix_ms\":1700000000000,\"interval_ms\":1000,"
+	"\"totals\":{\"rx_pkts\":10000,\"rx_bytes\":13160000,\"tx_pkts\":20000,"
+	"\"tx_bytes\":26320000,\"drops\":5,\"rx_pps\":1000,\"tx_pps\":2000,\"rx_bps\":10528000,"
+	"\"tx_bps\":21056000},\"drops\":{\"no_rule\":5,\"fragment\":0},"
+	"\"rules\":[{\"name\":\"cam1\",\"id\":1,\"origin\":\"config\",\"rx_pkts\":10000,"
+	"\"rx_bytes\":13160000,\"rx_pps\":1000,\"rx_bps\":10528000,\"outputs\":[{\"port\":"
+	"\"out0\",\"destination\":\"239.2.2.2\",\"dport\":6001,\"pkts\":9998,\"bytes\":13157368,"
+	"\"drops\":2,\"pps\":999.5,\"bps\":10520000}]}],"
+	"\"ports\":[{\"name\":\"in0\",\"port_id\":0,\"ipackets\":10005,\"opackets\":0,"
+	"\"ibytes\":13166580,\"obytes\":0,\"imissed\":1,\"ierrors\":0,\"oerrors\":0,"
+	"\"rx_nombuf\":0,\"rx_pps\":1000,\"tx_pps\":0,\"rx_bps\":10530000,\"tx_bps\":0}],"
+	"\"lcores\":[{\"lcore\":0,\"role\":\"both\",\"rx_pkts\":10005,\"rx_bytes\":13166580,"
+	"\"drops\":5}]}";
+
+static void
+test_fmt_stats(void)
+{
+	char *s = render(ctl_fmt_stats, stats_json);
+
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "(1m 00s), rates over 1.0 s\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s,
+		"TOTAL    PKTS    BYTES       RATE    BITRATE\n"
+		"rx     10,000  13.2 MB  1.00 kpps  10.5 Mbps\n"
+		"tx     20,000  26.3 MB  2.00 kpps  21.1 Mbps\n"
+		"drops       5\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s,
+		"RULE  ID  ORIGIN  FLOW                      PKTS    BYTES  DROPS       RATE"
+		"    BITRATE\n"
+		"cam1   1  config  rx                      10,000  13.2 MB         1.00 kpps"
+		"  10.5 Mbps\n"
+		"                  tx out0 239.2.2.2:6001   9,998  13.2 MB      2  1.00 kpps"
+		"  10.5 Mbps\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s,
+		"in0    0  rx   10,005  13.2 MB  1.00 kpps  10.5 Mbps       0       1       0\n"
+		"          tx        0      0 B      0 pps      0 bps       0\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "    0  both   10,005   13.2 MB      5\n"));
+	/* only the reasons that counted */
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "DROP REASON  PKTS\nno_rule         5\n"));
+	CU_ASSERT_PTR_NULL(strstr(s, "fragment"));
+	free(s);
+
+	/* a shape it does not know prints dashes, never crashes */
+	s = render(ctl_fmt_stats, "{\"totals\": 3, \"rules\": [{}], \"ports\": {}}");
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "rx        -      -     -        -\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "-      -  -       rx       -      -            -"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "drops: -\n"));
+	free(s);
+	s = render(ctl_fmt_stats, "null");
+	CU_ASSERT_PTR_NOT_NULL(s);
+	free(s);
+}
+
+static void
+all_drops(FILE *f, json_object *o)
+{
+	ctl_fmt_drops(f, o, true);
+}
+
+static void
+test_fmt_ports(void)
+{
+	const char *port_get = "{\"port\":{\"name\":\"in0\",\"port_id\":0,\"driver\":"
+		"\"net_af_packet\",\"device\":\"net_af_packet0,iface=cgt46rin0\",\"mac\":"
+		"\"02:00:00:00:00:01\",\"ip\":\"198.18.46.2/26\",\"mtu\":1500,\"queues\":1,"
+		"\"link\":{\"up\":true,\"speed_mbps\":10000,\"duplex\":\"full\"}},"
+		"\"stats\":{\"ipackets\":10005,\"opackets\":3,\"ibytes\":13166580,\"obytes\":180,"
+		"\"imissed\":0,\"ierrors\":0,\"oerrors\":0,\"rx_nombuf\":0,\"rx_pps\":1000,"
+		"\"tx_pps\":0,\"rx_bps\":10530000,\"tx_bps\":0},\"xstats\":{\"rx_good_packets\":"
+		"10005,\"rx_q0_errors\":0}}";
+	char *s;
+
+	s = render(ctl_fmt_port_list, "{\"ports\":[{\"name\":\"in0\",\"port_id\":0,\"driver\":"
+		   "\"net_af_packet\",\"mac\":\"02:00:00:00:00:01\",\"ip\":\"198.18.46.2/26\","
+		   "\"mtu\":1500,\"queues\":1,\"link\":{\"up\":true,\"speed_mbps\":10000,"
+		   "\"duplex\":\"full\"}},{\"name\":\"out0\",\"port_id\":1,\"link\":{\"up\":"
+		   "false}}]}");
+	CU_ASSERT_STRING_EQUAL(s,
+		"NAME  ID  DRIVER         MAC                ADDRESS          MTU  QUEUES  LINK\n"
+		"in0    0  net_af_packet  02:00:00:00:00:01  198.18.46.2/26  1500       1  "
+		"up 10.0 Gbps full\n"
+		"out0   1  -              -                  -                  -       -  down\n");
+	free(s);
+
+	s = render(ctl_fmt_port_stats_block, port_get);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "NIC statistics for port 0 (in0)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "  RX-packets: 10005        RX-missed: 0            "
+				      "RX-bytes:  13166580\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "  TX-packets: 3            TX-errors: 0            "
+				      "TX-bytes:  180\n"));
+	free(s);
+	s = render(ctl_fmt_port_info_block, port_get);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Infos for port 0 (in0)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Link speed: 10000 Mbps\n"));
+	free(s);
+	s = render(ctl_fmt_port_show, port_get);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "rx_good_packets  10,005\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "(1 xstat is zero; --json shows all)\n"));
+	free(s);
+	s = render(all_drops, stats_json);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "fragment        0\n"));
+	free(s);
+}
+
+static void
+test_fmt_system(void)
+{
+	char *s;
+
+	s = render(ctl_fmt_system_info, "{\"version\":\"0.1.0\",\"dpdk_version\":"
+		   "\"DPDK 22.11.1\",\"dataplane\":{\"pid\":100,\"uptime_s\":3725,\"workers\":1,"
+		   "\"restarts\":2,\"lcores\":[{\"lcore\":0,\"role\":\"both\",\"worker\":0}]},"
+		   "\"control\":{\"pid\":101,\"uptime_s\":65,\"restarts\":1},\"supervisor\":null}");
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "version      0.1.0 (DPDK 22.11.1)\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "data plane   pid 100, up 1h 02m, 2 restarts, 1 worker\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "control      pid 101, up 1m 05s, 1 restart\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "supervisor   none\n"));
+	free(s);
+	s = render(ctl_fmt_health, "{\"status\":\"degraded\",\"checks\":{\"dataplane\":"
+		   "{\"ok\":true,\"pid\":100},\"ports\":[{\"name\":\"in0\",\"link_up\":true},"
+		   "{\"name\":\"out0\",\"link_up\":false}],\"state\":{\"ok\":false,\"skipped\":1,"
+		   "\"error\":\"rule \\\"x\\\": no port named \\\"zz\\\"\"}}}");
+	CU_ASSERT_STRING_EQUAL(s,
+		"status     degraded\n"
+		"dataplane  ok (pid 100)\n"
+		"ports      in0 link up, out0 link DOWN\n"
+		"state      FAILED (1 rule skipped at start): rule \"x\": no port named \"zz\"\n");
+	free(s);
+}
+
+static void
+test_complete(void)
+{
+	char *rules[] = { "cam1", "cam2", "feed" };
+	char *ports[] = { "in0", "out0", "out1" };
+	struct ctl_names nm = { rules, 3, ports, 3 };
+	const char **c;
+	size_t n;
+
+#define WORDS(...) ((char *[]){ __VA_ARGS__, NULL })
+	n = ctl_complete(NULL, 0, "sh", &nm, &c);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(c[0], "show");
+	free(c);
+	n = ctl_complete(NULL, 0, "s", &nm, &c);
+	CU_ASSERT_EQUAL(n, 3); /* show stats system, sorted */
+	CU_ASSERT_STRING_EQUAL(c[0], "show");
+	CU_ASSERT_STRING_EQUAL(c[2], "system");
+	free(c);
+	n = ctl_complete(WORDS("show", "rule"), 2, "ca", &nm, &c);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(ctl_common_prefix(c, n), 3); /* "cam" */
+	free(c);
+	n = ctl_complete(WORDS("del", "rule"), 2, "f", &nm, &c);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(c[0], "feed");
+	free(c);
+	n = ctl_complete(WORDS("show", "port", "stats"), 3, "", &nm, &c);
+	CU_ASSERT_EQUAL(n, 4);
+	CU_ASSERT_STRING_EQUAL(c[0], "all");
+	CU_ASSERT_STRING_EQUAL(c[1], "in0");
+	free(c);
+	n = ctl_complete(WORDS("show"), 1, "r", &nm, &c);
+	CU_ASSERT_EQUAL(n, 2); /* rule rules */
+	free(c);
+	/* add rule: after "in" the ports, then nothing for GROUP, then the keys */
+	n = ctl_complete(WORDS("add", "rule", "x"), 3, "", &nm, &c);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(c[0], "in");
+	free(c);
+	n = ctl_complete(WORDS("add", "rule", "x", "in"), 4, "i", &nm, &c);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(c[0], "in0");
+	free(c);
+	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0"), 5, "", &nm, &c);
+	CU_ASSERT_EQUAL(n, 0);
+	free(c);
+	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0", "239.1.1.1", "5001"), 7, "o",
+			 &nm, &c);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(c[0], "out");
+	free(c);
+	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0", "239.1.1.1", "5001", "out"), 8,
+			 "out", &nm, &c);
+	CU_ASSERT_EQUAL(n, 2);
+	free(c);
+	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0", "239.1.1.1", "5001", "out",
+			       "out0", "239.2.2.2", "6001", "ttl", "7"), 13, "s", &nm, &c);
+	CU_ASSERT_EQUAL(n, 2); /* source sport */
+	free(c);
+	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0", "239.1.1.1", "5001", "out",
+			       "out0", "239.2.2.2", "6001", "ttl"), 12, "", &nm, &c);
+	CU_ASSERT_EQUAL(n, 0);
+	free(c);
+	n = ctl_complete(WORDS("rule", "add", "x", "--out"), 4, "out", &nm, &c);
+	CU_ASSERT_EQUAL(n, 2);
+	free(c);
+	n = ctl_complete(WORDS("stats", "--rule"), 2, "c", &nm, &c);
+	CU_ASSERT_EQUAL(n, 2);
+	free(c);
+	n = ctl_complete(NULL, 0, "zz", &nm, &c);
+	CU_ASSERT_EQUAL(n, 0);
+	free(c);
+#undef WORDS
+}
+
+int
+main(void)
+{
+	static const struct cg_unit_test tests[] = {
+		CG_UNIT_TEST(test_parse_in),
+		CG_UNIT_TEST(test_parse_out),
+		CG_UNIT_TEST(test_rule_from_args),
+		CG_UNIT_TEST(test_rule_from_words),
+		CG_UNIT_TEST(test_rule_params),
+		CG_UNIT_TEST(test_rule_from_text),
+		CG_UNIT_TEST(test_split),
+		CG_UNIT_TEST(test_numbers),
+		CG_UNIT_TEST(test_table),
+		CG_UNIT_TEST(test_fmt_rule_list),
+		CG_UNIT_TEST(test_fmt_stats),
+		CG_UNIT_TEST(test_fmt_ports),
+		CG_UNIT_TEST(test_fmt_system),
+		CG_UNIT_TEST(test_complete),
+		CG_UNIT_END,
+	};
+
+	return cg_unit_run("castgatectl", tests);
+}

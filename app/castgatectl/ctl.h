@@ -25,7 +25,8 @@ enum ctl_exit {
 	CTL_EXIT_USAGE = 2,      /* bad command line / bad rule, nothing was sent */
 	CTL_EXIT_UNREACHABLE = 3, /* no socket, refused, timeout, reset */
 	CTL_EXIT_NOT_FOUND = 4,  /* -32002 */
-	CTL_EXIT_PERMISSION = 5, /* -32001, or the socket's mode refuses us */
+	CTL_EXIT_PERMISSION = 5, /* -32001: the daemon refused the method to us */
+				 /* (a socket whose mode refuses us is 3) */
 };
 
 /* How --json prints a result: indented, "key": value, slashes as they are. */

@@ -53,7 +53,9 @@ connect_error(struct ctl *c, int e)
 		hint = " (is your user in the castgate group?)";
 	fprintf(stderr, "castgatectl: cannot reach castgate-control at %s: %s%s\n", c->socket,
 		strerror(e), hint);
-	return e == EACCES || e == EPERM ? CTL_EXIT_PERMISSION : CTL_EXIT_UNREACHABLE;
+	/* Even EACCES: the kernel kept us from reaching it; 5 means the daemon
+	 * itself refused a method (-32001). */
+	return CTL_EXIT_UNREACHABLE;
 }
 
 static int
@@ -80,9 +82,11 @@ ctl_call(struct ctl *c, const char *method, json_object *params, json_object **r
 	if (c->cl == NULL) {
 		c->cl = cg_rpc_client_connect(c->socket, c->timeout_ms);
 		if (c->cl == NULL) {
+			/* the console says "reconnected" once it is back */
+			if (c->console)
+				c->lost = true;
 			if (c->quiet)
-				return errno == EACCES || errno == EPERM ? CTL_EXIT_PERMISSION :
-					CTL_EXIT_UNREACHABLE;
+				return CTL_EXIT_UNREACHABLE;
 			return connect_error(c, errno);
 		}
 		if (c->lost && !c->quiet) {

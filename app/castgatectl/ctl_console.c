@@ -438,11 +438,12 @@ console_line(struct ctl *c, const char *line)
 	return ret;
 }
 
+/* Nothing to run: blank, or only a comment. */
 static bool
 blank(const char *s)
 {
 	s += strspn(s, " \t\r\n");
-	return *s == '\0';
+	return *s == '\0' || *s == '#';
 }
 
 /* -f FILE or a piped stdin: every line runs; the first failure's code is the
@@ -543,7 +544,7 @@ console_interactive(struct ctl *c)
 	ret = ctl_call(c, "system.health", NULL, &res);
 	json_object_put(res);
 	c->quiet = false;
-	if (ret == CTL_EXIT_UNREACHABLE || ret == CTL_EXIT_PERMISSION)
+	if (ret == CTL_EXIT_UNREACHABLE)
 		fprintf(stderr, "castgatectl: cannot reach castgate-control at %s yet; each "
 			"command tries again\n", c->socket);
 

@@ -142,6 +142,19 @@ test_errors(void)
 
 	ret = apply(CG_SHM_RULES_ADD, &r, err, sizeof(err));
 	CHECK(ret == 0, "add e1: %d %s", ret, err);
+	/* The origin of the request is kept in the slot, for secondaries. */
+	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++)
+		if (cg_dp_rules->slot[i].in_use && strcmp(cg_dp_rules->slot[i].rule.name, "e1") == 0)
+			CHECK(cg_dp_rules->slot[i].origin == CG_SHM_ORIGIN_API, "e1: origin %u",
+			      cg_dp_rules->slot[i].origin);
+	{
+		struct cg_shm_rules_req req = { .op = CG_SHM_RULES_ADD, .origin = 0, .rule = dup_id };
+
+		snprintf(req.rule.name, sizeof(req.rule.name), "e0");
+		req.rule.id = 100;
+		ret = cg_dp_rules_apply(&req, RTE_QSBR_THRID_INVALID, err, sizeof(err));
+		CHECK(ret == -EINVAL && strstr(err, "origin 0"), "origin 0: %d %s", ret, err);
+	}
 	ret = apply(CG_SHM_RULES_ADD, &r, err, sizeof(err));
 	CHECK(ret == -EEXIST, "add e1 twice: %d", ret);
 	ret = apply(CG_SHM_RULES_ADD, &dup_match, err, sizeof(err));

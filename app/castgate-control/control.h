@@ -100,6 +100,13 @@ int ctl_eal_argv(const struct cg_conf *c, int extra_argc, char **extra_argv, int
 void ctl_eal_argv_free(char **argv);
 
 /**
+ * Whether a data plane runs with our file prefix (its EAL config file is
+ * locked), checked before our own EAL starts.
+ * @return 0, or CTL_EXIT_PRIMARY_GONE (logged).
+ */
+int ctl_primary_check(const struct ctl *c);
+
+/**
  * Join the data plane as a DPDK secondary: rte_eal_init() (then put our CPU
  * affinity back as it was: control must not sit on a forwarding core), then
  * attach the shared memory.

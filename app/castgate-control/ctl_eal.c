@@ -232,11 +232,9 @@ attach(struct ctl *c)
 }
 
 int
-ctl_eal_start(struct ctl *c)
+ctl_primary_check(const struct ctl *c)
 {
 	char path[4096];
-	cpu_set_t before;
-	int argc, ret, code;
 
 	primary_config_path(c->conf->dp.file_prefix, path, sizeof(path));
 	if (!rte_eal_primary_proc_alive(path)) {
@@ -245,6 +243,20 @@ ctl_eal_start(struct ctl *c)
 		       path);
 		return CTL_EXIT_PRIMARY_GONE;
 	}
+	return 0;
+}
+
+int
+ctl_eal_start(struct ctl *c)
+{
+	char path[4096];
+	cpu_set_t before;
+	int argc, ret, code;
+
+	primary_config_path(c->conf->dp.file_prefix, path, sizeof(path));
+	ret = ctl_primary_check(c);
+	if (ret != 0)
+		return ret;
 	ret = ctl_eal_argv(c->conf, c->eal_extra_argc, c->eal_extra_argv, &argc, &c->eal_argv);
 	if (ret < 0) {
 		CG_ERR("EAL arguments: %s", strerror(-ret));

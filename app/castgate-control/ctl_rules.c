@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cg_conf.h"
@@ -31,6 +32,15 @@
 #include "control.h"
 
 #define MSG 512
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 const char *
 ctl_origin_name(unsigned int origin)
@@ -407,9 +417,14 @@ check_conflicts(const struct ctl *c, const struct cg_rule *r, const struct cg_ru
 			break;
 		if (installed_api_equal(c, other))
 			break;	/* seen above as installed */
-		cg_rpc_error_set(err, code, "params.rule", "rule \"%s\" conflicts with rule "
-				 "\"%s\" of %s, which is not installed (see system.health); "
-				 "remove it first", r->name, other->name, c->conf->ctl.state_file);
+		if (strcmp(other->name, r->name) == 0)
+			cg_rpc_error_set(err, code, "params.rule.name", "rule \"%s\" is in the "
+					 "state file but not installed (see system.health): remove "
+					 "it first", r->name);
+		else
+			cg_rpc_error_set(err, code, "params.rule", "rule \"%s\" conflicts with "
+					 "rule \"%s\" of the state file, which is not installed (see "
+					 "system.health): remove that first", r->name, other->name);
 		return -1;
 	}
 	return 0;
@@ -488,6 +503,7 @@ ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_
 	struct ctl_rule_ref ref;
 	struct cg_rule_set *next;
 	char msg[MSG], what[160];
+	uint64_t t0, t1;
 	int ret;
 
 	if (frozen(c, err) < 0 || resolve_ports(c, r, "params.rule", err) < 0)
@@ -536,12 +552,14 @@ ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_
 		cg_rpc_error_set(err, CG_RPC_E_CONFLICT, "params.rule", "%s", msg);
 		goto refused;
 	}
+	t0 = mono_us();
 	ret = dp_request(c, op, CG_SHM_ORIGIN_API, r, msg, sizeof(msg));
 	if (ret < 0) {
 		cg_rule_set_free(next);
 		ctl_dp_error(err, ret, "params.rule", msg);
 		goto refused;
 	}
+	t1 = mono_us();
 	snprintf(what, sizeof(what), "rule %s (id %u): %s", r->name, r->id, verb);
 	if (op == CG_SHM_RULES_ADD)
 		ret = commit(c, next, CG_SHM_RULES_REMOVE, r, who, what, err);
@@ -550,8 +568,9 @@ ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_
 	if (ret < 0)
 		return -1;
 	ctl_stats_forget_rule(c, r->name);
-	audit(CG_LOG_INFO, who, r->name, "ok", "rule %s (id %u): %s: %u output(s), saved",
-	      r->name, r->id, verb, r->n_outputs);
+	audit(CG_LOG_INFO, who, r->name, "ok", "rule %s (id %u): %s: %u output(s), saved "
+	      "(data plane %.1f ms, state file %.1f ms)", r->name, r->id, verb, r->n_outputs,
+	      (double)(t1 - t0) / 1000.0, (double)(mono_us() - t1) / 1000.0);
 	return 0;
 refused:
 	audit(CG_LOG_WARN, who, r->name, "refused", "rule %s: %s refused: %s", r->name, verb,
@@ -567,6 +586,7 @@ ctl_rule_remove(struct ctl *c, const char *name, const struct ctl_who *who,
 	struct cg_rule_set *next;
 	struct cg_rule old;
 	char msg[MSG], what[160];
+	uint64_t t0, t1;
 	int ret;
 
 	if (frozen(c, err) < 0)
@@ -603,17 +623,21 @@ ctl_rule_remove(struct ctl *c, const char *name, const struct ctl_who *who,
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "%s", msg);
 		goto refused;
 	}
+	t0 = mono_us();
 	ret = dp_request(c, CG_SHM_RULES_REMOVE, CG_SHM_ORIGIN_API, &old, msg, sizeof(msg));
 	if (ret < 0) {
 		cg_rule_set_free(next);
 		ctl_dp_error(err, ret, "params.name", msg);
 		goto refused;
 	}
+	t1 = mono_us();
 	snprintf(what, sizeof(what), "rule %s (id %u): remove", name, old.id);
 	if (commit(c, next, CG_SHM_RULES_ADD, &old, who, what, err) < 0)
 		return -1;
 	ctl_stats_forget_rule(c, name);
-	audit(CG_LOG_INFO, who, name, "ok", "rule %s (id %u): removed, saved", name, old.id);
+	audit(CG_LOG_INFO, who, name, "ok", "rule %s (id %u): removed, saved (data plane "
+	      "%.1f ms, state file %.1f ms)", name, old.id, (double)(t1 - t0) / 1000.0,
+	      (double)(mono_us() - t1) / 1000.0);
 	return 0;
 refused:
 	audit(CG_LOG_WARN, who, name, "refused", "rule %s: remove refused: %s", name,
@@ -688,8 +712,9 @@ api_conflict(const struct ctl *c, const struct cg_rule *r, char *buf, size_t len
 			snprintf(buf, len, "config rule \"%s\" has the name of API rule \"%s\"",
 				 r->name, o->name);
 		else if (o->id == r->id)
-			snprintf(buf, len, "config rule \"%s\" has id %u, used by API rule \"%s\"",
-				 r->name, r->id, o->name);
+			snprintf(buf, len, "config rule \"%s\" has id %u, used by API rule \"%s\" "
+				 "(a rule without an id gets the next free one at load: give it an "
+				 "explicit id)", r->name, r->id, o->name);
 		else if (same_match(o, r))
 			snprintf(buf, len, "config rule \"%s\" has the match (%s) of API rule "
 				 "\"%s\"", r->name, match_str(r, m, sizeof(m)), o->name);

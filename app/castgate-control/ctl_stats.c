@@ -144,19 +144,14 @@ read_rule(const struct ctl *c, uint32_t slot, struct rule_sample *rs)
 	cg_shm_rule_ctrs(&c->shm, slot, &rs->ctr);
 }
 
-void
-ctl_stats_sample(struct ctl *c)
+/* tx totals: the sum of the outputs of the rules installed now (as the
+ * data plane's own stats document counts them). */
+static void
+read_tx(const struct ctl *c, struct sample *s)
 {
-	struct ctl_stats *st = c->stats;
-	struct sample *s;
 	struct ctl_rule_ref ref;
 
-	if (st == NULL)
-		return;
-	st->cur ^= 1;
-	s = &st->s[st->cur];
-	s->mono_ms = mono_ms();
-	read_global(c, s);
+	s->tot.tx_pkts = s->tot.tx_bytes = 0;
 	for (uint32_t slot = 0; slot < CG_SHM_MAX_RULES; slot++) {
 		struct rule_sample *rs = &s->rule[slot];
 
@@ -169,6 +164,21 @@ ctl_stats_sample(struct ctl *c)
 			s->tot.tx_bytes += rs->ctr.out[o].bytes;
 		}
 	}
+}
+
+void
+ctl_stats_sample(struct ctl *c)
+{
+	struct ctl_stats *st = c->stats;
+	struct sample *s;
+
+	if (st == NULL)
+		return;
+	st->cur ^= 1;
+	s = &st->s[st->cur];
+	s->mono_ms = mono_ms();
+	read_global(c, s);
+	read_tx(c, s);
 	if (st->taken < 2)
 		st->taken++;
 }
@@ -193,14 +203,9 @@ uint64_t
 ctl_stats_clear(struct ctl *c)
 {
 	struct ctl_stats *st = c->stats;
-	struct ctl_rule_ref ref;
 
 	read_global(c, &st->base);
-	for (uint32_t slot = 0; slot < CG_SHM_MAX_RULES; slot++) {
-		st->base.rule[slot].name[0] = '\0';
-		if (ctl_rule_at(c, slot, &ref))
-			read_rule(c, slot, &st->base.rule[slot]);
-	}
+	read_tx(c, &st->base);
 	st->cleared_unix_ms = ctl_now_ms();
 	return st->cleared_unix_ms;
 }

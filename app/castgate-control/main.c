@@ -452,9 +452,8 @@ open_server(struct ctl *c)
 			CG_ERR("config: control.socket %s: %s", k->socket, strerror(errno));
 		return NULL;
 	}
-	CG_INFO("listening on %s (mode 0660, group %s, admin group %s)", k->socket,
-		k->group[0] ? k->group : "root only",
-		k->admin_group[0] ? k->admin_group : "root only");
+	CG_INFO("access: group %s reads, admin group %s changes (and root)",
+		k->group[0] ? k->group : "(none)", k->admin_group[0] ? k->admin_group : "(none)");
 	return srv;
 }
 
@@ -512,6 +511,17 @@ main(int argc, char **argv)
 		CG_ERR("sigprocmask: %s", strerror(-ret));
 		goto out;
 	}
+	/* The socket first: it fails at once on a bad group or a second
+	 * instance, before we touch the data plane. Clients that connect now
+	 * wait in the backlog until the loop runs. */
+	ret = ctl_primary_check(c);
+	if (ret != 0) {
+		c->exit_code = ret;
+		goto out;
+	}
+	c->srv = open_server(c);
+	if (c->srv == NULL)
+		goto out;
 	ret = ctl_eal_start(c);
 	if (ret != 0) {
 		c->exit_code = ret;
@@ -523,8 +533,7 @@ main(int argc, char **argv)
 	}
 	ctl_rules_start(c);
 	ctl_stats_sample(c);
-	c->srv = open_server(c);
-	if (c->srv == NULL || loop_setup(c, &sigs) < 0)
+	if (loop_setup(c, &sigs) < 0)
 		goto out;
 	if (c->ready_file != NULL) {
 		ret = write_ready_file(c->ready_file);

@@ -12,7 +12,7 @@
  * **Memzones** (names are fixed; the EAL file prefix isolates instances):
  * | name                 | layout                                  | written by |
  * |----------------------|-----------------------------------------|------------|
- * | CG_SHM_MZ_INFO       | struct cg_shm_info                      | primary, at start (ready, state_*: also at stop) |
+ * | CG_SHM_MZ_INFO       | struct cg_shm_info                      | primary, at start (ready: also at stop) |
  * | CG_SHM_MZ_RULES      | struct cg_shm_rules                     | primary main lcore only |
  * | CG_SHM_MZ_COUNTERS   | struct cg_shm_lcore_ctrs[nb_ctr_blocks] | block i: only the lcore of info->lcores[i] |
  * | CG_SHM_MZ_CTL        | struct cg_shm_ctl                       | the one requesting secondary (req), primary (done_*) |
@@ -26,28 +26,30 @@
  *
  * **No function pointers.** DPDK maps shared memory at the same virtual
  * address in every process, but code is not: a function pointer stored by
- * one process (rte_hash's default hash function, a ring's callbacks) points
- * into that process's text and must never be called by another (DPDK's
- * multi-process guide). Hence secondaries never call rte_hash_* on the rule
+ * one process (rte_hash's hash function, an ethdev's burst functions)
+ * points into that process's text and must never be called by another
+ * (DPDK's multi-process guide). Hence secondaries never call rte_hash_* on the rule
  * hash (not even lookups), and everything here is plain data: fixed-size
  * structs, indexes, network-order addresses.
  *
  * **Readers in a secondary** read slots and counters directly, without
  * locks, and stay safe because:
- * - memzones are never freed while the primary runs (a secondary cannot
- *   outlive a primary usefully: it exits when the primary is gone);
+ * - memzones are never freed while the primary serves: only at its exit,
+ *   after cg_shm_info.ready went to 0 (the secondary's mapping stays valid,
+ *   its contents stale; a secondary exits when the primary is gone);
  * - a slot is written only while it is not in use (in_use == 0) and
  *   in_use is set after the slot is complete; an update fills a *new* slot
  *   and frees the old one after an RCU grace period of the workers (not of
- *   secondaries). A reader that must be exact about one slot therefore
- *   checks `generation` before and after reading it and retries if it
- *   moved (control serializes its own changes, so it only needs that for
- *   changes made by others, e.g. none today);
+ *   secondaries). Only requests change the table after start, and
+ *   control sends them one at a time, so between its own requests the
+ *   slots it reads do not move. A reader that cannot rely on that reads
+ *   `generation` before and after a slot and retries if it moved;
  * - counters are 64-bit words incremented by one lcore each; a reader sums
  *   the blocks 0..nb_ctr_blocks-1 and may see values a few packets old,
- *   never a torn word (x86-64, aligned). Counters are never reset by anyone
- *   but the primary, and only those of a freed slot (a new rule in a reused
- *   slot starts from zero): readers keep baselines per rule *name*.
+ *   never a torn word (x86-64, aligned). Only the primary resets counters,
+ *   and only those of a slot it frees. Rule counters are per *slot*: an
+ *   update moves the rule to a new slot, whose counters start at zero, so a
+ *   reader that wants totals across updates keeps its own per-name offset.
  */
 
 #include <assert.h>

@@ -66,7 +66,8 @@ int ctl_rule_from_args(int argc, char *const *argv, struct cg_rule *r, struct ct
  * "add rule"). Validates. 0 or -EINVAL. */
 int ctl_rule_from_words(int argc, char *const *argv, struct cg_rule *r, struct ctl_err *e);
 
-/* A rule from JSON text: a rule object or {"rule": RULE}. Validates. */
+/* A rule from JSON text: a rule object, or an object with a "rule" member
+ * (params of rule.add, or a rule.get result). Validates. */
 int ctl_rule_from_text(const char *text, struct cg_rule *r, struct ctl_err *e);
 
 /* {"rule": RULE} for rule.add / rule.update; NULL on ENOMEM. */

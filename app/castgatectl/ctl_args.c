@@ -575,8 +575,10 @@ ctl_rule_from_text(const char *text, struct cg_rule *r, struct ctl_err *e)
 		}
 	}
 	json_tokener_free(tok);
-	if (json_object_is_type(o, json_type_object) && json_object_object_length(o) == 1 &&
-	    json_object_object_get_ex(o, "rule", &inner))
+	/* {"rule": RULE, ...}: also what `castgatectl --json rule show` prints
+	 * (its origin and stats are ignored) */
+	if (json_object_object_get_ex(o, "rule", &inner) &&
+	    json_object_is_type(inner, json_type_object))
 		ret = cg_rule_from_json(inner, "params.rule", r, msg, sizeof(msg));
 	else
 		ret = cg_rule_from_json(o, "params.rule", r, msg, sizeof(msg));

@@ -260,10 +260,17 @@ test_rule_from_text(void)
 	const char *wrapped = "{\"rule\": {\"name\":\"c\",\"input\":{\"port\":\"in0\","
 		"\"destination\":\"239.1.1.1\",\"dport\":5001},\"output\":[{\"port\":\"out0\","
 		"\"destination\":\"239.2.2.2\",\"dport\":6001}]}}\n";
+	/* what `castgatectl --json rule show` prints */
+	const char *shown = "{\"rule\": {\"name\":\"s\",\"id\":3,\"input\":{\"port\":\"in0\","
+		"\"destination\":\"239.1.1.1\",\"dport\":5001},\"output\":[{\"port\":\"out0\","
+		"\"destination\":\"239.2.2.2\",\"dport\":6001,\"ttl\":64}]},\"origin\":\"api\","
+		"\"stats\":{\"rx_pkts\":0}}";
 
 	CU_ASSERT_EQUAL(ctl_rule_from_text(wrapped, &r, &e), 0);
 	CU_ASSERT_STRING_EQUAL(r.name, "c");
 	CU_ASSERT_EQUAL(r.out[0].dport, 6001);
+	CU_ASSERT_EQUAL(ctl_rule_from_text(shown, &r, &e), 0);
+	CU_ASSERT_STRING_EQUAL(r.name, "s");
 	CU_ASSERT_EQUAL(ctl_rule_from_text(bare, &r, &e), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[0].ttl");
 	CU_ASSERT_EQUAL(ctl_rule_from_text("{\"name\": ", &r, &e), -EINVAL);

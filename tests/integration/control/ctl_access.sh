@@ -24,6 +24,16 @@ GA=cgt14a  # admin group
 UR=cgt14u  # reader: in GR
 UA=cgt14w  # admin: in GR and GA
 
+# castgatectl runs as other users: its path must be open to them.
+d=$CG_CTL_BIN
+while [ "$d" != / ]; do
+	[ $((8#$(stat -c '%a' "$d") & 5)) -eq 5 ] ||
+		cg_skip "$d is not readable and executable by other users: castgatectl cannot run as them"
+	d=$(dirname "$d")
+done
+# Everyone may reach the socket's directory; the socket's own mode decides.
+chmod 0755 "$CG_TMP"
+
 remove_ids() {
 	local u g
 	for u in $UR $UA; do
@@ -41,12 +51,6 @@ groupadd --system $GA
 useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin -g $GR $UR
 useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin -g $GR -G $GA $UA
 
-# Everyone may reach the socket's directory; the socket's own mode decides.
-chmod 0755 "$CG_TMP"
-for d in "$CG_BUILD" "$CG_BUILD/app" "$CG_BUILD/app/castgatectl"; do
-	[ "$(($(stat -c '%a' "$d") & 05))" -eq 5 ] ||
-		cg_skip "$d is not readable by other users: castgatectl cannot run as $UR"
-done
 
 cg_topo_relay
 conf=$CG_TMP/castgate.toml

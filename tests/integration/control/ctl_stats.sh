@@ -55,7 +55,7 @@ cg_ctl_json mid stats --rule st
 band() {
 	local want=$((RATE * $3))
 	local v
-	v=$(printf '%.0f' "$2")
+	v=$(printf '%.0f' "$2" 2>/dev/null) || v=-1
 	if [ "$v" -ge $((want / 2)) ] && [ "$v" -le $((want * 3 / 2)) ]; then
 		cg_pass "$1 = $v (sender: $want)"
 	else
@@ -63,22 +63,22 @@ band() {
 	fi
 }
 m=$CG_TMP/mid.json
-port_q='[p for p in d["ports"] if p["name"] == "%s"][0]["%s"]'
-band "rule rx_pps" "$(cg_json "$m" 'rule("st")["rx_pps"]')" 1
-band "rule rx_bps" "$(cg_json "$m" 'rule("st")["rx_bps"]')" $((FRAME * 8))
-band "output pps" "$(cg_json "$m" 'out("st", 0)["pps"]')" 1
-band "output bps" "$(cg_json "$m" 'out("st", 0)["bps"]')" $((FRAME * 8))
-# shellcheck disable=SC2059
-{
-	band "in0 rx_pps" "$(cg_json "$m" "$(printf "$port_q" in0 rx_pps)")" 1
-	band "in0 rx_bps" "$(cg_json "$m" "$(printf "$port_q" in0 rx_bps)")" $((FRAME * 8))
-	band "out0 tx_pps" "$(cg_json "$m" "$(printf "$port_q" out0 tx_pps)")" 1
-	band "out0 tx_bps" "$(cg_json "$m" "$(printf "$port_q" out0 tx_bps)")" $((FRAME * 8))
-}
-band "totals rx_pps" "$(cg_json "$m" 'd["totals"]["rx_pps"]')" 1
-band "totals tx_pps" "$(cg_json "$m" 'd["totals"]["tx_pps"]')" 1
-cg_assert_ge "interval_ms" 500 "$(cg_json "$m" 'd["interval_ms"]')"
-cg_assert_le "interval_ms" 2000 "$(cg_json "$m" 'd["interval_ms"]')"
+mapfile -t mv < <(cg_jsonv "$m" 'rule("st")["rx_pps"]' 'rule("st")["rx_bps"]' \
+	'out("st", 0)["pps"]' 'out("st", 0)["bps"]' 'port("in0")["rx_pps"]' 'port("in0")["rx_bps"]' \
+	'port("out0")["tx_pps"]' 'port("out0")["tx_bps"]' 'd["totals"]["rx_pps"]' \
+	'd["totals"]["tx_pps"]' 'd["interval_ms"]')
+band "rule rx_pps" "${mv[0]}" 1
+band "rule rx_bps" "${mv[1]}" $((FRAME * 8))
+band "output pps" "${mv[2]}" 1
+band "output bps" "${mv[3]}" $((FRAME * 8))
+band "in0 rx_pps" "${mv[4]}" 1
+band "in0 rx_bps" "${mv[5]}" $((FRAME * 8))
+band "out0 tx_pps" "${mv[6]}" 1
+band "out0 tx_bps" "${mv[7]}" $((FRAME * 8))
+band "totals rx_pps" "${mv[8]}" 1
+band "totals tx_pps" "${mv[9]}" 1
+cg_assert_ge "interval_ms" 500 "${mv[10]}"
+cg_assert_le "interval_ms" 2000 "${mv[10]}"
 
 cg_send_wait s0 "$s0" 30
 cg_recv_wait r0 30
@@ -93,40 +93,38 @@ cg_assert_eq "sink TTL" '[4]' "$(cg_json "$r" 'd["ttl_seen"]')"
 # After the stream: wait (up to 5 s) until every rate of the stream is 0.
 rates_zero() {
 	cg_ctl --json stats --rule st >"$CG_TMP/after.json" 2>/dev/null || return 1
-	# shellcheck disable=SC2016
-	[ "$(cg_json "$CG_TMP/after.json" '
-[rule("st")["rx_pps"], rule("st")["rx_bps"], out("st", 0)["pps"], out("st", 0)["bps"]] +
-[p[k] for p in d["ports"] for k in ("rx_pps", "rx_bps") if p["name"] == "in0"] +
-[p[k] for p in d["ports"] for k in ("tx_pps", "tx_bps") if p["name"] == "out0"]
-== [0] * 8')" = true ]
+	[ "$(cg_jsonv "$CG_TMP/after.json" '[rule("st")["rx_pps"], rule("st")["rx_bps"],
+out("st", 0)["pps"], out("st", 0)["bps"],
+port("in0")["rx_pps"], port("in0")["rx_bps"], port("out0")["tx_pps"],
+port("out0")["tx_bps"]] == [0] * 8')" = true ]
 }
 cg_assert_true "rates fall to 0 after the stream" cg_wait_for 5 rates_zero
 a=$CG_TMP/after.json
-cg_assert_eq "stats.get --rule: one rule" 1 "$(cg_json "$a" 'len(d["rules"])')"
-cg_assert_eq "rule origin" config "$(cg_json "$a" 'rule("st")["origin"]')"
-cg_assert_eq "rule id" 3 "$(cg_json "$a" 'rule("st")["id"]')"
-cg_assert_eq "rule rx_pkts = sink" "$got" "$(cg_json "$a" 'rule("st")["rx_pkts"]')"
-cg_assert_eq "rule rx_bytes = sink x frame" $((got * FRAME)) "$(cg_json "$a" 'rule("st")["rx_bytes"]')"
-cg_assert_eq "output pkts = sink" "$got" "$(cg_json "$a" 'out("st", 0)["pkts"]')"
-cg_assert_eq "output bytes = sink x frame" $((got * FRAME)) "$(cg_json "$a" 'out("st", 0)["bytes"]')"
-cg_assert_eq "output drops" 0 "$(cg_json "$a" 'out("st", 0)["drops"]')"
-cg_assert_eq "output port" out0 "$(cg_json "$a" 'out("st", 0)["port"]')"
-cg_assert_eq "output destination" 239.9.2.2 "$(cg_json "$a" 'out("st", 0)["destination"]')"
-# shellcheck disable=SC2059
-{
-	cg_assert_eq "in0 ipackets = sent" $N "$(cg_json "$a" "$(printf "$port_q" in0 ipackets)")"
-	cg_assert_eq "in0 ibytes" $((N * FRAME)) "$(cg_json "$a" "$(printf "$port_q" in0 ibytes)")"
-	cg_assert_eq "out0 opackets = sink" "$got" "$(cg_json "$a" "$(printf "$port_q" out0 opackets)")"
-	cg_assert_eq "out0 obytes" $((got * FRAME)) "$(cg_json "$a" "$(printf "$port_q" out0 obytes)")"
-	cg_assert_eq "in0 imissed" 0 "$(cg_json "$a" "$(printf "$port_q" in0 imissed)")"
-}
-cg_assert_ge "totals rx_pkts" $N "$(cg_json "$a" 'd["totals"]["rx_pkts"]')"
-cg_assert_ge "totals tx_pkts" "$got" "$(cg_json "$a" 'd["totals"]["tx_pkts"]')"
-cg_assert_eq "drops: every reason is a count" true \
-	"$(cg_json "$a" 'len(d["drops"]) > 0 and all(isinstance(v, int) for v in d["drops"].values())')"
-cg_assert_ge "lcores listed" 1 "$(cg_json "$a" 'len(d["lcores"])')"
-cg_assert_ge "since_unix_ms = the clear" "$(cg_json "$CG_TMP/clear0.json" 'd["cleared_unix_ms"]')" \
-	"$(cg_json "$a" 'd["since_unix_ms"]')"
+cg_json_eqs "$a" \
+	"stats.get --rule: one rule" 1 'len(d["rules"])' \
+	"rule origin" config 'rule("st")["origin"]' \
+	"rule id" 3 'rule("st")["id"]' \
+	"rule rx_pkts = sink" "$got" 'rule("st")["rx_pkts"]' \
+	"rule rx_bytes = sink x frame" $((got * FRAME)) 'rule("st")["rx_bytes"]' \
+	"output pkts = sink" "$got" 'out("st", 0)["pkts"]' \
+	"output bytes = sink x frame" $((got * FRAME)) 'out("st", 0)["bytes"]' \
+	"output drops" 0 'out("st", 0)["drops"]' \
+	"output port" out0 'out("st", 0)["port"]' \
+	"output destination" 239.9.2.2 'out("st", 0)["destination"]' \
+	"output dport" 6001 'out("st", 0)["dport"]' \
+	"in0 ipackets = sent" $N 'port("in0")["ipackets"]' \
+	"in0 ibytes" $((N * FRAME)) 'port("in0")["ibytes"]' \
+	"in0 imissed" 0 'port("in0")["imissed"]' \
+	"in0 ierrors" 0 'port("in0")["ierrors"]' \
+	"out0 opackets = sink" "$got" 'port("out0")["opackets"]' \
+	"out0 obytes" $((got * FRAME)) 'port("out0")["obytes"]' \
+	"out0 oerrors" 0 'port("out0")["oerrors"]' \
+	"totals rx_pkts >= sent" true 'd["totals"]["rx_pkts"] >= '$N \
+	"totals tx_pkts >= sink" true 'd["totals"]["tx_pkts"] >= '"$got" \
+	"drops: every reason is a count" true 'len(d["drops"]) > 0 and all(isinstance(v, int) for v in d["drops"].values())' \
+	"drops: no_rule" 0 'drop("no_rule")' \
+	"lcores listed" true 'len(d["lcores"]) >= 1' \
+	"since_unix_ms = the clear" "$(cg_json "$CG_TMP/clear0.json" 'd["cleared_unix_ms"]')" 'd["since_unix_ms"]'
 # rule.get carries the same counts.
 cg_ctl_json get rule show st
 cg_assert_eq "rule.get rx_pkts" "$got" "$(cg_json "$CG_TMP/get.json" 'd["stats"]["rx_pkts"]')"
@@ -138,18 +136,17 @@ cg_assert_true "stats (table) names the rule" grep -q 'st' "$CG_TMP/stats_h.out"
 cg_ctl_expect 0 clear1 stats clear
 cg_ctl_json c stats --rule st
 c=$CG_TMP/c.json
-cg_assert_eq "cleared: rule rx_pkts" 0 "$(cg_json "$c" 'rule("st")["rx_pkts"]')"
-cg_assert_eq "cleared: rule rx_bytes" 0 "$(cg_json "$c" 'rule("st")["rx_bytes"]')"
-cg_assert_eq "cleared: output pkts" 0 "$(cg_json "$c" 'out("st", 0)["pkts"]')"
-cg_assert_eq "cleared: output bytes" 0 "$(cg_json "$c" 'out("st", 0)["bytes"]')"
-# shellcheck disable=SC2059
-{
-	cg_assert_eq "cleared: in0 ipackets" 0 "$(cg_json "$c" "$(printf "$port_q" in0 ipackets)")"
-	cg_assert_eq "cleared: out0 opackets" 0 "$(cg_json "$c" "$(printf "$port_q" out0 opackets)")"
-	cg_assert_eq "cleared: out0 obytes" 0 "$(cg_json "$c" "$(printf "$port_q" out0 obytes)")"
-}
-# (the sink's IGMP leave reports may still come in on out0)
-cg_assert_le "cleared: lcores rx_pkts" 4 "$(cg_json "$c" 'sum(l["rx_pkts"] for l in d["lcores"])')"
+# (the sink's IGMP leave reports may still come in on out0: lcores <= 4)
+cg_json_eqs "$c" \
+	"cleared: rule rx_pkts" 0 'rule("st")["rx_pkts"]' \
+	"cleared: rule rx_bytes" 0 'rule("st")["rx_bytes"]' \
+	"cleared: output pkts" 0 'out("st", 0)["pkts"]' \
+	"cleared: output bytes" 0 'out("st", 0)["bytes"]' \
+	"cleared: in0 ipackets" 0 'port("in0")["ipackets"]' \
+	"cleared: in0 ibytes" 0 'port("in0")["ibytes"]' \
+	"cleared: out0 opackets" 0 'port("out0")["opackets"]' \
+	"cleared: out0 obytes" 0 'port("out0")["obytes"]' \
+	"cleared: lcores rx_pkts" true 'sum(l["rx_pkts"] for l in d["lcores"]) <= 4'
 
 # ... and counts from there exactly: 1 000 more packets.
 cg_recv_start r1 "$CG_NS_SINK" 239.9.2.2:6001 --iface "$CG_IF_SINK" --expect $N2 --count $N2
@@ -159,11 +156,12 @@ cg_recv_wait r1
 cg_assert_eq "second stream: sink received" $N2 "$(cg_json "$CG_TMP/r1.json" 'd["received"]')"
 cg_ctl_json c2 stats --rule st
 c=$CG_TMP/c2.json
-cg_assert_eq "after clear + $N2: rule rx_pkts" $N2 "$(cg_json "$c" 'rule("st")["rx_pkts"]')"
-cg_assert_eq "after clear + $N2: output pkts" $N2 "$(cg_json "$c" 'out("st", 0)["pkts"]')"
-cg_assert_eq "after clear + $N2: output bytes" $((N2 * FRAME)) "$(cg_json "$c" 'out("st", 0)["bytes"]')"
-# shellcheck disable=SC2059
-cg_assert_eq "after clear + $N2: out0 opackets" $N2 "$(cg_json "$c" "$(printf "$port_q" out0 opackets)")"
+cg_json_eqs "$c" \
+	"after clear + $N2: rule rx_pkts" $N2 'rule("st")["rx_pkts"]' \
+	"after clear + $N2: output pkts" $N2 'out("st", 0)["pkts"]' \
+	"after clear + $N2: output bytes" $((N2 * FRAME)) 'out("st", 0)["bytes"]' \
+	"after clear + $N2: in0 ipackets" $N2 'port("in0")["ipackets"]' \
+	"after clear + $N2: out0 opackets" $N2 'port("out0")["opackets"]'
 
 cg_ctl_stop
 cg_finish

@@ -52,27 +52,19 @@ cg_ctl_trap_exit() {
 # processes whose command line names a file of this test run ($CG_TMP), or of
 # an earlier run of the same test number (/tmp/cgtN.*/) with "all".
 cg_ctl_procs() {
-	local scope=${1:-this} p exe cmd pat
-	if [ "$scope" = all ]; then
-		pat="/tmp/$CG_PREFIX\\.[A-Za-z0-9]*/"
-	else
-		pat="$CG_TMP/"
-	fi
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
-		exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
-		exe=${exe% (deleted)}
-		case "${exe##*/}" in
-		castgate | castgate-dataplane | castgate-control) ;;
+	local scope=${1:-this} pid comm args
+	# comm is the executable's name cut to 15 characters.
+	while read -r pid comm args; do
+		case "$comm" in
+		castgate | castgate-datapl | castgate-contro) ;;
 		*) continue ;;
 		esac
-		cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
 		if [ "$scope" = all ]; then
-			[[ "$cmd" =~ $pat ]] && echo "$p"
+			[[ "$args" =~ /tmp/$CG_PREFIX\.[A-Za-z0-9]+/ ]] && echo "$pid"
 		else
-			[[ "$cmd" == *"$pat"* ]] && echo "$p"
+			[[ "$args" == *"$CG_TMP/"* ]] && echo "$pid"
 		fi
-	done
+	done < <(ps -eo pid=,comm=,args=)
 	return 0
 }
 
@@ -496,4 +488,64 @@ cg_rpc_hold_stop() {
 		echo '{"requests":0,"ok":0,"failures":["client failed"],"connected":false}' \
 			>"$CG_TMP/$name.json"
 	fi
+}
+
+# cg_jsonv FILE EXPR...: each EXPR evaluated as cg_json does, one a line,
+# with one python3 run (helpers: rule, out, drop and port("name") of STATS).
+# An EXPR that fails prints as "<error: ...>".
+cg_jsonv() {
+	"$CG_PY" - "$@" <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception as e:
+    d = None
+    err = "%s: %s" % (type(e).__name__, e)
+def rule(name):
+    for r in d.get("rules", []):
+        if r.get("name") == name:
+            return r
+    raise KeyError("no rule named %r" % name)
+def out(name, i):
+    return rule(name)["outputs"][i]
+def drop(reason):
+    return d.get("drops", {}).get(reason, 0)
+def port(name):
+    for p in d.get("ports", []):
+        if p.get("name") == name:
+            return p
+    raise KeyError("no port named %r" % name)
+for expr in sys.argv[2:]:
+    try:
+        if d is None:
+            raise ValueError(err)
+        v = eval(expr)
+        if isinstance(v, (dict, list)):
+            s = json.dumps(v, separators=(",", ":"))
+        elif v is None:
+            s = "null"
+        elif isinstance(v, bool):
+            s = "true" if v else "false"
+        else:
+            s = str(v)
+    except Exception as e:
+        s = "<error: %s: %s>" % (type(e).__name__, e)
+    print(s.replace("\n", "\\n"))
+PY
+}
+
+# cg_json_eqs FILE NAME EXPECTED EXPR [NAME EXPECTED EXPR]...: cg_assert_eq
+# of each EXPR (cg_jsonv over FILE) against EXPECTED.
+cg_json_eqs() {
+	local file=$1 i=0 vals=() exprs=()
+	shift
+	[ $(($# % 3)) -eq 0 ] || cg_die "cg_json_eqs: NAME EXPECTED EXPR triples needed"
+	local args=("$@")
+	for ((i = 2; i < ${#args[@]}; i += 3)); do
+		exprs+=("${args[i]}")
+	done
+	mapfile -t vals < <(cg_jsonv "$file" "${exprs[@]}")
+	for ((i = 0; i < ${#args[@]}; i += 3)); do
+		cg_assert_eq "${args[i]}" "${args[i + 1]}" "${vals[i / 3]:-}"
+	done
 }

@@ -397,7 +397,17 @@ cg_dp_fwd_loop(void *arg)
 		} else if (dp_g.p.idle_sleep_us > 0 &&
 			   ++wk->idle_polls >= IDLE_POLLS_BEFORE_SLEEP) {
 			flush_all(wk);
-			usleep(dp_g.p.idle_sleep_us);
+			/*
+			 * Asleep we hold no rule slot: go RCU-offline so that a
+			 * rule change does not wait up to idle_sleep_us for us.
+			 * The main lcore also wakes early for a rule request.
+			 */
+			rte_rcu_qsbr_thread_offline(cg_dp_rules_qsbr, wk->idx);
+			if (service)
+				cg_dp_shm_idle_wait(dp_g.p.idle_sleep_us);
+			else
+				usleep(dp_g.p.idle_sleep_us);
+			rte_rcu_qsbr_thread_online(cg_dp_rules_qsbr, wk->idx);
 		}
 	}
 	flush_all(wk);

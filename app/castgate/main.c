@@ -336,27 +336,6 @@ print_summary(const struct cg_conf *c, const char *path, const char *dp, const c
 	       s->restart_max_ms, s->stable_s, s->ready_timeout_s, s->stop_timeout_s);
 }
 
-/* mkdir -p, each missing level 0755. */
-static int
-mkdir_p(const char *dir)
-{
-	char p[PATH_MAX];
-	size_t len = strlen(dir);
-
-	if (len >= sizeof(p))
-		return -ENAMETOOLONG;
-	memcpy(p, dir, len + 1);
-	for (size_t i = 1; i <= len; i++) {
-		if (p[i] != '/' && p[i] != '\0')
-			continue;
-		p[i] = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		p[i] = dir[i];
-	}
-	return 0;
-}
-
 /* One supervisor per run dir: two would remove each other's ready files. The
  * lock lives as long as the process (the fd is close-on-exec, so children
  * do not hold it after we die). */
@@ -450,7 +429,7 @@ main(int argc, char **argv)
 	/* Writes to a closed notify socket or pipe must not kill the supervisor. */
 	signal(SIGPIPE, SIG_IGN);
 
-	ret = mkdir_p(conf->sup.run_dir);
+	ret = sup_mkdir_p(conf->sup.run_dir);
 	if (ret < 0) {
 		CG_ERR("supervisor.run_dir %s: mkdir: %s", conf->sup.run_dir, strerror(-ret));
 		cg_conf_free(conf);

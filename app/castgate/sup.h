@@ -134,6 +134,9 @@ void sup_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 pid_t sup_spawn(char *const argv[], char *const envp[]);
 
+/** mkdir -p @p dir, each missing level 0755. @return 0 or a negative errno. */
+int sup_mkdir_p(const char *dir);
+
 /** Monotonic clock in ms. */
 uint64_t sup_now_ms(void);
 

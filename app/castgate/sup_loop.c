@@ -156,6 +156,14 @@ spawn(struct sup *s, struct child *c, uint64_t now)
 	int argc = 0;
 	pid_t pid;
 
+	/* Someone may have removed the run dir (tmpfiles, an operator): the
+	 * child could not write its ready file and would time out. */
+	if (access(s->cfg->run_dir, F_OK) < 0) {
+		int ret = sup_mkdir_p(s->cfg->run_dir);
+
+		CG_WARN("supervisor.run_dir %s was gone: %s", s->cfg->run_dir,
+			ret < 0 ? strerror(-ret) : "created it again");
+	}
 	unlink_ready(c, true);
 	c->starts++;
 	v = (struct sup_env_vars){

@@ -303,7 +303,10 @@ const char *cg_shm_drop_name(unsigned int reason);
  * Send one change to the primary and wait for its answer (secondary only;
  * not from the EAL interrupt or mp thread). Changes of one process must be
  * serialized by the caller. After -ETIMEDOUT the primary may still apply the
- * change later: compare ctl->done_seq or re-read the slots.
+ * change later, unless a later request overwrote the slot first (then it
+ * refuses it with -EBUSY, never applying another request's data): the seq
+ * was ctl->seq right after the call; ctl->done_seq == seq and
+ * ctl->done_result tell what happened, or re-read the slots.
  *
  * @param req        the change; ports resolved.
  * @param timeout_ms how long to wait for the reply (e.g. 1000).

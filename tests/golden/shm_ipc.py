@@ -18,7 +18,9 @@ castgate-control does (--proc-type=secondary --no-pci --no-telemetry, no
   run 2 (state file with one good and one bad rule):
     state    the good rule is installed with origin api and forwards, the bad
              one is skipped, counted and reported; the data plane logs it
-  run 3 (lcores "0-1": the main lcore serves requests, lcore 1 forwards;
+  run 3 (state file that is not JSON):
+    badstate the config rules forward; cg_info reports the error; logged
+  run 4 (lcores "0-1": the main lcore serves requests, lcore 1 forwards;
          idle_sleep_us 50 ms):
     api      as in run 1, with RCU grace periods against a real worker that
              sleeps 50 ms when idle: requests still take well under 5 ms
@@ -288,13 +290,26 @@ def test(args, tmp, prefix):
         if want not in log:
             raise Failure(f"run 2: the data plane's log lacks \"{want}\":\n{log}")
 
-    print("== run 3: lcores 0-1 (service on the main lcore, one worker), idle_sleep_us 50000")
+    print("== run 3: a state file that is not JSON")
+    with open(state, "w") as f:
+        f.write('{"castgate_state": 1, "rules": [')
+    run = Run(args, tmp, prefix, conf, "run3")
+    try:
+        finish(client(args, "badstate", run, common), "badstate")
+        rc = run.stop()
+        log = run.text()
+    finally:
+        run.kill()
+    if rc != 0 or "no API rule installed" not in log:
+        raise Failure(f"run 3: exit code {rc}, or no error logged for the state file:\n{log}")
+
+    print("== run 4: lcores 0-1 (service on the main lcore, one worker), idle_sleep_us 50000")
     os.unlink(state)
     conf2 = os.path.join(tmp, "dp2.toml")
     with open(conf2, "w") as f:
         f.write(CONFIG.format(prefix=prefix, tmp=tmp, state=state, lcores="0-1",
                                 idle=50000))
-    run = Run(args, tmp, prefix, conf2, "run3")
+    run = Run(args, tmp, prefix, conf2, "run4")
     try:
         finish(client(args, "api", run, ["--config", os.path.realpath(conf2),
                                           "--state-file", state, "--lcores", "2", "--pkts",
@@ -304,7 +319,7 @@ def test(args, tmp, prefix):
     finally:
         run.kill()
     if rc != 0 or "still in use at exit" in log:
-        raise Failure(f"run 3: exit code {rc} after SIGTERM, or a leak:\n{log}")
+        raise Failure(f"run 4: exit code {rc} after SIGTERM, or a leak:\n{log}")
 
 
 def hugepages_free():

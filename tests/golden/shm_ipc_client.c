@@ -8,6 +8,7 @@
  *   api      cg_info, counters of the pcap traffic, add/update/remove through
  *            cg_shm_rules_request() and its errors, request latency
  *   state    what the data plane made of the state file at start
+ *   badstate a state file that cannot be read: config rules only, reported
  *   timeout  (with the driver stopping/continuing the primary over stdin/stdout)
  *            -ETIMEDOUT while the primary is stopped; the request is applied
  *            once it runs again (done_seq)
@@ -329,6 +330,36 @@ latency(void)
 	CHECK(t[n / 2] < 5000000ull, "median request latency %.1f ms >= 5 ms", t[n / 2] / 1e6);
 }
 
+/* A hand-made rte_mp request: what the primary says to a bad message. */
+static void
+raw_request(const char *what, const void *param, int len, int want, const char *needle)
+{
+	struct timespec ts = { .tv_sec = 2 };
+	struct rte_mp_reply reply;
+	struct cg_shm_mp_rep rep;
+	struct rte_mp_msg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&reply, 0, sizeof(reply));
+	memset(&rep, 0, sizeof(rep));
+	snprintf(msg.name, sizeof(msg.name), "%s", CG_SHM_MP_RULES);
+	memcpy(msg.param, param, (size_t)len);
+	msg.len_param = len;
+	if (rte_mp_request_sync(&msg, &reply, &ts) < 0 || reply.nb_received != 1) {
+		CHECK(0, "%s: no reply (%s)", what, rte_strerror(rte_errno));
+		free(reply.msgs);
+		return;
+	}
+	CHECK(reply.msgs[0].len_param == (int)sizeof(rep), "%s: reply length %d", what,
+	      reply.msgs[0].len_param);
+	memcpy(&rep, reply.msgs[0].param, sizeof(rep));
+	free(reply.msgs);
+	rep.err[sizeof(rep.err) - 1] = '\0';
+	CHECK(rep.result == want && strstr(rep.err, needle) != NULL, "%s: %d \"%s\", expected %d "
+	      "\"%s\"", what, rep.result, rep.err, want, needle);
+	printf("  %-28s -> %s (%s)\n", what, strerror(-rep.result), rep.err);
+}
+
 static void
 mode_api(const struct opts *o)
 {
@@ -419,6 +450,18 @@ mode_api(const struct opts *o)
 	expect_error("add with a bad name", CG_SHM_RULES_ADD, CG_SHM_ORIGIN_API, &bad, -EINVAL,
 		     "name");
 	CHECK(v.ctl->done_result == -EINVAL, "done_result %d", v.ctl->done_result);
+	{
+		/* A seq the request slot does not hold (as after another writer). */
+		struct cg_shm_mp_req stale = { .seq = v.ctl->seq + 1000 };
+		uint32_t short_msg = 1;
+
+		raw_request("request for a seq not in cg_ctl", &stale, sizeof(stale), -EBUSY,
+			    "overwritten");
+		CHECK(v.ctl->done_seq == stale.seq && v.ctl->done_result == -EBUSY,
+		      "done_seq/result after the stale request");
+		raw_request("request of the wrong length", &short_msg, sizeof(short_msg), -EPROTO,
+			    "length");
+	}
 
 	/* Update: new output and TTL; same name and match. */
 	upd = api;
@@ -483,6 +526,21 @@ mode_state(const struct opts *o)
 	CHECK(cg_shm_drop_sum(&v, CG_SHM_DROP_NO_RULE) == o->nomatch_pkts,
 	      "no_rule drops %" PRIu64 ", expected %u", cg_shm_drop_sum(&v, CG_SHM_DROP_NO_RULE),
 	      o->nomatch_pkts);
+}
+
+static void
+mode_badstate(const struct opts *o)
+{
+	check_info(o);
+	printf("  state: loaded %u, skipped %u, load error %d, \"%s\"\n", v.info->state_loaded,
+	       v.info->state_skipped, v.info->state_load_error, v.info->state_error);
+	CHECK(v.info->state_load_error == -EINVAL && v.info->state_loaded == 0 &&
+	      v.info->state_skipped == 0, "bad state file: loaded %u skipped %u error %d",
+	      v.info->state_loaded, v.info->state_skipped, v.info->state_load_error);
+	CHECK(o->state_file != NULL && strstr(v.info->state_error, o->state_file) != NULL,
+	      "state_error \"%s\" does not name the file", v.info->state_error);
+	CHECK(v.rules->nb_rules == 1 && cg_shm_rule_find(&v, "cfg1") >= 0,
+	      "config rules not installed: %u rule(s)", v.rules->nb_rules);
 }
 
 /* One line from the driver on stdin. */
@@ -555,7 +613,7 @@ mode_gone(const struct opts *o)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: shm_ipc_client api|state|timeout|gone|ports --prefix P --pid N "
+	fprintf(stderr, "usage: shm_ipc_client api|state|badstate|timeout|gone|ports --prefix P --pid N "
 		"[--config PATH] [--state-file PATH] [--pkts CFG,NOMATCH,STATE] [--lcores 1|2]\n");
 	exit(2);
 }
@@ -622,6 +680,8 @@ main(int argc, char **argv)
 		mode_api(&o);
 	else if (strcmp(o.mode, "state") == 0)
 		mode_state(&o);
+	else if (strcmp(o.mode, "badstate") == 0)
+		mode_badstate(&o);
 	else if (strcmp(o.mode, "timeout") == 0)
 		mode_timeout();
 	else if (strcmp(o.mode, "gone") == 0)

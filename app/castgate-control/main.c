@@ -558,7 +558,9 @@ out:
 	ctl_stats_fini(c);
 	cg_rule_set_free(c->api);
 	c->api = NULL;
-	ctl_eal_stop(c);
+	/* Without a primary, EAL's cleanup only logs that it cannot reach it. */
+	if (c->exit_code != CTL_EXIT_PRIMARY_GONE)
+		ctl_eal_stop(c);
 	ctl_eal_argv_free(c->eal_argv);
 	cg_conf_free(c->conf);
 	/* A ready file must not outlive us: a supervisor would trust it. */

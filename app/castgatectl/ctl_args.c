@@ -453,7 +453,8 @@ ctl_rule_from_words(int argc, char *const *argv, struct cg_rule *r, struct ctl_e
 	for (unsigned int k = 0; k < 3; k++, i++) {
 		char what[64];
 
-		snprintf(what, sizeof(what), "in: %s", k == 0 ? "PORT" : k == 1 ? "GROUP" : "DPORT");
+		snprintf(what, sizeof(what), "in: %s",
+			 k == 0 ? "PORT" : k == 1 ? "GROUP" : "DPORT");
 		if (i >= argc || strcmp(argv[i], "out") == 0) {
 			char field[64];
 

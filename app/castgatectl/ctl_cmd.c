@@ -266,7 +266,8 @@ rule_change(struct ctl *c, const char *sub, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--file") == 0 || strcmp(argv[i], "-f") == 0) {
 			if (i + 1 >= argc)
-				return ctl_usage_error("rule", "--file needs a path (or - for stdin)");
+				return ctl_usage_error("rule",
+						       "--file needs a path (or - for stdin)");
 			file = argv[i + 1];
 			if (argc != 2)
 				return ctl_usage_error("rule", "rule %s --file takes nothing else: "
@@ -517,8 +518,9 @@ cmd_stats(struct ctl *c, int argc, char **argv)
 				watch = strtod(v, &end);
 				if (errno != 0 || *end != '\0' || !isfinite(watch) || watch < 0.1 ||
 				    watch > 86400)
-					return ctl_usage_error("stats", "--watch: \"%s\" is not a "
-							       "number of seconds in 0.1..86400", v);
+					return ctl_usage_error("stats", "--watch: \"%s\" is "
+							       "not a number of seconds in "
+							       "0.1..86400", v);
 			}
 		} else {
 			return ctl_usage_error("stats", "unexpected \"%s\"", argv[i]);
@@ -637,7 +639,8 @@ cmd_call(struct ctl *c, int argc, char **argv)
 		if (params == NULL || !(json_object_is_type(params, json_type_object) ||
 					json_object_is_type(params, json_type_array))) {
 			json_object_put(params);
-			return ctl_usage_error("call", "JSON-PARAMS must be a JSON object or array%s%s",
+			return ctl_usage_error("call",
+					       "JSON-PARAMS must be a JSON object or array%s%s",
 					       params == NULL ? ": " : "",
 					       params == NULL ? json_tokener_error_desc(je) : "");
 		}

@@ -114,7 +114,8 @@ collect(json_object *res, const char *list, const char *sub, const char *key, ch
 		e = json_object_array_get_idx(a, i);
 		if (sub != NULL && !json_object_object_get_ex(e, sub, &e))
 			continue;
-		if (json_object_object_get_ex(e, key, &v) && json_object_is_type(v, json_type_string))
+		if (json_object_object_get_ex(e, key, &v) &&
+		    json_object_is_type(v, json_type_string))
 			(*out)[(*n)++] = strdup(json_object_get_string(v));
 		if (*n > 0 && (*out)[*n - 1] == NULL)
 			(*n)--;

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,8 +59,8 @@ main(int argc, char **argv)
 	int opt, ret, n;
 	char **args;
 
-	/* A daemon that closed on us must be an error, not a silent death. */
-	signal(SIGPIPE, SIG_IGN);
+	/* No SIGPIPE handling: lib/rpc sends with MSG_NOSIGNAL, and a closed
+	 * stdout (castgatectl stats --watch | head) ends us as it ends cat. */
 	opterr = 0;
 	/* '+': stop at COMMAND, whose own options are its business */
 	while ((opt = getopt_long(argc, argv, "+s:c:t:hV", opts, NULL)) != -1) {

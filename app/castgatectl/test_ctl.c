@@ -506,7 +506,8 @@ test_fmt_system(void)
 		   "\"restarts\":2,\"lcores\":[{\"lcore\":0,\"role\":\"both\",\"worker\":0}]},"
 		   "\"control\":{\"pid\":101,\"uptime_s\":65,\"restarts\":1},\"supervisor\":null}");
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "version      0.1.0 (DPDK 22.11.1)\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(s, "data plane   pid 100, up 1h 02m, 2 restarts, 1 worker\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s,
+				      "data plane   pid 100, up 1h 02m, 2 restarts, 1 worker\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "control      pid 101, up 1m 05s, 1 restart\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "supervisor   none\n"));
 	free(s);

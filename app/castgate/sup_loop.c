@@ -88,23 +88,36 @@ active(const struct child *c)
 	return c->state == CS_STARTING || c->state == CS_RUNNING || c->state == CS_STOPPING;
 }
 
+/* "pid 123" when running, else what it is doing. */
+static const char *
+state_text(const struct child *c, char *buf, size_t size)
+{
+	switch (c->state) {
+	case CS_RUNNING: snprintf(buf, size, "pid %d", (int)c->pid); break;
+	case CS_STARTING: snprintf(buf, size, "starting (pid %d)", (int)c->pid); break;
+	case CS_STOPPING: snprintf(buf, size, "stopping (pid %d)", (int)c->pid); break;
+	case CS_WAITING: snprintf(buf, size, "restart pending"); break;
+	case CS_IDLE:
+	default: snprintf(buf, size, "not running"); break;
+	}
+	return buf;
+}
+
 static void
 set_status(struct sup *s)
 {
+	char dp[48], ctl[48];
 	const char *what;
 
-	if (s->stopping)
-		what = "stopping";
-	else if (s->dp.state == CS_RUNNING && s->ctl.state == CS_RUNNING)
+	if (s->dp.state == CS_RUNNING && s->ctl.state == CS_RUNNING)
 		what = "running";
 	else if (s->dp.state == CS_RUNNING)
-		what = "forwarding; castgate-control is not up";
+		what = "forwarding, control API down";
 	else
-		what = "castgate-dataplane is not up";
-	sup_notify("STATUS=%s: dataplane pid %d (%u restarts), control pid %d (%u restarts)",
-		   what, s->dp.state == CS_RUNNING ? (int)s->dp.pid : 0,
-		   s->dp.starts > 0 ? s->dp.starts - 1 : 0,
-		   s->ctl.state == CS_RUNNING ? (int)s->ctl.pid : 0,
+		what = "data plane down";
+	sup_notify("STATUS=%s: dataplane %s, %u restarts; control %s, %u restarts", what,
+		   state_text(&s->dp, dp, sizeof(dp)), s->dp.starts > 0 ? s->dp.starts - 1 : 0,
+		   state_text(&s->ctl, ctl, sizeof(ctl)),
 		   s->ctl.starts > 0 ? s->ctl.starts - 1 : 0);
 }
 
@@ -376,6 +389,7 @@ static void
 step(struct sup *s, uint64_t now)
 {
 	struct child *const kids[] = { &s->dp, &s->ctl };
+	bool status_dirty = false;
 
 	for (size_t i = 0; i < 2; i++) {
 		struct child *c = kids[i];
@@ -388,8 +402,7 @@ step(struct sup *s, uint64_t now)
 				sup_fmt_ms(t, sizeof(t), now - c->spawn_ms));
 			if (c->hup_pending && !s->stopping)
 				forward_hup(c);
-			if (s->ready_sent)
-				set_status(s);
+			status_dirty = true;
 		}
 		if (c->state == CS_STARTING && now >= c->deadline_ms && !s->stopping) {
 			CG_ERR("%s (pid %d) not ready after %u s (supervisor.ready_timeout_s): "
@@ -451,6 +464,7 @@ step(struct sup *s, uint64_t now)
 					CG_WARN("--ready-file %s: %s", s->o->ready_file,
 						strerror(-ret));
 			}
+			status_dirty = false;
 		} else if (s->degraded) {
 			char t[32];
 
@@ -462,6 +476,9 @@ step(struct sup *s, uint64_t now)
 				s->ctl.starts - 1);
 		}
 	}
+	/* After the spawns above, so that it says "starting" rather than "not running". */
+	if (status_dirty && s->ready_sent)
+		set_status(s);
 }
 
 static uint64_t

@@ -4,6 +4,7 @@
  * memory attach, and the data plane's liveness.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -231,6 +232,34 @@ attach(struct ctl *c)
 	return 0;
 }
 
+/*
+ * EAL pinned our main thread to the data plane's first lcore (a busy-polling
+ * core in single-lcore mode) and its own threads (interrupts, rte_mp) to the
+ * CPUs outside our -l list, i.e. the data plane's workers. Control is an
+ * ordinary process: every thread goes back to the affinity we started with.
+ */
+static void
+restore_affinity(const cpu_set_t *before)
+{
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir("/proc/self/task");
+	if (d == NULL) {
+		CG_WARN("restoring the CPU affinity after rte_eal_init: /proc/self/task: %s",
+			strerror(errno));
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+
+		if (tid > 0 && sched_setaffinity(tid, sizeof(*before), before) < 0)
+			CG_WARN("restoring the CPU affinity of thread %d after rte_eal_init: %s",
+				(int)tid, strerror(errno));
+	}
+	closedir(d);
+}
+
 int
 ctl_primary_check(const struct ctl *c)
 {
@@ -285,12 +314,7 @@ ctl_eal_start(struct ctl *c)
 		return code;
 	}
 	c->eal_up = true;
-	/* EAL pinned us to the data plane's first lcore: a busy-polling core in
-	 * single-lcore mode. Control is an ordinary process; go back. */
-	ret = pthread_setaffinity_np(pthread_self(), sizeof(before), &before);
-	if (ret != 0)
-		CG_WARN("restoring the CPU affinity after rte_eal_init: %s (we stay on lcore "
-			"%s's CPU)", strerror(ret), c->conf->dp.lcores);
+	restore_affinity(&before);
 	return attach(c);
 }
 

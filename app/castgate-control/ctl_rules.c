@@ -722,6 +722,8 @@ api_conflict(const struct ctl *c, const struct cg_rule *r, char *buf, size_t len
 			continue;
 		return true;
 	}
+	if (c->api == NULL)
+		return false;	/* state file unreadable: only installed rules count */
 	CG_RULE_SET_FOREACH(c->api, i, a) {
 		if (strcmp(a->name, r->name) == 0 || a->id == r->id || same_match(a, r)) {
 			snprintf(buf, len, "config rule \"%s\" conflicts with API rule \"%s\" "

@@ -471,7 +471,7 @@ main(int argc, char **argv)
 	static struct ctl ctl;
 	struct ctl *c = &ctl;
 	const char *log_level = NULL;
-	bool verbose = false;
+	bool verbose = false, ready_written = false;
 	enum cg_log_level level;
 	char err[1024];
 	sigset_t sigs;
@@ -541,6 +541,7 @@ main(int argc, char **argv)
 			CG_ERR("--ready-file %s: %s", c->ready_file, strerror(-ret));
 			goto out;
 		}
+		ready_written = true;
 	}
 	CG_INFO("ready: data plane pid %d, %u rule(s) (generation %" PRIu64 "), "
 		"%zu API rule(s) in %s", (int)c->shm.info->pid, c->shm.rules->nb_rules,
@@ -563,8 +564,9 @@ out:
 		ctl_eal_stop(c);
 	ctl_eal_argv_free(c->eal_argv);
 	cg_conf_free(c->conf);
-	/* A ready file must not outlive us: a supervisor would trust it. */
-	if (c->ready_file != NULL)
+	/* Our ready file must not outlive us: a supervisor would trust it. (Not
+	 * one we did not write: it may be another instance's.) */
+	if (ready_written)
 		unlink(c->ready_file);
 	CG_INFO("exit %d", c->exit_code);
 	return c->exit_code;

@@ -10,6 +10,8 @@
 #    (count, group, TTL checked by the receiver), and completion knows its
 #    name at once;
 #  - `clear stats` zeroes what `show rule` shows;
+#  - after the server cut the idle console (idle_timeout_ms), the next
+#    command just works, without an error;
 #  - kill -9 of castgate-control: the console stays, says what happened and
 #    answers again once the supervisor restarted control;
 #  - `quit` exits 0 and leaves the history file;
@@ -22,6 +24,7 @@ cg_init 15
 cg_ctl_init
 command -v tmux >/dev/null || cg_skip "tmux is missing (scripts/install-deps)"
 N=2000
+IDLE_MS=2000
 TM=(tmux -L "$CG_PREFIX")
 SESSION=$CG_PREFIX
 # Our own tmux server (socket cgt15): stop a leftover one, and ours at exit.
@@ -31,7 +34,8 @@ cg_ctl_on_exit "tmux -L $CG_PREFIX kill-server 2>/dev/null"
 cg_topo_relay
 conf=$CG_TMP/castgate.toml
 {
-	cg_ctl_conf
+	# The server cuts idle clients after 2 s: the console must not mind.
+	cg_ctl_conf --ctl "idle_timeout_ms = $IDLE_MS"
 	cat <<EOF
 
 [[rule]]
@@ -97,6 +101,8 @@ out_of() {
 		on { buf = buf $0 "\n" }
 		END { printf "%s", buf }' "$CG_TMP/out.txt"
 }
+
+not_grep() { ! grep -q "$@"; }
 
 # type_tab TEXT: type TEXT then Tab, and give the completion a moment.
 type_tab() {
@@ -181,6 +187,15 @@ cg_assert_true "clear stats: confirmed" grep -q '^statistics cleared at ' <(out_
 run "show rule cfgcam"
 cg_assert_true "after clear stats: cfgcam received 0" grep -q '^received  0 pkts' \
 	<(out_of "show rule cfgcam")
+
+# Idle longer than the server allows: it closes the connection; the next
+# command reconnects without a word.
+sleep $((IDLE_MS / 1000 + 1))
+run "show rule apicam"
+out_of "show rule apicam" >"$CG_TMP/idle.txt"
+cg_assert_true "after an idle cut: the command works" grep -q '^rule apicam  id 2' \
+	"$CG_TMP/idle.txt"
+cg_assert_true "after an idle cut: no error shown" not_grep 'castgatectl:' "$CG_TMP/idle.txt"
 
 # A mistake is explained, and the console goes on.
 run "show nonsense"

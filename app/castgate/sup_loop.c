@@ -352,17 +352,33 @@ static void
 reap(struct sup *s)
 {
 	const uint64_t now = sup_now_ms();
-	int wstatus;
+	int wstatus, dp_status = 0, ctl_status = 0;
+	bool dp_gone = false, ctl_gone = false;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
-		if (pid == s->dp.pid && active(&s->dp))
-			child_exited(s, &s->dp, wstatus, now);
-		else if (pid == s->ctl.pid && active(&s->ctl))
-			child_exited(s, &s->ctl, wstatus, now);
-		else
+		if (pid == s->dp.pid && active(&s->dp)) {
+			dp_gone = true;
+			dp_status = wstatus;
+		} else if (pid == s->ctl.pid && active(&s->ctl)) {
+			ctl_gone = true;
+			ctl_status = wstatus;
+		} else {
 			CG_DEBUG("reaped pid %d, not one of ours", (int)pid);
+		}
 	}
+	/* The data plane first. A control process reaped in the same batch (it
+	 * checks its primary every second) is marked as stopped because of it:
+	 * not a failure of its own, and no signal to a pid already reaped. */
+	if (dp_gone) {
+		if (ctl_gone && (s->ctl.state == CS_STARTING || s->ctl.state == CS_RUNNING)) {
+			s->ctl.state = CS_STOPPING;
+			s->ctl.why = WHY_PRIMARY_GONE;
+		}
+		child_exited(s, &s->dp, dp_status, now);
+	}
+	if (ctl_gone)
+		child_exited(s, &s->ctl, ctl_status, now);
 }
 
 static int
@@ -412,11 +428,11 @@ step(struct sup *s, uint64_t now)
 		if (c->state == CS_STOPPING && now >= c->deadline_ms) {
 			if (!c->killed)
 				CG_WARN("%s (pid %d) still runs %u s after SIGTERM "
-					"(supervisor.stop_timeout_s): SIGKILL", c->name, (int)c->pid,
-					s->cfg->stop_timeout_s);
+					"(supervisor.stop_timeout_s): SIGKILL", c->name,
+					(int)c->pid, s->cfg->stop_timeout_s);
 			else
-				CG_WARN("%s (pid %d) still runs after SIGKILL (stuck in the kernel?)",
-					c->name, (int)c->pid);
+				CG_WARN("%s (pid %d) still runs after SIGKILL (stuck in the "
+					"kernel?)", c->name, (int)c->pid);
 			kill(c->pid, SIGKILL);
 			c->killed = true;
 			c->deadline_ms = now + KILL_REPORT_MS;
@@ -581,13 +597,17 @@ setup_fds(struct sup *s)
 	sigaddset(&set, SIGHUP);
 	/* Blocked here only; sup_spawn() clears the mask in each child. */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
-		CG_ERR("sigprocmask: %s", strerror(errno));
-		return -errno;
+		int err = errno;
+
+		CG_ERR("sigprocmask: %s", strerror(err));
+		return -err;
 	}
 	s->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (s->sfd < 0) {
-		CG_ERR("signalfd: %s", strerror(errno));
-		return -errno;
+		int err = errno;
+
+		CG_ERR("signalfd: %s", strerror(err));
+		return -err;
 	}
 	s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->ifd < 0 || inotify_add_watch(s->ifd, s->cfg->run_dir,
@@ -661,8 +681,10 @@ sup_run(const struct sup_opts *o)
 		next = next_deadline(&s, now);
 		if (next == UINT64_MAX)
 			timeout = -1;
+		else if (next <= now)
+			timeout = 0;
 		else
-			timeout = next <= now ? 0 : (int)(next - now > INT_MAX ? INT_MAX : next - now);
+			timeout = next - now > INT_MAX ? INT_MAX : (int)(next - now);
 		n = poll(pfd, s.ifd >= 0 ? 2 : 1, timeout);
 		if (n < 0) {
 			if (errno == EINTR)

@@ -42,6 +42,10 @@
  *  (milliseconds); seconds mean it is stuck. */
 #define CTL_DP_TIMEOUT_MS 3000
 
+/** Ticks (seconds) to wait for the data plane to finish an unanswered request
+ *  before comparing it with the state file anyway. */
+#define CTL_SETTLE_TICKS 10
+
 /** Longest message kept for a health check. */
 #define CTL_MSG_SIZE 512
 
@@ -78,6 +82,7 @@ struct ctl {
 	char state_error[CTL_MSG_SIZE];	/**< why, or the first skipped rule's error */
 	unsigned int state_skipped;	/**< state rules control could not install */
 	bool dirty;			/**< data plane and state file may disagree */
+	unsigned int dirty_ticks;	/**< ticks since it became dirty */
 
 	struct ctl_stats *stats;	/**< ctl_stats.c */
 };

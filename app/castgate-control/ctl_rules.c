@@ -201,7 +201,9 @@ dp_request(struct ctl *c, uint32_t op, uint32_t origin, const struct cg_rule *r,
 	msg[0] = '\0';
 	ret = cg_shm_rules_request(&c->shm, &req, CTL_DP_TIMEOUT_MS, &gen, msg, len);
 	if (ret == -ETIMEDOUT) {
-		/* It may still land: check on the next tick. */
+		/* It may still land: settle() checks from the next tick on. */
+		if (!c->dirty)
+			c->dirty_ticks = 0;
 		c->dirty = true;
 	}
 	if (ret == 0)
@@ -357,16 +359,59 @@ ctl_rules_start(struct ctl *c)
 		cg_rule_set_count(c->api), c->state_skipped);
 }
 
+/*
+ * After a request got no answer, the data plane may still apply it. Every
+ * request we sent is finished (applied or refused for good: a later request
+ * overwrites the shared slot, so the primary refuses a stale copy) once its
+ * done_seq reached next_seq; only then does comparing make sense. If it
+ * never catches up (a request lost on the way), compare anyway after a while.
+ * @return true when the data plane agrees with c->api again.
+ */
+static bool
+settle(struct ctl *c)
+{
+	uint64_t done, sent;
+
+	if (!c->dirty)
+		return true;
+	done = __atomic_load_n(&c->shm.ctl->done_seq, __ATOMIC_ACQUIRE);
+	sent = __atomic_load_n(&c->shm.ctl->next_seq, __ATOMIC_RELAXED);
+	if (done < sent && c->dirty_ticks < CTL_SETTLE_TICKS)
+		return false;
+	if (!c->state_usable) {
+		/* No API set to compare with; config rules: reload again. */
+		c->dirty = false;
+		return true;
+	}
+	CG_WARN("a rule change got no answer from the data plane in time: reconciling the "
+		"data plane with %s%s", c->conf->ctl.state_file,
+		done < sent ? " (it did not finish every request)" : "");
+	c->state_skipped = reconcile(c, false);
+	if (c->dirty)
+		return false;
+	c->dirty_ticks = 0;
+	CG_INFO("the data plane agrees with %s again", c->conf->ctl.state_file);
+	return true;
+}
+
 void
 ctl_rules_tick(struct ctl *c)
 {
-	if (!c->dirty || !c->state_usable)
-		return;
-	CG_WARN("a rule change got no answer from the data plane: reconciling it with %s",
-		c->conf->ctl.state_file);
-	c->state_skipped = reconcile(c, false);
 	if (!c->dirty)
-		CG_INFO("the data plane agrees with %s again", c->conf->ctl.state_file);
+		return;
+	c->dirty_ticks++;
+	settle(c);
+}
+
+/* Changes wait until an unanswered one is settled: they would race it. */
+static int
+busy(struct ctl *c, struct cg_rpc_error *err)
+{
+	if (settle(c))
+		return 0;
+	cg_rpc_error_set(err, CG_RPC_E_BUSY, NULL, "an earlier rule change got no answer from "
+			 "the data plane and is being reconciled; retry in a second");
+	return -1;
 }
 
 /* Checks of a new or replacing API rule against every other rule. @old is
@@ -484,6 +529,8 @@ commit(struct ctl *c, struct cg_rule_set *next, uint32_t undo_op, const struct c
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "%s: the state file could not be "
 				 "written (%s); the change was undone", what, msg);
 	} else {
+		if (!c->dirty)
+			c->dirty_ticks = 0;
 		c->dirty = true;
 		audit(CG_LOG_ERR, who, undo_rule->name, "error", "%s: not saved (%s), and undoing "
 		      "it in the data plane failed (%s): retrying every second", what, msg, umsg);
@@ -506,7 +553,8 @@ ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_
 	uint64_t t0, t1;
 	int ret;
 
-	if (frozen(c, err) < 0 || resolve_ports(c, r, "params.rule", err) < 0)
+	if (frozen(c, err) < 0 || busy(c, err) < 0 ||
+	    resolve_ports(c, r, "params.rule", err) < 0)
 		goto refused;
 	if (op == CG_SHM_RULES_UPDATE) {
 		if (ctl_rule_find(c, r->name, &ref) < 0) {
@@ -589,7 +637,7 @@ ctl_rule_remove(struct ctl *c, const char *name, const struct ctl_who *who,
 	uint64_t t0, t1;
 	int ret;
 
-	if (frozen(c, err) < 0)
+	if (frozen(c, err) < 0 || busy(c, err) < 0)
 		goto refused;
 	if (ctl_rule_find(c, name, &ref) < 0) {
 		if (cg_rule_set_find(c->api, name) == NULL) {
@@ -868,7 +916,7 @@ reload_apply(struct ctl *c, struct ctl_reload_plan *p, const struct ctl_who *who
 		      c->config_path, msg, bad ? "undoing it failed too (see above)" :
 		      "rolled back");
 		if (ret == -ETIMEDOUT || ret == -EPIPE)
-			ctl_dp_error(err, ret, NULL, msg);
+			ctl_dp_error(err, ret, NULL, msg);	/* a later reload heals it */
 		else
 			cg_rpc_error_set(err, CG_RPC_E_CONFLICT, NULL, "reload of %s: %s; %s",
 					 c->config_path, msg, bad ? "rolling it back failed too" :
@@ -886,6 +934,10 @@ ctl_reload(struct ctl *c, const struct ctl_who *who, json_object **result,
 	json_object *res;
 
 	*result = NULL;
+	if (busy(c, err) < 0) {
+		audit(CG_LOG_WARN, who, "-", "refused", "reload refused: %s", err->message);
+		return -1;
+	}
 	if (ctl_reload_plan(c, c->config_path, &p, err) < 0) {
 		/* A bad file is the operator's to fix; nothing changed. */
 		err->code = CG_RPC_E_CONFLICT;

@@ -170,16 +170,25 @@ ctl_dp_error(struct cg_rpc_error *err, int ret, const char *field, const char *m
 		cg_rpc_error_set(err, CG_RPC_E_CONFLICT, NULL, "%s", msg);
 		break;
 	case -ETIMEDOUT:
-		cg_rpc_error_set(err, CG_RPC_E_DATAPLANE, NULL,
-				 "the data plane did not answer within %d ms%s%s",
-				 CTL_DP_TIMEOUT_MS, msg[0] ? ": " : "", msg);
+		if (msg[0] != '\0')
+			cg_rpc_error_set(err, CG_RPC_E_DATAPLANE, NULL, "%s; whether it applied "
+					 "the change is checked in the background", msg);
+		else
+			cg_rpc_error_set(err, CG_RPC_E_DATAPLANE, NULL, "the data plane did not "
+					 "answer within %d ms", CTL_DP_TIMEOUT_MS);
+		break;
+	case -EBUSY:
+		cg_rpc_error_set(err, CG_RPC_E_BUSY, NULL, "%s", msg);
 		break;
 	case -EPIPE:
 	case -ESRCH:
 	case -ECONNREFUSED:
 	case -ENOTCONN:
-		cg_rpc_error_set(err, CG_RPC_E_DATAPLANE, NULL, "the data plane is not running%s%s",
-				 msg[0] ? ": " : "", msg);
+		if (msg[0] != '\0')
+			cg_rpc_error_set(err, CG_RPC_E_DATAPLANE, NULL, "%s", msg);
+		else
+			cg_rpc_error_set(err, CG_RPC_E_DATAPLANE, NULL, "the data plane is not "
+					 "running");
 		break;
 	default:
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "%s%s%s", msg, msg[0] ? ": " : "",

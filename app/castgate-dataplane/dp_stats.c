@@ -59,28 +59,13 @@ cg_dp_stats_clear_rule(uint32_t slot)
 uint64_t
 cg_dp_stats_drop(unsigned int reason)
 {
-	uint64_t s = 0;
-
-	for (unsigned int l = 0; l < nb_ctr_lcores; l++)
-		s += cg_dp_ctrs[l].drops[reason];
-	return s;
+	return cg_shm_drop_sum_blocks(cg_dp_ctrs, nb_ctr_lcores, reason);
 }
 
 void
 cg_dp_stats_rule(uint32_t slot, struct cg_shm_ctr_rule *sum)
 {
-	memset(sum, 0, sizeof(*sum));
-	for (unsigned int l = 0; l < nb_ctr_lcores; l++) {
-		const struct cg_shm_ctr_rule *c = &cg_dp_ctrs[l].rule[slot];
-
-		sum->rx_pkts += c->rx_pkts;
-		sum->rx_bytes += c->rx_bytes;
-		for (int o = 0; o < CG_DP_MAX_OUTPUTS; o++) {
-			sum->out[o].pkts += c->out[o].pkts;
-			sum->out[o].bytes += c->out[o].bytes;
-			sum->out[o].drops += c->out[o].drops;
-		}
-	}
+	cg_shm_rule_ctrs_sum(cg_dp_ctrs, nb_ctr_lcores, slot, sum);
 }
 
 static void

@@ -120,13 +120,14 @@ cg_shm_rule_find(const struct cg_shm_view *v, const char *name)
 }
 
 void
-cg_shm_rule_ctrs(const struct cg_shm_view *v, uint32_t slot, struct cg_shm_ctr_rule *sum)
+cg_shm_rule_ctrs_sum(const struct cg_shm_lcore_ctrs *ctrs, uint32_t nb_blocks, uint32_t slot,
+		     struct cg_shm_ctr_rule *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	if (slot >= CG_SHM_MAX_RULES)
 		return;
-	for (uint32_t l = 0; l < v->info->nb_ctr_blocks; l++) {
-		const struct cg_shm_ctr_rule *c = &v->ctrs[l].rule[slot];
+	for (uint32_t l = 0; l < nb_blocks; l++) {
+		const struct cg_shm_ctr_rule *c = &ctrs[l].rule[slot];
 
 		sum->rx_pkts += c->rx_pkts;
 		sum->rx_bytes += c->rx_bytes;
@@ -138,16 +139,29 @@ cg_shm_rule_ctrs(const struct cg_shm_view *v, uint32_t slot, struct cg_shm_ctr_r
 	}
 }
 
+void
+cg_shm_rule_ctrs(const struct cg_shm_view *v, uint32_t slot, struct cg_shm_ctr_rule *sum)
+{
+	cg_shm_rule_ctrs_sum(v->ctrs, v->info->nb_ctr_blocks, slot, sum);
+}
+
 uint64_t
-cg_shm_drop_sum(const struct cg_shm_view *v, unsigned int reason)
+cg_shm_drop_sum_blocks(const struct cg_shm_lcore_ctrs *ctrs, uint32_t nb_blocks,
+		       unsigned int reason)
 {
 	uint64_t s = 0;
 
 	if (reason >= CG_SHM_DROP_MAX)
 		return 0;
-	for (uint32_t l = 0; l < v->info->nb_ctr_blocks; l++)
-		s += v->ctrs[l].drops[reason];
+	for (uint32_t l = 0; l < nb_blocks; l++)
+		s += ctrs[l].drops[reason];
 	return s;
+}
+
+uint64_t
+cg_shm_drop_sum(const struct cg_shm_view *v, unsigned int reason)
+{
+	return cg_shm_drop_sum_blocks(v->ctrs, v->info->nb_ctr_blocks, reason);
 }
 
 int

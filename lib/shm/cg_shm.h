@@ -293,6 +293,14 @@ void cg_shm_rule_ctrs(const struct cg_shm_view *v, uint32_t slot, struct cg_shm_
 /** Sum of drop reason @p reason (enum cg_pkt_drop or enum cg_shm_drop) over all blocks. */
 uint64_t cg_shm_drop_sum(const struct cg_shm_view *v, unsigned int reason);
 
+/** cg_shm_rule_ctrs() over @p nb_blocks blocks at @p ctrs (the primary has no view). */
+void cg_shm_rule_ctrs_sum(const struct cg_shm_lcore_ctrs *ctrs, uint32_t nb_blocks,
+			  uint32_t slot, struct cg_shm_ctr_rule *sum);
+
+/** cg_shm_drop_sum() over @p nb_blocks blocks at @p ctrs. */
+uint64_t cg_shm_drop_sum_blocks(const struct cg_shm_lcore_ctrs *ctrs, uint32_t nb_blocks,
+				unsigned int reason);
+
 /**
  * Stable name of a drop reason: lib/pkt's names ("truncated", ...), then the
  * data plane's ("no_rule", ...); "unknown" when out of range. Never NULL.

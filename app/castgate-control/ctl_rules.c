@@ -213,6 +213,25 @@ dp_request(struct ctl *c, uint32_t op, uint32_t origin, const struct cg_rule *r,
 	return ret;
 }
 
+/* The data plane names the bad value like lib/rule does:
+ * `rule "cam1": output[1].destination: not inside ...`; make it a field. */
+static void
+dp_field(const char *msg, char *field, size_t len)
+{
+	const char *p = strstr(msg, "\": ");
+	size_t n;
+
+	snprintf(field, len, "params.rule");
+	if (p == NULL)
+		return;
+	p += 3;
+	if (strncmp(p, "input.", 6) != 0 && strncmp(p, "output[", 7) != 0)
+		return;
+	n = strcspn(p, ": ");
+	if (p[n] == ':')
+		snprintf(field, len, "params.rule.%.*s", (int)n, p);
+}
+
 /* A copy of @s without the rule named @skip, with @with in its place (or at
  * the end when @skip is not there). Either may be NULL. */
 static struct cg_rule_set *
@@ -603,8 +622,11 @@ ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_
 	t0 = mono_us();
 	ret = dp_request(c, op, CG_SHM_ORIGIN_API, r, msg, sizeof(msg));
 	if (ret < 0) {
+		char field[CG_RPC_FIELD_MAX];
+
 		cg_rule_set_free(next);
-		ctl_dp_error(err, ret, "params.rule", msg);
+		dp_field(msg, field, sizeof(field));
+		ctl_dp_error(err, ret, field, msg);
 		goto refused;
 	}
 	t1 = mono_us();

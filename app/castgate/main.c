@@ -56,7 +56,7 @@ usage(FILE *f)
 "runs no DPDK.\n"
 "\n"
 "Options:\n"
-"  -c, --config FILE       config file (TOML; see castgate.toml(5), docs/CONFIG.md)\n"
+"  -c, --config FILE       config file (TOML; castgate.toml(5), docs/CONFIG.md)\n"
 "      --check-config      validate FILE as a whole start would, without\n"
 "                          starting anything: the config (lib/conf), the\n"
 "                          supervisor's own checks (binaries found, groups\n"

@@ -254,6 +254,15 @@ parse_spec(const char *opt, const char *spec, const char *const *pos, unsigned i
 			}
 			*eq = '\0';
 			snprintf(what, sizeof(what), "%s %s: %s", opt, spec, part);
+			for (unsigned int k = 0; k < npos; k++) {
+				if (strcmp(part, pos[k]) == 0) {
+					ctl_err_set(e, NULL, "%s: the %s is given by position, "
+						    "not as a key (expected %s)", what, part,
+						    expect);
+					spec_field(e, out_idx, part);
+					return -EINVAL;
+				}
+			}
 			ret = out_idx < 0 ? in_set(r, part, eq + 1, what, e) :
 				out_set(r, (unsigned int)out_idx, part, eq + 1, what, e);
 		}

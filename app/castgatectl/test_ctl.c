@@ -122,6 +122,8 @@ test_parse_out(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "unknown key \"colour\""));
 	CU_ASSERT_EQUAL(ctl_parse_out("out0", &r, &e), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2].destination");
+	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001,port=out1", &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2].port");
 	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001,sport=0", &r, &e), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2].sport");
 

@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of castgate-control without a data plane: the method handlers
+ * run against a fake shared memory (plain heap) through lib/rpc's dispatch,
+ * exactly as the server calls them. Covers parameter validation and the
+ * fields errors name, origins, access, stats baselines and rates, and the
+ * EAL argv of the secondary. The live paths (rte_mp, state file, traffic)
+ * are the integration tests' (tests/integration/control).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <json-c/json.h>
+
+#include "cg_conf.h"
+#include "cg_rpc.h"
+#include "cg_rule.h"
+#include "cg_shm.h"
+#include "cg_unit.h"
+#include "control.h"
+
+static struct ctl c;
+static struct cg_shm_ctl fake_ctl;
+static char tmpdir[] = "/tmp/cg-control-test.XXXXXX";
+
+#define SLOT_CFG 0
+#define SLOT_API 3
+
+static const char *const cfg_rule =
+	"{\"name\":\"cfg1\",\"id\":1,\"input\":{\"port\":\"in0\",\"destination\":\"239.9.1.1\","
+	"\"dport\":5001},\"output\":[{\"port\":\"out0\",\"destination\":\"239.9.2.1\","
+	"\"dport\":6001}]}";
+static const char *const api_rule =
+	"{\"name\":\"api1\",\"id\":7,\"input\":{\"port\":\"in0\",\"destination\":\"239.9.1.2\","
+	"\"dport\":5002},\"output\":[{\"port\":\"out0\",\"destination\":\"239.9.2.2\","
+	"\"dport\":6002,\"ttl\":9}]}";
+
+static struct cg_conf *
+conf_from(const char *text)
+{
+	json_object *root = json_tokener_parse(text);
+	char err[256];
+	struct cg_conf *conf;
+
+	if (root == NULL)
+		return NULL;
+	conf = cg_conf_from_json(root, err, sizeof(err));
+	if (conf == NULL)
+		fprintf(stderr, "conf: %s\n", err);
+	json_object_put(root);
+	return conf;
+}
+
+static int
+put_rule(uint32_t slot, const char *json, unsigned int origin)
+{
+	struct cg_shm_rule_slot *s = &c.shm.rules->slot[slot];
+	json_object *o = json_tokener_parse(json);
+	char err[256];
+	int ret = cg_rule_from_json(o, "", &s->rule, err, sizeof(err));
+
+	json_object_put(o);
+	if (ret < 0)
+		return ret;
+	s->rule.in.port_id = 0;
+	s->rule.out[0].port_id = 1;
+	s->nb_out = (uint8_t)s->rule.n_outputs;
+	s->origin = (uint8_t)origin;
+	s->in_use = 1;
+	c.shm.rules->nb_rules++;
+	return 0;
+}
+
+/* A data plane with ports in0, out0 and rules cfg1 (config), api1 (api). */
+static int
+setup(void)
+{
+	char text[1024];
+	struct cg_rule r;
+	json_object *o;
+	char err[256];
+
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	snprintf(text, sizeof(text),
+		 "{\"dataplane\":{\"lcores\":\"2-3\",\"file_prefix\":\"cgunit\"},"
+		 "\"control\":{\"socket\":\"%s/s.sock\",\"state_file\":\"%s/rules.json\"},"
+		 "\"port\":[{\"name\":\"in0\",\"device\":\"net_null0\",\"ip\":\"198.18.0.2/24\"},"
+		 "{\"name\":\"out0\",\"device\":\"net_null1\",\"ip\":\"198.18.1.2/24\"}]}",
+		 tmpdir, tmpdir);
+	c.conf = conf_from(text);
+	c.config_path = "/nonexistent/castgate.toml";
+	c.shm.info = calloc(1, sizeof(*c.shm.info));
+	c.shm.rules = calloc(1, sizeof(*c.shm.rules));
+	c.shm.ctrs = aligned_alloc(64, sizeof(*c.shm.ctrs));
+	c.shm.ctl = &fake_ctl;
+	if (c.conf == NULL || c.shm.info == NULL || c.shm.rules == NULL || c.shm.ctrs == NULL)
+		return -1;
+	memset(c.shm.ctrs, 0, sizeof(*c.shm.ctrs));
+	c.shm.info->magic = CG_SHM_MAGIC;
+	c.shm.info->pid = getpid();
+	c.shm.info->nb_ports = 2;
+	snprintf(c.shm.info->ports[0].name, 32, "in0");
+	c.shm.info->ports[0].port_id = 0;
+	c.shm.info->ports[0].ip = htonl(0xc6120002);	/* 198.18.0.2 */
+	c.shm.info->ports[0].prefix_len = 24;
+	snprintf(c.shm.info->ports[1].name, 32, "out0");
+	c.shm.info->ports[1].port_id = 1;
+	c.shm.info->nb_lcores = 1;
+	c.shm.info->lcores[0].role = CG_SHM_LCORE_BOTH;
+	c.shm.info->nb_ctr_blocks = 1;
+	c.shm.info->ready = 1;
+	c.shm.rules->nb_slots = CG_SHM_MAX_RULES;
+	c.shm.rules->generation = 5;
+	if (put_rule(SLOT_CFG, cfg_rule, CG_SHM_ORIGIN_CONFIG) < 0 ||
+	    put_rule(SLOT_API, api_rule, CG_SHM_ORIGIN_API) < 0)
+		return -1;
+	c.api = cg_rule_set_new();
+	o = json_tokener_parse(api_rule);
+	if (c.api == NULL || cg_rule_from_json(o, "", &r, err, sizeof(err)) < 0 ||
+	    cg_rule_set_add(c.api, &r, err, sizeof(err)) < 0)
+		return -1;
+	json_object_put(o);
+	c.state_usable = true;
+	return ctl_stats_init(&c);
+}
+
+static void
+teardown(void)
+{
+	char path[256];
+
+	ctl_stats_fini(&c);
+	cg_rule_set_free(c.api);
+	cg_conf_free(c.conf);
+	free(c.shm.info);
+	free(c.shm.rules);
+	free(c.shm.ctrs);
+	snprintf(path, sizeof(path), "%s/rules.json", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+}
+
+/* One request line through lib/rpc, as the server handles it. */
+static json_object *
+call_as(const char *line, bool admin)
+{
+	struct cg_rpc_peer peer = { .pid = 4242, .uid = 1000, .gid = 1000, .can_read = true,
+				    .can_admin = admin };
+	struct cg_rpc_ctx ctx = { .peer = &peer, .user = &c };
+
+	return cg_rpc_handle_line(ctl_methods, line, strlen(line), &ctx);
+}
+
+static json_object *
+call(const char *line)
+{
+	return call_as(line, true);
+}
+
+static json_object *
+get(json_object *o, const char *path)
+{
+	char buf[256], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok != NULL && o != NULL;
+	     tok = strtok_r(NULL, ".", &save)) {
+		if (json_object_is_type(o, json_type_array))
+			o = json_object_array_get_idx(o, (size_t)atoi(tok));
+		else if (!json_object_object_get_ex(o, tok, &o))
+			o = NULL;
+	}
+	return o;
+}
+
+static int
+err_code(json_object *r)
+{
+	return json_object_get_int(get(r, "error.code"));
+}
+
+static const char *
+err_field(json_object *r)
+{
+	const char *f = json_object_get_string(get(r, "error.data.field"));
+
+	return f ? f : "";
+}
+
+#define CHECK_ERR(line, code, field) do {					\
+		json_object *r_ = call(line);					\
+		CU_ASSERT_EQUAL(err_code(r_), code);				\
+		CU_ASSERT_STRING_EQUAL(err_field(r_), field);			\
+		if (err_code(r_) != (code) || strcmp(err_field(r_), field) != 0) \
+			fprintf(stderr, "%s\n  -> %s\n", line,			\
+				json_object_to_json_string(r_));		\
+		json_object_put(r_);						\
+	} while (0)
+
+static void
+test_eal_argv(void)
+{
+	char *extra[] = { "--", "--huge-unlink" };
+	struct cg_conf *pci;
+	char **argv = NULL;
+	int argc = 0;
+	bool no_pci = false, vdev = false, secondary = false, telem = false;
+
+	CU_ASSERT_EQUAL_FATAL(ctl_eal_argv(c.conf, 2, extra, &argc, &argv), 0);
+	for (int i = 0; i < argc; i++) {
+		no_pci |= strcmp(argv[i], "--no-pci") == 0;
+		vdev |= strncmp(argv[i], "--vdev", 6) == 0;
+		secondary |= strcmp(argv[i], "--proc-type=secondary") == 0;
+		telem |= strcmp(argv[i], "--no-telemetry") == 0;
+		if (strcmp(argv[i], "-l") == 0 && i + 1 < argc)
+			CU_ASSERT_STRING_EQUAL(argv[i + 1], "2");	/* first of "2-3" */
+		if (strcmp(argv[i], "--file-prefix") == 0 && i + 1 < argc)
+			CU_ASSERT_STRING_EQUAL(argv[i + 1], "cgunit");
+		CU_ASSERT_STRING_NOT_EQUAL(argv[i], "--");
+	}
+	CU_ASSERT(no_pci && secondary && telem && !vdev);
+	CU_ASSERT_STRING_EQUAL(argv[argc - 1], "--huge-unlink");
+	CU_ASSERT_PTR_NULL(argv[argc]);
+	ctl_eal_argv_free(argv);
+
+	/* A PCI port: allowlisted (the secondary must map it too), nothing probed. */
+	pci = conf_from("{\"dataplane\":{\"file_prefix\":\"p\"},\"port\":[{\"name\":\"p0\","
+			"\"device\":\"0000:03:00.0\",\"ip\":\"198.18.0.2/24\"}]}");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pci);
+	CU_ASSERT_EQUAL_FATAL(ctl_eal_argv(pci, 0, NULL, &argc, &argv), 0);
+	no_pci = false;
+	for (int i = 0; i < argc; i++) {
+		no_pci |= strcmp(argv[i], "--no-pci") == 0;
+		if (strcmp(argv[i], "-a") == 0)
+			CU_ASSERT_STRING_EQUAL(argv[i + 1], "0000:03:00.0");
+	}
+	CU_ASSERT(!no_pci);
+	ctl_eal_argv_free(argv);
+	cg_conf_free(pci);
+}
+
+static void
+test_rule_list_get(void)
+{
+	json_object *r = call("{\"jsonrpc\":\"2.0\",\"method\":\"rule.list\",\"id\":1}");
+
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.rules.0.rule.name")), "cfg1");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.rules.0.origin")), "config");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.rules.1.rule.name")), "api1");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.rules.1.origin")), "api");
+	CU_ASSERT_EQUAL(json_object_get_int(get(r, "result.rules.1.rule.output.0.ttl")), 9);
+	CU_ASSERT_EQUAL(json_object_get_int64(get(r, "result.generation")), 5);
+	json_object_put(r);
+
+	c.shm.ctrs[0].rule[SLOT_API].rx_pkts = 10;
+	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"rule.get\",\"params\":{\"name\":\"api1\"},"
+		 "\"id\":2}");
+	CU_ASSERT_EQUAL(json_object_get_int64(get(r, "result.stats.rx_pkts")), 10);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.origin")), "api");
+	json_object_put(r);
+	c.shm.ctrs[0].rule[SLOT_API].rx_pkts = 0;
+
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.get\",\"params\":{\"name\":\"nope\"},"
+		  "\"id\":3}", CG_RPC_E_NOT_FOUND, "params.name");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.get\",\"params\":{\"name\":5},\"id\":4}",
+		  CG_RPC_E_INVALID_PARAMS, "params.name");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.get\",\"params\":{},\"id\":5}",
+		  CG_RPC_E_INVALID_PARAMS, "params.name");
+}
+
+static void
+test_params_strict(void)
+{
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.list\",\"params\":{\"x\":1},\"id\":1}",
+		  CG_RPC_E_INVALID_PARAMS, "params.x");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.get\",\"params\":[\"api1\"],\"id\":2}",
+		  CG_RPC_E_INVALID_PARAMS, "params");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"stats.get\",\"params\":{\"rule\":\"zz\"},"
+		  "\"id\":3}", CG_RPC_E_NOT_FOUND, "params.rule");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"port.get\",\"params\":{\"name\":\"zz\"},"
+		  "\"id\":4}", CG_RPC_E_NOT_FOUND, "params.name");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"config.check\",\"params\":{\"path\":\"rel\"},"
+		  "\"id\":5}", CG_RPC_E_INVALID_PARAMS, "params.path");
+}
+
+#define ADD(rule) "{\"jsonrpc\":\"2.0\",\"method\":\"rule.add\",\"params\":{\"rule\":" rule \
+	"},\"id\":9}"
+#define UPDATE(rule) "{\"jsonrpc\":\"2.0\",\"method\":\"rule.update\",\"params\":{\"rule\":" \
+	rule "},\"id\":9}"
+#define R(name, inport, dst, outport, extra) "{\"name\":\"" name "\",\"input\":{\"port\":\"" \
+	inport "\",\"destination\":\"" dst "\",\"dport\":5001},\"output\":[{\"port\":\"" \
+	outport "\",\"destination\":\"239.9.3.3\",\"dport\":7000" extra "}]}"
+
+static void
+test_rule_add_errors(void)
+{
+	CHECK_ERR(ADD(R("n1", "in0", "239.9.1.9", "out0", ",\"ttl\":300")),
+		  CG_RPC_E_INVALID_PARAMS, "params.rule.output[0].ttl");
+	CHECK_ERR(ADD(R("n1", "in9", "239.9.1.9", "out0", "")),
+		  CG_RPC_E_INVALID_PARAMS, "params.rule.input.port");
+	CHECK_ERR(ADD(R("n1", "in0", "239.9.1.9", "out7", "")),
+		  CG_RPC_E_INVALID_PARAMS, "params.rule.output[0].port");
+	CHECK_ERR(ADD(R("n1", "in0", "239.9.1.9", "out0", ",\"color\":1")),
+		  CG_RPC_E_INVALID_PARAMS, "params.rule.output[0].color");
+	CHECK_ERR(ADD(R("cfg1", "in0", "239.9.1.9", "out0", "")),
+		  CG_RPC_E_EXISTS, "params.rule.name");
+	CHECK_ERR(ADD(R("n1", "in0", "239.9.1.1", "out0", "")),	/* cfg1's match */
+		  CG_RPC_E_EXISTS, "params.rule.input");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.add\",\"params\":{},\"id\":9}",
+		  CG_RPC_E_INVALID_PARAMS, "params.rule");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.add\",\"params\":{\"rule\":{\"name\":"
+		  "\"n1\",\"id\":7,\"input\":{\"port\":\"in0\",\"destination\":\"239.9.1.9\","
+		  "\"dport\":1},\"output\":[{\"port\":\"out0\",\"destination\":\"239.9.3.3\","
+		  "\"dport\":7}]}},\"id\":9}", CG_RPC_E_EXISTS, "params.rule.id");
+}
+
+/* A valid rule reaches the data plane; when it refuses (here: we are no
+ * secondary), nothing is saved and the API set is unchanged. */
+static void
+test_refused_change_not_saved(void)
+{
+	char path[256];
+	json_object *r = call(ADD(R("n1", "in0", "239.9.1.9", "out0", "")));
+
+	CU_ASSERT(err_code(r) != 0);
+	json_object_put(r);
+	CU_ASSERT_EQUAL(cg_rule_set_count(c.api), 1);
+	snprintf(path, sizeof(path), "%s/rules.json", tmpdir);
+	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
+}
+
+static void
+test_origin_policy(void)
+{
+	CHECK_ERR(UPDATE(R("cfg1", "in0", "239.9.1.1", "out0", "")), CG_RPC_E_CONFLICT,
+		  "params.rule.name");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.remove\",\"params\":{\"name\":\"cfg1\"},"
+		  "\"id\":1}", CG_RPC_E_CONFLICT, "params.name");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.remove\",\"params\":{\"name\":\"zz\"},"
+		  "\"id\":1}", CG_RPC_E_NOT_FOUND, "params.name");
+	CHECK_ERR(UPDATE(R("zz", "in0", "239.9.1.9", "out0", "")), CG_RPC_E_NOT_FOUND,
+		  "params.rule.name");
+	/* api1 may not take cfg1's match. */
+	CHECK_ERR(UPDATE(R("api1", "in0", "239.9.1.1", "out0", "")), CG_RPC_E_CONFLICT,
+		  "params.rule.input");
+}
+
+static void
+test_access(void)
+{
+	json_object *r = call_as(ADD(R("n1", "in0", "239.9.1.9", "out0", "")), false);
+
+	CU_ASSERT_EQUAL(err_code(r), CG_RPC_E_PERMISSION);
+	json_object_put(r);
+	r = call_as("{\"jsonrpc\":\"2.0\",\"method\":\"stats.clear\",\"id\":1}", false);
+	CU_ASSERT_EQUAL(err_code(r), CG_RPC_E_PERMISSION);
+	json_object_put(r);
+	r = call_as("{\"jsonrpc\":\"2.0\",\"method\":\"rule.list\",\"id\":1}", false);
+	CU_ASSERT_EQUAL(err_code(r), 0);
+	json_object_put(r);
+}
+
+static void
+test_frozen_state(void)
+{
+	c.state_usable = false;
+	CHECK_ERR(ADD(R("n1", "in0", "239.9.1.9", "out0", "")), CG_RPC_E_CONFLICT, "");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.remove\",\"params\":{\"name\":\"api1\"},"
+		  "\"id\":1}", CG_RPC_E_CONFLICT, "");
+	c.state_usable = true;
+}
+
+static uint64_t
+rule_stat(const char *what)
+{
+	json_object *r = call("{\"jsonrpc\":\"2.0\",\"method\":\"stats.get\",\"params\":"
+			      "{\"rule\":\"api1\"},\"id\":1}");
+	char path[64];
+	uint64_t v;
+
+	snprintf(path, sizeof(path), "result.rules.0.%s", what);
+	v = json_object_get_uint64(get(r, path));
+	json_object_put(r);
+	return v;
+}
+
+static void
+test_stats_clear_and_rates(void)
+{
+	struct cg_shm_lcore_ctrs *b = &c.shm.ctrs[0];
+	json_object *r;
+	uint64_t pps, bps;
+
+	b->rule[SLOT_API].rx_pkts = 100;
+	b->rule[SLOT_API].out[0].pkts = 100;
+	b->drops[CG_SHM_DROP_NO_RULE] = 3;
+	CU_ASSERT_EQUAL(rule_stat("rx_pkts"), 100);
+	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"stats.get\",\"id\":1}");
+	CU_ASSERT_EQUAL(json_object_get_uint64(get(r, "result.drops.no_rule")), 3);
+	CU_ASSERT_EQUAL(json_object_get_uint64(get(r, "result.totals.tx_pkts")), 100);
+	json_object_put(r);
+
+	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"stats.clear\",\"id\":1}");
+	CU_ASSERT(json_object_get_uint64(get(r, "result.cleared_unix_ms")) > 0);
+	json_object_put(r);
+	CU_ASSERT_EQUAL(rule_stat("rx_pkts"), 0);
+	CU_ASSERT_EQUAL(rule_stat("outputs.0.pkts"), 0);
+	b->rule[SLOT_API].rx_pkts += 5;
+	CU_ASSERT_EQUAL(rule_stat("rx_pkts"), 5);
+	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"stats.get\",\"id\":1}");
+	CU_ASSERT_EQUAL(json_object_get_uint64(get(r, "result.drops.no_rule")), 0);
+	CU_ASSERT_EQUAL(json_object_get_uint64(get(r, "result.totals.tx_pkts")), 0);
+	json_object_put(r);
+
+	/* 200 packets in ~200 ms: about 1000 pps. */
+	ctl_stats_sample(&c);
+	b->rule[SLOT_API].rx_pkts += 200;
+	b->rule[SLOT_API].rx_bytes += 200 * 1000;
+	usleep(200 * 1000);
+	ctl_stats_sample(&c);
+	pps = rule_stat("rx_pps");
+	CU_ASSERT(pps >= 500 && pps <= 1000);
+	/* 1000-byte packets: bps = pps x 8000, give or take integer rounding. */
+	bps = rule_stat("rx_bps");
+	CU_ASSERT(bps + 8000 >= pps * 8000 && bps <= pps * 8000 + 8000);
+	/* A rule that is replaced starts from its own zero, not our baseline. */
+	ctl_stats_forget_rule(&c, "api1");
+	CU_ASSERT_EQUAL(rule_stat("rx_pkts"), b->rule[SLOT_API].rx_pkts);
+}
+
+static void
+test_ports_and_system(void)
+{
+	json_object *r = call("{\"jsonrpc\":\"2.0\",\"method\":\"port.list\",\"id\":1}");
+
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.ports.0.name")), "in0");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.ports.0.ip")),
+			       "198.18.0.2/24");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.ports.1.name")), "out0");
+	json_object_put(r);
+	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"system.info\",\"id\":1}");
+	CU_ASSERT_EQUAL(json_object_get_int(get(r, "result.dataplane.pid")), getpid());
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.file_prefix")), "cgunit");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.dataplane.lcores.0.role")),
+			       "both");
+	CU_ASSERT(json_object_is_type(get(r, "result.supervisor"), json_type_null));
+	json_object_put(r);
+}
+
+int
+main(void)
+{
+	static const struct cg_unit_test tests[] = {
+		CG_UNIT_TEST(test_eal_argv),
+		CG_UNIT_TEST(test_rule_list_get),
+		CG_UNIT_TEST(test_params_strict),
+		CG_UNIT_TEST(test_rule_add_errors),
+		CG_UNIT_TEST(test_refused_change_not_saved),
+		CG_UNIT_TEST(test_origin_policy),
+		CG_UNIT_TEST(test_access),
+		CG_UNIT_TEST(test_frozen_state),
+		CG_UNIT_TEST(test_stats_clear_and_rates),
+		CG_UNIT_TEST(test_ports_and_system),
+		CG_UNIT_END,
+	};
+	int ret;
+
+	cg_log_init("test_control", CG_LOG_ERR, CG_LOG_FMT_TEXT);
+	if (setup() < 0) {
+		fprintf(stderr, "test_control: setup failed\n");
+		return 2;
+	}
+	ret = cg_unit_run("control", tests);
+	teardown();
+	return ret;
+}

@@ -87,7 +87,8 @@ run() {
 	[ -z "$1" ] || "${TM[@]}" send-keys -t "$SESSION" -l -- "$1"
 	"${TM[@]}" send-keys -t "$SESSION" Enter
 	_more_prompts() { [ "$(prompts)" -gt "$before" ]; }
-	cg_wait_for 10 _more_prompts || cg_fail "no prompt after \"$1\""
+	# (a call waits up to castgatectl's 10 s timeout)
+	cg_wait_for 20 _more_prompts || cg_fail "no prompt after \"$1\""
 }
 
 # out_of LINE: the pane text after the last "castgate> LINE" up to the next prompt.
@@ -104,11 +105,21 @@ out_of() {
 
 not_grep() { ! grep -q "$@"; }
 
-# type_tab TEXT: type TEXT then Tab, and give the completion a moment.
+# type_tab TEXT: type TEXT then press Tab.
 type_tab() {
 	"${TM[@]}" send-keys -t "$SESSION" -l -- "$1"
 	"${TM[@]}" send-keys -t "$SESSION" Tab
-	sleep 0.3
+}
+
+# check_line NAME EXPECTED: the line being typed becomes EXPECTED (completion
+# may fetch names over RPC first: wait up to 5 s).
+_line_is() { [ "$(cursor_line)" = "$1" ]; }
+check_line() {
+	if cg_wait_for 5 _line_is "$2"; then
+		cg_pass "$1: $2"
+	else
+		cg_fail "$1: expected \"$2\", got \"$(cursor_line)\""
+	fi
 }
 
 mkdir -p "$CG_TMP/home"
@@ -127,7 +138,7 @@ cg_assert_true "show rules: the count" grep -qx '1 rule' "$CG_TMP/rules1.txt"
 
 # Tab: a partial rule name.
 type_tab "show rule cfgc"
-cg_assert_eq "Tab completes the rule name" "castgate> show rule cfgcam" "$(cursor_line)"
+check_line "Tab completes the rule name" "castgate> show rule cfgcam"
 run ""
 cg_assert_true "show rule cfgcam" grep -q '^rule cfgcam  id 1  origin config' \
 	<(out_of "show rule cfgcam")
@@ -141,12 +152,11 @@ cg_assert_eq "cfgcam forwards: received" $N "$(cg_json "$CG_TMP/r1.json" 'd["rec
 
 # Tab: partial command words, then the port counters.
 type_tab "sh"
-cg_assert_eq "Tab completes a command" "castgate> show" "$(cursor_line)"
+check_line "Tab completes a command" "castgate> show"
 type_tab "po"
 type_tab "st"
 type_tab "a"
-cg_assert_eq "Tab completes show port stats all" "castgate> show port stats all" \
-	"$(cursor_line)"
+check_line "Tab completes show port stats all" "castgate> show port stats all"
 run ""
 out_of "show port stats all" >"$CG_TMP/pstats.txt"
 cg_assert_true "port stats: in0's block" grep -q 'NIC statistics for port 0 (in0)' \
@@ -172,7 +182,7 @@ cg_assert_eq "apicam forwards: TTL" '[9]' "$(cg_json "$CG_TMP/r2.json" 'd["ttl_s
 cg_assert_eq "apicam forwards: group" '["239.15.2.2"]' "$(cg_json "$CG_TMP/r2.json" 'd["dst_seen"]')"
 # Completion learnt the new name right after the change.
 type_tab "show rule api"
-cg_assert_eq "Tab knows the added rule" "castgate> show rule apicam" "$(cursor_line)"
+check_line "Tab knows the added rule" "castgate> show rule apicam"
 run ""
 cg_assert_true "show rule apicam: 1,000 received" grep -q '^received  1,000 pkts' \
 	<(out_of "show rule apicam")

@@ -64,6 +64,9 @@ no_huge = true
 memory_mb = 256
 idle_sleep_us = 50
 
+[control]
+state_file = "$TMP/no-api-rules.json"
+
 [[port]]
 name = "in0"
 device = "net_af_packet0,iface=cgt20in"

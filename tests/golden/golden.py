@@ -366,7 +366,9 @@ def config(tmp, prefix, igmp_version):
              f"igmp_version = {igmp_version}",
              f'file_prefix = "{prefix}"', "no_huge = true", "memory_mb = 256", "mbufs = 16383",
              "idle_sleep_us = 100", "checksum_check = true",
-             "arp_retry_ms = 100", "arp_max_retries = 3", ""]
+             "arp_retry_ms = 100", "arp_max_retries = 3", "",
+             # Never the machine's /var/lib/castgate/rules.json: exactly RULES.
+             "[control]", f'state_file = "{tmp}/no-api-rules.json"', ""]
     for i, (name, (ipp, m, mtu)) in enumerate(PORTS.items()):
         if name == "rin0":
             dev = f"net_pcap{i},rx_pcap={tmp}/in.pcap,tx_pcap={tmp}/{name}.pcap"

@@ -5,7 +5,10 @@
 # print the [dataplane] section (with each --set line in it) and the ports of
 # the relay topology (in0 on cgtNrin0, out0 on cgtNrout0, out1 on cgtNrout1
 # with --sink1). --in-device replaces in0's AF_PACKET device string. The test
-# appends its [[rule]] sections.
+# appends its [[rule]] sections. The data plane reads API rules from
+# [control] state_file at start: outside the control-plane tests (whose
+# cg_ctl_conf writes its own [control]), that file is one under $CG_TMP that
+# does not exist, never the machine's /var/lib/castgate/rules.json.
 cg_conf_base() {
 	local mtu=${CG_MTU:-1500} sink1=0 afp="" set="" indev=""
 	while [ $# -gt 0 ]; do
@@ -42,6 +45,11 @@ idle_sleep_us = 20
 memory_mb = 256
 $mbuf
 $set
+CONF
+	if [ -z "${CG_CTL_SOCK:-}" ]; then
+		printf '[control]\nstate_file = "%s/no-api-rules.json"\n\n' "$CG_TMP"
+	fi
+	cat <<CONF
 [[port]]
 name = "in0"
 device = "$indev"

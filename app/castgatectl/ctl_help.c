@@ -34,10 +34,11 @@ static const char help_main[] =
 "\n"
 "Options (before COMMAND; --json also after it):\n"
 "  -s, --socket PATH    the control socket; default $CASTGATE_SOCKET, else\n"
-"                       control.socket of -c CONFIG, else " CTL_DEFAULT_SOCKET "\n"
+"                       control.socket of -c CONFIG, else\n"
+"                       " CTL_DEFAULT_SOCKET "\n"
 "  -c, --config FILE    take the socket path from this castgate.toml\n"
 "      --json           print the raw JSON result instead of tables\n"
-"  -t, --timeout MS     give up on the daemon after MS milliseconds (default 10000)\n"
+"  -t, --timeout MS     wait for the daemon at most MS ms (default 10000)\n"
 "  -h, --help           this help; 'castgatectl COMMAND --help' for a command's\n"
 "  -V, --version        print the version\n"
 "\n"
@@ -186,7 +187,7 @@ static const char help_console[] =
 "\n"
 "Examples:\n"
 "  castgatectl console\n"
-"  castgatectl console -f setup.cgsh\n"
+"  castgatectl console -f setup.txt\n"
 "  echo 'show port stats all' | castgatectl console\n";
 
 int

@@ -64,6 +64,27 @@ rpc_err() {
 	[ -z "$id" ] || checks+=("$name: id" "$id" 'd["replies"][0].get("id", "absent")')
 	cg_json_eqs "$CG_TMP/$name.json" "${checks[@]}"
 }
+# q_err NAME LINE CODE FIELD ID: queue a request with a unique numeric ID;
+# q_flush sends the queue pipelined on one connection (errors must not
+# disturb the connection) and checks each reply, found by its id.
+Q_LINES=()
+Q_CHECKS=()
+q_err() {
+	local name=$1 line=$2 code=$3 field=$4 id=$5
+	Q_LINES+=("$line")
+	Q_CHECKS+=("$name: error code" "$code" "reply($id).get('error', {}).get('code')")
+	[ -z "$field" ] || Q_CHECKS+=("$name: data.field" "$field" \
+		"reply($id).get('error', {}).get('data', {}).get('field')")
+}
+q_flush() {
+	printf '%s\n' "${Q_LINES[@]}" | cg_rpc_send "$1"
+	cg_json_eqs "$CG_TMP/$1.json" \
+		"$1: one reply per request" ${#Q_LINES[@]} 'len(d["replies"])' \
+		"$1: connection still open" false 'd["send_error"] is not None' \
+		"${Q_CHECKS[@]}"
+	Q_LINES=()
+	Q_CHECKS=()
+}
 rule_json() { # NAME IN_PORT IN_GROUP IN_DPORT OUT_PORT TTL [ID]
 	local id=""
 	[ -n "${7:-}" ] && id=",\"id\":$7"
@@ -79,37 +100,39 @@ cg_assert_eq "invalid UTF-8: error code" -32700 \
 	"$(cg_json "$CG_TMP/utf8.json" 'd["replies"][0].get("error", {}).get("code")')"
 rpc_err number '42' -32600 "" null
 rpc_err string '"rule.list"' -32600 "" null
-rpc_err jsonrpc1 '{"jsonrpc":"1.0","method":"system.health","id":4}' -32600 "" 4
-rpc_err nojsonrpc '{"method":"system.health","id":5}' -32600 "" 5
-rpc_err member '{"jsonrpc":"2.0","method":"system.health","param":{},"id":6}' -32600 "" 6
-rpc_err paramstr '{"jsonrpc":"2.0","method":"rule.get","params":"apiE","id":7}' -32600 params 7
-rpc_err method '{"jsonrpc":"2.0","method":"no.such.method","id":8}' -32601 method 8
-rpc_err method_nul '{"jsonrpc":"2.0","method":"","id":9}' -32600 "" 9
+q_err jsonrpc1 '{"jsonrpc":"1.0","method":"system.health","id":4}' -32600 "" 4
+q_err nojsonrpc '{"method":"system.health","id":5}' -32600 "" 5
+q_err member '{"jsonrpc":"2.0","method":"system.health","param":{},"id":6}' -32600 "" 6
+q_err paramstr '{"jsonrpc":"2.0","method":"rule.get","params":"apiE","id":7}' -32600 params 7
+q_err method '{"jsonrpc":"2.0","method":"no.such.method","id":8}' -32601 method 8
+q_err method_nul '{"jsonrpc":"2.0","method":"","id":9}' -32600 "" 9
 
 # Bad params.
-rpc_err ttl "$(req rule.add "{\"rule\":$(rule_json bad1 in0 239.13.1.9 5009 out0 300)}" 10)" \
+q_err ttl "$(req rule.add "{\"rule\":$(rule_json bad1 in0 239.13.1.9 5009 out0 300)}" 10)" \
 	-32602 'params.rule.output[0].ttl' 10
-rpc_err dport "$(req rule.add '{"rule":{"name":"bad2","input":{"port":"in0","destination":"239.13.1.9","dport":70000},"output":[{"port":"out0","destination":"239.13.2.9","dport":6009}]}}' 11)" \
+q_err dport "$(req rule.add '{"rule":{"name":"bad2","input":{"port":"in0","destination":"239.13.1.9","dport":70000},"output":[{"port":"out0","destination":"239.13.2.9","dport":6009}]}}' 11)" \
 	-32602 'params.rule.input.dport' 11
-rpc_err norule "$(req rule.add '{}' 12)" -32602 'params.rule' 12
-rpc_err noname "$(req rule.get '{}' 13)" -32602 'params.name' 13
-rpc_err nametype "$(req rule.get '{"name":5}' 14)" -32602 'params.name' 14
-rpc_err inport "$(req rule.add "{\"rule\":$(rule_json bad3 nope0 239.13.1.9 5009 out0 5)}" 15)" \
+q_err norule "$(req rule.add '{}' 12)" -32602 'params.rule' 12
+q_err noname "$(req rule.get '{}' 13)" -32602 'params.name' 13
+q_err nametype "$(req rule.get '{"name":5}' 14)" -32602 'params.name' 14
+q_err inport "$(req rule.add "{\"rule\":$(rule_json bad3 nope0 239.13.1.9 5009 out0 5)}" 15)" \
 	-32602 'params.rule.input.port' 15
-rpc_err outport "$(req rule.add "{\"rule\":$(rule_json bad4 in0 239.13.1.9 5009 nope1 5)}" 16)" \
+q_err outport "$(req rule.add "{\"rule\":$(rule_json bad4 in0 239.13.1.9 5009 nope1 5)}" 16)" \
 	-32602 'params.rule.output[0].port' 16
-rpc_err group "$(req rule.add "{\"rule\":$(rule_json bad5 in0 239.13.1.999 5009 out0 5)}" 17)" \
+q_err group "$(req rule.add "{\"rule\":$(rule_json bad5 in0 239.13.1.999 5009 out0 5)}" 17)" \
 	-32602 'params.rule.input.destination' 17
 # Config rules belong to the file; missing and duplicate rules.
-rpc_err upd_cfg "$(req rule.update "{\"rule\":$(rule_json cfgE in0 239.13.1.1 5001 out0 9 20)}" 20)" \
+q_err upd_cfg "$(req rule.update "{\"rule\":$(rule_json cfgE in0 239.13.1.1 5001 out0 9 20)}" 20)" \
 	-32004 "" 20
-rpc_err del_cfg "$(req rule.remove '{"name":"cfgE"}' 21)" -32004 "" 21
-rpc_err del_missing "$(req rule.remove '{"name":"ghost"}' 22)" -32002 "" 22
-rpc_err get_missing "$(req rule.get '{"name":"ghost"}' 23)" -32002 "" 23
-rpc_err dup_name "$(req rule.add "{\"rule\":$(rule_json apiE in0 239.13.1.7 5007 out0 5)}" 24)" -32003 "" 24
-rpc_err dup_cfgname "$(req rule.add "{\"rule\":$(rule_json cfgE in0 239.13.1.7 5007 out0 5)}" 25)" -32003 "" 25
-rpc_err dup_match "$(req rule.add "{\"rule\":$(rule_json other in0 239.13.1.1 5001 out0 5)}" 26)" -32003 "" 26
-rpc_err dup_id "$(req rule.add "{\"rule\":$(rule_json other in0 239.13.1.7 5007 out0 5 20)}" 27)" -32003 "" 27
+q_err del_cfg "$(req rule.remove '{"name":"cfgE"}' 21)" -32004 "" 21
+q_err del_missing "$(req rule.remove '{"name":"ghost"}' 22)" -32002 "" 22
+q_err get_missing "$(req rule.get '{"name":"ghost"}' 23)" -32002 "" 23
+q_err dup_name "$(req rule.add "{\"rule\":$(rule_json apiE in0 239.13.1.7 5007 out0 5)}" 24)" -32003 "" 24
+q_err dup_cfgname "$(req rule.add "{\"rule\":$(rule_json cfgE in0 239.13.1.7 5007 out0 5)}" 25)" -32003 "" 25
+q_err dup_match "$(req rule.add "{\"rule\":$(rule_json other in0 239.13.1.1 5001 out0 5)}" 26)" -32003 "" 26
+q_err dup_id "$(req rule.add "{\"rule\":$(rule_json other in0 239.13.1.7 5007 out0 5 20)}" 27)" -32003 "" 27
+
+q_flush many
 
 # Pipelined requests, a notification, batches.
 printf '%s\n%s\n%s\n' '{"jsonrpc":"2.0","method":"rule.list","id":"a"}' \

@@ -491,7 +491,8 @@ cg_rpc_hold_stop() {
 }
 
 # cg_jsonv FILE EXPR...: each EXPR evaluated as cg_json does, one a line,
-# with one python3 run (helpers: rule, out, drop and port("name") of STATS).
+# with one python3 run (helpers: rule, out, drop and port("name") of STATS;
+# reply(id) of a cg_rpc_send summary).
 # An EXPR that fails prints as "<error: ...>".
 cg_jsonv() {
 	"$CG_PY" - "$@" <<'PY'
@@ -515,6 +516,11 @@ def port(name):
         if p.get("name") == name:
             return p
     raise KeyError("no port named %r" % name)
+def reply(i):
+    for r in d.get("replies", []):
+        if isinstance(r, dict) and r.get("id") == i:
+            return r
+    raise KeyError("no reply with id %r" % i)
 for expr in sys.argv[2:]:
     try:
         if d is None:

@@ -193,15 +193,9 @@ find_bins(const struct args *a, char *dp, char *ctl, size_t size)
 	}
 	self[n] = '\0';
 	for (size_t i = 0; i < 2; i++) {
-		char real[PATH_MAX];
-
 		if (sup_find_bin(b[i].prog, b[i].override, n > 0 ? self : NULL, path, b[i].out,
-				 size) == 0) {
-			/* The log then names the file itself, not build/app/castgate/../x/x. */
-			if (realpath(b[i].out, real) != NULL && strlen(real) < size)
-				memcpy(b[i].out, real, strlen(real) + 1);
+				 size) == 0)
 			continue;
-		}
 		if (b[i].override != NULL)
 			fprintf(stderr, SUP_PROG ": %s %s: not an executable file\n", b[i].opt,
 				b[i].override);
@@ -336,6 +330,30 @@ print_summary(const struct cg_conf *c, const char *path, const char *dp, const c
 	       s->restart_max_ms, s->stable_s, s->ready_timeout_s, s->stop_timeout_s);
 }
 
+/* @p path made absolute against the cwd, without resolving anything. */
+static int
+absolute_path(const char *path, char *out, size_t size)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/') {
+		n = snprintf(out, size, "%s", path);
+	} else {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return -errno;
+		/* "./x" reads better in logs as "x". */
+		while (path[0] == '.' && path[1] == '/')
+			path += 2;
+		n = snprintf(out, size, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
+	}
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
 /* One supervisor per run dir: two would remove each other's ready files. The
  * lock lives as long as the process (the fd is close-on-exec, so children
  * do not hold it after we die). */
@@ -400,8 +418,10 @@ main(int argc, char **argv)
 		fprintf(stderr, SUP_PROG ": %s\n", err);
 		return a.check_config ? 1 : EXIT_CONFIG;
 	}
-	/* Children get the absolute path: what they read must not depend on a cwd. */
-	if (realpath(a.config, config) == NULL) {
+	/* Children get an absolute path, so that what they read does not depend
+	 * on a cwd; symlinks are kept, so that a restart after the link moved
+	 * (a deployment switching config versions) reads the new target. */
+	if (absolute_path(a.config, config, sizeof(config)) < 0) {
 		fprintf(stderr, SUP_PROG ": %s: %s\n", a.config, strerror(errno));
 		cg_conf_free(conf);
 		return a.check_config ? 1 : EXIT_CONFIG;

@@ -172,14 +172,22 @@ sup_find_bin(const char *prog, const char *override, const char *self_exe,
 	}
 	if (self_exe != NULL && strrchr(self_exe, '/') != NULL) {
 		size_t dirlen = (size_t)(strrchr(self_exe, '/') - self_exe);
+		const char *up;
 
 		/* Installed side by side (/usr/bin). */
 		if (join(out, size, self_exe, dirlen, prog) && is_exec_file(out))
 			return 0;
-		/* The meson build tree: build/app/castgate/castgate -> build/app/<prog>/<prog>. */
-		snprintf(rel, sizeof(rel), "../%s/%s", prog, prog);
-		if (join(out, size, self_exe, dirlen, rel) && is_exec_file(out))
-			return 0;
+		/* The meson build tree: build/app/castgate/castgate ->
+		 * build/app/<prog>/<prog>. The parent is taken lexically (no "..",
+		 * no symlink resolution): /proc/self/exe is a resolved path already,
+		 * and the name the child is started under stays its own. */
+		up = memrchr(self_exe, '/', dirlen);
+		if (up != NULL) {
+			snprintf(rel, sizeof(rel), "%s/%s", prog, prog);
+			if (join(out, size, self_exe, (size_t)(up - self_exe), rel) &&
+			    is_exec_file(out))
+				return 0;
+		}
 	}
 	for (const char *p = path; p != NULL && *p != '\0';) {
 		const char *end = strchr(p, ':');

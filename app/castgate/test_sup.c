@@ -242,8 +242,7 @@ test_find_bin(void)
 
 	/* The build tree. */
 	CU_ASSERT_EQUAL(sup_find_bin("castgate-dataplane", NULL, self, NULL, out, sizeof(out)), 0);
-	snprintf(want, sizeof(want), "%s/app/castgate/../castgate-dataplane/castgate-dataplane",
-		 tmpdir);
+	snprintf(want, sizeof(want), "%s/app/castgate-dataplane/castgate-dataplane", tmpdir);
 	CU_ASSERT_STRING_EQUAL(out, want);
 	/* Side by side wins over the build tree. */
 	mkfile("app/castgate/castgate-dataplane", 0755);
@@ -259,6 +258,9 @@ test_find_bin(void)
 	CU_ASSERT_EQUAL(sup_find_bin("castgate-nothing", NULL, self, path, out, sizeof(out)),
 			-ENOENT);
 	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", NULL, NULL, NULL, out, sizeof(out)),
+			-ENOENT);
+	/* A program at the root has no build tree above it. */
+	CU_ASSERT_EQUAL(sup_find_bin("castgate-nothing", NULL, "/castgate", NULL, out, sizeof(out)),
 			-ENOENT);
 	/* An override is used as given, and must be an executable file. */
 	snprintf(want, sizeof(want), "%s/bin2/castgate-control", tmpdir);

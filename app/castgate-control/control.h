@@ -28,6 +28,7 @@
 #include <json-c/json.h>
 
 #include "cg_conf.h"
+#include "cg_log.h"
 #include "cg_rpc.h"
 #include "cg_rule.h"
 #include "cg_shm.h"
@@ -170,6 +171,13 @@ struct ctl_who {
 	pid_t pid;
 	const char *via;		/**< method name, or "SIGHUP" */
 };
+
+/**
+ * Log one change or refused change: who (via, uid, pid), what (the message,
+ * the rule), result ("ok", "refused", "error"), as one line with fields.
+ */
+void ctl_audit(enum cg_log_level lvl, const struct ctl_who *who, const char *rule,
+	       const char *result, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /**
  * Add (@p op CG_SHM_RULES_ADD) or update an API rule durably: checks, data

@@ -66,8 +66,8 @@ check_params(json_object *params, const char *const keys[], struct cg_rpc_error 
 			char field[CG_RPC_FIELD_MAX];
 
 			snprintf(field, sizeof(field), "params.%.100s", k);
-			cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "params: unknown member "
-					 "\"%.100s\" (%s%s)", k, keys[0] ? "expected " : "",
+			cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "params: unknown "
+					 "member \"%.100s\" (%s%s)", k, keys[0] ? "expected " : "",
 					 keys[0] ? list : "this method takes no params");
 			return -1;
 		}
@@ -194,8 +194,8 @@ rule_change(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_err
 	json_object *res;
 
 	if (get_rule(params, &r, err) < 0) {
-		cg_log(CG_LOG_WARN, "%s by uid %u pid %d refused: %s", method,
-		       (unsigned int)who.uid, (int)who.pid, err->message);
+		ctl_audit(CG_LOG_WARN, &who, r.name[0] ? r.name : "-", "refused", "%s refused: %s",
+			  method, err->message);
 		return NULL;
 	}
 	if (ctl_rule_change(ctl_of(ctx), op, &r, &who, err) < 0)
@@ -230,8 +230,8 @@ m_rule_remove(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_e
 
 	if (check_params(params, keys, err) < 0 ||
 	    get_rule_name(params, "name", true, &name, err) < 0) {
-		cg_log(CG_LOG_WARN, "rule.remove by uid %u pid %d refused: %s",
-		       (unsigned int)who.uid, (int)who.pid, err->message);
+		ctl_audit(CG_LOG_WARN, &who, "-", "refused", "rule.remove refused: %s",
+			  err->message);
 		return NULL;
 	}
 	if (ctl_rule_remove(ctl_of(ctx), name, &who, err) < 0)
@@ -362,8 +362,11 @@ m_stats_clear(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_e
 	if (check_params(params, keys, err) < 0)
 		return NULL;
 	t = ctl_stats_clear(ctl_of(ctx));
-	cg_log(CG_LOG_INFO, "stats.clear by uid %u pid %d: counters reported from now on",
-	       (unsigned int)ctx->peer->uid, (int)ctx->peer->pid);
+	{
+		struct ctl_who who = who_of(ctx, "stats.clear");
+
+		ctl_audit(CG_LOG_INFO, &who, "-", "ok", "stats cleared: counts start from now");
+	}
 	res = json_object_new_object();
 	if (res == NULL)
 		return oom(err);
@@ -414,8 +417,15 @@ m_port_get(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_erro
 		return NULL;
 	idx = ctl_port_find(c, name);
 	if (idx < 0) {
-		cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, "params.name", "port \"%.64s\" not found",
-				 name);
+		char names[256];
+		size_t off = 0;
+
+		names[0] = '\0';
+		for (unsigned int i = 0; i < c->shm.info->nb_ports && off < sizeof(names); i++)
+			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%.31s",
+						i ? ", " : "", c->shm.info->ports[i].name);
+		cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, "params.name", "port \"%.64s\" not found "
+				 "(ports: %s)", name, names);
 		return NULL;
 	}
 	res = json_object_new_object();
@@ -649,8 +659,8 @@ m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc
 	/* Skipped now: state rules that are not installed as they are in the file. */
 	if (c->api != NULL) {
 		CG_RULE_SET_FOREACH(c->api, i, r) {
-			if (ctl_rule_find(c, r->name, &ref) == 0 && ref.origin == CG_SHM_ORIGIN_API &&
-			    cg_rule_equal(ref.rule, r))
+			if (ctl_rule_find(c, r->name, &ref) == 0 &&
+			    ref.origin == CG_SHM_ORIGIN_API && cg_rule_equal(ref.rule, r))
 				continue;
 			nskip++;
 			json_object_array_add(skipped, json_object_new_string(r->name));
@@ -663,7 +673,8 @@ m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc
 	if (!state_ok)
 		ctl_jadd(st, "error", json_object_new_string(
 				 !c->state_usable || c->state_error[0] ? c->state_error :
-				 c->dirty ? "a rule change is being reconciled with the state file" :
+				 c->dirty ? "a rule change is being reconciled with the state "
+				 "file" :
 				 "rules of the state file are not installed"));
 	ctl_jadd(checks, "dataplane", dp);
 	ctl_jadd(checks, "ports", ports);

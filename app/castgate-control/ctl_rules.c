@@ -165,10 +165,9 @@ match_str(const struct cg_rule *r, char *buf, size_t len)
 	return buf;
 }
 
-/* One line per change: who, what, result (docs: the audit trail). */
-static void __attribute__((format(printf, 5, 6)))
-audit(enum cg_log_level lvl, const struct ctl_who *who, const char *rule, const char *result,
-      const char *fmt, ...)
+void
+ctl_audit(enum cg_log_level lvl, const struct ctl_who *who, const char *rule,
+	  const char *result, const char *fmt, ...)
 {
 	char uid[16], pid[16], msg[MSG];
 	struct cg_log_field f[] = {
@@ -307,10 +306,11 @@ reconcile(struct ctl *c, bool at_start)
 			continue;
 		old = *ref.rule;
 		ret = dp_request(c, CG_SHM_RULES_REMOVE, CG_SHM_ORIGIN_API, &old, msg, sizeof(msg));
-		audit(ret < 0 ? CG_LOG_ERR : CG_LOG_WARN, &who, old.name, ret < 0 ? "error" : "ok",
-		      "rule %s (id %u): installed as an API rule but not in %s: removed%s%s",
-		      old.name, old.id, c->conf->ctl.state_file, ret < 0 ? ": " : "",
-		      ret < 0 ? msg : "");
+		ctl_audit(ret < 0 ? CG_LOG_ERR : CG_LOG_WARN, &who, old.name,
+			  ret < 0 ? "error" : "ok", "rule %s (id %u): installed as an API rule "
+			  "but not in %s: removed%s%s",
+			  old.name, old.id, c->conf->ctl.state_file, ret < 0 ? ": " : "",
+			  ret < 0 ? msg : "");
 		if (ret == 0)
 			ctl_stats_forget_rule(c, old.name);
 	}
@@ -335,9 +335,9 @@ reconcile(struct ctl *c, bool at_start)
 		}
 		ret = dp_request(c, op, CG_SHM_ORIGIN_API, &r, why, sizeof(why));
 		if (ret == 0) {
-			audit(CG_LOG_INFO, &who, r.name, "ok", "state rule %s (id %u): %s in the "
-			      "data plane", r.name, r.id,
-			      op == CG_SHM_RULES_ADD ? "installed" : "updated");
+			ctl_audit(CG_LOG_INFO, &who, r.name, "ok", "state rule %s (id %u): %s in "
+				  "the data plane", r.name, r.id,
+				  op == CG_SHM_RULES_ADD ? "installed" : "updated");
 			ctl_stats_forget_rule(c, r.name);
 			continue;
 		}
@@ -486,9 +486,10 @@ check_conflicts(const struct ctl *c, const struct cg_rule *r, const struct cg_ru
 					 "state file but not installed (see system.health): remove "
 					 "it first", r->name);
 		else
-			cg_rpc_error_set(err, code, "params.rule", "rule \"%s\" conflicts with "
-					 "rule \"%s\" of the state file, which is not installed (see "
-					 "system.health): remove that first", r->name, other->name);
+			cg_rpc_error_set(err, code, "params.rule", "rule \"%s\" conflicts "
+					 "with rule \"%s\" of the state file, which is not "
+					 "installed (see system.health): remove that first",
+					 r->name, other->name);
 		return -1;
 	}
 	return 0;
@@ -543,16 +544,17 @@ commit(struct ctl *c, struct cg_rule_set *next, uint32_t undo_op, const struct c
 	cg_rule_set_free(next);
 	ret = dp_request(c, undo_op, CG_SHM_ORIGIN_API, undo_rule, umsg, sizeof(umsg));
 	if (ret == 0) {
-		audit(CG_LOG_ERR, who, undo_rule->name, "error", "%s: not saved (%s): undone in "
-		      "the data plane", what, msg);
+		ctl_audit(CG_LOG_ERR, who, undo_rule->name, "error", "%s: not saved (%s): "
+			  "undone in the data plane", what, msg);
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "%s: the state file could not be "
 				 "written (%s); the change was undone", what, msg);
 	} else {
 		if (!c->dirty)
 			c->dirty_ticks = 0;
 		c->dirty = true;
-		audit(CG_LOG_ERR, who, undo_rule->name, "error", "%s: not saved (%s), and undoing "
-		      "it in the data plane failed (%s): retrying every second", what, msg, umsg);
+		ctl_audit(CG_LOG_ERR, who, undo_rule->name, "error", "%s: not saved (%s), and "
+			  "undoing it in the data plane failed (%s): retrying every second",
+			  what, msg, umsg);
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "%s: the state file could not be "
 				 "written (%s); undoing the change in the data plane failed (%s) "
 				 "and is retried", what, msg, umsg);
@@ -579,9 +581,9 @@ ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_
 		if (ctl_rule_find(c, r->name, &ref) < 0) {
 			if (cg_rule_set_find(c->api, r->name) != NULL)
 				cg_rpc_error_set(err, CG_RPC_E_CONFLICT, "params.rule.name",
-						 "rule \"%s\" is in %s but not installed (see "
-						 "system.health): remove it and add it again", r->name,
-						 c->conf->ctl.state_file);
+						 "rule \"%s\" is in the state file but not "
+						 "installed (see system.health): remove it and "
+						 "add it again", r->name);
 			else
 				cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, "params.rule.name",
 						 "rule \"%s\" not found", r->name);
@@ -599,8 +601,8 @@ ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_
 		if (check_conflicts(c, r, &old, err) < 0)
 			goto refused;
 		if (cg_rule_equal(&old, r)) {
-			audit(CG_LOG_INFO, who, r->name, "ok", "rule %s (id %u): update: unchanged",
-			      r->name, r->id);
+			ctl_audit(CG_LOG_INFO, who, r->name, "ok", "rule %s (id %u): update: "
+				  "unchanged", r->name, r->id);
 			return 0;
 		}
 	} else {
@@ -608,7 +610,8 @@ ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_
 			goto refused;
 		if (r->id == 0 && (r->id = next_id(c)) == 0) {
 			cg_rpc_error_set(err, CG_RPC_E_CONFLICT, "params.rule.id", "rule \"%s\": "
-					 "every id up to %u is taken: give one", r->name, UINT32_MAX);
+					 "every id up to %u is taken: give one", r->name,
+					 UINT32_MAX);
 			goto refused;
 		}
 	}
@@ -638,13 +641,13 @@ ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_
 	if (ret < 0)
 		return -1;
 	ctl_stats_forget_rule(c, r->name);
-	audit(CG_LOG_INFO, who, r->name, "ok", "rule %s (id %u): %s: %u output(s), saved "
-	      "(data plane %.1f ms, state file %.1f ms)", r->name, r->id, verb, r->n_outputs,
-	      (double)(t1 - t0) / 1000.0, (double)(mono_us() - t1) / 1000.0);
+	ctl_audit(CG_LOG_INFO, who, r->name, "ok", "rule %s (id %u): %s: %u output(s), saved "
+		  "(data plane %.1f ms, state file %.1f ms)", r->name, r->id, verb, r->n_outputs,
+		  (double)(t1 - t0) / 1000.0, (double)(mono_us() - t1) / 1000.0);
 	return 0;
 refused:
-	audit(CG_LOG_WARN, who, r->name, "refused", "rule %s: %s refused: %s", r->name, verb,
-	      err->message);
+	ctl_audit(CG_LOG_WARN, who, r->name, "refused", "rule %s: %s refused: %s", r->name, verb,
+		  err->message);
 	return -1;
 }
 
@@ -677,8 +680,8 @@ ctl_rule_remove(struct ctl *c, const char *name, const struct ctl_who *who,
 		}
 		cg_rule_set_free(c->api);
 		c->api = next;
-		audit(CG_LOG_INFO, who, name, "ok", "rule %s: removed from %s (it was not "
-		      "installed)", name, c->conf->ctl.state_file);
+		ctl_audit(CG_LOG_INFO, who, name, "ok", "rule %s: removed from %s (it was not "
+			  "installed)", name, c->conf->ctl.state_file);
 		return 0;
 	}
 	if (ref.origin != CG_SHM_ORIGIN_API) {
@@ -705,13 +708,13 @@ ctl_rule_remove(struct ctl *c, const char *name, const struct ctl_who *who,
 	if (commit(c, next, CG_SHM_RULES_ADD, &old, who, what, err) < 0)
 		return -1;
 	ctl_stats_forget_rule(c, name);
-	audit(CG_LOG_INFO, who, name, "ok", "rule %s (id %u): removed, saved (data plane "
-	      "%.1f ms, state file %.1f ms)", name, old.id, (double)(t1 - t0) / 1000.0,
-	      (double)(mono_us() - t1) / 1000.0);
+	ctl_audit(CG_LOG_INFO, who, name, "ok", "rule %s (id %u): removed, saved (data plane "
+		  "%.1f ms, state file %.1f ms)", name, old.id, (double)(t1 - t0) / 1000.0,
+		  (double)(mono_us() - t1) / 1000.0);
 	return 0;
 refused:
-	audit(CG_LOG_WARN, who, name, "refused", "rule %s: remove refused: %s", name,
-	      err->message);
+	ctl_audit(CG_LOG_WARN, who, name, "refused", "rule %s: remove refused: %s", name,
+		  err->message);
 	return -1;
 }
 
@@ -864,7 +867,8 @@ undo_step(struct ctl *c, const struct step *s, char *msg, size_t len)
 {
 	switch (s->op) {
 	case CG_SHM_RULES_ADD:
-		return dp_request(c, CG_SHM_RULES_REMOVE, CG_SHM_ORIGIN_CONFIG, &s->after, msg, len);
+		return dp_request(c, CG_SHM_RULES_REMOVE, CG_SHM_ORIGIN_CONFIG, &s->after, msg,
+				  len);
 	case CG_SHM_RULES_UPDATE:
 		return dp_request(c, CG_SHM_RULES_UPDATE, CG_SHM_ORIGIN_CONFIG, &s->before, msg,
 				  len);
@@ -933,10 +937,10 @@ reload_apply(struct ctl *c, struct ctl_reload_plan *p, const struct ctl_who *who
 				CG_ERR("reload: undoing rule %s: %s", steps[k].after.name[0] ?
 				       steps[k].after.name : steps[k].before.name, umsg);
 			}
-		audit(CG_LOG_ERR, who, steps[done].after.name[0] ? steps[done].after.name :
-		      steps[done].before.name, "error", "reload of %s failed: %s; %s",
-		      c->config_path, msg, bad ? "undoing it failed too (see above)" :
-		      "rolled back");
+		ctl_audit(CG_LOG_ERR, who, steps[done].after.name[0] ? steps[done].after.name :
+			  steps[done].before.name, "error", "reload of %s failed: %s; %s",
+			  c->config_path, msg, bad ? "undoing it failed too (see above)" :
+			  "rolled back");
 		if (ret == -ETIMEDOUT || ret == -EPIPE)
 			ctl_dp_error(err, ret, NULL, msg);	/* a later reload heals it */
 		else
@@ -957,20 +961,20 @@ ctl_reload(struct ctl *c, const struct ctl_who *who, json_object **result,
 
 	*result = NULL;
 	if (busy(c, err) < 0) {
-		audit(CG_LOG_WARN, who, "-", "refused", "reload refused: %s", err->message);
+		ctl_audit(CG_LOG_WARN, who, "-", "refused", "reload refused: %s", err->message);
 		return -1;
 	}
 	if (ctl_reload_plan(c, c->config_path, &p, err) < 0) {
 		/* A bad file is the operator's to fix; nothing changed. */
 		err->code = CG_RPC_E_CONFLICT;
-		audit(CG_LOG_ERR, who, "-", "refused", "reload refused: %s; nothing changed",
-		      err->message);
+		ctl_audit(CG_LOG_ERR, who, "-", "refused", "reload refused: %s; nothing changed",
+			  err->message);
 		return -1;
 	}
 	if (p.conflict[0] != '\0') {
 		cg_rpc_error_set(err, CG_RPC_E_CONFLICT, NULL, "reload of %s refused: %s; nothing "
 				 "changed", c->config_path, p.conflict);
-		audit(CG_LOG_ERR, who, "-", "refused", "%s", err->message);
+		ctl_audit(CG_LOG_ERR, who, "-", "refused", "%s", err->message);
 		ctl_reload_plan_free(&p);
 		return -1;
 	}
@@ -990,9 +994,9 @@ ctl_reload(struct ctl *c, const struct ctl_who *who, json_object **result,
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "out of memory");
 		return -1;
 	}
-	audit(CG_LOG_INFO, who, "-", "ok", "reload of %s: %zu added, %zu updated, %zu removed",
-	      c->config_path, json_object_array_length(p.add),
-	      json_object_array_length(p.update), json_object_array_length(p.remove));
+	ctl_audit(CG_LOG_INFO, who, "-", "ok", "reload of %s: %zu added, %zu updated, %zu removed",
+		  c->config_path, json_object_array_length(p.add),
+		  json_object_array_length(p.update), json_object_array_length(p.remove));
 	ctl_jadd(res, "added", json_object_get(p.add));
 	ctl_jadd(res, "updated", json_object_get(p.update));
 	ctl_jadd(res, "removed", json_object_get(p.remove));

@@ -407,7 +407,8 @@ ctl_stats_json(struct ctl *c, uint32_t rule_slot)
 	ctl_jadd(tot, "tx_bps", ju64(rates ? rate(sn->tot.tx_bytes, so->tot.tx_bytes, dt, 8) :
 				     0));
 	for (unsigned int r = 1; r < CG_SHM_DROP_MAX; r++)
-		ctl_jadd(drops, cg_shm_drop_name(r), ju64(since(live->drops[r], st->base.drops[r])));
+		ctl_jadd(drops, cg_shm_drop_name(r),
+			 ju64(since(live->drops[r], st->base.drops[r])));
 	for (unsigned int p = 0; p < info->nb_ports; p++) {
 		json_object *j = json_object_new_object(), *ps = ctl_port_stats_json(c, p);
 

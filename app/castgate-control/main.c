@@ -188,8 +188,10 @@ ensure_parent_dir(const char *key, const char *path)
 		return 0;
 	}
 	if (errno != ENOENT || mkdir(dir, 0755) < 0) {
-		CG_ERR("config: %s \"%s\": directory %s: %s", key, path, dir, strerror(errno));
-		return -errno;
+		int e = errno;
+
+		CG_ERR("config: %s \"%s\": directory %s: %s", key, path, dir, strerror(e));
+		return -e;
 	}
 	CG_INFO("created directory %s (for %s)", dir, key);
 	return 0;

@@ -295,7 +295,8 @@ rm -f "$RUN"/*.ready
 ###############################################################################
 log "a data plane that fails at once: backoff 50, 100, 200, 400, 400 ms"
 start s4 STUB_FAIL=1
-sleep 2
+wait_for 20 grep -q "castgate-dataplane started (pid [0-9]*), restart 5" "$T/s4.log" ||
+	fail "no fifth restart within 20 s"
 stop
 eq "exit status" 0 "$STOP_RC"
 delays=$(grep -o "castgate-dataplane (pid [0-9]*) exited with status 1 after [0-9]* ms; restart [0-9]* in [0-9]* ms" \

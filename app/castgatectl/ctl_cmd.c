@@ -608,13 +608,18 @@ cmd_config(struct ctl *c, int argc, char **argv)
 	json_object_put(params);
 	if (ret != CTL_EXIT_OK)
 		return ret;
-	if (c->json)
-		print_json(c, res, false);
-	else
-		ctl_fmt_config_check(c->out, res);
-	/* An invalid file is a failed check: exit 1 like a refusal. */
+	/* An invalid file is a failed check: exit 1 and the reason on stderr,
+	 * like a refusal. */
 	if (!json_object_object_get_ex(res, "valid", &v) || !json_object_get_boolean(v))
 		ret = CTL_EXIT_REFUSED;
+	if (c->json) {
+		print_json(c, res, false);
+	} else if (ret != CTL_EXIT_OK) {
+		fputs("castgatectl: ", stderr);
+		ctl_fmt_config_check(stderr, res);
+	} else {
+		ctl_fmt_config_check(c->out, res);
+	}
 	json_object_put(res);
 	return ret;
 }

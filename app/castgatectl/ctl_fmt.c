@@ -919,7 +919,13 @@ ctl_fmt_config_check(FILE *f, json_object *res)
 
 	jbool(res, "valid", &valid);
 	if (!valid) {
-		fprintf(f, "%s: INVALID: %s\n", jstr(res, "path"), jstr(res, "error"));
+		const char *path = jstr(res, "path"), *err = jstr(res, "error");
+
+		/* the daemon's message usually starts with the file name already */
+		if (strncmp(err, path, strlen(path)) == 0)
+			fprintf(f, "%s\n", err);
+		else
+			fprintf(f, "%s: %s\n", path, err);
 		return;
 	}
 	fprintf(f, "%s: valid (%s port%s, %s rule%s)\n", jstr(res, "path"), jstr(res, "ports"),

@@ -526,6 +526,32 @@ test_fmt_system(void)
 }
 
 static void
+test_fmt_config(void)
+{
+	char *s;
+
+	s = render(ctl_fmt_config_check, "{\"valid\":false,\"path\":\"/etc/c.toml\",\"error\":"
+		   "\"/etc/c.toml: dataplane.burst (line 2): 4096 is out of range 1..512\"}");
+	CU_ASSERT_STRING_EQUAL(s, "/etc/c.toml: dataplane.burst (line 2): 4096 is out of range "
+			       "1..512\n");
+	free(s);
+	s = render(ctl_fmt_config_check, "{\"valid\":false,\"path\":\"/etc/c.toml\",\"error\":"
+		   "\"cannot read\"}");
+	CU_ASSERT_STRING_EQUAL(s, "/etc/c.toml: cannot read\n");
+	free(s);
+	s = render(ctl_fmt_config_check, "{\"valid\":true,\"path\":\"/etc/c.toml\",\"ports\":3,"
+		   "\"rules\":1,\"reload\":{\"add\":[\"a\",\"b\"],\"update\":[],"
+		   "\"remove\":[\"c\"]}}");
+	CU_ASSERT_STRING_EQUAL(s,
+		"/etc/c.toml: valid (3 ports, 1 rule)\n"
+		"a reload would change the config rules:\n"
+		"  add      a, b\n"
+		"  update   -\n"
+		"  remove   c\n");
+	free(s);
+}
+
+static void
 test_complete(void)
 {
 	char *rules[] = { "cam1", "cam2", "feed" };
@@ -618,6 +644,7 @@ main(void)
 		CG_UNIT_TEST(test_fmt_stats),
 		CG_UNIT_TEST(test_fmt_ports),
 		CG_UNIT_TEST(test_fmt_system),
+		CG_UNIT_TEST(test_fmt_config),
 		CG_UNIT_TEST(test_complete),
 		CG_UNIT_END,
 	};

@@ -670,12 +670,16 @@ m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc
 	ctl_jadd(st, "ok", json_object_new_boolean(state_ok));
 	ctl_jadd(st, "skipped", json_object_new_uint64(nskip));
 	ctl_jadd(st, "skipped_rules", skipped);
-	if (!state_ok)
-		ctl_jadd(st, "error", json_object_new_string(
-				 !c->state_usable || c->state_error[0] ? c->state_error :
-				 c->dirty ? "a rule change is being reconciled with the state "
-				 "file" :
-				 "rules of the state file are not installed"));
+	if (!c->state_usable)
+		ctl_jadd(st, "error", json_object_new_string(c->state_error));
+	else if (c->dirty)
+		ctl_jadd(st, "error", json_object_new_string("a rule change got no answer from "
+							     "the data plane and is being "
+							     "reconciled with the state file"));
+	else if (nskip > 0)
+		ctl_jadd(st, "error", json_object_new_string(c->state_error[0] ? c->state_error :
+							     "rules of the state file are not "
+							     "installed"));
 	ctl_jadd(checks, "dataplane", dp);
 	ctl_jadd(checks, "ports", ports);
 	ctl_jadd(checks, "state", st);

@@ -297,6 +297,7 @@ reconcile(struct ctl *c, bool at_start)
 	int ret;
 
 	c->dirty = false;
+	c->state_error[0] = '\0';
 	/* Removals first: they may free names and matches the others need. */
 	for (uint32_t s = 0; s < ctl_rule_slots(c); s++) {
 		struct cg_rule old;

@@ -453,14 +453,15 @@ main(int argc, char **argv)
 		CG_ERR("sigprocmask: %s", strerror(-ret));
 		goto out;
 	}
-	/* The socket first: it fails at once on a bad group or a second
-	 * instance, before we touch the data plane. Clients that connect now
-	 * wait in the backlog until the loop runs. */
+	/* No data plane: exit 3 at once, the supervisor's cue to wait for one. */
 	ret = ctl_primary_check(c);
 	if (ret != 0) {
 		c->exit_code = ret;
 		goto out;
 	}
+	/* Then the socket, before EAL: a bad group or a second instance fails
+	 * before we touch the data plane. Clients that connect now wait in the
+	 * backlog until the loop runs. */
 	c->srv = open_server(c);
 	if (c->srv == NULL)
 		goto out;

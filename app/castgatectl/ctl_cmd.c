@@ -453,6 +453,8 @@ stats_watch(struct ctl *c, json_object *params, double secs)
 	sigaction(SIGINT, &old, NULL);
 	if (ctl_interrupted) {
 		ctl_interrupted = 0;
+		if (tty)
+			fputc('\n', c->out); /* the shell's prompt after "^C", not on it */
 		return CTL_EXIT_OK;
 	}
 	return ret;

@@ -13,7 +13,8 @@
  *   sup_util.c     pure logic: exit-status and duration text, ready-file
  *                  content, child environment, binary lookup
  *
- * The last two have no dependency on the rest (unit-tested by test_sup.c).
+ * The last two have no dependency on the rest (unit-tested by test_sup.c);
+ * test_sup_run.sh runs the whole program with stand-in children.
  */
 
 #include <stdbool.h>
@@ -101,11 +102,13 @@ void sup_env_free(char **env);
 
 /**
  * Find the executable @p prog ("castgate-dataplane"): @p override when set
- * (must be executable), else next to @p self_exe, else in
- * @p self_exe's "../<prog>/<prog>" (the meson build tree), else in @p path
- * ($PATH, may be NULL).
+ * (must be executable), else next to @p self_exe, else in <parent of
+ * @p self_exe's dir>/<prog>/<prog> (the meson build tree), else in @p path
+ * ($PATH, may be NULL). Paths are joined, never resolved: the child keeps
+ * the name it was found under.
  * @return 0 with the path in @p out; -ENOENT (nothing found; with an
- *         override: it is not an executable file); -ENAMETOOLONG.
+ *         override: it is not an executable file); -ENAMETOOLONG (an
+ *         override longer than @p size).
  */
 int sup_find_bin(const char *prog, const char *override, const char *self_exe,
 		 const char *path, char *out, size_t size);

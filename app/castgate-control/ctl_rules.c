@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cg_conf.h"
 #include "cg_log.h"
@@ -816,9 +817,16 @@ ctl_reload_plan(const struct ctl *c, const char *path, struct ctl_reload_plan *p
 	struct ctl_rule_ref ref;
 	struct cg_rpc_error perr;
 	char msg[1024];
+	struct stat st;
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
+	/* A FIFO or a device would block the loop in open() or read(). */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, NULL, "%s: not a regular file",
+				 path);
+		return -1;
+	}
 	p->conf = cg_conf_load(path, msg, sizeof(msg));
 	if (p->conf == NULL) {
 		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, NULL, "%s", msg);

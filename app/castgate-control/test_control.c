@@ -285,6 +285,15 @@ test_params_strict(void)
 		  "\"id\":4}", CG_RPC_E_NOT_FOUND, "params.name");
 	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"config.check\",\"params\":{\"path\":\"rel\"},"
 		  "\"id\":5}", CG_RPC_E_INVALID_PARAMS, "params.path");
+	/* A device is an answer (invalid), never a read that blocks the loop. */
+	{
+		json_object *r = call("{\"jsonrpc\":\"2.0\",\"method\":\"config.check\","
+				      "\"params\":{\"path\":\"/dev/zero\"},\"id\":6}");
+
+		CU_ASSERT(json_object_is_type(get(r, "result.valid"), json_type_boolean));
+		CU_ASSERT_FALSE(json_object_get_boolean(get(r, "result.valid")));
+		json_object_put(r);
+	}
 }
 
 #define ADD(rule) "{\"jsonrpc\":\"2.0\",\"method\":\"rule.add\",\"params\":{\"rule\":" rule \

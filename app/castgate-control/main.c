@@ -185,6 +185,11 @@ ensure_parent_dir(const char *key, const char *path)
 			CG_ERR("config: %s \"%s\": %s is not a directory", key, path, dir);
 			return -ENOTDIR;
 		}
+		/* Not fatal (it may be fixed while we run), but say it now, not
+		 * at the first change. */
+		if (access(dir, W_OK) < 0)
+			CG_WARN("config: %s \"%s\": directory %s is not writable: %s", key,
+				path, dir, strerror(errno));
 		return 0;
 	}
 	if (errno != ENOENT || mkdir(dir, 0755) < 0) {

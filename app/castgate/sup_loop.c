@@ -103,8 +103,9 @@ state_text(const struct child *c, char *buf, size_t size)
 	return buf;
 }
 
-static void
-set_status(struct sup *s)
+/* The STATUS= text: what runs, and how often each child was restarted. */
+static const char *
+status_text(const struct sup *s, char *buf, size_t size)
 {
 	char dp[48], ctl[48];
 	const char *what;
@@ -115,10 +116,18 @@ set_status(struct sup *s)
 		what = "forwarding, control API down";
 	else
 		what = "data plane down";
-	sup_notify("STATUS=%s: dataplane %s, %u restarts; control %s, %u restarts", what,
-		   state_text(&s->dp, dp, sizeof(dp)), s->dp.starts > 0 ? s->dp.starts - 1 : 0,
-		   state_text(&s->ctl, ctl, sizeof(ctl)),
-		   s->ctl.starts > 0 ? s->ctl.starts - 1 : 0);
+	snprintf(buf, size, "%s: dataplane %s, %u restarts; control %s, %u restarts", what,
+		 state_text(&s->dp, dp, sizeof(dp)), s->dp.starts > 0 ? s->dp.starts - 1 : 0,
+		 state_text(&s->ctl, ctl, sizeof(ctl)), s->ctl.starts > 0 ? s->ctl.starts - 1 : 0);
+	return buf;
+}
+
+static void
+set_status(const struct sup *s)
+{
+	char text[256];
+
+	sup_notify("STATUS=%s", status_text(s, text, sizeof(text)));
 }
 
 static void
@@ -468,11 +477,12 @@ step(struct sup *s, uint64_t now)
 
 	if (s->dp.state == CS_RUNNING && s->ctl.state == CS_RUNNING) {
 		if (!s->ready_sent) {
+			char text[256];
+
 			s->ready_sent = true;
 			CG_INFO("ready: %s pid %d, %s pid %d", s->dp.name, (int)s->dp.pid,
 				s->ctl.name, (int)s->ctl.pid);
-			sup_notify("READY=1\nSTATUS=running: dataplane pid %d, control pid %d",
-				   (int)s->dp.pid, (int)s->ctl.pid);
+			sup_notify("READY=1\nSTATUS=%s", status_text(s, text, sizeof(text)));
 			if (s->o->ready_file != NULL) {
 				int ret = write_own_ready(s->o->ready_file);
 

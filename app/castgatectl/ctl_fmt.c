@@ -397,6 +397,20 @@ ctl_fmt_rule_list(FILE *f, json_object *res)
 	fprintf(f, "%zu rule%s\n", jlen(rules), jlen(rules) == 1 ? "" : "s");
 }
 
+/* How an output's destination MAC is found: given, the group's MAC, or ARP. */
+static const char *
+next_hop_desc(json_object *o)
+{
+	uint32_t dst;
+
+	if (jm(o, "next_hop_mac") != NULL)
+		return jstr(o, "next_hop_mac");
+	if (cg_rule_parse_ipv4(jstr(o, "destination"), &dst) == 0 &&
+	    cg_rule_addr_is_multicast(dst))
+		return "group";
+	return "arp";
+}
+
 static void
 rx_line(FILE *f, const char *label, json_object *s, const char *pk, const char *bk,
 	const char *ppk, const char *bpk)
@@ -432,7 +446,7 @@ ctl_fmt_rule_show(FILE *f, json_object *res)
 		ctl_table_add(&t, "%s", jstr(o, "ttl"));
 		ctl_table_add(&t, "%s", jm(o, "sport") ? jstr(o, "sport") : "kept");
 		ctl_table_add(&t, "%s", jm(o, "source") ? jstr(o, "source") : "port's");
-		ctl_table_add(&t, "%s", jm(o, "next_hop_mac") ? jstr(o, "next_hop_mac") : "arp");
+		ctl_table_add(&t, "%s", next_hop_desc(o));
 		ctl_table_add(&t, "%s", NUM(so, "pkts", NF_COUNT));
 		ctl_table_add(&t, "%s", NUM(so, "bytes", NF_BYTES));
 		ctl_table_add(&t, "%s", NUM(so, "drops", NF_COUNT));

@@ -4,7 +4,8 @@
 # stream); after `rule add` the packets arrive rewritten to the rule's group,
 # port and TTL, from out0's address, with no gap while the rule is in;
 # `rule list` (table and --json) and `rule show` show it; after `rule del` the
-# sink's count stops growing. `rule show` / `rule del` of a missing rule exit 4.
+# sink's count stops growing. An update (TTL) while streaming loses nothing.
+# `rule show` / `rule del` of a missing rule exit 4.
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
 
@@ -72,6 +73,17 @@ cg_assert_eq "rule show --json: origin" api "$(cg_json "$CG_TMP/show1.json" 'd["
 cg_assert_ge "rule show --json: rx_pkts while streaming" 1 \
 	"$(cg_json "$CG_TMP/show1.json" 'd["stats"]["rx_pkts"]')"
 
+# Update it (TTL 5 -> 6) while the stream runs: atomic for the data plane,
+# so the sequence stays without a hole and both TTLs are seen.
+c0=$(cg_recv_count r0)
+cg_ctl_expect 0 update rule update fwd --in in0,239.8.1.1,5001 --out out0,239.8.2.2,6001,ttl=6
+cg_ctl_json show2 rule show fwd
+cg_json_eqs "$CG_TMP/show2.json" \
+	"rule update: new TTL" 6 'd["rule"]["output"][0]["ttl"]' \
+	"rule update: id kept" 1 'd["rule"]["id"]' \
+	"rule update: origin" api 'd["origin"]'
+cg_assert_true "packets keep arriving after rule update" cg_recv_wait_count r0 $((c0 + RATE / 2)) 5
+
 # Remove it: forwarding stops. Packets already in the relay's TX path may
 # still land for a moment; after 0.5 s the count must not move for 1.5 s.
 cg_ctl_expect 0 del rule del fwd
@@ -100,7 +112,7 @@ cg_assert_eq "corrupt" 0 "$(cg_json "$r" 'd["corrupt"]')"
 cg_assert_eq "duplicates" 0 "$(cg_json "$r" 'd["duplicates"]')"
 cg_assert_eq "reordered" 0 "$(cg_json "$r" 'd["reordered"]')"
 cg_assert_eq "bytes" $((n * SIZE)) "$(cg_json "$r" 'd["bytes"]')"
-cg_assert_eq "TTL on the wire" '[5]' "$(cg_json "$r" 'd["ttl_seen"]')"
+cg_assert_eq "TTL on the wire (before and after the update)" '[5,6]' "$(cg_json "$r" 'sorted(d["ttl_seen"])')"
 cg_assert_eq "destination" '["239.8.2.2"]' "$(cg_json "$r" 'd["dst_seen"]')"
 cg_assert_eq "source IP (out0's)" "[\"$CG_IP_ROUT0\"]" "$(cg_json "$r" 'd["sources_seen"]')"
 cg_assert_eq "UDP source port kept" '[4001]' "$(cg_json "$r" 'd["sports_seen"]')"

@@ -74,6 +74,7 @@ struct sup {
 	struct child dp, ctl;
 	int sfd, ifd;
 	bool stopping;
+	uint64_t stop_end_ms;    /* the whole orderly stop ends by then */
 	bool ready_sent;         /* READY=1 went out (the first time both were up) */
 	bool degraded;           /* since READY=1, a child is not running */
 	uint64_t degraded_ms;
@@ -246,6 +247,15 @@ stop_child(struct sup *s, struct child *c, enum stop_why why, uint64_t now)
 	c->why = why;
 	c->killed = false;
 	c->deadline_ms = now + (uint64_t)s->cfg->stop_timeout_s * 1000;
+	if (why == WHY_SHUTDOWN) {
+		/* Both stop within stop_timeout_s in all: the control process
+		 * has nothing to drain and gets half of it at most; the data
+		 * plane gets what is left. */
+		uint64_t end = c == &s->ctl ?
+			now + (uint64_t)s->cfg->stop_timeout_s * 1000 / 2 : s->stop_end_ms;
+
+		c->deadline_ms = end > now ? end : now;
+	}
 }
 
 static void
@@ -544,7 +554,8 @@ begin_stop(struct sup *s, const char *signame)
 		return;
 	}
 	s->stopping = true;
-	CG_INFO("%s: stopping castgate-control, then castgate-dataplane (%u s each before "
+	s->stop_end_ms = sup_now_ms() + (uint64_t)s->cfg->stop_timeout_s * 1000;
+	CG_INFO("%s: stopping castgate-control, then castgate-dataplane (within %u s, then "
 		"SIGKILL)", signame, s->cfg->stop_timeout_s);
 	sup_notify("STOPPING=1\nSTATUS=stopping (%s)", signame);
 }

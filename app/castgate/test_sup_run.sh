@@ -268,14 +268,14 @@ check "STOPPING=1 sent" grep -q "^STOPPING=1" "$T/notify.log"
 check "ready files removed" bash -c "! ls '$RUN'/*.ready '$T/s1.ready' 2>/dev/null"
 
 ###############################################################################
-log "a child that ignores SIGTERM is killed after stop_timeout_s"
+log "children that ignore SIGTERM are killed: the whole stop takes stop_timeout_s"
 start s2 STUB_IGNORE_TERM=1
 wait_for 10 test -e "$T/s2.ready" || fail "run 2 not ready"
 t0=$(now_ms)
 stop
 eq "exit status" 0 "$STOP_RC"
 took=$(($(now_ms) - t0))
-check "two SIGKILLs after 1 s each (${took} ms in 1900..4000)" test "$took" -ge 1900 -a "$took" -le 4000
+check "two SIGKILLs within 1 s in all (${took} ms in 900..3000)" test "$took" -ge 900 -a "$took" -le 3000
 check "log: SIGKILL after stop_timeout_s" \
 	grep -q "still runs 1 s after SIGTERM (supervisor.stop_timeout_s): SIGKILL" "$T/s2.log"
 

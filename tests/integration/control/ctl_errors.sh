@@ -5,7 +5,8 @@
 # methods (-32601), bad params with data.field (-32602), unknown ports,
 # update/remove of a config rule (-32004), duplicates by name, id and match
 # (-32003), a missing rule (-32002), a 2 MiB line (-32600, connection closed),
-# a request left unfinished and an idle connection (-32006, closed), batches,
+# a request left unfinished, an idle connection and one connection over
+# max_clients (-32006, closed), batches,
 # pipelined requests and notifications; castgatectl's exit codes for the same.
 # Meanwhile a second client stays connected and gets every answer; after
 # all of it no process was restarted (same pids), the rule set is unchanged,
@@ -16,10 +17,12 @@ source "$(dirname "$0")/../lib/cg_test.sh"
 cg_init 13
 cg_ctl_init
 NP=1000
+MAXC=8
 cg_topo_relay
 conf=$CG_TMP/castgate.toml
 {
-	cg_ctl_conf --ctl 'request_timeout_ms = 1000' --ctl 'idle_timeout_ms = 3000'
+	cg_ctl_conf --ctl 'request_timeout_ms = 1000' --ctl 'idle_timeout_ms = 3000' \
+		--ctl "max_clients = $MAXC"
 	cat <<EOF
 
 [[rule]]
@@ -193,6 +196,20 @@ for n in slow idle; do
 		"$n client: closed by the server" true 'd["eof"]'
 done
 
+# Connection limit: with the bystander connected, MAXC-1 more fill the
+# server; one more is told -32006 and closed; the others keep working.
+if "$CG_PY" -c "$CG_RPC_PY" flood "$CG_CTL_SOCK" $((MAXC - 1)) >"$CG_TMP/flood.json" \
+	2>"$CG_TMP/flood.err"; then
+	cg_json_eqs "$CG_TMP/flood.json" \
+		"$((MAXC - 1)) more clients served" $((MAXC - 1)) 'd["ok_before"]' \
+		"client $((MAXC + 1)): -32006" -32006 'd["extra"][0]["error"]["code"]' \
+		"client $((MAXC + 1)): closed" true 'd["extra_eof"]' \
+		"the $((MAXC - 1)) still served after it" $((MAXC - 1)) 'd["ok_after"]'
+else
+	cg_fail "connection-limit client failed"
+	sed 's/^/  | /' "$CG_TMP/flood.err" >&2
+fi
+
 # The bystander got every answer, on the same connection.
 cg_rpc_hold_stop hold "$hold_pid"
 h=$CG_TMP/hold.json
@@ -211,7 +228,8 @@ cg_json_eqs "$CG_TMP/info.json" \
 	"system.info: dataplane restarts" 0 'd["dataplane"]["restarts"]' \
 	"system.info: rpc cut_oversize" 1 'd["rpc"]["cut_oversize"]' \
 	"system.info: rpc cut_slow" 1 'd["rpc"]["cut_slow"]' \
-	"system.info: rpc cut_idle" 1 'd["rpc"]["cut_idle"]'
+	"system.info: rpc cut_idle" 1 'd["rpc"]["cut_idle"]' \
+	"system.info: rpc refused_full" 1 'd["rpc"]["refused_full"]'
 cg_ctl_json list1 rule list
 cg_assert_eq "rule set unchanged" "$list0" "$(cg_ctl_rules_norm "$CG_TMP/list1.json")"
 cg_assert_eq "state file unchanged" '["apiE"]' \

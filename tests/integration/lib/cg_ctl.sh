@@ -352,6 +352,10 @@ cg_send_wait() {
 #       JSON object: {"sent": bytes written, "send_error": str|null,
 #       "replies": [each reply line parsed, or {"unparsed": text}],
 #       "eof": true if the server closed the connection}.
+#   flood SOCK N: open N connections and call system.info on each, then
+#       open one more and read what the server says on it until it closes
+#       (3 s at most), then call again on the N; print {"ok_before",
+#       "extra": [replies], "extra_eof", "ok_after"}.
 #   hold SOCK STOPFILE: stay connected and call system.health every 0.1 s
 #       until STOPFILE exists; print {"requests", "ok", "failures": [...],
 #       "connected"}. The "other client" of the abuse tests.
@@ -441,7 +445,46 @@ def hold(path, stopfile):
     print(json.dumps({"requests": n, "ok": ok, "failures": fails[:5],
                       "connected": connected}))
 
-if sys.argv[1] == "send":
+def flood(path, n):
+    conns = []
+    for _ in range(n):
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.settimeout(3)
+        c.connect(path)
+        conns.append(c)
+    # Each of the n is served (and so counted by the server) before the extra one.
+    def call(c, i):
+        c.sendall(json.dumps({"jsonrpc": "2.0", "method": "system.info", "id": i}).encode() + b"\n")
+        buf = b""
+        while b"\n" not in buf:
+            b = c.recv(65536)
+            if not b:
+                return {"closed": True}
+            buf += b
+        return json.loads(buf.split(b"\n", 1)[0])
+    first = [call(c, i) for i, c in enumerate(conns)]
+    x = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    x.settimeout(3)
+    x.connect(path)
+    buf, eof = b"", False
+    try:
+        while True:
+            b = x.recv(65536)
+            if not b:
+                eof = True
+                break
+            buf += b
+    except OSError:
+        eof = True
+    extra = [json.loads(l) for l in buf.split(b"\n") if l.strip()]
+    again = [call(c, 100 + i) for i, c in enumerate(conns)]
+    print(json.dumps({"ok_before": sum("result" in r for r in first),
+                      "extra": extra, "extra_eof": eof,
+                      "ok_after": sum("result" in r for r in again)}))
+
+if sys.argv[1] == "flood":
+    flood(sys.argv[2], int(sys.argv[3]))
+elif sys.argv[1] == "send":
     send(sys.argv[2], sys.argv[3:])
 elif sys.argv[1] == "hold":
     hold(sys.argv[2], sys.argv[3])

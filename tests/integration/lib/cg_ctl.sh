@@ -13,6 +13,7 @@
 #                                      # $CG_TMP/add.out/.err
 #   cg_rpc_send x <<<'{"jsonrpc":"2.0","method":"rule.list","id":1}'
 #   cg_json "$CG_TMP/x.json" 'd["replies"][0]["result"]["rules"]'
+#   cg_rpc_raw <<<'{"jsonrpc":"2.0","method":"nope","id":2}'   # reply lines as sent
 #   cg_ctl_stop                        # SIGTERM to the supervisor, checks exit 0
 #
 # Nothing here mocks a component: the real binaries of $CG_BUILD run.
@@ -43,7 +44,16 @@ cg_ctl_init() {
 }
 
 cg_ctl_trap_exit() {
-	local st=$1
+	local st=$1 f
+	# A failed test shows the end of the stack's logs: in CI the scratch dir
+	# is gone with the runner.
+	if { [ "$st" -ne 0 ] && [ "$st" -ne 77 ]; } || [ "${CG_FAILS:-0}" -gt 0 ]; then
+		for f in "${CG_TMP:-/nonexistent}"/castgate*.err; do
+			[ -s "$f" ] || continue
+			cg_log "last lines of $f:"
+			tail -n 40 "$f" | sed 's/^/  | /' >&2
+		done
+	fi
 	cg_ctl_cleanup
 	cg_cleanup "$st"
 }
@@ -346,12 +356,13 @@ cg_send_wait() {
 }
 
 # The raw JSON-RPC client (python3, AF_UNIX):
-#   send SOCK [--timeout S] [--no-shutdown]: send stdin's bytes exactly as
+#   send SOCK [--timeout S] [--no-shutdown] [--raw]: send stdin's bytes exactly as
 #       given, then (unless --no-shutdown) shut down the write side; read
 #       until the server closes or S seconds (default 5) pass. Prints one
 #       JSON object: {"sent": bytes written, "send_error": str|null,
 #       "replies": [each reply line parsed, or {"unparsed": text}],
-#       "eof": true if the server closed the connection}.
+#       "eof": true if the server closed the connection}; with --raw, the
+#       reply lines as they came instead.
 #   flood SOCK N: open N connections and call system.info on each, then
 #       open one more and read what the server says on it until it closes
 #       (3 s at most), then call again on the N; print {"ok_before",
@@ -369,13 +380,15 @@ def parse(line):
         return {"unparsed": line.decode("utf-8", "replace")[:300]}
 
 def send(path, args):
-    timeout, shut = 5.0, True
+    timeout, shut, raw = 5.0, True, False
     i = 0
     while i < len(args):
         if args[i] == "--timeout":
             timeout = float(args[i + 1]); i += 1
         elif args[i] == "--no-shutdown":
             shut = False
+        elif args[i] == "--raw":
+            raw = True
         i += 1
     data = sys.stdin.buffer.read()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -410,6 +423,9 @@ def send(path, args):
             break
         buf += b
     lines = [l for l in buf.split(b"\n") if l.strip()]
+    if raw:
+        sys.stdout.buffer.write(b"".join(l + b"\n" for l in lines))
+        return
     print(json.dumps({"sent": sent, "send_error": err,
                       "replies": [parse(l) for l in lines], "eof": eof}))
 
@@ -503,6 +519,12 @@ cg_rpc_send() {
 		echo '{"sent":0,"send_error":"client failed","replies":[],"eof":false}' \
 			>"$CG_TMP/$name.json"
 	fi
+}
+
+# cg_rpc_raw [--timeout S] [--no-shutdown] < BYTES: send BYTES on a new
+# connection and print the reply lines exactly as the server wrote them.
+cg_rpc_raw() {
+	"$CG_PY" -c "$CG_RPC_PY" send "$CG_CTL_SOCK" --raw "$@"
 }
 
 # cg_rpc_line NAME LINE: cg_rpc_send of LINE and a newline.

@@ -497,13 +497,19 @@ check_conflicts(const struct ctl *c, const struct cg_rule *r, const struct cg_ru
 	return 0;
 }
 
-/* One more than the highest id in use (config and API rules, installed or not). */
+/*
+ * The id of an API rule added without one: one more than the highest id in
+ * use (config and API rules, installed or not), but at least
+ * CG_RULE_API_ID_BASE, above the ids config rules get automatically. So an
+ * id-less rule added to the config file later never takes an API rule's id
+ * (which would skip the API rule at the next start).
+ */
 static uint32_t
 next_id(const struct ctl *c)
 {
 	struct ctl_rule_ref ref;
 	const struct cg_rule *r;
-	uint32_t max = 0;
+	uint32_t max = CG_RULE_API_ID_BASE - 1;
 	size_t i;
 
 	for (uint32_t s = 0; s < ctl_rule_slots(c); s++)

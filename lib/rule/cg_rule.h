@@ -41,6 +41,13 @@
 #define CG_RULE_PORT_NAME_SIZE 32
 /** port_id of a port name that was not resolved yet. */
 #define CG_RULE_PORT_ID_NONE UINT16_MAX
+/**
+ * First id given to a rule added over the API without an id. Rules of the
+ * config file without an id get ids from 1 up, so that the two automatic
+ * schemes never hand out the same id (the config file may grow a rule long
+ * after an API rule took an id).
+ */
+#define CG_RULE_API_ID_BASE 1048576u
 /** TTL of an output whose ttl is not given. */
 #define CG_RULE_DEFAULT_TTL 64
 

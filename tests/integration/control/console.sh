@@ -171,7 +171,7 @@ cg_assert_ge "port stats: out0 TX-packets" $N "$tx_out0"
 
 # add rule: an API rule that forwards.
 run "add rule apicam in in0 239.15.1.2 5002 out out0 239.15.2.2 6002 ttl 9"
-cg_assert_true "add rule: confirmed" grep -qx 'rule apicam added (id 2, origin api)' \
+cg_assert_true "add rule: confirmed" grep -qx 'rule apicam added (id 1048576, origin api)' \
 	<(out_of "add rule apicam in in0 239.15.1.2 5002 out out0 239.15.2.2 6002 ttl 9")
 cg_recv_start r2 "$CG_NS_SINK" 239.15.2.2:6002 --iface "$CG_IF_SINK" --expect 1000 --count 1000
 cg_send s2 "$CG_NS_GEN" --dst 239.15.1.2:5002 --iface "$CG_IF_GEN" --rate 10000 --count 1000 \
@@ -188,7 +188,7 @@ cg_assert_true "show rule apicam: 1,000 received" grep -q '^received  1,000 pkts
 	<(out_of "show rule apicam")
 run "show rules"
 cg_assert_true "show rules: apicam, origin api" \
-	grep -Eq '^apicam +2 +api +in0 239\.15\.1\.2:5002 +out0 239\.15\.2\.2:6002 ttl 9$' \
+	grep -Eq '^apicam +1048576 +api +in0 239\.15\.1\.2:5002 +out0 239\.15\.2\.2:6002 ttl 9$' \
 	<(out_of "show rules")
 
 # clear stats
@@ -203,7 +203,7 @@ cg_assert_true "after clear stats: cfgcam received 0" grep -q '^received  0 pkts
 sleep $((IDLE_MS / 1000 + 1))
 run "show rule apicam"
 out_of "show rule apicam" >"$CG_TMP/idle.txt"
-cg_assert_true "after an idle cut: the command works" grep -q '^rule apicam  id 2' \
+cg_assert_true "after an idle cut: the command works" grep -q '^rule apicam  id 1048576' \
 	"$CG_TMP/idle.txt"
 cg_assert_true "after an idle cut: no error shown" not_grep 'castgatectl:' "$CG_TMP/idle.txt"
 

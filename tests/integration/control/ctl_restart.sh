@@ -11,6 +11,8 @@
 #  - A reload whose new file rule has the match of an API rule is refused
 #    (config.reload: -32004 naming both rules, castgatectl exit 1; SIGHUP:
 #    nothing happens) and changes nothing.
+#  - Id-less rules added to the file never take an API rule's automatic id,
+#    so the API rule survives the next restart.
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
 
@@ -155,6 +157,28 @@ cg_ctl_json list4 rule list
 cg_assert_eq "refused SIGHUP reload changes nothing" "$list2" "$(cg_ctl_rules_norm "$CG_TMP/list4.json")"
 cg_assert_true "supervisor still running after the refused SIGHUP" kill -0 "$CG_SUP_PID"
 flows refused "cfg3 239.12.1.4:5004 239.12.2.4:6004 4" "api1 239.12.1.3:5003 239.12.2.3:6003 6"
+
+# The file grows id-less rules (they take ids 1, 2, 3): none may take the
+# id of api1 (an automatic API id), neither at the reload nor at the next
+# start, where a clash would skip api1.
+{
+	cat "$base_conf"
+	rule_conf cfg1 239.12.1.1 5001 239.12.2.1 6001 8
+	rule_conf cfg3 239.12.1.4 5004 239.12.2.4 6004 4
+	rule_conf cfg5 239.12.1.6 5006 239.12.2.6 6006 5
+} >"$conf"
+cg_ctl_expect 0 reload_ids config reload
+cg_ctl_stop 10
+cg_ctl_start "$conf"
+cg_ctl_json list5 rule list
+cg_json_eqs "$CG_TMP/list5.json" \
+	"ids after id-less file rules and a restart" \
+	'[["api","api1",1048576],["config","cfg1",1],["config","cfg3",2],["config","cfg5",3]]' \
+	'sorted([r["origin"], r["rule"]["name"], r["rule"]["id"]] for r in d["rules"])'
+"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json system health >"$CG_TMP/health.json" || true
+cg_assert_eq "health after the restart: no state rule skipped" ok \
+	"$(cg_json "$CG_TMP/health.json" 'd["status"]')"
+flows ids "api1 239.12.1.3:5003 239.12.2.3:6003 6" "cfg5 239.12.1.6:5006 239.12.2.6:6006 5"
 
 cg_ctl_stop 10
 cg_finish

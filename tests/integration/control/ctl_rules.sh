@@ -58,7 +58,7 @@ l=$CG_TMP/list1.json
 cg_assert_eq "rule list --json: one rule" 1 "$(cg_json "$l" 'len(d["rules"])')"
 cg_assert_eq "rule list --json: name" fwd "$(cg_json "$l" 'd["rules"][0]["rule"]["name"]')"
 cg_assert_eq "rule list --json: origin" api "$(cg_json "$l" 'd["rules"][0]["origin"]')"
-cg_assert_eq "rule list --json: assigned id (no rule before)" 1 \
+cg_assert_eq "rule list --json: assigned id (the first of the API range)" 1048576 \
 	"$(cg_json "$l" 'd["rules"][0]["rule"]["id"]')"
 cg_assert_eq "rule list --json: input" \
 	'{"destination":"239.8.1.1","dport":5001,"port":"in0"}' \
@@ -80,7 +80,7 @@ cg_ctl_expect 0 update rule update fwd --in in0,239.8.1.1,5001 --out out0,239.8.
 cg_ctl_json show2 rule show fwd
 cg_json_eqs "$CG_TMP/show2.json" \
 	"rule update: new TTL" 6 'd["rule"]["output"][0]["ttl"]' \
-	"rule update: id kept" 1 'd["rule"]["id"]' \
+	"rule update: id kept" 1048576 'd["rule"]["id"]' \
 	"rule update: origin" api 'd["origin"]'
 cg_assert_true "packets keep arriving after rule update" cg_recv_wait_count r0 $((c0 + RATE / 2)) 5
 

@@ -97,7 +97,8 @@ struct ctl {
  * --proc-type=secondary, --file-prefix, --no-pci (or -a for each PCI port,
  * which a secondary must map as the primary did), --no-telemetry, -l with
  * the first data-plane lcore, --log-level, then @p extra verbatim.
- * @return 0, -EINVAL (with a message logged naming the config key), -ENOMEM.
+ * (lib/conf's cg_conf_eal_argv_secondary(), after a leading "--" is dropped.)
+ * @return 0, or -ENOMEM.
  */
 int ctl_eal_argv(const struct cg_conf *c, int extra_argc, char **extra_argv, int *argc,
 		 char ***argv);

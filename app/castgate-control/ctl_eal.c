@@ -3,13 +3,11 @@
  * EAL as a DPDK secondary: the argv, the CPU affinity dance, the shared
  * memory attach, and the data plane's liveness.
  */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,144 +25,23 @@
 #define ATTACH_WAIT_MS 10000
 #define ATTACH_POLL_MS 100
 
-/* DPDK's level for one of ours, as lib/conf maps it for the data plane:
- * DPDK's info and debug are much chattier than ours. */
-static int
-dpdk_log_level(enum cg_log_level l)
-{
-	switch (l) {
-	case CG_LOG_ERR: return 4;	/* RTE_LOG_ERR */
-	case CG_LOG_WARN: return 5;	/* RTE_LOG_WARNING */
-	case CG_LOG_INFO: return 6;	/* RTE_LOG_NOTICE */
-	case CG_LOG_DEBUG: return 7;	/* RTE_LOG_INFO */
-	}
-	return 6;
-}
-
-/* The first lcore of an EAL -l list ("0", "2-3", "4,6"): lib/conf checked
- * the syntax, so a leading number is always there. */
-static int
-first_lcore(const char *list, unsigned long *lcore)
-{
-	char *end;
-
-	if (!isdigit((unsigned char)list[0]))
-		return -EINVAL;
-	*lcore = strtoul(list, &end, 10);
-	return 0;
-}
-
-struct argv_buf {
-	char **v;
-	int n, cap;
-	bool failed;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-push(struct argv_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	if (b->failed)
-		return;
-	if (b->n + 1 >= b->cap) {
-		int cap = b->cap ? 2 * b->cap : 16;
-		char **v = realloc(b->v, (size_t)cap * sizeof(*v));
-
-		if (v == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->v = v;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0) {
-		b->failed = true;
-		s = NULL;
-	}
-	va_end(ap);
-	if (s != NULL)
-		b->v[b->n++] = s;
-}
-
 int
 ctl_eal_argv(const struct cg_conf *c, int extra_argc, char **extra_argv, int *argc,
 	     char ***argv)
 {
-	struct argv_buf b = { 0 };
-	unsigned long lcore;
-	char **v;
-	bool any_pci = false;
-
-	if (first_lcore(c->dp.lcores, &lcore) < 0) {
-		CG_ERR("config: dataplane.lcores \"%s\": no first lcore", c->dp.lcores);
-		return -EINVAL;
+	/* getopt leaves "--" in front of the EAL arguments: not for the EAL. */
+	if (extra_argc > 0 && strcmp(extra_argv[0], "--") == 0) {
+		extra_argc--;
+		extra_argv++;
 	}
-	push(&b, "%s", CTL_PROG);
-	push(&b, "--proc-type=secondary");
-	push(&b, "--file-prefix");
-	push(&b, "%s", c->dp.file_prefix);
-	for (size_t i = 0; i < c->n_ports; i++)
-		any_pci |= c->ports[i].is_pci;
-	/* Never probe PCI. A PCI port of the data plane must be mapped by every
-	 * process that reads its ethdev, so it is allowlisted, and only it. */
-	if (!any_pci)
-		push(&b, "--no-pci");
-	for (size_t i = 0; i < c->n_ports; i++) {
-		if (c->ports[i].is_pci) {
-			push(&b, "-a");
-			push(&b, "%s", c->ports[i].device);
-		}
-	}
-	/* Telemetry is the data plane's; a second socket would only confuse. */
-	push(&b, "--no-telemetry");
-	/* EAL pins the main thread to this lcore; ctl_eal_start() undoes it. */
-	push(&b, "-l");
-	push(&b, "%lu", lcore);
-	push(&b, "--log-level=%d", dpdk_log_level(cg_log_get_level()));
-	for (int i = 0; i < extra_argc; i++) {
-		/* getopt leaves "--" in front of the EAL arguments: not for the EAL. */
-		if (i == 0 && strcmp(extra_argv[0], "--") == 0)
-			continue;
-		push(&b, "%s", extra_argv[i]);
-	}
-	if (b.failed) {
-		for (int i = 0; i < b.n; i++)
-			free(b.v[i]);
-		free(b.v);
-		return -ENOMEM;
-	}
-	/* [n pointers][NULL][copy of the n pointers]: rte_eal_init() permutes
-	 * argv, so the free function walks the private copy. */
-	v = calloc(2 * (size_t)b.n + 2, sizeof(*v));
-	if (v == NULL) {
-		for (int i = 0; i < b.n; i++)
-			free(b.v[i]);
-		free(b.v);
-		return -ENOMEM;
-	}
-	memcpy(v, b.v, (size_t)b.n * sizeof(*v));
-	memcpy(v + b.n + 1, b.v, (size_t)b.n * sizeof(*v));
-	free(b.v);
-	*argc = b.n;
-	*argv = v;
-	return 0;
+	return cg_conf_eal_argv_secondary(c, CTL_PROG, cg_log_get_level(), extra_argc,
+					  extra_argv, argc, argv);
 }
 
 void
 ctl_eal_argv_free(char **argv)
 {
-	char **p = argv;
-
-	if (argv == NULL)
-		return;
-	while (*p != NULL)
-		p++;
-	for (p++; *p != NULL; p++)
-		free(*p);
-	free(argv);
+	cg_conf_eal_argv_free(argv);
 }
 
 /* Where the primary's EAL keeps its config (and the lock that says it

@@ -1266,31 +1266,66 @@ arg(struct argv_builder *b, const char *fmt, ...)
 	b->v[b->n++] = s;
 }
 
+/* Never let EAL probe PCI devices the config does not name. */
+static void
+arg_pci(struct argv_builder *b, const struct cg_conf *c)
+{
+	bool any_pci = false;
+	size_t i;
+
+	for (i = 0; i < c->n_ports; i++)
+		any_pci |= c->ports[i].is_pci;
+	if (!any_pci)
+		arg(b, "--no-pci");
+	for (i = 0; i < c->n_ports; i++) {
+		if (c->ports[i].is_pci) {
+			arg(b, "-a");
+			arg(b, "%s", c->ports[i].device);
+		}
+	}
+}
+
+/*
+ * Hand the builder's arguments over as an argv. Block layout:
+ * [count][argv[0..n-1]][NULL][copy of the n pointers]. rte_eal_init()
+ * permutes and overwrites argv entries, so the free function walks the
+ * private copy.
+ */
+static int
+argv_finish(struct argv_builder *b, int *argc, char ***argv)
+{
+	char **block = NULL;
+	int k;
+
+	if (!b->failed)
+		block = calloc(2 * (size_t)b->n + 2, sizeof(char *));
+	if (block == NULL) {
+		for (k = 0; k < b->n; k++)
+			free(b->v[k]);
+		free(b->v);
+		return -ENOMEM;
+	}
+	block[0] = (char *)(uintptr_t)b->n;
+	memcpy(block + 1, b->v, (size_t)b->n * sizeof(char *));
+	memcpy(block + 2 + b->n, b->v, (size_t)b->n * sizeof(char *));
+	free(b->v);
+	*argc = b->n;
+	*argv = block + 1;
+	return 0;
+}
+
 int
 cg_conf_eal_argv(const struct cg_conf *c, const char *argv0, int *argc, char ***argv)
 {
 	struct argv_builder b = { 0 };
-	char **block;
-	bool any_pci = false;
 	size_t i;
-	int k;
 
 	arg(&b, "%s", argv0);
 	arg(&b, "-l");
 	arg(&b, "%s", c->dp.lcores);
 	arg(&b, "--file-prefix");
 	arg(&b, "%s", c->dp.file_prefix);
-	for (i = 0; i < c->n_ports; i++)
-		any_pci |= c->ports[i].is_pci;
-	/* Never let EAL probe PCI devices the config does not name. */
-	if (!any_pci)
-		arg(&b, "--no-pci");
-	for (i = 0; i < c->n_ports; i++) {
-		if (c->ports[i].is_pci) {
-			arg(&b, "-a");
-			arg(&b, "%s", c->ports[i].device);
-		}
-	}
+	arg_pci(&b, c);
 	for (i = 0; i < c->n_ports; i++)
 		if (!c->ports[i].is_pci)
 			arg(&b, "--vdev=%s", c->ports[i].device);
@@ -1303,29 +1338,31 @@ cg_conf_eal_argv(const struct cg_conf *c, const char *argv0, int *argc, char ***
 	arg(&b, "--log-level=%d", dpdk_log_level(c->log.level));
 	for (i = 0; i < c->dp.n_eal_args; i++)
 		arg(&b, "%s", c->dp.eal_args[i]);
-	if (b.failed)
-		goto nomem;
+	return argv_finish(&b, argc, argv);
+}
 
-	/*
-	 * Block layout: [count][argv[0..n-1]][NULL][copy of the n pointers].
-	 * rte_eal_init() permutes and overwrites argv entries, so the free
-	 * function walks the private copy.
-	 */
-	block = calloc(2 * (size_t)b.n + 2, sizeof(char *));
-	if (block == NULL)
-		goto nomem;
-	block[0] = (char *)(uintptr_t)b.n;
-	memcpy(block + 1, b.v, (size_t)b.n * sizeof(char *));
-	memcpy(block + 2 + b.n, b.v, (size_t)b.n * sizeof(char *));
-	free(b.v);
-	*argc = b.n;
-	*argv = block + 1;
-	return 0;
-nomem:
-	for (k = 0; k < b.n; k++)
-		free(b.v[k]);
-	free(b.v);
-	return -ENOMEM;
+int
+cg_conf_eal_argv_secondary(const struct cg_conf *c, const char *argv0,
+			   enum cg_log_level level, int extra_argc, char *const *extra_argv,
+			   int *argc, char ***argv)
+{
+	struct argv_builder b = { 0 };
+
+	arg(&b, "%s", argv0);
+	arg(&b, "--proc-type=secondary");
+	arg(&b, "--file-prefix");
+	arg(&b, "%s", c->dp.file_prefix);
+	arg_pci(&b, c);
+	arg(&b, "--no-telemetry");
+	/* The main lcore of the data plane, which runs the slow path only when
+	 * there are workers. EAL pins the main thread to it: the caller undoes
+	 * that after rte_eal_init(). lib/conf checked the list's syntax. */
+	arg(&b, "-l");
+	arg(&b, "%lu", strtoul(c->dp.lcores, NULL, 10));
+	arg(&b, "--log-level=%d", dpdk_log_level(level));
+	for (int i = 0; i < extra_argc; i++)
+		arg(&b, "%s", extra_argv[i]);
+	return argv_finish(&b, argc, argv);
 }
 
 void

@@ -189,7 +189,22 @@ int cg_conf_port_lookup(void *conf, const char *name);
  */
 int cg_conf_eal_argv(const struct cg_conf *c, const char *argv0, int *argc, char ***argv);
 
-/** Free an argv from cg_conf_eal_argv(). NULL is allowed. */
+/**
+ * Build the EAL command line of a secondary process of this config's data
+ * plane (castgate-control): `argv0 --proc-type=secondary --file-prefix
+ * <prefix>`, the same PCI rule as cg_conf_eal_argv() (a secondary reads a
+ * PCI port's ethdev only if it maps the device), never a `--vdev` (EAL
+ * attaches the primary's devices), `--no-telemetry` (telemetry is the data
+ * plane's), `-l <first lcore of dataplane.lcores>`, `--log-level=<n>` from
+ * @p level, then @p extra_argv verbatim.
+ *
+ * @return 0, or -ENOMEM. Free the argv with cg_conf_eal_argv_free().
+ */
+int cg_conf_eal_argv_secondary(const struct cg_conf *c, const char *argv0,
+			       enum cg_log_level level, int extra_argc,
+			       char *const *extra_argv, int *argc, char ***argv);
+
+/** Free an argv from cg_conf_eal_argv() or cg_conf_eal_argv_secondary(). NULL is allowed. */
 void cg_conf_eal_argv_free(char **argv);
 
 /**

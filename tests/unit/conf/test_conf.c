@@ -612,6 +612,41 @@ test_eal_argv(void)
 	cg_conf_eal_argv_free(NULL);
 }
 
+/* A secondary: same prefix, never a --vdev, only the PCI ports mapped. */
+static void
+test_eal_argv_secondary(void)
+{
+	static const char *const want_vdev[] = {
+		"ctl", "--proc-type=secondary", "--file-prefix", "castgate", "--no-pci",
+		"--no-telemetry", "-l", "0", "--log-level=5", "--base-virtaddr=0x1000", NULL,
+	};
+	static const char *const want_pci[] = {
+		"ctl", "--proc-type=secondary", "--file-prefix", "cg-full_1",
+		"-a", "0000:03:00.1", "-a", "0000:81:1f.7,rxq_cqe_comp_en=0",
+		"--no-telemetry", "-l", "1", "--log-level=7", NULL,
+	};
+	char *extra[] = { "--base-virtaddr=0x1000" };
+	struct cg_conf *c;
+	char err[512], **argv;
+	int argc;
+
+	c = load_text(doc_with(0, NULL), err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL_FATAL(cg_conf_eal_argv_secondary(c, "ctl", CG_LOG_WARN, 1, extra,
+							 &argc, &argv), 0);
+	check_argv(argc, argv, want_vdev);
+	cg_conf_eal_argv_free(argv);
+	cg_conf_free(c);
+
+	c = load_text(full, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL_FATAL(cg_conf_eal_argv_secondary(c, "ctl", CG_LOG_DEBUG, 0, NULL,
+							 &argc, &argv), 0);
+	check_argv(argc, argv, want_pci);
+	cg_conf_eal_argv_free(argv);
+	cg_conf_free(c);
+}
+
 static void
 test_device_is_pci(void)
 {
@@ -797,6 +832,7 @@ main(void)
 		CG_UNIT_TEST(test_json_root),
 		CG_UNIT_TEST(test_to_json_roundtrip),
 		CG_UNIT_TEST(test_eal_argv),
+		CG_UNIT_TEST(test_eal_argv_secondary),
 		CG_UNIT_TEST(test_device_is_pci),
 		CG_UNIT_TEST(test_load_files),
 		CG_UNIT_TEST(test_load_errors),

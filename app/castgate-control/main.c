@@ -32,6 +32,7 @@
 #include "cg_conf.h"
 #include "cg_log.h"
 #include "cg_rpc.h"
+#include "cg_state.h"
 #include "control.h"
 
 /* Rate sampling and the primary liveness check. */
@@ -200,29 +201,6 @@ ensure_parent_dir(const char *key, const char *path)
 	}
 	CG_INFO("created directory %s (for %s)", dir, key);
 	return 0;
-}
-
-static int
-write_ready_file(const char *path)
-{
-	char tmp[PATH_MAX], text[32];
-	int fd, len, ret = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, (size_t)len) != len)
-		ret = errno ? -errno : -EIO;
-	if (close(fd) < 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret < 0)
-		unlink(tmp);
-	return ret;
 }
 
 /* Signals arrive through a signalfd in the loop; blocked before EAL starts
@@ -484,7 +462,10 @@ main(int argc, char **argv)
 	if (loop_setup(c, &sigs) < 0)
 		goto out;
 	if (c->ready_file != NULL) {
-		ret = write_ready_file(c->ready_file);
+		char text[32];
+
+		snprintf(text, sizeof(text), "%d\n", (int)getpid());
+		ret = cg_state_write_file(c->ready_file, text, strlen(text), false);
 		if (ret < 0) {
 			CG_ERR("--ready-file %s: %s", c->ready_file, strerror(-ret));
 			goto out;

@@ -28,6 +28,7 @@
 #include "cg_conf.h"
 #include "cg_log.h"
 #include "cg_rule.h"
+#include "cg_state.h"
 #include "cg_shm.h"
 #include "cg_state.h"
 #include "dp.h"
@@ -252,27 +253,6 @@ install_signals(void)
 }
 
 static int
-write_file_atomic(const char *path, const char *text)
-{
-	char tmp[4096];
-	FILE *f;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	f = fopen(tmp, "w");
-	if (f == NULL)
-		return -errno;
-	fputs(text, f);
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		int ret = -errno;
-
-		unlink(tmp);
-		return ret;
-	}
-	return 0;
-}
-
-static int
 create_pools(void)
 {
 	int socket = (int)rte_socket_id();
@@ -491,7 +471,7 @@ run(const struct cg_conf *c, const struct args *a, uint64_t start_unix_ms)
 		dp_g.main_is_worker ? " (main lcore forwards)" : "", dp_g.file_prefix);
 	if (a->ready_file != NULL) {
 		snprintf(text, sizeof(text), "%d\n", (int)getpid());
-		ret = write_file_atomic(a->ready_file, text);
+		ret = cg_state_write_file(a->ready_file, text, strlen(text), false);
 		if (ret < 0)
 			CG_WARN("--ready-file %s: %s", a->ready_file, strerror(-ret));
 	}

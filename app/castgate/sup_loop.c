@@ -35,6 +35,7 @@
 
 #include "cg_conf.h"
 #include "cg_log.h"
+#include "cg_state.h"
 #include "sup.h"
 
 /* While a child starts, its ready file is also checked this often, in case
@@ -400,25 +401,6 @@ reap(struct sup *s)
 		child_exited(s, &s->ctl, ctl_status, now);
 }
 
-static int
-write_own_ready(const char *path)
-{
-	char tmp[PATH_MAX + 32], text[32];
-	int fd, len, ret = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, (size_t)len) != len || close(fd) < 0 || rename(tmp, path) < 0) {
-		ret = errno != 0 ? -errno : -EIO;
-		unlink(tmp);
-	}
-	return ret;
-}
-
 /* Act on the state and the deadlines due at @now. */
 static void
 step(struct sup *s, uint64_t now)
@@ -494,7 +476,12 @@ step(struct sup *s, uint64_t now)
 				s->ctl.name, (int)s->ctl.pid);
 			sup_notify("READY=1\nSTATUS=%s", status_text(s, text, sizeof(text)));
 			if (s->o->ready_file != NULL) {
-				int ret = write_own_ready(s->o->ready_file);
+				char pid[32];
+				int ret;
+
+				snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+				ret = cg_state_write_file(s->o->ready_file, pid, strlen(pid),
+							  false);
 
 				if (ret < 0)
 					CG_WARN("--ready-file %s: %s", s->o->ready_file,

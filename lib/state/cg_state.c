@@ -261,64 +261,80 @@ write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* Write to a temp file, then rename; *step names what failed. */
+static int
+replace_file(const char *path, const void *data, size_t len, bool durable, mode_t mode,
+	     const char **step)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	int fd, dfd, ret;
+
+	*step = "create";
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp) ||
+	    snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	*step = "write";
+	ret = write_all(fd, data, len);
+	if (ret == 0 && durable) {
+		*step = "fsync";
+		if (fsync(fd) < 0)
+			ret = -errno;
+	}
+	if (close(fd) < 0 && ret == 0) {
+		*step = "close";
+		ret = -errno;
+	}
+	if (ret == 0) {
+		*step = "rename";
+		if (rename(tmp, path) < 0)
+			ret = -errno;
+	}
+	if (ret < 0) {
+		unlink(tmp);
+		return ret;
+	}
+	if (!durable)
+		return 0;
+	/* The rename itself is durable only once the directory is. */
+	*step = "fsync of the directory";
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		ret = -errno;
+	if (dfd >= 0)
+		close(dfd);
+	return ret;
+}
+
+int
+cg_state_write_file(const char *path, const void *data, size_t len, bool durable)
+{
+	const char *step;
+
+	return replace_file(path, data, len, durable, 0644, &step);
+}
+
 int
 cg_state_save(const char *path, const struct cg_rule_set *set, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
 	const char *step;
 	char *text;
-	int fd, dfd, ret;
+	size_t len;
+	int ret;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp) ||
-	    snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -ENAMETOOLONG;
-	}
 	text = to_text(set);
 	if (text == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		ret = -errno;
-		free(text);
-		snprintf(err, errlen, "%s: create %s: %s", path, tmp, strerror(-ret));
-		return ret;
-	}
-	step = "write";
-	ret = write_all(fd, text, strlen(text));
-	if (ret == 0)
-		ret = write_all(fd, "\n", 1);
+	/* One line more: the file ends with a newline, as text files do. */
+	len = strlen(text);
+	text[len] = '\n';
+	ret = replace_file(path, text, len + 1, true, 0640, &step);
 	free(text);
-	if (ret == 0) {
-		step = "fsync";
-		if (fsync(fd) < 0)
-			ret = -errno;
-	}
-	if (close(fd) < 0 && ret == 0) {
-		step = "close";
-		ret = -errno;
-	}
-	if (ret == 0) {
-		step = "rename";
-		if (rename(tmp, path) < 0)
-			ret = -errno;
-	}
-	if (ret < 0) {
-		snprintf(err, errlen, "%s: %s %s: %s", path, step, tmp, strerror(-ret));
-		unlink(tmp);
-		return ret;
-	}
-	/* The rename itself is durable only once the directory is. */
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: fsync of directory %s: %s", path, dir, strerror(-ret));
-		if (dfd >= 0)
-			close(dfd);
-		return ret;
-	}
-	close(dfd);
-	return 0;
+	if (ret < 0)
+		snprintf(err, errlen, "%s: %s: %s", path, step, strerror(-ret));
+	return ret;
 }

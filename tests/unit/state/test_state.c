@@ -150,7 +150,7 @@ test_save_errors(void)
 
 	CU_ASSERT_EQUAL(cg_state_save("/nonexistent-dir-cg/rules.json", s, err, sizeof(err)),
 			-ENOENT);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent-dir-cg/rules.json: create "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent-dir-cg/rules.json: create: "));
 	cg_rule_set_free(s);
 }
 

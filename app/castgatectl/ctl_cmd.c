@@ -610,9 +610,11 @@ cmd_config(struct ctl *c, int argc, char **argv)
 	json_object_put(params);
 	if (ret != CTL_EXIT_OK)
 		return ret;
-	/* An invalid file is a failed check: exit 1 and the reason on stderr,
-	 * like a refusal. */
-	if (!json_object_object_get_ex(res, "valid", &v) || !json_object_get_boolean(v))
+	/* An invalid file, or one whose reload would be refused, is a failed
+	 * check: exit 1 and the reason on stderr, like a refusal. */
+	if (!json_object_object_get_ex(res, "valid", &v) || !json_object_get_boolean(v) ||
+	    (json_object_object_get_ex(res, "reload", &v) &&
+	     json_object_object_get_ex(v, "refused", NULL)))
 		ret = CTL_EXIT_REFUSED;
 	if (c->json) {
 		print_json(c, res, false);

@@ -945,11 +945,19 @@ ctl_fmt_config_check(FILE *f, json_object *res)
 	fprintf(f, "%s: valid (%s port%s, %s rule%s)\n", jstr(res, "path"), jstr(res, "ports"),
 		strcmp(jstr(res, "ports"), "1") == 0 ? "" : "s", jstr(res, "rules"),
 		strcmp(jstr(res, "rules"), "1") == 0 ? "" : "s");
-	if (rl != NULL) {
+	if (rl != NULL && jm(rl, "refused") != NULL) {
+		fprintf(f, "a reload would be refused: %s\n", jstr(rl, "refused"));
+	} else if (rl != NULL) {
 		fprintf(f, "a reload would change the config rules:\n");
 		name_list(f, "add", jm(rl, "add"));
 		name_list(f, "update", jm(rl, "update"));
 		name_list(f, "remove", jm(rl, "remove"));
+	}
+	if (rl != NULL && jlen(jm(rl, "restart_required")) > 0) {
+		fprintf(f, "changed sections a reload does not apply (restart castgate):");
+		for (size_t i = 0; i < jlen(jm(rl, "restart_required")); i++)
+			fprintf(f, " %s", json_object_get_string(jidx(jm(rl, "restart_required"), i)));
+		fputc('\n', f);
 	}
 }
 

@@ -549,6 +549,15 @@ test_fmt_config(void)
 		"  update   -\n"
 		"  remove   c\n");
 	free(s);
+	s = render(ctl_fmt_config_check, "{\"valid\":true,\"path\":\"/etc/c.toml\",\"ports\":2,"
+		   "\"rules\":2,\"reload\":{\"add\":[\"cam4\"],\"update\":[],\"remove\":[],"
+		   "\"refused\":\"config rule \\\"cam4\\\" has the match of API rule \\\"cam9\\\"\","
+		   "\"restart_required\":[\"dataplane\",\"port\"]}}");
+	CU_ASSERT_STRING_EQUAL(s,
+		"/etc/c.toml: valid (2 ports, 2 rules)\n"
+		"a reload would be refused: config rule \"cam4\" has the match of API rule \"cam9\"\n"
+		"changed sections a reload does not apply (restart castgate): dataplane port\n");
+	free(s);
 }
 
 static void

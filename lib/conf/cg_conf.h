@@ -23,8 +23,8 @@
 #include "cg_log.h"
 #include "cg_rule.h"
 
-/** Most ports a config may declare (RTE_MAX_ETHPORTS of Debian's DPDK). */
-#define CG_CONF_MAX_PORTS 32
+/** Most ports a config may declare: what the data plane holds (CG_SHM_MAX_PORTS). */
+#define CG_CONF_MAX_PORTS 16
 /** Size of a port device string buffer (vdev string or PCI address with devargs). */
 #define CG_CONF_DEVICE_SIZE 256
 /** Size of the lcore list buffer. */
@@ -108,7 +108,7 @@ struct cg_conf_supervisor {
 	uint32_t restart_min_ms;  /**< first restart delay */
 	uint32_t restart_max_ms;  /**< delay cap; doubling in between */
 	uint32_t stable_s;        /**< running this long resets the delay */
-	uint32_t stop_timeout_s;  /**< SIGTERM to SIGKILL, per stop */
+	uint32_t stop_timeout_s;  /**< orderly stop of both children, in all, then SIGKILL */
 	uint32_t ready_timeout_s; /**< a child not ready by then is restarted */
 };
 

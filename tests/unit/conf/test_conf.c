@@ -478,7 +478,7 @@ test_sections(void)
 	CU_ASSERT_STRING_EQUAL(err, "dataplane (line 1): expected a table, got an array");
 	c = load_text("port = []\n", err, sizeof(err));
 	CU_ASSERT_PTR_NULL(c);
-	CU_ASSERT_STRING_EQUAL(err, "port (line 1): expected 1..32 [[port]] tables, got 0");
+	CU_ASSERT_STRING_EQUAL(err, "port (line 1): expected 1..16 [[port]] tables, got 0");
 	c = load_text("port = [1]\n", err, sizeof(err));
 	CU_ASSERT_PTR_NULL(c);
 	CU_ASSERT_STRING_EQUAL(err, "port[0] (line 1): expected a table, got an integer");

@@ -164,6 +164,40 @@ cg_shm_drop_sum(const struct cg_shm_view *v, unsigned int reason)
 	return cg_shm_drop_sum_blocks(v->ctrs, v->info->nb_ctr_blocks, reason);
 }
 
+/*
+ * Our answer was overtaken by the late answer of an earlier request that
+ * timed out (rte_mp gives a waiting request whatever reply of its action
+ * comes first). The primary records every outcome in cg_ctl before it
+ * answers, so read ours there; its message went with the lost reply.
+ */
+static int
+wait_done(const struct cg_shm_view *v, uint64_t seq, unsigned int timeout_ms,
+	  uint64_t *generation, char *err, size_t errlen)
+{
+	const struct cg_shm_ctl *ctl = v->ctl;
+	struct timespec t0, now, nap = { .tv_sec = 0, .tv_nsec = 200000 };
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (__atomic_load_n(&ctl->done_seq, __ATOMIC_ACQUIRE) != seq) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((int64_t)(now.tv_sec - t0.tv_sec) * 1000 +
+		    (now.tv_nsec - t0.tv_nsec) / 1000000 >= (int64_t)timeout_ms) {
+			snprintf(err, errlen, "castgate-dataplane did not answer the rule "
+				 "request in %u ms", timeout_ms);
+			return -ETIMEDOUT;
+		}
+		nanosleep(&nap, NULL);
+	}
+	ret = ctl->done_result;
+	if (generation != NULL)
+		*generation = v->rules->generation;
+	if (ret < 0)
+		snprintf(err, errlen, "castgate-dataplane refused the change: %s",
+			 strerror(-ret));
+	return ret;
+}
+
 int
 cg_shm_rules_request(const struct cg_shm_view *v, const struct cg_shm_rules_req *req,
 		     unsigned int timeout_ms, uint64_t *generation, char *err, size_t errlen)
@@ -232,6 +266,8 @@ cg_shm_rules_request(const struct cg_shm_view *v, const struct cg_shm_rules_req 
 	}
 	memcpy(&rep, reply.msgs[0].param, sizeof(rep));
 	free(reply.msgs);
+	if (rep.seq < seq)
+		return wait_done(v, seq, timeout_ms, generation, err, errlen);
 	if (rep.seq != seq) {
 		snprintf(err, errlen, "castgate-dataplane answered request %" PRIu64 " instead of "
 			 "%" PRIu64, rep.seq, seq);

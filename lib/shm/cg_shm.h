@@ -314,7 +314,9 @@ const char *cg_shm_drop_name(unsigned int reason);
  * change later, unless a later request overwrote the slot first (then it
  * refuses it with -EBUSY, never applying another request's data): the seq
  * was ctl->seq right after the call; ctl->done_seq == seq and
- * ctl->done_result tell what happened, or re-read the slots.
+ * ctl->done_result tell what happened, or re-read the slots. The late
+ * answer of such a request may reach the next request first: that one then
+ * takes its own outcome from done_seq/done_result (its message is generic).
  *
  * @param req        the change; ports resolved.
  * @param timeout_ms how long to wait for the reply (e.g. 1000).

@@ -585,10 +585,8 @@ mode_timeout(void)
 	CHECK(v.ctl->done_seq == seq && v.ctl->done_result == 0, "late request: done_seq %"
 	      PRIu64 " (want %" PRIu64 "), result %d", v.ctl->done_seq, seq, v.ctl->done_result);
 	check_slot_rule("late", CG_SHM_ORIGIN_API, &r);
-	/* The primary sets done_seq before it sends the late reply; let that
-	 * reply arrive (and be dropped: no request waits) before the next
-	 * request, which would otherwise take it for its own (-EPROTO). */
-	usleep(200000);
+	/* At once: the late reply may still be on its way and reach this
+	 * request first; cg_shm_rules_request() must still get its own result. */
 	ret = request(CG_SHM_RULES_REMOVE, 0, &r, NULL, err, sizeof(err));
 	CHECK(ret == 0, "remove late: %d %s", ret, err);
 }

@@ -24,6 +24,7 @@
 #include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
 
+#include "cg_check.h"
 #include "cg_log.h"
 #include "cg_rule.h"
 #include "dp.h"
@@ -39,16 +40,6 @@
 
 struct cg_dp dp_g;
 
-static int failures;
-
-#define CHECK(cond, ...) do {						\
-		if (!(cond)) {						\
-			failures++;					\
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);			\
-			fprintf(stderr, "\n");				\
-		}							\
-	} while (0)
 
 static uint32_t
 addr(const char *s)
@@ -289,8 +280,8 @@ main(void)
 		if (system(cmd) != 0)
 			fprintf(stderr, "cleanup of /var/run/dpdk/%s failed\n", prefix);
 	}
-	if (failures) {
-		printf("FAIL: %d check(s)\n", failures);
+	if (cg_check_failures) {
+		printf("FAIL: %d check(s)\n", cg_check_failures);
 		return 1;
 	}
 	printf("PASS: rule table add/update/remove under a concurrent reader\n");

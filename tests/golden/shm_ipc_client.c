@@ -35,22 +35,13 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
+#include "cg_check.h"
 #include "cg_rule.h"
 #include "cg_shm.h"
 
 #define REQ_TIMEOUT_MS 2000
 #define LATENCY_ROUNDS 100
 
-static int failures;
-
-#define CHECK(cond, ...) do {						\
-		if (!(cond)) {						\
-			failures++;					\
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);			\
-			fprintf(stderr, "\n");				\
-		}							\
-	} while (0)
 
 struct opts {
 	const char *mode, *prefix, *config, *state_file;
@@ -694,8 +685,8 @@ main(int argc, char **argv)
 		usage();
 
 	rte_eal_cleanup();
-	if (failures) {
-		printf("FAIL: %s: %d check(s)\n", o.mode, failures);
+	if (cg_check_failures) {
+		printf("FAIL: %s: %d check(s)\n", o.mode, cg_check_failures);
 		return 1;
 	}
 	printf("PASS: %s\n", o.mode);

@@ -72,7 +72,8 @@ struct cw_metrics {
 	atomic_int docker_connected;
 	atomic_int breaker;
 	atomic_int_fast64_t last_event_ns;
-	atomic_uint targets, warps;
+	atomic_uint_fast64_t refusals[CG_WARP_REFUSE_COUNT]; /* by enum cg_warp_refusal */
+	atomic_uint targets, warps, refused_targets;
 };
 
 extern struct cw_metrics cw_m;
@@ -80,6 +81,7 @@ extern const double cw_hist_bounds[CW_HIST_BUCKETS];
 
 void cw_metric_event(const struct cg_docker_event *ev);
 void cw_metric_error(enum cw_err_kind kind);
+void cw_metric_refusal(enum cg_warp_refusal r);
 void cw_metric_latency(int64_t ns);
 const char *cw_breaker_name(int state);
 
@@ -140,18 +142,30 @@ struct cw_ctr_fields {
 };
 
 /**
+ * Called once the target's netns is open and before anything in it is read
+ * or changed: @p pidfd pins the process whose namespace was entered, @p ns is
+ * the namespace the netlink socket really lives in. Returns 0 to go on, or a
+ * negative errno to leave the namespace untouched (the guard logs why).
+ */
+typedef int (*cw_guard_fn)(void *arg, int pidfd, const struct cg_warp_nsid *ns);
+
+/**
  * Converge a target's routes in the netns of @p pid: plan (cg_warp_plan_routes)
  * against @p rec, apply each operation, update @p rec after each success and
  * write one audit line per change. With @p adopt (a record not yet filled for
  * this netns), static routes already there for configured CIDRs are first
  * taken into @p rec, so that a restarted daemon does not re-apply them.
- * The netns is entered only when there is something to do (or to adopt).
+ * The netns is entered only when there is something to do (or to adopt),
+ * through a pidfd of @p pid (so that a reused pid cannot redirect us), and
+ * @p guard must accept it first.
  * @param plan  receives the plan (its notes are for the caller to log).
- * @return 0 when every operation succeeded, else the first -errno.
+ * @return 0 when every operation succeeded, the guard's refusal, else the
+ *   first -errno.
  */
 int cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char *name,
 		       int pid, const struct cg_warp_nexthop *nh, struct cg_warp_record *rec,
-		       bool adopt, struct cg_warp_plan *plan, int64_t event_ns);
+		       bool adopt, struct cg_warp_plan *plan, int64_t event_ns,
+		       cw_guard_fn guard, void *guard_arg);
 
 /** Log with the container's short id and name as fields. */
 void cw_log_ctr(enum cg_log_level level, const char *id, const char *name, const char *fmt, ...)

@@ -59,6 +59,13 @@ cw_metric_error(enum cw_err_kind kind)
 }
 
 void
+cw_metric_refusal(enum cg_warp_refusal r)
+{
+	if ((unsigned int)r < CG_WARP_REFUSE_COUNT)
+		atomic_fetch_add_explicit(&cw_m.refusals[r], 1, memory_order_relaxed);
+}
+
+void
 cw_metric_latency(int64_t ns)
 {
 	double s;
@@ -143,6 +150,13 @@ render_metrics(struct buf *b)
 	for (int k = 0; k < CW_ERR_COUNT; k++)
 		bput(b, "castgate_warp_errors_total{kind=\"%s\"} %llu\n", err_kinds[k],
 		     (unsigned long long)atomic_load(&cw_m.errors[k]));
+	bput(b, "# HELP castgate_warp_refusals_total Containers refused because their network "
+	     "namespace is not their own (nothing was changed), by reason.\n"
+	     "# TYPE castgate_warp_refusals_total counter\n");
+	for (int r = CG_WARP_SAFE + 1; r < CG_WARP_REFUSE_COUNT; r++)
+		bput(b, "castgate_warp_refusals_total{reason=\"%s\"} %llu\n",
+		     cg_warp_refusal_name((enum cg_warp_refusal)r),
+		     (unsigned long long)atomic_load(&cw_m.refusals[r]));
 	bput(b, "# HELP castgate_warp_event_to_route_seconds Time from a Docker event "
 	     "(timeNano) to its routes applied.\n"
 	     "# TYPE castgate_warp_event_to_route_seconds histogram\n");
@@ -171,8 +185,11 @@ render_metrics(struct buf *b)
 	bput(b, "# HELP castgate_warp_targets Target containers known.\n"
 	     "# TYPE castgate_warp_targets gauge\ncastgate_warp_targets %u\n"
 	     "# HELP castgate_warp_warps Warp containers known.\n"
-	     "# TYPE castgate_warp_warps gauge\ncastgate_warp_warps %u\n",
-	     atomic_load(&cw_m.targets), atomic_load(&cw_m.warps));
+	     "# TYPE castgate_warp_warps gauge\ncastgate_warp_warps %u\n"
+	     "# HELP castgate_warp_refused_targets Targets whose routes are refused now.\n"
+	     "# TYPE castgate_warp_refused_targets gauge\ncastgate_warp_refused_targets %u\n",
+	     atomic_load(&cw_m.targets), atomic_load(&cw_m.warps),
+	     atomic_load(&cw_m.refused_targets));
 }
 
 static int

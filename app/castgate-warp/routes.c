@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Route applier: runs a plan inside a target's netns through lib/nl and writes
+ * Route applier: pins the target's process, enters its netns through lib/nl
+ * once the caller's guard accepts that namespace, runs a plan there and writes
  * one audit line per route change. Only routes of the plan are touched: the
  * plan removes only what the record says we installed; the replace of
  * 0.0.0.0/0 or ::/0 takes over Docker's default route, by design.
@@ -9,6 +10,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/pidfd.h>
+#include <unistd.h>
 #include <linux/rtnetlink.h>
 
 #include "cg_nl.h"
@@ -89,14 +92,57 @@ adopt_one(const struct cg_nl_route *r, void *arg)
 	return 0;
 }
 
-int
-cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char *name, int pid,
-		   const struct cg_warp_nexthop *nh, struct cg_warp_record *rec, bool adopt,
-		   struct cg_warp_plan *plan, int64_t event_ns)
+/* Pin @p pid with a pidfd and open a netlink socket in its netns through it. */
+static struct cg_nl *
+enter(const char *id, const char *name, int pid, int *pidfd, struct cg_warp_nsid *ns, int *ret)
 {
 	char err[512];
 	struct cg_nl *nl;
-	int first = 0;
+	int e;
+
+	*pidfd = pidfd_open(pid, 0);
+	if (*pidfd < 0) {
+		e = errno;
+		snprintf(err, sizeof(err), "pidfd_open %d: %s", pid, strerror(e));
+		nl = NULL;
+	} else {
+		nl = cg_nl_open_pidfd(*pidfd, err, sizeof(err));
+		e = errno;
+	}
+	if (nl != NULL) {
+		e = -cg_nl_netns_id(nl, &ns->dev, &ns->ino);
+		if (e == 0)
+			return nl;
+		snprintf(err, sizeof(err), "identify the namespace (SIOCGSKNS): %s", strerror(e));
+		cg_nl_close(nl);
+	}
+	if (*pidfd >= 0)
+		close(*pidfd);
+	*pidfd = -1;
+	/* ESRCH: the target is exiting; its die event follows. */
+	if (e == ENOENT || e == ESRCH) {
+		cw_log_ctr(CG_LOG_INFO, id, name, "process gone, routes not changed "
+			   "(container exiting?): %s", err);
+		*ret = -e;
+		return NULL;
+	}
+	cw_log_ctr(CG_LOG_ERR, id, name, "cannot enter network namespace: %s%s", err,
+		   e == EPERM || e == EACCES ? " (missing CAP_SYS_ADMIN/CAP_SYS_PTRACE?)" : "");
+	cw_metric_error(CW_ERR_NETNS);
+	*ret = -(e != 0 ? e : EIO);
+	return NULL;
+}
+
+int
+cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char *name, int pid,
+		   const struct cg_warp_nexthop *nh, struct cg_warp_record *rec, bool adopt,
+		   struct cg_warp_plan *plan, int64_t event_ns, cw_guard_fn guard,
+		   void *guard_arg)
+{
+	char err[512];
+	struct cg_warp_nsid ns;
+	struct cg_nl *nl;
+	int first = 0, pidfd, ret;
 	bool applied = false;
 
 	plan->n_ops = 0;
@@ -111,25 +157,19 @@ cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char 
 		cw_metric_error(CW_ERR_NETNS);
 		return -ESRCH;
 	}
-	nl = cg_nl_open_netns(pid, err, sizeof(err));
-	if (nl == NULL) {
-		int e = errno;
-
-		/* ENOENT/ESRCH: the target is exiting; its die event follows. */
-		if (e == ENOENT || e == ESRCH) {
-			cw_log_ctr(CG_LOG_INFO, id, name, "process gone, routes not changed "
-				   "(container exiting?): %s", err);
-			return -e;
-		}
-		cw_log_ctr(CG_LOG_ERR, id, name, "cannot enter network namespace: %s%s", err,
-			   e == EPERM || e == EACCES ? " (missing CAP_SYS_ADMIN/CAP_SYS_PTRACE?)" :
-			   "");
-		cw_metric_error(CW_ERR_NETNS);
-		return -(e != 0 ? e : EIO);
+	nl = enter(id, name, pid, &pidfd, &ns, &ret);
+	if (nl == NULL)
+		return ret;
+	ret = guard(guard_arg, pidfd, &ns);
+	close(pidfd);
+	if (ret < 0) {
+		cg_nl_close(nl);
+		return ret;
 	}
 	if (adopt) {
 		struct adopt_ctx a = { cfg, rec };
-		int ret = cg_nl_route_list(nl, AF_UNSPEC, adopt_one, &a, err, sizeof(err));
+
+		ret = cg_nl_route_list(nl, AF_UNSPEC, adopt_one, &a, err, sizeof(err));
 
 		if (ret < 0) {
 			cw_log_ctr(CG_LOG_ERR, id, name, "listing routes: %s", err);
@@ -144,7 +184,6 @@ cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char 
 	}
 	for (size_t i = 0; i < plan->n_ops; i++) {
 		const struct cg_warp_op *op = &plan->ops[i];
-		int ret;
 
 		if (op->action == CG_WARP_ACT_REMOVE) {
 			ret = cg_nl_route_delete(nl, &op->route, err, sizeof(err));

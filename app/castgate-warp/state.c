@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
 
 #include "cw.h"
 
@@ -26,6 +28,7 @@ struct cw_ctr {
 	bool seen;                       /* mark of a full reconcile */
 	bool retry;                      /* last route attempt failed */
 	bool adopted;                    /* rec was seeded from the netns' routes */
+	enum cg_warp_refusal refused;    /* why its netns is refused now (CG_WARP_SAFE: not) */
 	char last_problem[1600];          /* last error logged, not to repeat it */
 };
 
@@ -117,16 +120,19 @@ cw_state_connect(struct cw_state *st)
 static void
 update_gauges(struct cw_state *st)
 {
-	unsigned int t = 0, w = 0;
+	unsigned int t = 0, w = 0, r = 0;
 
 	for (size_t i = 0; i < st->n; i++) {
-		if (st->v[i]->role == CG_WARP_ROLE_TARGET)
+		if (st->v[i]->role == CG_WARP_ROLE_TARGET) {
 			t++;
-		else if (st->v[i]->role == CG_WARP_ROLE_WARP)
+			r += st->v[i]->refused != CG_WARP_SAFE;
+		} else if (st->v[i]->role == CG_WARP_ROLE_WARP) {
 			w++;
+		}
 	}
 	atomic_store(&cw_m.targets, t);
 	atomic_store(&cw_m.warps, w);
+	atomic_store(&cw_m.refused_targets, r);
 }
 
 static struct cw_ctr *
@@ -261,6 +267,110 @@ problem(struct cw_ctr *e, enum cg_log_level level, const char *msg)
 	cw_log_ctr(level, e->id, e->name, "%s", msg);
 }
 
+/*
+ * A refused target: one line that names the container and the reason, which
+ * is also its audit entry (event=refuse), and a count in /metrics; repeated
+ * only when the reason changes. Nothing in any namespace was touched.
+ */
+static void
+refuse_target(struct cw_ctr *t, enum cg_warp_refusal r, const char *why)
+{
+	char sid[13], msg[1600];
+	struct cg_log_field f[4];
+
+	snprintf(msg, sizeof(msg), "refused: %s; castgate-warp changes routes only in a "
+		 "target's own network namespace, so no route was set", why);
+	t->refused = r;
+	if (strcmp(t->last_problem, msg) == 0) {
+		cw_log_ctr(CG_LOG_DEBUG, t->id, t->name, "%s", msg);
+		return;
+	}
+	snprintf(t->last_problem, sizeof(t->last_problem), "%s", msg);
+	snprintf(sid, sizeof(sid), "%.12s", t->id);
+	f[0] = (struct cg_log_field){ "event", "refuse" };
+	f[1] = (struct cg_log_field){ "reason", cg_warp_refusal_name(r) };
+	f[2] = (struct cg_log_field){ "container", sid };
+	f[3] = (struct cg_log_field){ "name", t->name };
+	cg_log_fields(CG_LOG_ERR, f, 4, "target %s %s", t->name, msg);
+	cw_metric_refusal(r);
+}
+
+static void
+nsid_of(const char *path, struct cg_warp_nsid *id)
+{
+	struct stat sb;
+
+	id->dev = id->ino = 0; /* unreadable: not compared */
+	if (stat(path, &sb) == 0) {
+		id->dev = (uint64_t)sb.st_dev;
+		id->ino = (uint64_t)sb.st_ino;
+	}
+}
+
+struct guard_ctx {
+	struct cw_state *st;
+	struct cw_ctr *t;
+	enum cg_warp_refusal refused;
+	char why[512];
+};
+
+/*
+ * The target's netns is open and its process pinned: is the namespace the
+ * target's alone? Not the host's nor ours, the pid still that of the same run
+ * of the container (asked after pinning, so a pid reused before the pin is
+ * caught), and no other running container joined it.
+ */
+static int
+target_guard(void *arg, int pidfd, const struct cg_warp_nsid *ns)
+{
+	struct guard_ctx *g = arg;
+	struct cg_warp_nsid host, self;
+	struct cg_docker_container now;
+	json_object *obj = NULL, *list = NULL;
+	char err[512];
+	bool found;
+	int ret;
+
+	nsid_of("/proc/1/ns/net", &host);
+	nsid_of("/proc/self/ns/net", &self);
+	g->refused = cg_warp_check_netns(ns, &host, &self, g->why, sizeof(g->why));
+	if (g->refused != CG_WARP_SAFE)
+		return -EPERM;
+
+	memset(&now, 0, sizeof(now));
+	ret = cg_docker_inspect(g->st->d, g->t->id, &obj, err, sizeof(err));
+	if (ret == 0) {
+		ret = cg_docker_container_from_json(obj, &now, err, sizeof(err));
+		json_object_put(obj);
+	}
+	if (ret < 0 && ret != -ENOENT) {
+		cw_log_ctr(CG_LOG_ERR, g->t->id, g->t->name, "inspect (checking the pid): %s", err);
+		cw_metric_error(CW_ERR_INSPECT);
+		return -EAGAIN;
+	}
+	found = ret == 0;
+	/* Only after Docker confirmed the pid: then a live pinned process is it. */
+	g->refused = cg_warp_check_same_run(&g->t->c, found ? &now : NULL,
+					    pidfd_send_signal(pidfd, 0, NULL, 0) == 0, g->why,
+					    sizeof(g->why));
+	if (g->refused == CG_WARP_SAFE && found)
+		g->refused = cg_warp_check_network_mode(&now, "target", g->why, sizeof(g->why));
+	cg_docker_container_clear(&now);
+	if (g->refused != CG_WARP_SAFE)
+		return -EPERM;
+
+	ret = cg_docker_list_containers(g->st->d, &list, err, sizeof(err));
+	if (ret < 0) {
+		cw_log_ctr(CG_LOG_ERR, g->t->id, g->t->name, "list containers (checking who "
+			   "shares the namespace): %s", err);
+		cw_metric_error(CW_ERR_INSPECT);
+		return -EAGAIN;
+	}
+	g->refused = cg_warp_check_sharers(list, &g->t->c, g->why, sizeof(g->why));
+	json_object_put(list);
+	return g->refused != CG_WARP_SAFE ? -EPERM : 0;
+}
+
 /* Converge one target's routes. */
 static void
 converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
@@ -268,12 +378,20 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 	const struct cg_warp_config *cfg = &st->cfg;
 	struct cg_warp_nexthop nh, *nhp = NULL;
 	static struct cg_warp_plan plan; /* large; main thread only */
+	struct guard_ctx g = { .st = st, .t = t };
 	struct cw_ctr *w;
 	char err[512], msg[1600];
 	int ret;
 
 	if (!t->c.running || t->c.pid <= 0)
 		return;
+	/* Before anything else, even failing closed: a host-network or joined
+	 * target has no namespace of its own to change. */
+	g.refused = cg_warp_check_network_mode(&t->c, "target", g.why, sizeof(g.why));
+	if (g.refused != CG_WARP_SAFE) {
+		refuse_target(t, g.refused, g.why);
+		return;
+	}
 	/* A restarted container has a new netns: what we installed died with the old one. */
 	if (t->rec_pid != t->c.pid) {
 		memset(&t->rec, 0, sizeof(t->rec));
@@ -305,6 +423,16 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 		problem(t, CG_LOG_WARN, msg);
 		break;
 	case W_UP:
+		/* Its address is only its own with a namespace of its own. */
+		if (cg_warp_check_network_mode(&w->c, "warp", err, sizeof(err)) !=
+		    CG_WARP_SAFE) {
+			snprintf(msg, sizeof(msg), "warp %s is not used as a next hop: %s; target "
+				 "left untouched", t->warp, err);
+			if (strcmp(t->last_problem, msg) != 0)
+				cw_metric_error(CW_ERR_NEXTHOP);
+			problem(t, CG_LOG_ERR, msg);
+			return;
+		}
 		ret = cg_warp_nexthop_choose(cfg, &w->c, &t->c, &nh, err, sizeof(err));
 		if (ret < 0) {
 			snprintf(msg, sizeof(msg), "%s; target left untouched", err);
@@ -316,8 +444,17 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 		nhp = &nh;
 		break;
 	}
+	g.refused = CG_WARP_SAFE;
 	ret = cw_routes_converge(cfg, t->id, t->name, t->c.pid, nhp, &t->rec, !t->adopted, &plan,
-				 event_ns);
+				 event_ns, target_guard, &g);
+	if (g.refused != CG_WARP_SAFE) {
+		refuse_target(t, g.refused, g.why);
+		/* A restart, or a sharer that leaves, may make it safe: ask again. */
+		t->retry = g.refused == CG_WARP_REFUSE_PID_CHANGED ||
+			   g.refused == CG_WARP_REFUSE_SHARED_NETNS;
+		return;
+	}
+	t->refused = CG_WARP_SAFE;
 	if (ret == 0)
 		t->adopted = true;
 	t->retry = ret < 0;

@@ -93,6 +93,13 @@ struct cg_docker_container {
 	char name[256];             /**< without the leading '/' */
 	bool running;
 	int pid;                    /**< State.Pid, 0 when not running */
+	/** State.StartedAt as Docker wrote it ("" if absent): with the pid it tells
+	 * one run of the container from the next (a restart changes both). */
+	char started_at[40];
+	/** HostConfig.NetworkMode: "default", "bridge", a network name, "host",
+	 * "none" or "container:<id>" ("" if absent). Where the container's network
+	 * namespace comes from: only its own unless "host" or "container:". */
+	char network_mode[320];
 	json_object *labels;        /**< Config.Labels (owned reference, may be NULL) */
 	size_t n_nets;
 	struct cg_docker_net nets[CG_DOCKER_MAX_NETS];

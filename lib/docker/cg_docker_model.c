@@ -163,6 +163,17 @@ parse_container(json_object *o, struct cg_docker_container *c, char *err, size_t
 		return -EINVAL;
 	}
 	c->pid = c->running ? (int)pid : 0;
+	if (get_str(state, "StartedAt", c->started_at, sizeof(c->started_at)) < 0) {
+		cg_docker_seterr(err, errlen, "container %.12s: State.StartedAt: not a string or "
+				 "longer than %zu", c->id, sizeof(c->started_at) - 1);
+		return -EINVAL;
+	}
+	if (get_typed(o, "HostConfig", json_type_object, &v) < 0 ||
+	    get_str(v, "NetworkMode", c->network_mode, sizeof(c->network_mode)) < 0) {
+		cg_docker_seterr(err, errlen, "container %.12s: HostConfig.NetworkMode: not a string "
+				 "or longer than %zu", c->id, sizeof(c->network_mode) - 1);
+		return -EINVAL;
+	}
 
 	if (get_typed(o, "Config", json_type_object, &config) < 0 ||
 	    get_typed(config, "Labels", json_type_object, &labels) < 0) {

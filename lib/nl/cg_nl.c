@@ -14,13 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <linux/sockios.h>
 #include <linux/rtnetlink.h>
 
 #include "cg_log.h"
@@ -58,6 +61,7 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 
 struct open_job {
 	pid_t pid;
+	int pidfd;           /* >= 0: enter through it instead of /proc/<pid>/ns/net */
 	struct mnl_socket *sock;
 	int err;             /* positive errno */
 	char msg[256];
@@ -101,68 +105,119 @@ open_worker(void *p)
 {
 	struct open_job *j = p;
 	char path[64];
-	int fd;
+	int fd = j->pidfd;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)j->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		j->err = errno;
-		snprintf(j->msg, sizeof(j->msg), "open %s: %s%s", path, strerror(errno),
-			 (errno == EACCES || errno == EPERM) ? " (needs CAP_SYS_PTRACE)" : "");
-		return NULL;
+	if (fd >= 0) {
+		snprintf(path, sizeof(path), "pidfd %d", fd);
+	} else {
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)j->pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			j->err = errno;
+			snprintf(j->msg, sizeof(j->msg), "open %s: %s%s", path, strerror(errno),
+				 (errno == EACCES || errno == EPERM) ? " (needs CAP_SYS_PTRACE)" :
+				 "");
+			return NULL;
+		}
 	}
 	if (setns(fd, CLONE_NEWNET) < 0) {
 		j->err = errno;
 		snprintf(j->msg, sizeof(j->msg), "setns %s: %s%s", path, strerror(errno),
 			 errno == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
-		close(fd);
+		if (fd != j->pidfd)
+			close(fd);
 		return NULL;
 	}
-	close(fd);
+	if (fd != j->pidfd)
+		close(fd);
 	j->sock = open_here(&j->err, j->msg, sizeof(j->msg));
 	return NULL;
+}
+
+static struct cg_nl *
+open_job_run(struct open_job *j, const char *what, char *err, size_t errlen)
+{
+	struct cg_nl *nl = calloc(1, sizeof(*nl));
+	pthread_t t;
+	int rc;
+
+	if (nl == NULL) {
+		seterr(err, errlen, "netns of %s: %s", what, strerror(ENOMEM));
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (j->pid == 0 && j->pidfd < 0) {
+		j->sock = open_here(&j->err, j->msg, sizeof(j->msg));
+	} else {
+		rc = pthread_create(&t, NULL, open_worker, j);
+		if (rc != 0) {
+			j->err = rc;
+			snprintf(j->msg, sizeof(j->msg), "pthread_create: %s", strerror(rc));
+		} else {
+			pthread_join(t, NULL);
+		}
+	}
+	if (j->sock == NULL) {
+		seterr(err, errlen, "netns of %s: %s", what, j->msg);
+		free(nl);
+		errno = j->err ? j->err : EIO;
+		return NULL;
+	}
+	nl->sock = j->sock;
+	nl->portid = mnl_socket_get_portid(j->sock);
+	nl->seq = (uint32_t)time(NULL);
+	return nl;
 }
 
 struct cg_nl *
 cg_nl_open_netns(pid_t pid, char *err, size_t errlen)
 {
-	struct open_job j = { .pid = pid };
-	struct cg_nl *nl;
-	pthread_t t;
-	int rc;
+	struct open_job j = { .pid = pid, .pidfd = -1 };
+	char what[32];
 
+	snprintf(what, sizeof(what), "pid %d", (int)pid);
 	if (pid < 0) {
-		seterr(err, errlen, "netns of pid %d: invalid pid", (int)pid);
+		seterr(err, errlen, "netns of %s: invalid pid", what);
 		errno = EINVAL;
 		return NULL;
 	}
-	nl = calloc(1, sizeof(*nl));
-	if (nl == NULL) {
-		seterr(err, errlen, "netns of pid %d: %s", (int)pid, strerror(ENOMEM));
-		errno = ENOMEM;
+	return open_job_run(&j, what, err, errlen);
+}
+
+struct cg_nl *
+cg_nl_open_pidfd(int pidfd, char *err, size_t errlen)
+{
+	struct open_job j = { .pidfd = pidfd };
+	char what[32];
+
+	snprintf(what, sizeof(what), "pidfd %d", pidfd);
+	if (pidfd < 0) {
+		seterr(err, errlen, "netns of %s: invalid pidfd", what);
+		errno = EBADF;
 		return NULL;
 	}
-	if (pid == 0) {
-		j.sock = open_here(&j.err, j.msg, sizeof(j.msg));
-	} else {
-		rc = pthread_create(&t, NULL, open_worker, &j);
-		if (rc != 0) {
-			j.err = rc;
-			snprintf(j.msg, sizeof(j.msg), "pthread_create: %s", strerror(rc));
-		} else {
-			pthread_join(t, NULL);
-		}
+	return open_job_run(&j, what, err, errlen);
+}
+
+int
+cg_nl_netns_id(const struct cg_nl *nl, uint64_t *dev, uint64_t *ino)
+{
+	struct stat st;
+	int fd, ret = 0;
+
+	/* SIOCGSKNS: the namespace the socket really lives in, not the one a
+	 * path pointed at when it was opened. */
+	fd = ioctl(mnl_socket_get_fd(nl->sock), SIOCGSKNS);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		ret = -errno;
+	else {
+		*dev = (uint64_t)st.st_dev;
+		*ino = (uint64_t)st.st_ino;
 	}
-	if (j.sock == NULL) {
-		seterr(err, errlen, "netns of pid %d: %s", (int)pid, j.msg);
-		free(nl);
-		errno = j.err ? j.err : EIO;
-		return NULL;
-	}
-	nl->sock = j.sock;
-	nl->portid = mnl_socket_get_portid(j.sock);
-	nl->seq = (uint32_t)time(NULL);
-	return nl;
+	close(fd);
+	return ret;
 }
 
 void

@@ -55,7 +55,24 @@ struct cg_nl;
  */
 struct cg_nl *cg_nl_open_netns(pid_t pid, char *err, size_t errlen);
 
-/** Close a handle from cg_nl_open_netns(). NULL is accepted. */
+/**
+ * Open a netlink route socket inside the network namespace of the process
+ * that @p pidfd (pidfd_open(2)) refers to. Unlike a pid, a pidfd cannot come
+ * to name another process: if the process exited, this fails with ESRCH.
+ *
+ * @return a handle, or NULL with errno set as cg_nl_open_netns() (ESRCH when
+ *   the process has exited, EBADF for a bad descriptor).
+ */
+struct cg_nl *cg_nl_open_pidfd(int pidfd, char *err, size_t errlen);
+
+/**
+ * The identity of the namespace the handle's socket lives in: the device and
+ * inode of its nsfs file, comparable with stat() of /proc/<pid>/ns/net.
+ * @return 0, or -errno (SIOCGSKNS refused).
+ */
+int cg_nl_netns_id(const struct cg_nl *nl, uint64_t *dev, uint64_t *ino);
+
+/** Close a handle from cg_nl_open_netns() or cg_nl_open_pidfd(). NULL is accepted. */
 void cg_nl_close(struct cg_nl *nl);
 
 /**

@@ -13,7 +13,9 @@
  * - choice of the next hop (the warp's address on the right network);
  * - route planning: desired routes of a target vs. the routes we installed,
  *   as a list of replace/remove operations (applying a plan and planning
- *   again yields no operation).
+ *   again yields no operation);
+ * - safety: whether a container's network namespace is its own, so that
+ *   routes set "for" it never land in the host's or another container's.
  *
  * No I/O apart from reading the TOML file named by the configuration.
  * Key names and defaults follow the "Docker Network Warp" (DNW) spec, so that
@@ -354,5 +356,70 @@ bool cg_warp_route_same_dst(const struct cg_nl_route *a, const struct cg_nl_rout
 /** Format a route's CIDR ("10.0.0.0/8") and its next hop ("198.19.1.3", "unreachable"). */
 const char *cg_warp_route_cidr(const struct cg_nl_route *r, char *buf, size_t size);
 const char *cg_warp_route_via(const struct cg_nl_route *r, char *buf, size_t size);
+
+/*
+ * Safety: castgate-warp changes routes only in a network namespace that
+ * belongs to the target alone. Each check returns CG_WARP_SAFE or the reason
+ * for refusing, with a sentence for the log in @p why.
+ */
+
+enum cg_warp_refusal {
+	CG_WARP_SAFE = 0,
+	CG_WARP_REFUSE_HOST_NETWORK,      /**< network mode "host" */
+	CG_WARP_REFUSE_CONTAINER_NETWORK, /**< network mode "container:<id>" */
+	CG_WARP_REFUSE_HOST_NETNS,        /**< the netns is the host's (that of pid 1) */
+	CG_WARP_REFUSE_OWN_NETNS,         /**< the netns is castgate-warp's own */
+	CG_WARP_REFUSE_SHARED_NETNS,      /**< another running container joined it */
+	CG_WARP_REFUSE_PID_CHANGED,       /**< the pid no longer belongs to the container */
+	CG_WARP_REFUSE_COUNT,
+};
+
+/** The metric label and log field of a refusal: "host_network", "container_network",
+ * "host_netns", "own_netns", "shared_netns", "pid_changed" ("" for CG_WARP_SAFE). */
+const char *cg_warp_refusal_name(enum cg_warp_refusal r);
+
+/** A network namespace's identity: the device and inode of its nsfs file. */
+struct cg_warp_nsid {
+	uint64_t dev, ino;
+};
+
+/**
+ * From Docker's word alone: a container whose network mode is "host" or
+ * "container:<id>" has no network namespace of its own.
+ * @param role  "target" or "warp", for the message.
+ */
+enum cg_warp_refusal cg_warp_check_network_mode(const struct cg_docker_container *c,
+						const char *role, char *why, size_t whylen);
+
+/**
+ * From the kernel: the namespace a netlink socket was opened in (@p ns) is
+ * neither the host's (@p host, that of pid 1) nor our own (@p self). A
+ * zero @p host or @p self (could not be read) is not compared.
+ */
+enum cg_warp_refusal cg_warp_check_netns(const struct cg_warp_nsid *ns,
+					 const struct cg_warp_nsid *host,
+					 const struct cg_warp_nsid *self, char *why, size_t whylen);
+
+/**
+ * Does the process we pinned still belong to the container? @p before is the
+ * inspect whose pid was pinned; @p now a fresh inspect of the same container
+ * (NULL when Docker no longer knows it); @p pinned_alive whether the pinned
+ * process still runs (checked after @p now was read). Safe only when the
+ * container still runs with the same pid and start time and the pinned
+ * process lives: then the pid cannot have been reused in between.
+ */
+enum cg_warp_refusal cg_warp_check_same_run(const struct cg_docker_container *before,
+					    const struct cg_docker_container *now,
+					    bool pinned_alive, char *why, size_t whylen);
+
+/**
+ * Is @p c's network namespace joined by another running container? @p list
+ * is Docker's /containers/json array (each entry with Id, Names, State and
+ * HostConfig.NetworkMode); a container whose mode is "container:" followed by
+ * @p c's id, a prefix of it, or its name shares it.
+ */
+enum cg_warp_refusal cg_warp_check_sharers(json_object *list,
+					   const struct cg_docker_container *c,
+					   char *why, size_t whylen);
 
 #endif /* CG_WARP_H */

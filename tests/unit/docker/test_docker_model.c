@@ -99,6 +99,8 @@ test_inspect_target_and_stopped(void)
 	CU_ASSERT_STRING_EQUAL(c.name, "t1");
 	CU_ASSERT_TRUE(c.running);
 	CU_ASSERT(c.pid > 0);
+	CU_ASSERT_STRING_EQUAL(c.network_mode, "cgnet6");
+	CU_ASSERT_STRING_EQUAL(c.started_at, "2026-11-23T09:44:48.453070464Z");
 	CU_ASSERT_STRING_EQUAL(cg_docker_container_label(&c, "network.warp.target"), "warp-a");
 	CU_ASSERT_STRING_EQUAL(cg_docker_container_label(&c, "com.example.x"), "y");
 	CU_ASSERT_EQUAL(c.n_nets, 1);
@@ -275,6 +277,9 @@ test_container_malformed(void)
 	expect_bad("{" ID ",\"State\":{\"Running\":true,\"Pid\":-1}}", "State.Pid");
 	expect_bad("{" ID ",\"State\":{\"Running\":true,\"Pid\":\"12\"}}", "State.Pid");
 	expect_bad("{" ID ",\"Config\":{\"Labels\":[\"a\"]}}", "Config.Labels");
+	expect_bad("{" ID ",\"State\":{\"StartedAt\":1}}", "State.StartedAt");
+	expect_bad("{" ID ",\"HostConfig\":[]}", "HostConfig.NetworkMode");
+	expect_bad("{" ID ",\"HostConfig\":{\"NetworkMode\":true}}", "HostConfig.NetworkMode");
 	expect_bad("{" ID ",\"Config\":{\"Labels\":{\"a\":\"b\"}},"
 		   "\"NetworkSettings\":{\"Networks\":[]}}", "NetworkSettings.Networks");
 	expect_bad("{" ID ",\"NetworkSettings\":{\"Networks\":{\"n1\":5}}}",
@@ -296,6 +301,8 @@ test_container_malformed(void)
 	CU_ASSERT_FALSE(c.running);
 	CU_ASSERT_PTR_NULL(c.labels);
 	CU_ASSERT_EQUAL(c.n_nets, 0);
+	CU_ASSERT_STRING_EQUAL(c.network_mode, "");
+	CU_ASSERT_STRING_EQUAL(c.started_at, "");
 	CU_ASSERT_PTR_NULL(cg_docker_container_label(&c, "a"));
 	cg_docker_container_clear(&c);
 	/* A pid of a stopped container is not used; non-string labels are absent. */

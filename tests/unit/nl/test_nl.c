@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -480,6 +481,59 @@ test_own_netns(void)
 	CU_ASSERT_EQUAL(errno, EINVAL);
 }
 
+/*
+ * Through a pidfd: the socket lives in the child's namespace (SIOCGSKNS says
+ * which), and a pidfd of an exited process opens nothing, even if its pid
+ * were taken by another process meanwhile.
+ */
+static void
+test_pidfd_netns(void)
+{
+	struct cg_nl *nl;
+	uint64_t dev = 0, ino = 0;
+	char err[256] = "";
+	struct stat sb;
+	int pidfd;
+
+	if (geteuid() != 0) {
+		printf("\n  SKIP: not root, netlink namespace tests not run\n");
+		return;
+	}
+	/* Ours first: the identity matches stat() of our nsfs file. */
+	nl = cg_nl_open_netns(0, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(nl);
+	CU_ASSERT_EQUAL(cg_nl_netns_id(nl, &dev, &ino), 0);
+	CU_ASSERT_EQUAL(stat("/proc/self/ns/net", &sb), 0);
+	CU_ASSERT_EQUAL(ino, (uint64_t)sb.st_ino);
+	CU_ASSERT_EQUAL(dev, (uint64_t)sb.st_dev);
+	cg_nl_close(nl);
+
+	child = start_netns_child();
+	CU_ASSERT_FATAL(child > 0);
+	pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+	CU_ASSERT_FATAL(pidfd >= 0);
+	nl = cg_nl_open_pidfd(pidfd, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL(nl);
+	if (nl != NULL) {
+		CU_ASSERT_EQUAL(cg_nl_netns_id(nl, &dev, &ino), 0);
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)child);
+		CU_ASSERT_EQUAL(ino, (uint64_t)netns_ino(path));
+		CU_ASSERT_NOT_EQUAL(ino, (uint64_t)sb.st_ino);
+		cg_nl_close(nl);
+	}
+	stop_child();
+	nl = cg_nl_open_pidfd(pidfd, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(nl);
+	CU_ASSERT_EQUAL(errno, ESRCH);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "pidfd"));
+	cg_nl_close(nl);
+	close(pidfd);
+	CU_ASSERT_PTR_NULL(cg_nl_open_pidfd(-1, err, sizeof(err)));
+	CU_ASSERT_EQUAL(errno, EBADF);
+}
+
 int
 main(void)
 {
@@ -490,6 +544,7 @@ main(void)
 		CG_UNIT_TEST(test_own_netns),
 		CG_UNIT_TEST(test_netns_routes),
 		CG_UNIT_TEST(test_netns_big_dump),
+		CG_UNIT_TEST(test_pidfd_netns),
 		CG_UNIT_END,
 	};
 	int rc;

@@ -735,6 +735,155 @@ test_plan_remove_stale(void)
 	CU_ASSERT_EQUAL(p.n_ops, 0);
 }
 
+/*
+ * Safety
+ */
+
+static void
+test_safety_network_mode(void)
+{
+	struct cg_docker_container c;
+	char why[256];
+
+	mk(&c, "t1", NULL);
+	CU_ASSERT_EQUAL(cg_warp_check_network_mode(&c, "target", why, sizeof(why)), CG_WARP_SAFE);
+	CU_ASSERT_STRING_EQUAL(why, "");
+	snprintf(c.network_mode, sizeof(c.network_mode), "default");
+	CU_ASSERT_EQUAL(cg_warp_check_network_mode(&c, "target", why, sizeof(why)), CG_WARP_SAFE);
+	snprintf(c.network_mode, sizeof(c.network_mode), "appnet");
+	CU_ASSERT_EQUAL(cg_warp_check_network_mode(&c, "target", why, sizeof(why)), CG_WARP_SAFE);
+	snprintf(c.network_mode, sizeof(c.network_mode), "none");
+	CU_ASSERT_EQUAL(cg_warp_check_network_mode(&c, "target", why, sizeof(why)), CG_WARP_SAFE);
+	snprintf(c.network_mode, sizeof(c.network_mode), "host");
+	CU_ASSERT_EQUAL(cg_warp_check_network_mode(&c, "target", why, sizeof(why)),
+			CG_WARP_REFUSE_HOST_NETWORK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "host's network namespace"));
+	snprintf(c.network_mode, sizeof(c.network_mode), "container:%064x", 7u);
+	CU_ASSERT_EQUAL(cg_warp_check_network_mode(&c, "warp", why, sizeof(why)),
+			CG_WARP_REFUSE_CONTAINER_NETWORK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "warp runs in another container's"));
+	/* Names of every reason, for the metric labels. */
+	CU_ASSERT_STRING_EQUAL(cg_warp_refusal_name(CG_WARP_REFUSE_HOST_NETWORK), "host_network");
+	CU_ASSERT_STRING_EQUAL(cg_warp_refusal_name(CG_WARP_REFUSE_PID_CHANGED), "pid_changed");
+	CU_ASSERT_STRING_EQUAL(cg_warp_refusal_name(CG_WARP_REFUSE_COUNT), "?");
+	for (int r = 1; r < CG_WARP_REFUSE_COUNT; r++)
+		CU_ASSERT(cg_warp_refusal_name((enum cg_warp_refusal)r)[0] != '\0');
+	drop(&c);
+}
+
+static void
+test_safety_netns(void)
+{
+	struct cg_warp_nsid host = { 4, 4026531840u }, self = { 4, 4026531841u };
+	struct cg_warp_nsid mine = { 4, 4026532999u }, none = { 0, 0 };
+	char why[256];
+
+	CU_ASSERT_EQUAL(cg_warp_check_netns(&mine, &host, &self, why, sizeof(why)), CG_WARP_SAFE);
+	CU_ASSERT_EQUAL(cg_warp_check_netns(&host, &host, &self, why, sizeof(why)),
+			CG_WARP_REFUSE_HOST_NETNS);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "host's"));
+	CU_ASSERT_EQUAL(cg_warp_check_netns(&self, &host, &self, why, sizeof(why)),
+			CG_WARP_REFUSE_OWN_NETNS);
+	/* The daemon in the host's namespace: host wins, still refused. */
+	CU_ASSERT_EQUAL(cg_warp_check_netns(&host, &host, &host, why, sizeof(why)),
+			CG_WARP_REFUSE_HOST_NETNS);
+	/* Same inode on another device is another namespace. */
+	mine.ino = host.ino;
+	mine.dev = 5;
+	CU_ASSERT_EQUAL(cg_warp_check_netns(&mine, &host, &self, why, sizeof(why)), CG_WARP_SAFE);
+	/* Unreadable references are not compared. */
+	CU_ASSERT_EQUAL(cg_warp_check_netns(&host, &none, &none, why, sizeof(why)), CG_WARP_SAFE);
+}
+
+/* The pid-reuse guard: the pinned pid must still be the same run's. */
+static void
+test_safety_same_run(void)
+{
+	struct cg_docker_container before, now;
+	char why[256];
+
+	mk(&before, "t1", NULL);
+	snprintf(before.started_at, sizeof(before.started_at), "2026-12-02T16:01:46.673418912Z");
+	mk(&now, "t1", NULL);
+	snprintf(now.started_at, sizeof(now.started_at), "%s", before.started_at);
+	CU_ASSERT_EQUAL(cg_warp_check_same_run(&before, &now, true, why, sizeof(why)),
+			CG_WARP_SAFE);
+	/* The container is gone or stopped: its pid may be anyone's now. */
+	CU_ASSERT_EQUAL(cg_warp_check_same_run(&before, NULL, true, why, sizeof(why)),
+			CG_WARP_REFUSE_PID_CHANGED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "pid 42 no longer belongs to the container"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "removed"));
+	now.running = false;
+	CU_ASSERT_EQUAL(cg_warp_check_same_run(&before, &now, true, why, sizeof(why)),
+			CG_WARP_REFUSE_PID_CHANGED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "stopped"));
+	/* Restarted: another pid, or the same pid number in a new run. */
+	now.running = true;
+	now.pid = 43;
+	CU_ASSERT_EQUAL(cg_warp_check_same_run(&before, &now, true, why, sizeof(why)),
+			CG_WARP_REFUSE_PID_CHANGED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "restarted"));
+	now.pid = 42;
+	snprintf(now.started_at, sizeof(now.started_at), "2026-12-02T16:05:00.000000001Z");
+	CU_ASSERT_EQUAL(cg_warp_check_same_run(&before, &now, true, why, sizeof(why)),
+			CG_WARP_REFUSE_PID_CHANGED);
+	/* Same run per Docker, but the pinned process died: the pid we opened may
+	 * have been reused before the pin. */
+	snprintf(now.started_at, sizeof(now.started_at), "%s", before.started_at);
+	CU_ASSERT_EQUAL(cg_warp_check_same_run(&before, &now, false, why, sizeof(why)),
+			CG_WARP_REFUSE_PID_CHANGED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "exited"));
+	drop(&before);
+	drop(&now);
+}
+
+static void
+test_safety_sharers(void)
+{
+	struct cg_docker_container t;
+	json_object *list;
+	char why[256], doc[2048];
+
+	mk(&t, "t1", NULL);
+	/* Itself (container:own id is impossible, but its own entry must not count),
+	 * an unrelated joined container, a host-network one. */
+	snprintf(doc, sizeof(doc),
+		 "[{\"Id\":\"%s\",\"Names\":[\"/t1\"],\"State\":\"running\","
+		 "\"HostConfig\":{\"NetworkMode\":\"container:%s\"}},"
+		 "{\"Id\":\"%064x\",\"Names\":[\"/other\"],\"State\":\"running\","
+		 "\"HostConfig\":{\"NetworkMode\":\"container:%064x\"}},"
+		 "{\"Id\":\"%064x\",\"Names\":[\"/h\"],\"HostConfig\":{\"NetworkMode\":\"host\"}},"
+		 "{\"Names\":[\"/noid\"]}, 5]", t.id, t.id, 99u, 98u, 97u);
+	list = json_tokener_parse(doc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(list);
+	CU_ASSERT_EQUAL(cg_warp_check_sharers(list, &t, why, sizeof(why)), CG_WARP_SAFE);
+	json_object_put(list);
+
+	/* Joined by full id, by a short id and by name; a stopped one does not count. */
+	const char *modes[] = { t.id, "000000000000", "t1", "/t1" };
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(doc, sizeof(doc),
+			 "[{\"Id\":\"%064x\",\"Names\":[\"/sidecar\"],\"State\":\"running\","
+			 "\"HostConfig\":{\"NetworkMode\":\"container:%s\"}}]", 12345u, modes[i]);
+		list = json_tokener_parse(doc);
+		CU_ASSERT_EQUAL(cg_warp_check_sharers(list, &t, why, sizeof(why)),
+				CG_WARP_REFUSE_SHARED_NETNS);
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "container sidecar"));
+		json_object_put(list);
+	}
+	snprintf(doc, sizeof(doc),
+		 "[{\"Id\":\"%064x\",\"Names\":[\"/sidecar\"],\"State\":\"exited\","
+		 "\"HostConfig\":{\"NetworkMode\":\"container:%s\"}},"
+		 "{\"Id\":\"%064x\",\"State\":\"running\","
+		 "\"HostConfig\":{\"NetworkMode\":\"container:t10\"}}]", 1u, t.id, 2u);
+	list = json_tokener_parse(doc);
+	CU_ASSERT_EQUAL(cg_warp_check_sharers(list, &t, why, sizeof(why)), CG_WARP_SAFE);
+	json_object_put(list);
+	/* Not an array: nothing to compare (the caller checks the list call). */
+	CU_ASSERT_EQUAL(cg_warp_check_sharers(NULL, &t, why, sizeof(why)), CG_WARP_SAFE);
+	drop(&t);
+}
+
 int
 main(void)
 {
@@ -755,6 +904,10 @@ main(void)
 		CG_UNIT_TEST(test_plan_ip_change),
 		CG_UNIT_TEST(test_plan_down),
 		CG_UNIT_TEST(test_plan_remove_stale),
+		CG_UNIT_TEST(test_safety_network_mode),
+		CG_UNIT_TEST(test_safety_netns),
+		CG_UNIT_TEST(test_safety_same_run),
+		CG_UNIT_TEST(test_safety_sharers),
 		CG_UNIT_END,
 	};
 	int ret = cg_unit_run("warp", tests);

@@ -9,10 +9,10 @@
  * truth now. This also makes handling an event twice harmless.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/stat.h>
 
 #include "cw.h"
@@ -53,14 +53,22 @@ enum wstate {
 	W_UNKNOWN,   /* could not ask Docker: retry later */
 };
 
+static void nsid_of(const char *path, struct cg_warp_nsid *id);
+
 struct cw_state *
 cw_state_new(const struct cg_warp_config *cfg)
 {
 	struct cw_state *st = calloc(1, sizeof(*st));
 
+	struct cg_warp_nsid host;
+
 	if (st == NULL)
 		return NULL;
 	st->cfg = *cfg;
+	nsid_of("/proc/1/ns/net", &host);
+	if (host.ino == 0)
+		CG_WARN("cannot read /proc/1/ns/net (%s): a target in the host's network namespace "
+			"is refused only by its network mode", strerror(errno));
 	return st;
 }
 
@@ -307,6 +315,16 @@ nsid_of(const char *path, struct cg_warp_nsid *id)
 	}
 }
 
+/* A pidfd polls readable once its process has exited. Unlike a signal 0,
+ * this needs no permission over the process (the unit has no CAP_KILL). */
+static bool
+pidfd_alive(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 0;
+}
+
 struct guard_ctx {
 	struct cw_state *st;
 	struct cw_ctr *t;
@@ -350,9 +368,8 @@ target_guard(void *arg, int pidfd, const struct cg_warp_nsid *ns)
 	}
 	found = ret == 0;
 	/* Only after Docker confirmed the pid: then a live pinned process is it. */
-	g->refused = cg_warp_check_same_run(&g->t->c, found ? &now : NULL,
-					    pidfd_send_signal(pidfd, 0, NULL, 0) == 0, g->why,
-					    sizeof(g->why));
+	g->refused = cg_warp_check_same_run(&g->t->c, found ? &now : NULL, pidfd_alive(pidfd),
+					    g->why, sizeof(g->why));
 	if (g->refused == CG_WARP_SAFE && found)
 		g->refused = cg_warp_check_network_mode(&now, "target", g->why, sizeof(g->why));
 	cg_docker_container_clear(&now);

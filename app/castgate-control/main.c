@@ -33,6 +33,7 @@
 #include "cg_log.h"
 #include "cg_rpc.h"
 #include "cg_state.h"
+#include "cg_util.h"
 #include "control.h"
 
 /* Rate sampling and the primary liveness check. */
@@ -465,7 +466,7 @@ main(int argc, char **argv)
 		char text[32];
 
 		snprintf(text, sizeof(text), "%d\n", (int)getpid());
-		ret = cg_state_write_file(c->ready_file, text, strlen(text), false);
+		ret = cg_util_write_file(c->ready_file, text, strlen(text), 0644, false, NULL);
 		if (ret < 0) {
 			CG_ERR("--ready-file %s: %s", c->ready_file, strerror(-ret));
 			goto out;

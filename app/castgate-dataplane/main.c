@@ -28,9 +28,9 @@
 #include "cg_conf.h"
 #include "cg_log.h"
 #include "cg_rule.h"
-#include "cg_state.h"
 #include "cg_shm.h"
 #include "cg_state.h"
+#include "cg_util.h"
 #include "dp.h"
 #include "dp_arp.h"
 #include "dp_eal.h"
@@ -471,7 +471,7 @@ run(const struct cg_conf *c, const struct args *a, uint64_t start_unix_ms)
 		dp_g.main_is_worker ? " (main lcore forwards)" : "", dp_g.file_prefix);
 	if (a->ready_file != NULL) {
 		snprintf(text, sizeof(text), "%d\n", (int)getpid());
-		ret = cg_state_write_file(a->ready_file, text, strlen(text), false);
+		ret = cg_util_write_file(a->ready_file, text, strlen(text), 0644, false, NULL);
 		if (ret < 0)
 			CG_WARN("--ready-file %s: %s", a->ready_file, strerror(-ret));
 	}

@@ -35,7 +35,7 @@
 
 #include "cg_conf.h"
 #include "cg_log.h"
-#include "cg_state.h"
+#include "cg_util.h"
 #include "sup.h"
 
 /* While a child starts, its ready file is also checked this often, in case
@@ -480,8 +480,8 @@ step(struct sup *s, uint64_t now)
 				int ret;
 
 				snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-				ret = cg_state_write_file(s->o->ready_file, pid, strlen(pid),
-							  false);
+				ret = cg_util_write_file(s->o->ready_file, pid, strlen(pid),
+							 0644, false, NULL);
 
 				if (ret < 0)
 					CG_WARN("--ready-file %s: %s", s->o->ready_file,

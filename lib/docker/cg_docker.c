@@ -14,7 +14,7 @@
 
 #include "cg_log.h"
 #include "cg_docker.h"
-#include "cg_docker_priv.h"
+#include "cg_util.h"
 
 /* Far above any real answer (a few hundred containers ~ 1 MiB), small enough
  * that a broken or hostile server cannot exhaust our memory. */
@@ -269,9 +269,9 @@ http_error(const char *what, long code, const struct buf *body, char *err, size_
 
 	if (o && json_object_is_type(o, json_type_object) &&
 	    json_object_object_get_ex(o, "message", &m) && json_object_is_type(m, json_type_string))
-		cg_docker_seterr(err, errlen, "%s: HTTP %ld: %s", what, code, json_object_get_string(m));
+		cg_util_err(err, errlen, 0, "%s: HTTP %ld: %s", what, code, json_object_get_string(m));
 	else
-		cg_docker_seterr(err, errlen, "%s: HTTP %ld: %.200s", what, code,
+		cg_util_err(err, errlen, 0, "%s: HTTP %ld: %.200s", what, code,
 		       body->p && body->p[0] ? body->p : "(no body)");
 	json_object_put(o);
 }
@@ -326,19 +326,18 @@ get_json(struct cg_docker *d, const char *path, bool versioned, const char *what
 	*out = NULL;
 	rc = setup(d, path, versioned, d->timeout_ms);
 	if (rc < 0) {
-		cg_docker_seterr(err, errlen, "%s: %s", what, strerror(-rc));
-		return rc;
+		return cg_util_err(err, errlen, rc, "%s: %s", what, strerror(-rc));
 	}
 	curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, write_body);
 	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, &body);
 	cc = curl_easy_perform(d->curl);
 	if (cc != CURLE_OK) {
 		if (body.too_big) {
-			cg_docker_seterr(err, errlen, "%s: response larger than %u bytes", what, RESP_MAX);
+			cg_util_err(err, errlen, 0, "%s: response larger than %u bytes", what, RESP_MAX);
 			rc = -EFBIG;
 		} else {
 			rc = curl_errno(d, cc);
-			cg_docker_seterr(err, errlen, "%s: %s%s%s", what, curl_easy_strerror(cc),
+			cg_util_err(err, errlen, 0, "%s: %s%s%s", what, curl_easy_strerror(cc),
 			       d->unix_path ? " on " : "", d->unix_path ? d->unix_path : "");
 		}
 		buf_free(&body);
@@ -354,8 +353,7 @@ get_json(struct cg_docker *d, const char *path, bool versioned, const char *what
 	*out = parse_body(&body);
 	buf_free(&body);
 	if (*out == NULL) {
-		cg_docker_seterr(err, errlen, "%s: HTTP %ld: the answer is not valid JSON", what, code);
-		return -EPROTO;
+		return cg_util_err(err, errlen, -EPROTO, "%s: HTTP %ld: the answer is not valid JSON", what, code);
 	}
 	return 0;
 }
@@ -373,7 +371,7 @@ cg_docker_negotiate(struct cg_docker *d, char *err, size_t errlen)
 	if (!json_object_object_get_ex(o, "ApiVersion", &v) ||
 	    !json_object_is_type(v, json_type_string) ||
 	    (n = api_num(srv = json_object_get_string(v))) < 0) {
-		cg_docker_seterr(err, errlen, "GET /version: ApiVersion missing or malformed");
+		cg_util_err(err, errlen, 0, "GET /version: ApiVersion missing or malformed");
 		json_object_put(o);
 		return -EPROTO;
 	}
@@ -381,7 +379,7 @@ cg_docker_negotiate(struct cg_docker *d, char *err, size_t errlen)
 	    json_object_is_type(v, json_type_string))
 		srv_min = json_object_get_string(v);
 	if (n < api_num(CG_DOCKER_API_MIN)) {
-		cg_docker_seterr(err, errlen, "GET /version: the server speaks API %s, older than the "
+		cg_util_err(err, errlen, 0, "GET /version: the server speaks API %s, older than the "
 		       "minimum %s (Docker 1.12)", srv, CG_DOCKER_API_MIN);
 		json_object_put(o);
 		return -ENOTSUP;
@@ -389,7 +387,7 @@ cg_docker_negotiate(struct cg_docker *d, char *err, size_t errlen)
 	if (n > api_num(CG_DOCKER_API_MAX))
 		srv = CG_DOCKER_API_MAX;
 	if (srv_min && api_num(srv_min) > api_num(srv)) {
-		cg_docker_seterr(err, errlen, "GET /version: the server needs API %s or newer, we speak "
+		cg_util_err(err, errlen, 0, "GET /version: the server needs API %s or newer, we speak "
 		       "up to %s", srv_min, CG_DOCKER_API_MAX);
 		json_object_put(o);
 		return -ENOTSUP;
@@ -405,7 +403,7 @@ cg_docker_list_containers(struct cg_docker *d, json_object **arr, char *err, siz
 	int rc = get_json(d, "/containers/json", true, "list containers", arr, err, errlen);
 
 	if (rc == 0 && !json_object_is_type(*arr, json_type_array)) {
-		cg_docker_seterr(err, errlen, "list containers: the answer is not a JSON array");
+		cg_util_err(err, errlen, 0, "list containers: the answer is not a JSON array");
 		json_object_put(*arr);
 		*arr = NULL;
 		return -EPROTO;
@@ -435,15 +433,14 @@ cg_docker_inspect(struct cg_docker *d, const char *id_or_name, json_object **obj
 
 	*obj = NULL;
 	if (id_or_name == NULL || !safe_name(id_or_name)) {
-		cg_docker_seterr(err, errlen, "inspect: bad container id or name \"%.64s\"",
+		return cg_util_err(err, errlen, -EINVAL, "inspect: bad container id or name \"%.64s\"",
 		       id_or_name ? id_or_name : "");
-		return -EINVAL;
 	}
 	snprintf(path, sizeof(path), "/containers/%s/json", id_or_name);
 	snprintf(what, sizeof(what), "inspect %.12s", id_or_name);
 	rc = get_json(d, path, true, what, obj, err, errlen);
 	if (rc == 0 && !json_object_is_type(*obj, json_type_object)) {
-		cg_docker_seterr(err, errlen, "%s: the answer is not a JSON object", what);
+		cg_util_err(err, errlen, 0, "%s: the answer is not a JSON object", what);
 		json_object_put(*obj);
 		*obj = NULL;
 		return -EPROTO;
@@ -555,7 +552,7 @@ cg_docker_events(struct cg_docker *d, int64_t since_nano, cg_docker_event_cb cb,
 	s.tok = json_tokener_new();
 	multi = curl_multi_init();
 	if (filters == NULL || s.tok == NULL || multi == NULL) {
-		cg_docker_seterr(err, errlen, "events: %s", strerror(ENOMEM));
+		cg_util_err(err, errlen, 0, "events: %s", strerror(ENOMEM));
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -563,7 +560,7 @@ cg_docker_events(struct cg_docker *d, int64_t since_nano, cg_docker_event_cb cb,
 	/* No overall timeout: the stream is meant to stay open for days. */
 	rc = setup(d, path, true, 0);
 	if (rc < 0) {
-		cg_docker_seterr(err, errlen, "events: %s", strerror(-rc));
+		cg_util_err(err, errlen, 0, "events: %s", strerror(-rc));
 		goto out;
 	}
 	curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, write_events);
@@ -581,7 +578,7 @@ cg_docker_events(struct cg_docker *d, int64_t since_nano, cg_docker_event_cb cb,
 		CURLMcode mc = curl_multi_perform(multi, &running);
 
 		if (mc != CURLM_OK) {
-			cg_docker_seterr(err, errlen, "events: %s", curl_multi_strerror(mc));
+			cg_util_err(err, errlen, 0, "events: %s", curl_multi_strerror(mc));
 			rc = -EIO;
 			goto remove;
 		}
@@ -589,12 +586,12 @@ cg_docker_events(struct cg_docker *d, int64_t since_nano, cg_docker_event_cb cb,
 			break;
 		if (should_stop && should_stop(arg)) {
 			rc = -ECANCELED;
-			cg_docker_seterr(err, errlen, "events: stopped");
+			cg_util_err(err, errlen, 0, "events: stopped");
 			goto remove;
 		}
 		mc = curl_multi_poll(multi, NULL, 0, EVENTS_POLL_MS, NULL);
 		if (mc != CURLM_OK) {
-			cg_docker_seterr(err, errlen, "events: %s", curl_multi_strerror(mc));
+			cg_util_err(err, errlen, 0, "events: %s", curl_multi_strerror(mc));
 			rc = -EIO;
 			goto remove;
 		}
@@ -611,15 +608,15 @@ cg_docker_events(struct cg_docker *d, int64_t since_nano, cg_docker_event_cb cb,
 		curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &s.code);
 	if (s.cb_rc < 0) {
 		rc = s.cb_rc;
-		cg_docker_seterr(err, errlen, "events: stopped by the callback (%d)", rc);
+		cg_util_err(err, errlen, 0, "events: stopped by the callback (%d)", rc);
 	} else if (cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR) {
 		/* What a dockerd that shuts down or dies does to the stream. */
 		rc = -ECONNRESET;
-		cg_docker_seterr(err, errlen, "events: the server closed the stream mid-transfer (%s)",
+		cg_util_err(err, errlen, 0, "events: the server closed the stream mid-transfer (%s)",
 		       curl_easy_strerror(cc));
 	} else if (cc != CURLE_OK) {
 		rc = curl_errno(d, cc);
-		cg_docker_seterr(err, errlen, "events: %s%s%s", curl_easy_strerror(cc),
+		cg_util_err(err, errlen, 0, "events: %s%s%s", curl_easy_strerror(cc),
 		       d->unix_path ? " on " : "", d->unix_path ? d->unix_path : "");
 	} else if (s.code < 200 || s.code >= 300) {
 		rc = http_status(s.code);
@@ -629,7 +626,7 @@ cg_docker_events(struct cg_docker *d, int64_t since_nano, cg_docker_event_cb cb,
 		if (s.line.len > 0 && !s.skipping && ev_line(&s, s.line.p, s.line.len) < 0)
 			CG_DEBUG("events: callback stopped on the last line");
 		rc = 0;
-		cg_docker_seterr(err, errlen, "events: the server ended the stream");
+		cg_util_err(err, errlen, 0, "events: the server ended the stream");
 	}
 remove:
 	curl_multi_remove_handle(multi, d->curl);

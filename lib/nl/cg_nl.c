@@ -28,6 +28,7 @@
 
 #include "cg_log.h"
 #include "cg_nl.h"
+#include "cg_util.h"
 
 /*
  * Receive buffer: larger than MNL_SOCKET_BUFFER_SIZE (8 KiB) because the
@@ -44,18 +45,6 @@ struct cg_nl {
 	uint32_t seq;
 	char buf[NL_RECV_BUF];
 };
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- opening a socket in another netns ---- */
 
@@ -142,7 +131,7 @@ open_job_run(struct open_job *j, const char *what, char *err, size_t errlen)
 	int rc;
 
 	if (nl == NULL) {
-		seterr(err, errlen, "netns of %s: %s", what, strerror(ENOMEM));
+		cg_util_err(err, errlen, 0, "netns of %s: %s", what, strerror(ENOMEM));
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -158,7 +147,7 @@ open_job_run(struct open_job *j, const char *what, char *err, size_t errlen)
 		}
 	}
 	if (j->sock == NULL) {
-		seterr(err, errlen, "netns of %s: %s", what, j->msg);
+		cg_util_err(err, errlen, 0, "netns of %s: %s", what, j->msg);
 		free(nl);
 		errno = j->err ? j->err : EIO;
 		return NULL;
@@ -177,7 +166,7 @@ cg_nl_open_netns(pid_t pid, char *err, size_t errlen)
 
 	snprintf(what, sizeof(what), "pid %d", (int)pid);
 	if (pid < 0) {
-		seterr(err, errlen, "netns of %s: invalid pid", what);
+		cg_util_err(err, errlen, 0, "netns of %s: invalid pid", what);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -192,7 +181,7 @@ cg_nl_open_pidfd(int pidfd, char *err, size_t errlen)
 
 	snprintf(what, sizeof(what), "pidfd %d", pidfd);
 	if (pidfd < 0) {
-		seterr(err, errlen, "netns of %s: invalid pidfd", what);
+		cg_util_err(err, errlen, 0, "netns of %s: invalid pidfd", what);
 		errno = EBADF;
 		return NULL;
 	}
@@ -277,8 +266,7 @@ talk(struct cg_nl *nl, struct nlmsghdr *req, msg_cb cb, void *arg, const char *w
 	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0) {
 		int e = errno;
 
-		seterr(err, errlen, "%s: netlink send: %s", what, strerror(e));
-		return -e;
+		return cg_util_err(err, errlen, -e, "%s: netlink send: %s", what, strerror(e));
 	}
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
@@ -293,8 +281,7 @@ talk(struct cg_nl *nl, struct nlmsghdr *req, msg_cb cb, void *arg, const char *w
 			if (e == EAGAIN || e == EWOULDBLOCK)
 				e = ETIMEDOUT;
 			/* ENOSPC from libmnl: a message was larger than our buffer. */
-			seterr(err, errlen, "%s: netlink receive: %s", what, strerror(e));
-			return -e;
+			return cg_util_err(err, errlen, -e, "%s: netlink receive: %s", what, strerror(e));
 		}
 		len = (size_t)n;
 		for (nlh = (const struct nlmsghdr *)nl->buf; mnl_nlmsg_ok(nlh, (int)len);
@@ -309,29 +296,25 @@ talk(struct cg_nl *nl, struct nlmsghdr *req, msg_cb cb, void *arg, const char *w
 				const char *km;
 
 				if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
-					seterr(err, errlen, "%s: truncated netlink error", what);
-					return -EBADMSG;
+					return cg_util_err(err, errlen, -EBADMSG, "%s: truncated netlink error", what);
 				}
 				if (e->error == 0) /* the ack */
 					return dump ? cb_rc : 0;
 				km = ext_ack_msg(nlh);
-				seterr(err, errlen, "%s: %s (%d)%s%s", what, strerror(-e->error),
+				return cg_util_err(err, errlen, e->error, "%s: %s (%d)%s%s", what, strerror(-e->error),
 				       e->error, km ? ": " : "", km ? km : "");
-				return e->error;
 			}
 			if (nlh->nlmsg_type == NLMSG_DONE) {
 				const int *e = mnl_nlmsg_get_payload(nlh);
 
 				/* A dump that failed midway says so here. */
 				if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int) && *e < 0) {
-					seterr(err, errlen, "%s: %s (%d)", what, strerror(-*e), *e);
-					return *e;
+					return cg_util_err(err, errlen, *e, "%s: %s (%d)", what, strerror(-*e), *e);
 				}
 				return cb_rc;
 			}
 			if (nlh->nlmsg_type == NLMSG_OVERRUN) {
-				seterr(err, errlen, "%s: netlink overrun", what);
-				return -EOVERFLOW;
+				return cg_util_err(err, errlen, -EOVERFLOW, "%s: netlink overrun", what);
 			}
 			if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
 				continue; /* NLMSG_NOOP */
@@ -342,8 +325,7 @@ talk(struct cg_nl *nl, struct nlmsghdr *req, msg_cb cb, void *arg, const char *w
 				cb_rc = cb(nlh, arg); /* keep draining after a stop */
 		}
 		if (len != 0 && !dump) {
-			seterr(err, errlen, "%s: malformed netlink answer", what);
-			return -EBADMSG;
+			return cg_util_err(err, errlen, -EBADMSG, "%s: malformed netlink answer", what);
 		}
 	}
 }
@@ -369,17 +351,14 @@ static int
 check_route(const struct cg_nl_route *r, const char *op, char *err, size_t errlen)
 {
 	if (r == NULL || addr_len(r->family) == 0) {
-		seterr(err, errlen, "route %s: unsupported address family", op);
-		return -EAFNOSUPPORT;
+		return cg_util_err(err, errlen, -EAFNOSUPPORT, "route %s: unsupported address family", op);
 	}
 	if (r->dst_len > addr_len(r->family) * 8) {
-		seterr(err, errlen, "route %s: prefix length %u out of range", op, r->dst_len);
-		return -EINVAL;
+		return cg_util_err(err, errlen, -EINVAL, "route %s: prefix length %u out of range", op, r->dst_len);
 	}
 	if (r->type != CG_NL_ROUTE_UNICAST && r->type != CG_NL_ROUTE_UNREACHABLE &&
 	    r->type != CG_NL_ROUTE_BLACKHOLE) {
-		seterr(err, errlen, "route %s: unknown route type %d", op, (int)r->type);
-		return -EINVAL;
+		return cg_util_err(err, errlen, -EINVAL, "route %s: unknown route type %d", op, (int)r->type);
 	}
 	return 0;
 }
@@ -559,12 +538,10 @@ cg_nl_route_list(struct cg_nl *nl, int family,
 	struct rtmsg *rtm;
 
 	if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC) {
-		seterr(err, errlen, "route list: unsupported address family %d", family);
-		return -EAFNOSUPPORT;
+		return cg_util_err(err, errlen, -EAFNOSUPPORT, "route list: unsupported address family %d", family);
 	}
 	if (cb == NULL) {
-		seterr(err, errlen, "route list: no callback");
-		return -EINVAL;
+		return cg_util_err(err, errlen, -EINVAL, "route list: no callback");
 	}
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETROUTE;
@@ -589,14 +566,12 @@ cg_nl_route_parse_cidr(const char *cidr, struct cg_nl_route *r, char *err, size_
 		return -EINVAL;
 	memset(r, 0, sizeof(*r));
 	if (cidr == NULL || *cidr == '\0') {
-		seterr(err, errlen, "empty CIDR");
-		return -EINVAL;
+		return cg_util_err(err, errlen, -EINVAL, "empty CIDR");
 	}
 	slash = strchr(cidr, '/');
 	alen = slash ? (size_t)(slash - cidr) : strlen(cidr);
 	if (alen == 0 || alen >= sizeof(addr)) {
-		seterr(err, errlen, "\"%s\": not an IPv4 or IPv6 address", cidr);
-		return -EINVAL;
+		return cg_util_err(err, errlen, -EINVAL, "\"%s\": not an IPv4 or IPv6 address", cidr);
 	}
 	memcpy(addr, cidr, alen);
 	addr[alen] = '\0';
@@ -605,7 +580,7 @@ cg_nl_route_parse_cidr(const char *cidr, struct cg_nl_route *r, char *err, size_
 	} else if (inet_pton(AF_INET6, addr, r->dst) == 1) {
 		r->family = AF_INET6;
 	} else {
-		seterr(err, errlen, "\"%s\": \"%s\" is not an IPv4 or IPv6 address", cidr, addr);
+		cg_util_err(err, errlen, 0, "\"%s\": \"%s\" is not an IPv4 or IPv6 address", cidr, addr);
 		memset(r, 0, sizeof(*r));
 		return -EINVAL;
 	}
@@ -618,13 +593,13 @@ cg_nl_route_parse_cidr(const char *cidr, struct cg_nl_route *r, char *err, size_
 
 		/* strtoul would accept " 8", "+8" and "-8"; a prefix is plain digits. */
 		if (*p < '0' || *p > '9' || strlen(p) > 3) {
-			seterr(err, errlen, "\"%s\": bad prefix length \"%s\"", cidr, p);
+			cg_util_err(err, errlen, 0, "\"%s\": bad prefix length \"%s\"", cidr, p);
 			memset(r, 0, sizeof(*r));
 			return -EINVAL;
 		}
 		plen = strtoul(p, &end, 10);
 		if (*end != '\0' || plen > (unsigned long)bits) {
-			seterr(err, errlen, "\"%s\": prefix length \"%s\" is not in 0..%d",
+			cg_util_err(err, errlen, 0, "\"%s\": prefix length \"%s\" is not in 0..%d",
 			       cidr, p, bits);
 			memset(r, 0, sizeof(*r));
 			return -EINVAL;
@@ -635,7 +610,7 @@ cg_nl_route_parse_cidr(const char *cidr, struct cg_nl_route *r, char *err, size_
 		uint8_t mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
 
 		if (r->dst[i] & ~mask) {
-			seterr(err, errlen, "\"%s\": host bits set beyond /%lu", cidr, plen);
+			cg_util_err(err, errlen, 0, "\"%s\": host bits set beyond /%lu", cidr, plen);
 			memset(r, 0, sizeof(*r));
 			return -EINVAL;
 		}

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cg_state.h"
+#include "cg_util.h"
 
 /* Far above any real set (1024 rules of ~1 KiB JSON each), far below harm. */
 #define STATE_MAX_BYTES (16u << 20)
@@ -245,77 +246,6 @@ to_text(const struct cg_rule_set *set)
 	return text;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Write to a temp file, then rename; *step names what failed. */
-static int
-replace_file(const char *path, const void *data, size_t len, bool durable, mode_t mode,
-	     const char **step)
-{
-	char tmp[PATH_MAX], dir[PATH_MAX];
-	int fd, dfd, ret;
-
-	*step = "create";
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp) ||
-	    snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	*step = "write";
-	ret = write_all(fd, data, len);
-	if (ret == 0 && durable) {
-		*step = "fsync";
-		if (fsync(fd) < 0)
-			ret = -errno;
-	}
-	if (close(fd) < 0 && ret == 0) {
-		*step = "close";
-		ret = -errno;
-	}
-	if (ret == 0) {
-		*step = "rename";
-		if (rename(tmp, path) < 0)
-			ret = -errno;
-	}
-	if (ret < 0) {
-		unlink(tmp);
-		return ret;
-	}
-	if (!durable)
-		return 0;
-	/* The rename itself is durable only once the directory is. */
-	*step = "fsync of the directory";
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0)
-		ret = -errno;
-	if (dfd >= 0)
-		close(dfd);
-	return ret;
-}
-
-int
-cg_state_write_file(const char *path, const void *data, size_t len, bool durable)
-{
-	const char *step;
-
-	return replace_file(path, data, len, durable, 0644, &step);
-}
-
 int
 cg_state_save(const char *path, const struct cg_rule_set *set, char *err, size_t errlen)
 {
@@ -332,7 +262,7 @@ cg_state_save(const char *path, const struct cg_rule_set *set, char *err, size_t
 	/* One line more: the file ends with a newline, as text files do. */
 	len = strlen(text);
 	text[len] = '\n';
-	ret = replace_file(path, text, len + 1, true, 0640, &step);
+	ret = cg_util_write_file(path, text, len + 1, 0640, true, &step);
 	free(text);
 	if (ret < 0)
 		snprintf(err, errlen, "%s: %s: %s", path, step, strerror(-ret));

@@ -14,10 +14,8 @@
  *
  * Writers replace the file atomically (temp file, fsync, rename, fsync of the
  * directory), so a reader sees the old or the new set, never a mix, and an
- * acknowledged change is on disk even after a power cut.
- *
- * The same atomic replacement serves the other files castgate processes
- * leave for each other: the ready files (cg_state_write_file()).
+ * acknowledged change is on disk even after a power cut (lib/util's
+ * cg_util_write_file()).
  */
 
 #include <stdbool.h>
@@ -49,14 +47,5 @@ int cg_state_load(const char *path, struct cg_rule_set **set, char *err, size_t 
  */
 int cg_state_save(const char *path, const struct cg_rule_set *set, char *err, size_t errlen);
 
-/**
- * Replace @p path with @p len bytes of @p data atomically: `<path>.tmp.<pid>`
- * (mode 0644), write, rename over @p path. A reader sees the old file or the
- * whole new one, never part of it (ready files are read by pollers).
- * @param durable  also fsync the file before the rename and the directory
- *                 after it, so that the new content survives a power cut.
- * @return 0, or a negative errno (the temp file is removed).
- */
-int cg_state_write_file(const char *path, const void *data, size_t len, bool durable);
 
 #endif /* CG_STATE_H */

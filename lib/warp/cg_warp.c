@@ -9,23 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cg_util.h"
 #include "cg_warp.h"
-
-static int
-errf(char *err, size_t errlen, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 /*
  * Glob
@@ -50,14 +35,14 @@ class_match(const char **pp, unsigned char c, char *err, size_t errlen)
 		unsigned char lo, hi;
 
 		if (*p == '\0')
-			return errf(err, errlen, -1, "unclosed '[' class");
+			return cg_util_err(err, errlen, -1, "unclosed '[' class");
 		if (*p == ']' && !first)
 			break;
 		first = false;
 		if (*p == '\\') {
 			p++;
 			if (*p == '\0')
-				return errf(err, errlen, -1, "trailing '\\' in a class");
+				return cg_util_err(err, errlen, -1, "trailing '\\' in a class");
 		}
 		lo = (unsigned char)*p++;
 		hi = lo;
@@ -66,11 +51,11 @@ class_match(const char **pp, unsigned char c, char *err, size_t errlen)
 			if (*p == '\\') {
 				p++;
 				if (*p == '\0')
-					return errf(err, errlen, -1, "trailing '\\' in a class");
+					return cg_util_err(err, errlen, -1, "trailing '\\' in a class");
 			}
 			hi = (unsigned char)*p++;
 			if (hi < lo)
-				return errf(err, errlen, -1, "reversed range '%c-%c' in a class",
+				return cg_util_err(err, errlen, -1, "reversed range '%c-%c' in a class",
 					    lo, hi);
 		}
 		if (c >= lo && c <= hi)
@@ -111,18 +96,18 @@ cg_warp_glob_check(const char *pattern, char *err, size_t errlen)
 	char msg[96];
 
 	if (pattern == NULL || pattern[0] == '\0')
-		return errf(err, errlen, -EINVAL, "empty pattern");
+		return cg_util_err(err, errlen, -EINVAL, "empty pattern");
 	while (*p != '\0') {
 		if (*p == '*') {
 			p++;
 		} else if (*p == '[') {
 			p++;
 			if (class_match(&p, 0, msg, sizeof(msg)) < 0)
-				return errf(err, errlen, -EINVAL, "pattern \"%s\": %s", pattern,
+				return cg_util_err(err, errlen, -EINVAL, "pattern \"%s\": %s", pattern,
 					    msg);
 		} else if (*p == '\\') {
 			if (p[1] == '\0')
-				return errf(err, errlen, -EINVAL, "pattern \"%s\": trailing '\\'",
+				return cg_util_err(err, errlen, -EINVAL, "pattern \"%s\": trailing '\\'",
 					    pattern);
 			p += 2;
 		} else {
@@ -212,7 +197,7 @@ cg_warp_classify(const struct cg_warp_config *cfg, const struct cg_docker_contai
 		*warp_name = NULL;
 	if (is_warp) {
 		if (label != NULL)
-			errf(note, notelen, 0, "name matches the warp pattern \"%s\" and it also "
+			cg_util_err(note, notelen, 0, "name matches the warp pattern \"%s\" and it also "
 			     "has label %s=%s: it is treated as a warp and the label is ignored",
 			     cfg->pattern, cfg->target_label, label);
 		return CG_WARP_ROLE_WARP;
@@ -220,7 +205,7 @@ cg_warp_classify(const struct cg_warp_config *cfg, const struct cg_docker_contai
 	if (label == NULL)
 		return CG_WARP_ROLE_NONE;
 	if (label[0] == '\0') {
-		errf(note, notelen, 0, "label %s is empty: it must name the warp container; "
+		cg_util_err(note, notelen, 0, "label %s is empty: it must name the warp container; "
 		     "container ignored", cfg->target_label);
 		return CG_WARP_ROLE_NONE;
 	}
@@ -254,13 +239,13 @@ cg_warp_nexthop_choose(const struct cg_warp_config *cfg, const struct cg_docker_
 	if (pref != NULL && pref[0] != '\0') {
 		wn = find_net(warp, pref);
 		if (wn == NULL)
-			return errf(err, errlen, -ENONET, "warp %s prefers network \"%s\" "
+			return cg_util_err(err, errlen, -ENONET, "warp %s prefers network \"%s\" "
 				    "(label %s) but is not attached to it", warp->name, pref,
 				    cfg->pref_label);
 	} else if (warp->n_nets == 1) {
 		wn = &warp->nets[0];
 	} else if (warp->n_nets == 0) {
-		return errf(err, errlen, -ENETUNREACH, "warp %s is attached to no network",
+		return cg_util_err(err, errlen, -ENETUNREACH, "warp %s is attached to no network",
 			    warp->name);
 	} else {
 		char list[256] = "";
@@ -274,30 +259,30 @@ cg_warp_nexthop_choose(const struct cg_warp_config *cfg, const struct cg_docker_
 				break;
 			len += (size_t)n;
 		}
-		return errf(err, errlen, -ENOTUNIQ, "warp %s is on several networks (%s) and "
+		return cg_util_err(err, errlen, -ENOTUNIQ, "warp %s is on several networks (%s) and "
 			    "has no label %s to choose one", warp->name, list, cfg->pref_label);
 	}
 	if (find_net(target, wn->name) == NULL)
-		return errf(err, errlen, -ENETUNREACH, "target %s is not attached to network "
+		return cg_util_err(err, errlen, -ENETUNREACH, "target %s is not attached to network "
 			    "\"%s\" of warp %s%s", target->name, wn->name, warp->name,
 			    pref != NULL && pref[0] != '\0' ? " (its preferred network)" : "");
 	snprintf(nh->network, sizeof(nh->network), "%s", wn->name);
 	if (wn->ipv4[0] != '\0') {
 		if (inet_pton(AF_INET, wn->ipv4, nh->v4) != 1)
-			return errf(err, errlen, -EADDRNOTAVAIL, "warp %s: bad IPv4 address "
+			return cg_util_err(err, errlen, -EADDRNOTAVAIL, "warp %s: bad IPv4 address "
 				    "\"%s\" on network %s", warp->name, wn->ipv4, wn->name);
 		nh->has_v4 = true;
 		snprintf(nh->v4_str, sizeof(nh->v4_str), "%s", wn->ipv4);
 	}
 	if (wn->ipv6[0] != '\0') {
 		if (inet_pton(AF_INET6, wn->ipv6, nh->v6) != 1)
-			return errf(err, errlen, -EADDRNOTAVAIL, "warp %s: bad IPv6 address "
+			return cg_util_err(err, errlen, -EADDRNOTAVAIL, "warp %s: bad IPv6 address "
 				    "\"%s\" on network %s", warp->name, wn->ipv6, wn->name);
 		nh->has_v6 = true;
 		inet_ntop(AF_INET6, nh->v6, nh->v6_str, sizeof(nh->v6_str));
 	}
 	if (!nh->has_v4 && !nh->has_v6)
-		return errf(err, errlen, -EADDRNOTAVAIL, "warp %s has no IP address on network "
+		return cg_util_err(err, errlen, -EADDRNOTAVAIL, "warp %s has no IP address on network "
 			    "%s", warp->name, wn->name);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "cg_toml.h"
+#include "cg_util.h"
 #include "cg_warp.h"
 
 #define ENV_PREFIX     "CASTGATE_WARP_"
@@ -67,22 +68,6 @@ static const struct opt_desc opts[CG_WARP_OPT_COUNT] = {
 
 static const char origin_default[] = "default";
 
-static int
-errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 const char *
 cg_warp_opt_toml_key(enum cg_warp_opt opt)
 {
@@ -102,7 +87,7 @@ copy_str(char *dst, size_t size, const char *src, const char *where, char *err, 
 	size_t n = strlen(src);
 
 	if (n >= size)
-		return errf(err, errlen, "%s: value is too long (%zu bytes, at most %zu)",
+		return cg_util_err(err, errlen, -EINVAL, "%s: value is too long (%zu bytes, at most %zu)",
 			    where, n, size - 1);
 	memcpy(dst, src, n + 1);
 	return 0;
@@ -132,9 +117,9 @@ cg_warp_cidr_parse(const char *s, struct cg_nl_route *r, char *err, size_t errle
 	memset(r, 0, sizeof(*r));
 	slash = strchr(s, '/');
 	if (slash == NULL)
-		return errf(err, errlen, "\"%s\" is not a CIDR (expected e.g. 10.0.0.0/8 or ::/0)", s);
+		return cg_util_err(err, errlen, -EINVAL, "\"%s\" is not a CIDR (expected e.g. 10.0.0.0/8 or ::/0)", s);
 	if ((size_t)(slash - s) >= sizeof(addr) || slash == s)
-		return errf(err, errlen, "\"%s\": bad address", s);
+		return cg_util_err(err, errlen, -EINVAL, "\"%s\": bad address", s);
 	memcpy(addr, s, slash - s);
 	addr[slash - s] = '\0';
 	if (inet_pton(AF_INET, addr, r->dst) == 1) {
@@ -144,26 +129,26 @@ cg_warp_cidr_parse(const char *s, struct cg_nl_route *r, char *err, size_t errle
 		r->family = AF_INET6;
 		max = 128;
 	} else {
-		return errf(err, errlen, "\"%s\": \"%s\" is not an IPv4 or IPv6 address", s, addr);
+		return cg_util_err(err, errlen, -EINVAL, "\"%s\": \"%s\" is not an IPv4 or IPv6 address", s, addr);
 	}
 	p = slash + 1;
 	if (*p == '\0')
-		return errf(err, errlen, "\"%s\": missing prefix length", s);
+		return cg_util_err(err, errlen, -EINVAL, "\"%s\": missing prefix length", s);
 	for (; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9' || len > 128)
-			return errf(err, errlen, "\"%s\": prefix length must be a number 0..%u",
+			return cg_util_err(err, errlen, -EINVAL, "\"%s\": prefix length must be a number 0..%u",
 				    s, max);
 		len = len * 10 + (unsigned long)(*p - '0');
 	}
 	if (len > max)
-		return errf(err, errlen, "\"%s\": prefix length %lu is out of range 0..%u",
+		return cg_util_err(err, errlen, -EINVAL, "\"%s\": prefix length %lu is out of range 0..%u",
 			    s, len, max);
 	r->dst_len = (uint8_t)len;
 	/* Host bits must be zero: "10.0.0.1/8" is almost always a typo. */
 	bytes = r->family == AF_INET ? 4 : 16;
 	for (unsigned int bit = (unsigned int)len; bit < bytes * 8; bit++) {
 		if (r->dst[bit / 8] & (0x80 >> (bit % 8)))
-			return errf(err, errlen, "\"%s\": host bits are set beyond /%lu", s, len);
+			return cg_util_err(err, errlen, -EINVAL, "\"%s\": host bits are set beyond /%lu", s, len);
 	}
 	return 0;
 }
@@ -195,42 +180,42 @@ cg_warp_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 	if (s[0] == '[') {
 		end = strchr(s, ']');
 		if (end == NULL || end[1] != ':')
-			return errf(err, errlen, "\"%s\": expected [::1]:PORT", s);
+			return cg_util_err(err, errlen, -EINVAL, "\"%s\": expected [::1]:PORT", s);
 		if ((size_t)(end - s - 1) >= sizeof(host))
-			return errf(err, errlen, "\"%s\": bad address", s);
+			return cg_util_err(err, errlen, -EINVAL, "\"%s\": bad address", s);
 		memcpy(host, s + 1, end - s - 1);
 		host[end - s - 1] = '\0';
 		port_s = end + 2;
 	} else {
 		end = strrchr(s, ':');
 		if (end == NULL)
-			return errf(err, errlen,
-				    "\"%s\": expected ADDRESS:PORT, e.g. 127.0.0.1:9464", s);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "\"%s\": expected ADDRESS:PORT, e.g. 127.0.0.1:9464", s);
 		if ((size_t)(end - s) >= sizeof(host))
-			return errf(err, errlen, "\"%s\": bad address", s);
+			return cg_util_err(err, errlen, -EINVAL, "\"%s\": bad address", s);
 		memcpy(host, s, end - s);
 		host[end - s] = '\0';
 		port_s = end + 1;
 	}
 	if (*port_s == '\0')
-		return errf(err, errlen, "\"%s\": missing port", s);
+		return cg_util_err(err, errlen, -EINVAL, "\"%s\": missing port", s);
 	for (const char *p = port_s; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9' || port > 65535)
-			return errf(err, errlen, "\"%s\": port must be a number 1..65535", s);
+			return cg_util_err(err, errlen, -EINVAL, "\"%s\": port must be a number 1..65535", s);
 		port = port * 10 + (unsigned long)(*p - '0');
 	}
 	if (port < 1 || port > 65535)
-		return errf(err, errlen, "\"%s\": port %lu is out of range 1..65535", s, port);
+		return cg_util_err(err, errlen, -EINVAL, "\"%s\": port %lu is out of range 1..65535", s, port);
 
 	if (s[0] != '[') {
 		struct sockaddr_in *in = (struct sockaddr_in *)ss;
 
 		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
-			return errf(err, errlen, "\"%s\": \"%s\" is not an IPv4 address "
+			return cg_util_err(err, errlen, -EINVAL, "\"%s\": \"%s\" is not an IPv4 address "
 				    "(write IPv6 as [::1]:PORT; names are not resolved)", s, host);
 		/* Loopback only: the endpoints are unauthenticated. */
 		if ((ntohl(in->sin_addr.s_addr) >> 24) != 127)
-			return errf(err, errlen, "\"%s\": must be a loopback address "
+			return cg_util_err(err, errlen, -EINVAL, "\"%s\": must be a loopback address "
 				    "(127.0.0.0/8 or [::1]): /metrics and /healthz have no "
 				    "authentication", s);
 		in->sin_family = AF_INET;
@@ -240,9 +225,9 @@ cg_warp_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 
 		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
-			return errf(err, errlen, "\"%s\": \"%s\" is not an IPv6 address", s, host);
+			return cg_util_err(err, errlen, -EINVAL, "\"%s\": \"%s\" is not an IPv6 address", s, host);
 		if (!IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
-			return errf(err, errlen, "\"%s\": must be a loopback address "
+			return cg_util_err(err, errlen, -EINVAL, "\"%s\": must be a loopback address "
 				    "(127.0.0.0/8 or [::1]): /metrics and /healthz have no "
 				    "authentication", s);
 		in6->sin6_family = AF_INET6;
@@ -268,7 +253,7 @@ rule_protocol(struct cg_warp_rule *r, const char *proto, const char *where,
 			return 0;
 		}
 	}
-	return errf(err, errlen, "%s: unknown protocol \"%s\" (expected tcp, udp, icmp or all)",
+	return cg_util_err(err, errlen, -EINVAL, "%s: unknown protocol \"%s\" (expected tcp, udp, icmp or all)",
 		    where, proto);
 }
 
@@ -277,9 +262,9 @@ rule_ports(struct cg_warp_rule *r, int64_t lo, int64_t hi, const char *where,
 	   char *err, size_t errlen)
 {
 	if (lo < 1 || lo > 65535 || hi < 1 || hi > 65535)
-		return errf(err, errlen, "%s: ports must be in 1..65535", where);
+		return cg_util_err(err, errlen, -EINVAL, "%s: ports must be in 1..65535", where);
 	if (lo > hi)
-		return errf(err, errlen, "%s: port range %lld-%lld is reversed", where,
+		return cg_util_err(err, errlen, -EINVAL, "%s: port range %lld-%lld is reversed", where,
 			    (long long)lo, (long long)hi);
 	r->port_lo = (uint16_t)lo;
 	r->port_hi = (uint16_t)hi;
@@ -292,7 +277,7 @@ rule_dest(struct cg_warp_rule *r, const char *cidr, const char *where, char *err
 	char msg[256];
 
 	if (cg_warp_cidr_parse(cidr, &r->dst, msg, sizeof(msg)) < 0)
-		return errf(err, errlen, "%s: %s", where, msg);
+		return cg_util_err(err, errlen, -EINVAL, "%s: %s", where, msg);
 	cg_warp_route_cidr(&r->dst, r->cidr, sizeof(r->cidr));
 	return 0;
 }
@@ -305,7 +290,7 @@ rules_check_dups(const struct cg_warp_rule *rules, size_t n, const char *where,
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < i; j++)
 			if (cg_warp_route_same_dst(&rules[i].dst, &rules[j].dst))
-				return errf(err, errlen, "%s: destination %s is listed twice",
+				return cg_util_err(err, errlen, -EINVAL, "%s: destination %s is listed twice",
 					    where, rules[i].cidr);
 	return 0;
 }
@@ -353,12 +338,12 @@ rules_from_string(struct cg_warp_config *cfg, const char *value, const char *whe
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
 		if (len == 0)
-			return errf(err, errlen, "%s: empty rule in \"%s\" (expected "
+			return cg_util_err(err, errlen, -EINVAL, "%s: empty rule in \"%s\" (expected "
 				    "CIDR[:PROTO[:LO-HI]][,...])", where, value);
 		if (len >= sizeof(item))
-			return errf(err, errlen, "%s: rule %zu is too long", where, n + 1);
+			return cg_util_err(err, errlen, -EINVAL, "%s: rule %zu is too long", where, n + 1);
 		if (n == CG_WARP_MAX_RULES)
-			return errf(err, errlen, "%s: more than %d rules", where,
+			return cg_util_err(err, errlen, -EINVAL, "%s: more than %d rules", where,
 				    CG_WARP_MAX_RULES);
 		memcpy(item, p, len);
 		item[len] = '\0';
@@ -385,11 +370,11 @@ rules_from_string(struct cg_warp_config *cfg, const char *value, const char *whe
 			unsigned long lo = parse_port(ports, &e), hi;
 
 			if (*e != '-')
-				return errf(err, errlen, "%s: port range \"%s\" must be LO-HI",
+				return cg_util_err(err, errlen, -EINVAL, "%s: port range \"%s\" must be LO-HI",
 					    w, ports);
 			hi = parse_port(e + 1, &e);
 			if (*e != '\0' || lo == ULONG_MAX || hi == ULONG_MAX)
-				return errf(err, errlen, "%s: port range \"%s\" must be LO-HI",
+				return cg_util_err(err, errlen, -EINVAL, "%s: port range \"%s\" must be LO-HI",
 					    w, ports);
 			if (rule_ports(&rules[n], (int64_t)lo, (int64_t)hi, w, err, errlen) < 0)
 				return -EINVAL;
@@ -415,7 +400,7 @@ check_docker_host(const char *v, const char *where, char *err, size_t errlen)
 {
 	if (strncmp(v, "unix://", 7) == 0) {
 		if (v[7] != '/')
-			return errf(err, errlen, "%s: \"%s\": unix:// needs an absolute path "
+			return cg_util_err(err, errlen, -EINVAL, "%s: \"%s\": unix:// needs an absolute path "
 				    "(unix:///var/run/docker.sock)", where, v);
 		return 0;
 	}
@@ -424,12 +409,12 @@ check_docker_host(const char *v, const char *where, char *err, size_t errlen)
 
 		if (v[6] == '\0' || colon == NULL || colon[1] == '\0' ||
 		    strspn(colon + 1, "0123456789") != strlen(colon + 1))
-			return errf(err, errlen, "%s: \"%s\": expected tcp://HOST:PORT", where, v);
+			return cg_util_err(err, errlen, -EINVAL, "%s: \"%s\": expected tcp://HOST:PORT", where, v);
 		return 0;
 	}
 	if (v[0] == '/')
 		return 0;
-	return errf(err, errlen, "%s: \"%s\": expected a socket path (/var/run/docker.sock), "
+	return cg_util_err(err, errlen, -EINVAL, "%s: \"%s\": expected a socket path (/var/run/docker.sock), "
 		    "unix:///PATH or tcp://HOST:PORT", where, v);
 }
 
@@ -441,28 +426,28 @@ cg_warp_config_set(struct cg_warp_config *cfg, enum cg_warp_opt opt, const char 
 	int ret;
 
 	if ((unsigned int)opt >= CG_WARP_OPT_COUNT || v == NULL)
-		return errf(err, errlen, "%s: invalid option", where);
+		return cg_util_err(err, errlen, -EINVAL, "%s: invalid option", where);
 	if (has_ctl(v))
-		return errf(err, errlen, "%s: control characters are not allowed", where);
+		return cg_util_err(err, errlen, -EINVAL, "%s: control characters are not allowed", where);
 	/* Only the metrics address may be empty (it disables the endpoint). */
 	if (v[0] == '\0' && opt != CG_WARP_OPT_METRICS && opt != CG_WARP_OPT_TLS_CA &&
 	    opt != CG_WARP_OPT_TLS_CERT && opt != CG_WARP_OPT_TLS_KEY)
-		return errf(err, errlen, "%s: must not be empty", where);
+		return cg_util_err(err, errlen, -EINVAL, "%s: must not be empty", where);
 
 	switch (opt) {
 	case CG_WARP_OPT_PATTERN:
 		if (cg_warp_glob_check(v, msg, sizeof(msg)) < 0)
-			return errf(err, errlen, "%s: %s", where, msg);
+			return cg_util_err(err, errlen, -EINVAL, "%s: %s", where, msg);
 		ret = copy_str(cfg->pattern, sizeof(cfg->pattern), v, where, err, errlen);
 		break;
 	case CG_WARP_OPT_TARGET_LABEL:
 	case CG_WARP_OPT_PREF_LABEL:
 		/* Docker label keys: any non-blank string; refuse blanks that cannot match. */
 		if (strspn(v, " \t") == strlen(v) || v[0] == ' ' || v[strlen(v) - 1] == ' ')
-			return errf(err, errlen, "%s: label key \"%s\" has leading or trailing "
+			return cg_util_err(err, errlen, -EINVAL, "%s: label key \"%s\" has leading or trailing "
 				    "blanks", where, v);
 		if (strchr(v, '=') != NULL)
-			return errf(err, errlen, "%s: label key \"%s\" must not contain '=' "
+			return cg_util_err(err, errlen, -EINVAL, "%s: label key \"%s\" must not contain '=' "
 				    "(give the key only; the value names the warp)", where, v);
 		ret = copy_str(opt == CG_WARP_OPT_TARGET_LABEL ? cfg->target_label :
 			       cfg->pref_label, sizeof(cfg->target_label), v, where, err, errlen);
@@ -475,7 +460,7 @@ cg_warp_config_set(struct cg_warp_config *cfg, enum cg_warp_opt opt, const char 
 		if (strcasecmp(v, "trace") == 0) {
 			cfg->log_level = CG_LOG_DEBUG;
 		} else if (cg_log_level_parse(v, &cfg->log_level) < 0) {
-			return errf(err, errlen, "%s: unknown level \"%s\" (expected error, "
+			return cg_util_err(err, errlen, -EINVAL, "%s: unknown level \"%s\" (expected error, "
 				    "warn, info, debug or trace)", where, v);
 		}
 		snprintf(cfg->log_level_name, sizeof(cfg->log_level_name), "%s",
@@ -489,7 +474,7 @@ cg_warp_config_set(struct cg_warp_config *cfg, enum cg_warp_opt opt, const char 
 		if (strcasecmp(v, "plain") == 0)
 			cfg->log_format = CG_LOG_FMT_TEXT;
 		else if (cg_log_format_parse(v, &cfg->log_format) < 0)
-			return errf(err, errlen, "%s: unknown format \"%s\" (expected text or json)",
+			return cg_util_err(err, errlen, -EINVAL, "%s: unknown format \"%s\" (expected text or json)",
 				    where, v);
 		ret = 0;
 		break;
@@ -510,7 +495,7 @@ cg_warp_config_set(struct cg_warp_config *cfg, enum cg_warp_opt opt, const char 
 	case CG_WARP_OPT_METHOD:
 		if (strcasecmp(v, "socket") != 0 && strcasecmp(v, "http") != 0 &&
 		    strcasecmp(v, "ssl") != 0)
-			return errf(err, errlen, "%s: unknown method \"%s\" (expected socket, "
+			return cg_util_err(err, errlen, -EINVAL, "%s: unknown method \"%s\" (expected socket, "
 				    "http or ssl)", where, v);
 		snprintf(cfg->method, sizeof(cfg->method), "%s", v);
 		for (char *p = cfg->method; *p != '\0'; p++)
@@ -523,7 +508,7 @@ cg_warp_config_set(struct cg_warp_config *cfg, enum cg_warp_opt opt, const char 
 		else if (strcmp(v, "keep") == 0)
 			cfg->on_down = CG_WARP_DOWN_KEEP;
 		else
-			return errf(err, errlen, "%s: \"%s\" is not one of blackhole, keep",
+			return cg_util_err(err, errlen, -EINVAL, "%s: \"%s\" is not one of blackhole, keep",
 				    where, v);
 		ret = 0;
 		break;
@@ -536,12 +521,12 @@ cg_warp_config_set(struct cg_warp_config *cfg, enum cg_warp_opt opt, const char 
 		}
 		if (cg_warp_listen_parse(v, &cfg->metrics_addr, &cfg->metrics_addrlen,
 					 msg, sizeof(msg)) < 0)
-			return errf(err, errlen, "%s: %s", where, msg);
+			return cg_util_err(err, errlen, -EINVAL, "%s: %s", where, msg);
 		ret = copy_str(cfg->metrics_listen, sizeof(cfg->metrics_listen), v, where,
 			       err, errlen);
 		break;
 	default:
-		return errf(err, errlen, "%s: invalid option", where);
+		return cg_util_err(err, errlen, -EINVAL, "%s: invalid option", where);
 	}
 	if (ret == 0)
 		cfg->origin[opt] = where;
@@ -636,7 +621,7 @@ toml_rules(struct cg_warp_config *cfg, json_object *arr, char *err, size_t errle
 			if (json_object_array_length(pr) != 2 ||
 			    !json_object_is_type(a, json_type_int) ||
 			    !json_object_is_type(b, json_type_int))
-				return errf(err, errlen, "%s: expected [LO, HI], two integers",
+				return cg_util_err(err, errlen, -EINVAL, "%s: expected [LO, HI], two integers",
 					    where);
 			if (rule_ports(&rules[i], json_object_get_int64(a),
 				       json_object_get_int64(b), where, err, errlen) < 0)
@@ -673,7 +658,7 @@ cg_warp_config_apply_toml(struct cg_warp_config *cfg, json_object *root, const c
 	int ret;
 
 	if (!json_object_is_type(root, json_type_object))
-		return errf(err, errlen, "%s: expected a TOML table", file);
+		return cg_util_err(err, errlen, -EINVAL, "%s: expected a TOML table", file);
 	if (cg_toml_check_keys(root, "", root_keys, err, errlen) < 0)
 		return -EINVAL;
 	for (int i = 0; i < 3; i++) {
@@ -749,7 +734,7 @@ cg_warp_config_apply_file(struct cg_warp_config *cfg, const char *path, char *er
 	ret = cg_warp_config_apply_toml(cfg, root, path, msg, sizeof(msg));
 	json_object_put(root);
 	if (ret < 0) {
-		errf(err, errlen, "%s: %s", path, msg);
+		cg_util_err(err, errlen, -EINVAL, "%s: %s", path, msg);
 		return ret;
 	}
 	if (copy_str(cfg->config_path, sizeof(cfg->config_path), path, "--config", err,
@@ -845,7 +830,7 @@ cg_warp_args_parse(int argc, char *const argv[], struct cg_warp_args *a, char *e
 				val = arg + 2;
 			} else {
 				if (i + 1 >= argc)
-					return errf(err, errlen, "-%c needs a value", arg[1]);
+					return cg_util_err(err, errlen, -EINVAL, "-%c needs a value", arg[1]);
 				val = argv[++i];
 			}
 			if (is_c) {
@@ -858,7 +843,7 @@ cg_warp_args_parse(int argc, char *const argv[], struct cg_warp_args *a, char *e
 			continue;
 		}
 		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-			return errf(err, errlen, "unexpected argument \"%s\" (see --help)", arg);
+			return cg_util_err(err, errlen, -EINVAL, "unexpected argument \"%s\" (see --help)", arg);
 		name = arg + 2;
 		eq = strchr(name, '=');
 		nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
@@ -870,14 +855,14 @@ cg_warp_args_parse(int argc, char *const argv[], struct cg_warp_args *a, char *e
 				    strncmp(opts[o].flag, name, nlen) == 0)
 					break;
 			if (o == CG_WARP_OPT_COUNT)
-				return errf(err, errlen, "unknown option \"--%.*s\" (see --help)",
+				return cg_util_err(err, errlen, -EINVAL, "unknown option \"--%.*s\" (see --help)",
 					    (int)nlen, name);
 		}
 		if (eq != NULL) {
 			val = eq + 1;
 		} else {
 			if (i + 1 >= argc)
-				return errf(err, errlen, "--%.*s needs a value", (int)nlen, name);
+				return cg_util_err(err, errlen, -EINVAL, "--%.*s needs a value", (int)nlen, name);
 			val = argv[++i];
 		}
 		if (o < 0) {
@@ -916,11 +901,11 @@ config_check(const struct cg_warp_config *cfg, char *err, size_t errlen)
 	bool tls = cfg->tls_ca[0] != '\0' || cfg->tls_cert[0] != '\0' || cfg->tls_key[0] != '\0';
 
 	if (tls && strncmp(cfg->socket, "tcp://", 6) != 0)
-		return errf(err, errlen, "docker.tls_* (%s): TLS needs a tcp:// docker socket, "
+		return cg_util_err(err, errlen, -EINVAL, "docker.tls_* (%s): TLS needs a tcp:// docker socket, "
 			    "not \"%s\" (%s)", cfg->origin[CG_WARP_OPT_TLS_CA], cfg->socket,
 			    cfg->origin[CG_WARP_OPT_SOCKET]);
 	if ((cfg->tls_cert[0] != '\0') != (cfg->tls_key[0] != '\0'))
-		return errf(err, errlen, "docker.tls_cert and docker.tls_key go together");
+		return cg_util_err(err, errlen, -EINVAL, "docker.tls_cert and docker.tls_key go together");
 	return 0;
 }
 
@@ -940,7 +925,7 @@ cg_warp_config_load(int argc, char *const argv[], char *const envp[],
 	path = cli->config != NULL ? cli->config : env.config;
 	if (path != NULL) {
 		if (path[0] == '\0')
-			return errf(err, errlen, "%s: empty file name",
+			return cg_util_err(err, errlen, -EINVAL, "%s: empty file name",
 				    cli->config != NULL ? cli->config_src : env.config_src);
 		ret = cg_warp_config_apply_file(cfg, path, err, errlen);
 		if (ret < 0)

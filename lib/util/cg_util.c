@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cg_util.h"
+
+int
+cg_util_verr(char *err, size_t errlen, int ret, const char *fmt, va_list ap)
+{
+	if (err != NULL && errlen > 0)
+		vsnprintf(err, errlen, fmt, ap);
+	return ret;
+}
+
+int
+cg_util_err(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cg_util_verr(err, errlen, ret, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+cg_util_write_file(const char *path, const void *data, size_t len, mode_t mode, bool durable,
+		   const char **step)
+{
+	/* Distinct names for threads of one process writing the same path. */
+	static atomic_uint seq;
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	const char *dummy;
+	int fd, dfd, ret;
+
+	if (step == NULL)
+		step = &dummy;
+	*step = "create";
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d.%u", path, (int)getpid(),
+		     atomic_fetch_add(&seq, 1)) >= (int)sizeof(tmp) ||
+	    snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	/* O_EXCL|O_NOFOLLOW: never write through a file or link someone left there. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	*step = "write";
+	ret = write_all(fd, data, len);
+	if (ret == 0 && durable) {
+		*step = "fsync";
+		if (fsync(fd) < 0)
+			ret = -errno;
+	}
+	if (close(fd) < 0 && ret == 0) {
+		*step = "close";
+		ret = -errno;
+	}
+	if (ret == 0) {
+		*step = "rename";
+		if (rename(tmp, path) < 0)
+			ret = -errno;
+	}
+	if (ret < 0) {
+		unlink(tmp);
+		return ret;
+	}
+	if (!durable)
+		return 0;
+	/* The rename itself is durable only once the directory is. */
+	*step = "fsync of the directory";
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		ret = -errno;
+	if (dfd >= 0)
+		close(dfd);
+	return ret;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef CG_UTIL_H
+#define CG_UTIL_H
+
+/**
+ * @file
+ * The few helpers every library and program needs the same way: the error
+ * message convention (a negative errno returned, the words in a caller's
+ * buffer) and the atomic replacement of a file.
+ */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/**
+ * Format a message into @p err (nothing when @p err is NULL or @p errlen 0)
+ * and return @p ret, so that a failing path reads
+ * `return cg_util_err(err, errlen, -EINVAL, "key %s: ...", key);`.
+ */
+int cg_util_err(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/** va_list form of cg_util_err(). */
+int cg_util_verr(char *err, size_t errlen, int ret, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+/**
+ * Replace @p path with @p len bytes of @p data atomically: a new temporary
+ * file beside it (`<path>.tmp.<pid>.<n>`, created O_EXCL|O_NOFOLLOW, mode
+ * @p mode), written whole, renamed over @p path. A reader sees the old file or
+ * the whole new one, never part of it.
+ * @param durable  also fsync the file before the rename and the directory
+ *                 after it, so that the new content survives a power cut.
+ * @param step     receives the step that failed ("create", "write", "fsync",
+ *                 "rename", ...) for the caller's message (may be NULL).
+ * @return 0, or a negative errno (the temporary file is removed).
+ */
+int cg_util_write_file(const char *path, const void *data, size_t len, mode_t mode,
+		       bool durable, const char **step);
+
+#endif /* CG_UTIL_H */

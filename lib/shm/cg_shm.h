@@ -152,6 +152,15 @@ enum cg_shm_drop {
 	CG_SHM_DROP_MAX			/**< number of reasons incl. lib/pkt's and "none" (0) */
 };
 
+/*
+ * The drop reasons size the counter blocks, so they are part of the layout,
+ * lib/pkt's included. A reason added there or here stops the build until
+ * this count is updated and CG_SHM_LAYOUT_VERSION bumped with it.
+ */
+#define CG_SHM_LAYOUT_DROPS 20
+static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 1,
+	      "drop reasons changed: bump CG_SHM_LAYOUT_VERSION and set CG_SHM_LAYOUT_DROPS");
+
 /** Counters of one output of a rule. */
 struct cg_shm_ctr_out {
 	uint64_t pkts;

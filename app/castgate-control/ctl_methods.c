@@ -2,7 +2,7 @@
 /*
  * The JSON-RPC methods of castgate-control: parameter validation (strict:
  * unknown members are errors, every error names its field), then the work
- * in ctl_rules.c / ctl_stats.c. Shapes: /tmp/cg/CONTROL.md, docs/API.md.
+ * in ctl_rules.c / ctl_stats.c. Shapes: docs/API.md.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -13,7 +13,8 @@
  *   WAITING <--exit-- STARTING/RUNNING          STOPPING --exit--> IDLE
  *   (backoff)
  *
- * and the two are coupled by the rules of CONTROL.md: the control process
+ * and the two are coupled (docs/ARCHITECTURE.md, "what happens on each
+ * crash"): the control process
  * (a DPDK secondary) only runs while the data plane (its primary) is
  * RUNNING; when the data plane exits, the control process is stopped first,
  * then the data plane is restarted after its backoff, then the control

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# The relay topology of /work/shared/TESTNET.md for test number N:
+# The relay topology (generator and sinks in namespaces, the relay in the root namespace) for
+# test number N:
 #
 #  [netns cgtN-gen]              [root ns: castgate-dataplane]          [netns cgtN-sink]
 #   cgtNgen0 198.18.N.1/26 <-> cgtNrin0  (port in0,  198.18.N.2/26)

@@ -9,14 +9,14 @@
  *
  *   main.c         lifecycle: arguments, config, start-up, the epoll loop,
  *                  signals, ready file, exit codes
- *   ctl_eal.c      EAL as a DPDK secondary: argv, CPU affinity, shm attach,
+ *   control_eal.c      EAL as a DPDK secondary: argv, CPU affinity, shm attach,
  *                  primary liveness
- *   ctl_rules.c    the rule model: origins, durable changes (data plane, then
+ *   control_rules.c    the rule model: origins, durable changes (data plane, then
  *                  state file, undo on failure), start-up reconciliation,
  *                  config reload
- *   ctl_stats.c    the 1 s sampler, rates, stats.clear baselines, stats and
+ *   control_stats.c    the 1 s sampler, rates, stats.clear baselines, stats and
  *                  port JSON
- *   ctl_methods.c  the JSON-RPC method table and parameter validation
+ *   control_methods.c  the JSON-RPC method table and parameter validation
  *
  * Everything runs on one thread (the epoll loop); nothing here locks.
  */
@@ -33,27 +33,27 @@
 #include "cg_rule.h"
 #include "cg_shm.h"
 
-#define CTL_PROG "castgate-control"
+#define CONTROL_PROG "castgate-control"
 
 /** Exit status when the data plane (the DPDK primary) is gone. */
-#define CTL_EXIT_PRIMARY_GONE 3
+#define CONTROL_EXIT_PRIMARY_GONE 3
 
 /** How long one rule change may take in the data plane before we call it lost.
  *  The primary applies it within a service poll plus an RCU grace period
  *  (milliseconds); seconds mean it is stuck. */
-#define CTL_DP_TIMEOUT_MS 3000
+#define CONTROL_DP_TIMEOUT_MS 3000
 
 /** Ticks (seconds) to wait for the data plane to finish an unanswered request
  *  before comparing it with the state file anyway. */
-#define CTL_SETTLE_TICKS 10
+#define CONTROL_SETTLE_TICKS 10
 
 /** Longest message kept for a health check. */
-#define CTL_MSG_SIZE 512
+#define CONTROL_MSG_SIZE 512
 
-struct ctl_stats;
+struct control_stats;
 
 /** The process context: one instance, owned by main(). */
-struct ctl {
+struct control {
 	/* Command line. */
 	const char *config_path;
 	const char *ready_file;
@@ -77,19 +77,19 @@ struct ctl {
 	pid_t supervisor_pid;		/**< 0: not started by the supervisor */
 	long restarts_dataplane, restarts_control;
 
-	/* Rules (ctl_rules.c). */
+	/* Rules (control_rules.c). */
 	struct cg_rule_set *api;	/**< API rules, as the state file holds them */
 	bool state_usable;		/**< false: state file unreadable, API rules frozen */
-	char state_error[CTL_MSG_SIZE];	/**< why, or the first skipped rule's error */
+	char state_error[CONTROL_MSG_SIZE];	/**< why, or the first skipped rule's error */
 	unsigned int state_skipped;	/**< state rules control could not install */
 	bool dirty;			/**< data plane and state file may disagree */
 	unsigned int dirty_ticks;	/**< ticks since it became dirty */
 
-	struct ctl_stats *stats;	/**< ctl_stats.c */
+	struct control_stats *stats;	/**< control_stats.c */
 };
 
 /*
- * ctl_eal.c
+ * control_eal.c
  */
 
 /**
@@ -100,59 +100,59 @@ struct ctl {
  * (lib/conf's cg_conf_eal_argv_secondary(), after a leading "--" is dropped.)
  * @return 0, or -ENOMEM.
  */
-int ctl_eal_argv(const struct cg_conf *c, int extra_argc, char **extra_argv, int *argc,
+int control_eal_argv(const struct cg_conf *c, int extra_argc, char **extra_argv, int *argc,
 		 char ***argv);
 
-/** Free an argv from ctl_eal_argv(). NULL is a no-op. */
-void ctl_eal_argv_free(char **argv);
+/** Free an argv from control_eal_argv(). NULL is a no-op. */
+void control_eal_argv_free(char **argv);
 
 /**
  * Whether a data plane runs with our file prefix (its EAL config file is
  * locked), checked before our own EAL starts.
- * @return 0, or CTL_EXIT_PRIMARY_GONE (logged).
+ * @return 0, or CONTROL_EXIT_PRIMARY_GONE (logged).
  */
-int ctl_primary_check(const struct ctl *c);
+int control_primary_check(const struct control *c);
 
 /**
  * Join the data plane as a DPDK secondary: rte_eal_init() (then put our CPU
  * affinity back as it was: control must not sit on a forwarding core), then
  * attach the shared memory.
- * @return 0; CTL_EXIT_PRIMARY_GONE when no data plane runs with our file
+ * @return 0; CONTROL_EXIT_PRIMARY_GONE when no data plane runs with our file
  *         prefix; 1 for any other failure (logged).
  */
-int ctl_eal_start(struct ctl *c);
+int control_eal_start(struct control *c);
 
 /** Whether the data plane is still alive (EAL config lock and its pid). */
-bool ctl_dataplane_alive(const struct ctl *c);
+bool control_dataplane_alive(const struct control *c);
 
 /** rte_eal_cleanup() if EAL is up. */
-void ctl_eal_stop(struct ctl *c);
+void control_eal_stop(struct control *c);
 
 /*
- * ctl_rules.c
+ * control_rules.c
  */
 
 /** A rule as the data plane holds it. */
-struct ctl_rule_ref {
+struct control_rule_ref {
 	uint32_t slot;
 	const struct cg_rule *rule;
 	unsigned int origin;		/**< enum cg_shm_origin */
 };
 
 /** The name of an origin: "config" or "api". */
-const char *ctl_origin_name(unsigned int origin);
+const char *control_origin_name(unsigned int origin);
 
 /** The installed rule named @p name. @return 0, or -ENOENT. */
-int ctl_rule_find(const struct ctl *c, const char *name, struct ctl_rule_ref *ref);
+int control_rule_find(const struct control *c, const char *name, struct control_rule_ref *ref);
 
 /** Number of rule slots to scan (0 before attach). */
-uint32_t ctl_rule_slots(const struct ctl *c);
+uint32_t control_rule_slots(const struct control *c);
 
 /** The rule in slot @p slot, if in use. @return true when @p ref was filled. */
-bool ctl_rule_at(const struct ctl *c, uint32_t slot, struct ctl_rule_ref *ref);
+bool control_rule_at(const struct control *c, uint32_t slot, struct control_rule_ref *ref);
 
 /** The data plane's index of the port named @p name, or -ENOENT. */
-int ctl_port_find(const struct ctl *c, const char *name);
+int control_port_find(const struct control *c, const char *name);
 
 /**
  * Load the state file and make the data plane's API rules equal to it:
@@ -161,13 +161,13 @@ int ctl_port_find(const struct ctl *c, const char *name);
  * A state file that cannot be read freezes the API rules (changes are
  * refused) rather than overwrite it.
  */
-void ctl_rules_start(struct ctl *c);
+void control_rules_start(struct control *c);
 
 /** Called once a second: retry reconciliation after a lost change. */
-void ctl_rules_tick(struct ctl *c);
+void control_rules_tick(struct control *c);
 
 /** Who asked for a change, for the log. */
-struct ctl_who {
+struct control_who {
 	uid_t uid;
 	pid_t pid;
 	const char *via;		/**< method name, or "SIGHUP" */
@@ -177,7 +177,7 @@ struct ctl_who {
  * Log one change or refused change: who (via, uid, pid), what (the message,
  * the rule), result ("ok", "refused", "error"), as one line with fields.
  */
-void ctl_audit(enum cg_log_level lvl, const struct ctl_who *who, const char *rule,
+void control_audit(enum cg_log_level lvl, const struct control_who *who, const char *rule,
 	       const char *result, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /**
@@ -187,18 +187,18 @@ void ctl_audit(enum cg_log_level lvl, const struct ctl_who *who, const char *rul
  *             as installed (id assigned).
  * @return 0, or -1 with @p err set (code, field, message).
  */
-int ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_who *who,
+int control_rule_change(struct control *c, uint32_t op, struct cg_rule *r, const struct control_who *who,
 		    struct cg_rpc_error *err);
 
 /** Remove an API rule durably. @return 0, or -1 with @p err set. */
-int ctl_rule_remove(struct ctl *c, const char *name, const struct ctl_who *who,
+int control_rule_remove(struct control *c, const char *name, const struct control_who *who,
 		    struct cg_rpc_error *err);
 
 /** The diff of a config file's [[rule]] set against the installed config rules. */
-struct ctl_reload_plan {
+struct control_reload_plan {
 	struct cg_conf *conf;		/**< the new config (owned) */
 	json_object *add, *update, *remove; /**< arrays of names */
-	char conflict[CTL_MSG_SIZE];	/**< non-empty: the reload would be refused */
+	char conflict[CONTROL_MSG_SIZE];	/**< non-empty: the reload would be refused */
 	json_object *restart;		/**< sections changed that need a restart */
 };
 
@@ -206,11 +206,11 @@ struct ctl_reload_plan {
  * Read @p path and plan a reload against what is installed.
  * @return 0; -1 with @p err (-32602 for an invalid file, message = lib/conf's).
  */
-int ctl_reload_plan(const struct ctl *c, const char *path, struct ctl_reload_plan *p,
+int control_reload_plan(const struct control *c, const char *path, struct control_reload_plan *p,
 		    struct cg_rpc_error *err);
 
 /** Free what a plan holds. */
-void ctl_reload_plan_free(struct ctl_reload_plan *p);
+void control_reload_plan_free(struct control_reload_plan *p);
 
 /**
  * Reload the [[rule]] set of the running config file: plan, then removes,
@@ -218,73 +218,73 @@ void ctl_reload_plan_free(struct ctl_reload_plan *p);
  * @param result  on success: {"added", "updated", "removed"}.
  * @return 0, or -1 with @p err set (-32004 for a conflict with an API rule).
  */
-int ctl_reload(struct ctl *c, const struct ctl_who *who, json_object **result,
+int control_reload(struct control *c, const struct control_who *who, json_object **result,
 	       struct cg_rpc_error *err);
 
 /** Highest generation the data plane reported (rule.list). */
-uint64_t ctl_rules_generation(const struct ctl *c);
+uint64_t control_rules_generation(const struct control *c);
 
 /*
- * ctl_stats.c
+ * control_stats.c
  */
 
 /** Allocate the sampler. @return 0 or -ENOMEM. */
-int ctl_stats_init(struct ctl *c);
+int control_stats_init(struct control *c);
 
 /** Free it. */
-void ctl_stats_fini(struct ctl *c);
+void control_stats_fini(struct control *c);
 
 /** Take one sample (every second, from the timer). */
-void ctl_stats_sample(struct ctl *c);
+void control_stats_sample(struct control *c);
 
 /** Forget counters and baselines of a rule (it was removed or replaced). */
-void ctl_stats_forget_rule(struct ctl *c, const char *name);
+void control_stats_forget_rule(struct control *c, const char *name);
 
 /** stats.clear: baselines := now. @return the clear time (unix ms). */
-uint64_t ctl_stats_clear(struct ctl *c);
+uint64_t control_stats_clear(struct control *c);
 
 /**
  * The STATS document (stats.get); only rule @p rule_slot when it is not
  * UINT32_MAX. @return a new object, or NULL (ENOMEM).
  */
-json_object *ctl_stats_json(struct ctl *c, uint32_t rule_slot);
+json_object *control_stats_json(struct control *c, uint32_t rule_slot);
 
 /** RULESTATS of one installed rule. */
-json_object *ctl_rule_stats_json(struct ctl *c, uint32_t slot);
+json_object *control_rule_stats_json(struct control *c, uint32_t slot);
 
 /** PORT of data-plane port @p idx (name, ids, addresses, link). */
-json_object *ctl_port_json(struct ctl *c, unsigned int idx);
+json_object *control_port_json(struct control *c, unsigned int idx);
 
 /** PORTSTATS of data-plane port @p idx. */
-json_object *ctl_port_stats_json(struct ctl *c, unsigned int idx);
+json_object *control_port_stats_json(struct control *c, unsigned int idx);
 
 /** Extended stats of port @p idx as {name: value}. */
-json_object *ctl_port_xstats_json(struct ctl *c, unsigned int idx);
+json_object *control_port_xstats_json(struct control *c, unsigned int idx);
 
 /** Whether port @p idx has link (rte_eth_link_get_nowait). */
-bool ctl_port_link_up(const struct ctl *c, unsigned int idx);
+bool control_port_link_up(const struct control *c, unsigned int idx);
 
 /*
- * ctl_methods.c
+ * control_methods.c
  */
 
 /** The method table for the rpc server. */
-extern const struct cg_rpc_method ctl_methods[];
+extern const struct cg_rpc_method control_methods[];
 
 /*
  * Helpers shared by the modules (main.c).
  */
 
 /** Wall clock in milliseconds since the epoch. */
-uint64_t ctl_now_ms(void);
+uint64_t control_now_ms(void);
 
 /** Add @p v to @p o under @p k; a NULL @p v (ENOMEM) is dropped. */
-void ctl_jadd(json_object *o, const char *k, json_object *v);
+void control_jadd(json_object *o, const char *k, json_object *v);
 
 /** IPv4 (network order) as a new JSON string. */
-json_object *ctl_jip(uint32_t ip_be);
+json_object *control_jip(uint32_t ip_be);
 
 /** Map a negative errno from the data plane to an RPC error. */
-void ctl_dp_error(struct cg_rpc_error *err, int ret, const char *field, const char *msg);
+void control_dp_error(struct cg_rpc_error *err, int ret, const char *field, const char *msg);
 
 #endif /* CG_CONTROL_H */

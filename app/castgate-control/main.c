@@ -44,7 +44,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"Usage: " CTL_PROG " -c FILE [options] [-- EAL-ARGS...]\n"
+"Usage: " CONTROL_PROG " -c FILE [options] [-- EAL-ARGS...]\n"
 "\n"
 "castgate's control process: serves the JSON-RPC 2.0 API (rules, stats,\n"
 "ports, config, health) on the Unix socket of [control] socket. It joins the\n"
@@ -78,14 +78,14 @@ usage(FILE *f)
 "not running or went away.\n"
 "\n"
 "Example:\n"
-"  " CTL_PROG " -c /etc/castgate/castgate.toml --ready-file /run/castgate/control.ready\n"
+"  " CONTROL_PROG " -c /etc/castgate/castgate.toml --ready-file /run/castgate/control.ready\n"
 "  echo '{\"jsonrpc\":\"2.0\",\"method\":\"rule.list\",\"id\":1}' |\n"
 "      socat - UNIX-CONNECT:/run/castgate/control.sock\n"
 "  castgatectl rule list\n");
 }
 
 static int
-parse_args(int argc, char **argv, struct ctl *c, const char **log_level, bool *verbose)
+parse_args(int argc, char **argv, struct control *c, const char **log_level, bool *verbose)
 {
 	enum { OPT_READY = 256, OPT_LOGLEVEL };
 	static const struct option opts[] = {
@@ -108,21 +108,21 @@ parse_args(int argc, char **argv, struct ctl *c, const char **log_level, bool *v
 		case 'v': *verbose = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V':
-			printf(CTL_PROG " %s (%s)\n", CG_VERSION, rte_version());
+			printf(CONTROL_PROG " %s (%s)\n", CG_VERSION, rte_version());
 			exit(0);
 		default:
-			fprintf(stderr, "Try '" CTL_PROG " --help'.\n");
+			fprintf(stderr, "Try '" CONTROL_PROG " --help'.\n");
 			return -EINVAL;
 		}
 	}
 	if (c->config_path == NULL) {
-		fprintf(stderr, CTL_PROG ": missing -c FILE (the config file)\n"
-			"Try '" CTL_PROG " --help'.\n");
+		fprintf(stderr, CONTROL_PROG ": missing -c FILE (the config file)\n"
+			"Try '" CONTROL_PROG " --help'.\n");
 		return -EINVAL;
 	}
 	if (optind < argc && strcmp(argv[optind], "--") != 0) {
-		fprintf(stderr, CTL_PROG ": unexpected argument \"%s\" (EAL arguments go "
-			"after \"--\")\nTry '" CTL_PROG " --help'.\n", argv[optind]);
+		fprintf(stderr, CONTROL_PROG ": unexpected argument \"%s\" (EAL arguments go "
+			"after \"--\")\nTry '" CONTROL_PROG " --help'.\n", argv[optind]);
 		return -EINVAL;
 	}
 	c->eal_extra_argc = argc - optind;
@@ -228,7 +228,7 @@ epoll_add(int epfd, int fd)
 }
 
 static int
-loop_setup(struct ctl *c, const sigset_t *sigs)
+loop_setup(struct control *c, const sigset_t *sigs)
 {
 	struct itimerspec its = {
 		.it_interval = { .tv_sec = TICK_MS / 1000, .tv_nsec = (TICK_MS % 1000) * 1000000L },
@@ -252,26 +252,26 @@ loop_setup(struct ctl *c, const sigset_t *sigs)
 }
 
 static void
-on_tick(struct ctl *c)
+on_tick(struct control *c)
 {
 	uint64_t n;
 
 	if (read(c->tfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		CG_WARN("timerfd: %s", strerror(errno));
-	if (!ctl_dataplane_alive(c)) {
+	if (!control_dataplane_alive(c)) {
 		CG_ERR("the data plane (pid %d, file prefix %s) is gone: exiting %d so that the "
 		       "supervisor restarts us once a new one is ready", (int)c->shm.info->pid,
-		       c->conf->dp.file_prefix, CTL_EXIT_PRIMARY_GONE);
+		       c->conf->dp.file_prefix, CONTROL_EXIT_PRIMARY_GONE);
 		c->stop = true;
-		c->exit_code = CTL_EXIT_PRIMARY_GONE;
+		c->exit_code = CONTROL_EXIT_PRIMARY_GONE;
 		return;
 	}
-	ctl_stats_sample(c);
-	ctl_rules_tick(c);
+	control_stats_sample(c);
+	control_rules_tick(c);
 }
 
 static void
-on_signal(struct ctl *c)
+on_signal(struct control *c)
 {
 	struct signalfd_siginfo si;
 	struct cg_rpc_error err;
@@ -279,15 +279,15 @@ on_signal(struct ctl *c)
 
 	while (read(c->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			struct ctl_who who = { .uid = si.ssi_uid, .pid = (pid_t)si.ssi_pid,
+			struct control_who who = { .uid = si.ssi_uid, .pid = (pid_t)si.ssi_pid,
 					       .via = "SIGHUP" };
 
 			memset(&err, 0, sizeof(err));
 			CG_INFO("SIGHUP from pid %u: reloading the rules of %s", si.ssi_pid,
 				c->config_path);
-			if (ctl_reload(c, &who, &res, &err) == 0)
+			if (control_reload(c, &who, &res, &err) == 0)
 				json_object_put(res);
-			/* ctl_reload() logged the outcome either way. */
+			/* control_reload() logged the outcome either way. */
 			continue;
 		}
 		CG_INFO("%s from pid %u: stopping", strsignal((int)si.ssi_signo), si.ssi_pid);
@@ -296,7 +296,7 @@ on_signal(struct ctl *c)
 }
 
 static void
-run_loop(struct ctl *c)
+run_loop(struct control *c)
 {
 	struct epoll_event ev[LOOP_EVENTS];
 	int srv_fd = cg_rpc_server_fd(c->srv);
@@ -333,7 +333,7 @@ static int
 check_conf(const struct cg_conf *conf)
 {
 	if (conf->dp.no_huge) {
-		CG_ERR("config: dataplane.no_huge = true: " CTL_PROG " is a DPDK secondary "
+		CG_ERR("config: dataplane.no_huge = true: " CONTROL_PROG " is a DPDK secondary "
 		       "and maps the data plane's hugepages, so it needs them; set no_huge = "
 		       "false (the default)");
 		return -EINVAL;
@@ -350,7 +350,7 @@ check_conf(const struct cg_conf *conf)
 }
 
 static struct cg_rpc_server *
-open_server(struct ctl *c)
+open_server(struct control *c)
 {
 	const struct cg_conf_control *k = &c->conf->ctl;
 	struct cg_rpc_limits lim = {
@@ -366,11 +366,11 @@ open_server(struct ctl *c)
 	    group_gid("control.admin_group", k->admin_group, &agid) < 0 ||
 	    ensure_parent_dir("control.socket", k->socket) < 0)
 		return NULL;
-	srv = cg_rpc_server_new(k->socket, 0660, rgid, agid, &lim, ctl_methods, c);
+	srv = cg_rpc_server_new(k->socket, 0660, rgid, agid, &lim, control_methods, c);
 	if (srv == NULL) {
 		if (errno == EADDRINUSE)
 			CG_ERR("config: control.socket %s: another server answers there (is "
-			       CTL_PROG " already running?)", k->socket);
+			       CONTROL_PROG " already running?)", k->socket);
 		else if (errno == EEXIST)
 			CG_ERR("config: control.socket %s: exists and is not a socket; not "
 			       "touching it", k->socket);
@@ -394,8 +394,8 @@ close_fd(int *fd)
 int
 main(int argc, char **argv)
 {
-	static struct ctl ctl;
-	struct ctl *c = &ctl;
+	static struct control ctl;
+	struct control *c = &ctl;
 	const char *log_level = NULL;
 	bool verbose = false, ready_written = false;
 	enum cg_log_level level;
@@ -405,26 +405,26 @@ main(int argc, char **argv)
 
 	c->epfd = c->tfd = c->sfd = -1;
 	c->exit_code = 1;
-	c->start_unix_ms = ctl_now_ms();
-	cg_log_init(CTL_PROG, CG_LOG_INFO, CG_LOG_FMT_TEXT);
+	c->start_unix_ms = control_now_ms();
+	cg_log_init(CONTROL_PROG, CG_LOG_INFO, CG_LOG_FMT_TEXT);
 	if (parse_args(argc, argv, c, &log_level, &verbose) < 0)
 		return 1;
 	c->conf = cg_conf_load(c->config_path, err, sizeof(err));
 	if (c->conf == NULL) {
-		fprintf(stderr, CTL_PROG ": %s\n", err);
+		fprintf(stderr, CONTROL_PROG ": %s\n", err);
 		return 1;
 	}
 	level = c->conf->log.level;
 	if (verbose)
 		level = CG_LOG_DEBUG;
 	if (log_level != NULL && cg_log_level_parse(log_level, &level) < 0) {
-		fprintf(stderr, CTL_PROG ": --log-level: unknown level \"%s\" (error, warn, "
+		fprintf(stderr, CONTROL_PROG ": --log-level: unknown level \"%s\" (error, warn, "
 			"info, debug)\n", log_level);
 		cg_conf_free(c->conf);
 		return 1;
 	}
 	c->log_level_forced = verbose || log_level != NULL;
-	cg_log_init(CTL_PROG, level, c->conf->log.format);
+	cg_log_init(CONTROL_PROG, level, c->conf->log.format);
 	c->supervisor_pid = (pid_t)env_long("CASTGATE_SUPERVISOR_PID");
 	c->restarts_dataplane = env_long("CASTGATE_RESTARTS_DATAPLANE");
 	c->restarts_control = env_long("CASTGATE_RESTARTS_CONTROL");
@@ -438,7 +438,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* No data plane: exit 3 at once, the supervisor's cue to wait for one. */
-	ret = ctl_primary_check(c);
+	ret = control_primary_check(c);
 	if (ret != 0) {
 		c->exit_code = ret;
 		goto out;
@@ -449,17 +449,17 @@ main(int argc, char **argv)
 	c->srv = open_server(c);
 	if (c->srv == NULL)
 		goto out;
-	ret = ctl_eal_start(c);
+	ret = control_eal_start(c);
 	if (ret != 0) {
 		c->exit_code = ret;
 		goto out;
 	}
-	if (ctl_stats_init(c) < 0) {
+	if (control_stats_init(c) < 0) {
 		CG_ERR("out of memory for the stats sampler");
 		goto out;
 	}
-	ctl_rules_start(c);
-	ctl_stats_sample(c);
+	control_rules_start(c);
+	control_stats_sample(c);
 	if (loop_setup(c, &sigs) < 0)
 		goto out;
 	if (c->ready_file != NULL) {
@@ -475,7 +475,7 @@ main(int argc, char **argv)
 	}
 	CG_INFO("ready: data plane pid %d, %u rule(s) (generation %" PRIu64 "), "
 		"%zu API rule(s) in %s", (int)c->shm.info->pid, c->shm.rules->nb_rules,
-		ctl_rules_generation(c), c->api ? cg_rule_set_count(c->api) : 0,
+		control_rules_generation(c), c->api ? cg_rule_set_count(c->api) : 0,
 		c->conf->ctl.state_file);
 	c->exit_code = 0;
 	run_loop(c);
@@ -486,13 +486,13 @@ out:
 	close_fd(&c->sfd);
 	close_fd(&c->tfd);
 	close_fd(&c->epfd);
-	ctl_stats_fini(c);
+	control_stats_fini(c);
 	cg_rule_set_free(c->api);
 	c->api = NULL;
 	/* Without a primary, EAL's cleanup only logs that it cannot reach it. */
-	if (c->exit_code != CTL_EXIT_PRIMARY_GONE)
-		ctl_eal_stop(c);
-	ctl_eal_argv_free(c->eal_argv);
+	if (c->exit_code != CONTROL_EXIT_PRIMARY_GONE)
+		control_eal_stop(c);
+	control_eal_argv_free(c->eal_argv);
 	cg_conf_free(c->conf);
 	/* Our ready file must not outlive us: a supervisor would trust it. (Not
 	 * one we did not write: it may be another instance's.) */

@@ -22,7 +22,7 @@
 #include "cg_unit.h"
 #include "control.h"
 
-static struct ctl c;
+static struct control c;
 static struct cg_shm_ctl fake_ctl;
 static char tmpdir[] = "/tmp/cg-control-test.XXXXXX";
 
@@ -125,7 +125,7 @@ setup(void)
 		return -1;
 	json_object_put(o);
 	c.state_usable = true;
-	return ctl_stats_init(&c);
+	return control_stats_init(&c);
 }
 
 static void
@@ -133,7 +133,7 @@ teardown(void)
 {
 	char path[256];
 
-	ctl_stats_fini(&c);
+	control_stats_fini(&c);
 	cg_rule_set_free(c.api);
 	cg_conf_free(c.conf);
 	free(c.shm.info);
@@ -152,7 +152,7 @@ call_as(const char *line, bool admin)
 				    .can_admin = admin };
 	struct cg_rpc_ctx ctx = { .peer = &peer, .user = &c };
 
-	return cg_rpc_handle_line(ctl_methods, line, strlen(line), &ctx);
+	return cg_rpc_handle_line(control_methods, line, strlen(line), &ctx);
 }
 
 static json_object *
@@ -210,7 +210,7 @@ test_eal_argv(void)
 	int argc = 0;
 	bool no_pci = false, vdev = false, secondary = false, telem = false;
 
-	CU_ASSERT_EQUAL_FATAL(ctl_eal_argv(c.conf, 2, extra, &argc, &argv), 0);
+	CU_ASSERT_EQUAL_FATAL(control_eal_argv(c.conf, 2, extra, &argc, &argv), 0);
 	for (int i = 0; i < argc; i++) {
 		no_pci |= strcmp(argv[i], "--no-pci") == 0;
 		vdev |= strncmp(argv[i], "--vdev", 6) == 0;
@@ -225,13 +225,13 @@ test_eal_argv(void)
 	CU_ASSERT(no_pci && secondary && telem && !vdev);
 	CU_ASSERT_STRING_EQUAL(argv[argc - 1], "--huge-unlink");
 	CU_ASSERT_PTR_NULL(argv[argc]);
-	ctl_eal_argv_free(argv);
+	control_eal_argv_free(argv);
 
 	/* A PCI port: allowlisted (the secondary must map it too), nothing probed. */
 	pci = conf_from("{\"dataplane\":{\"file_prefix\":\"p\"},\"port\":[{\"name\":\"p0\","
 			"\"device\":\"0000:03:00.0\",\"ip\":\"198.18.0.2/24\"}]}");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pci);
-	CU_ASSERT_EQUAL_FATAL(ctl_eal_argv(pci, 0, NULL, &argc, &argv), 0);
+	CU_ASSERT_EQUAL_FATAL(control_eal_argv(pci, 0, NULL, &argc, &argv), 0);
 	no_pci = false;
 	for (int i = 0; i < argc; i++) {
 		no_pci |= strcmp(argv[i], "--no-pci") == 0;
@@ -239,7 +239,7 @@ test_eal_argv(void)
 			CU_ASSERT_STRING_EQUAL(argv[i + 1], "0000:03:00.0");
 	}
 	CU_ASSERT(!no_pci);
-	ctl_eal_argv_free(argv);
+	control_eal_argv_free(argv);
 	cg_conf_free(pci);
 }
 
@@ -426,18 +426,18 @@ test_stats_clear_and_rates(void)
 	json_object_put(r);
 
 	/* 200 packets in ~200 ms: about 1000 pps. */
-	ctl_stats_sample(&c);
+	control_stats_sample(&c);
 	b->rule[SLOT_API].rx_pkts += 200;
 	b->rule[SLOT_API].rx_bytes += 200 * 1000;
 	usleep(200 * 1000);
-	ctl_stats_sample(&c);
+	control_stats_sample(&c);
 	pps = rule_stat("rx_pps");
 	CU_ASSERT(pps >= 500 && pps <= 1000);
 	/* 1000-byte packets: bps = pps x 8000, give or take integer rounding. */
 	bps = rule_stat("rx_bps");
 	CU_ASSERT(bps + 8000 >= pps * 8000 && bps <= pps * 8000 + 8000);
 	/* A rule that is replaced starts from its own zero, not our baseline. */
-	ctl_stats_forget_rule(&c, "api1");
+	control_stats_forget_rule(&c, "api1");
 	CU_ASSERT_EQUAL(rule_stat("rx_pkts"), b->rule[SLOT_API].rx_pkts);
 }
 

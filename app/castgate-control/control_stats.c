@@ -45,7 +45,7 @@ struct sample {
 	struct rule_sample rule[CG_SHM_MAX_RULES];
 };
 
-struct ctl_stats {
+struct control_stats {
 	struct sample s[2];		/**< the last two samples */
 	unsigned int cur;		/**< index of the newest */
 	unsigned int taken;		/**< samples taken, capped at 2 */
@@ -63,14 +63,14 @@ mono_ms(void)
 }
 
 int
-ctl_stats_init(struct ctl *c)
+control_stats_init(struct control *c)
 {
 	c->stats = calloc(1, sizeof(*c->stats));
 	return c->stats == NULL ? -ENOMEM : 0;
 }
 
 void
-ctl_stats_fini(struct ctl *c)
+control_stats_fini(struct control *c)
 {
 	free(c->stats);
 	c->stats = NULL;
@@ -99,7 +99,7 @@ rate(uint64_t newer, uint64_t older, uint64_t dt_ms, unsigned int mult)
 }
 
 static void
-read_port(const struct ctl *c, unsigned int idx, struct rte_eth_stats *st)
+read_port(const struct control *c, unsigned int idx, struct rte_eth_stats *st)
 {
 	uint16_t pid = c->shm.info->ports[idx].port_id;
 
@@ -110,7 +110,7 @@ read_port(const struct ctl *c, unsigned int idx, struct rte_eth_stats *st)
 
 /* Everything but the rules (those are read per slot). */
 static void
-read_global(const struct ctl *c, struct sample *s)
+read_global(const struct control *c, struct sample *s)
 {
 	const struct cg_shm_info *info = c->shm.info;
 
@@ -136,7 +136,7 @@ read_global(const struct ctl *c, struct sample *s)
 }
 
 static void
-read_rule(const struct ctl *c, uint32_t slot, struct rule_sample *rs)
+read_rule(const struct control *c, uint32_t slot, struct rule_sample *rs)
 {
 	const struct cg_shm_rule_slot *sl = &c->shm.rules->slot[slot];
 
@@ -147,16 +147,16 @@ read_rule(const struct ctl *c, uint32_t slot, struct rule_sample *rs)
 /* tx totals: the sum of the outputs of the rules installed now (as the
  * data plane's own stats document counts them). */
 static void
-read_tx(const struct ctl *c, struct sample *s)
+read_tx(const struct control *c, struct sample *s)
 {
-	struct ctl_rule_ref ref;
+	struct control_rule_ref ref;
 
 	s->tot.tx_pkts = s->tot.tx_bytes = 0;
 	for (uint32_t slot = 0; slot < CG_SHM_MAX_RULES; slot++) {
 		struct rule_sample *rs = &s->rule[slot];
 
 		rs->name[0] = '\0';
-		if (!ctl_rule_at(c, slot, &ref))
+		if (!control_rule_at(c, slot, &ref))
 			continue;
 		read_rule(c, slot, rs);
 		for (unsigned int o = 0; o < ref.rule->n_outputs && o < CG_SHM_MAX_OUTPUTS; o++) {
@@ -167,9 +167,9 @@ read_tx(const struct ctl *c, struct sample *s)
 }
 
 void
-ctl_stats_sample(struct ctl *c)
+control_stats_sample(struct control *c)
 {
-	struct ctl_stats *st = c->stats;
+	struct control_stats *st = c->stats;
 	struct sample *s;
 
 	if (st == NULL)
@@ -184,9 +184,9 @@ ctl_stats_sample(struct ctl *c)
 }
 
 void
-ctl_stats_forget_rule(struct ctl *c, const char *name)
+control_stats_forget_rule(struct control *c, const char *name)
 {
-	struct ctl_stats *st = c->stats;
+	struct control_stats *st = c->stats;
 
 	if (st == NULL)
 		return;
@@ -200,19 +200,19 @@ ctl_stats_forget_rule(struct ctl *c, const char *name)
 }
 
 uint64_t
-ctl_stats_clear(struct ctl *c)
+control_stats_clear(struct control *c)
 {
-	struct ctl_stats *st = c->stats;
+	struct control_stats *st = c->stats;
 
 	read_global(c, &st->base);
 	read_tx(c, &st->base);
-	st->cleared_unix_ms = ctl_now_ms();
+	st->cleared_unix_ms = control_now_ms();
 	return st->cleared_unix_ms;
 }
 
 /* The newest and the one before, or NULL when there are not two yet. */
 static bool
-last_two(const struct ctl_stats *st, const struct sample **n, const struct sample **o,
+last_two(const struct control_stats *st, const struct sample **n, const struct sample **o,
 	 uint64_t *dt)
 {
 	if (st->taken < 2)
@@ -233,17 +233,17 @@ rule_in(const struct sample *s, uint32_t slot, const char *name)
 }
 
 json_object *
-ctl_rule_stats_json(struct ctl *c, uint32_t slot)
+control_rule_stats_json(struct control *c, uint32_t slot)
 {
 	const struct sample *sn = NULL, *so = NULL;
 	const struct cg_shm_ctr_rule *b, *rn, *ro;
 	static const struct cg_shm_ctr_rule zero;
-	struct ctl_rule_ref ref;
+	struct control_rule_ref ref;
 	struct rule_sample live;
 	json_object *j, *outs;
 	uint64_t dt = 0;
 
-	if (!ctl_rule_at(c, slot, &ref))
+	if (!control_rule_at(c, slot, &ref))
 		return NULL;
 	read_rule(c, slot, &live);
 	b = rule_in(&c->stats->base, slot, live.name);
@@ -260,10 +260,10 @@ ctl_rule_stats_json(struct ctl *c, uint32_t slot)
 		json_object_put(outs);
 		return NULL;
 	}
-	ctl_jadd(j, "rx_pkts", ju64(since(live.ctr.rx_pkts, b->rx_pkts)));
-	ctl_jadd(j, "rx_bytes", ju64(since(live.ctr.rx_bytes, b->rx_bytes)));
-	ctl_jadd(j, "rx_pps", ju64(rn && ro ? rate(rn->rx_pkts, ro->rx_pkts, dt, 1) : 0));
-	ctl_jadd(j, "rx_bps", ju64(rn && ro ? rate(rn->rx_bytes, ro->rx_bytes, dt, 8) : 0));
+	control_jadd(j, "rx_pkts", ju64(since(live.ctr.rx_pkts, b->rx_pkts)));
+	control_jadd(j, "rx_bytes", ju64(since(live.ctr.rx_bytes, b->rx_bytes)));
+	control_jadd(j, "rx_pps", ju64(rn && ro ? rate(rn->rx_pkts, ro->rx_pkts, dt, 1) : 0));
+	control_jadd(j, "rx_bps", ju64(rn && ro ? rate(rn->rx_bytes, ro->rx_bytes, dt, 8) : 0));
 	for (unsigned int o = 0; o < ref.rule->n_outputs && o < CG_SHM_MAX_OUTPUTS; o++) {
 		const struct cg_shm_ctr_out *lo = &live.ctr.out[o], *bo = &b->out[o];
 		const struct cg_rule_output *ro_ = &ref.rule->out[o];
@@ -271,20 +271,20 @@ ctl_rule_stats_json(struct ctl *c, uint32_t slot)
 
 		if (jo == NULL)
 			continue;
-		ctl_jadd(jo, "port", json_object_new_string(ro_->port));
-		ctl_jadd(jo, "destination", ctl_jip(ro_->dst));
-		ctl_jadd(jo, "dport", ju64(ro_->dport));
-		ctl_jadd(jo, "pkts", ju64(since(lo->pkts, bo->pkts)));
-		ctl_jadd(jo, "bytes", ju64(since(lo->bytes, bo->bytes)));
-		ctl_jadd(jo, "drops", ju64(since(lo->drops, bo->drops)));
-		ctl_jadd(jo, "pps", ju64(rn && ro ? rate(rn->out[o].pkts, ro->out[o].pkts, dt, 1) :
+		control_jadd(jo, "port", json_object_new_string(ro_->port));
+		control_jadd(jo, "destination", control_jip(ro_->dst));
+		control_jadd(jo, "dport", ju64(ro_->dport));
+		control_jadd(jo, "pkts", ju64(since(lo->pkts, bo->pkts)));
+		control_jadd(jo, "bytes", ju64(since(lo->bytes, bo->bytes)));
+		control_jadd(jo, "drops", ju64(since(lo->drops, bo->drops)));
+		control_jadd(jo, "pps", ju64(rn && ro ? rate(rn->out[o].pkts, ro->out[o].pkts, dt, 1) :
 					 0));
-		ctl_jadd(jo, "bps", ju64(rn && ro ? rate(rn->out[o].bytes, ro->out[o].bytes, dt,
+		control_jadd(jo, "bps", ju64(rn && ro ? rate(rn->out[o].bytes, ro->out[o].bytes, dt,
 							 8) : 0));
 		if (json_object_array_add(outs, jo) < 0)
 			json_object_put(jo);
 	}
-	ctl_jadd(j, "outputs", outs);
+	control_jadd(j, "outputs", outs);
 	return j;
 }
 
@@ -300,7 +300,7 @@ role_name(unsigned int role)
 }
 
 json_object *
-ctl_port_stats_json(struct ctl *c, unsigned int idx)
+control_port_stats_json(struct control *c, unsigned int idx)
 {
 	const struct rte_eth_stats *b = &c->stats->base.port[idx], *pn = NULL, *po = NULL;
 	const struct sample *sn, *so;
@@ -315,32 +315,32 @@ ctl_port_stats_json(struct ctl *c, unsigned int idx)
 		pn = &sn->port[idx];
 		po = &so->port[idx];
 	}
-	ctl_jadd(j, "ipackets", ju64(since(st.ipackets, b->ipackets)));
-	ctl_jadd(j, "opackets", ju64(since(st.opackets, b->opackets)));
-	ctl_jadd(j, "ibytes", ju64(since(st.ibytes, b->ibytes)));
-	ctl_jadd(j, "obytes", ju64(since(st.obytes, b->obytes)));
-	ctl_jadd(j, "imissed", ju64(since(st.imissed, b->imissed)));
-	ctl_jadd(j, "ierrors", ju64(since(st.ierrors, b->ierrors)));
-	ctl_jadd(j, "oerrors", ju64(since(st.oerrors, b->oerrors)));
-	ctl_jadd(j, "rx_nombuf", ju64(since(st.rx_nombuf, b->rx_nombuf)));
-	ctl_jadd(j, "rx_pps", ju64(pn ? rate(pn->ipackets, po->ipackets, dt, 1) : 0));
-	ctl_jadd(j, "tx_pps", ju64(pn ? rate(pn->opackets, po->opackets, dt, 1) : 0));
-	ctl_jadd(j, "rx_bps", ju64(pn ? rate(pn->ibytes, po->ibytes, dt, 8) : 0));
-	ctl_jadd(j, "tx_bps", ju64(pn ? rate(pn->obytes, po->obytes, dt, 8) : 0));
+	control_jadd(j, "ipackets", ju64(since(st.ipackets, b->ipackets)));
+	control_jadd(j, "opackets", ju64(since(st.opackets, b->opackets)));
+	control_jadd(j, "ibytes", ju64(since(st.ibytes, b->ibytes)));
+	control_jadd(j, "obytes", ju64(since(st.obytes, b->obytes)));
+	control_jadd(j, "imissed", ju64(since(st.imissed, b->imissed)));
+	control_jadd(j, "ierrors", ju64(since(st.ierrors, b->ierrors)));
+	control_jadd(j, "oerrors", ju64(since(st.oerrors, b->oerrors)));
+	control_jadd(j, "rx_nombuf", ju64(since(st.rx_nombuf, b->rx_nombuf)));
+	control_jadd(j, "rx_pps", ju64(pn ? rate(pn->ipackets, po->ipackets, dt, 1) : 0));
+	control_jadd(j, "tx_pps", ju64(pn ? rate(pn->opackets, po->opackets, dt, 1) : 0));
+	control_jadd(j, "rx_bps", ju64(pn ? rate(pn->ibytes, po->ibytes, dt, 8) : 0));
+	control_jadd(j, "tx_bps", ju64(pn ? rate(pn->obytes, po->obytes, dt, 8) : 0));
 	return j;
 }
 
 json_object *
-ctl_stats_json(struct ctl *c, uint32_t rule_slot)
+control_stats_json(struct control *c, uint32_t rule_slot)
 {
 	const struct cg_shm_info *info = c->shm.info;
-	struct ctl_stats *st = c->stats;
+	struct control_stats *st = c->stats;
 	const struct sample *sn = NULL, *so = NULL;
 	json_object *root = json_object_new_object(), *tot = json_object_new_object();
 	json_object *drops = json_object_new_object(), *rules = json_object_new_array();
 	json_object *ports = json_object_new_array(), *lcores = json_object_new_array();
 	struct sample *live;
-	struct ctl_rule_ref ref;
+	struct control_rule_ref ref;
 	uint64_t dt = 0;
 	bool rates;
 
@@ -359,11 +359,11 @@ ctl_stats_json(struct ctl *c, uint32_t rule_slot)
 	rates = last_two(st, &sn, &so, &dt);
 	read_global(c, live);
 	live->tot.tx_pkts = live->tot.tx_bytes = 0;
-	for (uint32_t slot = 0; slot < ctl_rule_slots(c); slot++) {
+	for (uint32_t slot = 0; slot < control_rule_slots(c); slot++) {
 		struct rule_sample rs;
 		json_object *j;
 
-		if (!ctl_rule_at(c, slot, &ref))
+		if (!control_rule_at(c, slot, &ref))
 			continue;
 		read_rule(c, slot, &rs);
 		for (unsigned int o = 0; o < ref.rule->n_outputs && o < CG_SHM_MAX_OUTPUTS; o++) {
@@ -372,7 +372,7 @@ ctl_stats_json(struct ctl *c, uint32_t rule_slot)
 		}
 		if (rule_slot != UINT32_MAX && slot != rule_slot)
 			continue;
-		j = ctl_rule_stats_json(c, slot);
+		j = control_rule_stats_json(c, slot);
 		if (j == NULL)
 			continue;
 		/* {"name","id","origin"} first, then RULESTATS. */
@@ -383,11 +383,11 @@ ctl_stats_json(struct ctl *c, uint32_t rule_slot)
 				json_object_put(j);
 				continue;
 			}
-			ctl_jadd(r, "name", json_object_new_string(ref.rule->name));
-			ctl_jadd(r, "id", ju64(ref.rule->id));
-			ctl_jadd(r, "origin", json_object_new_string(ctl_origin_name(ref.origin)));
+			control_jadd(r, "name", json_object_new_string(ref.rule->name));
+			control_jadd(r, "id", ju64(ref.rule->id));
+			control_jadd(r, "origin", json_object_new_string(control_origin_name(ref.origin)));
 			json_object_object_foreach(j, k, v)
-				ctl_jadd(r, k, json_object_get(v));
+				control_jadd(r, k, json_object_get(v));
 			json_object_put(j);
 			if (json_object_array_add(rules, r) < 0)
 				json_object_put(r);
@@ -395,32 +395,32 @@ ctl_stats_json(struct ctl *c, uint32_t rule_slot)
 	}
 	/* The totals' tx is the sum over the rules installed now: a removed
 	 * rule takes its share with it (clamped, never negative). */
-	ctl_jadd(tot, "rx_pkts", ju64(since(live->tot.rx_pkts, st->base.tot.rx_pkts)));
-	ctl_jadd(tot, "rx_bytes", ju64(since(live->tot.rx_bytes, st->base.tot.rx_bytes)));
-	ctl_jadd(tot, "tx_pkts", ju64(since(live->tot.tx_pkts, st->base.tot.tx_pkts)));
-	ctl_jadd(tot, "tx_bytes", ju64(since(live->tot.tx_bytes, st->base.tot.tx_bytes)));
-	ctl_jadd(tot, "drops", ju64(since(live->tot.drops, st->base.tot.drops)));
-	ctl_jadd(tot, "rx_pps", ju64(rates ? rate(sn->tot.rx_pkts, so->tot.rx_pkts, dt, 1) : 0));
-	ctl_jadd(tot, "tx_pps", ju64(rates ? rate(sn->tot.tx_pkts, so->tot.tx_pkts, dt, 1) : 0));
-	ctl_jadd(tot, "rx_bps", ju64(rates ? rate(sn->tot.rx_bytes, so->tot.rx_bytes, dt, 8) :
+	control_jadd(tot, "rx_pkts", ju64(since(live->tot.rx_pkts, st->base.tot.rx_pkts)));
+	control_jadd(tot, "rx_bytes", ju64(since(live->tot.rx_bytes, st->base.tot.rx_bytes)));
+	control_jadd(tot, "tx_pkts", ju64(since(live->tot.tx_pkts, st->base.tot.tx_pkts)));
+	control_jadd(tot, "tx_bytes", ju64(since(live->tot.tx_bytes, st->base.tot.tx_bytes)));
+	control_jadd(tot, "drops", ju64(since(live->tot.drops, st->base.tot.drops)));
+	control_jadd(tot, "rx_pps", ju64(rates ? rate(sn->tot.rx_pkts, so->tot.rx_pkts, dt, 1) : 0));
+	control_jadd(tot, "tx_pps", ju64(rates ? rate(sn->tot.tx_pkts, so->tot.tx_pkts, dt, 1) : 0));
+	control_jadd(tot, "rx_bps", ju64(rates ? rate(sn->tot.rx_bytes, so->tot.rx_bytes, dt, 8) :
 				     0));
-	ctl_jadd(tot, "tx_bps", ju64(rates ? rate(sn->tot.tx_bytes, so->tot.tx_bytes, dt, 8) :
+	control_jadd(tot, "tx_bps", ju64(rates ? rate(sn->tot.tx_bytes, so->tot.tx_bytes, dt, 8) :
 				     0));
 	for (unsigned int r = 1; r < CG_SHM_DROP_MAX; r++)
-		ctl_jadd(drops, cg_shm_drop_name(r),
+		control_jadd(drops, cg_shm_drop_name(r),
 			 ju64(since(live->drops[r], st->base.drops[r])));
 	for (unsigned int p = 0; p < info->nb_ports; p++) {
-		json_object *j = json_object_new_object(), *ps = ctl_port_stats_json(c, p);
+		json_object *j = json_object_new_object(), *ps = control_port_stats_json(c, p);
 
 		if (j == NULL || ps == NULL) {
 			json_object_put(j);
 			json_object_put(ps);
 			continue;
 		}
-		ctl_jadd(j, "name", json_object_new_string(info->ports[p].name));
-		ctl_jadd(j, "port_id", ju64(info->ports[p].port_id));
+		control_jadd(j, "name", json_object_new_string(info->ports[p].name));
+		control_jadd(j, "port_id", ju64(info->ports[p].port_id));
 		json_object_object_foreach(ps, k, v)
-			ctl_jadd(j, k, json_object_get(v));
+			control_jadd(j, k, json_object_get(v));
 		json_object_put(ps);
 		if (json_object_array_add(ports, j) < 0)
 			json_object_put(j);
@@ -431,23 +431,23 @@ ctl_stats_json(struct ctl *c, uint32_t rule_slot)
 
 		if (j == NULL)
 			continue;
-		ctl_jadd(j, "lcore", ju64(info->lcores[l].lcore_id));
-		ctl_jadd(j, "role", json_object_new_string(role_name(info->lcores[l].role)));
-		ctl_jadd(j, "rx_pkts", ju64(since(ls->rx_pkts, lb->rx_pkts)));
-		ctl_jadd(j, "rx_bytes", ju64(since(ls->rx_bytes, lb->rx_bytes)));
-		ctl_jadd(j, "drops", ju64(since(ls->drops, lb->drops)));
+		control_jadd(j, "lcore", ju64(info->lcores[l].lcore_id));
+		control_jadd(j, "role", json_object_new_string(role_name(info->lcores[l].role)));
+		control_jadd(j, "rx_pkts", ju64(since(ls->rx_pkts, lb->rx_pkts)));
+		control_jadd(j, "rx_bytes", ju64(since(ls->rx_bytes, lb->rx_bytes)));
+		control_jadd(j, "drops", ju64(since(ls->drops, lb->drops)));
 		if (json_object_array_add(lcores, j) < 0)
 			json_object_put(j);
 	}
-	ctl_jadd(root, "unix_ms", ju64(ctl_now_ms()));
-	ctl_jadd(root, "since_unix_ms", ju64(st->cleared_unix_ms ? st->cleared_unix_ms :
+	control_jadd(root, "unix_ms", ju64(control_now_ms()));
+	control_jadd(root, "since_unix_ms", ju64(st->cleared_unix_ms ? st->cleared_unix_ms :
 					     info->start_unix_ms));
-	ctl_jadd(root, "interval_ms", ju64(rates ? dt : 0));
-	ctl_jadd(root, "totals", tot);
-	ctl_jadd(root, "drops", drops);
-	ctl_jadd(root, "rules", rules);
-	ctl_jadd(root, "ports", ports);
-	ctl_jadd(root, "lcores", lcores);
+	control_jadd(root, "interval_ms", ju64(rates ? dt : 0));
+	control_jadd(root, "totals", tot);
+	control_jadd(root, "drops", drops);
+	control_jadd(root, "rules", rules);
+	control_jadd(root, "ports", ports);
+	control_jadd(root, "lcores", lcores);
 	free(live);
 	return root;
 }
@@ -463,7 +463,7 @@ mac_json(const uint8_t m[6])
 }
 
 bool
-ctl_port_link_up(const struct ctl *c, unsigned int idx)
+control_port_link_up(const struct control *c, unsigned int idx)
 {
 	uint16_t pid = c->shm.info->ports[idx].port_id;
 	struct rte_eth_link link;
@@ -475,7 +475,7 @@ ctl_port_link_up(const struct ctl *c, unsigned int idx)
 }
 
 json_object *
-ctl_port_json(struct ctl *c, unsigned int idx)
+control_port_json(struct control *c, unsigned int idx)
 {
 	const struct cg_shm_port_info *p = &c->shm.info->ports[idx];
 	json_object *j = json_object_new_object(), *l = json_object_new_object();
@@ -491,27 +491,27 @@ ctl_port_json(struct ctl *c, unsigned int idx)
 	if (rte_eth_dev_is_valid_port(p->port_id))
 		rte_eth_link_get_nowait(p->port_id, &link);
 	snprintf(ip, sizeof(ip), "%s/%u", cg_rule_ipv4_str(p->ip, a), p->prefix_len);
-	ctl_jadd(j, "name", json_object_new_string(p->name));
-	ctl_jadd(j, "port_id", ju64(p->port_id));
-	ctl_jadd(j, "driver", json_object_new_string(p->driver));
-	ctl_jadd(j, "device", json_object_new_string(p->device));
-	ctl_jadd(j, "mac", mac_json(p->mac));
-	ctl_jadd(j, "ip", json_object_new_string(ip));
+	control_jadd(j, "name", json_object_new_string(p->name));
+	control_jadd(j, "port_id", ju64(p->port_id));
+	control_jadd(j, "driver", json_object_new_string(p->driver));
+	control_jadd(j, "device", json_object_new_string(p->device));
+	control_jadd(j, "mac", mac_json(p->mac));
+	control_jadd(j, "ip", json_object_new_string(ip));
 	if (p->gateway != 0)
-		ctl_jadd(j, "gateway", ctl_jip(p->gateway));
-	ctl_jadd(j, "mtu", ju64(p->mtu));
-	ctl_jadd(j, "queues", ju64(p->nb_queues));
-	ctl_jadd(l, "up", json_object_new_boolean(link.link_status == RTE_ETH_LINK_UP));
-	ctl_jadd(l, "speed_mbps", ju64(link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 :
+		control_jadd(j, "gateway", control_jip(p->gateway));
+	control_jadd(j, "mtu", ju64(p->mtu));
+	control_jadd(j, "queues", ju64(p->nb_queues));
+	control_jadd(l, "up", json_object_new_boolean(link.link_status == RTE_ETH_LINK_UP));
+	control_jadd(l, "speed_mbps", ju64(link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 :
 				       link.link_speed));
-	ctl_jadd(l, "duplex", json_object_new_string(link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ?
+	control_jadd(l, "duplex", json_object_new_string(link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ?
 						     "full" : "half"));
-	ctl_jadd(j, "link", l);
+	control_jadd(j, "link", l);
 	return j;
 }
 
 json_object *
-ctl_port_xstats_json(struct ctl *c, unsigned int idx)
+control_port_xstats_json(struct control *c, unsigned int idx)
 {
 	uint16_t pid = c->shm.info->ports[idx].port_id;
 	struct rte_eth_xstat_name *names = NULL;
@@ -533,7 +533,7 @@ ctl_port_xstats_json(struct ctl *c, unsigned int idx)
 	m = rte_eth_xstats_get(pid, vals, (unsigned int)n);
 	for (int i = 0; i < m && i < n; i++)
 		if (vals[i].id < (uint64_t)n)
-			ctl_jadd(j, names[vals[i].id].name, ju64(vals[i].value));
+			control_jadd(j, names[vals[i].id].name, ju64(vals[i].value));
 out:
 	free(names);
 	free(vals);

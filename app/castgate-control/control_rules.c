@@ -44,7 +44,7 @@ mono_us(void)
 }
 
 const char *
-ctl_origin_name(unsigned int origin)
+control_origin_name(unsigned int origin)
 {
 	switch (origin) {
 	case CG_SHM_ORIGIN_CONFIG: return "config";
@@ -54,7 +54,7 @@ ctl_origin_name(unsigned int origin)
 }
 
 uint32_t
-ctl_rule_slots(const struct ctl *c)
+control_rule_slots(const struct control *c)
 {
 	if (c->shm.rules == NULL)
 		return 0;
@@ -63,11 +63,11 @@ ctl_rule_slots(const struct ctl *c)
 }
 
 bool
-ctl_rule_at(const struct ctl *c, uint32_t slot, struct ctl_rule_ref *ref)
+control_rule_at(const struct control *c, uint32_t slot, struct control_rule_ref *ref)
 {
 	const struct cg_shm_rule_slot *s;
 
-	if (slot >= ctl_rule_slots(c))
+	if (slot >= control_rule_slots(c))
 		return false;
 	s = &c->shm.rules->slot[slot];
 	if (!s->in_use)
@@ -79,23 +79,23 @@ ctl_rule_at(const struct ctl *c, uint32_t slot, struct ctl_rule_ref *ref)
 }
 
 int
-ctl_rule_find(const struct ctl *c, const char *name, struct ctl_rule_ref *ref)
+control_rule_find(const struct control *c, const char *name, struct control_rule_ref *ref)
 {
 	int slot = cg_shm_rule_find(&c->shm, name);
 
-	if (slot < 0 || !ctl_rule_at(c, (uint32_t)slot, ref))
+	if (slot < 0 || !control_rule_at(c, (uint32_t)slot, ref))
 		return -ENOENT;
 	return 0;
 }
 
 uint64_t
-ctl_rules_generation(const struct ctl *c)
+control_rules_generation(const struct control *c)
 {
 	return c->shm.rules != NULL ? c->shm.rules->generation : 0;
 }
 
 int
-ctl_port_find(const struct ctl *c, const char *name)
+control_port_find(const struct control *c, const char *name)
 {
 	for (unsigned int i = 0; i < c->shm.info->nb_ports; i++)
 		if (strncmp(c->shm.info->ports[i].name, name,
@@ -106,7 +106,7 @@ ctl_port_find(const struct ctl *c, const char *name)
 
 /* "in0, out0, out1": for messages about unknown ports. */
 static const char *
-port_names(const struct ctl *c, char *buf, size_t len)
+port_names(const struct control *c, char *buf, size_t len)
 {
 	size_t off = 0;
 
@@ -120,10 +120,10 @@ port_names(const struct ctl *c, char *buf, size_t len)
 /* Resolve the ports of @r against the running data plane. @base is the JSON
  * path of the rule for data.field ("params.rule"), or NULL for no field. */
 static int
-resolve_ports(const struct ctl *c, struct cg_rule *r, const char *base, struct cg_rpc_error *err)
+resolve_ports(const struct control *c, struct cg_rule *r, const char *base, struct cg_rpc_error *err)
 {
 	char names[512], field[CG_RPC_FIELD_MAX];
-	int p = ctl_port_find(c, r->in.port);
+	int p = control_port_find(c, r->in.port);
 
 	if (p < 0) {
 		snprintf(field, sizeof(field), "%s.input.port", base ? base : "");
@@ -134,7 +134,7 @@ resolve_ports(const struct ctl *c, struct cg_rule *r, const char *base, struct c
 	}
 	r->in.port_id = (uint16_t)p;
 	for (int i = 0; i < r->n_outputs; i++) {
-		p = ctl_port_find(c, r->out[i].port);
+		p = control_port_find(c, r->out[i].port);
 		if (p < 0) {
 			snprintf(field, sizeof(field), "%s.output[%d].port", base ? base : "", i);
 			cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, base ? field : NULL,
@@ -167,7 +167,7 @@ match_str(const struct cg_rule *r, char *buf, size_t len)
 }
 
 void
-ctl_audit(enum cg_log_level lvl, const struct ctl_who *who, const char *rule,
+control_audit(enum cg_log_level lvl, const struct control_who *who, const char *rule,
 	  const char *result, const char *fmt, ...)
 {
 	char uid[16], pid[16], msg[MSG];
@@ -187,7 +187,7 @@ ctl_audit(enum cg_log_level lvl, const struct ctl_who *who, const char *rule,
 
 /* One request to the data plane. */
 static int
-dp_request(struct ctl *c, uint32_t op, uint32_t origin, const struct cg_rule *r, char *msg,
+dp_request(struct control *c, uint32_t op, uint32_t origin, const struct cg_rule *r, char *msg,
 	   size_t len)
 {
 	struct cg_shm_rules_req req;
@@ -199,7 +199,7 @@ dp_request(struct ctl *c, uint32_t op, uint32_t origin, const struct cg_rule *r,
 	req.origin = origin;
 	req.rule = *r;
 	msg[0] = '\0';
-	ret = cg_shm_rules_request(&c->shm, &req, CTL_DP_TIMEOUT_MS, &gen, msg, len);
+	ret = cg_shm_rules_request(&c->shm, &req, CONTROL_DP_TIMEOUT_MS, &gen, msg, len);
 	if (ret == -ETIMEDOUT) {
 		/* It may still land: settle() checks from the next tick on. */
 		if (!c->dirty)
@@ -272,11 +272,11 @@ fail:
 }
 
 static bool
-installed_api_equal(const struct ctl *c, const struct cg_rule *r)
+installed_api_equal(const struct control *c, const struct cg_rule *r)
 {
-	struct ctl_rule_ref ref;
+	struct control_rule_ref ref;
 
-	return ctl_rule_find(c, r->name, &ref) == 0 && ref.origin == CG_SHM_ORIGIN_API &&
+	return control_rule_find(c, r->name, &ref) == 0 && ref.origin == CG_SHM_ORIGIN_API &&
 	       cg_rule_equal(ref.rule, r);
 }
 
@@ -286,11 +286,11 @@ installed_api_equal(const struct ctl *c, const struct cg_rule *r)
  * request got no answer.
  */
 static unsigned int
-reconcile(struct ctl *c, bool at_start)
+reconcile(struct control *c, bool at_start)
 {
-	struct ctl_who who = { .uid = getuid(), .pid = getpid(), .via = "state-file" };
+	struct control_who who = { .uid = getuid(), .pid = getpid(), .via = "state-file" };
 	const struct cg_rule *sr;
-	struct ctl_rule_ref ref;
+	struct control_rule_ref ref;
 	struct cg_rpc_error rerr;
 	unsigned int skipped = 0;
 	char msg[MSG], why[MSG - 96];
@@ -300,21 +300,21 @@ reconcile(struct ctl *c, bool at_start)
 	c->dirty = false;
 	c->state_error[0] = '\0';
 	/* Removals first: they may free names and matches the others need. */
-	for (uint32_t s = 0; s < ctl_rule_slots(c); s++) {
+	for (uint32_t s = 0; s < control_rule_slots(c); s++) {
 		struct cg_rule old;
 
-		if (!ctl_rule_at(c, s, &ref) || ref.origin != CG_SHM_ORIGIN_API ||
+		if (!control_rule_at(c, s, &ref) || ref.origin != CG_SHM_ORIGIN_API ||
 		    cg_rule_set_find(c->api, ref.rule->name) != NULL)
 			continue;
 		old = *ref.rule;
 		ret = dp_request(c, CG_SHM_RULES_REMOVE, CG_SHM_ORIGIN_API, &old, msg, sizeof(msg));
-		ctl_audit(ret < 0 ? CG_LOG_ERR : CG_LOG_WARN, &who, old.name,
+		control_audit(ret < 0 ? CG_LOG_ERR : CG_LOG_WARN, &who, old.name,
 			  ret < 0 ? "error" : "ok", "rule %s (id %u): installed as an API rule "
 			  "but not in %s: removed%s%s",
 			  old.name, old.id, c->conf->ctl.state_file, ret < 0 ? ": " : "",
 			  ret < 0 ? msg : "");
 		if (ret == 0)
-			ctl_stats_forget_rule(c, old.name);
+			control_stats_forget_rule(c, old.name);
 	}
 	CG_RULE_SET_FOREACH(c->api, i, sr) {
 		struct cg_rule r = *sr;
@@ -323,7 +323,7 @@ reconcile(struct ctl *c, bool at_start)
 		if (installed_api_equal(c, &r))
 			continue;
 		memset(&rerr, 0, sizeof(rerr));
-		if (ctl_rule_find(c, r.name, &ref) == 0) {
+		if (control_rule_find(c, r.name, &ref) == 0) {
 			if (ref.origin != CG_SHM_ORIGIN_API) {
 				snprintf(why, sizeof(why), "the name is taken by a rule of the "
 					 "config file");
@@ -337,10 +337,10 @@ reconcile(struct ctl *c, bool at_start)
 		}
 		ret = dp_request(c, op, CG_SHM_ORIGIN_API, &r, why, sizeof(why));
 		if (ret == 0) {
-			ctl_audit(CG_LOG_INFO, &who, r.name, "ok", "state rule %s (id %u): %s in "
+			control_audit(CG_LOG_INFO, &who, r.name, "ok", "state rule %s (id %u): %s in "
 				  "the data plane", r.name, r.id,
 				  op == CG_SHM_RULES_ADD ? "installed" : "updated");
-			ctl_stats_forget_rule(c, r.name);
+			control_stats_forget_rule(c, r.name);
 			continue;
 		}
 		if (ret == -ETIMEDOUT || ret == -EPIPE)
@@ -357,7 +357,7 @@ skip:
 }
 
 void
-ctl_rules_start(struct ctl *c)
+control_rules_start(struct control *c)
 {
 	const char *path = c->conf->ctl.state_file;
 	char err[MSG];
@@ -370,7 +370,7 @@ ctl_rules_start(struct ctl *c)
 		c->api = NULL;
 		c->state_usable = false;
 		snprintf(c->state_error, sizeof(c->state_error), "%s", err);
-		CG_ERR("%s; API rules are read-only until the file is fixed and " CTL_PROG
+		CG_ERR("%s; API rules are read-only until the file is fixed and " CONTROL_PROG
 		       " restarted", err);
 		return;
 	}
@@ -389,7 +389,7 @@ ctl_rules_start(struct ctl *c)
  * @return true when the data plane agrees with c->api again.
  */
 static bool
-settle(struct ctl *c)
+settle(struct control *c)
 {
 	uint64_t done, sent;
 
@@ -397,7 +397,7 @@ settle(struct ctl *c)
 		return true;
 	done = __atomic_load_n(&c->shm.ctl->done_seq, __ATOMIC_ACQUIRE);
 	sent = __atomic_load_n(&c->shm.ctl->next_seq, __ATOMIC_RELAXED);
-	if (done < sent && c->dirty_ticks < CTL_SETTLE_TICKS)
+	if (done < sent && c->dirty_ticks < CONTROL_SETTLE_TICKS)
 		return false;
 	if (!c->state_usable) {
 		/* No API set to compare with; config rules: reload again. */
@@ -416,7 +416,7 @@ settle(struct ctl *c)
 }
 
 void
-ctl_rules_tick(struct ctl *c)
+control_rules_tick(struct control *c)
 {
 	if (!c->dirty)
 		return;
@@ -426,7 +426,7 @@ ctl_rules_tick(struct ctl *c)
 
 /* Changes wait until an unanswered one is settled: they would race it. */
 static int
-busy(struct ctl *c, struct cg_rpc_error *err)
+busy(struct control *c, struct cg_rpc_error *err)
 {
 	if (settle(c))
 		return 0;
@@ -438,34 +438,34 @@ busy(struct ctl *c, struct cg_rpc_error *err)
 /* Checks of a new or replacing API rule against every other rule. @old is
  * the rule it replaces (NULL for an add). */
 static int
-check_conflicts(const struct ctl *c, const struct cg_rule *r, const struct cg_rule *old,
+check_conflicts(const struct control *c, const struct cg_rule *r, const struct cg_rule *old,
 		struct cg_rpc_error *err)
 {
 	const int code = old ? CG_RPC_E_CONFLICT : CG_RPC_E_EXISTS;
 	const struct cg_rule *other;
-	struct ctl_rule_ref ref;
+	struct control_rule_ref ref;
 	char m[96];
 
-	for (uint32_t s = 0; s < ctl_rule_slots(c); s++) {
-		if (!ctl_rule_at(c, s, &ref) || (old && strcmp(ref.rule->name, old->name) == 0))
+	for (uint32_t s = 0; s < control_rule_slots(c); s++) {
+		if (!control_rule_at(c, s, &ref) || (old && strcmp(ref.rule->name, old->name) == 0))
 			continue;
 		if (!old && strcmp(ref.rule->name, r->name) == 0) {
 			cg_rpc_error_set(err, code, "params.rule.name", "rule \"%s\" exists "
 					 "(id %u, origin %s)", r->name, ref.rule->id,
-					 ctl_origin_name(ref.origin));
+					 control_origin_name(ref.origin));
 			return -1;
 		}
 		if (r->id != 0 && ref.rule->id == r->id) {
 			cg_rpc_error_set(err, code, "params.rule.id", "rule \"%s\": id %u is "
 					 "already used by rule \"%s\" (origin %s)", r->name, r->id,
-					 ref.rule->name, ctl_origin_name(ref.origin));
+					 ref.rule->name, control_origin_name(ref.origin));
 			return -1;
 		}
 		if (same_match(ref.rule, r)) {
 			cg_rpc_error_set(err, code, "params.rule.input", "rule \"%s\": same match "
 					 "(%s) as rule \"%s\" (origin %s)", r->name,
 					 match_str(r, m, sizeof(m)), ref.rule->name,
-					 ctl_origin_name(ref.origin));
+					 control_origin_name(ref.origin));
 			return -1;
 		}
 	}
@@ -505,15 +505,15 @@ check_conflicts(const struct ctl *c, const struct cg_rule *r, const struct cg_ru
  * (which would skip the API rule at the next start).
  */
 static uint32_t
-next_id(const struct ctl *c)
+next_id(const struct control *c)
 {
-	struct ctl_rule_ref ref;
+	struct control_rule_ref ref;
 	const struct cg_rule *r;
 	uint32_t max = CG_RULE_API_ID_BASE - 1;
 	size_t i;
 
-	for (uint32_t s = 0; s < ctl_rule_slots(c); s++)
-		if (ctl_rule_at(c, s, &ref) && ref.rule->id > max)
+	for (uint32_t s = 0; s < control_rule_slots(c); s++)
+		if (control_rule_at(c, s, &ref) && ref.rule->id > max)
 			max = ref.rule->id;
 	CG_RULE_SET_FOREACH(c->api, i, r)
 		if (r->id > max)
@@ -522,13 +522,13 @@ next_id(const struct ctl *c)
 }
 
 static int
-frozen(const struct ctl *c, struct cg_rpc_error *err)
+frozen(const struct control *c, struct cg_rpc_error *err)
 {
 	if (c->state_usable)
 		return 0;
 	cg_rpc_error_set(err, CG_RPC_E_CONFLICT, NULL, "API rules are read-only: the state "
 			 "file could not be read at start (%s); fix or move it, then restart "
-			 CTL_PROG, c->state_error);
+			 CONTROL_PROG, c->state_error);
 	return -1;
 }
 
@@ -537,8 +537,8 @@ frozen(const struct ctl *c, struct cg_rpc_error *err)
  * of @undo_rule in the data plane and fill @err.
  */
 static int
-commit(struct ctl *c, struct cg_rule_set *next, uint32_t undo_op, const struct cg_rule *undo_rule,
-       const struct ctl_who *who, const char *what, struct cg_rpc_error *err)
+commit(struct control *c, struct cg_rule_set *next, uint32_t undo_op, const struct cg_rule *undo_rule,
+       const struct control_who *who, const char *what, struct cg_rpc_error *err)
 {
 	char msg[MSG], umsg[MSG];
 	int ret;
@@ -552,7 +552,7 @@ commit(struct ctl *c, struct cg_rule_set *next, uint32_t undo_op, const struct c
 	cg_rule_set_free(next);
 	ret = dp_request(c, undo_op, CG_SHM_ORIGIN_API, undo_rule, umsg, sizeof(umsg));
 	if (ret == 0) {
-		ctl_audit(CG_LOG_ERR, who, undo_rule->name, "error", "%s: not saved (%s): "
+		control_audit(CG_LOG_ERR, who, undo_rule->name, "error", "%s: not saved (%s): "
 			  "undone in the data plane", what, msg);
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "%s: the state file could not be "
 				 "written (%s); the change was undone", what, msg);
@@ -560,7 +560,7 @@ commit(struct ctl *c, struct cg_rule_set *next, uint32_t undo_op, const struct c
 		if (!c->dirty)
 			c->dirty_ticks = 0;
 		c->dirty = true;
-		ctl_audit(CG_LOG_ERR, who, undo_rule->name, "error", "%s: not saved (%s), and "
+		control_audit(CG_LOG_ERR, who, undo_rule->name, "error", "%s: not saved (%s), and "
 			  "undoing it in the data plane failed (%s): retrying every second",
 			  what, msg, umsg);
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "%s: the state file could not be "
@@ -571,12 +571,12 @@ commit(struct ctl *c, struct cg_rule_set *next, uint32_t undo_op, const struct c
 }
 
 int
-ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_who *who,
+control_rule_change(struct control *c, uint32_t op, struct cg_rule *r, const struct control_who *who,
 		struct cg_rpc_error *err)
 {
 	const char *verb = op == CG_SHM_RULES_ADD ? "add" : "update";
 	struct cg_rule old;
-	struct ctl_rule_ref ref;
+	struct control_rule_ref ref;
 	struct cg_rule_set *next;
 	char msg[MSG], what[160];
 	uint64_t t0, t1;
@@ -586,7 +586,7 @@ ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_
 	    resolve_ports(c, r, "params.rule", err) < 0)
 		goto refused;
 	if (op == CG_SHM_RULES_UPDATE) {
-		if (ctl_rule_find(c, r->name, &ref) < 0) {
+		if (control_rule_find(c, r->name, &ref) < 0) {
 			if (cg_rule_set_find(c->api, r->name) != NULL)
 				cg_rpc_error_set(err, CG_RPC_E_CONFLICT, "params.rule.name",
 						 "rule \"%s\" is in the state file but not "
@@ -609,7 +609,7 @@ ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_
 		if (check_conflicts(c, r, &old, err) < 0)
 			goto refused;
 		if (cg_rule_equal(&old, r)) {
-			ctl_audit(CG_LOG_INFO, who, r->name, "ok", "rule %s (id %u): update: "
+			control_audit(CG_LOG_INFO, who, r->name, "ok", "rule %s (id %u): update: "
 				  "unchanged", r->name, r->id);
 			return 0;
 		}
@@ -637,7 +637,7 @@ ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_
 
 		cg_rule_set_free(next);
 		dp_field(msg, field, sizeof(field));
-		ctl_dp_error(err, ret, field, msg);
+		control_dp_error(err, ret, field, msg);
 		goto refused;
 	}
 	t1 = mono_us();
@@ -648,22 +648,22 @@ ctl_rule_change(struct ctl *c, uint32_t op, struct cg_rule *r, const struct ctl_
 		ret = commit(c, next, CG_SHM_RULES_UPDATE, &old, who, what, err);
 	if (ret < 0)
 		return -1;
-	ctl_stats_forget_rule(c, r->name);
-	ctl_audit(CG_LOG_INFO, who, r->name, "ok", "rule %s (id %u): %s: %u output(s), saved "
+	control_stats_forget_rule(c, r->name);
+	control_audit(CG_LOG_INFO, who, r->name, "ok", "rule %s (id %u): %s: %u output(s), saved "
 		  "(data plane %.1f ms, state file %.1f ms)", r->name, r->id, verb, r->n_outputs,
 		  (double)(t1 - t0) / 1000.0, (double)(mono_us() - t1) / 1000.0);
 	return 0;
 refused:
-	ctl_audit(CG_LOG_WARN, who, r->name, "refused", "rule %s: %s refused: %s", r->name, verb,
+	control_audit(CG_LOG_WARN, who, r->name, "refused", "rule %s: %s refused: %s", r->name, verb,
 		  err->message);
 	return -1;
 }
 
 int
-ctl_rule_remove(struct ctl *c, const char *name, const struct ctl_who *who,
+control_rule_remove(struct control *c, const char *name, const struct control_who *who,
 		struct cg_rpc_error *err)
 {
-	struct ctl_rule_ref ref;
+	struct control_rule_ref ref;
 	struct cg_rule_set *next;
 	struct cg_rule old;
 	char msg[MSG], what[160];
@@ -672,7 +672,7 @@ ctl_rule_remove(struct ctl *c, const char *name, const struct ctl_who *who,
 
 	if (frozen(c, err) < 0 || busy(c, err) < 0)
 		goto refused;
-	if (ctl_rule_find(c, name, &ref) < 0) {
+	if (control_rule_find(c, name, &ref) < 0) {
 		if (cg_rule_set_find(c->api, name) == NULL) {
 			cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, "params.name",
 					 "rule \"%s\" not found", name);
@@ -688,7 +688,7 @@ ctl_rule_remove(struct ctl *c, const char *name, const struct ctl_who *who,
 		}
 		cg_rule_set_free(c->api);
 		c->api = next;
-		ctl_audit(CG_LOG_INFO, who, name, "ok", "rule %s: removed from %s (it was not "
+		control_audit(CG_LOG_INFO, who, name, "ok", "rule %s: removed from %s (it was not "
 			  "installed)", name, c->conf->ctl.state_file);
 		return 0;
 	}
@@ -708,20 +708,20 @@ ctl_rule_remove(struct ctl *c, const char *name, const struct ctl_who *who,
 	ret = dp_request(c, CG_SHM_RULES_REMOVE, CG_SHM_ORIGIN_API, &old, msg, sizeof(msg));
 	if (ret < 0) {
 		cg_rule_set_free(next);
-		ctl_dp_error(err, ret, "params.name", msg);
+		control_dp_error(err, ret, "params.name", msg);
 		goto refused;
 	}
 	t1 = mono_us();
 	snprintf(what, sizeof(what), "rule %s (id %u): remove", name, old.id);
 	if (commit(c, next, CG_SHM_RULES_ADD, &old, who, what, err) < 0)
 		return -1;
-	ctl_stats_forget_rule(c, name);
-	ctl_audit(CG_LOG_INFO, who, name, "ok", "rule %s (id %u): removed, saved (data plane "
+	control_stats_forget_rule(c, name);
+	control_audit(CG_LOG_INFO, who, name, "ok", "rule %s (id %u): removed, saved (data plane "
 		  "%.1f ms, state file %.1f ms)", name, old.id, (double)(t1 - t0) / 1000.0,
 		  (double)(mono_us() - t1) / 1000.0);
 	return 0;
 refused:
-	ctl_audit(CG_LOG_WARN, who, name, "refused", "rule %s: remove refused: %s", name,
+	control_audit(CG_LOG_WARN, who, name, "refused", "rule %s: remove refused: %s", name,
 		  err->message);
 	return -1;
 }
@@ -764,7 +764,7 @@ restart_sections(const struct cg_conf *now, const struct cg_conf *next)
 }
 
 void
-ctl_reload_plan_free(struct ctl_reload_plan *p)
+control_reload_plan_free(struct control_reload_plan *p)
 {
 	cg_conf_free(p->conf);
 	json_object_put(p->add);
@@ -776,17 +776,17 @@ ctl_reload_plan_free(struct ctl_reload_plan *p)
 
 /* A new or changed config rule against the API rules (installed or not). */
 static bool
-api_conflict(const struct ctl *c, const struct cg_rule *r, char *buf, size_t len)
+api_conflict(const struct control *c, const struct cg_rule *r, char *buf, size_t len)
 {
-	struct ctl_rule_ref ref;
+	struct control_rule_ref ref;
 	const struct cg_rule *a;
 	char m[96];
 	size_t i;
 
-	for (uint32_t s = 0; s < ctl_rule_slots(c); s++) {
+	for (uint32_t s = 0; s < control_rule_slots(c); s++) {
 		const struct cg_rule *o;
 
-		if (!ctl_rule_at(c, s, &ref) || ref.origin != CG_SHM_ORIGIN_API)
+		if (!control_rule_at(c, s, &ref) || ref.origin != CG_SHM_ORIGIN_API)
 			continue;
 		o = ref.rule;
 		if (strcmp(o->name, r->name) == 0)
@@ -816,11 +816,11 @@ api_conflict(const struct ctl *c, const struct cg_rule *r, char *buf, size_t len
 }
 
 int
-ctl_reload_plan(const struct ctl *c, const char *path, struct ctl_reload_plan *p,
+control_reload_plan(const struct control *c, const char *path, struct control_reload_plan *p,
 		struct cg_rpc_error *err)
 {
 	const struct cg_rule *nr;
-	struct ctl_rule_ref ref;
+	struct control_rule_ref ref;
 	struct cg_rpc_error perr;
 	char msg[1024];
 	struct stat st;
@@ -843,17 +843,17 @@ ctl_reload_plan(const struct ctl *c, const char *path, struct ctl_reload_plan *p
 	p->remove = json_object_new_array();
 	p->restart = restart_sections(c->conf, p->conf);
 	if (p->add == NULL || p->update == NULL || p->remove == NULL || p->restart == NULL) {
-		ctl_reload_plan_free(p);
+		control_reload_plan_free(p);
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "out of memory");
 		return -1;
 	}
-	for (uint32_t s = 0; s < ctl_rule_slots(c); s++)
-		if (ctl_rule_at(c, s, &ref) && ref.origin == CG_SHM_ORIGIN_CONFIG &&
+	for (uint32_t s = 0; s < control_rule_slots(c); s++)
+		if (control_rule_at(c, s, &ref) && ref.origin == CG_SHM_ORIGIN_CONFIG &&
 		    cg_rule_set_find(cg_conf_rule_set(p->conf), ref.rule->name) == NULL)
 			jarray_add_str(p->remove, ref.rule->name);
 	CG_RULE_SET_FOREACH(cg_conf_rule_set(p->conf), i, nr) {
 		struct cg_rule r = *nr;
-		bool is_new = ctl_rule_find(c, r.name, &ref) < 0 ||
+		bool is_new = control_rule_find(c, r.name, &ref) < 0 ||
 			      ref.origin != CG_SHM_ORIGIN_CONFIG;
 
 		if (!is_new && cg_rule_equal(ref.rule, &r))
@@ -878,7 +878,7 @@ struct step {
 };
 
 static int
-undo_step(struct ctl *c, const struct step *s, char *msg, size_t len)
+undo_step(struct control *c, const struct step *s, char *msg, size_t len)
 {
 	switch (s->op) {
 	case CG_SHM_RULES_ADD:
@@ -893,7 +893,7 @@ undo_step(struct ctl *c, const struct step *s, char *msg, size_t len)
 }
 
 static int
-reload_apply(struct ctl *c, struct ctl_reload_plan *p, const struct ctl_who *who,
+reload_apply(struct control *c, struct control_reload_plan *p, const struct control_who *who,
 	     struct cg_rpc_error *err)
 {
 	size_t nrem = json_object_array_length(p->remove);
@@ -916,11 +916,11 @@ reload_apply(struct ctl *c, struct ctl_reload_plan *p, const struct ctl_who *who
 		json_object *names = k < nrem ? p->remove : k < nrem + nupd ? p->update : p->add;
 		size_t idx = k < nrem ? k : k < nrem + nupd ? k - nrem : k - nrem - nupd;
 		const char *name = json_object_get_string(json_object_array_get_idx(names, idx));
-		struct ctl_rule_ref ref;
+		struct control_rule_ref ref;
 
 		s->op = k < nrem ? CG_SHM_RULES_REMOVE : k < nrem + nupd ? CG_SHM_RULES_UPDATE :
 			CG_SHM_RULES_ADD;
-		if (s->op != CG_SHM_RULES_ADD && ctl_rule_find(c, name, &ref) == 0)
+		if (s->op != CG_SHM_RULES_ADD && control_rule_find(c, name, &ref) == 0)
 			s->before = *ref.rule;
 		if (s->op != CG_SHM_RULES_REMOVE) {
 			struct cg_rpc_error perr;
@@ -934,7 +934,7 @@ reload_apply(struct ctl *c, struct ctl_reload_plan *p, const struct ctl_who *who
 				 sizeof(msg));
 		if (ret == 0) {
 			done++;
-			ctl_stats_forget_rule(c, name);
+			control_stats_forget_rule(c, name);
 		}
 	}
 	if (ret == 0) {
@@ -952,12 +952,12 @@ reload_apply(struct ctl *c, struct ctl_reload_plan *p, const struct ctl_who *who
 				CG_ERR("reload: undoing rule %s: %s", steps[k].after.name[0] ?
 				       steps[k].after.name : steps[k].before.name, umsg);
 			}
-		ctl_audit(CG_LOG_ERR, who, steps[done].after.name[0] ? steps[done].after.name :
+		control_audit(CG_LOG_ERR, who, steps[done].after.name[0] ? steps[done].after.name :
 			  steps[done].before.name, "error", "reload of %s failed: %s; %s",
 			  c->config_path, msg, bad ? "undoing it failed too (see above)" :
 			  "rolled back");
 		if (ret == -ETIMEDOUT || ret == -EPIPE)
-			ctl_dp_error(err, ret, NULL, msg);	/* a later reload heals it */
+			control_dp_error(err, ret, NULL, msg);	/* a later reload heals it */
 		else
 			cg_rpc_error_set(err, CG_RPC_E_CONFLICT, NULL, "reload of %s: %s; %s",
 					 c->config_path, msg, bad ? "rolling it back failed too" :
@@ -968,29 +968,29 @@ reload_apply(struct ctl *c, struct ctl_reload_plan *p, const struct ctl_who *who
 }
 
 int
-ctl_reload(struct ctl *c, const struct ctl_who *who, json_object **result,
+control_reload(struct control *c, const struct control_who *who, json_object **result,
 	   struct cg_rpc_error *err)
 {
-	struct ctl_reload_plan p;
+	struct control_reload_plan p;
 	json_object *res;
 
 	*result = NULL;
 	if (busy(c, err) < 0) {
-		ctl_audit(CG_LOG_WARN, who, "-", "refused", "reload refused: %s", err->message);
+		control_audit(CG_LOG_WARN, who, "-", "refused", "reload refused: %s", err->message);
 		return -1;
 	}
-	if (ctl_reload_plan(c, c->config_path, &p, err) < 0) {
+	if (control_reload_plan(c, c->config_path, &p, err) < 0) {
 		/* A bad file is the operator's to fix; nothing changed. */
 		err->code = CG_RPC_E_CONFLICT;
-		ctl_audit(CG_LOG_ERR, who, "-", "refused", "reload refused: %s; nothing changed",
+		control_audit(CG_LOG_ERR, who, "-", "refused", "reload refused: %s; nothing changed",
 			  err->message);
 		return -1;
 	}
 	if (p.conflict[0] != '\0') {
 		cg_rpc_error_set(err, CG_RPC_E_CONFLICT, NULL, "reload of %s refused: %s; nothing "
 				 "changed", c->config_path, p.conflict);
-		ctl_audit(CG_LOG_ERR, who, "-", "refused", "%s", err->message);
-		ctl_reload_plan_free(&p);
+		control_audit(CG_LOG_ERR, who, "-", "refused", "%s", err->message);
+		control_reload_plan_free(&p);
 		return -1;
 	}
 	for (size_t i = 0; i < json_object_array_length(p.restart); i++)
@@ -998,24 +998,24 @@ ctl_reload(struct ctl *c, const struct ctl_who *who, json_object **result,
 			json_object_get_string(json_object_array_get_idx(p.restart, i)),
 			c->config_path);
 	if (reload_apply(c, &p, who, err) < 0) {
-		ctl_reload_plan_free(&p);
+		control_reload_plan_free(&p);
 		return -1;
 	}
 	if (!c->log_level_forced)
 		cg_log_set_level(p.conf->log.level);
 	res = json_object_new_object();
 	if (res == NULL) {
-		ctl_reload_plan_free(&p);
+		control_reload_plan_free(&p);
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "out of memory");
 		return -1;
 	}
-	ctl_audit(CG_LOG_INFO, who, "-", "ok", "reload of %s: %zu added, %zu updated, %zu removed",
+	control_audit(CG_LOG_INFO, who, "-", "ok", "reload of %s: %zu added, %zu updated, %zu removed",
 		  c->config_path, json_object_array_length(p.add),
 		  json_object_array_length(p.update), json_object_array_length(p.remove));
-	ctl_jadd(res, "added", json_object_get(p.add));
-	ctl_jadd(res, "updated", json_object_get(p.update));
-	ctl_jadd(res, "removed", json_object_get(p.remove));
-	ctl_reload_plan_free(&p);
+	control_jadd(res, "added", json_object_get(p.add));
+	control_jadd(res, "updated", json_object_get(p.update));
+	control_jadd(res, "removed", json_object_get(p.remove));
+	control_reload_plan_free(&p);
 	*result = res;
 	return 0;
 }

@@ -16,7 +16,7 @@
 #include "control.h"
 
 uint64_t
-ctl_now_ms(void)
+control_now_ms(void)
 {
 	struct timespec ts;
 
@@ -25,14 +25,14 @@ ctl_now_ms(void)
 }
 
 void
-ctl_jadd(json_object *o, const char *k, json_object *v)
+control_jadd(json_object *o, const char *k, json_object *v)
 {
 	if (v != NULL && json_object_object_add(o, k, v) < 0)
 		json_object_put(v);
 }
 
 json_object *
-ctl_jip(uint32_t ip_be)
+control_jip(uint32_t ip_be)
 {
 	char b[INET_ADDRSTRLEN];
 
@@ -40,7 +40,7 @@ ctl_jip(uint32_t ip_be)
 }
 
 void
-ctl_dp_error(struct cg_rpc_error *err, int ret, const char *field, const char *msg)
+control_dp_error(struct cg_rpc_error *err, int ret, const char *field, const char *msg)
 {
 	switch (ret) {
 	case -EINVAL:
@@ -61,7 +61,7 @@ ctl_dp_error(struct cg_rpc_error *err, int ret, const char *field, const char *m
 					 "the change is checked in the background", msg);
 		else
 			cg_rpc_error_set(err, CG_RPC_E_DATAPLANE, NULL, "the data plane did not "
-					 "answer within %d ms", CTL_DP_TIMEOUT_MS);
+					 "answer within %d ms", CONTROL_DP_TIMEOUT_MS);
 		break;
 	case -EBUSY:
 		cg_rpc_error_set(err, CG_RPC_E_BUSY, NULL, "%s", msg);

@@ -26,7 +26,7 @@
 #define ATTACH_POLL_MS 100
 
 int
-ctl_eal_argv(const struct cg_conf *c, int extra_argc, char **extra_argv, int *argc,
+control_eal_argv(const struct cg_conf *c, int extra_argc, char **extra_argv, int *argc,
 	     char ***argv)
 {
 	/* getopt leaves "--" in front of the EAL arguments: not for the EAL. */
@@ -34,12 +34,12 @@ ctl_eal_argv(const struct cg_conf *c, int extra_argc, char **extra_argv, int *ar
 		extra_argc--;
 		extra_argv++;
 	}
-	return cg_conf_eal_argv_secondary(c, CTL_PROG, cg_log_get_level(), extra_argc,
+	return cg_conf_eal_argv_secondary(c, CONTROL_PROG, cg_log_get_level(), extra_argc,
 					  extra_argv, argc, argv);
 }
 
 void
-ctl_eal_argv_free(char **argv)
+control_eal_argv_free(char **argv)
 {
 	cg_conf_eal_argv_free(argv);
 }
@@ -60,7 +60,7 @@ primary_config_path(const char *prefix, char *buf, size_t len)
 }
 
 static int
-attach(struct ctl *c)
+attach(struct control *c)
 {
 	char err[256];
 	int ret;
@@ -71,17 +71,17 @@ attach(struct ctl *c)
 			break;
 		if (ret == -EPROTO) {
 			CG_ERR("data plane shared memory: %s (castgate-dataplane and "
-			       CTL_PROG " must come from the same build)", err);
+			       CONTROL_PROG " must come from the same build)", err);
 			return 1;
 		}
 		if (!rte_eal_primary_proc_alive(NULL)) {
 			CG_ERR("the data plane went away while we attached");
-			return CTL_EXIT_PRIMARY_GONE;
+			return CONTROL_EXIT_PRIMARY_GONE;
 		}
 		if (waited >= ATTACH_WAIT_MS) {
 			CG_ERR("data plane shared memory: %s after %d ms", ret < 0 ? err :
 			       "the data plane is not ready", ATTACH_WAIT_MS);
-			return CTL_EXIT_PRIMARY_GONE;
+			return CONTROL_EXIT_PRIMARY_GONE;
 		}
 		usleep(ATTACH_POLL_MS * 1000);
 	}
@@ -138,7 +138,7 @@ restore_affinity(const cpu_set_t *before)
 }
 
 int
-ctl_primary_check(const struct ctl *c)
+control_primary_check(const struct control *c)
 {
 	char path[4096];
 
@@ -147,23 +147,23 @@ ctl_primary_check(const struct ctl *c)
 		CG_ERR("no data plane runs with file prefix \"%s\" (dataplane.file_prefix; "
 		       "%s is not locked): start castgate-dataplane first", c->conf->dp.file_prefix,
 		       path);
-		return CTL_EXIT_PRIMARY_GONE;
+		return CONTROL_EXIT_PRIMARY_GONE;
 	}
 	return 0;
 }
 
 int
-ctl_eal_start(struct ctl *c)
+control_eal_start(struct control *c)
 {
 	char path[4096];
 	cpu_set_t before;
 	int argc, ret, code;
 
 	primary_config_path(c->conf->dp.file_prefix, path, sizeof(path));
-	ret = ctl_primary_check(c);
+	ret = control_primary_check(c);
 	if (ret != 0)
 		return ret;
-	ret = ctl_eal_argv(c->conf, c->eal_extra_argc, c->eal_extra_argv, &argc, &c->eal_argv);
+	ret = control_eal_argv(c->conf, c->eal_extra_argc, c->eal_extra_argv, &argc, &c->eal_argv);
 	if (ret < 0) {
 		CG_ERR("EAL arguments: %s", strerror(-ret));
 		return 1;
@@ -184,7 +184,7 @@ ctl_eal_start(struct ctl *c)
 	}
 	ret = rte_eal_init(argc, c->eal_argv);
 	if (ret < 0) {
-		code = rte_eal_primary_proc_alive(path) ? 1 : CTL_EXIT_PRIMARY_GONE;
+		code = rte_eal_primary_proc_alive(path) ? 1 : CONTROL_EXIT_PRIMARY_GONE;
 		CG_ERR("rte_eal_init (secondary, file prefix %s): %s (%d)%s",
 		       c->conf->dp.file_prefix, rte_strerror(rte_errno), rte_errno,
 		       code == 1 ? "" : "; the data plane is not running");
@@ -196,7 +196,7 @@ ctl_eal_start(struct ctl *c)
 }
 
 bool
-ctl_dataplane_alive(const struct ctl *c)
+control_dataplane_alive(const struct control *c)
 {
 	if (!rte_eal_primary_proc_alive(NULL))
 		return false;
@@ -208,7 +208,7 @@ ctl_dataplane_alive(const struct ctl *c)
 }
 
 void
-ctl_eal_stop(struct ctl *c)
+control_eal_stop(struct control *c)
 {
 	int ret;
 

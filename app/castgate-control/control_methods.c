@@ -2,7 +2,7 @@
 /*
  * The JSON-RPC methods of castgate-control: parameter validation (strict:
  * unknown members are errors, every error names its field), then the work
- * in ctl_rules.c / ctl_stats.c. Shapes: docs/API.md.
+ * in control_rules.c / control_stats.c. Shapes: docs/API.md.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,16 +20,16 @@
 #include "cg_shm.h"
 #include "control.h"
 
-static struct ctl *
-ctl_of(const struct cg_rpc_ctx *ctx)
+static struct control *
+control_of(const struct cg_rpc_ctx *ctx)
 {
 	return ctx->user;
 }
 
-static struct ctl_who
+static struct control_who
 who_of(const struct cg_rpc_ctx *ctx, const char *method)
 {
-	struct ctl_who w = { .uid = ctx->peer->uid, .pid = ctx->peer->pid, .via = method };
+	struct control_who w = { .uid = ctx->peer->uid, .pid = ctx->peer->pid, .via = method };
 
 	return w;
 }
@@ -168,8 +168,8 @@ rule_result(const struct cg_rule *r, unsigned int origin)
 
 	if (res == NULL)
 		return NULL;
-	ctl_jadd(res, "rule", cg_rule_to_json(r));
-	ctl_jadd(res, "origin", json_object_new_string(ctl_origin_name(origin)));
+	control_jadd(res, "rule", cg_rule_to_json(r));
+	control_jadd(res, "origin", json_object_new_string(control_origin_name(origin)));
 	return res;
 }
 
@@ -188,20 +188,20 @@ static json_object *
 rule_change(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err,
 	    uint32_t op, const char *method)
 {
-	struct ctl_who who = who_of(ctx, method);
-	struct ctl_rule_ref ref;
+	struct control_who who = who_of(ctx, method);
+	struct control_rule_ref ref;
 	struct cg_rule r;
 	json_object *res;
 
 	if (get_rule(params, &r, err) < 0) {
-		ctl_audit(CG_LOG_WARN, &who, r.name[0] ? r.name : "-", "refused", "%s refused: %s",
+		control_audit(CG_LOG_WARN, &who, r.name[0] ? r.name : "-", "refused", "%s refused: %s",
 			  method, err->message);
 		return NULL;
 	}
-	if (ctl_rule_change(ctl_of(ctx), op, &r, &who, err) < 0)
+	if (control_rule_change(control_of(ctx), op, &r, &who, err) < 0)
 		return NULL;
 	/* Reply with what the data plane holds now. */
-	if (ctl_rule_find(ctl_of(ctx), r.name, &ref) == 0)
+	if (control_rule_find(control_of(ctx), r.name, &ref) == 0)
 		res = rule_result(ref.rule, ref.origin);
 	else
 		res = rule_result(&r, CG_SHM_ORIGIN_API);
@@ -224,29 +224,29 @@ static json_object *
 m_rule_remove(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
 	static const char *const keys[] = { "name", NULL };
-	struct ctl_who who = who_of(ctx, "rule.remove");
+	struct control_who who = who_of(ctx, "rule.remove");
 	const char *name;
 	json_object *res;
 
 	if (check_params(params, keys, err) < 0 ||
 	    get_rule_name(params, "name", true, &name, err) < 0) {
-		ctl_audit(CG_LOG_WARN, &who, "-", "refused", "rule.remove refused: %s",
+		control_audit(CG_LOG_WARN, &who, "-", "refused", "rule.remove refused: %s",
 			  err->message);
 		return NULL;
 	}
-	if (ctl_rule_remove(ctl_of(ctx), name, &who, err) < 0)
+	if (control_rule_remove(control_of(ctx), name, &who, err) < 0)
 		return NULL;
 	res = json_object_new_object();
 	if (res == NULL)
 		return oom(err);
-	ctl_jadd(res, "name", json_object_new_string(name));
-	ctl_jadd(res, "removed", json_object_new_boolean(1));
+	control_jadd(res, "name", json_object_new_string(name));
+	control_jadd(res, "removed", json_object_new_boolean(1));
 	return res;
 }
 
 /* The installed rule named params.<key>, or -32002. */
 static int
-find_named(struct ctl *c, json_object *params, const char *key, struct ctl_rule_ref *ref,
+find_named(struct control *c, json_object *params, const char *key, struct control_rule_ref *ref,
 	   struct cg_rpc_error *err)
 {
 	char field[CG_RPC_FIELD_MAX];
@@ -254,7 +254,7 @@ find_named(struct ctl *c, json_object *params, const char *key, struct ctl_rule_
 
 	if (get_rule_name(params, key, true, &name, err) < 0)
 		return -1;
-	if (ctl_rule_find(c, name, ref) == 0)
+	if (control_rule_find(c, name, ref) == 0)
 		return 0;
 	snprintf(field, sizeof(field), "params.%s", key);
 	if (c->api != NULL && cg_rule_set_find(c->api, name) != NULL)
@@ -269,8 +269,8 @@ static json_object *
 m_rule_get(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
 	static const char *const keys[] = { "name", NULL };
-	struct ctl *c = ctl_of(ctx);
-	struct ctl_rule_ref ref;
+	struct control *c = control_of(ctx);
+	struct control_rule_ref ref;
 	json_object *res;
 
 	if (check_params(params, keys, err) < 0 || find_named(c, params, "name", &ref, err) < 0)
@@ -278,14 +278,14 @@ m_rule_get(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_erro
 	res = rule_result(ref.rule, ref.origin);
 	if (res == NULL)
 		return oom(err);
-	ctl_jadd(res, "stats", ctl_rule_stats_json(c, ref.slot));
+	control_jadd(res, "stats", control_rule_stats_json(c, ref.slot));
 	return res;
 }
 
 static int
 by_id(const void *a, const void *b)
 {
-	const struct ctl_rule_ref *x = a, *y = b;
+	const struct control_rule_ref *x = a, *y = b;
 
 	return x->rule->id < y->rule->id ? -1 : x->rule->id > y->rule->id;
 }
@@ -294,16 +294,16 @@ static json_object *
 m_rule_list(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
 	static const char *const keys[] = { NULL };
-	struct ctl *c = ctl_of(ctx);
-	struct ctl_rule_ref *refs;
+	struct control *c = control_of(ctx);
+	struct control_rule_ref *refs;
 	json_object *res, *arr;
 	uint64_t gen;
 	size_t n = 0;
 
 	if (check_params(params, keys, err) < 0)
 		return NULL;
-	gen = ctl_rules_generation(c);
-	refs = calloc(ctl_rule_slots(c) + 1, sizeof(*refs));
+	gen = control_rules_generation(c);
+	refs = calloc(control_rule_slots(c) + 1, sizeof(*refs));
 	res = json_object_new_object();
 	arr = json_object_new_array();
 	if (refs == NULL || res == NULL || arr == NULL) {
@@ -312,8 +312,8 @@ m_rule_list(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_err
 		json_object_put(arr);
 		return oom(err);
 	}
-	for (uint32_t s = 0; s < ctl_rule_slots(c); s++)
-		if (ctl_rule_at(c, s, &refs[n]))
+	for (uint32_t s = 0; s < control_rule_slots(c); s++)
+		if (control_rule_at(c, s, &refs[n]))
 			n++;
 	qsort(refs, n, sizeof(*refs), by_id);
 	for (size_t i = 0; i < n; i++) {
@@ -323,8 +323,8 @@ m_rule_list(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_err
 			json_object_put(e);
 	}
 	free(refs);
-	ctl_jadd(res, "rules", arr);
-	ctl_jadd(res, "generation", json_object_new_uint64(gen));
+	control_jadd(res, "rules", arr);
+	control_jadd(res, "generation", json_object_new_uint64(gen));
 	return res;
 }
 
@@ -336,9 +336,9 @@ static json_object *
 m_stats_get(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
 	static const char *const keys[] = { "rule", NULL };
-	struct ctl *c = ctl_of(ctx);
+	struct control *c = control_of(ctx);
 	uint32_t slot = UINT32_MAX;
-	struct ctl_rule_ref ref;
+	struct control_rule_ref ref;
 	json_object *res;
 
 	if (check_params(params, keys, err) < 0)
@@ -348,7 +348,7 @@ m_stats_get(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_err
 			return NULL;
 		slot = ref.slot;
 	}
-	res = ctl_stats_json(c, slot);
+	res = control_stats_json(c, slot);
 	return res != NULL ? res : oom(err);
 }
 
@@ -361,16 +361,16 @@ m_stats_clear(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_e
 
 	if (check_params(params, keys, err) < 0)
 		return NULL;
-	t = ctl_stats_clear(ctl_of(ctx));
+	t = control_stats_clear(control_of(ctx));
 	{
-		struct ctl_who who = who_of(ctx, "stats.clear");
+		struct control_who who = who_of(ctx, "stats.clear");
 
-		ctl_audit(CG_LOG_INFO, &who, "-", "ok", "stats cleared: counts start from now");
+		control_audit(CG_LOG_INFO, &who, "-", "ok", "stats cleared: counts start from now");
 	}
 	res = json_object_new_object();
 	if (res == NULL)
 		return oom(err);
-	ctl_jadd(res, "cleared_unix_ms", json_object_new_uint64(t));
+	control_jadd(res, "cleared_unix_ms", json_object_new_uint64(t));
 	return res;
 }
 
@@ -382,7 +382,7 @@ static json_object *
 m_port_list(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
 	static const char *const keys[] = { NULL };
-	struct ctl *c = ctl_of(ctx);
+	struct control *c = control_of(ctx);
 	json_object *res, *arr;
 
 	if (check_params(params, keys, err) < 0)
@@ -395,12 +395,12 @@ m_port_list(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_err
 		return oom(err);
 	}
 	for (unsigned int i = 0; i < c->shm.info->nb_ports; i++) {
-		json_object *p = ctl_port_json(c, i);
+		json_object *p = control_port_json(c, i);
 
 		if (p != NULL && json_object_array_add(arr, p) < 0)
 			json_object_put(p);
 	}
-	ctl_jadd(res, "ports", arr);
+	control_jadd(res, "ports", arr);
 	return res;
 }
 
@@ -408,14 +408,14 @@ static json_object *
 m_port_get(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
 	static const char *const keys[] = { "name", NULL };
-	struct ctl *c = ctl_of(ctx);
+	struct control *c = control_of(ctx);
 	const char *name;
 	json_object *res;
 	int idx;
 
 	if (check_params(params, keys, err) < 0 || get_str(params, "name", true, &name, err) < 0)
 		return NULL;
-	idx = ctl_port_find(c, name);
+	idx = control_port_find(c, name);
 	if (idx < 0) {
 		char names[256];
 		size_t off = 0;
@@ -431,9 +431,9 @@ m_port_get(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_erro
 	res = json_object_new_object();
 	if (res == NULL)
 		return oom(err);
-	ctl_jadd(res, "port", ctl_port_json(c, (unsigned int)idx));
-	ctl_jadd(res, "stats", ctl_port_stats_json(c, (unsigned int)idx));
-	ctl_jadd(res, "xstats", ctl_port_xstats_json(c, (unsigned int)idx));
+	control_jadd(res, "port", control_port_json(c, (unsigned int)idx));
+	control_jadd(res, "stats", control_port_stats_json(c, (unsigned int)idx));
+	control_jadd(res, "xstats", control_port_xstats_json(c, (unsigned int)idx));
 	return res;
 }
 
@@ -445,8 +445,8 @@ static json_object *
 m_config_check(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
 	static const char *const keys[] = { "path", NULL };
-	struct ctl *c = ctl_of(ctx);
-	struct ctl_reload_plan plan;
+	struct control *c = control_of(ctx);
+	struct control_reload_plan plan;
 	const char *path = c->config_path;
 	json_object *res, *rl;
 	int ret;
@@ -470,33 +470,33 @@ m_config_check(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_
 	res = json_object_new_object();
 	if (res == NULL)
 		return oom(err);
-	ctl_jadd(res, "path", json_object_new_string(path));
-	if (ctl_reload_plan(c, path, &plan, err) < 0) {
+	control_jadd(res, "path", json_object_new_string(path));
+	if (control_reload_plan(c, path, &plan, err) < 0) {
 		if (err->code != CG_RPC_E_INVALID_PARAMS) {
 			json_object_put(res);
 			return NULL;
 		}
 		/* An invalid file is an answer, not a failed call. */
-		ctl_jadd(res, "valid", json_object_new_boolean(0));
-		ctl_jadd(res, "error", json_object_new_string(err->message));
+		control_jadd(res, "valid", json_object_new_boolean(0));
+		control_jadd(res, "error", json_object_new_string(err->message));
 		memset(err, 0, sizeof(*err));
 		return res;
 	}
-	ctl_jadd(res, "valid", json_object_new_boolean(1));
-	ctl_jadd(res, "ports", json_object_new_uint64(plan.conf->n_ports));
-	ctl_jadd(res, "rules", json_object_new_uint64(cg_rule_set_count(cg_conf_rule_set(
+	control_jadd(res, "valid", json_object_new_boolean(1));
+	control_jadd(res, "ports", json_object_new_uint64(plan.conf->n_ports));
+	control_jadd(res, "rules", json_object_new_uint64(cg_rule_set_count(cg_conf_rule_set(
 								  plan.conf))));
 	rl = json_object_new_object();
 	if (rl != NULL) {
-		ctl_jadd(rl, "add", json_object_get(plan.add));
-		ctl_jadd(rl, "update", json_object_get(plan.update));
-		ctl_jadd(rl, "remove", json_object_get(plan.remove));
+		control_jadd(rl, "add", json_object_get(plan.add));
+		control_jadd(rl, "update", json_object_get(plan.update));
+		control_jadd(rl, "remove", json_object_get(plan.remove));
 		if (plan.conflict[0] != '\0')
-			ctl_jadd(rl, "refused", json_object_new_string(plan.conflict));
-		ctl_jadd(rl, "restart_required", json_object_get(plan.restart));
-		ctl_jadd(res, "reload", rl);
+			control_jadd(rl, "refused", json_object_new_string(plan.conflict));
+		control_jadd(rl, "restart_required", json_object_get(plan.restart));
+		control_jadd(res, "reload", rl);
 	}
-	ctl_reload_plan_free(&plan);
+	control_reload_plan_free(&plan);
 	return res;
 }
 
@@ -504,12 +504,12 @@ static json_object *
 m_config_reload(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
 	static const char *const keys[] = { NULL };
-	struct ctl_who who = who_of(ctx, "config.reload");
+	struct control_who who = who_of(ctx, "config.reload");
 	json_object *res = NULL;
 
 	if (check_params(params, keys, err) < 0)
 		return NULL;
-	if (ctl_reload(ctl_of(ctx), &who, &res, err) < 0)
+	if (control_reload(control_of(ctx), &who, &res, err) < 0)
 		return NULL;
 	return res;
 }
@@ -519,7 +519,7 @@ m_config_reload(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc
  */
 
 static json_object *
-rpc_stats_json(const struct ctl *c)
+rpc_stats_json(const struct control *c)
 {
 	struct cg_rpc_server_stats st;
 	json_object *j = json_object_new_object();
@@ -527,15 +527,15 @@ rpc_stats_json(const struct ctl *c)
 	if (j == NULL || c->srv == NULL)
 		return j;
 	cg_rpc_server_get_stats(c->srv, &st);
-	ctl_jadd(j, "accepted", json_object_new_uint64(st.accepted));
-	ctl_jadd(j, "refused_full", json_object_new_uint64(st.refused_full));
-	ctl_jadd(j, "requests", json_object_new_uint64(st.requests));
-	ctl_jadd(j, "errors", json_object_new_uint64(st.errors));
-	ctl_jadd(j, "cut_oversize", json_object_new_uint64(st.cut_oversize));
-	ctl_jadd(j, "cut_idle", json_object_new_uint64(st.cut_idle));
-	ctl_jadd(j, "cut_slow", json_object_new_uint64(st.cut_slow));
-	ctl_jadd(j, "cut_output", json_object_new_uint64(st.cut_output));
-	ctl_jadd(j, "active", json_object_new_uint64(st.active));
+	control_jadd(j, "accepted", json_object_new_uint64(st.accepted));
+	control_jadd(j, "refused_full", json_object_new_uint64(st.refused_full));
+	control_jadd(j, "requests", json_object_new_uint64(st.requests));
+	control_jadd(j, "errors", json_object_new_uint64(st.errors));
+	control_jadd(j, "cut_oversize", json_object_new_uint64(st.cut_oversize));
+	control_jadd(j, "cut_idle", json_object_new_uint64(st.cut_idle));
+	control_jadd(j, "cut_slow", json_object_new_uint64(st.cut_slow));
+	control_jadd(j, "cut_output", json_object_new_uint64(st.cut_output));
+	control_jadd(j, "active", json_object_new_uint64(st.active));
 	return j;
 }
 
@@ -554,10 +554,10 @@ static json_object *
 m_system_info(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
 	static const char *const keys[] = { NULL };
-	struct ctl *c = ctl_of(ctx);
+	struct control *c = control_of(ctx);
 	const struct cg_shm_info *info = c->shm.info;
 	json_object *res, *dp, *cp, *lc, *sup = NULL;
-	uint64_t now = ctl_now_ms();
+	uint64_t now = control_now_ms();
 
 	if (check_params(params, keys, err) < 0)
 		return NULL;
@@ -572,42 +572,42 @@ m_system_info(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_e
 		json_object_put(lc);
 		return oom(err);
 	}
-	ctl_jadd(res, "version", json_object_new_string(CG_VERSION));
-	ctl_jadd(res, "dpdk_version", json_object_new_string(rte_version()));
-	ctl_jadd(res, "config", json_object_new_string(info->config_path[0] ? info->config_path :
+	control_jadd(res, "version", json_object_new_string(CG_VERSION));
+	control_jadd(res, "dpdk_version", json_object_new_string(rte_version()));
+	control_jadd(res, "config", json_object_new_string(info->config_path[0] ? info->config_path :
 						       c->config_path));
-	ctl_jadd(res, "state_file", json_object_new_string(c->conf->ctl.state_file));
-	ctl_jadd(res, "file_prefix", json_object_new_string(c->conf->dp.file_prefix));
+	control_jadd(res, "state_file", json_object_new_string(c->conf->ctl.state_file));
+	control_jadd(res, "file_prefix", json_object_new_string(c->conf->dp.file_prefix));
 	for (uint32_t i = 0; i < info->nb_lcores && i < CG_SHM_MAX_LCORES; i++) {
 		json_object *l = json_object_new_object();
 
 		if (l == NULL)
 			continue;
-		ctl_jadd(l, "lcore", json_object_new_uint64(info->lcores[i].lcore_id));
-		ctl_jadd(l, "role", json_object_new_string(role_str(info->lcores[i].role)));
-		ctl_jadd(l, "worker", json_object_new_uint64(info->lcores[i].worker));
+		control_jadd(l, "lcore", json_object_new_uint64(info->lcores[i].lcore_id));
+		control_jadd(l, "role", json_object_new_string(role_str(info->lcores[i].role)));
+		control_jadd(l, "worker", json_object_new_uint64(info->lcores[i].worker));
 		if (json_object_array_add(lc, l) < 0)
 			json_object_put(l);
 	}
-	ctl_jadd(dp, "pid", json_object_new_int(info->pid));
-	ctl_jadd(dp, "version", json_object_new_string(info->version));
-	ctl_jadd(dp, "uptime_s", json_object_new_uint64(now > info->start_unix_ms ?
+	control_jadd(dp, "pid", json_object_new_int(info->pid));
+	control_jadd(dp, "version", json_object_new_string(info->version));
+	control_jadd(dp, "uptime_s", json_object_new_uint64(now > info->start_unix_ms ?
 							(now - info->start_unix_ms) / 1000 : 0));
-	ctl_jadd(dp, "lcores", lc);
-	ctl_jadd(dp, "workers", json_object_new_uint64(info->nb_workers));
-	ctl_jadd(dp, "restarts", json_object_new_int64(c->restarts_dataplane));
-	ctl_jadd(res, "dataplane", dp);
-	ctl_jadd(cp, "pid", json_object_new_int(getpid()));
-	ctl_jadd(cp, "uptime_s", json_object_new_uint64((now - c->start_unix_ms) / 1000));
-	ctl_jadd(cp, "restarts", json_object_new_int64(c->restarts_control));
-	ctl_jadd(res, "control", cp);
+	control_jadd(dp, "lcores", lc);
+	control_jadd(dp, "workers", json_object_new_uint64(info->nb_workers));
+	control_jadd(dp, "restarts", json_object_new_int64(c->restarts_dataplane));
+	control_jadd(res, "dataplane", dp);
+	control_jadd(cp, "pid", json_object_new_int(getpid()));
+	control_jadd(cp, "uptime_s", json_object_new_uint64((now - c->start_unix_ms) / 1000));
+	control_jadd(cp, "restarts", json_object_new_int64(c->restarts_control));
+	control_jadd(res, "control", cp);
 	if (c->supervisor_pid > 0) {
 		sup = json_object_new_object();
 		if (sup != NULL)
-			ctl_jadd(sup, "pid", json_object_new_int(c->supervisor_pid));
+			control_jadd(sup, "pid", json_object_new_int(c->supervisor_pid));
 	}
 	json_object_object_add(res, "supervisor", sup);
-	ctl_jadd(res, "rpc", rpc_stats_json(c));
+	control_jadd(res, "rpc", rpc_stats_json(c));
 	return res;
 }
 
@@ -615,10 +615,10 @@ static json_object *
 m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
 	static const char *const keys[] = { NULL };
-	struct ctl *c = ctl_of(ctx);
+	struct control *c = control_of(ctx);
 	json_object *res, *checks, *dp, *ports, *st, *skipped;
 	const struct cg_rule *r;
-	struct ctl_rule_ref ref;
+	struct control_rule_ref ref;
 	bool dp_ok, links_ok = true, state_ok;
 	unsigned int nskip = 0;
 	size_t i;
@@ -641,25 +641,25 @@ m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc
 		json_object_put(skipped);
 		return oom(err);
 	}
-	dp_ok = ctl_dataplane_alive(c);
-	ctl_jadd(dp, "ok", json_object_new_boolean(dp_ok));
-	ctl_jadd(dp, "pid", json_object_new_int(c->shm.info->pid));
+	dp_ok = control_dataplane_alive(c);
+	control_jadd(dp, "ok", json_object_new_boolean(dp_ok));
+	control_jadd(dp, "pid", json_object_new_int(c->shm.info->pid));
 	for (unsigned int p = 0; p < c->shm.info->nb_ports; p++) {
 		json_object *j = json_object_new_object();
-		bool up = ctl_port_link_up(c, p);
+		bool up = control_port_link_up(c, p);
 
 		links_ok &= up;
 		if (j == NULL)
 			continue;
-		ctl_jadd(j, "name", json_object_new_string(c->shm.info->ports[p].name));
-		ctl_jadd(j, "link_up", json_object_new_boolean(up));
+		control_jadd(j, "name", json_object_new_string(c->shm.info->ports[p].name));
+		control_jadd(j, "link_up", json_object_new_boolean(up));
 		if (json_object_array_add(ports, j) < 0)
 			json_object_put(j);
 	}
 	/* Skipped now: state rules that are not installed as they are in the file. */
 	if (c->api != NULL) {
 		CG_RULE_SET_FOREACH(c->api, i, r) {
-			if (ctl_rule_find(c, r->name, &ref) == 0 &&
+			if (control_rule_find(c, r->name, &ref) == 0 &&
 			    ref.origin == CG_SHM_ORIGIN_API && cg_rule_equal(ref.rule, r))
 				continue;
 			nskip++;
@@ -667,29 +667,29 @@ m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc
 		}
 	}
 	state_ok = c->state_usable && !c->dirty && nskip == 0;
-	ctl_jadd(st, "ok", json_object_new_boolean(state_ok));
-	ctl_jadd(st, "skipped", json_object_new_uint64(nskip));
-	ctl_jadd(st, "skipped_rules", skipped);
+	control_jadd(st, "ok", json_object_new_boolean(state_ok));
+	control_jadd(st, "skipped", json_object_new_uint64(nskip));
+	control_jadd(st, "skipped_rules", skipped);
 	if (!c->state_usable)
-		ctl_jadd(st, "error", json_object_new_string(c->state_error));
+		control_jadd(st, "error", json_object_new_string(c->state_error));
 	else if (c->dirty)
-		ctl_jadd(st, "error", json_object_new_string("a rule change got no answer from "
+		control_jadd(st, "error", json_object_new_string("a rule change got no answer from "
 							     "the data plane and is being "
 							     "reconciled with the state file"));
 	else if (nskip > 0)
-		ctl_jadd(st, "error", json_object_new_string(c->state_error[0] ? c->state_error :
+		control_jadd(st, "error", json_object_new_string(c->state_error[0] ? c->state_error :
 							     "rules of the state file are not "
 							     "installed"));
-	ctl_jadd(checks, "dataplane", dp);
-	ctl_jadd(checks, "ports", ports);
-	ctl_jadd(checks, "state", st);
-	ctl_jadd(res, "status", json_object_new_string(dp_ok && links_ok && state_ok ? "ok" :
+	control_jadd(checks, "dataplane", dp);
+	control_jadd(checks, "ports", ports);
+	control_jadd(checks, "state", st);
+	control_jadd(res, "status", json_object_new_string(dp_ok && links_ok && state_ok ? "ok" :
 						       "degraded"));
-	ctl_jadd(res, "checks", checks);
+	control_jadd(res, "checks", checks);
 	return res;
 }
 
-const struct cg_rpc_method ctl_methods[] = {
+const struct cg_rpc_method control_methods[] = {
 	{ "rule.add", CG_RPC_ADMIN, m_rule_add },
 	{ "rule.update", CG_RPC_ADMIN, m_rule_update },
 	{ "rule.remove", CG_RPC_ADMIN, m_rule_remove },

@@ -22,6 +22,7 @@
 
 #include "cg_log.h"
 #include "cg_pkt.h"
+#include "cg_util.h"
 #include "dp.h"
 #include "dp_rules.h"
 #include "dp_stats.h"
@@ -198,42 +199,16 @@ cg_dp_stats_json(void)
 int
 cg_dp_stats_write(const char *path)
 {
-	char tmp[4096];
-	char *doc;
-	size_t len, off = 0;
-	int fd, ret = 0;
+	char *doc = cg_dp_stats_json();
+	size_t len;
+	int ret;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	doc = cg_dp_stats_json();
 	if (doc == NULL)
 		return -ENOMEM;
+	/* One more byte: the file ends with a newline, as text files do. */
 	len = strlen(doc);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, doc + off, len - off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (ret == 0 && (write(fd, "\n", 1) != 1 || fsync(fd) < 0))
-		ret = -errno;
-	if (close(fd) < 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret < 0)
-		unlink(tmp);
-out:
+	doc[len] = '\n';
+	ret = cg_util_write_file(path, doc, len + 1, 0644, true, NULL);
 	free(doc);
 	return ret;
 }

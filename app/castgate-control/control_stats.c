@@ -28,20 +28,12 @@ struct rule_sample {
 	struct cg_shm_ctr_rule ctr;
 };
 
-struct lcore_sample {
-	uint64_t rx_pkts, rx_bytes, drops;
-};
-
-struct totals {
-	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, drops;
-};
-
 struct sample {
 	uint64_t mono_ms;
-	struct totals tot;
+	struct cg_shm_totals tot;
 	uint64_t drops[CG_SHM_DROP_MAX];
 	struct rte_eth_stats port[CG_SHM_MAX_PORTS];
-	struct lcore_sample lcore[CG_SHM_MAX_LCORES];
+	struct cg_shm_lcore_totals lcore[CG_SHM_MAX_LCORES];
 	struct rule_sample rule[CG_SHM_MAX_RULES];
 };
 
@@ -82,14 +74,6 @@ ju64(uint64_t v)
 	return json_object_new_uint64(v);
 }
 
-/* Live value minus baseline; a counter that went backwards (a slot reused
- * behind our back) counts from zero rather than wrapping. */
-static uint64_t
-since(uint64_t now, uint64_t base)
-{
-	return now >= base ? now - base : now;
-}
-
 static uint64_t
 rate(uint64_t newer, uint64_t older, uint64_t dt_ms, unsigned int mult)
 {
@@ -114,23 +98,10 @@ read_global(const struct control *c, struct sample *s)
 {
 	const struct cg_shm_info *info = c->shm.info;
 
-	memset(&s->tot, 0, sizeof(s->tot));
-	for (unsigned int r = 1; r < CG_SHM_DROP_MAX; r++) {
-		s->drops[r] = cg_shm_drop_sum(&c->shm, r);
-		s->tot.drops += s->drops[r];
-	}
-	for (uint32_t l = 0; l < info->nb_ctr_blocks; l++) {
-		const struct cg_shm_lcore_ctrs *b = &c->shm.ctrs[l];
-		struct lcore_sample *ls = &s->lcore[l];
-
-		ls->rx_pkts = b->rx_pkts;
-		ls->rx_bytes = b->rx_bytes;
-		ls->drops = 0;
-		for (unsigned int r = 1; r < CG_SHM_DROP_MAX; r++)
-			ls->drops += b->drops[r];
-		s->tot.rx_pkts += ls->rx_pkts;
-		s->tot.rx_bytes += ls->rx_bytes;
-	}
+	cg_shm_totals_read(c->shm.ctrs, info->nb_ctr_blocks, c->shm.rules, &s->tot);
+	cg_shm_drops_read(c->shm.ctrs, info->nb_ctr_blocks, s->drops);
+	for (uint32_t l = 0; l < info->nb_ctr_blocks && l < CG_SHM_MAX_LCORES; l++)
+		cg_shm_lcore_read(&c->shm.ctrs[l], &s->lcore[l]);
 	for (unsigned int p = 0; p < info->nb_ports; p++)
 		read_port(c, p, &s->port[p]);
 }
@@ -144,25 +115,16 @@ read_rule(const struct control *c, uint32_t slot, struct rule_sample *rs)
 	cg_shm_rule_ctrs(&c->shm, slot, &rs->ctr);
 }
 
-/* tx totals: the sum of the outputs of the rules installed now (as the
- * data plane's own stats document counts them). */
+/* The rules' samples, for their rates. */
 static void
-read_tx(const struct control *c, struct sample *s)
+read_rules(const struct control *c, struct sample *s)
 {
 	struct control_rule_ref ref;
 
-	s->tot.tx_pkts = s->tot.tx_bytes = 0;
 	for (uint32_t slot = 0; slot < CG_SHM_MAX_RULES; slot++) {
-		struct rule_sample *rs = &s->rule[slot];
-
-		rs->name[0] = '\0';
-		if (!control_rule_at(c, slot, &ref))
-			continue;
-		read_rule(c, slot, rs);
-		for (unsigned int o = 0; o < ref.rule->n_outputs && o < CG_SHM_MAX_OUTPUTS; o++) {
-			s->tot.tx_pkts += rs->ctr.out[o].pkts;
-			s->tot.tx_bytes += rs->ctr.out[o].bytes;
-		}
+		s->rule[slot].name[0] = '\0';
+		if (control_rule_at(c, slot, &ref))
+			read_rule(c, slot, &s->rule[slot]);
 	}
 }
 
@@ -178,7 +140,7 @@ control_stats_sample(struct control *c)
 	s = &st->s[st->cur];
 	s->mono_ms = mono_ms();
 	read_global(c, s);
-	read_tx(c, s);
+	read_rules(c, s);
 	if (st->taken < 2)
 		st->taken++;
 }
@@ -205,7 +167,7 @@ control_stats_clear(struct control *c)
 	struct control_stats *st = c->stats;
 
 	read_global(c, &st->base);
-	read_tx(c, &st->base);
+	read_rules(c, &st->base);
 	st->cleared_unix_ms = control_now_ms();
 	return st->cleared_unix_ms;
 }
@@ -241,6 +203,7 @@ control_rule_stats_json(struct control *c, uint32_t slot)
 	struct control_rule_ref ref;
 	struct rule_sample live;
 	json_object *j, *outs;
+	struct cg_shm_sink k;
 	uint64_t dt = 0;
 
 	if (!control_rule_at(c, slot, &ref))
@@ -260,27 +223,21 @@ control_rule_stats_json(struct control *c, uint32_t slot)
 		json_object_put(outs);
 		return NULL;
 	}
-	control_jadd(j, "rx_pkts", ju64(since(live.ctr.rx_pkts, b->rx_pkts)));
-	control_jadd(j, "rx_bytes", ju64(since(live.ctr.rx_bytes, b->rx_bytes)));
+	k = cg_shm_json_sink(j);
+	cg_shm_emit_rule(&k, &live.ctr, b);
 	control_jadd(j, "rx_pps", ju64(rn && ro ? rate(rn->rx_pkts, ro->rx_pkts, dt, 1) : 0));
 	control_jadd(j, "rx_bps", ju64(rn && ro ? rate(rn->rx_bytes, ro->rx_bytes, dt, 8) : 0));
 	for (unsigned int o = 0; o < ref.rule->n_outputs && o < CG_SHM_MAX_OUTPUTS; o++) {
-		const struct cg_shm_ctr_out *lo = &live.ctr.out[o], *bo = &b->out[o];
-		const struct cg_rule_output *ro_ = &ref.rule->out[o];
 		json_object *jo = json_object_new_object();
 
 		if (jo == NULL)
 			continue;
-		control_jadd(jo, "port", json_object_new_string(ro_->port));
-		control_jadd(jo, "destination", control_jip(ro_->dst));
-		control_jadd(jo, "dport", ju64(ro_->dport));
-		control_jadd(jo, "pkts", ju64(since(lo->pkts, bo->pkts)));
-		control_jadd(jo, "bytes", ju64(since(lo->bytes, bo->bytes)));
-		control_jadd(jo, "drops", ju64(since(lo->drops, bo->drops)));
-		control_jadd(jo, "pps", ju64(rn && ro ? rate(rn->out[o].pkts, ro->out[o].pkts, dt, 1) :
-					 0));
-		control_jadd(jo, "bps", ju64(rn && ro ? rate(rn->out[o].bytes, ro->out[o].bytes, dt,
-							 8) : 0));
+		k = cg_shm_json_sink(jo);
+		cg_shm_emit_output(&k, &ref.rule->out[o], &live.ctr.out[o], &b->out[o]);
+		control_jadd(jo, "tx_pps", ju64(rn && ro ? rate(rn->out[o].pkts, ro->out[o].pkts, dt,
+							    1) : 0));
+		control_jadd(jo, "tx_bps", ju64(rn && ro ? rate(rn->out[o].bytes, ro->out[o].bytes,
+							    dt, 8) : 0));
 		if (json_object_array_add(outs, jo) < 0)
 			json_object_put(jo);
 	}
@@ -306,6 +263,7 @@ control_port_stats_json(struct control *c, unsigned int idx)
 	const struct sample *sn, *so;
 	struct rte_eth_stats st;
 	json_object *j = json_object_new_object();
+	struct cg_shm_sink k;
 	uint64_t dt = 0;
 
 	if (j == NULL)
@@ -315,14 +273,8 @@ control_port_stats_json(struct control *c, unsigned int idx)
 		pn = &sn->port[idx];
 		po = &so->port[idx];
 	}
-	control_jadd(j, "ipackets", ju64(since(st.ipackets, b->ipackets)));
-	control_jadd(j, "opackets", ju64(since(st.opackets, b->opackets)));
-	control_jadd(j, "ibytes", ju64(since(st.ibytes, b->ibytes)));
-	control_jadd(j, "obytes", ju64(since(st.obytes, b->obytes)));
-	control_jadd(j, "imissed", ju64(since(st.imissed, b->imissed)));
-	control_jadd(j, "ierrors", ju64(since(st.ierrors, b->ierrors)));
-	control_jadd(j, "oerrors", ju64(since(st.oerrors, b->oerrors)));
-	control_jadd(j, "rx_nombuf", ju64(since(st.rx_nombuf, b->rx_nombuf)));
+	k = cg_shm_json_sink(j);
+	cg_shm_emit_port(&k, &st, b);
 	control_jadd(j, "rx_pps", ju64(pn ? rate(pn->ipackets, po->ipackets, dt, 1) : 0));
 	control_jadd(j, "tx_pps", ju64(pn ? rate(pn->opackets, po->opackets, dt, 1) : 0));
 	control_jadd(j, "rx_bps", ju64(pn ? rate(pn->ibytes, po->ibytes, dt, 8) : 0));
@@ -341,6 +293,7 @@ control_stats_json(struct control *c, uint32_t rule_slot)
 	json_object *ports = json_object_new_array(), *lcores = json_object_new_array();
 	struct sample *live;
 	struct control_rule_ref ref;
+	struct cg_shm_sink k;
 	uint64_t dt = 0;
 	bool rates;
 
@@ -358,18 +311,11 @@ control_stats_json(struct control *c, uint32_t rule_slot)
 	}
 	rates = last_two(st, &sn, &so, &dt);
 	read_global(c, live);
-	live->tot.tx_pkts = live->tot.tx_bytes = 0;
 	for (uint32_t slot = 0; slot < control_rule_slots(c); slot++) {
-		struct rule_sample rs;
 		json_object *j;
 
 		if (!control_rule_at(c, slot, &ref))
 			continue;
-		read_rule(c, slot, &rs);
-		for (unsigned int o = 0; o < ref.rule->n_outputs && o < CG_SHM_MAX_OUTPUTS; o++) {
-			live->tot.tx_pkts += rs.ctr.out[o].pkts;
-			live->tot.tx_bytes += rs.ctr.out[o].bytes;
-		}
 		if (rule_slot != UINT32_MAX && slot != rule_slot)
 			continue;
 		j = control_rule_stats_json(c, slot);
@@ -395,20 +341,18 @@ control_stats_json(struct control *c, uint32_t rule_slot)
 	}
 	/* The totals' tx is the sum over the rules installed now: a removed
 	 * rule takes its share with it (clamped, never negative). */
-	control_jadd(tot, "rx_pkts", ju64(since(live->tot.rx_pkts, st->base.tot.rx_pkts)));
-	control_jadd(tot, "rx_bytes", ju64(since(live->tot.rx_bytes, st->base.tot.rx_bytes)));
-	control_jadd(tot, "tx_pkts", ju64(since(live->tot.tx_pkts, st->base.tot.tx_pkts)));
-	control_jadd(tot, "tx_bytes", ju64(since(live->tot.tx_bytes, st->base.tot.tx_bytes)));
-	control_jadd(tot, "drops", ju64(since(live->tot.drops, st->base.tot.drops)));
-	control_jadd(tot, "rx_pps", ju64(rates ? rate(sn->tot.rx_pkts, so->tot.rx_pkts, dt, 1) : 0));
-	control_jadd(tot, "tx_pps", ju64(rates ? rate(sn->tot.tx_pkts, so->tot.tx_pkts, dt, 1) : 0));
+	k = cg_shm_json_sink(tot);
+	cg_shm_emit_totals(&k, &live->tot, &st->base.tot);
+	control_jadd(tot, "rx_pps", ju64(rates ? rate(sn->tot.rx_packets, so->tot.rx_packets, dt,
+						      1) : 0));
+	control_jadd(tot, "tx_pps", ju64(rates ? rate(sn->tot.tx_packets, so->tot.tx_packets, dt,
+						      1) : 0));
 	control_jadd(tot, "rx_bps", ju64(rates ? rate(sn->tot.rx_bytes, so->tot.rx_bytes, dt, 8) :
 				     0));
 	control_jadd(tot, "tx_bps", ju64(rates ? rate(sn->tot.tx_bytes, so->tot.tx_bytes, dt, 8) :
 				     0));
-	for (unsigned int r = 1; r < CG_SHM_DROP_MAX; r++)
-		control_jadd(drops, cg_shm_drop_name(r),
-			 ju64(since(live->drops[r], st->base.drops[r])));
+	k = cg_shm_json_sink(drops);
+	cg_shm_emit_drops(&k, live->drops, st->base.drops);
 	for (unsigned int p = 0; p < info->nb_ports; p++) {
 		json_object *j = json_object_new_object(), *ps = control_port_stats_json(c, p);
 
@@ -426,16 +370,14 @@ control_stats_json(struct control *c, uint32_t rule_slot)
 			json_object_put(j);
 	}
 	for (uint32_t l = 0; l < info->nb_ctr_blocks && l < info->nb_lcores; l++) {
-		const struct lcore_sample *ls = &live->lcore[l], *lb = &st->base.lcore[l];
 		json_object *j = json_object_new_object();
 
 		if (j == NULL)
 			continue;
 		control_jadd(j, "lcore", ju64(info->lcores[l].lcore_id));
 		control_jadd(j, "role", json_object_new_string(role_name(info->lcores[l].role)));
-		control_jadd(j, "rx_pkts", ju64(since(ls->rx_pkts, lb->rx_pkts)));
-		control_jadd(j, "rx_bytes", ju64(since(ls->rx_bytes, lb->rx_bytes)));
-		control_jadd(j, "drops", ju64(since(ls->drops, lb->drops)));
+		k = cg_shm_json_sink(j);
+		cg_shm_emit_lcore(&k, &live->lcore[l], &st->base.lcore[l]);
 		if (json_object_array_add(lcores, j) < 0)
 			json_object_put(j);
 	}

@@ -92,8 +92,8 @@ struct cg_dp {
 	bool main_is_worker;		/**< single-lcore mode */
 	/** Frames for the service (ARP, IGMP), one ring per worker, SP/SC. */
 	struct rte_ring *slow_rx[CG_DP_MAX_WORKERS];
-	/** Control frames the service wants sent, drained by worker 0, SP/SC. */
-	struct rte_ring *ctl_tx;
+	/** Service frames (ARP, IGMP) to send, drained by worker 0, SP/SC. */
+	struct rte_ring *svc_tx;
 
 	volatile bool stop;		/**< set by the signal path; lcores exit */
 	char file_prefix[64];

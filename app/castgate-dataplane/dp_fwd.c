@@ -36,7 +36,7 @@
 /* Empty polls in a row before an idle worker sleeps idle_sleep_us. */
 #define IDLE_POLLS_BEFORE_SLEEP 64
 /* Control frames drained per loop turn by worker 0. */
-#define CTL_BURST 32
+#define SVC_BURST 32
 
 struct rxq_ref {
 	uint16_t port_id;	/* DPDK */
@@ -308,18 +308,18 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 	}
 }
 
-/* Worker 0 sends the service's control frames (ARP, IGMP). */
+/* Worker 0 sends the service's frames (ARP, IGMP). */
 static unsigned int
-drain_ctl(struct worker *wk, struct cg_shm_lcore_ctrs *c)
+drain_svc(struct worker *wk, struct cg_shm_lcore_ctrs *c)
 {
-	struct rte_mbuf *m[CTL_BURST];
-	unsigned int n = rte_ring_sc_dequeue_burst(dp_g.ctl_tx, (void **)m, CTL_BURST, NULL);
+	struct rte_mbuf *m[SVC_BURST];
+	unsigned int n = rte_ring_sc_dequeue_burst(dp_g.svc_tx, (void **)m, SVC_BURST, NULL);
 
 	for (unsigned int i = 0; i < n; i++) {
 		uint16_t port = m[i]->port;	/* cg index, set by the service */
 
 		m[i]->hash.usr = CG_DP_CTR_TAG_NONE;
-		c->ctl_tx++;
+		c->svc_tx++;
 		cg_dp_txq_put(&wk->txq[port], m[i]);
 	}
 	return n;
@@ -368,7 +368,7 @@ cg_dp_fwd_loop(void *arg)
 			}
 		}
 		if (wk->idx == 0)
-			work += drain_ctl(wk, c);
+			work += drain_svc(wk, c);
 		now = rte_rdtsc();
 		if (service) {
 			work += cg_dp_service_poll(now);
@@ -419,11 +419,11 @@ cg_dp_fwd_loop(void *arg)
 void
 cg_dp_fwd_fini(void)
 {
-	if (dp_g.nb_workers > 0 && dp_g.ctl_tx != NULL && workers[0].txq[0].buf != NULL) {
+	if (dp_g.nb_workers > 0 && dp_g.svc_tx != NULL && workers[0].txq[0].buf != NULL) {
 		struct worker *wk = &workers[0];
 		struct cg_shm_lcore_ctrs *c = cg_dp_ctrs_self();
 
-		while (drain_ctl(wk, c) > 0)
+		while (drain_svc(wk, c) > 0)
 			;
 		flush_all(wk);
 	}

@@ -44,10 +44,10 @@ cg_dp_service_init(void)
 			return -rte_errno;
 		}
 	}
-	dp_g.ctl_tx = rte_ring_create("cg_ctl_tx", SLOW_RING_SIZE, (int)rte_socket_id(),
+	dp_g.svc_tx = rte_ring_create("cg_svc_tx", SLOW_RING_SIZE, (int)rte_socket_id(),
 				      RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (dp_g.ctl_tx == NULL) {
-		CG_ERR("service: rte_ring_create cg_ctl_tx: %s", rte_strerror(rte_errno));
+	if (dp_g.svc_tx == NULL) {
+		CG_ERR("service: rte_ring_create cg_svc_tx: %s", rte_strerror(rte_errno));
 		return -rte_errno;
 	}
 	return 0;
@@ -72,8 +72,8 @@ cg_dp_service_send(uint16_t port, const uint8_t *frame, int len)
 		return -ENOBUFS;
 	}
 	memcpy(d, frame, (size_t)len);
-	m->port = port;		/* cg index: worker 0 reads it in drain_ctl() */
-	if (rte_ring_sp_enqueue(dp_g.ctl_tx, m) != 0) {
+	m->port = port;		/* cg index: worker 0 reads it in drain_svc() */
+	if (rte_ring_sp_enqueue(dp_g.svc_tx, m) != 0) {
 		rte_pktmbuf_free(m);
 		cg_dp_ctrs_self()->drops[CG_SHM_DROP_TX_FULL]++;
 		return -ENOSPC;

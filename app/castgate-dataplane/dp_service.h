@@ -6,7 +6,7 @@
  * @file
  * The slow path, run by the main lcore: ARP and IGMP frames that workers
  * passed up, ARP retries and expiry, IGMP reports, all on timers. Frames it
- * sends go to worker 0 through the dp_g.ctl_tx ring, so that no TX queue is
+ * sends go to worker 0 through the dp_g.svc_tx ring, so that no TX queue is
  * ever shared between threads.
  */
 

@@ -57,33 +57,10 @@ cg_dp_stats_clear_rule(uint32_t slot)
 		memset(&cg_dp_ctrs[l].rule[slot], 0, sizeof(cg_dp_ctrs[l].rule[slot]));
 }
 
-uint64_t
-cg_dp_stats_drop(unsigned int reason)
-{
-	return cg_shm_drop_sum_blocks(cg_dp_ctrs, nb_ctr_lcores, reason);
-}
-
 void
 cg_dp_stats_rule(uint32_t slot, struct cg_shm_ctr_rule *sum)
 {
 	cg_shm_rule_ctrs_sum(cg_dp_ctrs, nb_ctr_lcores, slot, sum);
-}
-
-static void
-totals(uint64_t *rx_pkts, uint64_t *rx_bytes, uint64_t *ctl_tx)
-{
-	*rx_pkts = *rx_bytes = *ctl_tx = 0;
-	for (unsigned int l = 0; l < nb_ctr_lcores; l++) {
-		*rx_pkts += cg_dp_ctrs[l].rx_pkts;
-		*rx_bytes += cg_dp_ctrs[l].rx_bytes;
-		*ctl_tx += cg_dp_ctrs[l].ctl_tx;
-	}
-}
-
-static const char *
-ip_str(uint32_t ip_be, char *buf)
-{
-	return inet_ntop(AF_INET, &ip_be, buf, INET_ADDRSTRLEN);
 }
 
 /* json-c helpers: a failed add leaks nothing worse than a missing key. */
@@ -95,60 +72,58 @@ jadd(json_object *o, const char *k, json_object *v)
 }
 
 static json_object *
-ju64(uint64_t v)
-{
-	return json_object_new_uint64(v);
-}
-
-static json_object *
-rule_json(const struct cg_shm_rule_slot *s, uint32_t slot, uint64_t *tx_pkts, uint64_t *tx_bytes)
+rule_json(const struct cg_shm_rule_slot *s, uint32_t slot)
 {
 	struct cg_shm_ctr_rule sum;
 	json_object *r = json_object_new_object(), *outs = json_object_new_array();
-	char ipb[INET_ADDRSTRLEN];
+	struct cg_shm_sink k = cg_shm_json_sink(r);
 
 	cg_dp_stats_rule(slot, &sum);
-	jadd(r, "name", json_object_new_string(s->rule.name));
-	jadd(r, "id", ju64(s->rule.id));
-	jadd(r, "rx_packets", ju64(sum.rx_pkts));
-	jadd(r, "rx_bytes", ju64(sum.rx_bytes));
+	k.str(k.ctx, "name", s->rule.name);
+	k.u64(k.ctx, "id", s->rule.id);
+	cg_shm_emit_rule(&k, &sum, NULL);
 	for (unsigned int o = 0; o < s->nb_out; o++) {
 		json_object *jo = json_object_new_object();
+		struct cg_shm_sink ko = cg_shm_json_sink(jo);
 
-		jadd(jo, "port", json_object_new_string(s->rule.out[o].port));
-		jadd(jo, "destination", json_object_new_string(ip_str(s->out[o].dst_be, ipb)));
-		jadd(jo, "dport", ju64(s->rule.out[o].dport));
-		jadd(jo, "tx_packets", ju64(sum.out[o].pkts));
-		jadd(jo, "tx_bytes", ju64(sum.out[o].bytes));
-		jadd(jo, "drops", ju64(sum.out[o].drops));
-		json_object_array_add(outs, jo);
-		*tx_pkts += sum.out[o].pkts;
-		*tx_bytes += sum.out[o].bytes;
+		cg_shm_emit_output(&ko, &s->rule.out[o], &sum.out[o], NULL);
+		if (json_object_array_add(outs, jo) < 0)
+			json_object_put(jo);
 	}
 	jadd(r, "outputs", outs);
 	return r;
 }
 
+/* Port counters, as stats.get shows them (DPDK's own are in /ethdev/stats). */
 static json_object *
 port_json(const struct cg_dp_port *p)
 {
 	struct rte_eth_stats st;
 	json_object *j = json_object_new_object();
+	struct cg_shm_sink k = cg_shm_json_sink(j);
 
 	memset(&st, 0, sizeof(st));
 	if (p->up)
 		rte_eth_stats_get(p->port_id, &st);
-	jadd(j, "name", json_object_new_string(p->name));
-	jadd(j, "port_id", ju64(p->port_id));
-	jadd(j, "ipackets", ju64(st.ipackets));
-	jadd(j, "opackets", ju64(st.opackets));
-	jadd(j, "ibytes", ju64(st.ibytes));
-	jadd(j, "obytes", ju64(st.obytes));
-	jadd(j, "imissed", ju64(st.imissed));
-	jadd(j, "ierrors", ju64(st.ierrors));
-	jadd(j, "oerrors", ju64(st.oerrors));
-	jadd(j, "rx_nombuf", ju64(st.rx_nombuf));
+	k.str(k.ctx, "name", p->name);
+	k.u64(k.ctx, "port_id", p->port_id);
+	cg_shm_emit_port(&k, &st, NULL);
 	return j;
+}
+
+/* Totals and drops of the whole data plane, the rule table held still. */
+static uint32_t
+read_totals(struct cg_shm_totals *t, uint64_t drops[CG_SHM_DROP_MAX])
+{
+	uint32_t nb_rules;
+
+	pthread_mutex_lock(&cg_dp_ctl_lock);
+	cg_shm_totals_read(cg_dp_ctrs, nb_ctr_lcores, cg_dp_rules, t);
+	nb_rules = cg_dp_rules != NULL ? cg_dp_rules->nb_rules : 0;
+	pthread_mutex_unlock(&cg_dp_ctl_lock);
+	if (drops != NULL)
+		cg_shm_drops_read(cg_dp_ctrs, nb_ctr_lcores, drops);
+	return nb_rules;
 }
 
 char *
@@ -157,35 +132,23 @@ cg_dp_stats_json(void)
 	json_object *root = json_object_new_object(), *rules = json_object_new_array();
 	json_object *drops = json_object_new_object(), *ports = json_object_new_array();
 	json_object *tot = json_object_new_object();
-	uint64_t rx_pkts, rx_bytes, ctl_tx, tx_pkts = 0, tx_bytes = 0, drop_sum = 0;
-	uint64_t nb_rules = 0;
+	struct cg_shm_sink kt = cg_shm_json_sink(tot), kd = cg_shm_json_sink(drops);
+	uint64_t drop[CG_SHM_DROP_MAX];
+	struct cg_shm_totals t;
+	uint32_t nb_rules;
 	char *out;
 
 	pthread_mutex_lock(&cg_dp_ctl_lock);
-	if (cg_dp_rules != NULL) {
-		nb_rules = cg_dp_rules->nb_rules;
-		for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++)
-			if (cg_dp_rules->slot[i].in_use)
-				json_object_array_add(rules, rule_json(&cg_dp_rules->slot[i], i,
-								       &tx_pkts, &tx_bytes));
-	}
+	for (uint32_t i = 0; cg_dp_rules != NULL && i < cg_dp_rules->nb_slots; i++)
+		if (cg_dp_rules->slot[i].in_use)
+			json_object_array_add(rules, rule_json(&cg_dp_rules->slot[i], i));
 	pthread_mutex_unlock(&cg_dp_ctl_lock);
-	for (unsigned int r = CG_PKT_DROP_NONE + 1; r < CG_SHM_DROP_MAX; r++) {
-		uint64_t v = cg_dp_stats_drop(r);
-
-		drop_sum += v;
-		jadd(drops, cg_shm_drop_name(r), ju64(v));
-	}
+	nb_rules = read_totals(&t, drop);
+	cg_shm_emit_drops(&kd, drop, NULL);
 	for (uint16_t p = 0; p < dp_g.nb_ports; p++)
 		json_object_array_add(ports, port_json(&dp_g.ports[p]));
-	totals(&rx_pkts, &rx_bytes, &ctl_tx);
-	jadd(tot, "rx_packets", ju64(rx_pkts));
-	jadd(tot, "rx_bytes", ju64(rx_bytes));
-	jadd(tot, "tx_packets", ju64(tx_pkts));
-	jadd(tot, "tx_bytes", ju64(tx_bytes));
-	jadd(tot, "control_tx", ju64(ctl_tx));
-	jadd(tot, "drops", ju64(drop_sum));
-	jadd(tot, "rules", ju64(nb_rules));
+	cg_shm_emit_totals(&kt, &t, NULL);
+	kt.u64(kt.ctx, "rules", nb_rules);
 	jadd(root, "rules", rules);
 	jadd(root, "drops", drops);
 	jadd(root, "ports", ports);
@@ -218,65 +181,102 @@ cg_dp_stats_write(const char *path)
  * tables are columnar: a dict of same-length arrays.
  */
 
+static void
+tel_u64(void *ctx, const char *name, uint64_t v)
+{
+	rte_tel_data_add_dict_u64(ctx, name, v);
+}
+
+static void
+tel_str(void *ctx, const char *name, const char *v)
+{
+	rte_tel_data_add_dict_string(ctx, name, v);
+}
+
+static struct cg_shm_sink
+tel_sink(struct rte_tel_data *d)
+{
+	return (struct cg_shm_sink){ .u64 = tel_u64, .str = tel_str, .ctx = d };
+}
+
+/*
+ * A columnar sink: DPDK 22.11 allows one level of containers inside a reply,
+ * so a list of objects becomes a dict of same-length arrays, one per member,
+ * each created at its first row.
+ */
+#define TEL_COLS 8
+
+struct tel_cols {
+	unsigned int n;
+	const char *name[TEL_COLS];
+	struct rte_tel_data *col[TEL_COLS];
+};
+
+static struct rte_tel_data *
+tel_col(struct tel_cols *c, const char *name, enum rte_tel_value_type t)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->name[i], name) == 0)
+			return c->col[i];
+	if (c->n == TEL_COLS)
+		return NULL;
+	c->col[i] = rte_tel_data_alloc();
+	if (c->col[i] == NULL)
+		return NULL;
+	rte_tel_data_start_array(c->col[i], t);
+	c->name[i] = name;
+	c->n++;
+	return c->col[i];
+}
+
+static void
+col_u64(void *ctx, const char *name, uint64_t v)
+{
+	struct rte_tel_data *a = tel_col(ctx, name, RTE_TEL_U64_VAL);
+
+	if (a != NULL)
+		rte_tel_data_add_array_u64(a, v);
+}
+
+static void
+col_str(void *ctx, const char *name, const char *v)
+{
+	struct rte_tel_data *a = tel_col(ctx, name, RTE_TEL_STRING_VAL);
+
+	if (a != NULL)
+		rte_tel_data_add_array_string(a, v);
+}
+
+static void
+tel_cols_finish(struct tel_cols *c, struct rte_tel_data *d)
+{
+	for (unsigned int i = 0; i < c->n; i++)
+		if (rte_tel_data_add_dict_container(d, c->name[i], c->col[i], 0) < 0)
+			rte_tel_data_free(c->col[i]);
+}
+
 static int
 tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 	  struct rte_tel_data *d)
 {
-	uint64_t rx_pkts, rx_bytes, ctl_tx, drops = 0, tx_pkts = 0, tx_bytes = 0;
-	struct cg_shm_ctr_rule sum;
-	uint32_t nb_rules = 0;
+	struct cg_shm_sink k = tel_sink(d);
+	struct cg_shm_totals t;
+	uint32_t nb_rules = read_totals(&t, NULL);
 
-	totals(&rx_pkts, &rx_bytes, &ctl_tx);
-	for (unsigned int r = CG_PKT_DROP_NONE + 1; r < CG_SHM_DROP_MAX; r++)
-		drops += cg_dp_stats_drop(r);
-	pthread_mutex_lock(&cg_dp_ctl_lock);
-	for (uint32_t i = 0; cg_dp_rules && i < cg_dp_rules->nb_slots; i++) {
-		if (!cg_dp_rules->slot[i].in_use)
-			continue;
-		nb_rules++;
-		cg_dp_stats_rule(i, &sum);
-		for (int o = 0; o < CG_DP_MAX_OUTPUTS; o++) {
-			tx_pkts += sum.out[o].pkts;
-			tx_bytes += sum.out[o].bytes;
-		}
-	}
-	pthread_mutex_unlock(&cg_dp_ctl_lock);
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "rx_packets", rx_pkts);
-	rte_tel_data_add_dict_u64(d, "rx_bytes", rx_bytes);
-	rte_tel_data_add_dict_u64(d, "tx_packets", tx_pkts);
-	rte_tel_data_add_dict_u64(d, "tx_bytes", tx_bytes);
-	rte_tel_data_add_dict_u64(d, "control_tx", ctl_tx);
-	rte_tel_data_add_dict_u64(d, "drops", drops);
-	rte_tel_data_add_dict_u64(d, "rules", nb_rules);
+	cg_shm_emit_totals(&k, &t, NULL);
+	k.u64(k.ctx, "rules", nb_rules);
 	return 0;
-}
-
-static struct rte_tel_data *
-tel_array(enum rte_tel_value_type t)
-{
-	struct rte_tel_data *a = rte_tel_data_alloc();
-
-	if (a != NULL)
-		rte_tel_data_start_array(a, t);
-	return a;
-}
-
-static void
-tel_dict_array(struct rte_tel_data *d, const char *name, struct rte_tel_data *a)
-{
-	if (a != NULL && rte_tel_data_add_dict_container(d, name, a, 0) < 0)
-		rte_tel_data_free(a);
 }
 
 static int
 tel_rules(const char *cmd __rte_unused, const char *params __rte_unused,
 	  struct rte_tel_data *d)
 {
-	struct rte_tel_data *name = tel_array(RTE_TEL_STRING_VAL);
-	struct rte_tel_data *id = tel_array(RTE_TEL_U64_VAL);
-	struct rte_tel_data *rxp = tel_array(RTE_TEL_U64_VAL);
-	struct rte_tel_data *rxb = tel_array(RTE_TEL_U64_VAL);
+	struct tel_cols cols = { 0 };
+	struct cg_shm_sink k = { .u64 = col_u64, .str = col_str, .ctx = &cols };
 	struct cg_shm_ctr_rule sum;
 
 	rte_tel_data_start_dict(d);
@@ -287,25 +287,22 @@ tel_rules(const char *cmd __rte_unused, const char *params __rte_unused,
 		if (!s->in_use)
 			continue;
 		cg_dp_stats_rule(i, &sum);
-		rte_tel_data_add_array_string(name, s->rule.name);
-		rte_tel_data_add_array_u64(id, s->rule.id);
-		rte_tel_data_add_array_u64(rxp, sum.rx_pkts);
-		rte_tel_data_add_array_u64(rxb, sum.rx_bytes);
+		k.str(k.ctx, "name", s->rule.name);
+		k.u64(k.ctx, "id", s->rule.id);
+		cg_shm_emit_rule(&k, &sum, NULL);
 	}
 	pthread_mutex_unlock(&cg_dp_ctl_lock);
-	tel_dict_array(d, "name", name);
-	tel_dict_array(d, "id", id);
-	tel_dict_array(d, "rx_packets", rxp);
-	tel_dict_array(d, "rx_bytes", rxb);
+	tel_cols_finish(&cols, d);
 	return 0;
 }
 
 static int
 tel_rule(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
 {
+	struct tel_cols cols = { 0 };
+	struct cg_shm_sink k = tel_sink(d), kc = { .u64 = col_u64, .str = col_str, .ctx = &cols };
 	const struct cg_shm_rule_slot *s = NULL;
 	struct cg_shm_ctr_rule sum;
-	char ipb[INET_ADDRSTRLEN];
 	uint32_t slot = 0;
 
 	if (params == NULL || params[0] == '\0')
@@ -323,34 +320,15 @@ tel_rule(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 		pthread_mutex_unlock(&cg_dp_ctl_lock);
 		return -ENOENT;
 	}
-	struct rte_tel_data *port = tel_array(RTE_TEL_STRING_VAL);
-	struct rte_tel_data *dst = tel_array(RTE_TEL_STRING_VAL);
-	struct rte_tel_data *dport = tel_array(RTE_TEL_U64_VAL);
-	struct rte_tel_data *txp = tel_array(RTE_TEL_U64_VAL);
-	struct rte_tel_data *txb = tel_array(RTE_TEL_U64_VAL);
-	struct rte_tel_data *drops = tel_array(RTE_TEL_U64_VAL);
-
 	cg_dp_stats_rule(slot, &sum);
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_string(d, "name", s->rule.name);
-	rte_tel_data_add_dict_u64(d, "id", s->rule.id);
-	rte_tel_data_add_dict_u64(d, "rx_packets", sum.rx_pkts);
-	rte_tel_data_add_dict_u64(d, "rx_bytes", sum.rx_bytes);
-	for (unsigned int o = 0; o < s->nb_out; o++) {
-		rte_tel_data_add_array_string(port, s->rule.out[o].port);
-		rte_tel_data_add_array_string(dst, ip_str(s->out[o].dst_be, ipb));
-		rte_tel_data_add_array_u64(dport, s->rule.out[o].dport);
-		rte_tel_data_add_array_u64(txp, sum.out[o].pkts);
-		rte_tel_data_add_array_u64(txb, sum.out[o].bytes);
-		rte_tel_data_add_array_u64(drops, sum.out[o].drops);
-	}
+	k.str(k.ctx, "name", s->rule.name);
+	k.u64(k.ctx, "id", s->rule.id);
+	cg_shm_emit_rule(&k, &sum, NULL);
+	for (unsigned int o = 0; o < s->nb_out; o++)
+		cg_shm_emit_output(&kc, &s->rule.out[o], &sum.out[o], NULL);
 	pthread_mutex_unlock(&cg_dp_ctl_lock);
-	tel_dict_array(d, "port", port);
-	tel_dict_array(d, "destination", dst);
-	tel_dict_array(d, "dport", dport);
-	tel_dict_array(d, "tx_packets", txp);
-	tel_dict_array(d, "tx_bytes", txb);
-	tel_dict_array(d, "drops", drops);
+	tel_cols_finish(&cols, d);
 	return 0;
 }
 
@@ -358,40 +336,24 @@ static int
 tel_drops(const char *cmd __rte_unused, const char *params __rte_unused,
 	  struct rte_tel_data *d)
 {
+	struct cg_shm_sink k = tel_sink(d);
+	uint64_t drops[CG_SHM_DROP_MAX];
+
+	cg_shm_drops_read(cg_dp_ctrs, nb_ctr_lcores, drops);
 	rte_tel_data_start_dict(d);
-	for (unsigned int r = CG_PKT_DROP_NONE + 1; r < CG_SHM_DROP_MAX; r++)
-		rte_tel_data_add_dict_u64(d, cg_shm_drop_name(r), cg_dp_stats_drop(r));
+	cg_shm_emit_drops(&k, drops, NULL);
 	return 0;
 }
 
+/* Which DPDK port is which castgate port; DPDK serves their counters itself.
+ * (Help texts: at most RTE_TEL_MAX_STRING_LEN - 1, or registration fails.) */
 static int
 tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 	  struct rte_tel_data *d)
 {
 	rte_tel_data_start_dict(d);
-	for (uint16_t i = 0; i < dp_g.nb_ports; i++) {
-		const struct cg_dp_port *p = &dp_g.ports[i];
-		struct rte_tel_data *c = rte_tel_data_alloc();
-		struct rte_eth_stats st;
-
-		if (c == NULL)
-			return -ENOMEM;
-		memset(&st, 0, sizeof(st));
-		if (p->up)
-			rte_eth_stats_get(p->port_id, &st);
-		rte_tel_data_start_dict(c);
-		rte_tel_data_add_dict_u64(c, "port_id", p->port_id);
-		rte_tel_data_add_dict_u64(c, "ipackets", st.ipackets);
-		rte_tel_data_add_dict_u64(c, "opackets", st.opackets);
-		rte_tel_data_add_dict_u64(c, "ibytes", st.ibytes);
-		rte_tel_data_add_dict_u64(c, "obytes", st.obytes);
-		rte_tel_data_add_dict_u64(c, "imissed", st.imissed);
-		rte_tel_data_add_dict_u64(c, "ierrors", st.ierrors);
-		rte_tel_data_add_dict_u64(c, "oerrors", st.oerrors);
-		rte_tel_data_add_dict_u64(c, "rx_nombuf", st.rx_nombuf);
-		if (rte_tel_data_add_dict_container(d, p->name, c, 0) < 0)
-			rte_tel_data_free(c);
-	}
+	for (uint16_t i = 0; i < dp_g.nb_ports; i++)
+		rte_tel_data_add_dict_u64(d, dp_g.ports[i].name, dp_g.ports[i].port_id);
 	return 0;
 }
 
@@ -407,10 +369,11 @@ cg_dp_stats_telemetry_register(void)
 		{ "/castgate/rules", tel_rules,
 		  "castgate rules: columns name, id, rx_packets, rx_bytes. No parameters." },
 		{ "/castgate/rule", tel_rule,
-		  "castgate rule outputs: columns port, destination, dport, tx_packets, "
-		  "tx_bytes, drops. Parameter: rule name." },
+		  "castgate rule: name, id, rx counters, and its outputs as columns. "
+		  "Parameter: rule name." },
 		{ "/castgate/drops", tel_drops, "castgate drops per reason. No parameters." },
-		{ "/castgate/ports", tel_ports, "castgate port counters. No parameters." },
+		{ "/castgate/ports", tel_ports,
+		  "castgate ports: {name: port_id}. Their counters: /ethdev/stats,<port_id>." },
 	};
 	int ret;
 

@@ -56,9 +56,6 @@ int cg_dp_stats_init(void);
 /** Zero every lcore's counters of rule slot @p slot (no lcore may be using it). */
 void cg_dp_stats_clear_rule(uint32_t slot);
 
-/** Sum of one drop reason over all lcores. */
-uint64_t cg_dp_stats_drop(unsigned int reason);
-
 /** Sum of the counters of rule slot @p slot over all lcores into @p sum. */
 void cg_dp_stats_rule(uint32_t slot, struct cg_shm_ctr_rule *sum);
 

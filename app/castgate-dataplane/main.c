@@ -105,7 +105,8 @@ usage(FILE *f)
 "\n"
 "Live counters (DPDK telemetry, /var/run/dpdk/<file_prefix>/dpdk_telemetry.v2):\n"
 "  /castgate/stats  /castgate/rules  /castgate/rule,<name>  /castgate/drops\n"
-"  /castgate/ports; or simply: scripts/cg-stats --prefix <file_prefix>\n"
+"  /castgate/ports (name to port id; counters in /ethdev/stats,<port_id>);\n"
+"  or simply: scripts/cg-stats --prefix <file_prefix>\n"
 "\n"
 "Example:\n"
 "  " PROG " -c config/demo.toml --ready-file /run/cg.ready --stats-out /tmp/s.json\n");
@@ -560,7 +561,7 @@ main(int argc, char **argv)
 		else
 			CG_INFO("stats written to %s", a.stats_out);
 	}
-	if (dp_g.ctl_tx != NULL && cg_dp_rules != NULL)
+	if (dp_g.svc_tx != NULL && cg_dp_rules != NULL)
 		cg_dp_service_stop();
 	cg_dp_fwd_fini();
 	/* Unlink every rule through the same path a control request takes (no

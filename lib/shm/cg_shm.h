@@ -58,6 +58,8 @@
 
 #include <rte_common.h>
 #include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <json-c/json.h>
 
 #include "cg_pkt.h"
 #include "cg_rule.h"
@@ -179,7 +181,7 @@ struct cg_shm_ctr_rule {
 struct cg_shm_lcore_ctrs {
 	uint64_t rx_pkts;		/**< frames received on our ports */
 	uint64_t rx_bytes;
-	uint64_t ctl_tx;		/**< ARP/IGMP frames handed to TX */
+	uint64_t svc_tx;		/**< service (ARP/IGMP) frames handed to TX */
 	uint64_t drops[CG_SHM_DROP_MAX];
 	struct cg_shm_ctr_rule rule[CG_SHM_MAX_RULES];
 } __rte_cache_aligned;
@@ -338,5 +340,70 @@ const char *cg_shm_drop_name(unsigned int reason);
  */
 int cg_shm_rules_request(const struct cg_shm_view *v, const struct cg_shm_rules_req *req,
 			 unsigned int timeout_ms, uint64_t *generation, char *err, size_t errlen);
+
+/*
+ * Counters as the outside sees them (cg_shm_stats.c): one vocabulary, named
+ * in one place. Each cg_shm_emit_*() hands every counter of one thing, its
+ * live value minus an optional baseline, to a sink: a JSON object (stats.get,
+ * --stats-out) or a telemetry dictionary. docs/API.md lists the names.
+ */
+
+/** Where counters go: @p u64 and @p str are called once per member. */
+struct cg_shm_sink {
+	void (*u64)(void *ctx, const char *name, uint64_t v);
+	void (*str)(void *ctx, const char *name, const char *v);
+	void *ctx;
+};
+
+/** A sink that adds members to the json-c object @p obj. */
+struct cg_shm_sink cg_shm_json_sink(json_object *obj);
+
+/** Totals of the whole data plane. */
+struct cg_shm_totals {
+	uint64_t rx_packets, rx_bytes;	/**< frames received on all ports */
+	uint64_t tx_packets, tx_bytes;	/**< sent by the rules installed now (all outputs) */
+	uint64_t drops;			/**< all drop reasons */
+	uint64_t service_tx;		/**< ARP and IGMP frames sent by the service */
+};
+
+/** Read the totals over @p nb_blocks counter blocks and the rules in use in @p rules. */
+void cg_shm_totals_read(const struct cg_shm_lcore_ctrs *ctrs, uint32_t nb_blocks,
+			const struct cg_shm_rules *rules, struct cg_shm_totals *t);
+
+/** Drop counters per reason (index: enum cg_pkt_drop / cg_shm_drop), over all blocks. */
+void cg_shm_drops_read(const struct cg_shm_lcore_ctrs *ctrs, uint32_t nb_blocks,
+		       uint64_t drops[CG_SHM_DROP_MAX]);
+
+/** One lcore's own totals. */
+struct cg_shm_lcore_totals {
+	uint64_t rx_packets, rx_bytes, drops;
+};
+
+/** Read one counter block's totals. */
+void cg_shm_lcore_read(const struct cg_shm_lcore_ctrs *b, struct cg_shm_lcore_totals *t);
+
+/* The emitters: @p base may be NULL (no baseline). A counter below its
+ * baseline (reused behind our back) counts from zero, never wraps. */
+
+/** rx_packets, rx_bytes, tx_packets, tx_bytes, drops, service_tx */
+void cg_shm_emit_totals(const struct cg_shm_sink *s, const struct cg_shm_totals *now,
+			const struct cg_shm_totals *base);
+/** rx_packets, rx_bytes, drops of one lcore */
+void cg_shm_emit_lcore(const struct cg_shm_sink *s, const struct cg_shm_lcore_totals *now,
+		       const struct cg_shm_lcore_totals *base);
+/** rx_packets, rx_bytes of a rule */
+void cg_shm_emit_rule(const struct cg_shm_sink *s, const struct cg_shm_ctr_rule *now,
+		      const struct cg_shm_ctr_rule *base);
+/** port, destination, dport, tx_packets, tx_bytes, drops of one output */
+void cg_shm_emit_output(const struct cg_shm_sink *s, const struct cg_rule_output *o,
+			const struct cg_shm_ctr_out *now, const struct cg_shm_ctr_out *base);
+/** one member per drop reason (cg_shm_drop_name()), "none" excluded */
+void cg_shm_emit_drops(const struct cg_shm_sink *s, const uint64_t now[CG_SHM_DROP_MAX],
+		       const uint64_t *base);
+/** rx_packets, tx_packets, rx_bytes, tx_bytes, rx_missed, rx_errors, tx_errors,
+ * rx_nombuf of a port (rte_eth_stats' ipackets, opackets, ibytes, obytes,
+ * imissed, ierrors, oerrors, rx_nombuf) */
+void cg_shm_emit_port(const struct cg_shm_sink *s, const struct rte_eth_stats *now,
+		      const struct rte_eth_stats *base);
 
 #endif /* CG_SHM_H */

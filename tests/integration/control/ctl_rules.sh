@@ -28,16 +28,16 @@ cg_send_bg s0 "$CG_NS_GEN" --dst 239.8.1.1:5001 --iface "$CG_IF_GEN" --rate $RAT
 	--duration 30 --size $SIZE --sport 4001 --ttl 9
 s0=$CG_LAST_PID
 
-# The stream reaches the relay: in0's ipackets grow by at least 0.5 s worth.
-in0_ipackets() {
+# The stream reaches the relay: in0's rx_packets grow by at least 0.5 s worth.
+in0_rx_packets() {
 	cg_ctl --json port show in0 2>/dev/null |
-		"$CG_PY" -c 'import json,sys; print(json.load(sys.stdin)["stats"]["ipackets"])' 2>/dev/null ||
+		"$CG_PY" -c 'import json,sys; print(json.load(sys.stdin)["stats"]["rx_packets"])' 2>/dev/null ||
 		echo -1
 }
-p0=$(in0_ipackets)
-cg_assert_ge "castgatectl port show in0: ipackets" 0 "$p0"
-in0_grew() { [ "$(in0_ipackets)" -ge $((p0 + RATE / 2)) ]; }
-cg_assert_true "the relay receives the stream (in0 ipackets grow)" cg_wait_for 5 in0_grew
+p0=$(in0_rx_packets)
+cg_assert_ge "castgatectl port show in0: rx_packets" 0 "$p0"
+in0_grew() { [ "$(in0_rx_packets)" -ge $((p0 + RATE / 2)) ]; }
+cg_assert_true "the relay receives the stream (in0 rx_packets grow)" cg_wait_for 5 in0_grew
 sleep 0.3 # one more live line of the receiver, taken after the stream flowed
 cg_assert_eq "sink count without a rule" 0 "$(cg_recv_count r0)"
 
@@ -70,8 +70,8 @@ cg_ctl_expect 0 show rule show fwd
 cg_assert_true "rule show names the rule" grep -q 'fwd' "$CG_TMP/show.out"
 cg_ctl_json show1 rule show fwd
 cg_assert_eq "rule show --json: origin" api "$(cg_json "$CG_TMP/show1.json" 'd["origin"]')"
-cg_assert_ge "rule show --json: rx_pkts while streaming" 1 \
-	"$(cg_json "$CG_TMP/show1.json" 'd["stats"]["rx_pkts"]')"
+cg_assert_ge "rule show --json: rx_packets while streaming" 1 \
+	"$(cg_json "$CG_TMP/show1.json" 'd["stats"]["rx_packets"]')"
 
 # Update it (TTL 5 -> 6) while the stream runs: atomic for the data plane,
 # so the sequence stays without a hole and both TTLs are seen.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # (9) stats.get against the wire, for a 10 000-packet stream: the rule's
-# rx_pkts/rx_bytes, its output's pkts/bytes and the ports' counters (in0
-# ipackets/ibytes, out0 opackets/obytes) equal exactly what the sink
+# rx_packets/rx_bytes, its output's tx_packets/tx_bytes and the ports' counters
+# (in0 rx_packets/rx_bytes, out0 tx_packets/tx_bytes) equal exactly what the sink
 # received; while the stream runs, pps and bps are within a broad band of the
 # sender's rate, and they fall to 0 after it; stats.clear zeroes the counts,
 # and counting after a clear is exact again (1 000 more packets).
@@ -40,9 +40,9 @@ cg_ctl_json clear0 stats clear
 cg_assert_ge "stats clear: cleared_unix_ms" 1 "$(cg_json "$CG_TMP/clear0.json" 'd["cleared_unix_ms"]')"
 cg_ctl_json st0 stats --rule st
 s=$CG_TMP/st0.json
-cg_assert_eq "after clear: rule rx_pkts" 0 "$(cg_json "$s" 'rule("st")["rx_pkts"]')"
-cg_assert_eq "after clear: in0 ipackets" 0 \
-	"$(cg_json "$s" '[p for p in d["ports"] if p["name"] == "in0"][0]["ipackets"]')"
+cg_assert_eq "after clear: rule rx_packets" 0 "$(cg_json "$s" 'rule("st")["rx_packets"]')"
+cg_assert_eq "after clear: in0 rx_packets" 0 \
+	"$(cg_json "$s" '[p for p in d["ports"] if p["name"] == "in0"][0]["rx_packets"]')"
 
 cg_send_bg s0 "$CG_NS_GEN" --dst 239.9.1.1:5001 --iface "$CG_IF_GEN" --rate $RATE --count $N \
 	--size $SIZE --sport 4001
@@ -64,7 +64,7 @@ band() {
 }
 m=$CG_TMP/mid.json
 mapfile -t mv < <(cg_jsonv "$m" 'rule("st")["rx_pps"]' 'rule("st")["rx_bps"]' \
-	'out("st", 0)["pps"]' 'out("st", 0)["bps"]' 'port("in0")["rx_pps"]' 'port("in0")["rx_bps"]' \
+	'out("st", 0)["tx_pps"]' 'out("st", 0)["tx_bps"]' 'port("in0")["rx_pps"]' 'port("in0")["rx_bps"]' \
 	'port("out0")["tx_pps"]' 'port("out0")["tx_bps"]' 'd["totals"]["rx_pps"]' \
 	'd["totals"]["tx_pps"]' 'd["interval_ms"]')
 band "rule rx_pps" "${mv[0]}" 1
@@ -94,7 +94,7 @@ cg_assert_eq "sink TTL" '[4]' "$(cg_json "$r" 'd["ttl_seen"]')"
 rates_zero() {
 	cg_ctl --json stats --rule st >"$CG_TMP/after.json" 2>/dev/null || return 1
 	[ "$(cg_jsonv "$CG_TMP/after.json" '[rule("st")["rx_pps"], rule("st")["rx_bps"],
-out("st", 0)["pps"], out("st", 0)["bps"],
+out("st", 0)["tx_pps"], out("st", 0)["tx_bps"],
 port("in0")["rx_pps"], port("in0")["rx_bps"], port("out0")["tx_pps"],
 port("out0")["tx_bps"]] == [0] * 8')" = true ]
 }
@@ -104,30 +104,30 @@ cg_json_eqs "$a" \
 	"stats.get --rule: one rule" 1 'len(d["rules"])' \
 	"rule origin" config 'rule("st")["origin"]' \
 	"rule id" 3 'rule("st")["id"]' \
-	"rule rx_pkts = sink" "$got" 'rule("st")["rx_pkts"]' \
+	"rule rx_packets = sink" "$got" 'rule("st")["rx_packets"]' \
 	"rule rx_bytes = sink x frame" $((got * FRAME)) 'rule("st")["rx_bytes"]' \
-	"output pkts = sink" "$got" 'out("st", 0)["pkts"]' \
-	"output bytes = sink x frame" $((got * FRAME)) 'out("st", 0)["bytes"]' \
+	"output tx_packets = sink" "$got" 'out("st", 0)["tx_packets"]' \
+	"output tx_bytes = sink x frame" $((got * FRAME)) 'out("st", 0)["tx_bytes"]' \
 	"output drops" 0 'out("st", 0)["drops"]' \
 	"output port" out0 'out("st", 0)["port"]' \
 	"output destination" 239.9.2.2 'out("st", 0)["destination"]' \
 	"output dport" 6001 'out("st", 0)["dport"]' \
-	"in0 ipackets = sent" $N 'port("in0")["ipackets"]' \
-	"in0 ibytes" $((N * FRAME)) 'port("in0")["ibytes"]' \
-	"in0 imissed" 0 'port("in0")["imissed"]' \
-	"in0 ierrors" 0 'port("in0")["ierrors"]' \
-	"out0 opackets = sink" "$got" 'port("out0")["opackets"]' \
-	"out0 obytes" $((got * FRAME)) 'port("out0")["obytes"]' \
-	"out0 oerrors" 0 'port("out0")["oerrors"]' \
-	"totals rx_pkts >= sent" true 'd["totals"]["rx_pkts"] >= '$N \
-	"totals tx_pkts >= sink" true 'd["totals"]["tx_pkts"] >= '"$got" \
+	"in0 rx_packets = sent" $N 'port("in0")["rx_packets"]' \
+	"in0 rx_bytes" $((N * FRAME)) 'port("in0")["rx_bytes"]' \
+	"in0 rx_missed" 0 'port("in0")["rx_missed"]' \
+	"in0 rx_errors" 0 'port("in0")["rx_errors"]' \
+	"out0 tx_packets = sink" "$got" 'port("out0")["tx_packets"]' \
+	"out0 tx_bytes" $((got * FRAME)) 'port("out0")["tx_bytes"]' \
+	"out0 tx_errors" 0 'port("out0")["tx_errors"]' \
+	"totals rx_packets >= sent" true 'd["totals"]["rx_packets"] >= '$N \
+	"totals tx_packets >= sink" true 'd["totals"]["tx_packets"] >= '"$got" \
 	"drops: every reason is a count" true 'len(d["drops"]) > 0 and all(isinstance(v, int) for v in d["drops"].values())' \
 	"drops: no_rule" 0 'drop("no_rule")' \
 	"lcores listed" true 'len(d["lcores"]) >= 1' \
 	"since_unix_ms = the clear" "$(cg_json "$CG_TMP/clear0.json" 'd["cleared_unix_ms"]')" 'd["since_unix_ms"]'
 # rule.get carries the same counts.
 cg_ctl_json get rule show st
-cg_assert_eq "rule.get rx_pkts" "$got" "$(cg_json "$CG_TMP/get.json" 'd["stats"]["rx_pkts"]')"
+cg_assert_eq "rule.get rx_packets" "$got" "$(cg_json "$CG_TMP/get.json" 'd["stats"]["rx_packets"]')"
 # The table form works too.
 cg_ctl_expect 0 stats_h stats --rule st
 cg_assert_true "stats (table) names the rule" grep -q 'st' "$CG_TMP/stats_h.out"
@@ -138,15 +138,15 @@ cg_ctl_json c stats --rule st
 c=$CG_TMP/c.json
 # (the sink's IGMP leave reports may still come in on out0: lcores <= 4)
 cg_json_eqs "$c" \
-	"cleared: rule rx_pkts" 0 'rule("st")["rx_pkts"]' \
+	"cleared: rule rx_packets" 0 'rule("st")["rx_packets"]' \
 	"cleared: rule rx_bytes" 0 'rule("st")["rx_bytes"]' \
-	"cleared: output pkts" 0 'out("st", 0)["pkts"]' \
-	"cleared: output bytes" 0 'out("st", 0)["bytes"]' \
-	"cleared: in0 ipackets" 0 'port("in0")["ipackets"]' \
-	"cleared: in0 ibytes" 0 'port("in0")["ibytes"]' \
-	"cleared: out0 opackets" 0 'port("out0")["opackets"]' \
-	"cleared: out0 obytes" 0 'port("out0")["obytes"]' \
-	"cleared: lcores rx_pkts" true 'sum(l["rx_pkts"] for l in d["lcores"]) <= 4'
+	"cleared: output tx_packets" 0 'out("st", 0)["tx_packets"]' \
+	"cleared: output tx_bytes" 0 'out("st", 0)["tx_bytes"]' \
+	"cleared: in0 rx_packets" 0 'port("in0")["rx_packets"]' \
+	"cleared: in0 rx_bytes" 0 'port("in0")["rx_bytes"]' \
+	"cleared: out0 tx_packets" 0 'port("out0")["tx_packets"]' \
+	"cleared: out0 tx_bytes" 0 'port("out0")["tx_bytes"]' \
+	"cleared: lcores rx_packets" true 'sum(l["rx_packets"] for l in d["lcores"]) <= 4'
 
 # ... and counts from there exactly: 1 000 more packets.
 cg_recv_start r1 "$CG_NS_SINK" 239.9.2.2:6001 --iface "$CG_IF_SINK" --expect $N2 --count $N2
@@ -157,11 +157,11 @@ cg_assert_eq "second stream: sink received" $N2 "$(cg_json "$CG_TMP/r1.json" 'd[
 cg_ctl_json c2 stats --rule st
 c=$CG_TMP/c2.json
 cg_json_eqs "$c" \
-	"after clear + $N2: rule rx_pkts" $N2 'rule("st")["rx_pkts"]' \
-	"after clear + $N2: output pkts" $N2 'out("st", 0)["pkts"]' \
-	"after clear + $N2: output bytes" $((N2 * FRAME)) 'out("st", 0)["bytes"]' \
-	"after clear + $N2: in0 ipackets" $N2 'port("in0")["ipackets"]' \
-	"after clear + $N2: out0 opackets" $N2 'port("out0")["opackets"]'
+	"after clear + $N2: rule rx_packets" $N2 'rule("st")["rx_packets"]' \
+	"after clear + $N2: output tx_packets" $N2 'out("st", 0)["tx_packets"]' \
+	"after clear + $N2: output tx_bytes" $((N2 * FRAME)) 'out("st", 0)["tx_bytes"]' \
+	"after clear + $N2: in0 rx_packets" $N2 'port("in0")["rx_packets"]' \
+	"after clear + $N2: out0 tx_packets" $N2 'port("out0")["tx_packets"]'
 
 cg_ctl_stop
 cg_finish

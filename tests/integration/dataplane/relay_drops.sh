@@ -11,7 +11,7 @@
 #     other group and port, fragment for each of the 3 fragments of each
 #     datagram. libpcap's ring holds only ~128 frames (immediate mode, 16 KiB
 #     slots), so a relay descheduled for a while on this shared 2-core machine
-#     can miss some (up to 7 % seen under heavy load); the port's imissed says
+#     can miss some (up to 7 % seen under heavy load); the port's rx_missed says
 #     how many, and the check is that every frame the port did receive was
 #     counted under its reason.
 #  2. in0 on net_af_packet, as in production tests. DPDK's AF_PACKET PMD joins
@@ -98,9 +98,9 @@ cg_dp_stop
 s=$CG_DP_STATS
 cp "$s" "$CG_TMP/dp-stats-pcap.json"
 o=$CG_TMP/out.json
-missed=$(port_ctr imissed)
-ipackets=$(port_ctr ipackets)
-cg_assert_eq "pcap: in0 received all but imissed ($missed)" \
+missed=$(port_ctr rx_missed)
+ipackets=$(port_ctr rx_packets)
+cg_assert_eq "pcap: in0 received all but rx_missed ($missed)" \
 	$((CTRL + NOGROUP + NOPORT + FRAG * FRAGS_PER - missed)) "$ipackets"
 cg_assert_eq "pcap: every received frame counted (rule rx + no_rule + fragment)" "$ipackets" \
 	"$(cg_json "$s" 'rule("only")["rx_packets"] + drop("no_rule") + drop("fragment")')"

@@ -609,6 +609,8 @@ test_schema(void)
 				if (has_default(k))
 					CU_ASSERT(k->def >= k->min && k->def <= k->max);
 			}
+			if (k->type == CG_CONF_BOOL)
+				CU_ASSERT(k->size == sizeof(bool));
 			if (k->type == CG_CONF_STRINGS || k->type == CG_CONF_TABLES)
 				CU_ASSERT(k->parse != NULL && k->to_json != NULL);
 			if (k->at_least != NULL)
@@ -618,6 +620,68 @@ test_schema(void)
 						    strlen(k->name)) >= 0);
 		}
 	}
+}
+
+/* The JSON of @k's default: the row's, or for an inherited key its [dataplane] value. */
+static void
+want_default(const struct cg_conf_key *k, json_object *dp, char *buf, size_t size)
+{
+	json_object *v = NULL;
+	char d[128];
+
+	if (k->flags & CG_CONF_INHERIT) {
+		json_object_object_get_ex(dp, k->name, &v);
+		snprintf(buf, size, "%s", json_object_to_json_string(v));
+	} else {
+		snprintf(buf, size, "%s", render_default(k, d, sizeof(d)));
+	}
+}
+
+/* A config that sets no key but the required ones holds every row's default. */
+static void
+test_defaults(void)
+{
+	const struct cg_conf_table *root = cg_conf_schema();
+	json_object *in = json_tokener_parse("{\"port\": [{\"name\": \"p\", "
+					     "\"device\": \"net_null0\", \"ip\": \"198.18.0.1/24\"}]}");
+	json_object *out, *dp = NULL;
+	struct cg_conf *c;
+	char err[256] = "";
+
+	c = cg_conf_from_json(in, err, sizeof(err));
+	json_object_put(in);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	out = cg_conf_to_json(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	CU_ASSERT_FATAL(json_object_object_get_ex(out, "dataplane", &dp));
+	for (size_t s = 0; s < root->n_keys; s++) {
+		const struct cg_conf_table *tb = root->keys[s].table;
+		json_object *sec = NULL, *v;
+
+		if (tb == NULL)
+			continue;
+		CU_ASSERT_FATAL(json_object_object_get_ex(out, root->keys[s].name, &sec));
+		if (json_object_is_type(sec, json_type_array))
+			sec = json_object_array_get_idx(sec, 0);
+		for (size_t i = 0; i < tb->n_keys; i++) {
+			const struct cg_conf_key *k = &tb->keys[i];
+			char want[128], got[128];
+
+			if (k->flags & (CG_CONF_REQUIRED | CG_CONF_NODEF))
+				continue;
+			v = NULL;
+			json_object_object_get_ex(sec, k->name, &v);
+			want_default(k, dp, want, sizeof(want));
+			snprintf(got, sizeof(got), "%s", json_object_to_json_string_ext(v,
+				 JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+			if (strcmp(got, want) != 0)
+				printf("\n%s.%s: default %s, the row says %s", root->keys[s].name,
+				       k->name, got, want);
+			CU_ASSERT_STRING_EQUAL(got, want);
+		}
+	}
+	json_object_put(out);
+	cg_conf_free(c);
 }
 
 static void
@@ -675,6 +739,7 @@ main(void)
 {
 	static const struct cg_unit_test tests[] = {
 		CG_UNIT_TEST(test_schema),
+		CG_UNIT_TEST(test_defaults),
 		CG_UNIT_TEST(test_config_md),
 		CG_UNIT_TEST(test_man),
 		CG_UNIT_TEST(test_example),

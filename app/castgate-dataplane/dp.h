@@ -26,6 +26,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "cg_conf.h"
 #include "cg_shm.h"
 
 /* Sizes of what lib/shm shares with secondaries. */
@@ -58,26 +59,15 @@ struct cg_dp_port {
 	char driver[32];
 };
 
-/** Dataplane tunables, from the [dataplane] config section. */
-struct cg_dp_params {
-	uint32_t mbufs;
-	uint32_t mbuf_cache;
-	uint16_t mbuf_size;		/**< data room incl. headroom */
-	uint16_t burst;
-	uint16_t rx_desc, tx_desc;
-	uint32_t tx_drain_us;
-	uint32_t idle_sleep_us;
-	bool checksum_check;
-	int igmp_version;		/**< 2 or 3 */
-	uint32_t igmp_interval_s;
-	uint32_t arp_timeout_s;
-	uint32_t arp_retry_ms;
-	uint32_t arp_max_retries;
-};
-
 /** The process context. One instance, dp_g. */
 struct cg_dp {
-	struct cg_dp_params p;
+	/**
+	 * The config's [dataplane] section as loaded, read in place by the
+	 * modules (a struct copy: no field is copied by hand, a new key needs
+	 * no code here). burst is clamped to CG_DP_MAX_BURST. eal_args points
+	 * into the config, which main() keeps until exit.
+	 */
+	struct cg_conf_dataplane p;
 	uint16_t nb_ports;
 	struct cg_dp_port ports[CG_DP_MAX_PORTS];
 	/** DPDK port id -> cg port index, 0xffff if not ours. */
@@ -96,7 +86,6 @@ struct cg_dp {
 	struct rte_ring *svc_tx;
 
 	volatile bool stop;		/**< set by the signal path; lcores exit */
-	char file_prefix[64];
 	const char *stats_out;
 };
 

@@ -116,7 +116,7 @@ cg_dp_shm_publish(const struct cg_conf *c, const char *config_path)
 	snprintf(in->config_path, sizeof(in->config_path), "%s",
 		 realpath(config_path, abs) != NULL ? abs : config_path);
 	snprintf(in->state_file, sizeof(in->state_file), "%s", c->ctl.state_file);
-	snprintf(in->file_prefix, sizeof(in->file_prefix), "%s", dp_g.file_prefix);
+	snprintf(in->file_prefix, sizeof(in->file_prefix), "%s", dp_g.p.file_prefix);
 
 	in->nb_ports = dp_g.nb_ports;
 	for (uint16_t i = 0; i < dp_g.nb_ports && i < CG_SHM_MAX_PORTS; i++) {

@@ -162,31 +162,17 @@ parse_args(int argc, char **argv, struct args *a)
 static int
 setup_from_conf(const struct cg_conf *c)
 {
-	const struct cg_conf_dataplane *d = &c->dp;
-
 	if (c->n_ports > CG_DP_MAX_PORTS) {
 		CG_ERR("config: %zu ports; this build supports %d", c->n_ports, CG_DP_MAX_PORTS);
 		return -EINVAL;
 	}
-	dp_g.p = (struct cg_dp_params){
-		.mbufs = d->mbufs, .mbuf_cache = d->mbuf_cache,
-		.mbuf_size = (uint16_t)d->mbuf_size, .burst = d->burst,
-		.rx_desc = d->rx_desc, .tx_desc = d->tx_desc,
-		.tx_drain_us = d->tx_drain_us, .idle_sleep_us = d->idle_sleep_us,
-		.checksum_check = d->checksum_check, .igmp_version = d->igmp_version,
-		.igmp_interval_s = d->igmp_interval_s, .arp_timeout_s = d->arp_timeout_s,
-		.arp_retry_ms = d->arp_retry_ms, .arp_max_retries = d->arp_max_retries,
-	};
+	/* lib/conf checked every value (mbuf_size fits the uint16_t data room). */
+	dp_g.p = c->dp;
 	if (dp_g.p.burst > CG_DP_MAX_BURST) {
 		CG_WARN("dataplane.burst %u: using %d (the rule lookup's bulk limit)",
 			dp_g.p.burst, CG_DP_MAX_BURST);
 		dp_g.p.burst = CG_DP_MAX_BURST;
 	}
-	if (d->mbuf_size > UINT16_MAX) {
-		CG_ERR("dataplane.mbuf_size %u: at most %u", d->mbuf_size, UINT16_MAX);
-		return -EINVAL;
-	}
-	snprintf(dp_g.file_prefix, sizeof(dp_g.file_prefix), "%s", d->file_prefix);
 	dp_g.nb_ports = (uint16_t)c->n_ports;
 	for (size_t i = 0; i < c->n_ports; i++) {
 		const struct cg_conf_port *cp = &c->ports[i];
@@ -260,7 +246,7 @@ create_pools(void)
 	unsigned int cache = dp_g.p.mbuf_cache;
 
 	dp_g.pool = rte_pktmbuf_pool_create("cg_mbuf", dp_g.p.mbufs, cache, 0,
-					    dp_g.p.mbuf_size, socket);
+					    (uint16_t)dp_g.p.mbuf_size, socket);
 	if (dp_g.pool == NULL) {
 		CG_ERR("mempool cg_mbuf (%u x %u bytes): %s", dp_g.p.mbufs, dp_g.p.mbuf_size,
 		       rte_strerror(rte_errno));
@@ -469,7 +455,7 @@ run(const struct cg_conf *c, const struct args *a, uint64_t start_unix_ms)
 	cg_dp_shm_ready();
 	CG_INFO("ready: %u port(s), %u rule(s), %u worker(s)%s, file prefix %s",
 		dp_g.nb_ports, cg_dp_rules->nb_rules, dp_g.nb_workers,
-		dp_g.main_is_worker ? " (main lcore forwards)" : "", dp_g.file_prefix);
+		dp_g.main_is_worker ? " (main lcore forwards)" : "", dp_g.p.file_prefix);
 	if (a->ready_file != NULL) {
 		snprintf(text, sizeof(text), "%d\n", (int)getpid());
 		ret = cg_util_write_file(a->ready_file, text, strlen(text), 0644, false, NULL);

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * castgate.toml: parsing, defaults, validation and cross-checks, the
- * effective config as JSON, and the EAL command line.
+ * castgate.toml: the key tables, the reader that walks them, the
+ * cross-checks, the effective config as JSON, and the EAL command line.
  *
- * Each section is read by its own function with the help of lib/toml's
- * schema helpers, which produce "<key path> (line N): ..." messages; the
- * cross-checks that need several sections run once all are read.
+ * Every key is one row of its section's table (struct cg_conf_key in
+ * cg_conf.h). One generic reader sets the defaults and checks unknown keys,
+ * types, ranges and required keys, with lib/toml's "<key path> (line N): ..."
+ * messages; a key with a format of its own (an address, a path, an lcore
+ * list) names a parse hook in its row. Checks between keys run once their
+ * table, or the ports, are read.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,35 +26,10 @@
 
 #define PATH_SIZE 256
 
-/* Defaults; docs/CONFIG.md says why each is what it is. */
-#define DEF_LCORES "0"
-#define DEF_FILE_PREFIX "castgate"
+/* Defaults and ranges that have a reason; docs/CONFIG.md says why each default is what it is. */
 #define DEF_MBUFS 8191		/* 2^13 - 1: the mempool's optimal size */
-#define DEF_MBUF_CACHE 256
 #define DEF_MBUF_SIZE 2176	/* 2048 data + 128 headroom (RTE_MBUF_DEFAULT_BUF_SIZE) */
-#define DEF_BURST 32
 #define DEF_DESC 1024
-#define DEF_TX_DRAIN_US 100
-#define DEF_IGMP_VERSION 3
-#define DEF_IGMP_INTERVAL_S 60
-#define DEF_ARP_TIMEOUT_S 300
-#define DEF_ARP_RETRY_MS 1000
-#define DEF_ARP_MAX_RETRIES 5
-#define DEF_MTU 1500
-#define DEF_SOCKET "/run/castgate/control.sock"
-#define DEF_STATE_FILE "/var/lib/castgate/rules.json"
-#define DEF_MAX_CLIENTS 64
-#define DEF_IDLE_TIMEOUT_MS 60000
-#define DEF_REQUEST_TIMEOUT_MS 5000
-#define DEF_MAX_REQUEST_BYTES (1u << 20)
-#define DEF_RUN_DIR "/run/castgate"
-#define DEF_RESTART_MIN_MS 250
-#define DEF_RESTART_MAX_MS 16000
-#define DEF_STABLE_S 60
-#define DEF_STOP_TIMEOUT_S 10
-#define DEF_READY_TIMEOUT_S 60
-
-/* Ranges. */
 #define MAX_LCORE 127		/* RTE_MAX_LCORE - 1 of Debian's DPDK build */
 #define MAX_MEMORY_MB (1024 * 1024)
 #define MIN_MBUFS 255
@@ -66,6 +44,22 @@
 #define MAX_IDLE_SLEEP_US 100000
 #define MIN_MTU 68		/* RFC 791 minimum */
 #define MAX_MTU 9000
+
+/* Where a parse hook is: the table, and the key's path for its messages. */
+struct cg_conf_in {
+	json_object *t;		/* the table that holds the key; NULL when it is absent */
+	const char *tpath;	/* the table's path: "dataplane", "port[1]", "" for the root */
+	const char *path;	/* the key's path: "dataplane.lcores" */
+	char *err;
+	size_t errlen;
+};
+
+/* An error about the key a hook reads, at the line of @v; evaluates to -EINVAL. */
+#define IN_ERR(in, v, ...) cg_toml_errorf((in)->err, (in)->errlen, (in)->path, (v), __VA_ARGS__)
+
+/* The value of row @k in the section struct @sec. */
+#define VAL(sec, k) ((void *)((char *)(sec) + (k)->offset))
+#define CVAL(sec, k) ((const void *)((const char *)(sec) + (k)->offset))
 
 /* The value of @key in @t for line numbers, else @t itself. */
 static json_object *
@@ -90,8 +84,8 @@ key_errorf(char *err, size_t errlen, const char *tpath, json_object *t, const ch
 
 /*
  * printf-style error about key @key of table @t, whose path is @tpath, with
- * the key's line (or the table's when the key is absent). Fills the
- * caller's err/errlen and evaluates to -EINVAL.
+ * the key's line (or the table's when the key is absent), for the checks
+ * between keys. Fills the caller's err/errlen and evaluates to -EINVAL.
  */
 #define KEY_ERR(tpath, t, key, ...) ({						\
 		char m_[320];							\
@@ -99,210 +93,309 @@ key_errorf(char *err, size_t errlen, const char *tpath, json_object *t, const ch
 		key_errorf(err, errlen, (tpath), (t), (key), m_);		\
 	})
 
-/* Optional integer into a uint32_t / uint16_t / uint8_t; untouched when absent. */
+/* Add @v to @o as @key; -ENOMEM (and @v dropped) when either failed. */
 static int
-get_u32(json_object *t, const char *tpath, const char *key, int64_t min, int64_t max,
-	uint32_t *out, char *err, size_t errlen)
+add(json_object *o, const char *key, json_object *v)
 {
-	int64_t v;
-	int ret = cg_toml_get_int(t, tpath, key, false, min, max, &v, err, errlen);
+	if (v == NULL || json_object_object_add(o, key, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
 
-	if (ret == 0)
-		*out = (uint32_t)v;
-	return ret == -ENOENT ? 0 : ret;
+/*
+ * The generic reader
+ */
+
+static void
+store_int(void *sec, const struct cg_conf_key *k, int64_t v)
+{
+	void *p = VAL(sec, k);
+
+	switch (k->size) {
+	case sizeof(uint8_t): *(uint8_t *)p = (uint8_t)v; break;
+	case sizeof(uint16_t): *(uint16_t *)p = (uint16_t)v; break;
+	default: *(uint32_t *)p = (uint32_t)v; break;
+	}
+}
+
+static int64_t
+load_int(const void *sec, const struct cg_conf_key *k)
+{
+	const void *p = CVAL(sec, k);
+
+	switch (k->size) {
+	case sizeof(uint8_t): return *(const uint8_t *)p;
+	case sizeof(uint16_t): return *(const uint16_t *)p;
+	default: return *(const uint32_t *)p;
+	}
+}
+
+/* A string into its char[size], for rows without a hook (and hooks that check first). */
+static int
+copy_string(const struct cg_conf_key *k, void *sec, json_object *v, const struct cg_conf_in *in)
+{
+	const char *s = json_object_get_string(v);
+
+	if (strlen(s) >= k->size)
+		return IN_ERR(in, v, "is %zu bytes long; at most %zu", strlen(s), k->size - 1);
+	snprintf(VAL(sec, k), k->size, "%s", s);
+	return 0;
 }
 
 static int
-get_u16(json_object *t, const char *tpath, const char *key, int64_t min, int64_t max,
-	uint16_t *out, char *err, size_t errlen)
+read_string(const struct cg_conf_key *k, void *sec, json_object *v, const struct cg_conf_in *in)
 {
-	uint32_t v = *out;
-	int ret = get_u32(t, tpath, key, min, max, &v, err, errlen);
-
-	*out = (uint16_t)v;
-	return ret;
+	return k->parse != NULL ? k->parse(k, sec, v, in) : copy_string(k, sec, v, in);
 }
 
+/* A row's default. Inherited ones are the caller's; strings are read like a value. */
 static int
-get_bool(json_object *t, const char *tpath, const char *key, bool *out, char *err, size_t errlen)
+set_default(const struct cg_conf_key *k, void *sec, const struct cg_conf_in *in)
 {
-	int ret = cg_toml_get_bool(t, tpath, key, false, out, err, errlen);
+	json_object *v;
+	int ret;
 
-	return ret == -ENOENT ? 0 : ret;
-}
-
-/* Optional section table; NULL when absent. */
-static int
-get_section(json_object *root, const char *key, json_object **out, char *err, size_t errlen)
-{
-	int ret = cg_toml_get_table(root, "", key, false, out, err, errlen);
-
-	if (ret == -ENOENT) {
-		*out = NULL;
+	switch (k->type) {
+	case CG_CONF_INT:
+		if (!(k->flags & CG_CONF_INHERIT))
+			store_int(sec, k, k->def);
+		return 0;
+	case CG_CONF_BOOL:
+		*(bool *)VAL(sec, k) = k->def != 0;
+		return 0;
+	case CG_CONF_STRING:
+		if (k->def_str == NULL)
+			return 0;
+		v = json_object_new_string(k->def_str);
+		if (v == NULL)
+			return -ENOMEM;
+		ret = read_string(k, sec, v, in);
+		json_object_put(v);
+		return ret;
+	default:
 		return 0;
 	}
-	return ret;
 }
 
+static int read_table(const struct cg_conf_table *tb, void *sec, json_object *t,
+		      const char *tpath, char *err, size_t errlen);
+
+/* One key of @in->t, if present: type, range, hook. */
+static int
+read_key(const struct cg_conf_key *k, void *sec, const struct cg_conf_in *in)
+{
+	const bool req = (k->flags & CG_CONF_REQUIRED) != 0;
+	json_object *v;
+	const char *s;
+	int64_t i;
+	int ret;
+
+	switch (k->type) {
+	case CG_CONF_INT:
+		ret = cg_toml_get_int(in->t, in->tpath, k->name, req, k->min, k->max, &i,
+				      in->err, in->errlen);
+		if (ret == 0)
+			store_int(sec, k, i);
+		break;
+	case CG_CONF_BOOL:
+		ret = cg_toml_get_bool(in->t, in->tpath, k->name, req, VAL(sec, k), in->err,
+				       in->errlen);
+		break;
+	case CG_CONF_STRING:
+		ret = cg_toml_get_string(in->t, in->tpath, k->name, req, &s, in->err, in->errlen);
+		if (ret == 0)
+			ret = read_string(k, sec, at_key(in->t, k->name), in);
+		break;
+	case CG_CONF_TABLE:
+		/* An absent section is an empty one: its defaults. */
+		ret = cg_toml_get_table(in->t, in->tpath, k->name, req, &v, in->err, in->errlen);
+		if (ret == 0 || ret == -ENOENT)
+			ret = read_table(k->table, VAL(sec, k), ret == 0 ? v : NULL, in->path,
+					 in->err, in->errlen);
+		break;
+	default:
+		ret = cg_toml_get_array(in->t, in->tpath, k->name, req, &v, in->err, in->errlen);
+		if (ret == 0)
+			ret = k->parse(k, sec, v, in);
+		break;
+	}
+	return ret == -ENOENT ? 0 : ret;
+}
+
+static const struct cg_conf_key *
+find_key(const struct cg_conf_table *tb, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < tb->n_keys; i++)
+		if (strcmp(tb->keys[i].name, name) == 0)
+			return &tb->keys[i];
+	return NULL;
+}
+
+/*
+ * Read table @t (NULL: absent) at @tpath into @sec with @tb's rows: the
+ * defaults, then the unknown keys, then each row in order, then the table's
+ * own check.
+ */
+static int
+read_table(const struct cg_conf_table *tb, void *sec, json_object *t, const char *tpath,
+	   char *err, size_t errlen)
+{
+	char path[PATH_SIZE];
+	struct cg_conf_in in = {
+		.t = t, .tpath = tpath, .path = path, .err = err, .errlen = errlen,
+	};
+	size_t i;
+	int ret;
+
+	for (i = 0; i < tb->n_keys; i++) {
+		cg_toml_path(path, sizeof(path), tpath, tb->keys[i].name);
+		if ((ret = set_default(&tb->keys[i], sec, &in)) < 0)
+			return ret;
+	}
+	if (t != NULL) {
+		json_object_object_foreach(t, key, v) {
+			if (find_key(tb, key) == NULL)
+				return cg_toml_errorf(err, errlen, cg_toml_path(path, sizeof(path),
+									       tpath, key),
+						      v, "unknown key");
+		}
+	}
+	for (i = 0; i < tb->n_keys; i++) {
+		cg_toml_path(path, sizeof(path), tpath, tb->keys[i].name);
+		if ((ret = read_key(&tb->keys[i], sec, &in)) < 0)
+			return ret;
+	}
+	for (i = 0; i < tb->n_keys; i++) {
+		const struct cg_conf_key *k = &tb->keys[i], *lo;
+
+		if (k->at_least == NULL)
+			continue;
+		lo = find_key(tb, k->at_least);
+		if (load_int(sec, k) < load_int(sec, lo))
+			return KEY_ERR(tpath, t, k->name, "%lld is below %s (%lld)",
+				       (long long)load_int(sec, k), lo->name,
+				       (long long)load_int(sec, lo));
+	}
+	return tb->check != NULL ? tb->check(sec, t, tpath, err, errlen) : 0;
+}
+
+static int
+key_to_json(const struct cg_conf_key *k, const void *sec, json_object *o);
+
+/* The effective values of @tb's rows in @sec, as a new object in *@out. */
+static int
+table_to_json(const struct cg_conf_table *tb, const void *sec, json_object **out)
+{
+	json_object *o = json_object_new_object();
+	size_t i;
+	int ret;
+
+	if (o == NULL)
+		return -ENOMEM;
+	for (i = 0; i < tb->n_keys; i++) {
+		if ((ret = key_to_json(&tb->keys[i], sec, o)) < 0) {
+			json_object_put(o);
+			return ret;
+		}
+	}
+	*out = o;
+	return 0;
+}
+
+static int
+key_to_json(const struct cg_conf_key *k, const void *sec, json_object *o)
+{
+	json_object *v;
+	int ret;
+
+	if (k->to_json != NULL)
+		return k->to_json(k, sec, o);
+	switch (k->type) {
+	case CG_CONF_INT:
+		v = json_object_new_int64(load_int(sec, k));
+		break;
+	case CG_CONF_BOOL:
+		v = json_object_new_boolean(*(const bool *)CVAL(sec, k));
+		break;
+	case CG_CONF_STRING:
+		v = json_object_new_string(CVAL(sec, k));
+		break;
+	case CG_CONF_TABLE:
+		if ((ret = table_to_json(k->table, CVAL(sec, k), &v)) < 0)
+			return ret;
+		break;
+	default:
+		return -EINVAL;	/* arrays have a hook */
+	}
+	return add(o, k->name, v);
+}
+
+const char *
+cg_conf_type_name(enum cg_conf_type type)
+{
+	switch (type) {
+	case CG_CONF_INT: return "integer";
+	case CG_CONF_BOOL: return "boolean";
+	case CG_CONF_STRING: return "string";
+	case CG_CONF_STRINGS: return "array of strings";
+	case CG_CONF_TABLE: return "table";
+	case CG_CONF_TABLES: return "array of tables";
+	}
+	return "?";
+}
+
+/* Row helpers: key @f of section struct @S, and its type with range and default. */
+#define KEY(S, f) .name = #f, .offset = offsetof(S, f), .size = sizeof(((S *)NULL)->f)
+#define INT(lo, hi, d) .type = CG_CONF_INT, .min = (lo), .max = (hi), .def = (d)
+#define BOOL(d) .type = CG_CONF_BOOL, .def = (d)
+#define STR(d, fn) .type = CG_CONF_STRING, .def_str = (d), .parse = (fn)
+#define SECTION(key, f, tb) .name = (key), .offset = offsetof(struct cg_conf, f), \
+	.size = sizeof(((struct cg_conf *)NULL)->f), .type = CG_CONF_TABLE, .table = (tb)
+#define ROWS(rows) .keys = (rows), .n_keys = sizeof(rows) / sizeof((rows)[0])
 
 /*
  * [log]
  */
 
+/* level and format: lib/log's names, and its aliases. */
 static int
-read_log(json_object *root, struct cg_conf_log *l, char *err, size_t errlen)
+parse_log(const struct cg_conf_key *k, void *sec, json_object *v, const struct cg_conf_in *in)
 {
-	static const char *const keys[] = { "level", "format", NULL };
-	json_object *t;
-	const char *s;
-	int ret;
+	struct cg_conf_log *l = sec;
+	const char *s = json_object_get_string(v);
 
-	l->level = CG_LOG_INFO;
-	l->format = CG_LOG_FMT_TEXT;
-	if ((ret = get_section(root, "log", &t, err, errlen)) < 0 || t == NULL)
-		return ret;
-	if ((ret = cg_toml_check_keys(t, "log", keys, err, errlen)) < 0)
-		return ret;
-	ret = cg_toml_get_string(t, "log", "level", false, &s, err, errlen);
-	if (ret == -EINVAL)
-		return ret;
-	if (ret == 0 && cg_log_level_parse(s, &l->level) < 0)
-		return KEY_ERR("log", t, "level",
-			       "\"%s\" is not one of error, warn, info, debug", s);
-	ret = cg_toml_get_string(t, "log", "format", false, &s, err, errlen);
-	if (ret == -EINVAL)
-		return ret;
-	if (ret == 0 && cg_log_format_parse(s, &l->format) < 0)
-		return KEY_ERR("log", t, "format", "\"%s\" is not one of text, json", s);
-	return 0;
-}
-
-/*
- * [control] and [supervisor]
- */
-
-/* Optional string into a buffer: must fit, and be absolute when @abs. */
-static int
-get_path(json_object *t, const char *tpath, const char *key, bool abs, char *out,
-	 size_t size, char *err, size_t errlen)
-{
-	const char *s;
-	int ret = cg_toml_get_string(t, tpath, key, false, &s, err, errlen);
-
-	if (ret == -ENOENT)
-		return 0;
-	if (ret < 0)
-		return ret;
-	if (s[0] == '\0')
-		return KEY_ERR(tpath, t, key, "must not be empty");
-	if (abs && s[0] != '/')
-		return KEY_ERR(tpath, t, key, "\"%s\" is not an absolute path", s);
-	if (strlen(s) >= size)
-		return KEY_ERR(tpath, t, key, "is %zu bytes long; at most %zu", strlen(s),
-			       size - 1);
-	snprintf(out, size, "%s", s);
-	return 0;
-}
-
-/* Group names as useradd(8) allows them, or "" for none. */
-static int
-get_group(json_object *t, const char *tpath, const char *key, char *out, size_t size,
-	  char *err, size_t errlen)
-{
-	const char *s;
-	int ret = cg_toml_get_string(t, tpath, key, false, &s, err, errlen);
-
-	if (ret == -ENOENT)
-		return 0;
-	if (ret < 0)
-		return ret;
-	if (strlen(s) >= size)
-		return KEY_ERR(tpath, t, key, "is too long (at most %zu characters)", size - 1);
-	for (const char *p = s; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.' &&
-		    !(*p == '$' && p[1] == '\0'))
-			return KEY_ERR(tpath, t, key, "\"%s\" is not a group name", s);
-	if (s[0] == '-')
-		return KEY_ERR(tpath, t, key, "\"%s\" is not a group name", s);
-	snprintf(out, size, "%s", s);
+	if (k->offset == offsetof(struct cg_conf_log, level)) {
+		if (cg_log_level_parse(s, &l->level) < 0)
+			return IN_ERR(in, v, "\"%s\" is not one of error, warn, info, debug", s);
+	} else if (cg_log_format_parse(s, &l->format) < 0) {
+		return IN_ERR(in, v, "\"%s\" is not one of text, json", s);
+	}
 	return 0;
 }
 
 static int
-read_control(json_object *root, struct cg_conf_control *ctl, char *err, size_t errlen)
+log_json(const struct cg_conf_key *k, const void *sec, json_object *o)
 {
-	static const char *const keys[] = {
-		"socket", "group", "admin_group", "state_file", "max_clients",
-		"idle_timeout_ms", "request_timeout_ms", "max_request_bytes", NULL,
-	};
-	const char *P = "control";
-	json_object *t;
-	int ret;
+	const struct cg_conf_log *l = sec;
 
-	snprintf(ctl->socket, sizeof(ctl->socket), DEF_SOCKET);
-	snprintf(ctl->state_file, sizeof(ctl->state_file), DEF_STATE_FILE);
-	ctl->max_clients = DEF_MAX_CLIENTS;
-	ctl->idle_timeout_ms = DEF_IDLE_TIMEOUT_MS;
-	ctl->request_timeout_ms = DEF_REQUEST_TIMEOUT_MS;
-	ctl->max_request_bytes = DEF_MAX_REQUEST_BYTES;
-	if ((ret = get_section(root, P, &t, err, errlen)) < 0 || t == NULL)
-		return ret;
-	if ((ret = cg_toml_check_keys(t, P, keys, err, errlen)) < 0 ||
-	    (ret = get_path(t, P, "socket", true, ctl->socket, sizeof(ctl->socket),
-			    err, errlen)) < 0 ||
-	    (ret = get_group(t, P, "group", ctl->group, sizeof(ctl->group), err, errlen)) < 0 ||
-	    (ret = get_group(t, P, "admin_group", ctl->admin_group, sizeof(ctl->admin_group),
-			     err, errlen)) < 0 ||
-	    (ret = get_path(t, P, "state_file", true, ctl->state_file,
-			    sizeof(ctl->state_file), err, errlen)) < 0 ||
-	    (ret = get_u32(t, P, "max_clients", 1, 4096, &ctl->max_clients, err, errlen)) < 0 ||
-	    (ret = get_u32(t, P, "idle_timeout_ms", 100, 86400000, &ctl->idle_timeout_ms,
-			   err, errlen)) < 0 ||
-	    (ret = get_u32(t, P, "request_timeout_ms", 100, 600000, &ctl->request_timeout_ms,
-			   err, errlen)) < 0 ||
-	    (ret = get_u32(t, P, "max_request_bytes", 1024, 64 << 20, &ctl->max_request_bytes,
-			   err, errlen)) < 0)
-		return ret;
-	return 0;
+	return add(o, k->name, json_object_new_string(
+			   k->offset == offsetof(struct cg_conf_log, level) ?
+			   cg_log_level_name(l->level) :
+			   l->format == CG_LOG_FMT_JSON ? "json" : "text"));
 }
 
-static int
-read_supervisor(json_object *root, struct cg_conf_supervisor *sup, char *err, size_t errlen)
-{
-	static const char *const keys[] = {
-		"run_dir", "restart_min_ms", "restart_max_ms", "stable_s", "stop_timeout_s",
-		"ready_timeout_s", NULL,
-	};
-	const char *P = "supervisor";
-	json_object *t;
-	int ret;
-
-	snprintf(sup->run_dir, sizeof(sup->run_dir), DEF_RUN_DIR);
-	sup->restart_min_ms = DEF_RESTART_MIN_MS;
-	sup->restart_max_ms = DEF_RESTART_MAX_MS;
-	sup->stable_s = DEF_STABLE_S;
-	sup->stop_timeout_s = DEF_STOP_TIMEOUT_S;
-	sup->ready_timeout_s = DEF_READY_TIMEOUT_S;
-	if ((ret = get_section(root, P, &t, err, errlen)) < 0 || t == NULL)
-		return ret;
-	if ((ret = cg_toml_check_keys(t, P, keys, err, errlen)) < 0 ||
-	    (ret = get_path(t, P, "run_dir", true, sup->run_dir, sizeof(sup->run_dir),
-			    err, errlen)) < 0 ||
-	    (ret = get_u32(t, P, "restart_min_ms", 10, 600000, &sup->restart_min_ms,
-			   err, errlen)) < 0 ||
-	    (ret = get_u32(t, P, "restart_max_ms", 10, 3600000, &sup->restart_max_ms,
-			   err, errlen)) < 0 ||
-	    (ret = get_u32(t, P, "stable_s", 1, 86400, &sup->stable_s, err, errlen)) < 0 ||
-	    (ret = get_u32(t, P, "stop_timeout_s", 1, 600, &sup->stop_timeout_s,
-			   err, errlen)) < 0 ||
-	    (ret = get_u32(t, P, "ready_timeout_s", 1, 3600, &sup->ready_timeout_s,
-			   err, errlen)) < 0)
-		return ret;
-	if (sup->restart_max_ms < sup->restart_min_ms)
-		return KEY_ERR(P, t, "restart_max_ms", "%u is below restart_min_ms (%u)",
-			       sup->restart_max_ms, sup->restart_min_ms);
-	return 0;
-}
+#define LOG_KEY(f) KEY(struct cg_conf_log, f)
+static const struct cg_conf_key log_keys[] = {
+	{ LOG_KEY(level), STR("info", parse_log), .to_json = log_json,
+	  .doc = "log threshold: error, warn, info or debug" },
+	{ LOG_KEY(format), STR("text", parse_log), .to_json = log_json,
+	  .doc = "text (for people) or json (one object per line)" },
+};
+static const struct cg_conf_table log_table = { ROWS(log_keys) };
 
 /*
  * [dataplane]
@@ -394,20 +487,43 @@ eal_arg_owner(const char *arg)
 	return NULL;
 }
 
-static int
-read_eal_args(json_object *t, struct cg_conf_dataplane *dp, char *err, size_t errlen)
-{
-	char path[PATH_SIZE];
-	json_object *arr;
-	size_t i, n;
-	int ret;
 
-	ret = cg_toml_get_array(t, "dataplane", "eal_args", false, &arr, err, errlen);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret < 0)
-		return ret;
-	n = json_object_array_length(arr);
+static int
+parse_lcores_key(const struct cg_conf_key *k, void *sec, json_object *v,
+		 const struct cg_conf_in *in)
+{
+	struct cg_conf_dataplane *dp = sec;
+	const char *s = json_object_get_string(v);
+
+	if (strlen(s) >= k->size || parse_lcores(s, &dp->n_lcores) < 0)
+		return IN_ERR(in, v, "\"%s\" is not an lcore list of distinct lcores 0..%d "
+			      "(e.g. \"0\", \"0-3\", \"0,2,4-5\")", s, MAX_LCORE);
+	return copy_string(k, sec, v, in);
+}
+
+/* A name: file_prefix, or a port's name (lib/rule says what one is, "." allowed). */
+static int
+parse_name(const struct cg_conf_key *k, void *sec, json_object *v, const struct cg_conf_in *in)
+{
+	const bool port = k->size == CG_RULE_PORT_NAME_SIZE;
+	const char *s = json_object_get_string(v);
+
+	if (port ? !cg_rule_port_name_valid(s) : !prefix_valid(s))
+		return IN_ERR(in, v, "\"%s\" is not a valid %s (1..%zu characters of "
+			      "A-Z a-z 0-9 %s)", s, port ? "port name" : "prefix", k->size - 1,
+			      port ? "_ . -" : "_ -");
+	return copy_string(k, sec, v, in);
+}
+
+static int
+parse_eal_args(const struct cg_conf_key *k, void *sec, json_object *arr,
+	       const struct cg_conf_in *in)
+{
+	struct cg_conf_dataplane *dp = sec;
+	char path[PATH_SIZE];
+	size_t i, n = json_object_array_length(arr);
+
+	(void)k;
 	if (n == 0)
 		return 0;
 	dp->eal_args = calloc(n, sizeof(char *));
@@ -417,19 +533,19 @@ read_eal_args(json_object *t, struct cg_conf_dataplane *dp, char *err, size_t er
 		json_object *e = json_object_array_get_idx(arr, i);
 		const char *s, *owner;
 
-		cg_toml_path_index(path, sizeof(path), "dataplane.eal_args", i);
+		cg_toml_path_index(path, sizeof(path), in->path, i);
 		if (!json_object_is_type(e, json_type_string))
-			return cg_toml_errorf(err, errlen, path, e, "expected a string, got %s",
-					      cg_toml_type_name(e));
+			return cg_toml_errorf(in->err, in->errlen, path, e,
+					      "expected a string, got %s", cg_toml_type_name(e));
 		s = json_object_get_string(e);
 		if (s[0] == '\0')
-			return cg_toml_errorf(err, errlen, path, e, "empty argument");
+			return cg_toml_errorf(in->err, in->errlen, path, e, "empty argument");
 		if (strcmp(s, "--") == 0)
-			return cg_toml_errorf(err, errlen, path, e,
+			return cg_toml_errorf(in->err, in->errlen, path, e,
 					      "\"--\" would end the EAL arguments");
 		owner = eal_arg_owner(s);
 		if (owner != NULL)
-			return cg_toml_errorf(err, errlen, path, e,
+			return cg_toml_errorf(in->err, in->errlen, path, e,
 					      "\"%s\" is set from %s; remove it here", s, owner);
 		dp->eal_args[i] = strdup(s);
 		if (dp->eal_args[i] == NULL)
@@ -440,96 +556,126 @@ read_eal_args(json_object *t, struct cg_conf_dataplane *dp, char *err, size_t er
 }
 
 static int
-read_dataplane(json_object *root, struct cg_conf_dataplane *dp, json_object **tbl, char *err,
-	       size_t errlen)
+eal_args_json(const struct cg_conf_key *k, const void *sec, json_object *o)
 {
-	static const char *const keys[] = {
-		"lcores", "file_prefix", "memory_mb", "no_huge", "mbufs", "mbuf_cache",
-		"mbuf_size", "burst", "rx_desc", "tx_desc", "tx_drain_us", "idle_sleep_us",
-		"checksum_check", "igmp_version", "igmp_interval_s", "arp_timeout_s",
-		"arp_retry_ms", "arp_max_retries", "eal_args", NULL,
-	};
-	const char *P = "dataplane";
-	json_object *t;
-	const char *s;
-	uint32_t v;
-	int ret;
+	const struct cg_conf_dataplane *dp = sec;
+	json_object *args = json_object_new_array();
+	size_t i;
 
-	snprintf(dp->lcores, sizeof(dp->lcores), DEF_LCORES);
-	dp->n_lcores = 1;
-	snprintf(dp->file_prefix, sizeof(dp->file_prefix), DEF_FILE_PREFIX);
-	dp->mbufs = DEF_MBUFS;
-	dp->mbuf_cache = DEF_MBUF_CACHE;
-	dp->mbuf_size = DEF_MBUF_SIZE;
-	dp->burst = DEF_BURST;
-	dp->rx_desc = DEF_DESC;
-	dp->tx_desc = DEF_DESC;
-	dp->tx_drain_us = DEF_TX_DRAIN_US;
-	dp->igmp_version = DEF_IGMP_VERSION;
-	dp->igmp_interval_s = DEF_IGMP_INTERVAL_S;
-	dp->arp_timeout_s = DEF_ARP_TIMEOUT_S;
-	dp->arp_retry_ms = DEF_ARP_RETRY_MS;
-	dp->arp_max_retries = DEF_ARP_MAX_RETRIES;
+	for (i = 0; args != NULL && i < dp->n_eal_args; i++) {
+		json_object *s = json_object_new_string(dp->eal_args[i]);
 
-	if ((ret = get_section(root, P, &t, err, errlen)) < 0)
-		return ret;
-	*tbl = t;
-	if (t == NULL)
-		return 0;
-	if ((ret = cg_toml_check_keys(t, P, keys, err, errlen)) < 0)
-		return ret;
-
-	ret = cg_toml_get_string(t, P, "lcores", false, &s, err, errlen);
-	if (ret == -EINVAL)
-		return ret;
-	if (ret == 0) {
-		if (strlen(s) >= sizeof(dp->lcores) || parse_lcores(s, &dp->n_lcores) < 0)
-			return KEY_ERR(P, t, "lcores", "\"%s\" is not an lcore list of distinct "
-				       "lcores 0..%d (e.g. \"0\", \"0-3\", \"0,2,4-5\")",
-				       s, MAX_LCORE);
-		snprintf(dp->lcores, sizeof(dp->lcores), "%s", s);
+		if (s == NULL || json_object_array_add(args, s) < 0) {
+			json_object_put(s);
+			json_object_put(args);
+			return -ENOMEM;
+		}
 	}
-	ret = cg_toml_get_string(t, P, "file_prefix", false, &s, err, errlen);
-	if (ret == -EINVAL)
-		return ret;
-	if (ret == 0) {
-		if (!prefix_valid(s))
-			return KEY_ERR(P, t, "file_prefix", "\"%s\" is not a valid prefix "
-				       "(1..63 characters of A-Z a-z 0-9 _ -)", s);
-		snprintf(dp->file_prefix, sizeof(dp->file_prefix), "%s", s);
-	}
-	if ((ret = get_u32(t, P, "memory_mb", 0, MAX_MEMORY_MB, &dp->memory_mb, err, errlen)) ||
-	    (ret = get_bool(t, P, "no_huge", &dp->no_huge, err, errlen)) ||
-	    (ret = get_u32(t, P, "mbufs", MIN_MBUFS, MAX_MBUFS, &dp->mbufs, err, errlen)) ||
-	    (ret = get_u32(t, P, "mbuf_cache", 0, MAX_MBUF_CACHE, &dp->mbuf_cache, err,
-			   errlen)) ||
-	    (ret = get_u32(t, P, "mbuf_size", MIN_MBUF_SIZE, MAX_MBUF_SIZE, &dp->mbuf_size, err,
-			   errlen)) ||
-	    (ret = get_u16(t, P, "burst", 1, MAX_BURST, &dp->burst, err, errlen)) ||
-	    (ret = get_u16(t, P, "rx_desc", MIN_DESC, MAX_DESC, &dp->rx_desc, err, errlen)) ||
-	    (ret = get_u16(t, P, "tx_desc", MIN_DESC, MAX_DESC, &dp->tx_desc, err, errlen)) ||
-	    (ret = get_u32(t, P, "tx_drain_us", 0, MAX_TX_DRAIN_US, &dp->tx_drain_us, err,
-			   errlen)) ||
-	    (ret = get_u32(t, P, "idle_sleep_us", 0, MAX_IDLE_SLEEP_US, &dp->idle_sleep_us, err,
-			   errlen)) ||
-	    (ret = get_bool(t, P, "checksum_check", &dp->checksum_check, err, errlen)) ||
-	    (ret = get_u32(t, P, "igmp_interval_s", 1, 3600, &dp->igmp_interval_s, err,
-			   errlen)) ||
-	    (ret = get_u32(t, P, "arp_timeout_s", 1, 86400, &dp->arp_timeout_s, err, errlen)) ||
-	    (ret = get_u32(t, P, "arp_retry_ms", 10, 60000, &dp->arp_retry_ms, err, errlen)) ||
-	    (ret = get_u32(t, P, "arp_max_retries", 1, 100, &dp->arp_max_retries, err, errlen)))
-		return ret;
-	v = dp->igmp_version;
-	if ((ret = get_u32(t, P, "igmp_version", 2, 3, &v, err, errlen)) < 0)
-		return ret;
-	dp->igmp_version = (uint8_t)v;
-	/* rte_mempool_create() refuses a cache whose flush threshold (1.5 x) exceeds the pool. */
+	return add(o, k->name, args);
+}
+
+/* rte_mempool_create() refuses a cache whose flush threshold (1.5 x) exceeds the pool. */
+static int
+check_dataplane(const void *sec, json_object *t, const char *tpath, char *err, size_t errlen)
+{
+	const struct cg_conf_dataplane *dp = sec;
+
 	if ((uint64_t)dp->mbuf_cache * 3 / 2 > dp->mbufs)
-		return KEY_ERR(P, t, "mbuf_cache", "%u is too large for %u mbufs "
+		return KEY_ERR(tpath, t, "mbuf_cache", "%u is too large for %u mbufs "
 			       "(1.5 x mbuf_cache must not exceed mbufs)",
 			       dp->mbuf_cache, dp->mbufs);
-	return read_eal_args(t, dp, err, errlen);
+	return 0;
 }
+
+#define DP_KEY(f) KEY(struct cg_conf_dataplane, f)
+static const struct cg_conf_key dataplane_keys[] = {
+	{ DP_KEY(lcores), STR("0", parse_lcores_key), .doc = "EAL -l list, main lcore first" },
+	{ DP_KEY(file_prefix), STR("castgate", parse_name), .doc = "EAL --file-prefix" },
+	{ DP_KEY(memory_mb), INT(0, MAX_MEMORY_MB, 0), .doc = "EAL -m; 0 = grow on demand" },
+	{ DP_KEY(no_huge), BOOL(false), .doc = "EAL --no-huge (tests only)" },
+	{ DP_KEY(mbufs), INT(MIN_MBUFS, MAX_MBUFS, DEF_MBUFS),
+	  .doc = "packet buffers per NUMA socket; absent, grows to fill the rings" },
+	{ DP_KEY(mbuf_cache), INT(0, MAX_MBUF_CACHE, 256), .doc = "per-lcore pool cache" },
+	{ DP_KEY(mbuf_size), INT(MIN_MBUF_SIZE, MAX_MBUF_SIZE, DEF_MBUF_SIZE),
+	  .doc = "buffer data room incl. 128 B headroom; >= mtu + 146 for every port" },
+	{ DP_KEY(burst), INT(1, MAX_BURST, 32), .doc = "packets per RX poll and per TX burst" },
+	{ DP_KEY(rx_desc), INT(MIN_DESC, MAX_DESC, DEF_DESC), .doc = "RX ring size of the ports" },
+	{ DP_KEY(tx_desc), INT(MIN_DESC, MAX_DESC, DEF_DESC), .doc = "TX ring size of the ports" },
+	{ DP_KEY(tx_drain_us), INT(0, MAX_TX_DRAIN_US, 100), .doc = "TX buffer flush period" },
+	{ DP_KEY(idle_sleep_us), INT(0, MAX_IDLE_SLEEP_US, 0), .doc = "sleep of an idle poll" },
+	{ DP_KEY(checksum_check), BOOL(false), .doc = "drop bad IPv4/UDP checksums" },
+	{ DP_KEY(igmp_version), INT(2, 3, 3), .doc = "IGMP version of our membership reports" },
+	{ DP_KEY(igmp_interval_s), INT(1, 3600, 60), .doc = "period of unsolicited reports" },
+	{ DP_KEY(arp_timeout_s), INT(1, 86400, 300), .doc = "lifetime of a resolved next hop" },
+	{ DP_KEY(arp_retry_ms), INT(10, 60000, 1000), .doc = "delay between ARP requests" },
+	{ DP_KEY(arp_max_retries), INT(1, 100, 5), .doc = "ARP requests before unreachable" },
+	{ DP_KEY(eal_args), .type = CG_CONF_STRINGS, .parse = parse_eal_args,
+	  .to_json = eal_args_json, .doc = "extra EAL arguments, appended verbatim" },
+};
+static const struct cg_conf_table dataplane_table = {
+	ROWS(dataplane_keys), .check = check_dataplane,
+};
+
+/*
+ * [control] and [supervisor]
+ */
+
+/* A path: not empty, absolute, and it must fit. */
+static int
+parse_path(const struct cg_conf_key *k, void *sec, json_object *v, const struct cg_conf_in *in)
+{
+	const char *s = json_object_get_string(v);
+
+	if (s[0] == '\0')
+		return IN_ERR(in, v, "must not be empty");
+	if (s[0] != '/')
+		return IN_ERR(in, v, "\"%s\" is not an absolute path", s);
+	return copy_string(k, sec, v, in);
+}
+
+/* Group names as useradd(8) allows them, or "" for none. */
+static int
+parse_group(const struct cg_conf_key *k, void *sec, json_object *v, const struct cg_conf_in *in)
+{
+	const char *s = json_object_get_string(v);
+
+	if (strlen(s) >= k->size)
+		return IN_ERR(in, v, "is too long (at most %zu characters)", k->size - 1);
+	for (const char *p = s; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.' &&
+		    !(*p == '$' && p[1] == '\0'))
+			return IN_ERR(in, v, "\"%s\" is not a group name", s);
+	if (s[0] == '-')
+		return IN_ERR(in, v, "\"%s\" is not a group name", s);
+	return copy_string(k, sec, v, in);
+}
+
+#define CTL_KEY(f) KEY(struct cg_conf_control, f)
+static const struct cg_conf_key control_keys[] = {
+	{ CTL_KEY(socket), STR("/run/castgate/control.sock", parse_path),
+	  .doc = "the JSON-RPC socket, an absolute path" },
+	{ CTL_KEY(group), STR("", parse_group), .doc = "may connect and read; \"\" = root only" },
+	{ CTL_KEY(admin_group), STR("", parse_group), .doc = "may change rules too; \"\": root" },
+	{ CTL_KEY(state_file), STR("/var/lib/castgate/rules.json", parse_path),
+	  .doc = "the rules added over the API, an absolute path" },
+	{ CTL_KEY(max_clients), INT(1, 4096, 64), .doc = "connections at once" },
+	{ CTL_KEY(idle_timeout_ms), INT(100, 86400000, 60000), .doc = "cut a silent client" },
+	{ CTL_KEY(request_timeout_ms), INT(100, 600000, 5000), .doc = "cut an unfinished request" },
+	{ CTL_KEY(max_request_bytes), INT(1024, 64 << 20, 1 << 20), .doc = "longest request line" },
+};
+static const struct cg_conf_table control_table = { ROWS(control_keys) };
+
+#define SUP_KEY(f) KEY(struct cg_conf_supervisor, f)
+static const struct cg_conf_key supervisor_keys[] = {
+	{ SUP_KEY(run_dir), STR("/run/castgate", parse_path), .doc = "ready files and lock" },
+	{ SUP_KEY(restart_min_ms), INT(10, 600000, 250), .doc = "first restart delay" },
+	{ SUP_KEY(restart_max_ms), INT(10, 3600000, 16000), .at_least = "restart_min_ms",
+	  .doc = "the delay doubles up to this" },
+	{ SUP_KEY(stable_s), INT(1, 86400, 60), .doc = "running this long resets the delay" },
+	{ SUP_KEY(stop_timeout_s), INT(1, 600, 10), .doc = "orderly stop, then SIGKILL" },
+	{ SUP_KEY(ready_timeout_s), INT(1, 3600, 60), .doc = "restart a child not ready by then" },
+};
+static const struct cg_conf_table supervisor_table = { ROWS(supervisor_keys) };
 
 /*
  * [[port]]
@@ -627,90 +773,185 @@ is_net_or_bcast(uint32_t a, uint32_t mask, uint8_t len)
 	return (a & ~mask) == 0 || (a & ~mask) == ~mask;
 }
 
+/*
+ * Enough mbufs to fill every ring and every lcore cache, or RX starves. When
+ * the config leaves mbufs unset, the default grows to the next 2^n - 1 that
+ * fits (the mempool's best size), so that more ports never need a new key.
+ */
 static int
-read_port(json_object *t, const char *P, const struct cg_conf_dataplane *dp,
-	  struct cg_conf_port *p, char *err, size_t errlen)
+check_mbufs(struct cg_conf *c, json_object *dpt, char *err, size_t errlen)
 {
-	static const char *const keys[] = {
-		"name", "device", "ip", "mac", "mtu", "gateway", "rx_desc", "tx_desc", NULL,
-	};
-	char a[INET_ADDRSTRLEN];
-	const char *s, *why;
-	uint32_t gw;
-	int ret;
+	struct cg_conf_dataplane *dp = &c->dp;
+	uint64_t need = 0;
+	size_t i;
 
-	if ((ret = cg_toml_check_keys(t, P, keys, err, errlen)) < 0)
-		return ret;
-	p->mac_auto = true;
-	p->mtu = DEF_MTU;
-	p->rx_desc = dp->rx_desc;
-	p->tx_desc = dp->tx_desc;
+	for (i = 0; i < c->n_ports; i++)
+		need += (uint64_t)c->ports[i].rx_desc + c->ports[i].tx_desc;
+	need += (uint64_t)dp->n_lcores * (dp->mbuf_cache * 3 / 2 + dp->burst);
+	if (dp->mbufs < need && (dpt == NULL || !json_object_object_get_ex(dpt, "mbufs", NULL))) {
+		uint64_t n = (uint64_t)DEF_MBUFS + 1;
 
-	if ((ret = cg_toml_get_string(t, P, "name", true, &s, err, errlen)) < 0)
-		return ret;
-	if (!cg_rule_port_name_valid(s))
-		return KEY_ERR(P, t, "name", "\"%s\" is not a valid port name "
-			       "(1..31 characters of A-Z a-z 0-9 _ . -)", s);
-	snprintf(p->name, sizeof(p->name), "%s", s);
+		while (n - 1 < need && n - 1 < MAX_MBUFS)
+			n <<= 1;
+		dp->mbufs = (uint32_t)(n - 1 > MAX_MBUFS ? MAX_MBUFS : n - 1);
+	}
+	if (dp->mbufs < need)
+		return KEY_ERR("dataplane", dpt, "mbufs", "%u mbufs cannot fill the rings and "
+			       "caches: need at least %llu (RX + TX descriptors of every port, "
+			       "and 1.5 x mbuf_cache + burst per lcore)", dp->mbufs,
+			       (unsigned long long)need);
+	return 0;
+}
 
-	if ((ret = cg_toml_get_string(t, P, "device", true, &s, err, errlen)) < 0)
-		return ret;
-	if (strlen(s) >= sizeof(p->device))
-		return KEY_ERR(P, t, "device", "longer than %zu characters",
-			       sizeof(p->device) - 1);
+static int
+parse_device(const struct cg_conf_key *k, void *sec, json_object *v, const struct cg_conf_in *in)
+{
+	struct cg_conf_port *p = sec;
+	const char *s = json_object_get_string(v);
+
+	if (strlen(s) >= k->size)
+		return IN_ERR(in, v, "longer than %zu characters", k->size - 1);
 	p->is_pci = cg_conf_device_is_pci(s);
 	if (!p->is_pci && !device_is_vdev(s))
-		return KEY_ERR(P, t, "device", "\"%s\" is neither a PCI address "
-			       "(DDDD:BB:DD.F) nor a vdev (net_<driver><n>[,args])", s);
-	snprintf(p->device, sizeof(p->device), "%s", s);
+		return IN_ERR(in, v, "\"%s\" is neither a PCI address (DDDD:BB:DD.F) nor a vdev "
+			      "(net_<driver><n>[,args])", s);
+	return copy_string(k, sec, v, in);
+}
 
-	if ((ret = cg_toml_get_string(t, P, "ip", true, &s, err, errlen)) < 0)
-		return ret;
+static int
+parse_ip(const struct cg_conf_key *k, void *sec, json_object *v, const struct cg_conf_in *in)
+{
+	struct cg_conf_port *p = sec;
+	const char *s = json_object_get_string(v), *why;
+	char a[INET_ADDRSTRLEN];
+
+	(void)k;
 	if (parse_cidr(s, &p->ip, &p->prefix_len) < 0)
-		return KEY_ERR(P, t, "ip", "\"%s\" is not an IPv4 address with a prefix length "
-			       "(e.g. 198.18.1.2/25)", s);
+		return IN_ERR(in, v, "\"%s\" is not an IPv4 address with a prefix length "
+			      "(e.g. 198.18.1.2/25)", s);
 	p->netmask = mask_of(p->prefix_len);
 	if ((why = cg_rule_src_problem(p->ip)) != NULL)
-		return KEY_ERR(P, t, "ip", "%s %s", cg_rule_ipv4_str(p->ip, a), why);
+		return IN_ERR(in, v, "%s %s", cg_rule_ipv4_str(p->ip, a), why);
 	if (is_net_or_bcast(p->ip, p->netmask, p->prefix_len))
-		return KEY_ERR(P, t, "ip", "%s is the network or broadcast address of /%u",
-			       cg_rule_ipv4_str(p->ip, a), p->prefix_len);
+		return IN_ERR(in, v, "%s is the network or broadcast address of /%u",
+			      cg_rule_ipv4_str(p->ip, a), p->prefix_len);
+	return 0;
+}
 
-	ret = cg_toml_get_string(t, P, "mac", false, &s, err, errlen);
-	if (ret == -EINVAL)
-		return ret;
-	if (ret == 0 && strcmp(s, "auto") != 0) {
-		if (cg_rule_parse_mac(s, p->mac) < 0)
-			return KEY_ERR(P, t, "mac", "\"%s\" is neither \"auto\" nor a MAC "
-				       "address (aa:bb:cc:dd:ee:ff)", s);
-		if ((p->mac[0] & 1) || !(p->mac[0] | p->mac[1] | p->mac[2] | p->mac[3] |
-					 p->mac[4] | p->mac[5]))
-			return KEY_ERR(P, t, "mac", "%s is not a unicast MAC address", s);
-		p->mac_auto = false;
-	}
-	if ((ret = get_u16(t, P, "mtu", MIN_MTU, MAX_MTU, &p->mtu, err, errlen)) ||
-	    (ret = get_u16(t, P, "rx_desc", MIN_DESC, MAX_DESC, &p->rx_desc, err, errlen)) ||
-	    (ret = get_u16(t, P, "tx_desc", MIN_DESC, MAX_DESC, &p->tx_desc, err, errlen)))
-		return ret;
+static int
+ip_json(const struct cg_conf_key *k, const void *sec, json_object *o)
+{
+	const struct cg_conf_port *p = sec;
+	char a[INET_ADDRSTRLEN], buf[INET_ADDRSTRLEN + 4];
 
-	ret = cg_toml_get_string(t, P, "gateway", false, &s, err, errlen);
-	if (ret == -EINVAL)
+	snprintf(buf, sizeof(buf), "%s/%u", cg_rule_ipv4_str(p->ip, a), p->prefix_len);
+	return add(o, k->name, json_object_new_string(buf));
+}
+
+/* "auto" (the device's own MAC), or a unicast MAC to set. */
+static int
+parse_mac(const struct cg_conf_key *k, void *sec, json_object *v, const struct cg_conf_in *in)
+{
+	struct cg_conf_port *p = sec;
+	const char *s = json_object_get_string(v);
+
+	(void)k;
+	p->mac_auto = strcmp(s, "auto") == 0;
+	if (p->mac_auto)
+		return 0;
+	if (cg_rule_parse_mac(s, p->mac) < 0)
+		return IN_ERR(in, v, "\"%s\" is neither \"auto\" nor a MAC address "
+			      "(aa:bb:cc:dd:ee:ff)", s);
+	if ((p->mac[0] & 1) || !(p->mac[0] | p->mac[1] | p->mac[2] | p->mac[3] | p->mac[4] |
+				 p->mac[5]))
+		return IN_ERR(in, v, "%s is not a unicast MAC address", s);
+	return 0;
+}
+
+static int
+mac_json(const struct cg_conf_key *k, const void *sec, json_object *o)
+{
+	const struct cg_conf_port *p = sec;
+	char buf[18];
+
+	if (p->mac_auto)
+		return add(o, k->name, json_object_new_string("auto"));
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", p->mac[0], p->mac[1],
+		 p->mac[2], p->mac[3], p->mac[4], p->mac[5]);
+	return add(o, k->name, json_object_new_string(buf));
+}
+
+/* Read after ip: it must lie inside the port's prefix. */
+static int
+parse_gateway(const struct cg_conf_key *k, void *sec, json_object *v,
+	      const struct cg_conf_in *in)
+{
+	struct cg_conf_port *p = sec;
+	const char *s = json_object_get_string(v), *why;
+	char a[INET_ADDRSTRLEN];
+	uint32_t gw;
+
+	(void)k;
+	if (cg_rule_parse_ipv4(s, &gw) < 0)
+		return IN_ERR(in, v, "\"%s\" is not an IPv4 address", s);
+	if ((why = cg_rule_src_problem(gw)) != NULL)
+		return IN_ERR(in, v, "%s %s", s, why);
+	if ((gw & p->netmask) != (p->ip & p->netmask))
+		return IN_ERR(in, v, "%s is outside the port's prefix %s/%u", s,
+			      cg_rule_ipv4_str(p->ip & p->netmask, a), p->prefix_len);
+	if (gw == p->ip)
+		return IN_ERR(in, v, "%s is the port's own address", s);
+	if (is_net_or_bcast(gw, p->netmask, p->prefix_len))
+		return IN_ERR(in, v, "%s is the network or broadcast address of /%u", s,
+			      p->prefix_len);
+	p->gateway = gw;
+	return 0;
+}
+
+static int
+gateway_json(const struct cg_conf_key *k, const void *sec, json_object *o)
+{
+	const struct cg_conf_port *p = sec;
+	char a[INET_ADDRSTRLEN];
+
+	if (p->gateway == 0)
+		return 0;
+	return add(o, k->name, json_object_new_string(cg_rule_ipv4_str(p->gateway, a)));
+}
+
+/* Rows in the order they are read: ip before gateway. */
+#define PORT_KEY(f) KEY(struct cg_conf_port, f)
+static const struct cg_conf_key port_keys[] = {
+	{ PORT_KEY(name), STR(NULL, parse_name), .flags = CG_CONF_REQUIRED,
+	  .doc = "unique name; rules refer to it" },
+	{ PORT_KEY(device), STR(NULL, parse_device), .flags = CG_CONF_REQUIRED,
+	  .doc = "a vdev (--vdev) or a PCI address (-a), with devargs" },
+	{ PORT_KEY(ip), STR(NULL, parse_ip), .flags = CG_CONF_REQUIRED, .to_json = ip_json,
+	  .doc = "the port's IPv4 address and prefix length" },
+	{ PORT_KEY(mac), STR("auto", parse_mac), .to_json = mac_json,
+	  .doc = "\"auto\" (the device's MAC) or a unicast MAC to set" },
+	{ PORT_KEY(mtu), INT(MIN_MTU, MAX_MTU, 1500), .doc = "largest IP packet sent or received" },
+	{ PORT_KEY(gateway), STR(NULL, parse_gateway), .flags = CG_CONF_NODEF,
+	  .to_json = gateway_json, .doc = "next hop of unicast outputs outside the prefix" },
+	{ PORT_KEY(rx_desc), INT(MIN_DESC, MAX_DESC, 0), .flags = CG_CONF_INHERIT,
+	  .doc = "this port's RX ring size" },
+	{ PORT_KEY(tx_desc), INT(MIN_DESC, MAX_DESC, 0), .flags = CG_CONF_INHERIT,
+	  .doc = "this port's TX ring size" },
+};
+static const struct cg_conf_table port_table = { ROWS(port_keys) };
+
+static int
+read_port(const struct cg_conf *c, struct cg_conf_port *p, json_object *t, const char *P,
+	  char *err, size_t errlen)
+{
+	const struct cg_conf_dataplane *dp = &c->dp;
+	int ret;
+
+	/* The CG_CONF_INHERIT rows. */
+	p->rx_desc = dp->rx_desc;
+	p->tx_desc = dp->tx_desc;
+	if ((ret = read_table(&port_table, p, t, P, err, errlen)) < 0)
 		return ret;
-	if (ret == 0) {
-		if (cg_rule_parse_ipv4(s, &gw) < 0)
-			return KEY_ERR(P, t, "gateway", "\"%s\" is not an IPv4 address", s);
-		if ((why = cg_rule_src_problem(gw)) != NULL)
-			return KEY_ERR(P, t, "gateway", "%s %s", s, why);
-		if ((gw & p->netmask) != (p->ip & p->netmask))
-			return KEY_ERR(P, t, "gateway", "%s is outside the port's prefix %s/%u",
-				       s, cg_rule_ipv4_str(p->ip & p->netmask, a), p->prefix_len);
-		if (gw == p->ip)
-			return KEY_ERR(P, t, "gateway", "%s is the port's own address", s);
-		if (is_net_or_bcast(gw, p->netmask, p->prefix_len))
-			return KEY_ERR(P, t, "gateway", "%s is the network or broadcast address "
-				       "of /%u", s, p->prefix_len);
-		p->gateway = gw;
-	}
 	/* The data plane does not use RX scatter: a whole frame must fit in one mbuf. */
 	if (dp->mbuf_size < (uint32_t)p->mtu + CG_CONF_L2_OVERHEAD + CG_CONF_MBUF_HEADROOM)
 		return KEY_ERR(P, t, "mtu", "%u needs dataplane.mbuf_size >= %u "
@@ -720,55 +961,88 @@ read_port(json_object *t, const char *P, const struct cg_conf_dataplane *dp,
 	return 0;
 }
 
+/* Names, devices and addresses are unique among ports. */
 static int
-read_ports(json_object *root, struct cg_conf *c, json_object **arr_out, char *err, size_t errlen)
+check_port_unique(const struct cg_conf *c, size_t i, json_object *t, const char *P, char *err,
+		  size_t errlen)
 {
-	char P[PATH_SIZE], a[INET_ADDRSTRLEN];
-	json_object *arr;
-	size_t i, j, n;
-	int ret;
+	const struct cg_conf_port *p = &c->ports[i];
+	char a[INET_ADDRSTRLEN];
+	size_t j, l = device_id_len(p->device);
 
-	ret = cg_toml_get_array(root, "", "port", true, &arr, err, errlen);
-	if (ret < 0)
-		return ret;
-	*arr_out = arr;
-	n = json_object_array_length(arr);
-	if (n < 1 || n > CG_CONF_MAX_PORTS)
-		return cg_toml_errorf(err, errlen, "port", arr, "expected 1..%d [[port]] tables, "
-				      "got %zu", CG_CONF_MAX_PORTS, n);
-	for (i = 0; i < n; i++) {
-		json_object *t = json_object_array_get_idx(arr, i);
-		struct cg_conf_port *p = &c->ports[i];
+	for (j = 0; j < i; j++) {
+		const struct cg_conf_port *q = &c->ports[j];
 
-		cg_toml_path_index(P, sizeof(P), "port", i);
-		if (!json_object_is_type(t, json_type_object))
-			return cg_toml_errorf(err, errlen, P, t ? t : arr,
-					      "expected a table, got %s", cg_toml_type_name(t));
-		if ((ret = read_port(t, P, &c->dp, p, err, errlen)) < 0)
-			return ret;
-		for (j = 0; j < i; j++) {
-			const struct cg_conf_port *q = &c->ports[j];
-			size_t l = device_id_len(p->device);
-
-			if (strcmp(q->name, p->name) == 0)
-				return KEY_ERR(P, t, "name", "\"%s\" is already the name of port[%zu]",
-					       p->name, j);
-			if (l == device_id_len(q->device) &&
-			    strncasecmp(q->device, p->device, l) == 0)
-				return KEY_ERR(P, t, "device", "\"%.*s\" is already the device of "
-					       "port[%zu] \"%s\"", (int)l, p->device, j, q->name);
-			if (q->ip == p->ip)
-				return KEY_ERR(P, t, "ip", "%s is already the address of port[%zu] "
-					       "\"%s\"", cg_rule_ipv4_str(p->ip, a), j, q->name);
-		}
-		c->n_ports = i + 1;
+		if (strcmp(q->name, p->name) == 0)
+			return KEY_ERR(P, t, "name", "\"%s\" is already the name of port[%zu]",
+				       p->name, j);
+		if (l == device_id_len(q->device) && strncasecmp(q->device, p->device, l) == 0)
+			return KEY_ERR(P, t, "device", "\"%.*s\" is already the device of "
+				       "port[%zu] \"%s\"", (int)l, p->device, j, q->name);
+		if (q->ip == p->ip)
+			return KEY_ERR(P, t, "ip", "%s is already the address of port[%zu] \"%s\"",
+				       cg_rule_ipv4_str(p->ip, a), j, q->name);
 	}
 	return 0;
+}
+
+
+/* The [[port]] array, then the pool size that the ports need. */
+static int
+parse_ports(const struct cg_conf_key *k, void *sec, json_object *arr,
+	    const struct cg_conf_in *in)
+{
+	struct cg_conf *c = sec;
+	json_object *dpt = NULL;
+	char P[PATH_SIZE];
+	size_t i, n = json_object_array_length(arr);
+	int ret;
+
+	if (n < 1 || n > CG_CONF_MAX_PORTS)
+		return IN_ERR(in, arr, "expected 1..%d [[port]] tables, got %zu",
+			      CG_CONF_MAX_PORTS, n);
+	for (i = 0; i < n; i++) {
+		json_object *t = json_object_array_get_idx(arr, i);
+
+		cg_toml_path_index(P, sizeof(P), k->name, i);
+		if (!json_object_is_type(t, json_type_object))
+			return cg_toml_errorf(in->err, in->errlen, P, t ? t : arr,
+					      "expected a table, got %s", cg_toml_type_name(t));
+		if ((ret = read_port(c, &c->ports[i], t, P, in->err, in->errlen)) < 0 ||
+		    (ret = check_port_unique(c, i, t, P, in->err, in->errlen)) < 0)
+			return ret;
+		c->n_ports = i + 1;
+	}
+	json_object_object_get_ex(in->t, "dataplane", &dpt);
+	return check_mbufs(c, dpt, in->err, in->errlen);
+}
+
+static int
+ports_json(const struct cg_conf_key *k, const void *sec, json_object *o)
+{
+	const struct cg_conf *c = sec;
+	json_object *ports = json_object_new_array(), *p;
+	size_t i;
+	int ret;
+
+	for (i = 0; ports != NULL && i < c->n_ports; i++) {
+		if ((ret = table_to_json(k->table, &c->ports[i], &p)) < 0) {
+			json_object_put(ports);
+			return ret;
+		}
+		if (json_object_array_add(ports, p) < 0) {
+			json_object_put(p);
+			json_object_put(ports);
+			return -ENOMEM;
+		}
+	}
+	return add(o, k->name, ports);
 }
 
 /*
  * [[rule]]
  */
+
 
 int
 cg_conf_port_find(const struct cg_conf *c, const char *name)
@@ -850,21 +1124,20 @@ id_taken(const struct cg_rule *rules, size_t n, uint32_t id)
 	return false;
 }
 
+/* The [[rule]] array: lib/rule reads each rule; here, their ports, ids and clashes. */
 static int
-read_rules(json_object *root, struct cg_conf *c, char *err, size_t errlen)
+parse_rules(const struct cg_conf_key *k, void *sec, json_object *arr,
+	    const struct cg_conf_in *in)
 {
 	char P[PATH_SIZE], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	struct cg_conf *c = sec;
 	struct cg_rule *rules = NULL;
-	json_object *arr;
+	char *err = in->err;
+	size_t errlen = in->errlen;
 	uint32_t next = 1;
 	size_t i, n;
 	int ret;
 
-	ret = cg_toml_get_array(root, "", "rule", false, &arr, err, errlen);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret < 0)
-		return ret;
 	n = json_object_array_length(arr);
 	if (n == 0)
 		return 0;
@@ -875,7 +1148,7 @@ read_rules(json_object *root, struct cg_conf *c, char *err, size_t errlen)
 	for (i = 0; i < n; i++) {
 		json_object *t = json_object_array_get_idx(arr, i);
 
-		cg_toml_path_index(P, sizeof(P), "rule", i);
+		cg_toml_path_index(P, sizeof(P), k->name, i);
 		if (!json_object_is_type(t, json_type_object)) {
 			ret = cg_toml_errorf(err, errlen, P, t ? t : arr,
 					     "expected a table, got %s", cg_toml_type_name(t));
@@ -905,7 +1178,7 @@ read_rules(json_object *root, struct cg_conf *c, char *err, size_t errlen)
 		const struct cg_rule *r = &rules[i];
 		size_t oi;
 
-		cg_toml_path_index(P, sizeof(P), "rule", i);
+		cg_toml_path_index(P, sizeof(P), k->name, i);
 		switch (cg_rule_set_check(c->rules, r, &o)) {
 		case CG_RULE_CONFLICT_NONE:
 			break;
@@ -936,38 +1209,53 @@ out:
 	return ret;
 }
 
+static int
+rules_json(const struct cg_conf_key *k, const void *sec, json_object *o)
+{
+	const struct cg_conf *c = sec;
+	json_object *rules = json_object_new_array();
+	const struct cg_rule *r;
+	size_t i;
+
+	if (rules == NULL)
+		return -ENOMEM;
+	CG_RULE_SET_FOREACH(c->rules, i, r) {
+		json_object *j = cg_rule_to_json(r);
+
+		if (j == NULL || json_object_array_add(rules, j) < 0) {
+			json_object_put(j);
+			json_object_put(rules);
+			return -ENOMEM;
+		}
+	}
+	return add(o, k->name, rules);
+}
+
 /*
  * Whole config
  */
 
-/*
- * Enough mbufs to fill every ring and every lcore cache, or RX starves. When
- * the config leaves mbufs unset, the default grows to the next 2^n - 1 that
- * fits (the mempool's best size), so that more ports never need a new key.
- */
-static int
-check_mbufs(struct cg_conf *c, json_object *dpt, char *err, size_t errlen)
+static const struct cg_conf_key root_keys[] = {
+	{ SECTION("log", log, &log_table), .doc = "log threshold and format" },
+	{ SECTION("dataplane", dp, &dataplane_table),
+	  .doc = "DPDK EAL settings and forwarding tuning" },
+	{ SECTION("control", ctl, &control_table),
+	  .doc = "the JSON-RPC control process: socket, groups, state file, limits" },
+	{ SECTION("supervisor", sup, &supervisor_table),
+	  .doc = "the supervisor: run directory, restart backoff, timeouts" },
+	{ .name = "port", .type = CG_CONF_TABLES, .table = &port_table,
+	  .flags = CG_CONF_REQUIRED, .parse = parse_ports, .to_json = ports_json,
+	  .doc = "the DPDK ports, in port id order" },
+	/* lib/rule owns the keys of a rule. */
+	{ .name = "rule", .type = CG_CONF_TABLES, .parse = parse_rules, .to_json = rules_json,
+	  .doc = "relay rules: what to receive and how to re-emit it" },
+};
+static const struct cg_conf_table root_table = { ROWS(root_keys) };
+
+const struct cg_conf_table *
+cg_conf_schema(void)
 {
-	struct cg_conf_dataplane *dp = &c->dp;
-	uint64_t need = 0;
-	size_t i;
-
-	for (i = 0; i < c->n_ports; i++)
-		need += (uint64_t)c->ports[i].rx_desc + c->ports[i].tx_desc;
-	need += (uint64_t)dp->n_lcores * (dp->mbuf_cache * 3 / 2 + dp->burst);
-	if (dp->mbufs < need && (dpt == NULL || !json_object_object_get_ex(dpt, "mbufs", NULL))) {
-		uint64_t n = (uint64_t)DEF_MBUFS + 1;
-
-		while (n - 1 < need && n - 1 < MAX_MBUFS)
-			n <<= 1;
-		dp->mbufs = (uint32_t)(n - 1 > MAX_MBUFS ? MAX_MBUFS : n - 1);
-	}
-	if (dp->mbufs < need)
-		return KEY_ERR("dataplane", dpt, "mbufs", "%u mbufs cannot fill the rings and "
-			       "caches: need at least %llu (RX + TX descriptors of every port, "
-			       "and 1.5 x mbuf_cache + burst per lcore)", dp->mbufs,
-			       (unsigned long long)need);
-	return 0;
+	return &root_table;
 }
 
 static void
@@ -993,11 +1281,7 @@ cg_conf_free(struct cg_conf *c)
 struct cg_conf *
 cg_conf_from_json(json_object *root, char *err, size_t errlen)
 {
-	static const char *const keys[] = {
-		"log", "dataplane", "control", "supervisor", "port", "rule", NULL,
-	};
 	struct cg_conf *c;
-	json_object *dpt = NULL, *ports;
 	int ret;
 
 	if (!json_object_is_type(root, json_type_object)) {
@@ -1013,14 +1297,8 @@ cg_conf_from_json(json_object *root, char *err, size_t errlen)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if ((ret = cg_toml_check_keys(root, "", keys, err, errlen)) < 0 ||
-	    (ret = read_log(root, &c->log, err, errlen)) < 0 ||
-	    (ret = read_dataplane(root, &c->dp, &dpt, err, errlen)) < 0 ||
-	    (ret = read_control(root, &c->ctl, err, errlen)) < 0 ||
-	    (ret = read_supervisor(root, &c->sup, err, errlen)) < 0 ||
-	    (ret = read_ports(root, c, &ports, err, errlen)) < 0 ||
-	    (ret = check_mbufs(c, dpt, err, errlen)) < 0 ||
-	    (ret = read_rules(root, c, err, errlen)) < 0) {
+	ret = read_table(&root_table, c, root, "", err, errlen);
+	if (ret < 0) {
 		if (ret == -ENOMEM)
 			snprintf(err, errlen, "config: out of memory");
 		free_conf(c);
@@ -1058,159 +1336,16 @@ cg_conf_rule_set(const struct cg_conf *c)
 	return c->rules;
 }
 
-/*
- * Effective config as JSON
- */
-
-/* Add a new value, keeping track of allocation failure in *ok. */
-static void
-put(json_object *o, const char *key, json_object *v, bool *ok)
-{
-	if (v == NULL || json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		*ok = false;
-	}
-}
-
-static json_object *
-port_to_json(const struct cg_conf_port *p, bool *ok)
-{
-	json_object *o = json_object_new_object();
-	char a[INET_ADDRSTRLEN], buf[INET_ADDRSTRLEN + 4];
-
-	if (o == NULL) {
-		*ok = false;
-		return NULL;
-	}
-	put(o, "name", json_object_new_string(p->name), ok);
-	put(o, "device", json_object_new_string(p->device), ok);
-	snprintf(buf, sizeof(buf), "%s/%u", cg_rule_ipv4_str(p->ip, a), p->prefix_len);
-	put(o, "ip", json_object_new_string(buf), ok);
-	if (p->mac_auto) {
-		put(o, "mac", json_object_new_string("auto"), ok);
-	} else {
-		snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", p->mac[0],
-			 p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5]);
-		put(o, "mac", json_object_new_string(buf), ok);
-	}
-	put(o, "mtu", json_object_new_int(p->mtu), ok);
-	if (p->gateway != 0)
-		put(o, "gateway", json_object_new_string(cg_rule_ipv4_str(p->gateway, a)), ok);
-	put(o, "rx_desc", json_object_new_int(p->rx_desc), ok);
-	put(o, "tx_desc", json_object_new_int(p->tx_desc), ok);
-	return o;
-}
-
 json_object *
 cg_conf_to_json(const struct cg_conf *c)
 {
-	const struct cg_conf_dataplane *dp = &c->dp;
-	json_object *root = json_object_new_object(), *log, *d, *args, *ports, *rules;
-	const struct cg_rule *r;
-	bool ok = root != NULL;
-	size_t i;
+	json_object *root;
 
-	if (!ok)
-		goto nomem;
-	log = json_object_new_object();
-	if (log != NULL) {
-		put(log, "level", json_object_new_string(cg_log_level_name(c->log.level)), &ok);
-		put(log, "format", json_object_new_string(c->log.format == CG_LOG_FMT_JSON ?
-							  "json" : "text"), &ok);
+	if (table_to_json(&root_table, c, &root) < 0) {
+		errno = ENOMEM;
+		return NULL;
 	}
-	put(root, "log", log, &ok);
-
-	d = json_object_new_object();
-	if (d != NULL) {
-		put(d, "lcores", json_object_new_string(dp->lcores), &ok);
-		put(d, "file_prefix", json_object_new_string(dp->file_prefix), &ok);
-		put(d, "memory_mb", json_object_new_int64(dp->memory_mb), &ok);
-		put(d, "no_huge", json_object_new_boolean(dp->no_huge), &ok);
-		put(d, "mbufs", json_object_new_int64(dp->mbufs), &ok);
-		put(d, "mbuf_cache", json_object_new_int64(dp->mbuf_cache), &ok);
-		put(d, "mbuf_size", json_object_new_int64(dp->mbuf_size), &ok);
-		put(d, "burst", json_object_new_int(dp->burst), &ok);
-		put(d, "rx_desc", json_object_new_int(dp->rx_desc), &ok);
-		put(d, "tx_desc", json_object_new_int(dp->tx_desc), &ok);
-		put(d, "tx_drain_us", json_object_new_int64(dp->tx_drain_us), &ok);
-		put(d, "idle_sleep_us", json_object_new_int64(dp->idle_sleep_us), &ok);
-		put(d, "checksum_check", json_object_new_boolean(dp->checksum_check), &ok);
-		put(d, "igmp_version", json_object_new_int(dp->igmp_version), &ok);
-		put(d, "igmp_interval_s", json_object_new_int64(dp->igmp_interval_s), &ok);
-		put(d, "arp_timeout_s", json_object_new_int64(dp->arp_timeout_s), &ok);
-		put(d, "arp_retry_ms", json_object_new_int64(dp->arp_retry_ms), &ok);
-		put(d, "arp_max_retries", json_object_new_int64(dp->arp_max_retries), &ok);
-		args = json_object_new_array();
-		for (i = 0; args != NULL && i < dp->n_eal_args; i++) {
-			json_object *s = json_object_new_string(dp->eal_args[i]);
-
-			if (s == NULL || json_object_array_add(args, s) < 0) {
-				json_object_put(s);
-				ok = false;
-			}
-		}
-		put(d, "eal_args", args, &ok);
-	}
-	put(root, "dataplane", d, &ok);
-
-	d = json_object_new_object();
-	if (d != NULL) {
-		const struct cg_conf_control *ctl = &c->ctl;
-
-		put(d, "socket", json_object_new_string(ctl->socket), &ok);
-		put(d, "group", json_object_new_string(ctl->group), &ok);
-		put(d, "admin_group", json_object_new_string(ctl->admin_group), &ok);
-		put(d, "state_file", json_object_new_string(ctl->state_file), &ok);
-		put(d, "max_clients", json_object_new_int64(ctl->max_clients), &ok);
-		put(d, "idle_timeout_ms", json_object_new_int64(ctl->idle_timeout_ms), &ok);
-		put(d, "request_timeout_ms", json_object_new_int64(ctl->request_timeout_ms), &ok);
-		put(d, "max_request_bytes", json_object_new_int64(ctl->max_request_bytes), &ok);
-	}
-	put(root, "control", d, &ok);
-
-	d = json_object_new_object();
-	if (d != NULL) {
-		const struct cg_conf_supervisor *sup = &c->sup;
-
-		put(d, "run_dir", json_object_new_string(sup->run_dir), &ok);
-		put(d, "restart_min_ms", json_object_new_int64(sup->restart_min_ms), &ok);
-		put(d, "restart_max_ms", json_object_new_int64(sup->restart_max_ms), &ok);
-		put(d, "stable_s", json_object_new_int64(sup->stable_s), &ok);
-		put(d, "stop_timeout_s", json_object_new_int64(sup->stop_timeout_s), &ok);
-		put(d, "ready_timeout_s", json_object_new_int64(sup->ready_timeout_s), &ok);
-	}
-	put(root, "supervisor", d, &ok);
-
-	ports = json_object_new_array();
-	for (i = 0; ports != NULL && i < c->n_ports; i++) {
-		json_object *p = port_to_json(&c->ports[i], &ok);
-
-		if (p == NULL || json_object_array_add(ports, p) < 0) {
-			json_object_put(p);
-			ok = false;
-		}
-	}
-	put(root, "port", ports, &ok);
-
-	rules = json_object_new_array();
-	CG_RULE_SET_FOREACH(c->rules, i, r) {
-		json_object *j;
-
-		if (rules == NULL)
-			break;
-		j = cg_rule_to_json(r);
-		if (j == NULL || json_object_array_add(rules, j) < 0) {
-			json_object_put(j);
-			ok = false;
-		}
-	}
-	put(root, "rule", rules, &ok);
-	if (ok)
-		return root;
-nomem:
-	json_object_put(root);
-	errno = ENOMEM;
-	return NULL;
+	return root;
 }
 
 /*

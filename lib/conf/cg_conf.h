@@ -123,6 +123,84 @@ struct cg_conf {
 	struct cg_rule_set *rules; /**< rules, in file order, ports resolved */
 };
 
+/*
+ * The schema: one row per key.
+ *
+ * Each section is a table of struct cg_conf_key rows, and the root is a
+ * table whose rows are the sections. The rows drive reading (type, range,
+ * required or default), the defaults, cg_conf_to_json(), and the test that
+ * checks docs/CONFIG.md, castgate.toml(5) and config/castgate.toml.example
+ * against them. Adding a key is one row (and a field in the section's
+ * struct) plus its use.
+ */
+
+/** The TOML type of a key. */
+enum cg_conf_type {
+	CG_CONF_INT,     /**< integer in min..max, stored in a uint8/16/32_t (size) */
+	CG_CONF_BOOL,    /**< boolean, stored in a bool */
+	CG_CONF_STRING,  /**< string: its parse hook, else copied into a char[size] */
+	CG_CONF_STRINGS, /**< array of strings: its parse hook */
+	CG_CONF_TABLE,   /**< a section, read with .table */
+	CG_CONF_TABLES,  /**< an array of tables: its parse hook, each read with .table */
+};
+
+/** The key must be present (it has no default). */
+#define CG_CONF_REQUIRED 0x1u
+/** Optional, without a default: absent leaves the value unset (zero). */
+#define CG_CONF_NODEF 0x2u
+/** Its default is the key of the same name in [dataplane]. */
+#define CG_CONF_INHERIT 0x4u
+
+struct cg_conf_key;
+struct cg_conf_in;
+
+/**
+ * Parse hook of a key whose value needs more than a type and range check.
+ * @p v has the row's TOML type already (or is a string made from .def_str,
+ * to set the default); @p sec is the section's struct.
+ * @return 0, or -EINVAL with the error (naming the key) in the context's
+ *         err buffer, or -ENOMEM.
+ */
+typedef int cg_conf_parse_t(const struct cg_conf_key *k, void *sec, json_object *v,
+			    const struct cg_conf_in *in);
+
+/**
+ * JSON hook: add the key's effective value to @p obj, or nothing when it is
+ * unset. @return 0, or -ENOMEM.
+ */
+typedef int cg_conf_json_t(const struct cg_conf_key *k, const void *sec, json_object *obj);
+
+/** A table of keys: a section, an element of an array of tables, or the root. */
+struct cg_conf_table {
+	const struct cg_conf_key *keys;
+	size_t n_keys;
+	/** Checks between keys of the table, once all are read (NULL: none); @p t may be NULL. */
+	int (*check)(const void *sec, json_object *t, const char *tpath, char *err, size_t errlen);
+};
+
+/** One config key. */
+struct cg_conf_key {
+	const char *name;
+	enum cg_conf_type type;
+	size_t offset;           /**< offsetof() the value in the section's struct */
+	size_t size;             /**< sizeof() the value */
+	int64_t min, max;        /**< CG_CONF_INT: the range */
+	int64_t def;             /**< CG_CONF_INT, CG_CONF_BOOL: the default */
+	const char *def_str;     /**< CG_CONF_STRING: the default, read like a value */
+	const char *at_least;    /**< CG_CONF_INT: not below this key of the same table */
+	unsigned int flags;      /**< CG_CONF_REQUIRED, CG_CONF_NODEF, CG_CONF_INHERIT */
+	cg_conf_parse_t *parse;  /**< NULL: the type's own reading */
+	cg_conf_json_t *to_json; /**< NULL: the type's own JSON */
+	const struct cg_conf_table *table; /**< CG_CONF_TABLE, CG_CONF_TABLES */
+	const char *doc;         /**< one line: what the key is for */
+};
+
+/** The root table of castgate.toml: one CG_CONF_TABLE(S) row per section. */
+const struct cg_conf_table *cg_conf_schema(void);
+
+/** "integer", "boolean", "string", "array of strings", "table", "array of tables". */
+const char *cg_conf_type_name(enum cg_conf_type type);
+
 /**
  * Read, parse and validate a config file.
  *

@@ -259,7 +259,7 @@ test_rule_list_get(void)
 	c.shm.ctrs[0].rule[SLOT_API].rx_pkts = 10;
 	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"rule.get\",\"params\":{\"name\":\"api1\"},"
 		 "\"id\":2}");
-	CU_ASSERT_EQUAL(json_object_get_int64(get(r, "result.stats.rx_pkts")), 10);
+	CU_ASSERT_EQUAL(json_object_get_int64(get(r, "result.stats.rx_packets")), 10);
 	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.origin")), "api");
 	json_object_put(r);
 	c.shm.ctrs[0].rule[SLOT_API].rx_pkts = 0;
@@ -407,22 +407,22 @@ test_stats_clear_and_rates(void)
 	b->rule[SLOT_API].rx_pkts = 100;
 	b->rule[SLOT_API].out[0].pkts = 100;
 	b->drops[CG_SHM_DROP_NO_RULE] = 3;
-	CU_ASSERT_EQUAL(rule_stat("rx_pkts"), 100);
+	CU_ASSERT_EQUAL(rule_stat("rx_packets"), 100);
 	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"stats.get\",\"id\":1}");
 	CU_ASSERT_EQUAL(json_object_get_uint64(get(r, "result.drops.no_rule")), 3);
-	CU_ASSERT_EQUAL(json_object_get_uint64(get(r, "result.totals.tx_pkts")), 100);
+	CU_ASSERT_EQUAL(json_object_get_uint64(get(r, "result.totals.tx_packets")), 100);
 	json_object_put(r);
 
 	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"stats.clear\",\"id\":1}");
 	CU_ASSERT(json_object_get_uint64(get(r, "result.cleared_unix_ms")) > 0);
 	json_object_put(r);
-	CU_ASSERT_EQUAL(rule_stat("rx_pkts"), 0);
+	CU_ASSERT_EQUAL(rule_stat("rx_packets"), 0);
 	CU_ASSERT_EQUAL(rule_stat("outputs.0.pkts"), 0);
 	b->rule[SLOT_API].rx_pkts += 5;
-	CU_ASSERT_EQUAL(rule_stat("rx_pkts"), 5);
+	CU_ASSERT_EQUAL(rule_stat("rx_packets"), 5);
 	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"stats.get\",\"id\":1}");
 	CU_ASSERT_EQUAL(json_object_get_uint64(get(r, "result.drops.no_rule")), 0);
-	CU_ASSERT_EQUAL(json_object_get_uint64(get(r, "result.totals.tx_pkts")), 0);
+	CU_ASSERT_EQUAL(json_object_get_uint64(get(r, "result.totals.tx_packets")), 0);
 	json_object_put(r);
 
 	/* 200 packets in ~200 ms: about 1000 pps. */
@@ -438,7 +438,7 @@ test_stats_clear_and_rates(void)
 	CU_ASSERT(bps + 8000 >= pps * 8000 && bps <= pps * 8000 + 8000);
 	/* A rule that is replaced starts from its own zero, not our baseline. */
 	control_stats_forget_rule(&c, "api1");
-	CU_ASSERT_EQUAL(rule_stat("rx_pkts"), b->rule[SLOT_API].rx_pkts);
+	CU_ASSERT_EQUAL(rule_stat("rx_packets"), b->rule[SLOT_API].rx_pkts);
 }
 
 static void

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Command words -> rules. Pure: no I/O. Every error names the value to blame
+ * Command words -> rules: the one rule grammar of the command line and the
+ * console (NAME --in ... --out ...), and the console's word splitting. Pure: no I/O. Every error names the value to blame
  * with the JSON-RPC path the server would use (params.rule.output[1].ttl), so
  * that a bad rule reads the same whether the client or the server caught it.
  */
@@ -44,33 +45,23 @@ ctl_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned lon
 	return 0;
 }
 
-/* Field setters shared by the one-shot (--out a,b,c,k=v) and console
- * (out a b c k v) grammars. @what is how the user wrote the value. */
+/* Field setters of the --in / --out specs. @what is how the user wrote the value. */
 
+/* A number in min..max into *dst, a field of the given size (1 or 2 bytes). */
 static int
-put_u16(const char *field, const char *what, const char *val, unsigned long min,
-	uint16_t *dst, struct ctl_err *e)
+put_num(const char *field, const char *what, const char *val, unsigned long min,
+	unsigned long max, void *dst, size_t size, struct ctl_err *e)
 {
 	unsigned long v;
 
-	if (ctl_parse_uint(val, min, 65535, &v) < 0) {
-		ctl_err_set(e, field, "%s: \"%s\" is not a number in %lu..65535", what, val, min);
+	if (ctl_parse_uint(val, min, max, &v) < 0) {
+		ctl_err_set(e, field, "%s: \"%s\" is not a number in %lu..%lu", what, val, min, max);
 		return -EINVAL;
 	}
-	*dst = (uint16_t)v;
-	return 0;
-}
-
-static int
-put_ttl(const char *field, const char *what, const char *val, uint8_t *dst, struct ctl_err *e)
-{
-	unsigned long v;
-
-	if (ctl_parse_uint(val, 1, 255, &v) < 0) {
-		ctl_err_set(e, field, "%s: \"%s\" is not a number in 1..255", what, val);
-		return -EINVAL;
-	}
-	*dst = (uint8_t)v;
+	if (size == 1)
+		*(uint8_t *)dst = (uint8_t)v;
+	else
+		*(uint16_t *)dst = (uint16_t)v;
 	return 0;
 }
 
@@ -121,7 +112,7 @@ in_set(struct cg_rule *r, const char *key, const char *val, const char *what, st
 	if (strcmp(key, "destination") == 0)
 		return put_addr(field, what, val, true, &r->in.dst, e);
 	if (strcmp(key, "dport") == 0)
-		return put_u16(field, what, val, 1, &r->in.dport, e);
+		return put_num(field, what, val, 1, 65535, &r->in.dport, 2, e);
 	if (strcmp(key, "source") == 0)
 		return put_addr(field, what, val, false, &r->in.src, e);
 	ctl_err_set(e, "params.rule.input", "%s: unknown key \"%s\" (the input takes source=IP)",
@@ -154,11 +145,11 @@ out_set(struct cg_rule *r, unsigned int i, const char *key, const char *val, con
 	if (strcmp(key, "destination") == 0)
 		return put_addr(field, what, val, true, &o->dst, e);
 	if (strcmp(key, "dport") == 0)
-		return put_u16(field, what, val, 1, &o->dport, e);
+		return put_num(field, what, val, 1, 65535, &o->dport, 2, e);
 	if (strcmp(key, "sport") == 0)
-		return put_u16(field, what, val, 1, &o->sport, e);
+		return put_num(field, what, val, 1, 65535, &o->sport, 2, e);
 	if (strcmp(key, "ttl") == 0)
-		return put_ttl(field, what, val, &o->ttl, e);
+		return put_num(field, what, val, 1, 255, &o->ttl, 1, e);
 	if (strcmp(key, "source") == 0)
 		return put_addr(field, what, val, false, &o->src, e);
 	if (strcmp(key, "next_hop_mac") == 0) {
@@ -175,23 +166,6 @@ out_set(struct cg_rule *r, unsigned int i, const char *key, const char *val, con
 		    "%s: unknown key \"%s\" (an output takes ttl=, sport=, source=, mac=)",
 		    what, key);
 	return -EINVAL;
-}
-
-static int
-out_begin(struct cg_rule *r, const char *what, struct ctl_err *e)
-{
-	char field[64];
-
-	if (r->n_outputs >= CG_RULE_MAX_OUTPUTS) {
-		snprintf(field, sizeof(field), "params.rule.output[%u]", r->n_outputs);
-		ctl_err_set(e, field, "%s: a rule has at most %d outputs", what,
-			    CG_RULE_MAX_OUTPUTS);
-		return -EINVAL;
-	}
-	memset(&r->out[r->n_outputs], 0, sizeof(r->out[0]));
-	r->out[r->n_outputs].ttl = CG_RULE_DEFAULT_TTL;
-	r->out[r->n_outputs].port_id = CG_RULE_PORT_ID_NONE;
-	return 0;
 }
 
 /* Name the input / output (or one key of it) as the field to blame. */
@@ -282,15 +256,15 @@ parse_spec(const char *opt, const char *spec, const char *const *pos, unsigned i
 	return 0;
 }
 
-static const char *const in_pos[] = { "port", "destination", "dport" };
-static const char *const out_pos[] = { "port", "destination", "dport" };
+/* The positional parts of --in and --out, as the rule's JSON names them. */
+static const char *const spec_pos[] = { "port", "destination", "dport" };
 
 int
 ctl_parse_in(const char *spec, struct cg_rule *r, struct ctl_err *e)
 {
 	r->in.src = 0;
 	r->in.port_id = CG_RULE_PORT_ID_NONE;
-	return parse_spec("--in", spec, in_pos, 3, r, -1, e);
+	return parse_spec("--in", spec, spec_pos, 3, r, -1, e);
 }
 
 int
@@ -298,10 +272,15 @@ ctl_parse_out(const char *spec, struct cg_rule *r, struct ctl_err *e)
 {
 	int ret;
 
-	ret = out_begin(r, "--out", e);
-	if (ret < 0)
-		return ret;
-	ret = parse_spec("--out", spec, out_pos, 3, r, r->n_outputs, e);
+	if (r->n_outputs >= CG_RULE_MAX_OUTPUTS) {
+		ctl_err_set(e, NULL, "--out: a rule has at most %d outputs", CG_RULE_MAX_OUTPUTS);
+		spec_field(e, (int)r->n_outputs, NULL);
+		return -EINVAL;
+	}
+	memset(&r->out[r->n_outputs], 0, sizeof(r->out[0]));
+	r->out[r->n_outputs].ttl = CG_RULE_DEFAULT_TTL;
+	r->out[r->n_outputs].port_id = CG_RULE_PORT_ID_NONE;
+	ret = parse_spec("--out", spec, spec_pos, 3, r, r->n_outputs, e);
 	if (ret < 0)
 		return ret;
 	r->n_outputs++;
@@ -433,118 +412,6 @@ ctl_rule_from_args(int argc, char *const *argv, struct cg_rule *r, struct ctl_er
 		ctl_err_set(e, "params.rule.output",
 			    "--out PORT,DST,DPORT is missing: rule %s needs at least one output",
 			    name);
-		return -EINVAL;
-	}
-	return validate(r, e);
-}
-
-/* Console grammar: positional words, then optional "key value" pairs. */
-int
-ctl_rule_from_words(int argc, char *const *argv, struct cg_rule *r, struct ctl_err *e)
-{
-	static const char *const pos_names[] = { "port", "destination", "dport" };
-	int i = 0, ret;
-
-	rule_init(r);
-	if (argc < 1) {
-		ctl_err_set(e, "params.rule.name", "the rule NAME is missing");
-		return -EINVAL;
-	}
-	ret = set_name(r, argv[i++], e);
-	if (ret < 0)
-		return ret;
-	if (i >= argc || strcmp(argv[i], "in") != 0) {
-		ctl_err_set(e, "params.rule.input", "expected \"in PORT GROUP DPORT\" after %s%s%s",
-			    r->name, i < argc ? ", not " : "", i < argc ? argv[i] : "");
-		return -EINVAL;
-	}
-	i++;
-	for (unsigned int k = 0; k < 3; k++, i++) {
-		char what[64];
-
-		snprintf(what, sizeof(what), "in: %s",
-			 k == 0 ? "PORT" : k == 1 ? "GROUP" : "DPORT");
-		if (i >= argc || strcmp(argv[i], "out") == 0) {
-			char field[64];
-
-			snprintf(field, sizeof(field), "params.rule.input.%s", pos_names[k]);
-			ctl_err_set(e, field, "%s missing (in PORT GROUP DPORT [source IP])", what);
-			return -EINVAL;
-		}
-		ret = in_set(r, pos_names[k], argv[i], what, e);
-		if (ret < 0)
-			return ret;
-	}
-	while (i < argc && strcmp(argv[i], "out") != 0 && strcmp(argv[i], "id") != 0) {
-		if (i + 1 >= argc) {
-			ctl_err_set(e, "params.rule.input", "in: %s needs a value", argv[i]);
-			return -EINVAL;
-		}
-		ret = in_set(r, argv[i], argv[i + 1], "in", e);
-		if (ret < 0)
-			return ret;
-		i += 2;
-	}
-	while (i < argc) {
-		if (strcmp(argv[i], "id") == 0) {
-			if (i + 1 >= argc) {
-				ctl_err_set(e, "params.rule.id", "id needs a value");
-				return -EINVAL;
-			}
-			ret = set_id(r, argv[i + 1], e);
-			if (ret < 0)
-				return ret;
-			i += 2;
-			continue;
-		}
-		if (strcmp(argv[i], "out") != 0) {
-			ctl_err_set(e, NULL, "unexpected \"%s\" (expected out or id)", argv[i]);
-			return -EINVAL;
-		}
-		i++;
-		ret = out_begin(r, "out", e);
-		if (ret < 0)
-			return ret;
-		for (unsigned int k = 0; k < 3; k++, i++) {
-			char what[64], field[64];
-
-			snprintf(what, sizeof(what), "out #%u: %s", r->n_outputs + 1,
-				 k == 0 ? "PORT" : k == 1 ? "DST" : "DPORT");
-			if (i >= argc || strcmp(argv[i], "out") == 0) {
-				snprintf(field, sizeof(field), "params.rule.output[%u].%s",
-					 r->n_outputs, pos_names[k]);
-				ctl_err_set(e, field,
-					    "%s missing (out PORT DST DPORT [ttl N] [sport N] "
-					    "[source IP] [mac MAC])", what);
-				return -EINVAL;
-			}
-			ret = out_set(r, r->n_outputs, pos_names[k], argv[i], what, e);
-			if (ret < 0)
-				return ret;
-		}
-		while (i < argc && strcmp(argv[i], "out") != 0 && strcmp(argv[i], "id") != 0) {
-			char what[64];
-
-			snprintf(what, sizeof(what), "out #%u: %s", r->n_outputs + 1, argv[i]);
-			if (i + 1 >= argc) {
-				char field[64];
-
-				snprintf(field, sizeof(field), "params.rule.output[%u]",
-					 r->n_outputs);
-				ctl_err_set(e, field, "%s needs a value", what);
-				return -EINVAL;
-			}
-			ret = out_set(r, r->n_outputs, argv[i], argv[i + 1], what, e);
-			if (ret < 0)
-				return ret;
-			i += 2;
-		}
-		r->n_outputs++;
-	}
-	if (r->n_outputs == 0) {
-		ctl_err_set(e, "params.rule.output",
-			    "\"out PORT DST DPORT\" is missing: rule %s needs at least one output",
-			    r->name);
 		return -EINVAL;
 	}
 	return validate(r, e);

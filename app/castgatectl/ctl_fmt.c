@@ -457,13 +457,31 @@ ctl_fmt_rule_show(FILE *f, json_object *res)
 	ctl_table_free(&t);
 }
 
-void
-ctl_fmt_rule_change(FILE *f, const char *verb, json_object *res)
+static void
+rule_change(FILE *f, const char *verb, json_object *res)
 {
 	json_object *r = jm(res, "rule");
 
 	fprintf(f, "rule %s %s (id %s, origin %s)\n", jstr(r, "name"), verb, jstr(r, "id"),
 		jstr(res, "origin"));
+}
+
+void
+ctl_fmt_rule_added(FILE *f, json_object *res)
+{
+	rule_change(f, "added", res);
+}
+
+void
+ctl_fmt_rule_updated(FILE *f, json_object *res)
+{
+	rule_change(f, "updated", res);
+}
+
+void
+ctl_fmt_rule_removed(FILE *f, json_object *res)
+{
+	fprintf(f, "rule %s removed\n", jstr(res, "name"));
 }
 
 /*
@@ -599,6 +617,19 @@ ctl_fmt_drops(FILE *f, json_object *res, bool all)
 	else
 		ctl_table_print(&t, f);
 	ctl_table_free(&t);
+}
+
+void
+ctl_fmt_drops_all(FILE *f, json_object *res)
+{
+	ctl_fmt_drops(f, res, true);
+}
+
+void
+ctl_fmt_stats_cleared(FILE *f, json_object *res)
+{
+	fprintf(f, "statistics cleared at %s\n", clock_str(res, "cleared_unix_ms",
+							    (char[32]){ 0 }, 32));
 }
 
 void

@@ -183,25 +183,35 @@ test_rule_from_args(void)
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.name");
 }
 
-static void
-test_rule_from_words(void)
+/* The console takes the same rule grammar as the command line: a console
+ * line goes through the table to rule add's words. */
+static int
+console_rule(const char *line, struct cg_rule *r, struct ctl_err *e)
 {
-	char *ok[] = { "cam9", "in", "in0", "239.1.1.9", "5001", "source", "198.18.0.10",
-		"out", "out0", "239.10.1.9", "6001", "ttl", "16", "sport", "4000",
-		"out", "out1", "198.18.7.20", "7000", "mac", "02:00:00:00:07:20", "id", "9" };
-	char *noin[] = { "cam9", "out", "out0", "239.10.1.9", "6001" };
-	char *shortin[] = { "cam9", "in", "in0", "239.1.1.9", "out", "out0", "239.10.1.9", "6001" };
-	char *noout[] = { "cam9", "in", "in0", "239.1.1.9", "5001" };
-	char *badttl[] = { "cam9", "in", "in0", "239.1.1.9", "5001", "out", "out0", "239.10.1.9",
-		"6001", "ttl", "0" };
-	char *novalue[] = { "cam9", "in", "in0", "239.1.1.9", "5001", "out", "out0",
-		"239.10.1.9", "6001", "ttl" };
-	char *junk[] = { "cam9", "in", "in0", "239.1.1.9", "5001", "out", "out0", "239.10.1.9",
-		"6001", "colour", "red" };
+	const struct ctl_cmd *cmd;
+	char **w;
+	int n = ctl_split(line, &w, e), k, ret;
+
+	CU_ASSERT_FATAL(n >= 2);
+	cmd = ctl_cmd_find(n, w, &k);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cmd);
+	CU_ASSERT_STRING_EQUAL(cmd->words, "rule add");
+	CU_ASSERT_EQUAL(k, 2);
+	ret = ctl_rule_from_args(n - k, w + k, r, e);
+	free(w);
+	return ret;
+}
+
+static void
+test_rule_console(void)
+{
 	struct cg_rule r;
 	struct ctl_err e;
 
-	CU_ASSERT_EQUAL(ctl_rule_from_words(23, ok, &r, &e), 0);
+	CU_ASSERT_EQUAL(console_rule("add rule cam9 --in in0,239.1.1.9,5001,source=198.18.0.10 "
+				     "--out out0,239.10.1.9,6001,ttl=16,sport=4000 "
+				     "--out out1,198.18.7.20,7000,mac=02:00:00:00:07:20 --id 9",
+				     &r, &e), 0);
 	CU_ASSERT_STRING_EQUAL(r.name, "cam9");
 	CU_ASSERT_EQUAL(r.id, 9);
 	CU_ASSERT_EQUAL(r.in.src, ip("198.18.0.10"));
@@ -211,19 +221,24 @@ test_rule_from_words(void)
 	CU_ASSERT_EQUAL(r.out[1].ttl, CG_RULE_DEFAULT_TTL);
 	CU_ASSERT_EQUAL(r.out[1].has_next_hop_mac, 1);
 
-	CU_ASSERT_EQUAL(ctl_rule_from_words(5, noin, &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(console_rule("add rule cam9 --out out0,239.10.1.9,6001", &r, &e),
+			-EINVAL);
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input");
-	CU_ASSERT_EQUAL(ctl_rule_from_words(8, shortin, &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(console_rule("add rule cam9 --in in0,239.1.1.9 --out out0,239.10.1.9,6001",
+				     &r, &e), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.dport");
-	CU_ASSERT_EQUAL(ctl_rule_from_words(5, noout, &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(console_rule("add rule cam9 --in in0,239.1.1.9,5001", &r, &e), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output");
-	CU_ASSERT_EQUAL(ctl_rule_from_words(11, badttl, &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(console_rule("add rule cam9 --in in0,239.1.1.9,5001 "
+				     "--out out0,239.10.1.9,6001,ttl=0", &r, &e), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[0].ttl");
-	CU_ASSERT_EQUAL(ctl_rule_from_words(10, novalue, &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(console_rule("add rule cam9 --in in0,239.1.1.9,5001 "
+				     "--out out0,239.10.1.9,6001,ttl", &r, &e), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[0]");
-	CU_ASSERT_EQUAL(ctl_rule_from_words(11, junk, &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(console_rule("add rule cam9 --in in0,239.1.1.9,5001 "
+				     "--out out0,239.10.1.9,6001,colour=red", &r, &e), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "unknown key \"colour\""));
-	CU_ASSERT_EQUAL(ctl_rule_from_words(0, ok, &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(ctl_rule_from_args(0, NULL, &r, &e), -EINVAL);
 }
 
 static void
@@ -566,84 +581,210 @@ test_complete(void)
 	char *rules[] = { "cam1", "cam2", "feed" };
 	char *ports[] = { "in0", "out0", "out1" };
 	struct ctl_names nm = { rules, 3, ports, 3 };
-	const char **c;
+	char **c;
 	size_t n;
 
 #define WORDS(...) ((char *[]){ __VA_ARGS__, NULL })
+#define ADD_X "add", "rule", "x"
+#define ADD_X_IN ADD_X, "--in", "in0,239.1.1.1,5001"
 	n = ctl_complete(NULL, 0, "sh", &nm, &c);
 	CU_ASSERT_EQUAL(n, 1);
 	CU_ASSERT_STRING_EQUAL(c[0], "show");
-	free(c);
+	ctl_complete_free(c, n);
 	n = ctl_complete(NULL, 0, "s", &nm, &c);
 	CU_ASSERT_EQUAL(n, 3); /* show stats system, sorted */
 	CU_ASSERT_STRING_EQUAL(c[0], "show");
 	CU_ASSERT_STRING_EQUAL(c[2], "system");
-	free(c);
+	ctl_complete_free(c, n);
 	n = ctl_complete(WORDS("show", "rule"), 2, "ca", &nm, &c);
 	CU_ASSERT_EQUAL(n, 2);
 	CU_ASSERT_EQUAL(ctl_common_prefix(c, n), 3); /* "cam" */
-	free(c);
+	ctl_complete_free(c, n);
 	n = ctl_complete(WORDS("del", "rule"), 2, "f", &nm, &c);
 	CU_ASSERT_EQUAL(n, 1);
 	CU_ASSERT_STRING_EQUAL(c[0], "feed");
-	free(c);
+	ctl_complete_free(c, n);
 	n = ctl_complete(WORDS("show", "port", "stats"), 3, "", &nm, &c);
 	CU_ASSERT_EQUAL(n, 4);
 	CU_ASSERT_STRING_EQUAL(c[0], "all");
 	CU_ASSERT_STRING_EQUAL(c[1], "in0");
-	free(c);
+	ctl_complete_free(c, n);
 	n = ctl_complete(WORDS("show"), 1, "r", &nm, &c);
 	CU_ASSERT_EQUAL(n, 2); /* rule rules */
-	free(c);
-	/* add rule: after "in" the ports, then nothing for GROUP, then the keys */
-	n = ctl_complete(WORDS("add", "rule", "x"), 3, "", &nm, &c);
+	ctl_complete_free(c, n);
+	/* add rule: after NAME the input option, then the ports, then nothing
+	 * for GROUP, then the keys */
+	n = ctl_complete(WORDS(ADD_X), 3, "--in", &nm, &c);
 	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(c[0], "in");
-	free(c);
-	n = ctl_complete(WORDS("add", "rule", "x", "in"), 4, "i", &nm, &c);
+	CU_ASSERT_STRING_EQUAL(c[0], "--in");
+	ctl_complete_free(c, n);
+	n = ctl_complete(WORDS(ADD_X, "--in"), 4, "i", &nm, &c);
 	CU_ASSERT_EQUAL(n, 1);
 	CU_ASSERT_STRING_EQUAL(c[0], "in0");
-	free(c);
-	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0"), 5, "", &nm, &c);
+	ctl_complete_free(c, n);
+	n = ctl_complete(WORDS(ADD_X, "--in"), 4, "in0,", &nm, &c);
 	CU_ASSERT_EQUAL(n, 0);
-	free(c);
-	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0", "239.1.1.1", "5001"), 7, "o",
-			 &nm, &c);
+	ctl_complete_free(c, n);
+	n = ctl_complete(WORDS(ADD_X_IN), 5, "--o", &nm, &c);
 	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(c[0], "out");
-	free(c);
-	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0", "239.1.1.1", "5001", "out"), 8,
-			 "out", &nm, &c);
+	CU_ASSERT_STRING_EQUAL(c[0], "--out");
+	ctl_complete_free(c, n);
+	n = ctl_complete(WORDS(ADD_X_IN, "--out"), 6, "out", &nm, &c);
 	CU_ASSERT_EQUAL(n, 2);
-	free(c);
-	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0", "239.1.1.1", "5001", "out",
-			       "out0", "239.2.2.2", "6001", "ttl", "7"), 13, "s", &nm, &c);
-	CU_ASSERT_EQUAL(n, 2); /* source sport */
-	free(c);
-	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0", "239.1.1.1", "5001", "out",
-			       "out0", "239.2.2.2", "6001", "ttl"), 12, "", &nm, &c);
+	ctl_complete_free(c, n);
+	n = ctl_complete(WORDS(ADD_X_IN, "--out"), 6, "out0,239.2.2.2,6001,ttl=7,s", &nm, &c);
+	CU_ASSERT_EQUAL(n, 2); /* source= sport= */
+	CU_ASSERT_STRING_EQUAL(c[0], "out0,239.2.2.2,6001,ttl=7,source=");
+	ctl_complete_free(c, n);
+	n = ctl_complete(WORDS(ADD_X_IN, "--out"), 6, "out0,239.2.2.2,6001,ttl=", &nm, &c);
 	CU_ASSERT_EQUAL(n, 0);
-	free(c);
+	ctl_complete_free(c, n);
 	n = ctl_complete(WORDS("rule", "add", "x", "--out"), 4, "out", &nm, &c);
 	CU_ASSERT_EQUAL(n, 2);
-	free(c);
+	ctl_complete_free(c, n);
 	n = ctl_complete(WORDS("stats", "--rule"), 2, "c", &nm, &c);
 	CU_ASSERT_EQUAL(n, 2);
-	free(c);
+	ctl_complete_free(c, n);
 	n = ctl_complete(NULL, 0, "zz", &nm, &c);
 	CU_ASSERT_EQUAL(n, 0);
-	free(c);
+	ctl_complete_free(c, n);
+	/* what follows a command's words, and help's words */
+	n = ctl_complete(WORDS("stats"), 1, "", &nm, &c);
+	CU_ASSERT_EQUAL(n, 4); /* --rule --watch clear drops */
+	ctl_complete_free(c, n);
+	n = ctl_complete(WORDS("help", "rule"), 2, "re", &nm, &c);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(c[0], "remove");
+	ctl_complete_free(c, n);
+#undef ADD_X_IN
+#undef ADD_X
 #undef WORDS
 }
 
+/* Every spelling names one command; help lists every command. */
+static void
+test_commands(void)
+{
+	char b1[64], b2[64], *help = NULL;
+	const char *s1, *s2;
+	size_t len = 0;
+	FILE *f = open_memstream(&help, &len);
+	int k;
+
+	CU_ASSERT_EQUAL(ctl_help(f, 0, NULL), 0);
+	fclose(f);
+	for (const struct ctl_cmd *a = ctl_cmds; a->words != NULL; a++) {
+		CU_ASSERT_PTR_NOT_NULL(strstr(help, a->words));
+		CU_ASSERT_TRUE(a->run != NULL || (a->method != NULL && a->render != NULL));
+		for (int i = 0; (s1 = ctl_cmd_spelling(a, i, b1, sizeof(b1))) != NULL; i++) {
+			char *w[8], tmp[64], *save;
+			int n = 0;
+
+			snprintf(tmp, sizeof(tmp), "%s", s1);
+			for (char *t = strtok_r(tmp, " ", &save); t; t = strtok_r(NULL, " ", &save))
+				w[n++] = t;
+			CU_ASSERT_PTR_EQUAL(ctl_cmd_find(n, w, &k), a);
+			for (const struct ctl_cmd *b = ctl_cmds; b->words != NULL; b++)
+				for (int j = 0; (s2 = ctl_cmd_spelling(b, j, b2, sizeof(b2))); j++)
+					CU_ASSERT_TRUE((a == b && i == j) || strcmp(s1, s2) != 0);
+		}
+	}
+	free(help);
+	/* the verbs of the API, and the one alias of each */
+	CU_ASSERT_STRING_EQUAL(ctl_cmd_find(3, (char *[]){ "rule", "del", "x" }, &k)->method,
+			       "rule.remove");
+	CU_ASSERT_EQUAL(k, 2);
+	CU_ASSERT_STRING_EQUAL(ctl_cmd_find(2, (char *[]){ "del", "rule" }, &k)->words,
+			       "rule remove");
+	CU_ASSERT_PTR_NULL(ctl_cmd_find(2, (char *[]){ "rule", "rm" }, &k));
+}
+
+static const char *man_path;
+
+/* castgatectl.8's COMMANDS section lists exactly the table's spellings: the
+ * leading lower-case words of the first line of each .TP / .TQ item. */
+static void
+test_man_page(void)
+{
+	char line[512], clean[512], names[128][48], buf[64];
+	bool in = false, item = false, found;
+	const char *sp;
+	size_t nnames = 0, o;
+	FILE *f;
+
+	if (man_path == NULL)
+		return;
+	f = fopen(man_path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		const char *p = line;
+
+		if (strncmp(line, ".SH ", 4) == 0)
+			in = strncmp(line, ".SH COMMANDS", 12) == 0;
+		if (in && (strncmp(line, ".TP", 3) == 0 || strncmp(line, ".TQ", 3) == 0)) {
+			item = true;
+			continue;
+		}
+		if (!in || !item)
+			continue;
+		item = false;
+		if (p[0] == '.')
+			p += strcspn(p, " ") + strspn(p + strcspn(p, " "), " ");
+		for (o = 0; *p != '\0' && *p != '\n' && o + 1 < sizeof(clean); p++) {
+			if (p[0] == '\\' && p[1] == 'f')
+				p += 2;
+			else if (p[0] == '\\' && p[1] == '-')
+				clean[o++] = *++p;
+			else if (*p != '"')
+				clean[o++] = *p;
+		}
+		clean[o] = '\0';
+		/* the leading words of lower-case letters (and "?") */
+		for (o = 0; clean[o] != '\0'; o++)
+			if (!((clean[o] >= 'a' && clean[o] <= 'z') || clean[o] == '?' ||
+			      (clean[o] == ' ' && clean[o + 1] >= 'a' && clean[o + 1] <= 'z')))
+				break;
+		clean[o] = '\0';
+		if (o > 0 && nnames < 128)
+			snprintf(names[nnames++], sizeof(names[0]), "%.47s", clean);
+	}
+	fclose(f);
+	/* each item names a command by its leading words (arguments such as
+	 * "all" may follow) */
+	for (size_t k = 0; k < nnames; k++) {
+		int n = 0, nw = 0;
+		char *w[8], *save;
+
+		snprintf(buf, sizeof(buf), "%.47s", names[k]);
+		for (char *t = strtok_r(buf, " ", &save); t && n < 8; t = strtok_r(NULL, " ", &save))
+			w[n++] = t;
+		if (ctl_cmd_find(n, w, &nw) == NULL)
+			fprintf(stderr, "castgatectl.8 lists \"%s\", which is no command\n", names[k]);
+		CU_ASSERT_TRUE(nw > 0);
+		for (o = 0; nw > 0 && names[k][o] != '\0'; o++)
+			nw -= names[k][o + 1] == ' ' || names[k][o + 1] == '\0';
+		names[k][o] = '\0';
+	}
+	for (const struct ctl_cmd *a = ctl_cmds; a->words != NULL; a++) {
+		for (int i = 0; (sp = ctl_cmd_spelling(a, i, buf, sizeof(buf))) != NULL; i++) {
+			found = false;
+			for (size_t k = 0; k < nnames; k++)
+				found |= strcmp(names[k], sp) == 0;
+			if (!found)
+				fprintf(stderr, "castgatectl.8 does not list \"%s\"\n", sp);
+			CU_ASSERT_TRUE(found);
+		}
+	}
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	static const struct cg_unit_test tests[] = {
 		CG_UNIT_TEST(test_parse_in),
 		CG_UNIT_TEST(test_parse_out),
 		CG_UNIT_TEST(test_rule_from_args),
-		CG_UNIT_TEST(test_rule_from_words),
+		CG_UNIT_TEST(test_rule_console),
 		CG_UNIT_TEST(test_rule_params),
 		CG_UNIT_TEST(test_rule_from_text),
 		CG_UNIT_TEST(test_split),
@@ -655,8 +796,11 @@ main(void)
 		CG_UNIT_TEST(test_fmt_system),
 		CG_UNIT_TEST(test_fmt_config),
 		CG_UNIT_TEST(test_complete),
+		CG_UNIT_TEST(test_commands),
+		CG_UNIT_TEST(test_man_page),
 		CG_UNIT_END,
 	};
 
+	man_path = argc > 1 ? argv[1] : NULL;
 	return cg_unit_run("castgatectl", tests);
 }

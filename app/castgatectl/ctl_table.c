@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The one table of castgatectl's commands, and what is walked from it: the
+ * lookup of a command line (one-shot and console alike), the help texts and
+ * Tab completion. Adding a command is one row here plus, when the generic
+ * "call the method, render the result" does not do, its handler.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+#define RULE_ARGS "NAME --in IN --out OUT [--out OUT]... [--id N] | --file FILE|-"
+#define RULE_HELP \
+"  A rule matches UDP datagrams arriving on one port for one destination\n" \
+"  (multicast group or unicast address) and UDP port, optionally from one\n" \
+"  source only, and re-emits each of them on up to 16 outputs.\n" \
+"    NAME       1..63 characters of A-Z a-z 0-9 _ . -\n" \
+"    IN         PORT,GROUP,DPORT[,source=IP]\n" \
+"    OUT        PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]\n" \
+"    --in       receiving port (a name from 'port list'), destination, UDP\n" \
+"               port; source=IP matches only that sender (an (S,G) rule)\n" \
+"    --out      one re-emission (repeat for fan-out): sending port, new\n" \
+"               destination and UDP port; ttl=N (1..255, default 64),\n" \
+"               sport=N (default: kept), source=IP (default: the port's),\n" \
+"               mac=MAC (next hop of a unicast DST, default: ARP)\n" \
+"    --id N     the rule's id (default: the next free one from 1048576)\n" \
+"    --file     the rule as JSON (- for stdin): a rule object, or what\n" \
+"               'castgatectl --json rule show' prints\n" \
+"  Exit status 2 for a bad rule (nothing sent; the message names the field),\n" \
+"  1 when the daemon refuses it (name, id or match in use, unknown port).\n"
+
+const struct ctl_cmd ctl_cmds[] = {
+	{ "rule list", "show rules", "rule.list", "", NULL, NULL,
+	  "the rules, from the config file and the API", NULL,
+	  NULL, ctl_fmt_rule_list, 0 },
+	{ "rule show", "show rule", "rule.get", "RULE", "name", NULL,
+	  "one rule with its counters and rates", NULL,
+	  NULL, ctl_fmt_rule_show, 0 },
+	{ "rule add", "add rule", "rule.add", RULE_ARGS, NULL, NULL,
+	  "add a rule (durable: on disk before the reply)",
+	  RULE_HELP
+	  "  Examples:\n"
+	  "    rule add cam1 --in in0,239.1.1.1,5001 --out out0,239.10.1.1,6001,ttl=16\n"
+	  "    rule add cam2 --in in0,239.1.1.2,5001,source=198.18.0.10 \\\n"
+	  "        --out out0,239.10.1.2,6001 --out out1,198.18.7.20,7000,mac=02:00:00:00:07:20\n"
+	  "    castgatectl --json rule show cam1 > cam1.json; castgatectl rule add --file cam1.json\n",
+	  ctl_run_rule_change, ctl_fmt_rule_added, CTL_CMD_CHANGES },
+	{ "rule update", NULL, "rule.update", RULE_ARGS, NULL, NULL,
+	  "replace the API rule of that name", "  The same forms as rule add; without --id the "
+	  "rule keeps its id.\n",
+	  ctl_run_rule_change, ctl_fmt_rule_updated, CTL_CMD_CHANGES },
+	{ "rule remove", "rule del|del rule", "rule.remove", "RULE", "name", NULL,
+	  "remove an API rule", "  Config rules are removed by editing the file and reloading.\n",
+	  NULL, ctl_fmt_rule_removed, CTL_CMD_CHANGES },
+	{ "stats", "show stats", "stats.get", "[--rule RULE] [--watch [SECONDS]]", NULL, NULL,
+	  "counters and rates of rules, ports, lcores, drops",
+	  "  Counts since the last 'stats clear' (or the start), rates over the last second.\n"
+	  "    --rule RULE        only that rule\n"
+	  "    --watch [SECONDS]  refresh every SECONDS (default 1, 0.1..86400): in place\n"
+	  "                       on a terminal, appended otherwise (with --json: one\n"
+	  "                       object per line); Ctrl-C stops it with exit status 0\n"
+	  "  Examples:\n"
+	  "    stats --rule cam1 --watch 2\n"
+	  "    castgatectl --json stats | jq '.totals.rx_pps'\n",
+	  ctl_run_stats, ctl_fmt_stats, 0 },
+	{ "stats clear", "clear stats", "stats.clear", "", NULL, NULL,
+	  "count from zero again",
+	  "  Resets what castgatectl shows; the data plane's own counters are never written.\n",
+	  NULL, ctl_fmt_stats_cleared, 0 },
+	{ "stats drops", "show drops", "stats.get", "", NULL, "drops",
+	  "the drop count of every reason, zeros included", NULL,
+	  NULL, ctl_fmt_drops_all, 0 },
+	{ "port list", NULL, "port.list", "", NULL, NULL,
+	  "the ports, their addresses and links", NULL,
+	  NULL, ctl_fmt_port_list, 0 },
+	{ "port show", NULL, "port.get", "PORT", "name", NULL,
+	  "one port with its counters and xstats", NULL,
+	  NULL, ctl_fmt_port_show, 0 },
+	{ "port stats", "show port stats", "port.get", "all|PORT", NULL, NULL,
+	  "port counters and rates, in testpmd's layout", NULL,
+	  ctl_run_port_blocks, ctl_fmt_port_stats_block, 0 },
+	{ "port info", "show port info", "port.get", "all|PORT", NULL, NULL,
+	  "port MAC, address, driver, link, in testpmd's layout", NULL,
+	  ctl_run_port_blocks, ctl_fmt_port_info_block, 0 },
+	{ "system info", "show system", "system.info", "", NULL, NULL,
+	  "versions, pids, uptimes, restarts, lcores", NULL,
+	  NULL, ctl_fmt_system_info, 0 },
+	{ "system health", "show health", "system.health", "", NULL, NULL,
+	  "health checks (exit status 1 when degraded)",
+	  "  Example: castgatectl system health || alert 'castgate degraded'\n",
+	  NULL, ctl_fmt_health, CTL_CMD_STATUS },
+	{ "config check", NULL, "config.check", "[FILE]", "path", NULL,
+	  "validate a config file (default: the running one)",
+	  "  Also lists the config rules a reload would add, update and remove. Exit\n"
+	  "  status 1 when the file is invalid or its reload would be refused.\n",
+	  ctl_run_config_check, ctl_fmt_config_check, 0 },
+	{ "config reload", "reload", "config.reload", "", NULL, NULL,
+	  "apply the config file's [[rule]] changes",
+	  "  The same as SIGHUP to castgate; refused as a whole when a config rule\n"
+	  "  clashes with an API rule. [[port]] and [dataplane] changes need a restart.\n",
+	  NULL, ctl_fmt_reload, CTL_CMD_CHANGES },
+	{ "call", NULL, NULL, "METHOD [JSON-PARAMS]", NULL, NULL,
+	  "raw JSON-RPC call; prints the result",
+	  "  Example: castgatectl call stats.get '{\"rule\": \"cam1\"}' (docs/API.md)\n",
+	  ctl_run_call, NULL, 0 },
+	{ "console", NULL, NULL, "[-f FILE]", NULL, NULL,
+	  "interactive console (testpmd style)",
+	  "  Line editing, history (~/.castgate_history), Tab completion of commands,\n"
+	  "  rule and port names; the commands are those of the command line. With\n"
+	  "  -f FILE (or a standard input that is not a terminal) it runs each line,\n"
+	  "  echoed as 'castgate> LINE'; the exit status is the first failure's.\n"
+	  "  Example: echo 'show port stats all' | castgatectl console\n",
+	  ctl_console_run, NULL, CTL_CMD_ONESHOT },
+	{ "help", "?", NULL, "[COMMAND...]", NULL, NULL,
+	  "this text, or a command's", NULL,
+	  ctl_run_help, NULL, 0 },
+	{ "quit", "exit", NULL, "", NULL, NULL,
+	  "leave the console (Ctrl-D too)", NULL,
+	  ctl_run_quit, NULL, CTL_CMD_CONSOLE },
+	{ NULL },
+};
+
+#define MAX_WORDS 8
+
+const char *
+ctl_cmd_spelling(const struct ctl_cmd *cmd, int i, char *buf, size_t size)
+{
+	const char *p = cmd->aliases;
+	size_t len;
+
+	if (i == 0)
+		return cmd->words;
+	for (; p != NULL && --i > 0; p = strchr(p, '|'), p = p ? p + 1 : NULL)
+		;
+	if (p == NULL)
+		return NULL;
+	len = strcspn(p, "|");
+	snprintf(buf, size, "%.*s", (int)len, p);
+	return buf;
+}
+
+/* Split a spelling or usage into words (in place in buf). */
+static int
+words_of(const char *s, char *buf, size_t size, char **w)
+{
+	int n = 0;
+
+	snprintf(buf, size, "%s", s);
+	for (char *t = strtok(buf, " "); t != NULL && n < MAX_WORDS * 4; t = strtok(NULL, " "))
+		w[n++] = t;
+	return n;
+}
+
+/* How many leading words of argv a spelling takes, or 0. */
+static int
+spelling_match(const char *sp, int argc, char *const *argv)
+{
+	char buf[64], *w[MAX_WORDS * 4];
+	int n = words_of(sp, buf, sizeof(buf), w);
+
+	if (n > argc)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (strcmp(w[i], argv[i]) != 0)
+			return 0;
+	return n;
+}
+
+const struct ctl_cmd *
+ctl_cmd_find(int argc, char *const *argv, int *nwords)
+{
+	const struct ctl_cmd *best = NULL;
+	char buf[64];
+	const char *sp;
+	int k;
+
+	*nwords = 0;
+	for (const struct ctl_cmd *cmd = ctl_cmds; cmd->words != NULL; cmd++)
+		for (int i = 0; (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))) != NULL; i++)
+			if ((k = spelling_match(sp, argc, argv)) > *nwords) {
+				*nwords = k;
+				best = cmd;
+			}
+	return best;
+}
+
+/*
+ * Help
+ */
+
+static const char help_head[] =
+"Usage: castgatectl [OPTIONS] COMMAND [ARGS...]\n"
+"\n"
+"Inspect and change a running castgate relay through castgate-control's\n"
+"JSON-RPC socket. The console takes the same commands.\n"
+"\n"
+"Commands:\n";
+
+static const char help_tail[] =
+"\n"
+"Options (before COMMAND; --json also after it):\n"
+"  -s, --socket PATH    the control socket; default $CASTGATE_SOCKET, else\n"
+"                       control.socket of -c CONFIG, else\n"
+"                       " CTL_DEFAULT_SOCKET "\n"
+"  -c, --config FILE    take the socket path from this castgate.toml\n"
+"      --json           print the raw JSON result instead of tables\n"
+"  -t, --timeout MS     wait for the daemon at most MS ms (default 10000)\n"
+"  -h, --help           this help; 'castgatectl help COMMAND' for a command's\n"
+"  -V, --version        print the version\n"
+"\n"
+"Examples:\n"
+"  castgatectl rule add cam1 --in in0,239.1.1.1,5001 --out out0,239.10.1.1,6001,ttl=16\n"
+"  castgatectl stats --watch\n"
+"  castgatectl --json rule show cam1\n"
+"  castgatectl -s /run/castgate/control.sock console\n"
+"\n"
+"Exit status: 0 ok, 1 refused by the daemon, 2 usage error (nothing sent),\n"
+"3 daemon unreachable, 4 not found, 5 permission denied.\n";
+
+static void
+usage_line(FILE *f, const char *sp, const struct ctl_cmd *cmd, bool summary)
+{
+	char u[160];
+
+	snprintf(u, sizeof(u), "%s%s%s", sp, cmd->args[0] ? " " : "", cmd->args);
+	if (!summary)
+		fprintf(f, "  castgatectl %s\n", u);
+	else if (strlen(u) <= 28)
+		fprintf(f, "  %-28s %s\n", u, cmd->summary);
+	else
+		fprintf(f, "  %s\n  %-28s %s\n", u, "", cmd->summary);
+}
+
+int
+ctl_help(FILE *f, int ntopic, char *const *topic)
+{
+	const struct ctl_cmd *cmd;
+	char buf[64];
+	const char *sp;
+	int shown = 0;
+
+	if (ntopic == 0) {
+		fputs(help_head, f);
+		for (cmd = ctl_cmds; cmd->words != NULL; cmd++)
+			usage_line(f, cmd->words, cmd, true);
+		fputs(help_tail, f);
+		return 0;
+	}
+	for (cmd = ctl_cmds; cmd->words != NULL; cmd++) {
+		bool match = false;
+
+		for (int i = 0; !match && (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))); i++) {
+			char tmp[64], *w[MAX_WORDS * 4];
+			int n = words_of(sp, tmp, sizeof(tmp), w);
+
+			match = n >= ntopic;
+			for (int k = 0; match && k < ntopic; k++)
+				match = strcmp(w[k], topic[k]) == 0;
+		}
+		if (!match)
+			continue;
+		fprintf(f, "%s%s: %s%s%s\n", shown++ ? "\n" : "", cmd->words, cmd->summary,
+			cmd->method ? ", method " : "", cmd->method ? cmd->method : "");
+		for (int i = 0; (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))) != NULL; i++)
+			usage_line(f, sp, cmd, false);
+		fputs(cmd->help ? cmd->help : "", f);
+	}
+	if (shown > 0)
+		return 0;
+	fprintf(stderr, "castgatectl: no help on \"%s\"; the commands are:\n\n", topic[0]);
+	ctl_help(stderr, 0, NULL);
+	return -ENOENT;
+}
+
+/*
+ * Completion
+ */
+
+struct cands {
+	char **v;
+	size_t n, cap;
+	const char *partial;
+	size_t plen;
+};
+
+/* Add pre + w when it extends the partial word. */
+static void
+add2(struct cands *c, const char *pre, const char *w)
+{
+	char *s;
+
+	if (asprintf(&s, "%s%s", pre, w) < 0)
+		return;
+	if (strncmp(s, c->partial, c->plen) == 0 && c->n == c->cap) {
+		char **v = realloc(c->v, (c->cap ? c->cap * 2 : 32) * sizeof(*v));
+
+		if (v != NULL) {
+			c->v = v;
+			c->cap = c->cap ? c->cap * 2 : 32;
+		}
+	}
+	if (strncmp(s, c->partial, c->plen) != 0 || c->n == c->cap)
+		free(s);
+	else
+		c->v[c->n++] = s;
+}
+
+static void
+add_names(struct cands *c, char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		add2(c, "", names[i]);
+}
+
+/* The next word of every spelling that starts with w[0..n-1]. */
+static void
+add_next_words(struct cands *c, char *const *w, int n)
+{
+	char buf[64], tmp[64], *sw[MAX_WORDS * 4];
+	const char *sp;
+
+	for (const struct ctl_cmd *cmd = ctl_cmds; cmd->words != NULL; cmd++) {
+		for (int i = 0; (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))) != NULL; i++) {
+			int k = words_of(sp, tmp, sizeof(tmp), sw), j = 0;
+
+			while (j < n && j < k && strcmp(sw[j], w[j]) == 0)
+				j++;
+			if (j == n && k > n)
+				add2(c, "", sw[n]);
+		}
+	}
+}
+
+/* Candidates for a value of the usage's kind ("RULE", "all|PORT", "IN", "OUT"
+ * (PORT,...,KEY=VALUE), "COMMAND"); w[0..n-1] are the words typed after the command's. */
+static void
+add_kind(struct cands *c, const char *kind, char *const *w, int n, const struct ctl_names *nm)
+{
+	static const char *const in_keys[] = { "source=", NULL };
+	static const char *const out_keys[] = { "ttl=", "sport=", "source=", "mac=", NULL };
+	char buf[64], *alt[8];
+	int nalt = 0;
+
+	if (strcmp(kind, "IN") == 0 || strcmp(kind, "OUT") == 0) {
+		const char *last = strrchr(c->partial, ',');
+		int commas = 0;
+		char pre[256];
+
+		for (const char *p = c->partial; *p != '\0'; p++)
+			commas += *p == ',';
+		if (commas == 0) {
+			add_names(c, nm->ports, nm->nports);
+		} else if (commas >= 3 && strchr(last, '=') == NULL) {
+			snprintf(pre, sizeof(pre), "%.*s", (int)(last + 1 - c->partial), c->partial);
+			for (const char *const *k = kind[0] == 'O' ? out_keys : in_keys; *k; k++)
+				add2(c, pre, *k);
+		}
+		return;
+	}
+	if (strcmp(kind, "COMMAND") == 0) {
+		add_next_words(c, w, n);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s", kind);
+	for (char *t = strtok(buf, "|"); t != NULL && nalt < 8; t = strtok(NULL, "|"))
+		alt[nalt++] = t;
+	for (int i = 0; i < nalt; i++) {
+		if (strcmp(alt[i], "RULE") == 0)
+			add_names(c, nm->rules, nm->nrules);
+		else if (strcmp(alt[i], "PORT") == 0)
+			add_names(c, nm->ports, nm->nports);
+		else if (alt[i][0] >= 'a' && alt[i][0] <= 'z')
+			add2(c, "", alt[i]);
+	}
+}
+
+/* Strip a usage token of its brackets and dots. */
+static char *
+bare(char *t)
+{
+	size_t n;
+
+	t += strspn(t, "[");
+	n = strlen(t);
+	while (n > 0 && (t[n - 1] == ']' || t[n - 1] == '.'))
+		t[--n] = '\0';
+	return t;
+}
+
+/* The arguments of cmd, walking its usage: options, their values, positionals. */
+static void
+complete_args(struct cands *c, const struct ctl_cmd *cmd, char *const *w, int n,
+	      const struct ctl_names *nm)
+{
+	char buf[256], *u[MAX_WORDS * 4], *opt[16], *optval[16], *pos[8];
+	int nu = words_of(cmd->args, buf, sizeof(buf), u), nopt = 0, npos = 0, ip = 0;
+	const char *value_of = NULL;
+
+	for (int i = 0; i < nu; i++) {
+		char *t = bare(u[i]);
+
+		if (*t == '\0' || strcmp(t, "|") == 0)
+			continue;
+		if (t[0] == '-' && nopt < 16) {
+			char *v = i + 1 < nu ? bare(u[i + 1]) : NULL;
+
+			opt[nopt] = t;
+			optval[nopt++] = v != NULL && v[0] != '-' && *v != '\0' ? v : NULL;
+			i += v != NULL && v[0] != '-' && *v != '\0';
+		} else if (npos < 8) {
+			pos[npos++] = t;
+		}
+	}
+	for (int j = 0; j < n; j++) {
+		int k = 0;
+
+		while (k < nopt && strcmp(w[j], opt[k]) != 0)
+			k++;
+		value_of = NULL;
+		if (k == nopt)
+			ip++;
+		else if (optval[k] != NULL && j + 1 < n)
+			j++;
+		else
+			value_of = optval[k];
+	}
+	if (value_of != NULL) {
+		add_kind(c, value_of, w, n, nm);
+		return;
+	}
+	if (ip < npos || (npos > 0 && strcmp(pos[npos - 1], "COMMAND") == 0))
+		add_kind(c, pos[ip < npos ? ip : npos - 1], w, n, nm);
+	for (int k = 0; k < nopt; k++)
+		add2(c, "", opt[k]);
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t
+ctl_complete(char *const *prev, int nprev, const char *partial, const struct ctl_names *names,
+	     char ***out)
+{
+	struct cands c = { .partial = partial, .plen = strlen(partial) };
+	int k = 0;
+	const struct ctl_cmd *cmd = ctl_cmd_find(nprev, prev, &k);
+	size_t m = 0;
+
+	if (cmd == NULL || k == nprev)
+		add_next_words(&c, prev, nprev);
+	if (cmd != NULL)
+		complete_args(&c, cmd, prev + k, nprev - k, names);
+	if (c.n > 1) {
+		qsort(c.v, c.n, sizeof(*c.v), cmp);
+		for (size_t i = 0; i < c.n; i++) {
+			if (m > 0 && strcmp(c.v[m - 1], c.v[i]) == 0)
+				free(c.v[i]);
+			else
+				c.v[m++] = c.v[i];
+		}
+		c.n = m;
+	}
+	*out = c.v;
+	return c.n;
+}
+
+void
+ctl_complete_free(char **cand, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(cand[i]);
+	free(cand);
+}
+
+size_t
+ctl_common_prefix(char *const *cand, size_t n)
+{
+	size_t len;
+
+	if (n == 0)
+		return 0;
+	len = strlen(cand[0]);
+	for (size_t i = 1; i < n; i++) {
+		size_t k = 0;
+
+		while (k < len && cand[i][k] == cand[0][k])
+			k++;
+		len = k;
+	}
+	return len;
+}

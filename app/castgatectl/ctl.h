@@ -122,6 +122,7 @@ ctl_render_fn ctl_fmt_stats_cleared; /* stats.clear */
 ctl_render_fn ctl_fmt_port_list;    /* port.list */
 ctl_render_fn ctl_fmt_port_show;    /* port.get */
 ctl_render_fn ctl_fmt_system_info;  /* system.info */
+ctl_render_fn ctl_fmt_version;      /* system.info: the versions only */
 ctl_render_fn ctl_fmt_health;       /* system.health */
 ctl_render_fn ctl_fmt_config_check; /* config.check */
 ctl_render_fn ctl_fmt_reload;       /* config.reload */

@@ -911,6 +911,13 @@ ctl_fmt_system_info(FILE *f, json_object *res)
 	}
 }
 
+void
+ctl_fmt_version(FILE *f, json_object *res)
+{
+	fprintf(f, "castgate %s (data plane %s, %s), castgatectl %s\n", jstr(res, "version"),
+		jstr(jm(res, "dataplane"), "version"), jstr(res, "dpdk_version"), CG_VERSION);
+}
+
 static const char *
 ok_str(json_object *o)
 {

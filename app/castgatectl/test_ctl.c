@@ -528,6 +528,11 @@ test_fmt_system(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "control      pid 101, up 1m 05s, 1 restart\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "supervisor   none\n"));
 	free(s);
+	s = render(ctl_fmt_version, "{\"version\":\"0.1.0\",\"dpdk_version\":\"DPDK 22.11.1\","
+		   "\"dataplane\":{\"version\":\"0.1.0\"}}");
+	CU_ASSERT_STRING_EQUAL(s, "castgate 0.1.0 (data plane 0.1.0, DPDK 22.11.1), castgatectl "
+			       CG_VERSION "\n");
+	free(s);
 	s = render(ctl_fmt_health, "{\"status\":\"degraded\",\"checks\":{\"dataplane\":"
 		   "{\"ok\":true,\"pid\":100},\"ports\":[{\"name\":\"in0\",\"link_up\":true},"
 		   "{\"name\":\"out0\",\"link_up\":false}],\"state\":{\"ok\":false,\"skipped\":1,"

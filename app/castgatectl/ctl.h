@@ -156,7 +156,7 @@ struct ctl_cmd {
 	const char *words;   /* "rule list" */
 	const char *aliases; /* other spellings, '|' between them, or NULL */
 	const char *method;  /* the JSON-RPC method it calls, or NULL */
-	const char *args;    /* "RULE", "[FILE]", "" */
+	const char *args;    /* "RULE", "[FILE]"; NULL: none */
 	const char *param;   /* params member of the one positional argument */
 	const char *pick;    /* --json prints only this member of the result */
 	const char *summary; /* one line for the command list */

@@ -207,12 +207,13 @@ run_generic(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 {
 	int req = 0, max = 0;
 
-	for (const char *p = cmd->args; *p != '\0'; p += strcspn(p, " "), p += strspn(p, " ")) {
+	for (const char *p = cmd->args; p && *p; p += strcspn(p, " "), p += strspn(p, " ")) {
 		max++;
 		req += *p != '[';
 	}
 	if (argc < req || argc > max)
-		return ctl_usage_error(cmd->words, "usage: %s %s", cmd->words, cmd->args);
+		return ctl_usage_error(cmd->words, "usage: %s %s", cmd->words,
+				       cmd->args ? cmd->args : "(no arguments)");
 	return call_print(c, cmd, argc > 0 ? name_params(cmd->param, argv[0]) : NULL);
 }
 

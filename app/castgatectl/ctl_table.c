@@ -31,32 +31,38 @@
 "  Exit status 2 for a bad rule (nothing sent; the message names the field),\n" \
 "  1 when the daemon refuses it (name, id or match in use, unknown port).\n"
 
+/* Rows in the order of the help. Without .run a row calls .method with its one
+ * argument (if any) as params[.param] and prints the result with .render. */
 const struct ctl_cmd ctl_cmds[] = {
-	{ "rule list", "show rules", "rule.list", "", NULL, NULL,
-	  "the rules, from the config file and the API", NULL,
-	  NULL, ctl_fmt_rule_list, 0 },
-	{ "rule show", "show rule", "rule.get", "RULE", "name", NULL,
-	  "one rule with its counters and rates", NULL,
-	  NULL, ctl_fmt_rule_show, 0 },
-	{ "rule add", "add rule", "rule.add", RULE_ARGS, NULL, NULL,
-	  "add a rule (durable: on disk before the reply)",
-	  RULE_HELP
+	{ .words = "rule list", .aliases = "show rules", .method = "rule.list",
+	  .summary = "the rules, from the config file and the API",
+	  .render = ctl_fmt_rule_list },
+	{ .words = "rule show", .aliases = "show rule", .method = "rule.get", .args = "RULE",
+	  .param = "name", .summary = "one rule with its counters and rates",
+	  .help = "  Per output: port, destination, TTL, source, next hop, counters, rates.\n",
+	  .render = ctl_fmt_rule_show },
+	{ .words = "rule add", .aliases = "add rule", .method = "rule.add", .args = RULE_ARGS,
+	  .summary = "add a rule (durable: on disk before the reply)",
+	  .help = RULE_HELP
 	  "  Examples:\n"
 	  "    rule add cam1 --in in0,239.1.1.1,5001 --out out0,239.10.1.1,6001,ttl=16\n"
 	  "    rule add cam2 --in in0,239.1.1.2,5001,source=198.18.0.10 \\\n"
 	  "        --out out0,239.10.1.2,6001 --out out1,198.18.7.20,7000,mac=02:00:00:00:07:20\n"
 	  "    castgatectl --json rule show cam1 > cam1.json; castgatectl rule add --file cam1.json\n",
-	  ctl_run_rule_change, ctl_fmt_rule_added, CTL_CMD_CHANGES },
-	{ "rule update", NULL, "rule.update", RULE_ARGS, NULL, NULL,
-	  "replace the API rule of that name", "  The same forms as rule add; without --id the "
-	  "rule keeps its id.\n",
-	  ctl_run_rule_change, ctl_fmt_rule_updated, CTL_CMD_CHANGES },
-	{ "rule remove", "rule del|del rule", "rule.remove", "RULE", "name", NULL,
-	  "remove an API rule", "  Config rules are removed by editing the file and reloading.\n",
-	  NULL, ctl_fmt_rule_removed, CTL_CMD_CHANGES },
-	{ "stats", "show stats", "stats.get", "[--rule RULE] [--watch [SECONDS]]", NULL, NULL,
-	  "counters and rates of rules, ports, lcores, drops",
-	  "  Counts since the last 'stats clear' (or the start), rates over the last second.\n"
+	  .run = ctl_run_rule_change, .render = ctl_fmt_rule_added, .flags = CTL_CMD_CHANGES },
+	{ .words = "rule update", .method = "rule.update", .args = RULE_ARGS,
+	  .summary = "replace the API rule of that name",
+	  .help = "  The same forms as rule add; without --id the rule keeps its id.\n",
+	  .run = ctl_run_rule_change, .render = ctl_fmt_rule_updated, .flags = CTL_CMD_CHANGES },
+	{ .words = "rule remove", .aliases = "rule del|del rule", .method = "rule.remove",
+	  .args = "RULE", .param = "name", .summary = "remove an API rule",
+	  .help = "  Config rules are removed by editing the file and reloading.\n",
+	  .render = ctl_fmt_rule_removed, .flags = CTL_CMD_CHANGES },
+	{ .words = "stats", .aliases = "show stats", .method = "stats.get",
+	  .args = "[--rule RULE] [--watch [SECONDS]]",
+	  .summary = "counters and rates of rules, ports, lcores, drops",
+	  .help = "  Counts since the last 'stats clear' (or the start), rates over the last "
+	  "second.\n"
 	  "    --rule RULE        only that rule\n"
 	  "    --watch [SECONDS]  refresh every SECONDS (default 1, 0.1..86400): in place\n"
 	  "                       on a terminal, appended otherwise (with --json: one\n"
@@ -64,64 +70,59 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "  Examples:\n"
 	  "    stats --rule cam1 --watch 2\n"
 	  "    castgatectl --json stats | jq '.totals.rx_pps'\n",
-	  ctl_run_stats, ctl_fmt_stats, 0 },
-	{ "stats clear", "clear stats", "stats.clear", "", NULL, NULL,
-	  "count from zero again",
-	  "  Resets what castgatectl shows; the data plane's own counters are never written.\n",
-	  NULL, ctl_fmt_stats_cleared, 0 },
-	{ "stats drops", "show drops", "stats.get", "", NULL, "drops",
-	  "the drop count of every reason, zeros included", NULL,
-	  NULL, ctl_fmt_drops_all, 0 },
-	{ "port list", NULL, "port.list", "", NULL, NULL,
-	  "the ports, their addresses and links", NULL,
-	  NULL, ctl_fmt_port_list, 0 },
-	{ "port show", NULL, "port.get", "PORT", "name", NULL,
-	  "one port with its counters and xstats", NULL,
-	  NULL, ctl_fmt_port_show, 0 },
-	{ "port stats", "show port stats", "port.get", "all|PORT", NULL, NULL,
-	  "port counters and rates, in testpmd's layout", NULL,
-	  ctl_run_port_blocks, ctl_fmt_port_stats_block, 0 },
-	{ "port info", "show port info", "port.get", "all|PORT", NULL, NULL,
-	  "port MAC, address, driver, link, in testpmd's layout", NULL,
-	  ctl_run_port_blocks, ctl_fmt_port_info_block, 0 },
-	{ "system info", "show system", "system.info", "", NULL, NULL,
-	  "versions, pids, uptimes, restarts, lcores", NULL,
-	  NULL, ctl_fmt_system_info, 0 },
-	{ "system version", "show version", "system.info", "", NULL, NULL,
-	  "the versions of castgate, DPDK and castgatectl", NULL,
-	  NULL, ctl_fmt_version, 0 },
-	{ "system health", "show health", "system.health", "", NULL, NULL,
-	  "health checks (exit status 1 when degraded)",
-	  "  Example: castgatectl system health || alert 'castgate degraded'\n",
-	  NULL, ctl_fmt_health, CTL_CMD_STATUS },
-	{ "config check", NULL, "config.check", "[FILE]", "path", NULL,
-	  "validate a config file (default: the running one)",
-	  "  Also lists the config rules a reload would add, update and remove. Exit\n"
+	  .run = ctl_run_stats, .render = ctl_fmt_stats },
+	{ .words = "stats clear", .aliases = "clear stats", .method = "stats.clear",
+	  .summary = "count from zero again",
+	  .help = "  Resets what castgatectl shows; the data plane's own counters are never "
+	  "written.\n", .render = ctl_fmt_stats_cleared },
+	{ .words = "stats drops", .aliases = "show drops", .method = "stats.get", .pick = "drops",
+	  .summary = "the drop count of every reason, zeros included",
+	  .render = ctl_fmt_drops_all },
+	{ .words = "port list", .method = "port.list", .render = ctl_fmt_port_list,
+	  .summary = "the ports, their addresses and links" },
+	{ .words = "port show", .method = "port.get", .args = "PORT", .param = "name",
+	  .summary = "one port with its counters and xstats",
+	  .help = "  Counters since 'stats clear'; the xstats that are not zero (--json: all).\n",
+	  .render = ctl_fmt_port_show },
+	{ .words = "port stats", .aliases = "show port stats", .method = "port.get",
+	  .args = "all|PORT", .summary = "port counters and rates, in testpmd's layout",
+	  .run = ctl_run_port_blocks, .render = ctl_fmt_port_stats_block },
+	{ .words = "port info", .aliases = "show port info", .method = "port.get",
+	  .args = "all|PORT", .run = ctl_run_port_blocks, .render = ctl_fmt_port_info_block,
+	  .summary = "port MAC, address, driver, link, in testpmd's layout" },
+	{ .words = "system info", .aliases = "show system", .method = "system.info",
+	  .summary = "versions, pids, uptimes, restarts, lcores", .render = ctl_fmt_system_info },
+	{ .words = "system version", .aliases = "show version", .method = "system.info",
+	  .summary = "the versions of castgate, DPDK and castgatectl",
+	  .render = ctl_fmt_version },
+	{ .words = "system health", .aliases = "show health", .method = "system.health",
+	  .summary = "health checks (exit status 1 when degraded)",
+	  .help = "  Example: castgatectl system health || alert 'castgate degraded'\n",
+	  .render = ctl_fmt_health, .flags = CTL_CMD_STATUS },
+	{ .words = "config check", .method = "config.check", .args = "[FILE]", .param = "path",
+	  .summary = "validate a config file (default: the running one)",
+	  .help = "  Also lists the config rules a reload would add, update and remove. Exit\n"
 	  "  status 1 when the file is invalid or its reload would be refused.\n",
-	  ctl_run_config_check, ctl_fmt_config_check, 0 },
-	{ "config reload", "reload", "config.reload", "", NULL, NULL,
-	  "apply the config file's [[rule]] changes",
-	  "  The same as SIGHUP to castgate; refused as a whole when a config rule\n"
+	  .run = ctl_run_config_check, .render = ctl_fmt_config_check },
+	{ .words = "config reload", .aliases = "reload", .method = "config.reload",
+	  .summary = "apply the config file's [[rule]] changes",
+	  .help = "  The same as SIGHUP to castgate; refused as a whole when a config rule\n"
 	  "  clashes with an API rule. [[port]] and [dataplane] changes need a restart.\n",
-	  NULL, ctl_fmt_reload, CTL_CMD_CHANGES },
-	{ "call", NULL, NULL, "METHOD [JSON-PARAMS]", NULL, NULL,
-	  "raw JSON-RPC call; prints the result",
-	  "  Example: castgatectl call stats.get '{\"rule\": \"cam1\"}' (docs/API.md)\n",
-	  ctl_run_call, NULL, 0 },
-	{ "console", NULL, NULL, "[-f FILE]", NULL, NULL,
-	  "interactive console (testpmd style)",
-	  "  Line editing, history (~/.castgate_history), Tab completion of commands,\n"
+	  .render = ctl_fmt_reload, .flags = CTL_CMD_CHANGES },
+	{ .words = "call", .args = "METHOD [JSON-PARAMS]", .run = ctl_run_call,
+	  .summary = "raw JSON-RPC call; prints the result",
+	  .help = "  Example: castgatectl call stats.get '{\"rule\": \"cam1\"}' (docs/API.md)\n" },
+	{ .words = "console", .args = "[-f FILE]", .summary = "interactive console (testpmd style)",
+	  .help = "  Line editing, history (~/.castgate_history), Tab completion of commands,\n"
 	  "  rule and port names; the commands are those of the command line. With\n"
 	  "  -f FILE (or a standard input that is not a terminal) it runs each line,\n"
 	  "  echoed as 'castgate> LINE'; the exit status is the first failure's.\n"
 	  "  Example: echo 'show port stats all' | castgatectl console\n",
-	  ctl_console_run, NULL, CTL_CMD_ONESHOT },
-	{ "help", "?", NULL, "[COMMAND...]", NULL, NULL,
-	  "this text, or a command's", NULL,
-	  ctl_run_help, NULL, 0 },
-	{ "quit", "exit", NULL, "", NULL, NULL,
-	  "leave the console (Ctrl-D too)", NULL,
-	  ctl_run_quit, NULL, CTL_CMD_CONSOLE },
+	  .run = ctl_console_run, .flags = CTL_CMD_ONESHOT },
+	{ .words = "help", .aliases = "?", .args = "[COMMAND...]", .run = ctl_run_help,
+	  .summary = "this text, or a command's" },
+	{ .words = "quit", .aliases = "exit", .summary = "leave the console (Ctrl-D too)",
+	  .run = ctl_run_quit, .flags = CTL_CMD_CONSOLE },
 	{ NULL },
 };
 
@@ -227,7 +228,7 @@ usage_line(FILE *f, const char *sp, const struct ctl_cmd *cmd, bool summary)
 {
 	char u[160];
 
-	snprintf(u, sizeof(u), "%s%s%s", sp, cmd->args[0] ? " " : "", cmd->args);
+	snprintf(u, sizeof(u), "%s%s%s", sp, cmd->args ? " " : "", cmd->args ? cmd->args : "");
 	if (!summary)
 		fprintf(f, "  castgatectl %s\n", u);
 	else if (strlen(u) <= 28)
@@ -398,7 +399,8 @@ complete_args(struct cands *c, const struct ctl_cmd *cmd, char *const *w, int n,
 	      const struct ctl_names *nm)
 {
 	char buf[256], *u[MAX_WORDS * 4], *opt[16], *optval[16], *pos[8];
-	int nu = words_of(cmd->args, buf, sizeof(buf), u), nopt = 0, npos = 0, ip = 0;
+	int nu = words_of(cmd->args ? cmd->args : "", buf, sizeof(buf), u), nopt = 0, npos = 0;
+	int ip = 0;
 	const char *value_of = NULL;
 
 	for (int i = 0; i < nu; i++) {

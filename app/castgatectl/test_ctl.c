@@ -580,90 +580,75 @@ test_fmt_config(void)
 	free(s);
 }
 
+/* Tab after the words w (NULL-terminated) on the partial word: want
+ * candidates, the first of them first (NULL: not checked). */
+static size_t
+tab(char *const *w, const char *partial, size_t want, const char *first, char ***out)
+{
+	static char *rules[] = { "cam1", "cam2", "feed" };
+	static char *ports[] = { "in0", "out0", "out1" };
+	static const struct ctl_names nm = { rules, 3, ports, 3 };
+	char **c;
+	int n = 0;
+	size_t got;
+
+	while (w != NULL && w[n] != NULL)
+		n++;
+	got = ctl_complete(w, n, partial, &nm, &c);
+	CU_ASSERT_EQUAL(got, want);
+	if (got != want)
+		fprintf(stderr, "Tab on \"%s\" after %d words: %zu candidates, not %zu\n",
+			partial, n, got, want);
+	if (first != NULL && got > 0)
+		CU_ASSERT_STRING_EQUAL(c[0], first);
+	if (out != NULL)
+		*out = c;
+	else
+		ctl_complete_free(c, got);
+	return got;
+}
+
 static void
 test_complete(void)
 {
-	char *rules[] = { "cam1", "cam2", "feed" };
-	char *ports[] = { "in0", "out0", "out1" };
-	struct ctl_names nm = { rules, 3, ports, 3 };
 	char **c;
 	size_t n;
 
-#define WORDS(...) ((char *[]){ __VA_ARGS__, NULL })
+#define W(...) ((char *[]){ __VA_ARGS__, NULL })
 #define ADD_X "add", "rule", "x"
 #define ADD_X_IN ADD_X, "--in", "in0,239.1.1.1,5001"
-	n = ctl_complete(NULL, 0, "sh", &nm, &c);
-	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(c[0], "show");
-	ctl_complete_free(c, n);
-	n = ctl_complete(NULL, 0, "s", &nm, &c);
-	CU_ASSERT_EQUAL(n, 3); /* show stats system, sorted */
-	CU_ASSERT_STRING_EQUAL(c[0], "show");
+	tab(NULL, "sh", 1, "show", NULL);
+	n = tab(NULL, "s", 3, "show", &c); /* show stats system, sorted */
 	CU_ASSERT_STRING_EQUAL(c[2], "system");
 	ctl_complete_free(c, n);
-	n = ctl_complete(WORDS("show", "rule"), 2, "ca", &nm, &c);
-	CU_ASSERT_EQUAL(n, 2);
+	n = tab(W("show", "rule"), "ca", 2, NULL, &c);
 	CU_ASSERT_EQUAL(ctl_common_prefix(c, n), 3); /* "cam" */
 	ctl_complete_free(c, n);
-	n = ctl_complete(WORDS("del", "rule"), 2, "f", &nm, &c);
-	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(c[0], "feed");
-	ctl_complete_free(c, n);
-	n = ctl_complete(WORDS("show", "port", "stats"), 3, "", &nm, &c);
-	CU_ASSERT_EQUAL(n, 4);
-	CU_ASSERT_STRING_EQUAL(c[0], "all");
+	tab(W("del", "rule"), "f", 1, "feed", NULL);
+	n = tab(W("show", "port", "stats"), "", 4, "all", &c);
 	CU_ASSERT_STRING_EQUAL(c[1], "in0");
 	ctl_complete_free(c, n);
-	n = ctl_complete(WORDS("show"), 1, "r", &nm, &c);
-	CU_ASSERT_EQUAL(n, 2); /* rule rules */
-	ctl_complete_free(c, n);
+	tab(W("show"), "r", 2, NULL, NULL); /* rule rules */
 	/* add rule: after NAME the input option, then the ports, then nothing
 	 * for GROUP, then the keys */
-	n = ctl_complete(WORDS(ADD_X), 3, "--in", &nm, &c);
-	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(c[0], "--in");
-	ctl_complete_free(c, n);
-	n = ctl_complete(WORDS(ADD_X, "--in"), 4, "i", &nm, &c);
-	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(c[0], "in0");
-	ctl_complete_free(c, n);
-	n = ctl_complete(WORDS(ADD_X, "--in"), 4, "in0,", &nm, &c);
-	CU_ASSERT_EQUAL(n, 0);
-	ctl_complete_free(c, n);
-	n = ctl_complete(WORDS(ADD_X_IN), 5, "--o", &nm, &c);
-	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(c[0], "--out");
-	ctl_complete_free(c, n);
-	n = ctl_complete(WORDS(ADD_X_IN, "--out"), 6, "out", &nm, &c);
-	CU_ASSERT_EQUAL(n, 2);
-	ctl_complete_free(c, n);
-	n = ctl_complete(WORDS(ADD_X_IN, "--out"), 6, "out0,239.2.2.2,6001,ttl=7,s", &nm, &c);
-	CU_ASSERT_EQUAL(n, 2); /* source= sport= */
-	CU_ASSERT_STRING_EQUAL(c[0], "out0,239.2.2.2,6001,ttl=7,source=");
-	ctl_complete_free(c, n);
-	n = ctl_complete(WORDS(ADD_X_IN, "--out"), 6, "out0,239.2.2.2,6001,ttl=", &nm, &c);
-	CU_ASSERT_EQUAL(n, 0);
-	ctl_complete_free(c, n);
-	n = ctl_complete(WORDS("rule", "add", "x", "--out"), 4, "out", &nm, &c);
-	CU_ASSERT_EQUAL(n, 2);
-	ctl_complete_free(c, n);
-	n = ctl_complete(WORDS("stats", "--rule"), 2, "c", &nm, &c);
-	CU_ASSERT_EQUAL(n, 2);
-	ctl_complete_free(c, n);
-	n = ctl_complete(NULL, 0, "zz", &nm, &c);
-	CU_ASSERT_EQUAL(n, 0);
-	ctl_complete_free(c, n);
+	tab(W(ADD_X), "--in", 1, "--in", NULL);
+	tab(W(ADD_X, "--in"), "i", 1, "in0", NULL);
+	tab(W(ADD_X, "--in"), "in0,", 0, NULL, NULL);
+	tab(W(ADD_X_IN), "--o", 1, "--out", NULL);
+	tab(W(ADD_X_IN, "--out"), "out", 2, NULL, NULL);
+	/* source= sport= */
+	tab(W(ADD_X_IN, "--out"), "out0,239.2.2.2,6001,ttl=7,s", 2,
+	    "out0,239.2.2.2,6001,ttl=7,source=", NULL);
+	tab(W(ADD_X_IN, "--out"), "out0,239.2.2.2,6001,ttl=", 0, NULL, NULL);
+	tab(W("rule", "add", "x", "--out"), "out", 2, NULL, NULL);
+	tab(W("stats", "--rule"), "c", 2, NULL, NULL);
+	tab(NULL, "zz", 0, NULL, NULL);
 	/* what follows a command's words, and help's words */
-	n = ctl_complete(WORDS("stats"), 1, "", &nm, &c);
-	CU_ASSERT_EQUAL(n, 4); /* --rule --watch clear drops */
-	ctl_complete_free(c, n);
-	n = ctl_complete(WORDS("help", "rule"), 2, "re", &nm, &c);
-	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(c[0], "remove");
-	ctl_complete_free(c, n);
+	tab(W("stats"), "", 4, NULL, NULL); /* --rule --watch clear drops */
+	tab(W("help", "rule"), "re", 1, "remove", NULL);
 #undef ADD_X_IN
 #undef ADD_X
-#undef WORDS
+#undef W
 }
 
 /* Every spelling names one command; help lists every command. */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Command words -> rules: the one rule grammar of the command line and the
- * console (NAME --in ... --out ...), and the console's word splitting. Pure: no I/O. Every error names the value to blame
- * with the JSON-RPC path the server would use (params.rule.output[1].ttl), so
- * that a bad rule reads the same whether the client or the server caught it.
+ * console (NAME --in ... --out ...), and the console's word splitting. Pure:
+ * no I/O. Every error names the value to blame with the JSON-RPC path the
+ * server would use (params.rule.output[1].ttl), so that a bad rule reads the
+ * same whether the client or the server caught it.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -109,29 +109,18 @@ const char *ctl_fmt_rate(double v, const char *unit, char *buf, size_t size);
 const char *ctl_fmt_bytes(uint64_t v, char *buf, size_t size);
 const char *ctl_fmt_duration(uint64_t secs, char *buf, size_t size);
 
-/* Renderers of method results. Missing members print as "-"; nothing here
- * fails on an unexpected shape. */
+/* Renderers of method results, named after the method (rule_list: rule.list;
+ * version: system.info's versions; drops_all: stats.get's drops, zeros too;
+ * port_*_block: testpmd's layout of port.get). Missing members print as "-";
+ * nothing here fails on an unexpected shape. */
 typedef void ctl_render_fn(FILE *f, json_object *res);
-ctl_render_fn ctl_fmt_rule_list;    /* rule.list */
-ctl_render_fn ctl_fmt_rule_show;    /* rule.get */
-ctl_render_fn ctl_fmt_rule_added;   /* rule.add */
-ctl_render_fn ctl_fmt_rule_updated; /* rule.update */
-ctl_render_fn ctl_fmt_rule_removed; /* rule.remove */
-ctl_render_fn ctl_fmt_stats;        /* stats.get */
-ctl_render_fn ctl_fmt_stats_cleared; /* stats.clear */
-ctl_render_fn ctl_fmt_port_list;    /* port.list */
-ctl_render_fn ctl_fmt_port_show;    /* port.get */
-ctl_render_fn ctl_fmt_system_info;  /* system.info */
-ctl_render_fn ctl_fmt_version;      /* system.info: the versions only */
-ctl_render_fn ctl_fmt_health;       /* system.health */
-ctl_render_fn ctl_fmt_config_check; /* config.check */
-ctl_render_fn ctl_fmt_reload;       /* config.reload */
+ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_rule_added, ctl_fmt_rule_updated,
+	ctl_fmt_rule_removed, ctl_fmt_stats, ctl_fmt_stats_cleared, ctl_fmt_drops_all,
+	ctl_fmt_port_list, ctl_fmt_port_show, ctl_fmt_port_stats_block, ctl_fmt_port_info_block,
+	ctl_fmt_system_info, ctl_fmt_version, ctl_fmt_health, ctl_fmt_config_check,
+	ctl_fmt_reload;
 /* stats.get "drops": every reason with @all, else only those that counted. */
 void ctl_fmt_drops(FILE *f, json_object *res, bool all);
-ctl_render_fn ctl_fmt_drops_all;
-/* testpmd-style blocks of `port stats|info` (port.get results). */
-ctl_render_fn ctl_fmt_port_stats_block;
-ctl_render_fn ctl_fmt_port_info_block;
 
 /*
  * ctl_table.c: the command table, help and completion

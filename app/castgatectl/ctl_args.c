@@ -101,74 +101,6 @@ put_port_name(const char *field, const char *what, const char *val, char *dst,
 	return 0;
 }
 
-/* Set one key of the input ("port", "destination", "dport", "source"). */
-static int
-in_set(struct cg_rule *r, const char *key, const char *val, const char *what, struct ctl_err *e)
-{
-	char field[64];
-
-	snprintf(field, sizeof(field), "params.rule.input.%s", key);
-	if (strcmp(key, "port") == 0)
-		return put_port_name(field, what, val, r->in.port, e);
-	if (strcmp(key, "destination") == 0)
-		return put_addr(field, what, val, true, &r->in.dst, e);
-	if (strcmp(key, "dport") == 0)
-		return put_num(field, what, val, 1, 65535, &r->in.dport, 2, e);
-	if (strcmp(key, "source") == 0)
-		return put_addr(field, what, val, false, &r->in.src, e);
-	ctl_err_set(e, "params.rule.input", "%s: unknown key \"%s\" (the input takes source=IP)",
-		    what, key);
-	return -EINVAL;
-}
-
-/* Map the short forms users type to the rule's JSON keys. */
-static const char *
-out_key(const char *k)
-{
-	if (strcmp(k, "mac") == 0)
-		return "next_hop_mac";
-	if (strcmp(k, "src") == 0)
-		return "source";
-	return k;
-}
-
-static int
-out_set(struct cg_rule *r, unsigned int i, const char *key, const char *val, const char *what,
-	struct ctl_err *e)
-{
-	struct cg_rule_output *o = &r->out[i];
-	char field[64];
-
-	key = out_key(key);
-	snprintf(field, sizeof(field), "params.rule.output[%u].%s", i, key);
-	if (strcmp(key, "port") == 0)
-		return put_port_name(field, what, val, o->port, e);
-	if (strcmp(key, "destination") == 0)
-		return put_addr(field, what, val, true, &o->dst, e);
-	if (strcmp(key, "dport") == 0)
-		return put_num(field, what, val, 1, 65535, &o->dport, 2, e);
-	if (strcmp(key, "sport") == 0)
-		return put_num(field, what, val, 1, 65535, &o->sport, 2, e);
-	if (strcmp(key, "ttl") == 0)
-		return put_num(field, what, val, 1, 255, &o->ttl, 1, e);
-	if (strcmp(key, "source") == 0)
-		return put_addr(field, what, val, false, &o->src, e);
-	if (strcmp(key, "next_hop_mac") == 0) {
-		if (cg_rule_parse_mac(val, o->next_hop_mac) < 0) {
-			ctl_err_set(e, field, "%s: \"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
-				    what, val);
-			return -EINVAL;
-		}
-		o->has_next_hop_mac = 1;
-		return 0;
-	}
-	snprintf(field, sizeof(field), "params.rule.output[%u]", i);
-	ctl_err_set(e, field,
-		    "%s: unknown key \"%s\" (an output takes ttl=, sport=, source=, mac=)",
-		    what, key);
-	return -EINVAL;
-}
-
 /* Name the input / output (or one key of it) as the field to blame. */
 static void
 spec_field(struct ctl_err *e, int out_idx, const char *key)
@@ -179,6 +111,47 @@ spec_field(struct ctl_err *e, int out_idx, const char *key)
 	else
 		snprintf(e->field, sizeof(e->field), "params.rule.output[%d]%s%s", out_idx,
 			 key ? "." : "", key ? key : "");
+}
+
+/* Set one key of the input (out_idx < 0) or of output out_idx. */
+static int
+spec_set(struct cg_rule *r, int out_idx, const char *key, const char *val, const char *what,
+	 struct ctl_err *e)
+{
+	struct cg_rule_output *o = out_idx < 0 ? NULL : &r->out[out_idx];
+	struct ctl_err f;
+
+	/* the short forms users type for the rule's JSON keys */
+	if (o != NULL && strcmp(key, "mac") == 0)
+		key = "next_hop_mac";
+	if (o != NULL && strcmp(key, "src") == 0)
+		key = "source";
+	spec_field(&f, out_idx, key);
+	if (strcmp(key, "port") == 0)
+		return put_port_name(f.field, what, val, o ? o->port : r->in.port, e);
+	if (strcmp(key, "destination") == 0)
+		return put_addr(f.field, what, val, true, o ? &o->dst : &r->in.dst, e);
+	if (strcmp(key, "dport") == 0)
+		return put_num(f.field, what, val, 1, 65535, o ? &o->dport : &r->in.dport, 2, e);
+	if (strcmp(key, "source") == 0)
+		return put_addr(f.field, what, val, false, o ? &o->src : &r->in.src, e);
+	if (o != NULL && strcmp(key, "sport") == 0)
+		return put_num(f.field, what, val, 1, 65535, &o->sport, 2, e);
+	if (o != NULL && strcmp(key, "ttl") == 0)
+		return put_num(f.field, what, val, 1, 255, &o->ttl, 1, e);
+	if (o != NULL && strcmp(key, "next_hop_mac") == 0) {
+		if (cg_rule_parse_mac(val, o->next_hop_mac) < 0) {
+			ctl_err_set(e, f.field, "%s: \"%s\" is not a MAC address "
+				    "(aa:bb:cc:dd:ee:ff)", what, val);
+			return -EINVAL;
+		}
+		o->has_next_hop_mac = 1;
+		return 0;
+	}
+	ctl_err_set(e, NULL, "%s: unknown key \"%s\" (%s)", what, key, o == NULL ?
+		    "the input takes source=IP" : "an output takes ttl=, sport=, source=, mac=");
+	spec_field(e, out_idx, NULL);
+	return -EINVAL;
 }
 
 /*
@@ -218,8 +191,7 @@ parse_spec(const char *opt, const char *spec, const char *const *pos, unsigned i
 				spec_field(e, out_idx, pos[n]);
 				return -EINVAL;
 			}
-			ret = out_idx < 0 ? in_set(r, pos[n], part, what, e) :
-				out_set(r, (unsigned int)out_idx, pos[n], part, what, e);
+			ret = spec_set(r, out_idx, pos[n], part, what, e);
 		} else {
 			if (eq == NULL || eq == part) {
 				snprintf(what, sizeof(what), "%s %s", opt, spec);
@@ -238,8 +210,7 @@ parse_spec(const char *opt, const char *spec, const char *const *pos, unsigned i
 					return -EINVAL;
 				}
 			}
-			ret = out_idx < 0 ? in_set(r, part, eq + 1, what, e) :
-				out_set(r, (unsigned int)out_idx, part, eq + 1, what, e);
+			ret = spec_set(r, out_idx, part, eq + 1, what, e);
 		}
 		if (ret < 0)
 			return ret;

@@ -5,7 +5,6 @@
  * the handlers of the rows that need more than one call and one renderer.
  */
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>

@@ -104,7 +104,9 @@ complete(EditLine *el, int ch)
 	} else if (n == 1) {
 		char add[256];
 
-		snprintf(add, sizeof(add), "%s ", cand[0] + plen);
+		/* a KEY= of --out waits for its value, not for the next word */
+		snprintf(add, sizeof(add), "%s%s", cand[0] + plen,
+			 cand[0][strlen(cand[0]) - 1] == '=' ? "" : " ");
 		el_insertstr(el, add);
 	} else {
 		common = ctl_common_prefix(cand, n);

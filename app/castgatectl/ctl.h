@@ -92,7 +92,6 @@ struct ctl_table {
 	const char *align;          /* per column: 'l' or 'r' */
 	char **cells;               /* row-major, ncols per row */
 	size_t ncells, cap;
-	const char *indent;         /* printed before each line; NULL = "" */
 };
 
 void ctl_table_init(struct ctl_table *t, unsigned int ncols, const char *const *headers,

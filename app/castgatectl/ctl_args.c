@@ -159,9 +159,11 @@ spec_set(struct cg_rule *r, int out_idx, const char *key, const char *val, const
  * is copied so that it can be cut in place.
  */
 static int
-parse_spec(const char *opt, const char *spec, const char *const *pos, unsigned int npos,
-	   struct cg_rule *r, int out_idx, struct ctl_err *e)
+parse_spec(const char *opt, const char *spec, struct cg_rule *r, int out_idx, struct ctl_err *e)
 {
+	/* the positional parts, as the rule's JSON names them */
+	static const char *const pos[] = { "port", "destination", "dport" };
+	const unsigned int npos = 3;
 	const char *expect = out_idx < 0 ? "PORT,GROUP,DPORT[,source=IP]" :
 		"PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]";
 	char buf[512], what[600], *save = NULL, *part;
@@ -228,15 +230,12 @@ parse_spec(const char *opt, const char *spec, const char *const *pos, unsigned i
 	return 0;
 }
 
-/* The positional parts of --in and --out, as the rule's JSON names them. */
-static const char *const spec_pos[] = { "port", "destination", "dport" };
-
 int
 ctl_parse_in(const char *spec, struct cg_rule *r, struct ctl_err *e)
 {
 	r->in.src = 0;
 	r->in.port_id = CG_RULE_PORT_ID_NONE;
-	return parse_spec("--in", spec, spec_pos, 3, r, -1, e);
+	return parse_spec("--in", spec, r, -1, e);
 }
 
 int
@@ -252,7 +251,7 @@ ctl_parse_out(const char *spec, struct cg_rule *r, struct ctl_err *e)
 	memset(&r->out[r->n_outputs], 0, sizeof(r->out[0]));
 	r->out[r->n_outputs].ttl = CG_RULE_DEFAULT_TTL;
 	r->out[r->n_outputs].port_id = CG_RULE_PORT_ID_NONE;
-	ret = parse_spec("--out", spec, spec_pos, 3, r, r->n_outputs, e);
+	ret = parse_spec("--out", spec, r, (int)r->n_outputs, e);
 	if (ret < 0)
 		return ret;
 	r->n_outputs++;

@@ -147,12 +147,9 @@ ctl_usage_error(const char *topic, const char *fmt, ...)
 
 
 static void
-print_json(struct ctl *c, json_object *res, bool compact)
+print_json(struct ctl *c, json_object *res)
 {
-	int flags = compact ? JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE :
-		CTL_JSON_PRETTY;
-
-	fprintf(c->out, "%s\n", json_object_to_json_string_ext(res, flags));
+	fprintf(c->out, "%s\n", json_object_to_json_string_ext(res, CTL_JSON_PRETTY));
 }
 
 static void
@@ -189,7 +186,7 @@ call_print(struct ctl *c, const struct ctl_cmd *cmd, json_object *params)
 	if (c->json && cmd->pick != NULL)
 		json_object_object_get_ex(res, cmd->pick, &v);
 	if (c->json)
-		print_json(c, cmd->pick != NULL ? v : res, false);
+		print_json(c, cmd->pick != NULL ? v : res);
 	else
 		cmd->render(c->out, res);
 	if ((cmd->flags & CTL_CMD_STATUS) && (!json_object_object_get_ex(res, "status", &v) ||
@@ -480,7 +477,7 @@ ctl_run_config_check(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **
 	     json_object_object_get_ex(v, "refused", NULL)))
 		ret = CTL_EXIT_REFUSED;
 	if (c->json)
-		print_json(c, res, false);
+		print_json(c, res);
 	else if (ret != CTL_EXIT_OK)
 		fputs("castgatectl: ", stderr);
 	if (!c->json)
@@ -513,7 +510,7 @@ ctl_run_call(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 	ret = ctl_call(c, argv[0], params, &res);
 	json_object_put(params);
 	if (ret == CTL_EXIT_OK)
-		print_json(c, res, false);
+		print_json(c, res);
 	json_object_put(res);
 	return ret;
 }

@@ -75,7 +75,6 @@ print_row(const struct ctl_table *t, FILE *f, const size_t *width, const char *c
 	/* Trailing empty cells print nothing, so lines end without blanks. */
 	while (last > 0 && (cells[last - 1] == NULL || cells[last - 1][0] == '\0'))
 		last--;
-	fputs(t->indent != NULL ? t->indent : "", f);
 	for (size_t c = 0; c < last; c++) {
 		const char *s = cells[c] != NULL ? cells[c] : "";
 		size_t pad = width[c] - cell_width(s);
@@ -710,13 +709,12 @@ ctl_fmt_port_show(FILE *f, json_object *res)
 	struct ctl_table t;
 	char buf[64];
 
+	static const char *const lines[] = { "driver", "driver", "device", "device", "mac", "mac",
+		"address", "ip", "mtu", "mtu", "queues", "queues" };
+
 	fprintf(f, "port %s  id %s\n", jstr(p, "name"), jstr(p, "port_id"));
-	fprintf(f, "%-9s %s\n", "driver", jstr(p, "driver"));
-	fprintf(f, "%-9s %s\n", "device", jstr(p, "device"));
-	fprintf(f, "%-9s %s\n", "mac", jstr(p, "mac"));
-	fprintf(f, "%-9s %s\n", "address", jstr(p, "ip"));
-	fprintf(f, "%-9s %s\n", "mtu", jstr(p, "mtu"));
-	fprintf(f, "%-9s %s\n", "queues", jstr(p, "queues"));
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i += 2)
+		fprintf(f, "%-9s %s\n", lines[i], jstr(p, lines[i + 1]));
 	fprintf(f, "%-9s %s\n", "link", link_desc(jm(p, "link"), buf, sizeof(buf)));
 	fputc('\n', f);
 	ctl_table_init(&t, 10, portstat_hdr, "lrlrrrrrrr");

@@ -540,34 +540,47 @@ static const char *const portstat_hdr[] = { "PORT", "ID", "DIR", "PKTS", "BYTES"
 #define PORT_STATS "=rx ipackets:c ibytes:b rx_pps:p rx_bps:B ierrors:c imissed:c " \
 	"rx_nombuf:c = = =tx opackets:c obytes:b tx_pps:p tx_bps:B oerrors:c = ="
 
+/* The NAME -> count members of the object o as a table of hdr (nothing when
+ * no row is shown), zeros too with all. Returns the zeros left out. */
+static size_t
+counts_table(FILE *f, json_object *o, const char *const *hdr, bool all, size_t *shown)
+{
+	struct ctl_table t;
+	size_t zero = 0;
+
+	*shown = 0;
+	ctl_table_init(&t, 2, hdr, "lr");
+	json_object_object_foreach(o, name, v) {
+		uint64_t n = json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : 0;
+
+		if (n == 0 && !all) {
+			zero++;
+			continue;
+		}
+		ctl_table_add(&t, "%s", name);
+		ctl_table_add(&t, "%s", ctl_fmt_count(n, (char[32]){ 0 }, 32));
+		(*shown)++;
+	}
+	if (*shown > 0)
+		ctl_table_print(&t, f);
+	ctl_table_free(&t);
+	return zero;
+}
+
 void
 ctl_fmt_drops(FILE *f, json_object *res, bool all)
 {
 	static const char *const hdr[] = { "DROP REASON", "PKTS" };
 	json_object *drops = jm(res, "drops");
-	struct ctl_table t;
-	size_t shown = 0;
+	size_t shown;
 
 	if (drops == NULL || !json_object_is_type(drops, json_type_object)) {
 		fprintf(f, "drops: -\n");
 		return;
 	}
-	ctl_table_init(&t, 2, hdr, "lr");
-	json_object_object_foreach(drops, reason, v) {
-		uint64_t n = json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : 0;
-		char buf[32];
-
-		if (n == 0 && !all)
-			continue;
-		ctl_table_add(&t, "%s", reason);
-		ctl_table_add(&t, "%s", ctl_fmt_count(n, buf, sizeof(buf)));
-		shown++;
-	}
+	counts_table(f, drops, hdr, all, &shown);
 	if (shown == 0)
 		fprintf(f, "no drops\n");
-	else
-		ctl_table_print(&t, f);
-	ctl_table_free(&t);
 }
 
 void
@@ -674,32 +687,16 @@ static void
 xstats_table(FILE *f, json_object *xs)
 {
 	static const char *const hdr[] = { "XSTAT", "VALUE" };
-	struct ctl_table t;
-	size_t zero = 0, shown = 0;
+	size_t zero, shown;
 
 	if (xs == NULL || !json_object_is_type(xs, json_type_object))
 		return;
-	ctl_table_init(&t, 2, hdr, "lr");
-	json_object_object_foreach(xs, name, v) {
-		uint64_t n = json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : 0;
-		char buf[32];
-
-		/* a PMD may have hundreds; the zero ones say nothing */
-		if (n == 0) {
-			zero++;
-			continue;
-		}
-		ctl_table_add(&t, "%s", name);
-		ctl_table_add(&t, "%s", ctl_fmt_count(n, buf, sizeof(buf)));
-		shown++;
-	}
 	fputc('\n', f);
-	if (shown > 0)
-		ctl_table_print(&t, f);
+	/* a PMD may have hundreds; the zero ones say nothing */
+	zero = counts_table(f, xs, hdr, false, &shown);
 	if (zero > 0)
 		fprintf(f, "(%zu xstat%s zero; --json shows all)\n", zero,
 			zero == 1 ? " is" : "s are");
-	ctl_table_free(&t);
 }
 
 void

@@ -249,6 +249,10 @@ ctl_help(FILE *f, int ntopic, char *const *topic)
 		fputs(help_head, f);
 		for (cmd = ctl_cmds; cmd->words != NULL; cmd++)
 			usage_line(f, cmd->words, cmd, true);
+		fputs("\nAliases (the same commands, with the same arguments):\n", f);
+		for (cmd = ctl_cmds; cmd->words != NULL; cmd++)
+			for (int i = 1; (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))); i++)
+				fprintf(f, "  %-28s %s\n", sp, cmd->words);
 		fputs(help_tail, f);
 		return 0;
 	}

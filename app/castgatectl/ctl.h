@@ -3,10 +3,10 @@
 #define CG_CTL_H
 
 /*
- * castgatectl internals. The pure parts (argument parsing, rule building,
- * table formatting: ctl_args.c, ctl_fmt.c) take no socket and do no I/O but
- * to a FILE *, so that test_ctl.c exercises them directly; ctl_cmd.c talks
- * JSON-RPC, ctl_console.c is the libedit console, main.c the entry point.
+ * castgatectl internals. One table of commands (ctl_table.c) drives the
+ * one-shot commands, the console, Tab and bash completion and the help;
+ * ctl_cmd.c holds the JSON-RPC side and the handlers, ctl_args.c the rule
+ * grammar, ctl_fmt.c the human output, ctl_console.c the libedit console.
  */
 
 #include <stdbool.h>
@@ -18,7 +18,7 @@
 
 #include "cg_rule.h"
 
-/* Exit codes: CONTROL.md's contract with scripts. */
+/* Exit codes, documented in castgatectl(8) and docs/API.md. */
 enum ctl_exit {
 	CTL_EXIT_OK = 0,
 	CTL_EXIT_REFUSED = 1,    /* the server answered with an error (other than below) */
@@ -28,6 +28,9 @@ enum ctl_exit {
 	CTL_EXIT_PERMISSION = 5, /* -32001: the daemon refused the method to us */
 				 /* (a socket whose mode refuses us is 3) */
 };
+
+/* A console line asked to leave (never an exit status). */
+#define CTL_CONSOLE_QUIT (-1)
 
 /* How --json prints a result: indented, "key": value, slashes as they are. */
 #define CTL_JSON_PRETTY (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | \
@@ -47,24 +50,20 @@ void ctl_err_set(struct ctl_err *e, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
- * ctl_args.c: words -> rule / params (pure)
+ * ctl_args.c: the rule grammar and the console's words (pure)
  */
 
-/* Parse `--in PORT,GROUP,DPORT[,source=IP]` into r->in. 0 or -EINVAL. */
+/* Parse `PORT,GROUP,DPORT[,source=IP]` into r->in. 0 or -EINVAL. */
 int ctl_parse_in(const char *spec, struct cg_rule *r, struct ctl_err *e);
 
-/* Parse `--out PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]` as
- * output number r->n_outputs (then incremented). 0 or -EINVAL. */
+/* Parse `PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]` as output
+ * number r->n_outputs (then incremented). 0 or -EINVAL. */
 int ctl_parse_out(const char *spec, struct cg_rule *r, struct ctl_err *e);
 
-/* The one-shot form: `NAME --in ... --out ... [--out ...] [--id N]` (argv
- * after "rule add"). Validates with cg_rule_validate(). 0 or -EINVAL. */
+/* The rule grammar of `rule add|update` on the command line and in the
+ * console: `NAME --in IN --out OUT [--out ...] [--id N]` (the words after
+ * the command). Validates with cg_rule_validate(). 0 or -EINVAL. */
 int ctl_rule_from_args(int argc, char *const *argv, struct cg_rule *r, struct ctl_err *e);
-
-/* The console form: `NAME in PORT GROUP DPORT [source IP] out PORT DST DPORT
- * [ttl N] [sport N] [source IP] [mac MAC] [out ...] [id N]` (words after
- * "add rule"). Validates. 0 or -EINVAL. */
-int ctl_rule_from_words(int argc, char *const *argv, struct cg_rule *r, struct ctl_err *e);
 
 /* A rule from JSON text: a rule object, or an object with a "rule" member
  * (params of rule.add, or a rule.get result). Validates. */
@@ -93,7 +92,6 @@ struct ctl_table {
 	const char *align;          /* per column: 'l' or 'r' */
 	char **cells;               /* row-major, ncols per row */
 	size_t ncells, cap;
-	const char *indent;         /* printed before each line; NULL = "" */
 };
 
 void ctl_table_init(struct ctl_table *t, unsigned int ncols, const char *const *headers,
@@ -110,26 +108,67 @@ const char *ctl_fmt_rate(double v, const char *unit, char *buf, size_t size);
 const char *ctl_fmt_bytes(uint64_t v, char *buf, size_t size);
 const char *ctl_fmt_duration(uint64_t secs, char *buf, size_t size);
 
-/* Renderers of method results. Missing members print as "-"; nothing here
- * fails on an unexpected shape. */
-void ctl_fmt_rule_list(FILE *f, json_object *res);   /* rule.list */
-void ctl_fmt_rule_show(FILE *f, json_object *res);   /* rule.get */
-void ctl_fmt_rule_change(FILE *f, const char *verb, json_object *res); /* rule.add/update */
-void ctl_fmt_stats(FILE *f, json_object *res);       /* stats.get */
-void ctl_fmt_drops(FILE *f, json_object *res, bool all); /* stats.get "drops" */
-void ctl_fmt_port_list(FILE *f, json_object *res);   /* port.list */
-void ctl_fmt_port_show(FILE *f, json_object *res);   /* port.get */
-void ctl_fmt_system_info(FILE *f, json_object *res); /* system.info */
-void ctl_fmt_health(FILE *f, json_object *res);      /* system.health */
-void ctl_fmt_config_check(FILE *f, json_object *res); /* config.check */
-void ctl_fmt_reload(FILE *f, json_object *res);      /* config.reload */
-/* testpmd-style blocks of the console's `show port stats|info`. */
-void ctl_fmt_port_stats_block(FILE *f, json_object *port_get_res);
-void ctl_fmt_port_info_block(FILE *f, json_object *port_get_res);
+/* Renderers of method results, named after the method (rule_list: rule.list;
+ * version: system.info's versions; drops_all: stats.get's drops, zeros too;
+ * port_*_block: testpmd's layout of port.get). Missing members print as "-";
+ * nothing here fails on an unexpected shape. */
+typedef void ctl_render_fn(FILE *f, json_object *res);
+ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_rule_added, ctl_fmt_rule_updated,
+	ctl_fmt_rule_removed, ctl_fmt_stats, ctl_fmt_stats_cleared, ctl_fmt_drops_all,
+	ctl_fmt_port_list, ctl_fmt_port_show, ctl_fmt_port_stats_block, ctl_fmt_port_info_block,
+	ctl_fmt_system_info, ctl_fmt_version, ctl_fmt_health, ctl_fmt_config_check,
+	ctl_fmt_reload;
+/* stats.get "drops": every reason with @all, else only those that counted. */
+void ctl_fmt_drops(FILE *f, json_object *res, bool all);
 
 /*
- * ctl_complete.c: console completion (pure)
+ * ctl_table.c: the command table, help and completion
  */
+
+struct ctl;
+struct ctl_cmd;
+typedef int ctl_run_fn(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv);
+
+enum {
+	CTL_CMD_CHANGES = 1 << 0, /* a success changes rules (the console refreshes names) */
+	CTL_CMD_STATUS = 1 << 1,  /* exit 1 unless the result's "status" is "ok" */
+	CTL_CMD_CONSOLE = 1 << 2, /* only in the console */
+	CTL_CMD_ONESHOT = 1 << 3, /* only on the command line */
+};
+
+/* One command. Its words and aliases are how it is typed, the same on the
+ * command line and in the console; its args are its usage and drive the
+ * argument count and Tab (RULE and PORT complete names, COMMAND command
+ * words, lower-case words themselves; --opt VALUE is an option). */
+struct ctl_cmd {
+	const char *words;   /* "rule list" */
+	const char *aliases; /* other spellings, '|' between them, or NULL */
+	const char *method;  /* the JSON-RPC method it calls, or NULL */
+	const char *args;    /* "RULE", "[FILE]"; NULL: none */
+	const char *param;   /* params member of the one positional argument */
+	const char *pick;    /* --json prints only this member of the result */
+	const char *summary; /* one line for the command list */
+	const char *help;    /* details and examples, lines indented by two */
+	ctl_run_fn *run;     /* NULL: call method (param from the argument), render */
+	ctl_render_fn *render;
+	unsigned int flags;
+};
+
+/* The commands, ending with a row whose words are NULL. */
+extern const struct ctl_cmd ctl_cmds[];
+
+/* The command whose words or alias start argv (the longest), and in *nwords
+ * how many words it took; NULL when none. */
+const struct ctl_cmd *ctl_cmd_find(int argc, char *const *argv, int *nwords);
+
+/* The i-th spelling of a command (0: its words, then its aliases) into buf;
+ * NULL past the last. */
+const char *ctl_cmd_spelling(const struct ctl_cmd *cmd, int i, char *buf, size_t size);
+
+/* The program's help (topic NULL), or that of the commands whose spelling
+ * starts with the words of topic. -ENOENT (and the program's help on
+ * stderr) for an unknown topic. */
+int ctl_help(FILE *f, int ntopic, char *const *topic);
 
 /* Names known to the daemon, for completion. */
 struct ctl_names {
@@ -140,17 +179,18 @@ struct ctl_names {
 };
 
 /* The candidates for the word being typed (@partial) after the complete words
- * @prev[0..nprev-1] of a console line, filtered by prefix, sorted, without
- * duplicates. *out is a malloc'd array of pointers to static strings or into
- * @names (free only the array). Returns the count (0 on ENOMEM too). */
+ * @prev[0..nprev-1] of a command line (without the program and its options),
+ * filtered by prefix, sorted, without duplicates: malloc'd strings in a
+ * malloc'd array (ctl_complete_free). Returns the count (0 on ENOMEM too). */
 size_t ctl_complete(char *const *prev, int nprev, const char *partial,
-		    const struct ctl_names *names, const char ***out);
+		    const struct ctl_names *names, char ***out);
+void ctl_complete_free(char **cand, size_t n);
 
 /* The longest common prefix of candidates, as a length. */
-size_t ctl_common_prefix(const char *const *cand, size_t n);
+size_t ctl_common_prefix(char *const *cand, size_t n);
 
 /*
- * ctl_cmd.c: the JSON-RPC side
+ * ctl_cmd.c: the JSON-RPC side and the handlers
  */
 
 struct cg_rpc_client;
@@ -173,23 +213,26 @@ struct ctl {
 int ctl_call(struct ctl *c, const char *method, json_object *params, json_object **result);
 void ctl_disconnect(struct ctl *c);
 
-/* Run a one-shot command (argv[0] = "rule", "stats", ...). Returns the exit code. */
+/* Run one command line (argv[0] = "rule", "show", ...). Returns the exit
+ * code, or CTL_CONSOLE_QUIT. */
 int ctl_cmd_run(struct ctl *c, int argc, char **argv);
-/* Whether argv[0] names a one-shot command. */
-bool ctl_cmd_known(const char *word);
 
-/* Help texts. topic NULL = the program's. -ENOENT (and the program's help
- * on stderr) for an unknown topic. */
-int ctl_help(FILE *f, const char *topic);
+/* `castgatectl __complete WORDS... PARTIAL`: print the candidates, one a line. */
+int ctl_complete_run(struct ctl *c, int argc, char **argv);
+
+/* Fetch (quietly) the rule and port names; on failure the lists stay empty. */
+void ctl_names_fetch(struct ctl *c, struct ctl_names *n);
+void ctl_names_free(struct ctl_names *n);
+
 /* Print the usage error and return CTL_EXIT_USAGE. */
 int ctl_usage_error(const char *topic, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* stats --watch: set by the SIGINT handler. */
+/* stats --watch and the console: set by the SIGINT handler. */
 extern volatile int ctl_interrupted;
+void ctl_on_sigint(int sig);
 
-/*
- * ctl_console.c
- */
-int ctl_console_run(struct ctl *c, int argc, char **argv);
+/* Handlers of the table's rows. */
+ctl_run_fn ctl_run_rule_change, ctl_run_stats, ctl_run_port_blocks, ctl_run_config_check,
+	ctl_run_call, ctl_run_help, ctl_run_quit, ctl_console_run;
 
 #endif /* CG_CTL_H */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Command words -> rules. Pure: no I/O. Every error names the value to blame
- * with the JSON-RPC path the server would use (params.rule.output[1].ttl), so
- * that a bad rule reads the same whether the client or the server caught it.
+ * Command words -> rules: the one rule grammar of the command line and the
+ * console (NAME --in ... --out ...), and the console's word splitting. Pure:
+ * no I/O. Every error names the value to blame with the JSON-RPC path the
+ * server would use (params.rule.output[1].ttl), so that a bad rule reads the
+ * same whether the client or the server caught it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -44,33 +46,23 @@ ctl_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned lon
 	return 0;
 }
 
-/* Field setters shared by the one-shot (--out a,b,c,k=v) and console
- * (out a b c k v) grammars. @what is how the user wrote the value. */
+/* Field setters of the --in / --out specs. @what is how the user wrote the value. */
 
+/* A number in min..max into *dst, a field of the given size (1 or 2 bytes). */
 static int
-put_u16(const char *field, const char *what, const char *val, unsigned long min,
-	uint16_t *dst, struct ctl_err *e)
+put_num(const char *field, const char *what, const char *val, unsigned long min,
+	unsigned long max, void *dst, size_t size, struct ctl_err *e)
 {
 	unsigned long v;
 
-	if (ctl_parse_uint(val, min, 65535, &v) < 0) {
-		ctl_err_set(e, field, "%s: \"%s\" is not a number in %lu..65535", what, val, min);
+	if (ctl_parse_uint(val, min, max, &v) < 0) {
+		ctl_err_set(e, field, "%s: \"%s\" is not a number in %lu..%lu", what, val, min, max);
 		return -EINVAL;
 	}
-	*dst = (uint16_t)v;
-	return 0;
-}
-
-static int
-put_ttl(const char *field, const char *what, const char *val, uint8_t *dst, struct ctl_err *e)
-{
-	unsigned long v;
-
-	if (ctl_parse_uint(val, 1, 255, &v) < 0) {
-		ctl_err_set(e, field, "%s: \"%s\" is not a number in 1..255", what, val);
-		return -EINVAL;
-	}
-	*dst = (uint8_t)v;
+	if (size == 1)
+		*(uint8_t *)dst = (uint8_t)v;
+	else
+		*(uint16_t *)dst = (uint16_t)v;
 	return 0;
 }
 
@@ -109,91 +101,6 @@ put_port_name(const char *field, const char *what, const char *val, char *dst,
 	return 0;
 }
 
-/* Set one key of the input ("port", "destination", "dport", "source"). */
-static int
-in_set(struct cg_rule *r, const char *key, const char *val, const char *what, struct ctl_err *e)
-{
-	char field[64];
-
-	snprintf(field, sizeof(field), "params.rule.input.%s", key);
-	if (strcmp(key, "port") == 0)
-		return put_port_name(field, what, val, r->in.port, e);
-	if (strcmp(key, "destination") == 0)
-		return put_addr(field, what, val, true, &r->in.dst, e);
-	if (strcmp(key, "dport") == 0)
-		return put_u16(field, what, val, 1, &r->in.dport, e);
-	if (strcmp(key, "source") == 0)
-		return put_addr(field, what, val, false, &r->in.src, e);
-	ctl_err_set(e, "params.rule.input", "%s: unknown key \"%s\" (the input takes source=IP)",
-		    what, key);
-	return -EINVAL;
-}
-
-/* Map the short forms users type to the rule's JSON keys. */
-static const char *
-out_key(const char *k)
-{
-	if (strcmp(k, "mac") == 0)
-		return "next_hop_mac";
-	if (strcmp(k, "src") == 0)
-		return "source";
-	return k;
-}
-
-static int
-out_set(struct cg_rule *r, unsigned int i, const char *key, const char *val, const char *what,
-	struct ctl_err *e)
-{
-	struct cg_rule_output *o = &r->out[i];
-	char field[64];
-
-	key = out_key(key);
-	snprintf(field, sizeof(field), "params.rule.output[%u].%s", i, key);
-	if (strcmp(key, "port") == 0)
-		return put_port_name(field, what, val, o->port, e);
-	if (strcmp(key, "destination") == 0)
-		return put_addr(field, what, val, true, &o->dst, e);
-	if (strcmp(key, "dport") == 0)
-		return put_u16(field, what, val, 1, &o->dport, e);
-	if (strcmp(key, "sport") == 0)
-		return put_u16(field, what, val, 1, &o->sport, e);
-	if (strcmp(key, "ttl") == 0)
-		return put_ttl(field, what, val, &o->ttl, e);
-	if (strcmp(key, "source") == 0)
-		return put_addr(field, what, val, false, &o->src, e);
-	if (strcmp(key, "next_hop_mac") == 0) {
-		if (cg_rule_parse_mac(val, o->next_hop_mac) < 0) {
-			ctl_err_set(e, field, "%s: \"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
-				    what, val);
-			return -EINVAL;
-		}
-		o->has_next_hop_mac = 1;
-		return 0;
-	}
-	snprintf(field, sizeof(field), "params.rule.output[%u]", i);
-	ctl_err_set(e, field,
-		    "%s: unknown key \"%s\" (an output takes ttl=, sport=, source=, mac=)",
-		    what, key);
-	return -EINVAL;
-}
-
-static int
-out_begin(struct cg_rule *r, const char *what, struct ctl_err *e)
-{
-	char field[64];
-
-	if (r->n_outputs >= CG_RULE_MAX_OUTPUTS) {
-		snprintf(field, sizeof(field), "params.rule.output[%u]", r->n_outputs);
-		ctl_err_set(e, field, "%s: a rule has at most %d outputs", what,
-			    CG_RULE_MAX_OUTPUTS);
-		return -EINVAL;
-	}
-	memset(&r->out[r->n_outputs], 0, sizeof(r->out[0]));
-	r->out[r->n_outputs].ttl = CG_RULE_DEFAULT_TTL;
-	r->out[r->n_outputs].port_id = CG_RULE_PORT_ID_NONE;
-	return 0;
-}
-
 /* Name the input / output (or one key of it) as the field to blame. */
 static void
 spec_field(struct ctl_err *e, int out_idx, const char *key)
@@ -206,14 +113,57 @@ spec_field(struct ctl_err *e, int out_idx, const char *key)
 			 key ? "." : "", key ? key : "");
 }
 
+/* Set one key of the input (out_idx < 0) or of output out_idx. */
+static int
+spec_set(struct cg_rule *r, int out_idx, const char *key, const char *val, const char *what,
+	 struct ctl_err *e)
+{
+	struct cg_rule_output *o = out_idx < 0 ? NULL : &r->out[out_idx];
+	struct ctl_err f;
+
+	/* the short forms users type for the rule's JSON keys */
+	if (o != NULL && strcmp(key, "mac") == 0)
+		key = "next_hop_mac";
+	if (o != NULL && strcmp(key, "src") == 0)
+		key = "source";
+	spec_field(&f, out_idx, key);
+	if (strcmp(key, "port") == 0)
+		return put_port_name(f.field, what, val, o ? o->port : r->in.port, e);
+	if (strcmp(key, "destination") == 0)
+		return put_addr(f.field, what, val, true, o ? &o->dst : &r->in.dst, e);
+	if (strcmp(key, "dport") == 0)
+		return put_num(f.field, what, val, 1, 65535, o ? &o->dport : &r->in.dport, 2, e);
+	if (strcmp(key, "source") == 0)
+		return put_addr(f.field, what, val, false, o ? &o->src : &r->in.src, e);
+	if (o != NULL && strcmp(key, "sport") == 0)
+		return put_num(f.field, what, val, 1, 65535, &o->sport, 2, e);
+	if (o != NULL && strcmp(key, "ttl") == 0)
+		return put_num(f.field, what, val, 1, 255, &o->ttl, 1, e);
+	if (o != NULL && strcmp(key, "next_hop_mac") == 0) {
+		if (cg_rule_parse_mac(val, o->next_hop_mac) < 0) {
+			ctl_err_set(e, f.field, "%s: \"%s\" is not a MAC address "
+				    "(aa:bb:cc:dd:ee:ff)", what, val);
+			return -EINVAL;
+		}
+		o->has_next_hop_mac = 1;
+		return 0;
+	}
+	ctl_err_set(e, NULL, "%s: unknown key \"%s\" (%s)", what, key, o == NULL ?
+		    "the input takes source=IP" : "an output takes ttl=, sport=, source=, mac=");
+	spec_field(e, out_idx, NULL);
+	return -EINVAL;
+}
+
 /*
  * The comma forms. Positional parts first, then key=value parts. The spec
  * is copied so that it can be cut in place.
  */
 static int
-parse_spec(const char *opt, const char *spec, const char *const *pos, unsigned int npos,
-	   struct cg_rule *r, int out_idx, struct ctl_err *e)
+parse_spec(const char *opt, const char *spec, struct cg_rule *r, int out_idx, struct ctl_err *e)
 {
+	/* the positional parts, as the rule's JSON names them */
+	static const char *const pos[] = { "port", "destination", "dport" };
+	const unsigned int npos = 3;
 	const char *expect = out_idx < 0 ? "PORT,GROUP,DPORT[,source=IP]" :
 		"PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]";
 	char buf[512], what[600], *save = NULL, *part;
@@ -243,8 +193,7 @@ parse_spec(const char *opt, const char *spec, const char *const *pos, unsigned i
 				spec_field(e, out_idx, pos[n]);
 				return -EINVAL;
 			}
-			ret = out_idx < 0 ? in_set(r, pos[n], part, what, e) :
-				out_set(r, (unsigned int)out_idx, pos[n], part, what, e);
+			ret = spec_set(r, out_idx, pos[n], part, what, e);
 		} else {
 			if (eq == NULL || eq == part) {
 				snprintf(what, sizeof(what), "%s %s", opt, spec);
@@ -263,8 +212,7 @@ parse_spec(const char *opt, const char *spec, const char *const *pos, unsigned i
 					return -EINVAL;
 				}
 			}
-			ret = out_idx < 0 ? in_set(r, part, eq + 1, what, e) :
-				out_set(r, (unsigned int)out_idx, part, eq + 1, what, e);
+			ret = spec_set(r, out_idx, part, eq + 1, what, e);
 		}
 		if (ret < 0)
 			return ret;
@@ -282,15 +230,12 @@ parse_spec(const char *opt, const char *spec, const char *const *pos, unsigned i
 	return 0;
 }
 
-static const char *const in_pos[] = { "port", "destination", "dport" };
-static const char *const out_pos[] = { "port", "destination", "dport" };
-
 int
 ctl_parse_in(const char *spec, struct cg_rule *r, struct ctl_err *e)
 {
 	r->in.src = 0;
 	r->in.port_id = CG_RULE_PORT_ID_NONE;
-	return parse_spec("--in", spec, in_pos, 3, r, -1, e);
+	return parse_spec("--in", spec, r, -1, e);
 }
 
 int
@@ -298,10 +243,15 @@ ctl_parse_out(const char *spec, struct cg_rule *r, struct ctl_err *e)
 {
 	int ret;
 
-	ret = out_begin(r, "--out", e);
-	if (ret < 0)
-		return ret;
-	ret = parse_spec("--out", spec, out_pos, 3, r, r->n_outputs, e);
+	if (r->n_outputs >= CG_RULE_MAX_OUTPUTS) {
+		ctl_err_set(e, NULL, "--out: a rule has at most %d outputs", CG_RULE_MAX_OUTPUTS);
+		spec_field(e, (int)r->n_outputs, NULL);
+		return -EINVAL;
+	}
+	memset(&r->out[r->n_outputs], 0, sizeof(r->out[0]));
+	r->out[r->n_outputs].ttl = CG_RULE_DEFAULT_TTL;
+	r->out[r->n_outputs].port_id = CG_RULE_PORT_ID_NONE;
+	ret = parse_spec("--out", spec, r, (int)r->n_outputs, e);
 	if (ret < 0)
 		return ret;
 	r->n_outputs++;
@@ -433,118 +383,6 @@ ctl_rule_from_args(int argc, char *const *argv, struct cg_rule *r, struct ctl_er
 		ctl_err_set(e, "params.rule.output",
 			    "--out PORT,DST,DPORT is missing: rule %s needs at least one output",
 			    name);
-		return -EINVAL;
-	}
-	return validate(r, e);
-}
-
-/* Console grammar: positional words, then optional "key value" pairs. */
-int
-ctl_rule_from_words(int argc, char *const *argv, struct cg_rule *r, struct ctl_err *e)
-{
-	static const char *const pos_names[] = { "port", "destination", "dport" };
-	int i = 0, ret;
-
-	rule_init(r);
-	if (argc < 1) {
-		ctl_err_set(e, "params.rule.name", "the rule NAME is missing");
-		return -EINVAL;
-	}
-	ret = set_name(r, argv[i++], e);
-	if (ret < 0)
-		return ret;
-	if (i >= argc || strcmp(argv[i], "in") != 0) {
-		ctl_err_set(e, "params.rule.input", "expected \"in PORT GROUP DPORT\" after %s%s%s",
-			    r->name, i < argc ? ", not " : "", i < argc ? argv[i] : "");
-		return -EINVAL;
-	}
-	i++;
-	for (unsigned int k = 0; k < 3; k++, i++) {
-		char what[64];
-
-		snprintf(what, sizeof(what), "in: %s",
-			 k == 0 ? "PORT" : k == 1 ? "GROUP" : "DPORT");
-		if (i >= argc || strcmp(argv[i], "out") == 0) {
-			char field[64];
-
-			snprintf(field, sizeof(field), "params.rule.input.%s", pos_names[k]);
-			ctl_err_set(e, field, "%s missing (in PORT GROUP DPORT [source IP])", what);
-			return -EINVAL;
-		}
-		ret = in_set(r, pos_names[k], argv[i], what, e);
-		if (ret < 0)
-			return ret;
-	}
-	while (i < argc && strcmp(argv[i], "out") != 0 && strcmp(argv[i], "id") != 0) {
-		if (i + 1 >= argc) {
-			ctl_err_set(e, "params.rule.input", "in: %s needs a value", argv[i]);
-			return -EINVAL;
-		}
-		ret = in_set(r, argv[i], argv[i + 1], "in", e);
-		if (ret < 0)
-			return ret;
-		i += 2;
-	}
-	while (i < argc) {
-		if (strcmp(argv[i], "id") == 0) {
-			if (i + 1 >= argc) {
-				ctl_err_set(e, "params.rule.id", "id needs a value");
-				return -EINVAL;
-			}
-			ret = set_id(r, argv[i + 1], e);
-			if (ret < 0)
-				return ret;
-			i += 2;
-			continue;
-		}
-		if (strcmp(argv[i], "out") != 0) {
-			ctl_err_set(e, NULL, "unexpected \"%s\" (expected out or id)", argv[i]);
-			return -EINVAL;
-		}
-		i++;
-		ret = out_begin(r, "out", e);
-		if (ret < 0)
-			return ret;
-		for (unsigned int k = 0; k < 3; k++, i++) {
-			char what[64], field[64];
-
-			snprintf(what, sizeof(what), "out #%u: %s", r->n_outputs + 1,
-				 k == 0 ? "PORT" : k == 1 ? "DST" : "DPORT");
-			if (i >= argc || strcmp(argv[i], "out") == 0) {
-				snprintf(field, sizeof(field), "params.rule.output[%u].%s",
-					 r->n_outputs, pos_names[k]);
-				ctl_err_set(e, field,
-					    "%s missing (out PORT DST DPORT [ttl N] [sport N] "
-					    "[source IP] [mac MAC])", what);
-				return -EINVAL;
-			}
-			ret = out_set(r, r->n_outputs, pos_names[k], argv[i], what, e);
-			if (ret < 0)
-				return ret;
-		}
-		while (i < argc && strcmp(argv[i], "out") != 0 && strcmp(argv[i], "id") != 0) {
-			char what[64];
-
-			snprintf(what, sizeof(what), "out #%u: %s", r->n_outputs + 1, argv[i]);
-			if (i + 1 >= argc) {
-				char field[64];
-
-				snprintf(field, sizeof(field), "params.rule.output[%u]",
-					 r->n_outputs);
-				ctl_err_set(e, field, "%s needs a value", what);
-				return -EINVAL;
-			}
-			ret = out_set(r, r->n_outputs, argv[i], argv[i + 1], what, e);
-			if (ret < 0)
-				return ret;
-			i += 2;
-		}
-		r->n_outputs++;
-	}
-	if (r->n_outputs == 0) {
-		ctl_err_set(e, "params.rule.output",
-			    "\"out PORT DST DPORT\" is missing: rule %s needs at least one output",
-			    r->name);
 		return -EINVAL;
 	}
 	return validate(r, e);

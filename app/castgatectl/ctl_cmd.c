@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * One-shot commands: words -> JSON-RPC call -> table or raw JSON, and the
- * mapping of every failure to CONTROL.md's exit codes.
+ * The JSON-RPC side: a command line -> its row of the table -> a call ->
+ * a table or raw JSON, and the mapping of every failure to the exit codes;
+ * the handlers of the rows that need more than one call and one renderer.
  */
 #include <errno.h>
 #include <math.h>
@@ -17,6 +18,13 @@
 #include "ctl.h"
 
 volatile int ctl_interrupted;
+
+void
+ctl_on_sigint(int sig)
+{
+	(void)sig;
+	ctl_interrupted = 1;
+}
 
 void
 ctl_disconnect(struct ctl *c)
@@ -137,34 +145,18 @@ ctl_usage_error(const char *topic, const char *fmt, ...)
 	return CTL_EXIT_USAGE;
 }
 
-static void
-print_json(struct ctl *c, json_object *res, bool compact)
-{
-	int flags = compact ? JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE :
-		CTL_JSON_PRETTY;
 
-	fprintf(c->out, "%s\n", json_object_to_json_string_ext(res, flags));
+static void
+print_json(struct ctl *c, json_object *res)
+{
+	fprintf(c->out, "%s\n", json_object_to_json_string_ext(res, CTL_JSON_PRETTY));
 }
 
-typedef void (*render_fn)(FILE *f, json_object *res);
-
-/* Call and print: the raw result with --json, else the table. Takes params. */
-static int
-call_print(struct ctl *c, const char *method, json_object *params, render_fn render)
+static void
+print_err(const char *prefix, const struct ctl_err *e)
 {
-	json_object *res;
-	int ret;
-
-	ret = ctl_call(c, method, params, &res);
-	json_object_put(params);
-	if (ret != CTL_EXIT_OK)
-		return ret;
-	if (c->json)
-		print_json(c, res, false);
-	else
-		render(c->out, res);
-	json_object_put(res);
-	return CTL_EXIT_OK;
+	fprintf(stderr, "castgatectl: %s%s%s%s%s%s\n", prefix ? prefix : "", prefix ? ": " : "",
+		e->msg, e->field[0] ? " (field " : "", e->field, e->field[0] ? ")" : "");
 }
 
 static json_object *
@@ -177,207 +169,124 @@ name_params(const char *key, const char *name)
 	return p;
 }
 
-static bool
-is_help(const char *a)
+/* Call the row's method and print: the raw result (or its pick) with --json,
+ * else the row's renderer. Takes params. */
+static int
+call_print(struct ctl *c, const struct ctl_cmd *cmd, json_object *params)
 {
-	return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
+	json_object *res, *v = NULL;
+	int ret;
+
+	ret = ctl_call(c, cmd->method, params, &res);
+	json_object_put(params);
+	if (ret != CTL_EXIT_OK)
+		return ret;
+	if (cmd->flags & CTL_CMD_CHANGES)
+		c->changed = true;
+	if (c->json && cmd->pick != NULL)
+		json_object_object_get_ex(res, cmd->pick, &v);
+	if (c->json)
+		print_json(c, cmd->pick != NULL ? v : res);
+	else
+		cmd->render(c->out, res);
+	if ((cmd->flags & CTL_CMD_STATUS) && (!json_object_object_get_ex(res, "status", &v) ||
+					      strcmp(json_object_get_string(v), "ok") != 0))
+		ret = CTL_EXIT_REFUSED;
+	json_object_put(res);
+	return ret;
 }
 
-static bool
-has_help(int argc, char **argv)
+/* The rows without a handler: as many arguments as the usage says, the one
+ * positional argument as params[param]. */
+static int
+run_generic(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 {
-	for (int i = 0; i < argc; i++)
-		if (is_help(argv[i]))
-			return true;
-	return false;
+	int req = 0, max = 0;
+
+	for (const char *p = cmd->args; p && *p; p += strcspn(p, " "), p += strspn(p, " ")) {
+		max++;
+		req += *p != '[';
+	}
+	if (argc < req || argc > max)
+		return ctl_usage_error(cmd->words, "usage: %s %s", cmd->words,
+				       cmd->args ? cmd->args : "(no arguments)");
+	return call_print(c, cmd, argc > 0 ? name_params(cmd->param, argv[0]) : NULL);
 }
 
-/* Read all of FILE ("-" = stdin) into a string. */
+/* All of FILE ("-" = stdin) as a string. */
 static char *
-slurp(const char *path, struct ctl_err *e)
+read_all(const char *path, struct ctl_err *e)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
+	size_t cap = 0;
+	ssize_t n = -1;
 
-	if (f == NULL) {
+	if (f != NULL)
+		n = getdelim(&buf, &cap, '\0', f);
+	if (f == NULL || ferror(f))
 		ctl_err_set(e, NULL, "%s: %s", path, strerror(errno));
+	else if (n > (2 << 20)) /* rules are small; the server refuses over 1 MiB anyway */
+		ctl_err_set(e, NULL, "%s: larger than 2 MiB", path);
+	else if (n < 0 && (buf = realloc(buf, 1)) != NULL)
+		buf[0] = '\0'; /* empty */
+	if (f != NULL && f != stdin)
+		fclose(f);
+	if (e->msg[0] != '\0') {
+		free(buf);
 		return NULL;
 	}
-	for (;;) {
-		if (cap - len < 4096) {
-			char *nb;
-
-			/* rules are small; the server refuses over 1 MiB anyway */
-			if (cap > (2u << 20)) {
-				ctl_err_set(e, NULL, "%s: larger than 2 MiB", path);
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap);
-			if (nb == NULL) {
-				ctl_err_set(e, NULL, "out of memory");
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0) {
-			if (ferror(f)) {
-				ctl_err_set(e, NULL, "%s: %s", path, strerror(errno));
-				free(buf);
-				buf = NULL;
-			} else {
-				buf[len] = '\0';
-			}
-			break;
-		}
-	}
-	if (f != stdin)
-		fclose(f);
 	return buf;
 }
 
-static void
-print_rule_err(const struct ctl_err *e)
-{
-	if (e->field[0] != '\0')
-		fprintf(stderr, "castgatectl: %s (field %s)\n", e->msg, e->field);
-	else
-		fprintf(stderr, "castgatectl: %s\n", e->msg);
-}
-
 /* rule add / rule update: from options or from --file. */
-static int
-rule_change(struct ctl *c, const char *sub, int argc, char **argv)
+int
+ctl_run_rule_change(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 {
-	const char *method = strcmp(sub, "add") == 0 ? "rule.add" : "rule.update";
 	const char *file = NULL;
-	struct cg_rule r;
 	struct ctl_err e = { 0 };
-	json_object *params, *res;
+	struct cg_rule r;
+	json_object *params;
+	char *text;
 	int ret;
 
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--file") == 0 || strcmp(argv[i], "-f") == 0) {
-			if (i + 1 >= argc)
-				return ctl_usage_error("rule",
-						       "--file needs a path (or - for stdin)");
-			file = argv[i + 1];
-			if (argc != 2)
-				return ctl_usage_error("rule", "rule %s --file takes nothing else: "
-						       "the file has the whole rule", sub);
-		} else if (strncmp(argv[i], "--file=", 7) == 0) {
+		if (strcmp(argv[i], "--file") == 0 || strcmp(argv[i], "-f") == 0)
+			file = i + 1 < argc ? argv[i + 1] : "";
+		else if (strncmp(argv[i], "--file=", 7) == 0)
 			file = argv[i] + 7;
-			if (argc != 1)
-				return ctl_usage_error("rule", "rule %s --file takes nothing else: "
-						       "the file has the whole rule", sub);
-		}
+		else
+			continue;
+		if (*file == '\0')
+			return ctl_usage_error("rule", "--file needs a path (or - for stdin)");
+		if (argc != (strchr(argv[i], '=') != NULL ? 1 : 2))
+			return ctl_usage_error("rule", "%s --file takes nothing else: the file has "
+					       "the whole rule", cmd->words);
 	}
 	if (file != NULL) {
-		char *text = slurp(file, &e);
-
+		text = read_all(file, &e);
 		if (text == NULL) {
-			print_rule_err(&e);
+			print_err(NULL, &e);
 			return CTL_EXIT_USAGE;
 		}
 		ret = ctl_rule_from_text(text, &r, &e);
 		free(text);
-		if (ret < 0) {
-			fprintf(stderr, "castgatectl: %s: ", file);
-			if (e.field[0] != '\0')
-				fprintf(stderr, "%s (field %s)\n", e.msg, e.field);
-			else
-				fprintf(stderr, "%s\n", e.msg);
-			return CTL_EXIT_USAGE;
-		}
+	} else if (argc == 0) {
+		return ctl_usage_error("rule", "%s needs NAME --in ... --out ... or --file FILE",
+				       cmd->words);
 	} else {
-		if (argc == 0)
-			return ctl_usage_error("rule", "rule %s needs NAME --in ... --out ... "
-					       "or --file FILE", sub);
-		if (ctl_rule_from_args(argc, argv, &r, &e) < 0) {
-			print_rule_err(&e);
-			return CTL_EXIT_USAGE;
-		}
+		ret = ctl_rule_from_args(argc, argv, &r, &e);
+	}
+	if (ret < 0) {
+		print_err(file, &e);
+		return CTL_EXIT_USAGE;
 	}
 	params = ctl_rule_params(&r);
 	if (params == NULL) {
 		fprintf(stderr, "castgatectl: out of memory\n");
 		return CTL_EXIT_REFUSED;
 	}
-	ret = ctl_call(c, method, params, &res);
-	json_object_put(params);
-	if (ret != CTL_EXIT_OK)
-		return ret;
-	c->changed = true;
-	if (c->json)
-		print_json(c, res, false);
-	else
-		ctl_fmt_rule_change(c->out, strcmp(sub, "add") == 0 ? "added" : "updated", res);
-	json_object_put(res);
-	return CTL_EXIT_OK;
-}
-
-static int
-cmd_rule(struct ctl *c, int argc, char **argv)
-{
-	const char *sub;
-	json_object *res;
-	int ret;
-
-	if (argc < 2 || has_help(argc, argv)) {
-		if (argc < 2 && !has_help(argc, argv))
-			return ctl_usage_error("rule", "rule needs a subcommand: list, show, add, "
-					       "update, del");
-		ctl_help(stdout, "rule");
-		return CTL_EXIT_OK;
-	}
-	sub = argv[1];
-	if (strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0) {
-		if (argc != 2)
-			return ctl_usage_error("rule", "rule list takes no arguments");
-		return call_print(c, "rule.list", NULL, ctl_fmt_rule_list);
-	}
-	if (strcmp(sub, "show") == 0 || strcmp(sub, "get") == 0) {
-		if (argc != 3)
-			return ctl_usage_error("rule", "usage: rule show NAME");
-		return call_print(c, "rule.get", name_params("name", argv[2]), ctl_fmt_rule_show);
-	}
-	if (strcmp(sub, "del") == 0 || strcmp(sub, "delete") == 0 || strcmp(sub, "rm") == 0 ||
-	    strcmp(sub, "remove") == 0) {
-		json_object *p;
-
-		if (argc != 3)
-			return ctl_usage_error("rule", "usage: rule del NAME");
-		p = name_params("name", argv[2]);
-		ret = ctl_call(c, "rule.remove", p, &res);
-		json_object_put(p);
-		if (ret != CTL_EXIT_OK)
-			return ret;
-		c->changed = true;
-		if (c->json)
-			print_json(c, res, false);
-		else
-			fprintf(c->out, "rule %s removed\n", argv[2]);
-		json_object_put(res);
-		return CTL_EXIT_OK;
-	}
-	if (strcmp(sub, "add") == 0 || strcmp(sub, "update") == 0)
-		return rule_change(c, sub, argc - 2, argv + 2);
-	return ctl_usage_error("rule", "unknown rule subcommand \"%s\" (list, show, add, update, "
-			       "del)", sub);
-}
-
-static void
-on_sigint(int sig)
-{
-	(void)sig;
-	ctl_interrupted = 1;
+	return call_print(c, cmd, params);
 }
 
 /* Sleep, cut short by Ctrl-C. */
@@ -401,7 +310,7 @@ stats_watch(struct ctl *c, json_object *params, double secs)
 	int ret = CTL_EXIT_OK;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
+	sa.sa_handler = ctl_on_sigint;
 	sigemptyset(&sa.sa_mask);
 	/* no SA_RESTART: Ctrl-C must cut the sleep and a pending call short */
 	sigaction(SIGINT, &sa, &old);
@@ -460,45 +369,16 @@ stats_watch(struct ctl *c, json_object *params, double secs)
 	return ret;
 }
 
-static int
-cmd_stats(struct ctl *c, int argc, char **argv)
+/* stats [--rule RULE] [--watch [SECONDS]] */
+int
+ctl_run_stats(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 {
+	json_object *params = NULL;
 	const char *rule = NULL;
 	double watch = 0;
-	json_object *params = NULL;
 	int ret;
 
-	if (has_help(argc, argv)) {
-		ctl_help(stdout, "stats");
-		return CTL_EXIT_OK;
-	}
-	if (argc >= 2 && strcmp(argv[1], "clear") == 0) {
-		json_object *res;
-
-		if (argc != 2)
-			return ctl_usage_error("stats", "stats clear takes no arguments");
-		ret = ctl_call(c, "stats.clear", NULL, &res);
-		if (ret != CTL_EXIT_OK)
-			return ret;
-		if (c->json) {
-			print_json(c, res, false);
-		} else {
-			json_object *ms;
-			char when[32] = "now";
-
-			if (json_object_object_get_ex(res, "cleared_unix_ms", &ms)) {
-				time_t t = (time_t)(json_object_get_int64(ms) / 1000);
-				struct tm tm;
-
-				localtime_r(&t, &tm);
-				strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-			}
-			fprintf(c->out, "statistics cleared at %s\n", when);
-		}
-		json_object_put(res);
-		return CTL_EXIT_OK;
-	}
-	for (int i = 1; i < argc; i++) {
+	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--rule") == 0 || strcmp(argv[i], "-r") == 0) {
 			if (i + 1 >= argc)
 				return ctl_usage_error("stats", "--rule needs a rule NAME");
@@ -530,121 +410,94 @@ cmd_stats(struct ctl *c, int argc, char **argv)
 	}
 	if (rule != NULL)
 		params = name_params("rule", rule);
-	if (watch > 0)
-		ret = stats_watch(c, params, watch);
-	else
-		ret = call_print(c, "stats.get", json_object_get(params), ctl_fmt_stats);
+	if (watch == 0)
+		return call_print(c, cmd, params);
+	ret = stats_watch(c, params, watch);
 	json_object_put(params);
 	return ret;
 }
 
-static int
-cmd_port(struct ctl *c, int argc, char **argv)
+/* port stats|info all|PORT: testpmd's blocks, one port.get per port. */
+int
+ctl_run_port_blocks(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 {
-	if (has_help(argc, argv)) {
-		ctl_help(stdout, "port");
-		return CTL_EXIT_OK;
-	}
-	if (argc == 2 && (strcmp(argv[1], "list") == 0 || strcmp(argv[1], "ls") == 0))
-		return call_print(c, "port.list", NULL, ctl_fmt_port_list);
-	if (argc == 3 && strcmp(argv[1], "show") == 0)
-		return call_print(c, "port.get", name_params("name", argv[2]), ctl_fmt_port_show);
-	return ctl_usage_error("port", "usage: port list | port show NAME");
-}
+	json_object *list, *ports, *name;
+	int ret, r;
+	size_t n;
 
-/* system health: exit 1 when degraded, so that a monitor can just run it. */
-static int
-cmd_system(struct ctl *c, int argc, char **argv)
-{
-	json_object *res, *st;
-	int ret;
-
-	if (has_help(argc, argv)) {
-		ctl_help(stdout, "system");
-		return CTL_EXIT_OK;
-	}
-	if (argc == 2 && strcmp(argv[1], "info") == 0)
-		return call_print(c, "system.info", NULL, ctl_fmt_system_info);
-	if (argc != 2 || strcmp(argv[1], "health") != 0)
-		return ctl_usage_error("system", "usage: system info | system health");
-	ret = ctl_call(c, "system.health", NULL, &res);
+	if (argc != 1)
+		return ctl_usage_error(cmd->words, "usage: %s all|PORT", cmd->words);
+	if (strcmp(argv[0], "all") != 0)
+		return call_print(c, cmd, name_params("name", argv[0]));
+	ret = ctl_call(c, "port.list", NULL, &list);
 	if (ret != CTL_EXIT_OK)
 		return ret;
-	if (c->json)
-		print_json(c, res, false);
-	else
-		ctl_fmt_health(c->out, res);
-	if (!json_object_object_get_ex(res, "status", &st) ||
-	    strcmp(json_object_get_string(st), "ok") != 0)
-		ret = CTL_EXIT_REFUSED;
-	json_object_put(res);
+	ports = json_object_object_get_ex(list, "ports", &ports) ? ports : NULL;
+	n = json_object_is_type(ports, json_type_array) ? json_object_array_length(ports) : 0;
+	if (n == 0)
+		fprintf(c->out, "no ports\n");
+	for (size_t i = 0; i < n; i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(ports, i), "name", &name))
+			continue;
+		r = call_print(c, cmd, name_params("name", json_object_get_string(name)));
+		if (r != CTL_EXIT_OK && ret == CTL_EXIT_OK)
+			ret = r;
+		if (r == CTL_EXIT_UNREACHABLE)
+			break;
+		if (!c->json && i + 1 < n)
+			fputc('\n', c->out);
+	}
+	json_object_put(list);
 	return ret;
 }
 
-static int
-cmd_config(struct ctl *c, int argc, char **argv)
+/* config check [FILE]: an invalid file, or one whose reload would be
+ * refused, is a failed check: exit 1 and the reason on stderr. */
+int
+ctl_run_config_check(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 {
 	json_object *res, *params = NULL, *v;
 	int ret;
 
-	if (has_help(argc, argv)) {
-		ctl_help(stdout, "config");
-		return CTL_EXIT_OK;
-	}
-	if (argc == 2 && strcmp(argv[1], "reload") == 0) {
-		ret = call_print(c, "config.reload", NULL, ctl_fmt_reload);
-		if (ret == CTL_EXIT_OK)
-			c->changed = true;
-		return ret;
-	}
-	if ((argc != 2 && argc != 3) || strcmp(argv[1], "check") != 0)
-		return ctl_usage_error("config", "usage: config check [FILE] | config reload");
-	if (argc == 3) {
-		char *abs = realpath(argv[2], NULL);
+	if (argc > 1)
+		return ctl_usage_error("config", "usage: config check [FILE]");
+	if (argc == 1) {
+		char *abs = realpath(argv[0], NULL);
 
 		/* the daemon resolves relative paths from its own cwd, not ours */
-		params = name_params("path", abs != NULL ? abs : argv[2]);
+		params = name_params(cmd->param, abs != NULL ? abs : argv[0]);
 		free(abs);
 	}
-	ret = ctl_call(c, "config.check", params, &res);
+	ret = ctl_call(c, cmd->method, params, &res);
 	json_object_put(params);
 	if (ret != CTL_EXIT_OK)
 		return ret;
-	/* An invalid file, or one whose reload would be refused, is a failed
-	 * check: exit 1 and the reason on stderr, like a refusal. */
 	if (!json_object_object_get_ex(res, "valid", &v) || !json_object_get_boolean(v) ||
 	    (json_object_object_get_ex(res, "reload", &v) &&
 	     json_object_object_get_ex(v, "refused", NULL)))
 		ret = CTL_EXIT_REFUSED;
-	if (c->json) {
-		print_json(c, res, false);
-	} else if (ret != CTL_EXIT_OK) {
+	if (c->json)
+		print_json(c, res);
+	else if (ret != CTL_EXIT_OK)
 		fputs("castgatectl: ", stderr);
-		ctl_fmt_config_check(stderr, res);
-	} else {
-		ctl_fmt_config_check(c->out, res);
-	}
+	if (!c->json)
+		cmd->render(ret != CTL_EXIT_OK ? stderr : c->out, res);
 	json_object_put(res);
 	return ret;
 }
 
-static int
-cmd_call(struct ctl *c, int argc, char **argv)
+/* call METHOD [JSON-PARAMS]: always the JSON, for scripts and curiosity. */
+int
+ctl_run_call(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 {
 	json_object *params = NULL, *res;
+	enum json_tokener_error je;
 	int ret;
 
-	if (argc < 2 || argc > 3 || is_help(argv[1])) {
-		if (argc >= 2 && is_help(argv[1])) {
-			ctl_help(stdout, "call");
-			return CTL_EXIT_OK;
-		}
-		return ctl_usage_error("call", "usage: call METHOD [JSON-PARAMS]");
-	}
-	if (argc == 3) {
-		enum json_tokener_error je;
-
-		params = json_tokener_parse_verbose(argv[2], &je);
+	if (argc < 1 || argc > 2)
+		return ctl_usage_error(cmd->words, "usage: call METHOD [JSON-PARAMS]");
+	if (argc == 2) {
+		params = json_tokener_parse_verbose(argv[1], &je);
 		if (params == NULL || !(json_object_is_type(params, json_type_object) ||
 					json_object_is_type(params, json_type_array))) {
 			json_object_put(params);
@@ -654,51 +507,132 @@ cmd_call(struct ctl *c, int argc, char **argv)
 					       params == NULL ? json_tokener_error_desc(je) : "");
 		}
 	}
-	ret = ctl_call(c, argv[1], params, &res);
+	ret = ctl_call(c, argv[0], params, &res);
 	json_object_put(params);
-	if (ret != CTL_EXIT_OK)
-		return ret;
-	/* call is for scripts and curiosity: always the JSON */
-	print_json(c, res, false);
+	if (ret == CTL_EXIT_OK)
+		print_json(c, res);
 	json_object_put(res);
-	return CTL_EXIT_OK;
+	return ret;
 }
 
-static const char *const commands[] = {
-	"rule", "stats", "port", "system", "config", "call", "help", NULL
-};
-
-bool
-ctl_cmd_known(const char *word)
+int
+ctl_run_help(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 {
-	for (size_t i = 0; commands[i] != NULL; i++)
-		if (strcmp(word, commands[i]) == 0)
-			return true;
-	return false;
+	(void)cmd;
+	return ctl_help(c->out, argc, argv) == 0 ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+}
+
+int
+ctl_run_quit(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	(void)c;
+	(void)cmd;
+	(void)argv;
+	return argc == 0 ? CTL_CONSOLE_QUIT : ctl_usage_error(NULL, "quit takes no arguments");
+}
+
+static bool
+is_help(const char *a)
+{
+	return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
 }
 
 int
 ctl_cmd_run(struct ctl *c, int argc, char **argv)
 {
-	const char *cmd = argv[0];
+	struct ctl_names none = { 0 };
+	const struct ctl_cmd *cmd;
+	char **next, list[512] = "";
+	size_t n;
+	int k;
 
-	if (strcmp(cmd, "rule") == 0 || strcmp(cmd, "rules") == 0)
-		return cmd_rule(c, argc, argv);
-	if (strcmp(cmd, "stats") == 0)
-		return cmd_stats(c, argc, argv);
-	if (strcmp(cmd, "port") == 0 || strcmp(cmd, "ports") == 0)
-		return cmd_port(c, argc, argv);
-	if (strcmp(cmd, "system") == 0)
-		return cmd_system(c, argc, argv);
-	if (strcmp(cmd, "config") == 0)
-		return cmd_config(c, argc, argv);
-	if (strcmp(cmd, "call") == 0)
-		return cmd_call(c, argc, argv);
-	if (strcmp(cmd, "help") == 0) {
-		if (argc > 2)
-			return ctl_usage_error(NULL, "usage: help [COMMAND]");
-		return ctl_help(stdout, argc == 2 ? argv[1] : NULL) == 0 ? CTL_EXIT_OK :
-			CTL_EXIT_USAGE;
+	cmd = ctl_cmd_find(argc, argv, &k);
+	for (int i = cmd != NULL ? k : 1; i < argc; i++)
+		if (is_help(argv[i]))
+			return ctl_help(c->out, cmd != NULL ? k : 1, argv) == 0 ? CTL_EXIT_OK :
+				CTL_EXIT_USAGE;
+	if (cmd != NULL && (cmd->flags & CTL_CMD_ONESHOT) && c->console)
+		return ctl_usage_error(NULL, "already in the console");
+	if (cmd != NULL && (cmd->flags & CTL_CMD_CONSOLE) && !c->console)
+		return ctl_usage_error(NULL, "%s works in the console only", argv[0]);
+	if (cmd != NULL)
+		return cmd->run != NULL ? cmd->run(c, cmd, argc - k, argv + k) :
+			run_generic(c, cmd, argc - k, argv + k);
+	/* A known first word: say what may follow it. */
+	n = ctl_complete(argv, 1, "", &none, &next);
+	for (size_t i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 next[i]);
+	ctl_complete_free(next, n);
+	if (n == 0)
+		return ctl_usage_error(NULL, "unknown command \"%s\"", argv[0]);
+	if (argc == 1)
+		return ctl_usage_error(argv[0], "%s needs a subcommand: %s", argv[0], list);
+	return ctl_usage_error(argv[0], "not a %s command: %s %s (%s)", argv[0], argv[0], argv[1],
+			       list);
+}
+
+/* names[] of the array res[list][i][sub?][key]; sub may be NULL. */
+static void
+collect(json_object *res, const char *list, const char *sub, char ***out, size_t *n)
+{
+	json_object *a, *e, *v;
+	size_t len;
+
+	*out = NULL;
+	*n = 0;
+	if (!json_object_object_get_ex(res, list, &a) || !json_object_is_type(a, json_type_array))
+		return;
+	len = json_object_array_length(a);
+	*out = calloc(len + 1, sizeof(char *));
+	for (size_t i = 0; *out != NULL && i < len; i++) {
+		e = json_object_array_get_idx(a, i);
+		if (sub != NULL && !json_object_object_get_ex(e, sub, &e))
+			continue;
+		if (json_object_object_get_ex(e, "name", &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    ((*out)[*n] = strdup(json_object_get_string(v))) != NULL)
+			(*n)++;
 	}
-	return ctl_usage_error(NULL, "unknown command \"%s\"", cmd);
+}
+
+void
+ctl_names_fetch(struct ctl *c, struct ctl_names *nm)
+{
+	json_object *res;
+	bool quiet = c->quiet;
+
+	c->quiet = true;
+	if (ctl_call(c, "rule.list", NULL, &res) == CTL_EXIT_OK)
+		collect(res, "rules", "rule", &nm->rules, &nm->nrules);
+	json_object_put(res);
+	if (ctl_call(c, "port.list", NULL, &res) == CTL_EXIT_OK)
+		collect(res, "ports", NULL, &nm->ports, &nm->nports);
+	json_object_put(res);
+	c->quiet = quiet;
+}
+
+void
+ctl_names_free(struct ctl_names *n)
+{
+	ctl_complete_free(n->rules, n->nrules);
+	ctl_complete_free(n->ports, n->nports);
+	memset(n, 0, sizeof(*n));
+}
+
+int
+ctl_complete_run(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_names nm = { 0 };
+	char **cand;
+	size_t n;
+
+	ctl_names_fetch(c, &nm);
+	n = ctl_complete(argv, argc > 0 ? argc - 1 : 0, argc > 0 ? argv[argc - 1] : "", &nm,
+			 &cand);
+	for (size_t i = 0; i < n; i++)
+		fprintf(c->out, "%s\n", cand[i]);
+	ctl_complete_free(cand, n);
+	ctl_names_free(&nm);
+	return CTL_EXIT_OK;
 }

@@ -75,7 +75,6 @@ print_row(const struct ctl_table *t, FILE *f, const size_t *width, const char *c
 	/* Trailing empty cells print nothing, so lines end without blanks. */
 	while (last > 0 && (cells[last - 1] == NULL || cells[last - 1][0] == '\0'))
 		last--;
-	fputs(t->indent != NULL ? t->indent : "", f);
 	for (size_t c = 0; c < last; c++) {
 		const char *s = cells[c] != NULL ? cells[c] : "";
 		size_t pad = width[c] - cell_width(s);
@@ -225,37 +224,22 @@ jstr(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+/* A member of the type into *out: a double (an int counts too), a uint64_t
+ * (json_type_int) or a bool. false, *out untouched, when it is not there. */
 static bool
-jnum(json_object *o, const char *key, double *d)
+jget(json_object *o, const char *key, json_type type, void *out)
 {
 	json_object *v = jm(o, key);
 
-	if (v == NULL || !(json_object_is_type(v, json_type_int) ||
-			   json_object_is_type(v, json_type_double)))
+	if (v == NULL || !(json_object_is_type(v, type) ||
+			   (type == json_type_double && json_object_is_type(v, json_type_int))))
 		return false;
-	*d = json_object_get_double(v);
-	return true;
-}
-
-static bool
-ju64(json_object *o, const char *key, uint64_t *u)
-{
-	json_object *v = jm(o, key);
-
-	if (v == NULL || !json_object_is_type(v, json_type_int))
-		return false;
-	*u = json_object_get_uint64(v);
-	return true;
-}
-
-static bool
-jbool(json_object *o, const char *key, bool *b)
-{
-	json_object *v = jm(o, key);
-
-	if (v == NULL || !json_object_is_type(v, json_type_boolean))
-		return false;
-	*b = json_object_get_boolean(v);
+	if (type == json_type_double)
+		*(double *)out = json_object_get_double(v);
+	else if (type == json_type_int)
+		*(uint64_t *)out = json_object_get_uint64(v);
+	else
+		*(bool *)out = json_object_get_boolean(v);
 	return true;
 }
 
@@ -281,11 +265,11 @@ num(json_object *o, const char *key, enum numfmt nf, char *buf, size_t size)
 	uint64_t u;
 	double d;
 
-	if (!jnum(o, key, &d)) {
+	if (!jget(o, key, json_type_double, &d)) {
 		snprintf(buf, size, "-");
 		return buf;
 	}
-	u = ju64(o, key, &u) ? u : (uint64_t)(d < 0 ? 0 : d);
+	u = jget(o, key, json_type_int, &u) ? u : (uint64_t)(d < 0 ? 0 : d);
 	switch (nf) {
 	case NF_COUNT:
 		return ctl_fmt_count(u, buf, size);
@@ -304,6 +288,47 @@ num(json_object *o, const char *key, enum numfmt nf, char *buf, size_t size)
 
 #define NUM(o, k, nf) num((o), (k), (nf), (char[40]){ 0 }, 40)
 
+static const char *link_desc(json_object *link, char *buf, size_t size);
+
+/* Table cells from the members of o, one a word of spec: KEY its text,
+ * KEY:c a count, KEY:b bytes, KEY:p a packet rate, KEY:B a bit rate, KEY:l
+ * a link, =TEXT that text, = an empty cell. */
+static void
+cells(struct ctl_table *t, json_object *o, const char *spec)
+{
+	static const char nf[] = "cbpBr"; /* enum numfmt's order */
+	char buf[256], *save, *colon, lb[64];
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
+		colon = strchr(w, ':');
+		if (colon != NULL)
+			*colon = '\0';
+		if (w[0] == '=')
+			ctl_table_add(t, "%s", w + 1);
+		else if (colon != NULL && colon[1] == 'l')
+			ctl_table_add(t, "%s", link_desc(jm(o, w), lb, sizeof(lb)));
+		else if (colon != NULL)
+			ctl_table_add(t, "%s", NUM(o, w, (enum numfmt)(strchr(nf, colon[1]) - nf)));
+		else
+			ctl_table_add(t, "%s", jstr(o, w));
+	}
+}
+
+/* A table of one row per element of the array a, its cells by spec. */
+static void
+array_table(FILE *f, json_object *a, unsigned int ncols, const char *const *hdr,
+	    const char *align, const char *spec)
+{
+	struct ctl_table t;
+
+	ctl_table_init(&t, ncols, hdr, align);
+	for (size_t i = 0; i < jlen(a); i++)
+		cells(&t, jidx(a, i), spec);
+	ctl_table_print(&t, f);
+	ctl_table_free(&t);
+}
+
 /* "239.1.1.1:5001" */
 static const char *
 addr_port(json_object *o, const char *addr_key, char *buf, size_t size)
@@ -321,7 +346,7 @@ clock_str(json_object *o, const char *key, char *buf, size_t size)
 	time_t t;
 	struct tm tm;
 
-	if (!ju64(o, key, &ms) || ms == 0) {
+	if (!jget(o, key, json_type_int, &ms) || ms == 0) {
 		snprintf(buf, size, "-");
 		return buf;
 	}
@@ -379,16 +404,14 @@ ctl_fmt_rule_list(FILE *f, json_object *res)
 	for (size_t i = 0; i < jlen(rules); i++) {
 		json_object *e = jidx(rules, i), *r = jm(e, "rule"), *outs = jm(r, "output");
 
-		ctl_table_add(&t, "%s", jstr(r, "name"));
-		ctl_table_add(&t, "%s", jstr(r, "id"));
-		ctl_table_add(&t, "%s", jstr(e, "origin"));
+		cells(&t, r, "name id");
+		cells(&t, e, "origin");
 		ctl_table_add(&t, "%s", input_desc(jm(r, "input"), buf, sizeof(buf)));
 		ctl_table_add(&t, "%s", jlen(outs) ? output_desc(jidx(outs, 0), buf, sizeof(buf))
 						    : "-");
 		/* further outputs on their own lines under the first */
 		for (size_t k = 1; k < jlen(outs); k++) {
-			for (int c = 0; c < 4; c++)
-				ctl_table_add(&t, "%s", "");
+			cells(&t, NULL, "= = = =");
 			ctl_table_add(&t, "%s", output_desc(jidx(outs, k), buf, sizeof(buf)));
 		}
 	}
@@ -441,29 +464,43 @@ ctl_fmt_rule_show(FILE *f, json_object *res)
 		json_object *o = jidx(outs, i), *so = jidx(souts, i);
 
 		ctl_table_add(&t, "%zu", i);
-		ctl_table_add(&t, "%s", jstr(o, "port"));
+		cells(&t, o, "port");
 		ctl_table_add(&t, "%s", ADDR(o));
-		ctl_table_add(&t, "%s", jstr(o, "ttl"));
+		cells(&t, o, "ttl");
 		ctl_table_add(&t, "%s", jm(o, "sport") ? jstr(o, "sport") : "kept");
 		ctl_table_add(&t, "%s", jm(o, "source") ? jstr(o, "source") : "port's");
 		ctl_table_add(&t, "%s", next_hop_desc(o));
-		ctl_table_add(&t, "%s", NUM(so, "pkts", NF_COUNT));
-		ctl_table_add(&t, "%s", NUM(so, "bytes", NF_BYTES));
-		ctl_table_add(&t, "%s", NUM(so, "drops", NF_COUNT));
-		ctl_table_add(&t, "%s", NUM(so, "pps", NF_PPS));
-		ctl_table_add(&t, "%s", NUM(so, "bps", NF_BPS));
+		cells(&t, so, "pkts:c bytes:b drops:c pps:p bps:B");
 	}
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
 }
 
-void
-ctl_fmt_rule_change(FILE *f, const char *verb, json_object *res)
+static void
+rule_change(FILE *f, const char *verb, json_object *res)
 {
 	json_object *r = jm(res, "rule");
 
 	fprintf(f, "rule %s %s (id %s, origin %s)\n", jstr(r, "name"), verb, jstr(r, "id"),
 		jstr(res, "origin"));
+}
+
+void
+ctl_fmt_rule_added(FILE *f, json_object *res)
+{
+	rule_change(f, "added", res);
+}
+
+void
+ctl_fmt_rule_updated(FILE *f, json_object *res)
+{
+	rule_change(f, "updated", res);
+}
+
+void
+ctl_fmt_rule_removed(FILE *f, json_object *res)
+{
+	fprintf(f, "rule %s removed\n", jstr(res, "name"));
 }
 
 /*
@@ -477,98 +514,57 @@ static void
 stats_rules(FILE *f, json_object *rules)
 {
 	struct ctl_table t;
-	char buf[128];
 
 	ctl_table_init(&t, 9, flow_hdr, "lrllrrrrr");
 	for (size_t i = 0; i < jlen(rules); i++) {
 		json_object *r = jidx(rules, i), *outs = jm(r, "outputs");
 
-		ctl_table_add(&t, "%s", jstr(r, "name"));
-		ctl_table_add(&t, "%s", jstr(r, "id"));
-		ctl_table_add(&t, "%s", jstr(r, "origin"));
-		ctl_table_add(&t, "rx");
-		ctl_table_add(&t, "%s", NUM(r, "rx_pkts", NF_COUNT));
-		ctl_table_add(&t, "%s", NUM(r, "rx_bytes", NF_BYTES));
-		ctl_table_add(&t, "%s", "");
-		ctl_table_add(&t, "%s", NUM(r, "rx_pps", NF_PPS));
-		ctl_table_add(&t, "%s", NUM(r, "rx_bps", NF_BPS));
+		cells(&t, r, "name id origin =rx rx_pkts:c rx_bytes:b = rx_pps:p rx_bps:B");
 		for (size_t k = 0; k < jlen(outs); k++) {
 			json_object *o = jidx(outs, k);
 
-			ctl_table_add(&t, "%s", "");
-			ctl_table_add(&t, "%s", "");
-			ctl_table_add(&t, "%s", "");
-			snprintf(buf, sizeof(buf), "tx %s %s", jstr(o, "port"), ADDR(o));
-			ctl_table_add(&t, "%s", buf);
-			ctl_table_add(&t, "%s", NUM(o, "pkts", NF_COUNT));
-			ctl_table_add(&t, "%s", NUM(o, "bytes", NF_BYTES));
-			ctl_table_add(&t, "%s", NUM(o, "drops", NF_COUNT));
-			ctl_table_add(&t, "%s", NUM(o, "pps", NF_PPS));
-			ctl_table_add(&t, "%s", NUM(o, "bps", NF_BPS));
+			cells(&t, o, "= = =");
+			ctl_table_add(&t, "tx %s %s", jstr(o, "port"), ADDR(o));
+			cells(&t, o, "pkts:c bytes:b drops:c pps:p bps:B");
 		}
 	}
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
 }
 
+static const char *const lcore_hdr[] = { "LCORE", "ROLE", "RX-PKTS", "RX-BYTES", "DROPS" };
 static const char *const portstat_hdr[] = { "PORT", "ID", "DIR", "PKTS", "BYTES", "RATE",
 	"BITRATE", "ERRORS", "MISSED", "NOMBUF" };
 
-static void
-port_stats_rows(struct ctl_table *t, json_object *name_src, json_object *p)
-{
-	ctl_table_add(t, "%s", jstr(name_src, "name"));
-	ctl_table_add(t, "%s", jstr(name_src, "port_id"));
-	ctl_table_add(t, "rx");
-	ctl_table_add(t, "%s", NUM(p, "ipackets", NF_COUNT));
-	ctl_table_add(t, "%s", NUM(p, "ibytes", NF_BYTES));
-	ctl_table_add(t, "%s", NUM(p, "rx_pps", NF_PPS));
-	ctl_table_add(t, "%s", NUM(p, "rx_bps", NF_BPS));
-	ctl_table_add(t, "%s", NUM(p, "ierrors", NF_COUNT));
-	ctl_table_add(t, "%s", NUM(p, "imissed", NF_COUNT));
-	ctl_table_add(t, "%s", NUM(p, "rx_nombuf", NF_COUNT));
-	ctl_table_add(t, "%s", "");
-	ctl_table_add(t, "%s", "");
-	ctl_table_add(t, "tx");
-	ctl_table_add(t, "%s", NUM(p, "opackets", NF_COUNT));
-	ctl_table_add(t, "%s", NUM(p, "obytes", NF_BYTES));
-	ctl_table_add(t, "%s", NUM(p, "tx_pps", NF_PPS));
-	ctl_table_add(t, "%s", NUM(p, "tx_bps", NF_BPS));
-	ctl_table_add(t, "%s", NUM(p, "oerrors", NF_COUNT));
-	ctl_table_add(t, "%s", "");
-	ctl_table_add(t, "%s", "");
-}
+/* The rx and tx rows of a port's ethdev counters (after its name and id). */
+#define PORT_STATS "=rx ipackets:c ibytes:b rx_pps:p rx_bps:B ierrors:c imissed:c " \
+	"rx_nombuf:c = = =tx opackets:c obytes:b tx_pps:p tx_bps:B oerrors:c = ="
 
-static void
-stats_ports(FILE *f, json_object *ports)
+/* The NAME -> count members of the object o as a table of hdr (nothing when
+ * no row is shown), zeros too with all. Returns the zeros left out. */
+static size_t
+counts_table(FILE *f, json_object *o, const char *const *hdr, bool all, size_t *shown)
 {
 	struct ctl_table t;
+	size_t zero = 0;
 
-	ctl_table_init(&t, 10, portstat_hdr, "lrlrrrrrrr");
-	for (size_t i = 0; i < jlen(ports); i++)
-		port_stats_rows(&t, jidx(ports, i), jidx(ports, i));
-	ctl_table_print(&t, f);
-	ctl_table_free(&t);
-}
+	*shown = 0;
+	ctl_table_init(&t, 2, hdr, "lr");
+	json_object_object_foreach(o, name, v) {
+		uint64_t n = json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : 0;
 
-static void
-stats_lcores(FILE *f, json_object *lcores)
-{
-	static const char *const hdr[] = { "LCORE", "ROLE", "RX-PKTS", "RX-BYTES", "DROPS" };
-	struct ctl_table t;
-
-	ctl_table_init(&t, 5, hdr, "rlrrr");
-	for (size_t i = 0; i < jlen(lcores); i++) {
-		json_object *l = jidx(lcores, i);
-
-		ctl_table_add(&t, "%s", jstr(l, "lcore"));
-		ctl_table_add(&t, "%s", jstr(l, "role"));
-		ctl_table_add(&t, "%s", NUM(l, "rx_pkts", NF_COUNT));
-		ctl_table_add(&t, "%s", NUM(l, "rx_bytes", NF_BYTES));
-		ctl_table_add(&t, "%s", NUM(l, "drops", NF_COUNT));
+		if (n == 0 && !all) {
+			zero++;
+			continue;
+		}
+		ctl_table_add(&t, "%s", name);
+		ctl_table_add(&t, "%s", ctl_fmt_count(n, (char[32]){ 0 }, 32));
+		(*shown)++;
 	}
-	ctl_table_print(&t, f);
+	if (*shown > 0)
+		ctl_table_print(&t, f);
 	ctl_table_free(&t);
+	return zero;
 }
 
 void
@@ -576,29 +572,28 @@ ctl_fmt_drops(FILE *f, json_object *res, bool all)
 {
 	static const char *const hdr[] = { "DROP REASON", "PKTS" };
 	json_object *drops = jm(res, "drops");
-	struct ctl_table t;
-	size_t shown = 0;
+	size_t shown;
 
 	if (drops == NULL || !json_object_is_type(drops, json_type_object)) {
 		fprintf(f, "drops: -\n");
 		return;
 	}
-	ctl_table_init(&t, 2, hdr, "lr");
-	json_object_object_foreach(drops, reason, v) {
-		uint64_t n = json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : 0;
-		char buf[32];
-
-		if (n == 0 && !all)
-			continue;
-		ctl_table_add(&t, "%s", reason);
-		ctl_table_add(&t, "%s", ctl_fmt_count(n, buf, sizeof(buf)));
-		shown++;
-	}
+	counts_table(f, drops, hdr, all, &shown);
 	if (shown == 0)
 		fprintf(f, "no drops\n");
-	else
-		ctl_table_print(&t, f);
-	ctl_table_free(&t);
+}
+
+void
+ctl_fmt_drops_all(FILE *f, json_object *res)
+{
+	ctl_fmt_drops(f, res, true);
+}
+
+void
+ctl_fmt_stats_cleared(FILE *f, json_object *res)
+{
+	fprintf(f, "statistics cleared at %s\n", clock_str(res, "cleared_unix_ms",
+							    (char[32]){ 0 }, 32));
 }
 
 void
@@ -613,28 +608,19 @@ ctl_fmt_stats(FILE *f, json_object *res)
 
 	clock_str(res, "unix_ms", now, sizeof(now));
 	clock_str(res, "since_unix_ms", since, sizeof(since));
-	if (ju64(res, "unix_ms", &a) && ju64(res, "since_unix_ms", &b) && a >= b)
+	if (jget(res, "unix_ms", json_type_int, &a) &&
+	    jget(res, "since_unix_ms", json_type_int, &b) && a >= b)
 		ctl_fmt_duration((a - b) / 1000, dur, sizeof(dur));
 	else
 		snprintf(dur, sizeof(dur), "-");
 	fprintf(f, "castgate statistics at %s, counted since %s (%s)", now, since, dur);
-	if (jnum(res, "interval_ms", &iv))
+	if (jget(res, "interval_ms", json_type_double, &iv))
 		fprintf(f, ", rates over %.1f s", iv / 1000.0);
 	fputs("\n\n", f);
 
 	ctl_table_init(&t, 5, hdr, "lrrrr");
-	ctl_table_add(&t, "rx");
-	ctl_table_add(&t, "%s", NUM(tot, "rx_pkts", NF_COUNT));
-	ctl_table_add(&t, "%s", NUM(tot, "rx_bytes", NF_BYTES));
-	ctl_table_add(&t, "%s", NUM(tot, "rx_pps", NF_PPS));
-	ctl_table_add(&t, "%s", NUM(tot, "rx_bps", NF_BPS));
-	ctl_table_add(&t, "tx");
-	ctl_table_add(&t, "%s", NUM(tot, "tx_pkts", NF_COUNT));
-	ctl_table_add(&t, "%s", NUM(tot, "tx_bytes", NF_BYTES));
-	ctl_table_add(&t, "%s", NUM(tot, "tx_pps", NF_PPS));
-	ctl_table_add(&t, "%s", NUM(tot, "tx_bps", NF_BPS));
-	ctl_table_add(&t, "drops");
-	ctl_table_add(&t, "%s", NUM(tot, "drops", NF_COUNT));
+	cells(&t, tot, "=rx rx_pkts:c rx_bytes:b rx_pps:p rx_bps:B "
+		  "=tx tx_pkts:c tx_bytes:b tx_pps:p tx_bps:B =drops drops:c");
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
 
@@ -644,11 +630,13 @@ ctl_fmt_stats(FILE *f, json_object *res)
 	}
 	if (jlen(jm(res, "ports")) > 0) {
 		fputc('\n', f);
-		stats_ports(f, jm(res, "ports"));
+		array_table(f, jm(res, "ports"), 10, portstat_hdr, "lrlrrrrrrr",
+			    "name port_id " PORT_STATS);
 	}
 	if (jlen(jm(res, "lcores")) > 0) {
 		fputc('\n', f);
-		stats_lcores(f, jm(res, "lcores"));
+		array_table(f, jm(res, "lcores"), 5, lcore_hdr, "rlrrr",
+			    "lcore role rx_pkts:c rx_bytes:b drops:c");
 	}
 	fputc('\n', f);
 	ctl_fmt_drops(f, res, false);
@@ -665,7 +653,7 @@ link_desc(json_object *link, char *buf, size_t size)
 	double speed;
 	char sp[32];
 
-	if (!jbool(link, "up", &up)) {
+	if (!jget(link, "up", json_type_boolean, &up)) {
 		snprintf(buf, size, "-");
 		return buf;
 	}
@@ -673,7 +661,7 @@ link_desc(json_object *link, char *buf, size_t size)
 		snprintf(buf, size, "down");
 		return buf;
 	}
-	if (jnum(link, "speed_mbps", &speed) && speed > 0)
+	if (jget(link, "speed_mbps", json_type_double, &speed) && speed > 0)
 		ctl_fmt_rate(speed * 1e6, "bps", sp, sizeof(sp));
 	else
 		snprintf(sp, sizeof(sp), "speed unknown");
@@ -687,60 +675,28 @@ ctl_fmt_port_list(FILE *f, json_object *res)
 	static const char *const hdr[] = { "NAME", "ID", "DRIVER", "MAC", "ADDRESS", "MTU",
 		"QUEUES", "LINK" };
 	json_object *ports = jm(res, "ports");
-	struct ctl_table t;
-	char buf[64];
 
 	if (jlen(ports) == 0) {
 		fprintf(f, "no ports\n");
 		return;
 	}
-	ctl_table_init(&t, 8, hdr, "lrlllrrl");
-	for (size_t i = 0; i < jlen(ports); i++) {
-		json_object *p = jidx(ports, i);
-
-		ctl_table_add(&t, "%s", jstr(p, "name"));
-		ctl_table_add(&t, "%s", jstr(p, "port_id"));
-		ctl_table_add(&t, "%s", jstr(p, "driver"));
-		ctl_table_add(&t, "%s", jstr(p, "mac"));
-		ctl_table_add(&t, "%s", jstr(p, "ip"));
-		ctl_table_add(&t, "%s", jstr(p, "mtu"));
-		ctl_table_add(&t, "%s", jstr(p, "queues"));
-		ctl_table_add(&t, "%s", link_desc(jm(p, "link"), buf, sizeof(buf)));
-	}
-	ctl_table_print(&t, f);
-	ctl_table_free(&t);
+	array_table(f, ports, 8, hdr, "lrlllrrl", "name port_id driver mac ip mtu queues link:l");
 }
 
 static void
 xstats_table(FILE *f, json_object *xs)
 {
 	static const char *const hdr[] = { "XSTAT", "VALUE" };
-	struct ctl_table t;
-	size_t zero = 0, shown = 0;
+	size_t zero, shown;
 
 	if (xs == NULL || !json_object_is_type(xs, json_type_object))
 		return;
-	ctl_table_init(&t, 2, hdr, "lr");
-	json_object_object_foreach(xs, name, v) {
-		uint64_t n = json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : 0;
-		char buf[32];
-
-		/* a PMD may have hundreds; the zero ones say nothing */
-		if (n == 0) {
-			zero++;
-			continue;
-		}
-		ctl_table_add(&t, "%s", name);
-		ctl_table_add(&t, "%s", ctl_fmt_count(n, buf, sizeof(buf)));
-		shown++;
-	}
 	fputc('\n', f);
-	if (shown > 0)
-		ctl_table_print(&t, f);
+	/* a PMD may have hundreds; the zero ones say nothing */
+	zero = counts_table(f, xs, hdr, false, &shown);
 	if (zero > 0)
 		fprintf(f, "(%zu xstat%s zero; --json shows all)\n", zero,
 			zero == 1 ? " is" : "s are");
-	ctl_table_free(&t);
 }
 
 void
@@ -750,17 +706,17 @@ ctl_fmt_port_show(FILE *f, json_object *res)
 	struct ctl_table t;
 	char buf[64];
 
+	static const char *const lines[] = { "driver", "driver", "device", "device", "mac", "mac",
+		"address", "ip", "mtu", "mtu", "queues", "queues" };
+
 	fprintf(f, "port %s  id %s\n", jstr(p, "name"), jstr(p, "port_id"));
-	fprintf(f, "%-9s %s\n", "driver", jstr(p, "driver"));
-	fprintf(f, "%-9s %s\n", "device", jstr(p, "device"));
-	fprintf(f, "%-9s %s\n", "mac", jstr(p, "mac"));
-	fprintf(f, "%-9s %s\n", "address", jstr(p, "ip"));
-	fprintf(f, "%-9s %s\n", "mtu", jstr(p, "mtu"));
-	fprintf(f, "%-9s %s\n", "queues", jstr(p, "queues"));
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i += 2)
+		fprintf(f, "%-9s %s\n", lines[i], jstr(p, lines[i + 1]));
 	fprintf(f, "%-9s %s\n", "link", link_desc(jm(p, "link"), buf, sizeof(buf)));
 	fputc('\n', f);
 	ctl_table_init(&t, 10, portstat_hdr, "lrlrrrrrrr");
-	port_stats_rows(&t, p, jm(res, "stats"));
+	cells(&t, p, "name port_id");
+	cells(&t, jm(res, "stats"), PORT_STATS);
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
 	xstats_table(f, jm(res, "xstats"));
@@ -809,9 +765,9 @@ ctl_fmt_port_info_block(FILE *f, json_object *res)
 	fprintf(f, "IP address: %s\n", jstr(p, "ip"));
 	fprintf(f, "Device name: %s\n", jstr(p, "device"));
 	fprintf(f, "Driver name: %s\n", jstr(p, "driver"));
-	jbool(link, "up", &up);
+	jget(link, "up", json_type_boolean, &up);
 	fprintf(f, "Link status: %s\n", jm(link, "up") == NULL ? "-" : up ? "up" : "down");
-	if (jnum(link, "speed_mbps", &speed) && speed > 0)
+	if (jget(link, "speed_mbps", json_type_double, &speed) && speed > 0)
 		fprintf(f, "Link speed: %.0f Mbps\n", speed);
 	else
 		fprintf(f, "Link speed: unknown\n");
@@ -836,10 +792,10 @@ proc_desc(json_object *o, char *buf, size_t size)
 		return buf;
 	}
 	len = (size_t)snprintf(buf, size, "pid %s", jstr(o, "pid"));
-	if (ju64(o, "uptime_s", &s) && len < size)
+	if (jget(o, "uptime_s", json_type_int, &s) && len < size)
 		len += (size_t)snprintf(buf + len, size - len, ", up %s",
 					ctl_fmt_duration(s, up, sizeof(up)));
-	if (ju64(o, "restarts", &n) && len < size)
+	if (jget(o, "restarts", json_type_int, &n) && len < size)
 		snprintf(buf + len, size - len, ", %" PRIu64 " restart%s", n, n == 1 ? "" : "s");
 	return buf;
 }
@@ -849,7 +805,6 @@ ctl_fmt_system_info(FILE *f, json_object *res)
 {
 	static const char *const hdr[] = { "LCORE", "ROLE", "WORKER" };
 	json_object *dp = jm(res, "dataplane"), *rpc = jm(res, "rpc"), *lc = jm(dp, "lcores");
-	struct ctl_table t;
 	char buf[128];
 
 	/* rte_version() already says "DPDK 22.11.1" */
@@ -869,15 +824,15 @@ ctl_fmt_system_info(FILE *f, json_object *res)
 			jstr(rpc, "errors"));
 	if (jlen(lc) > 0) {
 		fputc('\n', f);
-		ctl_table_init(&t, 3, hdr, "rlr");
-		for (size_t i = 0; i < jlen(lc); i++) {
-			ctl_table_add(&t, "%s", jstr(jidx(lc, i), "lcore"));
-			ctl_table_add(&t, "%s", jstr(jidx(lc, i), "role"));
-			ctl_table_add(&t, "%s", jstr(jidx(lc, i), "worker"));
-		}
-		ctl_table_print(&t, f);
-		ctl_table_free(&t);
+		array_table(f, lc, 3, hdr, "rlr", "lcore role worker");
 	}
+}
+
+void
+ctl_fmt_version(FILE *f, json_object *res)
+{
+	fprintf(f, "castgate %s (data plane %s, %s), castgatectl %s\n", jstr(res, "version"),
+		jstr(jm(res, "dataplane"), "version"), jstr(res, "dpdk_version"), CG_VERSION);
 }
 
 static const char *
@@ -885,7 +840,7 @@ ok_str(json_object *o)
 {
 	bool ok;
 
-	if (!jbool(o, "ok", &ok))
+	if (!jget(o, "ok", json_type_boolean, &ok))
 		return "-";
 	return ok ? "ok" : "FAILED";
 }
@@ -905,10 +860,10 @@ ctl_fmt_health(FILE *f, json_object *res)
 		json_object *p = jidx(ports, i);
 
 		fprintf(f, "%s %s link %s", i ? "," : "", jstr(p, "name"),
-			!jbool(p, "link_up", &up) ? "-" : up ? "up" : "DOWN");
+			!jget(p, "link_up", json_type_boolean, &up) ? "-" : up ? "up" : "DOWN");
 	}
 	fprintf(f, "%s\n", jlen(ports) == 0 ? " -" : "");
-	ju64(st, "skipped", &skipped);
+	jget(st, "skipped", json_type_int, &skipped);
 	fprintf(f, "%-10s %s (%" PRIu64 " rule%s skipped at start)%s%s\n", "state", ok_str(st),
 		skipped, skipped == 1 ? "" : "s", jm(st, "error") ? ": " : "",
 		jm(st, "error") ? jstr(st, "error") : "");
@@ -931,7 +886,7 @@ ctl_fmt_config_check(FILE *f, json_object *res)
 	bool valid = false;
 	json_object *rl = jm(res, "reload");
 
-	jbool(res, "valid", &valid);
+	jget(res, "valid", json_type_boolean, &valid);
 	if (!valid) {
 		const char *path = jstr(res, "path"), *err = jstr(res, "error");
 

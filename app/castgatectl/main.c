@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * castgatectl: the command-line client of castgate-control (JSON-RPC over a
- * Unix socket). Global options here; commands in ctl_cmd.c, the console in
- * ctl_console.c.
+ * Unix socket). Global options here; the commands are the rows of
+ * ctl_table.c. `castgatectl __complete [OPTIONS] WORDS... PARTIAL` (hidden)
+ * prints the Tab candidates for bash (config/bash-completion/castgatectl).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -55,9 +56,18 @@ main(int argc, char **argv)
 	struct ctl c = { .timeout_ms = CTL_DEFAULT_TIMEOUT_MS, .out = stdout };
 	const char *sock = NULL, *conf = NULL;
 	static char conf_sock[4096];
+	/* __complete: the options of the line being completed come after it */
+	bool complete = argc > 1 && strcmp(argv[1], "__complete") == 0;
 	unsigned long v;
 	int opt, ret, n;
 	char **args;
+
+	if (complete) {
+		argv++;
+		argc--;
+		c.timeout_ms = 1000;
+		c.quiet = true;
+	}
 
 	/* No SIGPIPE handling: lib/rpc sends with MSG_NOSIGNAL, and a closed
 	 * stdout (castgatectl stats --watch | head) ends us as it ends cat. */
@@ -81,18 +91,22 @@ main(int argc, char **argv)
 			c.json = true;
 			break;
 		case 'h':
-			ctl_help(stdout, NULL);
+			ctl_help(stdout, 0, NULL);
 			return CTL_EXIT_OK;
 		case 'V':
 			printf("castgatectl %s\n", CG_VERSION);
 			return CTL_EXIT_OK;
 		case ':':
+			if (complete)
+				return CTL_EXIT_OK;
 			return ctl_usage_error(NULL, "%s needs a value", argv[optind - 1]);
 		default:
+			if (complete)
+				return CTL_EXIT_OK;
 			return ctl_usage_error(NULL, "unknown option %s", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
+	if (optind >= argc && !complete)
 		return ctl_usage_error(NULL, "a COMMAND is needed (rule, stats, port, system, "
 				       "config, call, console)");
 
@@ -120,10 +134,10 @@ main(int argc, char **argv)
 		else
 			args[n++] = argv[i];
 	}
-	if (n == 0)
+	if (complete)
+		ret = ctl_complete_run(&c, n, args);
+	else if (n == 0)
 		ret = ctl_usage_error(NULL, "a COMMAND is needed");
-	else if (strcmp(args[0], "console") == 0)
-		ret = ctl_console_run(&c, n, args);
 	else
 		ret = ctl_cmd_run(&c, n, args);
 	ctl_disconnect(&c);

@@ -37,6 +37,21 @@ render(void (*fn)(FILE *, json_object *), const char *json)
 	return buf;
 }
 
+typedef int spec_parser(const char *spec, struct cg_rule *r, struct ctl_err *e);
+
+/* spec is refused, naming field (NULL: not checked) with msg in the message. */
+static void
+bad(spec_parser *parse, struct cg_rule *r, const char *spec, const char *field, const char *msg)
+{
+	struct ctl_err e;
+
+	CU_ASSERT_EQUAL(parse(spec, r, &e), -EINVAL);
+	if (field != NULL)
+		CU_ASSERT_STRING_EQUAL(e.field, field);
+	if (msg != NULL)
+		CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, msg));
+}
+
 static void
 test_parse_in(void)
 {
@@ -54,33 +69,19 @@ test_parse_in(void)
 	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,5001,source=198.18.0.10", &r, &e), 0);
 	CU_ASSERT_EQUAL(r.in.src, ip("198.18.0.10"));
 
-	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1", &r, &e), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.dport");
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "dport missing"));
-
-	CU_ASSERT_EQUAL(ctl_parse_in("in0,,5001", &r, &e), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.destination");
-
-	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1,5001", &r, &e), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.destination");
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "\"239.1.1\" is not an IPv4 address"));
-
-	CU_ASSERT_EQUAL(ctl_parse_in("in0,224.0.0.5,5001", &r, &e), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "link-local"));
-
-	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,0", &r, &e), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.dport");
-	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,65536", &r, &e), -EINVAL);
-	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,50x", &r, &e), -EINVAL);
-
-	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,5001,ttl=3", &r, &e), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input");
-	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,5001,source=239.9.9.9", &r, &e), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.source");
-	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,5001,198.18.0.1", &r, &e), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "KEY=VALUE"));
-	CU_ASSERT_EQUAL(ctl_parse_in("bad port!,239.1.1.1,5001", &r, &e), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.port");
+	bad(ctl_parse_in, &r, "in0,239.1.1.1", "params.rule.input.dport", "dport missing");
+	bad(ctl_parse_in, &r, "in0,,5001", "params.rule.input.destination", NULL);
+	bad(ctl_parse_in, &r, "in0,239.1.1,5001", "params.rule.input.destination",
+	    "\"239.1.1\" is not an IPv4 address");
+	bad(ctl_parse_in, &r, "in0,224.0.0.5,5001", NULL, "link-local");
+	bad(ctl_parse_in, &r, "in0,239.1.1.1,0", "params.rule.input.dport", NULL);
+	bad(ctl_parse_in, &r, "in0,239.1.1.1,65536", NULL, NULL);
+	bad(ctl_parse_in, &r, "in0,239.1.1.1,50x", NULL, NULL);
+	bad(ctl_parse_in, &r, "in0,239.1.1.1,5001,ttl=3", "params.rule.input", NULL);
+	bad(ctl_parse_in, &r, "in0,239.1.1.1,5001,source=239.9.9.9", "params.rule.input.source",
+	    NULL);
+	bad(ctl_parse_in, &r, "in0,239.1.1.1,5001,198.18.0.1", NULL, "KEY=VALUE");
+	bad(ctl_parse_in, &r, "bad port!,239.1.1.1,5001", "params.rule.input.port", NULL);
 }
 
 static void
@@ -113,19 +114,14 @@ test_parse_out(void)
 	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001,ttl=0", &r, &e), -EINVAL);
 	CU_ASSERT_EQUAL(r.n_outputs, 2);
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2].ttl");
-	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001,ttl=256", &r, &e), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "1..255"));
-	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001,mac=02:00", &r, &e), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2].next_hop_mac");
-	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001,colour=red", &r, &e), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2]");
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "unknown key \"colour\""));
-	CU_ASSERT_EQUAL(ctl_parse_out("out0", &r, &e), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2].destination");
-	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001,port=out1", &r, &e), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2].port");
-	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001,sport=0", &r, &e), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2].sport");
+	bad(ctl_parse_out, &r, "out0,239.2.2.3,6001,ttl=256", NULL, "1..255");
+	bad(ctl_parse_out, &r, "out0,239.2.2.3,6001,mac=02:00", "params.rule.output[2].next_hop_mac",
+	    NULL);
+	bad(ctl_parse_out, &r, "out0,239.2.2.3,6001,colour=red", "params.rule.output[2]",
+	    "unknown key \"colour\"");
+	bad(ctl_parse_out, &r, "out0", "params.rule.output[2].destination", NULL);
+	bad(ctl_parse_out, &r, "out0,239.2.2.3,6001,port=out1", "params.rule.output[2].port", NULL);
+	bad(ctl_parse_out, &r, "out0,239.2.2.3,6001,sport=0", "params.rule.output[2].sport", NULL);
 
 	/* at most CG_RULE_MAX_OUTPUTS */
 	r.n_outputs = CG_RULE_MAX_OUTPUTS;
@@ -183,25 +179,35 @@ test_rule_from_args(void)
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.name");
 }
 
-static void
-test_rule_from_words(void)
+/* The console takes the same rule grammar as the command line: a console
+ * line goes through the table to rule add's words. */
+static int
+console_rule(const char *line, struct cg_rule *r, struct ctl_err *e)
 {
-	char *ok[] = { "cam9", "in", "in0", "239.1.1.9", "5001", "source", "198.18.0.10",
-		"out", "out0", "239.10.1.9", "6001", "ttl", "16", "sport", "4000",
-		"out", "out1", "198.18.7.20", "7000", "mac", "02:00:00:00:07:20", "id", "9" };
-	char *noin[] = { "cam9", "out", "out0", "239.10.1.9", "6001" };
-	char *shortin[] = { "cam9", "in", "in0", "239.1.1.9", "out", "out0", "239.10.1.9", "6001" };
-	char *noout[] = { "cam9", "in", "in0", "239.1.1.9", "5001" };
-	char *badttl[] = { "cam9", "in", "in0", "239.1.1.9", "5001", "out", "out0", "239.10.1.9",
-		"6001", "ttl", "0" };
-	char *novalue[] = { "cam9", "in", "in0", "239.1.1.9", "5001", "out", "out0",
-		"239.10.1.9", "6001", "ttl" };
-	char *junk[] = { "cam9", "in", "in0", "239.1.1.9", "5001", "out", "out0", "239.10.1.9",
-		"6001", "colour", "red" };
+	const struct ctl_cmd *cmd;
+	char **w;
+	int n = ctl_split(line, &w, e), k, ret;
+
+	CU_ASSERT_FATAL(n >= 2);
+	cmd = ctl_cmd_find(n, w, &k);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cmd);
+	CU_ASSERT_STRING_EQUAL(cmd->words, "rule add");
+	CU_ASSERT_EQUAL(k, 2);
+	ret = ctl_rule_from_args(n - k, w + k, r, e);
+	free(w);
+	return ret;
+}
+
+static void
+test_rule_console(void)
+{
 	struct cg_rule r;
 	struct ctl_err e;
 
-	CU_ASSERT_EQUAL(ctl_rule_from_words(23, ok, &r, &e), 0);
+	CU_ASSERT_EQUAL(console_rule("add rule cam9 --in in0,239.1.1.9,5001,source=198.18.0.10 "
+				     "--out out0,239.10.1.9,6001,ttl=16,sport=4000 "
+				     "--out out1,198.18.7.20,7000,mac=02:00:00:00:07:20 --id 9",
+				     &r, &e), 0);
 	CU_ASSERT_STRING_EQUAL(r.name, "cam9");
 	CU_ASSERT_EQUAL(r.id, 9);
 	CU_ASSERT_EQUAL(r.in.src, ip("198.18.0.10"));
@@ -211,19 +217,24 @@ test_rule_from_words(void)
 	CU_ASSERT_EQUAL(r.out[1].ttl, CG_RULE_DEFAULT_TTL);
 	CU_ASSERT_EQUAL(r.out[1].has_next_hop_mac, 1);
 
-	CU_ASSERT_EQUAL(ctl_rule_from_words(5, noin, &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(console_rule("add rule cam9 --out out0,239.10.1.9,6001", &r, &e),
+			-EINVAL);
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input");
-	CU_ASSERT_EQUAL(ctl_rule_from_words(8, shortin, &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(console_rule("add rule cam9 --in in0,239.1.1.9 --out out0,239.10.1.9,6001",
+				     &r, &e), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.input.dport");
-	CU_ASSERT_EQUAL(ctl_rule_from_words(5, noout, &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(console_rule("add rule cam9 --in in0,239.1.1.9,5001", &r, &e), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output");
-	CU_ASSERT_EQUAL(ctl_rule_from_words(11, badttl, &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(console_rule("add rule cam9 --in in0,239.1.1.9,5001 "
+				     "--out out0,239.10.1.9,6001,ttl=0", &r, &e), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[0].ttl");
-	CU_ASSERT_EQUAL(ctl_rule_from_words(10, novalue, &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(console_rule("add rule cam9 --in in0,239.1.1.9,5001 "
+				     "--out out0,239.10.1.9,6001,ttl", &r, &e), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[0]");
-	CU_ASSERT_EQUAL(ctl_rule_from_words(11, junk, &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(console_rule("add rule cam9 --in in0,239.1.1.9,5001 "
+				     "--out out0,239.10.1.9,6001,colour=red", &r, &e), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "unknown key \"colour\""));
-	CU_ASSERT_EQUAL(ctl_rule_from_words(0, ok, &r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(ctl_rule_from_args(0, NULL, &r, &e), -EINVAL);
 }
 
 static void
@@ -513,6 +524,11 @@ test_fmt_system(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "control      pid 101, up 1m 05s, 1 restart\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "supervisor   none\n"));
 	free(s);
+	s = render(ctl_fmt_version, "{\"version\":\"0.1.0\",\"dpdk_version\":\"DPDK 22.11.1\","
+		   "\"dataplane\":{\"version\":\"0.1.0\"}}");
+	CU_ASSERT_STRING_EQUAL(s, "castgate 0.1.0 (data plane 0.1.0, DPDK 22.11.1), castgatectl "
+			       CG_VERSION "\n");
+	free(s);
 	s = render(ctl_fmt_health, "{\"status\":\"degraded\",\"checks\":{\"dataplane\":"
 		   "{\"ok\":true,\"pid\":100},\"ports\":[{\"name\":\"in0\",\"link_up\":true},"
 		   "{\"name\":\"out0\",\"link_up\":false}],\"state\":{\"ok\":false,\"skipped\":1,"
@@ -560,90 +576,201 @@ test_fmt_config(void)
 	free(s);
 }
 
+/* Tab after the words w (NULL-terminated) on the partial word: want
+ * candidates, the first of them first (NULL: not checked). */
+static size_t
+tab(char *const *w, const char *partial, size_t want, const char *first, char ***out)
+{
+	static char *rules[] = { "cam1", "cam2", "feed" };
+	static char *ports[] = { "in0", "out0", "out1" };
+	static const struct ctl_names nm = { rules, 3, ports, 3 };
+	char **c;
+	int n = 0;
+	size_t got;
+
+	while (w != NULL && w[n] != NULL)
+		n++;
+	got = ctl_complete(w, n, partial, &nm, &c);
+	CU_ASSERT_EQUAL(got, want);
+	if (got != want)
+		fprintf(stderr, "Tab on \"%s\" after %d words: %zu candidates, not %zu\n",
+			partial, n, got, want);
+	if (first != NULL && got > 0)
+		CU_ASSERT_STRING_EQUAL(c[0], first);
+	if (out != NULL)
+		*out = c;
+	else
+		ctl_complete_free(c, got);
+	return got;
+}
+
 static void
 test_complete(void)
 {
-	char *rules[] = { "cam1", "cam2", "feed" };
-	char *ports[] = { "in0", "out0", "out1" };
-	struct ctl_names nm = { rules, 3, ports, 3 };
-	const char **c;
+	char **c;
 	size_t n;
 
-#define WORDS(...) ((char *[]){ __VA_ARGS__, NULL })
-	n = ctl_complete(NULL, 0, "sh", &nm, &c);
-	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(c[0], "show");
-	free(c);
-	n = ctl_complete(NULL, 0, "s", &nm, &c);
-	CU_ASSERT_EQUAL(n, 3); /* show stats system, sorted */
-	CU_ASSERT_STRING_EQUAL(c[0], "show");
+#define W(...) ((char *[]){ __VA_ARGS__, NULL })
+#define ADD_X "add", "rule", "x"
+#define ADD_X_IN ADD_X, "--in", "in0,239.1.1.1,5001"
+	tab(NULL, "sh", 1, "show", NULL);
+	n = tab(NULL, "s", 3, "show", &c); /* show stats system, sorted */
 	CU_ASSERT_STRING_EQUAL(c[2], "system");
-	free(c);
-	n = ctl_complete(WORDS("show", "rule"), 2, "ca", &nm, &c);
-	CU_ASSERT_EQUAL(n, 2);
+	ctl_complete_free(c, n);
+	n = tab(W("show", "rule"), "ca", 2, NULL, &c);
 	CU_ASSERT_EQUAL(ctl_common_prefix(c, n), 3); /* "cam" */
-	free(c);
-	n = ctl_complete(WORDS("del", "rule"), 2, "f", &nm, &c);
-	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(c[0], "feed");
-	free(c);
-	n = ctl_complete(WORDS("show", "port", "stats"), 3, "", &nm, &c);
-	CU_ASSERT_EQUAL(n, 4);
-	CU_ASSERT_STRING_EQUAL(c[0], "all");
+	ctl_complete_free(c, n);
+	tab(W("del", "rule"), "f", 1, "feed", NULL);
+	n = tab(W("show", "port", "stats"), "", 4, "all", &c);
 	CU_ASSERT_STRING_EQUAL(c[1], "in0");
-	free(c);
-	n = ctl_complete(WORDS("show"), 1, "r", &nm, &c);
-	CU_ASSERT_EQUAL(n, 2); /* rule rules */
-	free(c);
-	/* add rule: after "in" the ports, then nothing for GROUP, then the keys */
-	n = ctl_complete(WORDS("add", "rule", "x"), 3, "", &nm, &c);
-	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(c[0], "in");
-	free(c);
-	n = ctl_complete(WORDS("add", "rule", "x", "in"), 4, "i", &nm, &c);
-	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(c[0], "in0");
-	free(c);
-	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0"), 5, "", &nm, &c);
-	CU_ASSERT_EQUAL(n, 0);
-	free(c);
-	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0", "239.1.1.1", "5001"), 7, "o",
-			 &nm, &c);
-	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_STRING_EQUAL(c[0], "out");
-	free(c);
-	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0", "239.1.1.1", "5001", "out"), 8,
-			 "out", &nm, &c);
-	CU_ASSERT_EQUAL(n, 2);
-	free(c);
-	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0", "239.1.1.1", "5001", "out",
-			       "out0", "239.2.2.2", "6001", "ttl", "7"), 13, "s", &nm, &c);
-	CU_ASSERT_EQUAL(n, 2); /* source sport */
-	free(c);
-	n = ctl_complete(WORDS("add", "rule", "x", "in", "in0", "239.1.1.1", "5001", "out",
-			       "out0", "239.2.2.2", "6001", "ttl"), 12, "", &nm, &c);
-	CU_ASSERT_EQUAL(n, 0);
-	free(c);
-	n = ctl_complete(WORDS("rule", "add", "x", "--out"), 4, "out", &nm, &c);
-	CU_ASSERT_EQUAL(n, 2);
-	free(c);
-	n = ctl_complete(WORDS("stats", "--rule"), 2, "c", &nm, &c);
-	CU_ASSERT_EQUAL(n, 2);
-	free(c);
-	n = ctl_complete(NULL, 0, "zz", &nm, &c);
-	CU_ASSERT_EQUAL(n, 0);
-	free(c);
-#undef WORDS
+	ctl_complete_free(c, n);
+	tab(W("show"), "r", 2, NULL, NULL); /* rule rules */
+	/* add rule: after NAME the input option, then the ports, then nothing
+	 * for GROUP, then the keys */
+	tab(W(ADD_X), "--in", 1, "--in", NULL);
+	tab(W(ADD_X, "--in"), "i", 1, "in0", NULL);
+	tab(W(ADD_X, "--in"), "in0,", 0, NULL, NULL);
+	tab(W(ADD_X_IN), "--o", 1, "--out", NULL);
+	tab(W(ADD_X_IN, "--out"), "out", 2, NULL, NULL);
+	/* source= sport= */
+	tab(W(ADD_X_IN, "--out"), "out0,239.2.2.2,6001,ttl=7,s", 2,
+	    "out0,239.2.2.2,6001,ttl=7,source=", NULL);
+	tab(W(ADD_X_IN, "--out"), "out0,239.2.2.2,6001,ttl=", 0, NULL, NULL);
+	tab(W("rule", "add", "x", "--out"), "out", 2, NULL, NULL);
+	tab(W("stats", "--rule"), "c", 2, NULL, NULL);
+	tab(NULL, "zz", 0, NULL, NULL);
+	/* what follows a command's words, and help's words */
+	tab(W("stats"), "", 4, NULL, NULL); /* --rule --watch clear drops */
+	tab(W("help", "rule"), "re", 1, "remove", NULL);
+#undef ADD_X_IN
+#undef ADD_X
+#undef W
+}
+
+/* Every spelling names one command; help lists every command. */
+static void
+test_commands(void)
+{
+	char b1[64], b2[64], *help = NULL;
+	const char *s1, *s2;
+	size_t len = 0;
+	FILE *f = open_memstream(&help, &len);
+	int k;
+
+	CU_ASSERT_EQUAL(ctl_help(f, 0, NULL), 0);
+	fclose(f);
+	for (const struct ctl_cmd *a = ctl_cmds; a->words != NULL; a++) {
+		CU_ASSERT_PTR_NOT_NULL(strstr(help, a->words));
+		CU_ASSERT_TRUE(a->run != NULL || (a->method != NULL && a->render != NULL));
+		for (int i = 0; (s1 = ctl_cmd_spelling(a, i, b1, sizeof(b1))) != NULL; i++) {
+			char *w[8], tmp[64], *save;
+			int n = 0;
+
+			snprintf(tmp, sizeof(tmp), "%s", s1);
+			for (char *t = strtok_r(tmp, " ", &save); t; t = strtok_r(NULL, " ", &save))
+				w[n++] = t;
+			CU_ASSERT_PTR_EQUAL(ctl_cmd_find(n, w, &k), a);
+			for (const struct ctl_cmd *b = ctl_cmds; b->words != NULL; b++)
+				for (int j = 0; (s2 = ctl_cmd_spelling(b, j, b2, sizeof(b2))); j++)
+					CU_ASSERT_TRUE((a == b && i == j) || strcmp(s1, s2) != 0);
+		}
+	}
+	free(help);
+	/* the verbs of the API, and the one alias of each */
+	CU_ASSERT_STRING_EQUAL(ctl_cmd_find(3, (char *[]){ "rule", "del", "x" }, &k)->method,
+			       "rule.remove");
+	CU_ASSERT_EQUAL(k, 2);
+	CU_ASSERT_STRING_EQUAL(ctl_cmd_find(2, (char *[]){ "del", "rule" }, &k)->words,
+			       "rule remove");
+	CU_ASSERT_PTR_NULL(ctl_cmd_find(2, (char *[]){ "rule", "rm" }, &k));
+}
+
+static const char *man_path;
+
+/* castgatectl.8's COMMANDS section lists exactly the table's spellings: the
+ * leading lower-case words of the first line of each .TP / .TQ item. */
+static void
+test_man_page(void)
+{
+	char line[512], clean[512], names[128][48], buf[64];
+	bool in = false, item = false, found;
+	const char *sp;
+	size_t nnames = 0, o;
+	FILE *f;
+
+	if (man_path == NULL)
+		return;
+	f = fopen(man_path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		const char *p = line;
+
+		if (strncmp(line, ".SH ", 4) == 0)
+			in = strncmp(line, ".SH COMMANDS", 12) == 0;
+		if (in && (strncmp(line, ".TP", 3) == 0 || strncmp(line, ".TQ", 3) == 0)) {
+			item = true;
+			continue;
+		}
+		if (!in || !item)
+			continue;
+		item = false;
+		if (p[0] == '.')
+			p += strcspn(p, " ") + strspn(p + strcspn(p, " "), " ");
+		for (o = 0; *p != '\0' && *p != '\n' && o + 1 < sizeof(clean); p++) {
+			if (p[0] == '\\' && p[1] == 'f')
+				p += 2;
+			else if (p[0] == '\\' && p[1] == '-')
+				clean[o++] = *++p;
+			else if (*p != '"')
+				clean[o++] = *p;
+		}
+		clean[o] = '\0';
+		/* the leading words of lower-case letters (and "?") */
+		for (o = 0; clean[o] != '\0'; o++)
+			if (!((clean[o] >= 'a' && clean[o] <= 'z') || clean[o] == '?' ||
+			      (clean[o] == ' ' && clean[o + 1] >= 'a' && clean[o + 1] <= 'z')))
+				break;
+		clean[o] = '\0';
+		if (o > 0 && nnames < 128)
+			snprintf(names[nnames++], sizeof(names[0]), "%.47s", clean);
+	}
+	fclose(f);
+	/* each item names a command by its leading words (arguments such as
+	 * "all" may follow) */
+	for (size_t k = 0; k < nnames; k++) {
+		int n = 0, nw = 0;
+		char *w[8], *save;
+
+		snprintf(buf, sizeof(buf), "%.47s", names[k]);
+		for (char *t = strtok_r(buf, " ", &save); t && n < 8; t = strtok_r(NULL, " ", &save))
+			w[n++] = t;
+		if (ctl_cmd_find(n, w, &nw) == NULL)
+			fprintf(stderr, "castgatectl.8 lists \"%s\", which is no command\n", names[k]);
+		CU_ASSERT_TRUE(nw > 0);
+		for (o = 0; nw > 0 && names[k][o] != '\0'; o++)
+			nw -= names[k][o + 1] == ' ' || names[k][o + 1] == '\0';
+		names[k][o] = '\0';
+	}
+	for (const struct ctl_cmd *a = ctl_cmds; a->words != NULL; a++) {
+		for (int i = 0; (sp = ctl_cmd_spelling(a, i, buf, sizeof(buf))) != NULL; i++) {
+			found = false;
+			for (size_t k = 0; k < nnames; k++)
+				found |= strcmp(names[k], sp) == 0;
+			if (!found)
+				fprintf(stderr, "castgatectl.8 does not list \"%s\"\n", sp);
+			CU_ASSERT_TRUE(found);
+		}
+	}
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	static const struct cg_unit_test tests[] = {
 		CG_UNIT_TEST(test_parse_in),
 		CG_UNIT_TEST(test_parse_out),
 		CG_UNIT_TEST(test_rule_from_args),
-		CG_UNIT_TEST(test_rule_from_words),
+		CG_UNIT_TEST(test_rule_console),
 		CG_UNIT_TEST(test_rule_params),
 		CG_UNIT_TEST(test_rule_from_text),
 		CG_UNIT_TEST(test_split),
@@ -655,8 +782,11 @@ main(void)
 		CG_UNIT_TEST(test_fmt_system),
 		CG_UNIT_TEST(test_fmt_config),
 		CG_UNIT_TEST(test_complete),
+		CG_UNIT_TEST(test_commands),
+		CG_UNIT_TEST(test_man_page),
 		CG_UNIT_END,
 	};
 
+	man_path = argc > 1 ? argv[1] : NULL;
 	return cg_unit_run("castgatectl", tests);
 }

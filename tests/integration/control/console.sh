@@ -169,10 +169,11 @@ tx_out0=$(grep -o 'TX-packets: [0-9]*' "$CG_TMP/pstats.txt" | sed -n 2p | grep -
 cg_assert_ge "port stats: in0 RX-packets" $N "$rx_in0"
 cg_assert_ge "port stats: out0 TX-packets" $N "$tx_out0"
 
-# add rule: an API rule that forwards.
-run "add rule apicam in in0 239.15.1.2 5002 out out0 239.15.2.2 6002 ttl 9"
+# add rule: an API rule that forwards (the rule grammar of the command line).
+ADD="add rule apicam --in in0,239.15.1.2,5002 --out out0,239.15.2.2,6002,ttl=9"
+run "$ADD"
 cg_assert_true "add rule: confirmed" grep -qx 'rule apicam added (id 1048576, origin api)' \
-	<(out_of "add rule apicam in in0 239.15.1.2 5002 out out0 239.15.2.2 6002 ttl 9")
+	<(out_of "$ADD")
 cg_recv_start r2 "$CG_NS_SINK" 239.15.2.2:6002 --iface "$CG_IF_SINK" --expect 1000 --count 1000
 cg_send s2 "$CG_NS_GEN" --dst 239.15.1.2:5002 --iface "$CG_IF_GEN" --rate 10000 --count 1000 \
 	--size 300

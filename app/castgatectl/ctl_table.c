@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The one table of castgatectl's commands, and what is walked from it: the
+ * lookup of a command line (one-shot and console alike), the help texts and
+ * Tab completion. Adding a command is one row here plus, when the generic
+ * "call the method, render the result" does not do, its handler.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+#define RULE_ARGS "NAME --in IN --out OUT [--out OUT]... [--id N] | --file FILE|-"
+#define RULE_HELP \
+"  A rule matches UDP datagrams arriving on one port for one destination\n" \
+"  (multicast group or unicast address) and UDP port, optionally from one\n" \
+"  source only, and re-emits each of them on up to 16 outputs.\n" \
+"    NAME       1..63 characters of A-Z a-z 0-9 _ . -\n" \
+"    IN         PORT,GROUP,DPORT[,source=IP]\n" \
+"    OUT        PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]\n" \
+"    --in       receiving port (a name from 'port list'), destination, UDP\n" \
+"               port; source=IP matches only that sender (an (S,G) rule)\n" \
+"    --out      one re-emission (repeat for fan-out): sending port, new\n" \
+"               destination and UDP port; ttl=N (1..255, default 64),\n" \
+"               sport=N (default: kept), source=IP (default: the port's),\n" \
+"               mac=MAC (next hop of a unicast DST, default: ARP)\n" \
+"    --id N     the rule's id (default: the next free one from 1048576)\n" \
+"    --file     the rule as JSON (- for stdin): a rule object, or what\n" \
+"               'castgatectl --json rule show' prints\n" \
+"  Exit status 2 for a bad rule (nothing sent; the message names the field),\n" \
+"  1 when the daemon refuses it (name, id or match in use, unknown port).\n"
+
+/* Rows in the order of the help. Without .run a row calls .method with its one
+ * argument (if any) as params[.param] and prints the result with .render. */
+const struct ctl_cmd ctl_cmds[] = {
+	{ .words = "rule list", .aliases = "show rules", .method = "rule.list",
+	  .summary = "the rules, from the config file and the API",
+	  .render = ctl_fmt_rule_list },
+	{ .words = "rule show", .aliases = "show rule", .method = "rule.get", .args = "RULE",
+	  .param = "name", .summary = "one rule with its counters and rates",
+	  .help = "  Per output: port, destination, TTL, source, next hop, counters, rates.\n",
+	  .render = ctl_fmt_rule_show },
+	{ .words = "rule add", .aliases = "add rule", .method = "rule.add", .args = RULE_ARGS,
+	  .summary = "add a rule (durable: on disk before the reply)",
+	  .help = RULE_HELP
+	  "  Examples:\n"
+	  "    rule add cam1 --in in0,239.1.1.1,5001 --out out0,239.10.1.1,6001,ttl=16\n"
+	  "    rule add cam2 --in in0,239.1.1.2,5001,source=198.18.0.10 \\\n"
+	  "        --out out0,239.10.1.2,6001 --out out1,198.18.7.20,7000,mac=02:00:00:00:07:20\n"
+	  "    castgatectl --json rule show cam1 > cam1.json; castgatectl rule add --file cam1.json\n",
+	  .run = ctl_run_rule_change, .render = ctl_fmt_rule_added, .flags = CTL_CMD_CHANGES },
+	{ .words = "rule update", .method = "rule.update", .args = RULE_ARGS,
+	  .summary = "replace the API rule of that name",
+	  .help = "  The same forms as rule add; without --id the rule keeps its id.\n",
+	  .run = ctl_run_rule_change, .render = ctl_fmt_rule_updated, .flags = CTL_CMD_CHANGES },
+	{ .words = "rule remove", .aliases = "rule del|del rule", .method = "rule.remove",
+	  .args = "RULE", .param = "name", .summary = "remove an API rule",
+	  .help = "  Config rules are removed by editing the file and reloading.\n",
+	  .render = ctl_fmt_rule_removed, .flags = CTL_CMD_CHANGES },
+	{ .words = "stats", .aliases = "show stats", .method = "stats.get",
+	  .args = "[--rule RULE] [--watch [SECONDS]]",
+	  .summary = "counters and rates of rules, ports, lcores, drops",
+	  .help = "  Counts since the last 'stats clear' (or the start), rates over the last "
+	  "second.\n"
+	  "    --rule RULE        only that rule\n"
+	  "    --watch [SECONDS]  refresh every SECONDS (default 1, 0.1..86400): in place\n"
+	  "                       on a terminal, appended otherwise (with --json: one\n"
+	  "                       object per line); Ctrl-C stops it with exit status 0\n"
+	  "  Examples:\n"
+	  "    stats --rule cam1 --watch 2\n"
+	  "    castgatectl --json stats | jq '.totals.rx_pps'\n",
+	  .run = ctl_run_stats, .render = ctl_fmt_stats },
+	{ .words = "stats clear", .aliases = "clear stats", .method = "stats.clear",
+	  .summary = "count from zero again",
+	  .help = "  Resets what castgatectl shows; the data plane's own counters are never "
+	  "written.\n", .render = ctl_fmt_stats_cleared },
+	{ .words = "stats drops", .aliases = "show drops", .method = "stats.get", .pick = "drops",
+	  .summary = "the drop count of every reason, zeros included",
+	  .render = ctl_fmt_drops_all },
+	{ .words = "port list", .method = "port.list", .render = ctl_fmt_port_list,
+	  .summary = "the ports, their addresses and links" },
+	{ .words = "port show", .method = "port.get", .args = "PORT", .param = "name",
+	  .summary = "one port with its counters and xstats",
+	  .help = "  Counters since 'stats clear'; the xstats that are not zero (--json: all).\n",
+	  .render = ctl_fmt_port_show },
+	{ .words = "port stats", .aliases = "show port stats", .method = "port.get",
+	  .args = "all|PORT", .summary = "port counters and rates, in testpmd's layout",
+	  .run = ctl_run_port_blocks, .render = ctl_fmt_port_stats_block },
+	{ .words = "port info", .aliases = "show port info", .method = "port.get",
+	  .args = "all|PORT", .run = ctl_run_port_blocks, .render = ctl_fmt_port_info_block,
+	  .summary = "port MAC, address, driver, link, in testpmd's layout" },
+	{ .words = "system info", .aliases = "show system", .method = "system.info",
+	  .summary = "versions, pids, uptimes, restarts, lcores", .render = ctl_fmt_system_info },
+	{ .words = "system version", .aliases = "show version", .method = "system.info",
+	  .summary = "the versions of castgate, DPDK and castgatectl",
+	  .render = ctl_fmt_version },
+	{ .words = "system health", .aliases = "show health", .method = "system.health",
+	  .summary = "health checks (exit status 1 when degraded)",
+	  .help = "  Example: castgatectl system health || alert 'castgate degraded'\n",
+	  .render = ctl_fmt_health, .flags = CTL_CMD_STATUS },
+	{ .words = "config check", .method = "config.check", .args = "[FILE]", .param = "path",
+	  .summary = "validate a config file (default: the running one)",
+	  .help = "  Also lists the config rules a reload would add, update and remove. Exit\n"
+	  "  status 1 when the file is invalid or its reload would be refused.\n",
+	  .run = ctl_run_config_check, .render = ctl_fmt_config_check },
+	{ .words = "config reload", .aliases = "reload", .method = "config.reload",
+	  .summary = "apply the config file's [[rule]] changes",
+	  .help = "  The same as SIGHUP to castgate; refused as a whole when a config rule\n"
+	  "  clashes with an API rule. [[port]] and [dataplane] changes need a restart.\n",
+	  .render = ctl_fmt_reload, .flags = CTL_CMD_CHANGES },
+	{ .words = "call", .args = "METHOD [JSON-PARAMS]", .run = ctl_run_call,
+	  .summary = "raw JSON-RPC call; prints the result",
+	  .help = "  Example: castgatectl call stats.get '{\"rule\": \"cam1\"}' (docs/API.md)\n" },
+	{ .words = "console", .args = "[-f FILE]", .summary = "interactive console (testpmd style)",
+	  .help = "  Line editing, history (~/.castgate_history), Tab completion of commands,\n"
+	  "  rule and port names; the commands are those of the command line. With\n"
+	  "  -f FILE (or a standard input that is not a terminal) it runs each line,\n"
+	  "  echoed as 'castgate> LINE'; the exit status is the first failure's.\n"
+	  "  Example: echo 'show port stats all' | castgatectl console\n",
+	  .run = ctl_console_run, .flags = CTL_CMD_ONESHOT },
+	{ .words = "help", .aliases = "?", .args = "[COMMAND...]", .run = ctl_run_help,
+	  .summary = "this text, or a command's" },
+	{ .words = "quit", .aliases = "exit", .summary = "leave the console (Ctrl-D too)",
+	  .run = ctl_run_quit, .flags = CTL_CMD_CONSOLE },
+	{ NULL },
+};
+
+#define MAX_WORDS 8
+
+const char *
+ctl_cmd_spelling(const struct ctl_cmd *cmd, int i, char *buf, size_t size)
+{
+	const char *p = cmd->aliases;
+	size_t len;
+
+	if (i == 0)
+		return cmd->words;
+	for (; p != NULL && --i > 0; p = strchr(p, '|'), p = p ? p + 1 : NULL)
+		;
+	if (p == NULL)
+		return NULL;
+	len = strcspn(p, "|");
+	snprintf(buf, size, "%.*s", (int)len, p);
+	return buf;
+}
+
+/* Split a spelling or usage into words (in place in buf). */
+static int
+words_of(const char *s, char *buf, size_t size, char **w)
+{
+	int n = 0;
+
+	snprintf(buf, size, "%s", s);
+	for (char *t = strtok(buf, " "); t != NULL && n < MAX_WORDS * 4; t = strtok(NULL, " "))
+		w[n++] = t;
+	return n;
+}
+
+/* How many leading words of argv a spelling takes, or 0. */
+static int
+spelling_match(const char *sp, int argc, char *const *argv)
+{
+	char buf[64], *w[MAX_WORDS * 4];
+	int n = words_of(sp, buf, sizeof(buf), w);
+
+	if (n > argc)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (strcmp(w[i], argv[i]) != 0)
+			return 0;
+	return n;
+}
+
+const struct ctl_cmd *
+ctl_cmd_find(int argc, char *const *argv, int *nwords)
+{
+	const struct ctl_cmd *best = NULL;
+	char buf[64];
+	const char *sp;
+	int k;
+
+	*nwords = 0;
+	for (const struct ctl_cmd *cmd = ctl_cmds; cmd->words != NULL; cmd++)
+		for (int i = 0; (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))) != NULL; i++)
+			if ((k = spelling_match(sp, argc, argv)) > *nwords) {
+				*nwords = k;
+				best = cmd;
+			}
+	return best;
+}
+
+/*
+ * Help
+ */
+
+static const char help_head[] =
+"Usage: castgatectl [OPTIONS] COMMAND [ARGS...]\n"
+"\n"
+"Inspect and change a running castgate relay through castgate-control's\n"
+"JSON-RPC socket. The console takes the same commands.\n"
+"\n"
+"Commands:\n";
+
+static const char help_tail[] =
+"\n"
+"Options (before COMMAND; --json also after it):\n"
+"  -s, --socket PATH    the control socket; default $CASTGATE_SOCKET, else\n"
+"                       control.socket of -c CONFIG, else\n"
+"                       " CTL_DEFAULT_SOCKET "\n"
+"  -c, --config FILE    take the socket path from this castgate.toml\n"
+"      --json           print the raw JSON result instead of tables\n"
+"  -t, --timeout MS     wait for the daemon at most MS ms (default 10000)\n"
+"  -h, --help           this help; 'castgatectl help COMMAND' for a command's\n"
+"  -V, --version        print the version\n"
+"\n"
+"Examples:\n"
+"  castgatectl rule add cam1 --in in0,239.1.1.1,5001 --out out0,239.10.1.1,6001,ttl=16\n"
+"  castgatectl stats --watch\n"
+"  castgatectl --json rule show cam1\n"
+"  castgatectl -s /run/castgate/control.sock console\n"
+"\n"
+"Exit status: 0 ok, 1 refused by the daemon, 2 usage error (nothing sent),\n"
+"3 daemon unreachable, 4 not found, 5 permission denied.\n";
+
+static void
+usage_line(FILE *f, const char *sp, const struct ctl_cmd *cmd, bool summary)
+{
+	char u[160];
+
+	snprintf(u, sizeof(u), "%s%s%s", sp, cmd->args ? " " : "", cmd->args ? cmd->args : "");
+	if (!summary)
+		fprintf(f, "  castgatectl %s\n", u);
+	else if (strlen(u) <= 28)
+		fprintf(f, "  %-28s %s\n", u, cmd->summary);
+	else
+		fprintf(f, "  %s\n  %-28s %s\n", u, "", cmd->summary);
+}
+
+int
+ctl_help(FILE *f, int ntopic, char *const *topic)
+{
+	const struct ctl_cmd *cmd;
+	char buf[64];
+	const char *sp;
+	int shown = 0;
+
+	if (ntopic == 0) {
+		fputs(help_head, f);
+		for (cmd = ctl_cmds; cmd->words != NULL; cmd++)
+			usage_line(f, cmd->words, cmd, true);
+		fputs("\nAliases (the same commands, with the same arguments):\n", f);
+		for (cmd = ctl_cmds; cmd->words != NULL; cmd++)
+			for (int i = 1; (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))); i++)
+				fprintf(f, "  %-28s %s\n", sp, cmd->words);
+		fputs(help_tail, f);
+		return 0;
+	}
+	for (cmd = ctl_cmds; cmd->words != NULL; cmd++) {
+		bool match = false;
+
+		for (int i = 0; !match && (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))); i++) {
+			char tmp[64], *w[MAX_WORDS * 4];
+			int n = words_of(sp, tmp, sizeof(tmp), w);
+
+			match = n >= ntopic;
+			for (int k = 0; match && k < ntopic; k++)
+				match = strcmp(w[k], topic[k]) == 0;
+		}
+		if (!match)
+			continue;
+		fprintf(f, "%s%s: %s%s%s\n", shown++ ? "\n" : "", cmd->words, cmd->summary,
+			cmd->method ? ", method " : "", cmd->method ? cmd->method : "");
+		for (int i = 0; (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))) != NULL; i++)
+			usage_line(f, sp, cmd, false);
+		fputs(cmd->help ? cmd->help : "", f);
+	}
+	if (shown > 0)
+		return 0;
+	fprintf(stderr, "castgatectl: no help on \"%s\"; the commands are:\n\n", topic[0]);
+	ctl_help(stderr, 0, NULL);
+	return -ENOENT;
+}
+
+/*
+ * Completion
+ */
+
+struct cands {
+	char **v;
+	size_t n, cap;
+	const char *partial;
+	size_t plen;
+};
+
+/* Add pre + w when it extends the partial word. */
+static void
+add2(struct cands *c, const char *pre, const char *w)
+{
+	char *s;
+
+	if (asprintf(&s, "%s%s", pre, w) < 0)
+		return;
+	if (strncmp(s, c->partial, c->plen) == 0 && c->n == c->cap) {
+		char **v = realloc(c->v, (c->cap ? c->cap * 2 : 32) * sizeof(*v));
+
+		if (v != NULL) {
+			c->v = v;
+			c->cap = c->cap ? c->cap * 2 : 32;
+		}
+	}
+	if (strncmp(s, c->partial, c->plen) != 0 || c->n == c->cap)
+		free(s);
+	else
+		c->v[c->n++] = s;
+}
+
+static void
+add_names(struct cands *c, char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		add2(c, "", names[i]);
+}
+
+/* The next word of every spelling that starts with w[0..n-1]. */
+static void
+add_next_words(struct cands *c, char *const *w, int n)
+{
+	char buf[64], tmp[64], *sw[MAX_WORDS * 4];
+	const char *sp;
+
+	for (const struct ctl_cmd *cmd = ctl_cmds; cmd->words != NULL; cmd++) {
+		for (int i = 0; (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))) != NULL; i++) {
+			int k = words_of(sp, tmp, sizeof(tmp), sw), j = 0;
+
+			while (j < n && j < k && strcmp(sw[j], w[j]) == 0)
+				j++;
+			if (j == n && k > n)
+				add2(c, "", sw[n]);
+		}
+	}
+}
+
+/* Candidates for a value of the usage's kind ("RULE", "all|PORT", "IN", "OUT"
+ * (PORT,...,KEY=VALUE), "COMMAND"); w[0..n-1] are the words typed after the command's. */
+static void
+add_kind(struct cands *c, const char *kind, char *const *w, int n, const struct ctl_names *nm)
+{
+	static const char *const in_keys[] = { "source=", NULL };
+	static const char *const out_keys[] = { "ttl=", "sport=", "source=", "mac=", NULL };
+	char buf[64], *alt[8];
+	int nalt = 0;
+
+	if (strcmp(kind, "IN") == 0 || strcmp(kind, "OUT") == 0) {
+		const char *last = strrchr(c->partial, ',');
+		int commas = 0;
+		char pre[256];
+
+		for (const char *p = c->partial; *p != '\0'; p++)
+			commas += *p == ',';
+		if (commas == 0) {
+			add_names(c, nm->ports, nm->nports);
+		} else if (commas >= 3 && strchr(last, '=') == NULL) {
+			snprintf(pre, sizeof(pre), "%.*s", (int)(last + 1 - c->partial), c->partial);
+			for (const char *const *k = kind[0] == 'O' ? out_keys : in_keys; *k; k++)
+				add2(c, pre, *k);
+		}
+		return;
+	}
+	if (strcmp(kind, "COMMAND") == 0) {
+		add_next_words(c, w, n);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s", kind);
+	for (char *t = strtok(buf, "|"); t != NULL && nalt < 8; t = strtok(NULL, "|"))
+		alt[nalt++] = t;
+	for (int i = 0; i < nalt; i++) {
+		if (strcmp(alt[i], "RULE") == 0)
+			add_names(c, nm->rules, nm->nrules);
+		else if (strcmp(alt[i], "PORT") == 0)
+			add_names(c, nm->ports, nm->nports);
+		else if (alt[i][0] >= 'a' && alt[i][0] <= 'z')
+			add2(c, "", alt[i]);
+	}
+}
+
+/* Strip a usage token of its brackets and dots. */
+static char *
+bare(char *t)
+{
+	size_t n;
+
+	t += strspn(t, "[");
+	n = strlen(t);
+	while (n > 0 && (t[n - 1] == ']' || t[n - 1] == '.'))
+		t[--n] = '\0';
+	return t;
+}
+
+/* The arguments of cmd, walking its usage: options, their values, positionals. */
+static void
+complete_args(struct cands *c, const struct ctl_cmd *cmd, char *const *w, int n,
+	      const struct ctl_names *nm)
+{
+	char buf[256], *u[MAX_WORDS * 4], *opt[16], *optval[16], *pos[8];
+	int nu = words_of(cmd->args ? cmd->args : "", buf, sizeof(buf), u), nopt = 0, npos = 0;
+	int ip = 0;
+	const char *value_of = NULL;
+
+	for (int i = 0; i < nu; i++) {
+		char *t = bare(u[i]);
+
+		if (*t == '\0' || strcmp(t, "|") == 0)
+			continue;
+		if (t[0] == '-' && nopt < 16) {
+			char *v = i + 1 < nu ? bare(u[i + 1]) : NULL;
+
+			opt[nopt] = t;
+			optval[nopt++] = v != NULL && v[0] != '-' && *v != '\0' ? v : NULL;
+			i += v != NULL && v[0] != '-' && *v != '\0';
+		} else if (npos < 8) {
+			pos[npos++] = t;
+		}
+	}
+	for (int j = 0; j < n; j++) {
+		int k = 0;
+
+		while (k < nopt && strcmp(w[j], opt[k]) != 0)
+			k++;
+		value_of = NULL;
+		if (k == nopt)
+			ip++;
+		else if (optval[k] != NULL && j + 1 < n)
+			j++;
+		else
+			value_of = optval[k];
+	}
+	if (value_of != NULL) {
+		add_kind(c, value_of, w, n, nm);
+		return;
+	}
+	if (ip < npos || (npos > 0 && strcmp(pos[npos - 1], "COMMAND") == 0))
+		add_kind(c, pos[ip < npos ? ip : npos - 1], w, n, nm);
+	for (int k = 0; k < nopt; k++)
+		add2(c, "", opt[k]);
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t
+ctl_complete(char *const *prev, int nprev, const char *partial, const struct ctl_names *names,
+	     char ***out)
+{
+	struct cands c = { .partial = partial, .plen = strlen(partial) };
+	int k = 0;
+	const struct ctl_cmd *cmd = ctl_cmd_find(nprev, prev, &k);
+	size_t m = 0;
+
+	if (cmd == NULL || k == nprev)
+		add_next_words(&c, prev, nprev);
+	if (cmd != NULL)
+		complete_args(&c, cmd, prev + k, nprev - k, names);
+	if (c.n > 1) {
+		qsort(c.v, c.n, sizeof(*c.v), cmp);
+		for (size_t i = 0; i < c.n; i++) {
+			if (m > 0 && strcmp(c.v[m - 1], c.v[i]) == 0)
+				free(c.v[i]);
+			else
+				c.v[m++] = c.v[i];
+		}
+		c.n = m;
+	}
+	*out = c.v;
+	return c.n;
+}
+
+void
+ctl_complete_free(char **cand, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(cand[i]);
+	free(cand);
+}
+
+size_t
+ctl_common_prefix(char *const *cand, size_t n)
+{
+	size_t len;
+
+	if (n == 0)
+		return 0;
+	len = strlen(cand[0]);
+	for (size_t i = 1; i < n; i++) {
+		size_t k = 0;
+
+		while (k < len && cand[i][k] == cand[0][k])
+			k++;
+		len = k;
+	}
+	return len;
+}

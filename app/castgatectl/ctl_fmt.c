@@ -457,7 +457,7 @@ ctl_fmt_rule_show(FILE *f, json_object *res)
 	fprintf(f, "%-9s %s%s\n", "input", input_desc(jm(r, "input"), buf, sizeof(buf)),
 		jm(jm(r, "input"), "source") != NULL ? "" : " (any source)");
 	if (st != NULL)
-		rx_line(f, "received", st, "rx_pkts", "rx_bytes", "rx_pps", "rx_bps");
+		rx_line(f, "received", st, "rx_packets", "rx_bytes", "rx_pps", "rx_bps");
 	fputc('\n', f);
 	ctl_table_init(&t, 12, hdr, "rllrllrrrrrr");
 	for (size_t i = 0; i < jlen(outs); i++) {
@@ -470,7 +470,7 @@ ctl_fmt_rule_show(FILE *f, json_object *res)
 		ctl_table_add(&t, "%s", jm(o, "sport") ? jstr(o, "sport") : "kept");
 		ctl_table_add(&t, "%s", jm(o, "source") ? jstr(o, "source") : "port's");
 		ctl_table_add(&t, "%s", next_hop_desc(o));
-		cells(&t, so, "pkts:c bytes:b drops:c pps:p bps:B");
+		cells(&t, so, "tx_packets:c tx_bytes:b drops:c tx_pps:p tx_bps:B");
 	}
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
@@ -519,13 +519,13 @@ stats_rules(FILE *f, json_object *rules)
 	for (size_t i = 0; i < jlen(rules); i++) {
 		json_object *r = jidx(rules, i), *outs = jm(r, "outputs");
 
-		cells(&t, r, "name id origin =rx rx_pkts:c rx_bytes:b = rx_pps:p rx_bps:B");
+		cells(&t, r, "name id origin =rx rx_packets:c rx_bytes:b = rx_pps:p rx_bps:B");
 		for (size_t k = 0; k < jlen(outs); k++) {
 			json_object *o = jidx(outs, k);
 
 			cells(&t, o, "= = =");
 			ctl_table_add(&t, "tx %s %s", jstr(o, "port"), ADDR(o));
-			cells(&t, o, "pkts:c bytes:b drops:c pps:p bps:B");
+			cells(&t, o, "tx_packets:c tx_bytes:b drops:c tx_pps:p tx_bps:B");
 		}
 	}
 	ctl_table_print(&t, f);
@@ -537,8 +537,8 @@ static const char *const portstat_hdr[] = { "PORT", "ID", "DIR", "PKTS", "BYTES"
 	"BITRATE", "ERRORS", "MISSED", "NOMBUF" };
 
 /* The rx and tx rows of a port's ethdev counters (after its name and id). */
-#define PORT_STATS "=rx ipackets:c ibytes:b rx_pps:p rx_bps:B ierrors:c imissed:c " \
-	"rx_nombuf:c = = =tx opackets:c obytes:b tx_pps:p tx_bps:B oerrors:c = ="
+#define PORT_STATS "=rx rx_packets:c rx_bytes:b rx_pps:p rx_bps:B rx_errors:c rx_missed:c " \
+	"rx_nombuf:c = = =tx tx_packets:c tx_bytes:b tx_pps:p tx_bps:B tx_errors:c = ="
 
 /* The NAME -> count members of the object o as a table of hdr (nothing when
  * no row is shown), zeros too with all. Returns the zeros left out. */
@@ -619,8 +619,8 @@ ctl_fmt_stats(FILE *f, json_object *res)
 	fputs("\n\n", f);
 
 	ctl_table_init(&t, 5, hdr, "lrrrr");
-	cells(&t, tot, "=rx rx_pkts:c rx_bytes:b rx_pps:p rx_bps:B "
-		  "=tx tx_pkts:c tx_bytes:b tx_pps:p tx_bps:B =drops drops:c");
+	cells(&t, tot, "=rx rx_packets:c rx_bytes:b rx_pps:p rx_bps:B "
+		  "=tx tx_packets:c tx_bytes:b tx_pps:p tx_bps:B =drops drops:c");
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
 
@@ -636,7 +636,7 @@ ctl_fmt_stats(FILE *f, json_object *res)
 	if (jlen(jm(res, "lcores")) > 0) {
 		fputc('\n', f);
 		array_table(f, jm(res, "lcores"), 5, lcore_hdr, "rlrrr",
-			    "lcore role rx_pkts:c rx_bytes:b drops:c");
+			    "lcore role rx_packets:c rx_bytes:b drops:c");
 	}
 	fputc('\n', f);
 	ctl_fmt_drops(f, res, false);
@@ -734,12 +734,12 @@ ctl_fmt_port_stats_block(FILE *f, json_object *res)
 	w = snprintf(title, sizeof(title), " NIC statistics for port %s (%s) ",
 		     jstr(p, "port_id"), jstr(p, "name"));
 	fprintf(f, "  %s%s%s\n", hashes, title, hashes);
-	fprintf(f, "  RX-packets: %-12s RX-missed: %-12s RX-bytes:  %s\n", NUM(s, "ipackets",
-		NF_RAW), NUM(s, "imissed", NF_RAW), NUM(s, "ibytes", NF_RAW));
-	fprintf(f, "  RX-errors:  %s\n", NUM(s, "ierrors", NF_RAW));
+	fprintf(f, "  RX-packets: %-12s RX-missed: %-12s RX-bytes:  %s\n", NUM(s, "rx_packets",
+		NF_RAW), NUM(s, "rx_missed", NF_RAW), NUM(s, "rx_bytes", NF_RAW));
+	fprintf(f, "  RX-errors:  %s\n", NUM(s, "rx_errors", NF_RAW));
 	fprintf(f, "  RX-nombuf:  %s\n", NUM(s, "rx_nombuf", NF_RAW));
-	fprintf(f, "  TX-packets: %-12s TX-errors: %-12s TX-bytes:  %s\n", NUM(s, "opackets",
-		NF_RAW), NUM(s, "oerrors", NF_RAW), NUM(s, "obytes", NF_RAW));
+	fprintf(f, "  TX-packets: %-12s TX-errors: %-12s TX-bytes:  %s\n", NUM(s, "tx_packets",
+		NF_RAW), NUM(s, "tx_errors", NF_RAW), NUM(s, "tx_bytes", NF_RAW));
 	fprintf(f, "\n  Throughput (over the last second)\n");
 	fprintf(f, "  Rx-pps: %14s          Rx-bps: %14s\n", NUM(s, "rx_pps", NF_RAW),
 		NUM(s, "rx_bps", NF_RAW));

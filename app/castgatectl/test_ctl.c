@@ -277,7 +277,7 @@ test_rule_from_text(void)
 	const char *shown = "{\"rule\": {\"name\":\"s\",\"id\":3,\"input\":{\"port\":\"in0\","
 		"\"destination\":\"239.1.1.1\",\"dport\":5001},\"output\":[{\"port\":\"out0\","
 		"\"destination\":\"239.2.2.2\",\"dport\":6001,\"ttl\":64}]},\"origin\":\"api\","
-		"\"stats\":{\"rx_pkts\":0}}";
+		"\"stats\":{\"rx_packets\":0}}";
 
 	CU_ASSERT_EQUAL(ctl_rule_from_text(wrapped, &r, &e), 0);
 	CU_ASSERT_STRING_EQUAL(r.name, "c");
@@ -407,17 +407,17 @@ test_fmt_rule_list(void)
 
 static const char stats_json[] =
 	"{\"unix_ms\":1700000060000,\"since_unix_ms\":1700000000000,\"interval_ms\":1000,"
-	"\"totals\":{\"rx_pkts\":10000,\"rx_bytes\":13160000,\"tx_pkts\":20000,"
+	"\"totals\":{\"rx_packets\":10000,\"rx_bytes\":13160000,\"tx_packets\":20000,"
 	"\"tx_bytes\":26320000,\"drops\":5,\"rx_pps\":1000,\"tx_pps\":2000,\"rx_bps\":10528000,"
 	"\"tx_bps\":21056000},\"drops\":{\"no_rule\":5,\"fragment\":0},"
-	"\"rules\":[{\"name\":\"cam1\",\"id\":1,\"origin\":\"config\",\"rx_pkts\":10000,"
+	"\"rules\":[{\"name\":\"cam1\",\"id\":1,\"origin\":\"config\",\"rx_packets\":10000,"
 	"\"rx_bytes\":13160000,\"rx_pps\":1000,\"rx_bps\":10528000,\"outputs\":[{\"port\":"
-	"\"out0\",\"destination\":\"239.2.2.2\",\"dport\":6001,\"pkts\":9998,\"bytes\":13157368,"
-	"\"drops\":2,\"pps\":999.5,\"bps\":10520000}]}],"
-	"\"ports\":[{\"name\":\"in0\",\"port_id\":0,\"ipackets\":10005,\"opackets\":0,"
-	"\"ibytes\":13166580,\"obytes\":0,\"imissed\":1,\"ierrors\":0,\"oerrors\":0,"
+	"\"out0\",\"destination\":\"239.2.2.2\",\"dport\":6001,\"tx_packets\":9998,\"tx_bytes\":13157368,"
+	"\"drops\":2,\"tx_pps\":999.5,\"tx_bps\":10520000}]}],"
+	"\"ports\":[{\"name\":\"in0\",\"port_id\":0,\"rx_packets\":10005,\"tx_packets\":0,"
+	"\"rx_bytes\":13166580,\"tx_bytes\":0,\"rx_missed\":1,\"rx_errors\":0,\"tx_errors\":0,"
 	"\"rx_nombuf\":0,\"rx_pps\":1000,\"tx_pps\":0,\"rx_bps\":10530000,\"tx_bps\":0}],"
-	"\"lcores\":[{\"lcore\":0,\"role\":\"both\",\"rx_pkts\":10005,\"rx_bytes\":13166580,"
+	"\"lcores\":[{\"lcore\":0,\"role\":\"both\",\"rx_packets\":10005,\"rx_bytes\":13166580,"
 	"\"drops\":5}]}";
 
 static void
@@ -471,8 +471,8 @@ test_fmt_ports(void)
 		"\"net_af_packet\",\"device\":\"net_af_packet0,iface=cgt46rin0\",\"mac\":"
 		"\"02:00:00:00:00:01\",\"ip\":\"198.18.46.2/26\",\"mtu\":1500,\"queues\":1,"
 		"\"link\":{\"up\":true,\"speed_mbps\":10000,\"duplex\":\"full\"}},"
-		"\"stats\":{\"ipackets\":10005,\"opackets\":3,\"ibytes\":13166580,\"obytes\":180,"
-		"\"imissed\":0,\"ierrors\":0,\"oerrors\":0,\"rx_nombuf\":0,\"rx_pps\":1000,"
+		"\"stats\":{\"rx_packets\":10005,\"tx_packets\":3,\"rx_bytes\":13166580,\"tx_bytes\":180,"
+		"\"rx_missed\":0,\"rx_errors\":0,\"tx_errors\":0,\"rx_nombuf\":0,\"rx_pps\":1000,"
 		"\"tx_pps\":0,\"rx_bps\":10530000,\"tx_bps\":0},\"xstats\":{\"rx_good_packets\":"
 		"10005,\"rx_q0_errors\":0}}";
 	char *s;

@@ -32,11 +32,11 @@
 #include "cg_rpc.h"
 #include "cg_rule.h"
 #include "cg_shm.h"
+#include "cg_util.h"
 
 #define CONTROL_PROG "castgate-control"
 
 /** Exit status when the data plane (the DPDK primary) is gone. */
-#define CONTROL_EXIT_PRIMARY_GONE 3
 
 /** How long one rule change may take in the data plane before we call it lost.
  *  The primary applies it within a service poll plus an RCU grace period

@@ -72,16 +72,16 @@ attach(struct control *c)
 		if (ret == -EPROTO) {
 			CG_ERR("data plane shared memory: %s (castgate-dataplane and "
 			       CONTROL_PROG " must come from the same build)", err);
-			return 1;
+			return CG_EXIT_FAILURE;
 		}
 		if (!rte_eal_primary_proc_alive(NULL)) {
 			CG_ERR("the data plane went away while we attached");
-			return CONTROL_EXIT_PRIMARY_GONE;
+			return CG_EXIT_UNAVAILABLE;
 		}
 		if (waited >= ATTACH_WAIT_MS) {
 			CG_ERR("data plane shared memory: %s after %d ms", ret < 0 ? err :
 			       "the data plane is not ready", ATTACH_WAIT_MS);
-			return CONTROL_EXIT_PRIMARY_GONE;
+			return CG_EXIT_UNAVAILABLE;
 		}
 		usleep(ATTACH_POLL_MS * 1000);
 	}
@@ -93,7 +93,7 @@ attach(struct control *c)
 		       "%u counter blocks, %u rule slots)", c->shm.info->file_prefix,
 		       c->shm.info->nb_ports, c->shm.info->nb_ctr_blocks,
 		       c->shm.rules->nb_slots);
-		return 1;
+		return CG_EXIT_FAILURE;
 	}
 	if (c->shm.info->config_path[0] != '\0') {
 		char *mine = realpath(c->config_path, NULL);
@@ -147,7 +147,7 @@ control_primary_check(const struct control *c)
 		CG_ERR("no data plane runs with file prefix \"%s\" (dataplane.file_prefix; "
 		       "%s is not locked): start castgate-dataplane first", c->conf->dp.file_prefix,
 		       path);
-		return CONTROL_EXIT_PRIMARY_GONE;
+		return CG_EXIT_UNAVAILABLE;
 	}
 	return 0;
 }
@@ -166,7 +166,7 @@ control_eal_start(struct control *c)
 	ret = control_eal_argv(c->conf, c->eal_extra_argc, c->eal_extra_argv, &argc, &c->eal_argv);
 	if (ret < 0) {
 		CG_ERR("EAL arguments: %s", strerror(-ret));
-		return 1;
+		return CG_EXIT_FAILURE;
 	}
 	if (cg_log_get_level() >= CG_LOG_DEBUG) {
 		char line[1024];
@@ -180,11 +180,11 @@ control_eal_start(struct control *c)
 	ret = pthread_getaffinity_np(pthread_self(), sizeof(before), &before);
 	if (ret != 0) {
 		CG_ERR("pthread_getaffinity_np: %s", strerror(ret));
-		return 1;
+		return CG_EXIT_FAILURE;
 	}
 	ret = rte_eal_init(argc, c->eal_argv);
 	if (ret < 0) {
-		code = rte_eal_primary_proc_alive(path) ? 1 : CONTROL_EXIT_PRIMARY_GONE;
+		code = rte_eal_primary_proc_alive(path) ? CG_EXIT_FAILURE : CG_EXIT_UNAVAILABLE;
 		CG_ERR("rte_eal_init (secondary, file prefix %s): %s (%d)%s",
 		       c->conf->dp.file_prefix, rte_strerror(rte_errno), rte_errno,
 		       code == 1 ? "" : "; the data plane is not running");

@@ -74,8 +74,8 @@ usage(FILE *f)
 "\n"
 "Signals: SIGTERM/SIGINT close the socket and exit 0; SIGHUP reloads the\n"
 "[[rule]] set of the config file. Exit status: 0 stopped by a signal,\n"
-"1 start-up error (the message names the config key), 3 the data plane is\n"
-"not running or went away.\n"
+"1 start-up error, 2 bad command line or config (the message names the\n"
+"key), 3 the data plane is not running or went away.\n"
 "\n"
 "Example:\n"
 "  " CONTROL_PROG " -c /etc/castgate/castgate.toml --ready-file /run/castgate/control.ready\n"
@@ -261,9 +261,9 @@ on_tick(struct control *c)
 	if (!control_dataplane_alive(c)) {
 		CG_ERR("the data plane (pid %d, file prefix %s) is gone: exiting %d so that the "
 		       "supervisor restarts us once a new one is ready", (int)c->shm.info->pid,
-		       c->conf->dp.file_prefix, CONTROL_EXIT_PRIMARY_GONE);
+		       c->conf->dp.file_prefix, CG_EXIT_UNAVAILABLE);
 		c->stop = true;
-		c->exit_code = CONTROL_EXIT_PRIMARY_GONE;
+		c->exit_code = CG_EXIT_UNAVAILABLE;
 		return;
 	}
 	control_stats_sample(c);
@@ -308,7 +308,7 @@ run_loop(struct control *c)
 			if (errno == EINTR)
 				continue;
 			CG_ERR("epoll_wait: %s", strerror(errno));
-			c->exit_code = 1;
+			c->exit_code = CG_EXIT_FAILURE;
 			return;
 		}
 		for (int i = 0; i < n && !c->stop; i++) {
@@ -404,15 +404,15 @@ main(int argc, char **argv)
 	int ret;
 
 	c->epfd = c->tfd = c->sfd = -1;
-	c->exit_code = 1;
+	c->exit_code = CG_EXIT_FAILURE;
 	c->start_unix_ms = control_now_ms();
 	cg_log_init(CONTROL_PROG, CG_LOG_INFO, CG_LOG_FMT_TEXT);
 	if (parse_args(argc, argv, c, &log_level, &verbose) < 0)
-		return 1;
+		return CG_EXIT_USAGE;
 	c->conf = cg_conf_load(c->config_path, err, sizeof(err));
 	if (c->conf == NULL) {
 		fprintf(stderr, CONTROL_PROG ": %s\n", err);
-		return 1;
+		return CG_EXIT_USAGE;
 	}
 	level = c->conf->log.level;
 	if (verbose)
@@ -421,7 +421,7 @@ main(int argc, char **argv)
 		fprintf(stderr, CONTROL_PROG ": --log-level: unknown level \"%s\" (error, warn, "
 			"info, debug)\n", log_level);
 		cg_conf_free(c->conf);
-		return 1;
+		return CG_EXIT_USAGE;
 	}
 	c->log_level_forced = verbose || log_level != NULL;
 	cg_log_init(CONTROL_PROG, level, c->conf->log.format);
@@ -477,7 +477,7 @@ main(int argc, char **argv)
 		"%zu API rule(s) in %s", (int)c->shm.info->pid, c->shm.rules->nb_rules,
 		control_rules_generation(c), c->api ? cg_rule_set_count(c->api) : 0,
 		c->conf->ctl.state_file);
-	c->exit_code = 0;
+	c->exit_code = CG_EXIT_OK;
 	run_loop(c);
 out:
 	/* Close the socket first: clients see the end at once, not after EAL. */
@@ -490,7 +490,7 @@ out:
 	cg_rule_set_free(c->api);
 	c->api = NULL;
 	/* Without a primary, EAL's cleanup only logs that it cannot reach it. */
-	if (c->exit_code != CONTROL_EXIT_PRIMARY_GONE)
+	if (c->exit_code != CG_EXIT_UNAVAILABLE)
 		control_eal_stop(c);
 	control_eal_argv_free(c->eal_argv);
 	cg_conf_free(c->conf);

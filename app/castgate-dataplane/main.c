@@ -100,8 +100,9 @@ usage(FILE *f)
 "  changes rules through rte_mp requests (lib/shm/cg_shm.h); the main lcore\n"
 "  applies them and stays the only writer of the rule table.\n"
 "  SIGINT or SIGTERM stops forwarding, drains TX, writes --stats-out, leaves\n"
-"  the IGMP groups, closes the ports and exits 0. A bad config exits 1 with\n"
-"  a message naming the key and line.\n"
+"  the IGMP groups, closes the ports and exits 0. A bad command line or\n"
+"  config exits 2 with a message naming the key and line; a run-time failure\n"
+"  (EAL, ports, memory) exits 1.\n"
 "\n"
 "Live counters (DPDK telemetry, /var/run/dpdk/<file_prefix>/dpdk_telemetry.v2):\n"
 "  /castgate/stats  /castgate/rules  /castgate/rule,<name>  /castgate/drops\n"
@@ -203,14 +204,14 @@ check_config(const struct cg_conf *c)
 
 	if (j == NULL) {
 		fprintf(stderr, PROG ": out of memory\n");
-		return 1;
+		return CG_EXIT_FAILURE;
 	}
 	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(j);
 	/* The data plane's own checks of the EAL line (af_packet qpairs=). */
 	if (cg_dp_eal_argv(c, PROG, 0, NULL, &argc, &argv) < 0)
-		return 1;
+		return CG_EXIT_USAGE;
 	fprintf(stderr, "EAL arguments:");
 	for (int i = 1; i < argc; i++)
 		fprintf(stderr, " %s", argv[i]);
@@ -427,18 +428,18 @@ run(const struct cg_conf *c, const struct args *a, uint64_t start_unix_ms)
 	    cg_dp_stats_init() < 0 || cg_dp_arp_init() < 0 ||
 	    cg_dp_rules_init(dp_g.nb_workers) < 0 || cg_dp_service_init() < 0 ||
 	    create_pools() < 0 || cg_dp_port_resolve_all() < 0)
-		return 1;
+		return CG_EXIT_FAILURE;
 	for (uint16_t p = 0; p < dp_g.nb_ports; p++)
 		if (cg_dp_port_up(p, (uint16_t)dp_g.nb_workers) < 0)
-			return 1;
+			return CG_EXIT_FAILURE;
 	if (cg_dp_fwd_init() < 0 || install_rules(c) < 0)
-		return 1;
+		return CG_EXIT_FAILURE;
 	ret = cg_dp_stats_telemetry_register();
 	if (ret < 0)
 		CG_WARN("telemetry: live counters unavailable: %s", strerror(-ret));
 	cg_dp_shm_publish(c, a->config);
 	if (cg_dp_shm_serve() < 0)
-		return 1;
+		return CG_EXIT_FAILURE;
 	cg_dp_service_start();
 
 	for (unsigned int w = 0; w < dp_g.nb_workers && !dp_g.main_is_worker; w++) {
@@ -449,7 +450,7 @@ run(const struct cg_conf *c, const struct args *a, uint64_t start_unix_ms)
 			       strerror(-ret));
 			__atomic_store_n(&dp_g.stop, true, __ATOMIC_RELAXED);
 			rte_eal_mp_wait_lcore();
-			return 1;
+			return CG_EXIT_FAILURE;
 		}
 	}
 	cg_dp_shm_ready();
@@ -488,11 +489,12 @@ main(int argc, char **argv)
 	start_unix_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
 	cg_log_init(PROG, CG_LOG_INFO, CG_LOG_FMT_TEXT);
 	if (parse_args(argc, argv, &a) < 0)
-		return 1;
+		return CG_EXIT_USAGE;
 	conf = cg_conf_load(a.config, err, sizeof(err));
 	if (conf == NULL) {
 		fprintf(stderr, PROG ": %s\n", err);
-		return 1;
+		/* As castgate --check-config: the check ran and found an error. */
+		return a.check_config ? CG_EXIT_FAILURE : CG_EXIT_USAGE;
 	}
 	if (a.check_config) {
 		code = check_config(conf);
@@ -506,32 +508,32 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": --log-level: unknown level \"%s\" (error, warn, info, "
 			"debug)\n", a.log_level);
 		cg_conf_free(conf);
-		return 1;
+		return CG_EXIT_USAGE;
 	}
 	cg_log_init(PROG, level, conf->log.format);
 	if (setup_from_conf(conf) < 0) {
 		cg_conf_free(conf);
-		return 1;
+		return CG_EXIT_FAILURE;
 	}
 	dp_g.stats_out = a.stats_out;
 	if (install_signals() < 0) {
 		CG_ERR("sigaction: %s", strerror(errno));
 		cg_conf_free(conf);
-		return 1;
+		return CG_EXIT_FAILURE;
 	}
 
 	ret = cg_dp_eal_argv(conf, PROG, a.extra_argc, a.extra_argv, &eal_argc, &eal_argv);
 	if (ret < 0) {
 		CG_ERR("EAL arguments: %s", strerror(-ret));
 		cg_conf_free(conf);
-		return 1;
+		return CG_EXIT_FAILURE;
 	}
 	ret = rte_eal_init(eal_argc, eal_argv);
 	if (ret < 0) {
 		CG_ERR("rte_eal_init: %s (%d)", rte_strerror(rte_errno), rte_errno);
 		cg_dp_eal_argv_free(eal_argv);
 		cg_conf_free(conf);
-		return 1;
+		return CG_EXIT_FAILURE;
 	}
 
 	code = run(conf, &a, start_unix_ms);

@@ -14,6 +14,8 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
+#include "cg_util.h"
+
 /** Outcome of parsing. */
 enum gen_args_result {
 	GEN_ARGS_OK = 0,
@@ -21,10 +23,7 @@ enum gen_args_result {
 	GEN_ARGS_USAGE, /**< bad command line: message printed, exit 2 */
 };
 
-/** Exit codes of the program. */
-#define GEN_EXIT_OK 0
-#define GEN_EXIT_RUNTIME 1
-#define GEN_EXIT_USAGE 2
+/* Exit codes of the program: lib/util's enum cg_exit (0, 1 run-time failure, 2 usage). */
 
 struct gen_send_opts {
 	struct sockaddr_in dst;  /**< group or unicast address and port */

@@ -423,11 +423,11 @@ gen_recv_run(const struct gen_recv_opts *o)
 {
 	struct recv_state *st = calloc(1, sizeof(*st));
 	struct json_object *j;
-	int rc = GEN_EXIT_RUNTIME;
+	int rc = CG_EXIT_FAILURE;
 
 	if (st == NULL) {
 		CG_ERR("recv: out of memory");
-		return GEN_EXIT_RUNTIME;
+		return CG_EXIT_FAILURE;
 	}
 	st->fd = -1;
 	st->bufs = malloc((size_t)RECV_BATCH * RECV_BUFSZ);
@@ -448,7 +448,7 @@ gen_recv_run(const struct gen_recv_opts *o)
 		print_text(st, j);
 	fflush(stdout);
 	json_object_put(j);
-	rc = GEN_EXIT_OK;
+	rc = CG_EXIT_OK;
 out:
 	if (st->fd >= 0)
 		close(st->fd);

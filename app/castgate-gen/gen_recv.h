@@ -7,8 +7,8 @@
 /**
  * Run "castgate-gen recv": join (or bind), signal readiness, receive until a
  * stop condition, and print the report.
- * @return GEN_EXIT_OK (whatever was lost: the report says), or
- *         GEN_EXIT_RUNTIME after logging the cause.
+ * @return CG_EXIT_OK (whatever was lost: the report says), or
+ *         CG_EXIT_FAILURE after logging the cause.
  */
 int gen_recv_run(const struct gen_recv_opts *o);
 

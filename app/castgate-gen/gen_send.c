@@ -202,13 +202,13 @@ gen_send_run(const struct gen_send_opts *o)
 	int rc;
 
 	if (open_socket(o, &st.fd) != 0 || alloc_batch(&st, o) != 0) {
-		rc = GEN_EXIT_RUNTIME;
+		rc = CG_EXIT_FAILURE;
 		goto out;
 	}
 	st.t_start = last = gen_mono_ns();
 	if (o->duration > 0)
 		deadline = st.t_start + gen_secs_to_ns(o->duration);
-	rc = GEN_EXIT_OK;
+	rc = CG_EXIT_OK;
 	while (!gen_stop) {
 		uint64_t left = o->count ? o->count - st.sent : UINT64_MAX;
 		unsigned int n = o->batch;
@@ -241,7 +241,7 @@ gen_send_run(const struct gen_send_opts *o)
 
 			CG_ERR("send to %s: sendmmsg: %s", gen_fmt_addr(&o->dst, dst, sizeof(dst)),
 			       strerror(-r));
-			rc = GEN_EXIT_RUNTIME;
+			rc = CG_EXIT_FAILURE;
 			break;
 		}
 		st.sent += (unsigned int)r;

@@ -7,7 +7,7 @@
 /**
  * Run "castgate-gen send": open and set up the socket, send paced datagrams
  * until the count, the duration or a signal, and print the summary.
- * @return GEN_EXIT_OK, or GEN_EXIT_RUNTIME after logging the cause.
+ * @return CG_EXIT_OK, or CG_EXIT_FAILURE after logging the cause.
  */
 int gen_send_run(const struct gen_send_opts *o);
 

@@ -20,15 +20,15 @@ main(int argc, char **argv)
 	cg_log_init("castgate-gen", CG_LOG_INFO, CG_LOG_FMT_TEXT);
 	if (cmd == NULL) {
 		gen_usage(stderr);
-		return GEN_EXIT_USAGE;
+		return CG_EXIT_USAGE;
 	}
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		gen_usage(stdout);
-		return GEN_EXIT_OK;
+		return CG_EXIT_OK;
 	}
 	if (strcmp(cmd, "--version") == 0) {
 		printf("castgate-gen %s\n", CG_VERSION);
-		return GEN_EXIT_OK;
+		return CG_EXIT_OK;
 	}
 	gen_signals_init();
 	if (strcmp(cmd, "send") == 0) {
@@ -36,8 +36,8 @@ main(int argc, char **argv)
 
 		switch (gen_args_send(argc - 1, argv + 1, &o)) {
 		case GEN_ARGS_OK: return gen_send_run(&o);
-		case GEN_ARGS_HELP: return GEN_EXIT_OK;
-		default: return GEN_EXIT_USAGE;
+		case GEN_ARGS_HELP: return CG_EXIT_OK;
+		default: return CG_EXIT_USAGE;
 		}
 	}
 	if (strcmp(cmd, "recv") == 0) {
@@ -45,10 +45,10 @@ main(int argc, char **argv)
 
 		switch (gen_args_recv(argc - 1, argv + 1, &o)) {
 		case GEN_ARGS_OK: return gen_recv_run(&o);
-		case GEN_ARGS_HELP: return GEN_EXIT_OK;
-		default: return GEN_EXIT_USAGE;
+		case GEN_ARGS_HELP: return CG_EXIT_OK;
+		default: return CG_EXIT_USAGE;
 		}
 	}
 	fprintf(stderr, "castgate-gen: unknown command '%s'; use send or recv (see --help)\n", cmd);
-	return GEN_EXIT_USAGE;
+	return CG_EXIT_USAGE;
 }

@@ -17,10 +17,9 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 
+#include "cg_util.h"
 #include "cw.h"
 
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
 /* Failed work (inspect, netlink, a listing) is retried this often. */
 #define CW_RETRY_MS 2000
 
@@ -224,7 +223,7 @@ main(int argc, char **argv)
 		/* A usage error still deserves the help it asked for. */
 		if (cli.help)
 			usage(stdout);
-		return EXIT_USAGE;
+		return CG_EXIT_USAGE;
 	}
 	if (cli.help) {
 		usage(stdout);
@@ -251,7 +250,7 @@ main(int argc, char **argv)
 	CG_INFO("castgate-warp %s starting", CG_VERSION);
 	log_config(&cfg);
 	if (cw_caps_check() < 0)
-		return EXIT_RUNTIME;
+		return CG_EXIT_FAILURE;
 	/* Best effort: the design already never executes anything. */
 	(void)cw_forbid_exec();
 
@@ -261,29 +260,29 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return EXIT_RUNTIME;
+		return CG_EXIT_FAILURE;
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0) {
 		CG_ERR("signalfd: %s", strerror(errno));
-		return EXIT_RUNTIME;
+		return CG_EXIT_FAILURE;
 	}
 	ret = cw_http_start(&cfg);
 	if (ret < 0) {
 		CG_ERR("metrics listen %s: %s", cfg.metrics_listen, strerror(-ret));
-		return EXIT_RUNTIME;
+		return CG_EXIT_FAILURE;
 	}
 	if (cfg.metrics_addrlen != 0)
 		CG_INFO("serving /healthz and /metrics on http://%s", cfg.metrics_listen);
 	st = cw_state_new(&cfg);
 	if (st == NULL) {
 		CG_ERR("out of memory");
-		return EXIT_RUNTIME;
+		return CG_EXIT_FAILURE;
 	}
 	ret = cw_events_start(&cfg, &rfd);
 	if (ret < 0) {
 		CG_ERR("event thread: %s", strerror(-ret));
-		return EXIT_RUNTIME;
+		return CG_EXIT_FAILURE;
 	}
 
 	next_retry = cw_now_mono_ms() + CW_RETRY_MS;

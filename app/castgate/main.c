@@ -21,12 +21,11 @@
 
 #include "cg_conf.h"
 #include "cg_log.h"
+#include "cg_util.h"
 #include "sup.h"
 
 /* Exit codes: 2 is also RestartPreventExitStatus= in castgate.service, since
  * restarting cannot fix a bad command line or config. */
-#define EXIT_RUNTIME 1
-#define EXIT_CONFIG 2
 /* Name of the lock (and pid) file in the run dir. */
 #define LOCK_NAME "castgate.pid"
 
@@ -404,12 +403,12 @@ main(int argc, char **argv)
 
 	cg_log_init(SUP_PROG, CG_LOG_INFO, CG_LOG_FMT_TEXT);
 	if (parse_args(argc, argv, &a) < 0)
-		return EXIT_CONFIG;
+		return CG_EXIT_USAGE;
 	level = CG_LOG_INFO;
 	if (a.log_level != NULL && cg_log_level_parse(a.log_level, &level) < 0) {
 		fprintf(stderr, SUP_PROG ": --log-level: unknown level \"%s\" (error, warn, "
 			"info, debug)\n", a.log_level);
-		return EXIT_CONFIG;
+		return CG_EXIT_USAGE;
 	}
 	if (a.verbose && a.log_level == NULL)
 		a.log_level = "debug";
@@ -417,7 +416,7 @@ main(int argc, char **argv)
 	conf = cg_conf_load(a.config, err, sizeof(err));
 	if (conf == NULL) {
 		fprintf(stderr, SUP_PROG ": %s\n", err);
-		return a.check_config ? 1 : EXIT_CONFIG;
+		return a.check_config ? CG_EXIT_FAILURE : CG_EXIT_USAGE;
 	}
 	/* Children get an absolute path, so that what they read does not depend
 	 * on a cwd; symlinks are kept, so that a restart after the link moved
@@ -425,11 +424,11 @@ main(int argc, char **argv)
 	if (absolute_path(a.config, config, sizeof(config)) < 0) {
 		fprintf(stderr, SUP_PROG ": %s: %s\n", a.config, strerror(errno));
 		cg_conf_free(conf);
-		return a.check_config ? 1 : EXIT_CONFIG;
+		return a.check_config ? CG_EXIT_FAILURE : CG_EXIT_USAGE;
 	}
 	if (find_bins(&a, dp_bin, ctl_bin, sizeof(dp_bin)) < 0 || check_conf(conf, a.config) < 0) {
 		cg_conf_free(conf);
-		return a.check_config ? 1 : EXIT_CONFIG;
+		return a.check_config ? CG_EXIT_FAILURE : CG_EXIT_USAGE;
 	}
 	if (a.check_config) {
 		ret = check_dataplane(dp_bin, config);
@@ -454,11 +453,11 @@ main(int argc, char **argv)
 	if (ret < 0) {
 		CG_ERR("supervisor.run_dir %s: mkdir: %s", conf->sup.run_dir, strerror(-ret));
 		cg_conf_free(conf);
-		return EXIT_RUNTIME;
+		return CG_EXIT_FAILURE;
 	}
 	if (take_lock(conf->sup.run_dir, &lockfd) < 0) {
 		cg_conf_free(conf);
-		return EXIT_RUNTIME;
+		return CG_EXIT_FAILURE;
 	}
 	CG_INFO("castgate %s: config %s, run dir %s; %s, %s", CG_VERSION, config,
 		conf->sup.run_dir, dp_bin, ctl_bin);

@@ -17,17 +17,13 @@
 #include <json-c/json.h>
 
 #include "cg_rule.h"
+#include "cg_util.h"
 
-/* Exit codes, documented in castgatectl(8) and docs/API.md. */
-enum ctl_exit {
-	CTL_EXIT_OK = 0,
-	CTL_EXIT_REFUSED = 1,    /* the server answered with an error (other than below) */
-	CTL_EXIT_USAGE = 2,      /* bad command line / bad rule, nothing was sent */
-	CTL_EXIT_UNREACHABLE = 3, /* no socket, refused, timeout, reset */
-	CTL_EXIT_NOT_FOUND = 4,  /* -32002 */
-	CTL_EXIT_PERMISSION = 5, /* -32001: the daemon refused the method to us */
-				 /* (a socket whose mode refuses us is 3) */
-};
+/* Exit codes: lib/util's enum cg_exit, documented in castgatectl(8) and
+ * docs/API.md. CG_EXIT_FAILURE: the server answered with an error (other than
+ * below); CG_EXIT_USAGE: bad command line or rule, nothing was sent;
+ * CG_EXIT_UNAVAILABLE: no socket, refused, timeout, reset (also a socket whose
+ * mode refuses us); CG_EXIT_NOT_FOUND: -32002; CG_EXIT_NOPERM: -32001. */
 
 /* A console line asked to leave (never an exit status). */
 #define CTL_CONSOLE_QUIT (-1)
@@ -224,7 +220,7 @@ int ctl_complete_run(struct ctl *c, int argc, char **argv);
 void ctl_names_fetch(struct ctl *c, struct ctl_names *n);
 void ctl_names_free(struct ctl_names *n);
 
-/* Print the usage error and return CTL_EXIT_USAGE. */
+/* Print the usage error and return CG_EXIT_USAGE. */
 int ctl_usage_error(const char *topic, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* stats --watch and the console: set by the SIGINT handler. */

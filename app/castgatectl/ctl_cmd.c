@@ -63,7 +63,7 @@ connect_error(struct ctl *c, int e)
 		strerror(e), hint);
 	/* Even EACCES: the kernel kept us from reaching it; 5 means the daemon
 	 * itself refused a method (-32001). */
-	return CTL_EXIT_UNREACHABLE;
+	return CG_EXIT_UNAVAILABLE;
 }
 
 static int
@@ -71,11 +71,11 @@ code_exit(int code)
 {
 	switch (code) {
 	case CG_RPC_E_NOT_FOUND:
-		return CTL_EXIT_NOT_FOUND;
+		return CG_EXIT_NOT_FOUND;
 	case CG_RPC_E_PERMISSION:
-		return CTL_EXIT_PERMISSION;
+		return CG_EXIT_NOPERM;
 	default:
-		return CTL_EXIT_REFUSED;
+		return CG_EXIT_FAILURE;
 	}
 }
 
@@ -94,7 +94,7 @@ ctl_call(struct ctl *c, const char *method, json_object *params, json_object **r
 			if (c->console)
 				c->lost = true;
 			if (c->quiet)
-				return CTL_EXIT_UNREACHABLE;
+				return CG_EXIT_UNAVAILABLE;
 			return connect_error(c, errno);
 		}
 		if (c->lost && !c->quiet) {
@@ -105,7 +105,7 @@ ctl_call(struct ctl *c, const char *method, json_object *params, json_object **r
 	memset(&err, 0, sizeof(err));
 	ret = cg_rpc_call(c->cl, method, params, result, &err, c->timeout_ms);
 	if (ret == 0)
-		return CTL_EXIT_OK;
+		return CG_EXIT_OK;
 	if (ret == -EREMOTEIO) {
 		if (c->quiet)
 			return code_exit(err.code);
@@ -119,14 +119,14 @@ ctl_call(struct ctl *c, const char *method, json_object *params, json_object **r
 	ctl_disconnect(c);
 	c->lost = true;
 	if (c->quiet)
-		return CTL_EXIT_UNREACHABLE;
+		return CG_EXIT_UNAVAILABLE;
 	fprintf(stderr, "castgatectl: %s: connection to castgate-control at %s %s%s%s\n", method,
 		c->socket,
 		ret == -ETIMEDOUT ? "timed out" : ret == -ECONNRESET ? "was closed" : "failed: ",
 		ret == -ETIMEDOUT || ret == -ECONNRESET ? "" :
 		ret == -EPROTO ? "malformed reply" : strerror(-ret),
 		c->console ? " (reconnecting on the next command)" : "");
-	return CTL_EXIT_UNREACHABLE;
+	return CG_EXIT_UNAVAILABLE;
 }
 
 int
@@ -142,7 +142,7 @@ ctl_usage_error(const char *topic, const char *fmt, ...)
 		fprintf(stderr, "\nTry 'castgatectl %s --help'.\n", topic);
 	else
 		fprintf(stderr, "\nTry 'castgatectl --help'.\n");
-	return CTL_EXIT_USAGE;
+	return CG_EXIT_USAGE;
 }
 
 
@@ -179,7 +179,7 @@ call_print(struct ctl *c, const struct ctl_cmd *cmd, json_object *params)
 
 	ret = ctl_call(c, cmd->method, params, &res);
 	json_object_put(params);
-	if (ret != CTL_EXIT_OK)
+	if (ret != CG_EXIT_OK)
 		return ret;
 	if (cmd->flags & CTL_CMD_CHANGES)
 		c->changed = true;
@@ -191,7 +191,7 @@ call_print(struct ctl *c, const struct ctl_cmd *cmd, json_object *params)
 		cmd->render(c->out, res);
 	if ((cmd->flags & CTL_CMD_STATUS) && (!json_object_object_get_ex(res, "status", &v) ||
 					      strcmp(json_object_get_string(v), "ok") != 0))
-		ret = CTL_EXIT_REFUSED;
+		ret = CG_EXIT_FAILURE;
 	json_object_put(res);
 	return ret;
 }
@@ -267,7 +267,7 @@ ctl_run_rule_change(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **a
 		text = read_all(file, &e);
 		if (text == NULL) {
 			print_err(NULL, &e);
-			return CTL_EXIT_USAGE;
+			return CG_EXIT_USAGE;
 		}
 		ret = ctl_rule_from_text(text, &r, &e);
 		free(text);
@@ -279,12 +279,12 @@ ctl_run_rule_change(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **a
 	}
 	if (ret < 0) {
 		print_err(file, &e);
-		return CTL_EXIT_USAGE;
+		return CG_EXIT_USAGE;
 	}
 	params = ctl_rule_params(&r);
 	if (params == NULL) {
 		fprintf(stderr, "castgatectl: out of memory\n");
-		return CTL_EXIT_REFUSED;
+		return CG_EXIT_FAILURE;
 	}
 	return call_print(c, cmd, params);
 }
@@ -307,7 +307,7 @@ stats_watch(struct ctl *c, json_object *params, double secs)
 	struct sigaction sa, old;
 	bool tty = isatty(fileno(c->out));
 	bool first = true;
-	int ret = CTL_EXIT_OK;
+	int ret = CG_EXIT_OK;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = ctl_on_sigint;
@@ -326,17 +326,17 @@ stats_watch(struct ctl *c, json_object *params, double secs)
 			json_object_put(res);
 			break;
 		}
-		if (ret == CTL_EXIT_UNREACHABLE) {
+		if (ret == CG_EXIT_UNAVAILABLE) {
 			/* control restarts within seconds: keep watching */
 			watch_sleep(secs);
 			continue;
 		}
-		if (ret != CTL_EXIT_OK)
+		if (ret != CG_EXIT_OK)
 			break;
 		m = open_memstream(&buf, &len);
 		if (m == NULL) {
 			json_object_put(res);
-			ret = CTL_EXIT_REFUSED;
+			ret = CG_EXIT_FAILURE;
 			break;
 		}
 		if (c->json)
@@ -364,7 +364,7 @@ stats_watch(struct ctl *c, json_object *params, double secs)
 		ctl_interrupted = 0;
 		if (tty)
 			fputc('\n', c->out); /* the shell's prompt after "^C", not on it */
-		return CTL_EXIT_OK;
+		return CG_EXIT_OK;
 	}
 	return ret;
 }
@@ -430,7 +430,7 @@ ctl_run_port_blocks(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **a
 	if (strcmp(argv[0], "all") != 0)
 		return call_print(c, cmd, name_params("name", argv[0]));
 	ret = ctl_call(c, "port.list", NULL, &list);
-	if (ret != CTL_EXIT_OK)
+	if (ret != CG_EXIT_OK)
 		return ret;
 	ports = json_object_object_get_ex(list, "ports", &ports) ? ports : NULL;
 	n = json_object_is_type(ports, json_type_array) ? json_object_array_length(ports) : 0;
@@ -440,9 +440,9 @@ ctl_run_port_blocks(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **a
 		if (!json_object_object_get_ex(json_object_array_get_idx(ports, i), "name", &name))
 			continue;
 		r = call_print(c, cmd, name_params("name", json_object_get_string(name)));
-		if (r != CTL_EXIT_OK && ret == CTL_EXIT_OK)
+		if (r != CG_EXIT_OK && ret == CG_EXIT_OK)
 			ret = r;
-		if (r == CTL_EXIT_UNREACHABLE)
+		if (r == CG_EXIT_UNAVAILABLE)
 			break;
 		if (!c->json && i + 1 < n)
 			fputc('\n', c->out);
@@ -470,18 +470,18 @@ ctl_run_config_check(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **
 	}
 	ret = ctl_call(c, cmd->method, params, &res);
 	json_object_put(params);
-	if (ret != CTL_EXIT_OK)
+	if (ret != CG_EXIT_OK)
 		return ret;
 	if (!json_object_object_get_ex(res, "valid", &v) || !json_object_get_boolean(v) ||
 	    (json_object_object_get_ex(res, "reload", &v) &&
 	     json_object_object_get_ex(v, "refused", NULL)))
-		ret = CTL_EXIT_REFUSED;
+		ret = CG_EXIT_FAILURE;
 	if (c->json)
 		print_json(c, res);
-	else if (ret != CTL_EXIT_OK)
+	else if (ret != CG_EXIT_OK)
 		fputs("castgatectl: ", stderr);
 	if (!c->json)
-		cmd->render(ret != CTL_EXIT_OK ? stderr : c->out, res);
+		cmd->render(ret != CG_EXIT_OK ? stderr : c->out, res);
 	json_object_put(res);
 	return ret;
 }
@@ -509,7 +509,7 @@ ctl_run_call(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 	}
 	ret = ctl_call(c, argv[0], params, &res);
 	json_object_put(params);
-	if (ret == CTL_EXIT_OK)
+	if (ret == CG_EXIT_OK)
 		print_json(c, res);
 	json_object_put(res);
 	return ret;
@@ -519,7 +519,7 @@ int
 ctl_run_help(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 {
 	(void)cmd;
-	return ctl_help(c->out, argc, argv) == 0 ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+	return ctl_help(c->out, argc, argv) == 0 ? CG_EXIT_OK : CG_EXIT_USAGE;
 }
 
 int
@@ -549,8 +549,8 @@ ctl_cmd_run(struct ctl *c, int argc, char **argv)
 	cmd = ctl_cmd_find(argc, argv, &k);
 	for (int i = cmd != NULL ? k : 1; i < argc; i++)
 		if (is_help(argv[i]))
-			return ctl_help(c->out, cmd != NULL ? k : 1, argv) == 0 ? CTL_EXIT_OK :
-				CTL_EXIT_USAGE;
+			return ctl_help(c->out, cmd != NULL ? k : 1, argv) == 0 ? CG_EXIT_OK :
+				CG_EXIT_USAGE;
 	if (cmd != NULL && (cmd->flags & CTL_CMD_ONESHOT) && c->console)
 		return ctl_usage_error(NULL, "already in the console");
 	if (cmd != NULL && (cmd->flags & CTL_CMD_CONSOLE) && !c->console)
@@ -603,10 +603,10 @@ ctl_names_fetch(struct ctl *c, struct ctl_names *nm)
 	bool quiet = c->quiet;
 
 	c->quiet = true;
-	if (ctl_call(c, "rule.list", NULL, &res) == CTL_EXIT_OK)
+	if (ctl_call(c, "rule.list", NULL, &res) == CG_EXIT_OK)
 		collect(res, "rules", "rule", &nm->rules, &nm->nrules);
 	json_object_put(res);
-	if (ctl_call(c, "port.list", NULL, &res) == CTL_EXIT_OK)
+	if (ctl_call(c, "port.list", NULL, &res) == CG_EXIT_OK)
 		collect(res, "ports", NULL, &nm->ports, &nm->nports);
 	json_object_put(res);
 	c->quiet = quiet;
@@ -634,5 +634,5 @@ ctl_complete_run(struct ctl *c, int argc, char **argv)
 		fprintf(c->out, "%s\n", cand[i]);
 	ctl_complete_free(cand, n);
 	ctl_names_free(&nm);
-	return CTL_EXIT_OK;
+	return CG_EXIT_OK;
 }

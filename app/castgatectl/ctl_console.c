@@ -146,9 +146,9 @@ console_line(struct ctl *c, const char *line)
 	argc = ctl_split(line, &argv, &e);
 	if (argc < 0) {
 		fprintf(stderr, "castgatectl: %s\n", e.msg);
-		return CTL_EXIT_USAGE;
+		return CG_EXIT_USAGE;
 	}
-	ret = argc == 0 ? CTL_EXIT_OK : ctl_cmd_run(c, argc, argv);
+	ret = argc == 0 ? CG_EXIT_OK : ctl_cmd_run(c, argc, argv);
 	free(argv);
 	fflush(c->out);
 	return ret;
@@ -171,7 +171,7 @@ console_script(struct ctl *c, FILE *in, const char *name)
 	size_t cap = 0;
 	ssize_t len;
 	unsigned int lineno = 0, failed = 0, first_line = 0;
-	int first = CTL_EXIT_OK, ret;
+	int first = CG_EXIT_OK, ret;
 
 	while ((len = getline(&line, &cap, in)) >= 0) {
 		lineno++;
@@ -184,9 +184,9 @@ console_script(struct ctl *c, FILE *in, const char *name)
 		ret = console_line(c, line);
 		if (ret == CTL_CONSOLE_QUIT)
 			break;
-		if (ret != CTL_EXIT_OK) {
+		if (ret != CG_EXIT_OK) {
 			failed++;
-			if (first == CTL_EXIT_OK) {
+			if (first == CG_EXIT_OK) {
 				first = ret;
 				first_line = lineno;
 			}
@@ -195,8 +195,8 @@ console_script(struct ctl *c, FILE *in, const char *name)
 	free(line);
 	if (ferror(in)) {
 		fprintf(stderr, "castgatectl: %s: read error: %s\n", name, strerror(errno));
-		if (first == CTL_EXIT_OK)
-			first = CTL_EXIT_USAGE;
+		if (first == CG_EXIT_OK)
+			first = CG_EXIT_USAGE;
 	}
 	if (failed > 0)
 		fprintf(stderr, "castgatectl: %s: %u command%s failed, the first at line %u\n",
@@ -217,7 +217,7 @@ console_interactive(struct ctl *c)
 	con.hist = history_init();
 	if (con.hist == NULL) {
 		fprintf(stderr, "castgatectl: history_init failed\n");
-		return CTL_EXIT_REFUSED;
+		return CG_EXIT_FAILURE;
 	}
 	history(con.hist, &ev, H_SETSIZE, HISTORY_SIZE);
 	history(con.hist, &ev, H_SETUNIQUE, 1);
@@ -229,7 +229,7 @@ console_interactive(struct ctl *c)
 	if (con.el == NULL) {
 		fprintf(stderr, "castgatectl: el_init failed\n");
 		history_end(con.hist);
-		return CTL_EXIT_REFUSED;
+		return CG_EXIT_FAILURE;
 	}
 	el_set(con.el, EL_EDITOR, "emacs");
 	el_set(con.el, EL_SIGNAL, 1);
@@ -253,7 +253,7 @@ console_interactive(struct ctl *c)
 	ret = ctl_call(c, "system.health", NULL, &res);
 	json_object_put(res);
 	c->quiet = false;
-	if (ret == CTL_EXIT_UNREACHABLE)
+	if (ret == CG_EXIT_UNAVAILABLE)
 		fprintf(stderr, "castgatectl: cannot reach castgate-control at %s yet; each "
 			"command tries again\n", c->socket);
 
@@ -285,7 +285,7 @@ console_interactive(struct ctl *c)
 	el_end(con.el);
 	history_end(con.hist);
 	ctl_names_free(&con.names);
-	return CTL_EXIT_OK;
+	return CG_EXIT_OK;
 }
 
 int
@@ -309,7 +309,7 @@ ctl_console_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 		in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
 		if (in == NULL) {
 			fprintf(stderr, "castgatectl: %s: %s\n", file, strerror(errno));
-			return CTL_EXIT_USAGE;
+			return CG_EXIT_USAGE;
 		}
 		ret = console_script(c, in, file);
 		if (in != stdin)

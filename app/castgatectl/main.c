@@ -92,17 +92,17 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			ctl_help(stdout, 0, NULL);
-			return CTL_EXIT_OK;
+			return CG_EXIT_OK;
 		case 'V':
 			printf("castgatectl %s\n", CG_VERSION);
-			return CTL_EXIT_OK;
+			return CG_EXIT_OK;
 		case ':':
 			if (complete)
-				return CTL_EXIT_OK;
+				return CG_EXIT_OK;
 			return ctl_usage_error(NULL, "%s needs a value", argv[optind - 1]);
 		default:
 			if (complete)
-				return CTL_EXIT_OK;
+				return CG_EXIT_OK;
 			return ctl_usage_error(NULL, "unknown option %s", argv[optind - 1]);
 		}
 	}
@@ -114,7 +114,7 @@ main(int argc, char **argv)
 		sock = getenv("CASTGATE_SOCKET");
 	if ((sock == NULL || *sock == '\0') && conf != NULL) {
 		if (socket_from_config(conf, conf_sock, sizeof(conf_sock)) < 0)
-			return CTL_EXIT_USAGE;
+			return CG_EXIT_USAGE;
 		sock = conf_sock;
 	}
 	if (sock == NULL || *sock == '\0')
@@ -125,7 +125,7 @@ main(int argc, char **argv)
 	args = calloc((size_t)(argc - optind + 1), sizeof(char *));
 	if (args == NULL) {
 		fprintf(stderr, "castgatectl: out of memory\n");
-		return CTL_EXIT_REFUSED;
+		return CG_EXIT_FAILURE;
 	}
 	n = 0;
 	for (int i = optind; i < argc; i++) {
@@ -142,9 +142,9 @@ main(int argc, char **argv)
 		ret = ctl_cmd_run(&c, n, args);
 	ctl_disconnect(&c);
 	free(args);
-	if (fflush(stdout) != 0 && ret == CTL_EXIT_OK) {
+	if (fflush(stdout) != 0 && ret == CG_EXIT_OK) {
 		fprintf(stderr, "castgatectl: writing the output: %s\n", strerror(errno));
-		ret = CTL_EXIT_REFUSED;
+		ret = CG_EXIT_FAILURE;
 	}
 	return ret;
 }

@@ -15,6 +15,21 @@
 #include <sys/types.h>
 
 /**
+ * Exit statuses: one meaning in every castgate program (each program's man
+ * page or --help lists those it uses). In the spirit of sysexits(3), but
+ * small, and 0..5 so that shell scripts can switch on them.
+ */
+enum cg_exit {
+	CG_EXIT_OK = 0,
+	CG_EXIT_FAILURE = 1,     /**< it ran and failed; castgatectl: the daemon refused */
+	CG_EXIT_USAGE = 2,       /**< bad command line or configuration: nothing was done */
+	CG_EXIT_UNAVAILABLE = 3, /**< a process it needs is not there: castgatectl's daemon,
+				  *   castgate-control's data plane */
+	CG_EXIT_NOT_FOUND = 4,   /**< castgatectl: no such rule or port */
+	CG_EXIT_NOPERM = 5,      /**< castgatectl: the daemon refused the method to this user */
+};
+
+/**
  * Format a message into @p err (nothing when @p err is NULL or @p errlen 0)
  * and return @p ret, so that a failing path reads
  * `return cg_util_err(err, errlen, -EINVAL, "key %s: ...", key);`.

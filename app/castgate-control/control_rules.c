@@ -395,8 +395,8 @@ settle(struct control *c)
 
 	if (!c->dirty)
 		return true;
-	done = __atomic_load_n(&c->shm.ctl->done_seq, __ATOMIC_ACQUIRE);
-	sent = __atomic_load_n(&c->shm.ctl->next_seq, __ATOMIC_RELAXED);
+	done = __atomic_load_n(&c->shm.request->done_seq, __ATOMIC_ACQUIRE);
+	sent = __atomic_load_n(&c->shm.request->next_seq, __ATOMIC_RELAXED);
 	if (done < sent && c->dirty_ticks < CONTROL_SETTLE_TICKS)
 		return false;
 	if (!c->state_usable) {

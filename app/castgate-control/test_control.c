@@ -23,7 +23,7 @@
 #include "control.h"
 
 static struct control c;
-static struct cg_shm_ctl fake_ctl;
+static struct cg_shm_request fake_request;
 static char tmpdir[] = "/tmp/cg-control-test.XXXXXX";
 
 #define SLOT_CFG 0
@@ -96,7 +96,7 @@ setup(void)
 	c.shm.info = calloc(1, sizeof(*c.shm.info));
 	c.shm.rules = calloc(1, sizeof(*c.shm.rules));
 	c.shm.ctrs = aligned_alloc(64, sizeof(*c.shm.ctrs));
-	c.shm.ctl = &fake_ctl;
+	c.shm.request = &fake_request;
 	if (c.conf == NULL || c.shm.info == NULL || c.shm.rules == NULL || c.shm.ctrs == NULL)
 		return -1;
 	memset(c.shm.ctrs, 0, sizeof(*c.shm.ctrs));

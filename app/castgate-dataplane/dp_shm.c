@@ -44,8 +44,8 @@ struct pending {
 struct cg_shm_info *cg_dp_info;
 struct rte_ring *cg_dp_shm_queue;
 
-static struct cg_shm_ctl *ctl;
-static const struct rte_memzone *info_mz, *ctl_mz;
+static struct cg_shm_request *slot;
+static const struct rte_memzone *info_mz, *req_mz;
 static bool serving;
 /* Wakes the main lcore's idle wait when a request is queued (multi-lcore). */
 static int wake_fd = -1;
@@ -58,16 +58,16 @@ cg_dp_shm_init(uint64_t start_unix_ms)
 	int socket = (int)rte_socket_id();
 
 	info_mz = rte_memzone_reserve(CG_SHM_MZ_INFO, sizeof(struct cg_shm_info), socket, 0);
-	ctl_mz = rte_memzone_reserve(CG_SHM_MZ_CTL, sizeof(struct cg_shm_ctl), socket, 0);
-	if (info_mz == NULL || ctl_mz == NULL) {
-		CG_ERR("shm: rte_memzone_reserve %s/%s: %s", CG_SHM_MZ_INFO, CG_SHM_MZ_CTL,
+	req_mz = rte_memzone_reserve(CG_SHM_MZ_REQUEST, sizeof(struct cg_shm_request), socket, 0);
+	if (info_mz == NULL || req_mz == NULL) {
+		CG_ERR("shm: rte_memzone_reserve %s/%s: %s", CG_SHM_MZ_INFO, CG_SHM_MZ_REQUEST,
 		       rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	cg_dp_info = info_mz->addr;
-	ctl = ctl_mz->addr;
+	slot = req_mz->addr;
 	memset(cg_dp_info, 0, sizeof(*cg_dp_info));
-	memset(ctl, 0, sizeof(*ctl));
+	memset(slot, 0, sizeof(*slot));
 	cg_dp_info->layout_version = CG_SHM_LAYOUT_VERSION;
 	cg_dp_info->pid = (int32_t)getpid();
 	cg_dp_info->start_unix_ms = start_unix_ms;
@@ -248,10 +248,10 @@ handle(const struct pending *p, unsigned int self_reader)
 
 	err[0] = '\0';
 	/* Seqlock read: the copy is good only if seq did not move during it. */
-	s1 = __atomic_load_n(&ctl->seq, __ATOMIC_ACQUIRE);
-	memcpy(&req, (const void *)&ctl->req, sizeof(req));
+	s1 = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
+	memcpy(&req, (const void *)&slot->req, sizeof(req));
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	s2 = __atomic_load_n(&ctl->seq, __ATOMIC_RELAXED);
+	s2 = __atomic_load_n(&slot->seq, __ATOMIC_RELAXED);
 	if (s1 != p->seq || s2 != s1) {
 		snprintf(err, sizeof(err), "rule request %" PRIu64 ": the request slot was "
 			 "overwritten (holds %" PRIu64 "): one writer at a time", p->seq, s2);
@@ -259,8 +259,8 @@ handle(const struct pending *p, unsigned int self_reader)
 	} else {
 		ret = cg_dp_rules_apply(&req, self_reader, err, sizeof(err));
 	}
-	ctl->done_result = ret;
-	__atomic_store_n(&ctl->done_seq, p->seq, __ATOMIC_RELEASE);
+	slot->done_result = ret;
+	__atomic_store_n(&slot->done_seq, p->seq, __ATOMIC_RELEASE);
 	reply(p->peer, p->seq, ret, err);
 
 	req.rule.name[sizeof(req.rule.name) - 1] = '\0';

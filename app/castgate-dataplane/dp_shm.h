@@ -4,14 +4,14 @@
 
 /**
  * @file
- * The primary's side of lib/shm: the CG_SHM_MZ_INFO and CG_SHM_MZ_CTL
+ * The primary's side of lib/shm: the CG_SHM_MZ_INFO and CG_SHM_MZ_REQUEST
  * memzones, and the rte_mp server for rule changes.
  *
  * Rule requests: the CG_SHM_MP_RULES action runs in the EAL IPC thread and
  * only queues {seq, peer} on an SP/SC ring (never touching the rule table,
  * never blocking; a full queue or a stopping data plane is answered at once).
  * The main lcore drains the queue in its service turn (cg_dp_shm_poll()):
- * it copies the request out of CG_SHM_MZ_CTL under the seqlock, applies it
+ * it copies the request out of CG_SHM_MZ_REQUEST under the seqlock, applies it
  * with cg_dp_rules_apply() and answers with rte_mp_reply(). In single-lcore
  * mode the forwarding loop does that, after flushing its TX buffers.
  */
@@ -30,7 +30,7 @@ extern struct cg_shm_info *cg_dp_info;
 extern struct rte_ring *cg_dp_shm_queue;
 
 /**
- * Reserve and zero CG_SHM_MZ_INFO and CG_SHM_MZ_CTL, create the request
+ * Reserve and zero CG_SHM_MZ_INFO and CG_SHM_MZ_REQUEST, create the request
  * queue, and note the pid and start time. cg_info stays invisible to
  * secondaries (magic 0) until cg_dp_shm_publish().
  * @param start_unix_ms  when the process started.

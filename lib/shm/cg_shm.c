@@ -100,8 +100,8 @@ cg_shm_attach(struct cg_shm_view *v, char *err, size_t errlen)
 			 &ret);
 	if (v->ctrs == NULL)
 		return ret;
-	v->ctl = lookup(CG_SHM_MZ_CTL, sizeof(*v->ctl), err, errlen, &ret);
-	if (v->ctl == NULL)
+	v->request = lookup(CG_SHM_MZ_REQUEST, sizeof(*v->request), err, errlen, &ret);
+	if (v->request == NULL)
 		return ret;
 	v->info = info;
 	return 0;
@@ -167,19 +167,19 @@ cg_shm_drop_sum(const struct cg_shm_view *v, unsigned int reason)
 /*
  * Our answer was overtaken by the late answer of an earlier request that
  * timed out (rte_mp gives a waiting request whatever reply of its action
- * comes first). The primary records every outcome in cg_ctl before it
+ * comes first). The primary records every outcome in cg_request before it
  * answers, so read ours there; its message went with the lost reply.
  */
 static int
 wait_done(const struct cg_shm_view *v, uint64_t seq, unsigned int timeout_ms,
 	  uint64_t *generation, char *err, size_t errlen)
 {
-	const struct cg_shm_ctl *ctl = v->ctl;
+	const struct cg_shm_request *rq = v->request;
 	struct timespec t0, now, nap = { .tv_sec = 0, .tv_nsec = 200000 };
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (__atomic_load_n(&ctl->done_seq, __ATOMIC_ACQUIRE) != seq) {
+	while (__atomic_load_n(&rq->done_seq, __ATOMIC_ACQUIRE) != seq) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((int64_t)(now.tv_sec - t0.tv_sec) * 1000 +
 		    (now.tv_nsec - t0.tv_nsec) / 1000000 >= (int64_t)timeout_ms) {
@@ -189,7 +189,7 @@ wait_done(const struct cg_shm_view *v, uint64_t seq, unsigned int timeout_ms,
 		}
 		nanosleep(&nap, NULL);
 	}
-	ret = ctl->done_result;
+	ret = rq->done_result;
 	if (generation != NULL)
 		*generation = v->rules->generation;
 	if (ret < 0)
@@ -202,7 +202,7 @@ int
 cg_shm_rules_request(const struct cg_shm_view *v, const struct cg_shm_rules_req *req,
 		     unsigned int timeout_ms, uint64_t *generation, char *err, size_t errlen)
 {
-	struct cg_shm_ctl *ctl = v->ctl;
+	struct cg_shm_request *rq = v->request;
 	struct rte_mp_msg msg;
 	struct rte_mp_reply reply;
 	struct cg_shm_mp_req mreq;
@@ -220,13 +220,13 @@ cg_shm_rules_request(const struct cg_shm_view *v, const struct cg_shm_rules_req 
 		return -EINVAL;
 	}
 	/* Seqlock write: the primary refuses a copy it made while we wrote. */
-	seq = __atomic_add_fetch(&ctl->next_seq, 1, __ATOMIC_RELAXED);
+	seq = __atomic_add_fetch(&rq->next_seq, 1, __ATOMIC_RELAXED);
 	if (seq == 0)	/* 0 means "being written"; skip it after a wrap */
-		seq = __atomic_add_fetch(&ctl->next_seq, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&ctl->seq, 0, __ATOMIC_RELAXED);
+		seq = __atomic_add_fetch(&rq->next_seq, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&rq->seq, 0, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	memcpy(&ctl->req, req, sizeof(*req));
-	__atomic_store_n(&ctl->seq, seq, __ATOMIC_RELEASE);
+	memcpy(&rq->req, req, sizeof(*req));
+	__atomic_store_n(&rq->seq, seq, __ATOMIC_RELEASE);
 
 	memset(&msg, 0, sizeof(msg));
 	snprintf(msg.name, sizeof(msg.name), "%s", CG_SHM_MP_RULES);

@@ -15,11 +15,11 @@
  * | CG_SHM_MZ_INFO       | struct cg_shm_info                      | primary, at start (ready: also at stop) |
  * | CG_SHM_MZ_RULES      | struct cg_shm_rules                     | primary main lcore only |
  * | CG_SHM_MZ_COUNTERS   | struct cg_shm_lcore_ctrs[nb_ctr_blocks] | block i: only the lcore of info->lcores[i] |
- * | CG_SHM_MZ_CTL        | struct cg_shm_ctl                       | the one requesting secondary (req), primary (done_*) |
+ * | CG_SHM_MZ_REQUEST    | struct cg_shm_request                   | the one requesting secondary (req), primary (done_*) |
  *
  * **Single writer.** The primary's main lcore is the only writer of the rule
  * table (the rte_hash and the slots). A secondary never writes a slot: it
- * puts one change into the CG_SHM_MZ_CTL slot and sends an rte_mp request
+ * puts one change into the CG_SHM_MZ_REQUEST slot and sends an rte_mp request
  * (CG_SHM_MP_RULES) carrying only the sequence number; the primary copies
  * the change out, applies it, bumps cg_shm_rules.generation and replies with
  * struct cg_shm_mp_rep. cg_shm_rules_request() does all of that.
@@ -65,14 +65,14 @@
 #include "cg_rule.h"
 
 /** Bumped on any change of a layout or message below. */
-#define CG_SHM_LAYOUT_VERSION 1
+#define CG_SHM_LAYOUT_VERSION 2
 /** cg_shm_info.magic once the primary has filled cg_info ("CGSH"). */
 #define CG_SHM_MAGIC 0x43475348u
 
 #define CG_SHM_MZ_INFO     "cg_info"      /**< struct cg_shm_info */
 #define CG_SHM_MZ_RULES    "cg_rules"     /**< struct cg_shm_rules */
 #define CG_SHM_MZ_COUNTERS "cg_counters"  /**< struct cg_shm_lcore_ctrs[nb_ctr_blocks] */
-#define CG_SHM_MZ_CTL      "cg_ctl"       /**< struct cg_shm_ctl: one request slot */
+#define CG_SHM_MZ_REQUEST  "cg_request"   /**< struct cg_shm_request: one request slot */
 #define CG_SHM_MP_RULES    "cg_rules_req" /**< rte_mp action name */
 
 /** Ports the data plane supports (cg port index 0..CG_SHM_MAX_PORTS-1). */
@@ -160,7 +160,7 @@ enum cg_shm_drop {
  * this count is updated and CG_SHM_LAYOUT_VERSION bumped with it.
  */
 #define CG_SHM_LAYOUT_DROPS 20
-static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 1,
+static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 2,
 	      "drop reasons changed: bump CG_SHM_LAYOUT_VERSION and set CG_SHM_LAYOUT_DROPS");
 
 /** Counters of one output of a rule. */
@@ -239,13 +239,13 @@ struct cg_shm_info {
 };
 
 /**
- * Layout of CG_SHM_MZ_CTL: one request slot, a seqlock. A writer takes a
+ * Layout of CG_SHM_MZ_REQUEST: the one request slot, a seqlock. A writer takes a
  * fresh seq from @c next_seq (atomic add), stores seq = 0, writes @c req,
  * stores seq (release), then sends the rte_mp message with that seq. The
  * primary reads seq, copies req, reads seq again, and refuses the request
  * (-EBUSY) unless both equal the message's seq.
  */
-struct cg_shm_ctl {
+struct cg_shm_request {
 	volatile uint64_t seq;		/**< seq of the request in @c req; 0 while written */
 	struct cg_shm_rules_req req;
 	uint64_t next_seq;		/**< last seq handed out (atomic add by writers) */
@@ -279,7 +279,7 @@ struct cg_shm_view {
 	struct cg_shm_info *info;
 	struct cg_shm_rules *rules;
 	struct cg_shm_lcore_ctrs *ctrs;
-	struct cg_shm_ctl *ctl;
+	struct cg_shm_request *request;
 };
 
 /**

@@ -409,8 +409,8 @@ mode_api(const struct opts *o)
 	CHECK(gen == gen0 + 1 && v.rules->generation == gen, "add: generation %" PRIu64
 	      " -> reply %" PRIu64 " / shm %" PRIu64, gen0, gen, v.rules->generation);
 	CHECK(v.rules->nb_rules == nb0 + 1, "add: nb_rules %u", v.rules->nb_rules);
-	CHECK(v.ctl->done_seq == v.ctl->seq && v.ctl->done_result == 0, "done_seq %" PRIu64
-	      " seq %" PRIu64, v.ctl->done_seq, v.ctl->seq);
+	CHECK(v.request->done_seq == v.request->seq && v.request->done_result == 0, "done_seq %" PRIu64
+	      " seq %" PRIu64, v.request->done_seq, v.request->seq);
 	check_slot_rule("api1", CG_SHM_ORIGIN_API, &api);
 	printf("  add api1                     -> ok, generation %" PRIu64 "\n", gen);
 
@@ -440,15 +440,15 @@ mode_api(const struct opts *o)
 	bad = make_rule("bad name!", 0, "239.40.8.9", 5008, "239.40.108.9", 9);
 	expect_error("add with a bad name", CG_SHM_RULES_ADD, CG_SHM_ORIGIN_API, &bad, -EINVAL,
 		     "name");
-	CHECK(v.ctl->done_result == -EINVAL, "done_result %d", v.ctl->done_result);
+	CHECK(v.request->done_result == -EINVAL, "done_result %d", v.request->done_result);
 	{
 		/* A seq the request slot does not hold (as after another writer). */
-		struct cg_shm_mp_req stale = { .seq = v.ctl->seq + 1000 };
+		struct cg_shm_mp_req stale = { .seq = v.request->seq + 1000 };
 		uint32_t short_msg = 1;
 
-		raw_request("request for a seq not in cg_ctl", &stale, sizeof(stale), -EBUSY,
+		raw_request("request for a seq not in cg_request", &stale, sizeof(stale), -EBUSY,
 			    "overwritten");
-		CHECK(v.ctl->done_seq == stale.seq && v.ctl->done_result == -EBUSY,
+		CHECK(v.request->done_seq == stale.seq && v.request->done_result == -EBUSY,
 		      "done_seq/result after the stale request");
 		raw_request("request of the wrong length", &short_msg, sizeof(short_msg), -EPROTO,
 			    "length");
@@ -566,15 +566,15 @@ mode_timeout(void)
 	CHECK(now_ns() - t0 >= 290000000ull && now_ns() - t0 < 3000000000ull,
 	      "timed out after %.0f ms", (now_ns() - t0) / 1e6);
 	printf("  stopped primary -> %s (%s)\n", strerror(-ret), err);
-	seq = v.ctl->seq;
+	seq = v.request->seq;
 	printf("timedout\n");
 	fflush(stdout);
 	wait_go();	/* the primary runs again: the late request is applied */
 	deadline = now_ns() + 5000000000ull;
-	while (v.ctl->done_seq != seq && now_ns() < deadline)
+	while (v.request->done_seq != seq && now_ns() < deadline)
 		usleep(1000);
-	CHECK(v.ctl->done_seq == seq && v.ctl->done_result == 0, "late request: done_seq %"
-	      PRIu64 " (want %" PRIu64 "), result %d", v.ctl->done_seq, seq, v.ctl->done_result);
+	CHECK(v.request->done_seq == seq && v.request->done_result == 0, "late request: done_seq %"
+	      PRIu64 " (want %" PRIu64 "), result %d", v.request->done_seq, seq, v.request->done_result);
 	check_slot_rule("late", CG_SHM_ORIGIN_API, &r);
 	/* At once: the late reply may still be on its way and reach this
 	 * request first; cg_shm_rules_request() must still get its own result. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cg_util.h"
 #include "cg_warp.h"
 
 #define MODE_CONTAINER "container:"
@@ -34,11 +35,9 @@ refuse(enum cg_warp_refusal r, char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (why != NULL && whylen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	cg_util_verr(why, whylen, 0, fmt, ap);
+	va_end(ap);
 	return r;
 }
 

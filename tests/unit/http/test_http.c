@@ -111,37 +111,29 @@ test_get_head_errors(void)
 	size_t len;
 	char *r;
 
-	r = get("GET", "/hello", &len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_EQUAL(strncmp(r, "HTTP/1.1 200", 12), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r, "Content-Type: text/plain\r\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r, "Content-Length: 12\r\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r, "\r\n\r\nhello world\n"));
-	free(r);
+	/* Each answer: its status line, and what it must and must not contain. */
+	static const struct {
+		const char *method, *path, *status, *has[3], *lacks;
+	} cases[] = {
+		{ "GET", "/hello", "HTTP/1.1 200", { "Content-Type: text/plain\r\n",
+		  "Content-Length: 12\r\n", "\r\n\r\nhello world\n" }, NULL },
+		/* HEAD: the headers of GET (same length), no body. */
+		{ "HEAD", "/hello", "HTTP/1.1 200", { "Content-Length: 12\r\n" }, "hello world" },
+		{ "GET", "/down", "HTTP/1.1 503", { "application/json" }, NULL },
+		{ "GET", "/nothing", "HTTP/1.1 404", { NULL }, NULL },
+		{ "DELETE", "/hello", "HTTP/1.1 405", { NULL }, NULL },
+	};
 
-	/* HEAD: the headers of GET (same length), no body. */
-	r = get("HEAD", "/hello", &len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_EQUAL(strncmp(r, "HTTP/1.1 200", 12), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r, "Content-Length: 12\r\n"));
-	CU_ASSERT_PTR_NULL(strstr(r, "hello world"));
-	free(r);
-
-	r = get("GET", "/down", &len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_EQUAL(strncmp(r, "HTTP/1.1 503", 12), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r, "application/json"));
-	free(r);
-
-	r = get("GET", "/nothing", &len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_EQUAL(strncmp(r, "HTTP/1.1 404", 12), 0);
-	free(r);
-
-	r = get("DELETE", "/hello", &len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_EQUAL(strncmp(r, "HTTP/1.1 405", 12), 0);
-	free(r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = get(cases[i].method, cases[i].path, &len);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		CU_ASSERT_EQUAL(strncmp(r, cases[i].status, 12), 0);
+		for (size_t k = 0; k < 3 && cases[i].has[k] != NULL; k++)
+			CU_ASSERT_PTR_NOT_NULL(strstr(r, cases[i].has[k]));
+		if (cases[i].lacks != NULL)
+			CU_ASSERT_PTR_NULL(strstr(r, cases[i].lacks));
+		free(r);
+	}
 
 	r = exchange("POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
 		     "Connection: close\r\n\r\nabcde", &len);

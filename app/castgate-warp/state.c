@@ -42,6 +42,12 @@ struct cw_state {
 	 * their targets stay fail-closed even if the container was removed. */
 	char (*down)[256];
 	size_t n_down, cap_down;
+	/* Running containers in another container's netns ("container:X"), from
+	 * the reconcile's list and every container event's inspect: a target one
+	 * of them names is shared. */
+	struct cg_warp_joiner *joiners;
+	size_t n_joiners, cap_joiners;
+	bool joiners_lost;               /* one could not be recorded (ENOMEM) */
 };
 
 /* What a target's label points at. */
@@ -88,6 +94,7 @@ cw_state_free(struct cw_state *st)
 		ctr_free(st->v[i]);
 	free(st->v);
 	free(st->down);
+	free(st->joiners);
 	cg_docker_free(st->d);
 	free(st);
 }
@@ -192,6 +199,36 @@ down_set(struct cw_state *st, const char *name, bool down)
 		st->cap_down = cap;
 	}
 	snprintf(st->down[st->n_down++], sizeof(st->down[0]), "%s", name);
+}
+
+static void
+joiner_del(struct cw_state *st, const char *id)
+{
+	for (size_t i = 0; i < st->n_joiners; i++)
+		if (strcmp(st->joiners[i].id, id) == 0) {
+			st->joiners[i] = st->joiners[--st->n_joiners];
+			return;
+		}
+}
+
+static void
+joiner_add(struct cw_state *st, const struct cg_warp_joiner *j)
+{
+	joiner_del(st, j->id);
+	if (st->n_joiners == st->cap_joiners) {
+		size_t cap = st->cap_joiners ? st->cap_joiners * 2 : 16;
+		struct cg_warp_joiner *v = realloc(st->joiners, cap * sizeof(*v));
+
+		if (v == NULL) {
+			/* Unknown sharers would be missed: refuse everything instead. */
+			CG_ERR("out of memory tracking containers that share a network namespace");
+			st->joiners_lost = true;
+			return;
+		}
+		st->joiners = v;
+		st->cap_joiners = cap;
+	}
+	st->joiners[st->n_joiners++] = *j;
 }
 
 /* Where is the warp named @p name? Asks Docker only when we do not know it running. */
@@ -338,23 +375,44 @@ struct guard_ctx {
  * of the container (asked after pinning, so a pid reused before the pin is
  * caught), and no other running container joined it.
  */
-static int
-target_guard(void *arg, int pidfd, const struct cg_warp_nsid *ns)
+/* Read /proc/<pid>/cgroup (small: a line per hierarchy). */
+static bool
+read_cgroup(int pid, char *buf, size_t size)
 {
-	struct guard_ctx *g = arg;
-	struct cg_warp_nsid host, self;
+	char path[64];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return false;
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return n > 0;
+}
+
+/*
+ * Does the pinned pid still belong to the container? Its cgroup names the
+ * container (read while the pidfd shows it alive, so the file was the pinned
+ * process's): yes, with no Docker round trip. Otherwise ask Docker again: the
+ * same run must still have the same pid.
+ */
+static enum cg_warp_refusal
+same_container(struct guard_ctx *g, int pidfd, int *err_ret)
+{
 	struct cg_docker_container now;
-	json_object *obj = NULL, *list = NULL;
-	char err[512];
+	json_object *obj = NULL;
+	char cgroup[4096], err[512];
+	enum cg_warp_refusal r;
 	bool found;
 	int ret;
 
-	nsid_of("/proc/1/ns/net", &host);
-	nsid_of("/proc/self/ns/net", &self);
-	g->refused = cg_warp_check_netns(ns, &host, &self, g->why, sizeof(g->why));
-	if (g->refused != CG_WARP_SAFE)
-		return -EPERM;
-
+	*err_ret = 0;
+	if (read_cgroup(g->t->c.pid, cgroup, sizeof(cgroup)) && pidfd_alive(pidfd) &&
+	    cg_warp_cgroup_has(cgroup, g->t->id))
+		return CG_WARP_SAFE;
 	memset(&now, 0, sizeof(now));
 	ret = cg_docker_inspect(g->st->d, g->t->id, &obj, err, sizeof(err));
 	if (ret == 0) {
@@ -364,27 +422,47 @@ target_guard(void *arg, int pidfd, const struct cg_warp_nsid *ns)
 	if (ret < 0 && ret != -ENOENT) {
 		cw_log_ctr(CG_LOG_ERR, g->t->id, g->t->name, "inspect (checking the pid): %s", err);
 		cw_metric_error(CW_ERR_INSPECT);
-		return -EAGAIN;
+		*err_ret = -EAGAIN;
+		return CG_WARP_SAFE;
 	}
 	found = ret == 0;
 	/* Only after Docker confirmed the pid: then a live pinned process is it. */
-	g->refused = cg_warp_check_same_run(&g->t->c, found ? &now : NULL, pidfd_alive(pidfd),
-					    g->why, sizeof(g->why));
-	if (g->refused == CG_WARP_SAFE && found)
-		g->refused = cg_warp_check_network_mode(&now, "target", g->why, sizeof(g->why));
+	r = cg_warp_check_same_run(&g->t->c, found ? &now : NULL, pidfd_alive(pidfd), g->why,
+				   sizeof(g->why));
+	if (r == CG_WARP_SAFE && found)
+		r = cg_warp_check_network_mode(&now, "target", g->why, sizeof(g->why));
 	cg_docker_container_clear(&now);
-	if (g->refused != CG_WARP_SAFE)
-		return -EPERM;
+	return r;
+}
 
-	ret = cg_docker_list_containers(g->st->d, &list, err, sizeof(err));
-	if (ret < 0) {
-		cw_log_ctr(CG_LOG_ERR, g->t->id, g->t->name, "list containers (checking who "
-			   "shares the namespace): %s", err);
-		cw_metric_error(CW_ERR_INSPECT);
-		return -EAGAIN;
+/*
+ * The target's netns is open and its process pinned: is the namespace the
+ * target's alone? Not the host's nor ours, the pid still the container's
+ * (checked after pinning, so a pid reused before the pin is caught), and no
+ * other running container joined it.
+ */
+static int
+target_guard(void *arg, int pidfd, const struct cg_warp_nsid *ns)
+{
+	struct guard_ctx *g = arg;
+	struct cg_warp_nsid host, self;
+	int ret = 0;
+
+	nsid_of("/proc/1/ns/net", &host);
+	nsid_of("/proc/self/ns/net", &self);
+	g->refused = cg_warp_check_netns(ns, &host, &self, g->why, sizeof(g->why));
+	if (g->refused == CG_WARP_SAFE)
+		g->refused = same_container(g, pidfd, &ret);
+	if (g->refused == CG_WARP_SAFE && ret < 0)
+		return ret;
+	if (g->refused == CG_WARP_SAFE && g->st->joiners_lost) {
+		cw_log_ctr(CG_LOG_ERR, g->t->id, g->t->name, "not changing routes: who shares "
+			   "network namespaces is not known (out of memory); retrying");
+		return -ENOMEM;
 	}
-	g->refused = cg_warp_check_sharers(list, &g->t->c, g->why, sizeof(g->why));
-	json_object_put(list);
+	if (g->refused == CG_WARP_SAFE)
+		g->refused = cg_warp_check_sharers(g->st->joiners, g->st->n_joiners, &g->t->c,
+						   g->why, sizeof(g->why));
 	return g->refused != CG_WARP_SAFE ? -EPERM : 0;
 }
 
@@ -548,6 +626,14 @@ ingest(struct cw_state *st, const char *id, char *warp_changed, size_t wlen)
 		}
 		return NULL;
 	}
+	{
+		struct cg_warp_joiner j;
+
+		if (ret == 0 && cg_warp_joiner_from_container(&c, &j))
+			joiner_add(st, &j);
+		else
+			joiner_del(st, id);
+	}
 	if (ret == -ENOENT || !c.running) {
 		cg_docker_container_clear(&c);
 		if (e == NULL)
@@ -647,6 +733,14 @@ cw_state_reconcile(struct cw_state *st, const char *why)
 	for (size_t i = 0; i < st->n; i++)
 		st->v[i]->seen = false;
 	n = json_object_array_length(arr);
+	st->n_joiners = 0;
+	st->joiners_lost = false;
+	for (size_t i = 0; i < n; i++) {
+		struct cg_warp_joiner j;
+
+		if (cg_warp_joiner_from_list(json_object_array_get_idx(arr, i), &j))
+			joiner_add(st, &j);
+	}
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_array_get_idx(arr, i), *idv;
 

@@ -412,14 +412,40 @@ enum cg_warp_refusal cg_warp_check_same_run(const struct cg_docker_container *be
 					    const struct cg_docker_container *now,
 					    bool pinned_alive, char *why, size_t whylen);
 
+/** A running container in another container's network namespace ("container:<x>"). */
+struct cg_warp_joiner {
+	char id[65];
+	char name[256];
+	char mode[320];   /**< HostConfig.NetworkMode */
+};
+
 /**
- * Is @p c's network namespace joined by another running container? @p list
- * is Docker's /containers/json array (each entry with Id, Names, State and
- * HostConfig.NetworkMode); a container whose mode is "container:" followed by
- * @p c's id, a prefix of it, or its name shares it.
+ * Read a joiner from one entry of Docker's /containers/json array (Id, Names,
+ * State, HostConfig.NetworkMode).
+ * @return true when the entry is a running container in "container:" mode.
  */
-enum cg_warp_refusal cg_warp_check_sharers(json_object *list,
+bool cg_warp_joiner_from_list(json_object *entry, struct cg_warp_joiner *j);
+
+/** The same from an inspected container. */
+bool cg_warp_joiner_from_container(const struct cg_docker_container *c, struct cg_warp_joiner *j);
+
+/**
+ * Is @p c's network namespace joined by another running container? One of
+ * @p joiners whose mode is "container:" followed by @p c's id, a prefix of
+ * it, or its name shares it.
+ */
+enum cg_warp_refusal cg_warp_check_sharers(const struct cg_warp_joiner *joiners, size_t n,
 					   const struct cg_docker_container *c,
 					   char *why, size_t whylen);
+
+/**
+ * Does @p cgroup (the text of /proc/<pid>/cgroup) put the process in the
+ * cgroup of container @p id? Docker names it after the full id: a path
+ * component "<id>" (cgroupfs driver, any parent) or "docker-<id>.scope"
+ * (systemd driver). A process in that cgroup belongs to that container,
+ * whatever Docker is asked later; false when no line says so (another
+ * runtime, a private cgroup namespace): then ask Docker again.
+ */
+bool cg_warp_cgroup_has(const char *cgroup, const char *id);
 
 #endif /* CG_WARP_H */

@@ -138,41 +138,83 @@ str_of(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-enum cg_warp_refusal
-cg_warp_check_sharers(json_object *list, const struct cg_docker_container *c, char *why,
-		      size_t whylen)
+static bool
+joiner_set(struct cg_warp_joiner *j, const char *id, const char *name, const char *mode)
 {
-	size_t n;
+	if (strncmp(mode, MODE_CONTAINER, strlen(MODE_CONTAINER)) != 0)
+		return false;
+	snprintf(j->id, sizeof(j->id), "%s", id);
+	snprintf(j->name, sizeof(j->name), "%s", name != NULL ? name : "");
+	snprintf(j->mode, sizeof(j->mode), "%s", mode);
+	return true;
+}
 
+bool
+cg_warp_joiner_from_list(json_object *o, struct cg_warp_joiner *j)
+{
+	const char *id = str_of(o, "Id"), *state = str_of(o, "State"), *mode, *name = NULL;
+	json_object *hc, *names, *nm;
+
+	/* The list holds running containers only; older APIs have no State. */
+	if (id == NULL || (state != NULL && strcmp(state, "running") != 0) ||
+	    !json_object_object_get_ex(o, "HostConfig", &hc) ||
+	    (mode = str_of(hc, "NetworkMode")) == NULL)
+		return false;
+	if (json_object_object_get_ex(o, "Names", &names) &&
+	    json_object_is_type(names, json_type_array) && json_object_array_length(names) > 0 &&
+	    (nm = json_object_array_get_idx(names, 0)) != NULL &&
+	    json_object_is_type(nm, json_type_string))
+		name = json_object_get_string(nm);
+	if (name != NULL && name[0] == '/')
+		name++;
+	return joiner_set(j, id, name, mode);
+}
+
+bool
+cg_warp_joiner_from_container(const struct cg_docker_container *c, struct cg_warp_joiner *j)
+{
+	return c->running && joiner_set(j, c->id, c->name, c->network_mode);
+}
+
+enum cg_warp_refusal
+cg_warp_check_sharers(const struct cg_warp_joiner *joiners, size_t n,
+		      const struct cg_docker_container *c, char *why, size_t whylen)
+{
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
-	if (!json_object_is_type(list, json_type_array))
-		return CG_WARP_SAFE;
-	n = json_object_array_length(list);
 	for (size_t i = 0; i < n; i++) {
-		json_object *o = json_object_array_get_idx(list, i), *hc, *names, *nm;
-		const char *id = str_of(o, "Id"), *state = str_of(o, "State"), *mode;
-		const char *name = NULL;
-
-		if (id == NULL || strcmp(id, c->id) == 0)
+		if (strcmp(joiners[i].id, c->id) == 0 || !mode_names(joiners[i].mode, c))
 			continue;
-		/* The list holds running containers only; older APIs have no State. */
-		if (state != NULL && strcmp(state, "running") != 0)
-			continue;
-		if (!json_object_object_get_ex(o, "HostConfig", &hc) ||
-		    (mode = str_of(hc, "NetworkMode")) == NULL || !mode_names(mode, c))
-			continue;
-		if (json_object_object_get_ex(o, "Names", &names) &&
-		    json_object_is_type(names, json_type_array) &&
-		    json_object_array_length(names) > 0 &&
-		    (nm = json_object_array_get_idx(names, 0)) != NULL &&
-		    json_object_is_type(nm, json_type_string))
-			name = json_object_get_string(nm);
-		if (name != NULL && name[0] == '/')
-			name++;
 		return refuse(CG_WARP_REFUSE_SHARED_NETNS, why, whylen,
-			      "container %.80s (%.12s) shares its network namespace", name ? name : "?",
-			      id);
+			      "container %.80s (%.12s) shares its network namespace",
+			      joiners[i].name[0] ? joiners[i].name : "?", joiners[i].id);
 	}
 	return CG_WARP_SAFE;
+}
+
+/* Is @p id a whole word of @p s at @p at: after '/' or "docker-", before '/',
+ * ".scope", '\n' or the end? */
+static bool
+cgroup_word(const char *s, const char *at, size_t len)
+{
+	const char *end = at + len;
+	bool before = (at > s && at[-1] == '/') ||
+		      (at - s >= 7 && strncmp(at - 7, "docker-", 7) == 0);
+
+	return before && (*end == '\0' || *end == '\n' || *end == '/' ||
+			  strncmp(end, ".scope", 6) == 0);
+}
+
+bool
+cg_warp_cgroup_has(const char *cgroup, const char *id)
+{
+	size_t len = strlen(id);
+
+	/* Only a full id: a prefix could be another container's. */
+	if (len != 64 || cgroup == NULL)
+		return false;
+	for (const char *p = strstr(cgroup, id); p != NULL; p = strstr(p + 1, id))
+		if (cgroup_word(cgroup, p, len))
+			return true;
+	return false;
 }

@@ -837,16 +837,33 @@ test_safety_same_run(void)
 	drop(&now);
 }
 
+/* Joiners from a Docker list as the reconcile reads them, then checked. */
+static enum cg_warp_refusal
+sharers_of(const char *doc, const struct cg_docker_container *t, char *why, size_t whylen)
+{
+	struct cg_warp_joiner j[8];
+	json_object *list = json_tokener_parse(doc);
+	size_t n = 0;
+	enum cg_warp_refusal r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(list);
+	for (size_t i = 0; i < json_object_array_length(list) && n < 8; i++)
+		n += cg_warp_joiner_from_list(json_object_array_get_idx(list, i), &j[n]);
+	r = cg_warp_check_sharers(j, n, t, why, whylen);
+	json_object_put(list);
+	return r;
+}
+
 static void
 test_safety_sharers(void)
 {
-	struct cg_docker_container t;
-	json_object *list;
+	struct cg_docker_container t, y;
+	struct cg_warp_joiner j;
 	char why[256], doc[2048];
 
 	mk(&t, "t1", NULL);
-	/* Itself (container:own id is impossible, but its own entry must not count),
-	 * an unrelated joined container, a host-network one. */
+	/* Itself (its own entry never counts), an unrelated joined container, a
+	 * host-network one, entries without an id, a non-object. */
 	snprintf(doc, sizeof(doc),
 		 "[{\"Id\":\"%s\",\"Names\":[\"/t1\"],\"State\":\"running\","
 		 "\"HostConfig\":{\"NetworkMode\":\"container:%s\"}},"
@@ -854,10 +871,7 @@ test_safety_sharers(void)
 		 "\"HostConfig\":{\"NetworkMode\":\"container:%064x\"}},"
 		 "{\"Id\":\"%064x\",\"Names\":[\"/h\"],\"HostConfig\":{\"NetworkMode\":\"host\"}},"
 		 "{\"Names\":[\"/noid\"]}, 5]", t.id, t.id, 99u, 98u, 97u);
-	list = json_tokener_parse(doc);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(list);
-	CU_ASSERT_EQUAL(cg_warp_check_sharers(list, &t, why, sizeof(why)), CG_WARP_SAFE);
-	json_object_put(list);
+	CU_ASSERT_EQUAL(sharers_of(doc, &t, why, sizeof(why)), CG_WARP_SAFE);
 
 	/* Joined by full id, by a short id and by name; a stopped one does not count. */
 	const char *modes[] = { t.id, "000000000000", "t1", "/t1" };
@@ -865,23 +879,59 @@ test_safety_sharers(void)
 		snprintf(doc, sizeof(doc),
 			 "[{\"Id\":\"%064x\",\"Names\":[\"/sidecar\"],\"State\":\"running\","
 			 "\"HostConfig\":{\"NetworkMode\":\"container:%s\"}}]", 12345u, modes[i]);
-		list = json_tokener_parse(doc);
-		CU_ASSERT_EQUAL(cg_warp_check_sharers(list, &t, why, sizeof(why)),
-				CG_WARP_REFUSE_SHARED_NETNS);
+		CU_ASSERT_EQUAL(sharers_of(doc, &t, why, sizeof(why)), CG_WARP_REFUSE_SHARED_NETNS);
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, "container sidecar"));
-		json_object_put(list);
 	}
 	snprintf(doc, sizeof(doc),
 		 "[{\"Id\":\"%064x\",\"Names\":[\"/sidecar\"],\"State\":\"exited\","
 		 "\"HostConfig\":{\"NetworkMode\":\"container:%s\"}},"
 		 "{\"Id\":\"%064x\",\"State\":\"running\","
 		 "\"HostConfig\":{\"NetworkMode\":\"container:t10\"}}]", 1u, t.id, 2u);
-	list = json_tokener_parse(doc);
-	CU_ASSERT_EQUAL(cg_warp_check_sharers(list, &t, why, sizeof(why)), CG_WARP_SAFE);
-	json_object_put(list);
-	/* Not an array: nothing to compare (the caller checks the list call). */
-	CU_ASSERT_EQUAL(cg_warp_check_sharers(NULL, &t, why, sizeof(why)), CG_WARP_SAFE);
+	CU_ASSERT_EQUAL(sharers_of(doc, &t, why, sizeof(why)), CG_WARP_SAFE);
+	CU_ASSERT_EQUAL(cg_warp_check_sharers(NULL, 0, &t, why, sizeof(why)), CG_WARP_SAFE);
+
+	/* From an inspect (container events): only running containers in that mode. */
+	mk(&y, "y", NULL);
+	snprintf(y.network_mode, sizeof(y.network_mode), "container:%s", t.id);
+	CU_ASSERT_TRUE(cg_warp_joiner_from_container(&y, &j));
+	CU_ASSERT_EQUAL(cg_warp_check_sharers(&j, 1, &t, why, sizeof(why)),
+			CG_WARP_REFUSE_SHARED_NETNS);
+	y.running = false;
+	CU_ASSERT_FALSE(cg_warp_joiner_from_container(&y, &j));
+	y.running = true;
+	snprintf(y.network_mode, sizeof(y.network_mode), "appnet");
+	CU_ASSERT_FALSE(cg_warp_joiner_from_container(&y, &j));
+	drop(&y);
 	drop(&t);
+}
+
+/* A pid is the container's when its cgroup names the container's full id. */
+static void
+test_safety_cgroup(void)
+{
+	char id[65], other[65], text[1024];
+
+	snprintf(id, sizeof(id), "%064x", 0x1bcau);
+	snprintf(other, sizeof(other), "%064x", 0x1bcbu);
+	/* cgroup v1, cgroupfs driver with a parent */
+	snprintf(text, sizeof(text), "9:name=systemd:/cgtw7/%s\n8:pids:/cgtw7/%s\n", id, id);
+	CU_ASSERT_TRUE(cg_warp_cgroup_has(text, id));
+	CU_ASSERT_FALSE(cg_warp_cgroup_has(text, other));
+	/* cgroup v2, systemd driver; a process in a sub-cgroup of the container */
+	snprintf(text, sizeof(text), "0::/system.slice/docker-%s.scope\n", id);
+	CU_ASSERT_TRUE(cg_warp_cgroup_has(text, id));
+	snprintf(text, sizeof(text), "0::/docker/%s/init\n", id);
+	CU_ASSERT_TRUE(cg_warp_cgroup_has(text, id));
+	/* Not a whole component, a prefix, a short id, the host's own cgroup */
+	snprintf(text, sizeof(text), "0::/docker/x%s\n", id);
+	CU_ASSERT_FALSE(cg_warp_cgroup_has(text, id));
+	snprintf(text, sizeof(text), "0::/docker/%sab\n", id);
+	CU_ASSERT_FALSE(cg_warp_cgroup_has(text, id));
+	snprintf(text, sizeof(text), "0::/docker/%.12s\n", id);
+	CU_ASSERT_FALSE(cg_warp_cgroup_has(text, id));
+	CU_ASSERT_FALSE(cg_warp_cgroup_has("0::/\n", id));
+	CU_ASSERT_FALSE(cg_warp_cgroup_has("0::/docker/abc\n", "abc"));
+	CU_ASSERT_FALSE(cg_warp_cgroup_has(NULL, id));
 }
 
 int
@@ -908,6 +958,7 @@ main(void)
 		CG_UNIT_TEST(test_safety_netns),
 		CG_UNIT_TEST(test_safety_same_run),
 		CG_UNIT_TEST(test_safety_sharers),
+		CG_UNIT_TEST(test_safety_cgroup),
 		CG_UNIT_END,
 	};
 	int ret = cg_unit_run("warp", tests);

@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 
 #include "cg_conf.h"
 #include "cg_toml.h"
@@ -803,11 +804,30 @@ check_mbufs(struct cg_conf *c, json_object *dpt, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The value of a vdev's iface= devarg (af_packet, af_xdp, tap name a kernel
+ * interface): its length, and *name pointing at it; 0 and NULL without one.
+ * Checked here because the PMD would refuse a longer name at every start.
+ */
+static size_t
+iface_arg(const char *d, const char **name)
+{
+	for (const char *a = strchr(d, ','); a != NULL; a = strchr(a + 1, ',')) {
+		if (strncmp(a + 1, "iface=", 6) == 0) {
+			*name = a + 7;
+			return strcspn(*name, ",");
+		}
+	}
+	*name = NULL;
+	return 0;
+}
+
 static int
 parse_device(const struct cg_conf_key *k, void *sec, json_object *v, const struct cg_conf_in *in)
 {
 	struct cg_conf_port *p = sec;
-	const char *s = json_object_get_string(v);
+	const char *s = json_object_get_string(v), *name;
+	size_t n;
 
 	if (strlen(s) >= k->size)
 		return IN_ERR(in, v, "longer than %zu characters", k->size - 1);
@@ -815,6 +835,9 @@ parse_device(const struct cg_conf_key *k, void *sec, json_object *v, const struc
 	if (!p->is_pci && !device_is_vdev(s))
 		return IN_ERR(in, v, "\"%s\" is neither a PCI address (DDDD:BB:DD.F) nor a vdev "
 			      "(net_<driver><n>[,args])", s);
+	if ((n = iface_arg(s, &name)) > IFNAMSIZ - 1 || (name != NULL && n == 0))
+		return IN_ERR(in, v, "iface \"%.*s\" is %zu characters: a Linux interface name "
+			      "has 1 to %d", (int)n, name, n, IFNAMSIZ - 1);
 	return copy_string(k, sec, v, in);
 }
 

@@ -348,6 +348,11 @@ test_errors(void)
 		  "neither a PCI address (DDDD:BB:DD.F) nor a vdev (net_<driver><n>[,args])" },
 		{ 11, "device = \"net_af_packet0,iface=other\"", "port[1].device (line 11): "
 		  "\"net_af_packet0\" is already the device of port[0] \"rin0\"" },
+		/* Linux names have 15 characters at most: the PMD would fail at every start. */
+		{ 7, "device = \"net_af_packet0,iface=cgt123456789rin0\"", "port[0].device (line 7): "
+		  "iface \"cgt123456789rin0\" is 16 characters: a Linux interface name has 1 to 15" },
+		{ 7, "device = \"net_af_xdp0,iface=,start_queue=0\"", "port[0].device (line 7): "
+		  "iface \"\" is 0 characters: a Linux interface name has 1 to 15" },
 		{ 8, "ip = \"198.18.1.2\"", "port[0].ip (line 8): \"198.18.1.2\" is not an IPv4 "
 		  "address with a prefix length (e.g. 198.18.1.2/25)" },
 		{ 8, "ip = \"198.18.1.2/33\"", "port[0].ip (line 8): \"198.18.1.2/33\" is not an "

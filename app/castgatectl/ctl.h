@@ -49,16 +49,12 @@ void ctl_err_set(struct ctl_err *e, const char *field, const char *fmt, ...)
  * ctl_args.c: the rule grammar and the console's words (pure)
  */
 
-/* Parse `PORT,GROUP,DPORT[,source=IP]` into r->in. 0 or -EINVAL. */
-int ctl_parse_in(const char *spec, struct cg_rule *r, struct ctl_err *e);
-
-/* Parse `PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]` as output
- * number r->n_outputs (then incremented). 0 or -EINVAL. */
-int ctl_parse_out(const char *spec, struct cg_rule *r, struct ctl_err *e);
-
 /* The rule grammar of `rule add|update` on the command line and in the
  * console: `NAME --in IN --out OUT [--out ...] [--id N]` (the words after
- * the command). Validates with cg_rule_validate(). 0 or -EINVAL. */
+ * the command), IN `PORT,GROUP,DPORT[,source=IP]`, OUT
+ * `PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]`. The words become
+ * the rule's JSON, checked by cg_rule_from_json() as the server checks it:
+ * 0, or -EINVAL with the server's message and field (params.rule.input.dport). */
 int ctl_rule_from_args(int argc, char *const *argv, struct cg_rule *r, struct ctl_err *e);
 
 /* A rule from JSON text: a rule object, or an object with a "rule" member

@@ -77,27 +77,27 @@ int ctl_split(const char *line, char ***argv, struct ctl_err *e);
  * ctl_fmt.c: human output (pure)
  */
 
-/* A text table: columns aligned, two blanks between them, no trailing blanks. */
+/* A text table: columns aligned ('l' or 'r' per column), two blanks between
+ * them, no trailing blanks. Cells fill the rows left to right, the headers
+ * (NULL: none) first. */
+#define CTL_TABLE_MAX_COLS 16
 struct ctl_table {
 	unsigned int ncols;
-	const char *const *headers; /* ncols names; NULL = no header line */
-	const char *align;          /* per column: 'l' or 'r' */
-	char **cells;               /* row-major, ncols per row */
+	const char *align;
+	char **cells;
 	size_t ncells, cap;
 };
 
 void ctl_table_init(struct ctl_table *t, unsigned int ncols, const char *const *headers,
 		    const char *align);
-/* Append one cell (printf format); rows fill left to right. 0 or -ENOMEM. */
 int ctl_table_add(struct ctl_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ctl_table_print(const struct ctl_table *t, FILE *f);
 void ctl_table_free(struct ctl_table *t);
 
-/* Readable numbers: "1,234,567"; "950 pps", "1.20 kpps", "12.3 Mpps";
- * "0 bps", "10.5 Mbps"; "512 B", "13.2 MB"; "3d 04h", "2h 03m", "5m 12s". */
+/* Readable numbers: "1,234,567"; three digits with an SI prefix: "950 pps",
+ * "1.20 kpps", "12.3 Mpps", "13.2 MB" (unit "B"); "3d 04h", "2h 03m", "5m 12s". */
 const char *ctl_fmt_count(uint64_t v, char *buf, size_t size);
 const char *ctl_fmt_rate(double v, const char *unit, char *buf, size_t size);
-const char *ctl_fmt_bytes(uint64_t v, char *buf, size_t size);
 const char *ctl_fmt_duration(uint64_t secs, char *buf, size_t size);
 
 /* Renderers of method results, named after the method (rule_list: rule.list;

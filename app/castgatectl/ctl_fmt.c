@@ -25,98 +25,67 @@ ctl_table_init(struct ctl_table *t, unsigned int ncols, const char *const *heade
 {
 	memset(t, 0, sizeof(*t));
 	t->ncols = ncols;
-	t->headers = headers;
 	t->align = align;
+	for (unsigned int c = 0; headers != NULL && c < ncols; c++)
+		ctl_table_add(t, "%s", headers[c]);
 }
 
 int
 ctl_table_add(struct ctl_table *t, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
+	char **c;
 	int n;
 
 	if (t->ncells == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		char **c = realloc(t->cells, cap * sizeof(*c));
-
+		c = realloc(t->cells, (t->cap ? t->cap * 2 : 64) * sizeof(*c));
 		if (c == NULL)
 			return -ENOMEM;
 		t->cells = c;
-		t->cap = cap;
+		t->cap = t->cap ? t->cap * 2 : 64;
 	}
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	n = vasprintf(&t->cells[t->ncells], fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return -ENOMEM;
-	t->cells[t->ncells++] = s;
+	t->ncells++;
 	return 0;
 }
 
+/* Code points, not bytes, so that a UTF-8 name does not skew a column. */
 static size_t
 cell_width(const char *s)
 {
 	size_t w = 0;
 
-	/* Count code points, not bytes, so a UTF-8 name does not skew a column. */
 	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
+		w += ((unsigned char)*s & 0xc0) != 0x80;
 	return w;
-}
-
-static void
-print_row(const struct ctl_table *t, FILE *f, const size_t *width, const char *const *cells,
-	  size_t n)
-{
-	size_t last = n;
-
-	/* Trailing empty cells print nothing, so lines end without blanks. */
-	while (last > 0 && (cells[last - 1] == NULL || cells[last - 1][0] == '\0'))
-		last--;
-	for (size_t c = 0; c < last; c++) {
-		const char *s = cells[c] != NULL ? cells[c] : "";
-		size_t pad = width[c] - cell_width(s);
-		bool right = t->align != NULL && t->align[c] == 'r';
-
-		if (c > 0)
-			fputs("  ", f);
-		if (right)
-			fprintf(f, "%*s", (int)pad, "");
-		fputs(s, f);
-		if (!right && c + 1 < last)
-			fprintf(f, "%*s", (int)pad, "");
-	}
-	fputc('\n', f);
 }
 
 void
 ctl_table_print(const struct ctl_table *t, FILE *f)
 {
-	size_t width[32] = { 0 }, nrows, r;
-	unsigned int ncols = t->ncols < 32 ? t->ncols : 32;
+	size_t width[CTL_TABLE_MAX_COLS] = { 0 }, n = t->ncols, w;
 
-	if (ncols == 0)
-		return;
-	nrows = (t->ncells + ncols - 1) / ncols;
-	for (unsigned int c = 0; c < ncols; c++) {
-		if (t->headers != NULL)
-			width[c] = cell_width(t->headers[c]);
-		for (r = 0; r < nrows; r++) {
-			size_t i = r * ncols + c;
+	for (size_t i = 0; n <= CTL_TABLE_MAX_COLS && i < t->ncells; i++)
+		if ((w = cell_width(t->cells[i])) > width[i % n])
+			width[i % n] = w;
+	for (size_t r = 0; n <= CTL_TABLE_MAX_COLS && r < t->ncells; r += n) {
+		size_t last = t->ncells - r < n ? t->ncells - r : n;
 
-			if (i < t->ncells && cell_width(t->cells[i]) > width[c])
-				width[c] = cell_width(t->cells[i]);
+		/* trailing empty cells print nothing, so that lines end without blanks */
+		while (last > 0 && t->cells[r + last - 1][0] == '\0')
+			last--;
+		for (size_t c = 0; c < last; c++) {
+			int pad = (int)(width[c] - cell_width(t->cells[r + c]));
+			bool right = t->align[c] == 'r';
+
+			fprintf(f, "%s%*s%s%*s", c > 0 ? "  " : "", right ? pad : 0, "",
+				t->cells[r + c], !right && c + 1 < last ? pad : 0, "");
 		}
-	}
-	if (t->headers != NULL)
-		print_row(t, f, width, t->headers, ncols);
-	for (r = 0; r < nrows; r++) {
-		size_t n = t->ncells - r * ncols;
-
-		print_row(t, f, width, (const char *const *)t->cells + r * ncols,
-			  n < ncols ? n : ncols);
+		fputc('\n', f);
 	}
 }
 
@@ -126,8 +95,7 @@ ctl_table_free(struct ctl_table *t)
 	for (size_t i = 0; i < t->ncells; i++)
 		free(t->cells[i]);
 	free(t->cells);
-	t->cells = NULL;
-	t->ncells = t->cap = 0;
+	memset(t, 0, sizeof(*t));
 }
 
 /*
@@ -150,9 +118,8 @@ ctl_fmt_count(uint64_t v, char *buf, size_t size)
 	return buf;
 }
 
-/* Three significant digits with an SI prefix: 950, 1.20 k, 12.3 M, 215 G. */
-static const char *
-si(double v, const char *unit, const char *space, char *buf, size_t size)
+const char *
+ctl_fmt_rate(double v, const char *unit, char *buf, size_t size)
 {
 	static const char *const prefix[] = { "", "k", "M", "G", "T", "P" };
 	unsigned int p = 0;
@@ -161,29 +128,17 @@ si(double v, const char *unit, const char *space, char *buf, size_t size)
 		v = 0;
 	if (v < 999.5) {
 		/* below 1000 the unit is exact enough as an integer */
-		snprintf(buf, size, "%.0f%s%s", v, space, unit);
+		snprintf(buf, size, "%.0f %s", v, unit);
 		return buf;
 	}
 	while (v >= 999.5 && p + 1 < sizeof(prefix) / sizeof(prefix[0])) {
 		v /= 1000;
 		p++;
 	}
-	snprintf(buf, size, "%.*f%s%s%s", v < 9.995 ? 2 : v < 99.95 ? 1 : 0, v, space, prefix[p],
-		 unit);
+	snprintf(buf, size, "%.*f %s%s", v < 9.995 ? 2 : v < 99.95 ? 1 : 0, v, prefix[p], unit);
 	return buf;
 }
 
-const char *
-ctl_fmt_rate(double v, const char *unit, char *buf, size_t size)
-{
-	return si(v, unit, " ", buf, size);
-}
-
-const char *
-ctl_fmt_bytes(uint64_t v, char *buf, size_t size)
-{
-	return si((double)v, "B", " ", buf, size);
-}
 
 const char *
 ctl_fmt_duration(uint64_t s, char *buf, size_t size)
@@ -274,7 +229,7 @@ num(json_object *o, const char *key, enum numfmt nf, char *buf, size_t size)
 	case NF_COUNT:
 		return ctl_fmt_count(u, buf, size);
 	case NF_BYTES:
-		return ctl_fmt_bytes(u, buf, size);
+		return ctl_fmt_rate((double)u, "B", buf, size);
 	case NF_PPS:
 		return ctl_fmt_rate(d, "pps", buf, size);
 	case NF_BPS:

@@ -357,8 +357,8 @@ test_numbers(void)
 	/* 999.7 k rounds up to the next prefix, not to "1000 k" */
 	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(999700, "bps", b, sizeof(b)), "1.00 Mbps");
 	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(-5, "bps", b, sizeof(b)), "0 bps");
-	CU_ASSERT_STRING_EQUAL(ctl_fmt_bytes(512, b, sizeof(b)), "512 B");
-	CU_ASSERT_STRING_EQUAL(ctl_fmt_bytes(13160000, b, sizeof(b)), "13.2 MB");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(512, "B", b, sizeof(b)), "512 B");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(13160000, "B", b, sizeof(b)), "13.2 MB");
 	CU_ASSERT_STRING_EQUAL(ctl_fmt_duration(42, b, sizeof(b)), "42s");
 	CU_ASSERT_STRING_EQUAL(ctl_fmt_duration(312, b, sizeof(b)), "5m 12s");
 	CU_ASSERT_STRING_EQUAL(ctl_fmt_duration(7380, b, sizeof(b)), "2h 03m");

@@ -134,8 +134,8 @@ ctl_rule_from_args(int argc, char *const *argv, struct cg_rule *r, struct ctl_er
 			strncmp(a, "--id", 4) == 0 ? 'd' : len == 5 && strncmp(a, "--out", 5) == 0 ?
 			'o' : 0;
 		if (k == 0) {
-			ctl_err_set(e, NULL, "unknown option %s (rule add takes --in, --out, --id)",
-				    a);
+			ctl_err_set(e, NULL, "unknown option %s (rule add takes --in, --out, --id; "
+				    "or --file alone)", a);
 			break;
 		}
 		if (val == NULL) {

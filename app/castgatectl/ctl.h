@@ -105,11 +105,16 @@ const char *ctl_fmt_duration(uint64_t secs, char *buf, size_t size);
  * port_*_block: testpmd's layout of port.get). Missing members print as "-";
  * nothing here fails on an unexpected shape. */
 typedef void ctl_render_fn(FILE *f, json_object *res);
-ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_rule_added, ctl_fmt_rule_updated,
-	ctl_fmt_rule_removed, ctl_fmt_stats, ctl_fmt_stats_cleared, ctl_fmt_drops_all,
+ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_stats, ctl_fmt_drops_all,
 	ctl_fmt_port_list, ctl_fmt_port_show, ctl_fmt_port_stats_block, ctl_fmt_port_info_block,
-	ctl_fmt_system_info, ctl_fmt_version, ctl_fmt_health, ctl_fmt_config_check,
-	ctl_fmt_reload;
+	ctl_fmt_system_info, ctl_fmt_health, ctl_fmt_config_check, ctl_fmt_reload;
+/* Print the template t with its placeholders replaced by members of o:
+ *   {PATH}       the member at the dotted PATH (rule.name) as text, "-" if missing
+ *   {PATH:F}     a number as a count (c), bytes (b), a packet (p) or bit rate (B), raw
+ *                (r); a link object (l); a clock time of Unix milliseconds (t)
+ *   {W PATH...}  in W columns (printf's %Ws; -W aligns left)
+ *   {PATH?TEXT}  TEXT and the member when there is one; {PATH!TEXT} TEXT when not */
+void ctl_fmt_tpl(FILE *f, json_object *o, const char *t);
 /* stats.get "drops": every reason with @all, else only those that counted. */
 void ctl_fmt_drops(FILE *f, json_object *res, bool all);
 
@@ -143,6 +148,7 @@ struct ctl_cmd {
 	const char *help;    /* details and examples, lines indented by two */
 	ctl_run_fn *run;     /* NULL: call method (param from the argument), render */
 	ctl_render_fn *render;
+	const char *say;     /* without render: the result through ctl_fmt_tpl() */
 	unsigned int flags;
 };
 

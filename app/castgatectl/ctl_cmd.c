@@ -186,8 +186,10 @@ call_print(struct ctl *c, const struct ctl_cmd *cmd, json_object *params)
 		json_object_object_get_ex(res, cmd->pick, &v);
 	if (c->json)
 		print_json(c, cmd->pick != NULL ? v : res);
-	else
+	else if (cmd->render != NULL)
 		cmd->render(c->out, res);
+	else
+		ctl_fmt_tpl(c->out, res, cmd->say);
 	if ((cmd->flags & CTL_CMD_STATUS) && (!json_object_object_get_ex(res, "status", &v) ||
 					      strcmp(json_object_get_string(v), "ok") != 0))
 		ret = CG_EXIT_FAILURE;

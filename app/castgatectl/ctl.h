@@ -107,11 +107,12 @@ const char *ctl_fmt_duration(uint64_t secs, char *buf, size_t size);
 typedef void ctl_render_fn(FILE *f, json_object *res);
 ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_stats, ctl_fmt_drops_all,
 	ctl_fmt_port_list, ctl_fmt_port_show, ctl_fmt_port_stats_block, ctl_fmt_port_info_block,
-	ctl_fmt_system_info, ctl_fmt_health, ctl_fmt_config_check, ctl_fmt_reload;
+	ctl_fmt_system_info, ctl_fmt_health, ctl_fmt_config_check;
 /* Print the template t with its placeholders replaced by members of o:
  *   {PATH}       the member at the dotted PATH (rule.name) as text, "-" if missing
  *   {PATH:F}     a number as a count (c), bytes (b), a packet (p) or bit rate (B), raw
- *                (r); a link object (l); a clock time of Unix milliseconds (t)
+ *                (r); a link object (l); a clock time of Unix milliseconds (t); an
+ *                array as "a, b" or "-" (L)
  *   {W PATH...}  in W columns (printf's %Ws; -W aligns left)
  *   {PATH?TEXT}  TEXT and the member when there is one; {PATH!TEXT} TEXT when not */
 void ctl_fmt_tpl(FILE *f, json_object *o, const char *t);

@@ -298,9 +298,14 @@ ctl_fmt_tpl(FILE *f, json_object *o, const char *t)
 			fputs(text, f);
 		if (cond == '!' || (cond == '?' && jm(at, k) == NULL))
 			continue;
+		for (size_t i = 0; nf == 'L' && i < jlen(jm(at, k)); i++)
+			fprintf(f, "%s%s", i > 0 ? ", " : "", json_object_get_string(jidx(jm(at, k), i)));
+		if (nf == 'L' && jlen(jm(at, k)) > 0)
+			continue;
 		fprintf(f, "%s%*s", text, w, nf == 'l' ? link_desc(jm(at, k), buf, sizeof(buf)) :
 			nf == 't' ? clock_str(at, k, buf, sizeof(buf)) :
-			nf != '\0' ? num(at, k, nf, buf, sizeof(buf)) : jstr(at, k));
+			nf != '\0' && nf != 'L' ? num(at, k, nf, buf, sizeof(buf)) : nf == 'L' ? "-" :
+			jstr(at, k));
 	}
 }
 
@@ -730,17 +735,6 @@ ctl_fmt_health(FILE *f, json_object *res)
 		jm(st, "error") ? jstr(st, "error") : "");
 }
 
-static void
-name_list(FILE *f, const char *label, json_object *a)
-{
-	fprintf(f, "  %-8s", label);
-	if (jlen(a) == 0)
-		fputs(" -", f);
-	for (size_t i = 0; i < jlen(a); i++)
-		fprintf(f, "%s %s", i ? "," : "", json_object_get_string(jidx(a, i)));
-	fputc('\n', f);
-}
-
 void
 ctl_fmt_config_check(FILE *f, json_object *res)
 {
@@ -764,10 +758,8 @@ ctl_fmt_config_check(FILE *f, json_object *res)
 	if (rl != NULL && jm(rl, "refused") != NULL) {
 		fprintf(f, "a reload would be refused: %s\n", jstr(rl, "refused"));
 	} else if (rl != NULL) {
-		fprintf(f, "a reload would change the config rules:\n");
-		name_list(f, "add", jm(rl, "add"));
-		name_list(f, "update", jm(rl, "update"));
-		name_list(f, "remove", jm(rl, "remove"));
+		ctl_fmt_tpl(f, rl, "a reload would change the config rules:\n  add      {add:L}\n"
+			    "  update   {update:L}\n  remove   {remove:L}\n");
 	}
 	if (rl != NULL && jlen(jm(rl, "restart_required")) > 0) {
 		fprintf(f, "changed sections a reload does not apply (restart castgate):");
@@ -775,13 +767,4 @@ ctl_fmt_config_check(FILE *f, json_object *res)
 			fprintf(f, " %s", json_object_get_string(jidx(jm(rl, "restart_required"), i)));
 		fputc('\n', f);
 	}
-}
-
-void
-ctl_fmt_reload(FILE *f, json_object *res)
-{
-	fprintf(f, "config reloaded; config rules:\n");
-	name_list(f, "added", jm(res, "added"));
-	name_list(f, "updated", jm(res, "updated"));
-	name_list(f, "removed", jm(res, "removed"));
 }

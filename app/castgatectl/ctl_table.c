@@ -111,7 +111,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .summary = "apply the config file's [[rule]] changes",
 	  .help = "  The same as SIGHUP to castgate; refused as a whole when a config rule\n"
 	  "  clashes with an API rule. [[port]] and [dataplane] changes need a restart.\n",
-	  .render = ctl_fmt_reload, .flags = CTL_CMD_CHANGES },
+	  .say = "config reloaded; config rules:\n  added    {added:L}\n  updated  {updated:L}\n"
+	  "  removed  {removed:L}\n", .flags = CTL_CMD_CHANGES },
 	{ .words = "call", .args = "METHOD [JSON-PARAMS]", .run = ctl_run_call,
 	  .summary = "raw JSON-RPC call; prints the result",
 	  .help = "  Example: castgatectl call stats.get '{\"rule\": \"cam1\"}' (docs/API.md)\n" },

@@ -290,33 +290,19 @@ ctl_help(FILE *f, int ntopic, char *const *topic)
  * Completion
  */
 
+/* The candidates: a one-column ctl_table of the words that extend partial. */
 struct cands {
-	char **v;
-	size_t n, cap;
+	struct ctl_table t;
 	const char *partial;
-	size_t plen;
 };
 
 /* Add pre + w when it extends the partial word. */
 static void
 add2(struct cands *c, const char *pre, const char *w)
 {
-	char *s;
-
-	if (asprintf(&s, "%s%s", pre, w) < 0)
-		return;
-	if (strncmp(s, c->partial, c->plen) == 0 && c->n == c->cap) {
-		char **v = realloc(c->v, (c->cap ? c->cap * 2 : 32) * sizeof(*v));
-
-		if (v != NULL) {
-			c->v = v;
-			c->cap = c->cap ? c->cap * 2 : 32;
-		}
-	}
-	if (strncmp(s, c->partial, c->plen) != 0 || c->n == c->cap)
-		free(s);
-	else
-		c->v[c->n++] = s;
+	if (ctl_table_add(&c->t, "%s%s", pre, w) == 0 &&
+	    strncmp(c->t.cells[c->t.ncells - 1], c->partial, strlen(c->partial)) != 0)
+		free(c->t.cells[--c->t.ncells]);
 }
 
 static void
@@ -459,27 +445,26 @@ size_t
 ctl_complete(char *const *prev, int nprev, const char *partial, const struct ctl_names *names,
 	     char ***out)
 {
-	struct cands c = { .partial = partial, .plen = strlen(partial) };
+	struct cands c = { .partial = partial };
 	int k = 0;
 	const struct ctl_cmd *cmd = ctl_cmd_find(nprev, prev, &k);
 	size_t m = 0;
 
+	ctl_table_init(&c.t, 1, NULL, "l");
 	if (cmd == NULL || k == nprev)
 		add_next_words(&c, prev, nprev);
 	if (cmd != NULL)
 		complete_args(&c, cmd, prev + k, nprev - k, names);
-	if (c.n > 1) {
-		qsort(c.v, c.n, sizeof(*c.v), cmp);
-		for (size_t i = 0; i < c.n; i++) {
-			if (m > 0 && strcmp(c.v[m - 1], c.v[i]) == 0)
-				free(c.v[i]);
-			else
-				c.v[m++] = c.v[i];
-		}
-		c.n = m;
+	if (c.t.ncells > 0)
+		qsort(c.t.cells, c.t.ncells, sizeof(char *), cmp);
+	for (size_t i = 0; i < c.t.ncells; i++) {
+		if (m > 0 && strcmp(c.t.cells[m - 1], c.t.cells[i]) == 0)
+			free(c.t.cells[i]);
+		else
+			c.t.cells[m++] = c.t.cells[i];
 	}
-	*out = c.v;
-	return c.n;
+	*out = c.t.cells;
+	return m;
 }
 
 void

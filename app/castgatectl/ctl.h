@@ -132,6 +132,7 @@ enum {
 	CTL_CMD_STATUS = 1 << 1,  /* exit 1 unless the result's "status" is "ok" */
 	CTL_CMD_CONSOLE = 1 << 2, /* only in the console */
 	CTL_CMD_ONESHOT = 1 << 3, /* only on the command line */
+	CTL_CMD_QUIT = 1 << 4,    /* leaves the console */
 };
 
 /* One command. Its words and aliases are how it is typed, the same on the
@@ -232,6 +233,6 @@ void ctl_on_sigint(int sig);
 
 /* Handlers of the table's rows. */
 ctl_run_fn ctl_run_rule_change, ctl_run_stats, ctl_run_port_blocks, ctl_run_config_check,
-	ctl_run_call, ctl_run_help, ctl_run_quit, ctl_console_run;
+	ctl_run_call, ctl_run_help, ctl_console_run;
 
 #endif /* CG_CTL_H */

@@ -482,16 +482,6 @@ ctl_run_help(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 	return ctl_help(c->out, argc, argv) == 0 ? CG_EXIT_OK : CG_EXIT_USAGE;
 }
 
-int
-ctl_run_quit(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
-{
-	(void)c;
-	(void)cmd;
-	(void)argc;
-	(void)argv;
-	return CTL_CONSOLE_QUIT;
-}
-
 static bool
 is_help(const char *a)
 {
@@ -519,6 +509,8 @@ ctl_cmd_run(struct ctl *c, int argc, char **argv)
 	if (cmd != NULL && !argc_ok(cmd->args, argc - k))
 		return ctl_usage_error(cmd->words, "usage: %s %s", cmd->words,
 				       cmd->args ? cmd->args : "(no arguments)");
+	if (cmd != NULL && (cmd->flags & CTL_CMD_QUIT))
+		return CTL_CONSOLE_QUIT;
 	/* Without a handler: the one argument (if any) is params[param]. */
 	if (cmd != NULL)
 		return cmd->run != NULL ? cmd->run(c, cmd, argc - k, argv + k) :

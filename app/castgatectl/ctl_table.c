@@ -126,7 +126,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ .words = "help", .aliases = "?", .args = "[COMMAND...]", .run = ctl_run_help,
 	  .summary = "this text, or a command's" },
 	{ .words = "quit", .aliases = "exit", .summary = "leave the console (Ctrl-D too)",
-	  .run = ctl_run_quit, .flags = CTL_CMD_CONSOLE },
+	  .flags = CTL_CMD_CONSOLE | CTL_CMD_QUIT },
 	{ NULL },
 };
 

@@ -99,26 +99,19 @@ complete(EditLine *el, int ch)
 	}
 	names_refresh(con);
 	n = ctl_complete(words, nw, partial, &con->names, &cand);
+	common = ctl_common_prefix(cand, n);
 	if (n == 0) {
 		ret = CC_ERROR; /* beep */
-	} else if (n == 1) {
+	} else if (n == 1 || common > plen) {
 		char add[256];
 
-		/* a KEY= of --out waits for its value, not for the next word */
-		snprintf(add, sizeof(add), "%s%s", cand[0] + plen,
-			 cand[0][strlen(cand[0]) - 1] == '=' ? "" : " ");
+		/* one: the word and a blank, but a KEY= of --out waits for its value */
+		snprintf(add, sizeof(add), "%.*s%s", (int)(common - plen), cand[0] + plen,
+			 n == 1 && cand[0][common - 1] != '=' ? " " : "");
 		el_insertstr(el, add);
 	} else {
-		common = ctl_common_prefix(cand, n);
-		if (common > plen) {
-			char add[256];
-
-			snprintf(add, sizeof(add), "%.*s", (int)(common - plen), cand[0] + plen);
-			el_insertstr(el, add);
-		} else {
-			list_candidates(cand, n);
-			ret = CC_REDISPLAY;
-		}
+		list_candidates(cand, n);
+		ret = CC_REDISPLAY;
 	}
 	ctl_complete_free(cand, n);
 	free(words);

@@ -170,12 +170,11 @@ const char *ctl_cmd_spelling(const struct ctl_cmd *cmd, int i, char *buf, size_t
  * stderr) for an unknown topic. */
 int ctl_help(FILE *f, int ntopic, char *const *topic);
 
-/* Names known to the daemon, for completion. */
+/* Names known to the daemon, for completion: the results of rule.list and
+ * port.list (NULL when the call failed). */
 struct ctl_names {
-	char **rules;
-	size_t nrules;
-	char **ports;
-	size_t nports;
+	json_object *rules;
+	json_object *ports;
 };
 
 /* The candidates for the word being typed (@partial) after the complete words

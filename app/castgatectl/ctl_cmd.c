@@ -529,51 +529,22 @@ ctl_cmd_run(struct ctl *c, int argc, char **argv)
 			       list);
 }
 
-/* names[] of the array res[list][i][sub?][key]; sub may be NULL. */
-static void
-collect(json_object *res, const char *list, const char *sub, char ***out, size_t *n)
-{
-	json_object *a, *e, *v;
-	size_t len;
-
-	*out = NULL;
-	*n = 0;
-	if (!json_object_object_get_ex(res, list, &a) || !json_object_is_type(a, json_type_array))
-		return;
-	len = json_object_array_length(a);
-	*out = calloc(len + 1, sizeof(char *));
-	for (size_t i = 0; *out != NULL && i < len; i++) {
-		e = json_object_array_get_idx(a, i);
-		if (sub != NULL && !json_object_object_get_ex(e, sub, &e))
-			continue;
-		if (json_object_object_get_ex(e, "name", &v) &&
-		    json_object_is_type(v, json_type_string) &&
-		    ((*out)[*n] = strdup(json_object_get_string(v))) != NULL)
-			(*n)++;
-	}
-}
-
 void
 ctl_names_fetch(struct ctl *c, struct ctl_names *nm)
 {
-	json_object *res;
 	bool quiet = c->quiet;
 
 	c->quiet = true;
-	if (ctl_call(c, "rule.list", NULL, &res) == CG_EXIT_OK)
-		collect(res, "rules", "rule", &nm->rules, &nm->nrules);
-	json_object_put(res);
-	if (ctl_call(c, "port.list", NULL, &res) == CG_EXIT_OK)
-		collect(res, "ports", NULL, &nm->ports, &nm->nports);
-	json_object_put(res);
+	ctl_call(c, "rule.list", NULL, &nm->rules);
+	ctl_call(c, "port.list", NULL, &nm->ports);
 	c->quiet = quiet;
 }
 
 void
 ctl_names_free(struct ctl_names *n)
 {
-	ctl_complete_free(n->rules, n->nrules);
-	ctl_complete_free(n->ports, n->nports);
+	json_object_put(n->rules);
+	json_object_put(n->ports);
 	memset(n, 0, sizeof(*n));
 }
 

@@ -305,11 +305,20 @@ add2(struct cands *c, const char *pre, const char *w)
 		free(c->t.cells[--c->t.ncells]);
 }
 
+/* The names of rule.list's rules[i].rule.name or port.list's ports[i].name. */
 static void
-add_names(struct cands *c, char *const *names, size_t n)
+add_names(struct cands *c, json_object *res, const char *list, const char *sub)
 {
-	for (size_t i = 0; i < n; i++)
-		add2(c, "", names[i]);
+	json_object *a, *e, *v;
+
+	json_object_object_get_ex(res, list, &a);
+	for (size_t i = 0; json_object_is_type(a, json_type_array) &&
+	     i < json_object_array_length(a); i++) {
+		e = json_object_array_get_idx(a, i);
+		if ((sub == NULL || json_object_object_get_ex(e, sub, &e)) &&
+		    json_object_object_get_ex(e, "name", &v) && json_object_is_type(v, json_type_string))
+			add2(c, "", json_object_get_string(v));
+	}
 }
 
 /* The next word of every spelling that starts with w[0..n-1]. */
@@ -349,7 +358,7 @@ add_kind(struct cands *c, const char *kind, char *const *w, int n, const struct 
 		for (const char *p = c->partial; *p != '\0'; p++)
 			commas += *p == ',';
 		if (commas == 0) {
-			add_names(c, nm->ports, nm->nports);
+			add_names(c, nm->ports, "ports", NULL);
 		} else if (commas >= 3 && strchr(last, '=') == NULL) {
 			snprintf(pre, sizeof(pre), "%.*s", (int)(last + 1 - c->partial), c->partial);
 			for (const char *const *k = kind[0] == 'O' ? out_keys : in_keys; *k; k++)
@@ -366,9 +375,9 @@ add_kind(struct cands *c, const char *kind, char *const *w, int n, const struct 
 		alt[nalt++] = t;
 	for (int i = 0; i < nalt; i++) {
 		if (strcmp(alt[i], "RULE") == 0)
-			add_names(c, nm->rules, nm->nrules);
+			add_names(c, nm->rules, "rules", "rule");
 		else if (strcmp(alt[i], "PORT") == 0)
-			add_names(c, nm->ports, nm->nports);
+			add_names(c, nm->ports, "ports", NULL);
 		else if (alt[i][0] >= 'a' && alt[i][0] <= 'z')
 			add2(c, "", alt[i]);
 	}

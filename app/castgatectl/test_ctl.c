@@ -606,9 +606,12 @@ test_fmt_config(void)
 static size_t
 tab(char *const *w, const char *partial, size_t want, const char *first, char ***out)
 {
-	static char *rules[] = { "cam1", "cam2", "feed" };
-	static char *ports[] = { "in0", "out0", "out1" };
-	static const struct ctl_names nm = { rules, 3, ports, 3 };
+	struct ctl_names nm = {
+		json_tokener_parse("{\"rules\": [{\"rule\": {\"name\": \"cam1\"}}, {\"rule\": "
+				   "{\"name\": \"cam2\"}}, {\"rule\": {\"name\": \"feed\"}}]}"),
+		json_tokener_parse("{\"ports\": [{\"name\": \"in0\"}, {\"name\": \"out0\"}, "
+				   "{\"name\": \"out1\"}]}"),
+	};
 	char **c;
 	int n = 0;
 	size_t got;
@@ -616,6 +619,7 @@ tab(char *const *w, const char *partial, size_t want, const char *first, char **
 	while (w != NULL && w[n] != NULL)
 		n++;
 	got = ctl_complete(w, n, partial, &nm, &c);
+	ctl_names_free(&nm);
 	CU_ASSERT_EQUAL(got, want);
 	if (got != want)
 		fprintf(stderr, "Tab on \"%s\" after %d words: %zu candidates, not %zu\n",

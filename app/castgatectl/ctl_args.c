@@ -123,8 +123,8 @@ ctl_rule_from_args(int argc, char *const *argv, struct cg_rule *r, struct ctl_er
 
 		if (a[0] != '-' || a[1] == '\0') {
 			if (json_object_object_get_ex(o, "name", NULL))
-				ctl_err_set(e, NULL, "unexpected argument \"%s\" (one rule NAME only)",
-					    a);
+				ctl_err_set(e, NULL, "unexpected argument \"%s\" (one rule NAME "
+					    "only)", a);
 			else
 				json_object_object_add(o, "name", json_object_new_string(a));
 			continue;
@@ -151,7 +151,8 @@ ctl_rule_from_args(int argc, char *const *argv, struct cg_rule *r, struct ctl_er
 			if ((t = spec_json("--out", path, val, e)) != NULL)
 				json_object_array_add(outs, t);
 		} else if (json_object_object_get_ex(o, "input", NULL)) {
-			ctl_err_set(e, "params.rule.input", "--in given twice (a rule has one input)");
+			ctl_err_set(e, "params.rule.input",
+				    "--in given twice (a rule has one input)");
 		} else if ((t = spec_json("--in", "params.rule.input", val, e)) != NULL) {
 			json_object_object_add(o, "input", t);
 		}

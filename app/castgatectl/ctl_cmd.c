@@ -308,7 +308,8 @@ stats_watch(struct ctl *c, json_object *params, double secs)
 		FILE *m = NULL;
 
 		ret = ctl_call(c, "stats.get", params, &res);
-		if (ret == CG_EXIT_OK && !ctl_interrupted && (m = open_memstream(&buf, &len)) == NULL)
+		if (ret == CG_EXIT_OK && !ctl_interrupted &&
+		    (m = open_memstream(&buf, &len)) == NULL)
 			ret = CG_EXIT_FAILURE;
 		if (m != NULL && c->json)
 			fprintf(m, "%s\n", json_object_to_json_string_ext(res,
@@ -369,8 +370,8 @@ ctl_run_stats(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 		errno = 0;
 		watch = strtod(v, &end);
 		if (errno != 0 || *end != '\0' || !isfinite(watch) || watch < 0.1 || watch > 86400)
-			return ctl_usage_error("stats", "--watch: \"%s\" is not a number of seconds "
-					       "in 0.1..86400", v);
+			return ctl_usage_error("stats", "--watch: \"%s\" is not a number of "
+					       "seconds in 0.1..86400", v);
 	}
 	if (rule != NULL)
 		params = name_params("rule", rule);

@@ -298,13 +298,15 @@ ctl_fmt_tpl(FILE *f, json_object *o, const char *t)
 			fputs(text, f);
 		if (cond == '!' || (cond == '?' && jm(at, k) == NULL))
 			continue;
-		for (size_t i = 0; nf == 'L' && i < jlen(jm(at, k)); i++)
-			fprintf(f, "%s%s", i > 0 ? ", " : "", json_object_get_string(jidx(jm(at, k), i)));
+		/* a list: "a, b", or "-" below */
+		for (size_t i = 0, len = nf == 'L' ? jlen(jm(at, k)) : 0; i < len; i++)
+			fprintf(f, "%s%s", i > 0 ? ", " : "",
+				json_object_get_string(jidx(jm(at, k), i)));
 		if (nf == 'L' && jlen(jm(at, k)) > 0)
 			continue;
 		fprintf(f, "%s%*s", text, w, nf == 'l' ? link_desc(jm(at, k), buf, sizeof(buf)) :
 			nf == 't' ? clock_str(at, k, buf, sizeof(buf)) :
-			nf != '\0' && nf != 'L' ? num(at, k, nf, buf, sizeof(buf)) : nf == 'L' ? "-" :
+			nf == 'L' ? "-" : nf != '\0' ? num(at, k, nf, buf, sizeof(buf)) :
 			jstr(at, k));
 	}
 }
@@ -520,7 +522,8 @@ ctl_fmt_stats(FILE *f, json_object *res)
 	if (jget(res, "unix_ms", json_type_int, &a) &&
 	    jget(res, "since_unix_ms", json_type_int, &b) && a >= b)
 		ctl_fmt_duration((a - b) / 1000, dur, sizeof(dur));
-	ctl_fmt_tpl(f, res, "castgate statistics at {unix_ms:t}, counted since {since_unix_ms:t} (");
+	ctl_fmt_tpl(f, res, "castgate statistics at {unix_ms:t}, "
+		    "counted since {since_unix_ms:t} (");
 	fputs(dur, f);
 	fputc(')', f);
 	if (jget(res, "interval_ms", json_type_double, &iv))

@@ -49,12 +49,14 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "    rule add cam2 --in in0,239.1.1.2,5001,source=198.18.0.10 \\\n"
 	  "        --out out0,239.10.1.2,6001 --out out1,198.18.7.20,7000,mac=02:00:00:00:07:20\n"
 	  "    castgatectl --json rule show cam1 > cam1.json; castgatectl rule add --file cam1.json\n",
-	  .run = ctl_run_rule_change, .say = "rule {rule.name} added (id {rule.id}, origin {origin})\n",
+	  .run = ctl_run_rule_change,
+	  .say = "rule {rule.name} added (id {rule.id}, origin {origin})\n",
 	  .flags = CTL_CMD_CHANGES },
 	{ .words = "rule update", .method = "rule.update", .args = RULE_ARGS,
 	  .summary = "replace the API rule of that name",
 	  .help = "  The same forms as rule add; without --id the rule keeps its id.\n",
-	  .run = ctl_run_rule_change, .say = "rule {rule.name} updated (id {rule.id}, origin {origin})\n",
+	  .run = ctl_run_rule_change,
+	  .say = "rule {rule.name} updated (id {rule.id}, origin {origin})\n",
 	  .flags = CTL_CMD_CHANGES },
 	{ .words = "rule remove", .aliases = "rule del|del rule", .method = "rule.remove",
 	  .args = "RULE", .param = "name", .summary = "remove an API rule",
@@ -316,7 +318,8 @@ add_names(struct cands *c, json_object *res, const char *list, const char *sub)
 	     i < json_object_array_length(a); i++) {
 		e = json_object_array_get_idx(a, i);
 		if ((sub == NULL || json_object_object_get_ex(e, sub, &e)) &&
-		    json_object_object_get_ex(e, "name", &v) && json_object_is_type(v, json_type_string))
+		    json_object_object_get_ex(e, "name", &v) &&
+		    json_object_is_type(v, json_type_string))
 			add2(c, "", json_object_get_string(v));
 	}
 }

@@ -32,7 +32,8 @@
 "  1 when the daemon refuses it (name, id or match in use, unknown port).\n"
 
 /* Rows in the order of the help. Without .run a row calls .method with its one
- * argument (if any) as params[.param] and prints the result with .render. */
+ * argument (if any) as params[.param] and prints the result with .render, or
+ * through the template .say (ctl_fmt_tpl). */
 const struct ctl_cmd ctl_cmds[] = {
 	{ .words = "rule list", .aliases = "show rules", .method = "rule.list",
 	  .summary = "the rules, from the config file and the API",

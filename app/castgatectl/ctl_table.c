@@ -134,6 +134,8 @@ const struct ctl_cmd ctl_cmds[] = {
 };
 
 #define MAX_WORDS 8
+/* Room for a spelling ("show port stats") or a usage split into words. */
+#define SPELLING_MAX 64
 
 const char *
 ctl_cmd_spelling(const struct ctl_cmd *cmd, int i, char *buf, size_t size)
@@ -164,34 +166,32 @@ words_of(const char *s, char *buf, size_t size, char **w)
 	return n;
 }
 
-/* How many leading words of argv a spelling takes, or 0. */
+/* How many leading words of the spelling sp (its *n words into w, in buf)
+ * and of argv are the same. */
 static int
-spelling_match(const char *sp, int argc, char *const *argv)
+agree(const char *sp, int argc, char *const *argv, char *buf, char **w, int *n)
 {
-	char buf[64], *w[MAX_WORDS * 4];
-	int n = words_of(sp, buf, sizeof(buf), w);
+	int k = 0;
 
-	if (n > argc)
-		return 0;
-	for (int i = 0; i < n; i++)
-		if (strcmp(w[i], argv[i]) != 0)
-			return 0;
-	return n;
+	*n = words_of(sp, buf, SPELLING_MAX, w);
+	while (k < *n && k < argc && strcmp(w[k], argv[k]) == 0)
+		k++;
+	return k;
 }
 
 const struct ctl_cmd *
 ctl_cmd_find(int argc, char *const *argv, int *nwords)
 {
 	const struct ctl_cmd *best = NULL;
-	char buf[64];
+	char buf[64], tmp[SPELLING_MAX], *w[MAX_WORDS * 4];
 	const char *sp;
-	int k;
+	int n;
 
 	*nwords = 0;
 	for (const struct ctl_cmd *cmd = ctl_cmds; cmd->words != NULL; cmd++)
 		for (int i = 0; (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))) != NULL; i++)
-			if ((k = spelling_match(sp, argc, argv)) > *nwords) {
-				*nwords = k;
+			if (agree(sp, argc, argv, tmp, w, &n) == n && n > *nwords) {
+				*nwords = n;
 				best = cmd;
 			}
 	return best;
@@ -248,9 +248,9 @@ int
 ctl_help(FILE *f, int ntopic, char *const *topic)
 {
 	const struct ctl_cmd *cmd;
-	char buf[64];
+	char buf[64], tmp[SPELLING_MAX], *w[MAX_WORDS * 4];
 	const char *sp;
-	int shown = 0;
+	int shown = 0, n;
 
 	if (ntopic == 0) {
 		fputs(help_head, f);
@@ -266,14 +266,9 @@ ctl_help(FILE *f, int ntopic, char *const *topic)
 	for (cmd = ctl_cmds; cmd->words != NULL; cmd++) {
 		bool match = false;
 
-		for (int i = 0; !match && (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))); i++) {
-			char tmp[64], *w[MAX_WORDS * 4];
-			int n = words_of(sp, tmp, sizeof(tmp), w);
-
-			match = n >= ntopic;
-			for (int k = 0; match && k < ntopic; k++)
-				match = strcmp(w[k], topic[k]) == 0;
-		}
+		/* the topic is the first words of one of its spellings */
+		for (int i = 0; !match && (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))); i++)
+			match = agree(sp, ntopic, topic, tmp, w, &n) == ntopic;
 		if (!match)
 			continue;
 		fprintf(f, "%s%s: %s%s%s\n", shown++ ? "\n" : "", cmd->words, cmd->summary,
@@ -329,18 +324,14 @@ add_names(struct cands *c, json_object *res, const char *list, const char *sub)
 static void
 add_next_words(struct cands *c, char *const *w, int n)
 {
-	char buf[64], tmp[64], *sw[MAX_WORDS * 4];
+	char buf[64], tmp[SPELLING_MAX], *sw[MAX_WORDS * 4];
 	const char *sp;
+	int k;
 
 	for (const struct ctl_cmd *cmd = ctl_cmds; cmd->words != NULL; cmd++) {
-		for (int i = 0; (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))) != NULL; i++) {
-			int k = words_of(sp, tmp, sizeof(tmp), sw), j = 0;
-
-			while (j < n && j < k && strcmp(sw[j], w[j]) == 0)
-				j++;
-			if (j == n && k > n)
+		for (int i = 0; (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))) != NULL; i++)
+			if (agree(sp, n, w, tmp, sw, &k) == n && k > n)
 				add2(c, "", sw[n]);
-		}
 	}
 }
 

@@ -49,16 +49,12 @@ void ctl_err_set(struct ctl_err *e, const char *field, const char *fmt, ...)
  * ctl_args.c: the rule grammar and the console's words (pure)
  */
 
-/* Parse `PORT,GROUP,DPORT[,source=IP]` into r->in. 0 or -EINVAL. */
-int ctl_parse_in(const char *spec, struct cg_rule *r, struct ctl_err *e);
-
-/* Parse `PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]` as output
- * number r->n_outputs (then incremented). 0 or -EINVAL. */
-int ctl_parse_out(const char *spec, struct cg_rule *r, struct ctl_err *e);
-
 /* The rule grammar of `rule add|update` on the command line and in the
  * console: `NAME --in IN --out OUT [--out ...] [--id N]` (the words after
- * the command). Validates with cg_rule_validate(). 0 or -EINVAL. */
+ * the command), IN `PORT,GROUP,DPORT[,source=IP]`, OUT
+ * `PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]`. The words become
+ * the rule's JSON, checked by cg_rule_from_json() as the server checks it:
+ * 0, or -EINVAL with the server's message and field (params.rule.input.dport). */
 int ctl_rule_from_args(int argc, char *const *argv, struct cg_rule *r, struct ctl_err *e);
 
 /* A rule from JSON text: a rule object, or an object with a "rule" member
@@ -81,27 +77,27 @@ int ctl_split(const char *line, char ***argv, struct ctl_err *e);
  * ctl_fmt.c: human output (pure)
  */
 
-/* A text table: columns aligned, two blanks between them, no trailing blanks. */
+/* A text table: columns aligned ('l' or 'r' per column), two blanks between
+ * them, no trailing blanks. Cells fill the rows left to right, the headers
+ * (NULL: none) first. */
+#define CTL_TABLE_MAX_COLS 16
 struct ctl_table {
 	unsigned int ncols;
-	const char *const *headers; /* ncols names; NULL = no header line */
-	const char *align;          /* per column: 'l' or 'r' */
-	char **cells;               /* row-major, ncols per row */
+	const char *align;
+	char **cells;
 	size_t ncells, cap;
 };
 
 void ctl_table_init(struct ctl_table *t, unsigned int ncols, const char *const *headers,
 		    const char *align);
-/* Append one cell (printf format); rows fill left to right. 0 or -ENOMEM. */
 int ctl_table_add(struct ctl_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ctl_table_print(const struct ctl_table *t, FILE *f);
 void ctl_table_free(struct ctl_table *t);
 
-/* Readable numbers: "1,234,567"; "950 pps", "1.20 kpps", "12.3 Mpps";
- * "0 bps", "10.5 Mbps"; "512 B", "13.2 MB"; "3d 04h", "2h 03m", "5m 12s". */
+/* Readable numbers: "1,234,567"; three digits with an SI prefix: "950 pps",
+ * "1.20 kpps", "12.3 Mpps", "13.2 MB" (unit "B"); "3d 04h", "2h 03m", "5m 12s". */
 const char *ctl_fmt_count(uint64_t v, char *buf, size_t size);
 const char *ctl_fmt_rate(double v, const char *unit, char *buf, size_t size);
-const char *ctl_fmt_bytes(uint64_t v, char *buf, size_t size);
 const char *ctl_fmt_duration(uint64_t secs, char *buf, size_t size);
 
 /* Renderers of method results, named after the method (rule_list: rule.list;
@@ -109,11 +105,17 @@ const char *ctl_fmt_duration(uint64_t secs, char *buf, size_t size);
  * port_*_block: testpmd's layout of port.get). Missing members print as "-";
  * nothing here fails on an unexpected shape. */
 typedef void ctl_render_fn(FILE *f, json_object *res);
-ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_rule_added, ctl_fmt_rule_updated,
-	ctl_fmt_rule_removed, ctl_fmt_stats, ctl_fmt_stats_cleared, ctl_fmt_drops_all,
+ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_stats, ctl_fmt_drops_all,
 	ctl_fmt_port_list, ctl_fmt_port_show, ctl_fmt_port_stats_block, ctl_fmt_port_info_block,
-	ctl_fmt_system_info, ctl_fmt_version, ctl_fmt_health, ctl_fmt_config_check,
-	ctl_fmt_reload;
+	ctl_fmt_system_info, ctl_fmt_health, ctl_fmt_config_check;
+/* Print the template t with its placeholders replaced by members of o:
+ *   {PATH}       the member at the dotted PATH (rule.name) as text, "-" if missing
+ *   {PATH:F}     a number as a count (c), bytes (b), a packet (p) or bit rate (B), raw
+ *                (r); a link object (l); a clock time of Unix milliseconds (t); an
+ *                array as "a, b" or "-" (L)
+ *   {W PATH...}  in W columns (printf's %Ws; -W aligns left)
+ *   {PATH?TEXT}  TEXT and the member when there is one; {PATH!TEXT} TEXT when not */
+void ctl_fmt_tpl(FILE *f, json_object *o, const char *t);
 /* stats.get "drops": every reason with @all, else only those that counted. */
 void ctl_fmt_drops(FILE *f, json_object *res, bool all);
 
@@ -130,6 +132,7 @@ enum {
 	CTL_CMD_STATUS = 1 << 1,  /* exit 1 unless the result's "status" is "ok" */
 	CTL_CMD_CONSOLE = 1 << 2, /* only in the console */
 	CTL_CMD_ONESHOT = 1 << 3, /* only on the command line */
+	CTL_CMD_QUIT = 1 << 4,    /* leaves the console */
 };
 
 /* One command. Its words and aliases are how it is typed, the same on the
@@ -147,6 +150,7 @@ struct ctl_cmd {
 	const char *help;    /* details and examples, lines indented by two */
 	ctl_run_fn *run;     /* NULL: call method (param from the argument), render */
 	ctl_render_fn *render;
+	const char *say;     /* without render: the result through ctl_fmt_tpl() */
 	unsigned int flags;
 };
 
@@ -166,12 +170,11 @@ const char *ctl_cmd_spelling(const struct ctl_cmd *cmd, int i, char *buf, size_t
  * stderr) for an unknown topic. */
 int ctl_help(FILE *f, int ntopic, char *const *topic);
 
-/* Names known to the daemon, for completion. */
+/* Names known to the daemon, for completion: the results of rule.list and
+ * port.list (NULL when the call failed). */
 struct ctl_names {
-	char **rules;
-	size_t nrules;
-	char **ports;
-	size_t nports;
+	json_object *rules;
+	json_object *ports;
 };
 
 /* The candidates for the word being typed (@partial) after the complete words
@@ -229,6 +232,6 @@ void ctl_on_sigint(int sig);
 
 /* Handlers of the table's rows. */
 ctl_run_fn ctl_run_rule_change, ctl_run_stats, ctl_run_port_blocks, ctl_run_config_check,
-	ctl_run_call, ctl_run_help, ctl_run_quit, ctl_console_run;
+	ctl_run_call, ctl_run_help, ctl_console_run;
 
 #endif /* CG_CTL_H */

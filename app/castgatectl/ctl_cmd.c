@@ -66,17 +66,12 @@ connect_error(struct ctl *c, int e)
 	return CG_EXIT_UNAVAILABLE;
 }
 
-static int
-code_exit(int code)
+/* castgatectl: [PREFIX: ]MESSAGE[ (field FIELD)] */
+static void
+print_err(const char *prefix, const char *msg, const char *field)
 {
-	switch (code) {
-	case CG_RPC_E_NOT_FOUND:
-		return CG_EXIT_NOT_FOUND;
-	case CG_RPC_E_PERMISSION:
-		return CG_EXIT_NOPERM;
-	default:
-		return CG_EXIT_FAILURE;
-	}
+	fprintf(stderr, "castgatectl: %s%s%s%s%s%s\n", prefix ? prefix : "", prefix ? ": " : "",
+		msg, field[0] ? " (field " : "", field, field[0] ? ")" : "");
 }
 
 int
@@ -107,13 +102,10 @@ ctl_call(struct ctl *c, const char *method, json_object *params, json_object **r
 	if (ret == 0)
 		return CG_EXIT_OK;
 	if (ret == -EREMOTEIO) {
-		if (c->quiet)
-			return code_exit(err.code);
-		if (err.field[0] != '\0')
-			fprintf(stderr, "castgatectl: %s (field %s)\n", err.message, err.field);
-		else
-			fprintf(stderr, "castgatectl: %s\n", err.message);
-		return code_exit(err.code);
+		if (!c->quiet)
+			print_err(NULL, err.message, err.field);
+		return err.code == CG_RPC_E_NOT_FOUND ? CG_EXIT_NOT_FOUND :
+			err.code == CG_RPC_E_PERMISSION ? CG_EXIT_NOPERM : CG_EXIT_FAILURE;
 	}
 	/* Transport failure: the connection cannot be trusted any more. */
 	ctl_disconnect(c);
@@ -145,18 +137,25 @@ ctl_usage_error(const char *topic, const char *fmt, ...)
 	return CG_EXIT_USAGE;
 }
 
-
 static void
 print_json(struct ctl *c, json_object *res)
 {
 	fprintf(c->out, "%s\n", json_object_to_json_string_ext(res, CTL_JSON_PRETTY));
 }
 
-static void
-print_err(const char *prefix, const struct ctl_err *e)
+/* argv[*i] is the option @name, its short form (-r for --rule) or @name=VALUE:
+ * its value ("" when there is none; *i moves past it), else NULL. */
+static const char *
+opt(int argc, char **argv, int *i, const char *name)
 {
-	fprintf(stderr, "castgatectl: %s%s%s%s%s%s\n", prefix ? prefix : "", prefix ? ": " : "",
-		e->msg, e->field[0] ? " (field " : "", e->field, e->field[0] ? ")" : "");
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n) == 0 && a[n] == '=')
+		return a + n + 1;
+	if (strcmp(a, name) != 0 && !(a[0] == '-' && a[1] == name[2] && a[2] == '\0'))
+		return NULL;
+	return *i + 1 < argc ? argv[++*i] : "";
 }
 
 static json_object *
@@ -187,8 +186,10 @@ call_print(struct ctl *c, const struct ctl_cmd *cmd, json_object *params)
 		json_object_object_get_ex(res, cmd->pick, &v);
 	if (c->json)
 		print_json(c, cmd->pick != NULL ? v : res);
-	else
+	else if (cmd->render != NULL)
 		cmd->render(c->out, res);
+	else
+		ctl_fmt_tpl(c->out, res, cmd->say);
 	if ((cmd->flags & CTL_CMD_STATUS) && (!json_object_object_get_ex(res, "status", &v) ||
 					      strcmp(json_object_get_string(v), "ok") != 0))
 		ret = CG_EXIT_FAILURE;
@@ -196,21 +197,21 @@ call_print(struct ctl *c, const struct ctl_cmd *cmd, json_object *params)
 	return ret;
 }
 
-/* The rows without a handler: as many arguments as the usage says, the one
- * positional argument as params[param]. */
-static int
-run_generic(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
+/* Whether the usage allows argc words: one per word of it, those in
+ * brackets optional; any number after a "...". */
+static bool
+argc_ok(const char *usage, int argc)
 {
-	int req = 0, max = 0;
+	int req = 0, max = 0, depth = 0;
 
-	for (const char *p = cmd->args; p && *p; p += strcspn(p, " "), p += strspn(p, " ")) {
-		max++;
-		req += *p != '[';
+	for (const char *p = usage; p != NULL && *p != '\0'; p++) {
+		if (*p != ' ' && (p == usage || p[-1] == ' ')) {
+			max++;
+			req += depth == 0 && *p != '[';
+		}
+		depth += (*p == '[') - (*p == ']');
 	}
-	if (argc < req || argc > max)
-		return ctl_usage_error(cmd->words, "usage: %s %s", cmd->words,
-				       cmd->args ? cmd->args : "(no arguments)");
-	return call_print(c, cmd, argc > 0 ? name_params(cmd->param, argv[0]) : NULL);
+	return (usage != NULL && strstr(usage, "...") != NULL) || (argc >= req && argc <= max);
 }
 
 /* All of FILE ("-" = stdin) as a string. */
@@ -243,42 +244,27 @@ read_all(const char *path, struct ctl_err *e)
 int
 ctl_run_rule_change(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 {
-	const char *file = NULL;
+	int i = 0, ret;
+	const char *file = argc > 0 ? opt(argc, argv, &i, "--file") : NULL;
 	struct ctl_err e = { 0 };
 	struct cg_rule r;
 	json_object *params;
 	char *text;
-	int ret;
 
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--file") == 0 || strcmp(argv[i], "-f") == 0)
-			file = i + 1 < argc ? argv[i + 1] : "";
-		else if (strncmp(argv[i], "--file=", 7) == 0)
-			file = argv[i] + 7;
-		else
-			continue;
-		if (*file == '\0')
-			return ctl_usage_error("rule", "--file needs a path (or - for stdin)");
-		if (argc != (strchr(argv[i], '=') != NULL ? 1 : 2))
-			return ctl_usage_error("rule", "%s --file takes nothing else: the file has "
-					       "the whole rule", cmd->words);
-	}
-	if (file != NULL) {
-		text = read_all(file, &e);
-		if (text == NULL) {
-			print_err(NULL, &e);
-			return CG_EXIT_USAGE;
-		}
+	if (file != NULL && (*file == '\0' || i + 1 != argc))
+		return ctl_usage_error(cmd->words, "%s --file takes a path (- for stdin) and "
+				       "nothing else: the file has the whole rule", cmd->words);
+	if (argc == 0)
+		return ctl_usage_error(cmd->words, "%s needs NAME --in ... --out ... or --file "
+				       "FILE", cmd->words);
+	if (file != NULL && (text = read_all(file, &e)) != NULL) {
 		ret = ctl_rule_from_text(text, &r, &e);
 		free(text);
-	} else if (argc == 0) {
-		return ctl_usage_error("rule", "%s needs NAME --in ... --out ... or --file FILE",
-				       cmd->words);
 	} else {
-		ret = ctl_rule_from_args(argc, argv, &r, &e);
+		ret = file != NULL ? -EINVAL : ctl_rule_from_args(argc, argv, &r, &e);
 	}
 	if (ret < 0) {
-		print_err(file, &e);
+		print_err(file != NULL && e.field[0] != '\0' ? file : NULL, e.msg, e.field);
 		return CG_EXIT_USAGE;
 	}
 	params = ctl_rule_params(&r);
@@ -319,44 +305,32 @@ stats_watch(struct ctl *c, json_object *params, double secs)
 		json_object *res;
 		char *buf = NULL;
 		size_t len = 0;
-		FILE *m;
+		FILE *m = NULL;
 
 		ret = ctl_call(c, "stats.get", params, &res);
-		if (ctl_interrupted) {
-			json_object_put(res);
-			break;
-		}
-		if (ret == CG_EXIT_UNAVAILABLE) {
-			/* control restarts within seconds: keep watching */
-			watch_sleep(secs);
-			continue;
-		}
-		if (ret != CG_EXIT_OK)
-			break;
-		m = open_memstream(&buf, &len);
-		if (m == NULL) {
-			json_object_put(res);
+		if (ret == CG_EXIT_OK && !ctl_interrupted &&
+		    (m = open_memstream(&buf, &len)) == NULL)
 			ret = CG_EXIT_FAILURE;
-			break;
-		}
-		if (c->json)
+		if (m != NULL && c->json)
 			fprintf(m, "%s\n", json_object_to_json_string_ext(res,
 					JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		else
+		else if (m != NULL)
 			ctl_fmt_stats(m, res);
-		fclose(m);
 		json_object_put(res);
-		/* one write per refresh, so that the screen never shows half a table */
-		if (tty && !c->json)
-			fputs("\033[H\033[2J", c->out);
-		else if (!first && !c->json)
-			fputs("\n", c->out);
-		fwrite(buf, 1, len, c->out);
-		if (tty && !c->json)
-			fprintf(c->out, "\n(every %g s; Ctrl-C to stop)\n", secs);
-		fflush(c->out);
-		free(buf);
-		first = false;
+		if (m != NULL) {
+			fclose(m);
+			/* one write per refresh, so that the screen never shows half a table */
+			fputs(c->json ? "" : tty ? "\033[H\033[2J" : first ? "" : "\n", c->out);
+			fwrite(buf, 1, len, c->out);
+			if (tty && !c->json)
+				fprintf(c->out, "\n(every %g s; Ctrl-C to stop)\n", secs);
+			fflush(c->out);
+			free(buf);
+			first = false;
+		}
+		/* unavailable: control restarts within seconds, keep watching */
+		if (ctl_interrupted || (ret != CG_EXIT_OK && ret != CG_EXIT_UNAVAILABLE))
+			break;
 		watch_sleep(secs);
 	}
 	sigaction(SIGINT, &old, NULL);
@@ -379,34 +353,25 @@ ctl_run_stats(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 	int ret;
 
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--rule") == 0 || strcmp(argv[i], "-r") == 0) {
-			if (i + 1 >= argc)
-				return ctl_usage_error("stats", "--rule needs a rule NAME");
-			rule = argv[++i];
-		} else if (strncmp(argv[i], "--rule=", 7) == 0) {
-			rule = argv[i] + 7;
-		} else if (strcmp(argv[i], "--watch") == 0 || strcmp(argv[i], "-w") == 0 ||
-			   strncmp(argv[i], "--watch=", 8) == 0) {
-			const char *v = NULL;
-			char *end;
+		const char *v = opt(argc, argv, &i, "--rule"), *a = argv[i];
+		char *end;
 
-			watch = 1;
-			if (argv[i][1] == '-' && argv[i][7] == '=')
-				v = argv[i] + 8;
-			else if (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9')
-				v = argv[++i];
-			if (v != NULL) {
-				errno = 0;
-				watch = strtod(v, &end);
-				if (errno != 0 || *end != '\0' || !isfinite(watch) || watch < 0.1 ||
-				    watch > 86400)
-					return ctl_usage_error("stats", "--watch: \"%s\" is "
-							       "not a number of seconds in "
-							       "0.1..86400", v);
-			}
-		} else {
-			return ctl_usage_error("stats", "unexpected \"%s\"", argv[i]);
+		if (v != NULL && *v == '\0')
+			return ctl_usage_error("stats", "--rule needs a rule NAME");
+		if (v != NULL) {
+			rule = v;
+			continue;
 		}
+		if (strcmp(a, "--watch") != 0 && strcmp(a, "-w") != 0 &&
+		    strncmp(a, "--watch=", 8) != 0)
+			return ctl_usage_error("stats", "unexpected \"%s\"", a);
+		v = a[1] == '-' && a[7] == '=' ? a + 8 : i + 1 < argc && argv[i + 1][0] >= '0' &&
+			argv[i + 1][0] <= '9' ? argv[++i] : "1";
+		errno = 0;
+		watch = strtod(v, &end);
+		if (errno != 0 || *end != '\0' || !isfinite(watch) || watch < 0.1 || watch > 86400)
+			return ctl_usage_error("stats", "--watch: \"%s\" is not a number of "
+					       "seconds in 0.1..86400", v);
 	}
 	if (rule != NULL)
 		params = name_params("rule", rule);
@@ -425,8 +390,7 @@ ctl_run_port_blocks(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **a
 	int ret, r;
 	size_t n;
 
-	if (argc != 1)
-		return ctl_usage_error(cmd->words, "usage: %s all|PORT", cmd->words);
+	(void)argc;
 	if (strcmp(argv[0], "all") != 0)
 		return call_print(c, cmd, name_params("name", argv[0]));
 	ret = ctl_call(c, "port.list", NULL, &list);
@@ -459,8 +423,6 @@ ctl_run_config_check(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **
 	json_object *res, *params = NULL, *v;
 	int ret;
 
-	if (argc > 1)
-		return ctl_usage_error("config", "usage: config check [FILE]");
 	if (argc == 1) {
 		char *abs = realpath(argv[0], NULL);
 
@@ -494,8 +456,7 @@ ctl_run_call(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 	enum json_tokener_error je;
 	int ret;
 
-	if (argc < 1 || argc > 2)
-		return ctl_usage_error(cmd->words, "usage: call METHOD [JSON-PARAMS]");
+	(void)cmd;
 	if (argc == 2) {
 		params = json_tokener_parse_verbose(argv[1], &je);
 		if (params == NULL || !(json_object_is_type(params, json_type_object) ||
@@ -522,15 +483,6 @@ ctl_run_help(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 	return ctl_help(c->out, argc, argv) == 0 ? CG_EXIT_OK : CG_EXIT_USAGE;
 }
 
-int
-ctl_run_quit(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
-{
-	(void)c;
-	(void)cmd;
-	(void)argv;
-	return argc == 0 ? CTL_CONSOLE_QUIT : ctl_usage_error(NULL, "quit takes no arguments");
-}
-
 static bool
 is_help(const char *a)
 {
@@ -555,9 +507,15 @@ ctl_cmd_run(struct ctl *c, int argc, char **argv)
 		return ctl_usage_error(NULL, "already in the console");
 	if (cmd != NULL && (cmd->flags & CTL_CMD_CONSOLE) && !c->console)
 		return ctl_usage_error(NULL, "%s works in the console only", argv[0]);
+	if (cmd != NULL && !argc_ok(cmd->args, argc - k))
+		return ctl_usage_error(cmd->words, "usage: %s %s", cmd->words,
+				       cmd->args ? cmd->args : "(no arguments)");
+	if (cmd != NULL && (cmd->flags & CTL_CMD_QUIT))
+		return CTL_CONSOLE_QUIT;
+	/* Without a handler: the one argument (if any) is params[param]. */
 	if (cmd != NULL)
 		return cmd->run != NULL ? cmd->run(c, cmd, argc - k, argv + k) :
-			run_generic(c, cmd, argc - k, argv + k);
+			call_print(c, cmd, argc > k ? name_params(cmd->param, argv[k]) : NULL);
 	/* A known first word: say what may follow it. */
 	n = ctl_complete(argv, 1, "", &none, &next);
 	for (size_t i = 0; i < n; i++)
@@ -572,51 +530,22 @@ ctl_cmd_run(struct ctl *c, int argc, char **argv)
 			       list);
 }
 
-/* names[] of the array res[list][i][sub?][key]; sub may be NULL. */
-static void
-collect(json_object *res, const char *list, const char *sub, char ***out, size_t *n)
-{
-	json_object *a, *e, *v;
-	size_t len;
-
-	*out = NULL;
-	*n = 0;
-	if (!json_object_object_get_ex(res, list, &a) || !json_object_is_type(a, json_type_array))
-		return;
-	len = json_object_array_length(a);
-	*out = calloc(len + 1, sizeof(char *));
-	for (size_t i = 0; *out != NULL && i < len; i++) {
-		e = json_object_array_get_idx(a, i);
-		if (sub != NULL && !json_object_object_get_ex(e, sub, &e))
-			continue;
-		if (json_object_object_get_ex(e, "name", &v) &&
-		    json_object_is_type(v, json_type_string) &&
-		    ((*out)[*n] = strdup(json_object_get_string(v))) != NULL)
-			(*n)++;
-	}
-}
-
 void
 ctl_names_fetch(struct ctl *c, struct ctl_names *nm)
 {
-	json_object *res;
 	bool quiet = c->quiet;
 
 	c->quiet = true;
-	if (ctl_call(c, "rule.list", NULL, &res) == CG_EXIT_OK)
-		collect(res, "rules", "rule", &nm->rules, &nm->nrules);
-	json_object_put(res);
-	if (ctl_call(c, "port.list", NULL, &res) == CG_EXIT_OK)
-		collect(res, "ports", NULL, &nm->ports, &nm->nports);
-	json_object_put(res);
+	ctl_call(c, "rule.list", NULL, &nm->rules);
+	ctl_call(c, "port.list", NULL, &nm->ports);
 	c->quiet = quiet;
 }
 
 void
 ctl_names_free(struct ctl_names *n)
 {
-	ctl_complete_free(n->rules, n->nrules);
-	ctl_complete_free(n->ports, n->nports);
+	json_object_put(n->rules);
+	json_object_put(n->ports);
 	memset(n, 0, sizeof(*n));
 }
 

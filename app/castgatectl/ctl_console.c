@@ -99,26 +99,19 @@ complete(EditLine *el, int ch)
 	}
 	names_refresh(con);
 	n = ctl_complete(words, nw, partial, &con->names, &cand);
+	common = ctl_common_prefix(cand, n);
 	if (n == 0) {
 		ret = CC_ERROR; /* beep */
-	} else if (n == 1) {
+	} else if (n == 1 || common > plen) {
 		char add[256];
 
-		/* a KEY= of --out waits for its value, not for the next word */
-		snprintf(add, sizeof(add), "%s%s", cand[0] + plen,
-			 cand[0][strlen(cand[0]) - 1] == '=' ? "" : " ");
+		/* one: the word and a blank, but a KEY= of --out waits for its value */
+		snprintf(add, sizeof(add), "%.*s%s", (int)(common - plen), cand[0] + plen,
+			 n == 1 && cand[0][common - 1] != '=' ? " " : "");
 		el_insertstr(el, add);
 	} else {
-		common = ctl_common_prefix(cand, n);
-		if (common > plen) {
-			char add[256];
-
-			snprintf(add, sizeof(add), "%.*s", (int)(common - plen), cand[0] + plen);
-			el_insertstr(el, add);
-		} else {
-			list_candidates(cand, n);
-			ret = CC_REDISPLAY;
-		}
+		list_candidates(cand, n);
+		ret = CC_REDISPLAY;
 	}
 	ctl_complete_free(cand, n);
 	free(words);
@@ -162,161 +155,136 @@ blank(const char *s)
 	return *s == '\0' || *s == '#';
 }
 
-/* -f FILE or a piped stdin: every line runs; the first failure's code is the
- * exit status. */
-static int
-console_script(struct ctl *c, FILE *in, const char *name)
+/* libedit with history and our Tab, or NULL. */
+static EditLine *
+editline(struct console *con)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	unsigned int lineno = 0, failed = 0, first_line = 0;
-	int first = CG_EXIT_OK, ret;
-
-	while ((len = getline(&line, &cap, in)) >= 0) {
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (blank(line))
-			continue;
-		fprintf(c->out, "%s%s\n", PROMPT, line);
-		fflush(c->out);
-		ret = console_line(c, line);
-		if (ret == CTL_CONSOLE_QUIT)
-			break;
-		if (ret != CG_EXIT_OK) {
-			failed++;
-			if (first == CG_EXIT_OK) {
-				first = ret;
-				first_line = lineno;
-			}
-		}
-	}
-	free(line);
-	if (ferror(in)) {
-		fprintf(stderr, "castgatectl: %s: read error: %s\n", name, strerror(errno));
-		if (first == CG_EXIT_OK)
-			first = CG_EXIT_USAGE;
-	}
-	if (failed > 0)
-		fprintf(stderr, "castgatectl: %s: %u command%s failed, the first at line %u\n",
-			name, failed, failed == 1 ? "" : "s", first_line);
-	return first;
-}
-
-static int
-console_interactive(struct ctl *c)
-{
-	struct console con = { .c = c };
-	struct sigaction sa;
 	const char *home = getenv("HOME");
-	json_object *res;
+	struct sigaction sa;
 	HistEvent ev;
-	int ret;
 
-	con.hist = history_init();
-	if (con.hist == NULL) {
-		fprintf(stderr, "castgatectl: history_init failed\n");
-		return CG_EXIT_FAILURE;
+	con->hist = history_init();
+	con->el = con->hist != NULL ? el_init("castgatectl", stdin, stdout, stderr) : NULL;
+	if (con->el == NULL) {
+		fprintf(stderr, "castgatectl: cannot set up line editing\n");
+		if (con->hist != NULL)
+			history_end(con->hist);
+		return NULL;
 	}
-	history(con.hist, &ev, H_SETSIZE, HISTORY_SIZE);
-	history(con.hist, &ev, H_SETUNIQUE, 1);
+	history(con->hist, &ev, H_SETSIZE, HISTORY_SIZE);
+	history(con->hist, &ev, H_SETUNIQUE, 1);
 	if (home != NULL && *home != '\0') {
-		snprintf(con.histfile, sizeof(con.histfile), "%s/.castgate_history", home);
-		history(con.hist, &ev, H_LOAD, con.histfile); /* absent the first time */
+		snprintf(con->histfile, sizeof(con->histfile), "%s/.castgate_history", home);
+		history(con->hist, &ev, H_LOAD, con->histfile); /* absent the first time */
 	}
-	con.el = el_init("castgatectl", stdin, stdout, stderr);
-	if (con.el == NULL) {
-		fprintf(stderr, "castgatectl: el_init failed\n");
-		history_end(con.hist);
-		return CG_EXIT_FAILURE;
-	}
-	el_set(con.el, EL_EDITOR, "emacs");
-	el_set(con.el, EL_SIGNAL, 1);
-	el_set(con.el, EL_PROMPT, prompt);
-	el_set(con.el, EL_HIST, history, con.hist);
-	el_set(con.el, EL_CLIENTDATA, &con);
-	el_source(con.el, NULL); /* ~/.editrc, before our Tab so that ours wins */
-	el_set(con.el, EL_ADDFN, "cg-complete", "complete a castgate word", complete);
-	el_set(con.el, EL_BIND, "^I", "cg-complete", NULL);
+	el_set(con->el, EL_EDITOR, "emacs");
+	el_set(con->el, EL_SIGNAL, 1);
+	el_set(con->el, EL_PROMPT, prompt);
+	el_set(con->el, EL_HIST, history, con->hist);
+	el_set(con->el, EL_CLIENTDATA, con);
+	el_source(con->el, NULL); /* ~/.editrc, before our Tab so that ours wins */
+	el_set(con->el, EL_ADDFN, "cg-complete", "complete a castgate word", complete);
+	el_set(con->el, EL_BIND, "^I", "cg-complete", NULL);
 
 	/* Ctrl-C abandons the line being typed (or a watch), never the console. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = ctl_on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
+	return con->el;
+}
 
-	printf("castgate console on %s. 'help' lists the commands, Tab completes, "
-	       "Ctrl-D quits.\n", c->socket);
-	/* Say now when the daemon is not there, not at the first command. */
-	c->quiet = true;
-	ret = ctl_call(c, "system.health", NULL, &res);
-	json_object_put(res);
-	c->quiet = false;
-	if (ret == CG_EXIT_UNAVAILABLE)
-		fprintf(stderr, "castgatectl: cannot reach castgate-control at %s yet; each "
-			"command tries again\n", c->socket);
+/* console [-f FILE]: interactive on a terminal; else (-f FILE or a piped
+ * stdin) every line is echoed and run, and the first failure's code is the
+ * exit status. */
+int
+ctl_console_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	struct console con = { .c = c };
+	const char *name = argc == 2 && (strcmp(argv[0], "-f") == 0 ||
+					 strcmp(argv[0], "--file") == 0) ? argv[1] : NULL;
+	unsigned int lineno = 0, failed = 0, first_line = 0;
+	int first = CG_EXIT_OK, ret;
+	FILE *in = stdin;
+	char *buf = NULL;
+	size_t cap = 0;
+	json_object *res;
+	HistEvent ev;
 
+	(void)cmd;
+	if (argc != 0 && name == NULL)
+		return ctl_usage_error("console", "usage: console [-f FILE]");
+	c->console = true;
+	if (name != NULL && strcmp(name, "-") != 0 && (in = fopen(name, "r")) == NULL) {
+		fprintf(stderr, "castgatectl: %s: %s\n", name, strerror(errno));
+		return CG_EXIT_USAGE;
+	}
+	if (name == NULL && isatty(STDIN_FILENO)) {
+		if (editline(&con) == NULL)
+			return CG_EXIT_FAILURE;
+		printf("castgate console on %s. 'help' lists the commands, Tab completes, "
+		       "Ctrl-D quits.\n", c->socket);
+		/* Say now when the daemon is not there, not at the first command. */
+		c->quiet = true;
+		ret = ctl_call(c, "system.health", NULL, &res);
+		json_object_put(res);
+		c->quiet = false;
+		if (ret == CG_EXIT_UNAVAILABLE)
+			fprintf(stderr, "castgatectl: cannot reach castgate-control at %s yet; "
+				"each command tries again\n", c->socket);
+	}
 	for (;;) {
-		const char *line;
+		const char *line = NULL;
 		int count = 0;
 
 		ctl_interrupted = 0;
-		line = el_gets(con.el, &count);
-		if (line == NULL || count <= 0) {
-			if (ctl_interrupted || (count < 0 && errno == EINTR)) {
-				/* Ctrl-C at the prompt: a fresh line */
-				fputc('\n', stdout);
-				el_reset(con.el);
-				continue;
-			}
-			fputc('\n', stdout); /* Ctrl-D */
-			break;
-		}
-		if (!blank(line)) {
-			history(con.hist, &ev, H_ENTER, line);
-			if (con.histfile[0] != '\0')
+		if (con.el != NULL && (line = el_gets(con.el, &count)) != NULL && count > 0) {
+			if (!blank(line))
+				history(con.hist, &ev, H_ENTER, line);
+			if (!blank(line) && con.histfile[0] != '\0')
 				history(con.hist, &ev, H_SAVE, con.histfile);
+		} else if (con.el != NULL) {
+			fputc('\n', stdout);
+			/* Ctrl-C at the prompt: a fresh line; Ctrl-D: the end */
+			if (!ctl_interrupted && !(count < 0 && errno == EINTR))
+				break;
+			el_reset(con.el);
+			continue;
+		} else if (getline(&buf, &cap, in) >= 0) {
+			lineno++;
+			buf[strcspn(buf, "\r\n")] = '\0';
+			if (blank(buf))
+				continue;
+			fprintf(c->out, "%s%s\n", PROMPT, buf);
+			fflush(c->out);
+			line = buf;
+		} else {
+			break;
 		}
 		ret = console_line(c, line);
 		if (ret == CTL_CONSOLE_QUIT)
 			break;
-	}
-	el_end(con.el);
-	history_end(con.hist);
-	ctl_names_free(&con.names);
-	return CG_EXIT_OK;
-}
-
-int
-ctl_console_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
-{
-	const char *file = NULL;
-	FILE *in;
-	int ret;
-
-	(void)cmd;
-	for (int i = 0; i < argc; i++) {
-		if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--file") == 0) &&
-		    i + 1 < argc && file == NULL) {
-			file = argv[++i];
-			continue;
+		if (ret != CG_EXIT_OK && failed++ == 0) {
+			first = ret;
+			first_line = lineno;
 		}
-		return ctl_usage_error("console", "usage: console [-f FILE]");
 	}
-	c->console = true;
-	if (file != NULL) {
-		in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-		if (in == NULL) {
-			fprintf(stderr, "castgatectl: %s: %s\n", file, strerror(errno));
-			return CG_EXIT_USAGE;
-		}
-		ret = console_script(c, in, file);
-		if (in != stdin)
-			fclose(in);
-		return ret;
+	free(buf);
+	if (con.el != NULL) {
+		el_end(con.el);
+		history_end(con.hist);
+		ctl_names_free(&con.names);
+		return CG_EXIT_OK;
 	}
-	if (!isatty(STDIN_FILENO))
-		return console_script(c, stdin, "stdin");
-	return console_interactive(c);
+	name = name != NULL ? name : "stdin";
+	if (ferror(in)) {
+		fprintf(stderr, "castgatectl: %s: read error: %s\n", name, strerror(errno));
+		first = first != CG_EXIT_OK ? first : CG_EXIT_USAGE;
+	}
+	if (in != stdin)
+		fclose(in);
+	if (failed > 0)
+		fprintf(stderr, "castgatectl: %s: %u command%s failed, the first at line %u\n",
+			name, failed, failed == 1 ? "" : "s", first_line);
+	return first;
 }

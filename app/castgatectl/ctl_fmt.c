@@ -25,98 +25,67 @@ ctl_table_init(struct ctl_table *t, unsigned int ncols, const char *const *heade
 {
 	memset(t, 0, sizeof(*t));
 	t->ncols = ncols;
-	t->headers = headers;
 	t->align = align;
+	for (unsigned int c = 0; headers != NULL && c < ncols; c++)
+		ctl_table_add(t, "%s", headers[c]);
 }
 
 int
 ctl_table_add(struct ctl_table *t, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
+	char **c;
 	int n;
 
 	if (t->ncells == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		char **c = realloc(t->cells, cap * sizeof(*c));
-
+		c = realloc(t->cells, (t->cap ? t->cap * 2 : 64) * sizeof(*c));
 		if (c == NULL)
 			return -ENOMEM;
 		t->cells = c;
-		t->cap = cap;
+		t->cap = t->cap ? t->cap * 2 : 64;
 	}
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	n = vasprintf(&t->cells[t->ncells], fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return -ENOMEM;
-	t->cells[t->ncells++] = s;
+	t->ncells++;
 	return 0;
 }
 
+/* Code points, not bytes, so that a UTF-8 name does not skew a column. */
 static size_t
 cell_width(const char *s)
 {
 	size_t w = 0;
 
-	/* Count code points, not bytes, so a UTF-8 name does not skew a column. */
 	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
+		w += ((unsigned char)*s & 0xc0) != 0x80;
 	return w;
-}
-
-static void
-print_row(const struct ctl_table *t, FILE *f, const size_t *width, const char *const *cells,
-	  size_t n)
-{
-	size_t last = n;
-
-	/* Trailing empty cells print nothing, so lines end without blanks. */
-	while (last > 0 && (cells[last - 1] == NULL || cells[last - 1][0] == '\0'))
-		last--;
-	for (size_t c = 0; c < last; c++) {
-		const char *s = cells[c] != NULL ? cells[c] : "";
-		size_t pad = width[c] - cell_width(s);
-		bool right = t->align != NULL && t->align[c] == 'r';
-
-		if (c > 0)
-			fputs("  ", f);
-		if (right)
-			fprintf(f, "%*s", (int)pad, "");
-		fputs(s, f);
-		if (!right && c + 1 < last)
-			fprintf(f, "%*s", (int)pad, "");
-	}
-	fputc('\n', f);
 }
 
 void
 ctl_table_print(const struct ctl_table *t, FILE *f)
 {
-	size_t width[32] = { 0 }, nrows, r;
-	unsigned int ncols = t->ncols < 32 ? t->ncols : 32;
+	size_t width[CTL_TABLE_MAX_COLS] = { 0 }, n = t->ncols, w;
 
-	if (ncols == 0)
-		return;
-	nrows = (t->ncells + ncols - 1) / ncols;
-	for (unsigned int c = 0; c < ncols; c++) {
-		if (t->headers != NULL)
-			width[c] = cell_width(t->headers[c]);
-		for (r = 0; r < nrows; r++) {
-			size_t i = r * ncols + c;
+	for (size_t i = 0; n <= CTL_TABLE_MAX_COLS && i < t->ncells; i++)
+		if ((w = cell_width(t->cells[i])) > width[i % n])
+			width[i % n] = w;
+	for (size_t r = 0; n <= CTL_TABLE_MAX_COLS && r < t->ncells; r += n) {
+		size_t last = t->ncells - r < n ? t->ncells - r : n;
 
-			if (i < t->ncells && cell_width(t->cells[i]) > width[c])
-				width[c] = cell_width(t->cells[i]);
+		/* trailing empty cells print nothing, so that lines end without blanks */
+		while (last > 0 && t->cells[r + last - 1][0] == '\0')
+			last--;
+		for (size_t c = 0; c < last; c++) {
+			int pad = (int)(width[c] - cell_width(t->cells[r + c]));
+			bool right = t->align[c] == 'r';
+
+			fprintf(f, "%s%*s%s%*s", c > 0 ? "  " : "", right ? pad : 0, "",
+				t->cells[r + c], !right && c + 1 < last ? pad : 0, "");
 		}
-	}
-	if (t->headers != NULL)
-		print_row(t, f, width, t->headers, ncols);
-	for (r = 0; r < nrows; r++) {
-		size_t n = t->ncells - r * ncols;
-
-		print_row(t, f, width, (const char *const *)t->cells + r * ncols,
-			  n < ncols ? n : ncols);
+		fputc('\n', f);
 	}
 }
 
@@ -126,8 +95,7 @@ ctl_table_free(struct ctl_table *t)
 	for (size_t i = 0; i < t->ncells; i++)
 		free(t->cells[i]);
 	free(t->cells);
-	t->cells = NULL;
-	t->ncells = t->cap = 0;
+	memset(t, 0, sizeof(*t));
 }
 
 /*
@@ -150,9 +118,8 @@ ctl_fmt_count(uint64_t v, char *buf, size_t size)
 	return buf;
 }
 
-/* Three significant digits with an SI prefix: 950, 1.20 k, 12.3 M, 215 G. */
-static const char *
-si(double v, const char *unit, const char *space, char *buf, size_t size)
+const char *
+ctl_fmt_rate(double v, const char *unit, char *buf, size_t size)
 {
 	static const char *const prefix[] = { "", "k", "M", "G", "T", "P" };
 	unsigned int p = 0;
@@ -161,29 +128,17 @@ si(double v, const char *unit, const char *space, char *buf, size_t size)
 		v = 0;
 	if (v < 999.5) {
 		/* below 1000 the unit is exact enough as an integer */
-		snprintf(buf, size, "%.0f%s%s", v, space, unit);
+		snprintf(buf, size, "%.0f %s", v, unit);
 		return buf;
 	}
 	while (v >= 999.5 && p + 1 < sizeof(prefix) / sizeof(prefix[0])) {
 		v /= 1000;
 		p++;
 	}
-	snprintf(buf, size, "%.*f%s%s%s", v < 9.995 ? 2 : v < 99.95 ? 1 : 0, v, space, prefix[p],
-		 unit);
+	snprintf(buf, size, "%.*f %s%s", v < 9.995 ? 2 : v < 99.95 ? 1 : 0, v, prefix[p], unit);
 	return buf;
 }
 
-const char *
-ctl_fmt_rate(double v, const char *unit, char *buf, size_t size)
-{
-	return si(v, unit, " ", buf, size);
-}
-
-const char *
-ctl_fmt_bytes(uint64_t v, char *buf, size_t size)
-{
-	return si((double)v, "B", " ", buf, size);
-}
 
 const char *
 ctl_fmt_duration(uint64_t s, char *buf, size_t size)
@@ -256,62 +211,122 @@ jidx(json_object *a, size_t i)
 	return i < jlen(a) ? json_object_array_get_idx(a, i) : NULL;
 }
 
-/* Cell text of a number member in one of the styles. */
-enum numfmt { NF_COUNT, NF_BYTES, NF_PPS, NF_BPS, NF_RAW };
-
+/* A number member as a count (c), bytes (b), a packet (p) or bit rate (B),
+ * or raw (r); "-" when it is not a number. */
 static const char *
-num(json_object *o, const char *key, enum numfmt nf, char *buf, size_t size)
+num(json_object *o, const char *key, char nf, char *buf, size_t size)
 {
 	uint64_t u;
 	double d;
 
-	if (!jget(o, key, json_type_double, &d)) {
-		snprintf(buf, size, "-");
-		return buf;
-	}
+	if (!jget(o, key, json_type_double, &d))
+		return "-";
 	u = jget(o, key, json_type_int, &u) ? u : (uint64_t)(d < 0 ? 0 : d);
-	switch (nf) {
-	case NF_COUNT:
+	if (nf == 'c')
 		return ctl_fmt_count(u, buf, size);
-	case NF_BYTES:
-		return ctl_fmt_bytes(u, buf, size);
-	case NF_PPS:
-		return ctl_fmt_rate(d, "pps", buf, size);
-	case NF_BPS:
-		return ctl_fmt_rate(d, "bps", buf, size);
-	case NF_RAW:
-	default:
-		snprintf(buf, size, "%" PRIu64, u);
-		return buf;
+	if (nf == 'b' || nf == 'p' || nf == 'B')
+		return ctl_fmt_rate(nf == 'b' ? (double)u : d, nf == 'b' ? "B" : nf == 'p' ?
+				    "pps" : "bps", buf, size);
+	snprintf(buf, size, "%" PRIu64, u);
+	return buf;
+}
+
+static const char *
+link_desc(json_object *link, char *buf, size_t size)
+{
+	bool up;
+	double speed;
+	char sp[32];
+
+	if (!jget(link, "up", json_type_boolean, &up))
+		return "-";
+	if (!up)
+		return "down";
+	if (jget(link, "speed_mbps", json_type_double, &speed) && speed > 0)
+		ctl_fmt_rate(speed * 1e6, "bps", sp, sizeof(sp));
+	else
+		snprintf(sp, sizeof(sp), "speed unknown");
+	snprintf(buf, size, "up %s %s", sp, jstr(link, "duplex"));
+	return buf;
+}
+
+static const char *
+clock_str(json_object *o, const char *key, char *buf, size_t size)
+{
+	uint64_t ms;
+	time_t t;
+	struct tm tm;
+
+	if (!jget(o, key, json_type_int, &ms) || ms == 0)
+		return "-";
+	t = (time_t)(ms / 1000);
+	localtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}
+
+void
+ctl_fmt_tpl(FILE *f, json_object *o, const char *t)
+{
+	char key[64], text[64], buf[64], *k, *dot, nf, cond;
+	json_object *at;
+	int w, n;
+
+	while (*t != '\0') {
+		if (*t != '{') {
+			fputc(*t++, f);
+			continue;
+		}
+		w = n = 0;
+		sscanf(t + 1, "%d %n", &w, &n);
+		t += 1 + n;
+		n = (int)strcspn(t, ":?!}");
+		snprintf(key, sizeof(key), "%.*s", n, t);
+		t += n;
+		nf = *t == ':' ? t[1] : '\0';
+		t += nf != '\0' ? 2 : 0;
+		cond = *t == '?' || *t == '!' ? *t++ : '\0';
+		n = (int)strcspn(t, "}");
+		snprintf(text, sizeof(text), "%.*s", n, t);
+		t += n + (t[n] == '}');
+		at = o;
+		for (k = key; (dot = strchr(k, '.')) != NULL; k = dot + 1) {
+			*dot = '\0';
+			at = jm(at, k);
+		}
+		if (cond == '!' && jm(at, k) == NULL)
+			fputs(text, f);
+		if (cond == '!' || (cond == '?' && jm(at, k) == NULL))
+			continue;
+		/* a list: "a, b", or "-" below */
+		for (size_t i = 0, len = nf == 'L' ? jlen(jm(at, k)) : 0; i < len; i++)
+			fprintf(f, "%s%s", i > 0 ? ", " : "",
+				json_object_get_string(jidx(jm(at, k), i)));
+		if (nf == 'L' && jlen(jm(at, k)) > 0)
+			continue;
+		fprintf(f, "%s%*s", text, w, nf == 'l' ? link_desc(jm(at, k), buf, sizeof(buf)) :
+			nf == 't' ? clock_str(at, k, buf, sizeof(buf)) :
+			nf == 'L' ? "-" : nf != '\0' ? num(at, k, nf, buf, sizeof(buf)) :
+			jstr(at, k));
 	}
 }
 
-#define NUM(o, k, nf) num((o), (k), (nf), (char[40]){ 0 }, 40)
-
-static const char *link_desc(json_object *link, char *buf, size_t size);
-
-/* Table cells from the members of o, one a word of spec: KEY its text,
- * KEY:c a count, KEY:b bytes, KEY:p a packet rate, KEY:B a bit rate, KEY:l
- * a link, =TEXT that text, = an empty cell. */
+/* Table cells: the parts of spec between '|', each a template of ctl_fmt_tpl(). */
 static void
 cells(struct ctl_table *t, json_object *o, const char *spec)
 {
-	static const char nf[] = "cbpBr"; /* enum numfmt's order */
-	char buf[256], *save, *colon, lb[64];
+	char part[160], cell[256] = "";
+	FILE *m;
 
-	snprintf(buf, sizeof(buf), "%s", spec);
-	for (char *w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
-		colon = strchr(w, ':');
-		if (colon != NULL)
-			*colon = '\0';
-		if (w[0] == '=')
-			ctl_table_add(t, "%s", w + 1);
-		else if (colon != NULL && colon[1] == 'l')
-			ctl_table_add(t, "%s", link_desc(jm(o, w), lb, sizeof(lb)));
-		else if (colon != NULL)
-			ctl_table_add(t, "%s", NUM(o, w, (enum numfmt)(strchr(nf, colon[1]) - nf)));
-		else
-			ctl_table_add(t, "%s", jstr(o, w));
+	for (const char *p = spec; p != NULL; p = strchr(p, '|'), p = p != NULL ? p + 1 : NULL) {
+		snprintf(part, sizeof(part), "%.*s", (int)strcspn(p, "|"), p);
+		memset(cell, 0, sizeof(cell));
+		m = fmemopen(cell, sizeof(cell) - 1, "w");
+		if (m != NULL) {
+			ctl_fmt_tpl(m, o, part);
+			fclose(m);
+		}
+		ctl_table_add(t, "%s", cell);
 	}
 }
 
@@ -329,64 +344,15 @@ array_table(FILE *f, json_object *a, unsigned int ncols, const char *const *hdr,
 	ctl_table_free(&t);
 }
 
-/* "239.1.1.1:5001" */
-static const char *
-addr_port(json_object *o, const char *addr_key, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s:%s", jstr(o, addr_key), jstr(o, "dport"));
-	return buf;
-}
-
-#define ADDR(o) addr_port((o), "destination", (char[48]){ 0 }, 48)
-
-static const char *
-clock_str(json_object *o, const char *key, char *buf, size_t size)
-{
-	uint64_t ms;
-	time_t t;
-	struct tm tm;
-
-	if (!jget(o, key, json_type_int, &ms) || ms == 0) {
-		snprintf(buf, size, "-");
-		return buf;
-	}
-	t = (time_t)(ms / 1000);
-	localtime_r(&t, &tm);
-	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
-	return buf;
-}
-
 /*
  * Rules
  */
 
-/* "out0 239.2.2.2:6001 ttl 7 sport 4000 source 198.18.1.66 mac 02:..." */
-static const char *
-output_desc(json_object *o, char *buf, size_t size)
-{
-	size_t n;
-
-	n = (size_t)snprintf(buf, size, "%s %s ttl %s", jstr(o, "port"), ADDR(o),
-			     jstr(o, "ttl"));
-	if (jm(o, "sport") != NULL && n < size)
-		n += (size_t)snprintf(buf + n, size - n, " sport %s", jstr(o, "sport"));
-	if (jm(o, "source") != NULL && n < size)
-		n += (size_t)snprintf(buf + n, size - n, " source %s", jstr(o, "source"));
-	if (jm(o, "next_hop_mac") != NULL && n < size)
-		snprintf(buf + n, size - n, " mac %s", jstr(o, "next_hop_mac"));
-	return buf;
-}
-
-static const char *
-input_desc(json_object *in, char *buf, size_t size)
-{
-	if (jm(in, "source") != NULL)
-		snprintf(buf, size, "%s %s from %s", jstr(in, "port"), ADDR(in),
-			 jstr(in, "source"));
-	else
-		snprintf(buf, size, "%s %s", jstr(in, "port"), ADDR(in));
-	return buf;
-}
+/* "in0 239.1.1.1:5001 from 198.18.0.10" and
+ * "out0 239.2.2.2:6001 ttl 7 sport 4000 source 198.18.1.66 mac 02:..." */
+#define INPUT_DESC "{port} {destination}:{dport}{source? from }"
+#define OUTPUT_DESC "{port} {destination}:{dport} ttl {ttl}{sport? sport }{source? source }" \
+	"{next_hop_mac? mac }"
 
 void
 ctl_fmt_rule_list(FILE *f, json_object *res)
@@ -394,7 +360,6 @@ ctl_fmt_rule_list(FILE *f, json_object *res)
 	static const char *const hdr[] = { "NAME", "ID", "ORIGIN", "INPUT", "OUTPUTS" };
 	json_object *rules = jm(res, "rules");
 	struct ctl_table t;
-	char buf[256];
 
 	if (jlen(rules) == 0) {
 		fprintf(f, "no rules\n");
@@ -404,16 +369,13 @@ ctl_fmt_rule_list(FILE *f, json_object *res)
 	for (size_t i = 0; i < jlen(rules); i++) {
 		json_object *e = jidx(rules, i), *r = jm(e, "rule"), *outs = jm(r, "output");
 
-		cells(&t, r, "name id");
-		cells(&t, e, "origin");
-		ctl_table_add(&t, "%s", input_desc(jm(r, "input"), buf, sizeof(buf)));
-		ctl_table_add(&t, "%s", jlen(outs) ? output_desc(jidx(outs, 0), buf, sizeof(buf))
-						    : "-");
+		cells(&t, e, "{rule.name}|{rule.id}|{origin}");
+		cells(&t, jm(r, "input"), INPUT_DESC);
+		if (jlen(outs) == 0)
+			ctl_table_add(&t, "-");
 		/* further outputs on their own lines under the first */
-		for (size_t k = 1; k < jlen(outs); k++) {
-			cells(&t, NULL, "= = = =");
-			ctl_table_add(&t, "%s", output_desc(jidx(outs, k), buf, sizeof(buf)));
-		}
+		for (size_t k = 0; k < jlen(outs); k++)
+			cells(&t, jidx(outs, k), k == 0 ? OUTPUT_DESC : "||||" OUTPUT_DESC);
 	}
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
@@ -434,73 +396,33 @@ next_hop_desc(json_object *o)
 	return "arp";
 }
 
-static void
-rx_line(FILE *f, const char *label, json_object *s, const char *pk, const char *bk,
-	const char *ppk, const char *bpk)
-{
-	fprintf(f, "%-9s %s pkts  %s  %s  %s\n", label, NUM(s, pk, NF_COUNT), NUM(s, bk, NF_BYTES),
-		NUM(s, ppk, NF_PPS), NUM(s, bpk, NF_BPS));
-}
-
 void
 ctl_fmt_rule_show(FILE *f, json_object *res)
 {
 	static const char *const hdr[] = { "#", "PORT", "DESTINATION", "TTL", "SPORT", "SOURCE",
 		"NEXT-HOP", "PKTS", "BYTES", "DROPS", "RATE", "BITRATE" };
 	json_object *r = jm(res, "rule"), *st = jm(res, "stats"), *outs = jm(r, "output");
-	json_object *souts = jm(st, "outputs");
 	struct ctl_table t;
-	char buf[256];
 
-	fprintf(f, "rule %s  id %s  origin %s\n", jstr(r, "name"), jstr(r, "id"),
-		jstr(res, "origin"));
-	fprintf(f, "%-9s %s%s\n", "input", input_desc(jm(r, "input"), buf, sizeof(buf)),
-		jm(jm(r, "input"), "source") != NULL ? "" : " (any source)");
+	ctl_fmt_tpl(f, res, "rule {rule.name}  id {rule.id}  origin {origin}\n");
+	ctl_fmt_tpl(f, jm(r, "input"), "input     " INPUT_DESC "{source! (any source)}\n");
 	if (st != NULL)
-		rx_line(f, "received", st, "rx_packets", "rx_bytes", "rx_pps", "rx_bps");
+		ctl_fmt_tpl(f, st, "received  {rx_packets:c} pkts  {rx_bytes:b}  {rx_pps:p}  "
+			    "{rx_bps:B}\n");
 	fputc('\n', f);
 	ctl_table_init(&t, 12, hdr, "rllrllrrrrrr");
 	for (size_t i = 0; i < jlen(outs); i++) {
-		json_object *o = jidx(outs, i), *so = jidx(souts, i);
+		json_object *o = jidx(outs, i);
 
 		ctl_table_add(&t, "%zu", i);
-		cells(&t, o, "port");
-		ctl_table_add(&t, "%s", ADDR(o));
-		cells(&t, o, "ttl");
-		ctl_table_add(&t, "%s", jm(o, "sport") ? jstr(o, "sport") : "kept");
-		ctl_table_add(&t, "%s", jm(o, "source") ? jstr(o, "source") : "port's");
+		cells(&t, o, "{port}|{destination}:{dport}|{ttl}|{sport?}{sport!kept}|"
+		      "{source?}{source!port's}");
 		ctl_table_add(&t, "%s", next_hop_desc(o));
-		cells(&t, so, "tx_packets:c tx_bytes:b drops:c tx_pps:p tx_bps:B");
+		cells(&t, jidx(jm(st, "outputs"), i),
+		      "{tx_packets:c}|{tx_bytes:b}|{drops:c}|{tx_pps:p}|{tx_bps:B}");
 	}
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
-}
-
-static void
-rule_change(FILE *f, const char *verb, json_object *res)
-{
-	json_object *r = jm(res, "rule");
-
-	fprintf(f, "rule %s %s (id %s, origin %s)\n", jstr(r, "name"), verb, jstr(r, "id"),
-		jstr(res, "origin"));
-}
-
-void
-ctl_fmt_rule_added(FILE *f, json_object *res)
-{
-	rule_change(f, "added", res);
-}
-
-void
-ctl_fmt_rule_updated(FILE *f, json_object *res)
-{
-	rule_change(f, "updated", res);
-}
-
-void
-ctl_fmt_rule_removed(FILE *f, json_object *res)
-{
-	fprintf(f, "rule %s removed\n", jstr(res, "name"));
 }
 
 /*
@@ -519,14 +441,11 @@ stats_rules(FILE *f, json_object *rules)
 	for (size_t i = 0; i < jlen(rules); i++) {
 		json_object *r = jidx(rules, i), *outs = jm(r, "outputs");
 
-		cells(&t, r, "name id origin =rx rx_packets:c rx_bytes:b = rx_pps:p rx_bps:B");
-		for (size_t k = 0; k < jlen(outs); k++) {
-			json_object *o = jidx(outs, k);
-
-			cells(&t, o, "= = =");
-			ctl_table_add(&t, "tx %s %s", jstr(o, "port"), ADDR(o));
-			cells(&t, o, "tx_packets:c tx_bytes:b drops:c tx_pps:p tx_bps:B");
-		}
+		cells(&t, r, "{name}|{id}|{origin}|rx|{rx_packets:c}|{rx_bytes:b}||{rx_pps:p}|"
+		      "{rx_bps:B}");
+		for (size_t k = 0; k < jlen(outs); k++)
+			cells(&t, jidx(outs, k), "|||tx {port} {destination}:{dport}|"
+			      "{tx_packets:c}|{tx_bytes:b}|{drops:c}|{tx_pps:p}|{tx_bps:B}");
 	}
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
@@ -537,8 +456,9 @@ static const char *const portstat_hdr[] = { "PORT", "ID", "DIR", "PKTS", "BYTES"
 	"BITRATE", "ERRORS", "MISSED", "NOMBUF" };
 
 /* The rx and tx rows of a port's ethdev counters (after its name and id). */
-#define PORT_STATS "=rx rx_packets:c rx_bytes:b rx_pps:p rx_bps:B rx_errors:c rx_missed:c " \
-	"rx_nombuf:c = = =tx tx_packets:c tx_bytes:b tx_pps:p tx_bps:B tx_errors:c = ="
+#define PORT_STATS "rx|{rx_packets:c}|{rx_bytes:b}|{rx_pps:p}|{rx_bps:B}|{rx_errors:c}|" \
+	"{rx_missed:c}|{rx_nombuf:c}|||tx|{tx_packets:c}|{tx_bytes:b}|{tx_pps:p}|{tx_bps:B}|" \
+	"{tx_errors:c}||"
 
 /* The NAME -> count members of the object o as a table of hdr (nothing when
  * no row is shown), zeros too with all. Returns the zeros left out. */
@@ -590,37 +510,29 @@ ctl_fmt_drops_all(FILE *f, json_object *res)
 }
 
 void
-ctl_fmt_stats_cleared(FILE *f, json_object *res)
-{
-	fprintf(f, "statistics cleared at %s\n", clock_str(res, "cleared_unix_ms",
-							    (char[32]){ 0 }, 32));
-}
-
-void
 ctl_fmt_stats(FILE *f, json_object *res)
 {
 	static const char *const hdr[] = { "TOTAL", "PKTS", "BYTES", "RATE", "BITRATE" };
 	json_object *tot = jm(res, "totals");
 	struct ctl_table t;
-	char now[32], since[32], dur[32];
+	char dur[32] = "-";
 	uint64_t a, b;
 	double iv;
 
-	clock_str(res, "unix_ms", now, sizeof(now));
-	clock_str(res, "since_unix_ms", since, sizeof(since));
 	if (jget(res, "unix_ms", json_type_int, &a) &&
 	    jget(res, "since_unix_ms", json_type_int, &b) && a >= b)
 		ctl_fmt_duration((a - b) / 1000, dur, sizeof(dur));
-	else
-		snprintf(dur, sizeof(dur), "-");
-	fprintf(f, "castgate statistics at %s, counted since %s (%s)", now, since, dur);
+	ctl_fmt_tpl(f, res, "castgate statistics at {unix_ms:t}, "
+		    "counted since {since_unix_ms:t} (");
+	fputs(dur, f);
+	fputc(')', f);
 	if (jget(res, "interval_ms", json_type_double, &iv))
 		fprintf(f, ", rates over %.1f s", iv / 1000.0);
 	fputs("\n\n", f);
 
 	ctl_table_init(&t, 5, hdr, "lrrrr");
-	cells(&t, tot, "=rx rx_packets:c rx_bytes:b rx_pps:p rx_bps:B "
-		  "=tx tx_packets:c tx_bytes:b tx_pps:p tx_bps:B =drops drops:c");
+	cells(&t, tot, "rx|{rx_packets:c}|{rx_bytes:b}|{rx_pps:p}|{rx_bps:B}|"
+	      "tx|{tx_packets:c}|{tx_bytes:b}|{tx_pps:p}|{tx_bps:B}|drops|{drops:c}");
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
 
@@ -631,12 +543,12 @@ ctl_fmt_stats(FILE *f, json_object *res)
 	if (jlen(jm(res, "ports")) > 0) {
 		fputc('\n', f);
 		array_table(f, jm(res, "ports"), 10, portstat_hdr, "lrlrrrrrrr",
-			    "name port_id " PORT_STATS);
+			    "{name}|{port_id}|" PORT_STATS);
 	}
 	if (jlen(jm(res, "lcores")) > 0) {
 		fputc('\n', f);
 		array_table(f, jm(res, "lcores"), 5, lcore_hdr, "rlrrr",
-			    "lcore role rx_packets:c rx_bytes:b drops:c");
+			    "{lcore}|{role}|{rx_packets:c}|{rx_bytes:b}|{drops:c}");
 	}
 	fputc('\n', f);
 	ctl_fmt_drops(f, res, false);
@@ -645,29 +557,6 @@ ctl_fmt_stats(FILE *f, json_object *res)
 /*
  * Ports
  */
-
-static const char *
-link_desc(json_object *link, char *buf, size_t size)
-{
-	bool up;
-	double speed;
-	char sp[32];
-
-	if (!jget(link, "up", json_type_boolean, &up)) {
-		snprintf(buf, size, "-");
-		return buf;
-	}
-	if (!up) {
-		snprintf(buf, size, "down");
-		return buf;
-	}
-	if (jget(link, "speed_mbps", json_type_double, &speed) && speed > 0)
-		ctl_fmt_rate(speed * 1e6, "bps", sp, sizeof(sp));
-	else
-		snprintf(sp, sizeof(sp), "speed unknown");
-	snprintf(buf, size, "up %s %s", sp, jstr(link, "duplex"));
-	return buf;
-}
 
 void
 ctl_fmt_port_list(FILE *f, json_object *res)
@@ -680,7 +569,8 @@ ctl_fmt_port_list(FILE *f, json_object *res)
 		fprintf(f, "no ports\n");
 		return;
 	}
-	array_table(f, ports, 8, hdr, "lrlllrrl", "name port_id driver mac ip mtu queues link:l");
+	array_table(f, ports, 8, hdr, "lrlllrrl", "{name}|{port_id}|{driver}|{mac}|{ip}|{mtu}|"
+		    "{queues}|{link:l}");
 }
 
 static void
@@ -704,18 +594,12 @@ ctl_fmt_port_show(FILE *f, json_object *res)
 {
 	json_object *p = jm(res, "port");
 	struct ctl_table t;
-	char buf[64];
 
-	static const char *const lines[] = { "driver", "driver", "device", "device", "mac", "mac",
-		"address", "ip", "mtu", "mtu", "queues", "queues" };
-
-	fprintf(f, "port %s  id %s\n", jstr(p, "name"), jstr(p, "port_id"));
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i += 2)
-		fprintf(f, "%-9s %s\n", lines[i], jstr(p, lines[i + 1]));
-	fprintf(f, "%-9s %s\n", "link", link_desc(jm(p, "link"), buf, sizeof(buf)));
-	fputc('\n', f);
+	ctl_fmt_tpl(f, p, "port {name}  id {port_id}\ndriver    {driver}\ndevice    {device}\n"
+		    "mac       {mac}\naddress   {ip}\nmtu       {mtu}\nqueues    {queues}\n"
+		    "link      {link:l}\n\n");
 	ctl_table_init(&t, 10, portstat_hdr, "lrlrrrrrrr");
-	cells(&t, p, "name port_id");
+	cells(&t, p, "{name}|{port_id}");
 	cells(&t, jm(res, "stats"), PORT_STATS);
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
@@ -727,24 +611,23 @@ void
 ctl_fmt_port_stats_block(FILE *f, json_object *res)
 {
 	static const char hashes[] = "########################";
-	json_object *p = jm(res, "port"), *s = jm(res, "stats");
+	json_object *p = jm(res, "port");
 	char title[96];
 	int w;
 
 	w = snprintf(title, sizeof(title), " NIC statistics for port %s (%s) ",
 		     jstr(p, "port_id"), jstr(p, "name"));
 	fprintf(f, "  %s%s%s\n", hashes, title, hashes);
-	fprintf(f, "  RX-packets: %-12s RX-missed: %-12s RX-bytes:  %s\n", NUM(s, "rx_packets",
-		NF_RAW), NUM(s, "rx_missed", NF_RAW), NUM(s, "rx_bytes", NF_RAW));
-	fprintf(f, "  RX-errors:  %s\n", NUM(s, "rx_errors", NF_RAW));
-	fprintf(f, "  RX-nombuf:  %s\n", NUM(s, "rx_nombuf", NF_RAW));
-	fprintf(f, "  TX-packets: %-12s TX-errors: %-12s TX-bytes:  %s\n", NUM(s, "tx_packets",
-		NF_RAW), NUM(s, "tx_errors", NF_RAW), NUM(s, "tx_bytes", NF_RAW));
-	fprintf(f, "\n  Throughput (over the last second)\n");
-	fprintf(f, "  Rx-pps: %14s          Rx-bps: %14s\n", NUM(s, "rx_pps", NF_RAW),
-		NUM(s, "rx_bps", NF_RAW));
-	fprintf(f, "  Tx-pps: %14s          Tx-bps: %14s\n", NUM(s, "tx_pps", NF_RAW),
-		NUM(s, "tx_bps", NF_RAW));
+	ctl_fmt_tpl(f, jm(res, "stats"),
+		    "  RX-packets: {-12 rx_packets:r} RX-missed: {-12 rx_missed:r} "
+		    "RX-bytes:  {rx_bytes:r}\n"
+		    "  RX-errors:  {rx_errors:r}\n"
+		    "  RX-nombuf:  {rx_nombuf:r}\n"
+		    "  TX-packets: {-12 tx_packets:r} TX-errors: {-12 tx_errors:r} "
+		    "TX-bytes:  {tx_bytes:r}\n"
+		    "\n  Throughput (over the last second)\n"
+		    "  Rx-pps: {14 rx_pps:r}          Rx-bps: {14 rx_bps:r}\n"
+		    "  Tx-pps: {14 tx_pps:r}          Tx-bps: {14 tx_bps:r}\n");
 	fputs("  ", f);
 	for (int i = 0; i < w + 2 * (int)(sizeof(hashes) - 1); i++)
 		fputc('#', f);
@@ -759,21 +642,16 @@ ctl_fmt_port_info_block(FILE *f, json_object *res)
 	bool up = false;
 	double speed;
 
-	fprintf(f, "\n********************* Infos for port %s (%s) *********************\n",
-		jstr(p, "port_id"), jstr(p, "name"));
-	fprintf(f, "MAC address: %s\n", jstr(p, "mac"));
-	fprintf(f, "IP address: %s\n", jstr(p, "ip"));
-	fprintf(f, "Device name: %s\n", jstr(p, "device"));
-	fprintf(f, "Driver name: %s\n", jstr(p, "driver"));
+	ctl_fmt_tpl(f, p, "\n********************* Infos for port {port_id} ({name}) "
+		    "*********************\nMAC address: {mac}\nIP address: {ip}\n"
+		    "Device name: {device}\nDriver name: {driver}\n");
 	jget(link, "up", json_type_boolean, &up);
 	fprintf(f, "Link status: %s\n", jm(link, "up") == NULL ? "-" : up ? "up" : "down");
 	if (jget(link, "speed_mbps", json_type_double, &speed) && speed > 0)
 		fprintf(f, "Link speed: %.0f Mbps\n", speed);
 	else
 		fprintf(f, "Link speed: unknown\n");
-	fprintf(f, "Link duplex: %s-duplex\n", jstr(link, "duplex"));
-	fprintf(f, "MTU: %s\n", jstr(p, "mtu"));
-	fprintf(f, "Queues: %s\n", jstr(p, "queues"));
+	ctl_fmt_tpl(f, p, "Link duplex: {link.duplex}-duplex\nMTU: {mtu}\nQueues: {queues}\n");
 }
 
 /*
@@ -811,28 +689,19 @@ ctl_fmt_system_info(FILE *f, json_object *res)
 	fprintf(f, "%-12s %s (%s%s)\n", "version", jstr(res, "version"),
 		strncmp(jstr(res, "dpdk_version"), "DPDK", 4) == 0 ? "" : "DPDK ",
 		jstr(res, "dpdk_version"));
-	fprintf(f, "%-12s %s\n", "config", jstr(res, "config"));
-	fprintf(f, "%-12s %s\n", "state file", jstr(res, "state_file"));
-	fprintf(f, "%-12s %s\n", "file prefix", jstr(res, "file_prefix"));
+	ctl_fmt_tpl(f, res, "config       {config}\nstate file   {state_file}\n"
+		    "file prefix  {file_prefix}\n");
 	fprintf(f, "%-12s %s, %s worker%s\n", "data plane", proc_desc(dp, buf, sizeof(buf)),
 		jstr(dp, "workers"), strcmp(jstr(dp, "workers"), "1") == 0 ? "" : "s");
 	fprintf(f, "%-12s %s\n", "control", proc_desc(jm(res, "control"), buf, sizeof(buf)));
 	fprintf(f, "%-12s %s\n", "supervisor", proc_desc(jm(res, "supervisor"), buf, sizeof(buf)));
 	if (rpc != NULL)
-		fprintf(f, "%-12s %s active, %s accepted, %s requests, %s errors\n", "rpc clients",
-			jstr(rpc, "active"), jstr(rpc, "accepted"), jstr(rpc, "requests"),
-			jstr(rpc, "errors"));
+		ctl_fmt_tpl(f, rpc, "rpc clients  {active} active, {accepted} accepted, "
+			    "{requests} requests, {errors} errors\n");
 	if (jlen(lc) > 0) {
 		fputc('\n', f);
-		array_table(f, lc, 3, hdr, "rlr", "lcore role worker");
+		array_table(f, lc, 3, hdr, "rlr", "{lcore}|{role}|{worker}");
 	}
-}
-
-void
-ctl_fmt_version(FILE *f, json_object *res)
-{
-	fprintf(f, "castgate %s (data plane %s, %s), castgatectl %s\n", jstr(res, "version"),
-		jstr(jm(res, "dataplane"), "version"), jstr(res, "dpdk_version"), CG_VERSION);
 }
 
 static const char *
@@ -852,7 +721,7 @@ ctl_fmt_health(FILE *f, json_object *res)
 	json_object *ports = jm(ck, "ports");
 	uint64_t skipped = 0;
 
-	fprintf(f, "%-10s %s\n", "status", jstr(res, "status"));
+	ctl_fmt_tpl(f, res, "status     {status}\n");
 	fprintf(f, "%-10s %s (pid %s)\n", "dataplane", ok_str(dp), jstr(dp, "pid"));
 	fprintf(f, "%-10s", "ports");
 	for (size_t i = 0; i < jlen(ports); i++) {
@@ -867,17 +736,6 @@ ctl_fmt_health(FILE *f, json_object *res)
 	fprintf(f, "%-10s %s (%" PRIu64 " rule%s skipped at start)%s%s\n", "state", ok_str(st),
 		skipped, skipped == 1 ? "" : "s", jm(st, "error") ? ": " : "",
 		jm(st, "error") ? jstr(st, "error") : "");
-}
-
-static void
-name_list(FILE *f, const char *label, json_object *a)
-{
-	fprintf(f, "  %-8s", label);
-	if (jlen(a) == 0)
-		fputs(" -", f);
-	for (size_t i = 0; i < jlen(a); i++)
-		fprintf(f, "%s %s", i ? "," : "", json_object_get_string(jidx(a, i)));
-	fputc('\n', f);
 }
 
 void
@@ -903,10 +761,8 @@ ctl_fmt_config_check(FILE *f, json_object *res)
 	if (rl != NULL && jm(rl, "refused") != NULL) {
 		fprintf(f, "a reload would be refused: %s\n", jstr(rl, "refused"));
 	} else if (rl != NULL) {
-		fprintf(f, "a reload would change the config rules:\n");
-		name_list(f, "add", jm(rl, "add"));
-		name_list(f, "update", jm(rl, "update"));
-		name_list(f, "remove", jm(rl, "remove"));
+		ctl_fmt_tpl(f, rl, "a reload would change the config rules:\n  add      {add:L}\n"
+			    "  update   {update:L}\n  remove   {remove:L}\n");
 	}
 	if (rl != NULL && jlen(jm(rl, "restart_required")) > 0) {
 		fprintf(f, "changed sections a reload does not apply (restart castgate):");
@@ -914,13 +770,4 @@ ctl_fmt_config_check(FILE *f, json_object *res)
 			fprintf(f, " %s", json_object_get_string(jidx(jm(rl, "restart_required"), i)));
 		fputc('\n', f);
 	}
-}
-
-void
-ctl_fmt_reload(FILE *f, json_object *res)
-{
-	fprintf(f, "config reloaded; config rules:\n");
-	name_list(f, "added", jm(res, "added"));
-	name_list(f, "updated", jm(res, "updated"));
-	name_list(f, "removed", jm(res, "removed"));
 }

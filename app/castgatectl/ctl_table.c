@@ -32,7 +32,8 @@
 "  1 when the daemon refuses it (name, id or match in use, unknown port).\n"
 
 /* Rows in the order of the help. Without .run a row calls .method with its one
- * argument (if any) as params[.param] and prints the result with .render. */
+ * argument (if any) as params[.param] and prints the result with .render, or
+ * through the template .say (ctl_fmt_tpl). */
 const struct ctl_cmd ctl_cmds[] = {
 	{ .words = "rule list", .aliases = "show rules", .method = "rule.list",
 	  .summary = "the rules, from the config file and the API",
@@ -49,15 +50,19 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "    rule add cam2 --in in0,239.1.1.2,5001,source=198.18.0.10 \\\n"
 	  "        --out out0,239.10.1.2,6001 --out out1,198.18.7.20,7000,mac=02:00:00:00:07:20\n"
 	  "    castgatectl --json rule show cam1 > cam1.json; castgatectl rule add --file cam1.json\n",
-	  .run = ctl_run_rule_change, .render = ctl_fmt_rule_added, .flags = CTL_CMD_CHANGES },
+	  .run = ctl_run_rule_change,
+	  .say = "rule {rule.name} added (id {rule.id}, origin {origin})\n",
+	  .flags = CTL_CMD_CHANGES },
 	{ .words = "rule update", .method = "rule.update", .args = RULE_ARGS,
 	  .summary = "replace the API rule of that name",
 	  .help = "  The same forms as rule add; without --id the rule keeps its id.\n",
-	  .run = ctl_run_rule_change, .render = ctl_fmt_rule_updated, .flags = CTL_CMD_CHANGES },
+	  .run = ctl_run_rule_change,
+	  .say = "rule {rule.name} updated (id {rule.id}, origin {origin})\n",
+	  .flags = CTL_CMD_CHANGES },
 	{ .words = "rule remove", .aliases = "rule del|del rule", .method = "rule.remove",
 	  .args = "RULE", .param = "name", .summary = "remove an API rule",
 	  .help = "  Config rules are removed by editing the file and reloading.\n",
-	  .render = ctl_fmt_rule_removed, .flags = CTL_CMD_CHANGES },
+	  .say = "rule {name} removed\n", .flags = CTL_CMD_CHANGES },
 	{ .words = "stats", .aliases = "show stats", .method = "stats.get",
 	  .args = "[--rule RULE] [--watch [SECONDS]]",
 	  .summary = "counters and rates of rules, ports, lcores, drops",
@@ -74,7 +79,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ .words = "stats clear", .aliases = "clear stats", .method = "stats.clear",
 	  .summary = "count from zero again",
 	  .help = "  Resets what castgatectl shows; the data plane's own counters are never "
-	  "written.\n", .render = ctl_fmt_stats_cleared },
+	  "written.\n", .say = "statistics cleared at {cleared_unix_ms:t}\n" },
 	{ .words = "stats drops", .aliases = "show drops", .method = "stats.get", .pick = "drops",
 	  .summary = "the drop count of every reason, zeros included",
 	  .render = ctl_fmt_drops_all },
@@ -94,7 +99,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .summary = "versions, pids, uptimes, restarts, lcores", .render = ctl_fmt_system_info },
 	{ .words = "system version", .aliases = "show version", .method = "system.info",
 	  .summary = "the versions of castgate, DPDK and castgatectl",
-	  .render = ctl_fmt_version },
+	  .say = "castgate {version} (data plane {dataplane.version}, {dpdk_version}), "
+	  "castgatectl " CG_VERSION "\n" },
 	{ .words = "system health", .aliases = "show health", .method = "system.health",
 	  .summary = "health checks (exit status 1 when degraded)",
 	  .help = "  Example: castgatectl system health || alert 'castgate degraded'\n",
@@ -108,7 +114,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .summary = "apply the config file's [[rule]] changes",
 	  .help = "  The same as SIGHUP to castgate; refused as a whole when a config rule\n"
 	  "  clashes with an API rule. [[port]] and [dataplane] changes need a restart.\n",
-	  .render = ctl_fmt_reload, .flags = CTL_CMD_CHANGES },
+	  .say = "config reloaded; config rules:\n  added    {added:L}\n  updated  {updated:L}\n"
+	  "  removed  {removed:L}\n", .flags = CTL_CMD_CHANGES },
 	{ .words = "call", .args = "METHOD [JSON-PARAMS]", .run = ctl_run_call,
 	  .summary = "raw JSON-RPC call; prints the result",
 	  .help = "  Example: castgatectl call stats.get '{\"rule\": \"cam1\"}' (docs/API.md)\n" },
@@ -122,11 +129,13 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ .words = "help", .aliases = "?", .args = "[COMMAND...]", .run = ctl_run_help,
 	  .summary = "this text, or a command's" },
 	{ .words = "quit", .aliases = "exit", .summary = "leave the console (Ctrl-D too)",
-	  .run = ctl_run_quit, .flags = CTL_CMD_CONSOLE },
+	  .flags = CTL_CMD_CONSOLE | CTL_CMD_QUIT },
 	{ NULL },
 };
 
 #define MAX_WORDS 8
+/* Room for a spelling ("show port stats") or a usage split into words. */
+#define SPELLING_MAX 64
 
 const char *
 ctl_cmd_spelling(const struct ctl_cmd *cmd, int i, char *buf, size_t size)
@@ -157,34 +166,32 @@ words_of(const char *s, char *buf, size_t size, char **w)
 	return n;
 }
 
-/* How many leading words of argv a spelling takes, or 0. */
+/* How many leading words of the spelling sp (its *n words into w, in buf)
+ * and of argv are the same. */
 static int
-spelling_match(const char *sp, int argc, char *const *argv)
+agree(const char *sp, int argc, char *const *argv, char *buf, char **w, int *n)
 {
-	char buf[64], *w[MAX_WORDS * 4];
-	int n = words_of(sp, buf, sizeof(buf), w);
+	int k = 0;
 
-	if (n > argc)
-		return 0;
-	for (int i = 0; i < n; i++)
-		if (strcmp(w[i], argv[i]) != 0)
-			return 0;
-	return n;
+	*n = words_of(sp, buf, SPELLING_MAX, w);
+	while (k < *n && k < argc && strcmp(w[k], argv[k]) == 0)
+		k++;
+	return k;
 }
 
 const struct ctl_cmd *
 ctl_cmd_find(int argc, char *const *argv, int *nwords)
 {
 	const struct ctl_cmd *best = NULL;
-	char buf[64];
+	char buf[64], tmp[SPELLING_MAX], *w[MAX_WORDS * 4];
 	const char *sp;
-	int k;
+	int n;
 
 	*nwords = 0;
 	for (const struct ctl_cmd *cmd = ctl_cmds; cmd->words != NULL; cmd++)
 		for (int i = 0; (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))) != NULL; i++)
-			if ((k = spelling_match(sp, argc, argv)) > *nwords) {
-				*nwords = k;
+			if (agree(sp, argc, argv, tmp, w, &n) == n && n > *nwords) {
+				*nwords = n;
 				best = cmd;
 			}
 	return best;
@@ -241,9 +248,9 @@ int
 ctl_help(FILE *f, int ntopic, char *const *topic)
 {
 	const struct ctl_cmd *cmd;
-	char buf[64];
+	char buf[64], tmp[SPELLING_MAX], *w[MAX_WORDS * 4];
 	const char *sp;
-	int shown = 0;
+	int shown = 0, n;
 
 	if (ntopic == 0) {
 		fputs(help_head, f);
@@ -259,14 +266,9 @@ ctl_help(FILE *f, int ntopic, char *const *topic)
 	for (cmd = ctl_cmds; cmd->words != NULL; cmd++) {
 		bool match = false;
 
-		for (int i = 0; !match && (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))); i++) {
-			char tmp[64], *w[MAX_WORDS * 4];
-			int n = words_of(sp, tmp, sizeof(tmp), w);
-
-			match = n >= ntopic;
-			for (int k = 0; match && k < ntopic; k++)
-				match = strcmp(w[k], topic[k]) == 0;
-		}
+		/* the topic is the first words of one of its spellings */
+		for (int i = 0; !match && (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))); i++)
+			match = agree(sp, ntopic, topic, tmp, w, &n) == ntopic;
 		if (!match)
 			continue;
 		fprintf(f, "%s%s: %s%s%s\n", shown++ ? "\n" : "", cmd->words, cmd->summary,
@@ -286,58 +288,50 @@ ctl_help(FILE *f, int ntopic, char *const *topic)
  * Completion
  */
 
+/* The candidates: a one-column ctl_table of the words that extend partial. */
 struct cands {
-	char **v;
-	size_t n, cap;
+	struct ctl_table t;
 	const char *partial;
-	size_t plen;
 };
 
 /* Add pre + w when it extends the partial word. */
 static void
 add2(struct cands *c, const char *pre, const char *w)
 {
-	char *s;
-
-	if (asprintf(&s, "%s%s", pre, w) < 0)
-		return;
-	if (strncmp(s, c->partial, c->plen) == 0 && c->n == c->cap) {
-		char **v = realloc(c->v, (c->cap ? c->cap * 2 : 32) * sizeof(*v));
-
-		if (v != NULL) {
-			c->v = v;
-			c->cap = c->cap ? c->cap * 2 : 32;
-		}
-	}
-	if (strncmp(s, c->partial, c->plen) != 0 || c->n == c->cap)
-		free(s);
-	else
-		c->v[c->n++] = s;
+	if (ctl_table_add(&c->t, "%s%s", pre, w) == 0 &&
+	    strncmp(c->t.cells[c->t.ncells - 1], c->partial, strlen(c->partial)) != 0)
+		free(c->t.cells[--c->t.ncells]);
 }
 
+/* The names of rule.list's rules[i].rule.name or port.list's ports[i].name. */
 static void
-add_names(struct cands *c, char *const *names, size_t n)
+add_names(struct cands *c, json_object *res, const char *list, const char *sub)
 {
-	for (size_t i = 0; i < n; i++)
-		add2(c, "", names[i]);
+	json_object *a, *e, *v;
+
+	json_object_object_get_ex(res, list, &a);
+	for (size_t i = 0; json_object_is_type(a, json_type_array) &&
+	     i < json_object_array_length(a); i++) {
+		e = json_object_array_get_idx(a, i);
+		if ((sub == NULL || json_object_object_get_ex(e, sub, &e)) &&
+		    json_object_object_get_ex(e, "name", &v) &&
+		    json_object_is_type(v, json_type_string))
+			add2(c, "", json_object_get_string(v));
+	}
 }
 
 /* The next word of every spelling that starts with w[0..n-1]. */
 static void
 add_next_words(struct cands *c, char *const *w, int n)
 {
-	char buf[64], tmp[64], *sw[MAX_WORDS * 4];
+	char buf[64], tmp[SPELLING_MAX], *sw[MAX_WORDS * 4];
 	const char *sp;
+	int k;
 
 	for (const struct ctl_cmd *cmd = ctl_cmds; cmd->words != NULL; cmd++) {
-		for (int i = 0; (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))) != NULL; i++) {
-			int k = words_of(sp, tmp, sizeof(tmp), sw), j = 0;
-
-			while (j < n && j < k && strcmp(sw[j], w[j]) == 0)
-				j++;
-			if (j == n && k > n)
+		for (int i = 0; (sp = ctl_cmd_spelling(cmd, i, buf, sizeof(buf))) != NULL; i++)
+			if (agree(sp, n, w, tmp, sw, &k) == n && k > n)
 				add2(c, "", sw[n]);
-		}
 	}
 }
 
@@ -359,7 +353,7 @@ add_kind(struct cands *c, const char *kind, char *const *w, int n, const struct 
 		for (const char *p = c->partial; *p != '\0'; p++)
 			commas += *p == ',';
 		if (commas == 0) {
-			add_names(c, nm->ports, nm->nports);
+			add_names(c, nm->ports, "ports", NULL);
 		} else if (commas >= 3 && strchr(last, '=') == NULL) {
 			snprintf(pre, sizeof(pre), "%.*s", (int)(last + 1 - c->partial), c->partial);
 			for (const char *const *k = kind[0] == 'O' ? out_keys : in_keys; *k; k++)
@@ -376,9 +370,9 @@ add_kind(struct cands *c, const char *kind, char *const *w, int n, const struct 
 		alt[nalt++] = t;
 	for (int i = 0; i < nalt; i++) {
 		if (strcmp(alt[i], "RULE") == 0)
-			add_names(c, nm->rules, nm->nrules);
+			add_names(c, nm->rules, "rules", "rule");
 		else if (strcmp(alt[i], "PORT") == 0)
-			add_names(c, nm->ports, nm->nports);
+			add_names(c, nm->ports, "ports", NULL);
 		else if (alt[i][0] >= 'a' && alt[i][0] <= 'z')
 			add2(c, "", alt[i]);
 	}
@@ -455,27 +449,26 @@ size_t
 ctl_complete(char *const *prev, int nprev, const char *partial, const struct ctl_names *names,
 	     char ***out)
 {
-	struct cands c = { .partial = partial, .plen = strlen(partial) };
+	struct cands c = { .partial = partial };
 	int k = 0;
 	const struct ctl_cmd *cmd = ctl_cmd_find(nprev, prev, &k);
 	size_t m = 0;
 
+	ctl_table_init(&c.t, 1, NULL, "l");
 	if (cmd == NULL || k == nprev)
 		add_next_words(&c, prev, nprev);
 	if (cmd != NULL)
 		complete_args(&c, cmd, prev + k, nprev - k, names);
-	if (c.n > 1) {
-		qsort(c.v, c.n, sizeof(*c.v), cmp);
-		for (size_t i = 0; i < c.n; i++) {
-			if (m > 0 && strcmp(c.v[m - 1], c.v[i]) == 0)
-				free(c.v[i]);
-			else
-				c.v[m++] = c.v[i];
-		}
-		c.n = m;
+	if (c.t.ncells > 0)
+		qsort(c.t.cells, c.t.ncells, sizeof(char *), cmp);
+	for (size_t i = 0; i < c.t.ncells; i++) {
+		if (m > 0 && strcmp(c.t.cells[m - 1], c.t.cells[i]) == 0)
+			free(c.t.cells[i]);
+		else
+			c.t.cells[m++] = c.t.cells[i];
 	}
-	*out = c.v;
-	return c.n;
+	*out = c.t.cells;
+	return m;
 }
 
 void

@@ -122,11 +122,7 @@ main(int argc, char **argv)
 	c.socket = sock;
 
 	/* --json is also taken after the command ("castgatectl rule list --json"). */
-	args = calloc((size_t)(argc - optind + 1), sizeof(char *));
-	if (args == NULL) {
-		fprintf(stderr, "castgatectl: out of memory\n");
-		return CG_EXIT_FAILURE;
-	}
+	args = argv + optind;
 	n = 0;
 	for (int i = optind; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
@@ -141,7 +137,6 @@ main(int argc, char **argv)
 	else
 		ret = ctl_cmd_run(&c, n, args);
 	ctl_disconnect(&c);
-	free(args);
 	if (fflush(stdout) != 0 && ret == CG_EXIT_OK) {
 		fprintf(stderr, "castgatectl: writing the output: %s\n", strerror(errno));
 		ret = CG_EXIT_FAILURE;

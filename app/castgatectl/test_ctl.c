@@ -37,19 +37,30 @@ render(void (*fn)(FILE *, json_object *), const char *json)
 	return buf;
 }
 
-typedef int spec_parser(const char *spec, struct cg_rule *r, struct ctl_err *e);
-
-/* spec is refused, naming field (NULL: not checked) with msg in the message. */
-static void
-bad(spec_parser *parse, struct cg_rule *r, const char *spec, const char *field, const char *msg)
+/* `x --in IN --out OUT` (NULL: a valid one) through the rule grammar. */
+static int
+spec(const char *in, const char *out, struct cg_rule *r, struct ctl_err *e)
 {
+	char *argv[] = { "x", "--in", (char *)(in ? in : "in0,239.1.1.1,5001"), "--out",
+		(char *)(out ? out : "out0,239.2.2.2,6001") };
+
+	return ctl_rule_from_args(5, argv, r, e);
+}
+
+/* The spec is refused, naming field (NULL: not checked) with msg in the message. */
+static void
+bad(const char *in, const char *out, const char *field, const char *msg)
+{
+	struct cg_rule r;
 	struct ctl_err e;
 
-	CU_ASSERT_EQUAL(parse(spec, r, &e), -EINVAL);
+	CU_ASSERT_EQUAL(spec(in, out, &r, &e), -EINVAL);
 	if (field != NULL)
 		CU_ASSERT_STRING_EQUAL(e.field, field);
 	if (msg != NULL)
 		CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, msg));
+	if (msg != NULL && strstr(e.msg, msg) == NULL)
+		fprintf(stderr, "--in %s --out %s: \"%s\" lacks \"%s\"\n", in, out, e.msg, msg);
 }
 
 static void
@@ -58,41 +69,43 @@ test_parse_in(void)
 	struct cg_rule r;
 	struct ctl_err e;
 
-	memset(&r, 0, sizeof(r));
-	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,5001", &r, &e), 0);
+	CU_ASSERT_EQUAL(spec("in0,239.1.1.1,5001", NULL, &r, &e), 0);
 	CU_ASSERT_STRING_EQUAL(r.in.port, "in0");
 	CU_ASSERT_EQUAL(r.in.dst, ip("239.1.1.1"));
 	CU_ASSERT_EQUAL(r.in.dport, 5001);
 	CU_ASSERT_EQUAL(r.in.src, 0);
 	CU_ASSERT_EQUAL(r.in.port_id, CG_RULE_PORT_ID_NONE);
 
-	CU_ASSERT_EQUAL(ctl_parse_in("in0,239.1.1.1,5001,source=198.18.0.10", &r, &e), 0);
+	CU_ASSERT_EQUAL(spec("in0,239.1.1.1,5001,source=198.18.0.10", NULL, &r, &e), 0);
+	CU_ASSERT_EQUAL(r.in.src, ip("198.18.0.10"));
+	CU_ASSERT_EQUAL(spec("in0,239.1.1.1,5001,src=198.18.0.10", NULL, &r, &e), 0);
 	CU_ASSERT_EQUAL(r.in.src, ip("198.18.0.10"));
 
-	bad(ctl_parse_in, &r, "in0,239.1.1.1", "params.rule.input.dport", "dport missing");
-	bad(ctl_parse_in, &r, "in0,,5001", "params.rule.input.destination", NULL);
-	bad(ctl_parse_in, &r, "in0,239.1.1,5001", "params.rule.input.destination",
+	/* the server's messages, naming the field */
+	bad("in0,239.1.1.1", NULL, "params.rule.input.dport", "required key is missing");
+	bad("in0,,5001", NULL, "params.rule.input.destination", NULL);
+	bad("in0,239.1.1,5001", NULL, "params.rule.input.destination",
 	    "\"239.1.1\" is not an IPv4 address");
-	bad(ctl_parse_in, &r, "in0,224.0.0.5,5001", NULL, "link-local");
-	bad(ctl_parse_in, &r, "in0,239.1.1.1,0", "params.rule.input.dport", NULL);
-	bad(ctl_parse_in, &r, "in0,239.1.1.1,65536", NULL, NULL);
-	bad(ctl_parse_in, &r, "in0,239.1.1.1,50x", NULL, NULL);
-	bad(ctl_parse_in, &r, "in0,239.1.1.1,5001,ttl=3", "params.rule.input", NULL);
-	bad(ctl_parse_in, &r, "in0,239.1.1.1,5001,source=239.9.9.9", "params.rule.input.source",
-	    NULL);
-	bad(ctl_parse_in, &r, "in0,239.1.1.1,5001,198.18.0.1", NULL, "KEY=VALUE");
-	bad(ctl_parse_in, &r, "bad port!,239.1.1.1,5001", "params.rule.input.port", NULL);
+	bad("in0,224.0.0.5,5001", NULL, NULL, "link-local");
+	bad("in0,239.1.1.1,0", NULL, "params.rule.input.dport", "0 is out of range 1..65535");
+	bad("in0,239.1.1.1,65536", NULL, NULL, NULL);
+	bad("in0,239.1.1.1,50x", NULL, "params.rule.input.dport", "expected an integer");
+	bad("in0,239.1.1.1,5001,ttl=3", NULL, "params.rule.input.ttl", "unknown key");
+	bad("in0,239.1.1.1,5001,source=239.9.9.9", NULL, "params.rule.input.source", NULL);
+	bad("in0,239.1.1.1,5001,198.18.0.1", NULL, "params.rule.input", "KEY=VALUE");
+	bad("bad port!,239.1.1.1,5001", NULL, "params.rule.input.port", NULL);
 }
 
 static void
 test_parse_out(void)
 {
+	char *many[4 + 2 * (CG_RULE_MAX_OUTPUTS + 1)] = { "x", "--in", "in0,239.1.1.1,5001" };
+	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0x07, 0x20 };
 	struct cg_rule r;
 	struct ctl_err e;
-	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0x07, 0x20 };
+	int n = 3;
 
-	memset(&r, 0, sizeof(r));
-	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.2,6001", &r, &e), 0);
+	CU_ASSERT_EQUAL(spec(NULL, "out0,239.2.2.2,6001", &r, &e), 0);
 	CU_ASSERT_EQUAL(r.n_outputs, 1);
 	CU_ASSERT_STRING_EQUAL(r.out[0].port, "out0");
 	CU_ASSERT_EQUAL(r.out[0].dst, ip("239.2.2.2"));
@@ -101,32 +114,35 @@ test_parse_out(void)
 	CU_ASSERT_EQUAL(r.out[0].sport, 0);
 	CU_ASSERT_EQUAL(r.out[0].port_id, CG_RULE_PORT_ID_NONE);
 
-	CU_ASSERT_EQUAL(ctl_parse_out("out1,198.18.7.20,7000,ttl=7,sport=4000,source=198.18.7.1,"
-				      "mac=02:00:00:00:07:20", &r, &e), 0);
-	CU_ASSERT_EQUAL(r.n_outputs, 2);
-	CU_ASSERT_EQUAL(r.out[1].ttl, 7);
-	CU_ASSERT_EQUAL(r.out[1].sport, 4000);
-	CU_ASSERT_EQUAL(r.out[1].src, ip("198.18.7.1"));
-	CU_ASSERT_EQUAL(r.out[1].has_next_hop_mac, 1);
-	CU_ASSERT_EQUAL(memcmp(r.out[1].next_hop_mac, mac, 6), 0);
+	CU_ASSERT_EQUAL(spec(NULL, "out1,198.18.7.20,7000,ttl=7,sport=4000,source=198.18.7.1,"
+			     "mac=02:00:00:00:07:20", &r, &e), 0);
+	CU_ASSERT_EQUAL(r.out[0].ttl, 7);
+	CU_ASSERT_EQUAL(r.out[0].sport, 4000);
+	CU_ASSERT_EQUAL(r.out[0].src, ip("198.18.7.1"));
+	CU_ASSERT_EQUAL(r.out[0].has_next_hop_mac, 1);
+	CU_ASSERT_EQUAL(memcmp(r.out[0].next_hop_mac, mac, 6), 0);
+	CU_ASSERT_EQUAL(spec(NULL, "out1,198.18.7.20,7000,next_hop_mac=02:00:00:00:07:20", &r,
+			     &e), 0);
+	CU_ASSERT_EQUAL(r.out[0].has_next_hop_mac, 1);
 
-	/* a failed --out does not count */
-	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001,ttl=0", &r, &e), -EINVAL);
-	CU_ASSERT_EQUAL(r.n_outputs, 2);
-	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[2].ttl");
-	bad(ctl_parse_out, &r, "out0,239.2.2.3,6001,ttl=256", NULL, "1..255");
-	bad(ctl_parse_out, &r, "out0,239.2.2.3,6001,mac=02:00", "params.rule.output[2].next_hop_mac",
-	    NULL);
-	bad(ctl_parse_out, &r, "out0,239.2.2.3,6001,colour=red", "params.rule.output[2]",
-	    "unknown key \"colour\"");
-	bad(ctl_parse_out, &r, "out0", "params.rule.output[2].destination", NULL);
-	bad(ctl_parse_out, &r, "out0,239.2.2.3,6001,port=out1", "params.rule.output[2].port", NULL);
-	bad(ctl_parse_out, &r, "out0,239.2.2.3,6001,sport=0", "params.rule.output[2].sport", NULL);
+	bad(NULL, "out0,239.2.2.3,6001,ttl=0", "params.rule.output[0].ttl", NULL);
+	bad(NULL, "out0,239.2.2.3,6001,ttl=256", NULL, "1..255");
+	bad(NULL, "out0,239.2.2.3,6001,mac=02:00", "params.rule.output[0].next_hop_mac", NULL);
+	bad(NULL, "out0,239.2.2.3,6001,colour=red", "params.rule.output[0].colour",
+	    "unknown key");
+	bad(NULL, "out0", "params.rule.output[0].destination", NULL);
+	bad(NULL, "out0,239.2.2.3,6001,port=out1", "params.rule.output[0].port", "given twice");
+	bad(NULL, "out0,239.2.2.3,6001,ttl=3,ttl=4", "params.rule.output[0].ttl", "given twice");
+	bad(NULL, "out0,239.2.2.3,6001,sport=0", "params.rule.output[0].sport", NULL);
 
 	/* at most CG_RULE_MAX_OUTPUTS */
-	r.n_outputs = CG_RULE_MAX_OUTPUTS;
-	CU_ASSERT_EQUAL(ctl_parse_out("out0,239.2.2.3,6001", &r, &e), -EINVAL);
-	CU_ASSERT_EQUAL(r.n_outputs, CG_RULE_MAX_OUTPUTS);
+	for (int i = 0; i <= CG_RULE_MAX_OUTPUTS; i++) {
+		many[n++] = "--out";
+		many[n++] = "out0,239.2.2.3,6001";
+	}
+	CU_ASSERT_EQUAL(ctl_rule_from_args(n, many, &r, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output");
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "expected 1..16 outputs, got 17"));
 }
 
 static void
@@ -233,7 +249,7 @@ test_rule_console(void)
 	CU_ASSERT_STRING_EQUAL(e.field, "params.rule.output[0]");
 	CU_ASSERT_EQUAL(console_rule("add rule cam9 --in in0,239.1.1.9,5001 "
 				     "--out out0,239.10.1.9,6001,colour=red", &r, &e), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "unknown key \"colour\""));
+	CU_ASSERT_STRING_EQUAL(e.msg, "params.rule.output[0].colour: unknown key");
 	CU_ASSERT_EQUAL(ctl_rule_from_args(0, NULL, &r, &e), -EINVAL);
 }
 
@@ -341,8 +357,8 @@ test_numbers(void)
 	/* 999.7 k rounds up to the next prefix, not to "1000 k" */
 	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(999700, "bps", b, sizeof(b)), "1.00 Mbps");
 	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(-5, "bps", b, sizeof(b)), "0 bps");
-	CU_ASSERT_STRING_EQUAL(ctl_fmt_bytes(512, b, sizeof(b)), "512 B");
-	CU_ASSERT_STRING_EQUAL(ctl_fmt_bytes(13160000, b, sizeof(b)), "13.2 MB");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(512, "B", b, sizeof(b)), "512 B");
+	CU_ASSERT_STRING_EQUAL(ctl_fmt_rate(13160000, "B", b, sizeof(b)), "13.2 MB");
 	CU_ASSERT_STRING_EQUAL(ctl_fmt_duration(42, b, sizeof(b)), "42s");
 	CU_ASSERT_STRING_EQUAL(ctl_fmt_duration(312, b, sizeof(b)), "5m 12s");
 	CU_ASSERT_STRING_EQUAL(ctl_fmt_duration(7380, b, sizeof(b)), "2h 03m");
@@ -509,6 +525,15 @@ test_fmt_ports(void)
 	free(s);
 }
 
+/* The table's template of system version. */
+static void
+version(FILE *f, json_object *o)
+{
+	int k;
+
+	ctl_fmt_tpl(f, o, ctl_cmd_find(2, (char *[]){ "system", "version" }, &k)->say);
+}
+
 static void
 test_fmt_system(void)
 {
@@ -524,7 +549,7 @@ test_fmt_system(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "control      pid 101, up 1m 05s, 1 restart\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "supervisor   none\n"));
 	free(s);
-	s = render(ctl_fmt_version, "{\"version\":\"0.1.0\",\"dpdk_version\":\"DPDK 22.11.1\","
+	s = render(version, "{\"version\":\"0.1.0\",\"dpdk_version\":\"DPDK 22.11.1\","
 		   "\"dataplane\":{\"version\":\"0.1.0\"}}");
 	CU_ASSERT_STRING_EQUAL(s, "castgate 0.1.0 (data plane 0.1.0, DPDK 22.11.1), castgatectl "
 			       CG_VERSION "\n");
@@ -581,9 +606,12 @@ test_fmt_config(void)
 static size_t
 tab(char *const *w, const char *partial, size_t want, const char *first, char ***out)
 {
-	static char *rules[] = { "cam1", "cam2", "feed" };
-	static char *ports[] = { "in0", "out0", "out1" };
-	static const struct ctl_names nm = { rules, 3, ports, 3 };
+	struct ctl_names nm = {
+		json_tokener_parse("{\"rules\": [{\"rule\": {\"name\": \"cam1\"}}, {\"rule\": "
+				   "{\"name\": \"cam2\"}}, {\"rule\": {\"name\": \"feed\"}}]}"),
+		json_tokener_parse("{\"ports\": [{\"name\": \"in0\"}, {\"name\": \"out0\"}, "
+				   "{\"name\": \"out1\"}]}"),
+	};
 	char **c;
 	int n = 0;
 	size_t got;
@@ -591,6 +619,7 @@ tab(char *const *w, const char *partial, size_t want, const char *first, char **
 	while (w != NULL && w[n] != NULL)
 		n++;
 	got = ctl_complete(w, n, partial, &nm, &c);
+	ctl_names_free(&nm);
 	CU_ASSERT_EQUAL(got, want);
 	if (got != want)
 		fprintf(stderr, "Tab on \"%s\" after %d words: %zu candidates, not %zu\n",
@@ -661,7 +690,8 @@ test_commands(void)
 	fclose(f);
 	for (const struct ctl_cmd *a = ctl_cmds; a->words != NULL; a++) {
 		CU_ASSERT_PTR_NOT_NULL(strstr(help, a->words));
-		CU_ASSERT_TRUE(a->run != NULL || (a->method != NULL && a->render != NULL));
+		CU_ASSERT_TRUE(a->run != NULL || (a->flags & CTL_CMD_QUIT) ||
+			       (a->method != NULL && (a->render || a->say)));
 		for (int i = 0; (s1 = ctl_cmd_spelling(a, i, b1, sizeof(b1))) != NULL; i++) {
 			char *w[8], tmp[64], *save;
 			int n = 0;

@@ -404,18 +404,6 @@ mac_json(const uint8_t m[6])
 	return json_object_new_string(b);
 }
 
-bool
-control_port_link_up(const struct control *c, unsigned int idx)
-{
-	uint16_t pid = c->shm.info->ports[idx].port_id;
-	struct rte_eth_link link;
-
-	memset(&link, 0, sizeof(link));
-	if (!rte_eth_dev_is_valid_port(pid) || rte_eth_link_get_nowait(pid, &link) != 0)
-		return false;
-	return link.link_status == RTE_ETH_LINK_UP;
-}
-
 json_object *
 control_port_json(struct control *c, unsigned int idx)
 {
@@ -443,7 +431,7 @@ control_port_json(struct control *c, unsigned int idx)
 		control_jadd(j, "gateway", control_jip(p->gateway));
 	control_jadd(j, "mtu", ju64(p->mtu));
 	control_jadd(j, "queues", ju64(p->nb_queues));
-	control_jadd(l, "up", json_object_new_boolean(link.link_status == RTE_ETH_LINK_UP));
+	control_link_json(c, idx, l);
 	control_jadd(l, "speed_mbps", ju64(link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 :
 				       link.link_speed));
 	control_jadd(l, "duplex", json_object_new_string(link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ?

@@ -267,6 +267,7 @@ on_tick(struct control *c)
 		return;
 	}
 	control_stats_sample(c);
+	control_link_tick(c);
 	control_rules_tick(c);
 }
 
@@ -318,6 +319,8 @@ run_loop(struct control *c)
 				on_tick(c);
 			} else if (fd == c->sfd) {
 				on_signal(c);
+			} else if (c->lmon != NULL && fd == cg_nl_link_monitor_fd(c->lmon)) {
+				control_link_read(c);
 			} else if (fd == srv_fd) {
 				int ret = cg_rpc_server_dispatch(c->srv, 0);
 
@@ -462,6 +465,11 @@ main(int argc, char **argv)
 	control_stats_sample(c);
 	if (loop_setup(c, &sigs) < 0)
 		goto out;
+	ret = control_link_start(c);
+	if (ret >= 0 && epoll_add(c->epfd, ret) < 0) {
+		CG_ERR("event loop: %s", strerror(errno));
+		goto out;
+	}
 	if (c->ready_file != NULL) {
 		char text[32];
 
@@ -483,6 +491,7 @@ out:
 	/* Close the socket first: clients see the end at once, not after EAL. */
 	cg_rpc_server_free(c->srv);
 	c->srv = NULL;
+	control_link_stop(c);
 	close_fd(&c->sfd);
 	close_fd(&c->tfd);
 	close_fd(&c->epfd);

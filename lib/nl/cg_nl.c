@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,6 +25,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/sockios.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
 #include "cg_log.h"
@@ -668,4 +670,151 @@ cg_nl_route_str(const struct cg_nl_route *r, char *buf, size_t size)
 		break;
 	}
 	return buf;
+}
+
+/* ---- links ---- */
+
+bool
+cg_nl_link_is_up(const struct cg_nl_link *l)
+{
+	return !l->deleted && (l->flags & IFF_UP) && (l->flags & IFF_RUNNING);
+}
+
+static int
+link_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(a, IFLA_MAX) >= 0)
+		tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
+}
+
+/* One RTM_NEWLINK / RTM_DELLINK message into @p l; false if it is neither or malformed. */
+static bool
+link_from_msg(const struct nlmsghdr *nlh, struct cg_nl_link *l)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	const struct ifinfomsg *ifi;
+
+	if ((nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK) ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+		return false;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	memset(l, 0, sizeof(*l));
+	l->ifindex = ifi->ifi_index;
+	l->flags = ifi->ifi_flags;
+	l->deleted = nlh->nlmsg_type == RTM_DELLINK;
+	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, tb);
+	if (tb[IFLA_IFNAME] != NULL && mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) == 0)
+		snprintf(l->name, sizeof(l->name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
+	return true;
+}
+
+struct link_ctx {
+	cg_nl_link_cb cb;
+	void *arg;
+};
+
+static int
+link_msg_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct link_ctx *c = arg;
+	struct cg_nl_link l;
+
+	if (!link_from_msg(nlh, &l))
+		return 0;
+	return c->cb(&l, c->arg);
+}
+
+int
+cg_nl_link_list(struct cg_nl *nl, cg_nl_link_cb cb, void *arg, char *err, size_t errlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct link_ctx ctx = { cb, arg };
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+
+	if (cb == NULL)
+		return cg_util_err(err, errlen, -EINVAL, "link list: no callback");
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	return talk(nl, nlh, link_msg_cb, &ctx, "link list", err, errlen);
+}
+
+struct cg_nl_monitor {
+	struct mnl_socket *sock;
+	char buf[NL_RECV_BUF];
+};
+
+struct cg_nl_monitor *
+cg_nl_link_monitor_open(char *err, size_t errlen)
+{
+	struct cg_nl_monitor *m = calloc(1, sizeof(*m));
+	int e;
+
+	if (m == NULL) {
+		cg_util_err(err, errlen, 0, "link monitor: %s", strerror(ENOMEM));
+		errno = ENOMEM;
+		return NULL;
+	}
+	m->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (m->sock == NULL || mnl_socket_bind(m->sock, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
+		e = errno;
+		cg_util_err(err, errlen, 0, "link monitor: netlink socket: %s", strerror(e));
+		if (m->sock != NULL)
+			mnl_socket_close(m->sock);
+		free(m);
+		errno = e;
+		return NULL;
+	}
+	return m;
+}
+
+int
+cg_nl_link_monitor_fd(const struct cg_nl_monitor *m)
+{
+	return mnl_socket_get_fd(m->sock);
+}
+
+int
+cg_nl_link_monitor_read(struct cg_nl_monitor *m, cg_nl_link_cb cb, void *arg)
+{
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(m->sock, m->buf, sizeof(m->buf));
+		const struct nlmsghdr *nlh;
+		int len;
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			return -errno; /* ENOBUFS: lost messages */
+		}
+		len = (int)n;
+		for (nlh = (const struct nlmsghdr *)m->buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			struct cg_nl_link l;
+			int ret;
+
+			if (!link_from_msg(nlh, &l))
+				continue;
+			ret = cb(&l, arg);
+			if (ret < 0)
+				return ret;
+		}
+	}
+}
+
+void
+cg_nl_link_monitor_close(struct cg_nl_monitor *m)
+{
+	if (m == NULL)
+		return;
+	mnl_socket_close(m->sock);
+	free(m);
 }

@@ -16,6 +16,7 @@
  * A struct cg_nl is used by one thread at a time.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -134,5 +135,52 @@ const char *cg_nl_cidr_str(const struct cg_nl_route *r, char *buf, size_t size);
  * @return @p buf (always NUL-terminated when size > 0).
  */
 const char *cg_nl_route_str(const struct cg_nl_route *r, char *buf, size_t size);
+
+/*
+ * Links: the state of the kernel's interfaces, listed on request and followed
+ * by a monitor (RTNLGRP_LINK), for ports whose PMD reports no link change
+ * (af_packet, af_xdp).
+ */
+
+/** A link as the kernel reports it (RTM_NEWLINK / RTM_DELLINK). */
+struct cg_nl_link {
+	int ifindex;
+	char name[16];               /**< IFLA_IFNAME */
+	unsigned int flags;          /**< IFF_* */
+	bool deleted;                /**< RTM_DELLINK: the interface is gone */
+};
+
+/** Up for forwarding: there, administratively up, with carrier (IFF_UP and IFF_RUNNING). */
+bool cg_nl_link_is_up(const struct cg_nl_link *l);
+
+/** Called for each link; a negative return stops (and is returned). */
+typedef int (*cg_nl_link_cb)(const struct cg_nl_link *l, void *arg);
+
+/**
+ * List the links of @p nl's namespace (RTM_GETLINK dump).
+ * @return 0, cb's negative value, or -errno with a message in @p err.
+ */
+int cg_nl_link_list(struct cg_nl *nl, cg_nl_link_cb cb, void *arg, char *err, size_t errlen);
+
+struct cg_nl_monitor;
+
+/**
+ * Subscribe to link changes of our own namespace (RTNLGRP_LINK), non-blocking.
+ * @return a monitor, or NULL with errno and a message in @p err.
+ */
+struct cg_nl_monitor *cg_nl_link_monitor_open(char *err, size_t errlen);
+
+/** Its file descriptor, for poll/epoll (readable when changes wait). */
+int cg_nl_link_monitor_fd(const struct cg_nl_monitor *m);
+
+/**
+ * Read every change waiting, calling @p cb for each; never blocks.
+ * @return 0; -ENOBUFS when the kernel dropped messages (the socket's buffer
+ *   overflowed): the caller then lists the links again; another -errno.
+ */
+int cg_nl_link_monitor_read(struct cg_nl_monitor *m, cg_nl_link_cb cb, void *arg);
+
+/** Close. NULL is accepted. */
+void cg_nl_link_monitor_close(struct cg_nl_monitor *m);
 
 #endif /* CG_NL_H */

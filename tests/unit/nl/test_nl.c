@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -534,6 +535,89 @@ test_pidfd_netns(void)
 	CU_ASSERT_EQUAL(errno, EBADF);
 }
 
+struct link_find {
+	const char *name;
+	int found, up;
+};
+
+static int
+find_link(const struct cg_nl_link *l, void *arg)
+{
+	struct link_find *f = arg;
+
+	if (strcmp(l->name, f->name) == 0) {
+		f->found++;
+		f->up = cg_nl_link_is_up(l);
+	}
+	return 0;
+}
+
+/* Wait up to 2 s for the monitor to report @p name down (up = 0) or up (1). */
+static int
+monitor_sees(struct cg_nl_monitor *m, const char *name, int up)
+{
+	for (int i = 0; i < 40; i++) {
+		struct pollfd p = { .fd = cg_nl_link_monitor_fd(m), .events = POLLIN };
+		struct link_find f = { name, 0, -1 };
+
+		if (poll(&p, 1, 50) > 0 && cg_nl_link_monitor_read(m, find_link, &f) < 0)
+			return -1;
+		if (f.found && f.up == up)
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * Links: listed, and followed by the monitor as a veth's peer goes down and up
+ * (its carrier). In a child of its own netns: the monitor watches the caller's.
+ */
+static void
+test_links(void)
+{
+	pid_t pid;
+	int status = -1;
+
+	if (geteuid() != 0) {
+		printf("\n  SKIP: not root, netlink namespace tests not run\n");
+		return;
+	}
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		struct cg_nl_monitor *m;
+		struct link_find f = { "cgtnlm0", 0, -1 };
+		struct cg_nl *nl;
+		char err[256];
+
+		if (unshare(CLONE_NEWNET) < 0 ||
+		    system("ip link add cgtnlm0 type veth peer name cgtnlm1 && "
+			   "ip link set cgtnlm0 up && ip link set cgtnlm1 up") != 0)
+			_exit(10);
+		nl = cg_nl_open_netns(0, err, sizeof(err));
+		if (nl == NULL || cg_nl_link_list(nl, find_link, &f, err, sizeof(err)) != 0 ||
+		    f.found != 1)
+			_exit(11);
+		cg_nl_close(nl);
+		m = cg_nl_link_monitor_open(err, sizeof(err));
+		if (m == NULL)
+			_exit(12);
+		if (system("ip link set cgtnlm1 down") != 0 || monitor_sees(m, "cgtnlm0", 0) != 0)
+			_exit(13);
+		if (system("ip link set cgtnlm1 up") != 0 || monitor_sees(m, "cgtnlm0", 1) != 0)
+			_exit(14);
+		if (system("ip link del cgtnlm0") != 0 || monitor_sees(m, "cgtnlm0", 0) != 0)
+			_exit(15);
+		cg_nl_link_monitor_close(m);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	CU_ASSERT_TRUE(WIFEXITED(status));
+	CU_ASSERT_EQUAL(WEXITSTATUS(status), 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		printf("\n  link test child: status %d\n", status);
+}
+
 int
 main(void)
 {
@@ -545,6 +629,7 @@ main(void)
 		CG_UNIT_TEST(test_netns_routes),
 		CG_UNIT_TEST(test_netns_big_dump),
 		CG_UNIT_TEST(test_pidfd_netns),
+		CG_UNIT_TEST(test_links),
 		CG_UNIT_END,
 	};
 	int rc;

@@ -198,8 +198,8 @@ void control_audit(enum cg_log_level lvl, const struct control_who *who, const c
  *             as installed (id assigned).
  * @return 0, or -1 with @p err set (code, field, message).
  */
-int control_rule_change(struct control *c, uint32_t op, struct cg_rule *r, const struct control_who *who,
-		    struct cg_rpc_error *err);
+int control_rule_change(struct control *c, uint32_t op, struct cg_rule *r,
+			const struct control_who *who, struct cg_rpc_error *err);
 
 /** Remove an API rule durably. @return 0, or -1 with @p err set. */
 int control_rule_remove(struct control *c, const char *name, const struct control_who *who,

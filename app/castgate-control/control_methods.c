@@ -194,8 +194,8 @@ rule_change(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_err
 	json_object *res;
 
 	if (get_rule(params, &r, err) < 0) {
-		control_audit(CG_LOG_WARN, &who, r.name[0] ? r.name : "-", "refused", "%s refused: %s",
-			  method, err->message);
+		control_audit(CG_LOG_WARN, &who, r.name[0] ? r.name : "-", "refused",
+			      "%s refused: %s", method, err->message);
 		return NULL;
 	}
 	if (control_rule_change(control_of(ctx), op, &r, &who, err) < 0)
@@ -574,8 +574,8 @@ m_system_info(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_e
 	}
 	control_jadd(res, "version", json_object_new_string(CG_VERSION));
 	control_jadd(res, "dpdk_version", json_object_new_string(rte_version()));
-	control_jadd(res, "config", json_object_new_string(info->config_path[0] ? info->config_path :
-						       c->config_path));
+	control_jadd(res, "config", json_object_new_string(info->config_path[0] ?
+							   info->config_path : c->config_path));
 	control_jadd(res, "state_file", json_object_new_string(c->conf->ctl.state_file));
 	control_jadd(res, "file_prefix", json_object_new_string(c->conf->dp.file_prefix));
 	for (uint32_t i = 0; i < info->nb_lcores && i < CG_SHM_MAX_LCORES; i++) {
@@ -677,7 +677,8 @@ m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc
 							     "the data plane and is being "
 							     "reconciled with the state file"));
 	else if (nskip > 0)
-		control_jadd(st, "error", json_object_new_string(c->state_error[0] ? c->state_error :
+		control_jadd(st, "error", json_object_new_string(c->state_error[0] ?
+							     c->state_error :
 							     "rules of the state file are not "
 							     "installed"));
 	control_jadd(checks, "dataplane", dp);

@@ -120,7 +120,8 @@ port_names(const struct control *c, char *buf, size_t len)
 /* Resolve the ports of @r against the running data plane. @base is the JSON
  * path of the rule for data.field ("params.rule"), or NULL for no field. */
 static int
-resolve_ports(const struct control *c, struct cg_rule *r, const char *base, struct cg_rpc_error *err)
+resolve_ports(const struct control *c, struct cg_rule *r, const char *base,
+	      struct cg_rpc_error *err)
 {
 	char names[512], field[CG_RPC_FIELD_MAX];
 	int p = control_port_find(c, r->in.port);
@@ -337,8 +338,8 @@ reconcile(struct control *c, bool at_start)
 		}
 		ret = dp_request(c, op, CG_SHM_ORIGIN_API, &r, why, sizeof(why));
 		if (ret == 0) {
-			control_audit(CG_LOG_INFO, &who, r.name, "ok", "state rule %s (id %u): %s in "
-				  "the data plane", r.name, r.id,
+			control_audit(CG_LOG_INFO, &who, r.name, "ok",
+				      "state rule %s (id %u): %s in the data plane", r.name, r.id,
 				  op == CG_SHM_RULES_ADD ? "installed" : "updated");
 			control_stats_forget_rule(c, r.name);
 			continue;
@@ -537,8 +538,9 @@ frozen(const struct control *c, struct cg_rpc_error *err)
  * of @undo_rule in the data plane and fill @err.
  */
 static int
-commit(struct control *c, struct cg_rule_set *next, uint32_t undo_op, const struct cg_rule *undo_rule,
-       const struct control_who *who, const char *what, struct cg_rpc_error *err)
+commit(struct control *c, struct cg_rule_set *next, uint32_t undo_op,
+       const struct cg_rule *undo_rule, const struct control_who *who, const char *what,
+       struct cg_rpc_error *err)
 {
 	char msg[MSG], umsg[MSG];
 	int ret;
@@ -571,8 +573,8 @@ commit(struct control *c, struct cg_rule_set *next, uint32_t undo_op, const stru
 }
 
 int
-control_rule_change(struct control *c, uint32_t op, struct cg_rule *r, const struct control_who *who,
-		struct cg_rpc_error *err)
+control_rule_change(struct control *c, uint32_t op, struct cg_rule *r,
+		    const struct control_who *who, struct cg_rpc_error *err)
 {
 	const char *verb = op == CG_SHM_RULES_ADD ? "add" : "update";
 	struct cg_rule old;
@@ -654,8 +656,8 @@ control_rule_change(struct control *c, uint32_t op, struct cg_rule *r, const str
 		  (double)(t1 - t0) / 1000.0, (double)(mono_us() - t1) / 1000.0);
 	return 0;
 refused:
-	control_audit(CG_LOG_WARN, who, r->name, "refused", "rule %s: %s refused: %s", r->name, verb,
-		  err->message);
+	control_audit(CG_LOG_WARN, who, r->name, "refused", "rule %s: %s refused: %s", r->name,
+		      verb, err->message);
 	return -1;
 }
 
@@ -982,8 +984,8 @@ control_reload(struct control *c, const struct control_who *who, json_object **r
 	if (control_reload_plan(c, c->config_path, &p, err) < 0) {
 		/* A bad file is the operator's to fix; nothing changed. */
 		err->code = CG_RPC_E_CONFLICT;
-		control_audit(CG_LOG_ERR, who, "-", "refused", "reload refused: %s; nothing changed",
-			  err->message);
+		control_audit(CG_LOG_ERR, who, "-", "refused",
+			      "reload refused: %s; nothing changed", err->message);
 		return -1;
 	}
 	if (p.conflict[0] != '\0') {
@@ -1009,7 +1011,8 @@ control_reload(struct control *c, const struct control_who *who, json_object **r
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "out of memory");
 		return -1;
 	}
-	control_audit(CG_LOG_INFO, who, "-", "ok", "reload of %s: %zu added, %zu updated, %zu removed",
+	control_audit(CG_LOG_INFO, who, "-", "ok",
+		      "reload of %s: %zu added, %zu updated, %zu removed",
 		  c->config_path, json_object_array_length(p.add),
 		  json_object_array_length(p.update), json_object_array_length(p.remove));
 	control_jadd(res, "added", json_object_get(p.add));

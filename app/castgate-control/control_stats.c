@@ -234,8 +234,8 @@ control_rule_stats_json(struct control *c, uint32_t slot)
 			continue;
 		k = cg_shm_json_sink(jo);
 		cg_shm_emit_output(&k, &ref.rule->out[o], &live.ctr.out[o], &b->out[o]);
-		control_jadd(jo, "tx_pps", ju64(rn && ro ? rate(rn->out[o].pkts, ro->out[o].pkts, dt,
-							    1) : 0));
+		control_jadd(jo, "tx_pps", ju64(rn && ro ?
+						rate(rn->out[o].pkts, ro->out[o].pkts, dt, 1) : 0));
 		control_jadd(jo, "tx_bps", ju64(rn && ro ? rate(rn->out[o].bytes, ro->out[o].bytes,
 							    dt, 8) : 0));
 		if (json_object_array_add(outs, jo) < 0)
@@ -331,7 +331,8 @@ control_stats_json(struct control *c, uint32_t rule_slot)
 			}
 			control_jadd(r, "name", json_object_new_string(ref.rule->name));
 			control_jadd(r, "id", ju64(ref.rule->id));
-			control_jadd(r, "origin", json_object_new_string(control_origin_name(ref.origin)));
+			control_jadd(r, "origin",
+				     json_object_new_string(control_origin_name(ref.origin)));
 			json_object_object_foreach(j, k, v)
 				control_jadd(r, k, json_object_get(v));
 			json_object_put(j);
@@ -434,8 +435,8 @@ control_port_json(struct control *c, unsigned int idx)
 	control_link_json(c, idx, l);
 	control_jadd(l, "speed_mbps", ju64(link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 :
 				       link.link_speed));
-	control_jadd(l, "duplex", json_object_new_string(link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ?
-						     "full" : "half"));
+	control_jadd(l, "duplex", json_object_new_string(
+		link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half"));
 	control_jadd(j, "link", l);
 	return j;
 }

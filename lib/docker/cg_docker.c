@@ -269,7 +269,8 @@ http_error(const char *what, long code, const struct buf *body, char *err, size_
 
 	if (o && json_object_is_type(o, json_type_object) &&
 	    json_object_object_get_ex(o, "message", &m) && json_object_is_type(m, json_type_string))
-		cg_util_err(err, errlen, 0, "%s: HTTP %ld: %s", what, code, json_object_get_string(m));
+		cg_util_err(err, errlen, 0,
+			    "%s: HTTP %ld: %s", what, code, json_object_get_string(m));
 	else
 		cg_util_err(err, errlen, 0, "%s: HTTP %ld: %.200s", what, code,
 		       body->p && body->p[0] ? body->p : "(no body)");
@@ -325,15 +326,15 @@ get_json(struct cg_docker *d, const char *path, bool versioned, const char *what
 
 	*out = NULL;
 	rc = setup(d, path, versioned, d->timeout_ms);
-	if (rc < 0) {
+	if (rc < 0)
 		return cg_util_err(err, errlen, rc, "%s: %s", what, strerror(-rc));
-	}
 	curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, write_body);
 	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, &body);
 	cc = curl_easy_perform(d->curl);
 	if (cc != CURLE_OK) {
 		if (body.too_big) {
-			cg_util_err(err, errlen, 0, "%s: response larger than %u bytes", what, RESP_MAX);
+			cg_util_err(err, errlen, 0,
+				    "%s: response larger than %u bytes", what, RESP_MAX);
 			rc = -EFBIG;
 		} else {
 			rc = curl_errno(d, cc);
@@ -352,9 +353,9 @@ get_json(struct cg_docker *d, const char *path, bool versioned, const char *what
 	}
 	*out = parse_body(&body);
 	buf_free(&body);
-	if (*out == NULL) {
-		return cg_util_err(err, errlen, -EPROTO, "%s: HTTP %ld: the answer is not valid JSON", what, code);
-	}
+	if (*out == NULL)
+		return cg_util_err(err, errlen, -EPROTO,
+				   "%s: HTTP %ld: the answer is not valid JSON", what, code);
 	return 0;
 }
 
@@ -379,16 +380,18 @@ cg_docker_negotiate(struct cg_docker *d, char *err, size_t errlen)
 	    json_object_is_type(v, json_type_string))
 		srv_min = json_object_get_string(v);
 	if (n < api_num(CG_DOCKER_API_MIN)) {
-		cg_util_err(err, errlen, 0, "GET /version: the server speaks API %s, older than the "
-		       "minimum %s (Docker 1.12)", srv, CG_DOCKER_API_MIN);
+		cg_util_err(err, errlen, 0,
+			    "GET /version: the server speaks API %s, older than the "
+			    "minimum %s (Docker 1.12)", srv, CG_DOCKER_API_MIN);
 		json_object_put(o);
 		return -ENOTSUP;
 	}
 	if (n > api_num(CG_DOCKER_API_MAX))
 		srv = CG_DOCKER_API_MAX;
 	if (srv_min && api_num(srv_min) > api_num(srv)) {
-		cg_util_err(err, errlen, 0, "GET /version: the server needs API %s or newer, we speak "
-		       "up to %s", srv_min, CG_DOCKER_API_MAX);
+		cg_util_err(err, errlen, 0,
+			    "GET /version: the server needs API %s or newer, we speak "
+			    "up to %s", srv_min, CG_DOCKER_API_MAX);
 		json_object_put(o);
 		return -ENOTSUP;
 	}
@@ -432,10 +435,10 @@ cg_docker_inspect(struct cg_docker *d, const char *id_or_name, json_object **obj
 	int rc;
 
 	*obj = NULL;
-	if (id_or_name == NULL || !safe_name(id_or_name)) {
-		return cg_util_err(err, errlen, -EINVAL, "inspect: bad container id or name \"%.64s\"",
-		       id_or_name ? id_or_name : "");
-	}
+	if (id_or_name == NULL || !safe_name(id_or_name))
+		return cg_util_err(err, errlen, -EINVAL,
+				   "inspect: bad container id or name \"%.64s\"",
+				   id_or_name ? id_or_name : "");
 	snprintf(path, sizeof(path), "/containers/%s/json", id_or_name);
 	snprintf(what, sizeof(what), "inspect %.12s", id_or_name);
 	rc = get_json(d, path, true, what, obj, err, errlen);
@@ -612,8 +615,9 @@ cg_docker_events(struct cg_docker *d, int64_t since_nano, cg_docker_event_cb cb,
 	} else if (cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR) {
 		/* What a dockerd that shuts down or dies does to the stream. */
 		rc = -ECONNRESET;
-		cg_util_err(err, errlen, 0, "events: the server closed the stream mid-transfer (%s)",
-		       curl_easy_strerror(cc));
+		cg_util_err(err, errlen, 0,
+			    "events: the server closed the stream mid-transfer (%s)",
+			    curl_easy_strerror(cc));
 	} else if (cc != CURLE_OK) {
 		rc = curl_errno(d, cc);
 		cg_util_err(err, errlen, 0, "events: %s%s%s", curl_easy_strerror(cc),

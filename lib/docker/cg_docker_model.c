@@ -79,33 +79,33 @@ parse_net(const char *cid, const char *name, json_object *v, struct cg_docker_ne
 	unsigned char tmp[16];
 
 	memset(n, 0, sizeof(*n));
-	if (strlen(name) >= sizeof(n->name)) {
-		return cg_util_err(err, errlen, -EINVAL, "container %.12s: NetworkSettings.Networks: network name "
-		       "\"%.40s...\" is too long", cid, name);
-	}
+	if (strlen(name) >= sizeof(n->name))
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: NetworkSettings.Networks: network name "
+				   "\"%.40s...\" is too long", cid, name);
 	strcpy(n->name, name);
-	if (!json_object_is_type(v, json_type_object)) {
-		return cg_util_err(err, errlen, -EINVAL, "container %.12s: NetworkSettings.Networks.%s: not an object",
-		       cid, name);
-	}
+	if (!json_object_is_type(v, json_type_object))
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: NetworkSettings.Networks.%s: not an object",
+				   cid, name);
 	if (get_str(v, "IPAddress", n->ipv4, sizeof(n->ipv4)) < 0 ||
-	    (n->ipv4[0] && inet_pton(AF_INET, n->ipv4, tmp) != 1)) {
-		return cg_util_err(err, errlen, -EINVAL, "container %.12s: NetworkSettings.Networks.%s.IPAddress: "
-		       "not an IPv4 address", cid, name);
-	}
-	if (get_uint(v, "IPPrefixLen", 32, &n->ipv4_prefix) < 0) {
-		return cg_util_err(err, errlen, -EINVAL, "container %.12s: NetworkSettings.Networks.%s.IPPrefixLen: "
-		       "not an integer in 0..32", cid, name);
-	}
+	    (n->ipv4[0] && inet_pton(AF_INET, n->ipv4, tmp) != 1))
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: NetworkSettings.Networks.%s.IPAddress: "
+				   "not an IPv4 address", cid, name);
+	if (get_uint(v, "IPPrefixLen", 32, &n->ipv4_prefix) < 0)
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: NetworkSettings.Networks.%s.IPPrefixLen: "
+				   "not an integer in 0..32", cid, name);
 	if (get_str(v, "GlobalIPv6Address", n->ipv6, sizeof(n->ipv6)) < 0 ||
-	    (n->ipv6[0] && inet_pton(AF_INET6, n->ipv6, tmp) != 1)) {
-		return cg_util_err(err, errlen, -EINVAL, "container %.12s: NetworkSettings.Networks.%s."
-		       "GlobalIPv6Address: not an IPv6 address", cid, name);
-	}
-	if (get_uint(v, "GlobalIPv6PrefixLen", 128, &n->ipv6_prefix) < 0) {
-		return cg_util_err(err, errlen, -EINVAL, "container %.12s: NetworkSettings.Networks.%s."
-		       "GlobalIPv6PrefixLen: not an integer in 0..128", cid, name);
-	}
+	    (n->ipv6[0] && inet_pton(AF_INET6, n->ipv6, tmp) != 1))
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: NetworkSettings.Networks.%s."
+				   "GlobalIPv6Address: not an IPv6 address", cid, name);
+	if (get_uint(v, "GlobalIPv6PrefixLen", 128, &n->ipv6_prefix) < 0)
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: NetworkSettings.Networks.%s."
+				   "GlobalIPv6PrefixLen: not an integer in 0..128", cid, name);
 	return 0;
 }
 
@@ -115,51 +115,50 @@ parse_container(json_object *o, struct cg_docker_container *c, char *err, size_t
 	json_object *state, *config, *labels, *ns, *nets, *v;
 	unsigned int pid;
 
-	if (o == NULL || !json_object_is_type(o, json_type_object)) {
+	if (o == NULL || !json_object_is_type(o, json_type_object))
 		return cg_util_err(err, errlen, -EINVAL, "container: not a JSON object");
-	}
-	if (get_str(o, "Id", c->id, sizeof(c->id)) <= 0 || c->id[0] == '\0') {
-		return cg_util_err(err, errlen, -EINVAL, "container: Id: missing, not a string or longer than 64");
-	}
-	if (get_str(o, "Name", c->name, sizeof(c->name)) < 0) {
-		return cg_util_err(err, errlen, -EINVAL, "container %.12s: Name: not a string or too long", c->id);
-	}
+	if (get_str(o, "Id", c->id, sizeof(c->id)) <= 0 || c->id[0] == '\0')
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container: Id: missing, not a string or longer than 64");
+	if (get_str(o, "Name", c->name, sizeof(c->name)) < 0)
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: Name: not a string or too long", c->id);
 	if (c->name[0] == '/')
 		memmove(c->name, c->name + 1, strlen(c->name));
 
-	if (get_typed(o, "State", json_type_object, &state) < 0) {
-		return cg_util_err(err, errlen, -EINVAL, "container %.12s: State: not an object", c->id);
-	}
-	if (get_typed(state, "Running", json_type_boolean, &v) < 0) {
-		return cg_util_err(err, errlen, -EINVAL, "container %.12s: State.Running: not a boolean", c->id);
-	}
+	if (get_typed(o, "State", json_type_object, &state) < 0)
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: State: not an object", c->id);
+	if (get_typed(state, "Running", json_type_boolean, &v) < 0)
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: State.Running: not a boolean", c->id);
 	c->running = v != NULL && json_object_get_boolean(v);
-	if (get_uint(state, "Pid", 0x7fffffff, &pid) < 0) {
-		return cg_util_err(err, errlen, -EINVAL, "container %.12s: State.Pid: not a non-negative integer",
-		       c->id);
-	}
+	if (get_uint(state, "Pid", 0x7fffffff, &pid) < 0)
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: State.Pid: not a non-negative integer",
+				   c->id);
 	c->pid = c->running ? (int)pid : 0;
-	if (get_str(state, "StartedAt", c->started_at, sizeof(c->started_at)) < 0) {
-		return cg_util_err(err, errlen, -EINVAL, "container %.12s: State.StartedAt: not a string or "
-				 "longer than %zu", c->id, sizeof(c->started_at) - 1);
-	}
+	if (get_str(state, "StartedAt", c->started_at, sizeof(c->started_at)) < 0)
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: State.StartedAt: not a string or "
+				   "longer than %zu", c->id, sizeof(c->started_at) - 1);
 	if (get_typed(o, "HostConfig", json_type_object, &v) < 0 ||
-	    get_str(v, "NetworkMode", c->network_mode, sizeof(c->network_mode)) < 0) {
-		return cg_util_err(err, errlen, -EINVAL, "container %.12s: HostConfig.NetworkMode: not a string "
-				 "or longer than %zu", c->id, sizeof(c->network_mode) - 1);
-	}
+	    get_str(v, "NetworkMode", c->network_mode, sizeof(c->network_mode)) < 0)
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: HostConfig.NetworkMode: not a string "
+				   "or longer than %zu", c->id, sizeof(c->network_mode) - 1);
 
 	if (get_typed(o, "Config", json_type_object, &config) < 0 ||
-	    get_typed(config, "Labels", json_type_object, &labels) < 0) {
-		return cg_util_err(err, errlen, -EINVAL, "container %.12s: Config.Labels: not an object", c->id);
-	}
+	    get_typed(config, "Labels", json_type_object, &labels) < 0)
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: Config.Labels: not an object", c->id);
 	c->labels = labels ? json_object_get(labels) : NULL;
 
 	if (get_typed(o, "NetworkSettings", json_type_object, &ns) < 0 ||
-	    get_typed(ns, "Networks", json_type_object, &nets) < 0) {
-		return cg_util_err(err, errlen, -EINVAL, "container %.12s: NetworkSettings.Networks: not an object",
-		       c->id);
-	}
+	    get_typed(ns, "Networks", json_type_object, &nets) < 0)
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: NetworkSettings.Networks: not an object",
+				   c->id);
 	if (nets != NULL) {
 		json_object_object_foreach(nets, name, nv) {
 			int rc;

@@ -283,7 +283,8 @@ talk(struct cg_nl *nl, struct nlmsghdr *req, msg_cb cb, void *arg, const char *w
 			if (e == EAGAIN || e == EWOULDBLOCK)
 				e = ETIMEDOUT;
 			/* ENOSPC from libmnl: a message was larger than our buffer. */
-			return cg_util_err(err, errlen, -e, "%s: netlink receive: %s", what, strerror(e));
+			return cg_util_err(err, errlen, -e,
+					   "%s: netlink receive: %s", what, strerror(e));
 		}
 		len = (size_t)n;
 		for (nlh = (const struct nlmsghdr *)nl->buf; mnl_nlmsg_ok(nlh, (int)len);
@@ -297,27 +298,28 @@ talk(struct cg_nl *nl, struct nlmsghdr *req, msg_cb cb, void *arg, const char *w
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 				const char *km;
 
-				if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
-					return cg_util_err(err, errlen, -EBADMSG, "%s: truncated netlink error", what);
-				}
+				if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+					return cg_util_err(err, errlen, -EBADMSG,
+							   "%s: truncated netlink error", what);
 				if (e->error == 0) /* the ack */
 					return dump ? cb_rc : 0;
 				km = ext_ack_msg(nlh);
-				return cg_util_err(err, errlen, e->error, "%s: %s (%d)%s%s", what, strerror(-e->error),
-				       e->error, km ? ": " : "", km ? km : "");
+				return cg_util_err(err, errlen, e->error,
+						   "%s: %s (%d)%s%s", what, strerror(-e->error),
+						   e->error, km ? ": " : "", km ? km : "");
 			}
 			if (nlh->nlmsg_type == NLMSG_DONE) {
 				const int *e = mnl_nlmsg_get_payload(nlh);
 
 				/* A dump that failed midway says so here. */
-				if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int) && *e < 0) {
-					return cg_util_err(err, errlen, *e, "%s: %s (%d)", what, strerror(-*e), *e);
-				}
+				if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int) && *e < 0)
+					return cg_util_err(err, errlen, *e,
+							   "%s: %s (%d)", what, strerror(-*e), *e);
 				return cb_rc;
 			}
-			if (nlh->nlmsg_type == NLMSG_OVERRUN) {
-				return cg_util_err(err, errlen, -EOVERFLOW, "%s: netlink overrun", what);
-			}
+			if (nlh->nlmsg_type == NLMSG_OVERRUN)
+				return cg_util_err(err, errlen, -EOVERFLOW,
+						   "%s: netlink overrun", what);
 			if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
 				continue; /* NLMSG_NOOP */
 			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
@@ -326,9 +328,9 @@ talk(struct cg_nl *nl, struct nlmsghdr *req, msg_cb cb, void *arg, const char *w
 			if (cb != NULL && cb_rc >= 0)
 				cb_rc = cb(nlh, arg); /* keep draining after a stop */
 		}
-		if (len != 0 && !dump) {
-			return cg_util_err(err, errlen, -EBADMSG, "%s: malformed netlink answer", what);
-		}
+		if (len != 0 && !dump)
+			return cg_util_err(err, errlen, -EBADMSG,
+					   "%s: malformed netlink answer", what);
 	}
 }
 
@@ -352,16 +354,16 @@ is_zero(const uint8_t *p, int n)
 static int
 check_route(const struct cg_nl_route *r, const char *op, char *err, size_t errlen)
 {
-	if (r == NULL || addr_len(r->family) == 0) {
-		return cg_util_err(err, errlen, -EAFNOSUPPORT, "route %s: unsupported address family", op);
-	}
-	if (r->dst_len > addr_len(r->family) * 8) {
-		return cg_util_err(err, errlen, -EINVAL, "route %s: prefix length %u out of range", op, r->dst_len);
-	}
+	if (r == NULL || addr_len(r->family) == 0)
+		return cg_util_err(err, errlen, -EAFNOSUPPORT,
+				   "route %s: unsupported address family", op);
+	if (r->dst_len > addr_len(r->family) * 8)
+		return cg_util_err(err, errlen, -EINVAL,
+				   "route %s: prefix length %u out of range", op, r->dst_len);
 	if (r->type != CG_NL_ROUTE_UNICAST && r->type != CG_NL_ROUTE_UNREACHABLE &&
-	    r->type != CG_NL_ROUTE_BLACKHOLE) {
-		return cg_util_err(err, errlen, -EINVAL, "route %s: unknown route type %d", op, (int)r->type);
-	}
+	    r->type != CG_NL_ROUTE_BLACKHOLE)
+		return cg_util_err(err, errlen, -EINVAL,
+				   "route %s: unknown route type %d", op, (int)r->type);
 	return 0;
 }
 
@@ -539,12 +541,11 @@ cg_nl_route_list(struct cg_nl *nl, int family,
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 
-	if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC) {
-		return cg_util_err(err, errlen, -EAFNOSUPPORT, "route list: unsupported address family %d", family);
-	}
-	if (cb == NULL) {
+	if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC)
+		return cg_util_err(err, errlen, -EAFNOSUPPORT,
+				   "route list: unsupported address family %d", family);
+	if (cb == NULL)
 		return cg_util_err(err, errlen, -EINVAL, "route list: no callback");
-	}
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -567,14 +568,13 @@ cg_nl_route_parse_cidr(const char *cidr, struct cg_nl_route *r, char *err, size_
 	if (r == NULL)
 		return -EINVAL;
 	memset(r, 0, sizeof(*r));
-	if (cidr == NULL || *cidr == '\0') {
+	if (cidr == NULL || *cidr == '\0')
 		return cg_util_err(err, errlen, -EINVAL, "empty CIDR");
-	}
 	slash = strchr(cidr, '/');
 	alen = slash ? (size_t)(slash - cidr) : strlen(cidr);
-	if (alen == 0 || alen >= sizeof(addr)) {
-		return cg_util_err(err, errlen, -EINVAL, "\"%s\": not an IPv4 or IPv6 address", cidr);
-	}
+	if (alen == 0 || alen >= sizeof(addr))
+		return cg_util_err(err, errlen, -EINVAL,
+				   "\"%s\": not an IPv4 or IPv6 address", cidr);
 	memcpy(addr, cidr, alen);
 	addr[alen] = '\0';
 	if (inet_pton(AF_INET, addr, r->dst) == 1) {
@@ -582,7 +582,8 @@ cg_nl_route_parse_cidr(const char *cidr, struct cg_nl_route *r, char *err, size_
 	} else if (inet_pton(AF_INET6, addr, r->dst) == 1) {
 		r->family = AF_INET6;
 	} else {
-		cg_util_err(err, errlen, 0, "\"%s\": \"%s\" is not an IPv4 or IPv6 address", cidr, addr);
+		cg_util_err(err, errlen, 0,
+			    "\"%s\": \"%s\" is not an IPv4 or IPv6 address", cidr, addr);
 		memset(r, 0, sizeof(*r));
 		return -EINVAL;
 	}
@@ -612,7 +613,8 @@ cg_nl_route_parse_cidr(const char *cidr, struct cg_nl_route *r, char *err, size_
 		uint8_t mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
 
 		if (r->dst[i] & ~mask) {
-			cg_util_err(err, errlen, 0, "\"%s\": host bits set beyond /%lu", cidr, plen);
+			cg_util_err(err, errlen, 0,
+				    "\"%s\": host bits set beyond /%lu", cidr, plen);
 			memset(r, 0, sizeof(*r));
 			return -EINVAL;
 		}

@@ -51,12 +51,14 @@ class_match(const char **pp, unsigned char c, char *err, size_t errlen)
 			if (*p == '\\') {
 				p++;
 				if (*p == '\0')
-					return cg_util_err(err, errlen, -1, "trailing '\\' in a class");
+					return cg_util_err(err, errlen, -1,
+							   "trailing '\\' in a class");
 			}
 			hi = (unsigned char)*p++;
 			if (hi < lo)
-				return cg_util_err(err, errlen, -1, "reversed range '%c-%c' in a class",
-					    lo, hi);
+				return cg_util_err(err, errlen, -1,
+						   "reversed range '%c-%c' in a class",
+						   lo, hi);
 		}
 		if (c >= lo && c <= hi)
 			hit = true;
@@ -103,12 +105,14 @@ cg_warp_glob_check(const char *pattern, char *err, size_t errlen)
 		} else if (*p == '[') {
 			p++;
 			if (class_match(&p, 0, msg, sizeof(msg)) < 0)
-				return cg_util_err(err, errlen, -EINVAL, "pattern \"%s\": %s", pattern,
-					    msg);
+				return cg_util_err(err, errlen, -EINVAL,
+						   "pattern \"%s\": %s", pattern,
+						   msg);
 		} else if (*p == '\\') {
 			if (p[1] == '\0')
-				return cg_util_err(err, errlen, -EINVAL, "pattern \"%s\": trailing '\\'",
-					    pattern);
+				return cg_util_err(err, errlen, -EINVAL,
+						   "pattern \"%s\": trailing '\\'",
+						   pattern);
 			p += 2;
 		} else {
 			p++;
@@ -197,9 +201,11 @@ cg_warp_classify(const struct cg_warp_config *cfg, const struct cg_docker_contai
 		*warp_name = NULL;
 	if (is_warp) {
 		if (label != NULL)
-			cg_util_err(note, notelen, 0, "name matches the warp pattern \"%s\" and it also "
-			     "has label %s=%s: it is treated as a warp and the label is ignored",
-			     cfg->pattern, cfg->target_label, label);
+			cg_util_err(note, notelen, 0,
+				    "name matches the warp pattern \"%s\" and it also "
+				    "has label %s=%s: it is treated as a warp and the label "
+				    "is ignored",
+				    cfg->pattern, cfg->target_label, label);
 		return CG_WARP_ROLE_WARP;
 	}
 	if (label == NULL)
@@ -259,13 +265,17 @@ cg_warp_nexthop_choose(const struct cg_warp_config *cfg, const struct cg_docker_
 				break;
 			len += (size_t)n;
 		}
-		return cg_util_err(err, errlen, -ENOTUNIQ, "warp %s is on several networks (%s) and "
-			    "has no label %s to choose one", warp->name, list, cfg->pref_label);
+		return cg_util_err(err, errlen, -ENOTUNIQ,
+				   "warp %s is on several networks (%s) and "
+				   "has no label %s to choose one",
+				   warp->name, list, cfg->pref_label);
 	}
 	if (find_net(target, wn->name) == NULL)
-		return cg_util_err(err, errlen, -ENETUNREACH, "target %s is not attached to network "
-			    "\"%s\" of warp %s%s", target->name, wn->name, warp->name,
-			    pref != NULL && pref[0] != '\0' ? " (its preferred network)" : "");
+		return cg_util_err(err, errlen, -ENETUNREACH,
+				   "target %s is not attached to network "
+				   "\"%s\" of warp %s%s", target->name, wn->name, warp->name,
+				   pref != NULL && pref[0] != '\0' ? " (its preferred network)" :
+				   "");
 	snprintf(nh->network, sizeof(nh->network), "%s", wn->name);
 	if (wn->ipv4[0] != '\0') {
 		if (inet_pton(AF_INET, wn->ipv4, nh->v4) != 1)
@@ -282,8 +292,9 @@ cg_warp_nexthop_choose(const struct cg_warp_config *cfg, const struct cg_docker_
 		inet_ntop(AF_INET6, nh->v6, nh->v6_str, sizeof(nh->v6_str));
 	}
 	if (!nh->has_v4 && !nh->has_v6)
-		return cg_util_err(err, errlen, -EADDRNOTAVAIL, "warp %s has no IP address on network "
-			    "%s", warp->name, wn->name);
+		return cg_util_err(err, errlen, -EADDRNOTAVAIL,
+				   "warp %s has no IP address on network "
+				   "%s", warp->name, wn->name);
 	return 0;
 }
 

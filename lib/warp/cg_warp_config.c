@@ -87,8 +87,9 @@ copy_str(char *dst, size_t size, const char *src, const char *where, char *err, 
 	size_t n = strlen(src);
 
 	if (n >= size)
-		return cg_util_err(err, errlen, -EINVAL, "%s: value is too long (%zu bytes, at most %zu)",
-			    where, n, size - 1);
+		return cg_util_err(err, errlen, -EINVAL,
+				   "%s: value is too long (%zu bytes, at most %zu)",
+				   where, n, size - 1);
 	memcpy(dst, src, n + 1);
 	return 0;
 }
@@ -117,7 +118,8 @@ cg_warp_cidr_parse(const char *s, struct cg_nl_route *r, char *err, size_t errle
 	memset(r, 0, sizeof(*r));
 	slash = strchr(s, '/');
 	if (slash == NULL)
-		return cg_util_err(err, errlen, -EINVAL, "\"%s\" is not a CIDR (expected e.g. 10.0.0.0/8 or ::/0)", s);
+		return cg_util_err(err, errlen, -EINVAL,
+				   "\"%s\" is not a CIDR (expected e.g. 10.0.0.0/8 or ::/0)", s);
 	if ((size_t)(slash - s) >= sizeof(addr) || slash == s)
 		return cg_util_err(err, errlen, -EINVAL, "\"%s\": bad address", s);
 	memcpy(addr, s, slash - s);
@@ -129,26 +131,30 @@ cg_warp_cidr_parse(const char *s, struct cg_nl_route *r, char *err, size_t errle
 		r->family = AF_INET6;
 		max = 128;
 	} else {
-		return cg_util_err(err, errlen, -EINVAL, "\"%s\": \"%s\" is not an IPv4 or IPv6 address", s, addr);
+		return cg_util_err(err, errlen, -EINVAL,
+				   "\"%s\": \"%s\" is not an IPv4 or IPv6 address", s, addr);
 	}
 	p = slash + 1;
 	if (*p == '\0')
 		return cg_util_err(err, errlen, -EINVAL, "\"%s\": missing prefix length", s);
 	for (; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9' || len > 128)
-			return cg_util_err(err, errlen, -EINVAL, "\"%s\": prefix length must be a number 0..%u",
-				    s, max);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "\"%s\": prefix length must be a number 0..%u",
+					   s, max);
 		len = len * 10 + (unsigned long)(*p - '0');
 	}
 	if (len > max)
-		return cg_util_err(err, errlen, -EINVAL, "\"%s\": prefix length %lu is out of range 0..%u",
-			    s, len, max);
+		return cg_util_err(err, errlen, -EINVAL,
+				   "\"%s\": prefix length %lu is out of range 0..%u",
+				   s, len, max);
 	r->dst_len = (uint8_t)len;
 	/* Host bits must be zero: "10.0.0.1/8" is almost always a typo. */
 	bytes = r->family == AF_INET ? 4 : 16;
 	for (unsigned int bit = (unsigned int)len; bit < bytes * 8; bit++) {
 		if (r->dst[bit / 8] & (0x80 >> (bit % 8)))
-			return cg_util_err(err, errlen, -EINVAL, "\"%s\": host bits are set beyond /%lu", s, len);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "\"%s\": host bits are set beyond /%lu", s, len);
 	}
 	return 0;
 }
@@ -201,23 +207,28 @@ cg_warp_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 		return cg_util_err(err, errlen, -EINVAL, "\"%s\": missing port", s);
 	for (const char *p = port_s; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9' || port > 65535)
-			return cg_util_err(err, errlen, -EINVAL, "\"%s\": port must be a number 1..65535", s);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "\"%s\": port must be a number 1..65535", s);
 		port = port * 10 + (unsigned long)(*p - '0');
 	}
 	if (port < 1 || port > 65535)
-		return cg_util_err(err, errlen, -EINVAL, "\"%s\": port %lu is out of range 1..65535", s, port);
+		return cg_util_err(err, errlen, -EINVAL,
+				   "\"%s\": port %lu is out of range 1..65535", s, port);
 
 	if (s[0] != '[') {
 		struct sockaddr_in *in = (struct sockaddr_in *)ss;
 
 		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
-			return cg_util_err(err, errlen, -EINVAL, "\"%s\": \"%s\" is not an IPv4 address "
-				    "(write IPv6 as [::1]:PORT; names are not resolved)", s, host);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "\"%s\": \"%s\" is not an IPv4 address "
+					   "(write IPv6 as [::1]:PORT; names are not resolved)",
+					   s, host);
 		/* Loopback only: the endpoints are unauthenticated. */
 		if ((ntohl(in->sin_addr.s_addr) >> 24) != 127)
-			return cg_util_err(err, errlen, -EINVAL, "\"%s\": must be a loopback address "
-				    "(127.0.0.0/8 or [::1]): /metrics and /healthz have no "
-				    "authentication", s);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "\"%s\": must be a loopback address "
+					   "(127.0.0.0/8 or [::1]): /metrics and /healthz have no "
+					   "authentication", s);
 		in->sin_family = AF_INET;
 		in->sin_port = htons((uint16_t)port);
 		*len = sizeof(*in);
@@ -225,11 +236,13 @@ cg_warp_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 
 		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
-			return cg_util_err(err, errlen, -EINVAL, "\"%s\": \"%s\" is not an IPv6 address", s, host);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "\"%s\": \"%s\" is not an IPv6 address", s, host);
 		if (!IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
-			return cg_util_err(err, errlen, -EINVAL, "\"%s\": must be a loopback address "
-				    "(127.0.0.0/8 or [::1]): /metrics and /healthz have no "
-				    "authentication", s);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "\"%s\": must be a loopback address "
+					   "(127.0.0.0/8 or [::1]): /metrics and /healthz have no "
+					   "authentication", s);
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons((uint16_t)port);
 		*len = sizeof(*in6);
@@ -253,8 +266,9 @@ rule_protocol(struct cg_warp_rule *r, const char *proto, const char *where,
 			return 0;
 		}
 	}
-	return cg_util_err(err, errlen, -EINVAL, "%s: unknown protocol \"%s\" (expected tcp, udp, icmp or all)",
-		    where, proto);
+	return cg_util_err(err, errlen, -EINVAL,
+			   "%s: unknown protocol \"%s\" (expected tcp, udp, icmp or all)",
+			   where, proto);
 }
 
 static int
@@ -264,8 +278,9 @@ rule_ports(struct cg_warp_rule *r, int64_t lo, int64_t hi, const char *where,
 	if (lo < 1 || lo > 65535 || hi < 1 || hi > 65535)
 		return cg_util_err(err, errlen, -EINVAL, "%s: ports must be in 1..65535", where);
 	if (lo > hi)
-		return cg_util_err(err, errlen, -EINVAL, "%s: port range %lld-%lld is reversed", where,
-			    (long long)lo, (long long)hi);
+		return cg_util_err(err, errlen, -EINVAL,
+				   "%s: port range %lld-%lld is reversed", where,
+				   (long long)lo, (long long)hi);
 	r->port_lo = (uint16_t)lo;
 	r->port_hi = (uint16_t)hi;
 	return 0;
@@ -290,8 +305,9 @@ rules_check_dups(const struct cg_warp_rule *rules, size_t n, const char *where,
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < i; j++)
 			if (cg_warp_route_same_dst(&rules[i].dst, &rules[j].dst))
-				return cg_util_err(err, errlen, -EINVAL, "%s: destination %s is listed twice",
-					    where, rules[i].cidr);
+				return cg_util_err(err, errlen, -EINVAL,
+						   "%s: destination %s is listed twice",
+						   where, rules[i].cidr);
 	return 0;
 }
 
@@ -338,10 +354,12 @@ rules_from_string(struct cg_warp_config *cfg, const char *value, const char *whe
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
 		if (len == 0)
-			return cg_util_err(err, errlen, -EINVAL, "%s: empty rule in \"%s\" (expected "
-				    "CIDR[:PROTO[:LO-HI]][,...])", where, value);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "%s: empty rule in \"%s\" (expected "
+					   "CIDR[:PROTO[:LO-HI]][,...])", where, value);
 		if (len >= sizeof(item))
-			return cg_util_err(err, errlen, -EINVAL, "%s: rule %zu is too long", where, n + 1);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "%s: rule %zu is too long", where, n + 1);
 		if (n == CG_WARP_MAX_RULES)
 			return cg_util_err(err, errlen, -EINVAL, "%s: more than %d rules", where,
 				    CG_WARP_MAX_RULES);
@@ -370,12 +388,14 @@ rules_from_string(struct cg_warp_config *cfg, const char *value, const char *whe
 			unsigned long lo = parse_port(ports, &e), hi;
 
 			if (*e != '-')
-				return cg_util_err(err, errlen, -EINVAL, "%s: port range \"%s\" must be LO-HI",
-					    w, ports);
+				return cg_util_err(err, errlen, -EINVAL,
+						   "%s: port range \"%s\" must be LO-HI",
+						   w, ports);
 			hi = parse_port(e + 1, &e);
 			if (*e != '\0' || lo == ULONG_MAX || hi == ULONG_MAX)
-				return cg_util_err(err, errlen, -EINVAL, "%s: port range \"%s\" must be LO-HI",
-					    w, ports);
+				return cg_util_err(err, errlen, -EINVAL,
+						   "%s: port range \"%s\" must be LO-HI",
+						   w, ports);
 			if (rule_ports(&rules[n], (int64_t)lo, (int64_t)hi, w, err, errlen) < 0)
 				return -EINVAL;
 		}
@@ -400,8 +420,9 @@ check_docker_host(const char *v, const char *where, char *err, size_t errlen)
 {
 	if (strncmp(v, "unix://", 7) == 0) {
 		if (v[7] != '/')
-			return cg_util_err(err, errlen, -EINVAL, "%s: \"%s\": unix:// needs an absolute path "
-				    "(unix:///var/run/docker.sock)", where, v);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "%s: \"%s\": unix:// needs an absolute path "
+					   "(unix:///var/run/docker.sock)", where, v);
 		return 0;
 	}
 	if (strncmp(v, "tcp://", 6) == 0) {
@@ -409,13 +430,15 @@ check_docker_host(const char *v, const char *where, char *err, size_t errlen)
 
 		if (v[6] == '\0' || colon == NULL || colon[1] == '\0' ||
 		    strspn(colon + 1, "0123456789") != strlen(colon + 1))
-			return cg_util_err(err, errlen, -EINVAL, "%s: \"%s\": expected tcp://HOST:PORT", where, v);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "%s: \"%s\": expected tcp://HOST:PORT", where, v);
 		return 0;
 	}
 	if (v[0] == '/')
 		return 0;
-	return cg_util_err(err, errlen, -EINVAL, "%s: \"%s\": expected a socket path (/var/run/docker.sock), "
-		    "unix:///PATH or tcp://HOST:PORT", where, v);
+	return cg_util_err(err, errlen, -EINVAL,
+			   "%s: \"%s\": expected a socket path (/var/run/docker.sock), "
+			   "unix:///PATH or tcp://HOST:PORT", where, v);
 }
 
 int
@@ -428,7 +451,8 @@ cg_warp_config_set(struct cg_warp_config *cfg, enum cg_warp_opt opt, const char 
 	if ((unsigned int)opt >= CG_WARP_OPT_COUNT || v == NULL)
 		return cg_util_err(err, errlen, -EINVAL, "%s: invalid option", where);
 	if (has_ctl(v))
-		return cg_util_err(err, errlen, -EINVAL, "%s: control characters are not allowed", where);
+		return cg_util_err(err, errlen, -EINVAL,
+				   "%s: control characters are not allowed", where);
 	/* Only the metrics address may be empty (it disables the endpoint). */
 	if (v[0] == '\0' && opt != CG_WARP_OPT_METRICS && opt != CG_WARP_OPT_TLS_CA &&
 	    opt != CG_WARP_OPT_TLS_CERT && opt != CG_WARP_OPT_TLS_KEY)
@@ -444,11 +468,14 @@ cg_warp_config_set(struct cg_warp_config *cfg, enum cg_warp_opt opt, const char 
 	case CG_WARP_OPT_PREF_LABEL:
 		/* Docker label keys: any non-blank string; refuse blanks that cannot match. */
 		if (strspn(v, " \t") == strlen(v) || v[0] == ' ' || v[strlen(v) - 1] == ' ')
-			return cg_util_err(err, errlen, -EINVAL, "%s: label key \"%s\" has leading or trailing "
-				    "blanks", where, v);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "%s: label key \"%s\" has leading or trailing "
+					   "blanks", where, v);
 		if (strchr(v, '=') != NULL)
-			return cg_util_err(err, errlen, -EINVAL, "%s: label key \"%s\" must not contain '=' "
-				    "(give the key only; the value names the warp)", where, v);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "%s: label key \"%s\" must not contain '=' "
+					   "(give the key only; the value names the warp)",
+					   where, v);
 		ret = copy_str(opt == CG_WARP_OPT_TARGET_LABEL ? cfg->target_label :
 			       cfg->pref_label, sizeof(cfg->target_label), v, where, err, errlen);
 		break;
@@ -459,10 +486,10 @@ cg_warp_config_set(struct cg_warp_config *cfg, enum cg_warp_opt opt, const char 
 		/* DNW also has "trace": the most verbose level we have is debug. */
 		if (strcasecmp(v, "trace") == 0) {
 			cfg->log_level = CG_LOG_DEBUG;
-		} else if (cg_log_level_parse(v, &cfg->log_level) < 0) {
-			return cg_util_err(err, errlen, -EINVAL, "%s: unknown level \"%s\" (expected error, "
-				    "warn, info, debug or trace)", where, v);
-		}
+		} else if (cg_log_level_parse(v, &cfg->log_level) < 0)
+			return cg_util_err(err, errlen, -EINVAL,
+					   "%s: unknown level \"%s\" (expected error, "
+					   "warn, info, debug or trace)", where, v);
 		snprintf(cfg->log_level_name, sizeof(cfg->log_level_name), "%s",
 			 cg_log_level_name(cfg->log_level));
 		if (strcasecmp(v, "trace") == 0)
@@ -474,8 +501,9 @@ cg_warp_config_set(struct cg_warp_config *cfg, enum cg_warp_opt opt, const char 
 		if (strcasecmp(v, "plain") == 0)
 			cfg->log_format = CG_LOG_FMT_TEXT;
 		else if (cg_log_format_parse(v, &cfg->log_format) < 0)
-			return cg_util_err(err, errlen, -EINVAL, "%s: unknown format \"%s\" (expected text or json)",
-				    where, v);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "%s: unknown format \"%s\" (expected text or json)",
+					   where, v);
 		ret = 0;
 		break;
 	case CG_WARP_OPT_SOCKET:
@@ -495,8 +523,9 @@ cg_warp_config_set(struct cg_warp_config *cfg, enum cg_warp_opt opt, const char 
 	case CG_WARP_OPT_METHOD:
 		if (strcasecmp(v, "socket") != 0 && strcasecmp(v, "http") != 0 &&
 		    strcasecmp(v, "ssl") != 0)
-			return cg_util_err(err, errlen, -EINVAL, "%s: unknown method \"%s\" (expected socket, "
-				    "http or ssl)", where, v);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "%s: unknown method \"%s\" (expected socket, "
+					   "http or ssl)", where, v);
 		snprintf(cfg->method, sizeof(cfg->method), "%s", v);
 		for (char *p = cfg->method; *p != '\0'; p++)
 			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
@@ -508,8 +537,9 @@ cg_warp_config_set(struct cg_warp_config *cfg, enum cg_warp_opt opt, const char 
 		else if (strcmp(v, "keep") == 0)
 			cfg->on_down = CG_WARP_DOWN_KEEP;
 		else
-			return cg_util_err(err, errlen, -EINVAL, "%s: \"%s\" is not one of blackhole, keep",
-				    where, v);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "%s: \"%s\" is not one of blackhole, keep",
+					   where, v);
 		ret = 0;
 		break;
 	case CG_WARP_OPT_METRICS:
@@ -621,8 +651,9 @@ toml_rules(struct cg_warp_config *cfg, json_object *arr, char *err, size_t errle
 			if (json_object_array_length(pr) != 2 ||
 			    !json_object_is_type(a, json_type_int) ||
 			    !json_object_is_type(b, json_type_int))
-				return cg_util_err(err, errlen, -EINVAL, "%s: expected [LO, HI], two integers",
-					    where);
+				return cg_util_err(err, errlen, -EINVAL,
+						   "%s: expected [LO, HI], two integers",
+						   where);
 			if (rule_ports(&rules[i], json_object_get_int64(a),
 				       json_object_get_int64(b), where, err, errlen) < 0)
 				return -EINVAL;
@@ -830,7 +861,8 @@ cg_warp_args_parse(int argc, char *const argv[], struct cg_warp_args *a, char *e
 				val = arg + 2;
 			} else {
 				if (i + 1 >= argc)
-					return cg_util_err(err, errlen, -EINVAL, "-%c needs a value", arg[1]);
+					return cg_util_err(err, errlen, -EINVAL,
+							   "-%c needs a value", arg[1]);
 				val = argv[++i];
 			}
 			if (is_c) {
@@ -843,7 +875,8 @@ cg_warp_args_parse(int argc, char *const argv[], struct cg_warp_args *a, char *e
 			continue;
 		}
 		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-			return cg_util_err(err, errlen, -EINVAL, "unexpected argument \"%s\" (see --help)", arg);
+			return cg_util_err(err, errlen, -EINVAL,
+					   "unexpected argument \"%s\" (see --help)", arg);
 		name = arg + 2;
 		eq = strchr(name, '=');
 		nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
@@ -855,14 +888,16 @@ cg_warp_args_parse(int argc, char *const argv[], struct cg_warp_args *a, char *e
 				    strncmp(opts[o].flag, name, nlen) == 0)
 					break;
 			if (o == CG_WARP_OPT_COUNT)
-				return cg_util_err(err, errlen, -EINVAL, "unknown option \"--%.*s\" (see --help)",
-					    (int)nlen, name);
+				return cg_util_err(err, errlen, -EINVAL,
+						   "unknown option \"--%.*s\" (see --help)",
+						   (int)nlen, name);
 		}
 		if (eq != NULL) {
 			val = eq + 1;
 		} else {
 			if (i + 1 >= argc)
-				return cg_util_err(err, errlen, -EINVAL, "--%.*s needs a value", (int)nlen, name);
+				return cg_util_err(err, errlen, -EINVAL,
+						   "--%.*s needs a value", (int)nlen, name);
 			val = argv[++i];
 		}
 		if (o < 0) {
@@ -901,11 +936,13 @@ config_check(const struct cg_warp_config *cfg, char *err, size_t errlen)
 	bool tls = cfg->tls_ca[0] != '\0' || cfg->tls_cert[0] != '\0' || cfg->tls_key[0] != '\0';
 
 	if (tls && strncmp(cfg->socket, "tcp://", 6) != 0)
-		return cg_util_err(err, errlen, -EINVAL, "docker.tls_* (%s): TLS needs a tcp:// docker socket, "
-			    "not \"%s\" (%s)", cfg->origin[CG_WARP_OPT_TLS_CA], cfg->socket,
-			    cfg->origin[CG_WARP_OPT_SOCKET]);
+		return cg_util_err(err, errlen, -EINVAL,
+				   "docker.tls_* (%s): TLS needs a tcp:// docker socket, "
+				   "not \"%s\" (%s)", cfg->origin[CG_WARP_OPT_TLS_CA], cfg->socket,
+				   cfg->origin[CG_WARP_OPT_SOCKET]);
 	if ((cfg->tls_cert[0] != '\0') != (cfg->tls_key[0] != '\0'))
-		return cg_util_err(err, errlen, -EINVAL, "docker.tls_cert and docker.tls_key go together");
+		return cg_util_err(err, errlen, -EINVAL,
+				   "docker.tls_cert and docker.tls_key go together");
 	return 0;
 }
 

@@ -465,7 +465,9 @@ output_from_json(json_object *t, const char *tpath, struct cg_rule_output *o, ch
 static int
 rule_from_json(json_object *o, const char *path, struct cg_rule *r, char *err, size_t errlen)
 {
-	static const char *const rule_keys[] = { "name", "id", "input", "output", NULL };
+	static const char *const rule_keys[] = {
+		"name", "id", "input", "output", "rtp", "silence_ms", NULL,
+	};
 	static const char *const input_keys[] = {
 		"port", "destination", "dport", "source", NULL,
 	};
@@ -474,6 +476,7 @@ rule_from_json(json_object *o, const char *path, struct cg_rule *r, char *err, s
 	json_object *in, *outs, *v;
 	const char *s;
 	int64_t id;
+	bool b;
 	size_t i, n;
 	int ret;
 
@@ -503,6 +506,17 @@ rule_from_json(json_object *o, const char *path, struct cg_rule *r, char *err, s
 		return ret;
 	if (ret == 0)
 		r->id = (uint32_t)id;
+	ret = cg_toml_get_bool(o, path, "rtp", false, &b, err, errlen);
+	if (ret == -EINVAL)
+		return ret;
+	r->rtp = ret == 0 && b;
+	/* 0 turns the alarm off for this rule; absent takes [control] silence_ms. */
+	ret = cg_toml_get_int(o, path, "silence_ms", false, 0, CG_RULE_SILENCE_MAX_MS, &id, err,
+			      errlen);
+	if (ret == -EINVAL)
+		return ret;
+	if (ret == 0)
+		r->silence_ms = id == 0 ? CG_RULE_SILENCE_OFF : (uint32_t)id;
 
 	cg_toml_path(ipath, sizeof(ipath), path, "input");
 	if ((ret = cg_toml_get_table(o, path, "input", true, &in, err, errlen)) < 0)
@@ -643,6 +657,11 @@ cg_rule_to_json(const struct cg_rule *r)
 	ret |= add_strn(j, "name", r->name, sizeof(r->name));
 	if (r->id != 0)
 		ret |= add_int(j, "id", r->id);
+	if (r->rtp)
+		ret |= add_obj(j, "rtp", json_object_new_boolean(1));
+	if (r->silence_ms != 0)
+		ret |= add_int(j, "silence_ms",
+			       r->silence_ms == CG_RULE_SILENCE_OFF ? 0 : r->silence_ms);
 	in = json_object_new_object();
 	if (in == NULL)
 		goto nomem;
@@ -680,7 +699,7 @@ cg_rule_equal(const struct cg_rule *a, const struct cg_rule *b)
 	uint16_t i;
 
 	if (strncmp(a->name, b->name, sizeof(a->name)) != 0 || a->id != b->id ||
-	    a->n_outputs != b->n_outputs ||
+	    a->n_outputs != b->n_outputs || a->rtp != b->rtp || a->silence_ms != b->silence_ms ||
 	    strncmp(a->in.port, b->in.port, sizeof(a->in.port)) != 0 ||
 	    a->in.dst != b->in.dst || a->in.src != b->in.src || a->in.dport != b->in.dport)
 		return false;

@@ -48,6 +48,10 @@
  * after an API rule took an id).
  */
 #define CG_RULE_API_ID_BASE 1048576u
+/** cg_rule.silence_ms of a rule that never raises a silence alarm ("silence_ms = 0"). */
+#define CG_RULE_SILENCE_OFF UINT32_MAX
+/** Largest silence_ms a rule or the config may give (one hour). */
+#define CG_RULE_SILENCE_MAX_MS 3600000
 /** TTL of an output whose ttl is not given. */
 #define CG_RULE_DEFAULT_TTL 64
 
@@ -79,7 +83,12 @@ struct cg_rule {
 	char name[CG_RULE_NAME_SIZE]; /**< unique name, NUL-terminated */
 	uint32_t id;          /**< unique id > 0; 0 = not assigned yet */
 	uint16_t n_outputs;   /**< 1..CG_RULE_MAX_OUTPUTS */
-	uint16_t reserved;    /**< zero */
+	uint8_t rtp;          /**< 1: count RTP sequence gaps, reorders and duplicates */
+	uint8_t reserved;     /**< zero */
+	/** Silence alarm after this many ms without a packet: 0 = the [control]
+	 *  default (silence_ms), CG_RULE_SILENCE_OFF = never. */
+	uint32_t silence_ms;
+	uint32_t reserved2;   /**< zero; keeps the struct free of padding */
 	struct cg_rule_input in;
 	struct cg_rule_output out[CG_RULE_MAX_OUTPUTS];
 };
@@ -89,7 +98,7 @@ static_assert(sizeof(struct cg_rule_input) == CG_RULE_PORT_NAME_SIZE + 12,
 	      "struct cg_rule_input has padding");
 static_assert(sizeof(struct cg_rule_output) == CG_RULE_PORT_NAME_SIZE + 24,
 	      "struct cg_rule_output has padding");
-static_assert(sizeof(struct cg_rule) == CG_RULE_NAME_SIZE + 8 +
+static_assert(sizeof(struct cg_rule) == CG_RULE_NAME_SIZE + 16 +
 	      sizeof(struct cg_rule_input) +
 	      CG_RULE_MAX_OUTPUTS * sizeof(struct cg_rule_output),
 	      "struct cg_rule has padding");

@@ -26,7 +26,48 @@ static const char *const shm_drop_names[CG_SHM_DROP_MAX - CG_PKT_DROP_MAX] = {
 	[CG_SHM_DROP_ARP_MALFORMED - CG_PKT_DROP_MAX] = "arp_malformed",
 	[CG_SHM_DROP_IGMP_MALFORMED - CG_PKT_DROP_MAX] = "igmp_malformed",
 	[CG_SHM_DROP_LINK_LOCAL_MCAST - CG_PKT_DROP_MAX] = "link_local_mcast",
+	[CG_SHM_DROP_LINK_DOWN - CG_PKT_DROP_MAX] = "link_down",
 };
+
+static const char *const port_state_names[] = {
+	[CG_SHM_PORT_MISSING] = "missing",
+	[CG_SHM_PORT_DOWN] = "down",
+	[CG_SHM_PORT_UP] = "up",
+};
+
+static const char *const link_source_names[] = {
+	[CG_SHM_LINK_SRC_NONE] = "none",
+	[CG_SHM_LINK_SRC_NETLINK] = "netlink",
+	[CG_SHM_LINK_SRC_LSC] = "lsc",
+	[CG_SHM_LINK_SRC_POLL] = "ethdev",
+};
+
+const char *
+cg_shm_port_state_name(unsigned int state)
+{
+	return state < RTE_DIM(port_state_names) ? port_state_names[state] : "unknown";
+}
+
+const char *
+cg_shm_link_source_name(unsigned int source)
+{
+	return source < RTE_DIM(link_source_names) ? link_source_names[source] : "unknown";
+}
+
+void
+cg_shm_link_read(const struct cg_shm_info *info, unsigned int idx, struct cg_shm_link *out)
+{
+	const struct cg_shm_link *l = &info->link[idx];
+	uint32_t s0, s1;
+
+	do {
+		s0 = __atomic_load_n(&l->seq, __ATOMIC_ACQUIRE);
+		memcpy(out, (const void *)l, sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s1 = __atomic_load_n(&l->seq, __ATOMIC_RELAXED);
+	} while ((s0 & 1) != 0 || s0 != s1);
+	out->reason[sizeof(out->reason) - 1] = '\0';
+}
 
 const char *
 cg_shm_drop_name(unsigned int reason)

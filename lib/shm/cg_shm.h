@@ -65,7 +65,7 @@
 #include "cg_rule.h"
 
 /** Bumped on any change of a layout or message below. */
-#define CG_SHM_LAYOUT_VERSION 2
+#define CG_SHM_LAYOUT_VERSION 3
 /** cg_shm_info.magic once the primary has filled cg_info ("CGSH"). */
 #define CG_SHM_MAGIC 0x43475348u
 
@@ -151,6 +151,7 @@ enum cg_shm_drop {
 	CG_SHM_DROP_ARP_MALFORMED,	/**< "arp_malformed" */
 	CG_SHM_DROP_IGMP_MALFORMED,	/**< "igmp_malformed" */
 	CG_SHM_DROP_LINK_LOCAL_MCAST,	/**< "link_local_mcast": 224.0.0.x UDP, never relayed */
+	CG_SHM_DROP_LINK_DOWN,		/**< "link_down": output port down or not open (paused) */
 	CG_SHM_DROP_MAX			/**< number of reasons incl. lib/pkt's and "none" (0) */
 };
 
@@ -159,8 +160,8 @@ enum cg_shm_drop {
  * lib/pkt's included. A reason added there or here stops the build until
  * this count is updated and CG_SHM_LAYOUT_VERSION bumped with it.
  */
-#define CG_SHM_LAYOUT_DROPS 20
-static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 2,
+#define CG_SHM_LAYOUT_DROPS 21
+static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 3,
 	      "drop reasons changed: bump CG_SHM_LAYOUT_VERSION and set CG_SHM_LAYOUT_DROPS");
 
 /** Counters of one output of a rule. */
@@ -170,10 +171,24 @@ struct cg_shm_ctr_out {
 	uint64_t drops;
 };
 
+/**
+ * RTP sequence accounting of one rule on one lcore (rules with rtp = true).
+ * A stream is received by one queue, so one lcore sees all of it.
+ */
+struct cg_shm_ctr_rtp {
+	uint64_t lost;			/**< sequence numbers skipped (gaps) */
+	uint64_t reordered;		/**< arrived behind a later one */
+	uint64_t duplicate;		/**< the same sequence number again */
+	uint64_t not_rtp;		/**< datagrams that are not RTP (version != 2, short) */
+	uint16_t last_seq;		/**< state: highest sequence number seen */
+	uint16_t seen;			/**< state: 1 once last_seq is valid */
+};
+
 /** Counters of one rule slot. */
 struct cg_shm_ctr_rule {
 	uint64_t rx_pkts;
 	uint64_t rx_bytes;
+	struct cg_shm_ctr_rtp rtp;
 	struct cg_shm_ctr_out out[CG_SHM_MAX_OUTPUTS];
 };
 
@@ -198,6 +213,37 @@ struct cg_shm_port_info {
 	uint8_t prefix_len;
 	uint8_t mac[6];
 	uint32_t gateway;		/**< network order, 0 = none */
+};
+
+/** Where a port's link state came from (cg_shm_link.source). */
+enum cg_shm_link_source {
+	CG_SHM_LINK_SRC_NONE = 0,	/**< "none": not known (port not open) */
+	CG_SHM_LINK_SRC_NETLINK,	/**< "netlink": the kernel's RTNLGRP_LINK (af_packet, af_xdp) */
+	CG_SHM_LINK_SRC_LSC,		/**< "lsc": the driver's RTE_ETH_EVENT_INTR_LSC */
+	CG_SHM_LINK_SRC_POLL,		/**< "ethdev": rte_eth_link_get_nowait() */
+};
+
+/** A port's state in the data plane (cg_shm_link.state). */
+enum cg_shm_port_state {
+	CG_SHM_PORT_MISSING = 0,	/**< "missing": not open, waiting for its device */
+	CG_SHM_PORT_DOWN,		/**< "down": open, link down; its rules are paused */
+	CG_SHM_PORT_UP,			/**< "up": open, link up, forwarding */
+};
+
+/**
+ * A port's live state, written by the primary's main lcore at every
+ * transition; read with cg_shm_link_read() (a seqlock: @c seq is odd while
+ * the primary writes).
+ */
+struct cg_shm_link {
+	volatile uint32_t seq;
+	uint8_t state;			/**< enum cg_shm_port_state */
+	uint8_t source;			/**< enum cg_shm_link_source of the last transition */
+	uint16_t port_id;		/**< DPDK port id now (a re-opened port may get another) */
+	uint64_t since_unix_ms;		/**< time of the last transition */
+	uint64_t changes;		/**< transitions since the primary started */
+	uint32_t opens;			/**< times opened: 1 at start, more once re-opened */
+	char reason[96];		/**< why the last transition ("" = none given) */
 };
 
 /** cg_shm_lcore_info.role */
@@ -236,6 +282,7 @@ struct cg_shm_info {
 	int32_t state_load_error;	/**< 0, or cg_state_load()'s errno (whole file ignored) */
 	char state_error[256];		/**< the first state-file error ("" = none) */
 	volatile uint32_t ready;	/**< 1 while forwarding and serving requests */
+	struct cg_shm_link link[CG_SHM_MAX_PORTS];	/**< index = cg port index */
 };
 
 /**
@@ -281,6 +328,15 @@ struct cg_shm_view {
 	struct cg_shm_lcore_ctrs *ctrs;
 	struct cg_shm_request *request;
 };
+
+/** A consistent copy of port @p idx's link state (spins while the primary writes it). */
+void cg_shm_link_read(const struct cg_shm_info *info, unsigned int idx, struct cg_shm_link *out);
+
+/** "missing", "down", "up"; "unknown" when out of range. */
+const char *cg_shm_port_state_name(unsigned int state);
+
+/** "none", "netlink", "lsc", "ethdev"; "unknown" when out of range. */
+const char *cg_shm_link_source_name(unsigned int source);
 
 /**
  * Look up the memzones of the primary (after rte_eal_init() of a secondary

@@ -319,8 +319,6 @@ run_loop(struct control *c)
 				on_tick(c);
 			} else if (fd == c->sfd) {
 				on_signal(c);
-			} else if (c->lmon != NULL && fd == cg_nl_link_monitor_fd(c->lmon)) {
-				control_link_read(c);
 			} else if (fd == srv_fd) {
 				int ret = cg_rpc_server_dispatch(c->srv, 0);
 
@@ -465,11 +463,7 @@ main(int argc, char **argv)
 	control_stats_sample(c);
 	if (loop_setup(c, &sigs) < 0)
 		goto out;
-	ret = control_link_start(c);
-	if (ret >= 0 && epoll_add(c->epfd, ret) < 0) {
-		CG_ERR("event loop: %s", strerror(errno));
-		goto out;
-	}
+	control_link_start(c);
 	if (c->ready_file != NULL) {
 		char text[32];
 
@@ -491,7 +485,6 @@ out:
 	/* Close the socket first: clients see the end at once, not after EAL. */
 	cg_rpc_server_free(c->srv);
 	c->srv = NULL;
-	control_link_stop(c);
 	close_fd(&c->sfd);
 	close_fd(&c->tfd);
 	close_fd(&c->epfd);

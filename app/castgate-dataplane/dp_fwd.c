@@ -53,6 +53,11 @@ struct worker {
 	uint64_t last_drain;
 	unsigned int parse_flags;
 	unsigned int idle_polls;
+	/* Our view of dp_g.port_open/port_tx, as of port_gen; the main lcore
+	 * reads port_gen to know that we stopped using a closing port. */
+	volatile uint32_t port_gen;
+	uint8_t open[CG_DP_MAX_PORTS];
+	uint8_t tx[CG_DP_MAX_PORTS];
 } __rte_cache_aligned;
 
 static struct worker workers[CG_DP_MAX_WORKERS];
@@ -81,9 +86,59 @@ cg_dp_fwd_init(void)
 				       strerror(-ret));
 				return ret;
 			}
+			wk->open[p] = dp_g.ports[p].up;
+			wk->tx[p] = dp_g.port_tx[p];
 		}
+		wk->port_gen = dp_g.port_gen;
 	}
 	return 0;
+}
+
+/*
+ * Take up what dp_link changed (rare: a link or a port came or went), before
+ * the worker touches any port in a loop turn. Publishing the generation we
+ * acted on tells the main lcore that we no longer use a port it closes.
+ */
+static void
+sync_ports(struct worker *wk)
+{
+	uint32_t gen = __atomic_load_n(&dp_g.port_gen, __ATOMIC_ACQUIRE);
+
+	if (likely(gen == wk->port_gen))
+		return;
+	for (uint16_t p = 0; p < dp_g.nb_ports; p++) {
+		bool open = dp_g.port_open[p], tx = dp_g.port_tx[p];
+		struct cg_dp_txq *q = &wk->txq[p];
+
+		if (wk->open[p] && !open) {
+			/* Closing: the device may be gone already; touch nothing of it. */
+			cg_dp_txq_discard(q, CG_SHM_DROP_LINK_DOWN, false, true);
+		} else if (!wk->open[p] && open) {
+			if (cg_dp_txq_attach(q, p) < 0) {
+				open = tx = false;	/* logged; the port stays unused here */
+			} else {
+				for (unsigned int i = 0; i < wk->nb_rxq; i++)
+					if (wk->rxq[i].port == p)
+						wk->rxq[i].port_id = dp_g.ports[p].port_id;
+			}
+		} else if (open && wk->tx[p] && !tx) {
+			/* Link down: what waits for it would go out late at link-up. */
+			cg_dp_txq_discard(q, CG_SHM_DROP_LINK_DOWN, true, false);
+		}
+		wk->open[p] = open;
+		wk->tx[p] = open && tx;
+	}
+	__atomic_store_n(&wk->port_gen, gen, __ATOMIC_RELEASE);
+}
+
+bool
+cg_dp_fwd_ports_synced(uint32_t gen)
+{
+	/* In single-lcore mode the caller is worker 0, which syncs after the service. */
+	for (unsigned int w = dp_g.main_is_worker ? 1 : 0; w < dp_g.nb_workers; w++)
+		if (__atomic_load_n(&workers[w].port_gen, __ATOMIC_ACQUIRE) != gen)
+			return false;
+	return true;
 }
 
 static inline void
@@ -171,6 +226,11 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 		const struct cg_shm_out *d = &s->out[o];
 		struct ready_out *r = &ready[nb_ready];
 
+		if (unlikely(!wk->tx[d->port])) {
+			c->drops[CG_SHM_DROP_LINK_DOWN]++;
+			cr->out[o].drops++;
+			continue;
+		}
 		if (unlikely(out_len - RTE_ETHER_HDR_LEN > dp_g.ports[d->port].mtu)) {
 			c->drops[CG_SHM_DROP_MTU_EXCEEDED]++;
 			cr->out[o].drops++;
@@ -319,6 +379,10 @@ drain_svc(struct worker *wk, struct cg_shm_lcore_ctrs *c)
 		uint16_t port = m[i]->port;	/* cg index, set by the service */
 
 		m[i]->hash.usr = CG_DP_CTR_TAG_NONE;
+		if (unlikely(!wk->tx[port])) {
+			drop(c, m[i], CG_SHM_DROP_LINK_DOWN);
+			continue;
+		}
 		c->svc_tx++;
 		cg_dp_txq_put(&wk->txq[port], m[i]);
 	}
@@ -329,7 +393,8 @@ static inline void
 flush_all(struct worker *wk)
 {
 	for (uint16_t p = 0; p < dp_g.nb_ports; p++)
-		cg_dp_txq_flush(&wk->txq[p]);
+		if (wk->open[p])
+			cg_dp_txq_flush(&wk->txq[p]);
 }
 
 static inline bool
@@ -358,10 +423,14 @@ cg_dp_fwd_loop(void *arg)
 		unsigned int work = 0;
 		uint64_t now;
 
+		sync_ports(wk);
 		for (unsigned int q = 0; q < wk->nb_rxq; q++) {
 			const struct rxq_ref *rq = &wk->rxq[q];
-			uint16_t n = rte_eth_rx_burst(rq->port_id, rq->queue, pkts, burst);
+			uint16_t n;
 
+			if (unlikely(!wk->open[rq->port]))
+				continue;
+			n = rte_eth_rx_burst(rq->port_id, rq->queue, pkts, burst);
 			if (n > 0) {
 				process_burst(wk, c, rq, pkts, n);
 				work += n;
@@ -372,6 +441,7 @@ cg_dp_fwd_loop(void *arg)
 		now = rte_rdtsc();
 		if (service) {
 			work += cg_dp_service_poll(now);
+			sync_ports(wk);	/* the service may have closed a port */
 			/* A rule change waits for every reader's quiescent state,
 			 * ours included, and ours needs empty TX buffers. */
 			if (unlikely(cg_dp_shm_pending())) {

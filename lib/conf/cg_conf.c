@@ -822,6 +822,22 @@ iface_arg(const char *d, const char **name)
 	return 0;
 }
 
+bool
+cg_conf_kernel_iface(const char *device, char *name, size_t size)
+{
+	const char *v;
+	size_t n;
+
+	name[0] = '\0';
+	if (strncmp(device, "net_af_packet", 13) != 0 && strncmp(device, "net_af_xdp", 10) != 0)
+		return false;
+	n = iface_arg(device, &v);
+	if (v == NULL || n == 0 || n >= size)
+		return false;
+	snprintf(name, size, "%.*s", (int)n, v);
+	return true;
+}
+
 static int
 parse_device(const struct cg_conf_key *k, void *sec, json_object *v, const struct cg_conf_in *in)
 {

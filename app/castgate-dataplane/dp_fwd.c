@@ -207,6 +207,48 @@ out_in_place(struct rte_mbuf *m, const struct cg_pkt_info *pi, uint16_t hlen)
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - hlen - pi->payload_len));
 }
 
+/* RTP header fields we read: version (2 bits) and the sequence number. */
+#define RTP_HDR_LEN 12
+#define RTP_VERSION 2
+/* As RFC 3550's A.1: a jump this far ahead, or this far back, is a new
+ * start of the sequence (a restarted sender), not a loss or a reorder. */
+#define RTP_MAX_DROPOUT 3000
+#define RTP_MAX_MISORDER 100
+
+/*
+ * Sequence accounting of an rtp = true rule: in order costs one compare. A
+ * gap counts its missing numbers as lost; one of them arriving late is
+ * reordered and no longer lost; the same number again is a duplicate.
+ */
+static inline void
+rtp_account(struct cg_shm_ctr_rtp *r, const uint8_t *p, uint32_t len)
+{
+	uint16_t seq;
+	int16_t d;
+
+	if (unlikely(len < RTP_HDR_LEN || (p[0] >> 6) != RTP_VERSION)) {
+		r->not_rtp++;
+		return;
+	}
+	seq = (uint16_t)(p[2] << 8 | p[3]);
+	d = (int16_t)(seq - r->last_seq);
+	if (likely(d == 1 && r->seen)) {
+		r->last_seq = seq;
+	} else if (!r->seen || d >= RTP_MAX_DROPOUT || d < -RTP_MAX_MISORDER) {
+		r->seen = 1;
+		r->last_seq = seq;
+	} else if (d > 1) {
+		r->lost += (uint64_t)(d - 1);
+		r->last_seq = seq;
+	} else if (d == 0) {
+		r->duplicate++;
+	} else {
+		r->reordered++;
+		if (r->lost > 0)
+			r->lost--;
+	}
+}
+
 static void
 forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 	const struct cg_pkt_info *pi, uint32_t slot)
@@ -220,6 +262,9 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 
 	cr->rx_pkts++;
 	cr->rx_bytes += m->pkt_len;
+	if (s->rtp)
+		rtp_account(&cr->rtp, rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off),
+			    pi->payload_len);
 
 	/* Decide first, so that the last output sent can take the original. */
 	for (unsigned int o = 0; o < s->nb_out; o++) {

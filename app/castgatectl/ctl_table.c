@@ -12,44 +12,22 @@
 #include "ctl.h"
 
 #define RULE_ARGS "NAME --in IN --out OUT [--out OUT]... [--id N] | --file FILE|-"
-#define RULE_HELP \
-"  A rule matches UDP datagrams arriving on one port for one destination\n" \
-"  (multicast group or unicast address) and UDP port, optionally from one\n" \
-"  source only, and re-emits each of them on up to 16 outputs.\n" \
-"    NAME       1..63 characters of A-Z a-z 0-9 _ . -\n" \
-"    IN         PORT,GROUP,DPORT[,source=IP]\n" \
-"    OUT        PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]\n" \
-"    --in       receiving port (a name from 'port list'), destination, UDP\n" \
-"               port; source=IP matches only that sender (an (S,G) rule)\n" \
-"    --out      one re-emission (repeat for fan-out): sending port, new\n" \
-"               destination and UDP port; ttl=N (1..255, default 64),\n" \
-"               sport=N (default: kept), source=IP (default: the port's),\n" \
-"               mac=MAC (next hop of a unicast DST, default: ARP)\n" \
-"    --id N     the rule's id (default: the next free one from 1048576)\n" \
-"    --file     the rule as JSON (- for stdin): a rule object, or what\n" \
-"               'castgatectl --json rule show' prints\n" \
-"  Exit status 2 for a bad rule (nothing sent; the message names the field),\n" \
-"  1 when the daemon refuses it (name, id or match in use, unknown port).\n"
 
 /* Rows in the order of the help. Without .run a row calls .method with its one
  * argument (if any) as params[.param] and prints the result with .render, or
- * through the template .say (ctl_fmt_tpl). */
+ * through the template .say (ctl_fmt_tpl). .help is one line: castgatectl(8)
+ * is the full reference. */
 const struct ctl_cmd ctl_cmds[] = {
 	{ .words = "rule list", .aliases = "show rules", .method = "rule.list",
 	  .summary = "the rules, from the config file and the API",
 	  .render = ctl_fmt_rule_list },
 	{ .words = "rule show", .aliases = "show rule", .method = "rule.get", .args = "RULE",
 	  .param = "name", .summary = "one rule with its counters and rates",
-	  .help = "  Per output: port, destination, TTL, source, next hop, counters, rates.\n",
 	  .render = ctl_fmt_rule_show },
 	{ .words = "rule add", .aliases = "add rule", .method = "rule.add", .args = RULE_ARGS,
 	  .summary = "add a rule (durable: on disk before the reply)",
-	  .help = RULE_HELP
-	  "  Examples:\n"
-	  "    rule add cam1 --in in0,239.1.1.1,5001 --out out0,239.10.1.1,6001,ttl=16\n"
-	  "    rule add cam2 --in in0,239.1.1.2,5001,source=198.18.0.10 \\\n"
-	  "        --out out0,239.10.1.2,6001 --out out1,198.18.7.20,7000,mac=02:00:00:00:07:20\n"
-	  "    castgatectl --json rule show cam1 > cam1.json; castgatectl rule add --file cam1.json\n",
+	  .help = "  IN: PORT,GROUP,DPORT[,source=IP]  "
+	  "OUT: PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]\n",
 	  .run = ctl_run_rule_change,
 	  .say = "rule {rule.name} added (id {rule.id}, origin {origin})\n",
 	  .flags = CTL_CMD_CHANGES },
@@ -66,20 +44,12 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ .words = "stats", .aliases = "show stats", .method = "stats.get",
 	  .args = "[--rule RULE] [--watch [SECONDS]]",
 	  .summary = "counters and rates of rules, ports, lcores, drops",
-	  .help = "  Counts since the last 'stats clear' (or the start), rates over the last "
-	  "second.\n"
-	  "    --rule RULE        only that rule\n"
-	  "    --watch [SECONDS]  refresh every SECONDS (default 1, 0.1..86400): in place\n"
-	  "                       on a terminal, appended otherwise (with --json: one\n"
-	  "                       object per line); Ctrl-C stops it with exit status 0\n"
-	  "  Examples:\n"
-	  "    stats --rule cam1 --watch 2\n"
-	  "    castgatectl --json stats | jq '.totals.rx_pps'\n",
+	  .help = "  --watch refreshes every SECONDS (default 1, 0.1..86400) until Ctrl-C.\n",
 	  .run = ctl_run_stats, .render = ctl_fmt_stats },
 	{ .words = "stats clear", .aliases = "clear stats", .method = "stats.clear",
 	  .summary = "count from zero again",
-	  .help = "  Resets what castgatectl shows; the data plane's own counters are never "
-	  "written.\n", .say = "statistics cleared at {cleared_unix_ms:t}\n" },
+	  .help = "  Resets what castgatectl shows, never the data plane's own counters.\n",
+	  .say = "statistics cleared at {cleared_unix_ms:t}\n" },
 	{ .words = "stats drops", .aliases = "show drops", .method = "stats.get", .pick = "drops",
 	  .summary = "the drop count of every reason, zeros included",
 	  .render = ctl_fmt_drops_all },
@@ -87,7 +57,6 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .summary = "the ports, their addresses and links" },
 	{ .words = "port show", .method = "port.get", .args = "PORT", .param = "name",
 	  .summary = "one port with its counters and xstats",
-	  .help = "  Counters since 'stats clear'; the xstats that are not zero (--json: all).\n",
 	  .render = ctl_fmt_port_show },
 	{ .words = "port stats", .aliases = "show port stats", .method = "port.get",
 	  .args = "all|PORT", .summary = "port counters and rates, in testpmd's layout",
@@ -103,28 +72,22 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "castgatectl " CG_VERSION "\n" },
 	{ .words = "system health", .aliases = "show health", .method = "system.health",
 	  .summary = "health checks (exit status 1 when degraded)",
-	  .help = "  Example: castgatectl system health || alert 'castgate degraded'\n",
 	  .render = ctl_fmt_health, .flags = CTL_CMD_STATUS },
 	{ .words = "config check", .method = "config.check", .args = "[FILE]", .param = "path",
 	  .summary = "validate a config file (default: the running one)",
-	  .help = "  Also lists the config rules a reload would add, update and remove. Exit\n"
-	  "  status 1 when the file is invalid or its reload would be refused.\n",
+	  .help = "  Also lists what a reload would change; exit status 1 if it would fail.\n",
 	  .run = ctl_run_config_check, .render = ctl_fmt_config_check },
 	{ .words = "config reload", .aliases = "reload", .method = "config.reload",
 	  .summary = "apply the config file's [[rule]] changes",
-	  .help = "  The same as SIGHUP to castgate; refused as a whole when a config rule\n"
-	  "  clashes with an API rule. [[port]] and [dataplane] changes need a restart.\n",
+	  .help = "  The same as SIGHUP; [[port]] and [dataplane] changes need a restart.\n",
 	  .say = "config reloaded; config rules:\n  added    {added:L}\n  updated  {updated:L}\n"
 	  "  removed  {removed:L}\n", .flags = CTL_CMD_CHANGES },
 	{ .words = "call", .args = "METHOD [JSON-PARAMS]", .run = ctl_run_call,
 	  .summary = "raw JSON-RPC call; prints the result",
 	  .help = "  Example: castgatectl call stats.get '{\"rule\": \"cam1\"}' (docs/API.md)\n" },
 	{ .words = "console", .args = "[-f FILE]", .summary = "interactive console (testpmd style)",
-	  .help = "  Line editing, history (~/.castgate_history), Tab completion of commands,\n"
-	  "  rule and port names; the commands are those of the command line. With\n"
-	  "  -f FILE (or a standard input that is not a terminal) it runs each line,\n"
-	  "  echoed as 'castgate> LINE'; the exit status is the first failure's.\n"
-	  "  Example: echo 'show port stats all' | castgatectl console\n",
+	  .help = "  With -f FILE or a piped stdin it runs each line; exit status: the first "
+	  "failure's.\n",
 	  .run = ctl_console_run, .flags = CTL_CMD_ONESHOT },
 	{ .words = "help", .aliases = "?", .args = "[COMMAND...]", .run = ctl_run_help,
 	  .summary = "this text, or a command's" },

@@ -123,9 +123,39 @@ void ctl_fmt_drops(FILE *f, json_object *res, bool all);
  * ctl_table.c: the command table, help and completion
  */
 
+/* A command's usage as options and positionals: "[--rule RULE] [--watch [SECONDS]]" has two
+ * options, the value of the second optional; "METHOD [JSON-PARAMS]" two positionals, the
+ * first required. An option --name is also -n and --name=VALUE. */
+#define CTL_USAGE_MAX 16
+struct ctl_usage {
+	char buf[256];
+	const char *opt[CTL_USAGE_MAX];  /* "--rule" */
+	const char *kind[CTL_USAGE_MAX]; /* its value's kind ("RULE"), or NULL */
+	bool optional[CTL_USAGE_MAX];    /* the value may be left out */
+	const char *pos[CTL_USAGE_MAX];  /* "METHOD", "JSON-PARAMS" */
+	int nopt, npos, nreq;            /* the first nreq positionals are required */
+	bool more;                       /* "...": the handler counts the words */
+};
+
+/* A command's words sorted by its usage. */
+struct ctl_args {
+	int argc; /* the words after the command's */
+	char **argv;
+	const char *val[CTL_USAGE_MAX]; /* per option: NULL not given, "" without value */
+	char *pos[CTL_USAGE_MAX];
+	int npos;
+};
+
+void ctl_usage_parse(const char *args, struct ctl_usage *u);
+
+/* Sort argv by u into a: 0, or -EINVAL with the message in e (an unknown
+ * option, a missing value, too few or too many positionals). */
+int ctl_getopt(const struct ctl_usage *u, int argc, char **argv, struct ctl_args *a,
+	       struct ctl_err *e);
+
 struct ctl;
 struct ctl_cmd;
-typedef int ctl_run_fn(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv);
+typedef int ctl_run_fn(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a);
 
 enum {
 	CTL_CMD_CHANGES = 1 << 0, /* a success changes rules (the console refreshes names) */

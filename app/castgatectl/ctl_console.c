@@ -198,11 +198,10 @@ editline(struct console *con)
  * stdin) every line is echoed and run, and the first failure's code is the
  * exit status. */
 int
-ctl_console_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
+ctl_console_run(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
 	struct console con = { .c = c };
-	const char *name = argc == 2 && (strcmp(argv[0], "-f") == 0 ||
-					 strcmp(argv[0], "--file") == 0) ? argv[1] : NULL;
+	const char *name = a->val[0];
 	unsigned int lineno = 0, failed = 0, first_line = 0;
 	int first = CG_EXIT_OK, ret;
 	FILE *in = stdin;
@@ -212,8 +211,6 @@ ctl_console_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 	HistEvent ev;
 
 	(void)cmd;
-	if (argc != 0 && name == NULL)
-		return ctl_usage_error("console", "usage: console [-f FILE]");
 	c->console = true;
 	if (name != NULL && strcmp(name, "-") != 0 && (in = fopen(name, "r")) == NULL) {
 		fprintf(stderr, "castgatectl: %s: %s\n", name, strerror(errno));

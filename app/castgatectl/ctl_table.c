@@ -341,17 +341,93 @@ add_kind(struct cands *c, const char *kind, char *const *w, int n, const struct 
 	}
 }
 
-/* Strip a usage token of its brackets and dots. */
-static char *
-bare(char *t)
+void
+ctl_usage_parse(const char *args, struct ctl_usage *u)
 {
-	size_t n;
+	char *w[MAX_WORDS * 4];
+	int n, depth = 0;
 
-	t += strspn(t, "[");
-	n = strlen(t);
-	while (n > 0 && (t[n - 1] == ']' || t[n - 1] == '.'))
-		t[--n] = '\0';
-	return t;
+	memset(u, 0, sizeof(*u));
+	n = words_of(args != NULL ? args : "", u->buf, sizeof(u->buf), w);
+	u->more = args != NULL && strstr(args, "...") != NULL;
+	for (int i = 0; i < n; i++) {
+		bool bracket = w[i][0] == '[';
+		char *t = w[i] + strspn(w[i], "[");
+		size_t len = strlen(t);
+
+		depth += (int)(t - w[i]);
+		/* strip the closing brackets and dots, counting the brackets */
+		for (; len > 0 && (t[len - 1] == ']' || t[len - 1] == '.'); t[--len] = '\0')
+			depth -= t[len - 1] == ']';
+		if (len == 0 || strcmp(t, "|") == 0)
+			continue;
+		if (t[0] == '-' && u->nopt < CTL_USAGE_MAX) {
+			u->opt[u->nopt++] = t;
+		} else if (u->nopt > 0 && u->kind[u->nopt - 1] == NULL &&
+			   u->opt[u->nopt - 1] == w[i - 1] + strspn(w[i - 1], "[")) {
+			/* the word after an option is its value */
+			u->kind[u->nopt - 1] = t;
+			u->optional[u->nopt - 1] = bracket;
+		} else if (u->npos < CTL_USAGE_MAX) {
+			u->nreq += depth == 0 && !bracket;
+			u->pos[u->npos++] = t;
+		}
+	}
+}
+
+/* The option of u that a word is (*val: its =VALUE, if any), or -1. */
+static int
+find_opt(const struct ctl_usage *u, const char *w, const char **val)
+{
+	for (int k = 0; k < u->nopt; k++) {
+		const char *o = u->opt[k];
+		size_t n = strlen(o);
+
+		*val = strncmp(w, o, n) == 0 && w[n] == '=' ? w + n + 1 : NULL;
+		if (*val != NULL || strcmp(w, o) == 0 ||
+		    (o[1] == '-' && w[0] == '-' && w[1] == o[2] && w[2] == '\0'))
+			return k;
+	}
+	return -1;
+}
+
+int
+ctl_getopt(const struct ctl_usage *u, int argc, char **argv, struct ctl_args *a,
+	   struct ctl_err *e)
+{
+	const char *v;
+	int k;
+
+	memset(a, 0, sizeof(*a));
+	a->argc = argc;
+	a->argv = argv;
+	for (int i = 0; i < argc && !u->more; i++) {
+		k = find_opt(u, argv[i], &v);
+		if (k < 0 && argv[i][0] == '-' && argv[i][1] != '\0' && u->nopt > 0) {
+			ctl_err_set(e, NULL, "unknown option %s", argv[i]);
+			return -EINVAL;
+		}
+		if (k < 0) {
+			if (a->npos < CTL_USAGE_MAX)
+				a->pos[a->npos] = argv[i];
+			a->npos++;
+			continue;
+		}
+		/* an optional value is the next word unless that is an option */
+		if (v == NULL && u->kind[k] != NULL && i + 1 < argc &&
+		    (!u->optional[k] || argv[i + 1][0] != '-'))
+			v = argv[++i];
+		if (v == NULL && u->kind[k] != NULL && !u->optional[k]) {
+			ctl_err_set(e, NULL, "%s needs %s", argv[i], u->kind[k]);
+			return -EINVAL;
+		}
+		a->val[k] = v != NULL ? v : "";
+	}
+	if (!u->more && (a->npos < u->nreq || a->npos > u->npos)) {
+		ctl_err_set(e, NULL, "wrong number of arguments");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* The arguments of cmd, walking its usage: options, their values, positionals. */
@@ -359,47 +435,32 @@ static void
 complete_args(struct cands *c, const struct ctl_cmd *cmd, char *const *w, int n,
 	      const struct ctl_names *nm)
 {
-	char buf[256], *u[MAX_WORDS * 4], *opt[16], *optval[16], *pos[8];
-	int nu = words_of(cmd->args ? cmd->args : "", buf, sizeof(buf), u), nopt = 0, npos = 0;
-	int ip = 0;
+	struct ctl_usage u;
 	const char *value_of = NULL;
+	int ip = 0;
 
-	for (int i = 0; i < nu; i++) {
-		char *t = bare(u[i]);
-
-		if (*t == '\0' || strcmp(t, "|") == 0)
-			continue;
-		if (t[0] == '-' && nopt < 16) {
-			char *v = i + 1 < nu ? bare(u[i + 1]) : NULL;
-
-			opt[nopt] = t;
-			optval[nopt++] = v != NULL && v[0] != '-' && *v != '\0' ? v : NULL;
-			i += v != NULL && v[0] != '-' && *v != '\0';
-		} else if (npos < 8) {
-			pos[npos++] = t;
-		}
-	}
+	ctl_usage_parse(cmd->args, &u);
 	for (int j = 0; j < n; j++) {
 		int k = 0;
 
-		while (k < nopt && strcmp(w[j], opt[k]) != 0)
+		while (k < u.nopt && strcmp(w[j], u.opt[k]) != 0)
 			k++;
 		value_of = NULL;
-		if (k == nopt)
+		if (k == u.nopt)
 			ip++;
-		else if (optval[k] != NULL && j + 1 < n)
+		else if (u.kind[k] != NULL && j + 1 < n)
 			j++;
 		else
-			value_of = optval[k];
+			value_of = u.kind[k];
 	}
 	if (value_of != NULL) {
 		add_kind(c, value_of, w, n, nm);
 		return;
 	}
-	if (ip < npos || (npos > 0 && strcmp(pos[npos - 1], "COMMAND") == 0))
-		add_kind(c, pos[ip < npos ? ip : npos - 1], w, n, nm);
-	for (int k = 0; k < nopt; k++)
-		add2(c, "", opt[k]);
+	if (ip < u.npos || (u.npos > 0 && strcmp(u.pos[u.npos - 1], "COMMAND") == 0))
+		add_kind(c, u.pos[ip < u.npos ? ip : u.npos - 1], w, n, nm);
+	for (int k = 0; k < u.nopt; k++)
+		add2(c, "", u.opt[k]);
 }
 
 static int

@@ -111,8 +111,9 @@ ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_stats, ctl_fmt_drops
 /* Print the template t with its placeholders replaced by members of o:
  *   {PATH}       the member at the dotted PATH (rule.name) as text, "-" if missing
  *   {PATH:F}     a number as a count (c), bytes (b), a packet (p) or bit rate (B), raw
- *                (r); a link object (l); a clock time of Unix milliseconds (t); an
- *                array as "a, b" or "-" (L)
+ *                (r), a plural's "s" unless it is 1 (s); a link object (l); a clock time
+ *                of Unix milliseconds (t); an array as "a, b" or "-" (L); a bool as ok or
+ *                FAILED (o), up or down (u), up or DOWN (U)
  *   {W PATH...}  in W columns (printf's %Ws; -W aligns left)
  *   {PATH?TEXT}  TEXT and the member when there is one; {PATH!TEXT} TEXT when not */
 void ctl_fmt_tpl(FILE *f, json_object *o, const char *t);

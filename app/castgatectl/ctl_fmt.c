@@ -250,6 +250,17 @@ link_desc(json_object *link, char *buf, size_t size)
 	return buf;
 }
 
+/* A bool as a word: ok or FAILED (o), up or down (u), up or DOWN (U). */
+static const char *
+flag(json_object *o, const char *key, char nf)
+{
+	bool b;
+
+	if (!jget(o, key, json_type_boolean, &b))
+		return "-";
+	return nf == 'o' ? (b ? "ok" : "FAILED") : b ? "up" : nf == 'u' ? "down" : "DOWN";
+}
+
 static const char *
 clock_str(json_object *o, const char *key, char *buf, size_t size)
 {
@@ -306,6 +317,8 @@ ctl_fmt_tpl(FILE *f, json_object *o, const char *t)
 			continue;
 		fprintf(f, "%s%*s", text, w, nf == 'l' ? link_desc(jm(at, k), buf, sizeof(buf)) :
 			nf == 't' ? clock_str(at, k, buf, sizeof(buf)) :
+			nf == 'o' || nf == 'u' || nf == 'U' ? flag(at, k, nf) :
+			nf == 's' ? (strcmp(jstr(at, k), "1") == 0 ? "" : "s") :
 			nf == 'L' ? "-" : nf != '\0' ? num(at, k, nf, buf, sizeof(buf)) :
 			jstr(at, k));
 	}
@@ -639,14 +652,11 @@ void
 ctl_fmt_port_info_block(FILE *f, json_object *res)
 {
 	json_object *p = jm(res, "port"), *link = jm(p, "link");
-	bool up = false;
 	double speed;
 
 	ctl_fmt_tpl(f, p, "\n********************* Infos for port {port_id} ({name}) "
 		    "*********************\nMAC address: {mac}\nIP address: {ip}\n"
-		    "Device name: {device}\nDriver name: {driver}\n");
-	jget(link, "up", json_type_boolean, &up);
-	fprintf(f, "Link status: %s\n", jm(link, "up") == NULL ? "-" : up ? "up" : "down");
+		    "Device name: {device}\nDriver name: {driver}\nLink status: {link.up:u}\n");
 	if (jget(link, "speed_mbps", json_type_double, &speed) && speed > 0)
 		fprintf(f, "Link speed: %.0f Mbps\n", speed);
 	else
@@ -691,8 +701,8 @@ ctl_fmt_system_info(FILE *f, json_object *res)
 		jstr(res, "dpdk_version"));
 	ctl_fmt_tpl(f, res, "config       {config}\nstate file   {state_file}\n"
 		    "file prefix  {file_prefix}\n");
-	fprintf(f, "%-12s %s, %s worker%s\n", "data plane", proc_desc(dp, buf, sizeof(buf)),
-		jstr(dp, "workers"), strcmp(jstr(dp, "workers"), "1") == 0 ? "" : "s");
+	fprintf(f, "%-12s %s", "data plane", proc_desc(dp, buf, sizeof(buf)));
+	ctl_fmt_tpl(f, dp, ", {workers} worker{workers:s}\n");
 	fprintf(f, "%-12s %s\n", "control", proc_desc(jm(res, "control"), buf, sizeof(buf)));
 	fprintf(f, "%-12s %s\n", "supervisor", proc_desc(jm(res, "supervisor"), buf, sizeof(buf)));
 	if (rpc != NULL)
@@ -704,38 +714,19 @@ ctl_fmt_system_info(FILE *f, json_object *res)
 	}
 }
 
-static const char *
-ok_str(json_object *o)
-{
-	bool ok;
-
-	if (!jget(o, "ok", json_type_boolean, &ok))
-		return "-";
-	return ok ? "ok" : "FAILED";
-}
-
 void
 ctl_fmt_health(FILE *f, json_object *res)
 {
-	json_object *ck = jm(res, "checks"), *dp = jm(ck, "dataplane"), *st = jm(ck, "state");
-	json_object *ports = jm(ck, "ports");
-	uint64_t skipped = 0;
+	json_object *ck = jm(res, "checks"), *ports = jm(ck, "ports");
 
-	ctl_fmt_tpl(f, res, "status     {status}\n");
-	fprintf(f, "%-10s %s (pid %s)\n", "dataplane", ok_str(dp), jstr(dp, "pid"));
-	fprintf(f, "%-10s", "ports");
-	for (size_t i = 0; i < jlen(ports); i++) {
-		bool up = false;
-		json_object *p = jidx(ports, i);
-
-		fprintf(f, "%s %s link %s", i ? "," : "", jstr(p, "name"),
-			!jget(p, "link_up", json_type_boolean, &up) ? "-" : up ? "up" : "DOWN");
-	}
-	fprintf(f, "%s\n", jlen(ports) == 0 ? " -" : "");
-	jget(st, "skipped", json_type_int, &skipped);
-	fprintf(f, "%-10s %s (%" PRIu64 " rule%s skipped at start)%s%s\n", "state", ok_str(st),
-		skipped, skipped == 1 ? "" : "s", jm(st, "error") ? ": " : "",
-		jm(st, "error") ? jstr(st, "error") : "");
+	ctl_fmt_tpl(f, res, "status     {status}\n"
+		    "dataplane  {checks.dataplane.ok:o} (pid {checks.dataplane.pid})\nports     ");
+	for (size_t i = 0; i < jlen(ports); i++)
+		ctl_fmt_tpl(f, jidx(ports, i), i > 0 ? ", {name} link {link_up:U}" :
+			    " {name} link {link_up:U}");
+	fputs(jlen(ports) == 0 ? " -\n" : "\n", f);
+	ctl_fmt_tpl(f, ck, "state      {state.ok:o} ({state.skipped} rule{state.skipped:s} "
+		    "skipped at start){state.error?: }\n");
 }
 
 void
@@ -755,9 +746,7 @@ ctl_fmt_config_check(FILE *f, json_object *res)
 			fprintf(f, "%s: %s\n", path, err);
 		return;
 	}
-	fprintf(f, "%s: valid (%s port%s, %s rule%s)\n", jstr(res, "path"), jstr(res, "ports"),
-		strcmp(jstr(res, "ports"), "1") == 0 ? "" : "s", jstr(res, "rules"),
-		strcmp(jstr(res, "rules"), "1") == 0 ? "" : "s");
+	ctl_fmt_tpl(f, res, "{path}: valid ({ports} port{ports:s}, {rules} rule{rules:s})\n");
 	if (rl != NULL && jm(rl, "refused") != NULL) {
 		fprintf(f, "a reload would be refused: %s\n", jstr(rl, "refused"));
 	} else if (rl != NULL) {

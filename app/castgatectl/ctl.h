@@ -111,7 +111,8 @@ ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_stats, ctl_fmt_drops
 /* Print the template t with its placeholders replaced by members of o:
  *   {PATH}       the member at the dotted PATH (rule.name) as text, "-" if missing
  *   {PATH:F}     a number as a count (c), bytes (b), a packet (p) or bit rate (B), raw
- *                (r), a plural's "s" unless it is 1 (s); a link object (l); a clock time
+ *                (r), seconds as a duration (d), a plural's "s" unless it is 1 (s); a
+ *                link object (l); a clock time
  *                of Unix milliseconds (t); an array as "a, b" or "-" (L); a bool as ok or
  *                FAILED (o), up or down (u), up or DOWN (U)
  *   {W PATH...}  in W columns (printf's %Ws; -W aligns left)
@@ -257,9 +258,11 @@ void ctl_names_free(struct ctl_names *n);
 /* Print the usage error and return CG_EXIT_USAGE. */
 int ctl_usage_error(const char *topic, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* stats --watch and the console: set by the SIGINT handler. */
+/* stats --watch and the console: SIGINT sets ctl_interrupted (and interrupts
+ * system calls); the old action into *old unless NULL. */
 extern volatile int ctl_interrupted;
-void ctl_on_sigint(int sig);
+struct sigaction;
+void ctl_catch_sigint(struct sigaction *old);
 
 /* Handlers of the table's rows. */
 ctl_run_fn ctl_run_rule_change, ctl_run_stats, ctl_run_port_blocks, ctl_run_config_check,

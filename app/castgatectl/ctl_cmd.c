@@ -19,11 +19,23 @@
 
 volatile int ctl_interrupted;
 
-void
-ctl_on_sigint(int sig)
+static void
+on_sigint(int sig)
 {
 	(void)sig;
 	ctl_interrupted = 1;
+}
+
+void
+ctl_catch_sigint(struct sigaction *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: Ctrl-C must cut a sleep and a pending call short */
+	sigaction(SIGINT, &sa, old);
 }
 
 void
@@ -274,16 +286,12 @@ watch_sleep(double secs)
 static int
 stats_watch(struct ctl *c, json_object *params, double secs)
 {
-	struct sigaction sa, old;
+	struct sigaction old;
 	bool tty = isatty(fileno(c->out));
 	bool first = true;
 	int ret = CG_EXIT_OK;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = ctl_on_sigint;
-	sigemptyset(&sa.sa_mask);
-	/* no SA_RESTART: Ctrl-C must cut the sleep and a pending call short */
-	sigaction(SIGINT, &sa, &old);
+	ctl_catch_sigint(&old);
 	ctl_interrupted = 0;
 	while (!ctl_interrupted) {
 		json_object *res;

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <histedit.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -160,7 +159,6 @@ static EditLine *
 editline(struct console *con)
 {
 	const char *home = getenv("HOME");
-	struct sigaction sa;
 	HistEvent ev;
 
 	con->hist = history_init();
@@ -187,10 +185,7 @@ editline(struct console *con)
 	el_set(con->el, EL_BIND, "^I", "cg-complete", NULL);
 
 	/* Ctrl-C abandons the line being typed (or a watch), never the console. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = ctl_on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
+	ctl_catch_sigint(NULL);
 	return con->el;
 }
 

@@ -262,6 +262,14 @@ flag(json_object *o, const char *key, char nf)
 }
 
 static const char *
+duration(json_object *o, const char *key, char *buf, size_t size)
+{
+	uint64_t s;
+
+	return jget(o, key, json_type_int, &s) ? ctl_fmt_duration(s, buf, size) : "-";
+}
+
+static const char *
 clock_str(json_object *o, const char *key, char *buf, size_t size)
 {
 	uint64_t ms;
@@ -319,6 +327,7 @@ ctl_fmt_tpl(FILE *f, json_object *o, const char *t)
 			nf == 't' ? clock_str(at, k, buf, sizeof(buf)) :
 			nf == 'o' || nf == 'u' || nf == 'U' ? flag(at, k, nf) :
 			nf == 's' ? (strcmp(jstr(at, k), "1") == 0 ? "" : "s") :
+			nf == 'd' ? duration(at, k, buf, sizeof(buf)) :
 			nf == 'L' ? "-" : nf != '\0' ? num(at, k, nf, buf, sizeof(buf)) :
 			jstr(at, k));
 	}
@@ -668,32 +677,14 @@ ctl_fmt_port_info_block(FILE *f, json_object *res)
  * System
  */
 
-static const char *
-proc_desc(json_object *o, char *buf, size_t size)
-{
-	char up[32];
-	uint64_t s, n;
-	size_t len;
-
-	if (o == NULL || json_object_is_type(o, json_type_null)) {
-		snprintf(buf, size, "none");
-		return buf;
-	}
-	len = (size_t)snprintf(buf, size, "pid %s", jstr(o, "pid"));
-	if (jget(o, "uptime_s", json_type_int, &s) && len < size)
-		len += (size_t)snprintf(buf + len, size - len, ", up %s",
-					ctl_fmt_duration(s, up, sizeof(up)));
-	if (jget(o, "restarts", json_type_int, &n) && len < size)
-		snprintf(buf + len, size - len, ", %" PRIu64 " restart%s", n, n == 1 ? "" : "s");
-	return buf;
-}
+/* A process of system.info: "pid 100, up 1h 02m, 2 restarts" ("none" before it when null). */
+#define PROC_DESC "{pid?pid }{uptime_s:d?, up }{restarts?, }{restarts:s? restart}"
 
 void
 ctl_fmt_system_info(FILE *f, json_object *res)
 {
 	static const char *const hdr[] = { "LCORE", "ROLE", "WORKER" };
 	json_object *dp = jm(res, "dataplane"), *rpc = jm(res, "rpc"), *lc = jm(dp, "lcores");
-	char buf[128];
 
 	/* rte_version() already says "DPDK 22.11.1" */
 	fprintf(f, "%-12s %s (%s%s)\n", "version", jstr(res, "version"),
@@ -701,10 +692,12 @@ ctl_fmt_system_info(FILE *f, json_object *res)
 		jstr(res, "dpdk_version"));
 	ctl_fmt_tpl(f, res, "config       {config}\nstate file   {state_file}\n"
 		    "file prefix  {file_prefix}\n");
-	fprintf(f, "%-12s %s", "data plane", proc_desc(dp, buf, sizeof(buf)));
-	ctl_fmt_tpl(f, dp, ", {workers} worker{workers:s}\n");
-	fprintf(f, "%-12s %s\n", "control", proc_desc(jm(res, "control"), buf, sizeof(buf)));
-	fprintf(f, "%-12s %s\n", "supervisor", proc_desc(jm(res, "supervisor"), buf, sizeof(buf)));
+	ctl_fmt_tpl(f, res, "data plane   {dataplane!none}");
+	ctl_fmt_tpl(f, dp, PROC_DESC ", {workers} worker{workers:s}\ncontrol      ");
+	ctl_fmt_tpl(f, res, "{control!none}");
+	ctl_fmt_tpl(f, jm(res, "control"), PROC_DESC "\nsupervisor   ");
+	ctl_fmt_tpl(f, res, "{supervisor!none}");
+	ctl_fmt_tpl(f, jm(res, "supervisor"), PROC_DESC "\n");
 	if (rpc != NULL)
 		ctl_fmt_tpl(f, rpc, "rpc clients  {active} active, {accepted} accepted, "
 			    "{requests} requests, {errors} errors\n");

@@ -78,10 +78,10 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .help = "  Also lists what a reload would change; exit status 1 if it would fail.\n",
 	  .run = ctl_run_config_check, .render = ctl_fmt_config_check },
 	{ .words = "config reload", .aliases = "reload", .method = "config.reload",
-	  .summary = "apply the config file's [[rule]] changes",
-	  .help = "  The same as SIGHUP; [[port]] and [dataplane] changes need a restart.\n",
+	  .summary = "apply the config file's [[rule]] changes", .flags = CTL_CMD_CHANGES,
 	  .say = "config reloaded; config rules:\n  added    {added:L}\n  updated  {updated:L}\n"
-	  "  removed  {removed:L}\n", .flags = CTL_CMD_CHANGES },
+	  "  removed  {removed:L}\n",
+	  .help = "  The same as SIGHUP; [[port]] and [dataplane] changes need a restart.\n" },
 	{ .words = "call", .args = "METHOD [JSON-PARAMS]", .run = ctl_run_call,
 	  .summary = "raw JSON-RPC call; prints the result",
 	  .help = "  Example: castgatectl call stats.get '{\"rule\": \"cam1\"}' (docs/API.md)\n" },
@@ -183,12 +183,6 @@ static const char help_tail[] =
 "  -t, --timeout MS     wait for the daemon at most MS ms (default 10000)\n"
 "  -h, --help           this help; 'castgatectl help COMMAND' for a command's\n"
 "  -V, --version        print the version\n"
-"\n"
-"Examples:\n"
-"  castgatectl rule add cam1 --in in0,239.1.1.1,5001 --out out0,239.10.1.1,6001,ttl=16\n"
-"  castgatectl stats --watch\n"
-"  castgatectl --json rule show cam1\n"
-"  castgatectl -s /run/castgate/control.sock console\n"
 "\n"
 "Exit status: 0 ok, 1 refused by the daemon, 2 usage error (nothing sent),\n"
 "3 daemon unreachable, 4 not found, 5 permission denied.\n";

@@ -483,46 +483,43 @@ static const char *const portstat_hdr[] = { "PORT", "ID", "DIR", "PKTS", "BYTES"
 	"{tx_errors:c}||"
 
 /* The NAME -> count members of the object o as a table of hdr (nothing when
- * no row is shown), zeros too with all. Returns the zeros left out. */
-static size_t
-counts_table(FILE *f, json_object *o, const char *const *hdr, bool all, size_t *shown)
+ * no row is shown), zeros too with all. Returns the rows shown (-1: o is no
+ * object); *zero: the zeros left out. */
+static int
+counts_table(FILE *f, json_object *o, const char *const *hdr, bool all, size_t *zero)
 {
 	struct ctl_table t;
-	size_t zero = 0;
+	int shown = 0;
 
-	*shown = 0;
+	*zero = 0;
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+		return -1;
 	ctl_table_init(&t, 2, hdr, "lr");
 	json_object_object_foreach(o, name, v) {
 		uint64_t n = json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : 0;
 
 		if (n == 0 && !all) {
-			zero++;
+			(*zero)++;
 			continue;
 		}
 		ctl_table_add(&t, "%s", name);
 		ctl_table_add(&t, "%s", ctl_fmt_count(n, (char[32]){ 0 }, 32));
-		(*shown)++;
+		shown++;
 	}
-	if (*shown > 0)
+	if (shown > 0)
 		ctl_table_print(&t, f);
 	ctl_table_free(&t);
-	return zero;
+	return shown;
 }
 
 void
 ctl_fmt_drops(FILE *f, json_object *res, bool all)
 {
 	static const char *const hdr[] = { "DROP REASON", "PKTS" };
-	json_object *drops = jm(res, "drops");
-	size_t shown;
+	size_t zero;
+	int shown = counts_table(f, jm(res, "drops"), hdr, all, &zero);
 
-	if (drops == NULL || !json_object_is_type(drops, json_type_object)) {
-		fprintf(f, "drops: -\n");
-		return;
-	}
-	counts_table(f, drops, hdr, all, &shown);
-	if (shown == 0)
-		fprintf(f, "no drops\n");
+	fputs(shown < 0 ? "drops: -\n" : shown == 0 ? "no drops\n" : "", f);
 }
 
 void
@@ -595,27 +592,13 @@ ctl_fmt_port_list(FILE *f, json_object *res)
 		    "{queues}|{link:l}");
 }
 
-static void
-xstats_table(FILE *f, json_object *xs)
-{
-	static const char *const hdr[] = { "XSTAT", "VALUE" };
-	size_t zero, shown;
-
-	if (xs == NULL || !json_object_is_type(xs, json_type_object))
-		return;
-	fputc('\n', f);
-	/* a PMD may have hundreds; the zero ones say nothing */
-	zero = counts_table(f, xs, hdr, false, &shown);
-	if (zero > 0)
-		fprintf(f, "(%zu xstat%s zero; --json shows all)\n", zero,
-			zero == 1 ? " is" : "s are");
-}
-
 void
 ctl_fmt_port_show(FILE *f, json_object *res)
 {
-	json_object *p = jm(res, "port");
+	static const char *const hdr[] = { "XSTAT", "VALUE" };
+	json_object *p = jm(res, "port"), *xs = jm(res, "xstats");
 	struct ctl_table t;
+	size_t zero;
 
 	ctl_fmt_tpl(f, p, "port {name}  id {port_id}\ndriver    {driver}\ndevice    {device}\n"
 		    "mac       {mac}\naddress   {ip}\nmtu       {mtu}\nqueues    {queues}\n"
@@ -625,7 +608,13 @@ ctl_fmt_port_show(FILE *f, json_object *res)
 	cells(&t, jm(res, "stats"), PORT_STATS);
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
-	xstats_table(f, jm(res, "xstats"));
+	if (xs == NULL || !json_object_is_type(xs, json_type_object))
+		return;
+	fputc('\n', f);
+	/* a PMD may have hundreds; the zero ones say nothing */
+	if (counts_table(f, xs, hdr, false, &zero) >= 0 && zero > 0)
+		fprintf(f, "(%zu xstat%s zero; --json shows all)\n", zero,
+			zero == 1 ? " is" : "s are");
 }
 
 /* testpmd's `show port stats`: raw counts, so that they can be compared. */

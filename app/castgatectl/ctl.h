@@ -150,6 +150,9 @@ struct ctl_args {
 
 void ctl_usage_parse(const char *args, struct ctl_usage *u);
 
+/* The index of the option of u that the word w is (*val: its =VALUE, else NULL), or -1. */
+int ctl_usage_opt(const struct ctl_usage *u, const char *w, const char **val);
+
 /* Sort argv by u into a: 0, or -EINVAL with the message in e (an unknown
  * option, a missing value, too few or too many positionals). */
 int ctl_getopt(const struct ctl_usage *u, int argc, char **argv, struct ctl_args *a,

@@ -155,21 +155,6 @@ print_json(struct ctl *c, json_object *res)
 	fprintf(c->out, "%s\n", json_object_to_json_string_ext(res, CTL_JSON_PRETTY));
 }
 
-/* argv[*i] is the option @name, its short form (-r for --rule) or @name=VALUE:
- * its value ("" when there is none; *i moves past it), else NULL. */
-static const char *
-opt(int argc, char **argv, int *i, const char *name)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-
-	if (strncmp(a, name, n) == 0 && a[n] == '=')
-		return a + n + 1;
-	if (strcmp(a, name) != 0 && !(a[0] == '-' && a[1] == name[2] && a[2] == '\0'))
-		return NULL;
-	return *i + 1 < argc ? argv[++*i] : "";
-}
-
 static json_object *
 name_params(const char *key, const char *name)
 {
@@ -239,15 +224,22 @@ read_all(const char *path, struct ctl_err *e)
 int
 ctl_run_rule_change(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
-	int argc = a->argc, i = 0, ret;
+	int argc = a->argc, ret;
 	char **argv = a->argv;
-	const char *file = argc > 0 ? opt(argc, argv, &i, "--file") : NULL;
+	const char *file = NULL;
 	struct ctl_err e = { 0 };
+	struct ctl_usage u;
 	struct cg_rule r;
 	json_object *params;
+	bool inline_val;
 	char *text;
 
-	if (file != NULL && (*file == '\0' || i + 1 != argc))
+	/* --file FILE (also -f FILE, --file=FILE), else the rule's words */
+	ctl_usage_parse("--file FILE", &u);
+	if (argc > 0 && ctl_usage_opt(&u, argv[0], &file) == 0 && file == NULL)
+		file = argc > 1 ? argv[1] : "";
+	inline_val = argc > 0 && strchr(argv[0], '=') != NULL;
+	if (file != NULL && (*file == '\0' || argc != (inline_val ? 1 : 2)))
 		return ctl_usage_error(cmd->words, "%s --file takes a path (- for stdin) and "
 				       "nothing else: the file has the whole rule", cmd->words);
 	if (argc == 0)

@@ -369,9 +369,8 @@ ctl_usage_parse(const char *args, struct ctl_usage *u)
 	}
 }
 
-/* The option of u that a word is (*val: its =VALUE, if any), or -1. */
-static int
-find_opt(const struct ctl_usage *u, const char *w, const char **val)
+int
+ctl_usage_opt(const struct ctl_usage *u, const char *w, const char **val)
 {
 	for (int k = 0; k < u->nopt; k++) {
 		const char *o = u->opt[k];
@@ -396,7 +395,7 @@ ctl_getopt(const struct ctl_usage *u, int argc, char **argv, struct ctl_args *a,
 	a->argc = argc;
 	a->argv = argv;
 	for (int i = 0; i < argc && !u->more; i++) {
-		k = find_opt(u, argv[i], &v);
+		k = ctl_usage_opt(u, argv[i], &v);
 		if (k < 0 && argv[i][0] == '-' && argv[i][1] != '\0' && u->nopt > 0) {
 			ctl_err_set(e, NULL, "unknown option %s", argv[i]);
 			return -EINVAL;

@@ -715,7 +715,7 @@ void
 ctl_fmt_config_check(FILE *f, json_object *res)
 {
 	bool valid = false;
-	json_object *rl = jm(res, "reload");
+	json_object *rl = jm(res, "reload"), *restart = jm(rl, "restart_required");
 
 	jget(res, "valid", json_type_boolean, &valid);
 	if (!valid) {
@@ -729,16 +729,14 @@ ctl_fmt_config_check(FILE *f, json_object *res)
 		return;
 	}
 	ctl_fmt_tpl(f, res, "{path}: valid ({ports} port{ports:s}, {rules} rule{rules:s})\n");
-	if (rl != NULL && jm(rl, "refused") != NULL) {
-		fprintf(f, "a reload would be refused: %s\n", jstr(rl, "refused"));
-	} else if (rl != NULL) {
+	if (jm(rl, "refused") != NULL)
+		ctl_fmt_tpl(f, rl, "a reload would be refused: {refused}\n");
+	else if (rl != NULL)
 		ctl_fmt_tpl(f, rl, "a reload would change the config rules:\n  add      {add:L}\n"
 			    "  update   {update:L}\n  remove   {remove:L}\n");
-	}
-	if (rl != NULL && jlen(jm(rl, "restart_required")) > 0) {
-		fprintf(f, "changed sections a reload does not apply (restart castgate):");
-		for (size_t i = 0; i < jlen(jm(rl, "restart_required")); i++)
-			fprintf(f, " %s", json_object_get_string(jidx(jm(rl, "restart_required"), i)));
-		fputc('\n', f);
-	}
+	if (jlen(restart) > 0)
+		fputs("changed sections a reload does not apply (restart castgate):", f);
+	for (size_t i = 0; i < jlen(restart); i++)
+		fprintf(f, " %s%s", json_object_get_string(jidx(restart, i)),
+			i + 1 == jlen(restart) ? "\n" : "");
 }

@@ -312,7 +312,8 @@ add_kind(struct cands *c, const char *kind, char *const *w, int n, const struct 
 		if (commas == 0) {
 			add_names(c, nm->ports, "ports", NULL);
 		} else if (commas >= 3 && strchr(last, '=') == NULL) {
-			snprintf(pre, sizeof(pre), "%.*s", (int)(last + 1 - c->partial), c->partial);
+			snprintf(pre, sizeof(pre), "%.*s", (int)(last + 1 - c->partial),
+				 c->partial);
 			for (const char *const *k = kind[0] == 'O' ? out_keys : in_keys; *k; k++)
 				add2(c, pre, *k);
 		}

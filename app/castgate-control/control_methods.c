@@ -693,6 +693,239 @@ m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc
 	return res;
 }
 
+/*
+ * trace.*
+ */
+
+#define TRACE_COUNT_DEFAULT 10
+
+/* An integer member in [min, max]. @return 1 found, 0 absent, -1 error. */
+static int
+get_int(json_object *params, const char *key, int64_t min, int64_t max, int64_t *out,
+	struct cg_rpc_error *err)
+{
+	char field[CG_RPC_FIELD_MAX];
+	json_object *v;
+
+	snprintf(field, sizeof(field), "params.%s", key);
+	if (params == NULL || !json_object_object_get_ex(params, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int)) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "%s: expected an integer, "
+				 "got %s", field, type_name(v));
+		return -1;
+	}
+	*out = json_object_get_int64(v);
+	if (*out < min || *out > max) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "%s: %" PRId64 " is out of "
+				 "range %" PRId64 "..%" PRId64, field, *out, min, max);
+		return -1;
+	}
+	return 1;
+}
+
+/* params of trace.start into @p f: a rule, or a port with an optional destination and dport. */
+static int
+trace_filter(struct control *c, json_object *params, struct cg_shm_trace_filter *f,
+	     struct cg_rpc_error *err)
+{
+	const char *rule = NULL, *port = NULL, *dst = NULL;
+	int64_t dport = 0;
+	int ret;
+
+	if (get_rule_name(params, "rule", false, &rule, err) < 0 ||
+	    get_str(params, "port", false, &port, err) < 0 ||
+	    get_str(params, "destination", false, &dst, err) < 0 ||
+	    get_int(params, "dport", 1, 65535, &dport, err) < 0)
+		return -1;
+	memset(f, 0, sizeof(*f));
+	if ((rule == NULL) == (port == NULL) || (rule != NULL && (dst != NULL || dport != 0))) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params", "params: give \"rule\" "
+				 "(its packets), or \"port\" with an optional \"destination\" and "
+				 "\"dport\" (packets of no rule)");
+		return -1;
+	}
+	if (rule != NULL) {
+		ret = cg_shm_rule_find(&c->shm, rule);
+		if (ret < 0) {
+			cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, "params.rule", "rule \"%s\" not "
+					 "found", rule);
+			return -1;
+		}
+		f->slot = (uint32_t)ret;
+		return 0;
+	}
+	f->slot = CG_SHM_TRACE_NO_RULE;
+	ret = control_port_find(c, port);
+	if (ret < 0) {
+		cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, "params.port", "port \"%.64s\" not found",
+				 port);
+		return -1;
+	}
+	f->port = (uint16_t)ret;
+	f->dport = (uint16_t)dport;
+	if (dst != NULL && cg_rule_parse_ipv4(dst, &f->dst_be) < 0) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.destination",
+				 "params.destination: \"%.64s\" is not an IPv4 address", dst);
+		return -1;
+	}
+	return 0;
+}
+
+static json_object *
+m_trace_start(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { "rule", "port", "destination", "dport", "count", NULL };
+	struct control *c = control_of(ctx);
+	struct control_who who = who_of(ctx, "trace.start");
+	struct cg_shm_trace *t = c->shm.trace;
+	struct cg_shm_trace_filter f;
+	int64_t count = TRACE_COUNT_DEFAULT;
+	json_object *res;
+	uint64_t session;
+
+	if (check_params(params, keys, err) < 0 || trace_filter(c, params, &f, err) < 0 ||
+	    get_int(params, "count", 1, CG_SHM_TRACE_RECS, &count, err) < 0)
+		return NULL;
+	/* Off first, so that no lcore records under the old filter the new session. */
+	__atomic_store_n(&t->active, 0, __ATOMIC_RELEASE);
+	t->filter = f;
+	t->count = (uint32_t)count;
+	session = t->session + 1;
+	__atomic_store_n(&t->session, session, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->active, 1, __ATOMIC_RELEASE);
+	control_audit(CG_LOG_INFO, &who, f.slot == CG_SHM_TRACE_NO_RULE ? "-" :
+		      c->shm.rules->slot[f.slot].rule.name, "trace", "trace %" PRIu64 " started: "
+		      "up to %" PRId64 " packets per lcore", session, count);
+	res = json_object_new_object();
+	if (res == NULL)
+		return oom(err);
+	control_jadd(res, "session", json_object_new_uint64(session));
+	control_jadd(res, "count", json_object_new_int64(count));
+	return res;
+}
+
+/* A drop reason, or "sent", as trace records say it. */
+static const char *
+trace_result(unsigned int r)
+{
+	return r == CG_SHM_TRACE_SENT ? "sent" : cg_shm_drop_name(r);
+}
+
+static json_object *
+trace_rec_json(const struct control *c, const struct cg_shm_trace *t, unsigned int lcore,
+	       const struct cg_shm_trace_rec *r)
+{
+	json_object *j = json_object_new_object(), *outs = json_object_new_array();
+	uint64_t dt = r->tsc >= t->tsc0 ? r->tsc - t->tsc0 : 0;
+	uint64_t ns = t->unix_ns0 + (t->tsc_hz ? dt / t->tsc_hz * 1000000000 +
+				     dt % t->tsc_hz * 1000000000 / t->tsc_hz : 0);
+
+	if (j == NULL || outs == NULL) {
+		json_object_put(j);
+		json_object_put(outs);
+		return NULL;
+	}
+	control_jadd(j, "time_unix_ns", json_object_new_uint64(ns));
+	control_jadd(j, "lcore", json_object_new_int((int)c->shm.info->lcores[lcore].lcore_id));
+	control_jadd(j, "port", json_object_new_string(r->port < c->shm.info->nb_ports ?
+						       c->shm.info->ports[r->port].name : "?"));
+	control_jadd(j, "queue", json_object_new_int(r->queue));
+	if (r->slot < CG_SHM_MAX_RULES && c->shm.rules->slot[r->slot].in_use)
+		control_jadd(j, "rule", json_object_new_string(c->shm.rules->slot[r->slot].rule.name));
+	control_jadd(j, "source", control_jip(r->src_be));
+	control_jadd(j, "destination", control_jip(r->dst_be));
+	control_jadd(j, "sport", json_object_new_int(r->sport));
+	control_jadd(j, "dport", json_object_new_int(r->dport));
+	control_jadd(j, "ttl", json_object_new_int(r->ttl));
+	control_jadd(j, "length", json_object_new_int(r->len));
+	if (r->rtp_valid)
+		control_jadd(j, "rtp_seq", json_object_new_int(r->rtp_seq));
+	control_jadd(j, "verdict", json_object_new_string(r->drop ? "dropped" : "forwarded"));
+	if (r->drop)
+		control_jadd(j, "drop", json_object_new_string(cg_shm_drop_name(r->drop)));
+	for (unsigned int o = 0; o < r->nb_out && o < CG_SHM_MAX_OUTPUTS; o++) {
+		json_object *jo = json_object_new_object();
+
+		control_jadd(jo, "port", json_object_new_string(
+			r->out[o].port < c->shm.info->nb_ports ?
+			c->shm.info->ports[r->out[o].port].name : "?"));
+		control_jadd(jo, "result", json_object_new_string(trace_result(r->out[o].result)));
+		json_object_array_add(outs, jo);
+	}
+	control_jadd(j, "outputs", outs);
+	return j;
+}
+
+static int
+by_time(const void *a, const void *b)
+{
+	uint64_t x = json_object_get_uint64(json_object_object_get(*(json_object *const *)a,
+								   "time_unix_ns"));
+	uint64_t y = json_object_get_uint64(json_object_object_get(*(json_object *const *)b,
+								   "time_unix_ns"));
+
+	return x < y ? -1 : x > y;
+}
+
+static json_object *
+m_trace_get(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { NULL };
+	struct control *c = control_of(ctx);
+	const struct cg_shm_trace *t = c->shm.trace;
+	uint64_t session = __atomic_load_n(&t->session, __ATOMIC_ACQUIRE);
+	json_object *res, *recs;
+
+	if (check_params(params, keys, err) < 0)
+		return NULL;
+	res = json_object_new_object();
+	recs = json_object_new_array();
+	if (res == NULL || recs == NULL) {
+		json_object_put(res);
+		json_object_put(recs);
+		return oom(err);
+	}
+	for (unsigned int l = 0; l < c->shm.info->nb_ctr_blocks && l < CG_SHM_MAX_LCORES; l++) {
+		const struct cg_shm_trace_lcore *tl = &t->lcore[l];
+		uint32_t n;
+
+		if (session == 0 || __atomic_load_n(&tl->session, __ATOMIC_ACQUIRE) != session)
+			continue;
+		n = __atomic_load_n(&tl->n, __ATOMIC_ACQUIRE);
+		for (uint32_t i = 0; i < n && i < CG_SHM_TRACE_RECS; i++) {
+			json_object *r = trace_rec_json(c, t, l, &tl->rec[i]);
+
+			if (r != NULL && json_object_array_add(recs, r) < 0)
+				json_object_put(r);
+		}
+	}
+	json_object_array_sort(recs, by_time);
+	control_jadd(res, "active", json_object_new_boolean(t->active));
+	control_jadd(res, "session", json_object_new_uint64(session));
+	control_jadd(res, "count", json_object_new_int((int)t->count));
+	control_jadd(res, "records", recs);
+	return res;
+}
+
+static json_object *
+m_trace_stop(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { NULL };
+	struct control *c = control_of(ctx);
+	json_object *res;
+
+	if (check_params(params, keys, err) < 0)
+		return NULL;
+	__atomic_store_n(&c->shm.trace->active, 0, __ATOMIC_RELEASE);
+	res = json_object_new_object();
+	if (res == NULL)
+		return oom(err);
+	control_jadd(res, "stopped", json_object_new_boolean(1));
+	control_jadd(res, "session", json_object_new_uint64(c->shm.trace->session));
+	return res;
+}
+
 const struct cg_rpc_method control_methods[] = {
 	{ "rule.add", CG_RPC_ADMIN, m_rule_add },
 	{ "rule.update", CG_RPC_ADMIN, m_rule_update },
@@ -707,5 +940,8 @@ const struct cg_rpc_method control_methods[] = {
 	{ "config.reload", CG_RPC_ADMIN, m_config_reload },
 	{ "system.info", CG_RPC_READ, m_system_info },
 	{ "system.health", CG_RPC_READ, m_system_health },
+	{ "trace.start", CG_RPC_ADMIN, m_trace_start },
+	{ "trace.get", CG_RPC_READ, m_trace_get },
+	{ "trace.stop", CG_RPC_ADMIN, m_trace_stop },
 	{ NULL, 0, NULL },
 };

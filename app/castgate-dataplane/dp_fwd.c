@@ -58,6 +58,9 @@ struct worker {
 	volatile uint32_t port_gen;
 	uint8_t open[CG_DP_MAX_PORTS];
 	uint8_t tx[CG_DP_MAX_PORTS];
+	/* This burst's trace block, NULL when not tracing (most of the time). */
+	struct cg_shm_trace_lcore *trace;
+	uint64_t trace_tsc;
 } __rte_cache_aligned;
 
 static struct worker workers[CG_DP_MAX_WORKERS];
@@ -209,6 +212,82 @@ out_in_place(struct rte_mbuf *m, const struct cg_pkt_info *pi, uint16_t hlen)
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - hlen - pi->payload_len));
 }
 
+/*
+ * Packet trace (cg_shm_trace). Off, it costs the load and branch of
+ * trace_burst() per burst; on, each matching packet fills one record of this
+ * lcore's block, and its outputs are flushed at once to learn the TX result.
+ */
+static void __rte_noinline __rte_cold
+trace_prepare(struct worker *wk)
+{
+	struct cg_shm_trace_lcore *tl = &cg_dp_trace->lcore[rte_lcore_index(rte_lcore_id())];
+	uint64_t session = __atomic_load_n(&cg_dp_trace->session, __ATOMIC_ACQUIRE);
+
+	if (tl->session != session) {
+		tl->n = 0;
+		__atomic_store_n(&tl->session, session, __ATOMIC_RELEASE);
+	}
+	if (tl->n < cg_dp_trace->count && tl->n < CG_SHM_TRACE_RECS) {
+		wk->trace = tl;
+		wk->trace_tsc = rte_rdtsc();
+	}
+}
+
+static inline void
+trace_burst(struct worker *wk)
+{
+	wk->trace = NULL;
+	if (unlikely(__atomic_load_n(&cg_dp_trace->active, __ATOMIC_RELAXED)))
+		trace_prepare(wk);
+}
+
+/* Whether a packet of no rule (or not parsed) is one the trace follows. */
+static inline bool
+trace_wants_unmatched(const struct rxq_ref *rq, const struct cg_pkt_info *pi, bool parsed)
+{
+	const struct cg_shm_trace_filter *f = &cg_dp_trace->filter;
+
+	if (f->slot != CG_SHM_TRACE_NO_RULE || (f->port != UINT16_MAX && f->port != rq->port))
+		return false;
+	if (!parsed)
+		return f->dst_be == 0 && f->dport == 0;
+	return (f->dst_be == 0 || f->dst_be == pi->dst_ip_be) &&
+	       (f->dport == 0 || f->dport == rte_be_to_cpu_16(pi->dport_be));
+}
+
+/* The next record of this burst's block, filled from the packet; NULL when full. */
+static struct cg_shm_trace_rec * __rte_cold
+trace_rec(struct worker *wk, const struct rxq_ref *rq, const struct rte_mbuf *m,
+	  const struct cg_pkt_info *pi, uint32_t slot, uint16_t drop)
+{
+	struct cg_shm_trace_lcore *tl = wk->trace;
+	struct cg_shm_trace_rec *r;
+
+	if (tl->n >= cg_dp_trace->count || tl->n >= CG_SHM_TRACE_RECS)
+		return NULL;
+	r = &tl->rec[tl->n];
+	memset(r, 0, sizeof(*r));
+	r->tsc = wk->trace_tsc;
+	r->slot = slot;
+	r->port = rq->port;
+	r->queue = rq->queue;
+	r->len = (uint16_t)m->pkt_len;
+	r->drop = drop;
+	r->src_be = pi->src_ip_be;
+	r->dst_be = pi->dst_ip_be;
+	r->sport = rte_be_to_cpu_16(pi->sport_be);
+	r->dport = rte_be_to_cpu_16(pi->dport_be);
+	r->ttl = pi->ttl;
+	return r;
+}
+
+/* The record is complete: make it visible to control. */
+static inline void
+trace_commit(struct worker *wk)
+{
+	__atomic_store_n(&wk->trace->n, wk->trace->n + 1, __ATOMIC_RELEASE);
+}
+
 /* RTP header fields we read: version (2 bits) and the sequence number. */
 #define RTP_HDR_LEN 12
 #define RTP_VERSION 2
@@ -251,9 +330,15 @@ rtp_account(struct cg_shm_ctr_rtp *r, const uint8_t *p, uint32_t len)
 	}
 }
 
+/* Note output @p o's fate in a trace record (@p tr not NULL). */
+#define TRACE_OUT(tr, o, p, res) do {						\
+	if (unlikely((tr) != NULL))						\
+		(tr)->out[o] = (struct cg_shm_trace_out){ .port = (p), .result = (res) }; \
+} while (0)
+
 static void
 forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
-	const struct cg_pkt_info *pi, uint32_t slot)
+	const struct cg_pkt_info *pi, uint32_t slot, struct cg_shm_trace_rec *tr)
 {
 	const struct cg_shm_rule_slot *s = &cg_dp_rules->slot[slot];
 	struct cg_shm_ctr_rule *cr = &c->rule[slot];
@@ -267,6 +352,15 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 	if (s->rtp)
 		rtp_account(&cr->rtp, rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off),
 			    pi->payload_len);
+	if (unlikely(tr != NULL)) {
+		const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off);
+
+		tr->nb_out = s->nb_out;
+		if (s->rtp && pi->payload_len >= RTP_HDR_LEN && (p[0] >> 6) == RTP_VERSION) {
+			tr->rtp_valid = 1;
+			tr->rtp_seq = (uint16_t)(p[2] << 8 | p[3]);
+		}
+	}
 
 	/* Decide first, so that the last output sent can take the original. */
 	for (unsigned int o = 0; o < s->nb_out; o++) {
@@ -276,11 +370,13 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 		if (unlikely(!wk->tx[d->port])) {
 			c->drops[CG_SHM_DROP_LINK_DOWN]++;
 			cr->out[o].drops++;
+			TRACE_OUT(tr, o, d->port, CG_SHM_DROP_LINK_DOWN);
 			continue;
 		}
 		if (unlikely(out_len - RTE_ETHER_HDR_LEN > dp_g.ports[d->port].mtu)) {
 			c->drops[CG_SHM_DROP_MTU_EXCEEDED]++;
 			cr->out[o].drops++;
+			TRACE_OUT(tr, o, d->port, CG_SHM_DROP_MTU_EXCEEDED);
 			continue;
 		}
 		if (d->nh == CG_SHM_NH_STATIC) {
@@ -288,6 +384,7 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 		} else if (unlikely(!cg_dp_nh_get(d->nh, r->dst_mac))) {
 			c->drops[CG_SHM_DROP_ARP_UNRESOLVED]++;
 			cr->out[o].drops++;
+			TRACE_OUT(tr, o, d->port, CG_SHM_DROP_ARP_UNRESOLVED);
 			continue;
 		}
 		r->o = (uint8_t)o;
@@ -316,6 +413,7 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 		if (unlikely(om == NULL)) {
 			c->drops[CG_SHM_DROP_NO_MBUF]++;
 			co->drops++;
+			TRACE_OUT(tr, ready[i].o, d->port, CG_SHM_DROP_NO_MBUF);
 			continue;
 		}
 		memcpy(rw.dst_mac, ready[i].dst_mac, 6);
@@ -332,7 +430,15 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 		om->hash.usr = CG_DP_CTR_TAG(slot, ready[i].o);
 		co->pkts++;
 		co->bytes += om->pkt_len;
-		cg_dp_txq_put(&wk->txq[d->port], om);
+		if (likely(tr == NULL)) {
+			cg_dp_txq_put(&wk->txq[d->port], om);
+		} else {
+			/* Alone in the buffer, so that the flush says what became of it. */
+			cg_dp_txq_flush(&wk->txq[d->port]);
+			cg_dp_txq_put(&wk->txq[d->port], om);
+			TRACE_OUT(tr, ready[i].o, d->port, cg_dp_txq_flush(&wk->txq[d->port]) == 1 ?
+				  CG_SHM_TRACE_SENT : CG_SHM_DROP_TX_FULL);
+		}
 	}
 }
 
@@ -378,6 +484,9 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 				drop(c, m, CG_SHM_DROP_SLOW_PATH_FULL);
 			break;
 		default:
+			if (unlikely(wk->trace != NULL) && trace_wants_unmatched(rq, &pi[i], false) &&
+			    trace_rec(wk, rq, m, &pi[i], CG_SHM_TRACE_NO_RULE, pi[i].drop) != NULL)
+				trace_commit(wk);
 			drop(c, m, pi[i].drop);
 			break;
 		}
@@ -407,11 +516,21 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 	}
 	for (unsigned int k = 0; k < nu; k++) {
 		uint16_t i = which[k];
+		uint32_t slot = (uint32_t)(uintptr_t)data[k];
+		struct cg_shm_trace_rec *tr = NULL;
 
-		if (hits & (1ULL << k))
-			forward(wk, c, pkts[i], &pi[i], (uint32_t)(uintptr_t)data[k]);
-		else
+		if (hits & (1ULL << k)) {
+			if (unlikely(wk->trace != NULL) && cg_dp_trace->filter.slot == slot)
+				tr = trace_rec(wk, rq, pkts[i], &pi[i], slot, 0);
+			forward(wk, c, pkts[i], &pi[i], slot, tr);
+		} else {
+			if (unlikely(wk->trace != NULL) && trace_wants_unmatched(rq, &pi[i], true))
+				tr = trace_rec(wk, rq, pkts[i], &pi[i], CG_SHM_TRACE_NO_RULE,
+					       CG_SHM_DROP_NO_RULE);
 			drop(c, pkts[i], CG_SHM_DROP_NO_RULE);
+		}
+		if (unlikely(tr != NULL))
+			trace_commit(wk);
 	}
 }
 
@@ -479,6 +598,7 @@ cg_dp_fwd_loop(void *arg)
 				continue;
 			n = rte_eth_rx_burst(rq->port_id, rq->queue, pkts, burst);
 			if (n > 0) {
+				trace_burst(wk);
 				process_burst(wk, c, rq, pkts, n);
 				work += n;
 			}

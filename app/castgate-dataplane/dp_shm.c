@@ -49,6 +49,8 @@ static const struct rte_memzone *info_mz, *req_mz;
 static bool serving;
 /* Wakes the main lcore's idle wait when a request is queued (multi-lcore). */
 static int wake_fd = -1;
+static const struct rte_memzone *trace_mz;
+struct cg_shm_trace *cg_dp_trace;
 /* Read by the IPC thread: new requests are refused once we stop. */
 static volatile bool stopping;
 
@@ -63,6 +65,23 @@ cg_dp_shm_init(uint64_t start_unix_ms)
 		CG_ERR("shm: rte_memzone_reserve %s/%s: %s", CG_SHM_MZ_INFO, CG_SHM_MZ_REQUEST,
 		       rte_strerror(rte_errno));
 		return -ENOMEM;
+	}
+	trace_mz = rte_memzone_reserve_aligned(CG_SHM_MZ_TRACE, sizeof(struct cg_shm_trace), socket,
+					       0, RTE_CACHE_LINE_SIZE);
+	if (trace_mz == NULL) {
+		CG_ERR("shm: rte_memzone_reserve %s: %s", CG_SHM_MZ_TRACE, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	cg_dp_trace = trace_mz->addr;
+	memset(cg_dp_trace, 0, sizeof(*cg_dp_trace));
+	{
+		struct timespec ts;
+
+		/* The anchor that turns a record's TSC into wall-clock time. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		cg_dp_trace->tsc0 = rte_rdtsc();
+		cg_dp_trace->unix_ns0 = (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+		cg_dp_trace->tsc_hz = rte_get_tsc_hz();
 	}
 	cg_dp_info = info_mz->addr;
 	slot = req_mz->addr;

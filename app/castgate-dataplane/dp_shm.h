@@ -26,6 +26,8 @@
 
 /** cg_info, valid after cg_dp_shm_init(). */
 extern struct cg_shm_info *cg_dp_info;
+/** The packet trace: control's request, each lcore's records (dp_fwd). */
+extern struct cg_shm_trace *cg_dp_trace;
 /** Queue of pending rule requests (private to this module; see cg_dp_shm_pending()). */
 extern struct rte_ring *cg_dp_shm_queue;
 

@@ -59,15 +59,18 @@ unsigned int cg_dp_txq_discard(struct cg_dp_txq *txq, unsigned int reason, bool 
 /** Free the buffer; packets still in it are dropped. */
 void cg_dp_txq_fini(struct cg_dp_txq *txq);
 
-/** Send what is buffered; drops (and counts) what the queue does not take. */
-static inline void
+/**
+ * Send what is buffered; drops (and counts) what the queue does not take.
+ * @return the number of packets the queue took.
+ */
+static inline uint16_t
 cg_dp_txq_flush(struct cg_dp_txq *txq)
 {
 	struct rte_eth_dev_tx_buffer *b = txq->buf;
 	uint16_t n = b->length, room = n, sent = 0;
 
 	if (n == 0)
-		return;
+		return 0;
 	if (txq->afp != NULL)
 		room = cg_dp_afp_room(txq->afp, n);
 	if (room > 0)
@@ -75,6 +78,7 @@ cg_dp_txq_flush(struct cg_dp_txq *txq)
 	b->length = 0;
 	if (sent < n)
 		b->error_callback(&b->pkts[sent], (uint16_t)(n - sent), b->error_userdata);
+	return sent;
 }
 
 /** Buffer one packet; flushes when the buffer is full. */

@@ -107,7 +107,7 @@ const char *ctl_fmt_duration(uint64_t secs, char *buf, size_t size);
 typedef void ctl_render_fn(FILE *f, json_object *res);
 ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_stats, ctl_fmt_drops_all,
 	ctl_fmt_port_list, ctl_fmt_port_show, ctl_fmt_port_stats_block, ctl_fmt_port_info_block,
-	ctl_fmt_system_info, ctl_fmt_health, ctl_fmt_config_check;
+	ctl_fmt_system_info, ctl_fmt_health, ctl_fmt_config_check, ctl_fmt_trace;
 /* Print the template t with its placeholders replaced by members of o:
  *   {PATH}       the member at the dotted PATH (rule.name) as text, "-" if missing
  *   {PATH:F}     a number as a count (c), bytes (b), a packet (p) or bit rate (B), raw
@@ -269,6 +269,6 @@ void ctl_catch_sigint(struct sigaction *old);
 
 /* Handlers of the table's rows. */
 ctl_run_fn ctl_run_rule_change, ctl_run_stats, ctl_run_port_blocks, ctl_run_config_check,
-	ctl_run_call, ctl_run_help, ctl_console_run;
+	ctl_run_call, ctl_run_help, ctl_console_run, ctl_run_trace;
 
 #endif /* CG_CTL_H */

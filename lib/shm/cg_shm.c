@@ -172,6 +172,9 @@ cg_shm_attach(struct cg_shm_view *v, char *err, size_t errlen)
 	v->request = lookup(CG_SHM_MZ_REQUEST, sizeof(*v->request), err, errlen, &ret);
 	if (v->request == NULL)
 		return ret;
+	v->trace = lookup(CG_SHM_MZ_TRACE, sizeof(*v->trace), err, errlen, &ret);
+	if (v->trace == NULL)
+		return ret;
 	v->info = info;
 	return 0;
 }

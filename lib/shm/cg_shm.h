@@ -16,6 +16,7 @@
  * | CG_SHM_MZ_RULES      | struct cg_shm_rules                     | primary main lcore only |
  * | CG_SHM_MZ_COUNTERS   | struct cg_shm_lcore_ctrs[nb_ctr_blocks] | block i: only the lcore of info->lcores[i] |
  * | CG_SHM_MZ_REQUEST    | struct cg_shm_request                   | the one requesting secondary (req), primary (done_*) |
+ * | CG_SHM_MZ_TRACE      | struct cg_shm_trace                     | control (what to trace), lcore i (its records) |
  *
  * **Single writer.** The primary's main lcore is the only writer of the rule
  * table (the rte_hash and the slots). A secondary never writes a slot: it
@@ -74,6 +75,7 @@
 #define CG_SHM_MZ_RULES    "cg_rules"     /**< struct cg_shm_rules */
 #define CG_SHM_MZ_COUNTERS "cg_counters"  /**< struct cg_shm_lcore_ctrs[nb_ctr_blocks] */
 #define CG_SHM_MZ_REQUEST  "cg_request"   /**< struct cg_shm_request: one request slot */
+#define CG_SHM_MZ_TRACE    "cg_trace"     /**< struct cg_shm_trace */
 #define CG_SHM_MP_RULES    "cg_rules_req" /**< rte_mp action name */
 
 /** Ports the data plane supports (cg port index 0..CG_SHM_MAX_PORTS-1). */
@@ -287,6 +289,71 @@ struct cg_shm_info {
 	struct cg_shm_link link[CG_SHM_MAX_PORTS];	/**< index = cg port index */
 };
 
+/*
+ * Packet trace (CG_SHM_MZ_TRACE). Control sets what to trace and how many
+ * records, bumps @c session, then sets @c active. Each lcore, seeing a new
+ * session, restarts its own block and records up to @c count packets that
+ * match; nothing is shared between lcores. While @c active is 0 a lcore
+ * pays one load and branch per burst.
+ */
+#define CG_SHM_TRACE_RECS 64		/**< records per lcore and session at most */
+#define CG_SHM_TRACE_NO_RULE UINT32_MAX	/**< filter.slot: packets of no rule, by port/dst/dport */
+
+/** What a trace follows. */
+struct cg_shm_trace_filter {
+	uint32_t slot;			/**< a rule slot, or CG_SHM_TRACE_NO_RULE */
+	uint16_t port;			/**< input cg port index (NO_RULE only; UINT16_MAX = any) */
+	uint16_t dport;			/**< UDP destination port, host order (NO_RULE; 0 = any) */
+	uint32_t dst_be;		/**< destination (NO_RULE; 0 = any) */
+};
+
+/** cg_shm_trace_out.result: what became of one output of a traced packet. */
+enum cg_shm_trace_result {
+	CG_SHM_TRACE_SENT = 0,		/**< the TX queue took it */
+	/* otherwise an enum cg_shm_drop: tx_full, link_down, mtu_exceeded... */
+};
+
+struct cg_shm_trace_out {
+	uint16_t port;			/**< cg port index */
+	uint16_t result;		/**< CG_SHM_TRACE_SENT or a drop reason */
+};
+
+/** One traced packet. */
+struct cg_shm_trace_rec {
+	uint64_t tsc;			/**< rte_rdtsc() of its burst */
+	uint32_t slot;			/**< its rule's slot, or CG_SHM_TRACE_NO_RULE */
+	uint16_t port, queue;		/**< where it arrived */
+	uint32_t src_be, dst_be;
+	uint16_t sport, dport;		/**< host order */
+	uint16_t len;			/**< frame length */
+	uint16_t drop;			/**< 0, or why the packet went nowhere (a drop reason) */
+	uint8_t ttl;
+	uint8_t nb_out;
+	uint8_t rtp_valid;		/**< rtp_seq is set (an rtp = true rule, an RTP packet) */
+	uint8_t pad;
+	uint16_t rtp_seq;
+	struct cg_shm_trace_out out[CG_SHM_MAX_OUTPUTS];
+};
+
+/** One lcore's records (index = counter block). */
+struct cg_shm_trace_lcore {
+	volatile uint64_t session;	/**< the session the records belong to */
+	volatile uint32_t n;		/**< records written (stored before n moves) */
+	struct cg_shm_trace_rec rec[CG_SHM_TRACE_RECS];
+} __rte_cache_aligned;
+
+/** Layout of CG_SHM_MZ_TRACE. */
+struct cg_shm_trace {
+	volatile uint32_t active;	/**< 1 while tracing */
+	uint32_t count;			/**< records per lcore wanted, 1..CG_SHM_TRACE_RECS */
+	volatile uint64_t session;	/**< bumped by control at each start */
+	struct cg_shm_trace_filter filter;
+	uint64_t tsc_hz;		/**< the primary's TSC rate */
+	uint64_t tsc0;			/**< a TSC reading of the primary ... */
+	uint64_t unix_ns0;		/**< ... and the wall clock at that moment */
+	struct cg_shm_trace_lcore lcore[CG_SHM_MAX_LCORES];
+} __rte_cache_aligned;
+
 /**
  * Layout of CG_SHM_MZ_REQUEST: the one request slot, a seqlock. A writer takes a
  * fresh seq from @c next_seq (atomic add), stores seq = 0, writes @c req,
@@ -329,6 +396,7 @@ struct cg_shm_view {
 	struct cg_shm_rules *rules;
 	struct cg_shm_lcore_ctrs *ctrs;
 	struct cg_shm_request *request;
+	struct cg_shm_trace *trace;	/**< NULL from a primary without tracing */
 };
 
 /** A consistent copy of port @p idx's link state (spins while the primary writes it). */

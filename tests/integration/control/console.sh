@@ -132,7 +132,7 @@ cg_assert_true "the console shows its prompt" wait_text 10 'castgate> '
 run "show rules"
 out_of "show rules" >"$CG_TMP/rules1.txt"
 cg_assert_true "show rules: cfgcam, its input and output" \
-	grep -Eq '^cfgcam +1 +config +in0 239\.15\.1\.1:5001 +out0 239\.15\.2\.1:6001 ttl 7$' \
+	grep -Eq '^cfgcam +1 +config +active +in0 239\.15\.1\.1:5001 +out0 239\.15\.2\.1:6001 ttl 7$' \
 	"$CG_TMP/rules1.txt"
 cg_assert_true "show rules: the count" grep -qx '1 rule' "$CG_TMP/rules1.txt"
 

@@ -31,7 +31,6 @@
 
 #include "cg_conf.h"
 #include "cg_log.h"
-#include "cg_nl.h"
 #include "cg_rpc.h"
 #include "cg_rule.h"
 #include "cg_shm.h"
@@ -91,15 +90,8 @@ struct control {
 
 	struct control_stats *stats;	/**< control_stats.c */
 
-	/* Link state per port (control_link.c). */
-	struct control_link {
-		char ifname[16];	/**< kernel interface followed by netlink ("": ethdev) */
-		bool known, up;
-		uint64_t since_unix_ms;	/**< last transition, or the first reading */
-		const char *source;	/**< "netlink" or "ethdev" */
-	} link[CG_SHM_MAX_PORTS];
-	struct cg_nl_monitor *lmon;	/**< NULL: no netlink monitor */
-	unsigned int link_ticks;
+	/* Each port's link state as of the last tick (control_link.c). */
+	struct cg_shm_link link[CG_SHM_MAX_PORTS];
 
 	/* Events and silence alarms (control_events.c, control_silence.c). */
 	uint64_t event_seq;		/**< seq of the last event emitted */
@@ -284,22 +276,20 @@ json_object *control_port_stats_json(struct control *c, unsigned int idx);
 /** Extended stats of port @p idx as {name: value}. */
 json_object *control_port_xstats_json(struct control *c, unsigned int idx);
 
-/** Whether port @p idx has link (rte_eth_link_get_nowait). */
+/** Whether port @p idx is open and its link up (as the data plane says). */
 bool control_port_link_up(const struct control *c, unsigned int idx);
 
 /*
- * control_link.c: the link state of each port, from netlink (kernel-backed
- * ports) or rte_eth_link_get_nowait() (the others)
+ * control_link.c: the link state of each port, as the data plane publishes
+ * it in cg_info (it follows netlink, LSC callbacks and an ethdev poll)
  */
 
-/** Read every port's state and open the monitor. @return its fd for epoll, or -1. */
-int control_link_start(struct control *c);
-/** The monitor's fd is readable. */
-void control_link_read(struct control *c);
-/** Each tick: poll the ethdev ports, now and then list the kernel's links again. */
+/** Take the ports' current state (no event for it). */
+void control_link_start(struct control *c);
+/** Each tick: what changed since the last one. */
 void control_link_tick(struct control *c);
-void control_link_stop(struct control *c);
-/** Add up, since_unix_ms, source (and interface) to a port's "link" object. */
+/** Add up, state, since_unix_ms, source, changes, opens, reason and interface to a
+ * port's "link" object. */
 void control_link_json(const struct control *c, unsigned int idx, json_object *link);
 
 /*

@@ -224,7 +224,7 @@ control_rule_stats_json(struct control *c, uint32_t slot)
 		return NULL;
 	}
 	k = cg_shm_json_sink(j);
-	cg_shm_emit_rule(&k, &live.ctr, b);
+	cg_shm_emit_rule(&k, ref.rule, &live.ctr, b);
 	control_jadd(j, "rx_pps", ju64(rn && ro ? rate(rn->rx_pkts, ro->rx_pkts, dt, 1) : 0));
 	control_jadd(j, "rx_bps", ju64(rn && ro ? rate(rn->rx_bytes, ro->rx_bytes, dt, 8) : 0));
 	for (unsigned int o = 0; o < ref.rule->n_outputs && o < CG_SHM_MAX_OUTPUTS; o++) {

@@ -320,8 +320,6 @@ run_loop(struct control *c)
 				on_tick(c);
 			} else if (fd == c->sfd) {
 				on_signal(c);
-			} else if (c->lmon != NULL && fd == cg_nl_link_monitor_fd(c->lmon)) {
-				control_link_read(c);
 			} else if (fd == c->silence_fd) {
 				control_silence_read(c);
 			} else if (fd == srv_fd) {
@@ -469,11 +467,7 @@ main(int argc, char **argv)
 	control_stats_sample(c);
 	if (loop_setup(c, &sigs) < 0)
 		goto out;
-	ret = control_link_start(c);
-	if (ret >= 0 && epoll_add(c->epfd, ret) < 0) {
-		CG_ERR("event loop: %s", strerror(errno));
-		goto out;
-	}
+	control_link_start(c);
 	ret = control_silence_start(c);
 	if (ret < 0 || epoll_add(c->epfd, ret) < 0) {
 		CG_ERR("event loop: silence sampler: %s", strerror(ret < 0 ? -ret : errno));
@@ -504,7 +498,6 @@ out:
 	/* Close the socket first: clients see the end at once, not after EAL. */
 	cg_rpc_server_free(c->srv);
 	c->srv = NULL;
-	control_link_stop(c);
 	control_silence_stop(c);
 	close_fd(&c->sfd);
 	close_fd(&c->tfd);

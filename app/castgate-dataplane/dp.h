@@ -44,8 +44,13 @@
 struct cg_dp_port {
 	char name[32];			/**< config name, used in logs */
 	char device[256];		/**< device string (vdev args or PCI address) */
-	uint16_t port_id;		/**< DPDK port id */
-	bool up;			/**< started */
+	uint16_t port_id;		/**< DPDK port id (while up) */
+	bool up;			/**< probed, configured and started */
+	char ifname[16];		/**< kernel interface (af_packet, af_xdp), else "" */
+	char devargs[512];		/**< vdev string as probed ("" for PCI): to re-probe */
+	bool lsc;			/**< its driver raises RTE_ETH_EVENT_INTR_LSC */
+	bool deferred;			/**< interface missing at start: not on the EAL line */
+	int ifindex;			/**< of ifname when the port was opened */
 	uint32_t ip;			/**< network order; source IP of what we emit */
 	uint8_t prefix_len;
 	uint32_t gateway;		/**< network order, 0 = none */
@@ -84,6 +89,15 @@ struct cg_dp {
 	struct rte_ring *slow_rx[CG_DP_MAX_WORKERS];
 	/** Service frames (ARP, IGMP) to send, drained by worker 0, SP/SC. */
 	struct rte_ring *svc_tx;
+
+	/*
+	 * What the workers may do with each port, written by the main lcore
+	 * (dp_link) and read by the workers when port_gen moves: open = the
+	 * device is started (poll RX), tx = open and its link is up (send).
+	 */
+	volatile uint8_t port_open[CG_DP_MAX_PORTS];
+	volatile uint8_t port_tx[CG_DP_MAX_PORTS];
+	volatile uint32_t port_gen;	/**< bumped (release) after a change above */
 
 	volatile bool stop;		/**< set by the signal path; lcores exit */
 	const char *stats_out;

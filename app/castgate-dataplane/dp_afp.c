@@ -108,6 +108,34 @@ frame_free(const struct iovec *rd, unsigned int n)
 	return st == TP_STATUS_AVAILABLE;
 }
 
+unsigned int
+cg_dp_afp_purge(struct cg_dp_afp_txq *g)
+{
+	/* The PMD's queue, which we must move back with the frames. */
+	struct afp_pkt_tx_queue_2211 *q = (struct afp_pkt_tx_queue_2211 *)(uintptr_t)g->q;
+	unsigned int count = q->framecount, n = q->framenum, taken = 0;
+
+	/*
+	 * Pending frames are the run just before the PMD's next frame: the
+	 * kernel takes them in ring order from its own head, which is the
+	 * first of them. Give them back newest first, and make the PMD write
+	 * its next frame at that head, or the kernel would stop at a free
+	 * frame and never reach the ones written after it.
+	 */
+	while (taken < count) {
+		unsigned int prev = n == 0 ? count - 1 : n - 1;
+		volatile struct tpacket2_hdr *h = q->rd[prev].iov_base;
+
+		if ((h->tp_status & TP_STATUS_SEND_REQUEST) == 0)
+			break;
+		h->tp_status = TP_STATUS_AVAILABLE;
+		n = prev;
+		taken++;
+	}
+	q->framenum = n;
+	return taken;
+}
+
 uint16_t
 cg_dp_afp_room(struct cg_dp_afp_txq *g, uint16_t want)
 {

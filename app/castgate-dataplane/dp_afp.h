@@ -49,6 +49,15 @@ struct cg_dp_afp_txq *cg_dp_afp_attach(uint16_t port_id, uint16_t queue);
  */
 uint16_t cg_dp_afp_room(struct cg_dp_afp_txq *g, uint16_t want);
 
+/**
+ * Take back the frames the ring still holds for the kernel (SEND_REQUEST:
+ * handed to the PMD, not yet taken by a sendto()), so that they are never
+ * sent. Only from the lcore that owns the queue: the kernel reads those
+ * frames only inside that lcore's sendto() calls.
+ * @return the number of frames taken back.
+ */
+unsigned int cg_dp_afp_purge(struct cg_dp_afp_txq *g);
+
 /** Largest frame (bytes from the Ethernet header on) a ring frame holds. */
 unsigned int cg_dp_afp_frame_size(const struct cg_dp_afp_txq *g);
 

@@ -54,7 +54,8 @@ adapt_vdev(const char *arg, unsigned int workers)
 
 int
 cg_dp_eal_argv(const struct cg_conf *c, const char *argv0, int extra_argc,
-	       char **extra_argv, int *argc, char ***argv)
+	       char **extra_argv, cg_dp_eal_vdev_fn vdev_fn, void *vdev_arg, int *argc,
+	       char ***argv)
 {
 	char **base = NULL, **v;
 	int n = 0, ret, k = 0;
@@ -75,8 +76,15 @@ cg_dp_eal_argv(const struct cg_conf *c, const char *argv0, int extra_argc,
 			v[k] = adapt_vdev(base[i], nb_workers(c));
 		else
 			v[k] = strdup(base[i]);
-		if (v[k++] == NULL)
+		if (v[k] == NULL)
 			goto fail;
+		if (vdev_fn != NULL && strncmp(v[k], VDEV_OPT, strlen(VDEV_OPT)) == 0 &&
+		    vdev_fn(v[k] + strlen(VDEV_OPT), vdev_arg)) {
+			free(v[k]);
+			v[k] = NULL;
+			continue;
+		}
+		k++;
 	}
 	for (int i = 0; i < extra_argc; i++) {
 		/* getopt leaves "--" in front of the EAL arguments: not for the EAL. */

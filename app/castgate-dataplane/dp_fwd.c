@@ -53,6 +53,11 @@ struct worker {
 	uint64_t last_drain;
 	unsigned int parse_flags;
 	unsigned int idle_polls;
+	/* Our view of dp_g.port_open/port_tx, as of port_gen; the main lcore
+	 * reads port_gen to know that we stopped using a closing port. */
+	volatile uint32_t port_gen;
+	uint8_t open[CG_DP_MAX_PORTS];
+	uint8_t tx[CG_DP_MAX_PORTS];
 } __rte_cache_aligned;
 
 static struct worker workers[CG_DP_MAX_WORKERS];
@@ -81,9 +86,59 @@ cg_dp_fwd_init(void)
 				       strerror(-ret));
 				return ret;
 			}
+			wk->open[p] = dp_g.ports[p].up;
+			wk->tx[p] = dp_g.port_tx[p];
 		}
+		wk->port_gen = dp_g.port_gen;
 	}
 	return 0;
+}
+
+/*
+ * Take up what dp_link changed (rare: a link or a port came or went), before
+ * the worker touches any port in a loop turn. Publishing the generation we
+ * acted on tells the main lcore that we no longer use a port it closes.
+ */
+static void
+sync_ports(struct worker *wk)
+{
+	uint32_t gen = __atomic_load_n(&dp_g.port_gen, __ATOMIC_ACQUIRE);
+
+	if (likely(gen == wk->port_gen))
+		return;
+	for (uint16_t p = 0; p < dp_g.nb_ports; p++) {
+		bool open = dp_g.port_open[p], tx = dp_g.port_tx[p];
+		struct cg_dp_txq *q = &wk->txq[p];
+
+		if (wk->open[p] && !open) {
+			/* Closing: the device may be gone already; touch nothing of it. */
+			cg_dp_txq_discard(q, CG_SHM_DROP_LINK_DOWN, false, true);
+		} else if (!wk->open[p] && open) {
+			if (cg_dp_txq_attach(q, p) < 0) {
+				open = tx = false;	/* logged; the port stays unused here */
+			} else {
+				for (unsigned int i = 0; i < wk->nb_rxq; i++)
+					if (wk->rxq[i].port == p)
+						wk->rxq[i].port_id = dp_g.ports[p].port_id;
+			}
+		} else if (open && wk->tx[p] && !tx) {
+			/* Link down: what waits for it would go out late at link-up. */
+			cg_dp_txq_discard(q, CG_SHM_DROP_LINK_DOWN, true, false);
+		}
+		wk->open[p] = open;
+		wk->tx[p] = open && tx;
+	}
+	__atomic_store_n(&wk->port_gen, gen, __ATOMIC_RELEASE);
+}
+
+bool
+cg_dp_fwd_ports_synced(uint32_t gen)
+{
+	/* In single-lcore mode the caller is worker 0, which syncs after the service. */
+	for (unsigned int w = dp_g.main_is_worker ? 1 : 0; w < dp_g.nb_workers; w++)
+		if (__atomic_load_n(&workers[w].port_gen, __ATOMIC_ACQUIRE) != gen)
+			return false;
+	return true;
 }
 
 static inline void
@@ -152,6 +207,48 @@ out_in_place(struct rte_mbuf *m, const struct cg_pkt_info *pi, uint16_t hlen)
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - hlen - pi->payload_len));
 }
 
+/* RTP header fields we read: version (2 bits) and the sequence number. */
+#define RTP_HDR_LEN 12
+#define RTP_VERSION 2
+/* As RFC 3550's A.1: a jump this far ahead, or this far back, is a new
+ * start of the sequence (a restarted sender), not a loss or a reorder. */
+#define RTP_MAX_DROPOUT 3000
+#define RTP_MAX_MISORDER 100
+
+/*
+ * Sequence accounting of an rtp = true rule: in order costs one compare. A
+ * gap counts its missing numbers as lost; one of them arriving late is
+ * reordered and no longer lost; the same number again is a duplicate.
+ */
+static inline void
+rtp_account(struct cg_shm_ctr_rtp *r, const uint8_t *p, uint32_t len)
+{
+	uint16_t seq;
+	int16_t d;
+
+	if (unlikely(len < RTP_HDR_LEN || (p[0] >> 6) != RTP_VERSION)) {
+		r->not_rtp++;
+		return;
+	}
+	seq = (uint16_t)(p[2] << 8 | p[3]);
+	d = (int16_t)(seq - r->last_seq);
+	if (likely(d == 1 && r->seen)) {
+		r->last_seq = seq;
+	} else if (!r->seen || d >= RTP_MAX_DROPOUT || d < -RTP_MAX_MISORDER) {
+		r->seen = 1;
+		r->last_seq = seq;
+	} else if (d > 1) {
+		r->lost += (uint64_t)(d - 1);
+		r->last_seq = seq;
+	} else if (d == 0) {
+		r->duplicate++;
+	} else {
+		r->reordered++;
+		if (r->lost > 0)
+			r->lost--;
+	}
+}
+
 static void
 forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 	const struct cg_pkt_info *pi, uint32_t slot)
@@ -165,12 +262,20 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 
 	cr->rx_pkts++;
 	cr->rx_bytes += m->pkt_len;
+	if (s->rtp)
+		rtp_account(&cr->rtp, rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off),
+			    pi->payload_len);
 
 	/* Decide first, so that the last output sent can take the original. */
 	for (unsigned int o = 0; o < s->nb_out; o++) {
 		const struct cg_shm_out *d = &s->out[o];
 		struct ready_out *r = &ready[nb_ready];
 
+		if (unlikely(!wk->tx[d->port])) {
+			c->drops[CG_SHM_DROP_LINK_DOWN]++;
+			cr->out[o].drops++;
+			continue;
+		}
 		if (unlikely(out_len - RTE_ETHER_HDR_LEN > dp_g.ports[d->port].mtu)) {
 			c->drops[CG_SHM_DROP_MTU_EXCEEDED]++;
 			cr->out[o].drops++;
@@ -319,6 +424,10 @@ drain_svc(struct worker *wk, struct cg_shm_lcore_ctrs *c)
 		uint16_t port = m[i]->port;	/* cg index, set by the service */
 
 		m[i]->hash.usr = CG_DP_CTR_TAG_NONE;
+		if (unlikely(!wk->tx[port])) {
+			drop(c, m[i], CG_SHM_DROP_LINK_DOWN);
+			continue;
+		}
 		c->svc_tx++;
 		cg_dp_txq_put(&wk->txq[port], m[i]);
 	}
@@ -329,7 +438,8 @@ static inline void
 flush_all(struct worker *wk)
 {
 	for (uint16_t p = 0; p < dp_g.nb_ports; p++)
-		cg_dp_txq_flush(&wk->txq[p]);
+		if (wk->open[p])
+			cg_dp_txq_flush(&wk->txq[p]);
 }
 
 static inline bool
@@ -358,10 +468,14 @@ cg_dp_fwd_loop(void *arg)
 		unsigned int work = 0;
 		uint64_t now;
 
+		sync_ports(wk);
 		for (unsigned int q = 0; q < wk->nb_rxq; q++) {
 			const struct rxq_ref *rq = &wk->rxq[q];
-			uint16_t n = rte_eth_rx_burst(rq->port_id, rq->queue, pkts, burst);
+			uint16_t n;
 
+			if (unlikely(!wk->open[rq->port]))
+				continue;
+			n = rte_eth_rx_burst(rq->port_id, rq->queue, pkts, burst);
 			if (n > 0) {
 				process_burst(wk, c, rq, pkts, n);
 				work += n;
@@ -372,6 +486,7 @@ cg_dp_fwd_loop(void *arg)
 		now = rte_rdtsc();
 		if (service) {
 			work += cg_dp_service_poll(now);
+			sync_ports(wk);	/* the service may have closed a port */
 			/* A rule change waits for every reader's quiescent state,
 			 * ours included, and ours needs empty TX buffers. */
 			if (unlikely(cg_dp_shm_pending())) {

@@ -8,6 +8,7 @@
  * (fan-out) -> buffered TX, and the lcore loop around it.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /**
@@ -24,6 +25,13 @@ int cg_dp_fwd_init(void);
  * @return 0.
  */
 int cg_dp_fwd_loop(void *arg);
+
+/**
+ * Whether every worker (but the caller in single-lcore mode) has taken up
+ * port generation @p gen (dp_g.port_gen): then none uses a port that the
+ * change closed. Main lcore only.
+ */
+bool cg_dp_fwd_ports_synced(uint32_t gen);
 
 /**
  * After the lcores stopped: send what the service queued last (IGMP leaves)

@@ -32,6 +32,8 @@ cg_dp_port_resolve_all(void)
 		uint16_t pid;
 		int ret;
 
+		if (p->deferred)
+			continue;	/* dp_link opens it when its interface appears */
 		if (n >= sizeof(name))
 			n = sizeof(name) - 1;
 		memcpy(name, p->device, n);
@@ -114,6 +116,9 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 
 	memset(&conf, 0, sizeof(conf));
 	conf.rxmode.mtu = RTE_MIN(p->mtu, dev_max_mtu);
+	/* Only where the driver raises it: af_packet and af_xdp refuse lsc = 1. */
+	p->lsc = info.dev_flags != NULL && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC) != 0;
+	conf.intr_conf.lsc = p->lsc;
 	p->multi_seg = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
 	if (p->multi_seg)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;

@@ -14,7 +14,7 @@
 #include "dp.h"
 
 /**
- * Find the DPDK port of every configured port (by device name, the part of
+ * Find the DPDK port of every configured port (but those deferred) (by device name, the part of
  * the device string before the first comma) and fill dp_g.port_by_dpdk.
  * @return 0, or -ENODEV naming the missing port in the log.
  */

@@ -233,6 +233,7 @@ prepare_outputs(struct cg_shm_rule_slot *s, char *err, size_t errlen)
 		d->nh = (uint32_t)ret;
 	}
 	s->nb_out = (uint8_t)r->n_outputs;
+	s->rtp = r->rtp;
 	return 0;
 fail:
 	release_outputs(s, i);

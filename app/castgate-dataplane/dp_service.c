@@ -17,6 +17,7 @@
 #include "dp.h"
 #include "dp_arp.h"
 #include "dp_igmp.h"
+#include "dp_link.h"
 #include "dp_service.h"
 #include "dp_stats.h"
 
@@ -123,6 +124,7 @@ cg_dp_service_poll(uint64_t now)
 		next_timer = now + TIMER_PERIOD_MS * cg_dp_tsc_ms;
 		cg_dp_arp_timer(now);
 		cg_dp_igmp_timer(now);
+		cg_dp_link_poll(now);
 	}
 	return total;
 }

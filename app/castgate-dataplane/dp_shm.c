@@ -105,6 +105,24 @@ lcore_role(unsigned int lcore, uint16_t *worker)
 }
 
 void
+cg_dp_shm_publish_port(uint16_t idx)
+{
+	const struct cg_dp_port *p = &dp_g.ports[idx];
+	struct cg_shm_port_info *o = &cg_dp_info->ports[idx];
+
+	snprintf(o->name, sizeof(o->name), "%s", p->name);
+	snprintf(o->driver, sizeof(o->driver), "%s", p->driver);
+	snprintf(o->device, sizeof(o->device), "%s", p->device);
+	o->port_id = p->up ? p->port_id : UINT16_MAX;
+	o->mtu = p->mtu;
+	o->nb_queues = p->nb_queues;
+	o->ip = p->ip;
+	o->prefix_len = p->prefix_len;
+	memcpy(o->mac, p->mac.addr_bytes, 6);
+	o->gateway = p->gateway;
+}
+
+void
 cg_dp_shm_publish(const struct cg_conf *c, const char *config_path)
 {
 	struct cg_shm_info *in = cg_dp_info;
@@ -119,21 +137,8 @@ cg_dp_shm_publish(const struct cg_conf *c, const char *config_path)
 	snprintf(in->file_prefix, sizeof(in->file_prefix), "%s", dp_g.p.file_prefix);
 
 	in->nb_ports = dp_g.nb_ports;
-	for (uint16_t i = 0; i < dp_g.nb_ports && i < CG_SHM_MAX_PORTS; i++) {
-		const struct cg_dp_port *p = &dp_g.ports[i];
-		struct cg_shm_port_info *o = &in->ports[i];
-
-		snprintf(o->name, sizeof(o->name), "%s", p->name);
-		snprintf(o->driver, sizeof(o->driver), "%s", p->driver);
-		snprintf(o->device, sizeof(o->device), "%s", p->device);
-		o->port_id = p->port_id;
-		o->mtu = p->mtu;
-		o->nb_queues = p->nb_queues;
-		o->ip = p->ip;
-		o->prefix_len = p->prefix_len;
-		memcpy(o->mac, p->mac.addr_bytes, 6);
-		o->gateway = p->gateway;
-	}
+	for (uint16_t i = 0; i < dp_g.nb_ports && i < CG_SHM_MAX_PORTS; i++)
+		cg_dp_shm_publish_port(i);
 
 	/* Index = rte_lcore_index() = the lcore's counter block. */
 	in->nb_lcores = 0;

@@ -53,6 +53,9 @@ void cg_dp_shm_publish(const struct cg_conf *c, const char *config_path);
  */
 int cg_dp_shm_serve(void);
 
+/** Fill cg_info's entry of port @p idx again (a port opened late or re-opened). */
+void cg_dp_shm_publish_port(uint16_t idx);
+
 /** Set cg_info.ready: the lcores forward and requests are served. */
 void cg_dp_shm_ready(void);
 

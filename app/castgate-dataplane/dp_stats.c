@@ -81,7 +81,7 @@ rule_json(const struct cg_shm_rule_slot *s, uint32_t slot)
 	cg_dp_stats_rule(slot, &sum);
 	k.str(k.ctx, "name", s->rule.name);
 	k.u64(k.ctx, "id", s->rule.id);
-	cg_shm_emit_rule(&k, &sum, NULL);
+	cg_shm_emit_rule(&k, &s->rule, &sum, NULL);
 	for (unsigned int o = 0; o < s->nb_out; o++) {
 		json_object *jo = json_object_new_object();
 		struct cg_shm_sink ko = cg_shm_json_sink(jo);
@@ -289,7 +289,8 @@ tel_rules(const char *cmd __rte_unused, const char *params __rte_unused,
 		cg_dp_stats_rule(i, &sum);
 		k.str(k.ctx, "name", s->rule.name);
 		k.u64(k.ctx, "id", s->rule.id);
-		cg_shm_emit_rule(&k, &sum, NULL);
+		/* Columns: the same members for every rule, so no RTP ones. */
+		cg_shm_emit_rule(&k, NULL, &sum, NULL);
 	}
 	pthread_mutex_unlock(&cg_dp_ctl_lock);
 	tel_cols_finish(&cols, d);
@@ -324,7 +325,7 @@ tel_rule(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 	rte_tel_data_start_dict(d);
 	k.str(k.ctx, "name", s->rule.name);
 	k.u64(k.ctx, "id", s->rule.id);
-	cg_shm_emit_rule(&k, &sum, NULL);
+	cg_shm_emit_rule(&k, &s->rule, &sum, NULL);
 	for (unsigned int o = 0; o < s->nb_out; o++)
 		cg_shm_emit_output(&kc, &s->rule.out[o], &sum.out[o], NULL);
 	pthread_mutex_unlock(&cg_dp_ctl_lock);

@@ -19,7 +19,7 @@
  * Output packets were counted as sent when buffered; move them to drops.
  */
 static void
-tx_drop(struct rte_mbuf **pkts, uint16_t n, void *userdata __rte_unused)
+drop_pkts(struct rte_mbuf **pkts, uint16_t n, unsigned int reason)
 {
 	struct cg_shm_lcore_ctrs *c = cg_dp_ctrs_self();
 
@@ -34,9 +34,15 @@ tx_drop(struct rte_mbuf **pkts, uint16_t n, void *userdata __rte_unused)
 			o->bytes -= m->pkt_len;
 			o->drops++;
 		}
-		c->drops[CG_SHM_DROP_TX_FULL]++;
+		c->drops[reason]++;
 		rte_pktmbuf_free(m);
 	}
+}
+
+static void
+tx_drop(struct rte_mbuf **pkts, uint16_t n, void *userdata __rte_unused)
+{
+	drop_pkts(pkts, n, CG_SHM_DROP_TX_FULL);
 }
 
 int
@@ -49,39 +55,77 @@ cg_dp_txq_init(struct cg_dp_txq *txq, uint16_t port, uint16_t queue, uint16_t si
 	txq->queue = queue;
 	txq->afp = NULL;
 	txq->buf = rte_zmalloc_socket("cg_txbuf", RTE_ETH_TX_BUFFER_SIZE(size), 0,
-				      rte_eth_dev_socket_id(p->port_id));
+				      p->up ? rte_eth_dev_socket_id(p->port_id) : SOCKET_ID_ANY);
 	if (txq->buf == NULL)
 		return -ENOMEM;
 	ret = rte_eth_tx_buffer_init(txq->buf, size);
 	if (ret == 0)
 		ret = rte_eth_tx_buffer_set_err_callback(txq->buf, tx_drop, NULL);
+	if (ret == 0 && p->up)
+		ret = cg_dp_txq_attach(txq, port);
 	if (ret != 0) {
 		rte_free(txq->buf);
 		txq->buf = NULL;
 		return ret;
 	}
-	if (p->afp_guard) {
-		txq->afp = cg_dp_afp_attach(p->port_id, queue);
-		if (txq->afp == NULL) {
-			ret = -errno;
-			CG_ERR("port %s: queue %u: af_packet TX guard: %s; refusing to run a "
-			       "TX path that can block (this build supports DPDK 22.11, "
-			       "running %s)", p->name, queue, strerror(errno), rte_version());
-			rte_free(txq->buf);
-			txq->buf = NULL;
-			return ret;
-		}
-		/* The PMD silently drops frames larger than a ring frame. */
-		if ((unsigned int)p->mtu + RTE_ETHER_HDR_LEN > cg_dp_afp_frame_size(txq->afp)) {
-			CG_ERR("port %s: mtu %u needs ring frames of %u bytes, the device has %u: "
-			       "raise framesz= (and blocksz=) in its device string", p->name,
-			       p->mtu, p->mtu + RTE_ETHER_HDR_LEN,
-			       cg_dp_afp_frame_size(txq->afp));
-			cg_dp_txq_fini(txq);
-			return -EINVAL;
-		}
+	return 0;
+}
+
+int
+cg_dp_txq_attach(struct cg_dp_txq *txq, uint16_t port)
+{
+	const struct cg_dp_port *p = &dp_g.ports[port];
+	uint16_t queue = txq->queue;
+	int ret;
+
+	txq->port_id = p->port_id;
+	rte_free(txq->afp);
+	txq->afp = NULL;
+	if (!p->afp_guard)
+		return 0;
+	txq->afp = cg_dp_afp_attach(p->port_id, queue);
+	if (txq->afp == NULL) {
+		ret = -errno;
+		CG_ERR("port %s: queue %u: af_packet TX guard: %s; refusing to run a "
+		       "TX path that can block (this build supports DPDK 22.11, "
+		       "running %s)", p->name, queue, strerror(errno), rte_version());
+		return ret;
+	}
+	/* The PMD silently drops frames larger than a ring frame. */
+	if ((unsigned int)p->mtu + RTE_ETHER_HDR_LEN > cg_dp_afp_frame_size(txq->afp)) {
+		CG_ERR("port %s: mtu %u needs ring frames of %u bytes, the device has %u: "
+		       "raise framesz= (and blocksz=) in its device string", p->name,
+		       p->mtu, p->mtu + RTE_ETHER_HDR_LEN, cg_dp_afp_frame_size(txq->afp));
+		rte_free(txq->afp);
+		txq->afp = NULL;
+		return -EINVAL;
 	}
 	return 0;
+}
+
+unsigned int
+cg_dp_txq_discard(struct cg_dp_txq *txq, unsigned int reason, bool purge_ring, bool detach)
+{
+	struct rte_eth_dev_tx_buffer *b = txq->buf;
+	unsigned int n = 0;
+
+	if (b == NULL)
+		return 0;
+	n = b->length;
+	if (n > 0)
+		drop_pkts(b->pkts, b->length, reason);
+	b->length = 0;
+	if (purge_ring && !detach && txq->afp != NULL) {
+		unsigned int k = cg_dp_afp_purge(txq->afp);
+
+		cg_dp_ctrs_self()->drops[reason] += k;
+		n += k;
+	}
+	if (detach) {
+		rte_free(txq->afp);
+		txq->afp = NULL;
+	}
+	return n;
 }
 
 void

@@ -15,6 +15,7 @@
  * blocking.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_ethdev.h>
@@ -31,10 +32,29 @@ struct cg_dp_txq {
 };
 
 /**
- * Set up @p txq for cg port @p port, queue @p queue (port started).
+ * Set up @p txq for cg port @p port, queue @p queue: the buffer, then
+ * cg_dp_txq_attach() if the port is up.
  * @return 0 or a negative errno.
  */
 int cg_dp_txq_init(struct cg_dp_txq *txq, uint16_t port, uint16_t queue, uint16_t size);
+
+/**
+ * Bind @p txq to its port as it is now started (its DPDK port id, the
+ * af_packet guard). Also for a port opened late or re-opened.
+ * @return 0 or a negative errno (logged).
+ */
+int cg_dp_txq_attach(struct cg_dp_txq *txq, uint16_t port);
+
+/**
+ * Drop what is buffered, counted as @p reason (enum cg_shm_drop) and taken
+ * back from the outputs' tx counters; with @p purge_ring also the frames an
+ * af_packet ring still holds for the kernel (a link that went down must not
+ * send them late at link-up). @p detach: the port is closing; forget its
+ * queue (no device access).
+ * @return the number of packets dropped.
+ */
+unsigned int cg_dp_txq_discard(struct cg_dp_txq *txq, unsigned int reason, bool purge_ring,
+			       bool detach);
 
 /** Free the buffer; packets still in it are dropped. */
 void cg_dp_txq_fini(struct cg_dp_txq *txq);

@@ -35,6 +35,7 @@
 #include "dp_arp.h"
 #include "dp_eal.h"
 #include "dp_fwd.h"
+#include "dp_link.h"
 #include "dp_port.h"
 #include "dp_rules.h"
 #include "dp_service.h"
@@ -210,7 +211,7 @@ check_config(const struct cg_conf *c)
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(j);
 	/* The data plane's own checks of the EAL line (af_packet qpairs=). */
-	if (cg_dp_eal_argv(c, PROG, 0, NULL, &argc, &argv) < 0)
+	if (cg_dp_eal_argv(c, PROG, 0, NULL, NULL, NULL, &argc, &argv) < 0)
 		return CG_EXIT_USAGE;
 	fprintf(stderr, "EAL arguments:");
 	for (int i = 1; i < argc; i++)
@@ -430,14 +431,14 @@ run(const struct cg_conf *c, const struct args *a, uint64_t start_unix_ms)
 	    create_pools() < 0 || cg_dp_port_resolve_all() < 0)
 		return CG_EXIT_FAILURE;
 	for (uint16_t p = 0; p < dp_g.nb_ports; p++)
-		if (cg_dp_port_up(p, (uint16_t)dp_g.nb_workers) < 0)
+		if (!dp_g.ports[p].deferred && cg_dp_port_up(p, (uint16_t)dp_g.nb_workers) < 0)
 			return CG_EXIT_FAILURE;
-	if (cg_dp_fwd_init() < 0 || install_rules(c) < 0)
+	cg_dp_shm_publish(c, a->config);
+	if (cg_dp_link_init() < 0 || cg_dp_fwd_init() < 0 || install_rules(c) < 0)
 		return CG_EXIT_FAILURE;
 	ret = cg_dp_stats_telemetry_register();
 	if (ret < 0)
 		CG_WARN("telemetry: live counters unavailable: %s", strerror(-ret));
-	cg_dp_shm_publish(c, a->config);
 	if (cg_dp_shm_serve() < 0)
 		return CG_EXIT_FAILURE;
 	cg_dp_service_start();
@@ -522,7 +523,8 @@ main(int argc, char **argv)
 		return CG_EXIT_FAILURE;
 	}
 
-	ret = cg_dp_eal_argv(conf, PROG, a.extra_argc, a.extra_argv, &eal_argc, &eal_argv);
+	ret = cg_dp_eal_argv(conf, PROG, a.extra_argc, a.extra_argv, cg_dp_link_defer_vdev, NULL,
+			     &eal_argc, &eal_argv);
 	if (ret < 0) {
 		CG_ERR("EAL arguments: %s", strerror(-ret));
 		cg_conf_free(conf);
@@ -555,6 +557,7 @@ main(int argc, char **argv)
 	/* Unlink every rule through the same path a control request takes (no
 	 * lcore is online, so the grace periods are immediate). */
 	cg_dp_rules_clear(RTE_QSBR_THRID_INVALID);
+	cg_dp_link_fini();
 	cg_dp_port_down_all();
 	check_pools();
 	cg_dp_rules_fini();

@@ -807,9 +807,8 @@ check_mbufs(struct cg_conf *c, json_object *dpt, char *err, size_t errlen)
 }
 
 /*
- * The value of a vdev's iface= devarg (af_packet, af_xdp, tap name a kernel
- * interface): its length, and *name pointing at it; 0 and NULL without one.
- * Checked here because the PMD would refuse a longer name at every start.
+ * The value of a vdev's iface= devarg: its length, and *name pointing at it;
+ * 0 and NULL without one.
  */
 static size_t
 iface_arg(const char *d, const char **name)
@@ -822,6 +821,29 @@ iface_arg(const char *d, const char **name)
 	}
 	*name = NULL;
 	return 0;
+}
+
+static bool
+iface_is_netdev(const char *device)
+{
+	return strncmp(device, "net_af_packet", 13) == 0 || strncmp(device, "net_af_xdp", 10) == 0 ||
+	       strncmp(device, "net_tap", 7) == 0 || strncmp(device, "net_tun", 7) == 0;
+}
+
+bool
+cg_conf_kernel_iface(const char *device, char *name, size_t size)
+{
+	const char *v;
+	size_t n;
+
+	name[0] = '\0';
+	if (strncmp(device, "net_af_packet", 13) != 0 && strncmp(device, "net_af_xdp", 10) != 0)
+		return false;
+	n = iface_arg(device, &v);
+	if (v == NULL || n == 0 || n >= size)
+		return false;
+	snprintf(name, size, "%.*s", (int)n, v);
+	return true;
 }
 
 static int
@@ -837,7 +859,10 @@ parse_device(const struct cg_conf_key *k, void *sec, json_object *v, const struc
 	if (!p->is_pci && !device_is_vdev(s))
 		return IN_ERR(in, v, "\"%s\" is neither a PCI address (DDDD:BB:DD.F) nor a vdev "
 			      "(net_<driver><n>[,args])", s);
-	if ((n = iface_arg(s, &name)) > IFNAMSIZ - 1 || (name != NULL && n == 0))
+	/* af_packet, af_xdp, tap and tun name a kernel interface there (net_vhost
+	 * a socket path): the PMD would refuse a longer name at every start. */
+	n = iface_arg(s, &name);
+	if (iface_is_netdev(s) && (n > IFNAMSIZ - 1 || (name != NULL && n == 0)))
 		return IN_ERR(in, v, "iface \"%.*s\" is %zu characters: a Linux interface name "
 			      "has 1 to %d", (int)n, name, n, IFNAMSIZ - 1);
 	return copy_string(k, sec, v, in);

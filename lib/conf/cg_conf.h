@@ -251,6 +251,14 @@ int cg_conf_port_find(const struct cg_conf *c, const char *name);
 int cg_conf_port_lookup(void *conf, const char *name);
 
 /**
+ * The kernel interface of an af_packet or af_xdp device string (its iface=
+ * devarg): ports whose PMD follows no link change, and whose interface may
+ * be missing, deleted or created again while castgate runs.
+ * @return true with the name in @p name; false ("" in @p name) for others.
+ */
+bool cg_conf_kernel_iface(const char *device, char *name, size_t size);
+
+/**
  * Build the EAL command line of the data plane:
  * `argv0 -l <lcores> --file-prefix <prefix>`, then `--no-pci` when no port
  * is PCI, else `-a <pci>` for each PCI port (nothing else is probed); then

@@ -172,6 +172,10 @@ cg_shm_rule_ctrs_sum(const struct cg_shm_lcore_ctrs *ctrs, uint32_t nb_blocks, u
 
 		sum->rx_pkts += c->rx_pkts;
 		sum->rx_bytes += c->rx_bytes;
+		sum->rtp.lost += c->rtp.lost;
+		sum->rtp.reordered += c->rtp.reordered;
+		sum->rtp.duplicate += c->rtp.duplicate;
+		sum->rtp.not_rtp += c->rtp.not_rtp;
 		for (int o = 0; o < CG_SHM_MAX_OUTPUTS; o++) {
 			sum->out[o].pkts += c->out[o].pkts;
 			sum->out[o].bytes += c->out[o].bytes;

@@ -129,6 +129,7 @@ struct cg_shm_rule_slot {
 	uint8_t in_use;			/**< set after the slot is complete */
 	uint8_t nb_out;
 	uint8_t origin;			/**< enum cg_shm_origin */
+	uint8_t rtp;			/**< rule.rtp, next to what the fast path reads */
 	struct cg_shm_out out[CG_SHM_MAX_OUTPUTS];
 } __rte_cache_aligned;
 
@@ -447,9 +448,10 @@ void cg_shm_emit_totals(const struct cg_shm_sink *s, const struct cg_shm_totals 
 /** rx_packets, rx_bytes, drops of one lcore */
 void cg_shm_emit_lcore(const struct cg_shm_sink *s, const struct cg_shm_lcore_totals *now,
 		       const struct cg_shm_lcore_totals *base);
-/** rx_packets, rx_bytes of a rule */
-void cg_shm_emit_rule(const struct cg_shm_sink *s, const struct cg_shm_ctr_rule *now,
-		      const struct cg_shm_ctr_rule *base);
+/** rx_packets, rx_bytes of a rule; when @p r (may be NULL) says rtp = true, also
+ * rtp_lost, rtp_reordered, rtp_duplicate and rtp_not_rtp */
+void cg_shm_emit_rule(const struct cg_shm_sink *s, const struct cg_rule *r,
+		      const struct cg_shm_ctr_rule *now, const struct cg_shm_ctr_rule *base);
 /** port, destination, dport, tx_packets, tx_bytes, drops of one output */
 void cg_shm_emit_output(const struct cg_shm_sink *s, const struct cg_rule_output *o,
 			const struct cg_shm_ctr_out *now, const struct cg_shm_ctr_out *base);

@@ -108,11 +108,17 @@ cg_shm_emit_lcore(const struct cg_shm_sink *s, const struct cg_shm_lcore_totals 
 }
 
 void
-cg_shm_emit_rule(const struct cg_shm_sink *s, const struct cg_shm_ctr_rule *now,
-		 const struct cg_shm_ctr_rule *base)
+cg_shm_emit_rule(const struct cg_shm_sink *s, const struct cg_rule *r,
+		 const struct cg_shm_ctr_rule *now, const struct cg_shm_ctr_rule *base)
 {
 	s->u64(s->ctx, "rx_packets", since(now->rx_pkts, B(rx_pkts)));
 	s->u64(s->ctx, "rx_bytes", since(now->rx_bytes, B(rx_bytes)));
+	if (r == NULL || !r->rtp)
+		return;
+	s->u64(s->ctx, "rtp_lost", since(now->rtp.lost, B(rtp.lost)));
+	s->u64(s->ctx, "rtp_reordered", since(now->rtp.reordered, B(rtp.reordered)));
+	s->u64(s->ctx, "rtp_duplicate", since(now->rtp.duplicate, B(rtp.duplicate)));
+	s->u64(s->ctx, "rtp_not_rtp", since(now->rtp.not_rtp, B(rtp.not_rtp)));
 }
 
 void

@@ -72,6 +72,31 @@ load_text(const char *toml, char *err, size_t errlen)
 	return c;
 }
 
+/* iface= is an interface name only for af_packet, af_xdp, tap and tun. */
+static void
+test_kernel_iface(void)
+{
+	char err[512], name[16];
+	struct cg_conf *c;
+
+	c = load_text(doc_with(7, "device = \"net_vhost0,iface=/run/castgate/vhost/port-0.sock\""),
+		      err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL(c);
+	if (c == NULL)
+		fprintf(stderr, "%s\n", err);
+	cg_conf_free(c);
+	CU_ASSERT_TRUE(cg_conf_kernel_iface("net_af_packet0,iface=rin0,qpairs=2", name,
+					    sizeof(name)));
+	CU_ASSERT_STRING_EQUAL(name, "rin0");
+	CU_ASSERT_TRUE(cg_conf_kernel_iface("net_af_xdp1,start_queue=0,iface=ens1f0", name,
+					    sizeof(name)));
+	CU_ASSERT_STRING_EQUAL(name, "ens1f0");
+	CU_ASSERT_FALSE(cg_conf_kernel_iface("net_tap0,iface=tap0", name, sizeof(name)));
+	CU_ASSERT_STRING_EQUAL(name, "");
+	CU_ASSERT_FALSE(cg_conf_kernel_iface("net_af_packet0", name, sizeof(name)));
+	CU_ASSERT_FALSE(cg_conf_kernel_iface("0000:03:00.0", name, sizeof(name)));
+}
+
 /* With mbufs unset, the default grows to fill the rings of many ports. */
 static void
 test_mbufs_default_scales(void)
@@ -839,6 +864,7 @@ main(void)
 		CG_UNIT_TEST(test_eal_argv),
 		CG_UNIT_TEST(test_eal_argv_secondary),
 		CG_UNIT_TEST(test_device_is_pci),
+		CG_UNIT_TEST(test_kernel_iface),
 		CG_UNIT_TEST(test_load_files),
 		CG_UNIT_TEST(test_load_errors),
 		CG_UNIT_TEST(test_control_supervisor),

@@ -207,6 +207,46 @@ struct err_case {
 	const char *want;
 };
 
+/* rtp and silence_ms: absent, set, silence_ms = 0 (off), through JSON and back. */
+static void
+test_stream_health(void)
+{
+	static const char *head = "[[rule]]\nname = \"cam1\"\n";
+	static const char *tail =
+		"input = { port = \"rin0\", destination = \"239.1.1.1\", dport = 5001 }\n"
+		"output = [ { port = \"rout0\", destination = \"239.2.2.2\", dport = 6001 } ]\n";
+	static const struct {
+		const char *keys;
+		int ret;
+		uint8_t rtp;
+		uint32_t silence_ms;
+	} cases[] = {
+		{ "", 0, 0, 0 },
+		{ "rtp = true\nsilence_ms = 500\n", 0, 1, 500 },
+		{ "rtp = false\nsilence_ms = 0\n", 0, 0, CG_RULE_SILENCE_OFF },
+		{ "rtp = 1\n", -EINVAL, 0, 0 },
+		{ "silence_ms = 3600001\n", -EINVAL, 0, 0 },
+		{ "silence_ms = -1\n", -EINVAL, 0, 0 },
+	};
+	char doc[512], err[256];
+	struct cg_rule r, b;
+	json_object *j;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(doc, sizeof(doc), "%s%s%s", head, cases[i].keys, tail);
+		CU_ASSERT_EQUAL(parse_rule(doc, &r, err, sizeof(err)), cases[i].ret);
+		if (cases[i].ret != 0)
+			continue;
+		CU_ASSERT_EQUAL(r.rtp, cases[i].rtp);
+		CU_ASSERT_EQUAL(r.silence_ms, cases[i].silence_ms);
+		j = cg_rule_to_json(&r);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+		CU_ASSERT_EQUAL(cg_rule_from_json(j, "", &b, err, sizeof(err)), 0);
+		CU_ASSERT_TRUE(cg_rule_equal(&r, &b));
+		json_object_put(j);
+	}
+}
+
 static void
 test_errors(void)
 {
@@ -755,6 +795,7 @@ main(void)
 		CG_UNIT_TEST(test_roundtrip),
 		CG_UNIT_TEST(test_to_json_fields),
 		CG_UNIT_TEST(test_errors),
+		CG_UNIT_TEST(test_stream_health),
 		CG_UNIT_TEST(test_output_count),
 		CG_UNIT_TEST(test_json_input),
 		CG_UNIT_TEST(test_validate_struct),

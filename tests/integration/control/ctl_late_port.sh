@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# (18) Ports that are missing or come back. castgate starts while in1's
+# interface does not exist: the data plane starts anyway, in1 is "missing",
+# system.health is degraded, and the rule on in0 forwards every packet from
+# the start. The interface is created: in1 is opened (hot-plugged) and its
+# rule forwards within 1 s, with no restart of the data plane. Then the
+# interface is deleted (in1 closes: "missing") and created again: in1 is
+# re-opened and its stream flows again, still the same data plane process.
+set -euo pipefail
+source "$(dirname "$0")/../lib/cg_test.sh"
+
+cg_init 18
+cg_ctl_init
+cg_topo_relay
+IF_RIN1=${CG_PREFIX}rin1
+IF_GEN1=${CG_PREFIX}gen1
+conf=$CG_TMP/castgate.toml
+{
+	cg_ctl_conf
+	cat <<EOF
+
+[[port]]
+name = "in1"
+device = "net_af_packet3,iface=$IF_RIN1,framecnt=4096"
+ip = "$CG_NET.194/26"
+mac = "auto"
+
+[[rule]]
+name = "r0"
+input = { port = "in0", destination = "239.18.1.1", dport = 5001 }
+output = [ { port = "out0", destination = "239.18.2.1", dport = 6001 } ]
+
+[[rule]]
+name = "r1"
+input = { port = "in1", destination = "239.18.1.2", dport = 5002 }
+output = [ { port = "out0", destination = "239.18.2.2", dport = 6002 } ]
+EOF
+} >"$conf"
+cg_ctl_start "$conf"
+dp_pid=$(cg_ctl_child_pid dataplane)
+
+link() { # PORT MEMBER: port.get PORT's link.MEMBER, as JSON
+	"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json port show "$1" 2>/dev/null |
+		"$CG_PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["port"]["link"][sys.argv[1]]))' "$2"
+}
+health_rc() { local rc=0; "$CG_CTL_BIN" -s "$CG_CTL_SOCK" system health >/dev/null 2>&1 || rc=$?; echo "$rc"; }
+
+cg_assert_eq "in1 is missing at start" '"missing"' "$(link in1 state)"
+cg_assert_eq "health degraded while in1 is missing" 1 "$(health_rc)"
+cg_assert_eq "in0 up" '"up"' "$(link in0 state)"
+
+# The rule on in0 forwards from the first second.
+cg_recv_start r0 "$CG_NS_SINK" 239.18.2.1:6001 --iface "$CG_IF_SINK" --expect 1000 --count 1000
+cg_send s0 "$CG_NS_GEN" --dst 239.18.1.1:5001 --iface "$CG_IF_GEN" --rate 2000 --count 1000
+cg_recv_wait r0
+cg_assert_eq "r0: every packet while in1 is missing" 1000 "$(cg_json "$CG_TMP/r0.json" 'd["unique"]')"
+
+# in1's interface appears: its rule forwards within 1 s.
+cg_recv_start r1 "$CG_NS_SINK" 239.18.2.2:6002 --iface "$CG_IF_SINK" --interval 0.05 \
+	--idle-timeout 0 --duration 60
+cg_veth_pair "$IF_RIN1" "$IF_GEN1" "$CG_NS_GEN" "$CG_NET.193" 1500
+t0=$(cg_now_ms)
+cg_send_bg s1 "$CG_NS_GEN" --dst 239.18.1.2:5002 --iface "$IF_GEN1" --rate 1000 --count 3000 \
+	--batch 1
+s1=$CG_LAST_PID
+cg_assert_true "in1's rule forwards within 1 s of the interface's creation" \
+	cg_recv_wait_count r1 1 1
+cg_log "first packet of in1 after $(($(cg_now_ms) - t0)) ms"
+cg_assert_eq "in1 up" '"up"' "$(link in1 state)"
+cg_assert_eq "in1 opened once" 1 "$(link in1 opens)"
+health_ok() { [ "$(health_rc)" = 0 ]; }
+cg_assert_true "health ok once in1 is up" cg_wait_for 2 health_ok
+cg_send_wait s1 "$s1"
+
+# Deleted: in1 closes. Created again: re-opened, and the stream flows.
+ip link del "$IF_RIN1"
+in1_missing() { [ "$(link in1 state)" = '"missing"' ]; }
+cg_assert_true "in1 missing within 1 s of the deletion" cg_wait_for 1 in1_missing
+cg_veth_pair "$IF_RIN1" "$IF_GEN1" "$CG_NS_GEN" "$CG_NET.193" 1500
+in1_up() { [ "$(link in1 state)" = '"up"' ]; }
+cg_assert_true "in1 up within 1 s of the re-creation" cg_wait_for 1 in1_up
+cg_assert_eq "in1 opened twice" 2 "$(link in1 opens)"
+before=$(cg_recv_count r1)
+cg_send s2 "$CG_NS_GEN" --dst 239.18.1.2:5002 --iface "$IF_GEN1" --rate 2000 --count 1000
+cg_assert_true "in1's stream flows after the re-creation (1000 more)" \
+	cg_recv_wait_count r1 $((before + 1000)) 5
+cg_recv_stop r1
+cg_assert_eq "no data plane restart" "$dp_pid" "$(cg_ctl_child_pid dataplane)"
+cg_assert_eq "the data plane logged the re-opening" 1 \
+	"$(grep -c "port in1: re-opened" "$CG_TMP/$CG_SUP_LOG.err" || true)"
+
+cg_ctl_stop
+cg_finish

@@ -71,9 +71,10 @@ control_event_params(struct control *c, const char *type, json_object *fields)
 	control_jadd(p, "type", json_object_new_string(type));
 	control_jadd(p, "seq", json_object_new_uint64(++c->event_seq));
 	control_jadd(p, "time_unix_ms", json_object_new_uint64(control_now_ms()));
+	/* object_add, not control_jadd: a null member (no last packet) is data. */
 	if (fields != NULL) {
 		json_object_object_foreach(fields, k, v)
-			control_jadd(p, k, json_object_get(v));
+			json_object_object_add(p, k, json_object_get(v));
 	}
 	return p;
 }

@@ -573,6 +573,10 @@ test_silence(void)
 	CU_ASSERT_STRING_EQUAL(ev(0, "rule"), "cfg1");
 	CU_ASSERT_STRING_EQUAL(ev(0, "silence_ms"), "1000");
 	CU_ASSERT_STRING_EQUAL(ev(0, "raised"), "1");
+	/* Never received since first seen: last_rx_unix_ms is there, and null. */
+	CU_ASSERT_TRUE(json_object_object_get_ex(json_object_array_get_idx(tapped, 0),
+						 "last_rx_unix_ms", NULL));
+	CU_ASSERT_PTR_NULL(get(json_object_array_get_idx(tapped, 0), "last_rx_unix_ms"));
 	CU_ASSERT_STRING_EQUAL(ev(1, "rule"), "api1");
 	CU_ASSERT_STRING_EQUAL(silence_of("api1", "alarm", &keep), "true");
 	CU_ASSERT_EQUAL(json_object_get_int64(get(keep, "result.stats.silence.since_unix_ms")),

@@ -284,6 +284,14 @@ bool control_port_link_up(const struct control *c, unsigned int idx);
  * it in cg_info (it follows netlink, LSC callbacks and an ethdev poll)
  */
 
+/**
+ * A rule's state from its ports' (RULESTATE): {"status": "active", "degraded"
+ * (an output's port is down) or "paused" (its input's port is down),
+ * "since_unix_ms" (the last transition of one of its ports), "input" and
+ * "outputs": "active" or "paused" each}.
+ */
+json_object *control_rule_state_json(const struct control *c, const struct cg_rule *r);
+
 /** Take the ports' current state (no event for it). */
 void control_link_start(struct control *c);
 /** Each tick: what changed since the last one. */

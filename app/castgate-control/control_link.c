@@ -13,6 +13,58 @@
 #include "cg_log.h"
 #include "control.h"
 
+static bool
+port_active(const struct cg_shm_link *links, uint16_t port)
+{
+	return port < CG_SHM_MAX_PORTS && links[port].state == CG_SHM_PORT_UP;
+}
+
+/* A rule's status given its ports' states: paused when nothing can arrive,
+ * degraded when some output cannot send. */
+static const char *
+rule_status(const struct cg_rule *r, const struct cg_shm_link *links)
+{
+	if (!port_active(links, r->in.port_id))
+		return "paused";
+	for (uint16_t o = 0; o < r->n_outputs && o < CG_RULE_MAX_OUTPUTS; o++)
+		if (!port_active(links, r->out[o].port_id))
+			return "degraded";
+	return "active";
+}
+
+json_object *
+control_rule_state_json(const struct control *c, const struct cg_rule *r)
+{
+	struct cg_shm_link links[CG_SHM_MAX_PORTS];
+	json_object *j = json_object_new_object(), *outs = json_object_new_array();
+	uint64_t since = 0;
+
+	if (j == NULL || outs == NULL) {
+		json_object_put(j);
+		json_object_put(outs);
+		return NULL;
+	}
+	memset(links, 0, sizeof(links));
+	for (unsigned int p = 0; p < c->shm.info->nb_ports && p < CG_SHM_MAX_PORTS; p++)
+		cg_shm_link_read(c->shm.info, p, &links[p]);
+	if (r->in.port_id < CG_SHM_MAX_PORTS)
+		since = links[r->in.port_id].since_unix_ms;
+	for (uint16_t o = 0; o < r->n_outputs && o < CG_RULE_MAX_OUTPUTS; o++) {
+		uint16_t p = r->out[o].port_id;
+
+		if (p < CG_SHM_MAX_PORTS && links[p].since_unix_ms > since)
+			since = links[p].since_unix_ms;
+		json_object_array_add(outs, json_object_new_string(port_active(links, p) ?
+								   "active" : "paused"));
+	}
+	control_jadd(j, "status", json_object_new_string(rule_status(r, links)));
+	control_jadd(j, "since_unix_ms", json_object_new_uint64(since));
+	control_jadd(j, "input", json_object_new_string(port_active(links, r->in.port_id) ?
+							"active" : "paused"));
+	control_jadd(j, "outputs", outs);
+	return j;
+}
+
 /* What changed on port @p p since the last tick, as events. */
 static void
 link_changed(struct control *c, unsigned int p, const struct cg_shm_link *was,

@@ -161,8 +161,9 @@ get_rule(json_object *params, struct cg_rule *r, struct cg_rpc_error *err)
 	return 0;
 }
 
+/* {"rule", "origin"}, and "state" for an installed rule (@p c not NULL). */
 static json_object *
-rule_result(const struct cg_rule *r, unsigned int origin)
+rule_result(const struct control *c, const struct cg_rule *r, unsigned int origin)
 {
 	json_object *res = json_object_new_object();
 
@@ -170,6 +171,8 @@ rule_result(const struct cg_rule *r, unsigned int origin)
 		return NULL;
 	control_jadd(res, "rule", cg_rule_to_json(r));
 	control_jadd(res, "origin", json_object_new_string(control_origin_name(origin)));
+	if (c != NULL)
+		control_jadd(res, "state", control_rule_state_json(c, r));
 	return res;
 }
 
@@ -202,9 +205,9 @@ rule_change(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_err
 		return NULL;
 	/* Reply with what the data plane holds now. */
 	if (control_rule_find(control_of(ctx), r.name, &ref) == 0)
-		res = rule_result(ref.rule, ref.origin);
+		res = rule_result(control_of(ctx), ref.rule, ref.origin);
 	else
-		res = rule_result(&r, CG_SHM_ORIGIN_API);
+		res = rule_result(NULL, &r, CG_SHM_ORIGIN_API);
 	return res != NULL ? res : oom(err);
 }
 
@@ -275,7 +278,7 @@ m_rule_get(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_erro
 
 	if (check_params(params, keys, err) < 0 || find_named(c, params, "name", &ref, err) < 0)
 		return NULL;
-	res = rule_result(ref.rule, ref.origin);
+	res = rule_result(c, ref.rule, ref.origin);
 	if (res == NULL)
 		return oom(err);
 	control_jadd(res, "stats", control_rule_stats_json(c, ref.slot));
@@ -317,7 +320,7 @@ m_rule_list(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_err
 			n++;
 	qsort(refs, n, sizeof(*refs), by_id);
 	for (size_t i = 0; i < n; i++) {
-		json_object *e = rule_result(refs[i].rule, refs[i].origin);
+		json_object *e = rule_result(c, refs[i].rule, refs[i].origin);
 
 		if (e == NULL)
 			continue;

@@ -49,6 +49,10 @@ EOF
 cg_ctl_start "$conf"
 dp_pid=$(cg_ctl_child_pid dataplane)
 
+rstate() { # RULE EXPR: python EXPR over rule.get RULE's "state" (s), as JSON
+	"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json rule show "$1" 2>/dev/null |
+		"$CG_PY" -c 'import json,sys; s=json.load(sys.stdin)["state"]; print(json.dumps(eval(sys.argv[1])))' "$2"
+}
 link() { # PORT MEMBER: port.get PORT's link.MEMBER, as JSON
 	"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json port show "$1" 2>/dev/null |
 		"$CG_PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["port"]["link"][sys.argv[1]]))' "$2"
@@ -70,6 +74,9 @@ cg_assert_true "out1's sink receives" cg_recv_wait_count a1 1000 10
 ip -n "$CG_NS_SINK1" link set "$CG_IF_SINK1" down
 out1_down() { [ "$(link out1 up)" = false ]; }
 cg_assert_true "out1 seen down within 1 s" cg_wait_for 1 out1_down
+cg_assert_eq "rule fan is degraded, its out1 paused" '["degraded", "active", "paused"]' \
+	"$(rstate fan '[s["status"], s["outputs"][0], s["outputs"][1]]')"
+cg_assert_eq "rule other stays active" '"active"' "$(rstate other 's["status"]')"
 sleep 2
 before_up=$(cg_recv_count a1)
 ip -n "$CG_NS_SINK1" link set "$CG_IF_SINK1" up
@@ -78,6 +85,7 @@ cg_assert_true "out1 resumes within 1 s of link-up" \
 	cg_recv_wait_count a1 $((before_up + 20)) 1
 cg_log "out1 resumed after $(($(cg_now_ms) - t_up)) ms"
 cg_assert_eq "out1 up again" true "$(link out1 up)"
+cg_assert_eq "rule fan active again" '"active"' "$(rstate fan 's["status"]')"
 cg_assert_eq "out1's link changed twice" 2 "$(link out1 changes)"
 
 # The input: castgate's own in0 goes down (administratively), then up.
@@ -85,6 +93,8 @@ sleep 0.5
 ip link set "$CG_IF_RIN" down
 in0_down() { [ "$(link in0 up)" = false ]; }
 cg_assert_true "in0 seen down within 1 s" cg_wait_for 1 in0_down
+cg_assert_eq "both rules paused" '["paused", "paused"]' \
+	"[$(rstate fan 's["status"]'), $(rstate other 's["status"]')]"
 sleep 1
 before_in=$(cg_recv_count a1)
 ip link set "$CG_IF_RIN" up

@@ -144,11 +144,14 @@ cg_leftovers() {
 	cg_dpdk_files_remove
 }
 
+# The test's prefix, and <prefix>v: a second DPDK process of the test (a peer).
 cg_dpdk_files_remove() {
-	local mnt
-	rm -rf "/var/run/dpdk/$CG_FILE_PREFIX"
-	for mnt in $(awk '$3 == "hugetlbfs" {print $2}' /proc/mounts); do
-		rm -f "$mnt/${CG_FILE_PREFIX}map_"*
+	local mnt p
+	for p in "$CG_FILE_PREFIX" "${CG_FILE_PREFIX}v"; do
+		rm -rf "/var/run/dpdk/$p"
+		for mnt in $(awk '$3 == "hugetlbfs" {print $2}' /proc/mounts); do
+			rm -f "$mnt/${p}map_"*
+		done
 	done
 }
 

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# (20) The rte_eth LSC callback path, with a driver that raises
+# RTE_ETH_EVENT_INTR_LSC here: net_vhost. castgate has a vhost-user port
+# (server socket); a second DPDK process (dpdk-testpmd with a net_virtio_user
+# port) connects to it and later goes away. Each change reaches the data
+# plane through its LSC callback (link source "lsc"), is logged once, and
+# reaches castgate-control (port.get, system.health). A rule sending to the
+# vhost port drops (link_down) while nobody is connected.
+set -euo pipefail
+source "$(dirname "$0")/../lib/cg_test.sh"
+
+cg_init 20
+cg_ctl_init
+command -v dpdk-testpmd >/dev/null || cg_skip "dpdk-testpmd is not installed"
+cg_topo_relay
+SOCK=$CG_TMP/vh0.sock
+PEER_PREFIX=${CG_FILE_PREFIX}v # removed at the end by cg_dpdk_files_remove
+conf=$CG_TMP/castgate.toml
+{
+	cg_ctl_conf
+	cat <<EOF
+
+[[port]]
+name = "vh0"
+device = "net_vhost0,iface=$SOCK,queues=1"
+ip = "$CG_NET.194/26"
+mac = "02:00:00:00:20:01"
+
+[[rule]]
+name = "tovh"
+input = { port = "in0", destination = "239.20.1.1", dport = 5001 }
+output = [ { port = "vh0", destination = "239.20.2.1", dport = 6001 } ]
+EOF
+} >"$conf"
+cg_ctl_start "$conf"
+log=$CG_TMP/$CG_SUP_LOG.err
+
+link() { # PORT MEMBER: port.get PORT's link.MEMBER, as JSON
+	"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json port show "$1" 2>/dev/null |
+		"$CG_PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["port"]["link"][sys.argv[1]]))' "$2"
+}
+health_rc() { local rc=0; "$CG_CTL_BIN" -s "$CG_CTL_SOCK" system health >/dev/null 2>&1 || rc=$?; echo "$rc"; }
+
+cg_assert_eq "vh0 down before a peer connects" false "$(link vh0 up)"
+cg_assert_eq "health degraded without a peer" 1 "$(health_rc)"
+cg_send s0 "$CG_NS_GEN" --dst 239.20.1.1:5001 --iface "$CG_IF_GEN" --rate 2000 --count 200
+cg_ctl_json st0 stats
+cg_assert_eq "a rule's output to a down vhost port drops (link_down)" 200 \
+	"$(cg_json "$CG_TMP/st0.json" 'out("tovh", 0)["drops"]')"
+
+# The peer: testpmd with a virtio-user port on the socket (one file per
+# memory segment list: vhost-user maps at most 8 regions; --stats-period:
+# it runs until a signal, without reading stdin).
+cg_bg peer dpdk-testpmd -l 0-1 --no-pci --file-prefix "$PEER_PREFIX" -m 256 --single-file-segments \
+	--vdev="net_virtio_user0,path=$SOCK,queues=1" -- --no-mlockall --forward-mode=rxonly \
+	--stats-period 10
+peer=$CG_LAST_PID
+vh_up() { [ "$(link vh0 up)" = true ]; }
+cg_assert_true "vh0 up once the peer connects" cg_wait_for 15 vh_up
+cg_assert_eq "its source is the LSC callback" '"lsc"' "$(link vh0 source)"
+health_ok() { [ "$(health_rc)" = 0 ]; }
+cg_assert_true "health ok with the peer" cg_wait_for 2 health_ok
+cg_assert_eq "link up logged once" 1 "$(grep -c "port vh0: link up (lsc)" "$log" || true)"
+
+# The peer goes away. (vh0 was down at start, which the log said too.)
+downs=$(grep -c "port vh0: link down (lsc)" "$log" || true)
+cg_stop_pid "$peer"
+vh_down() { [ "$(link vh0 up)" = false ]; }
+cg_assert_true "vh0 down once the peer is gone" cg_wait_for 5 vh_down
+cg_assert_eq "still from the LSC callback" '"lsc"' "$(link vh0 source)"
+cg_assert_eq "link down logged once" $((downs + 1)) \
+	"$(grep -c "port vh0: link down (lsc)" "$log" || true)"
+cg_assert_eq "health degraded again" 1 "$(health_rc)"
+
+cg_ctl_stop
+cg_finish

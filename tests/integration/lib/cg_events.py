@@ -64,15 +64,19 @@ def main():
         if known is not None:
             params["dataplane"] = known
         req = {"jsonrpc": "2.0", "method": "events.subscribe", "params": params, "id": 1}
-        s.sendall((json.dumps(req) + "\n").encode())
         buf = b""
         closed = False
-        while b"\n" not in buf:
-            data = s.recv(65536)
-            if not data:
-                closed = True
-                break
-            buf += data
+        try:
+            s.sendall((json.dumps(req) + "\n").encode())
+            while b"\n" not in buf:
+                data = s.recv(65536)
+                if not data:
+                    closed = True
+                    break
+                buf += data
+        except OSError:
+            # The old castgate-control, going away as we came.
+            closed = True
         if closed:
             s.close()
             if not reconnect:

@@ -136,6 +136,16 @@ cg_dp_afp_purge(struct cg_dp_afp_txq *g)
 	return taken;
 }
 
+void
+cg_dp_afp_resume(struct cg_dp_afp_txq *g)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	/* Reading SO_ERROR clears it. */
+	(void)getsockopt(g->sockfd, SOL_SOCKET, SO_ERROR, &err, &len);
+}
+
 uint16_t
 cg_dp_afp_room(struct cg_dp_afp_txq *g, uint16_t want)
 {

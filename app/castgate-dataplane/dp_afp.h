@@ -58,6 +58,13 @@ uint16_t cg_dp_afp_room(struct cg_dp_afp_txq *g, uint16_t want);
  */
 unsigned int cg_dp_afp_purge(struct cg_dp_afp_txq *g);
 
+/**
+ * The link is back: take the socket's pending error (ENETDOWN, set by the
+ * kernel when the interface went down), which the next sendto() would
+ * otherwise return, leaving the frames it should send in the ring.
+ */
+void cg_dp_afp_resume(struct cg_dp_afp_txq *g);
+
 /** Largest frame (bytes from the Ethernet header on) a ring frame holds. */
 unsigned int cg_dp_afp_frame_size(const struct cg_dp_afp_txq *g);
 

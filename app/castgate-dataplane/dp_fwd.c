@@ -124,6 +124,8 @@ sync_ports(struct worker *wk)
 		} else if (open && wk->tx[p] && !tx) {
 			/* Link down: what waits for it would go out late at link-up. */
 			cg_dp_txq_discard(q, CG_SHM_DROP_LINK_DOWN, true, false);
+		} else if (open && !wk->tx[p] && tx && q->afp != NULL) {
+			cg_dp_afp_resume(q->afp);
 		}
 		wk->open[p] = open;
 		wk->tx[p] = open && tx;

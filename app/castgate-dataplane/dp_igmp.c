@@ -373,6 +373,13 @@ cg_dp_igmp_timer(uint64_t now)
 }
 
 void
+cg_dp_igmp_port_up(uint16_t port)
+{
+	if (port < CG_DP_MAX_PORTS)
+		general_due[port] = 1;	/* due at once: the timer compares with now */
+}
+
+void
 cg_dp_igmp_leave_all(void)
 {
 	for (int i = 0; i < MAX_GROUPS; i++) {

@@ -27,6 +27,13 @@ void cg_dp_igmp_leave(uint16_t port, uint32_t group_be, uint32_t src_be);
 /** Handle an IGMP message (frame bytes from the IGMP header on). */
 void cg_dp_igmp_input(uint16_t port, const uint8_t *igmp, uint32_t len);
 
+/**
+ * Port @p port came up (opened late, re-opened or its link back): report its
+ * memberships at the next timer run, as if a general query had come, since
+ * what was sent while it was down never left and a switch may have flushed.
+ */
+void cg_dp_igmp_port_up(uint16_t port);
+
 /** Periodic reports, query answers and retransmissions. */
 void cg_dp_igmp_timer(uint64_t now);
 

@@ -111,8 +111,10 @@ ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_stats, ctl_fmt_drops
 /* Print the template t with its placeholders replaced by members of o:
  *   {PATH}       the member at the dotted PATH (rule.name) as text, "-" if missing
  *   {PATH:F}     a number as a count (c), bytes (b), a packet (p) or bit rate (B), raw
- *                (r); a link object (l); a clock time of Unix milliseconds (t); an
- *                array as "a, b" or "-" (L)
+ *                (r), seconds as a duration (d), a plural's "s" unless it is 1 (s); a
+ *                link object (l); a clock time
+ *                of Unix milliseconds (t); an array as "a, b" or "-" (L); a bool as ok or
+ *                FAILED (o), up or down (u), up or DOWN (U)
  *   {W PATH...}  in W columns (printf's %Ws; -W aligns left)
  *   {PATH?TEXT}  TEXT and the member when there is one; {PATH!TEXT} TEXT when not */
 void ctl_fmt_tpl(FILE *f, json_object *o, const char *t);
@@ -123,9 +125,42 @@ void ctl_fmt_drops(FILE *f, json_object *res, bool all);
  * ctl_table.c: the command table, help and completion
  */
 
+/* A command's usage as options and positionals: "[--rule RULE] [--watch [SECONDS]]" has two
+ * options, the value of the second optional; "METHOD [JSON-PARAMS]" two positionals, the
+ * first required. An option --name is also -n and --name=VALUE. */
+#define CTL_USAGE_MAX 16
+struct ctl_usage {
+	char buf[256];
+	const char *opt[CTL_USAGE_MAX];  /* "--rule" */
+	const char *kind[CTL_USAGE_MAX]; /* its value's kind ("RULE"), or NULL */
+	bool optional[CTL_USAGE_MAX];    /* the value may be left out */
+	const char *pos[CTL_USAGE_MAX];  /* "METHOD", "JSON-PARAMS" */
+	int nopt, npos, nreq;            /* the first nreq positionals are required */
+	bool more;                       /* "...": the handler counts the words */
+};
+
+/* A command's words sorted by its usage. */
+struct ctl_args {
+	int argc; /* the words after the command's */
+	char **argv;
+	const char *val[CTL_USAGE_MAX]; /* per option: NULL not given, "" without value */
+	char *pos[CTL_USAGE_MAX];
+	int npos;
+};
+
+void ctl_usage_parse(const char *args, struct ctl_usage *u);
+
+/* The index of the option of u that the word w is (*val: its =VALUE, else NULL), or -1. */
+int ctl_usage_opt(const struct ctl_usage *u, const char *w, const char **val);
+
+/* Sort argv by u into a: 0, or -EINVAL with the message in e (an unknown
+ * option, a missing value, too few or too many positionals). */
+int ctl_getopt(const struct ctl_usage *u, int argc, char **argv, struct ctl_args *a,
+	       struct ctl_err *e);
+
 struct ctl;
 struct ctl_cmd;
-typedef int ctl_run_fn(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv);
+typedef int ctl_run_fn(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a);
 
 enum {
 	CTL_CMD_CHANGES = 1 << 0, /* a success changes rules (the console refreshes names) */
@@ -226,9 +261,11 @@ void ctl_names_free(struct ctl_names *n);
 /* Print the usage error and return CG_EXIT_USAGE. */
 int ctl_usage_error(const char *topic, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* stats --watch and the console: set by the SIGINT handler. */
+/* stats --watch and the console: SIGINT sets ctl_interrupted (and interrupts
+ * system calls); the old action into *old unless NULL. */
 extern volatile int ctl_interrupted;
-void ctl_on_sigint(int sig);
+struct sigaction;
+void ctl_catch_sigint(struct sigaction *old);
 
 /* Handlers of the table's rows. */
 ctl_run_fn ctl_run_rule_change, ctl_run_stats, ctl_run_port_blocks, ctl_run_config_check,

@@ -111,15 +111,17 @@ int
 ctl_rule_from_args(int argc, char *const *argv, struct cg_rule *r, struct ctl_err *e)
 {
 	json_object *o = json_object_new_object(), *outs = json_object_new_array(), *t;
+	enum { IN, OUT, ID }; /* the options of the usage below */
+	struct ctl_usage u;
+	const char *val;
 	char path[64];
 	int ret = -EINVAL, k;
 
 	memset(e, 0, sizeof(*e));
+	ctl_usage_parse("--in IN --out OUT --id N", &u);
 	json_object_object_add(o, "output", outs);
 	for (int i = 0; i < argc && e->msg[0] == '\0'; i++) {
-		const char *a = argv[i], *eq = a[0] == '-' ? strchr(a, '=') : NULL;
-		size_t len = eq != NULL ? (size_t)(eq - a) : strlen(a);
-		const char *val = eq != NULL ? eq + 1 : i + 1 < argc ? argv[i + 1] : NULL;
+		const char *a = argv[i];
 
 		if (a[0] != '-' || a[1] == '\0') {
 			if (json_object_object_get_ex(o, "name", NULL))
@@ -129,23 +131,21 @@ ctl_rule_from_args(int argc, char *const *argv, struct cg_rule *r, struct ctl_er
 				json_object_object_add(o, "name", json_object_new_string(a));
 			continue;
 		}
-		/* 'i'nput, 'o'utput, i'd' */
-		k = len == 4 && strncmp(a, "--in", 4) == 0 ? 'i' : len == 4 &&
-			strncmp(a, "--id", 4) == 0 ? 'd' : len == 5 && strncmp(a, "--out", 5) == 0 ?
-			'o' : 0;
-		if (k == 0) {
+		k = ctl_usage_opt(&u, a, &val);
+		if (k < 0) {
 			ctl_err_set(e, NULL, "unknown option %s (rule add takes --in, --out, --id; "
 				    "or --file alone)", a);
 			break;
 		}
+		if (val == NULL && i + 1 < argc)
+			val = argv[++i];
 		if (val == NULL) {
-			ctl_err_set(e, NULL, "%.*s needs a value", (int)len, a);
+			ctl_err_set(e, NULL, "%s needs a value", a);
 			break;
 		}
-		i += eq == NULL;
-		if (k == 'd') {
+		if (k == ID) {
 			json_object_object_add(o, "id", value(val));
-		} else if (k == 'o') {
+		} else if (k == OUT) {
 			snprintf(path, sizeof(path), "params.rule.output[%zu]",
 				 json_object_array_length(outs));
 			if ((t = spec_json("--out", path, val, e)) != NULL)

@@ -19,11 +19,23 @@
 
 volatile int ctl_interrupted;
 
-void
-ctl_on_sigint(int sig)
+static void
+on_sigint(int sig)
 {
 	(void)sig;
 	ctl_interrupted = 1;
+}
+
+void
+ctl_catch_sigint(struct sigaction *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: Ctrl-C must cut a sleep and a pending call short */
+	sigaction(SIGINT, &sa, old);
 }
 
 void
@@ -143,21 +155,6 @@ print_json(struct ctl *c, json_object *res)
 	fprintf(c->out, "%s\n", json_object_to_json_string_ext(res, CTL_JSON_PRETTY));
 }
 
-/* argv[*i] is the option @name, its short form (-r for --rule) or @name=VALUE:
- * its value ("" when there is none; *i moves past it), else NULL. */
-static const char *
-opt(int argc, char **argv, int *i, const char *name)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-
-	if (strncmp(a, name, n) == 0 && a[n] == '=')
-		return a + n + 1;
-	if (strcmp(a, name) != 0 && !(a[0] == '-' && a[1] == name[2] && a[2] == '\0'))
-		return NULL;
-	return *i + 1 < argc ? argv[++*i] : "";
-}
-
 static json_object *
 name_params(const char *key, const char *name)
 {
@@ -197,23 +194,6 @@ call_print(struct ctl *c, const struct ctl_cmd *cmd, json_object *params)
 	return ret;
 }
 
-/* Whether the usage allows argc words: one per word of it, those in
- * brackets optional; any number after a "...". */
-static bool
-argc_ok(const char *usage, int argc)
-{
-	int req = 0, max = 0, depth = 0;
-
-	for (const char *p = usage; p != NULL && *p != '\0'; p++) {
-		if (*p != ' ' && (p == usage || p[-1] == ' ')) {
-			max++;
-			req += depth == 0 && *p != '[';
-		}
-		depth += (*p == '[') - (*p == ']');
-	}
-	return (usage != NULL && strstr(usage, "...") != NULL) || (argc >= req && argc <= max);
-}
-
 /* All of FILE ("-" = stdin) as a string. */
 static char *
 read_all(const char *path, struct ctl_err *e)
@@ -242,16 +222,24 @@ read_all(const char *path, struct ctl_err *e)
 
 /* rule add / rule update: from options or from --file. */
 int
-ctl_run_rule_change(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
+ctl_run_rule_change(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
-	int i = 0, ret;
-	const char *file = argc > 0 ? opt(argc, argv, &i, "--file") : NULL;
+	int argc = a->argc, ret;
+	char **argv = a->argv;
+	const char *file = NULL;
 	struct ctl_err e = { 0 };
+	struct ctl_usage u;
 	struct cg_rule r;
 	json_object *params;
+	bool inline_val;
 	char *text;
 
-	if (file != NULL && (*file == '\0' || i + 1 != argc))
+	/* --file FILE (also -f FILE, --file=FILE), else the rule's words */
+	ctl_usage_parse("--file FILE", &u);
+	if (argc > 0 && ctl_usage_opt(&u, argv[0], &file) == 0 && file == NULL)
+		file = argc > 1 ? argv[1] : "";
+	inline_val = argc > 0 && strchr(argv[0], '=') != NULL;
+	if (file != NULL && (*file == '\0' || argc != (inline_val ? 1 : 2)))
 		return ctl_usage_error(cmd->words, "%s --file takes a path (- for stdin) and "
 				       "nothing else: the file has the whole rule", cmd->words);
 	if (argc == 0)
@@ -290,16 +278,12 @@ watch_sleep(double secs)
 static int
 stats_watch(struct ctl *c, json_object *params, double secs)
 {
-	struct sigaction sa, old;
+	struct sigaction old;
 	bool tty = isatty(fileno(c->out));
 	bool first = true;
 	int ret = CG_EXIT_OK;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = ctl_on_sigint;
-	sigemptyset(&sa.sa_mask);
-	/* no SA_RESTART: Ctrl-C must cut the sleep and a pending call short */
-	sigaction(SIGINT, &sa, &old);
+	ctl_catch_sigint(&old);
 	ctl_interrupted = 0;
 	while (!ctl_interrupted) {
 		json_object *res;
@@ -345,37 +329,21 @@ stats_watch(struct ctl *c, json_object *params, double secs)
 
 /* stats [--rule RULE] [--watch [SECONDS]] */
 int
-ctl_run_stats(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
+ctl_run_stats(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
-	json_object *params = NULL;
-	const char *rule = NULL;
-	double watch = 0;
+	const char *secs = a->val[1] != NULL && *a->val[1] != '\0' ? a->val[1] : "1";
+	json_object *params;
+	double watch;
+	char *end;
 	int ret;
 
-	for (int i = 0; i < argc; i++) {
-		const char *v = opt(argc, argv, &i, "--rule"), *a = argv[i];
-		char *end;
-
-		if (v != NULL && *v == '\0')
-			return ctl_usage_error("stats", "--rule needs a rule NAME");
-		if (v != NULL) {
-			rule = v;
-			continue;
-		}
-		if (strcmp(a, "--watch") != 0 && strcmp(a, "-w") != 0 &&
-		    strncmp(a, "--watch=", 8) != 0)
-			return ctl_usage_error("stats", "unexpected \"%s\"", a);
-		v = a[1] == '-' && a[7] == '=' ? a + 8 : i + 1 < argc && argv[i + 1][0] >= '0' &&
-			argv[i + 1][0] <= '9' ? argv[++i] : "1";
-		errno = 0;
-		watch = strtod(v, &end);
-		if (errno != 0 || *end != '\0' || !isfinite(watch) || watch < 0.1 || watch > 86400)
-			return ctl_usage_error("stats", "--watch: \"%s\" is not a number of "
-					       "seconds in 0.1..86400", v);
-	}
-	if (rule != NULL)
-		params = name_params("rule", rule);
-	if (watch == 0)
+	errno = 0;
+	watch = strtod(secs, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(watch) || watch < 0.1 || watch > 86400)
+		return ctl_usage_error("stats", "--watch: \"%s\" is not a number of seconds in "
+				       "0.1..86400", secs);
+	params = a->val[0] != NULL ? name_params("rule", a->val[0]) : NULL;
+	if (a->val[1] == NULL)
 		return call_print(c, cmd, params);
 	ret = stats_watch(c, params, watch);
 	json_object_put(params);
@@ -384,15 +352,14 @@ ctl_run_stats(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 
 /* port stats|info all|PORT: testpmd's blocks, one port.get per port. */
 int
-ctl_run_port_blocks(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
+ctl_run_port_blocks(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
 	json_object *list, *ports, *name;
 	int ret, r;
 	size_t n;
 
-	(void)argc;
-	if (strcmp(argv[0], "all") != 0)
-		return call_print(c, cmd, name_params("name", argv[0]));
+	if (strcmp(a->pos[0], "all") != 0)
+		return call_print(c, cmd, name_params("name", a->pos[0]));
 	ret = ctl_call(c, "port.list", NULL, &list);
 	if (ret != CG_EXIT_OK)
 		return ret;
@@ -418,16 +385,16 @@ ctl_run_port_blocks(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **a
 /* config check [FILE]: an invalid file, or one whose reload would be
  * refused, is a failed check: exit 1 and the reason on stderr. */
 int
-ctl_run_config_check(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
+ctl_run_config_check(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
 	json_object *res, *params = NULL, *v;
 	int ret;
 
-	if (argc == 1) {
-		char *abs = realpath(argv[0], NULL);
+	if (a->npos == 1) {
+		char *abs = realpath(a->pos[0], NULL);
 
 		/* the daemon resolves relative paths from its own cwd, not ours */
-		params = name_params(cmd->param, abs != NULL ? abs : argv[0]);
+		params = name_params(cmd->param, abs != NULL ? abs : a->pos[0]);
 		free(abs);
 	}
 	ret = ctl_call(c, cmd->method, params, &res);
@@ -450,15 +417,15 @@ ctl_run_config_check(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **
 
 /* call METHOD [JSON-PARAMS]: always the JSON, for scripts and curiosity. */
 int
-ctl_run_call(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
+ctl_run_call(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
 	json_object *params = NULL, *res;
 	enum json_tokener_error je;
 	int ret;
 
 	(void)cmd;
-	if (argc == 2) {
-		params = json_tokener_parse_verbose(argv[1], &je);
+	if (a->npos == 2) {
+		params = json_tokener_parse_verbose(a->pos[1], &je);
 		if (params == NULL || !(json_object_is_type(params, json_type_object) ||
 					json_object_is_type(params, json_type_array))) {
 			json_object_put(params);
@@ -468,7 +435,7 @@ ctl_run_call(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 					       params == NULL ? json_tokener_error_desc(je) : "");
 		}
 	}
-	ret = ctl_call(c, argv[0], params, &res);
+	ret = ctl_call(c, a->pos[0], params, &res);
 	json_object_put(params);
 	if (ret == CG_EXIT_OK)
 		print_json(c, res);
@@ -477,10 +444,10 @@ ctl_run_call(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 }
 
 int
-ctl_run_help(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
+ctl_run_help(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
 	(void)cmd;
-	return ctl_help(c->out, argc, argv) == 0 ? CG_EXIT_OK : CG_EXIT_USAGE;
+	return ctl_help(c->out, a->argc, a->argv) == 0 ? CG_EXIT_OK : CG_EXIT_USAGE;
 }
 
 static bool
@@ -494,6 +461,9 @@ ctl_cmd_run(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_names none = { 0 };
 	const struct ctl_cmd *cmd;
+	struct ctl_usage u;
+	struct ctl_args a;
+	struct ctl_err e;
 	char **next, list[512] = "";
 	size_t n;
 	int k;
@@ -507,15 +477,17 @@ ctl_cmd_run(struct ctl *c, int argc, char **argv)
 		return ctl_usage_error(NULL, "already in the console");
 	if (cmd != NULL && (cmd->flags & CTL_CMD_CONSOLE) && !c->console)
 		return ctl_usage_error(NULL, "%s works in the console only", argv[0]);
-	if (cmd != NULL && !argc_ok(cmd->args, argc - k))
-		return ctl_usage_error(cmd->words, "usage: %s %s", cmd->words,
+	if (cmd != NULL)
+		ctl_usage_parse(cmd->args, &u);
+	if (cmd != NULL && ctl_getopt(&u, argc - k, argv + k, &a, &e) < 0)
+		return ctl_usage_error(cmd->words, "%s; usage: %s %s", e.msg, cmd->words,
 				       cmd->args ? cmd->args : "(no arguments)");
 	if (cmd != NULL && (cmd->flags & CTL_CMD_QUIT))
 		return CTL_CONSOLE_QUIT;
 	/* Without a handler: the one argument (if any) is params[param]. */
 	if (cmd != NULL)
-		return cmd->run != NULL ? cmd->run(c, cmd, argc - k, argv + k) :
-			call_print(c, cmd, argc > k ? name_params(cmd->param, argv[k]) : NULL);
+		return cmd->run != NULL ? cmd->run(c, cmd, &a) :
+			call_print(c, cmd, a.npos > 0 ? name_params(cmd->param, a.pos[0]) : NULL);
 	/* A known first word: say what may follow it. */
 	n = ctl_complete(argv, 1, "", &none, &next);
 	for (size_t i = 0; i < n; i++)

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <histedit.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -160,7 +159,6 @@ static EditLine *
 editline(struct console *con)
 {
 	const char *home = getenv("HOME");
-	struct sigaction sa;
 	HistEvent ev;
 
 	con->hist = history_init();
@@ -187,10 +185,7 @@ editline(struct console *con)
 	el_set(con->el, EL_BIND, "^I", "cg-complete", NULL);
 
 	/* Ctrl-C abandons the line being typed (or a watch), never the console. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = ctl_on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
+	ctl_catch_sigint(NULL);
 	return con->el;
 }
 
@@ -198,11 +193,10 @@ editline(struct console *con)
  * stdin) every line is echoed and run, and the first failure's code is the
  * exit status. */
 int
-ctl_console_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
+ctl_console_run(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
 	struct console con = { .c = c };
-	const char *name = argc == 2 && (strcmp(argv[0], "-f") == 0 ||
-					 strcmp(argv[0], "--file") == 0) ? argv[1] : NULL;
+	const char *name = a->val[0];
 	unsigned int lineno = 0, failed = 0, first_line = 0;
 	int first = CG_EXIT_OK, ret;
 	FILE *in = stdin;
@@ -212,8 +206,6 @@ ctl_console_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 	HistEvent ev;
 
 	(void)cmd;
-	if (argc != 0 && name == NULL)
-		return ctl_usage_error("console", "usage: console [-f FILE]");
 	c->console = true;
 	if (name != NULL && strcmp(name, "-") != 0 && (in = fopen(name, "r")) == NULL) {
 		fprintf(stderr, "castgatectl: %s: %s\n", name, strerror(errno));

@@ -250,6 +250,25 @@ link_desc(json_object *link, char *buf, size_t size)
 	return buf;
 }
 
+/* A bool as a word: ok or FAILED (o), up or down (u), up or DOWN (U). */
+static const char *
+flag(json_object *o, const char *key, char nf)
+{
+	bool b;
+
+	if (!jget(o, key, json_type_boolean, &b))
+		return "-";
+	return nf == 'o' ? (b ? "ok" : "FAILED") : b ? "up" : nf == 'u' ? "down" : "DOWN";
+}
+
+static const char *
+duration(json_object *o, const char *key, char *buf, size_t size)
+{
+	uint64_t s;
+
+	return jget(o, key, json_type_int, &s) ? ctl_fmt_duration(s, buf, size) : "-";
+}
+
 static const char *
 clock_str(json_object *o, const char *key, char *buf, size_t size)
 {
@@ -306,6 +325,9 @@ ctl_fmt_tpl(FILE *f, json_object *o, const char *t)
 			continue;
 		fprintf(f, "%s%*s", text, w, nf == 'l' ? link_desc(jm(at, k), buf, sizeof(buf)) :
 			nf == 't' ? clock_str(at, k, buf, sizeof(buf)) :
+			nf == 'o' || nf == 'u' || nf == 'U' ? flag(at, k, nf) :
+			nf == 's' ? (strcmp(jstr(at, k), "1") == 0 ? "" : "s") :
+			nf == 'd' ? duration(at, k, buf, sizeof(buf)) :
 			nf == 'L' ? "-" : nf != '\0' ? num(at, k, nf, buf, sizeof(buf)) :
 			jstr(at, k));
 	}
@@ -461,46 +483,43 @@ static const char *const portstat_hdr[] = { "PORT", "ID", "DIR", "PKTS", "BYTES"
 	"{tx_errors:c}||"
 
 /* The NAME -> count members of the object o as a table of hdr (nothing when
- * no row is shown), zeros too with all. Returns the zeros left out. */
-static size_t
-counts_table(FILE *f, json_object *o, const char *const *hdr, bool all, size_t *shown)
+ * no row is shown), zeros too with all. Returns the rows shown (-1: o is no
+ * object); *zero: the zeros left out. */
+static int
+counts_table(FILE *f, json_object *o, const char *const *hdr, bool all, size_t *zero)
 {
 	struct ctl_table t;
-	size_t zero = 0;
+	int shown = 0;
 
-	*shown = 0;
+	*zero = 0;
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+		return -1;
 	ctl_table_init(&t, 2, hdr, "lr");
 	json_object_object_foreach(o, name, v) {
 		uint64_t n = json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : 0;
 
 		if (n == 0 && !all) {
-			zero++;
+			(*zero)++;
 			continue;
 		}
 		ctl_table_add(&t, "%s", name);
 		ctl_table_add(&t, "%s", ctl_fmt_count(n, (char[32]){ 0 }, 32));
-		(*shown)++;
+		shown++;
 	}
-	if (*shown > 0)
+	if (shown > 0)
 		ctl_table_print(&t, f);
 	ctl_table_free(&t);
-	return zero;
+	return shown;
 }
 
 void
 ctl_fmt_drops(FILE *f, json_object *res, bool all)
 {
 	static const char *const hdr[] = { "DROP REASON", "PKTS" };
-	json_object *drops = jm(res, "drops");
-	size_t shown;
+	size_t zero;
+	int shown = counts_table(f, jm(res, "drops"), hdr, all, &zero);
 
-	if (drops == NULL || !json_object_is_type(drops, json_type_object)) {
-		fprintf(f, "drops: -\n");
-		return;
-	}
-	counts_table(f, drops, hdr, all, &shown);
-	if (shown == 0)
-		fprintf(f, "no drops\n");
+	fputs(shown < 0 ? "drops: -\n" : shown == 0 ? "no drops\n" : "", f);
 }
 
 void
@@ -573,27 +592,13 @@ ctl_fmt_port_list(FILE *f, json_object *res)
 		    "{queues}|{link:l}");
 }
 
-static void
-xstats_table(FILE *f, json_object *xs)
-{
-	static const char *const hdr[] = { "XSTAT", "VALUE" };
-	size_t zero, shown;
-
-	if (xs == NULL || !json_object_is_type(xs, json_type_object))
-		return;
-	fputc('\n', f);
-	/* a PMD may have hundreds; the zero ones say nothing */
-	zero = counts_table(f, xs, hdr, false, &shown);
-	if (zero > 0)
-		fprintf(f, "(%zu xstat%s zero; --json shows all)\n", zero,
-			zero == 1 ? " is" : "s are");
-}
-
 void
 ctl_fmt_port_show(FILE *f, json_object *res)
 {
-	json_object *p = jm(res, "port");
+	static const char *const hdr[] = { "XSTAT", "VALUE" };
+	json_object *p = jm(res, "port"), *xs = jm(res, "xstats");
 	struct ctl_table t;
+	size_t zero;
 
 	ctl_fmt_tpl(f, p, "port {name}  id {port_id}\ndriver    {driver}\ndevice    {device}\n"
 		    "mac       {mac}\naddress   {ip}\nmtu       {mtu}\nqueues    {queues}\n"
@@ -603,7 +608,13 @@ ctl_fmt_port_show(FILE *f, json_object *res)
 	cells(&t, jm(res, "stats"), PORT_STATS);
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
-	xstats_table(f, jm(res, "xstats"));
+	if (xs == NULL || !json_object_is_type(xs, json_type_object))
+		return;
+	fputc('\n', f);
+	/* a PMD may have hundreds; the zero ones say nothing */
+	if (counts_table(f, xs, hdr, false, &zero) >= 0 && zero > 0)
+		fprintf(f, "(%zu xstat%s zero; --json shows all)\n", zero,
+			zero == 1 ? " is" : "s are");
 }
 
 /* testpmd's `show port stats`: raw counts, so that they can be compared. */
@@ -639,14 +650,11 @@ void
 ctl_fmt_port_info_block(FILE *f, json_object *res)
 {
 	json_object *p = jm(res, "port"), *link = jm(p, "link");
-	bool up = false;
 	double speed;
 
 	ctl_fmt_tpl(f, p, "\n********************* Infos for port {port_id} ({name}) "
 		    "*********************\nMAC address: {mac}\nIP address: {ip}\n"
-		    "Device name: {device}\nDriver name: {driver}\n");
-	jget(link, "up", json_type_boolean, &up);
-	fprintf(f, "Link status: %s\n", jm(link, "up") == NULL ? "-" : up ? "up" : "down");
+		    "Device name: {device}\nDriver name: {driver}\nLink status: {link.up:u}\n");
 	if (jget(link, "speed_mbps", json_type_double, &speed) && speed > 0)
 		fprintf(f, "Link speed: %.0f Mbps\n", speed);
 	else
@@ -658,32 +666,14 @@ ctl_fmt_port_info_block(FILE *f, json_object *res)
  * System
  */
 
-static const char *
-proc_desc(json_object *o, char *buf, size_t size)
-{
-	char up[32];
-	uint64_t s, n;
-	size_t len;
-
-	if (o == NULL || json_object_is_type(o, json_type_null)) {
-		snprintf(buf, size, "none");
-		return buf;
-	}
-	len = (size_t)snprintf(buf, size, "pid %s", jstr(o, "pid"));
-	if (jget(o, "uptime_s", json_type_int, &s) && len < size)
-		len += (size_t)snprintf(buf + len, size - len, ", up %s",
-					ctl_fmt_duration(s, up, sizeof(up)));
-	if (jget(o, "restarts", json_type_int, &n) && len < size)
-		snprintf(buf + len, size - len, ", %" PRIu64 " restart%s", n, n == 1 ? "" : "s");
-	return buf;
-}
+/* A process of system.info: "pid 100, up 1h 02m, 2 restarts" ("none" before it when null). */
+#define PROC_DESC "{pid?pid }{uptime_s:d?, up }{restarts?, }{restarts:s? restart}"
 
 void
 ctl_fmt_system_info(FILE *f, json_object *res)
 {
 	static const char *const hdr[] = { "LCORE", "ROLE", "WORKER" };
 	json_object *dp = jm(res, "dataplane"), *rpc = jm(res, "rpc"), *lc = jm(dp, "lcores");
-	char buf[128];
 
 	/* rte_version() already says "DPDK 22.11.1" */
 	fprintf(f, "%-12s %s (%s%s)\n", "version", jstr(res, "version"),
@@ -691,10 +681,12 @@ ctl_fmt_system_info(FILE *f, json_object *res)
 		jstr(res, "dpdk_version"));
 	ctl_fmt_tpl(f, res, "config       {config}\nstate file   {state_file}\n"
 		    "file prefix  {file_prefix}\n");
-	fprintf(f, "%-12s %s, %s worker%s\n", "data plane", proc_desc(dp, buf, sizeof(buf)),
-		jstr(dp, "workers"), strcmp(jstr(dp, "workers"), "1") == 0 ? "" : "s");
-	fprintf(f, "%-12s %s\n", "control", proc_desc(jm(res, "control"), buf, sizeof(buf)));
-	fprintf(f, "%-12s %s\n", "supervisor", proc_desc(jm(res, "supervisor"), buf, sizeof(buf)));
+	ctl_fmt_tpl(f, res, "data plane   {dataplane!none}");
+	ctl_fmt_tpl(f, dp, PROC_DESC ", {workers} worker{workers:s}\ncontrol      ");
+	ctl_fmt_tpl(f, res, "{control!none}");
+	ctl_fmt_tpl(f, jm(res, "control"), PROC_DESC "\nsupervisor   ");
+	ctl_fmt_tpl(f, res, "{supervisor!none}");
+	ctl_fmt_tpl(f, jm(res, "supervisor"), PROC_DESC "\n");
 	if (rpc != NULL)
 		ctl_fmt_tpl(f, rpc, "rpc clients  {active} active, {accepted} accepted, "
 			    "{requests} requests, {errors} errors\n");
@@ -704,45 +696,26 @@ ctl_fmt_system_info(FILE *f, json_object *res)
 	}
 }
 
-static const char *
-ok_str(json_object *o)
-{
-	bool ok;
-
-	if (!jget(o, "ok", json_type_boolean, &ok))
-		return "-";
-	return ok ? "ok" : "FAILED";
-}
-
 void
 ctl_fmt_health(FILE *f, json_object *res)
 {
-	json_object *ck = jm(res, "checks"), *dp = jm(ck, "dataplane"), *st = jm(ck, "state");
-	json_object *ports = jm(ck, "ports");
-	uint64_t skipped = 0;
+	json_object *ck = jm(res, "checks"), *ports = jm(ck, "ports");
 
-	ctl_fmt_tpl(f, res, "status     {status}\n");
-	fprintf(f, "%-10s %s (pid %s)\n", "dataplane", ok_str(dp), jstr(dp, "pid"));
-	fprintf(f, "%-10s", "ports");
-	for (size_t i = 0; i < jlen(ports); i++) {
-		bool up = false;
-		json_object *p = jidx(ports, i);
-
-		fprintf(f, "%s %s link %s", i ? "," : "", jstr(p, "name"),
-			!jget(p, "link_up", json_type_boolean, &up) ? "-" : up ? "up" : "DOWN");
-	}
-	fprintf(f, "%s\n", jlen(ports) == 0 ? " -" : "");
-	jget(st, "skipped", json_type_int, &skipped);
-	fprintf(f, "%-10s %s (%" PRIu64 " rule%s skipped at start)%s%s\n", "state", ok_str(st),
-		skipped, skipped == 1 ? "" : "s", jm(st, "error") ? ": " : "",
-		jm(st, "error") ? jstr(st, "error") : "");
+	ctl_fmt_tpl(f, res, "status     {status}\n"
+		    "dataplane  {checks.dataplane.ok:o} (pid {checks.dataplane.pid})\nports     ");
+	for (size_t i = 0; i < jlen(ports); i++)
+		ctl_fmt_tpl(f, jidx(ports, i), i > 0 ? ", {name} link {link_up:U}" :
+			    " {name} link {link_up:U}");
+	fputs(jlen(ports) == 0 ? " -\n" : "\n", f);
+	ctl_fmt_tpl(f, ck, "state      {state.ok:o} ({state.skipped} rule{state.skipped:s} "
+		    "skipped at start){state.error?: }\n");
 }
 
 void
 ctl_fmt_config_check(FILE *f, json_object *res)
 {
 	bool valid = false;
-	json_object *rl = jm(res, "reload");
+	json_object *rl = jm(res, "reload"), *restart = jm(rl, "restart_required");
 
 	jget(res, "valid", json_type_boolean, &valid);
 	if (!valid) {
@@ -755,19 +728,15 @@ ctl_fmt_config_check(FILE *f, json_object *res)
 			fprintf(f, "%s: %s\n", path, err);
 		return;
 	}
-	fprintf(f, "%s: valid (%s port%s, %s rule%s)\n", jstr(res, "path"), jstr(res, "ports"),
-		strcmp(jstr(res, "ports"), "1") == 0 ? "" : "s", jstr(res, "rules"),
-		strcmp(jstr(res, "rules"), "1") == 0 ? "" : "s");
-	if (rl != NULL && jm(rl, "refused") != NULL) {
-		fprintf(f, "a reload would be refused: %s\n", jstr(rl, "refused"));
-	} else if (rl != NULL) {
+	ctl_fmt_tpl(f, res, "{path}: valid ({ports} port{ports:s}, {rules} rule{rules:s})\n");
+	if (jm(rl, "refused") != NULL)
+		ctl_fmt_tpl(f, rl, "a reload would be refused: {refused}\n");
+	else if (rl != NULL)
 		ctl_fmt_tpl(f, rl, "a reload would change the config rules:\n  add      {add:L}\n"
 			    "  update   {update:L}\n  remove   {remove:L}\n");
-	}
-	if (rl != NULL && jlen(jm(rl, "restart_required")) > 0) {
-		fprintf(f, "changed sections a reload does not apply (restart castgate):");
-		for (size_t i = 0; i < jlen(jm(rl, "restart_required")); i++)
-			fprintf(f, " %s", json_object_get_string(jidx(jm(rl, "restart_required"), i)));
-		fputc('\n', f);
-	}
+	if (jlen(restart) > 0)
+		fputs("changed sections a reload does not apply (restart castgate):", f);
+	for (size_t i = 0; i < jlen(restart); i++)
+		fprintf(f, " %s%s", json_object_get_string(jidx(restart, i)),
+			i + 1 == jlen(restart) ? "\n" : "");
 }

@@ -12,44 +12,22 @@
 #include "ctl.h"
 
 #define RULE_ARGS "NAME --in IN --out OUT [--out OUT]... [--id N] | --file FILE|-"
-#define RULE_HELP \
-"  A rule matches UDP datagrams arriving on one port for one destination\n" \
-"  (multicast group or unicast address) and UDP port, optionally from one\n" \
-"  source only, and re-emits each of them on up to 16 outputs.\n" \
-"    NAME       1..63 characters of A-Z a-z 0-9 _ . -\n" \
-"    IN         PORT,GROUP,DPORT[,source=IP]\n" \
-"    OUT        PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]\n" \
-"    --in       receiving port (a name from 'port list'), destination, UDP\n" \
-"               port; source=IP matches only that sender (an (S,G) rule)\n" \
-"    --out      one re-emission (repeat for fan-out): sending port, new\n" \
-"               destination and UDP port; ttl=N (1..255, default 64),\n" \
-"               sport=N (default: kept), source=IP (default: the port's),\n" \
-"               mac=MAC (next hop of a unicast DST, default: ARP)\n" \
-"    --id N     the rule's id (default: the next free one from 1048576)\n" \
-"    --file     the rule as JSON (- for stdin): a rule object, or what\n" \
-"               'castgatectl --json rule show' prints\n" \
-"  Exit status 2 for a bad rule (nothing sent; the message names the field),\n" \
-"  1 when the daemon refuses it (name, id or match in use, unknown port).\n"
 
 /* Rows in the order of the help. Without .run a row calls .method with its one
  * argument (if any) as params[.param] and prints the result with .render, or
- * through the template .say (ctl_fmt_tpl). */
+ * through the template .say (ctl_fmt_tpl). .help is one line: castgatectl(8)
+ * is the full reference. */
 const struct ctl_cmd ctl_cmds[] = {
 	{ .words = "rule list", .aliases = "show rules", .method = "rule.list",
 	  .summary = "the rules, from the config file and the API",
 	  .render = ctl_fmt_rule_list },
 	{ .words = "rule show", .aliases = "show rule", .method = "rule.get", .args = "RULE",
 	  .param = "name", .summary = "one rule with its counters and rates",
-	  .help = "  Per output: port, destination, TTL, source, next hop, counters, rates.\n",
 	  .render = ctl_fmt_rule_show },
 	{ .words = "rule add", .aliases = "add rule", .method = "rule.add", .args = RULE_ARGS,
 	  .summary = "add a rule (durable: on disk before the reply)",
-	  .help = RULE_HELP
-	  "  Examples:\n"
-	  "    rule add cam1 --in in0,239.1.1.1,5001 --out out0,239.10.1.1,6001,ttl=16\n"
-	  "    rule add cam2 --in in0,239.1.1.2,5001,source=198.18.0.10 \\\n"
-	  "        --out out0,239.10.1.2,6001 --out out1,198.18.7.20,7000,mac=02:00:00:00:07:20\n"
-	  "    castgatectl --json rule show cam1 > cam1.json; castgatectl rule add --file cam1.json\n",
+	  .help = "  IN: PORT,GROUP,DPORT[,source=IP]  "
+	  "OUT: PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]\n",
 	  .run = ctl_run_rule_change,
 	  .say = "rule {rule.name} added (id {rule.id}, origin {origin})\n",
 	  .flags = CTL_CMD_CHANGES },
@@ -66,20 +44,12 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ .words = "stats", .aliases = "show stats", .method = "stats.get",
 	  .args = "[--rule RULE] [--watch [SECONDS]]",
 	  .summary = "counters and rates of rules, ports, lcores, drops",
-	  .help = "  Counts since the last 'stats clear' (or the start), rates over the last "
-	  "second.\n"
-	  "    --rule RULE        only that rule\n"
-	  "    --watch [SECONDS]  refresh every SECONDS (default 1, 0.1..86400): in place\n"
-	  "                       on a terminal, appended otherwise (with --json: one\n"
-	  "                       object per line); Ctrl-C stops it with exit status 0\n"
-	  "  Examples:\n"
-	  "    stats --rule cam1 --watch 2\n"
-	  "    castgatectl --json stats | jq '.totals.rx_pps'\n",
+	  .help = "  --watch refreshes every SECONDS (default 1, 0.1..86400) until Ctrl-C.\n",
 	  .run = ctl_run_stats, .render = ctl_fmt_stats },
 	{ .words = "stats clear", .aliases = "clear stats", .method = "stats.clear",
 	  .summary = "count from zero again",
-	  .help = "  Resets what castgatectl shows; the data plane's own counters are never "
-	  "written.\n", .say = "statistics cleared at {cleared_unix_ms:t}\n" },
+	  .help = "  Resets what castgatectl shows, never the data plane's own counters.\n",
+	  .say = "statistics cleared at {cleared_unix_ms:t}\n" },
 	{ .words = "stats drops", .aliases = "show drops", .method = "stats.get", .pick = "drops",
 	  .summary = "the drop count of every reason, zeros included",
 	  .render = ctl_fmt_drops_all },
@@ -87,7 +57,6 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .summary = "the ports, their addresses and links" },
 	{ .words = "port show", .method = "port.get", .args = "PORT", .param = "name",
 	  .summary = "one port with its counters and xstats",
-	  .help = "  Counters since 'stats clear'; the xstats that are not zero (--json: all).\n",
 	  .render = ctl_fmt_port_show },
 	{ .words = "port stats", .aliases = "show port stats", .method = "port.get",
 	  .args = "all|PORT", .summary = "port counters and rates, in testpmd's layout",
@@ -103,28 +72,22 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "castgatectl " CG_VERSION "\n" },
 	{ .words = "system health", .aliases = "show health", .method = "system.health",
 	  .summary = "health checks (exit status 1 when degraded)",
-	  .help = "  Example: castgatectl system health || alert 'castgate degraded'\n",
 	  .render = ctl_fmt_health, .flags = CTL_CMD_STATUS },
 	{ .words = "config check", .method = "config.check", .args = "[FILE]", .param = "path",
 	  .summary = "validate a config file (default: the running one)",
-	  .help = "  Also lists the config rules a reload would add, update and remove. Exit\n"
-	  "  status 1 when the file is invalid or its reload would be refused.\n",
+	  .help = "  Also lists what a reload would change; exit status 1 if it would fail.\n",
 	  .run = ctl_run_config_check, .render = ctl_fmt_config_check },
 	{ .words = "config reload", .aliases = "reload", .method = "config.reload",
-	  .summary = "apply the config file's [[rule]] changes",
-	  .help = "  The same as SIGHUP to castgate; refused as a whole when a config rule\n"
-	  "  clashes with an API rule. [[port]] and [dataplane] changes need a restart.\n",
+	  .summary = "apply the config file's [[rule]] changes", .flags = CTL_CMD_CHANGES,
 	  .say = "config reloaded; config rules:\n  added    {added:L}\n  updated  {updated:L}\n"
-	  "  removed  {removed:L}\n", .flags = CTL_CMD_CHANGES },
+	  "  removed  {removed:L}\n",
+	  .help = "  The same as SIGHUP; [[port]] and [dataplane] changes need a restart.\n" },
 	{ .words = "call", .args = "METHOD [JSON-PARAMS]", .run = ctl_run_call,
 	  .summary = "raw JSON-RPC call; prints the result",
 	  .help = "  Example: castgatectl call stats.get '{\"rule\": \"cam1\"}' (docs/API.md)\n" },
 	{ .words = "console", .args = "[-f FILE]", .summary = "interactive console (testpmd style)",
-	  .help = "  Line editing, history (~/.castgate_history), Tab completion of commands,\n"
-	  "  rule and port names; the commands are those of the command line. With\n"
-	  "  -f FILE (or a standard input that is not a terminal) it runs each line,\n"
-	  "  echoed as 'castgate> LINE'; the exit status is the first failure's.\n"
-	  "  Example: echo 'show port stats all' | castgatectl console\n",
+	  .help = "  With -f FILE or a piped stdin it runs each line; exit status: the first "
+	  "failure's.\n",
 	  .run = ctl_console_run, .flags = CTL_CMD_ONESHOT },
 	{ .words = "help", .aliases = "?", .args = "[COMMAND...]", .run = ctl_run_help,
 	  .summary = "this text, or a command's" },
@@ -220,12 +183,6 @@ static const char help_tail[] =
 "  -t, --timeout MS     wait for the daemon at most MS ms (default 10000)\n"
 "  -h, --help           this help; 'castgatectl help COMMAND' for a command's\n"
 "  -V, --version        print the version\n"
-"\n"
-"Examples:\n"
-"  castgatectl rule add cam1 --in in0,239.1.1.1,5001 --out out0,239.10.1.1,6001,ttl=16\n"
-"  castgatectl stats --watch\n"
-"  castgatectl --json rule show cam1\n"
-"  castgatectl -s /run/castgate/control.sock console\n"
 "\n"
 "Exit status: 0 ok, 1 refused by the daemon, 2 usage error (nothing sent),\n"
 "3 daemon unreachable, 4 not found, 5 permission denied.\n";
@@ -355,7 +312,8 @@ add_kind(struct cands *c, const char *kind, char *const *w, int n, const struct 
 		if (commas == 0) {
 			add_names(c, nm->ports, "ports", NULL);
 		} else if (commas >= 3 && strchr(last, '=') == NULL) {
-			snprintf(pre, sizeof(pre), "%.*s", (int)(last + 1 - c->partial), c->partial);
+			snprintf(pre, sizeof(pre), "%.*s", (int)(last + 1 - c->partial),
+				 c->partial);
 			for (const char *const *k = kind[0] == 'O' ? out_keys : in_keys; *k; k++)
 				add2(c, pre, *k);
 		}
@@ -378,17 +336,92 @@ add_kind(struct cands *c, const char *kind, char *const *w, int n, const struct 
 	}
 }
 
-/* Strip a usage token of its brackets and dots. */
-static char *
-bare(char *t)
+void
+ctl_usage_parse(const char *args, struct ctl_usage *u)
 {
-	size_t n;
+	char *w[MAX_WORDS * 4];
+	int n, depth = 0;
 
-	t += strspn(t, "[");
-	n = strlen(t);
-	while (n > 0 && (t[n - 1] == ']' || t[n - 1] == '.'))
-		t[--n] = '\0';
-	return t;
+	memset(u, 0, sizeof(*u));
+	n = words_of(args != NULL ? args : "", u->buf, sizeof(u->buf), w);
+	u->more = args != NULL && strstr(args, "...") != NULL;
+	for (int i = 0; i < n; i++) {
+		bool bracket = w[i][0] == '[';
+		char *t = w[i] + strspn(w[i], "[");
+		size_t len = strlen(t);
+
+		depth += (int)(t - w[i]);
+		/* strip the closing brackets and dots, counting the brackets */
+		for (; len > 0 && (t[len - 1] == ']' || t[len - 1] == '.'); t[--len] = '\0')
+			depth -= t[len - 1] == ']';
+		if (len == 0 || strcmp(t, "|") == 0)
+			continue;
+		if (t[0] == '-' && u->nopt < CTL_USAGE_MAX) {
+			u->opt[u->nopt++] = t;
+		} else if (u->nopt > 0 && u->kind[u->nopt - 1] == NULL &&
+			   u->opt[u->nopt - 1] == w[i - 1] + strspn(w[i - 1], "[")) {
+			/* the word after an option is its value */
+			u->kind[u->nopt - 1] = t;
+			u->optional[u->nopt - 1] = bracket;
+		} else if (u->npos < CTL_USAGE_MAX) {
+			u->nreq += depth == 0 && !bracket;
+			u->pos[u->npos++] = t;
+		}
+	}
+}
+
+int
+ctl_usage_opt(const struct ctl_usage *u, const char *w, const char **val)
+{
+	for (int k = 0; k < u->nopt; k++) {
+		const char *o = u->opt[k];
+		size_t n = strlen(o);
+
+		*val = strncmp(w, o, n) == 0 && w[n] == '=' ? w + n + 1 : NULL;
+		if (*val != NULL || strcmp(w, o) == 0 ||
+		    (o[1] == '-' && w[0] == '-' && w[1] == o[2] && w[2] == '\0'))
+			return k;
+	}
+	return -1;
+}
+
+int
+ctl_getopt(const struct ctl_usage *u, int argc, char **argv, struct ctl_args *a,
+	   struct ctl_err *e)
+{
+	const char *v;
+	int k;
+
+	memset(a, 0, sizeof(*a));
+	a->argc = argc;
+	a->argv = argv;
+	for (int i = 0; i < argc && !u->more; i++) {
+		k = ctl_usage_opt(u, argv[i], &v);
+		if (k < 0 && argv[i][0] == '-' && argv[i][1] != '\0' && u->nopt > 0) {
+			ctl_err_set(e, NULL, "unknown option %s", argv[i]);
+			return -EINVAL;
+		}
+		if (k < 0) {
+			if (a->npos < CTL_USAGE_MAX)
+				a->pos[a->npos] = argv[i];
+			a->npos++;
+			continue;
+		}
+		/* an optional value is the next word unless that is an option */
+		if (v == NULL && u->kind[k] != NULL && i + 1 < argc &&
+		    (!u->optional[k] || argv[i + 1][0] != '-'))
+			v = argv[++i];
+		if (v == NULL && u->kind[k] != NULL && !u->optional[k]) {
+			ctl_err_set(e, NULL, "%s needs %s", argv[i], u->kind[k]);
+			return -EINVAL;
+		}
+		a->val[k] = v != NULL ? v : "";
+	}
+	if (!u->more && (a->npos < u->nreq || a->npos > u->npos)) {
+		ctl_err_set(e, NULL, "wrong number of arguments");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* The arguments of cmd, walking its usage: options, their values, positionals. */
@@ -396,47 +429,32 @@ static void
 complete_args(struct cands *c, const struct ctl_cmd *cmd, char *const *w, int n,
 	      const struct ctl_names *nm)
 {
-	char buf[256], *u[MAX_WORDS * 4], *opt[16], *optval[16], *pos[8];
-	int nu = words_of(cmd->args ? cmd->args : "", buf, sizeof(buf), u), nopt = 0, npos = 0;
-	int ip = 0;
+	struct ctl_usage u;
 	const char *value_of = NULL;
+	int ip = 0;
 
-	for (int i = 0; i < nu; i++) {
-		char *t = bare(u[i]);
-
-		if (*t == '\0' || strcmp(t, "|") == 0)
-			continue;
-		if (t[0] == '-' && nopt < 16) {
-			char *v = i + 1 < nu ? bare(u[i + 1]) : NULL;
-
-			opt[nopt] = t;
-			optval[nopt++] = v != NULL && v[0] != '-' && *v != '\0' ? v : NULL;
-			i += v != NULL && v[0] != '-' && *v != '\0';
-		} else if (npos < 8) {
-			pos[npos++] = t;
-		}
-	}
+	ctl_usage_parse(cmd->args, &u);
 	for (int j = 0; j < n; j++) {
 		int k = 0;
 
-		while (k < nopt && strcmp(w[j], opt[k]) != 0)
+		while (k < u.nopt && strcmp(w[j], u.opt[k]) != 0)
 			k++;
 		value_of = NULL;
-		if (k == nopt)
+		if (k == u.nopt)
 			ip++;
-		else if (optval[k] != NULL && j + 1 < n)
+		else if (u.kind[k] != NULL && j + 1 < n)
 			j++;
 		else
-			value_of = optval[k];
+			value_of = u.kind[k];
 	}
 	if (value_of != NULL) {
 		add_kind(c, value_of, w, n, nm);
 		return;
 	}
-	if (ip < npos || (npos > 0 && strcmp(pos[npos - 1], "COMMAND") == 0))
-		add_kind(c, pos[ip < npos ? ip : npos - 1], w, n, nm);
-	for (int k = 0; k < nopt; k++)
-		add2(c, "", opt[k]);
+	if (ip < u.npos || (u.npos > 0 && strcmp(u.pos[u.npos - 1], "COMMAND") == 0))
+		add_kind(c, u.pos[ip < u.npos ? ip : u.npos - 1], w, n, nm);
+	for (int k = 0; k < u.nopt; k++)
+		add2(c, "", u.opt[k]);
 }
 
 static int

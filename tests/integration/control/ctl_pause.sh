@@ -95,11 +95,22 @@ in0_down() { [ "$(link in0 up)" = false ]; }
 cg_assert_true "in0 seen down within 1 s" cg_wait_for 1 in0_down
 cg_assert_eq "both rules paused" '["paused", "paused"]' \
 	"[$(rstate fan 's["status"]'), $(rstate other 's["status"]')]"
+# What in0 reports once up again (its memberships, at once): capture them.
+cg_bg tcpdump ip netns exec "$CG_NS_GEN" tcpdump -i "$CG_IF_GEN" -n -U --immediate-mode \
+	-w "$CG_TMP/igmp.pcap" igmp
+tcpdump_pid=$CG_LAST_PID
+tcpdump_up() { grep -q "listening on" "$CG_TMP/tcpdump.err" 2>/dev/null; }
+cg_wait_for 5 tcpdump_up || cg_die "tcpdump did not start"
 sleep 1
 before_in=$(cg_recv_count a1)
 ip link set "$CG_IF_RIN" up
 cg_assert_true "both outputs resume within 1 s of in0's link-up" \
 	cg_recv_wait_count a1 $((before_in + 20)) 1
+# (igmp_interval_s is 60: a periodic report cannot fall in this window.)
+reported() { cg_pcap "$CG_TMP/igmp.pcap" 2>/dev/null | grep '"igmp_type": 34' | grep -q 239.17.1.2; }
+cg_assert_true "in0 reports its memberships again once up (IGMPv3, within 1 s)" \
+	cg_wait_for 1 reported
+cg_stop_pid "$tcpdump_pid" || true
 
 cg_send_wait s1 "$s1"
 cg_send_wait s2 "$s2"

@@ -8,7 +8,8 @@
 # and counted (its next event says how many), nothing is cut, and a rule.add
 # from another client answers as fast as before. Last, kill -9 of the data
 # plane: the subscriber, reconnecting with the data plane it knew, is told
-# dataplane.restarted.
+# dataplane.restarted. castgatectl events prints all of it, and --json each
+# event's JSON.
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
 
@@ -67,6 +68,10 @@ cg_bg sub "$CG_PY" "$CG_LIB_DIR/cg_events.py" "$CG_CTL_SOCK" "$EV" "$CG_TMP/sub.
 	--types silence,dataplane --reconnect
 cg_bg slow "$CG_PY" "$CG_LIB_DIR/cg_events.py" "$CG_CTL_SOCK" "$SLOW" "$CG_TMP/slow.stop" \
 	--types test --hold "$CG_TMP/slow.go"
+cg_bg ctlev "$CG_CTL_BIN" -s "$CG_CTL_SOCK" events --types silence,dataplane
+ctlev=$CG_LAST_PID
+cg_bg ctljson "$CG_CTL_BIN" -s "$CG_CTL_SOCK" events --json --types silence
+ctljson=$CG_LAST_PID
 subscribed() { [ "$(ev "$1" 'sum(1 for x in L if "result" in x)' 2>/dev/null)" = 1 ]; }
 cg_assert_true "subscriber subscribed" cg_wait_for 5 subscribed "$EV"
 cg_assert_true "slow subscriber subscribed" cg_wait_for 5 subscribed "$SLOW"
@@ -200,6 +205,7 @@ touch "$CG_TMP/slow.stop"
 # kill -9 of the data plane: control exits with it; the reconnecting
 # subscriber is told that the data plane restarted.
 dp0=$(cg_ctl_child_pid dataplane)
+tkill=$(cg_now_ms)
 kill -KILL "$dp0"
 restarted() { [ "$(ev "$EV" 'sum(1 for e in E if e["type"] == "dataplane.restarted")')" = 1 ]; }
 cg_assert_true "dataplane.restarted delivered after the restart" cg_wait_for 40 restarted
@@ -210,6 +216,35 @@ cg_assert_eq "dataplane.restarted: the new pid" "$(cg_ctl_child_pid dataplane)" 
 cg_assert_eq "the subscriber's connection had closed once" 1 \
 	"$(ev "$EV" 'sum(1 for x in L if "closed" in x)')"
 touch "$CG_TMP/sub.stop"
+
+# castgatectl events printed the same, and followed the restart.
+kill -INT "$ctlev" "$ctljson"
+rc=0
+cg_wait_pid "$ctlev" 5 || rc=$?
+cg_assert_eq "castgatectl events: exit status 0 after Ctrl-C" 0 "$rc"
+rc=0
+cg_wait_pid "$ctljson" 5 || rc=$?
+cg_assert_eq "castgatectl --json events: exit status 0 after Ctrl-C" 0 "$rc"
+cg_assert_eq "castgatectl events: the alarm after the stream" 1 \
+	"$(grep -c '  silence.raised       rule cam (id 1): silence alarm: nothing received for 700 ms$' "$CG_TMP/ctlev.out" || true)"
+cg_assert_ge "castgatectl events: the clears (first packet, stream resumed)" 2 \
+	"$(grep -Ec '  silence.cleared      rule cam \(id 1\): silence alarm cleared after [0-9]+ ms \(traffic\)$' "$CG_TMP/ctlev.out" || true)"
+cg_assert_eq "castgatectl events: the restart" 1 \
+	"$(grep -c "  dataplane.restarted  data plane restarted: pid $(cg_ctl_child_pid dataplane) (was $dp0), restart 1$" "$CG_TMP/ctlev.out" || true)"
+cg_assert_eq "castgatectl events: said it reconnected" 1 \
+	"$(grep -c 'following again' "$CG_TMP/ctlev.err" || true)"
+# Until the kill: the same events as the python subscriber, seq for seq.
+same() { # FILE: [type, rule, seq] of the silence events before the kill
+	"$CG_PY" - "$1" "$tkill" <<'PY'
+import json, sys
+rows = [json.loads(x) for x in open(sys.argv[1]) if x.strip()]
+E = [r["msg"]["params"] if "msg" in r else r for r in rows if "msg" in r or "type" in r]
+print(json.dumps([[e["type"], e["rule"], e["seq"]] for e in E
+                  if e["type"].startswith("silence.") and e["time_unix_ms"] < int(sys.argv[2])]))
+PY
+}
+cg_assert_eq "castgatectl --json events: the python subscriber's events" "$(same "$EV")" \
+	"$(same "$CG_TMP/ctljson.out")"
 
 cg_ctl_stop
 cg_finish

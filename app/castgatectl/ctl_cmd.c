@@ -447,13 +447,11 @@ ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *
 			continue;
 		}
 		if (!c->json)
-			fprintf(stderr, "castgatectl: %s events (%s), data plane pid %s; Ctrl-C to "
-				"stop\n", known == NULL ? "following" : "following again",
-				json_object_get_string(json_object_object_get_ex(res, "types", &dp) ?
-						       dp : NULL),
-				json_object_object_get_ex(res, "dataplane", &dp) &&
-				json_object_object_get_ex(dp, "pid", &dp) ?
-				json_object_get_string(dp) : "-");
+			ctl_fmt_tpl(stderr, res, known == NULL ?
+				    "castgatectl: following events ({types:L}) of the data plane "
+				    "pid {dataplane.pid}; Ctrl-C to stop\n" :
+				    "castgatectl: following again ({types:L}), data plane pid "
+				    "{dataplane.pid}\n");
 		json_object_put(known);
 		known = NULL;
 		if (json_object_object_get_ex(res, "dataplane", &dp)) {

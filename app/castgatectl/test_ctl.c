@@ -735,8 +735,9 @@ test_fmt_event(void)
 		   "\"rule\":\"cam\",\"id\":1,\"reason\":\"traffic\",\"duration_ms\":902,"
 		   "\"lost\":3}");
 	CU_ASSERT_STRING_EQUAL(s, "(3 events lost before the next: castgatectl did not read fast "
-			       "enough)\n2026-12-02 20:36:09.005  silence.cleared      rule cam (id "
-			       "1): silence alarm cleared after 902 ms (traffic)\n");
+			       "enough)\n"
+			       "2026-12-02 20:36:09.005  silence.cleared      rule cam (id 1): "
+			       "silence alarm cleared after 902 ms (traffic)\n");
 	free(s);
 	s = render(ctl_fmt_event, "{\"type\":\"link.down\",\"time_unix_ms\":1796243769005,"
 		   "\"port\":\"out1\",\"state\":\"down\",\"source\":\"netlink\","

@@ -23,6 +23,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 #include <rte_version.h>
 
 #include "cg_conf.h"
@@ -439,6 +440,9 @@ run(const struct cg_conf *c, const struct args *a, uint64_t start_unix_ms)
 	ret = cg_dp_stats_telemetry_register();
 	if (ret < 0)
 		CG_WARN("telemetry: live counters unavailable: %s", strerror(-ret));
+	/* dpdk-dumpcap (a secondary) copies our ports' packets through this. */
+	if (rte_pdump_init() < 0)
+		CG_WARN("pdump: %s; dpdk-dumpcap cannot capture", rte_strerror(rte_errno));
 	if (cg_dp_shm_serve() < 0)
 		return CG_EXIT_FAILURE;
 	cg_dp_service_start();
@@ -558,6 +562,7 @@ main(int argc, char **argv)
 	 * lcore is online, so the grace periods are immediate). */
 	cg_dp_rules_clear(RTE_QSBR_THRID_INVALID);
 	cg_dp_link_fini();
+	rte_pdump_uninit();
 	cg_dp_port_down_all();
 	check_pools();
 	cg_dp_rules_fini();

@@ -240,8 +240,8 @@ link_desc(json_object *link, char *buf, size_t size)
 
 	if (!jget(link, "up", json_type_boolean, &up))
 		return "-";
-	if (!up)
-		return "down";
+	if (!up)	/* down, or missing: no interface */
+		return jm(link, "state") != NULL ? jstr(link, "state") : "down";
 	if (jget(link, "speed_mbps", json_type_double, &speed) && speed > 0)
 		ctl_fmt_rate(speed * 1e6, "bps", sp, sizeof(sp));
 	else
@@ -379,7 +379,7 @@ array_table(FILE *f, json_object *a, unsigned int ncols, const char *const *hdr,
 void
 ctl_fmt_rule_list(FILE *f, json_object *res)
 {
-	static const char *const hdr[] = { "NAME", "ID", "ORIGIN", "INPUT", "OUTPUTS" };
+	static const char *const hdr[] = { "NAME", "ID", "ORIGIN", "STATE", "INPUT", "OUTPUTS" };
 	json_object *rules = jm(res, "rules");
 	struct ctl_table t;
 
@@ -387,17 +387,17 @@ ctl_fmt_rule_list(FILE *f, json_object *res)
 		fprintf(f, "no rules\n");
 		return;
 	}
-	ctl_table_init(&t, 5, hdr, "lrlll");
+	ctl_table_init(&t, 6, hdr, "lrllll");
 	for (size_t i = 0; i < jlen(rules); i++) {
 		json_object *e = jidx(rules, i), *r = jm(e, "rule"), *outs = jm(r, "output");
 
-		cells(&t, e, "{rule.name}|{rule.id}|{origin}");
+		cells(&t, e, "{rule.name}|{rule.id}|{origin}|{state.status?}{state.status!-}");
 		cells(&t, jm(r, "input"), INPUT_DESC);
 		if (jlen(outs) == 0)
 			ctl_table_add(&t, "-");
 		/* further outputs on their own lines under the first */
 		for (size_t k = 0; k < jlen(outs); k++)
-			cells(&t, jidx(outs, k), k == 0 ? OUTPUT_DESC : "||||" OUTPUT_DESC);
+			cells(&t, jidx(outs, k), k == 0 ? OUTPUT_DESC : "|||||" OUTPUT_DESC);
 	}
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
@@ -421,23 +421,27 @@ next_hop_desc(json_object *o)
 void
 ctl_fmt_rule_show(FILE *f, json_object *res)
 {
-	static const char *const hdr[] = { "#", "PORT", "DESTINATION", "TTL", "SPORT", "SOURCE",
-		"NEXT-HOP", "PKTS", "BYTES", "DROPS", "RATE", "BITRATE" };
+	static const char *const hdr[] = { "#", "PORT", "STATE", "DESTINATION", "TTL", "SPORT",
+		"SOURCE", "NEXT-HOP", "PKTS", "BYTES", "DROPS", "RATE", "BITRATE" };
 	json_object *r = jm(res, "rule"), *st = jm(res, "stats"), *outs = jm(r, "output");
+	json_object *ostate = jm(jm(res, "state"), "outputs");
 	struct ctl_table t;
 
-	ctl_fmt_tpl(f, res, "rule {rule.name}  id {rule.id}  origin {origin}\n");
+	ctl_fmt_tpl(f, res, "rule {rule.name}  id {rule.id}  origin {origin}"
+		    "{state.status?  state }{state.since_unix_ms:t? since }\n");
 	ctl_fmt_tpl(f, jm(r, "input"), "input     " INPUT_DESC "{source! (any source)}\n");
 	if (st != NULL)
 		ctl_fmt_tpl(f, st, "received  {rx_packets:c} pkts  {rx_bytes:b}  {rx_pps:p}  "
 			    "{rx_bps:B}\n");
 	fputc('\n', f);
-	ctl_table_init(&t, 12, hdr, "rllrllrrrrrr");
+	ctl_table_init(&t, 13, hdr, "rlllrllrrrrrr");
 	for (size_t i = 0; i < jlen(outs); i++) {
-		json_object *o = jidx(outs, i);
+		json_object *o = jidx(outs, i), *os = jidx(ostate, i);
 
 		ctl_table_add(&t, "%zu", i);
-		cells(&t, o, "{port}|{destination}:{dport}|{ttl}|{sport?}{sport!kept}|"
+		ctl_table_add(&t, "%s", jstr(o, "port"));
+		ctl_table_add(&t, "%s", os != NULL ? json_object_get_string(os) : "-");
+		cells(&t, o, "{destination}:{dport}|{ttl}|{sport?}{sport!kept}|"
 		      "{source?}{source!port's}");
 		ctl_table_add(&t, "%s", next_hop_desc(o));
 		cells(&t, jidx(jm(st, "outputs"), i),

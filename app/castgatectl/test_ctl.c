@@ -397,7 +397,7 @@ static const char rule_list_json[] =
 	"\"destination\":\"239.1.1.1\",\"dport\":5001},\"output\":[{\"port\":\"out0\","
 	"\"destination\":\"239.2.2.2\",\"dport\":6001,\"ttl\":7},{\"port\":\"out1\","
 	"\"destination\":\"239.3.3.3\",\"dport\":6002,\"ttl\":64,\"sport\":4000}]},"
-	"\"origin\":\"config\"},{\"rule\":{\"name\":\"api-cam22\",\"id\":22,\"input\":"
+	"\"origin\":\"config\",\"state\":{\"status\":\"degraded\"}},{\"rule\":{\"name\":\"api-cam22\",\"id\":22,\"input\":"
 	"{\"port\":\"in0\",\"destination\":\"239.1.1.22\",\"dport\":5001,\"source\":"
 	"\"198.18.0.10\"},\"output\":[{\"port\":\"out0\",\"destination\":\"239.2.2.22\","
 	"\"dport\":6001,\"ttl\":64}]},\"origin\":\"api\"}],\"generation\":4}";
@@ -408,12 +408,12 @@ test_fmt_rule_list(void)
 	char *s = render(ctl_fmt_rule_list, rule_list_json);
 
 	CU_ASSERT_STRING_EQUAL(s,
-		"NAME       ID  ORIGIN  INPUT                                 OUTPUTS\n"
-		"cam1        1  config  in0 239.1.1.1:5001                    "
+		"NAME       ID  ORIGIN  STATE     INPUT                                 OUTPUTS\n"
+		"cam1        1  config  degraded  in0 239.1.1.1:5001                    "
 		"out0 239.2.2.2:6001 ttl 7\n"
-		"                                                             "
+		"                                                                       "
 		"out1 239.3.3.3:6002 ttl 64 sport 4000\n"
-		"api-cam22  22  api     in0 239.1.1.22:5001 from 198.18.0.10  "
+		"api-cam22  22  api     -         in0 239.1.1.22:5001 from 198.18.0.10  "
 		"out0 239.2.2.22:6001 ttl 64\n"
 		"2 rules\n");
 	free(s);

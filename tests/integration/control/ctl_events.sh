@@ -103,7 +103,7 @@ cg_log "alarm seen by rule.get $seen ms after the sender ended"
 RAISED='[e for e in E if e["type"] == "silence.raised" and e["last_rx_unix_ms"]]'
 got_raised() { [ "$(ev "$EV" "len($RAISED)")" -ge 1 ]; }
 cg_assert_true "silence.raised delivered" cg_wait_for 2 got_raised
-mapfile -t r < <(ev "$EV" "$RAISED[0]" |
+mapfile -t r < <(ev "$EV" "${RAISED}[0]" |
 	"$CG_PY" -c 'import json,sys; e=json.load(sys.stdin); [print(e.get(k)) for k in ("rule","silence_ms","raised","time_unix_ms","last_rx_unix_ms")]')
 cg_assert_eq "silence.raised: rule" cam "${r[0]}"
 cg_assert_eq "silence.raised: silence_ms" $SILENCE "${r[1]}"
@@ -133,7 +133,7 @@ resumed=$(cg_now_ms)
 CLEARED="[e for e in E if e[\"type\"] == \"silence.cleared\" and e[\"since_unix_ms\"] == ${r[3]}]"
 got_cleared() { [ "$(ev "$EV" "len($CLEARED)")" -ge 1 ]; }
 cg_assert_true "silence.cleared delivered" cg_wait_for 2 got_cleared
-cl=$(ev "$EV" "$CLEARED[0]")
+cl=$(ev "$EV" "${CLEARED}[0]")
 cg_assert_eq "silence.cleared: rule and reason" '["cam", "traffic"]' \
 	"$("$CG_PY" -c 'import json,sys; e=json.loads(sys.argv[1]); print(json.dumps([e["rule"], e["reason"]]))' "$cl")"
 cg_assert_le "cleared within 2 periods of the sender's start (+ its start-up)" 500 \

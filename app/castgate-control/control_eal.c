@@ -182,6 +182,9 @@ control_eal_start(struct control *c)
 		CG_ERR("pthread_getaffinity_np: %s", strerror(ret));
 		return CG_EXIT_FAILURE;
 	}
+	ret = cg_shm_log_bridge(cg_log_get_level());
+	if (ret < 0)
+		CG_WARN("DPDK's log stays on stderr: %s", strerror(-ret));
 	ret = rte_eal_init(argc, c->eal_argv);
 	if (ret < 0) {
 		code = rte_eal_primary_proc_alive(path) ? CG_EXIT_FAILURE : CG_EXIT_UNAVAILABLE;

@@ -534,6 +534,9 @@ main(int argc, char **argv)
 		cg_conf_free(conf);
 		return CG_EXIT_FAILURE;
 	}
+	ret = cg_shm_log_bridge(level);
+	if (ret < 0)
+		CG_WARN("DPDK's log stays on stderr: %s", strerror(-ret));
 	ret = rte_eal_init(eal_argc, eal_argv);
 	if (ret < 0) {
 		CG_ERR("rte_eal_init: %s (%d)", rte_strerror(rte_errno), rte_errno);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,4 +271,65 @@ cg_log(enum cg_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	cg_log_vfields(level, NULL, 0, fmt, ap);
 	va_end(ap);
+}
+
+/* A cg_log_stream(): the part of a line written so far, per stream. */
+struct log_stream {
+	pthread_mutex_t lock;
+	cg_log_stream_fn fn;
+	void *arg;
+	size_t len;
+	char line[CG_LOG_LINE_MAX];
+};
+
+static void
+stream_emit(struct log_stream *st)
+{
+	enum cg_log_level level = CG_LOG_INFO;
+	const char *source = "lib";
+	struct cg_log_field f;
+
+	st->fn(st->arg, &level, &source);
+	f = (struct cg_log_field){ .key = "source", .value = source };
+	cg_log_fields(level, &f, 1, "%.*s", (int)st->len, st->line);
+	st->len = 0;
+}
+
+static ssize_t
+stream_write(void *cookie, const char *buf, size_t size)
+{
+	struct log_stream *st = cookie;
+
+	pthread_mutex_lock(&st->lock);
+	for (size_t i = 0; i < size; i++) {
+		if (buf[i] == '\n') {
+			stream_emit(st);
+		} else if (st->len < sizeof(st->line)) {
+			st->line[st->len++] = buf[i];
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return (ssize_t)size;
+}
+
+FILE *
+cg_log_stream(cg_log_stream_fn fn, void *arg)
+{
+	static const cookie_io_functions_t io = { .write = stream_write };
+	struct log_stream *st = calloc(1, sizeof(*st));
+	FILE *f;
+
+	if (st == NULL)
+		return NULL;
+	pthread_mutex_init(&st->lock, NULL);
+	st->fn = fn;
+	st->arg = arg;
+	f = fopencookie(st, "w", io);
+	if (f == NULL) {
+		free(st);
+		return NULL;
+	}
+	/* Each write reaches us at once: the writer's per-message level holds. */
+	setvbuf(f, NULL, _IONBF, 0);
+	return f;
 }

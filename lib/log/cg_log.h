@@ -18,6 +18,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum cg_log_level {
 	CG_LOG_ERR = 0,
@@ -79,6 +80,23 @@ void cg_log_fields(enum cg_log_level level, const struct cg_log_field *fields,
 /** va_list form of cg_log_fields(). */
 void cg_log_vfields(enum cg_log_level level, const struct cg_log_field *fields,
 		    size_t n, const char *fmt, va_list ap);
+
+/**
+ * Decides the level and source of a line written to a cg_log_stream(); called
+ * on the writing thread while it writes (DPDK: the level of the message being
+ * written). @p source is a short tag such as "dpdk".
+ */
+typedef void (*cg_log_stream_fn)(void *arg, enum cg_log_level *level, const char **source);
+
+/**
+ * A stdio stream whose lines are logged through cg_log (same format, same
+ * threshold), each with a "source" field: for libraries that log to a
+ * FILE *, such as DPDK (rte_openlog_stream()). Unbuffered and thread-safe;
+ * a line is logged once its newline is written. Never closed while the
+ * library may write.
+ * @return the stream, or NULL with errno set.
+ */
+FILE *cg_log_stream(cg_log_stream_fn fn, void *arg);
 
 /**
  * Format one line into @p buf exactly as it would be written, without the

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <rte_eal.h>
+#include <rte_log.h>
 #include <rte_errno.h>
 #include <rte_memzone.h>
 
@@ -41,6 +42,33 @@ static const char *const link_source_names[] = {
 	[CG_SHM_LINK_SRC_LSC] = "lsc",
 	[CG_SHM_LINK_SRC_POLL] = "ethdev",
 };
+
+/* The level of the rte_log message being written, on the writing thread. */
+static void
+dpdk_line(void *arg, enum cg_log_level *level, const char **source)
+{
+	int l = rte_log_cur_msg_loglevel();
+
+	(void)arg;
+	*source = "dpdk";
+	*level = l <= (int)RTE_LOG_ERR ? CG_LOG_ERR : l == (int)RTE_LOG_WARNING ? CG_LOG_WARN :
+		 l <= (int)RTE_LOG_INFO ? CG_LOG_INFO : CG_LOG_DEBUG;
+}
+
+int
+cg_shm_log_bridge(enum cg_log_level level)
+{
+	static const uint32_t rte_level[] = {
+		[CG_LOG_ERR] = RTE_LOG_ERR, [CG_LOG_WARN] = RTE_LOG_WARNING,
+		[CG_LOG_INFO] = RTE_LOG_INFO, [CG_LOG_DEBUG] = RTE_LOG_DEBUG,
+	};
+	FILE *f = cg_log_stream(dpdk_line, NULL);
+
+	if (f == NULL)
+		return -errno;
+	rte_log_set_global_level(rte_level[level]);
+	return rte_openlog_stream(f) < 0 ? -EINVAL : 0;
+}
 
 const char *
 cg_shm_port_state_name(unsigned int state)

@@ -61,6 +61,7 @@
 #include <rte_ethdev.h>
 #include <json-c/json.h>
 
+#include "cg_log.h"
 #include "cg_pkt.h"
 #include "cg_rule.h"
 
@@ -338,6 +339,18 @@ const char *cg_shm_port_state_name(unsigned int state);
 
 /** "none", "netlink", "lsc", "ethdev"; "unknown" when out of range. */
 const char *cg_shm_link_source_name(unsigned int source);
+
+/**
+ * Send DPDK's log (EAL, PMDs, libraries) through lib/log: one format (text or
+ * JSON lines, with "source": "dpdk"), one threshold. rte_log levels map to
+ * lib/log's (emergency..error: error, warning: warn, notice and info: info,
+ * debug: debug), and DPDK's own threshold follows @p level until the EAL
+ * parses its --log-level (lib/conf puts one on the EAL line). Call before
+ * rte_eal_init(), so that the EAL's lines go through it too.
+ * @return 0, or -errno when the stream could not be made (DPDK then keeps
+ *   logging to stderr by itself).
+ */
+int cg_shm_log_bridge(enum cg_log_level level);
 
 /**
  * Look up the memzones of the primary (after rte_eal_init() of a secondary

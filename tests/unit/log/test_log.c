@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -88,6 +90,49 @@ test_journal_prefix(void)
 	cg_log_init("unit", CG_LOG_INFO, CG_LOG_FMT_TEXT);
 }
 
+static void
+stream_level(void *arg, enum cg_log_level *level, const char **source)
+{
+	*level = *(enum cg_log_level *)arg;
+	*source = "lib";
+}
+
+/* Lines written to a cg_log_stream() come out as log lines, one each, with
+ * the level the callback gives at write time, filtered by the threshold. */
+static void
+test_stream(void)
+{
+	enum cg_log_level lvl = CG_LOG_WARN;
+	int fds[2], saved = dup(STDERR_FILENO);
+	char out[2048] = "";
+	ssize_t n;
+	FILE *f;
+
+	CU_ASSERT_FATAL(pipe(fds) == 0 && saved >= 0);
+	dup2(fds[1], STDERR_FILENO);
+	cg_log_init("t", CG_LOG_WARN, CG_LOG_FMT_JSON);
+	f = cg_log_stream(stream_level, &lvl);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "EAL: two ");
+	fprintf(f, "parts\nEAL: second\n");
+	lvl = CG_LOG_DEBUG;
+	fprintf(f, "below the threshold\n");
+	fflush(f);
+	dup2(saved, STDERR_FILENO);
+	close(fds[1]);
+	n = read(fds[0], out, sizeof(out) - 1);
+	close(fds[0]);
+	close(saved);
+	CU_ASSERT_TRUE(n > 0);
+	out[n > 0 ? n : 0] = '\0';
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"msg\":\"EAL: two parts\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"msg\":\"EAL: second\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"source\":\"lib\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"level\":\"warn\""));
+	CU_ASSERT_PTR_NULL(strstr(out, "below"));
+	cg_log_init("t", CG_LOG_INFO, CG_LOG_FMT_TEXT);
+}
+
 int
 main(void)
 {
@@ -97,6 +142,7 @@ main(void)
 		CG_UNIT_TEST(test_json_is_valid),
 		CG_UNIT_TEST(test_truncation),
 		CG_UNIT_TEST(test_journal_prefix),
+		CG_UNIT_TEST(test_stream),
 		CG_UNIT_END,
 	};
 

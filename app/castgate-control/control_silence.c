@@ -218,6 +218,9 @@ control_silence_sample(struct control *c, uint64_t now_mono, uint64_t now_unix)
 		s->seen = false;
 		s->id = ref.rule->id;
 		s->silence_ms = control_silence_ms(c, ref.rule);
+		/* Fewer than before: removed and added again in this slot, counters reset. */
+		if (rx < s->rx)
+			s->rx = 0;
 		if (rx != s->rx) {
 			s->rx = rx;
 			s->active_mono_ms = now_mono;

@@ -626,6 +626,13 @@ test_silence(void)
 	CU_ASSERT_STRING_EQUAL(ev(5, "rule"), "api1");
 	CU_ASSERT_STRING_EQUAL(ev(5, "last_rx_unix_ms"), "1800000001400");
 
+	/* Counters back to zero in the same slot (removed and added again between two
+	 * samples): not a packet, the alarm stays. */
+	c.shm.ctrs[0].rule[moved].rx_pkts = 0;
+	control_silence_sample(&c, m0 + 4450, u0 + 4450);
+	CU_ASSERT_EQUAL(json_object_array_length(tapped), 6);
+	CU_ASSERT_STRING_EQUAL(silence_of("api1", "alarm", &keep), "true");
+
 	/* Removed while raised: cleared, reason "removed". */
 	c.shm.rules->slot[SLOT_CFG].in_use = 0;
 	control_silence_sample(&c, m0 + 4500, u0 + 4500);

@@ -17,6 +17,8 @@
  *   control_stats.c    the 1 s sampler, rates, stats.clear baselines, stats and
  *                  port JSON
  *   control_methods.c  the JSON-RPC method table and parameter validation
+ *   control_events.c   the event stream: control_event_emit(), events.subscribe
+ *   control_silence.c  silence alarms: a 100 ms sampler of the rules' rx counters
  *
  * Everything runs on one thread (the epoll loop); nothing here locks.
  */
@@ -51,6 +53,7 @@
 #define CONTROL_MSG_SIZE 512
 
 struct control_stats;
+struct control_silence;
 
 /** The process context: one instance, owned by main(). */
 struct control {
@@ -89,6 +92,15 @@ struct control {
 
 	/* Each port's link state as of the last tick (control_link.c). */
 	struct cg_shm_link link[CG_SHM_MAX_PORTS];
+
+	/* Events and silence alarms (control_events.c, control_silence.c). */
+	uint64_t event_seq;		/**< seq of the last event emitted */
+	/** Tests: sees every event emitted (params, borrowed). NULL in the daemon. */
+	void (*event_tap)(json_object *params, void *arg);
+	void *event_tap_arg;
+	bool test_hooks;		/**< CASTGATE_TEST_HOOKS=1: test.emit is served */
+	struct control_silence *silence;
+	int silence_fd;			/**< the sampler's timerfd */
 };
 
 /*
@@ -310,5 +322,94 @@ json_object *control_jip(uint32_t ip_be);
 
 /** Map a negative errno from the data plane to an RPC error. */
 void control_dp_error(struct cg_rpc_error *err, int ret, const char *field, const char *msg);
+
+/*
+ * control_events.c: the event stream (events.subscribe; docs/API.md, "Events")
+ */
+
+/** Event classes: the word before the dot of an event type. A subscriber
+ *  picks classes (events.subscribe "types"); lib/rpc's topics are these bits. */
+enum control_event_class_bit {
+	CONTROL_EV_LINK = 1u << 0,	/**< "link": link.up, link.down */
+	CONTROL_EV_PORT = 1u << 1,	/**< "port": port.reopened */
+	CONTROL_EV_RULE = 1u << 2,	/**< "rule": rule.paused, rule.resumed */
+	CONTROL_EV_SILENCE = 1u << 3,	/**< "silence": silence.raised, silence.cleared */
+	CONTROL_EV_DATAPLANE = 1u << 4,	/**< "dataplane": dataplane.restarted */
+	CONTROL_EV_TEST = 1u << 5,	/**< "test": test.* (the test hook only) */
+	CONTROL_EV_ALL = (1u << 6) - 1,
+};
+
+/**
+ * Emit one event: a JSON-RPC notification {"jsonrpc":"2.0","method":"event",
+ * "params":{"type": @p type, "seq": N, "time_unix_ms": N, ...@p fields}} to
+ * every subscriber of the event's class. Never blocks (a slow subscriber
+ * loses events, counted; see lib/rpc), never fails the caller; callable
+ * from the loop and from method handlers.
+ *
+ * Log the transition yourself (once); this logs only at debug level.
+ *
+ * @param type    "<class>.<what>", one of the types of docs/API.md
+ *                ("link.down", "port.reopened", "rule.paused", ...); an
+ *                unknown class is a bug: logged, nothing sent.
+ * @param fields  the event's own members (a json object, or NULL); always
+ *                consumed (put), also on failure. Never "type", "seq",
+ *                "time_unix_ms" or "lost": those are the envelope's.
+ *
+ * Example (control_link.c):
+ *   json_object *f = json_object_new_object();
+ *   control_jadd(f, "port", json_object_new_string("out1"));
+ *   control_jadd(f, "source", json_object_new_string("netlink"));
+ *   control_event_emit(c, "link.down", f);
+ */
+void control_event_emit(struct control *c, const char *type, json_object *fields);
+
+/** The envelope of an event as emitted (type, next seq, time, @p fields'
+ *  members, borrowed). @return a new object, or NULL (ENOMEM). */
+json_object *control_event_params(struct control *c, const char *type, json_object *fields);
+
+/** The class bit of the class named by the @p len bytes at @p name, or 0. */
+uint32_t control_event_class(const char *name, size_t len);
+
+/** The name of class bit @p bit, or NULL. */
+const char *control_event_class_name(uint32_t bit);
+
+/** The result of events.subscribe: types, seq, dataplane and control
+ *  identities, ports' links, silence alarms now. @return new, or NULL. */
+json_object *control_events_snapshot(struct control *c, uint32_t classes);
+
+/*
+ * control_silence.c: silence alarms
+ */
+
+/** How often the rules' rx counters are sampled: an alarm is raised within
+ *  this much after silence_ms. Cheap: one 64-bit read per rule and lcore. */
+#define CONTROL_SILENCE_TICK_MS 100
+
+/** Allocate the state. @return 0 or -ENOMEM. */
+int control_silence_init(struct control *c);
+/** Create the sampler's timerfd (c->silence_fd). @return it, or a negative errno. */
+int control_silence_start(struct control *c);
+/** The timerfd is readable: take a sample. */
+void control_silence_read(struct control *c);
+/** Close the timer, free the state. */
+void control_silence_stop(struct control *c);
+
+/**
+ * One sample at the given times: follow each installed rule's rx_pkts;
+ * raise (silence.raised) when it has not moved for the rule's silence_ms,
+ * clear (silence.cleared) on traffic, on removal, or when turned off.
+ */
+void control_silence_sample(struct control *c, uint64_t mono_ms, uint64_t unix_ms);
+
+/** A rule's effective silence_ms: its own, else [control] silence_ms; 0 = off. */
+uint32_t control_silence_ms(const struct control *c, const struct cg_rule *r);
+
+/** {"silence_ms", "alarm", "since_unix_ms" (while raised), "last_rx_unix_ms"
+ *  (null: none seen), "raised"} of the rule in @p slot, or NULL. */
+json_object *control_silence_json(const struct control *c, uint32_t slot);
+
+/** The alarms raised now: [{"rule", "id", "silence_ms", "since_unix_ms",
+ *  "last_rx_unix_ms"}, ...]. */
+json_object *control_silence_alarms_json(const struct control *c);
 
 #endif /* CG_CONTROL_H */

@@ -322,7 +322,10 @@ m_rule_list(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_err
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = rule_result(c, refs[i].rule, refs[i].origin);
 
-		if (e != NULL && json_object_array_add(arr, e) < 0)
+		if (e == NULL)
+			continue;
+		control_jadd(e, "silence", control_silence_json(c, refs[i].slot));
+		if (json_object_array_add(arr, e) < 0)
 			json_object_put(e);
 	}
 	free(refs);
@@ -539,6 +542,9 @@ rpc_stats_json(const struct control *c)
 	control_jadd(j, "cut_slow", json_object_new_uint64(st.cut_slow));
 	control_jadd(j, "cut_output", json_object_new_uint64(st.cut_output));
 	control_jadd(j, "active", json_object_new_uint64(st.active));
+	control_jadd(j, "subscribers", json_object_new_uint64(st.subscribers));
+	control_jadd(j, "notified", json_object_new_uint64(st.notified));
+	control_jadd(j, "notify_dropped", json_object_new_uint64(st.notify_dropped));
 	return j;
 }
 
@@ -768,6 +774,83 @@ trace_filter(struct control *c, json_object *params, struct cg_shm_trace_filter 
 		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.destination",
 				 "params.destination: \"%.64s\" is not an IPv4 address", dst);
 		return -1;
+ * events.*
+ */
+
+/* params.types: names of event classes, as a mask (absent: all). */
+static int
+get_types(json_object *params, uint32_t *mask, struct cg_rpc_error *err)
+{
+	json_object *v;
+	size_t n;
+
+	*mask = CONTROL_EV_ALL;
+	if (params == NULL || !json_object_object_get_ex(params, "types", &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.types", "params.types: "
+				 "expected a non-empty array of event classes (link, port, rule, "
+				 "silence, dataplane, test), got %s", type_name(v));
+		return -1;
+	}
+	*mask = 0;
+	n = json_object_array_length(v);
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		const char *name = json_object_get_string(e);
+		uint32_t bit = json_object_is_type(e, json_type_string) ?
+			control_event_class(name, strlen(name)) : 0;
+
+		if (bit == 0) {
+			char field[CG_RPC_FIELD_MAX];
+
+			snprintf(field, sizeof(field), "params.types[%zu]", i);
+			cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "%s: \"%.40s\" is "
+					 "not an event class (link, port, rule, silence, "
+					 "dataplane, test)", field, name != NULL ? name : "null");
+			return -1;
+		}
+		*mask |= bit;
+	}
+	return 0;
+}
+
+/* params.dataplane {"pid", "start_unix_ms"}: the data plane the subscriber knew. */
+static int
+get_known_dataplane(json_object *params, int64_t *pid, int64_t *start,
+		    struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { "pid", "start_unix_ms", NULL };
+	json_object *d, *v;
+
+	*pid = *start = -1;
+	if (params == NULL || !json_object_object_get_ex(params, "dataplane", &d))
+		return 0;
+	if (json_object_is_type(d, json_type_object) &&
+	    json_object_object_get_ex(d, "pid", &v) && json_object_is_type(v, json_type_int))
+		*pid = json_object_get_int64(v);
+	if (json_object_is_type(d, json_type_object) &&
+	    json_object_object_get_ex(d, "start_unix_ms", &v) &&
+	    json_object_is_type(v, json_type_int))
+		*start = json_object_get_int64(v);
+	if (*pid < 0 || *start < 0) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.dataplane", "params."
+				 "dataplane: expected {\"pid\": N, \"start_unix_ms\": N} (the "
+				 "dataplane member of an earlier events.subscribe result)");
+		return -1;
+	}
+	json_object_object_foreach(d, k, x) {
+		bool known = false;
+
+		(void)x;
+		for (int i = 0; keys[i] != NULL; i++)
+			known |= strcmp(k, keys[i]) == 0;
+		if (!known) {
+			cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.dataplane", "params."
+					 "dataplane: unknown member \"%.60s\" (expected \"pid\", "
+					 "\"start_unix_ms\")", k);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -923,6 +1006,98 @@ m_trace_stop(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_er
 		return oom(err);
 	control_jadd(res, "stopped", json_object_new_boolean(1));
 	control_jadd(res, "session", json_object_new_uint64(c->shm.trace->session));
+m_events_subscribe(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { "types", "dataplane", NULL };
+	struct control *c = control_of(ctx);
+	const struct cg_shm_info *info = c->shm.info;
+	int64_t known_pid, known_start;
+	json_object *res;
+	uint32_t mask;
+
+	if (check_params(params, keys, err) < 0 || get_types(params, &mask, err) < 0 ||
+	    get_known_dataplane(params, &known_pid, &known_start, err) < 0)
+		return NULL;
+	res = control_events_snapshot(c, mask);
+	if (res == NULL)
+		return oom(err);
+	if (cg_rpc_subscribe(ctx, mask) < 0) {
+		json_object_put(res);
+		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "events.subscribe: not on a "
+				 "connection of the server");
+		return NULL;
+	}
+	/* Another data plane than the one this subscriber knew: it restarted while
+	 * the subscriber was away (control exits with its data plane). */
+	if ((mask & CONTROL_EV_DATAPLANE) && known_pid >= 0 &&
+	    (known_pid != info->pid || (uint64_t)known_start != info->start_unix_ms)) {
+		json_object *f = json_object_new_object(), *prev = json_object_new_object(), *p;
+
+		if (f != NULL && prev != NULL) {
+			control_jadd(prev, "pid", json_object_new_int64(known_pid));
+			control_jadd(prev, "start_unix_ms", json_object_new_int64(known_start));
+			control_jadd(f, "pid", json_object_new_int(info->pid));
+			control_jadd(f, "start_unix_ms",
+				     json_object_new_uint64(info->start_unix_ms));
+			control_jadd(f, "restarts", json_object_new_int64(c->restarts_dataplane));
+			control_jadd(f, "previous", json_object_get(prev));
+			p = control_event_params(c, "dataplane.restarted", f);
+			if (p != NULL)
+				cg_rpc_notify_self(ctx, "event", p);
+			json_object_put(p);
+		}
+		json_object_put(f);
+		json_object_put(prev);
+	}
+	CG_INFO("events: uid %u pid %d subscribed", (unsigned int)ctx->peer->uid,
+		(int)ctx->peer->pid);
+	return res;
+}
+
+/* test.emit (CASTGATE_TEST_HOOKS=1 only): emit @count events of @type with @fields. */
+static json_object *
+m_test_emit(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { "type", "count", "fields", NULL };
+	struct control *c = control_of(ctx);
+	json_object *fields = NULL, *v, *res;
+	const char *type, *dot;
+	int64_t count = 1;
+
+	if (!c->test_hooks) {
+		cg_rpc_error_set(err, CG_RPC_E_METHOD_NOT_FOUND, "method", "method not found: "
+				 "\"test.emit\"");
+		return NULL;
+	}
+	if (check_params(params, keys, err) < 0 || get_str(params, "type", true, &type, err) < 0)
+		return NULL;
+	dot = strchr(type, '.');
+	if (dot == NULL || control_event_class(type, (size_t)(dot - type)) == 0) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.type", "params.type: "
+				 "\"%.60s\" is not <class>.<what>", type);
+		return NULL;
+	}
+	if (json_object_object_get_ex(params, "count", &v)) {
+		count = json_object_get_int64(v);
+		if (!json_object_is_type(v, json_type_int) || count < 1 || count > 1000000) {
+			cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.count",
+					 "params.count: 1..1000000");
+			return NULL;
+		}
+	}
+	if (json_object_object_get_ex(params, "fields", &fields) &&
+	    !json_object_is_type(fields, json_type_object)) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.fields",
+				 "params.fields: expected an object");
+		return NULL;
+	}
+	for (int64_t i = 0; i < count; i++)
+		control_event_emit(c, type, fields != NULL ? json_object_get(fields) : NULL);
+	res = json_object_new_object();
+	if (res == NULL)
+		return oom(err);
+	control_jadd(res, "emitted", json_object_new_int64(count));
+	control_jadd(res, "seq", json_object_new_uint64(c->event_seq));
 	return res;
 }
 
@@ -943,5 +1118,7 @@ const struct cg_rpc_method control_methods[] = {
 	{ "trace.start", CG_RPC_ADMIN, m_trace_start },
 	{ "trace.get", CG_RPC_READ, m_trace_get },
 	{ "trace.stop", CG_RPC_ADMIN, m_trace_stop },
+	{ "events.subscribe", CG_RPC_READ, m_events_subscribe },
+	{ "test.emit", CG_RPC_ADMIN, m_test_emit },
 	{ NULL, 0, NULL },
 };

@@ -242,6 +242,7 @@ control_rule_stats_json(struct control *c, uint32_t slot)
 			json_object_put(jo);
 	}
 	control_jadd(j, "outputs", outs);
+	control_jadd(j, "silence", control_silence_json(c, slot));
 	return j;
 }
 

@@ -67,6 +67,7 @@ usage(FILE *f)
 "  rule.add rule.update rule.remove (admin)   rule.get rule.list\n"
 "  stats.get   stats.clear (admin)            port.list port.get\n"
 "  config.check   config.reload (admin)       system.info system.health\n"
+"  events.subscribe (pushes events: links, rules paused, silence alarms)\n"
 "\n"
 "Rules of the config file (origin \"config\") are changed by editing the file\n"
 "and reloading (SIGHUP or config.reload); rules added over the API (origin\n"
@@ -319,6 +320,8 @@ run_loop(struct control *c)
 				on_tick(c);
 			} else if (fd == c->sfd) {
 				on_signal(c);
+			} else if (fd == c->silence_fd) {
+				control_silence_read(c);
 			} else if (fd == srv_fd) {
 				int ret = cg_rpc_server_dispatch(c->srv, 0);
 
@@ -404,7 +407,7 @@ main(int argc, char **argv)
 	sigset_t sigs;
 	int ret;
 
-	c->epfd = c->tfd = c->sfd = -1;
+	c->epfd = c->tfd = c->sfd = c->silence_fd = -1;
 	c->exit_code = CG_EXIT_FAILURE;
 	c->start_unix_ms = control_now_ms();
 	cg_log_init(CONTROL_PROG, CG_LOG_INFO, CG_LOG_FMT_TEXT);
@@ -429,6 +432,7 @@ main(int argc, char **argv)
 	c->supervisor_pid = (pid_t)env_long("CASTGATE_SUPERVISOR_PID");
 	c->restarts_dataplane = env_long("CASTGATE_RESTARTS_DATAPLANE");
 	c->restarts_control = env_long("CASTGATE_RESTARTS_CONTROL");
+	c->test_hooks = env_long("CASTGATE_TEST_HOOKS") == 1;
 
 	if (check_conf(c->conf) < 0 ||
 	    ensure_parent_dir("control.state_file", c->conf->ctl.state_file) < 0)
@@ -455,8 +459,8 @@ main(int argc, char **argv)
 		c->exit_code = ret;
 		goto out;
 	}
-	if (control_stats_init(c) < 0) {
-		CG_ERR("out of memory for the stats sampler");
+	if (control_stats_init(c) < 0 || control_silence_init(c) < 0) {
+		CG_ERR("out of memory for the stats and silence samplers");
 		goto out;
 	}
 	control_rules_start(c);
@@ -464,6 +468,13 @@ main(int argc, char **argv)
 	if (loop_setup(c, &sigs) < 0)
 		goto out;
 	control_link_start(c);
+	ret = control_silence_start(c);
+	if (ret < 0 || epoll_add(c->epfd, ret) < 0) {
+		CG_ERR("event loop: silence sampler: %s", strerror(ret < 0 ? -ret : errno));
+		goto out;
+	}
+	if (c->test_hooks)
+		CG_WARN("CASTGATE_TEST_HOOKS=1: the test method test.emit is served");
 	if (c->ready_file != NULL) {
 		char text[32];
 
@@ -479,12 +490,15 @@ main(int argc, char **argv)
 		"%zu API rule(s) in %s", (int)c->shm.info->pid, c->shm.rules->nb_rules,
 		control_rules_generation(c), c->api ? cg_rule_set_count(c->api) : 0,
 		c->conf->ctl.state_file);
+	/* The first sample starts every rule's silence clock now. */
+	control_silence_read(c);
 	c->exit_code = CG_EXIT_OK;
 	run_loop(c);
 out:
 	/* Close the socket first: clients see the end at once, not after EAL. */
 	cg_rpc_server_free(c->srv);
 	c->srv = NULL;
+	control_silence_stop(c);
 	close_fd(&c->sfd);
 	close_fd(&c->tfd);
 	close_fd(&c->epfd);

@@ -460,6 +460,200 @@ test_ports_and_system(void)
 	json_object_put(r);
 }
 
+/* Events emitted, as the tap sees them. */
+static json_object *tapped;
+
+static void
+tap(json_object *params, void *arg)
+{
+	(void)arg;
+	json_object_array_add(tapped, json_object_get(params));
+}
+
+/* The @p i-th tapped event's member @p key as a string ("" when absent). */
+static const char *
+ev(size_t i, const char *key)
+{
+	json_object *v = get(json_object_array_get_idx(tapped, i), key);
+
+	return v != NULL ? json_object_get_string(v) : "";
+}
+
+static void
+test_events(void)
+{
+	json_object *r;
+
+	tapped = json_object_new_array();
+	c.event_tap = tap;
+	/* Not on a server connection (no socket here): refused, nothing half done. */
+	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"events.subscribe\",\"id\":1}");
+	CU_ASSERT_EQUAL(err_code(r), CG_RPC_E_INTERNAL);
+	json_object_put(r);
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"events.subscribe\",\"params\":"
+		  "{\"types\":[\"silence\",\"nope\"]},\"id\":1}", CG_RPC_E_INVALID_PARAMS,
+		  "params.types[1]");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"events.subscribe\",\"params\":"
+		  "{\"types\":[]},\"id\":1}", CG_RPC_E_INVALID_PARAMS, "params.types");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"events.subscribe\",\"params\":"
+		  "{\"dataplane\":{\"pid\":1}},\"id\":1}", CG_RPC_E_INVALID_PARAMS,
+		  "params.dataplane");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"events.subscribe\",\"params\":"
+		  "{\"dataplane\":{\"pid\":1,\"start_unix_ms\":2,\"x\":3}},\"id\":1}",
+		  CG_RPC_E_INVALID_PARAMS, "params.dataplane");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"events.subscribe\",\"params\":"
+		  "{\"type\":[\"link\"]},\"id\":1}", CG_RPC_E_INVALID_PARAMS, "params.type");
+
+	/* The test hook: absent unless CASTGATE_TEST_HOOKS=1. */
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"test.emit\",\"params\":{\"type\":"
+		  "\"test.ping\"},\"id\":1}", CG_RPC_E_METHOD_NOT_FOUND, "method");
+	c.test_hooks = true;
+	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"test.emit\",\"params\":{\"type\":"
+		 "\"link.down\",\"count\":3,\"fields\":{\"port\":\"out0\"}},\"id\":1}");
+	CU_ASSERT_EQUAL(json_object_get_int(get(r, "result.emitted")), 3);
+	json_object_put(r);
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"test.emit\",\"params\":{\"type\":"
+		  "\"bogus.x\"},\"id\":1}", CG_RPC_E_INVALID_PARAMS, "params.type");
+	c.test_hooks = false;
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(tapped), 3);
+	CU_ASSERT_STRING_EQUAL(ev(0, "type"), "link.down");
+	CU_ASSERT_STRING_EQUAL(ev(2, "port"), "out0");
+	CU_ASSERT_EQUAL(atoll(ev(1, "seq")), atoll(ev(0, "seq")) + 1);
+	CU_ASSERT(atoll(ev(0, "time_unix_ms")) > 1700000000000LL);
+
+	/* An unknown class is a bug: nothing goes out. */
+	control_event_emit(&c, "nope.x", json_object_new_object());
+	control_event_emit(&c, "silence", NULL);
+	CU_ASSERT_EQUAL(json_object_array_length(tapped), 3);
+	c.event_tap = NULL;
+	json_object_put(tapped);
+}
+
+/* rule.get's stats.silence.<key> of rule @p name, as a string. */
+static const char *
+silence_of(const char *name, const char *key, json_object **keep)
+{
+	char line[256], path[64];
+
+	snprintf(line, sizeof(line), "{\"jsonrpc\":\"2.0\",\"method\":\"rule.get\","
+		 "\"params\":{\"name\":\"%s\"},\"id\":1}", name);
+	json_object_put(*keep);
+	*keep = call(line);
+	snprintf(path, sizeof(path), "result.stats.silence.%s", key);
+	return get(*keep, path) != NULL ? json_object_get_string(get(*keep, path)) : "absent";
+}
+
+static void
+test_silence(void)
+{
+	const uint64_t m0 = 50000, u0 = 1800000000000ULL;
+	struct cg_shm_rule_slot saved = c.shm.rules->slot[SLOT_API];
+	json_object *keep = NULL, *snap;
+	const uint32_t moved = 5;
+
+	tapped = json_object_new_array();
+	c.event_tap = tap;
+	c.silence_fd = -1;
+	CU_ASSERT_EQUAL_FATAL(control_silence_init(&c), 0);
+	c.conf->ctl.silence_ms = 1000;
+	c.shm.ctrs[0].rule[SLOT_CFG].rx_pkts = 5;
+	/* First sight: the clock starts; what the counters held before is not "received". */
+	control_silence_sample(&c, m0, u0);
+	control_silence_sample(&c, m0 + 900, u0 + 900);
+	CU_ASSERT_EQUAL(json_object_array_length(tapped), 0);
+	CU_ASSERT_STRING_EQUAL(silence_of("cfg1", "alarm", &keep), "false");
+	CU_ASSERT_STRING_EQUAL(silence_of("cfg1", "last_rx_unix_ms", &keep), "absent");
+	CU_ASSERT_PTR_NULL(get(keep, "result.stats.silence.last_rx_unix_ms"));
+	CU_ASSERT_STRING_EQUAL(silence_of("cfg1", "silence_ms", &keep), "1000");
+	/* silence_ms after first sight: both raise, once. */
+	control_silence_sample(&c, m0 + 1000, u0 + 1000);
+	control_silence_sample(&c, m0 + 1100, u0 + 1100);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(tapped), 2);
+	CU_ASSERT_STRING_EQUAL(ev(0, "type"), "silence.raised");
+	CU_ASSERT_STRING_EQUAL(ev(0, "rule"), "cfg1");
+	CU_ASSERT_STRING_EQUAL(ev(0, "silence_ms"), "1000");
+	CU_ASSERT_STRING_EQUAL(ev(0, "raised"), "1");
+	/* Never received since first seen: last_rx_unix_ms is there, and null. */
+	CU_ASSERT_TRUE(json_object_object_get_ex(json_object_array_get_idx(tapped, 0),
+						 "last_rx_unix_ms", NULL));
+	CU_ASSERT_PTR_NULL(get(json_object_array_get_idx(tapped, 0), "last_rx_unix_ms"));
+	CU_ASSERT_STRING_EQUAL(ev(1, "rule"), "api1");
+	CU_ASSERT_STRING_EQUAL(silence_of("api1", "alarm", &keep), "true");
+	CU_ASSERT_EQUAL(json_object_get_int64(get(keep, "result.stats.silence.since_unix_ms")),
+			(int64_t)(u0 + 1000));
+	snap = control_events_snapshot(&c, CONTROL_EV_ALL);
+	CU_ASSERT_EQUAL(json_object_array_length(get(snap, "silence_alarms")), 2);
+	CU_ASSERT_EQUAL(json_object_get_boolean(get(snap, "subscribed")), 1);
+	json_object_put(snap);
+
+	/* A packet clears it at the next sample. */
+	c.shm.ctrs[0].rule[SLOT_CFG].rx_pkts = 6;
+	control_silence_sample(&c, m0 + 1200, u0 + 1200);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(tapped), 3);
+	CU_ASSERT_STRING_EQUAL(ev(2, "type"), "silence.cleared");
+	CU_ASSERT_STRING_EQUAL(ev(2, "rule"), "cfg1");
+	CU_ASSERT_STRING_EQUAL(ev(2, "reason"), "traffic");
+	CU_ASSERT_STRING_EQUAL(ev(2, "duration_ms"), "200");
+	CU_ASSERT_STRING_EQUAL(silence_of("cfg1", "alarm", &keep), "false");
+	CU_ASSERT_STRING_EQUAL(silence_of("cfg1", "last_rx_unix_ms", &keep), "1800000001200");
+	CU_ASSERT_STRING_EQUAL(silence_of("cfg1", "raised", &keep), "1");
+
+	/* An update moves api1 to a new slot with fresh counters: the alarm follows it. */
+	c.shm.rules->slot[moved] = saved;
+	c.shm.rules->slot[SLOT_API].in_use = 0;
+	control_silence_sample(&c, m0 + 1300, u0 + 1300);
+	CU_ASSERT_EQUAL(json_object_array_length(tapped), 3);
+	CU_ASSERT_STRING_EQUAL(silence_of("api1", "alarm", &keep), "true");
+	c.shm.ctrs[0].rule[moved].rx_pkts = 1;
+	control_silence_sample(&c, m0 + 1400, u0 + 1400);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(tapped), 4);
+	CU_ASSERT_STRING_EQUAL(ev(3, "rule"), "api1");
+	CU_ASSERT_STRING_EQUAL(ev(3, "reason"), "traffic");
+
+	/* Its own silence_ms = 0 (off) wins over [control]; cfg1 raises a second time. */
+	c.shm.rules->slot[moved].rule.silence_ms = CG_RULE_SILENCE_OFF;
+	control_silence_sample(&c, m0 + 5000, u0 + 5000);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(tapped), 5);
+	CU_ASSERT_STRING_EQUAL(ev(4, "rule"), "cfg1");
+	CU_ASSERT_STRING_EQUAL(ev(4, "raised"), "2");
+	CU_ASSERT_STRING_EQUAL(silence_of("api1", "silence_ms", &keep), "0");
+	/* Its own 3000 wins too: raised 3000 ms after its last packet (m0 + 1400). */
+	c.shm.rules->slot[moved].rule.silence_ms = 3000;
+	control_silence_sample(&c, m0 + 4300, u0 + 4300);
+	CU_ASSERT_EQUAL(json_object_array_length(tapped), 5);
+	control_silence_sample(&c, m0 + 4400, u0 + 4400);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(tapped), 6);
+	CU_ASSERT_STRING_EQUAL(ev(5, "rule"), "api1");
+	CU_ASSERT_STRING_EQUAL(ev(5, "last_rx_unix_ms"), "1800000001400");
+
+	/* Counters back to zero in the same slot (removed and added again between two
+	 * samples): not a packet, the alarm stays. */
+	c.shm.ctrs[0].rule[moved].rx_pkts = 0;
+	control_silence_sample(&c, m0 + 4450, u0 + 4450);
+	CU_ASSERT_EQUAL(json_object_array_length(tapped), 6);
+	CU_ASSERT_STRING_EQUAL(silence_of("api1", "alarm", &keep), "true");
+
+	/* Removed while raised: cleared, reason "removed". */
+	c.shm.rules->slot[SLOT_CFG].in_use = 0;
+	control_silence_sample(&c, m0 + 4500, u0 + 4500);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(tapped), 7);
+	CU_ASSERT_STRING_EQUAL(ev(6, "type"), "silence.cleared");
+	CU_ASSERT_STRING_EQUAL(ev(6, "rule"), "cfg1");
+	CU_ASSERT_STRING_EQUAL(ev(6, "reason"), "removed");
+
+	/* Back as it was for the other tests. */
+	c.shm.rules->slot[SLOT_CFG].in_use = 1;
+	c.shm.rules->slot[SLOT_API] = saved;
+	memset(&c.shm.rules->slot[moved], 0, sizeof(c.shm.rules->slot[moved]));
+	c.shm.ctrs[0].rule[SLOT_CFG].rx_pkts = 0;
+	c.shm.ctrs[0].rule[moved].rx_pkts = 0;
+	c.conf->ctl.silence_ms = 0;
+	control_silence_stop(&c);
+	c.event_tap = NULL;
+	json_object_put(keep);
+	json_object_put(tapped);
+}
+
 int
 main(void)
 {
@@ -474,6 +668,8 @@ main(void)
 		CG_UNIT_TEST(test_frozen_state),
 		CG_UNIT_TEST(test_stats_clear_and_rates),
 		CG_UNIT_TEST(test_ports_and_system),
+		CG_UNIT_TEST(test_events),
+		CG_UNIT_TEST(test_silence),
 		CG_UNIT_END,
 	};
 	int ret;

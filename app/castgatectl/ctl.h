@@ -118,6 +118,11 @@ ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_stats, ctl_fmt_drops
  *   {W PATH...}  in W columns (printf's %Ws; -W aligns left)
  *   {PATH?TEXT}  TEXT and the member when there is one; {PATH!TEXT} TEXT when not */
 void ctl_fmt_tpl(FILE *f, json_object *o, const char *t);
+/* One event (the params of an "event" notification of events.subscribe) as
+ * one line: local time with ms, type, then its own words; "(N events lost
+ * ...)" before it when it says some were lost. */
+void ctl_fmt_event(FILE *f, json_object *ev);
+
 /* stats.get "drops": every reason with @all, else only those that counted. */
 void ctl_fmt_drops(FILE *f, json_object *res, bool all);
 
@@ -269,6 +274,6 @@ void ctl_catch_sigint(struct sigaction *old);
 
 /* Handlers of the table's rows. */
 ctl_run_fn ctl_run_rule_change, ctl_run_stats, ctl_run_port_blocks, ctl_run_config_check,
-	ctl_run_call, ctl_run_help, ctl_console_run, ctl_run_trace;
+	ctl_run_call, ctl_run_help, ctl_console_run, ctl_run_trace, ctl_run_events;
 
 #endif /* CG_CTL_H */

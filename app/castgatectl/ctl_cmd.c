@@ -417,6 +417,148 @@ ctl_run_trace(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a
 			cmd->render(c->out, res);
 	}
 	json_object_put(res);
+/* The params of events.subscribe: --types a,b as ["a","b"], and the data plane
+ * an earlier subscription saw. NULL on ENOMEM. */
+static json_object *
+events_params(const char *types, json_object *known)
+{
+	json_object *p = json_object_new_object(), *arr;
+	const char *t = types;
+
+	if (p == NULL)
+		return NULL;
+	if (types != NULL) {
+		arr = json_object_new_array();
+		for (; arr != NULL && *t != '\0'; t += *t == ',') {
+			size_t n = strcspn(t, ",");
+
+			json_object_array_add(arr, json_object_new_string_len(t, (int)n));
+			t += n;
+		}
+		json_object_object_add(p, "types", arr);
+	}
+	if (known != NULL)
+		json_object_object_add(p, "dataplane", json_object_get(known));
+	return p;
+}
+
+/* Print one notification: its params as a JSON line (--json) or a line of words. */
+static void
+event_print(struct ctl *c, json_object *msg)
+{
+	json_object *ev;
+
+	if (!json_object_object_get_ex(msg, "params", &ev))
+		return;
+	if (c->json)
+		fprintf(c->out, "%s\n", json_object_to_json_string_ext(ev,
+				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		ctl_fmt_event(c->out, ev);
+	fflush(c->out);
+}
+
+/* How long one wait for an event lasts, so that Ctrl-C is seen between two. */
+#define EVENTS_POLL_MS 250
+/* Between two attempts to reach a castgate-control that is restarting. */
+#define EVENTS_RETRY_MS 200
+
+/*
+ * events [--types LIST]: subscribe on a connection of its own (the console's
+ * stays a plain client) and print each event until Ctrl-C. When the
+ * connection ends (castgate-control exits with its data plane, or is
+ * restarted), connect again and subscribe naming the data plane we knew:
+ * the server then tells a restart as dataplane.restarted.
+ */
+int
+ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
+{
+	struct cg_rpc_client *cl = NULL;
+	json_object *known = NULL, *params, *res, *msg, *dp;
+	struct cg_rpc_error err;
+	struct sigaction old;
+	bool said_lost = false;
+	int ret = CG_EXIT_OK, r;
+
+	ctl_catch_sigint(&old);
+	ctl_interrupted = 0;
+	while (!ctl_interrupted) {
+		cl = cg_rpc_client_connect(c->socket, c->timeout_ms);
+		if (cl == NULL) {
+			if (known == NULL) {
+				ret = connect_error(c, errno);
+				break;
+			}
+			poll(NULL, 0, EVENTS_RETRY_MS);
+			continue;
+		}
+		params = events_params(a->val[0], known);
+		memset(&err, 0, sizeof(err));
+		r = cg_rpc_call(cl, cmd->method, params, &res, &err, c->timeout_ms);
+		json_object_put(params);
+		if (r == -EREMOTEIO) {
+			print_err(NULL, err.message, err.field);
+			ret = err.code == CG_RPC_E_PERMISSION ? CG_EXIT_NOPERM : CG_EXIT_FAILURE;
+			break;
+		}
+		if (r != 0) {
+			/* The old castgate-control going away as we came: try again. */
+			cg_rpc_client_close(cl);
+			cl = NULL;
+			if (known == NULL) {
+				fprintf(stderr, "castgatectl: events.subscribe: %s\n", err.message);
+				ret = CG_EXIT_UNAVAILABLE;
+				break;
+			}
+			poll(NULL, 0, EVENTS_RETRY_MS);
+			continue;
+		}
+		if (!c->json)
+			ctl_fmt_tpl(stderr, res, known == NULL ?
+				    "castgatectl: following events ({types:L}) of the data plane "
+				    "pid {dataplane.pid}; Ctrl-C to stop\n" :
+				    "castgatectl: following again ({types:L}), data plane pid "
+				    "{dataplane.pid}\n");
+		json_object_put(known);
+		known = NULL;
+		if (json_object_object_get_ex(res, "dataplane", &dp)) {
+			known = json_object_new_object();
+			if (known != NULL) {
+				json_object *v;
+
+				if (json_object_object_get_ex(dp, "pid", &v))
+					json_object_object_add(known, "pid", json_object_get(v));
+				if (json_object_object_get_ex(dp, "start_unix_ms", &v))
+					json_object_object_add(known, "start_unix_ms",
+							       json_object_get(v));
+			}
+		}
+		json_object_put(res);
+		said_lost = false;
+		while (!ctl_interrupted) {
+			r = cg_rpc_client_next(cl, &msg, EVENTS_POLL_MS);
+			if (r == -ETIMEDOUT)
+				continue;
+			if (r != 0)
+				break;
+			event_print(c, msg);
+			json_object_put(msg);
+		}
+		cg_rpc_client_close(cl);
+		cl = NULL;
+		if (!ctl_interrupted && !said_lost) {
+			fprintf(stderr, "castgatectl: the connection to castgate-control ended; "
+				"reconnecting\n");
+			said_lost = true;
+		}
+	}
+	cg_rpc_client_close(cl);
+	json_object_put(known);
+	sigaction(SIGINT, &old, NULL);
+	if (ctl_interrupted) {
+		ctl_interrupted = 0;
+		return CG_EXIT_OK;
+	}
 	return ret;
 }
 

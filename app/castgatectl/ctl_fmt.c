@@ -769,4 +769,52 @@ ctl_fmt_trace(FILE *f, json_object *res)
 			ctl_fmt_tpl(f, jidx(outs, k), "    -> {port}: {result}\n");
 	}
 	fprintf(f, "%zu packet%s traced\n", jlen(recs), jlen(recs) == 1 ? "" : "s");
+/* How each event type reads (docs/API.md, "Events"); others print their JSON. */
+static const struct {
+	const char *type;
+	const char *tpl;
+} event_tpl[] = {
+	{ "link.up", "port {port}: link {state}, {source}{reason?: }" },
+	{ "link.down", "port {port}: link {state}, {source}{reason?: }" },
+	{ "port.reopened", "port {port}: opened again (DPDK port {port_id}, {opens} opens)" },
+	{ "rule.paused", "rule {rule} (id {id}): paused{output?, output }{port?, port }" },
+	{ "rule.resumed", "rule {rule} (id {id}): resumed{output?, output }{port?, port }" },
+	{ "silence.raised", "rule {rule} (id {id}): silence alarm: nothing received for "
+	  "{silence_ms} ms{last_rx_unix_ms!, nothing since it is watched}" },
+	{ "silence.cleared", "rule {rule} (id {id}): silence alarm cleared after "
+	  "{duration_ms} ms ({reason})" },
+	{ "dataplane.restarted", "data plane restarted: pid {pid} (was {previous.pid}), "
+	  "restart {restarts}" },
+};
+
+void
+ctl_fmt_event(FILE *f, json_object *ev)
+{
+	const char *type = jstr(ev, "type");
+	uint64_t ms = 0, lost = 0;
+	char when[32] = "-";
+	struct tm tm;
+	time_t t;
+	size_t i;
+
+	if (jget(ev, "lost", json_type_int, &lost) && lost > 0)
+		fprintf(f, "(%" PRIu64 " event%s lost before the next: castgatectl did not read "
+			"fast enough)\n", lost, lost == 1 ? "" : "s");
+	if (jget(ev, "time_unix_ms", json_type_int, &ms) && ms > 0) {
+		t = (time_t)(ms / 1000);
+		localtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03u",
+			 (unsigned int)(ms % 1000));
+	}
+	fprintf(f, "%s  %-19s  ", when, type);
+	for (i = 0; i < sizeof(event_tpl) / sizeof(event_tpl[0]); i++)
+		if (strcmp(event_tpl[i].type, type) == 0)
+			break;
+	if (i < sizeof(event_tpl) / sizeof(event_tpl[0]))
+		ctl_fmt_tpl(f, ev, event_tpl[i].tpl);
+	else
+		fputs(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
+						     JSON_C_TO_STRING_NOSLASHESCAPE), f);
+	fputc('\n', f);
 }

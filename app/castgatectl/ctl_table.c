@@ -87,6 +87,13 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .say = "config reloaded; config rules:\n  added    {added:L}\n  updated  {updated:L}\n"
 	  "  removed  {removed:L}\n",
 	  .help = "  The same as SIGHUP; [[port]] and [dataplane] changes need a restart.\n" },
+	{ .words = "events", .aliases = "show events", .method = "events.subscribe",
+	  .args = "[--types LIST]",
+	  .summary = "follow links, pauses, silence alarms, restarts until Ctrl-C",
+	  .help = "  One line per event (--json: each event's JSON). LIST: classes, comma-"
+	  "separated:\n  link, port, rule, silence, dataplane, test. Follows a control "
+	  "restart.\n",
+	  .run = ctl_run_events },
 	{ .words = "call", .args = "METHOD [JSON-PARAMS]", .run = ctl_run_call,
 	  .summary = "raw JSON-RPC call; prints the result",
 	  .help = "  Example: castgatectl call stats.get '{\"rule\": \"cam1\"}' (docs/API.md)\n" },

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cg_unit.h"
 #include "ctl.h"
@@ -715,6 +716,49 @@ test_commands(void)
 	CU_ASSERT_PTR_NULL(ctl_cmd_find(2, (char *[]){ "rule", "rm" }, &k));
 }
 
+/* castgatectl events: one line per event, in the words of its type. */
+static void
+test_fmt_event(void)
+{
+	char *s;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	s = render(ctl_fmt_event, "{\"type\":\"silence.raised\",\"seq\":7,\"time_unix_ms\":"
+		   "1796243769225,\"rule\":\"cam\",\"id\":1,\"silence_ms\":700,"
+		   "\"last_rx_unix_ms\":null,\"raised\":1}");
+	CU_ASSERT_STRING_EQUAL(s, "2026-12-02 20:36:09.225  silence.raised       rule cam (id 1): "
+			       "silence alarm: nothing received for 700 ms, nothing since it is "
+			       "watched\n");
+	free(s);
+	s = render(ctl_fmt_event, "{\"type\":\"silence.cleared\",\"time_unix_ms\":1796243769005,"
+		   "\"rule\":\"cam\",\"id\":1,\"reason\":\"traffic\",\"duration_ms\":902,"
+		   "\"lost\":3}");
+	CU_ASSERT_STRING_EQUAL(s, "(3 events lost before the next: castgatectl did not read fast "
+			       "enough)\n"
+			       "2026-12-02 20:36:09.005  silence.cleared      rule cam (id 1): "
+			       "silence alarm cleared after 902 ms (traffic)\n");
+	free(s);
+	s = render(ctl_fmt_event, "{\"type\":\"link.down\",\"time_unix_ms\":1796243769005,"
+		   "\"port\":\"out1\",\"state\":\"down\",\"source\":\"netlink\","
+		   "\"reason\":\"carrier lost\"}");
+	CU_ASSERT_STRING_EQUAL(s, "2026-12-02 20:36:09.005  link.down            port out1: link "
+			       "down, netlink: carrier lost\n");
+	free(s);
+	s = render(ctl_fmt_event, "{\"type\":\"dataplane.restarted\",\"time_unix_ms\":"
+		   "1796243769005,\"pid\":42,\"restarts\":1,\"previous\":{\"pid\":41}}");
+	CU_ASSERT_STRING_EQUAL(s, "2026-12-02 20:36:09.005  dataplane.restarted  data plane "
+			       "restarted: pid 42 (was 41), restart 1\n");
+	free(s);
+	/* An unknown type prints its JSON; a shape it does not expect prints "-". */
+	s = render(ctl_fmt_event, "{\"type\":\"test.x\",\"n\":1}");
+	CU_ASSERT_STRING_EQUAL(s, "-  test.x               {\"type\":\"test.x\",\"n\":1}\n");
+	free(s);
+	s = render(ctl_fmt_event, "[]");
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "-  -"));
+	free(s);
+}
+
 static const char *man_path;
 
 /* castgatectl.8's COMMANDS section lists exactly the table's spellings: the
@@ -811,6 +855,7 @@ main(int argc, char **argv)
 		CG_UNIT_TEST(test_fmt_ports),
 		CG_UNIT_TEST(test_fmt_system),
 		CG_UNIT_TEST(test_fmt_config),
+		CG_UNIT_TEST(test_fmt_event),
 		CG_UNIT_TEST(test_complete),
 		CG_UNIT_TEST(test_commands),
 		CG_UNIT_TEST(test_man_page),

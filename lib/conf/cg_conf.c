@@ -663,6 +663,8 @@ static const struct cg_conf_key control_keys[] = {
 	{ CTL_KEY(idle_timeout_ms), INT(100, 86400000, 60000), .doc = "cut a silent client" },
 	{ CTL_KEY(request_timeout_ms), INT(100, 600000, 5000), .doc = "cut an unfinished request" },
 	{ CTL_KEY(max_request_bytes), INT(1024, 64 << 20, 1 << 20), .doc = "longest request line" },
+	{ CTL_KEY(silence_ms), INT(0, CG_RULE_SILENCE_MAX_MS, 0),
+	  .doc = "alarm on a rule that received nothing this long; 0 = off" },
 };
 static const struct cg_conf_table control_table = { ROWS(control_keys) };
 

@@ -100,6 +100,7 @@ struct cg_conf_control {
 	uint32_t idle_timeout_ms;    /**< cut a client silent this long */
 	uint32_t request_timeout_ms; /**< cut a client whose request is incomplete this long */
 	uint32_t max_request_bytes;  /**< longest request line */
+	uint32_t silence_ms;         /**< silence alarm of rules without their own; 0 = off */
 };
 
 /** [supervisor]: castgate, which runs the two processes. */

@@ -143,10 +143,17 @@ struct cg_rpc_peer {
 	bool can_admin; /**< may call every method */
 };
 
+struct cg_rpc_server;
+struct cg_rpc_conn;
+
 /** What a handler sees besides its params. */
 struct cg_rpc_ctx {
 	const struct cg_rpc_peer *peer; /**< never NULL in a dispatch */
 	void *user;                     /**< the server's user data */
+	/** The server and the connection the request came on; NULL when the
+	 *  request does not come from a server (cg_rpc_dispatch() in a test). */
+	struct cg_rpc_server *server;
+	struct cg_rpc_conn *conn;
 };
 
 /**
@@ -195,6 +202,8 @@ json_object *cg_rpc_handle_line(const struct cg_rpc_method *methods, const char 
 #define CG_RPC_IDLE_MS_DEFAULT 60000           /**< no traffic at all */
 #define CG_RPC_REQUEST_MS_DEFAULT 5000         /**< a partial line pending */
 #define CG_RPC_MAX_CONNS_DEFAULT 64
+/** Unsent notifications kept per subscriber: about a thousand events of ~250 bytes. */
+#define CG_RPC_MAX_NOTIFY_DEFAULT (256u << 10)
 
 /** Server limits; zero fields mean the default. */
 struct cg_rpc_limits {
@@ -205,6 +214,10 @@ struct cg_rpc_limits {
 	unsigned int idle_ms;  /**< cut a client with no traffic for this long */
 	unsigned int request_ms; /**< cut a client whose partial line is this old */
 	unsigned int max_conns;  /**< connections beyond this are refused */
+	/** Unsent bytes (replies and notifications) above which a notification
+	 *  to a subscriber is dropped and counted instead of queued. Capped at
+	 *  max_output, so that notifications alone never get a client cut. */
+	size_t max_notify;
 };
 
 /** Means "no such group": only root (and the server's own uid) gets that access. */
@@ -221,9 +234,10 @@ struct cg_rpc_server_stats {
 	uint64_t cut_slow;      /**< closed: partial line too old */
 	uint64_t cut_output;    /**< closed: replies not read */
 	unsigned int active;    /**< open connections now */
+	unsigned int subscribers; /**< connections subscribed to notifications now */
+	uint64_t notified;      /**< notifications queued to subscribers */
+	uint64_t notify_dropped; /**< notifications dropped: a subscriber's queue was full */
 };
-
-struct cg_rpc_server;
 
 /**
  * Create the listening socket at @p path and the epoll set.
@@ -284,6 +298,51 @@ void cg_rpc_server_get_stats(const struct cg_rpc_server *srv, struct cg_rpc_serv
 void cg_rpc_server_free(struct cg_rpc_server *srv);
 /** @} */
 
+/** @name Server push (notifications to subscribers)
+ *
+ * A handler marks its connection as a subscriber with cg_rpc_subscribe();
+ * the owner then pushes JSON-RPC notifications ({"jsonrpc":"2.0","method",
+ * "params"}, no id) with cg_rpc_server_notify() to every subscriber whose
+ * topics match. Topics are bits the application chooses.
+ *
+ * Pushing never blocks and never cuts anyone: a notification is written to
+ * the socket if it takes it, else queued; while a subscriber has more than
+ * cg_rpc_limits.max_notify unsent bytes, notifications for it are dropped
+ * and counted. The next notification it does get carries the count as
+ * params.lost (params must be an object for that), so a slow subscriber
+ * knows how many it missed. A subscriber is exempt from the idle timeout.
+ * Notifications and replies share the connection, in the order they were
+ * produced: a subscriber that also calls methods tells them apart by the
+ * id, which notifications lack.
+ * @{ */
+
+/**
+ * Subscribe the connection of @p ctx to @p topics (replacing its former
+ * topics; 0 unsubscribes). Call it from a handler; it takes effect at once.
+ * @return 0, or -ENOTSUP outside a server connection.
+ */
+int cg_rpc_subscribe(const struct cg_rpc_ctx *ctx, uint32_t topics);
+
+/**
+ * Queue a notification for the connection of @p ctx alone, sent right
+ * after the reply to the current request (e.g. the first state a new
+ * subscriber should see). Subject to the same bound as
+ * cg_rpc_server_notify(). @p params is borrowed.
+ * @return 0, -ENOTSUP outside a server connection, or -ENOMEM.
+ */
+int cg_rpc_notify_self(const struct cg_rpc_ctx *ctx, const char *method, json_object *params);
+
+/**
+ * Push a notification to every subscriber whose topics intersect
+ * @p topics. From the thread that runs the server (handlers included);
+ * never blocks. @p params (an object, or NULL) is borrowed.
+ * @return the number of subscribers it was queued or sent to (those whose
+ *         queue was full are counted in notify_dropped instead).
+ */
+unsigned int cg_rpc_server_notify(struct cg_rpc_server *srv, uint32_t topics, const char *method,
+				  json_object *params);
+/** @} */
+
 /** @name Client
  * @{ */
 struct cg_rpc_client;
@@ -312,6 +371,24 @@ int cg_rpc_call(struct cg_rpc_client *cl, const char *method, json_object *param
 
 /** The client's socket (e.g. to poll it in a console). */
 int cg_rpc_client_fd(const struct cg_rpc_client *cl);
+
+/**
+ * Read the next notification the server pushed (after a subscription).
+ * Replies that arrive instead (to calls that timed out) are skipped.
+ * @param msg  the whole notification object (caller puts it): "method",
+ *             "params".
+ * @param timeout_ms  -1 waits forever.
+ * @return 0; -ETIMEDOUT; -ECONNRESET when the server closed; -EPROTO.
+ */
+int cg_rpc_client_next(struct cg_rpc_client *cl, json_object **msg, int timeout_ms);
+
+/**
+ * What cg_rpc_call() does with a notification that arrives while it waits
+ * for its reply: call @p fn (which takes the object's reference), or drop
+ * it when @p fn is NULL (the default).
+ */
+void cg_rpc_client_on_notify(struct cg_rpc_client *cl,
+			     void (*fn)(json_object *msg, void *arg), void *arg);
 
 /** Close and free. NULL is a no-op. */
 void cg_rpc_client_close(struct cg_rpc_client *cl);

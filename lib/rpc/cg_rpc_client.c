@@ -27,6 +27,8 @@ struct cg_rpc_client {
 	int64_t next_id;
 	char *buf;
 	size_t len, cap;
+	void (*on_notify)(json_object *msg, void *arg);
+	void *notify_arg;
 };
 
 static int64_t
@@ -93,6 +95,14 @@ int
 cg_rpc_client_fd(const struct cg_rpc_client *cl)
 {
 	return cl->fd;
+}
+
+void
+cg_rpc_client_on_notify(struct cg_rpc_client *cl, void (*fn)(json_object *msg, void *arg),
+			void *arg)
+{
+	cl->on_notify = fn;
+	cl->notify_arg = arg;
 }
 
 void
@@ -251,6 +261,14 @@ cg_rpc_call(struct cg_rpc_client *cl, const char *method, json_object *params,
 			goto local_fail;
 		}
 		if (!json_object_object_get_ex(reply, "id", &v)) {
+			/* A notification pushed to a subscriber, not our reply. */
+			if (json_object_object_get_ex(reply, "method", NULL)) {
+				if (cl->on_notify != NULL)
+					cl->on_notify(reply, cl->notify_arg);
+				else
+					json_object_put(reply);
+				continue;
+			}
 			json_object_put(reply);
 			ret = -EPROTO;
 			goto local_fail;
@@ -281,4 +299,40 @@ local_fail:
 			 ret == -EPROTO ? "malformed reply from server" :
 			 ret == -ECONNRESET ? "server closed the connection" : strerror(-ret));
 	return ret;
+}
+
+int
+cg_rpc_client_next(struct cg_rpc_client *cl, json_object **msg, int timeout_ms)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	struct cg_rpc_error perr = { 0 };
+	json_object *m;
+	char *line;
+	size_t len;
+	int ret;
+
+	*msg = NULL;
+	for (;;) {
+		ret = recv_line(cl, &line, &len, deadline);
+		if (ret != 0)
+			return ret;
+		if (len == 0) {
+			free(line);
+			continue;
+		}
+		m = cg_rpc_json_parse(line, len, &perr);
+		free(line);
+		if (!json_object_is_type(m, json_type_object)) {
+			json_object_put(m);
+			return -EPROTO;
+		}
+		/* A late reply to a call that timed out is not a notification. */
+		if (json_object_object_get_ex(m, "id", NULL) ||
+		    !json_object_object_get_ex(m, "method", NULL)) {
+			json_object_put(m);
+			continue;
+		}
+		*msg = m;
+		return 0;
+	}
 }

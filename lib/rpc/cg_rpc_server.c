@@ -4,7 +4,10 @@
  * and level-triggered; one client can never stall the loop: reads take a
  * bounded slice per event, writes that would block are queued (up to
  * max_output), and a timerfd in the same epoll set enforces the idle and
- * slow-request deadlines.
+ * slow-request deadlines. Subscribers get notifications pushed the same
+ * way, into a queue bounded by max_notify: what does not fit is dropped and
+ * counted, so a subscriber that never reads costs memory up to that bound
+ * and nothing else.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,8 +44,8 @@
 #define RPC_MAX_GROUPS 256
 #define RPC_EVENTS 64
 
-struct conn {
-	struct conn *next, *prev;
+struct cg_rpc_conn {
+	struct cg_rpc_conn *next, *prev;
 	int fd;
 	struct cg_rpc_peer peer;
 	char *rbuf;
@@ -54,6 +57,9 @@ struct conn {
 	bool closing;          /* reads done: flush replies, then close */
 	bool overflow;         /* unread replies went over max_output */
 	bool want_out;         /* EPOLLOUT registered */
+	uint32_t topics;       /* subscribed to these notification topics; 0: none */
+	uint64_t lost;         /* notifications dropped since the last one queued */
+	json_object *after;    /* notifications for after the current reply (array) */
 };
 
 struct cg_rpc_server {
@@ -66,8 +72,8 @@ struct cg_rpc_server {
 	struct cg_rpc_limits lim;
 	const struct cg_rpc_method *methods;
 	void *user;
-	struct conn *conns;
-	struct conn *dead;     /* closed in this dispatch; freed at its end */
+	struct cg_rpc_conn *conns;
+	struct cg_rpc_conn *dead;     /* closed in this dispatch; freed at its end */
 	uint64_t accept_paused_until;
 	bool stop_requested;   /* cg_rpc_server_stop() was seen */
 	struct cg_rpc_server_stats st;
@@ -86,7 +92,7 @@ now_ms(void)
 }
 
 static void
-conn_log(enum cg_log_level lvl, const struct conn *c, const char *what)
+conn_log(enum cg_log_level lvl, const struct cg_rpc_conn *c, const char *what)
 {
 	char pid[24], uid[24];
 	const struct cg_log_field f[] = { { "pid", pid }, { "uid", uid } };
@@ -120,7 +126,7 @@ send_error_now(int fd, int code, const char *msg)
 }
 
 static void
-conn_close(struct cg_rpc_server *srv, struct conn *c)
+conn_close(struct cg_rpc_server *srv, struct cg_rpc_conn *c)
 {
 	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
@@ -131,6 +137,9 @@ conn_close(struct cg_rpc_server *srv, struct conn *c)
 		srv->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	if (c->topics != 0)
+		srv->st.subscribers--;
+	c->topics = 0;
 	/* Later events of this epoll batch may still point at it: free it after. */
 	c->next = srv->dead;
 	srv->dead = c;
@@ -147,19 +156,20 @@ conn_close(struct cg_rpc_server *srv, struct conn *c)
 static void
 free_dead(struct cg_rpc_server *srv)
 {
-	struct conn *c;
+	struct cg_rpc_conn *c;
 
 	while ((c = srv->dead) != NULL) {
 		srv->dead = c->next;
 		free(c->rbuf);
 		free(c->wbuf);
+		json_object_put(c->after);
 		free(c);
 	}
 }
 
 /* Cut a client off with a reason it can read, if it still reads. */
 static void
-conn_cut(struct cg_rpc_server *srv, struct conn *c, int code, const char *why)
+conn_cut(struct cg_rpc_server *srv, struct cg_rpc_conn *c, int code, const char *why)
 {
 	conn_log(CG_LOG_WARN, c, why);
 	send_error_now(c->fd, code, why);
@@ -167,7 +177,7 @@ conn_cut(struct cg_rpc_server *srv, struct conn *c, int code, const char *why)
 }
 
 static int
-conn_events(struct cg_rpc_server *srv, struct conn *c)
+conn_events(struct cg_rpc_server *srv, struct cg_rpc_conn *c)
 {
 	struct epoll_event ev = { .data.ptr = c };
 	bool out = c->wlen > c->woff;
@@ -179,7 +189,7 @@ conn_events(struct cg_rpc_server *srv, struct conn *c)
 
 /* Send what the socket takes now; errors are left for conn_flush() to see. */
 static void
-try_send(struct conn *c)
+try_send(struct cg_rpc_conn *c)
 {
 	ssize_t n;
 
@@ -195,7 +205,7 @@ try_send(struct conn *c)
 
 /* Send what is queued. @return 0, or -1 when the connection was closed. */
 static int
-conn_flush(struct cg_rpc_server *srv, struct conn *c)
+conn_flush(struct cg_rpc_server *srv, struct cg_rpc_conn *c)
 {
 	ssize_t n;
 
@@ -227,7 +237,7 @@ conn_flush(struct cg_rpc_server *srv, struct conn *c)
 }
 
 static int
-conn_queue(struct conn *c, const char *data, size_t len)
+conn_queue(struct cg_rpc_conn *c, const char *data, size_t len)
 {
 	if (c->woff > 0 && c->woff == c->wlen)
 		c->woff = c->wlen = 0;
@@ -257,7 +267,7 @@ conn_queue(struct conn *c, const char *data, size_t len)
 }
 
 static int
-conn_reply(struct cg_rpc_server *srv, struct conn *c, json_object *reply)
+conn_reply(struct cg_rpc_server *srv, struct cg_rpc_conn *c, json_object *reply)
 {
 	char *line;
 	size_t len;
@@ -275,10 +285,122 @@ conn_reply(struct cg_rpc_server *srv, struct conn *c, json_object *reply)
 	return ret;
 }
 
-static void
-handle_line(struct cg_rpc_server *srv, struct conn *c, const char *line, size_t len)
+static json_object *
+notification(const char *method, json_object *params)
 {
-	struct cg_rpc_ctx ctx = { .peer = &c->peer, .user = srv->user };
+	json_object *n = json_object_new_object();
+
+	if (n == NULL)
+		return NULL;
+	if (json_object_object_add(n, "jsonrpc", json_object_new_string("2.0")) < 0 ||
+	    json_object_object_add(n, "method", json_object_new_string(method)) < 0 ||
+	    (params != NULL &&
+	     json_object_object_add(n, "params", json_object_get(params)) < 0)) {
+		json_object_put(n);
+		return NULL;
+	}
+	return n;
+}
+
+/* The line of @p n with params.lost = @p lost added (params untouched). */
+static char *
+line_with_lost(json_object *n, uint64_t lost, size_t *len)
+{
+	json_object *params, *p2, *n2;
+	char *line;
+
+	if (!json_object_object_get_ex(n, "params", &params) ||
+	    !json_object_is_type(params, json_type_object))
+		return cg_rpc_to_line(n, len);
+	p2 = json_object_new_object();
+	n2 = json_object_new_object();
+	if (p2 == NULL || n2 == NULL) {
+		json_object_put(p2);
+		json_object_put(n2);
+		return NULL;
+	}
+	json_object_object_foreach(params, k, v)
+		json_object_object_add(p2, k, json_object_get(v));
+	json_object_object_add(p2, "lost", json_object_new_uint64(lost));
+	json_object_object_foreach(n, k2, v2)
+		json_object_object_add(n2, k2, strcmp(k2, "params") == 0 ? json_object_get(p2) :
+				       json_object_get(v2));
+	json_object_put(p2);
+	line = cg_rpc_to_line(n2, len);
+	json_object_put(n2);
+	return line;
+}
+
+/*
+ * Queue notification @p n (its line: @p line, @p len) for @p c, or drop and
+ * count it when more than max_notify bytes wait unsent. Never blocks.
+ * @return true when queued.
+ */
+static bool
+notify_conn(struct cg_rpc_server *srv, struct cg_rpc_conn *c, json_object *n, const char *line,
+	    size_t len)
+{
+	char *own = NULL;
+	int ret;
+
+	if (c->fd < 0 || c->closing)
+		return false;
+	if (c->wlen - c->woff + len > srv->lim.max_notify) {
+		try_send(c);
+		if (c->wlen - c->woff + len > srv->lim.max_notify)
+			goto drop;
+	}
+	if (c->lost > 0) {
+		own = line_with_lost(n, c->lost, &len);
+		if (own == NULL)
+			goto drop;
+		line = own;
+	}
+	ret = conn_queue(c, line, len);
+	free(own);
+	if (ret != 0)
+		goto drop;
+	c->lost = 0;
+	srv->st.notified++;
+	try_send(c);
+	/* Whatever the socket did not take goes out on EPOLLOUT; errors show there too. */
+	if ((c->wlen > c->woff) != c->want_out)
+		conn_events(srv, c);
+	return true;
+drop:
+	c->lost++;
+	srv->st.notify_dropped++;
+	return false;
+}
+
+/* The notifications a handler left for after its reply (cg_rpc_notify_self()). */
+static void
+flush_after(struct cg_rpc_server *srv, struct cg_rpc_conn *c)
+{
+	json_object *after = c->after;
+	size_t i, len;
+	char *line;
+
+	c->after = NULL;
+	for (i = 0; i < json_object_array_length(after); i++) {
+		json_object *n = json_object_array_get_idx(after, i);
+
+		line = cg_rpc_to_line(n, &len);
+		if (line == NULL) {
+			c->lost++;
+			srv->st.notify_dropped++;
+			continue;
+		}
+		notify_conn(srv, c, n, line, len);
+		free(line);
+	}
+	json_object_put(after);
+}
+
+static void
+handle_line(struct cg_rpc_server *srv, struct cg_rpc_conn *c, const char *line, size_t len)
+{
+	struct cg_rpc_ctx ctx = { .peer = &c->peer, .user = srv->user, .server = srv, .conn = c };
 	json_object *reply;
 
 	srv->st.requests++;
@@ -287,11 +409,81 @@ handle_line(struct cg_rpc_server *srv, struct conn *c, const char *line, size_t 
 		/* Out of memory: drop the client rather than lose a reply silently. */
 		c->closing = true;
 	}
+	if (c->after != NULL)
+		flush_after(srv, c);
+}
+
+int
+cg_rpc_subscribe(const struct cg_rpc_ctx *ctx, uint32_t topics)
+{
+	struct cg_rpc_conn *c;
+
+	if (ctx == NULL || ctx->server == NULL || ctx->conn == NULL)
+		return -ENOTSUP;
+	c = ctx->conn;
+	if (c->topics == 0 && topics != 0)
+		ctx->server->st.subscribers++;
+	else if (c->topics != 0 && topics == 0)
+		ctx->server->st.subscribers--;
+	c->topics = topics;
+	conn_log(CG_LOG_DEBUG, c, topics != 0 ? "subscribed" : "unsubscribed");
+	return 0;
+}
+
+int
+cg_rpc_notify_self(const struct cg_rpc_ctx *ctx, const char *method, json_object *params)
+{
+	struct cg_rpc_conn *c;
+	json_object *n;
+
+	if (ctx == NULL || ctx->server == NULL || ctx->conn == NULL)
+		return -ENOTSUP;
+	c = ctx->conn;
+	if (c->after == NULL)
+		c->after = json_object_new_array();
+	n = notification(method, params);
+	if (c->after == NULL || n == NULL || json_object_array_add(c->after, n) < 0) {
+		json_object_put(n);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+unsigned int
+cg_rpc_server_notify(struct cg_rpc_server *srv, uint32_t topics, const char *method,
+		     json_object *params)
+{
+	struct cg_rpc_conn *c;
+	unsigned int sent = 0;
+	json_object *n = NULL;
+	char *line = NULL;
+	size_t len = 0;
+
+	if (srv == NULL || srv->st.subscribers == 0)
+		return 0;
+	/* Serialized once for all; a subscriber that lost some gets its own copy. */
+	n = notification(method, params);
+	if (n != NULL)
+		line = cg_rpc_to_line(n, &len);
+	for (c = srv->conns; c != NULL; c = c->next) {
+		if ((c->topics & topics) == 0)
+			continue;
+		if (line == NULL) {
+			c->lost++;
+			srv->st.notify_dropped++;
+			continue;
+		}
+		if (notify_conn(srv, c, n, line, len))
+			sent++;
+	}
+	free(line);
+	json_object_put(n);
+	return sent;
 }
 
 /* Reject an over-long line: error reply, then close after it is flushed. */
 static void
-conn_oversize(struct cg_rpc_server *srv, struct conn *c)
+conn_oversize(struct cg_rpc_server *srv, struct cg_rpc_conn *c)
 {
 	struct cg_rpc_error err = { 0 };
 	json_object *r;
@@ -309,7 +501,7 @@ conn_oversize(struct cg_rpc_server *srv, struct conn *c)
 
 /* Handle every complete line in the read buffer; keep the partial tail. */
 static void
-conn_process(struct cg_rpc_server *srv, struct conn *c, bool eof)
+conn_process(struct cg_rpc_server *srv, struct cg_rpc_conn *c, bool eof)
 {
 	size_t start = 0, len;
 	char *nl;
@@ -360,7 +552,7 @@ conn_process(struct cg_rpc_server *srv, struct conn *c, bool eof)
 }
 
 static void
-conn_read(struct cg_rpc_server *srv, struct conn *c)
+conn_read(struct cg_rpc_server *srv, struct cg_rpc_conn *c)
 {
 	size_t budget = RPC_READ_SLICE;
 	bool eof = false;
@@ -486,7 +678,7 @@ do_accept(struct cg_rpc_server *srv)
 	struct epoll_event ev;
 	struct ucred cred;
 	socklen_t sl;
-	struct conn *c;
+	struct cg_rpc_conn *c;
 	int i, fd;
 
 	for (i = 0; i < RPC_ACCEPT_BURST; i++) {
@@ -566,7 +758,7 @@ check_timeouts(struct cg_rpc_server *srv)
 {
 	uint64_t now = now_ms(), next = UINT64_MAX, d;
 	struct itimerspec its = { 0 };
-	struct conn *c, *nx;
+	struct cg_rpc_conn *c, *nx;
 	char why[96];
 
 	if (srv->accept_paused_until != 0) {
@@ -593,6 +785,9 @@ check_timeouts(struct cg_rpc_server *srv)
 			if (d < next)
 				next = d;
 		}
+		/* A subscriber waits for notifications: silence is its normal state. */
+		if (c->topics != 0)
+			continue;
 		d = c->last_ms + srv->lim.idle_ms;
 		if (now >= d) {
 			snprintf(why, sizeof(why), "idle for %u ms", srv->lim.idle_ms);
@@ -617,7 +812,7 @@ int
 cg_rpc_server_dispatch(struct cg_rpc_server *srv, int timeout_ms)
 {
 	struct epoll_event evs[RPC_EVENTS];
-	struct conn *c;
+	struct cg_rpc_conn *c;
 	uint64_t junk;
 	int i, n;
 
@@ -781,6 +976,10 @@ cg_rpc_server_new(const char *path, mode_t mode, gid_t read_gid, gid_t admin_gid
 		srv->lim.request_ms = CG_RPC_REQUEST_MS_DEFAULT;
 	if (srv->lim.max_conns == 0)
 		srv->lim.max_conns = CG_RPC_MAX_CONNS_DEFAULT;
+	if (srv->lim.max_notify == 0)
+		srv->lim.max_notify = CG_RPC_MAX_NOTIFY_DEFAULT;
+	if (srv->lim.max_notify > srv->lim.max_output)
+		srv->lim.max_notify = srv->lim.max_output;
 
 	ret = probe_existing(&sa);
 	if (ret != 0) {

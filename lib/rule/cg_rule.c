@@ -254,6 +254,10 @@ check_rule(const struct vctx *c)
 	if (r->in.src != 0 && (why = cg_rule_src_problem(r->in.src)) != NULL)
 		return fail(c, AT_INPUT, "source", "%s %s", cg_rule_ipv4_str(r->in.src, a), why);
 
+	/* A struct from elsewhere (state file, rte_mp) may hold any value. */
+	if (r->silence_ms > CG_RULE_SILENCE_MAX_MS && r->silence_ms != CG_RULE_SILENCE_OFF)
+		return fail(c, AT_RULE, "silence_ms", "%u is out of range 0..%d", r->silence_ms,
+			    CG_RULE_SILENCE_MAX_MS);
 	if (r->n_outputs < 1 || r->n_outputs > CG_RULE_MAX_OUTPUTS)
 		return fail(c, AT_RULE, "output", "expected 1..%d outputs, got %u",
 			    CG_RULE_MAX_OUTPUTS, r->n_outputs);

@@ -119,7 +119,55 @@ m_set(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *er
 	return json_object_new_string("set");
 }
 
+/* ["sub", topics]: subscribe, and say hello right after the reply. */
+static json_object *
+m_sub(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	json_object *hello;
+	int ret;
+
+	ret = cg_rpc_subscribe(ctx, (uint32_t)json_object_get_int64(
+				       json_object_array_get_idx(params, 0)));
+	if (ret < 0) {
+		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "subscribe: %d", ret);
+		return NULL;
+	}
+	hello = json_object_new_object();
+	json_object_object_add(hello, "hello", json_object_new_boolean(1));
+	cg_rpc_notify_self(ctx, "hello", hello);
+	json_object_put(hello);
+	return json_object_new_string("subscribed");
+}
+
+/* [topics, count, pad]: push @count notifications {"n": i, "pad": "xx..."}. */
+static json_object *
+m_pub(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	uint32_t topics = (uint32_t)json_object_get_int64(json_object_array_get_idx(params, 0));
+	int count = json_object_get_int(json_object_array_get_idx(params, 1));
+	int pad = json_object_get_int(json_object_array_get_idx(params, 2));
+	char *text = calloc(1, (size_t)pad + 1);
+	static int64_t seq;
+	unsigned int sent = 0;
+
+	(void)err;
+	memset(text, 'p', (size_t)pad);
+	for (int i = 0; i < count; i++) {
+		json_object *p = json_object_new_object();
+
+		json_object_object_add(p, "n", json_object_new_int(i));
+		json_object_object_add(p, "seq", json_object_new_int64(++seq));
+		json_object_object_add(p, "pad", json_object_new_string(text));
+		sent += cg_rpc_server_notify(ctx->server, topics, "event", p);
+		json_object_put(p);
+	}
+	free(text);
+	return json_object_new_int64(sent);
+}
+
 static const struct cg_rpc_method methods[] = {
+	{ "sub", CG_RPC_READ, m_sub },
+	{ "pub", CG_RPC_READ, m_pub },
 	{ "echo", CG_RPC_READ, m_echo },
 	{ "add", CG_RPC_READ, m_add },
 	{ "fail", CG_RPC_READ, m_fail },
@@ -1072,6 +1120,206 @@ test_server_access(void)
 	srv_stop(&s);
 }
 
+/* Call pub(topics, count, pad); @return how many subscribers it reached in all. */
+static int64_t
+call_pub(struct cg_rpc_client *cl, int topics, int count, int pad, int64_t *elapsed_ms)
+{
+	json_object *p = json_object_new_array(), *res = NULL;
+	struct cg_rpc_error err;
+	int64_t t0 = ms_now(), v = -1;
+
+	json_object_array_add(p, json_object_new_int(topics));
+	json_object_array_add(p, json_object_new_int(count));
+	json_object_array_add(p, json_object_new_int(pad));
+	if (cg_rpc_call(cl, "pub", p, &res, &err, 5000) == 0)
+		v = json_object_get_int64(res);
+	json_object_put(res);
+	json_object_put(p);
+	if (elapsed_ms != NULL)
+		*elapsed_ms = ms_now() - t0;
+	return v;
+}
+
+static void
+keep_notification(json_object *msg, void *arg)
+{
+	json_object **slot = arg;
+
+	json_object_put(*slot);
+	*slot = msg;
+}
+
+/* Subscribe client @p cl to @p topics; its first notification must be "hello". */
+static int
+subscribe(struct cg_rpc_client *cl, int topics)
+{
+	json_object *p = json_object_new_array(), *res = NULL, *msg = NULL, *v;
+	struct cg_rpc_error err;
+	int ret;
+
+	json_object_array_add(p, json_object_new_int(topics));
+	ret = cg_rpc_call(cl, "sub", p, &res, &err, 2000);
+	json_object_put(p);
+	json_object_put(res);
+	if (ret == 0)
+		ret = cg_rpc_client_next(cl, &msg, 2000);
+	if (ret == 0 && (!json_object_object_get_ex(msg, "method", &v) ||
+			 strcmp(json_object_get_string(v), "hello") != 0))
+		ret = -EPROTO;
+	json_object_put(msg);
+	return ret;
+}
+
+/* The member @p key of a notification's params, as an integer (-1: absent). */
+static int64_t
+param_int(json_object *msg, const char *key)
+{
+	json_object *p, *v;
+
+	if (!json_object_object_get_ex(msg, "params", &p) ||
+	    !json_object_object_get_ex(p, key, &v))
+		return -1;
+	return json_object_get_int64(v);
+}
+
+static void
+test_server_notify(void)
+{
+	struct cg_rpc_limits lim = { .idle_ms = 300 };
+	struct cg_rpc_client *a, *b, *pub;
+	json_object *msg = NULL, *v;
+	struct cg_rpc_error err;
+	json_object *res = NULL;
+	struct srv_ctx s;
+	char buf[512];
+	bool eof;
+	int idle_fd;
+
+	CU_ASSERT_EQUAL_FATAL(srv_start(&s, 0660, CG_RPC_GID_NONE, CG_RPC_GID_NONE, &lim), 0);
+	a = cg_rpc_client_connect(s.path, 1000);
+	b = cg_rpc_client_connect(s.path, 1000);
+	pub = cg_rpc_client_connect(s.path, 1000);
+	idle_fd = raw_connect(s.path);
+	CU_ASSERT_FATAL(a != NULL && b != NULL && pub != NULL && idle_fd >= 0);
+	/* No subscriber yet: nobody reached. */
+	CU_ASSERT_EQUAL(call_pub(pub, 1, 1, 0, NULL), 0);
+	CU_ASSERT_EQUAL(subscribe(a, 1), 0);
+	CU_ASSERT_EQUAL(subscribe(b, 2), 0);
+	/* Topics filter: a gets topic 1, b topic 2, both topic 3. */
+	CU_ASSERT_EQUAL(call_pub(pub, 1, 3, 0, NULL), 3);
+	CU_ASSERT_EQUAL(call_pub(pub, 3, 1, 0, NULL), 2);
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL_FATAL(cg_rpc_client_next(a, &msg, 2000), 0);
+		CU_ASSERT_FALSE(json_object_object_get_ex(msg, "id", NULL));
+		CU_ASSERT_TRUE(json_object_object_get_ex(msg, "method", &v) &&
+			       strcmp(json_object_get_string(v), "event") == 0);
+		CU_ASSERT_EQUAL(param_int(msg, "n"), i < 3 ? i : 0);
+		CU_ASSERT_EQUAL(param_int(msg, "lost"), -1);
+		json_object_put(msg);
+	}
+	CU_ASSERT_EQUAL_FATAL(cg_rpc_client_next(b, &msg, 2000), 0);
+	CU_ASSERT_EQUAL(param_int(msg, "n"), 0);
+	json_object_put(msg);
+	CU_ASSERT_EQUAL(cg_rpc_client_next(b, &msg, 100), -ETIMEDOUT);
+	/* A subscriber still calls methods; a notification queued before the
+	 * reply (pushed by the handler itself) goes to the callback. */
+	msg = NULL;
+	cg_rpc_client_on_notify(a, keep_notification, &msg);
+	CU_ASSERT_EQUAL(call_pub(a, 1, 1, 0, NULL), 1);
+	CU_ASSERT_EQUAL(param_int(msg, "n"), 0);
+	json_object_put(msg);
+	CU_ASSERT_EQUAL(cg_rpc_call(a, "echo", NULL, &res, &err, 2000), 0);
+	json_object_put(res);
+	/* Silent for twice the idle limit: the subscribers stay, the other one is cut. */
+	raw_read(idle_fd, buf, sizeof(buf), -1, 2000, &eof);
+	CU_ASSERT_TRUE(eof);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "idle for 300 ms"));
+	poll(NULL, 0, 300);
+	/* pub was idle too: a new connection. */
+	cg_rpc_client_close(pub);
+	pub = cg_rpc_client_connect(s.path, 1000);
+	CU_ASSERT_FATAL(pub != NULL);
+	CU_ASSERT_EQUAL(call_pub(pub, 2, 1, 0, NULL), 1);
+	CU_ASSERT_EQUAL(cg_rpc_client_next(b, &msg, 2000), 0);
+	json_object_put(msg);
+	/* Unsubscribed (topics 0): reached no more. */
+	CU_ASSERT_EQUAL(call_pub(b, 0, 0, 0, NULL), 0);
+	cg_rpc_client_close(a);
+	poll(NULL, 0, 50);
+	CU_ASSERT_EQUAL(call_pub(pub, 1, 1, 0, NULL), 0);
+	cg_rpc_client_close(b);
+	cg_rpc_client_close(pub);
+	close(idle_fd);
+	srv_stop(&s);
+	CU_ASSERT_EQUAL(s.st.cut_idle, 2);
+	CU_ASSERT_EQUAL(s.st.notify_dropped, 0);
+	CU_ASSERT_EQUAL(s.st.subscribers, 0);
+}
+
+/*
+ * A subscriber that never reads: the server drops and counts its
+ * notifications once its queue is full, never waits for it, never cuts it,
+ * and serves everyone else as fast as before; when it reads again, the
+ * next notification says how many it lost.
+ */
+static void
+test_server_notify_slow(void)
+{
+	struct cg_rpc_limits lim = { .max_notify = 32 * 1024 };
+	struct cg_rpc_client *slow, *pub, *other;
+	int64_t el, worst_pub = 0, worst_add = 0, got = 0, lost = -1, last_n = -1;
+	json_object *msg = NULL;
+	struct srv_ctx s;
+	const int total = 4000, pad = 200;
+
+	CU_ASSERT_EQUAL_FATAL(srv_start(&s, 0660, CG_RPC_GID_NONE, CG_RPC_GID_NONE, &lim), 0);
+	slow = cg_rpc_client_connect(s.path, 1000);
+	pub = cg_rpc_client_connect(s.path, 1000);
+	other = cg_rpc_client_connect(s.path, 1000);
+	CU_ASSERT_FATAL(slow != NULL && pub != NULL && other != NULL);
+	CU_ASSERT_EQUAL_FATAL(subscribe(slow, 1), 0);
+	/* ~0.9 MB of notifications in bursts, far more than the socket and the queue hold. */
+	for (int i = 0; i < total / 100; i++) {
+		/* How many of the 100 reached it: all at first, none once its queue is full. */
+		CU_ASSERT(call_pub(pub, 1, 100, pad, &el) >= 0);
+		if (el > worst_pub)
+			worst_pub = el;
+		CU_ASSERT_EQUAL(call_add(other, i, 1, &el), i + 1);
+		if (el > worst_add)
+			worst_add = el;
+	}
+	/* Nobody waited for the subscriber that does not read. */
+	CU_ASSERT(worst_pub < 200);
+	CU_ASSERT(worst_add < 100);
+	cg_rpc_server_get_stats(s.srv, &s.st);
+	CU_ASSERT(s.st.notify_dropped > 0);
+	/* Now it reads what was queued, in order, then one more says what it lost. */
+	while (cg_rpc_client_next(slow, &msg, 300) == 0) {
+		int64_t n = param_int(msg, "seq");
+
+		CU_ASSERT(n > last_n);
+		CU_ASSERT_EQUAL(param_int(msg, "lost"), -1);
+		last_n = n;
+		got++;
+		json_object_put(msg);
+	}
+	CU_ASSERT(got > 0 && got < total);
+	CU_ASSERT_EQUAL(call_pub(pub, 1, 1, 0, NULL), 1);
+	CU_ASSERT_EQUAL_FATAL(cg_rpc_client_next(slow, &msg, 2000), 0);
+	lost = param_int(msg, "lost");
+	json_object_put(msg);
+	CU_ASSERT_EQUAL(got + lost, total);
+	CU_ASSERT_EQUAL(call_add(slow, 2, 2, NULL), 4);
+	cg_rpc_client_close(slow);
+	cg_rpc_client_close(pub);
+	cg_rpc_client_close(other);
+	srv_stop(&s);
+	CU_ASSERT_EQUAL((int64_t)s.st.notify_dropped, lost);
+	/* The queued ones, the last one and the hello. */
+	CU_ASSERT_EQUAL(s.st.notified, (uint64_t)(got + 2));
+	CU_ASSERT_EQUAL(s.st.cut_output + s.st.cut_idle, 0);
+}
+
 static const struct cg_unit_test tests[] = {
 	CG_UNIT_TEST(test_codec_ok),
 	CG_UNIT_TEST(test_codec_errors),
@@ -1091,6 +1339,8 @@ static const struct cg_unit_test tests[] = {
 	CG_UNIT_TEST(test_server_max_conns),
 	CG_UNIT_TEST(test_server_stale_socket),
 	CG_UNIT_TEST(test_server_access),
+	CG_UNIT_TEST(test_server_notify),
+	CG_UNIT_TEST(test_server_notify_slow),
 	CG_UNIT_END,
 };
 

@@ -420,6 +420,78 @@ test_json_input(void)
 	CU_ASSERT_STRING_EQUAL(err, "x: expected a table, got null");
 }
 
+/* The rule of @c good with @p line added among its own keys (before its sub-tables). */
+static void
+good_with(char *text, size_t size, const char *line)
+{
+	const char *p = strstr(good, "id = 7\n") + strlen("id = 7\n");
+
+	snprintf(text, size, "%.*s%s%s", (int)(p - good), good, line, p);
+}
+
+/* Per-rule silence_ms: absent = the [control] default (0), 0 = never, else the value. */
+static void
+test_silence_ms(void)
+{
+	char text[1024], err[256];
+	json_object *j, *v;
+	struct cg_rule r, back;
+
+	CU_ASSERT_EQUAL_FATAL(parse_rule(good, &r, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(r.silence_ms, 0);
+	j = cg_rule_to_json(&r);
+	CU_ASSERT_FALSE(json_object_object_get_ex(j, "silence_ms", NULL));
+	json_object_put(j);
+
+	good_with(text, sizeof(text), "silence_ms = 2500\n");
+	CU_ASSERT_EQUAL_FATAL(parse_rule(text, &r, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(r.silence_ms, 2500);
+	j = cg_rule_to_json(&r);
+	CU_ASSERT_TRUE(json_object_object_get_ex(j, "silence_ms", &v) &&
+		       json_object_get_int(v) == 2500);
+	CU_ASSERT_EQUAL(cg_rule_from_json(j, "", &back, err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(cg_rule_equal(&r, &back));
+	json_object_put(j);
+
+	/* 0: off for this rule, and it stays off through JSON (0, not absent). */
+	good_with(text, sizeof(text), "silence_ms = 0\n");
+	CU_ASSERT_EQUAL_FATAL(parse_rule(text, &r, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(r.silence_ms, CG_RULE_SILENCE_OFF);
+	j = cg_rule_to_json(&r);
+	CU_ASSERT_TRUE(json_object_object_get_ex(j, "silence_ms", &v) &&
+		       json_object_get_int(v) == 0);
+	CU_ASSERT_EQUAL(cg_rule_from_json(j, "", &back, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(back.silence_ms, CG_RULE_SILENCE_OFF);
+	CU_ASSERT_TRUE(cg_rule_equal(&r, &back));
+	back.silence_ms = 0;
+	CU_ASSERT_FALSE(cg_rule_equal(&r, &back));
+	json_object_put(j);
+
+	/* Range: 0..3600000, with the line. */
+	j = json_tokener_parse("{\"name\":\"s1\",\"silence_ms\":3600001,\"input\":{\"port\":"
+			       "\"rin0\",\"destination\":\"239.1.1.1\",\"dport\":5001},"
+			       "\"output\":[{\"port\":\"rout0\",\"destination\":\"239.2.2.2\","
+			       "\"dport\":6001}]}");
+	CU_ASSERT_EQUAL(cg_rule_from_json(j, "params.rule", &r, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "params.rule.silence_ms: 3600001 is out of range 0..3600000");
+	json_object_object_add(j, "silence_ms", json_object_new_int(-1));
+	CU_ASSERT_EQUAL(cg_rule_from_json(j, "params.rule", &r, err, sizeof(err)), -EINVAL);
+	json_object_object_add(j, "silence_ms", json_object_new_string("1s"));
+	CU_ASSERT_EQUAL(cg_rule_from_json(j, "params.rule", &r, err, sizeof(err)), -EINVAL);
+	json_object_object_add(j, "silence_ms", json_object_new_int(3600000));
+	CU_ASSERT_EQUAL(cg_rule_from_json(j, "params.rule", &r, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(r.silence_ms, 3600000);
+	json_object_put(j);
+
+	/* A struct from elsewhere (state file, a request slot) is checked too. */
+	CU_ASSERT_EQUAL(cg_rule_validate(&r, err, sizeof(err)), 0);
+	r.silence_ms = CG_RULE_SILENCE_OFF;
+	CU_ASSERT_EQUAL(cg_rule_validate(&r, err, sizeof(err)), 0);
+	r.silence_ms = CG_RULE_SILENCE_MAX_MS + 1;
+	CU_ASSERT_EQUAL(cg_rule_validate(&r, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "silence_ms: 3600001 is out of range 0..3600000"));
+}
+
 static void
 make_rule(struct cg_rule *r, const char *name, const char *dst, uint16_t dport)
 {
@@ -732,6 +804,7 @@ main(void)
 		CG_UNIT_TEST(test_resolve),
 		CG_UNIT_TEST(test_set),
 		CG_UNIT_TEST(test_set_id_wrap),
+		CG_UNIT_TEST(test_silence_ms),
 		CG_UNIT_END,
 	};
 

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Silence alarms: every CONTROL_SILENCE_TICK_MS, read each installed rule's
+ * rx_pkts from shared memory; a rule whose count has not moved for its
+ * silence_ms (its own, else [control] silence_ms; 0 = off) raises an alarm,
+ * and the next packet clears it. Each raise and clear is logged once and
+ * emitted as an event.
+ *
+ * State is kept per rule *name*, not per slot: an update moves a rule to a
+ * new slot with counters from zero, and its alarm, counts and times must
+ * follow it. A rule's clock starts when control first sees it (its
+ * installation, or control's start), so a rule that never receives anything
+ * raises its alarm silence_ms after that.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/timerfd.h>
+
+#include <json-c/json.h>
+
+#include "cg_log.h"
+#include "cg_shm.h"
+#include "control.h"
+
+struct silence_rule {
+	char name[CG_RULE_NAME_SIZE];	/**< "" = nothing tracked in this slot */
+	uint32_t id;
+	uint32_t silence_ms;		/**< effective; 0 = off */
+	uint64_t rx;			/**< rx_pkts of the slot at the last sample */
+	uint64_t active_mono_ms;	/**< when rx last moved, or when first seen */
+	uint64_t last_rx_unix_ms;	/**< sample that saw rx move; 0 = not since seen */
+	uint64_t since_unix_ms;		/**< when the alarm was raised */
+	uint64_t raised;		/**< alarms raised so far */
+	bool alarm;
+	bool seen;			/**< scratch: carried over into the new table */
+};
+
+struct control_silence {
+	struct silence_rule tab[2][CG_SHM_MAX_RULES];
+	unsigned int cur;		/**< tab[cur] is the state now */
+	bool started;			/**< the first sample was taken */
+};
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint32_t
+control_silence_ms(const struct control *c, const struct cg_rule *r)
+{
+	if (r->silence_ms == CG_RULE_SILENCE_OFF)
+		return 0;
+	if (r->silence_ms != 0)
+		return r->silence_ms;
+	return c->conf->ctl.silence_ms;
+}
+
+int
+control_silence_init(struct control *c)
+{
+	c->silence = calloc(1, sizeof(*c->silence));
+	return c->silence == NULL ? -ENOMEM : 0;
+}
+
+int
+control_silence_start(struct control *c)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_nsec = CONTROL_SILENCE_TICK_MS * 1000000L },
+		.it_value = { .tv_nsec = CONTROL_SILENCE_TICK_MS * 1000000L },
+	};
+
+	c->silence_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (c->silence_fd < 0 || timerfd_settime(c->silence_fd, 0, &its, NULL) < 0) {
+		CG_ERR("silence timer: %s", strerror(errno));
+		return -errno;
+	}
+	return c->silence_fd;
+}
+
+void
+control_silence_read(struct control *c)
+{
+	uint64_t n;
+
+	if (read(c->silence_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		CG_WARN("silence timer: %s", strerror(errno));
+	control_silence_sample(c, mono_ms(), control_now_ms());
+}
+
+void
+control_silence_stop(struct control *c)
+{
+	if (c->silence_fd >= 0)
+		close(c->silence_fd);
+	c->silence_fd = -1;
+	free(c->silence);
+	c->silence = NULL;
+}
+
+static uint64_t
+rule_rx(const struct control *c, uint32_t slot)
+{
+	uint64_t s = 0;
+
+	for (uint32_t b = 0; b < c->shm.info->nb_ctr_blocks; b++)
+		s += c->shm.ctrs[b].rule[slot].rx_pkts;
+	return s;
+}
+
+static void
+raise_alarm(struct control *c, struct silence_rule *s, uint64_t now_unix)
+{
+	json_object *f = json_object_new_object();
+	char last[48];
+
+	s->alarm = true;
+	s->since_unix_ms = now_unix;
+	s->raised++;
+	if (s->last_rx_unix_ms != 0)
+		snprintf(last, sizeof(last), "%" PRIu64 " ms ago",
+			 now_unix - s->last_rx_unix_ms);
+	else
+		snprintf(last, sizeof(last), "none since it was installed or control started");
+	cg_log(CG_LOG_WARN, "rule %s (id %u): silence alarm: nothing received for %u ms "
+	       "(last packet: %s)", s->name, s->id, s->silence_ms, last);
+	if (f == NULL)
+		return;
+	control_jadd(f, "rule", json_object_new_string(s->name));
+	control_jadd(f, "id", json_object_new_uint64(s->id));
+	control_jadd(f, "silence_ms", json_object_new_uint64(s->silence_ms));
+	json_object_object_add(f, "last_rx_unix_ms", s->last_rx_unix_ms != 0 ?
+			       json_object_new_uint64(s->last_rx_unix_ms) : NULL);
+	control_jadd(f, "raised", json_object_new_uint64(s->raised));
+	control_event_emit(c, "silence.raised", f);
+}
+
+/* @p why: "traffic" (a packet came), "removed" (the rule is gone), "disabled". */
+static void
+clear_alarm(struct control *c, struct silence_rule *s, uint64_t now_unix, const char *why)
+{
+	json_object *f = json_object_new_object();
+	uint64_t dur = now_unix > s->since_unix_ms ? now_unix - s->since_unix_ms : 0;
+
+	s->alarm = false;
+	cg_log(CG_LOG_INFO, "rule %s (id %u): silence alarm cleared after %" PRIu64 " ms (%s)",
+	       s->name, s->id, dur, why);
+	if (f == NULL)
+		return;
+	control_jadd(f, "rule", json_object_new_string(s->name));
+	control_jadd(f, "id", json_object_new_uint64(s->id));
+	control_jadd(f, "reason", json_object_new_string(why));
+	control_jadd(f, "since_unix_ms", json_object_new_uint64(s->since_unix_ms));
+	control_jadd(f, "duration_ms", json_object_new_uint64(dur));
+	control_event_emit(c, "silence.cleared", f);
+}
+
+/* The previous state of rule @p name, @p slot's first: NULL if it is new. */
+static struct silence_rule *
+find_old(struct silence_rule *old, uint32_t slot, const char *name)
+{
+	if (strcmp(old[slot].name, name) == 0)
+		return &old[slot];
+	for (uint32_t i = 0; i < CG_SHM_MAX_RULES; i++)
+		if (!old[i].seen && old[i].name[0] != '\0' && strcmp(old[i].name, name) == 0)
+			return &old[i];
+	return NULL;
+}
+
+void
+control_silence_sample(struct control *c, uint64_t now_mono, uint64_t now_unix)
+{
+	struct control_silence *st = c->silence;
+	struct silence_rule *old, *cur;
+	struct control_rule_ref ref;
+	uint32_t slots;
+
+	if (st == NULL || c->shm.rules == NULL)
+		return;
+	old = st->tab[st->cur];
+	cur = st->tab[st->cur ^ 1];
+	slots = control_rule_slots(c);
+	for (uint32_t i = 0; i < CG_SHM_MAX_RULES; i++)
+		old[i].seen = false;
+	for (uint32_t slot = 0; slot < CG_SHM_MAX_RULES; slot++) {
+		struct silence_rule *s = &cur[slot], *o;
+		uint64_t rx;
+
+		memset(s, 0, sizeof(*s));
+		if (slot >= slots || !control_rule_at(c, slot, &ref))
+			continue;
+		rx = rule_rx(c, slot);
+		o = find_old(old, slot, ref.rule->name);
+		if (o != NULL) {
+			*s = *o;
+			o->seen = true;
+			/* Moved by an update: the new slot's counters started from zero. */
+			if (o != &old[slot])
+				s->rx = 0;
+		} else {
+			snprintf(s->name, sizeof(s->name), "%s", ref.rule->name);
+			s->rx = rx;
+			s->active_mono_ms = now_mono;
+			/* Installed since the last sample and already fed: it received now. */
+			if (st->started && rx > 0)
+				s->last_rx_unix_ms = now_unix;
+		}
+		s->seen = false;
+		s->id = ref.rule->id;
+		s->silence_ms = control_silence_ms(c, ref.rule);
+		/* Fewer than before: removed and added again in this slot, counters reset. */
+		if (rx < s->rx)
+			s->rx = 0;
+		if (rx != s->rx) {
+			s->rx = rx;
+			s->active_mono_ms = now_mono;
+			s->last_rx_unix_ms = now_unix;
+			if (s->alarm)
+				clear_alarm(c, s, now_unix, "traffic");
+		}
+		if (s->silence_ms == 0) {
+			if (s->alarm)
+				clear_alarm(c, s, now_unix, "disabled");
+			continue;
+		}
+		if (!s->alarm && now_mono - s->active_mono_ms >= s->silence_ms)
+			raise_alarm(c, s, now_unix);
+	}
+	for (uint32_t i = 0; i < CG_SHM_MAX_RULES; i++)
+		if (old[i].name[0] != '\0' && !old[i].seen && old[i].alarm)
+			clear_alarm(c, &old[i], now_unix, "removed");
+	st->cur ^= 1;
+	st->started = true;
+}
+
+/* The state of the rule in @p slot, if it is tracked there. */
+static const struct silence_rule *
+state_of(const struct control *c, uint32_t slot, const char *name)
+{
+	const struct silence_rule *s;
+
+	if (c->silence == NULL || slot >= CG_SHM_MAX_RULES)
+		return NULL;
+	s = &c->silence->tab[c->silence->cur][slot];
+	return strcmp(s->name, name) == 0 ? s : NULL;
+}
+
+json_object *
+control_silence_json(const struct control *c, uint32_t slot)
+{
+	const struct silence_rule *s;
+	struct control_rule_ref ref;
+	json_object *j;
+
+	if (!control_rule_at(c, slot, &ref))
+		return NULL;
+	j = json_object_new_object();
+	if (j == NULL)
+		return NULL;
+	/* Not sampled yet (installed within the last tick): a fresh state. */
+	s = state_of(c, slot, ref.rule->name);
+	control_jadd(j, "silence_ms", json_object_new_uint64(control_silence_ms(c, ref.rule)));
+	control_jadd(j, "alarm", json_object_new_boolean(s != NULL && s->alarm));
+	if (s != NULL && s->alarm)
+		control_jadd(j, "since_unix_ms", json_object_new_uint64(s->since_unix_ms));
+	json_object_object_add(j, "last_rx_unix_ms", s != NULL && s->last_rx_unix_ms != 0 ?
+			       json_object_new_uint64(s->last_rx_unix_ms) : NULL);
+	control_jadd(j, "raised", json_object_new_uint64(s != NULL ? s->raised : 0));
+	return j;
+}
+
+json_object *
+control_silence_alarms_json(const struct control *c)
+{
+	json_object *arr = json_object_new_array();
+	const struct silence_rule *s;
+
+	if (arr == NULL || c->silence == NULL)
+		return arr;
+	for (uint32_t slot = 0; slot < CG_SHM_MAX_RULES; slot++) {
+		json_object *a;
+
+		s = &c->silence->tab[c->silence->cur][slot];
+		if (s->name[0] == '\0' || !s->alarm)
+			continue;
+		a = json_object_new_object();
+		if (a == NULL)
+			continue;
+		control_jadd(a, "rule", json_object_new_string(s->name));
+		control_jadd(a, "id", json_object_new_uint64(s->id));
+		control_jadd(a, "silence_ms", json_object_new_uint64(s->silence_ms));
+		control_jadd(a, "since_unix_ms", json_object_new_uint64(s->since_unix_ms));
+		json_object_object_add(a, "last_rx_unix_ms", s->last_rx_unix_ms != 0 ?
+				       json_object_new_uint64(s->last_rx_unix_ms) : NULL);
+		if (json_object_array_add(arr, a) < 0)
+			json_object_put(a);
+	}
+	return arr;
+}

@@ -700,80 +700,6 @@ m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc
 }
 
 /*
- * trace.*
- */
-
-#define TRACE_COUNT_DEFAULT 10
-
-/* An integer member in [min, max]. @return 1 found, 0 absent, -1 error. */
-static int
-get_int(json_object *params, const char *key, int64_t min, int64_t max, int64_t *out,
-	struct cg_rpc_error *err)
-{
-	char field[CG_RPC_FIELD_MAX];
-	json_object *v;
-
-	snprintf(field, sizeof(field), "params.%s", key);
-	if (params == NULL || !json_object_object_get_ex(params, key, &v))
-		return 0;
-	if (!json_object_is_type(v, json_type_int)) {
-		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "%s: expected an integer, "
-				 "got %s", field, type_name(v));
-		return -1;
-	}
-	*out = json_object_get_int64(v);
-	if (*out < min || *out > max) {
-		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "%s: %" PRId64 " is out of "
-				 "range %" PRId64 "..%" PRId64, field, *out, min, max);
-		return -1;
-	}
-	return 1;
-}
-
-/* params of trace.start into @p f: a rule, or a port with an optional destination and dport. */
-static int
-trace_filter(struct control *c, json_object *params, struct cg_shm_trace_filter *f,
-	     struct cg_rpc_error *err)
-{
-	const char *rule = NULL, *port = NULL, *dst = NULL;
-	int64_t dport = 0;
-	int ret;
-
-	if (get_rule_name(params, "rule", false, &rule, err) < 0 ||
-	    get_str(params, "port", false, &port, err) < 0 ||
-	    get_str(params, "destination", false, &dst, err) < 0 ||
-	    get_int(params, "dport", 1, 65535, &dport, err) < 0)
-		return -1;
-	memset(f, 0, sizeof(*f));
-	if ((rule == NULL) == (port == NULL) || (rule != NULL && (dst != NULL || dport != 0))) {
-		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params", "params: give \"rule\" "
-				 "(its packets), or \"port\" with an optional \"destination\" and "
-				 "\"dport\" (packets of no rule)");
-		return -1;
-	}
-	if (rule != NULL) {
-		ret = cg_shm_rule_find(&c->shm, rule);
-		if (ret < 0) {
-			cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, "params.rule", "rule \"%s\" not "
-					 "found", rule);
-			return -1;
-		}
-		f->slot = (uint32_t)ret;
-		return 0;
-	}
-	f->slot = CG_SHM_TRACE_NO_RULE;
-	ret = control_port_find(c, port);
-	if (ret < 0) {
-		cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, "params.port", "port \"%.64s\" not found",
-				 port);
-		return -1;
-	}
-	f->port = (uint16_t)ret;
-	f->dport = (uint16_t)dport;
-	if (dst != NULL && cg_rule_parse_ipv4(dst, &f->dst_be) < 0) {
-		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.destination",
-				 "params.destination: \"%.64s\" is not an IPv4 address", dst);
-		return -1;
  * events.*
  */
 
@@ -851,6 +777,181 @@ get_known_dataplane(json_object *params, int64_t *pid, int64_t *start,
 					 "\"start_unix_ms\")", k);
 			return -1;
 		}
+	}
+	return 0;
+}
+
+static json_object *
+m_events_subscribe(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { "types", "dataplane", NULL };
+	struct control *c = control_of(ctx);
+	const struct cg_shm_info *info = c->shm.info;
+	int64_t known_pid, known_start;
+	json_object *res;
+	uint32_t mask;
+
+	if (check_params(params, keys, err) < 0 || get_types(params, &mask, err) < 0 ||
+	    get_known_dataplane(params, &known_pid, &known_start, err) < 0)
+		return NULL;
+	res = control_events_snapshot(c, mask);
+	if (res == NULL)
+		return oom(err);
+	if (cg_rpc_subscribe(ctx, mask) < 0) {
+		json_object_put(res);
+		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "events.subscribe: not on a "
+				 "connection of the server");
+		return NULL;
+	}
+	/* Another data plane than the one this subscriber knew: it restarted while
+	 * the subscriber was away (control exits with its data plane). */
+	if ((mask & CONTROL_EV_DATAPLANE) && known_pid >= 0 &&
+	    (known_pid != info->pid || (uint64_t)known_start != info->start_unix_ms)) {
+		json_object *f = json_object_new_object(), *prev = json_object_new_object(), *p;
+
+		if (f != NULL && prev != NULL) {
+			control_jadd(prev, "pid", json_object_new_int64(known_pid));
+			control_jadd(prev, "start_unix_ms", json_object_new_int64(known_start));
+			control_jadd(f, "pid", json_object_new_int(info->pid));
+			control_jadd(f, "start_unix_ms",
+				     json_object_new_uint64(info->start_unix_ms));
+			control_jadd(f, "restarts", json_object_new_int64(c->restarts_dataplane));
+			control_jadd(f, "previous", json_object_get(prev));
+			p = control_event_params(c, "dataplane.restarted", f);
+			if (p != NULL)
+				cg_rpc_notify_self(ctx, "event", p);
+			json_object_put(p);
+		}
+		json_object_put(f);
+		json_object_put(prev);
+	}
+	CG_INFO("events: uid %u pid %d subscribed", (unsigned int)ctx->peer->uid,
+		(int)ctx->peer->pid);
+	return res;
+}
+
+/* test.emit (CASTGATE_TEST_HOOKS=1 only): emit @count events of @type with @fields. */
+static json_object *
+m_test_emit(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { "type", "count", "fields", NULL };
+	struct control *c = control_of(ctx);
+	json_object *fields = NULL, *v, *res;
+	const char *type, *dot;
+	int64_t count = 1;
+
+	if (!c->test_hooks) {
+		cg_rpc_error_set(err, CG_RPC_E_METHOD_NOT_FOUND, "method", "method not found: "
+				 "\"test.emit\"");
+		return NULL;
+	}
+	if (check_params(params, keys, err) < 0 || get_str(params, "type", true, &type, err) < 0)
+		return NULL;
+	dot = strchr(type, '.');
+	if (dot == NULL || control_event_class(type, (size_t)(dot - type)) == 0) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.type", "params.type: "
+				 "\"%.60s\" is not <class>.<what>", type);
+		return NULL;
+	}
+	if (json_object_object_get_ex(params, "count", &v)) {
+		count = json_object_get_int64(v);
+		if (!json_object_is_type(v, json_type_int) || count < 1 || count > 1000000) {
+			cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.count",
+					 "params.count: 1..1000000");
+			return NULL;
+		}
+	}
+	if (json_object_object_get_ex(params, "fields", &fields) &&
+	    !json_object_is_type(fields, json_type_object)) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.fields",
+				 "params.fields: expected an object");
+		return NULL;
+	}
+	for (int64_t i = 0; i < count; i++)
+		control_event_emit(c, type, fields != NULL ? json_object_get(fields) : NULL);
+	res = json_object_new_object();
+	if (res == NULL)
+		return oom(err);
+	control_jadd(res, "emitted", json_object_new_int64(count));
+	control_jadd(res, "seq", json_object_new_uint64(c->event_seq));
+	return res;
+}
+
+/*
+ * trace.*
+ */
+
+#define TRACE_COUNT_DEFAULT 10
+
+/* An integer member in [min, max]. @return 1 found, 0 absent, -1 error. */
+static int
+get_int(json_object *params, const char *key, int64_t min, int64_t max, int64_t *out,
+	struct cg_rpc_error *err)
+{
+	char field[CG_RPC_FIELD_MAX];
+	json_object *v;
+
+	snprintf(field, sizeof(field), "params.%s", key);
+	if (params == NULL || !json_object_object_get_ex(params, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int)) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "%s: expected an integer, "
+				 "got %s", field, type_name(v));
+		return -1;
+	}
+	*out = json_object_get_int64(v);
+	if (*out < min || *out > max) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "%s: %" PRId64 " is out of "
+				 "range %" PRId64 "..%" PRId64, field, *out, min, max);
+		return -1;
+	}
+	return 1;
+}
+
+/* params of trace.start into @p f: a rule, or a port with an optional destination and dport. */
+static int
+trace_filter(struct control *c, json_object *params, struct cg_shm_trace_filter *f,
+	     struct cg_rpc_error *err)
+{
+	const char *rule = NULL, *port = NULL, *dst = NULL;
+	int64_t dport = 0;
+	int ret;
+
+	if (get_rule_name(params, "rule", false, &rule, err) < 0 ||
+	    get_str(params, "port", false, &port, err) < 0 ||
+	    get_str(params, "destination", false, &dst, err) < 0 ||
+	    get_int(params, "dport", 1, 65535, &dport, err) < 0)
+		return -1;
+	memset(f, 0, sizeof(*f));
+	if ((rule == NULL) == (port == NULL) || (rule != NULL && (dst != NULL || dport != 0))) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params", "params: give \"rule\" "
+				 "(its packets), or \"port\" with an optional \"destination\" and "
+				 "\"dport\" (packets of no rule)");
+		return -1;
+	}
+	if (rule != NULL) {
+		ret = cg_shm_rule_find(&c->shm, rule);
+		if (ret < 0) {
+			cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, "params.rule", "rule \"%s\" not "
+					 "found", rule);
+			return -1;
+		}
+		f->slot = (uint32_t)ret;
+		return 0;
+	}
+	f->slot = CG_SHM_TRACE_NO_RULE;
+	ret = control_port_find(c, port);
+	if (ret < 0) {
+		cg_rpc_error_set(err, CG_RPC_E_NOT_FOUND, "params.port", "port \"%.64s\" not found",
+				 port);
+		return -1;
+	}
+	f->port = (uint16_t)ret;
+	f->dport = (uint16_t)dport;
+	if (dst != NULL && cg_rule_parse_ipv4(dst, &f->dst_be) < 0) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.destination",
+				 "params.destination: \"%.64s\" is not an IPv4 address", dst);
+		return -1;
 	}
 	return 0;
 }
@@ -1006,98 +1107,6 @@ m_trace_stop(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_er
 		return oom(err);
 	control_jadd(res, "stopped", json_object_new_boolean(1));
 	control_jadd(res, "session", json_object_new_uint64(c->shm.trace->session));
-m_events_subscribe(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
-{
-	static const char *const keys[] = { "types", "dataplane", NULL };
-	struct control *c = control_of(ctx);
-	const struct cg_shm_info *info = c->shm.info;
-	int64_t known_pid, known_start;
-	json_object *res;
-	uint32_t mask;
-
-	if (check_params(params, keys, err) < 0 || get_types(params, &mask, err) < 0 ||
-	    get_known_dataplane(params, &known_pid, &known_start, err) < 0)
-		return NULL;
-	res = control_events_snapshot(c, mask);
-	if (res == NULL)
-		return oom(err);
-	if (cg_rpc_subscribe(ctx, mask) < 0) {
-		json_object_put(res);
-		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "events.subscribe: not on a "
-				 "connection of the server");
-		return NULL;
-	}
-	/* Another data plane than the one this subscriber knew: it restarted while
-	 * the subscriber was away (control exits with its data plane). */
-	if ((mask & CONTROL_EV_DATAPLANE) && known_pid >= 0 &&
-	    (known_pid != info->pid || (uint64_t)known_start != info->start_unix_ms)) {
-		json_object *f = json_object_new_object(), *prev = json_object_new_object(), *p;
-
-		if (f != NULL && prev != NULL) {
-			control_jadd(prev, "pid", json_object_new_int64(known_pid));
-			control_jadd(prev, "start_unix_ms", json_object_new_int64(known_start));
-			control_jadd(f, "pid", json_object_new_int(info->pid));
-			control_jadd(f, "start_unix_ms",
-				     json_object_new_uint64(info->start_unix_ms));
-			control_jadd(f, "restarts", json_object_new_int64(c->restarts_dataplane));
-			control_jadd(f, "previous", json_object_get(prev));
-			p = control_event_params(c, "dataplane.restarted", f);
-			if (p != NULL)
-				cg_rpc_notify_self(ctx, "event", p);
-			json_object_put(p);
-		}
-		json_object_put(f);
-		json_object_put(prev);
-	}
-	CG_INFO("events: uid %u pid %d subscribed", (unsigned int)ctx->peer->uid,
-		(int)ctx->peer->pid);
-	return res;
-}
-
-/* test.emit (CASTGATE_TEST_HOOKS=1 only): emit @count events of @type with @fields. */
-static json_object *
-m_test_emit(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
-{
-	static const char *const keys[] = { "type", "count", "fields", NULL };
-	struct control *c = control_of(ctx);
-	json_object *fields = NULL, *v, *res;
-	const char *type, *dot;
-	int64_t count = 1;
-
-	if (!c->test_hooks) {
-		cg_rpc_error_set(err, CG_RPC_E_METHOD_NOT_FOUND, "method", "method not found: "
-				 "\"test.emit\"");
-		return NULL;
-	}
-	if (check_params(params, keys, err) < 0 || get_str(params, "type", true, &type, err) < 0)
-		return NULL;
-	dot = strchr(type, '.');
-	if (dot == NULL || control_event_class(type, (size_t)(dot - type)) == 0) {
-		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.type", "params.type: "
-				 "\"%.60s\" is not <class>.<what>", type);
-		return NULL;
-	}
-	if (json_object_object_get_ex(params, "count", &v)) {
-		count = json_object_get_int64(v);
-		if (!json_object_is_type(v, json_type_int) || count < 1 || count > 1000000) {
-			cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.count",
-					 "params.count: 1..1000000");
-			return NULL;
-		}
-	}
-	if (json_object_object_get_ex(params, "fields", &fields) &&
-	    !json_object_is_type(fields, json_type_object)) {
-		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.fields",
-				 "params.fields: expected an object");
-		return NULL;
-	}
-	for (int64_t i = 0; i < count; i++)
-		control_event_emit(c, type, fields != NULL ? json_object_get(fields) : NULL);
-	res = json_object_new_object();
-	if (res == NULL)
-		return oom(err);
-	control_jadd(res, "emitted", json_object_new_int64(count));
-	control_jadd(res, "seq", json_object_new_uint64(c->event_seq));
 	return res;
 }
 

@@ -350,73 +350,6 @@ ctl_run_stats(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a
 	return ret;
 }
 
-/* trace: trace.start, trace.get until COUNT records or --wait, trace.stop, print. */
-int
-ctl_run_trace(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
-{
-	static const char *const keys[] = { "port", "destination", "dport", "count" };
-	json_object *params = json_object_new_object(), *res = NULL, *recs;
-	double wait = a->val[4] != NULL ? strtod(a->val[4], NULL) : 10;
-	struct timespec t0, now;
-	struct sigaction old;
-	int64_t count = 10;
-	int ret;
-
-	if (params == NULL)
-		return CG_EXIT_FAILURE;
-	if (a->npos > 0)
-		json_object_object_add(params, "rule", json_object_new_string(a->pos[0]));
-	for (int i = 0; i < 4; i++) {
-		char *end;
-		long long v;
-
-		if (a->val[i] == NULL)
-			continue;
-		v = strtoll(a->val[i], &end, 10);
-		/* numbers as numbers, so that the server checks their range */
-		json_object_object_add(params, keys[i], i >= 2 && *end == '\0' && end != a->val[i] ?
-				       json_object_new_int64(v) : json_object_new_string(a->val[i]));
-		if (i == 3)
-			count = v;
-	}
-	if (!(wait >= 0.1 && wait <= 86400)) {
-		json_object_put(params);
-		return ctl_usage_error("trace", "--wait: \"%s\" is not a number of seconds in "
-				       "0.1..86400", a->val[4]);
-	}
-	ret = ctl_call(c, "trace.start", params, &res);
-	json_object_put(params);
-	json_object_put(res);
-	if (ret != CG_EXIT_OK)
-		return ret;
-	ctl_catch_sigint(&old);
-	ctl_interrupted = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		res = NULL;
-		ret = ctl_call(c, "trace.get", NULL, &res);
-		recs = ret == CG_EXIT_OK ? json_object_object_get(res, "records") : NULL;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (ret != CG_EXIT_OK || ctl_interrupted ||
-		    (int64_t)json_object_array_length(recs) >= count ||
-		    (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 >= wait)
-			break;
-		json_object_put(res);
-		watch_sleep(0.1);
-	}
-	sigaction(SIGINT, &old, NULL);
-	recs = NULL;
-	if (ctl_call(c, "trace.stop", NULL, &recs) != CG_EXIT_OK && ret == CG_EXIT_OK)
-		ret = CG_EXIT_FAILURE;
-	json_object_put(recs);
-	if (ret == CG_EXIT_OK) {
-		if (c->json)
-			fprintf(c->out, "%s\n", json_object_to_json_string_ext(res,
-					JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		else
-			cmd->render(c->out, res);
-	}
-	json_object_put(res);
 /* The params of events.subscribe: --types a,b as ["a","b"], and the data plane
  * an earlier subscription saw. NULL on ENOMEM. */
 static json_object *
@@ -559,6 +492,76 @@ ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *
 		ctl_interrupted = 0;
 		return CG_EXIT_OK;
 	}
+	return ret;
+}
+
+/* trace: trace.start, trace.get until COUNT records or --wait, trace.stop, print. */
+int
+ctl_run_trace(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
+{
+	static const char *const keys[] = { "port", "destination", "dport", "count" };
+	json_object *params = json_object_new_object(), *res = NULL, *recs;
+	double wait = a->val[4] != NULL ? strtod(a->val[4], NULL) : 10;
+	struct timespec t0, now;
+	struct sigaction old;
+	int64_t count = 10;
+	int ret;
+
+	if (params == NULL)
+		return CG_EXIT_FAILURE;
+	if (a->npos > 0)
+		json_object_object_add(params, "rule", json_object_new_string(a->pos[0]));
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		long long v;
+
+		if (a->val[i] == NULL)
+			continue;
+		v = strtoll(a->val[i], &end, 10);
+		/* numbers as numbers, so that the server checks their range */
+		json_object_object_add(params, keys[i], i >= 2 && *end == '\0' && end != a->val[i] ?
+				       json_object_new_int64(v) : json_object_new_string(a->val[i]));
+		if (i == 3)
+			count = v;
+	}
+	if (!(wait >= 0.1 && wait <= 86400)) {
+		json_object_put(params);
+		return ctl_usage_error("trace", "--wait: \"%s\" is not a number of seconds in "
+				       "0.1..86400", a->val[4]);
+	}
+	ret = ctl_call(c, "trace.start", params, &res);
+	json_object_put(params);
+	json_object_put(res);
+	if (ret != CG_EXIT_OK)
+		return ret;
+	ctl_catch_sigint(&old);
+	ctl_interrupted = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		res = NULL;
+		ret = ctl_call(c, "trace.get", NULL, &res);
+		recs = ret == CG_EXIT_OK ? json_object_object_get(res, "records") : NULL;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (ret != CG_EXIT_OK || ctl_interrupted ||
+		    (int64_t)json_object_array_length(recs) >= count ||
+		    (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 >= wait)
+			break;
+		json_object_put(res);
+		watch_sleep(0.1);
+	}
+	sigaction(SIGINT, &old, NULL);
+	recs = NULL;
+	if (ctl_call(c, "trace.stop", NULL, &recs) != CG_EXIT_OK && ret == CG_EXIT_OK)
+		ret = CG_EXIT_FAILURE;
+	json_object_put(recs);
+	if (ret == CG_EXIT_OK) {
+		if (c->json)
+			fprintf(c->out, "%s\n", json_object_to_json_string_ext(res,
+					JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		else
+			cmd->render(c->out, res);
+	}
+	json_object_put(res);
 	return ret;
 }
 

@@ -745,30 +745,6 @@ ctl_fmt_config_check(FILE *f, json_object *res)
 			i + 1 == jlen(restart) ? "\n" : "");
 }
 
-/* trace.get: one line per packet, then one per output, oldest first. */
-void
-ctl_fmt_trace(FILE *f, json_object *res)
-{
-	json_object *recs = jm(res, "records");
-	uint64_t t0 = 0;
-
-	for (size_t i = 0; i < jlen(recs); i++) {
-		json_object *r = jidx(recs, i), *outs = jm(r, "outputs");
-		uint64_t t = (uint64_t)json_object_get_int64(jm(r, "time_unix_ns"));
-
-		if (i == 0)
-			t0 = t;
-		fprintf(f, "+%10.6f s  ", (double)(t - t0) / 1e9);
-		ctl_fmt_tpl(f, r, "{port} q{queue} lcore {lcore}  {source}:{sport} > "
-			    "{destination}:{dport}  ttl {ttl}  len {length}{rtp_seq?  rtp seq }"
-			    "  {rule?rule }{rule!no rule}: {verdict}");
-		if (jm(r, "drop") != NULL)
-			fprintf(f, " (%s)", jstr(r, "drop"));
-		fputc('\n', f);
-		for (size_t k = 0; k < jlen(outs); k++)
-			ctl_fmt_tpl(f, jidx(outs, k), "    -> {port}: {result}\n");
-	}
-	fprintf(f, "%zu packet%s traced\n", jlen(recs), jlen(recs) == 1 ? "" : "s");
 /* How each event type reads (docs/API.md, "Events"); others print their JSON. */
 static const struct {
 	const char *type;
@@ -817,4 +793,30 @@ ctl_fmt_event(FILE *f, json_object *ev)
 		fputs(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
 						     JSON_C_TO_STRING_NOSLASHESCAPE), f);
 	fputc('\n', f);
+}
+
+/* trace.get: one line per packet, then one per output, oldest first. */
+void
+ctl_fmt_trace(FILE *f, json_object *res)
+{
+	json_object *recs = jm(res, "records");
+	uint64_t t0 = 0;
+
+	for (size_t i = 0; i < jlen(recs); i++) {
+		json_object *r = jidx(recs, i), *outs = jm(r, "outputs");
+		uint64_t t = (uint64_t)json_object_get_int64(jm(r, "time_unix_ns"));
+
+		if (i == 0)
+			t0 = t;
+		fprintf(f, "+%10.6f s  ", (double)(t - t0) / 1e9);
+		ctl_fmt_tpl(f, r, "{port} q{queue} lcore {lcore}  {source}:{sport} > "
+			    "{destination}:{dport}  ttl {ttl}  len {length}{rtp_seq?  rtp seq }"
+			    "  {rule?rule }{rule!no rule}: {verdict}");
+		if (jm(r, "drop") != NULL)
+			fprintf(f, " (%s)", jstr(r, "drop"));
+		fputc('\n', f);
+		for (size_t k = 0; k < jlen(outs); k++)
+			ctl_fmt_tpl(f, jidx(outs, k), "    -> {port}: {result}\n");
+	}
+	fprintf(f, "%zu packet%s traced\n", jlen(recs), jlen(recs) == 1 ? "" : "s");
 }

@@ -65,15 +65,71 @@ control_rule_state_json(const struct control *c, const struct cg_rule *r)
 	return j;
 }
 
+static void
+emit_link(struct control *c, unsigned int p, const struct cg_shm_link *l, uint8_t state,
+	  const char *reason)
+{
+	json_object *f = json_object_new_object();
+	char ifname[16];
+
+	control_jadd(f, "port", json_object_new_string(c->shm.info->ports[p].name));
+	control_jadd(f, "state", json_object_new_string(cg_shm_port_state_name(state)));
+	control_jadd(f, "source", json_object_new_string(cg_shm_link_source_name(l->source)));
+	if (reason[0] != '\0')
+		control_jadd(f, "reason", json_object_new_string(reason));
+	if (cg_conf_kernel_iface(c->shm.info->ports[p].device, ifname, sizeof(ifname)))
+		control_jadd(f, "interface", json_object_new_string(ifname));
+	control_event_emit(c, state == CG_SHM_PORT_UP ? "link.up" : "link.down", f);
+}
+
+/* rule.paused/resumed of a rule's input (@p out < 0) or output @p out on port @p p. */
+static void
+emit_rule(struct control *c, const struct cg_rule *r, unsigned int p, int out, bool active)
+{
+	json_object *f = json_object_new_object();
+
+	control_jadd(f, "rule", json_object_new_string(r->name));
+	control_jadd(f, "id", json_object_new_uint64(r->id));
+	control_jadd(f, "port", json_object_new_string(c->shm.info->ports[p].name));
+	if (out >= 0)
+		control_jadd(f, "output", json_object_new_int(out));
+	control_event_emit(c, active ? "rule.resumed" : "rule.paused", f);
+}
+
 /* What changed on port @p p since the last tick, as events. */
 static void
 link_changed(struct control *c, unsigned int p, const struct cg_shm_link *was,
 	     const struct cg_shm_link *now)
 {
-	(void)c;
-	(void)p;
-	(void)was;
-	(void)now;
+	bool before = was->state == CG_SHM_PORT_UP, after = now->state == CG_SHM_PORT_UP;
+	struct control_rule_ref ref;
+
+	if (now->state != was->state) {
+		emit_link(c, p, now, now->state, now->reason);
+	} else if (now->changes >= was->changes + 2) {
+		/* Went and came back between two reads: say both. */
+		emit_link(c, p, now, before ? CG_SHM_PORT_DOWN : CG_SHM_PORT_UP, "");
+		emit_link(c, p, now, now->state, now->reason);
+	}
+	if (now->opens > was->opens && now->opens > 1) {
+		json_object *f = json_object_new_object();
+
+		control_jadd(f, "port", json_object_new_string(c->shm.info->ports[p].name));
+		control_jadd(f, "port_id", json_object_new_int(now->port_id));
+		control_jadd(f, "opens", json_object_new_uint64(now->opens));
+		control_event_emit(c, "port.reopened", f);
+	}
+	if (before == after)
+		return;
+	for (uint32_t s = 0; s < control_rule_slots(c); s++) {
+		if (!control_rule_at(c, s, &ref))
+			continue;
+		if (ref.rule->in.port_id == p)
+			emit_rule(c, ref.rule, p, -1, after);
+		for (uint16_t o = 0; o < ref.rule->n_outputs && o < CG_RULE_MAX_OUTPUTS; o++)
+			if (ref.rule->out[o].port_id == p)
+				emit_rule(c, ref.rule, p, o, after);
+	}
 }
 
 void

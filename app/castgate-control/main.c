@@ -268,7 +268,6 @@ on_tick(struct control *c)
 		return;
 	}
 	control_stats_sample(c);
-	control_link_tick(c);
 	control_rules_tick(c);
 }
 
@@ -321,7 +320,9 @@ run_loop(struct control *c)
 			} else if (fd == c->sfd) {
 				on_signal(c);
 			} else if (fd == c->silence_fd) {
+				/* the 100 ms sampler: silence, and link events */
 				control_silence_read(c);
+				control_link_tick(c);
 			} else if (fd == srv_fd) {
 				int ret = cg_rpc_server_dispatch(c->srv, 0);
 

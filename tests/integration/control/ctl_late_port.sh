@@ -73,6 +73,9 @@ cg_assert_true "health ok once in1 is up" cg_wait_for 2 health_ok
 cg_send_wait s1 "$s1"
 
 # Deleted: in1 closes. Created again: re-opened, and the stream flows.
+cg_bg events "$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json events --types link,port,rule
+events_pid=$CG_LAST_PID
+sleep 0.5
 ip link del "$IF_RIN1"
 in1_missing() { [ "$(link in1 state)" = '"missing"' ]; }
 cg_assert_true "in1 missing within 1 s of the deletion" cg_wait_for 1 in1_missing
@@ -85,6 +88,20 @@ cg_send s2 "$CG_NS_GEN" --dst 239.18.1.2:5002 --iface "$IF_GEN1" --rate 2000 --c
 cg_assert_true "in1's stream flows after the re-creation (1000 more)" \
 	cg_recv_wait_count r1 $((before + 1000)) 5
 cg_recv_stop r1
+kill -INT "$events_pid" 2>/dev/null || true
+cg_wait_pid "$events_pid" 5 || true
+# In this order (the new interface may first be seen down, before it is up).
+ev_in_order() { "$CG_PY" -c 'import json,sys
+want = ["link.down in1 missing", "rule.paused r1", "port.reopened in1", "link.up in1 up",
+        "rule.resumed r1"]
+got = []
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    got.append(" ".join(str(x) for x in (e["type"], e.get("rule", e.get("port")), e.get("state"))
+                        if x is not None))
+it = iter(got)
+sys.exit(0 if all(w in it for w in want) else 1)' "$CG_TMP/events.out"; }
+cg_assert_true "events: in1 missing, r1 paused, in1 re-opened and up, r1 resumed" ev_in_order
 cg_assert_eq "no data plane restart" "$dp_pid" "$(cg_ctl_child_pid dataplane)"
 cg_assert_eq "the data plane logged the re-opening" 1 \
 	"$(grep -c "port in1: re-opened" "$CG_TMP/$CG_SUP_LOG.err" || true)"

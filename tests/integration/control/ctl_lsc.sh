@@ -48,6 +48,11 @@ cg_ctl_json st0 stats
 cg_assert_eq "a rule's output to a down vhost port drops (link_down)" 200 \
 	"$(cg_json "$CG_TMP/st0.json" 'out("tovh", 0)["drops"]')"
 
+# The event stream, from here on.
+cg_bg events "$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json events --types link,rule
+events_pid=$CG_LAST_PID
+sleep 0.5
+
 # The peer: testpmd with a virtio-user port on the socket (one file per
 # memory segment list: vhost-user maps at most 8 regions; --stats-period:
 # it runs until a signal, without reading stdin).
@@ -71,6 +76,20 @@ cg_assert_eq "still from the LSC callback" '"lsc"' "$(link vh0 source)"
 cg_assert_eq "link down logged once" $((downs + 1)) \
 	"$(grep -c "port vh0: link down (lsc)" "$log" || true)"
 cg_assert_eq "health degraded again" 1 "$(health_rc)"
+
+# What a subscriber got: each transition, from the LSC callback, and the
+# rule's output paused and resumed with it.
+sleep 0.3
+kill -INT "$events_pid" 2>/dev/null || true
+cg_wait_pid "$events_pid" 5 || true
+ev=$CG_TMP/events.out
+evs() { "$CG_PY" -c 'import json,sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    print(e["type"], e.get("port"), e.get("source", e.get("rule")), e.get("output", "-"))' "$ev"; }
+cg_assert_eq "events: link up and down (lsc), output 0 of tovh resumed and paused" \
+	"link.up vh0 lsc -|rule.resumed vh0 tovh 0|link.down vh0 lsc -|rule.paused vh0 tovh 0" \
+	"$(evs | paste -sd'|')"
 
 cg_ctl_stop
 cg_finish

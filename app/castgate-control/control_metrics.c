@@ -618,9 +618,8 @@ try_listen(struct control *c)
 	if (m->http == NULL) {
 		/* Not fatal: the API matters more than its metrics. Said once, loudly. */
 		if (!m->failed)
-			CG_ERR("config: control.metrics_listen %s: %s; running without /metrics and "
-			       "/healthz, trying again every %u s", where, err,
-			       METRICS_RETRY_TICKS);
+			CG_ERR("config: control.metrics_listen: %s; running without /metrics and "
+			       "/healthz, trying again every %u s", err, METRICS_RETRY_TICKS);
 		m->failed = true;
 		m->retry = METRICS_RETRY_TICKS;
 		return;

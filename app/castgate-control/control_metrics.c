@@ -405,7 +405,8 @@ render_ports(struct control *c, struct prom *p)
 			 s.labels, l.state == CG_SHM_PORT_UP);
 		for (size_t j = 0; j < RTE_DIM(states); j++) {
 			snprintf(labels, sizeof(labels), "%s", s.labels);
-			label_add(labels, sizeof(labels), "state", cg_shm_port_state_name(states[j]));
+			label_add(labels, sizeof(labels), "state",
+				  cg_shm_port_state_name(states[j]));
 			prom_u64(p, "castgate_port_state", "gauge",
 				 "1 for the port's state (up, down, missing), 0 for the others.",
 				 labels, l.state == states[j]);

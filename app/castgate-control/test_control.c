@@ -482,7 +482,8 @@ prom_check(const char *text)
 	char *copy = strdup(text);
 	int bad = 0, samples = 0;
 
-	for (line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char type[16], *v, *end;
 		size_t n;
 
@@ -495,7 +496,8 @@ prom_check(const char *text)
 			strncat(seen, key + 1, sizeof(seen) - strlen(seen) - 1);
 			snprintf(fam, sizeof(fam), "%s", name);
 			n = strlen(name);
-			if (strcmp(type, "counter") == 0 && (n < 6 || strcmp(name + n - 6, "_total")))
+			if (strcmp(type, "counter") == 0 &&
+			    (n < 6 || strcmp(name + n - 6, "_total") != 0))
 				bad++, fprintf(stderr, "counter %s without _total\n", name);
 			continue;
 		}
@@ -512,6 +514,9 @@ prom_check(const char *text)
 	free(copy);
 	return bad == 0 && samples > 0 ? 0 : -1;
 }
+
+/* The labels of rule cfg1's first output. */
+#define OUT0 "{rule=\"cfg1\",output=\"0\",port=\"out0\"}"
 
 static void
 test_metrics_text(void)
@@ -547,11 +552,13 @@ test_metrics_text(void)
 			"castgate_rule_rx_bytes_total{rule=\"cfg1\"} 41680",
 			"castgate_rule_rx_packets_total{rule=\"api1\"} 0",
 			"castgate_rule_rtp_lost_total{rule=\"cfg1\"} 2",
-			"castgate_rule_output_tx_packets_total{rule=\"cfg1\",output=\"0\",port=\"out0\"} 39",
-			"castgate_rule_output_tx_bytes_total{rule=\"cfg1\",output=\"0\",port=\"out0\"} 40638",
-			"castgate_rule_output_drops_total{rule=\"cfg1\",output=\"0\",port=\"out0\"} 1",
-			"castgate_rule_output_tx_packets_total{rule=\"api1\",output=\"0\",port=\"out0\"} 7",
-			"castgate_rule_info{rule=\"api1\",id=\"7\",origin=\"api\",input_port=\"in0\"} 1",
+			"castgate_rule_output_tx_packets_total" OUT0 " 39",
+			"castgate_rule_output_tx_bytes_total" OUT0 " 40638",
+			"castgate_rule_output_drops_total" OUT0 " 1",
+			"castgate_rule_output_tx_packets_total{rule=\"api1\",output=\"0\","
+			"port=\"out0\"} 7",
+			"castgate_rule_info{rule=\"api1\",id=\"7\",origin=\"api\","
+			"input_port=\"in0\"} 1",
 			"castgate_rule_state{rule=\"cfg1\",state=\"degraded\"} 1",
 			"castgate_rule_state{rule=\"cfg1\",state=\"active\"} 0",
 			"castgate_drops_total{reason=\"no_rule\"} 3",

@@ -25,7 +25,10 @@ FRAME=$((SIZE + 8 + 20 + 14)) # bytes a counter sees per datagram: the frame wit
 PROM=$CG_LIB_DIR/cg_prom.py
 
 # A loopback port nobody listens on now (fixed first choice, for readable logs).
-port_free() { "$CG_PY" -c 'import socket,sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null; }
+port_free() {
+	"$CG_PY" -c 'import socket, sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' \
+		"$1" 2>/dev/null
+}
 MPORT=
 for p in $(seq 19521 19540); do
 	if port_free "$p"; then MPORT=$p; break; fi
@@ -76,7 +79,8 @@ cg_ctl_start "$conf"
 log=$CG_TMP/$CG_SUP_LOG.err
 cg_assert_true "control runs with its metrics address busy" cg_ctl_up
 cg_assert_true "the error names control.metrics_listen" \
-	grep -q "control.metrics_listen: 127.0.0.1:$MPORT: Address already in use; running without /metrics" "$log"
+	grep -q "control.metrics_listen: 127.0.0.1:$MPORT: Address already in use; running" \
+	"$log"
 kill "$holder" 2>/dev/null || true
 wait "$holder" 2>/dev/null || true
 cg_forget_pid "$holder"
@@ -84,19 +88,28 @@ t0=$(cg_now_ms)
 healthz_up() { curl -s -o /dev/null --max-time 1 "$URL/healthz"; }
 cg_assert_true "served within 12 s of the address being free" cg_wait_for 12 healthz_up
 cg_log "the endpoint came up $(($(cg_now_ms) - t0)) ms after the address was free"
-cg_assert_true "the log says it serves now" grep -q "serving /metrics and /healthz on http://127.0.0.1:$MPORT" "$log"
+cg_assert_true "the log says it serves now" \
+	grep -q "serving /metrics and /healthz on http://127.0.0.1:$MPORT" "$log"
 
-# scrape NAME: GET /metrics into $CG_TMP/NAME.prom (status in NAME.code) and
+# scrape NAME: GET /metrics into $CG_TMP/NAME.prom (headers in NAME.hdr) and
 # parse it strictly into NAME.json; a parse error fails the test.
 scrape() {
 	local code
-	code=$(curl -s --max-time 5 -o "$CG_TMP/$1.prom" -D "$CG_TMP/$1.hdr" -w '%{http_code}' "$URL/metrics") || code=000
+	code=$(curl -s --max-time 5 -o "$CG_TMP/$1.prom" -D "$CG_TMP/$1.hdr" -w '%{http_code}' \
+		"$URL/metrics") || code=000
 	cg_assert_eq "GET /metrics ($1): status" 200 "$code"
 	if "$CG_PY" "$PROM" "$CG_TMP/$1.prom" >"$CG_TMP/$1.json" 2>"$CG_TMP/$1.perr"; then
 		cg_pass "/metrics ($1) parses: $(wc -l <"$CG_TMP/$1.prom") lines"
 	else
 		cg_fail "/metrics ($1) does not parse: $(cat "$CG_TMP/$1.perr")"
 	fi
+}
+
+# prom_v NAME FAMILY [LABELS]: the value of a sample of scrape NAME (LABELS: a
+# Python dict, {} by default).
+prom_v() {
+	cg_json "$CG_TMP/$1.json" '[s[2] for s in d["samples"] if s[0] == "'"$2"'" and
+	s[1] == '"${3:-"{}"}"'][0]'
 }
 
 # The sinks, then the streams.
@@ -114,7 +127,7 @@ cg_send sr "$CG_NS_GEN" --dst 239.21.1.2:5002 --iface "$CG_IF_GEN" --rate 1000 -
 cg_assert_true "sink got a third of the stream" cg_recv_wait_count r0 $((N / 3)) 15
 scrape mid
 cg_assert_le "mid-stream: castgate_rule_rx_packets_total{pm} before the end" $((N - 1)) \
-	"$(cg_json "$CG_TMP/mid.json" '[s[2] for s in d["samples"] if s[0] == "castgate_rule_rx_packets_total" and s[1] == {"rule": "pm"}][0]')"
+	"$(prom_v mid castgate_rule_rx_packets_total '{"rule": "pm"}')"
 cg_assert_eq "Content-Type" "text/plain; version=0.0.4; charset=utf-8" \
 	"$(tr -d '\r' <"$CG_TMP/mid.hdr" | sed -n 's/^Content-Type: //Ip')"
 
@@ -212,33 +225,37 @@ while read -r st rest; do
 done <"$CG_TMP/compare.out"
 
 # And the sinks: what the rules counted is what arrived.
-a=$CG_TMP/after.json
-mv_() { # NAME LABELS-PYTHON-DICT: a sample's value
-	cg_json "$a" '[s[2] for s in d["samples"] if s[0] == "'"$1"'" and s[1] == '"$2"'][0]'
-}
+O0='{"rule": "pm", "output": "0", "port": "out0"}'
+O1='{"rule": "pm", "output": "1", "port": "out1"}'
 cg_assert_eq "castgate_rule_rx_packets_total{pm} = sent" $N \
-	"$(mv_ castgate_rule_rx_packets_total '{"rule": "pm"}')"
+	"$(prom_v after castgate_rule_rx_packets_total '{"rule": "pm"}')"
 cg_assert_eq "castgate_rule_rx_bytes_total{pm} = sent x frame" $((N * FRAME)) \
-	"$(mv_ castgate_rule_rx_bytes_total '{"rule": "pm"}')"
+	"$(prom_v after castgate_rule_rx_bytes_total '{"rule": "pm"}')"
 cg_assert_eq "output 0 tx_packets = sink out0" "$got0" \
-	"$(mv_ castgate_rule_output_tx_packets_total '{"rule": "pm", "output": "0", "port": "out0"}')"
+	"$(prom_v after castgate_rule_output_tx_packets_total "$O0")"
 cg_assert_eq "output 1 tx_packets = sink out1" "$got1" \
-	"$(mv_ castgate_rule_output_tx_packets_total '{"rule": "pm", "output": "1", "port": "out1"}')"
+	"$(prom_v after castgate_rule_output_tx_packets_total "$O1")"
 cg_assert_eq "output 1 tx_bytes = sink out1 x frame" $((got1 * FRAME)) \
-	"$(mv_ castgate_rule_output_tx_bytes_total '{"rule": "pm", "output": "1", "port": "out1"}')"
+	"$(prom_v after castgate_rule_output_tx_bytes_total "$O1")"
 cg_assert_eq "rtp rule: rx_packets = sink" "$gotr" \
-	"$(mv_ castgate_rule_rx_packets_total '{"rule": "pr"}')"
+	"$(prom_v after castgate_rule_rx_packets_total '{"rule": "pr"}')"
 cg_assert_eq "rtp rule: castgate-gen's payload is not RTP" "$gotr" \
-	"$(mv_ castgate_rule_rtp_not_rtp_total '{"rule": "pr"}')"
+	"$(prom_v after castgate_rule_rtp_not_rtp_total '{"rule": "pr"}')"
 cg_assert_eq "no rtp_* for a rule without rtp" '[]' \
-	"$(cg_json "$a" '[s for s in d["samples"] if s[0].startswith("castgate_rule_rtp") and s[1]["rule"] == "pm"]')"
-cg_assert_eq "castgate_build_info" 1 \
-	"$(cg_json "$a" '[s[2] for s in d["samples"] if s[0] == "castgate_build_info" and s[1]["version"] and s[1]["dpdk"].startswith("DPDK")][0]')"
-cg_json_eqs "$a" \
-	"data plane start time = system.info's, to the second" true \
-	"abs([s[2] for s in d['samples'] if s[0] == 'castgate_dataplane_start_time_seconds'][0] - (__import__('time').time() - $(cg_json <(cg_ctl --json system info) 'd["dataplane"]["uptime_s"]'))) < 3" \
-	"castgate_rules{origin=config} 2" 2 "[s[2] for s in d['samples'] if s[0] == 'castgate_rules' and s[1] == {'origin': 'config'}][0]" \
-	"castgate_dataplane_ready 1" 1 "[s[2] for s in d['samples'] if s[0] == 'castgate_dataplane_ready'][0]"
+	"$(cg_json "$CG_TMP/after.json" '[s for s in d["samples"]
+	   if s[0].startswith("castgate_rule_rtp") and s[1]["rule"] == "pm"]')"
+cg_assert_eq "castgate_build_info" true "$(cg_json "$CG_TMP/after.json" '[s[1]["dpdk"][:5]
+	for s in d["samples"] if s[0] == "castgate_build_info" and s[2] == 1] == ["DPDK "]')"
+uptime=$(cg_ctl --json system info | "$CG_PY" -c 'import json, sys
+print(json.load(sys.stdin)["dataplane"]["uptime_s"])')
+cg_assert_eq "data plane start time = system.info's uptime, within 3 s" true \
+	"$("$CG_PY" -c 'import sys, time; print(str(abs(float(sys.argv[1]) -
+	(time.time() - int(sys.argv[2]))) < 3).lower())' \
+	"$(prom_v after castgate_dataplane_start_time_seconds)" "$uptime")"
+cg_assert_eq "castgate_rules{origin=config}" 2 \
+	"$(prom_v after castgate_rules '{"origin": "config"}')"
+cg_assert_eq "castgate_rules{origin=api}" 0 "$(prom_v after castgate_rules '{"origin": "api"}')"
+cg_assert_eq "castgate_dataplane_ready" 1 "$(prom_v after castgate_dataplane_ready)"
 
 # /healthz: system.health's document, 200 while ok.
 hz() { # NAME: GET /healthz into NAME.body; prints the status
@@ -270,7 +287,8 @@ ip -n "$CG_NS_SINK1" link set "$CG_IF_SINK1" up
 healthy() { [ "$(hz h2)" = 200 ]; }
 cg_assert_true "out1 up again: /healthz 200 (within 5 s)" cg_wait_for 5 healthy
 curl -s --max-time 2 "$URL/metrics" >"$CG_TMP/up.prom"
-cg_assert_true "out1 up again: castgate_port_up 1" grep -qx 'castgate_port_up{port="out1"} 1' "$CG_TMP/up.prom"
+cg_assert_true "out1 up again: castgate_port_up 1" \
+	grep -qx 'castgate_port_up{port="out1"} 1' "$CG_TMP/up.prom"
 changes() { sed -n 's/^castgate_port_link_changes_total{port="out1"} //p' "$1"; }
 cg_assert_eq "out1: two more link changes counted" $(($(changes "$CG_TMP/after.prom") + 2)) \
 	"$(changes "$CG_TMP/up.prom")"

@@ -7,7 +7,8 @@
 # - After a known stream (3 000 datagrams, fanned out to out0 and out1, and
 #   200 to an rtp rule): every rule, output, port, drop and total counter
 #   equals stats.get, and the rule and output counters equal what the sinks
-#   received; the gauges say what port.get and rule.list say.
+#   received; the gauges say what port.get and rule.list say; stats.clear
+#   leaves them alone.
 # - /healthz: 200 and system.health's document when all is ok; out1's link
 #   down makes it 503, castgate_port_up{port="out1"} 0 and the rule degraded;
 #   back up, 200 again. Other paths are 404.
@@ -256,6 +257,16 @@ cg_assert_eq "castgate_rules{origin=config}" 2 \
 	"$(prom_v after castgate_rules '{"origin": "config"}')"
 cg_assert_eq "castgate_rules{origin=api}" 0 "$(prom_v after castgate_rules '{"origin": "api"}')"
 cg_assert_eq "castgate_dataplane_ready" 1 "$(prom_v after castgate_dataplane_ready)"
+
+# stats.clear moves stats.get's baselines, never a Prometheus counter.
+cg_ctl_expect 0 clear stats clear
+sleep 1.2
+scrape cleared
+cg_assert_eq "after stats clear: castgate_rule_rx_packets_total{pm} still" $N \
+	"$(prom_v cleared castgate_rule_rx_packets_total '{"rule": "pm"}')"
+cg_assert_eq "after stats clear: stats.get's rx_packets" 0 \
+	"$(cg_ctl --json stats --rule pm | "$CG_PY" -c 'import json, sys
+print(json.load(sys.stdin)["rules"][0]["rx_packets"])')"
 
 # /healthz: system.health's document, 200 while ok.
 hz() { # NAME: GET /healthz into NAME.body; prints the status

@@ -19,8 +19,10 @@
  *   control_methods.c  the JSON-RPC method table and parameter validation
  *   control_events.c   the event stream: control_event_emit(), events.subscribe
  *   control_silence.c  silence alarms: a 100 ms sampler of the rules' rx counters
+ *   control_metrics.c  /metrics and /healthz over HTTP (lib/http)
  *
- * Everything runs on one thread (the epoll loop); nothing here locks.
+ * Everything runs on one thread (the epoll loop); nothing here locks, but
+ * for the text control_metrics.c hands to lib/http's thread.
  */
 
 #include <stdbool.h>
@@ -54,6 +56,8 @@
 
 struct control_stats;
 struct control_silence;
+struct control_metrics;
+struct cg_http_buf;
 
 /** The process context: one instance, owned by main(). */
 struct control {
@@ -89,6 +93,7 @@ struct control {
 	unsigned int dirty_ticks;	/**< ticks since it became dirty */
 
 	struct control_stats *stats;	/**< control_stats.c */
+	struct control_metrics *metrics; /**< control_metrics.c; NULL: endpoint off */
 
 	/* Each port's link state as of the last tick (control_link.c). */
 	struct cg_shm_link link[CG_SHM_MAX_PORTS];
@@ -299,6 +304,36 @@ void control_link_tick(struct control *c);
 /** Add up, state, since_unix_ms, source, changes, opens, reason and interface to a
  * port's "link" object. */
 void control_link_json(const struct control *c, unsigned int idx, json_object *link);
+
+/*
+ * control_metrics.c: /metrics (Prometheus text) and /healthz, served on
+ * lib/http's thread from text the loop renders at each tick
+ */
+
+/**
+ * Start the endpoint on control.metrics_listen ("": do nothing), with a
+ * first render. A busy address is logged and tried again every 10 ticks.
+ * @return 0; -ENOMEM, or -EINVAL for an address lib/conf should have refused.
+ */
+int control_metrics_start(struct control *c);
+
+/** Each tick: render and publish; retry a failed bind. */
+void control_metrics_tick(struct control *c);
+
+/** Stop the endpoint (joins its thread) and free it. NULL-safe. */
+void control_metrics_stop(struct control *c);
+
+/**
+ * The /metrics text: every family, in Prometheus text format 0.0.4.
+ * @return 0, or -ENOMEM / -ENOSPC (then @p out holds part of it).
+ */
+int control_metrics_render(struct control *c, struct cg_http_buf *out);
+
+/**
+ * The /healthz answer: system.health's result as JSON in @p out.
+ * @return the HTTP status: 200 when its status is "ok", else 503 (500: no memory).
+ */
+int control_metrics_health(struct control *c, struct cg_http_buf *out);
 
 /*
  * control_methods.c

@@ -69,6 +69,10 @@ usage(FILE *f)
 "  config.check   config.reload (admin)       system.info system.health\n"
 "  events.subscribe (pushes events: links, rules paused, silence alarms)\n"
 "\n"
+"HTTP (GET, no authentication) on [control] metrics_listen (default\n"
+"127.0.0.1:9465; \"\" = off): /metrics (Prometheus text), /healthz (200 when\n"
+"system.health says ok, else 503).\n"
+"\n"
 "Rules of the config file (origin \"config\") are changed by editing the file\n"
 "and reloading (SIGHUP or config.reload); rules added over the API (origin\n"
 "\"api\") live in the state file.\n"
@@ -269,6 +273,7 @@ on_tick(struct control *c)
 	}
 	control_stats_sample(c);
 	control_rules_tick(c);
+	control_metrics_tick(c);
 }
 
 static void
@@ -476,6 +481,8 @@ main(int argc, char **argv)
 	}
 	if (c->test_hooks)
 		CG_WARN("CASTGATE_TEST_HOOKS=1: the test method test.emit is served");
+	if (control_metrics_start(c) < 0)
+		goto out;
 	if (c->ready_file != NULL) {
 		char text[32];
 
@@ -500,6 +507,7 @@ out:
 	cg_rpc_server_free(c->srv);
 	c->srv = NULL;
 	control_silence_stop(c);
+	control_metrics_stop(c);
 	close_fd(&c->sfd);
 	close_fd(&c->tfd);
 	close_fd(&c->epfd);

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "cg_conf.h"
+#include "cg_http.h"
 #include "cg_rpc.h"
 #include "cg_rule.h"
 #include "cg_shm.h"
@@ -654,6 +655,143 @@ test_silence(void)
 	json_object_put(tapped);
 }
 
+/* Whether @p text holds the line @p line. */
+static bool
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return true;
+	return false;
+}
+
+/* The text format's structure: HELP and TYPE once per family, before its
+ * samples, which are together; counters end in _total; values are numbers. */
+static int
+prom_check(const char *text)
+{
+	char fam[128] = "", seen[8192] = " ", name[128], *line, *save = NULL;
+	char *copy = strdup(text);
+	int bad = 0, samples = 0;
+
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char type[16], *v, *end;
+		size_t n;
+
+		if (sscanf(line, "# TYPE %127s %15s", name, type) == 2) {
+			char key[132];
+
+			snprintf(key, sizeof(key), " %s ", name);
+			if (strstr(seen, key) != NULL)
+				bad++, fprintf(stderr, "family %s twice\n", name);
+			strncat(seen, key + 1, sizeof(seen) - strlen(seen) - 1);
+			snprintf(fam, sizeof(fam), "%s", name);
+			n = strlen(name);
+			if (strcmp(type, "counter") == 0 &&
+			    (n < 6 || strcmp(name + n - 6, "_total") != 0))
+				bad++, fprintf(stderr, "counter %s without _total\n", name);
+			continue;
+		}
+		if (line[0] == '#')
+			continue;
+		n = strcspn(line, "{ ");
+		if (n != strlen(fam) || strncmp(line, fam, n) != 0)
+			bad++, fprintf(stderr, "sample outside its family: %s\n", line);
+		v = strrchr(line, ' ');
+		if (v == NULL || (strtod(v + 1, &end), *end != '\0' || end == v + 1))
+			bad++, fprintf(stderr, "not a number: %s\n", line);
+		samples++;
+	}
+	free(copy);
+	return bad == 0 && samples > 0 ? 0 : -1;
+}
+
+/* The labels of rule cfg1's first output. */
+#define OUT0 "{rule=\"cfg1\",output=\"0\",port=\"out0\"}"
+
+static void
+test_metrics_text(void)
+{
+	struct cg_shm_lcore_ctrs *b = &c.shm.ctrs[0];
+	struct cg_http_buf t = { 0 }, h = { 0 };
+	char line[256];
+	json_object *o;
+
+	memset(b, 0, sizeof(*b));
+	c.shm.rules->slot[SLOT_CFG].rule.rtp = true;
+	b->rx_pkts = 1000;
+	b->rule[SLOT_CFG].rx_pkts = 40;
+	b->rule[SLOT_CFG].rx_bytes = 40 * 1042;
+	b->rule[SLOT_CFG].rtp.lost = 2;
+	b->rule[SLOT_CFG].out[0].pkts = 39;
+	b->rule[SLOT_CFG].out[0].bytes = 39 * 1042;
+	b->rule[SLOT_CFG].out[0].drops = 1;
+	b->rule[SLOT_API].out[0].pkts = 7;
+	b->drops[CG_SHM_DROP_NO_RULE] = 3;
+	snprintf(c.shm.info->version, sizeof(c.shm.info->version), "9.8.7");
+	snprintf(c.shm.info->dpdk_version, sizeof(c.shm.info->dpdk_version), "DPDK 22.11.4");
+	c.shm.info->start_unix_ms = 1700000000123;
+	c.shm.info->link[0].state = CG_SHM_PORT_UP;
+	c.shm.info->link[1].state = CG_SHM_PORT_DOWN;
+	CU_ASSERT_EQUAL_FATAL(control_metrics_render(&c, &t), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t.p);
+	CU_ASSERT_EQUAL(prom_check(t.p), 0);
+	{
+		static const char *const want[] = {
+			"# TYPE castgate_rule_rx_packets_total counter",
+			"castgate_rule_rx_packets_total{rule=\"cfg1\"} 40",
+			"castgate_rule_rx_bytes_total{rule=\"cfg1\"} 41680",
+			"castgate_rule_rx_packets_total{rule=\"api1\"} 0",
+			"castgate_rule_rtp_lost_total{rule=\"cfg1\"} 2",
+			"castgate_rule_output_tx_packets_total" OUT0 " 39",
+			"castgate_rule_output_tx_bytes_total" OUT0 " 40638",
+			"castgate_rule_output_drops_total" OUT0 " 1",
+			"castgate_rule_output_tx_packets_total{rule=\"api1\",output=\"0\","
+			"port=\"out0\"} 7",
+			"castgate_rule_info{rule=\"api1\",id=\"7\",origin=\"api\","
+			"input_port=\"in0\"} 1",
+			"castgate_rule_state{rule=\"cfg1\",state=\"degraded\"} 1",
+			"castgate_rule_state{rule=\"cfg1\",state=\"active\"} 0",
+			"castgate_drops_total{reason=\"no_rule\"} 3",
+			"castgate_drops_total{reason=\"truncated\"} 0",
+			"castgate_rx_packets_total 1000",
+			"castgate_tx_packets_total 46",
+			"castgate_rules{origin=\"config\"} 1",
+			"castgate_rules{origin=\"api\"} 1",
+			"castgate_port_up{port=\"in0\"} 1",
+			"castgate_port_up{port=\"out0\"} 0",
+			"castgate_port_state{port=\"out0\",state=\"down\"} 1",
+			"castgate_port_rx_nombuf_total{port=\"in0\"} 0",
+			"castgate_port_rx_missed_total{port=\"in0\"} 0",
+			"castgate_build_info{version=\"9.8.7\",dpdk=\"DPDK 22.11.4\"} 1",
+			"castgate_dataplane_start_time_seconds 1700000000.123",
+			"castgate_lcore_rx_packets_total{lcore=\"0\",role=\"both\"} 1000",
+		};
+
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			snprintf(line, sizeof(line), "%s", want[i]);
+			if (!has_line(t.p, line))
+				fprintf(stderr, "missing: %s\n", line);
+			CU_ASSERT(has_line(t.p, line));
+		}
+	}
+	/* Not for a rule without rtp, and the totals' drops only by reason. */
+	CU_ASSERT_PTR_NULL(strstr(t.p, "castgate_rule_rtp_lost_total{rule=\"api1\"}"));
+	CU_ASSERT_FALSE(has_line(t.p, "castgate_drops_total 3"));
+	free(t.p);
+	c.shm.rules->slot[SLOT_CFG].rule.rtp = false;
+
+	/* No data plane lock here: system.health says degraded, so 503. */
+	CU_ASSERT_EQUAL(control_metrics_health(&c, &h), 503);
+	o = json_tokener_parse(h.p);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(o, "status")), "degraded");
+	json_object_put(o);
+	free(h.p);
+}
+
 int
 main(void)
 {
@@ -670,6 +808,7 @@ main(void)
 		CG_UNIT_TEST(test_ports_and_system),
 		CG_UNIT_TEST(test_events),
 		CG_UNIT_TEST(test_silence),
+		CG_UNIT_TEST(test_metrics_text),
 		CG_UNIT_END,
 	};
 	int ret;

@@ -651,6 +651,83 @@ parse_group(const struct cg_conf_key *k, void *sec, json_object *v, const struct
 	return copy_string(k, sec, v, in);
 }
 
+/* lib/conf does without lib/util: the same convention, message and -EINVAL. */
+#define LISTEN_ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
+
+int
+cg_conf_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len, char *err,
+		     size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port_s, *end;
+	unsigned long port = 0;
+	size_t hl;
+
+	memset(ss, 0, sizeof(*ss));
+	*len = 0;
+	if (s[0] == '\0')
+		return 0;
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (end == NULL || end[1] != ':')
+			return LISTEN_ERR("\"%s\": expected [::1]:PORT", s);
+		hl = (size_t)(end - s - 1);
+		memcpy(host, s + 1, hl < sizeof(host) ? hl : 0);
+		port_s = end + 2;
+	} else {
+		end = strrchr(s, ':');
+		if (end == NULL)
+			return LISTEN_ERR("\"%s\": expected ADDRESS:PORT, e.g. 127.0.0.1:9465", s);
+		hl = (size_t)(end - s);
+		memcpy(host, s, hl < sizeof(host) ? hl : 0);
+		port_s = end + 1;
+	}
+	if (hl >= sizeof(host))
+		return LISTEN_ERR("\"%s\": bad address", s);
+	host[hl] = '\0';
+	if (*port_s == '\0')
+		return LISTEN_ERR("\"%s\": missing port", s);
+	for (const char *p = port_s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || port > 65535)
+			return LISTEN_ERR("\"%s\": port must be a number 1..65535", s);
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	if (port < 1 || port > 65535)
+		return LISTEN_ERR("\"%s\": port %lu is out of range 1..65535", s, port);
+	if (s[0] == '[') {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+			return LISTEN_ERR("\"%s\": \"%s\" is not an IPv6 address", s, host);
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*in6);
+	} else {
+		struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &in4->sin_addr) != 1)
+			return LISTEN_ERR("\"%s\": \"%s\" is not an IPv4 address (write IPv6 "
+					  "as [::1]:PORT; names are not resolved)", s, host);
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*in4);
+	}
+	return 0;
+}
+
+/* An HTTP listen address (cg_conf_listen_parse()), or "" for none. */
+static int
+parse_listen(const struct cg_conf_key *k, void *sec, json_object *v, const struct cg_conf_in *in)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char msg[160];
+
+	if (cg_conf_listen_parse(json_object_get_string(v), &ss, &len, msg, sizeof(msg)) < 0)
+		return IN_ERR(in, v, "%s", msg);
+	return copy_string(k, sec, v, in);
+}
+
 #define CTL_KEY(f) KEY(struct cg_conf_control, f)
 static const struct cg_conf_key control_keys[] = {
 	{ CTL_KEY(socket), STR("/run/castgate/control.sock", parse_path),
@@ -665,6 +742,8 @@ static const struct cg_conf_key control_keys[] = {
 	{ CTL_KEY(max_request_bytes), INT(1024, 64 << 20, 1 << 20), .doc = "longest request line" },
 	{ CTL_KEY(silence_ms), INT(0, CG_RULE_SILENCE_MAX_MS, 0),
 	  .doc = "alarm on a rule that received nothing this long; 0 = off" },
+	{ CTL_KEY(metrics_listen), STR("127.0.0.1:9465", parse_listen),
+	  .doc = "/metrics and /healthz over HTTP, ADDRESS:PORT; \"\" = off" },
 };
 static const struct cg_conf_table control_table = { ROWS(control_keys) };
 

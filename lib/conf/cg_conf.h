@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <json-c/json.h>
 
@@ -87,6 +88,8 @@ struct cg_conf_port {
 #define CG_CONF_SOCKET_SIZE 108
 /** Size of a group name buffer. */
 #define CG_CONF_GROUP_SIZE 64
+/** "[v6addr]:port" at its longest, with room to spare. */
+#define CG_CONF_LISTEN_SIZE 64
 /** Size of a file or directory path buffer. */
 #define CG_CONF_PATH_SIZE 4096
 
@@ -101,6 +104,7 @@ struct cg_conf_control {
 	uint32_t request_timeout_ms; /**< cut a client whose request is incomplete this long */
 	uint32_t max_request_bytes;  /**< longest request line */
 	uint32_t silence_ms;         /**< silence alarm of rules without their own; 0 = off */
+	char metrics_listen[CG_CONF_LISTEN_SIZE]; /**< /metrics, /healthz: "ADDR:PORT"; "" = off */
 };
 
 /** [supervisor]: castgate, which runs the two processes. */
@@ -257,6 +261,15 @@ int cg_conf_port_lookup(void *conf, const char *name);
  * @return true with the name in @p name; false ("" in @p name) for others.
  */
 bool cg_conf_kernel_iface(const char *device, char *name, size_t size);
+
+/**
+ * Parse an HTTP listen address: "IPv4:PORT" or "[IPv6]:PORT" (literal
+ * addresses, names are not resolved; port 1..65535), or "" for none.
+ * @param ss, len  the socket address; *len = 0 for "".
+ * @return 0, or -EINVAL with a message (without the key name) in @p err.
+ */
+int cg_conf_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len, char *err,
+			 size_t errlen);
 
 /**
  * Build the EAL command line of the data plane:

@@ -805,6 +805,7 @@ test_control_supervisor(void)
 	CU_ASSERT_EQUAL(c->ctl.idle_timeout_ms, 60000);
 	CU_ASSERT_EQUAL(c->ctl.request_timeout_ms, 5000);
 	CU_ASSERT_EQUAL(c->ctl.max_request_bytes, 1u << 20);
+	CU_ASSERT_STRING_EQUAL(c->ctl.metrics_listen, "127.0.0.1:9465");
 	CU_ASSERT_STRING_EQUAL(c->sup.run_dir, "/run/castgate");
 	CU_ASSERT_EQUAL(c->sup.restart_min_ms, 250);
 	CU_ASSERT_EQUAL(c->sup.restart_max_ms, 16000);
@@ -849,6 +850,62 @@ test_control_supervisor(void)
 	}
 }
 
+/* control.metrics_listen: ADDRESS:PORT or "", refused with the key named. */
+static void
+test_metrics_listen(void)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{ "[control]\nmetrics_listen = \"9465\"", "control.metrics_listen (line 21): "
+		  "\"9465\": expected ADDRESS:PORT" },
+		{ "[control]\nmetrics_listen = \"127.0.0.1:\"", "missing port" },
+		{ "[control]\nmetrics_listen = \"127.0.0.1:0\"", "out of range 1..65535" },
+		{ "[control]\nmetrics_listen = \"127.0.0.1:70000\"", "1..65535" },
+		{ "[control]\nmetrics_listen = \"127.0.0.1:9x\"", "port must be a number" },
+		{ "[control]\nmetrics_listen = \"localhost:9465\"", "is not an IPv4 address" },
+		{ "[control]\nmetrics_listen = \"[::1:9465\"", "expected [::1]:PORT" },
+		{ "[control]\nmetrics_listen = \"[x::y]:9465\"", "is not an IPv6 address" },
+	};
+	struct sockaddr_storage ss;
+	char err[512] = "";
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct cg_conf *c;
+	socklen_t len;
+
+	c = load_text(doc_with(0, "[control]\nmetrics_listen = \"\""), err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(c->ctl.metrics_listen, "");
+	cg_conf_free(c);
+	c = load_text(doc_with(0, "[control]\nmetrics_listen = \"[::1]:19465\""), err,
+		      sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(c->ctl.metrics_listen, "[::1]:19465");
+	cg_conf_free(c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		c = load_text(doc_with(0, bad[i].text), err, sizeof(err));
+		CU_ASSERT_PTR_NULL(c);
+		if (strstr(err, bad[i].want) == NULL)
+			printf("\nwant \"%s\"\n got \"%s\"\n", bad[i].want, err);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].want));
+		cg_conf_free(c);
+	}
+	CU_ASSERT_EQUAL(cg_conf_listen_parse("", &ss, &len, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(len, 0);
+	CU_ASSERT_EQUAL(cg_conf_listen_parse("10.1.2.3:80", &ss, &len, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(len, sizeof(*in4));
+	CU_ASSERT_EQUAL(in4->sin_family, AF_INET);
+	CU_ASSERT_EQUAL(ntohs(in4->sin_port), 80);
+	CU_ASSERT_EQUAL(ntohl(in4->sin_addr.s_addr), 0x0a010203u);
+	CU_ASSERT_EQUAL(cg_conf_listen_parse("[::1]:65535", &ss, &len, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(len, sizeof(*in6));
+	CU_ASSERT_EQUAL(in6->sin6_family, AF_INET6);
+	CU_ASSERT_EQUAL(ntohs(in6->sin6_port), 65535);
+	CU_ASSERT_EQUAL(cg_conf_listen_parse("1.2.3:80", &ss, &len, err, sizeof(err)), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -868,6 +925,7 @@ main(void)
 		CG_UNIT_TEST(test_load_files),
 		CG_UNIT_TEST(test_load_errors),
 		CG_UNIT_TEST(test_control_supervisor),
+		CG_UNIT_TEST(test_metrics_listen),
 		CG_UNIT_END,
 	};
 

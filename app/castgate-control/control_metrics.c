@@ -480,16 +480,30 @@ render_rules(struct control *c, struct prom *p)
 	}
 }
 
-/*
- * Hook for the silence alarms (issue 11, another branch): their gauges, e.g.
- * castgate_rule_silent{rule="..."} 1 while a rule's input is silent past its
- * threshold, go here, written with prom_u64() from state the loop owns.
- */
+/* The silence alarm of each watched rule (control_silence.c's state). */
 static void
 render_silence(struct control *c, struct prom *p)
 {
-	(void)c;
-	(void)p;
+	struct control_rule_ref ref;
+
+	for (uint32_t slot = 0; slot < control_rule_slots(c); slot++) {
+		char labels[PROM_LABELS_SIZE] = "";
+		json_object *j, *v;
+
+		if (!control_rule_at(c, slot, &ref) || control_silence_ms(c, ref.rule) == 0)
+			continue;
+		j = control_silence_json(c, slot);
+		if (j == NULL)
+			continue;
+		label_add(labels, sizeof(labels), "rule", ref.rule->name);
+		prom_u64(p, "castgate_rule_silence_alarm", "gauge",
+			 "1 while the rule received nothing for its silence_ms.", labels,
+			 json_object_object_get_ex(j, "alarm", &v) && json_object_get_boolean(v));
+		prom_u64(p, "castgate_rule_silence_raised_total", "counter",
+			 "Silence alarms raised for the rule since castgate-control started.", labels,
+			 json_object_object_get_ex(j, "raised", &v) ? json_object_get_uint64(v) : 0);
+		json_object_put(j);
+	}
 }
 
 int

@@ -189,7 +189,7 @@ cg_assert_true "show rule apicam: 1,000 received" grep -q '^received  1,000 pkts
 	<(out_of "show rule apicam")
 run "show rules"
 cg_assert_true "show rules: apicam, origin api" \
-	grep -Eq '^apicam +1048576 +api +in0 239\.15\.1\.2:5002 +out0 239\.15\.2\.2:6002 ttl 9$' \
+	grep -Eq '^apicam +1048576 +api +active +in0 239\.15\.1\.2:5002 +out0 239\.15\.2\.2:6002 ttl 9$' \
 	<(out_of "show rules")
 
 # clear stats

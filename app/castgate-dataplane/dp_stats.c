@@ -353,8 +353,10 @@ tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 	  struct rte_tel_data *d)
 {
 	rte_tel_data_start_dict(d);
+	/* A port that is not open (missing, closed) has no DPDK port to name. */
 	for (uint16_t i = 0; i < dp_g.nb_ports; i++)
-		rte_tel_data_add_dict_u64(d, dp_g.ports[i].name, dp_g.ports[i].port_id);
+		if (dp_g.port_open[i])
+			rte_tel_data_add_dict_u64(d, dp_g.ports[i].name, dp_g.ports[i].port_id);
 	return 0;
 }
 

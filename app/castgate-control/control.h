@@ -349,6 +349,9 @@ extern const struct cg_rpc_method control_methods[];
 /** Wall clock in milliseconds since the epoch. */
 uint64_t control_now_ms(void);
 
+/** Monotonic clock in milliseconds (intervals, timeouts). */
+uint64_t control_mono_ms(void);
+
 /** Add @p v to @p o under @p k; a NULL @p v (ENOMEM) is dropped. */
 void control_jadd(json_object *o, const char *k, json_object *v);
 

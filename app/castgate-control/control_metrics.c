@@ -61,15 +61,6 @@ struct control_metrics {
 	uint64_t rendered_ms;		/**< monotonic; 0 = nothing yet */
 };
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /*
  * A Prometheus text writer: samples are kept per family and written family
  * by family, since the format wants each family's samples together while the
@@ -292,17 +283,6 @@ scope(struct prom *p, const char *prefix)
  * The families
  */
 
-static const char *
-role_name(unsigned int role)
-{
-	switch (role) {
-	case CG_SHM_LCORE_SERVICE: return "service";
-	case CG_SHM_LCORE_WORKER: return "worker";
-	case CG_SHM_LCORE_BOTH: return "both";
-	}
-	return "unknown";
-}
-
 static void
 render_process(struct control *c, struct prom *p)
 {
@@ -373,7 +353,7 @@ render_lcores(struct control *c, struct prom *p)
 
 		snprintf(id, sizeof(id), "%u", info->lcores[l].lcore_id);
 		label_add(s.labels, sizeof(s.labels), "lcore", id);
-		label_add(s.labels, sizeof(s.labels), "role", role_name(info->lcores[l].role));
+		label_add(s.labels, sizeof(s.labels), "role", cg_shm_lcore_role_name(info->lcores[l].role));
 		cg_shm_lcore_read(&c->shm.ctrs[l], &t);
 		cg_shm_emit_lcore(&k, &t, NULL);
 	}
@@ -570,7 +550,7 @@ on_get(void *arg, const char *path, struct cg_http_buf *b, const char **ctype)
 		cg_http_printf(b, "%s", m->text.p != NULL ? m->text.p : "# not rendered yet\n");
 	} else if (strcmp(path, "/healthz") == 0) {
 		*ctype = "application/json";
-		if (m->rendered_ms == 0 || mono_ms() - m->rendered_ms > METRICS_STALE_MS) {
+		if (m->rendered_ms == 0 || control_mono_ms() - m->rendered_ms > METRICS_STALE_MS) {
 			status = 503;
 			cg_http_printf(b, "{\"status\":\"stale\",\"message\":\"castgate-control "
 				       "has not checked its health for more than %u ms\"}\n",
@@ -610,7 +590,7 @@ publish(struct control *c)
 	m->text = text;
 	m->health = health;
 	m->health_status = hs;
-	m->rendered_ms = mono_ms();
+	m->rendered_ms = control_mono_ms();
 	pthread_mutex_unlock(&m->lock);
 	free(old_t.p);
 	free(old_h.p);

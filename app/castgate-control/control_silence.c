@@ -46,15 +46,6 @@ struct control_silence {
 	bool started;			/**< the first sample was taken */
 };
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 uint32_t
 control_silence_ms(const struct control *c, const struct cg_rule *r)
 {
@@ -95,7 +86,7 @@ control_silence_read(struct control *c)
 
 	if (read(c->silence_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		CG_WARN("silence timer: %s", strerror(errno));
-	control_silence_sample(c, mono_ms(), control_now_ms());
+	control_silence_sample(c, control_mono_ms(), control_now_ms());
 }
 
 void

@@ -45,15 +45,6 @@ struct control_stats {
 	uint64_t cleared_unix_ms;	/**< 0: never cleared */
 };
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 int
 control_stats_init(struct control *c)
 {
@@ -138,7 +129,7 @@ control_stats_sample(struct control *c)
 		return;
 	st->cur ^= 1;
 	s = &st->s[st->cur];
-	s->mono_ms = mono_ms();
+	s->mono_ms = control_mono_ms();
 	read_global(c, s);
 	read_rules(c, s);
 	if (st->taken < 2)
@@ -244,17 +235,6 @@ control_rule_stats_json(struct control *c, uint32_t slot)
 	control_jadd(j, "outputs", outs);
 	control_jadd(j, "silence", control_silence_json(c, slot));
 	return j;
-}
-
-static const char *
-role_name(unsigned int role)
-{
-	switch (role) {
-	case CG_SHM_LCORE_SERVICE: return "service";
-	case CG_SHM_LCORE_WORKER: return "worker";
-	case CG_SHM_LCORE_BOTH: return "both";
-	}
-	return "unknown";
 }
 
 json_object *
@@ -377,7 +357,7 @@ control_stats_json(struct control *c, uint32_t rule_slot)
 		if (j == NULL)
 			continue;
 		control_jadd(j, "lcore", ju64(info->lcores[l].lcore_id));
-		control_jadd(j, "role", json_object_new_string(role_name(info->lcores[l].role)));
+		control_jadd(j, "role", json_object_new_string(cg_shm_lcore_role_name(info->lcores[l].role)));
 		k = cg_shm_json_sink(j);
 		cg_shm_emit_lcore(&k, &live->lcore[l], &st->base.lcore[l]);
 		if (json_object_array_add(lcores, j) < 0)

@@ -77,6 +77,17 @@ cg_shm_port_state_name(unsigned int state)
 }
 
 const char *
+cg_shm_lcore_role_name(unsigned int role)
+{
+	switch (role) {
+	case CG_SHM_LCORE_SERVICE: return "service";
+	case CG_SHM_LCORE_WORKER: return "worker";
+	case CG_SHM_LCORE_BOTH: return "both";
+	}
+	return "unknown";
+}
+
+const char *
 cg_shm_link_source_name(unsigned int source)
 {
 	return source < RTE_DIM(link_source_names) ? link_source_names[source] : "unknown";

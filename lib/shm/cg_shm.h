@@ -405,6 +405,9 @@ void cg_shm_link_read(const struct cg_shm_info *info, unsigned int idx, struct c
 /** "missing", "down", "up"; "unknown" when out of range. */
 const char *cg_shm_port_state_name(unsigned int state);
 
+/** "service", "worker", "both" (enum cg_shm_lcore_role); "unknown" otherwise. */
+const char *cg_shm_lcore_role_name(unsigned int role);
+
 /** "none", "netlink", "lsc", "ethdev"; "unknown" when out of range. */
 const char *cg_shm_link_source_name(unsigned int source);
 

@@ -39,15 +39,10 @@ EOF
 cg_ctl_start "$conf"
 dp_pid=$(cg_ctl_child_pid dataplane)
 
-link() { # PORT MEMBER: port.get PORT's link.MEMBER, as JSON
-	"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json port show "$1" 2>/dev/null |
-		"$CG_PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["port"]["link"][sys.argv[1]]))' "$2"
-}
-health_rc() { local rc=0; "$CG_CTL_BIN" -s "$CG_CTL_SOCK" system health >/dev/null 2>&1 || rc=$?; echo "$rc"; }
 
-cg_assert_eq "in1 is missing at start" '"missing"' "$(link in1 state)"
-cg_assert_eq "health degraded while in1 is missing" 1 "$(health_rc)"
-cg_assert_eq "in0 up" '"up"' "$(link in0 state)"
+cg_assert_eq "in1 is missing at start" '"missing"' "$(cg_ctl_link in1 state)"
+cg_assert_eq "health degraded while in1 is missing" 1 "$(cg_ctl_health_rc)"
+cg_assert_eq "in0 up" '"up"' "$(cg_ctl_link in0 state)"
 
 # The rule on in0 forwards from the first second.
 cg_recv_start r0 "$CG_NS_SINK" 239.18.2.1:6001 --iface "$CG_IF_SINK" --expect 1000 --count 1000
@@ -66,9 +61,9 @@ s1=$CG_LAST_PID
 cg_assert_true "in1's rule forwards within 1 s of the interface's creation" \
 	cg_recv_wait_count r1 1 1
 cg_log "first packet of in1 after $(($(cg_now_ms) - t0)) ms"
-cg_assert_eq "in1 up" '"up"' "$(link in1 state)"
-cg_assert_eq "in1 opened once" 1 "$(link in1 opens)"
-health_ok() { [ "$(health_rc)" = 0 ]; }
+cg_assert_eq "in1 up" '"up"' "$(cg_ctl_link in1 state)"
+cg_assert_eq "in1 opened once" 1 "$(cg_ctl_link in1 opens)"
+health_ok() { [ "$(cg_ctl_health_rc)" = 0 ]; }
 cg_assert_true "health ok once in1 is up" cg_wait_for 2 health_ok
 cg_send_wait s1 "$s1"
 
@@ -77,12 +72,12 @@ cg_bg events "$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json events --types link,port,rul
 events_pid=$CG_LAST_PID
 sleep 0.5
 ip link del "$IF_RIN1"
-in1_missing() { [ "$(link in1 state)" = '"missing"' ]; }
+in1_missing() { [ "$(cg_ctl_link in1 state)" = '"missing"' ]; }
 cg_assert_true "in1 missing within 1 s of the deletion" cg_wait_for 1 in1_missing
 cg_veth_pair "$IF_RIN1" "$IF_GEN1" "$CG_NS_GEN" "$CG_NET.193" 1500
-in1_up() { [ "$(link in1 state)" = '"up"' ]; }
+in1_up() { [ "$(cg_ctl_link in1 state)" = '"up"' ]; }
 cg_assert_true "in1 up within 1 s of the re-creation" cg_wait_for 1 in1_up
-cg_assert_eq "in1 opened twice" 2 "$(link in1 opens)"
+cg_assert_eq "in1 opened twice" 2 "$(cg_ctl_link in1 opens)"
 before=$(cg_recv_count r1)
 cg_send s2 "$CG_NS_GEN" --dst 239.18.1.2:5002 --iface "$IF_GEN1" --rate 2000 --count 1000
 cg_assert_true "in1's stream flows after the re-creation (1000 more)" \

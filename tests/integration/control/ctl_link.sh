@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # (16) Link state: an output's veth loses its carrier (its peer in the sink
-# namespace goes down) and gets it back. castgate-control follows the kernel
+# namespace goes down) and gets it back. castgate-dataplane follows the kernel
 # (netlink: af_packet never reports a link change through DPDK): port.get says
 # down within 2 s, with the time of the transition and its source;
 # system.health is degraded (castgatectl exits 1); the transition is logged
@@ -32,36 +32,31 @@ EOF
 cg_ctl_start "$conf"
 log=$CG_TMP/$CG_SUP_LOG.err
 
-link() { # PORT MEMBER: port.get PORT's link.MEMBER, as JSON
-	"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json port show "$1" 2>/dev/null |
-		"$CG_PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["port"]["link"][sys.argv[1]]))' "$2"
-}
-health_rc() { local rc=0; "$CG_CTL_BIN" -s "$CG_CTL_SOCK" system health >/dev/null 2>&1 || rc=$?; echo "$rc"; }
 
-cg_assert_eq "out1 up at start" true "$(link out1 up)"
-cg_assert_eq "out1's source" '"netlink"' "$(link out1 source)"
-cg_assert_eq "out1's interface" "\"$CG_IF_ROUT1\"" "$(link out1 interface)"
-cg_assert_eq "health ok at start" 0 "$(health_rc)"
-since0=$(link out1 since_unix_ms)
+cg_assert_eq "out1 up at start" true "$(cg_ctl_link out1 up)"
+cg_assert_eq "out1's source" '"netlink"' "$(cg_ctl_link out1 source)"
+cg_assert_eq "out1's interface" "\"$CG_IF_ROUT1\"" "$(cg_ctl_link out1 interface)"
+cg_assert_eq "health ok at start" 0 "$(cg_ctl_health_rc)"
+since0=$(cg_ctl_link out1 since_unix_ms)
 
 # Carrier lost: the peer goes down.
 t0=$(cg_now_ms)
 ip -n "$CG_NS_SINK1" link set "$CG_IF_SINK1" down
-out1_down() { [ "$(link out1 up)" = false ]; }
+out1_down() { [ "$(cg_ctl_link out1 up)" = false ]; }
 cg_assert_true "out1 down within 2 s" cg_wait_for 2 out1_down
 cg_log "out1 seen down after $(($(cg_now_ms) - t0)) ms"
-since_moved() { [ "$(link out1 since_unix_ms)" -gt "$since0" ]; }
+since_moved() { [ "$(cg_ctl_link out1 since_unix_ms)" -gt "$since0" ]; }
 cg_assert_true "the transition's time moved" since_moved
-cg_assert_eq "out0 still up" true "$(link out0 up)"
-cg_assert_eq "health degraded (exit 1)" 1 "$(health_rc)"
+cg_assert_eq "out0 still up" true "$(cg_ctl_link out0 up)"
+cg_assert_eq "health degraded (exit 1)" 1 "$(cg_ctl_health_rc)"
 down_lines() { grep -c "port out1 ($CG_IF_ROUT1): link down (netlink)" "$log" || true; }
 cg_assert_eq "the down transition is logged once" 1 "$(down_lines)"
 
 # Carrier back.
 ip -n "$CG_NS_SINK1" link set "$CG_IF_SINK1" up
-out1_up() { [ "$(link out1 up)" = true ]; }
+out1_up() { [ "$(cg_ctl_link out1 up)" = true ]; }
 cg_assert_true "out1 up again within 2 s" cg_wait_for 2 out1_up
-health_ok() { [ "$(health_rc)" = 0 ]; }
+health_ok() { [ "$(cg_ctl_health_rc)" = 0 ]; }
 cg_assert_true "health ok again" cg_wait_for 2 health_ok
 cg_assert_eq "the up transition is logged once" 1 \
 	"$(grep -c "port out1 ($CG_IF_ROUT1): link up (netlink)" "$log" || true)"

@@ -35,14 +35,9 @@ EOF
 cg_ctl_start "$conf"
 log=$CG_TMP/$CG_SUP_LOG.err
 
-link() { # PORT MEMBER: port.get PORT's link.MEMBER, as JSON
-	"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json port show "$1" 2>/dev/null |
-		"$CG_PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["port"]["link"][sys.argv[1]]))' "$2"
-}
-health_rc() { local rc=0; "$CG_CTL_BIN" -s "$CG_CTL_SOCK" system health >/dev/null 2>&1 || rc=$?; echo "$rc"; }
 
-cg_assert_eq "vh0 down before a peer connects" false "$(link vh0 up)"
-cg_assert_eq "health degraded without a peer" 1 "$(health_rc)"
+cg_assert_eq "vh0 down before a peer connects" false "$(cg_ctl_link vh0 up)"
+cg_assert_eq "health degraded without a peer" 1 "$(cg_ctl_health_rc)"
 cg_send s0 "$CG_NS_GEN" --dst 239.20.1.1:5001 --iface "$CG_IF_GEN" --rate 2000 --count 200
 cg_ctl_json st0 stats
 cg_assert_eq "a rule's output to a down vhost port drops (link_down)" 200 \
@@ -60,22 +55,22 @@ cg_bg peer dpdk-testpmd -l 0-1 --no-pci --file-prefix "$PEER_PREFIX" -m 256 --si
 	--vdev="net_virtio_user0,path=$SOCK,queues=1" -- --no-mlockall --forward-mode=rxonly \
 	--stats-period 10
 peer=$CG_LAST_PID
-vh_up() { [ "$(link vh0 up)" = true ]; }
+vh_up() { [ "$(cg_ctl_link vh0 up)" = true ]; }
 cg_assert_true "vh0 up once the peer connects" cg_wait_for 15 vh_up
-cg_assert_eq "its source is the LSC callback" '"lsc"' "$(link vh0 source)"
-health_ok() { [ "$(health_rc)" = 0 ]; }
+cg_assert_eq "its source is the LSC callback" '"lsc"' "$(cg_ctl_link vh0 source)"
+health_ok() { [ "$(cg_ctl_health_rc)" = 0 ]; }
 cg_assert_true "health ok with the peer" cg_wait_for 2 health_ok
 cg_assert_eq "link up logged once" 1 "$(grep -c "port vh0: link up (lsc)" "$log" || true)"
 
 # The peer goes away. (vh0 was down at start, which the log said too.)
 downs=$(grep -c "port vh0: link down (lsc)" "$log" || true)
 cg_stop_pid "$peer"
-vh_down() { [ "$(link vh0 up)" = false ]; }
+vh_down() { [ "$(cg_ctl_link vh0 up)" = false ]; }
 cg_assert_true "vh0 down once the peer is gone" cg_wait_for 5 vh_down
-cg_assert_eq "still from the LSC callback" '"lsc"' "$(link vh0 source)"
+cg_assert_eq "still from the LSC callback" '"lsc"' "$(cg_ctl_link vh0 source)"
 cg_assert_eq "link down logged once" $((downs + 1)) \
 	"$(grep -c "port vh0: link down (lsc)" "$log" || true)"
-cg_assert_eq "health degraded again" 1 "$(health_rc)"
+cg_assert_eq "health degraded again" 1 "$(cg_ctl_health_rc)"
 
 # What a subscriber got: each transition, from the LSC callback, and the
 # rule's output paused and resumed with it.

@@ -53,10 +53,6 @@ rstate() { # RULE EXPR: python EXPR over rule.get RULE's "state" (s), as JSON
 	"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json rule show "$1" 2>/dev/null |
 		"$CG_PY" -c 'import json,sys; s=json.load(sys.stdin)["state"]; print(json.dumps(eval(sys.argv[1])))' "$2"
 }
-link() { # PORT MEMBER: port.get PORT's link.MEMBER, as JSON
-	"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json port show "$1" 2>/dev/null |
-		"$CG_PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["port"]["link"][sys.argv[1]]))' "$2"
-}
 
 cg_recv_start a0 "$CG_NS_SINK" 239.17.2.1:6001 --iface "$CG_IF_SINK" --expect $N --count $N
 cg_recv_start b0 "$CG_NS_SINK" 239.17.2.2:6002 --iface "$CG_IF_SINK" --expect $N --count $N
@@ -72,7 +68,7 @@ s2=$CG_LAST_PID
 # 1.5 s in: out1's carrier goes for 2 s.
 cg_assert_true "out1's sink receives" cg_recv_wait_count a1 1000 10
 ip -n "$CG_NS_SINK1" link set "$CG_IF_SINK1" down
-out1_down() { [ "$(link out1 up)" = false ]; }
+out1_down() { [ "$(cg_ctl_link out1 up)" = false ]; }
 cg_assert_true "out1 seen down within 1 s" cg_wait_for 1 out1_down
 cg_assert_eq "rule fan is degraded, its out1 paused" '["degraded", "active", "paused"]' \
 	"$(rstate fan '[s["status"], s["outputs"][0], s["outputs"][1]]')"
@@ -84,14 +80,14 @@ t_up=$(cg_now_ms)
 cg_assert_true "out1 resumes within 1 s of link-up" \
 	cg_recv_wait_count a1 $((before_up + 20)) 1
 cg_log "out1 resumed after $(($(cg_now_ms) - t_up)) ms"
-cg_assert_eq "out1 up again" true "$(link out1 up)"
+cg_assert_eq "out1 up again" true "$(cg_ctl_link out1 up)"
 cg_assert_eq "rule fan active again" '"active"' "$(rstate fan 's["status"]')"
-cg_assert_eq "out1's link changed twice" 2 "$(link out1 changes)"
+cg_assert_eq "out1's link changed twice" 2 "$(cg_ctl_link out1 changes)"
 
 # The input: castgate's own in0 goes down (administratively), then up.
 sleep 0.5
 ip link set "$CG_IF_RIN" down
-in0_down() { [ "$(link in0 up)" = false ]; }
+in0_down() { [ "$(cg_ctl_link in0 up)" = false ]; }
 cg_assert_true "in0 seen down within 1 s" cg_wait_for 1 in0_down
 cg_assert_eq "both rules paused" '["paused", "paused"]' \
 	"[$(rstate fan 's["status"]'), $(rstate other 's["status"]')]"

@@ -302,6 +302,20 @@ cg_ctl_rules_norm() {
 	cg_json "$1" 'sorted([[r["origin"], r["rule"]] for r in d["rules"]], key=lambda x: x[1]["name"])'
 }
 
+# cg_ctl_link PORT MEMBER: port.get PORT's link.MEMBER, as JSON (e.g. true,
+# "missing", 2).
+cg_ctl_link() {
+	"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json port show "$1" 2>/dev/null |
+		"$CG_PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["port"]["link"][sys.argv[1]]))' "$2"
+}
+
+# cg_ctl_health_rc: castgatectl system health's exit status (0 ok, 1 degraded).
+cg_ctl_health_rc() {
+	local rc=0
+	"$CG_CTL_BIN" -s "$CG_CTL_SOCK" system health >/dev/null 2>&1 || rc=$?
+	echo "$rc"
+}
+
 # cg_now_ms: wall clock in milliseconds.
 cg_now_ms() { date +%s%3N; }
 

@@ -96,21 +96,31 @@ emit_rule(struct control *c, const struct cg_rule *r, unsigned int p, int out, b
 	control_event_emit(c, active ? "rule.resumed" : "rule.paused", f);
 }
 
+/* Every rule with its input or an output on port @p p is now @p active or not. */
+static void
+rules_changed(struct control *c, unsigned int p, bool active)
+{
+	struct control_rule_ref ref;
+
+	for (uint32_t s = 0; s < control_rule_slots(c); s++) {
+		if (!control_rule_at(c, s, &ref))
+			continue;
+		if (ref.rule->in.port_id == p)
+			emit_rule(c, ref.rule, p, -1, active);
+		for (uint16_t o = 0; o < ref.rule->n_outputs && o < CG_RULE_MAX_OUTPUTS; o++)
+			if (ref.rule->out[o].port_id == p)
+				emit_rule(c, ref.rule, p, o, active);
+	}
+}
+
 /* What changed on port @p p since the last tick, as events. */
 static void
 link_changed(struct control *c, unsigned int p, const struct cg_shm_link *was,
 	     const struct cg_shm_link *now)
 {
 	bool before = was->state == CG_SHM_PORT_UP, after = now->state == CG_SHM_PORT_UP;
-	struct control_rule_ref ref;
 
-	if (now->state != was->state) {
-		emit_link(c, p, now, now->state, now->reason);
-	} else if (now->changes >= was->changes + 2) {
-		/* Went and came back between two reads: say both. */
-		emit_link(c, p, now, before ? CG_SHM_PORT_DOWN : CG_SHM_PORT_UP, "");
-		emit_link(c, p, now, now->state, now->reason);
-	}
+	/* Re-opened first: the link state that follows is the new device's. */
 	if (now->opens > was->opens && now->opens > 1) {
 		json_object *f = json_object_new_object();
 
@@ -119,16 +129,18 @@ link_changed(struct control *c, unsigned int p, const struct cg_shm_link *was,
 		control_jadd(f, "opens", json_object_new_uint64(now->opens));
 		control_event_emit(c, "port.reopened", f);
 	}
-	if (before == after)
-		return;
-	for (uint32_t s = 0; s < control_rule_slots(c); s++) {
-		if (!control_rule_at(c, s, &ref))
-			continue;
-		if (ref.rule->in.port_id == p)
-			emit_rule(c, ref.rule, p, -1, after);
-		for (uint16_t o = 0; o < ref.rule->n_outputs && o < CG_RULE_MAX_OUTPUTS; o++)
-			if (ref.rule->out[o].port_id == p)
-				emit_rule(c, ref.rule, p, o, after);
+	if (now->state != was->state) {
+		emit_link(c, p, now, now->state, now->reason);
+	} else if (now->changes >= was->changes + 2) {
+		/* Went and came back between two reads: say both. */
+		emit_link(c, p, now, before ? CG_SHM_PORT_DOWN : CG_SHM_PORT_UP, "");
+		emit_link(c, p, now, now->state, now->reason);
+	}
+	if (before != after) {
+		rules_changed(c, p, after);
+	} else if (before && now->changes >= was->changes + 2) {
+		rules_changed(c, p, false);
+		rules_changed(c, p, true);
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
@@ -454,6 +455,7 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 	uint64_t hits = 0, hits2 = 0;
 	unsigned int nu = 0, nmiss = 0;
 	uint16_t miss[CG_DP_MAX_BURST];
+	const bool sg = __atomic_load_n(&cg_dp_rules_nb_sg, __ATOMIC_ACQUIRE) != 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -472,8 +474,10 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 				drop(c, m, CG_SHM_DROP_LINK_LOCAL_MCAST);
 				break;
 			}
-			keys[nu].k = cg_rule_key_make(rq->port, pi[i].dst_ip_be, pi[i].dport_be,
-						    pi[i].src_ip_be);
+			keys[nu] = (struct cg_dp_key){
+				.k = cg_rule_key_make(rq->port, pi[i].dst_ip_be, pi[i].dport_be,
+						      sg ? pi[i].src_ip_be : 0),
+			};
 			kp[nu] = &keys[nu];
 			which[nu] = i;
 			nu++;
@@ -494,9 +498,9 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 	if (nu == 0)
 		return;
 
-	/* (S,G) first, then any-source for the misses. */
+	/* (S,G) first, then any-source for the misses; one lookup without (S,G) rules. */
 	rte_hash_lookup_bulk_data(cg_dp_rule_hash, kp, nu, &hits, data);
-	for (unsigned int k = 0; k < nu; k++) {
+	for (unsigned int k = 0; k < nu && sg; k++) {
 		if (!(hits & (1ULL << k))) {
 			keys[k].k.src = 0;
 			kp[nmiss] = &keys[k];
@@ -583,10 +587,14 @@ cg_dp_fwd_loop(void *arg)
 
 	CG_INFO("worker %u: forwarding on lcore %u, %u RX queue(s)%s", wk->idx,
 		rte_lcore_id(), wk->nb_rxq, service ? ", and the service" : "");
+	/* An idle sleep of idle_sleep_us should last that, not the 50 us default slack. */
+	if (dp_g.p.idle_sleep_us > 0)
+		prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	rte_rcu_qsbr_thread_online(cg_dp_rules_qsbr, wk->idx);
 	wk->last_drain = rte_rdtsc();
 	while (!__atomic_load_n(&dp_g.stop, __ATOMIC_RELAXED)) {
 		unsigned int work = 0;
+		bool partial = false;
 		uint64_t now;
 
 		sync_ports(wk);
@@ -597,6 +605,7 @@ cg_dp_fwd_loop(void *arg)
 			if (unlikely(!wk->open[rq->port]))
 				continue;
 			n = rte_eth_rx_burst(rq->port_id, rq->queue, pkts, burst);
+			partial |= n < burst;
 			if (n > 0) {
 				trace_burst(wk);
 				process_burst(wk, c, rq, pkts, n);
@@ -616,7 +625,12 @@ cg_dp_fwd_loop(void *arg)
 				work += cg_dp_shm_poll(wk->idx);
 			}
 		}
-		if (now - wk->last_drain >= wk->drain_tsc) {
+		/*
+		 * A short RX burst means the queues are drained: send now, so that
+		 * low-rate traffic leaves at once; at full bursts (high rate) the TX
+		 * buffers fill and go out whole, or at the drain timer.
+		 */
+		if (partial || now - wk->last_drain >= wk->drain_tsc) {
 			flush_all(wk);
 			wk->last_drain = now;
 		}

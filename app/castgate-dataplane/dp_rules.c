@@ -40,6 +40,7 @@ struct cg_shm_rules *cg_dp_rules;
 struct rte_rcu_qsbr *cg_dp_rules_qsbr;
 
 static const struct rte_memzone *rules_mz, *qsbr_mz;
+volatile uint32_t cg_dp_rules_nb_sg;
 
 /* Readers outside the fast path (telemetry thread) take this to see whole rules. */
 pthread_mutex_t cg_dp_ctl_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -50,7 +51,7 @@ cg_dp_rules_init(unsigned int nb_readers)
 	struct rte_hash_parameters hp = {
 		.name = RULES_HASH_NAME,
 		.entries = RULES_HASH_ENTRIES,
-		.key_len = sizeof(struct cg_rule_key),
+		.key_len = sizeof(struct cg_dp_key),
 		.hash_func = rte_hash_crc,
 		.hash_func_init_val = 0,
 		.socket_id = (int)rte_socket_id(),
@@ -313,6 +314,14 @@ slot_new(const struct cg_rule *r, uint8_t origin, uint32_t *slot, char *err, siz
 	return 0;
 }
 
+/* Only the main lcore changes the count; workers read it once per burst. */
+static void
+sg_count(int delta)
+{
+	__atomic_store_n(&cg_dp_rules_nb_sg, cg_dp_rules_nb_sg + (uint32_t)delta,
+			 __ATOMIC_RELEASE);
+}
+
 static int
 rule_add(const struct cg_rule *r, uint8_t origin, char *err, size_t errlen)
 {
@@ -340,11 +349,15 @@ rule_add(const struct cg_rule *r, uint8_t origin, char *err, size_t errlen)
 	ret = slot_new(r, origin, &slot, err, errlen);
 	if (ret < 0)
 		return ret;
+	if (r->in.src != 0)
+		sg_count(1);
 	/* Publish: the slot is complete before the key points at it. */
 	ret = rte_hash_add_key_data(cg_dp_rule_hash, &key, (void *)(uintptr_t)slot);
 	if (ret < 0) {
 		snprintf(err, errlen, "rule \"%s\": rte_hash_add_key_data: %s", r->name,
 			 strerror(-ret));
+		if (r->in.src != 0)
+			sg_count(-1);
 		free_slot(slot);
 		return ret;
 	}
@@ -357,7 +370,7 @@ static int
 rule_remove(const char *name, unsigned int self_reader, char *err, size_t errlen)
 {
 	struct cg_shm_rule_slot *s;
-	struct cg_dp_key key;
+	struct cg_dp_key key = { .pad = 0 };
 	uint32_t slot;
 	int32_t pos;
 
@@ -368,6 +381,8 @@ rule_remove(const char *name, unsigned int self_reader, char *err, size_t errlen
 	}
 	key.k = cg_rule_key_from_rule(&s->rule);
 	pos = rte_hash_del_key(cg_dp_rule_hash, &key);
+	if (s->rule.in.src != 0)
+		sg_count(-1);
 	igmp_update(&s->rule, false);
 	grace_period(self_reader);
 	/* With RW_CONCURRENCY_LF the key position is ours to free after the grace period. */
@@ -382,7 +397,7 @@ static int
 rule_update(const struct cg_rule *r, uint8_t origin, unsigned int self_reader, char *err,
 	    size_t errlen)
 {
-	struct cg_dp_key key = { .k = cg_rule_key_from_rule(r) }, old_key;
+	struct cg_dp_key key = { .k = cg_rule_key_from_rule(r) }, old_key = { .pad = 0 };
 	const struct cg_shm_rule_slot *o;
 	struct cg_shm_rule_slot *old;
 	uint32_t old_slot, slot;
@@ -412,17 +427,23 @@ rule_update(const struct cg_rule *r, uint8_t origin, unsigned int self_reader, c
 		return ret;
 	/* Join before leaving so a shared group is never left in between. */
 	igmp_update(r, true);
+	if (r->in.src != 0)
+		sg_count(1);
 	/* Same key: rte_hash replaces the data atomically for LF readers. */
 	ret = rte_hash_add_key_data(cg_dp_rule_hash, &key, (void *)(uintptr_t)slot);
 	if (ret < 0) {
 		snprintf(err, errlen, "rule \"%s\": rte_hash_add_key_data: %s", r->name,
 			 strerror(-ret));
+		if (r->in.src != 0)
+			sg_count(-1);
 		igmp_update(r, false);
 		free_slot(slot);
 		return ret;
 	}
 	if (memcmp(&key.k, &old_key.k, sizeof(key.k)) != 0)
 		pos = rte_hash_del_key(cg_dp_rule_hash, &old_key);
+	if (old->rule.in.src != 0)
+		sg_count(-1);
 	/* Hide the old slot from name lookups now; readers may still use it. */
 	old->in_use = 0;
 	igmp_update(&old->rule, false);

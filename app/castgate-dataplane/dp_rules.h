@@ -22,6 +22,7 @@
  */
 
 #include <stdbool.h>
+#include <assert.h>
 #include <stdint.h>
 
 #include <rte_hash.h>
@@ -37,13 +38,22 @@
  */
 struct cg_dp_key {
 	struct cg_rule_key k;
+	uint32_t pad;	/* zero: 16 bytes is a key length rte_hash compares fast */
 } __rte_aligned(8);
+
+static_assert(sizeof(struct cg_dp_key) == 16, "struct cg_dp_key: rte_hash's 16-byte compare");
 
 /* The slots (struct cg_shm_rule_slot, struct cg_shm_out) and the change
  * request (struct cg_shm_rules_req) are lib/shm's: secondaries read them. */
 
 /** The table, for the fast path. */
 extern struct rte_hash *cg_dp_rule_hash;
+/**
+ * Installed rules with a source ((S,G)). While there is none, a packet needs
+ * one lookup (source 0) instead of two. Raised before such a rule's key is
+ * added, lowered after it is removed.
+ */
+extern volatile uint32_t cg_dp_rules_nb_sg;
 extern struct cg_shm_rules *cg_dp_rules;
 extern struct rte_rcu_qsbr *cg_dp_rules_qsbr;
 

@@ -128,7 +128,7 @@ test_errors(void)
 	struct cg_rule no_gw = make_rule("e5", 105, "239.20.8.5", 5001, "198.18.21.9", 5);
 	struct cg_rule via_gw = make_rule("e6", 106, "239.20.8.6", 5001, "198.18.21.9", 5);
 	struct cg_rule moved = r;
-	struct cg_dp_key k;
+	struct cg_dp_key k = { .pad = 0 };
 	int ret;
 
 	ret = apply(CG_SHM_RULES_ADD, &r, err, sizeof(err));

@@ -74,6 +74,9 @@ sleep 0.5
 ip link del "$IF_RIN1"
 in1_missing() { [ "$(cg_ctl_link in1 state)" = '"missing"' ]; }
 cg_assert_true "in1 missing within 1 s of the deletion" cg_wait_for 1 in1_missing
+# (and seen by the event stream, before the interface comes back)
+missing_event() { grep -q '"state": *"missing"' "$CG_TMP/events.out" 2>/dev/null; }
+cg_assert_true "the event stream said it" cg_wait_for 2 missing_event
 cg_veth_pair "$IF_RIN1" "$IF_GEN1" "$CG_NS_GEN" "$CG_NET.193" 1500
 in1_up() { [ "$(cg_ctl_link in1 state)" = '"up"' ]; }
 cg_assert_true "in1 up within 1 s of the re-creation" cg_wait_for 1 in1_up

@@ -3,6 +3,7 @@
  * Link state and presence of the ports. See dp_link.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -118,11 +119,14 @@ set_state(uint16_t idx, uint8_t state, uint8_t source, const char *reason)
 	__atomic_store_n(&dp_g.port_gen, dp_g.port_gen + 1, __ATOMIC_RELEASE);
 }
 
-/* Up and running, as the kernel says; -1: no such interface. */
+/* Up, with carrier, as the kernel says; -1: no such interface. */
 static int
 kernel_link(const struct cg_dp_port *p, int *ifindex)
 {
+	char path[64], c = '0';
 	struct ifreq ifr;
+	ssize_t n;
+	int fd;
 
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->ifname);
@@ -131,7 +135,22 @@ kernel_link(const struct cg_dp_port *p, int *ifindex)
 	*ifindex = ifr.ifr_ifindex;
 	if (ioctl(ioctl_fd, SIOCGIFFLAGS, &ifr) < 0)
 		return -1;
-	return (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+	if (!(ifr.ifr_flags & IFF_UP))
+		return 0;
+	/*
+	 * The carrier itself, as the driver set it: IFF_RUNNING follows it only
+	 * once the kernel's linkwatch work has run, which a loaded machine may
+	 * put off for seconds.
+	 */
+	snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", p->ifname);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, &c, 1);
+		close(fd);
+		if (n == 1)
+			return c == '1';
+	}
+	return (ifr.ifr_flags & IFF_RUNNING) != 0;
 }
 
 static int

@@ -676,10 +676,15 @@ cg_nl_route_str(const struct cg_nl_route *r, char *buf, size_t size)
 
 /* ---- links ---- */
 
+/* linux/if.h's, which cannot be included next to net/if.h. */
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP (1u << 16)
+#endif
+
 bool
 cg_nl_link_is_up(const struct cg_nl_link *l)
 {
-	return !l->deleted && (l->flags & IFF_UP) && (l->flags & IFF_RUNNING);
+	return !l->deleted && (l->flags & IFF_UP) && (l->flags & IFF_LOWER_UP);
 }
 
 static int

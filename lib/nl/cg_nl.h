@@ -150,7 +150,11 @@ struct cg_nl_link {
 	bool deleted;                /**< RTM_DELLINK: the interface is gone */
 };
 
-/** Up for forwarding: there, administratively up, with carrier (IFF_UP and IFF_RUNNING). */
+/**
+ * Up for forwarding: there, administratively up, with carrier (IFF_UP and
+ * IFF_LOWER_UP, which the driver sets at once; IFF_RUNNING waits for the
+ * kernel's linkwatch work).
+ */
 bool cg_nl_link_is_up(const struct cg_nl_link *l);
 
 /** Called for each link; a negative return stops (and is returned). */

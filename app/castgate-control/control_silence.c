@@ -133,6 +133,9 @@ raise_alarm(struct control *c, struct silence_rule *s, uint64_t now_unix)
 	json_object_object_add(f, "last_rx_unix_ms", s->last_rx_unix_ms != 0 ?
 			       json_object_new_uint64(s->last_rx_unix_ms) : NULL);
 	control_jadd(f, "raised", json_object_new_uint64(s->raised));
+	/* The alarm's own time (rule.get's since_unix_ms): the envelope's
+	 * time_unix_ms is taken a moment later. */
+	control_jadd(f, "since_unix_ms", json_object_new_uint64(s->since_unix_ms));
 	control_event_emit(c, "silence.raised", f);
 }
 

@@ -154,34 +154,34 @@ drop(struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m, unsigned int reason)
 	rte_pktmbuf_free(m);
 }
 
-/* An output that passed the checks, with its destination MAC. */
+/* An output that passed the checks; dst_mac only for a resolved next hop. */
 struct ready_out {
 	uint8_t o;
+	uint8_t copy;	/* needs a private copy (not the original, not a clone) */
 	uint8_t dst_mac[6];
 };
 
-/* A private copy of the headers + payload, for ports without multi-seg TX. */
+/* A private copy of the payload in @p c (fresh), headers to be written before it. */
 static inline struct rte_mbuf *
-out_copy(const struct rte_mbuf *m, const struct cg_pkt_info *pi, uint16_t hlen)
+out_copy(struct rte_mbuf *c, const struct rte_mbuf *m, const struct cg_pkt_info *pi)
 {
-	struct rte_mbuf *c = rte_pktmbuf_alloc(dp_g.pool);
 	uint8_t *d;
 
 	if (unlikely(c == NULL))
 		return NULL;
-	d = (uint8_t *)rte_pktmbuf_append(c, (uint16_t)(hlen + pi->payload_len));
+	d = (uint8_t *)rte_pktmbuf_append(c, (uint16_t)(CG_PKT_TMPL_HLEN + pi->payload_len));
 	if (unlikely(d == NULL)) {
 		rte_pktmbuf_free(c);
 		return NULL;
 	}
-	rte_memcpy(d + hlen, rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off),
-		   pi->payload_len);
+	rte_memcpy(d + CG_PKT_TMPL_HLEN,
+		   rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off), pi->payload_len);
 	return c;
 }
 
 /* A private header mbuf chained to an indirect clone of the payload. */
 static inline struct rte_mbuf *
-out_clone(struct rte_mbuf *m, const struct cg_pkt_info *pi, uint16_t hlen)
+out_clone(struct rte_mbuf *m, const struct cg_pkt_info *pi)
 {
 	struct rte_mbuf *h, *p;
 
@@ -196,7 +196,7 @@ out_clone(struct rte_mbuf *m, const struct cg_pkt_info *pi, uint16_t hlen)
 	/* The clone covers exactly the payload: headers, padding and options go. */
 	rte_pktmbuf_adj(p, pi->payload_off);
 	rte_pktmbuf_trim(p, (uint16_t)(p->pkt_len - pi->payload_len));
-	if (unlikely(rte_pktmbuf_append(h, hlen) == NULL ||
+	if (unlikely(rte_pktmbuf_append(h, CG_PKT_TMPL_HLEN) == NULL ||
 		     rte_pktmbuf_chain(h, p) != 0)) {
 		rte_pktmbuf_free(p);
 		rte_pktmbuf_free(h);
@@ -207,10 +207,19 @@ out_clone(struct rte_mbuf *m, const struct cg_pkt_info *pi, uint16_t hlen)
 
 /* The original mbuf, trimmed so that a fresh header ends where the payload starts. */
 static inline void
-out_in_place(struct rte_mbuf *m, const struct cg_pkt_info *pi, uint16_t hlen)
+out_in_place(struct rte_mbuf *m, const struct cg_pkt_info *pi)
 {
-	rte_pktmbuf_adj(m, (uint16_t)(pi->payload_off - hlen));
-	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - hlen - pi->payload_len));
+	uint16_t len = (uint16_t)(CG_PKT_TMPL_HLEN + pi->payload_len);
+
+	if (likely(m->nb_segs == 1)) {
+		/* What adj + trim do, without their checks: the parse bounded both. */
+		m->data_off = (uint16_t)(m->data_off + pi->payload_off - CG_PKT_TMPL_HLEN);
+		m->data_len = len;
+		m->pkt_len = len;
+		return;
+	}
+	rte_pktmbuf_adj(m, (uint16_t)(pi->payload_off - CG_PKT_TMPL_HLEN));
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - len));
 }
 
 /*
@@ -343,10 +352,10 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 {
 	const struct cg_shm_rule_slot *s = &cg_dp_rules->slot[slot];
 	struct cg_shm_ctr_rule *cr = &c->rule[slot];
-	const uint16_t hlen = cg_pkt_rewrite_hdr_len(false);
-	const uint32_t out_len = hlen + pi->payload_len;
+	const uint32_t l3_len = CG_PKT_IPV4_HLEN + CG_PKT_UDP_HLEN + pi->payload_len;
 	struct ready_out ready[CG_DP_MAX_OUTPUTS];
-	unsigned int nb_ready = 0;
+	struct rte_mbuf *copies[CG_DP_MAX_OUTPUTS];
+	unsigned int nb_ready = 0, nb_copy = 0, next_copy = 0;
 
 	cr->rx_pkts++;
 	cr->rx_bytes += m->pkt_len;
@@ -374,42 +383,49 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 			TRACE_OUT(tr, o, d->port, CG_SHM_DROP_LINK_DOWN);
 			continue;
 		}
-		if (unlikely(out_len - RTE_ETHER_HDR_LEN > dp_g.ports[d->port].mtu)) {
+		if (unlikely(l3_len > dp_g.ports[d->port].mtu)) {
 			c->drops[CG_SHM_DROP_MTU_EXCEEDED]++;
 			cr->out[o].drops++;
 			TRACE_OUT(tr, o, d->port, CG_SHM_DROP_MTU_EXCEEDED);
 			continue;
 		}
-		if (d->nh == CG_SHM_NH_STATIC) {
-			memcpy(r->dst_mac, d->dst_mac, 6);
-		} else if (unlikely(!cg_dp_nh_get(d->nh, r->dst_mac))) {
+		if (d->nh != CG_SHM_NH_STATIC && unlikely(!cg_dp_nh_get(d->nh, r->dst_mac))) {
 			c->drops[CG_SHM_DROP_ARP_UNRESOLVED]++;
 			cr->out[o].drops++;
 			TRACE_OUT(tr, o, d->port, CG_SHM_DROP_ARP_UNRESOLVED);
 			continue;
 		}
 		r->o = (uint8_t)o;
+		r->copy = !(dp_g.ports[d->port].multi_seg && pi->payload_len > COPY_MAX_PAYLOAD);
+		nb_copy += r->copy;
 		nb_ready++;
 	}
 	if (nb_ready == 0) {
 		rte_pktmbuf_free(m);
 		return;
 	}
+	/* Fan-out: the copies' mbufs in one go (the last output is the original). */
+	if (nb_ready > 1) {
+		nb_copy -= ready[nb_ready - 1].copy;
+		if (nb_copy > 0 && rte_pktmbuf_alloc_bulk(dp_g.pool, copies, nb_copy) != 0)
+			for (unsigned int i = 0; i < nb_copy; i++)	/* what is left */
+				copies[i] = rte_pktmbuf_alloc(dp_g.pool);
+	}
 
 	for (unsigned int i = 0; i < nb_ready; i++) {
 		const struct cg_shm_out *d = &s->out[ready[i].o];
 		const struct cg_dp_port *port = &dp_g.ports[d->port];
 		struct cg_shm_ctr_out *co = &cr->out[ready[i].o];
-		struct cg_pkt_rewrite rw;
 		struct rte_mbuf *om;
+		uint8_t *h;
 
 		if (i + 1 == nb_ready) {
 			om = m;
-			out_in_place(om, pi, hlen);
-		} else if (port->multi_seg && pi->payload_len > COPY_MAX_PAYLOAD) {
-			om = out_clone(m, pi, hlen);
+			out_in_place(om, pi);
+		} else if (ready[i].copy) {
+			om = out_copy(copies[next_copy++], m, pi);
 		} else {
-			om = out_copy(m, pi, hlen);
+			om = out_clone(m, pi);
 		}
 		if (unlikely(om == NULL)) {
 			c->drops[CG_SHM_DROP_NO_MBUF]++;
@@ -417,16 +433,11 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 			TRACE_OUT(tr, ready[i].o, d->port, CG_SHM_DROP_NO_MBUF);
 			continue;
 		}
-		memcpy(rw.dst_mac, ready[i].dst_mac, 6);
-		memcpy(rw.src_mac, port->mac.addr_bytes, 6);
-		rw.src_ip_be = d->src_be;
-		rw.dst_ip_be = d->dst_be;
-		rw.ttl = d->ttl;
-		rw.sport_be = d->sport_be;
-		rw.dport_be = d->dport_be;
-		rw.vlan = false;
-		rw.vlan_tci = 0;
-		cg_pkt_rewrite_hdr(rte_pktmbuf_mtod(om, uint8_t *), pi, &rw);
+		h = rte_pktmbuf_mtod(om, uint8_t *);
+		cg_pkt_tmpl_apply(h, &d->tmpl, pi);
+		memcpy(h + RTE_ETHER_ADDR_LEN, port->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+		if (d->nh != CG_SHM_NH_STATIC)
+			memcpy(h, ready[i].dst_mac, RTE_ETHER_ADDR_LEN);
 		om->ol_flags = 0;
 		om->hash.usr = CG_DP_CTR_TAG(slot, ready[i].o);
 		co->pkts++;
@@ -448,37 +459,49 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 	      struct rte_mbuf **pkts, uint16_t n)
 {
 	struct cg_pkt_info pi[CG_DP_MAX_BURST];
+	/*
+	 * The burst's distinct keys in a row: a run of packets of one stream,
+	 * the usual shape of multicast traffic, costs one lookup. Slots found
+	 * are valid until this worker's next quiescent state, after the burst.
+	 */
 	struct cg_dp_key keys[CG_DP_MAX_BURST];
 	const void *kp[CG_DP_MAX_BURST];
 	void *data[CG_DP_MAX_BURST];
-	uint16_t which[CG_DP_MAX_BURST];
-	uint64_t hits = 0, hits2 = 0;
-	unsigned int nu = 0, nmiss = 0;
+	uint16_t which[CG_DP_MAX_BURST];	/* the k-th UDP packet's index */
+	uint8_t kidx[CG_DP_MAX_BURST];		/* and its key's */
+	uint64_t hits = 0, hits2 = 0, rx_bytes = 0;
+	unsigned int nu = 0, nk = 0, nmiss = 0;
 	uint16_t miss[CG_DP_MAX_BURST];
 	const bool sg = __atomic_load_n(&cg_dp_rules_nb_sg, __ATOMIC_ACQUIRE) != 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
+		struct cg_rule_key key;
 		enum cg_pkt_verdict v;
 
 		/* The next frame's headers load while this one is parsed. */
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		c->rx_pkts++;
-		c->rx_bytes += m->pkt_len;
-		v = cg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-				 wk->parse_flags, &pi[i]);
+		rx_bytes += m->pkt_len;
+		v = cg_pkt_parse_fast(rte_pktmbuf_mtod(m, const uint8_t *),
+				      rte_pktmbuf_data_len(m), wk->parse_flags, &pi[i]);
 		switch (v) {
 		case CG_PKT_UDP:
 			if (unlikely(cg_pkt_ipv4_is_link_local_mcast(pi[i].dst_ip_be))) {
 				drop(c, m, CG_SHM_DROP_LINK_LOCAL_MCAST);
 				break;
 			}
-			keys[nu] = (struct cg_dp_key){
-				.k = cg_rule_key_make(rq->port, pi[i].dst_ip_be, pi[i].dport_be,
-						      sg ? pi[i].src_ip_be : 0),
-			};
-			kp[nu] = &keys[nu];
+			key = cg_rule_key_make(rq->port, pi[i].dst_ip_be, pi[i].dport_be,
+					       sg ? pi[i].src_ip_be : 0);
+			/* Field by field, on values in registers: a wide compare
+			 * of the key just stored would stall store forwarding. */
+			if (nk == 0 || key.dst != keys[nk - 1].k.dst ||
+			    key.dport != keys[nk - 1].k.dport || key.src != keys[nk - 1].k.src) {
+				keys[nk] = (struct cg_dp_key){ .k = key };
+				kp[nk] = &keys[nk];
+				nk++;
+			}
+			kidx[nu] = (uint8_t)(nk - 1);
 			which[nu] = i;
 			nu++;
 			break;
@@ -495,12 +518,14 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 			break;
 		}
 	}
+	c->rx_pkts += n;
+	c->rx_bytes += rx_bytes;
 	if (nu == 0)
 		return;
 
 	/* (S,G) first, then any-source for the misses; one lookup without (S,G) rules. */
-	rte_hash_lookup_bulk_data(cg_dp_rule_hash, kp, nu, &hits, data);
-	for (unsigned int k = 0; k < nu && sg; k++) {
+	rte_hash_lookup_bulk_data(cg_dp_rule_hash, kp, nk, &hits, data);
+	for (unsigned int k = 0; k < nk && sg; k++) {
 		if (!(hits & (1ULL << k))) {
 			keys[k].k.src = 0;
 			kp[nmiss] = &keys[k];
@@ -518,8 +543,9 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 			}
 		}
 	}
-	for (unsigned int k = 0; k < nu; k++) {
-		uint16_t i = which[k];
+	for (unsigned int u = 0; u < nu; u++) {
+		uint16_t i = which[u];
+		unsigned int k = kidx[u];
 		uint32_t slot = (uint32_t)(uintptr_t)data[k];
 		struct cg_shm_trace_rec *tr = NULL;
 

@@ -177,6 +177,22 @@ release_outputs(struct cg_shm_rule_slot *s, unsigned int n)
 			cg_dp_arp_nh_unref(s->out[i].nh);
 }
 
+/* The output's header as the fast path sends it (cg_pkt_tmpl). */
+static void
+out_template(struct cg_shm_out *d)
+{
+	struct cg_pkt_rewrite rw = {
+		.src_ip_be = d->src_be, .dst_ip_be = d->dst_be, .ttl = d->ttl,
+		.sport_be = d->sport_be, .dport_be = d->dport_be,
+	};
+
+	/* A next hop's MAC and the port's own are written per packet: the
+	 * first is learnt by ARP, the second may change when the port re-opens. */
+	if (d->nh == CG_SHM_NH_STATIC)
+		memcpy(rw.dst_mac, d->dst_mac, 6);
+	cg_pkt_tmpl_init(&d->tmpl, &rw);
+}
+
 /* Fill s->out[] from s->rule; references next hops. */
 static int
 prepare_outputs(struct cg_shm_rule_slot *s, char *err, size_t errlen)
@@ -233,6 +249,8 @@ prepare_outputs(struct cg_shm_rule_slot *s, char *err, size_t errlen)
 		}
 		d->nh = (uint32_t)ret;
 	}
+	for (i = 0; i < r->n_outputs; i++)
+		out_template(&s->out[i]);
 	s->nb_out = (uint8_t)r->n_outputs;
 	s->rtp = r->rtp;
 	return 0;

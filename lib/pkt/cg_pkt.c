@@ -260,3 +260,34 @@ cg_pkt_rewrite_hdr(uint8_t *out, const struct cg_pkt_info *pi, const struct cg_p
 	p += CG_PKT_UDP_HLEN;
 	return (uint16_t)(p - out);
 }
+
+int
+cg_pkt_tmpl_init(struct cg_pkt_tmpl *t, const struct cg_pkt_rewrite *rw)
+{
+	uint8_t *p = t->hdr, *ip = t->hdr + CG_PKT_ETH_HLEN;
+	uint32_t src = ntohl(rw->src_ip_be), dst = ntohl(rw->dst_ip_be);
+
+	memset(t, 0, sizeof(*t));
+	if (rw->vlan)
+		return -1;
+	memcpy(p, rw->dst_mac, CG_PKT_ETH_ALEN);
+	memcpy(p + CG_PKT_ETH_ALEN, rw->src_mac, CG_PKT_ETH_ALEN);
+	pkt_wr16(p + 2 * CG_PKT_ETH_ALEN, CG_PKT_ETHERTYPE_IPV4);
+	ip[0] = 0x45;
+	ip[8] = rw->ttl;
+	ip[9] = CG_PKT_IPPROTO_UDP;
+	pkt_st32(ip + 12, rw->src_ip_be);
+	pkt_st32(ip + 16, rw->dst_ip_be);
+	pkt_st16(ip + 20, rw->sport_be);
+	pkt_st16(ip + 22, rw->dport_be);
+	t->keep_ttl = rw->ttl == 0;
+	t->keep_sport = rw->sport_be == 0;
+	t->keep_dport = rw->dport_be == 0;
+	/* The packet adds tos, total length, id, DF and (kept) TTL. */
+	t->ip_sum = 0x4500u + ((uint32_t)rw->ttl << 8 | CG_PKT_IPPROTO_UDP) +
+		    (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff);
+	t->udp_sum = (rw->src_ip_be & 0xffff) + (rw->src_ip_be >> 16) +
+		     (rw->dst_ip_be & 0xffff) + (rw->dst_ip_be >> 16) +
+		     (t->keep_sport ? 0u : rw->sport_be) + (t->keep_dport ? 0u : rw->dport_be);
+	return 0;
+}

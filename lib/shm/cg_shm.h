@@ -67,7 +67,7 @@
 #include "cg_rule.h"
 
 /** Bumped on any change of a layout or message below. */
-#define CG_SHM_LAYOUT_VERSION 3
+#define CG_SHM_LAYOUT_VERSION 4
 /** cg_shm_info.magic once the primary has filled cg_info ("CGSH"). */
 #define CG_SHM_MAGIC 0x43475348u
 
@@ -116,6 +116,9 @@ struct cg_shm_rules_req {
 
 /** One output of a rule, precomputed for the fast path. */
 struct cg_shm_out {
+	/** The output header as sent, built at install (the source MAC and a
+	 * resolved next hop's MAC are written per packet). */
+	struct cg_pkt_tmpl tmpl;
 	uint16_t port;			/**< cg port index */
 	uint16_t sport_be;		/**< 0 = keep */
 	uint16_t dport_be;
@@ -165,7 +168,7 @@ enum cg_shm_drop {
  * this count is updated and CG_SHM_LAYOUT_VERSION bumped with it.
  */
 #define CG_SHM_LAYOUT_DROPS 21
-static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 3,
+static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 4,
 	      "drop reasons changed: bump CG_SHM_LAYOUT_VERSION and set CG_SHM_LAYOUT_DROPS");
 
 /** Counters of one output of a rule. */

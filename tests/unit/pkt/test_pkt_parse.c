@@ -588,6 +588,82 @@ test_parse_random(void)
 	CU_ASSERT_EQUAL(bad, 0);
 }
 
+/* Every field a UDP verdict defines, the MACs and tag arrays aside. */
+static bool
+same_udp_fields(const struct cg_pkt_info *a, const struct cg_pkt_info *b)
+{
+#define SAME(f) (a->f == b->f)
+	return SAME(nb_vlans) && SAME(ethertype) && SAME(l2_len) && SAME(l3_off) &&
+	       SAME(ihl) && SAME(tos) && SAME(ttl) && SAME(proto) && SAME(df) &&
+	       SAME(ip_id_be) && SAME(frag_off) && SAME(total_len) && SAME(ip_csum_be) &&
+	       SAME(src_ip_be) && SAME(dst_ip_be) && SAME(l4_off) && SAME(l4_len) &&
+	       SAME(sport_be) && SAME(dport_be) && SAME(udp_len_be) && SAME(udp_csum_be) &&
+	       SAME(payload_off) && SAME(payload_len);
+#undef SAME
+}
+
+/*
+ * cg_pkt_parse_fast() against cg_pkt_parse(): the same verdict and drop on
+ * random and corrupted frames (mostly of the common shape, so both of its
+ * paths run), and the same fields for a UDP verdict but the MACs and tags.
+ */
+static void
+test_parse_fast_random(void)
+{
+	uint32_t st = 0xfa57;
+	int iter, bad = 0, inline_udp = 0;
+
+	for (iter = 0; iter < 20000; iter++) {
+		struct cg_pkt_info a, b;
+		struct tspec s = base_spec();
+		struct tlayout l;
+		size_t len, k, nflip;
+		uint8_t *copy;
+		enum cg_pkt_verdict va, vb;
+
+		s.ntags = trand(&st) % 4 == 0 ? 1 : 0;
+		s.tpid[0] = 0x8100;
+		s.ihl = trand(&st) % 4 == 0 ? 6 : 5;
+		s.frag = trand(&st) % 8 == 0 ? 0x2000 : CG_PKT_IP_DF;
+		s.proto = trand(&st) % 8 == 0 ? 2 : 0;
+		s.payload_len = (uint16_t)(trand(&st) % 200);
+		s.pad = (int)(trand(&st) % 8);
+		l = tframe(fbuf, &s);
+		nflip = trand(&st) % 3;
+		for (k = 0; k < nflip; k++)
+			fbuf[trand(&st) % l.len] = (uint8_t)trand(&st);
+		len = iter % 5 == 0 ? trand(&st) % (l.len + 1) : l.len;
+		copy = malloc(len ? len : 1);
+		memcpy(copy, fbuf, len);
+		va = cg_pkt_parse(copy, (uint32_t)len, 0, &a);
+		memset(&b, 0x5a, sizeof(b));
+		memcpy(b.dst_mac, a.dst_mac, 6);
+		memcpy(b.src_mac, a.src_mac, 6);
+		memcpy(b.vlan_tpid, a.vlan_tpid, sizeof(a.vlan_tpid));
+		memcpy(b.vlan_tci, a.vlan_tci, sizeof(a.vlan_tci));
+		vb = cg_pkt_parse_fast(copy, (uint32_t)len, 0, &b);
+		free(copy);
+		if (va != vb || a.drop != b.drop || b.verdict != vb)
+			bad++;
+		else if (va == CG_PKT_UDP && !same_udp_fields(&a, &b))
+			bad++;
+		inline_udp += va == CG_PKT_UDP && s.ntags == 0 && s.ihl == 5;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(inline_udp > 5000);
+	/* A checksum check asked: never the inline path, which checks none. */
+	{
+		struct tspec s = base_spec();
+		struct cg_pkt_info pi;
+		struct tlayout l = tframe(fbuf, &s);
+
+		fbuf[l.l3 + 10] ^= 0xff;
+		CU_ASSERT_EQUAL(cg_pkt_parse_fast(fbuf, (uint32_t)l.len, CG_PKT_F_CHECK_IP_CSUM, &pi),
+				CG_PKT_DROP);
+		CU_ASSERT_EQUAL(pi.drop, CG_PKT_DROP_BAD_IP_CHECKSUM);
+	}
+}
+
 int
 main(void)
 {
@@ -611,6 +687,7 @@ main(void)
 		CG_UNIT_TEST(test_drop_names),
 		CG_UNIT_TEST(test_parse_arp_verdict),
 		CG_UNIT_TEST(test_parse_random),
+		CG_UNIT_TEST(test_parse_fast_random),
 		CG_UNIT_END,
 	};
 

@@ -268,6 +268,63 @@ test_rewrite_random(void)
 	CU_ASSERT_EQUAL(bad, 0);
 }
 
+/*
+ * Random rewrites through a template (cg_pkt_tmpl_init + apply) give the
+ * same 42 bytes as cg_pkt_rewrite_hdr(); and a VLAN rewrite has no template.
+ */
+static void
+test_tmpl_random(void)
+{
+	static uint8_t in[1024], want[64], got[64];
+	uint32_t st = 1624;
+	int iter, bad = 0;
+
+	for (iter = 0; iter < 20000; iter++) {
+		struct tspec s = {
+			.ihl = 5 + (int)(trand(&st) % 3), .src = trand(&st), .dst = trand(&st),
+			.sport = (uint16_t)trand(&st), .dport = (uint16_t)trand(&st),
+			.ttl = (uint8_t)(1 + trand(&st) % 255), .tos = (uint8_t)trand(&st),
+			.id = (uint16_t)trand(&st), .frag = trand(&st) & 1 ? 0x4000 : 0,
+			.payload_len = (uint16_t)(trand(&st) % 600),
+			.pad = (int)(trand(&st) % 4), .no_udp_csum = trand(&st) % 10 == 0,
+		};
+		struct cg_pkt_rewrite rw = {
+			.src_ip_be = trand(&st), .dst_ip_be = trand(&st),
+			.ttl = trand(&st) % 4 ? (uint8_t)trand(&st) : 0,
+			.sport_be = trand(&st) % 4 ? (uint16_t)trand(&st) : 0,
+			.dport_be = trand(&st) % 4 ? (uint16_t)trand(&st) : 0,
+		};
+		struct cg_pkt_tmpl t;
+		struct cg_pkt_info pi;
+		struct tlayout l = tframe(in, &s);
+
+		for (int k = 0; k < 6; k++) {
+			rw.dst_mac[k] = (uint8_t)trand(&st);
+			rw.src_mac[k] = (uint8_t)trand(&st);
+		}
+		if (trand(&st) % 8 == 0)	/* a corrupt input checksum stays corrupt */
+			in[l.l4 + 6] ^= 0x5a;
+		if (cg_pkt_parse(in, (uint32_t)l.len, 0, &pi) != CG_PKT_UDP ||
+		    cg_pkt_tmpl_init(&t, &rw) != 0) {
+			bad++;
+			continue;
+		}
+		memset(got, 0xee, sizeof(got));
+		CU_ASSERT_EQUAL(cg_pkt_rewrite_hdr(want, &pi, &rw), CG_PKT_TMPL_HLEN);
+		cg_pkt_tmpl_apply(got, &t, &pi);
+		if (memcmp(want, got, CG_PKT_TMPL_HLEN) != 0 || got[CG_PKT_TMPL_HLEN] != 0xee)
+			bad++;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	{
+		struct cg_pkt_rewrite rw = base_rw();
+		struct cg_pkt_tmpl t;
+
+		rw.vlan = true;
+		CU_ASSERT_EQUAL(cg_pkt_tmpl_init(&t, &rw), -1);
+	}
+}
+
 int
 main(void)
 {
@@ -279,6 +336,7 @@ main(void)
 		CG_UNIT_TEST(test_rewrite_drops_options),
 		CG_UNIT_TEST(test_rewrite_in_place),
 		CG_UNIT_TEST(test_rewrite_random),
+		CG_UNIT_TEST(test_tmpl_random),
 		CG_UNIT_END,
 	};
 

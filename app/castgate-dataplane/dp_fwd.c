@@ -597,7 +597,7 @@ static inline bool
 tx_empty(const struct worker *wk)
 {
 	for (uint16_t p = 0; p < dp_g.nb_ports; p++)
-		if (wk->txq[p].buf->length != 0)
+		if (wk->txq[p].length != 0)
 			return false;
 	return true;
 }
@@ -696,7 +696,7 @@ cg_dp_fwd_loop(void *arg)
 void
 cg_dp_fwd_fini(void)
 {
-	if (dp_g.nb_workers > 0 && dp_g.svc_tx != NULL && workers[0].txq[0].buf != NULL) {
+	if (dp_g.nb_workers > 0 && dp_g.svc_tx != NULL && workers[0].txq[0].size != 0) {
 		struct worker *wk = &workers[0];
 		struct cg_shm_lcore_ctrs *c = cg_dp_ctrs_self();
 

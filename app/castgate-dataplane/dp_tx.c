@@ -39,8 +39,8 @@ drop_pkts(struct rte_mbuf **pkts, uint16_t n, unsigned int reason)
 	}
 }
 
-static void
-tx_drop(struct rte_mbuf **pkts, uint16_t n, void *userdata __rte_unused)
+void
+cg_dp_txq_drop_unsent(struct rte_mbuf **pkts, uint16_t n)
 {
 	drop_pkts(pkts, n, CG_SHM_DROP_TX_FULL);
 }
@@ -49,26 +49,12 @@ int
 cg_dp_txq_init(struct cg_dp_txq *txq, uint16_t port, uint16_t queue, uint16_t size)
 {
 	const struct cg_dp_port *p = &dp_g.ports[port];
-	int ret;
 
+	memset(txq, 0, sizeof(*txq));
 	txq->port_id = p->port_id;
 	txq->queue = queue;
-	txq->afp = NULL;
-	txq->buf = rte_zmalloc_socket("cg_txbuf", RTE_ETH_TX_BUFFER_SIZE(size), 0,
-				      p->up ? rte_eth_dev_socket_id(p->port_id) : SOCKET_ID_ANY);
-	if (txq->buf == NULL)
-		return -ENOMEM;
-	ret = rte_eth_tx_buffer_init(txq->buf, size);
-	if (ret == 0)
-		ret = rte_eth_tx_buffer_set_err_callback(txq->buf, tx_drop, NULL);
-	if (ret == 0 && p->up)
-		ret = cg_dp_txq_attach(txq, port);
-	if (ret != 0) {
-		rte_free(txq->buf);
-		txq->buf = NULL;
-		return ret;
-	}
-	return 0;
+	txq->size = RTE_MIN(size, (uint16_t)CG_DP_MAX_BURST);
+	return p->up ? cg_dp_txq_attach(txq, port) : 0;
 }
 
 int
@@ -106,15 +92,11 @@ cg_dp_txq_attach(struct cg_dp_txq *txq, uint16_t port)
 unsigned int
 cg_dp_txq_discard(struct cg_dp_txq *txq, unsigned int reason, bool purge_ring, bool detach)
 {
-	struct rte_eth_dev_tx_buffer *b = txq->buf;
-	unsigned int n = 0;
+	unsigned int n = txq->length;
 
-	if (b == NULL)
-		return 0;
-	n = b->length;
 	if (n > 0)
-		drop_pkts(b->pkts, b->length, reason);
-	b->length = 0;
+		drop_pkts(txq->pkts, txq->length, reason);
+	txq->length = 0;
 	if (purge_ring && !detach && txq->afp != NULL) {
 		unsigned int k = cg_dp_afp_purge(txq->afp);
 
@@ -131,12 +113,9 @@ cg_dp_txq_discard(struct cg_dp_txq *txq, unsigned int reason, bool purge_ring, b
 void
 cg_dp_txq_fini(struct cg_dp_txq *txq)
 {
-	if (txq->buf == NULL)
-		return;
-	for (uint16_t i = 0; i < txq->buf->length; i++)
-		rte_pktmbuf_free(txq->buf->pkts[i]);
-	rte_free(txq->buf);
-	txq->buf = NULL;
+	for (uint16_t i = 0; i < txq->length; i++)
+		rte_pktmbuf_free(txq->pkts[i]);
+	txq->length = 0;
 	rte_free(txq->afp);
 	txq->afp = NULL;
 }

@@ -60,6 +60,7 @@ struct cg_dp_port {
 	uint16_t rx_desc, tx_desc;	/**< 0 = dataplane default */
 	uint16_t nb_queues;		/**< RX and TX queues, one per worker */
 	bool multi_seg;			/**< TX accepts chained mbufs */
+	uint8_t tx_multi_seg;		/**< enum cg_conf_multi_seg, from the config */
 	bool afp_guard;			/**< net_af_packet: TX goes through dp_afp */
 	char driver[32];
 };

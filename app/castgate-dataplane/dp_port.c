@@ -10,6 +10,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "cg_conf.h"
 #include "cg_log.h"
 #include "dp.h"
 #include "dp_port.h"
@@ -122,6 +123,14 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 	p->multi_seg = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
 	if (p->multi_seg)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if (p->tx_multi_seg == CG_CONF_MULTI_SEG_OFF) {
+		p->multi_seg = false;
+	} else if (p->tx_multi_seg == CG_CONF_MULTI_SEG_ON && !p->multi_seg) {
+		/* Some drivers take chains without saying so (22.11's net_null frees them). */
+		CG_WARN("port %s: tx_multi_seg = on, but %s does not declare multi-segment TX: "
+			"fan-out hands it chained mbufs anyway", p->name, info.driver_name);
+		p->multi_seg = true;
+	}
 	ret = rte_eth_dev_configure(p->port_id, nb_queues, nb_queues, &conf);
 	if (ret != 0) {
 		PORT_ERR(p, "rte_eth_dev_configure", ret);

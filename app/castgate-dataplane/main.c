@@ -194,6 +194,7 @@ setup_from_conf(const struct cg_conf *c)
 		p->mtu = cp->mtu;
 		p->rx_desc = cp->rx_desc;
 		p->tx_desc = cp->tx_desc;
+		p->tx_multi_seg = cp->tx_multi_seg;
 	}
 	return 0;
 }

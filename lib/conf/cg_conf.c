@@ -1048,6 +1048,32 @@ gateway_json(const struct cg_conf_key *k, const void *sec, json_object *o)
 	return add(o, k->name, json_object_new_string(cg_rule_ipv4_str(p->gateway, a)));
 }
 
+static const char *const multi_seg_names[] = { "auto", "on", "off" };
+
+static int
+parse_multi_seg(const struct cg_conf_key *k, void *sec, json_object *v,
+		const struct cg_conf_in *in)
+{
+	const char *s = json_object_get_string(v);
+
+	(void)k;
+	for (size_t i = 0; i < sizeof(multi_seg_names) / sizeof(multi_seg_names[0]); i++) {
+		if (strcmp(s, multi_seg_names[i]) == 0) {
+			((struct cg_conf_port *)sec)->tx_multi_seg = (uint8_t)i;
+			return 0;
+		}
+	}
+	return IN_ERR(in, v, "\"%s\" is not one of auto, on, off", s);
+}
+
+static int
+multi_seg_json(const struct cg_conf_key *k, const void *sec, json_object *o)
+{
+	const struct cg_conf_port *p = sec;
+
+	return add(o, k->name, json_object_new_string(multi_seg_names[p->tx_multi_seg]));
+}
+
 /* Rows in the order they are read: ip before gateway. */
 #define PORT_KEY(f) KEY(struct cg_conf_port, f)
 static const struct cg_conf_key port_keys[] = {
@@ -1066,6 +1092,8 @@ static const struct cg_conf_key port_keys[] = {
 	  .doc = "this port's RX ring size" },
 	{ PORT_KEY(tx_desc), INT(MIN_DESC, MAX_DESC, 0), .flags = CG_CONF_INHERIT,
 	  .doc = "this port's TX ring size" },
+	{ PORT_KEY(tx_multi_seg), STR("auto", parse_multi_seg), .to_json = multi_seg_json,
+	  .doc = "fan-out: auto (clones where the driver declares multi-seg TX), on, off (copies)" },
 };
 static const struct cg_conf_table port_table = { ROWS(port_keys) };
 

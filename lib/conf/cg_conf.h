@@ -82,6 +82,14 @@ struct cg_conf_port {
 	uint32_t gateway;        /**< next hop for unicast outside the prefix; 0 = none */
 	uint16_t rx_desc;        /**< effective RX ring size */
 	uint16_t tx_desc;        /**< effective TX ring size */
+	uint8_t tx_multi_seg;    /**< enum cg_conf_multi_seg: how fan-out copies are made */
+};
+
+/** [[port]] tx_multi_seg: whether fan-out sends chained mbufs (clones) or copies. */
+enum cg_conf_multi_seg {
+	CG_CONF_MULTI_SEG_AUTO = 0,	/**< "auto": chains where the driver declares multi-seg TX */
+	CG_CONF_MULTI_SEG_ON,		/**< "on": chains even where it does not declare it */
+	CG_CONF_MULTI_SEG_OFF,		/**< "off": always copies */
 };
 
 /** Size of a Unix socket path (sun_path). */

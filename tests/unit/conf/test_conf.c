@@ -219,6 +219,7 @@ static const char *full =
 	"mtu = 9000\n"
 	"gateway = \"198.18.2.1\"\n"
 	"rx_desc = 4096\n"
+	"tx_multi_seg = \"off\"\n"
 	"[[port]]\n"
 	"name = \"v1\"\n"
 	"device = \"net_af_packet1,iface=rout0,qpairs=1\"\n"
@@ -285,6 +286,8 @@ test_full(void)
 	CU_ASSERT_EQUAL(c->ports[0].gateway, inet_addr("198.18.2.1"));
 	CU_ASSERT_EQUAL(c->ports[0].rx_desc, 4096);	/* override */
 	CU_ASSERT_EQUAL(c->ports[0].tx_desc, 2048);	/* inherited */
+	CU_ASSERT_EQUAL(c->ports[0].tx_multi_seg, CG_CONF_MULTI_SEG_OFF);
+	CU_ASSERT_EQUAL(c->ports[1].tx_multi_seg, CG_CONF_MULTI_SEG_AUTO);
 	CU_ASSERT_FALSE(c->ports[1].is_pci);
 	CU_ASSERT_EQUAL(c->ports[1].prefix_len, 31);
 	CU_ASSERT_TRUE(c->ports[2].is_pci);
@@ -398,6 +401,8 @@ test_errors(void)
 		  "01:00:5e:01:01:01 is not a unicast MAC address" },
 		{ 8, "ip = \"198.18.1.2/26\"\nmtu = 67", "port[0].mtu (line 9): 67 is out of range "
 		  "68..9000" },
+		{ 8, "ip = \"198.18.1.2/26\"\ntx_multi_seg = \"yes\"", "port[0].tx_multi_seg "
+		  "(line 9): \"yes\" is not one of auto, on, off" },
 		{ 8, "ip = \"198.18.1.2/26\"\nmtu = 9000", "port[0].mtu (line 9): 9000 needs "
 		  "dataplane.mbuf_size >= 9146 (mtu + 18 Ethernet + 128 headroom), it is 2176" },
 		{ 8, "ip = \"198.18.1.2/26\"\ngateway = \"198.18.1.126\"", "port[0].gateway "

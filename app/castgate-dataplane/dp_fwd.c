@@ -179,30 +179,44 @@ out_copy(struct rte_mbuf *c, const struct rte_mbuf *m, const struct cg_pkt_info 
 	return c;
 }
 
-/* A private header mbuf chained to an indirect clone of the payload. */
+/*
+ * A private header mbuf @p h chained to an indirect clone @p p (both fresh)
+ * of the payload.
+ */
 static inline struct rte_mbuf *
-out_clone(struct rte_mbuf *m, const struct cg_pkt_info *pi)
+out_clone(struct rte_mbuf *h, struct rte_mbuf *p, struct rte_mbuf *m,
+	  const struct cg_pkt_info *pi)
 {
-	struct rte_mbuf *h, *p;
-
-	h = rte_pktmbuf_alloc(dp_g.hdr_pool);
-	if (unlikely(h == NULL))
-		return NULL;
-	p = rte_pktmbuf_clone(m, dp_g.clone_pool);
-	if (unlikely(p == NULL)) {
-		rte_pktmbuf_free(h);
-		return NULL;
+	if (unlikely(h == NULL || p == NULL))
+		goto fail;
+	if (likely(m->nb_segs == 1)) {
+		rte_pktmbuf_attach(p, m);
+	} else {
+		rte_pktmbuf_free(p);
+		p = rte_pktmbuf_clone(m, dp_g.clone_pool);
+		if (unlikely(p == NULL))
+			goto fail;
 	}
 	/* The clone covers exactly the payload: headers, padding and options go. */
 	rte_pktmbuf_adj(p, pi->payload_off);
 	rte_pktmbuf_trim(p, (uint16_t)(p->pkt_len - pi->payload_len));
 	if (unlikely(rte_pktmbuf_append(h, CG_PKT_TMPL_HLEN) == NULL ||
-		     rte_pktmbuf_chain(h, p) != 0)) {
-		rte_pktmbuf_free(p);
-		rte_pktmbuf_free(h);
-		return NULL;
-	}
+		     rte_pktmbuf_chain(h, p) != 0))
+		goto fail;
 	return h;
+fail:
+	rte_pktmbuf_free(p);
+	rte_pktmbuf_free(h);
+	return NULL;
+}
+
+/* Fill @p v with @p n fresh mbufs of @p mp: in one call, else (pool short) one by one. */
+static inline void
+alloc_n(struct rte_mempool *mp, struct rte_mbuf **v, unsigned int n)
+{
+	if (n > 0 && rte_pktmbuf_alloc_bulk(mp, v, n) != 0)
+		for (unsigned int i = 0; i < n; i++)
+			v[i] = rte_pktmbuf_alloc(mp);
 }
 
 /* The original mbuf, trimmed so that a fresh header ends where the payload starts. */
@@ -354,8 +368,9 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 	struct cg_shm_ctr_rule *cr = &c->rule[slot];
 	const uint32_t l3_len = CG_PKT_IPV4_HLEN + CG_PKT_UDP_HLEN + pi->payload_len;
 	struct ready_out ready[CG_DP_MAX_OUTPUTS];
-	struct rte_mbuf *copies[CG_DP_MAX_OUTPUTS];
-	unsigned int nb_ready = 0, nb_copy = 0, next_copy = 0;
+	struct rte_mbuf *copies[CG_DP_MAX_OUTPUTS], *hdrs[CG_DP_MAX_OUTPUTS];
+	struct rte_mbuf *clones[CG_DP_MAX_OUTPUTS];
+	unsigned int nb_ready = 0, nb_copy = 0, next_copy = 0, next_clone = 0;
 
 	cr->rx_pkts++;
 	cr->rx_bytes += m->pkt_len;
@@ -404,12 +419,15 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 		rte_pktmbuf_free(m);
 		return;
 	}
-	/* Fan-out: the copies' mbufs in one go (the last output is the original). */
+	/* Fan-out: the extra outputs' mbufs in one go (the last output is the original). */
 	if (nb_ready > 1) {
+		unsigned int nb_clone;
+
 		nb_copy -= ready[nb_ready - 1].copy;
-		if (nb_copy > 0 && rte_pktmbuf_alloc_bulk(dp_g.pool, copies, nb_copy) != 0)
-			for (unsigned int i = 0; i < nb_copy; i++)	/* what is left */
-				copies[i] = rte_pktmbuf_alloc(dp_g.pool);
+		nb_clone = nb_ready - 1 - nb_copy;
+		alloc_n(dp_g.pool, copies, nb_copy);
+		alloc_n(dp_g.hdr_pool, hdrs, nb_clone);
+		alloc_n(dp_g.clone_pool, clones, nb_clone);
 	}
 
 	for (unsigned int i = 0; i < nb_ready; i++) {
@@ -425,7 +443,8 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 		} else if (ready[i].copy) {
 			om = out_copy(copies[next_copy++], m, pi);
 		} else {
-			om = out_clone(m, pi);
+			om = out_clone(hdrs[next_clone], clones[next_clone], m, pi);
+			next_clone++;
 		}
 		if (unlikely(om == NULL)) {
 			c->drops[CG_SHM_DROP_NO_MBUF]++;

@@ -16,8 +16,11 @@
 #include <stdint.h>
 
 /**
- * Add a reference to (port, group, source). State changes are reported at
- * once and once more shortly after (robustness).
+ * Add a reference to (port, group, source). No cap on groups or sources (the
+ * table grows; a failed allocation is logged and the membership skipped).
+ * A state change is reported at the next timer run, packed with the other
+ * changes of the port into reports filled up to its MTU, and repeated
+ * [Robustness Variable] times within the Unsolicited Report Interval.
  */
 void cg_dp_igmp_join(uint16_t port, uint32_t group_be, uint32_t src_be);
 
@@ -37,7 +40,10 @@ void cg_dp_igmp_port_up(uint16_t port);
 /** Periodic reports, query answers and retransmissions. */
 void cg_dp_igmp_timer(uint64_t now);
 
-/** Report leaving every group (shutdown). */
+/** Groups of port @p port with at least one member now (a gauge). */
+uint32_t cg_dp_igmp_joined(uint16_t port);
+
+/** Report leaving every group (shutdown), and free the group table. */
 void cg_dp_igmp_leave_all(void);
 
 #endif /* CG_DP_IGMP_H */

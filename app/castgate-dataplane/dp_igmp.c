@@ -1000,6 +1000,12 @@ cg_dp_igmp_joined(uint16_t port)
 	return port < CG_DP_MAX_PORTS ? ports[port].joined : 0;
 }
 
+uint64_t
+cg_dp_igmp_reports(uint16_t port)
+{
+	return port < CG_DP_MAX_PORTS ? ports[port].frames : 0;
+}
+
 void
 cg_dp_igmp_leave_all(void)
 {

@@ -43,6 +43,9 @@ void cg_dp_igmp_timer(uint64_t now);
 /** Groups of port @p port with at least one member now (a gauge). */
 uint32_t cg_dp_igmp_joined(uint16_t port);
 
+/** IGMP reports (v3) or messages (v2) port @p port has sent since start. */
+uint64_t cg_dp_igmp_reports(uint16_t port);
+
 /** Report leaving every group (shutdown), and free the group table. */
 void cg_dp_igmp_leave_all(void);
 

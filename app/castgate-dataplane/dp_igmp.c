@@ -64,8 +64,12 @@
 #define REPORT_BURST 20
 /* Largest report frame: the largest port MTU, plus Ethernet. */
 #define REPORT_FRAME (9000 + CG_PKT_ETH_HLEN)
-/* At shutdown, frames left in the service ring for ARP and other users. */
-#define LEAVE_RING_RESERVE 16
+/* At shutdown: the leaves go out paced as at run time, their repetition
+ * after at most 50 ms rather than 1 s, and the whole within 2 s (then the
+ * rest expire on the switch); the service stop waits for them. */
+#define SHUTDOWN_RTX_MS 50
+#define SHUTDOWN_MAX_MS 2000
+#define SHUTDOWN_POLL_US 1000
 #define TAB_MIN 64
 
 struct src_ref {
@@ -129,6 +133,7 @@ static uint8_t robustness = DEFAULT_ROBUSTNESS;
 static uint64_t refresh_at;
 static uint8_t frame[REPORT_FRAME];
 static bool ports_ready;
+static bool shutting_down;
 
 /* The change lists start empty (IDX_NONE, not the 0 of a static). */
 static void
@@ -646,7 +651,7 @@ change_pass(uint16_t port, uint64_t now)
 {
 	struct port_st *ps = &ports[port];
 	struct report r = { .port = port };
-	const uint64_t uri = UNSOLICITED_MS * cg_dp_tsc_ms;
+	const uint64_t uri = (shutting_down ? SHUTDOWN_RTX_MS : UNSOLICITED_MS) * cg_dp_tsc_ms;
 	uint64_t frames0 = ps->frames;
 
 	if (!ps->in_round) {
@@ -754,10 +759,10 @@ walk_pass(uint16_t port, uint64_t now)
 			ps->walk_pos++;
 		}
 		report_flush(&r);
+		/* Steps finer than the timer run catch up within it; the tokens
+		 * bound any catching up after a stall. */
 		if (ps->walk_pos >= tab_hi)
 			ps->walk_due = 0;
-		else if (ps->walk_due + ps->walk_step < now)
-			ps->walk_due = now;	/* behind (no tokens): no catching up in a burst */
 		else
 			ps->walk_due += ps->walk_step;
 	}
@@ -1007,60 +1012,50 @@ cg_dp_igmp_reports(uint16_t port)
 }
 
 void
-cg_dp_igmp_leave_all(void)
+cg_dp_igmp_leave_all(void (*drain)(void))
 {
-	unsigned int room = rte_ring_free_count(dp_g.svc_tx);
-	unsigned int budget = room > LEAVE_RING_RESERVE ? room - LEAVE_RING_RESERVE : 0;
-	uint32_t skipped = 0;
+	uint64_t now = rte_rdtsc(), deadline = now + SHUTDOWN_MAX_MS * cg_dp_tsc_ms;
+	uint32_t left = 0;
 
-	/*
-	 * Robustness: every leave twice, the second pass only if the ring that
-	 * worker 0 drains at exit has room for it. Not paced: the process is
-	 * going; what does not fit expires on the switch (membership interval).
-	 */
-	for (int rep = 0; rep < 2; rep++) {
-		for (uint16_t p = 0; p < dp_g.nb_ports && p < CG_DP_MAX_PORTS; p++) {
-			struct report r = { .port = p };
+	ports_init();
+	shutting_down = true;
+	/* Every membership ends: TO_IN {} (v3) or a leave (v2), sent robustness times. */
+	for (uint32_t i = 0; i < tab_hi; i++) {
+		struct group *g = &tab[i];
 
-			for (uint32_t i = 0; i < tab_hi; i++) {
-				const struct group *g = &tab[i];
-				struct grec rec = { .group_be = g->group_be };
-				uint32_t *s;
-
-				if (!g->used || g->port != p || group_empty(g))
-					continue;
-				if (g->any_refcnt > 0) {
-					rec.type = CG_PKT_IGMP_CHANGE_TO_INCLUDE;
-				} else {
-					s = scratch_get(g->nb_srcs);
-					if (s == NULL)
-						continue;
-					for (uint32_t k = 0; k < g->nb_srcs; k++)
-						if (g->srcs[k].refcnt > 0)
-							s[rec.n++] = g->srcs[k].src_be;
-					rec.type = CG_PKT_IGMP_BLOCK_OLD_SOURCES;
-					rec.srcs = s;
-				}
-				/* a new frame (v2: every message) needs room in the ring */
-				if (is_v2() || !r.open || !cg_pkt_igmp_v3_pack_fits(&r.pk, rec.n)) {
-					report_flush(&r);
-					if (budget == 0) {
-						skipped += rep == 0;
-						continue;
-					}
-					budget--;
-				}
-				if (is_v2())
-					send_v2(p, g->group_be, true);
-				else
-					report_add(&r, &rec);
-			}
-			report_flush(&r);
-		}
+		if (!g->used || group_empty(g))
+			continue;
+		g->any_refcnt = 0;
+		g->nb_live = 0;
+		g->nb_srcs = 0;
+		g->mode_rtx = robustness;
+		update_joined(g);
+		changed(i);
 	}
-	if (skipped > 0)
-		CG_WARN("igmp: %u groups not left at shutdown: the service ring is full "
-			"(they expire on the switch)", skipped);
+	for (;;) {
+		bool busy = false;
+
+		now = rte_rdtsc();
+		for (uint16_t p = 0; p < dp_g.nb_ports && p < CG_DP_MAX_PORTS; p++) {
+			struct port_st *ps = &ports[p];
+
+			credit_refill(ps, now);
+			if (ps->change_due && now >= ps->change_due)
+				change_pass(p, now);
+			busy |= ps->head != IDX_NONE;
+		}
+		if (drain != NULL)
+			drain();
+		if (!busy || now >= deadline)
+			break;
+		rte_delay_us_sleep(SHUTDOWN_POLL_US);
+	}
+	for (uint16_t p = 0; p < CG_DP_MAX_PORTS; p++)
+		for (uint32_t i = ports[p].head; i != IDX_NONE; i = tab[i].next)
+			left++;
+	if (left > 0)
+		CG_WARN("igmp: %u groups not left within %d ms of shutdown (they expire on the "
+			"switch)", left, SHUTDOWN_MAX_MS);
 	for (uint32_t i = 0; i < tab_hi; i++)
 		free(tab[i].srcs);
 	free(tab);
@@ -1075,4 +1070,5 @@ cg_dp_igmp_leave_all(void)
 	free_head = IDX_NONE;
 	memset(ports, 0, sizeof(ports));
 	ports_ready = false;
+	shutting_down = false;
 }

@@ -46,7 +46,11 @@ uint32_t cg_dp_igmp_joined(uint16_t port);
 /** IGMP reports (v3) or messages (v2) port @p port has sent since start. */
 uint64_t cg_dp_igmp_reports(uint16_t port);
 
-/** Report leaving every group (shutdown), and free the group table. */
-void cg_dp_igmp_leave_all(void);
+/**
+ * Shutdown, lcores stopped: report leaving every group, paced as at run time
+ * (repeated after at most 50 ms; 2 s at most in all), calling @p drain after
+ * each batch to send what was queued; then free the group table.
+ */
+void cg_dp_igmp_leave_all(void (*drain)(void));
 
 #endif /* CG_DP_IGMP_H */

@@ -710,7 +710,7 @@ change_pass(uint16_t port, uint64_t now)
 
 /* Start reporting the current state of @p port's groups, spread over @p spread ticks. */
 static void
-walk_start(uint16_t port, uint64_t spread, bool at_once)
+walk_start(uint16_t port, uint64_t now, uint64_t spread, bool at_once)
 {
 	struct port_st *ps = &ports[port];
 	const struct cg_dp_port *p = &dp_g.ports[port];
@@ -725,7 +725,7 @@ walk_start(uint16_t port, uint64_t spread, bool at_once)
 	frames = ps->joined / per_frame + 1;
 	ps->walk_pos = 0;
 	ps->walk_step = spread / frames;
-	ps->walk_due = at_once ? 1 : rte_rdtsc() + 1 + rte_rand_max(ps->walk_step + 1);
+	ps->walk_due = at_once ? 1 : now + 1 + rte_rand_max(ps->walk_step + 1);
 }
 
 /* Send the walk's frames that are due, one per step. */
@@ -939,7 +939,7 @@ cg_dp_igmp_input(uint16_t port, const uint8_t *igmp, uint32_t len)
 	if (msg.group_be == 0) {
 		/* 5.2: a response already scheduled (a walk in progress) stands. */
 		if (ports[port].walk_due == 0)
-			walk_start(port, mrt, false);
+			walk_start(port, now, mrt, false);
 		return;
 	}
 	uint32_t i = group_lookup(port, msg.group_be);
@@ -976,7 +976,7 @@ cg_dp_igmp_timer(uint64_t now)
 	if (interval && now >= refresh_at) {
 		for (uint16_t p = 0; p < dp_g.nb_ports; p++)
 			if (ports[p].walk_due == 0)
-				walk_start(p, uri, false);
+				walk_start(p, now, uri, false);
 		refresh_at = now + interval;
 	}
 	for (uint16_t p = 0; p < dp_g.nb_ports; p++) {
@@ -996,7 +996,7 @@ void
 cg_dp_igmp_port_up(uint16_t port)
 {
 	if (port < CG_DP_MAX_PORTS)
-		walk_start(port, UNSOLICITED_MS * cg_dp_tsc_ms, true);
+		walk_start(port, 0, UNSOLICITED_MS * cg_dp_tsc_ms, true);
 }
 
 uint32_t

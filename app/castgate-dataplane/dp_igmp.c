@@ -71,6 +71,8 @@
 #define SHUTDOWN_MAX_MS 2000
 #define SHUTDOWN_POLL_US 1000
 #define TAB_MIN 64
+/* Joins and leaves logged one by one (info) per timer run; the rest at debug. */
+#define LOG_GROUPS_PER_RUN 16
 
 struct src_ref {
 	uint32_t src_be;
@@ -109,6 +111,8 @@ struct port_st {
 	uint32_t joined;		/* groups with a member */
 	uint64_t frames;		/* reports sent (v3) or messages (v2) */
 	uint32_t round_recs, round_frames;
+	bool fresh;			/* a change came since the last round started */
+	bool round_fresh;		/* the round in progress sends new changes */
 };
 
 /* One record to send. */
@@ -134,6 +138,7 @@ static uint64_t refresh_at;
 static uint8_t frame[REPORT_FRAME];
 static bool ports_ready;
 static bool shutting_down;
+static unsigned int logged, unlogged;	/* per-group log lines in this timer run */
 
 /* The change lists start empty (IDX_NONE, not the 0 of a static). */
 static void
@@ -390,6 +395,7 @@ changed(uint32_t i)
 		list_append(ps, i);
 	}
 	ps->change_due = 1;
+	ps->fresh = true;
 }
 
 static void
@@ -405,8 +411,13 @@ update_joined(struct group *g)
 		ports[g->port].joined++;
 	else
 		ports[g->port].joined--;
-	CG_DEBUG("igmp: port %s: %s %s", dp_g.ports[g->port].name, j ? "joined" : "left",
-		 inet_ntop(AF_INET, &g->group_be, gb, sizeof(gb)));
+	if (logged >= LOG_GROUPS_PER_RUN && cg_log_get_level() < CG_LOG_DEBUG) {
+		unlogged++;
+		return;
+	}
+	cg_log(logged++ < LOG_GROUPS_PER_RUN ? CG_LOG_INFO : CG_LOG_DEBUG,
+	       "igmp: port %s: %s %s", dp_g.ports[g->port].name, j ? "joined" : "left",
+	       inet_ntop(AF_INET, &g->group_be, gb, sizeof(gb)));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -663,6 +674,8 @@ change_pass(uint16_t port, uint64_t now)
 		ps->round++;
 		ps->cursor = ps->head;
 		ps->round_recs = ps->round_frames = 0;
+		ps->round_fresh = ps->fresh;
+		ps->fresh = false;
 	}
 	while (ps->cursor != IDX_NONE) {
 		uint32_t i = ps->cursor;
@@ -702,9 +715,11 @@ change_pass(uint16_t port, uint64_t now)
 		return;
 	}
 	ps->in_round = false;
-	CG_INFO("igmp: port %s: state-change reports: %u records in %u %s; %u groups joined",
-		dp_g.ports[port].name, ps->round_recs, ps->round_frames,
-		ps->round_frames == 1 ? "frame" : "frames", ps->joined);
+	/* repetitions at debug */
+	cg_log(ps->round_fresh ? CG_LOG_INFO : CG_LOG_DEBUG,
+	       "igmp: port %s: state-change reports: %u records in %u %s; %u groups joined",
+	       dp_g.ports[port].name, ps->round_recs, ps->round_frames,
+	       ps->round_frames == 1 ? "frame" : "frames", ps->joined);
 	ps->change_due = ps->head == IDX_NONE ? 0 : now + 1 + rte_rand_max(uri);
 }
 
@@ -971,6 +986,9 @@ cg_dp_igmp_timer(uint64_t now)
 	const uint64_t uri = UNSOLICITED_MS * cg_dp_tsc_ms;
 
 	ports_init();
+	if (unlogged > 0)
+		CG_INFO("igmp: %u more joins and leaves (the debug log shows them)", unlogged);
+	logged = unlogged = 0;
 	if (refresh_at == 0)
 		refresh_at = now + interval;
 	if (interval && now >= refresh_at) {
@@ -1050,6 +1068,9 @@ cg_dp_igmp_leave_all(void (*drain)(void))
 			break;
 		rte_delay_us_sleep(SHUTDOWN_POLL_US);
 	}
+	if (unlogged > 0)
+		CG_INFO("igmp: %u more groups left (the debug log shows them)", unlogged);
+	logged = unlogged = 0;
 	for (uint16_t p = 0; p < CG_DP_MAX_PORTS; p++)
 		for (uint32_t i = ports[p].head; i != IDX_NONE; i = tab[i].next)
 			left++;

@@ -8,8 +8,9 @@
  *
  * Scale. Groups live in an array that doubles when full, found through an
  * open-addressing index keyed by (port, group) that doubles too: no fixed
- * cap, memory follows the groups actually joined (about 60 bytes each, plus
- * 8 per (S,G) source). Growing happens in cg_dp_igmp_join(), i.e. while a
+ * cap, memory follows the groups actually joined (a 64-byte entry and 8 to
+ * 16 bytes of index each, up to twice that right after a doubling, plus 12
+ * per (S,G) source). Growing happens in cg_dp_igmp_join(), i.e. while a
  * rule is installed on the main lcore, never on a forwarding path.
  *
  * Pacing (RFC 3376 5.1, 5.2, 4.2.16; RFC 2236 3):
@@ -29,6 +30,7 @@
  *   REPORTS_PER_MS (see there): a burst of thousands of groups leaves paced,
  *   and a pass that runs out of tokens resumes at the next timer run.
  */
+#include <assert.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +98,7 @@ struct group {
 	uint32_t round;			/* the port's round that last reported it */
 	uint64_t query_due;		/* group-specific query answer, 0 = none */
 };
+static_assert(sizeof(struct group) == 64, "a group entry is one cache line (docs say 64 bytes)");
 
 struct port_st {
 	uint32_t head, tail;		/* change list */

@@ -752,6 +752,8 @@ walk_pass(uint16_t port, uint64_t now)
 {
 	struct port_st *ps = &ports[port];
 
+	if (ps->walk_due == 1)
+		ps->walk_due = now;	/* "at once": the steps count from now */
 	while (ps->walk_due != 0 && now >= ps->walk_due && credit_ok(ps)) {
 		struct report r = { .port = port };
 		uint64_t sent = ps->frames;
@@ -767,8 +769,10 @@ walk_pass(uint16_t port, uint64_t now)
 			if (is_v2()) {
 				send_v2(port, g->group_be, false);
 			} else {
-				if (!current_record(g, &rec))
-					break;
+				if (!current_record(g, &rec)) {
+					ps->walk_pos++;	/* out of memory: skip it */
+					continue;
+				}
 				/* a full report is this step's frame; g starts the next */
 				if (r.open && !cg_pkt_igmp_v3_pack_fits(&r.pk, rec.n))
 					break;

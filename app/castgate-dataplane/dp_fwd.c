@@ -713,7 +713,7 @@ cg_dp_fwd_loop(void *arg)
 }
 
 void
-cg_dp_fwd_fini(void)
+cg_dp_fwd_drain_service(void)
 {
 	if (dp_g.nb_workers > 0 && dp_g.svc_tx != NULL && workers[0].txq[0].size != 0) {
 		struct worker *wk = &workers[0];
@@ -723,6 +723,12 @@ cg_dp_fwd_fini(void)
 			;
 		flush_all(wk);
 	}
+}
+
+void
+cg_dp_fwd_fini(void)
+{
+	cg_dp_fwd_drain_service();
 	for (unsigned int w = 0; w < dp_g.nb_workers; w++)
 		for (uint16_t p = 0; p < dp_g.nb_ports; p++)
 			cg_dp_txq_fini(&workers[w].txq[p]);

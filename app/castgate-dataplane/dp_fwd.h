@@ -34,6 +34,12 @@ int cg_dp_fwd_loop(void *arg);
 bool cg_dp_fwd_ports_synced(uint32_t gen);
 
 /**
+ * After the lcores stopped: send what the service queued so far through
+ * worker 0's TX queues (the paced IGMP leaves at shutdown).
+ */
+void cg_dp_fwd_drain_service(void);
+
+/**
  * After the lcores stopped: send what the service queued last (IGMP leaves)
  * through worker 0's TX queues, and free the TX buffers.
  */

@@ -16,8 +16,11 @@
 #include <stdint.h>
 
 /**
- * Add a reference to (port, group, source). State changes are reported at
- * once and once more shortly after (robustness).
+ * Add a reference to (port, group, source). No cap on groups or sources (the
+ * table grows; a failed allocation is logged and the membership skipped).
+ * A state change is reported at the next timer run, packed with the other
+ * changes of the port into reports filled up to its MTU, and repeated
+ * [Robustness Variable] times within the Unsolicited Report Interval.
  */
 void cg_dp_igmp_join(uint16_t port, uint32_t group_be, uint32_t src_be);
 
@@ -37,7 +40,17 @@ void cg_dp_igmp_port_up(uint16_t port);
 /** Periodic reports, query answers and retransmissions. */
 void cg_dp_igmp_timer(uint64_t now);
 
-/** Report leaving every group (shutdown). */
-void cg_dp_igmp_leave_all(void);
+/** Groups of port @p port with at least one member now (a gauge). */
+uint32_t cg_dp_igmp_joined(uint16_t port);
+
+/** IGMP reports (v3) or messages (v2) port @p port has sent since start. */
+uint64_t cg_dp_igmp_reports(uint16_t port);
+
+/**
+ * Shutdown, lcores stopped: report leaving every group, paced as at run time
+ * (repeated after at most 50 ms; 2 s at most in all), calling @p drain after
+ * each batch to send what was queued; then free the group table.
+ */
+void cg_dp_igmp_leave_all(void (*drain)(void));
 
 #endif /* CG_DP_IGMP_H */

@@ -16,6 +16,7 @@
 #include "cg_pkt.h"
 #include "dp.h"
 #include "dp_arp.h"
+#include "dp_fwd.h"
 #include "dp_igmp.h"
 #include "dp_link.h"
 #include "dp_service.h"
@@ -141,7 +142,7 @@ cg_dp_service_stop(void)
 {
 	struct rte_mbuf *m;
 
-	cg_dp_igmp_leave_all();
+	cg_dp_igmp_leave_all(cg_dp_fwd_drain_service);
 	for (unsigned int w = 0; w < dp_g.nb_workers; w++)
 		while (rte_ring_sc_dequeue(dp_g.slow_rx[w], (void **)&m) == 0)
 			rte_pktmbuf_free(m);

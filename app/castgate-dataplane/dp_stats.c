@@ -25,6 +25,7 @@
 #include "cg_util.h"
 #include "dp.h"
 #include "dp_rules.h"
+#include "dp_igmp.h"
 #include "dp_stats.h"
 
 struct cg_shm_lcore_ctrs *cg_dp_ctrs;
@@ -360,6 +361,30 @@ tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 	return 0;
 }
 
+/* IGMP per port: groups joined now and reports sent (dp_igmp.c keeps both). */
+static int
+tel_igmp(const char *cmd __rte_unused, const char *params __rte_unused,
+	 struct rte_tel_data *d)
+{
+	struct rte_tel_data *groups = rte_tel_data_alloc(), *reports = rte_tel_data_alloc();
+
+	if (groups == NULL || reports == NULL) {
+		rte_tel_data_free(groups);
+		rte_tel_data_free(reports);
+		return -ENOMEM;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_start_dict(groups);
+	rte_tel_data_start_dict(reports);
+	for (uint16_t i = 0; i < dp_g.nb_ports; i++) {
+		rte_tel_data_add_dict_u64(groups, dp_g.ports[i].name, cg_dp_igmp_joined(i));
+		rte_tel_data_add_dict_u64(reports, dp_g.ports[i].name, cg_dp_igmp_reports(i));
+	}
+	rte_tel_data_add_dict_container(d, "groups", groups, 0);
+	rte_tel_data_add_dict_container(d, "reports", reports, 0);
+	return 0;
+}
+
 int
 cg_dp_stats_telemetry_register(void)
 {
@@ -377,6 +402,8 @@ cg_dp_stats_telemetry_register(void)
 		{ "/castgate/drops", tel_drops, "castgate drops per reason. No parameters." },
 		{ "/castgate/ports", tel_ports,
 		  "castgate ports: {name: port_id}. Their counters: /ethdev/stats,<port_id>." },
+		{ "/castgate/igmp", tel_igmp,
+		  "castgate IGMP: {groups: {port: groups joined}, reports: {port: sent}}." },
 	};
 	int ret;
 

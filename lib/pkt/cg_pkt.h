@@ -688,6 +688,70 @@ int cg_pkt_igmp_build_v3_report(uint8_t *buf, size_t size, const uint8_t smac[CG
 				uint32_t src_be, const struct cg_pkt_igmp_rec *recs,
 				unsigned int nb_recs, int vlan);
 
+/** IPv4 header of an IGMP message we send: 20 bytes + Router Alert (4). */
+#define CG_PKT_IGMP_IP_HLEN 24
+/** IGMPv3 report header (type, checksum, number of records). */
+#define CG_PKT_IGMP_V3_HLEN 8
+/** IGMPv3 group record header; each source adds 4 bytes. */
+#define CG_PKT_IGMP_V3_REC_HLEN 8
+/** Smallest MTU a packer accepts: one record without sources. */
+#define CG_PKT_IGMP_V3_MIN_MTU \
+	(CG_PKT_IGMP_IP_HLEN + CG_PKT_IGMP_V3_HLEN + CG_PKT_IGMP_V3_REC_HLEN)
+
+/**
+ * An IGMPv3 report being filled with group records up to an MTU (RFC 3376
+ * 4.2.16: as many records per report as fit, in as many reports as needed).
+ * Records are written into the caller's buffer as they are added; finish
+ * writes the headers and checksums. Plain data, no allocation.
+ */
+struct cg_pkt_igmp_v3_pack {
+	uint8_t *buf;
+	size_t size;
+	int vlan;
+	size_t igmp_off;	/**< where the IGMP message starts in @c buf */
+	size_t igmp_max;	/**< IGMP bytes the MTU (and @c size) allow */
+	size_t igmp_len;	/**< IGMP bytes so far: header + records */
+	uint16_t nb_recs;	/**< records so far */
+};
+
+/**
+ * Start an empty report in @p buf for a port of @p mtu (the largest IP
+ * packet): the report, IP header included, never exceeds it.
+ * @return 0, or -EINVAL (bad vlan, @p mtu below CG_PKT_IGMP_V3_MIN_MTU, or
+ *         @p buf too small for one record)
+ */
+int cg_pkt_igmp_v3_pack_init(struct cg_pkt_igmp_v3_pack *pk, uint8_t *buf, size_t size,
+			     unsigned int mtu, int vlan);
+
+/**
+ * Add a group record. If it fits whole it is added and @p nb_sources is
+ * returned. If it does not and the report already holds records, nothing is
+ * added: -ENOSPC (finish the report, then add it to the next one). In an
+ * empty report a record too long for the MTU takes as many of its sources as
+ * fit and that count is returned (RFC 3376 4.2.16: send the rest in another
+ * record of the same type, except for the EXCLUDE types, which drop them).
+ * @return sources taken (>= 0), -ENOSPC, or -EINVAL (bad type, sources NULL)
+ */
+int cg_pkt_igmp_v3_pack_add(struct cg_pkt_igmp_v3_pack *pk, uint8_t type, uint32_t group_be,
+			    const uint32_t *sources_be, unsigned int nb_sources);
+
+/** Whether a record with @p nb_sources sources fits whole in what is left of the report. */
+static inline bool
+cg_pkt_igmp_v3_pack_fits(const struct cg_pkt_igmp_v3_pack *pk, unsigned int nb_sources)
+{
+	return pk->nb_recs < UINT16_MAX &&
+	       pk->igmp_max - pk->igmp_len >= CG_PKT_IGMP_V3_REC_HLEN + 4 * (size_t)nb_sources;
+}
+
+/**
+ * Complete the report (same framing as cg_pkt_igmp_build_v3_report()) and
+ * empty the packer for the next one; the frame stays in the buffer until
+ * the next add.
+ * @return frame length, or -EINVAL when it holds no record
+ */
+int cg_pkt_igmp_v3_pack_finish(struct cg_pkt_igmp_v3_pack *pk,
+			       const uint8_t smac[CG_PKT_ETH_ALEN], uint32_t src_be);
+
 /**
  * Build an IGMPv2 membership report for @p group_be, sent to the group itself
  * (same IP/Ethernet framing as the v3 report). See the builder conventions.

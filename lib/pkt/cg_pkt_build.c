@@ -5,6 +5,7 @@
  * data plane may call it from an lcore.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -419,5 +420,92 @@ cg_pkt_igmp_build_v3_report(uint8_t *buf, size_t size, const uint8_t smac[CG_PKT
 		r += IGMP_V3_REC_HLEN + 4 * (size_t)recs[i].nb_sources;
 	}
 	pkt_st16(g + 2, cg_pkt_csum_fold(cg_pkt_csum_add(g, igmp_len, 0)));
+	return flen;
+}
+
+/* ------------------------------------------------------------------------ */
+/* IGMPv3 report packer                                                     */
+
+static_assert(CG_PKT_IGMP_IP_HLEN == CG_PKT_IPV4_HLEN + IPOPT_RA_LEN, "IGMP IP header");
+static_assert(CG_PKT_IGMP_V3_HLEN == IGMP_V3_REPORT_HLEN, "IGMPv3 report header");
+static_assert(CG_PKT_IGMP_V3_REC_HLEN == IGMP_V3_REC_HLEN, "IGMPv3 record header");
+
+int
+cg_pkt_igmp_v3_pack_init(struct cg_pkt_igmp_v3_pack *pk, uint8_t *buf, size_t size,
+			 unsigned int mtu, int vlan)
+{
+	size_t off = l2_len(vlan) + CG_PKT_IGMP_IP_HLEN, max;
+
+	if (pk == NULL || buf == NULL || !vlan_ok(vlan) || mtu < CG_PKT_IGMP_V3_MIN_MTU)
+		return -EINVAL;
+	max = mtu - CG_PKT_IGMP_IP_HLEN;
+	if (max > UINT16_MAX - CG_PKT_IGMP_IP_HLEN)
+		max = UINT16_MAX - CG_PKT_IGMP_IP_HLEN;
+	if (size < off || size < padded_len(0, vlan))
+		return -EINVAL;
+	if (max > size - off)
+		max = size - off;
+	if (max < IGMP_V3_REPORT_HLEN + IGMP_V3_REC_HLEN)
+		return -EINVAL;
+	*pk = (struct cg_pkt_igmp_v3_pack){
+		.buf = buf, .size = size, .vlan = vlan, .igmp_off = off, .igmp_max = max,
+		.igmp_len = IGMP_V3_REPORT_HLEN,
+	};
+	return 0;
+}
+
+int
+cg_pkt_igmp_v3_pack_add(struct cg_pkt_igmp_v3_pack *pk, uint8_t type, uint32_t group_be,
+			const uint32_t *sources_be, unsigned int nb_sources)
+{
+	size_t room = pk->igmp_max - pk->igmp_len;
+	unsigned int n = nb_sources;
+	uint8_t *r;
+
+	if (type < CG_PKT_IGMP_MODE_IS_INCLUDE || type > CG_PKT_IGMP_BLOCK_OLD_SOURCES ||
+	    (nb_sources && sources_be == NULL))
+		return -EINVAL;
+	if (pk->nb_recs == UINT16_MAX || room < IGMP_V3_REC_HLEN)
+		return -ENOSPC;
+	if ((room - IGMP_V3_REC_HLEN) / 4 < n) {
+		if (pk->nb_recs > 0)
+			return -ENOSPC;
+		n = (unsigned int)((room - IGMP_V3_REC_HLEN) / 4);	/* split (4.2.16) */
+	}
+	r = pk->buf + pk->igmp_off + pk->igmp_len;
+	r[0] = type;
+	r[1] = 0;	/* aux data len */
+	pkt_wr16(r + 2, (uint16_t)n);
+	pkt_st32(r + 4, group_be);
+	if (n)
+		memcpy(r + IGMP_V3_REC_HLEN, sources_be, 4 * (size_t)n);
+	pk->igmp_len += IGMP_V3_REC_HLEN + 4 * (size_t)n;
+	pk->nb_recs++;
+	return (int)n;
+}
+
+int
+cg_pkt_igmp_v3_pack_finish(struct cg_pkt_igmp_v3_pack *pk, const uint8_t smac[CG_PKT_ETH_ALEN],
+			   uint32_t src_be)
+{
+	size_t off;
+	uint8_t *g;
+	int flen;
+
+	if (pk->nb_recs == 0)
+		return -EINVAL;
+	flen = igmp_frame(pk->buf, pk->size, smac, src_be, htonl(INADDR_IGMPV3), pk->igmp_len,
+			  pk->vlan, &off);
+	if (flen < 0)
+		return flen;
+	g = pk->buf + off;
+	g[0] = CG_PKT_IGMP_V3_REPORT;
+	g[1] = 0;
+	pkt_wr16(g + 2, 0);
+	pkt_wr16(g + 4, 0);
+	pkt_wr16(g + 6, pk->nb_recs);
+	pkt_st16(g + 2, cg_pkt_csum_fold(cg_pkt_csum_add(g, pk->igmp_len, 0)));
+	pk->igmp_len = IGMP_V3_REPORT_HLEN;
+	pk->nb_recs = 0;
 	return flen;
 }

@@ -508,6 +508,179 @@ test_igmp_build_errors(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* IGMPv3 report packer                                                     */
+
+static uint8_t big_frame[9100];
+
+/* Walk a packed report: check framing, return its records' groups and sizes. */
+static unsigned int
+check_packed(const uint8_t *f, int len, unsigned int mtu, uint32_t *groups, uint16_t *nsrc)
+{
+	struct cg_pkt_info pi;
+	struct cg_pkt_igmp m;
+	const uint8_t *r;
+	unsigned int n;
+
+	CU_ASSERT_FATAL(len > 0);
+	CU_ASSERT_EQUAL_FATAL(cg_pkt_parse(f, (uint32_t)len, CG_PKT_F_CHECK_IP_CSUM, &pi),
+			      CG_PKT_IGMP);
+	CU_ASSERT(get16(f + 14 + 2) <= mtu);		/* IP total length */
+	CU_ASSERT_EQUAL(get16(f + 14 + 2), pi.l4_off - 14 + pi.l4_len);
+	CU_ASSERT_EQUAL(memcmp(f, "\x01\x00\x5e\x00\x00\x16", 6), 0);
+	CU_ASSERT_EQUAL_FATAL(cg_pkt_igmp_parse(f + pi.l4_off, pi.l4_len, &m), CG_PKT_IGMP_OK);
+	CU_ASSERT_EQUAL(m.type, CG_PKT_IGMP_V3_REPORT);
+	r = f + pi.l4_off + 8;
+	for (n = 0; n < m.nb_records; n++) {
+		memcpy(&groups[n], r + 4, 4);
+		nsrc[n] = get16(r + 2);
+		r += 8 + 4 * (size_t)nsrc[n];
+	}
+	CU_ASSERT_EQUAL((size_t)(r - f), (size_t)pi.l4_off + pi.l4_len);
+	return n;
+}
+
+/* 1000 any-source joins at MTU 1500: 183 records a report, all there, in order. */
+static void
+test_igmp_pack_many(void)
+{
+	const unsigned int mtu = 1500, total = 1000, per = (1500 - 24 - 8) / 8;
+	struct cg_pkt_igmp_v3_pack pk;
+	static uint32_t got[2000];
+	uint16_t nsrc[2000];
+	unsigned int n = 0, frames = 0, k;
+	int len;
+
+	CU_ASSERT_EQUAL_FATAL(cg_pkt_igmp_v3_pack_init(&pk, big_frame, sizeof(big_frame), mtu,
+						       CG_PKT_NO_VLAN), 0);
+	for (k = 0; k < total; k++) {
+		uint32_t g = a4(239, 26, (uint8_t)(k >> 8), (uint8_t)k);
+		int ret = cg_pkt_igmp_v3_pack_add(&pk, CG_PKT_IGMP_CHANGE_TO_EXCLUDE, g, NULL, 0);
+
+		if (ret == -ENOSPC) {
+			CU_ASSERT_EQUAL(pk.nb_recs, per);
+			CU_ASSERT(!cg_pkt_igmp_v3_pack_fits(&pk, 0));
+			len = cg_pkt_igmp_v3_pack_finish(&pk, mac_a, a4(198, 18, 26, 2));
+			CU_ASSERT_EQUAL(len, 14 + 24 + 8 + 8 * (int)per);
+			n += check_packed(big_frame, len, mtu, got + n, nsrc + n);
+			frames++;
+			ret = cg_pkt_igmp_v3_pack_add(&pk, CG_PKT_IGMP_CHANGE_TO_EXCLUDE, g,
+						      NULL, 0);
+		}
+		CU_ASSERT_EQUAL(ret, 0);
+	}
+	len = cg_pkt_igmp_v3_pack_finish(&pk, mac_a, a4(198, 18, 26, 2));
+	n += check_packed(big_frame, len, mtu, got + n, nsrc + n);
+	frames++;
+	CU_ASSERT_EQUAL(frames, (total + per - 1) / per);
+	CU_ASSERT_EQUAL_FATAL(n, total);
+	for (k = 0; k < total; k++) {
+		CU_ASSERT_EQUAL(got[k], a4(239, 26, (uint8_t)(k >> 8), (uint8_t)k));
+		CU_ASSERT_EQUAL(nsrc[k], 0);
+	}
+	/* finished: empty again */
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_finish(&pk, mac_a, 1), -EINVAL);
+}
+
+/* The packer's one-record report is the single-record builder's, byte for byte. */
+static void
+test_igmp_pack_same_as_build(void)
+{
+	uint32_t s1[2] = { a4(198, 18, 200, 7), a4(198, 18, 200, 8) };
+	uint32_t s2[1] = { a4(198, 18, 200, 9) };
+	struct cg_pkt_igmp_v3_pack pk;
+	int n;
+
+	CU_ASSERT_EQUAL_FATAL(cg_pkt_igmp_v3_pack_init(&pk, big_frame, sizeof(big_frame), 1500,
+						       CG_PKT_NO_VLAN), 0);
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_add(&pk, CG_PKT_IGMP_ALLOW_NEW_SOURCES,
+						a4(239, 1, 2, 3), s1, 2), 2);
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_add(&pk, CG_PKT_IGMP_BLOCK_OLD_SOURCES,
+						a4(239, 1, 2, 4), s2, 1), 1);
+	n = cg_pkt_igmp_v3_pack_finish(&pk, mac_a, a4(198, 18, 200, 1));
+	assert_same_frame(big_frame, n, want_v3_sg, sizeof(want_v3_sg));
+}
+
+/* Small MTU: a long source list is split in an empty report, refused in a full one. */
+static void
+test_igmp_pack_split(void)
+{
+	struct cg_pkt_igmp_v3_pack pk;
+	uint32_t srcs[20], g[8];
+	uint16_t nsrc[8];
+	int len;
+
+	for (int i = 0; i < 20; i++)
+		srcs[i] = a4(198, 18, 26, (uint8_t)(i + 1));
+	/* MTU 68: 68 - 24 - 8 - 8 = 28 bytes: 7 sources in a record at most */
+	CU_ASSERT_EQUAL_FATAL(cg_pkt_igmp_v3_pack_init(&pk, big_frame, sizeof(big_frame), 68,
+						       CG_PKT_NO_VLAN), 0);
+	CU_ASSERT(cg_pkt_igmp_v3_pack_fits(&pk, 7));
+	CU_ASSERT(!cg_pkt_igmp_v3_pack_fits(&pk, 8));
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_add(&pk, CG_PKT_IGMP_MODE_IS_INCLUDE,
+						a4(239, 26, 0, 1), srcs, 20), 7);
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_add(&pk, CG_PKT_IGMP_MODE_IS_INCLUDE,
+						a4(239, 26, 0, 2), NULL, 0), -ENOSPC);
+	len = cg_pkt_igmp_v3_pack_finish(&pk, mac_a, 1);
+	CU_ASSERT_EQUAL(len, 14 + 68);
+	CU_ASSERT_EQUAL(check_packed(big_frame, len, 68, g, nsrc), 1);
+	CU_ASSERT_EQUAL(nsrc[0], 7);
+	CU_ASSERT_EQUAL(memcmp(big_frame + 14 + 24 + 16, srcs, 28), 0);
+	/* two small records, then one that does not fit: -ENOSPC, nothing added */
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_add(&pk, CG_PKT_IGMP_ALLOW_NEW_SOURCES,
+						a4(239, 26, 0, 3), srcs, 1), 1);
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_add(&pk, CG_PKT_IGMP_ALLOW_NEW_SOURCES,
+						a4(239, 26, 0, 4), srcs, 1), 1);
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_add(&pk, CG_PKT_IGMP_ALLOW_NEW_SOURCES,
+						a4(239, 26, 0, 5), srcs, 2), -ENOSPC);
+	CU_ASSERT_EQUAL(pk.nb_recs, 2);
+	len = cg_pkt_igmp_v3_pack_finish(&pk, mac_a, 1);
+	CU_ASSERT_EQUAL(check_packed(big_frame, len, 68, g, nsrc), 2);
+	CU_ASSERT_EQUAL(g[1], a4(239, 26, 0, 4));
+}
+
+/* Jumbo MTU fills up to it; the buffer bounds it too; bad arguments. */
+static void
+test_igmp_pack_limits(void)
+{
+	struct cg_pkt_igmp_v3_pack pk;
+	unsigned int n = 0;
+	int len;
+
+	CU_ASSERT_EQUAL_FATAL(cg_pkt_igmp_v3_pack_init(&pk, big_frame, sizeof(big_frame), 9000,
+						       CG_PKT_NO_VLAN), 0);
+	while (cg_pkt_igmp_v3_pack_add(&pk, CG_PKT_IGMP_MODE_IS_EXCLUDE, htonl(0xef1a0000 + n),
+				       NULL, 0) == 0)
+		n++;
+	CU_ASSERT_EQUAL(n, (9000 - 32) / 8);
+	len = cg_pkt_igmp_v3_pack_finish(&pk, mac_a, 1);
+	CU_ASSERT(len <= 9014);
+	/* a 1500-byte buffer caps a 9000 MTU (tagged: 18 bytes of L2) */
+	CU_ASSERT_EQUAL_FATAL(cg_pkt_igmp_v3_pack_init(&pk, big_frame, 1500, 9000, 5), 0);
+	n = 0;
+	while (cg_pkt_igmp_v3_pack_add(&pk, CG_PKT_IGMP_MODE_IS_EXCLUDE, htonl(0xef1a0000 + n),
+				       NULL, 0) == 0)
+		n++;
+	CU_ASSERT_EQUAL(n, (1500 - 18 - 24 - 8) / 8);
+	len = cg_pkt_igmp_v3_pack_finish(&pk, mac_a, 1);
+	CU_ASSERT(len > 0 && len <= 1500);
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_init(&pk, big_frame, sizeof(big_frame), 39,
+						 CG_PKT_NO_VLAN), -EINVAL);
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_init(&pk, big_frame, sizeof(big_frame), 40,
+						 CG_PKT_NO_VLAN), 0);
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_init(&pk, big_frame, 40, 1500, CG_PKT_NO_VLAN),
+			-EINVAL);
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_init(&pk, big_frame, sizeof(big_frame), 1500,
+						 0x10000), -EINVAL);
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_init(&pk, big_frame, sizeof(big_frame), 1500,
+						 CG_PKT_NO_VLAN), 0);
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_add(&pk, 0, 1, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_add(&pk, 7, 1, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(cg_pkt_igmp_v3_pack_add(&pk, CG_PKT_IGMP_ALLOW_NEW_SOURCES, 1, NULL, 1),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pk.nb_recs, 0);
+}
+
+/* ------------------------------------------------------------------------ */
 /* UDP builder                                                              */
 
 /* Rebuild the kernel's datagram from its parts: same bytes but id/DF/TTL. */
@@ -598,6 +771,10 @@ main(void)
 		CG_UNIT_TEST(test_igmp_build_v3_sources),
 		CG_UNIT_TEST(test_igmp_build_vlan),
 		CG_UNIT_TEST(test_igmp_build_errors),
+		CG_UNIT_TEST(test_igmp_pack_many),
+		CG_UNIT_TEST(test_igmp_pack_same_as_build),
+		CG_UNIT_TEST(test_igmp_pack_split),
+		CG_UNIT_TEST(test_igmp_pack_limits),
 		CG_UNIT_TEST(test_build_udp_vs_linux),
 		CG_UNIT_TEST(test_build_udp_small_and_vlan),
 		CG_UNIT_END,

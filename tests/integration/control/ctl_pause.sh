@@ -54,10 +54,14 @@ rstate() { # RULE EXPR: python EXPR over rule.get RULE's "state" (s), as JSON
 		"$CG_PY" -c 'import json,sys; s=json.load(sys.stdin)["state"]; print(json.dumps(eval(sys.argv[1])))' "$2"
 }
 
-cg_recv_start a0 "$CG_NS_SINK" 239.17.2.1:6001 --iface "$CG_IF_SINK" --expect $N --count $N
-cg_recv_start b0 "$CG_NS_SINK" 239.17.2.2:6002 --iface "$CG_IF_SINK" --expect $N --count $N
+# The outages below (2 s of out1, in0 while tcpdump starts) must not end the
+# receivers: they wait 5 s without a packet, not castgate-gen's default 2 s.
+cg_recv_start a0 "$CG_NS_SINK" 239.17.2.1:6001 --iface "$CG_IF_SINK" --expect $N --count $N \
+	--idle-timeout 5
+cg_recv_start b0 "$CG_NS_SINK" 239.17.2.2:6002 --iface "$CG_IF_SINK" --expect $N --count $N \
+	--idle-timeout 5
 cg_recv_start a1 "$CG_NS_SINK1" 239.17.3.1:6001 --iface "$CG_IF_SINK1" --expect $N \
-	--interval 0.05 --idle-timeout 3
+	--interval 0.05 --idle-timeout 5
 cg_send_bg s1 "$CG_NS_GEN" --dst 239.17.1.1:5001 --iface "$CG_IF_GEN" --rate $RATE --count $N \
 	--size 500 --batch 1
 s1=$CG_LAST_PID

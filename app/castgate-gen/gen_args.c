@@ -14,6 +14,7 @@ static const char usage_top[] =
 "\n"
 "Usage:\n"
 "  castgate-gen send --dst ADDR:PORT [options]   send numbered, checked datagrams\n"
+"  castgate-gen send --engine ring --iface IF ... the same from raw frames (benchmarks)\n"
 "  castgate-gen recv --group ADDR:PORT [options] receive them and report what arrived\n"
 "  castgate-gen send --help | recv --help        all options of a subcommand\n"
 "\n"
@@ -33,7 +34,7 @@ static const char usage_send[] =
 "Usage: castgate-gen send --dst ADDR:PORT [options]\n"
 "\n"
 "Sends UDP datagrams to a multicast group or a unicast address, paced by a\n"
-"token bucket, in bursts of up to --batch per sendmmsg(2) call.\n"
+"token bucket, in bursts of up to --batch per sendmmsg(2) call (or per ring kick).\n"
 "\n"
 "  --dst ADDR:PORT     destination group (e.g. 239.1.1.1:5001) or unicast address\n"
 "  --rate PPS          packets per second (default 1000; 0 = as fast as possible)\n"
@@ -48,6 +49,14 @@ static const char usage_send[] =
 "  --ttl N             IP TTL, 1..255 (default 16)\n"
 "  --stream ID         stream id carried in each payload (default 0)\n"
 "  --batch N           packets per sendmmsg and burst size, 1..1024 (default 32)\n"
+"  --engine E          socket (default): a UDP socket through the IP stack;\n"
+"                      ring: raw Ethernet frames from an AF_PACKET TX ring with\n"
+"                      the qdisc bypassed, one sendto(2) kick per batch, frames\n"
+"                      built once and only restamped: for relay benchmarks,\n"
+"                      where the generator must not be the bottleneck. Needs\n"
+"                      --iface, a multicast --dst, --size up to the MTU - 28;\n"
+"                      source IP from --source or IF, source MAC from IF, UDP\n"
+"                      source port --sport or else the destination port\n"
 "  --json              print the summary as JSON\n"
 "  -h, --help          this help\n"
 "\n"
@@ -56,7 +65,9 @@ static const char usage_send[] =
 "Examples:\n"
 "  castgate-gen send --dst 239.1.1.1:5001 --iface gen0 --rate 10000 --count 10000\n"
 "  castgate-gen send --dst 239.1.1.2:5002 --iface gen0 --duration 5 --size 8000\n"
-"  castgate-gen send --dst 198.18.1.129:7000 --rate 0 --count 1000000 --json\n";
+"  castgate-gen send --dst 198.18.1.129:7000 --rate 0 --count 1000000 --json\n"
+"  castgate-gen send --engine ring --dst 239.1.1.1:5001 --iface gen0 --rate 0 \\\n"
+"      --duration 5 --size 64\n";
 
 static const char usage_recv[] =
 "Usage: castgate-gen recv --group ADDR:PORT [options]\n"
@@ -81,8 +92,8 @@ static const char usage_recv[] =
 "Report: received, bytes, unique, lost, duplicates, reordered, corrupt (not a\n"
 "castgate-gen payload, or changed on the way: corrupt_reasons says how),\n"
 "other_stream (another stream id), ttl_seen, sources_seen, sports_seen,\n"
-"dst_seen, first/last seq, pps, bps (UDP payload bits), latency p50/p90/p99/max\n"
-"in us.\n"
+"dst_seen, first/last seq, pps, bps (UDP payload bits), latency\n"
+"p50/p90/p99/p99_9/max in us.\n"
 "It stops at --count, --duration, --idle-timeout or SIGINT/SIGTERM, whichever\n"
 "comes first; with none of them given, it waits for the first packet forever.\n"
 "\n"
@@ -199,7 +210,7 @@ parse_dst(const char *cmd, const char *opt, const char *s, struct sockaddr_in *s
 enum {
 	OPT_DST = 256, OPT_RATE, OPT_COUNT, OPT_DURATION, OPT_SIZE, OPT_IFACE, OPT_SOURCE,
 	OPT_TTL, OPT_SPORT, OPT_STREAM, OPT_BATCH, OPT_JSON, OPT_GROUP, OPT_EXPECT,
-	OPT_IDLE, OPT_INTERVAL, OPT_READY,
+	OPT_IDLE, OPT_INTERVAL, OPT_READY, OPT_ENGINE,
 };
 
 /* The option as the user knows it, for messages: "--rate", not its value. */
@@ -247,6 +258,7 @@ gen_args_send(int argc, char **argv, struct gen_send_opts *o)
 		{ "sport", required_argument, NULL, OPT_SPORT },
 		{ "stream", required_argument, NULL, OPT_STREAM },
 		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "engine", required_argument, NULL, OPT_ENGINE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -308,6 +320,14 @@ gen_args_send(int argc, char **argv, struct gen_send_opts *o)
 			rc = parse_u64(cmd, opt, optarg, 1, GEN_MAX_BATCH, &v);
 			o->batch = (unsigned int)v;
 			break;
+		case OPT_ENGINE:
+			if (strcmp(optarg, "socket") == 0)
+				o->engine = GEN_ENGINE_SOCKET;
+			else if (strcmp(optarg, "ring") == 0)
+				o->engine = GEN_ENGINE_RING;
+			else
+				rc = bad(cmd, opt, optarg, "is not an engine (socket or ring)");
+			break;
 		case OPT_JSON:
 			o->json = true;
 			break;
@@ -323,9 +343,19 @@ gen_args_send(int argc, char **argv, struct gen_send_opts *o)
 			return GEN_ARGS_USAGE;
 		}
 	}
-	if (rc != 0)
+	if (rc != 0 || finish(cmd, argc, argv, have_dst, "--dst") != GEN_ARGS_OK)
 		return GEN_ARGS_USAGE;
-	return finish(cmd, argc, argv, have_dst, "--dst");
+	if (o->engine == GEN_ENGINE_RING && o->iface[0] == '\0') {
+		fprintf(stderr, "castgate-gen send: --engine ring needs --iface (raw frames "
+			"go out of one interface)\n");
+		return GEN_ARGS_USAGE;
+	}
+	if (o->engine == GEN_ENGINE_RING && !IN_MULTICAST(ntohl(o->dst.sin_addr.s_addr))) {
+		fprintf(stderr, "castgate-gen send: --engine ring needs a multicast --dst "
+			"(it resolves no unicast MAC address)\n");
+		return GEN_ARGS_USAGE;
+	}
+	return GEN_ARGS_OK;
 }
 
 enum gen_args_result

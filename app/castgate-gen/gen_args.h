@@ -25,6 +25,12 @@ enum gen_args_result {
 
 /* Exit codes of the program: lib/util's enum cg_exit (0, 1 run-time failure, 2 usage). */
 
+/** How `send` hands packets to the kernel. */
+enum gen_engine {
+	GEN_ENGINE_SOCKET = 0, /**< UDP socket, sendmmsg: the IP stack and qdisc */
+	GEN_ENGINE_RING,       /**< AF_PACKET TX ring, qdisc bypassed: raw frames */
+};
+
 struct gen_send_opts {
 	struct sockaddr_in dst;  /**< group or unicast address and port */
 	double rate;             /**< packets per second, 0 = as fast as possible */
@@ -37,6 +43,7 @@ struct gen_send_opts {
 	uint16_t sport;          /**< UDP source port, 0 = ephemeral */
 	uint32_t stream;         /**< stream id written into each payload */
 	unsigned int batch;      /**< packets per sendmmsg and token-bucket depth */
+	enum gen_engine engine;  /**< socket or ring */
 	bool json;               /**< summary as JSON */
 };
 

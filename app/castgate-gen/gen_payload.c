@@ -49,13 +49,21 @@ fnv1a(uint32_t h, const uint8_t *p, size_t n)
 	return h;
 }
 
-/* The check covers everything but itself, so any flipped byte shows. */
+/*
+ * The check covers everything but itself, so any flipped byte shows. The
+ * filler goes first: its hash depends only on the length and seq mod
+ * GEN_PAYLOAD_FILLER_PERIOD, so that a sender can keep it (gen_payload_restamp).
+ */
+static uint32_t
+filler_hash(const uint8_t *buf, size_t len)
+{
+	return fnv1a(FNV32_BASIS, buf + GEN_PAYLOAD_MIN, len - GEN_PAYLOAD_MIN);
+}
+
 static uint32_t
 payload_check(const uint8_t *buf, size_t len)
 {
-	uint32_t h = fnv1a(FNV32_BASIS, buf, OFF_CHECK);
-
-	return fnv1a(h, buf + GEN_PAYLOAD_MIN, len - GEN_PAYLOAD_MIN);
+	return fnv1a(filler_hash(buf, len), buf, OFF_CHECK);
 }
 
 static uint8_t
@@ -65,19 +73,40 @@ filler_byte(uint64_t seq, size_t i)
 }
 
 int
-gen_payload_encode(uint8_t *buf, size_t len, uint32_t stream, uint64_t seq, uint64_t tx_ns)
+gen_payload_prepare(uint8_t *buf, size_t len, uint32_t stream, uint64_t seq,
+		    uint32_t *fhash)
 {
 	if (len < GEN_PAYLOAD_MIN || len > GEN_PAYLOAD_MAX)
 		return -EINVAL;
 	put32(buf + OFF_MAGIC, GEN_PAYLOAD_MAGIC);
 	put32(buf + OFF_STREAM, stream);
 	put64(buf + OFF_SEQ, seq);
-	put64(buf + OFF_TX, tx_ns);
+	put64(buf + OFF_TX, 0);
 	put32(buf + OFF_LEN, (uint32_t)len);
+	put32(buf + OFF_CHECK, 0);
 	for (size_t i = GEN_PAYLOAD_MIN; i < len; i++)
 		buf[i] = filler_byte(seq, i);
-	put32(buf + OFF_CHECK, payload_check(buf, len));
+	*fhash = filler_hash(buf, len);
 	return 0;
+}
+
+void
+gen_payload_restamp(uint8_t *buf, uint32_t fhash, uint64_t seq, uint64_t tx_ns)
+{
+	put64(buf + OFF_SEQ, seq);
+	put64(buf + OFF_TX, tx_ns);
+	put32(buf + OFF_CHECK, fnv1a(fhash, buf, OFF_CHECK));
+}
+
+int
+gen_payload_encode(uint8_t *buf, size_t len, uint32_t stream, uint64_t seq, uint64_t tx_ns)
+{
+	uint32_t fhash;
+	int rc = gen_payload_prepare(buf, len, stream, seq, &fhash);
+
+	if (rc == 0)
+		gen_payload_restamp(buf, fhash, seq, tx_ns);
+	return rc;
 }
 
 enum gen_verify

@@ -14,7 +14,7 @@
  *   8  sequence number (u64)
  *  16  send time, CLOCK_REALTIME in ns (u64)
  *  24  payload length in bytes, header included (u32)
- *  28  check: FNV-1a 32 over bytes 0..27 and 32..length-1 (u32)
+ *  28  check: FNV-1a 32 over bytes 32..length-1, then 0..27 (u32)
  *  32  filler: byte i = (seq * 7 + i) & 0xff
  */
 
@@ -52,6 +52,31 @@ enum gen_verify {
  */
 int gen_payload_encode(uint8_t *buf, size_t len, uint32_t stream, uint64_t seq,
 		       uint64_t tx_ns);
+
+/**
+ * The filler repeats with the sequence number modulo this: a payload prepared
+ * for seq s is restamped for any seq that equals s modulo the period.
+ */
+#define GEN_PAYLOAD_FILLER_PERIOD 256u
+
+/** Field offsets that gen_payload_restamp() rewrites (the rest stays). */
+#define GEN_PAYLOAD_OFF_SEQ 8u   /* seq and send time: 16 bytes */
+#define GEN_PAYLOAD_OFF_CHECK 28u /* check: 4 bytes */
+
+/**
+ * Write a payload as gen_payload_encode() with send time 0 and check 0, and
+ * return the hash of its filler in @p fhash for gen_payload_restamp(): a sender
+ * that keeps its frames (a TX ring) then rewrites 20 bytes per packet, not all.
+ * @return 0, or -EINVAL if @p len is out of range.
+ */
+int gen_payload_prepare(uint8_t *buf, size_t len, uint32_t stream, uint64_t seq,
+			uint32_t *fhash);
+
+/**
+ * Set the seq, the send time and the check of a prepared payload.
+ * @p seq must equal the prepared one modulo GEN_PAYLOAD_FILLER_PERIOD.
+ */
+void gen_payload_restamp(uint8_t *buf, uint32_t fhash, uint64_t seq, uint64_t tx_ns);
 
 /**
  * Decode and verify a received payload of @p len bytes.

@@ -306,6 +306,8 @@ build_report(const struct recv_state *st, const struct gen_recv_opts *o)
 					gen_lat_percentile(&st->lat, 90)));
 	json_object_object_add(lat, "p99", json_object_new_uint64(
 					gen_lat_percentile(&st->lat, 99)));
+	json_object_object_add(lat, "p99_9", json_object_new_uint64(
+					gen_lat_percentile(&st->lat, 99.9)));
 	json_object_object_add(lat, "max", json_object_new_uint64(st->lat.max_us));
 	json_object_object_add(j, "latency_us", lat);
 	return j;
@@ -328,12 +330,14 @@ print_text(const struct recv_state *st, struct json_object *j)
 	       json_object_to_json_string(json_object_object_get(j, "ttl_seen")),
 	       json_object_to_json_string(json_object_object_get(j, "sources_seen")),
 	       json_object_to_json_string(json_object_object_get(j, "dst_seen")));
-	printf("  rate %.0f pps, %.2f Mbit/s; latency us p50 %s p90 %s p99 %s max %s\n",
+	printf("  rate %.0f pps, %.2f Mbit/s; latency us p50 %s p90 %s p99 %s p99.9 %s "
+	       "max %s\n",
 	       json_object_get_double(json_object_object_get(j, "pps")),
 	       json_object_get_double(json_object_object_get(j, "bps")) / 1e6,
 	       json_object_get_string(json_object_object_get(lat, "p50")),
 	       json_object_get_string(json_object_object_get(lat, "p90")),
 	       json_object_get_string(json_object_object_get(lat, "p99")),
+	       json_object_get_string(json_object_object_get(lat, "p99_9")),
 	       json_object_get_string(json_object_object_get(lat, "max")));
 }
 

@@ -12,6 +12,7 @@
 #include "cg_log.h"
 #include "gen_net.h"
 #include "gen_payload.h"
+#include "gen_ring.h"
 #include "gen_send.h"
 
 /* Enough socket buffer for a full batch of the largest datagrams. */
@@ -19,8 +20,12 @@
 /* Back-off when the kernel has no room (ENOBUFS/EAGAIN), then retry. */
 #define SEND_BACKOFF_NS 100000ull
 
+/* Frames still in the ring at the end: wait this long for the kernel to send them. */
+#define RING_DRAIN_MS 1000
+
 struct send_state {
 	int fd;
+	struct gen_ring *ring; /* --engine ring instead of fd */
 	uint8_t *bufs;
 	struct mmsghdr *msgs;
 	struct iovec *iov;
@@ -137,6 +142,12 @@ send_burst(struct send_state *st, const struct gen_send_opts *o, unsigned int n)
 	uint64_t now = gen_real_ns();
 	int r;
 
+	if (st->ring != NULL) {
+		r = gen_ring_burst(st->ring, st->sent, n, now);
+		if (r == 0) /* ring full: wait for the kernel to free a frame */
+			gen_ring_wait(st->ring, 1);
+		return r;
+	}
 	for (unsigned int i = 0; i < n; i++)
 		gen_payload_encode(st->iov[i].iov_base, o->size, o->stream, st->sent + i, now);
 	r = sendmmsg(st->fd, st->msgs, n, 0);
@@ -169,6 +180,8 @@ print_summary(const struct send_state *st, const struct gen_send_opts *o)
 		struct json_object *j = json_object_new_object();
 
 		json_object_object_add(j, "dst", json_object_new_string(dst));
+		json_object_object_add(j, "engine", json_object_new_string(
+					       o->engine == GEN_ENGINE_RING ? "ring" : "socket"));
 		json_object_object_add(j, "stream", json_object_new_int64(o->stream));
 		json_object_object_add(j, "size", json_object_new_int64(o->size));
 		json_object_object_add(j, "ttl", json_object_new_int(o->ttl));
@@ -201,7 +214,13 @@ gen_send_run(const struct gen_send_opts *o)
 	double tokens = 1; /* the first packet leaves at once */
 	int rc;
 
-	if (open_socket(o, &st.fd) != 0 || alloc_batch(&st, o) != 0) {
+	if (o->engine == GEN_ENGINE_RING) {
+		st.ring = gen_ring_open(o);
+		if (st.ring == NULL) {
+			rc = CG_EXIT_FAILURE;
+			goto out;
+		}
+	} else if (open_socket(o, &st.fd) != 0 || alloc_batch(&st, o) != 0) {
 		rc = CG_EXIT_FAILURE;
 		goto out;
 	}
@@ -239,8 +258,8 @@ gen_send_run(const struct gen_send_opts *o)
 		if (r < 0) {
 			char dst[32];
 
-			CG_ERR("send to %s: sendmmsg: %s", gen_fmt_addr(&o->dst, dst, sizeof(dst)),
-			       strerror(-r));
+			CG_ERR("send to %s: %s: %s", gen_fmt_addr(&o->dst, dst, sizeof(dst)),
+			       st.ring ? "ring" : "sendmmsg", strerror(-r));
 			rc = CG_EXIT_FAILURE;
 			break;
 		}
@@ -248,9 +267,18 @@ gen_send_run(const struct gen_send_opts *o)
 		st.bytes += (uint64_t)r * o->size;
 		tokens -= r;
 	}
+	if (st.ring != NULL) {
+		unsigned int left = gen_ring_drain(st.ring, RING_DRAIN_MS);
+
+		/* Queued but never handed to the driver: not sent. */
+		st.sent -= left;
+		st.bytes -= (uint64_t)left * o->size;
+		st.retries = gen_ring_retries(st.ring);
+	}
 	st.t_end = gen_mono_ns();
 	print_summary(&st, o);
 out:
+	gen_ring_close(st.ring);
 	if (st.fd >= 0)
 		close(st.fd);
 	free(st.bufs);

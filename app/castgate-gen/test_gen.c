@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests of castgate-gen's payload format and receive accounting. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
 #include "cg_unit.h"
+#include "gen_frame.h"
 #include "gen_payload.h"
 #include "gen_stats.h"
 
@@ -217,6 +219,83 @@ test_latency_percentiles(void)
 	gen_lat_add(&l, UINT64_MAX / 2);
 	CU_ASSERT(gen_lat_percentile(&l, 100) <= UINT64_MAX / 2);
 	gen_lat_fini(&l);
+
+	/* p99.9 of 1000 samples 1..1000 is the 999th. */
+	CU_ASSERT_EQUAL_FATAL(gen_lat_init(&l), 0);
+	for (uint64_t i = 1; i <= 1000; i++)
+		gen_lat_add(&l, i);
+	CU_ASSERT_EQUAL(gen_lat_percentile(&l, 99.9), 999);
+	gen_lat_fini(&l);
+}
+
+static void
+test_payload_restamp(void)
+{
+	static uint8_t a[1316], b[1316];
+	uint32_t fh;
+	struct gen_hdr h;
+
+	/* A payload prepared for seq 5 and restamped for 5 + 3 * period is the encoded one. */
+	CU_ASSERT_EQUAL(gen_payload_prepare(a, sizeof(a), 9, 5, &fh), 0);
+	gen_payload_restamp(a, fh, 5 + 3 * GEN_PAYLOAD_FILLER_PERIOD, 777);
+	CU_ASSERT_EQUAL(gen_payload_encode(b, sizeof(b), 9, 5 + 3 * GEN_PAYLOAD_FILLER_PERIOD,
+					   777), 0);
+	CU_ASSERT_EQUAL(memcmp(a, b, sizeof(a)), 0);
+	CU_ASSERT_EQUAL(gen_payload_verify(a, sizeof(a), &h), GEN_VERIFY_OK);
+	CU_ASSERT_EQUAL(h.seq, 5 + 3 * GEN_PAYLOAD_FILLER_PERIOD);
+	/* Another residue: the filler no longer matches, and verify says so. */
+	gen_payload_restamp(a, fh, 6, 777);
+	CU_ASSERT_NOT_EQUAL(gen_payload_verify(a, sizeof(a), &h), GEN_VERIFY_OK);
+	CU_ASSERT_EQUAL(gen_payload_prepare(a, 31, 0, 0, &fh), -EINVAL);
+}
+
+static void
+test_frame_stamp(void)
+{
+	static const uint32_t sizes[] = { 32, 64, 1316, 1472 };
+	struct gen_frame_params p = {
+		.smac = { 0x02, 0, 0, 0, 0, 1 },
+		.src_be = htonl(0xc612ca01), /* 198.18.202.1 */
+		.dst_be = htonl(0xefca0101), /* 239.202.1.1 */
+		.sport_be = htons(5001), .dport_be = htons(5001), .ttl = 16, .stream = 3,
+	};
+	static uint8_t f[2048], g[2048];
+	struct gen_frame_tmpl t, u;
+	struct gen_hdr h;
+
+	cg_pkt_mcast_mac(p.dst_be, p.dmac);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		p.size = sizes[i];
+		int len = gen_frame_build(f, sizeof(f), &p, 7, &t);
+		uint8_t *ip = f + CG_PKT_ETH_HLEN, *udp = ip + CG_PKT_IPV4_HLEN;
+
+		CU_ASSERT_EQUAL_FATAL(len, (int)gen_frame_len(sizes[i]));
+		CU_ASSERT(len >= CG_PKT_ETH_MIN_LEN);
+		for (uint64_t k = 0; k < 4; k++) {
+			uint64_t seq = 7 + k * GEN_PAYLOAD_FILLER_PERIOD + (k == 3 ? 1ull << 40 : 0);
+
+			if (k == 3)
+				seq -= (1ull << 40) % GEN_PAYLOAD_FILLER_PERIOD;
+			gen_frame_stamp(f, &t, seq, 1700000000000000000ull + k);
+			/* Checksums valid after a restamp: the IP header never changes. */
+			CU_ASSERT(cg_pkt_ipv4_csum_ok(ip, CG_PKT_IPV4_HLEN));
+			CU_ASSERT(cg_pkt_udp_csum_ok(p.src_be, p.dst_be, udp,
+						     (uint16_t)(CG_PKT_UDP_HLEN + sizes[i])));
+			CU_ASSERT_NOT_EQUAL(udp[6] | udp[7], 0);
+			CU_ASSERT_EQUAL(gen_payload_verify(udp + CG_PKT_UDP_HLEN, sizes[i], &h),
+					GEN_VERIFY_OK);
+			CU_ASSERT_EQUAL(h.seq, seq);
+			CU_ASSERT_EQUAL(h.stream, 3);
+			/* Byte for byte the frame built afresh for that seq. */
+			CU_ASSERT_EQUAL(gen_frame_build(g, sizeof(g), &p, seq, &u), len);
+			gen_frame_stamp(g, &u, seq, 1700000000000000000ull + k);
+			CU_ASSERT_EQUAL(memcmp(f, g, (size_t)len), 0);
+		}
+	}
+	p.size = 1316;
+	CU_ASSERT_EQUAL(gen_frame_build(f, 100, &p, 0, &t), -ENOSPC);
+	p.size = 8;
+	CU_ASSERT_EQUAL(gen_frame_build(f, sizeof(f), &p, 0, &t), -EINVAL);
 }
 
 static void
@@ -244,6 +323,8 @@ main(void)
 		CG_UNIT_TEST(test_payload_bounds),
 		CG_UNIT_TEST(test_payload_wire_format),
 		CG_UNIT_TEST(test_payload_corruption),
+		CG_UNIT_TEST(test_payload_restamp),
+		CG_UNIT_TEST(test_frame_stamp),
 		CG_UNIT_TEST(test_seq_in_order),
 		CG_UNIT_TEST(test_seq_loss_dup_reorder),
 		CG_UNIT_TEST(test_seq_expect_edges),

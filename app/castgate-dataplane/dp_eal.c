@@ -15,11 +15,14 @@
 #define AFP_PREFIX "net_af_packet"
 #define QPAIRS_KEY "qpairs="
 
-/* Workers: with one lcore the main lcore forwards, else all but the main. */
+/* Workers: every lcore when the main lcore forwards (always with one lcore),
+ * else all but the main. main.c's assign_lcores() counts the same way. */
 static unsigned int
 nb_workers(const struct cg_conf *c)
 {
-	return c->dp.n_lcores <= 1 ? 1 : c->dp.n_lcores - 1;
+	if (c->dp.n_lcores <= 1 || c->dp.main_forwards)
+		return c->dp.n_lcores;
+	return c->dp.n_lcores - 1;
 }
 
 /* Each worker owns one RX and one TX queue per port, so af_packet needs

@@ -591,6 +591,8 @@ check_dataplane(const void *sec, json_object *t, const char *tpath, char *err, s
 #define DP_KEY(f) KEY(struct cg_conf_dataplane, f)
 static const struct cg_conf_key dataplane_keys[] = {
 	{ DP_KEY(lcores), STR("0", parse_lcores_key), .doc = "EAL -l list, main lcore first" },
+	{ DP_KEY(main_forwards), BOOL(false),
+	  .doc = "the main lcore forwards too (always with one lcore)" },
 	{ DP_KEY(file_prefix), STR("castgate", parse_name), .doc = "EAL --file-prefix" },
 	{ DP_KEY(memory_mb), INT(0, MAX_MEMORY_MB, 0), .doc = "EAL -m; 0 = grow on demand" },
 	{ DP_KEY(no_huge), BOOL(false), .doc = "EAL --no-huge (tests only)" },

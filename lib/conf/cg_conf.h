@@ -47,6 +47,7 @@ struct cg_conf_log {
 struct cg_conf_dataplane {
 	char lcores[CG_CONF_LCORES_SIZE];     /**< EAL -l list; the first is the main lcore */
 	unsigned int n_lcores;                /**< number of lcores in the list */
+	bool main_forwards;      /**< the main lcore also forwards (worker 0) */
 	char file_prefix[CG_CONF_PREFIX_SIZE]; /**< EAL --file-prefix */
 	uint32_t memory_mb;      /**< 0 = DPDK default; else -m */
 	bool no_huge;            /**< --no-huge (tests only) */

@@ -143,6 +143,7 @@ test_base_defaults(void)
 	CU_ASSERT_STRING_EQUAL(c->dp.file_prefix, "castgate");
 	CU_ASSERT_EQUAL(c->dp.memory_mb, 0);
 	CU_ASSERT_FALSE(c->dp.no_huge);
+	CU_ASSERT_FALSE(c->dp.main_forwards);
 	CU_ASSERT_EQUAL(c->dp.mbufs, 8191);
 	CU_ASSERT_EQUAL(c->dp.mbuf_cache, 256);
 	CU_ASSERT_EQUAL(c->dp.mbuf_size, 2176);
@@ -196,6 +197,7 @@ static const char *full =
 	"file_prefix = \"cg-full_1\"\n"
 	"memory_mb = 512\n"
 	"no_huge = true\n"
+	"main_forwards = true\n"
 	"mbufs = 16383\n"
 	"mbuf_cache = 128\n"
 	"mbuf_size = 9300\n"
@@ -260,6 +262,7 @@ test_full(void)
 	CU_ASSERT_STRING_EQUAL(c->dp.file_prefix, "cg-full_1");
 	CU_ASSERT_EQUAL(c->dp.memory_mb, 512);
 	CU_ASSERT_TRUE(c->dp.no_huge);
+	CU_ASSERT_TRUE(c->dp.main_forwards);
 	CU_ASSERT_EQUAL(c->dp.mbufs, 16383);
 	CU_ASSERT_EQUAL(c->dp.mbuf_cache, 128);
 	CU_ASSERT_EQUAL(c->dp.mbuf_size, 9300);

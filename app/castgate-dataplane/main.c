@@ -293,7 +293,7 @@ assign_lcores(void)
 {
 	unsigned int lcore;
 
-	/* As dp_eal.c's nb_workers(): the main lcore is worker 0 when it forwards. */
+	/* As cg_conf_nb_workers(): the main lcore is worker 0 when it forwards. */
 	dp_g.nb_workers = 0;
 	if (rte_lcore_count() == 1 || dp_g.p.main_forwards) {
 		dp_g.main_is_worker = true;

@@ -857,8 +857,17 @@ is_net_or_bcast(uint32_t a, uint32_t mask, uint8_t len)
 	return (a & ~mask) == 0 || (a & ~mask) == ~mask;
 }
 
+unsigned int
+cg_conf_nb_workers(const struct cg_conf_dataplane *dp)
+{
+	if (dp->n_lcores <= 1 || dp->main_forwards)
+		return dp->n_lcores;
+	return dp->n_lcores - 1;
+}
+
 /*
- * Enough mbufs to fill every ring and every lcore cache, or RX starves. When
+ * Enough mbufs to fill every ring (one RX and one TX queue per worker on
+ * every port) and every lcore cache, or RX starves. When
  * the config leaves mbufs unset, the default grows to the next 2^n - 1 that
  * fits (the mempool's best size), so that more ports never need a new key.
  */
@@ -871,6 +880,7 @@ check_mbufs(struct cg_conf *c, json_object *dpt, char *err, size_t errlen)
 
 	for (i = 0; i < c->n_ports; i++)
 		need += (uint64_t)c->ports[i].rx_desc + c->ports[i].tx_desc;
+	need *= cg_conf_nb_workers(dp);
 	need += (uint64_t)dp->n_lcores * (dp->mbuf_cache * 3 / 2 + dp->burst);
 	if (dp->mbufs < need && (dpt == NULL || !json_object_object_get_ex(dpt, "mbufs", NULL))) {
 		uint64_t n = (uint64_t)DEF_MBUFS + 1;
@@ -881,9 +891,9 @@ check_mbufs(struct cg_conf *c, json_object *dpt, char *err, size_t errlen)
 	}
 	if (dp->mbufs < need)
 		return KEY_ERR("dataplane", dpt, "mbufs", "%u mbufs cannot fill the rings and "
-			       "caches: need at least %llu (RX + TX descriptors of every port, "
-			       "and 1.5 x mbuf_cache + burst per lcore)", dp->mbufs,
-			       (unsigned long long)need);
+			       "caches: need at least %llu (RX + TX descriptors of every port "
+			       "times %u worker(s), and 1.5 x mbuf_cache + burst per lcore)",
+			       dp->mbufs, (unsigned long long)need, cg_conf_nb_workers(dp));
 	return 0;
 }
 

@@ -244,6 +244,13 @@ json_object *cg_conf_to_json(const struct cg_conf *c);
 struct cg_rule_set *cg_conf_rule_set(const struct cg_conf *c);
 
 /**
+ * Forwarding lcores ("workers") of a [dataplane] section: every lcore when the
+ * main lcore forwards (a single lcore, or main_forwards), else all but the
+ * main lcore. Each worker owns one RX and one TX queue on every port.
+ */
+unsigned int cg_conf_nb_workers(const struct cg_conf_dataplane *dp);
+
+/**
  * Index (= port id) of the port named @p name.
  * @return 0..n_ports-1, or -ENOENT.
  */

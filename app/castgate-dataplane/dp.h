@@ -12,9 +12,10 @@
  *
  * Lcores: every lcore of the EAL set has a dense index (rte_lcore_index()).
  * Forwarding lcores ("workers") get a worker index 0..nb_workers-1, which is
- * also the RX and TX queue id they own on every port. With one lcore the main
- * lcore is worker 0 and also runs the service (ARP, IGMP, timers); with more,
- * the main lcore only runs the service and talks to workers through rings.
+ * also the RX and TX queue id they own on every port. With one lcore, or with
+ * main_forwards, the main lcore is worker 0 and also runs the service (ARP,
+ * IGMP, timers) between bursts; else the main lcore only runs the service.
+ * Either way the service talks to the other workers through rings.
  */
 
 #include <pthread.h>
@@ -85,7 +86,7 @@ struct cg_dp {
 
 	unsigned int nb_workers;
 	unsigned int worker_lcore[CG_DP_MAX_WORKERS];
-	bool main_is_worker;		/**< single-lcore mode */
+	bool main_is_worker;		/**< the main lcore is worker 0 (and the service) */
 	/** Frames for the service (ARP, IGMP), one ring per worker, SP/SC. */
 	struct rte_ring *slow_rx[CG_DP_MAX_WORKERS];
 	/** Service frames (ARP, IGMP) to send, drained by worker 0, SP/SC. */

@@ -15,13 +15,6 @@
 #define AFP_PREFIX "net_af_packet"
 #define QPAIRS_KEY "qpairs="
 
-/* Workers: with one lcore the main lcore forwards, else all but the main. */
-static unsigned int
-nb_workers(const struct cg_conf *c)
-{
-	return c->dp.n_lcores <= 1 ? 1 : c->dp.n_lcores - 1;
-}
-
 /* Each worker owns one RX and one TX queue per port, so af_packet needs
  * qpairs = workers. Returns a new string, or NULL (ENOMEM / EINVAL). */
 static char *
@@ -73,7 +66,7 @@ cg_dp_eal_argv(const struct cg_conf *c, const char *argv0, int extra_argc,
 	}
 	for (int i = 0; i < n; i++) {
 		if (strncmp(base[i], VDEV_OPT, strlen(VDEV_OPT)) == 0)
-			v[k] = adapt_vdev(base[i], nb_workers(c));
+			v[k] = adapt_vdev(base[i], cg_conf_nb_workers(&c->dp));
 		else
 			v[k] = strdup(base[i]);
 		if (v[k] == NULL)

@@ -140,7 +140,7 @@ sync_ports(struct worker *wk)
 bool
 cg_dp_fwd_ports_synced(uint32_t gen)
 {
-	/* In single-lcore mode the caller is worker 0, which syncs after the service. */
+	/* When the main lcore forwards, the caller is worker 0, which syncs after the service. */
 	for (unsigned int w = dp_g.main_is_worker ? 1 : 0; w < dp_g.nb_workers; w++)
 		if (__atomic_load_n(&workers[w].port_gen, __ATOMIC_ACQUIRE) != gen)
 			return false;

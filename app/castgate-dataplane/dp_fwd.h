@@ -20,14 +20,15 @@ int cg_dp_fwd_init(void);
 
 /**
  * The lcore loop of worker @p arg (worker index as uintptr_t). Runs until
- * dp_g.stop; then flushes its TX buffers and goes RCU-offline. In
- * single-lcore mode it also runs the service.
+ * dp_g.stop; then flushes its TX buffers and goes RCU-offline. When the
+ * main lcore forwards (one lcore, or main_forwards), worker 0 also runs the
+ * service.
  * @return 0.
  */
 int cg_dp_fwd_loop(void *arg);
 
 /**
- * Whether every worker (but the caller in single-lcore mode) has taken up
+ * Whether every worker (but the caller, when the main lcore forwards) has taken up
  * port generation @p gen (dp_g.port_gen): then none uses a port that the
  * change closed. Main lcore only.
  */

@@ -131,6 +131,19 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 			"fan-out hands it chained mbufs anyway", p->name, info.driver_name);
 		p->multi_seg = true;
 	}
+	/*
+	 * Several workers, one RX queue each: a NIC spreads the flows over them
+	 * by RSS on the IP addresses and UDP ports (so groups, sources and
+	 * ports spread), else all would land in queue 0. Software devices
+	 * report no RSS and spread otherwise: af_packet by the kernel's
+	 * PACKET_FANOUT hash, pcap with one file per queue.
+	 */
+	if (nb_queues > 1 &&
+	    (info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP)) != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+	}
 	ret = rte_eth_dev_configure(p->port_id, nb_queues, nb_queues, &conf);
 	if (ret != 0) {
 		PORT_ERR(p, "rte_eth_dev_configure", ret);

@@ -74,7 +74,7 @@ int cg_dp_rules_init(unsigned int nb_readers);
  * that another process writes.
  *
  * @param self_reader  RCU thread id of the caller if it also forwards
- *                     (single-lcore mode), else RTE_QSBR_THRID_INVALID. A
+ *                     (the main lcore as worker 0: 0), else RTE_QSBR_THRID_INVALID. A
  *                     forwarding caller must have flushed its TX buffers:
  *                     buffered packets carry counter tags of rule slots.
  * @param err          message naming the rule and the problem.

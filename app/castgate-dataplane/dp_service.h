@@ -20,7 +20,7 @@ int cg_dp_service_init(void);
 
 /**
  * One pass of the service: drain the slow-path rings, run due timers. Cheap
- * when there is nothing to do, so the single-lcore loop calls it every turn.
+ * when there is nothing to do, so a forwarding main lcore calls it every turn.
  * @param now  rte_rdtsc()
  * @return the number of frames handled (0 = idle).
  */

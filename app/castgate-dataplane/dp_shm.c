@@ -110,10 +110,8 @@ static uint16_t
 lcore_role(unsigned int lcore, uint16_t *worker)
 {
 	*worker = 0;
-	if (dp_g.main_is_worker)
-		return CG_SHM_LCORE_BOTH;
 	if (lcore == rte_get_main_lcore())
-		return CG_SHM_LCORE_SERVICE;
+		return dp_g.main_is_worker ? CG_SHM_LCORE_BOTH : CG_SHM_LCORE_SERVICE;
 	for (unsigned int w = 0; w < dp_g.nb_workers; w++) {
 		if (dp_g.worker_lcore[w] == lcore) {
 			*worker = (uint16_t)w;

@@ -12,8 +12,9 @@
  * never blocking; a full queue or a stopping data plane is answered at once).
  * The main lcore drains the queue in its service turn (cg_dp_shm_poll()):
  * it copies the request out of CG_SHM_MZ_REQUEST under the seqlock, applies it
- * with cg_dp_rules_apply() and answers with rte_mp_reply(). In single-lcore
- * mode the forwarding loop does that, after flushing its TX buffers.
+ * with cg_dp_rules_apply() and answers with rte_mp_reply(). When the main
+ * lcore forwards (one lcore, or main_forwards), its forwarding loop does that,
+ * after flushing its TX buffers.
  */
 
 #include <stdbool.h>

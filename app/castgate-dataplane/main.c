@@ -294,11 +294,11 @@ assign_lcores(void)
 {
 	unsigned int lcore;
 
+	/* As cg_conf_nb_workers(): the main lcore is worker 0 when it forwards. */
 	dp_g.nb_workers = 0;
-	if (rte_lcore_count() == 1) {
+	if (rte_lcore_count() == 1 || dp_g.p.main_forwards) {
 		dp_g.main_is_worker = true;
 		dp_g.worker_lcore[dp_g.nb_workers++] = rte_get_main_lcore();
-		return 0;
 	}
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (dp_g.nb_workers == CG_DP_MAX_WORKERS) {
@@ -451,7 +451,8 @@ run(const struct cg_conf *c, const struct args *a, uint64_t start_unix_ms)
 		return CG_EXIT_FAILURE;
 	cg_dp_service_start();
 
-	for (unsigned int w = 0; w < dp_g.nb_workers && !dp_g.main_is_worker; w++) {
+	/* Worker 0 is the main lcore itself when it forwards: it starts below. */
+	for (unsigned int w = dp_g.main_is_worker ? 1 : 0; w < dp_g.nb_workers; w++) {
 		ret = rte_eal_remote_launch(cg_dp_fwd_loop, (void *)(uintptr_t)w,
 					    dp_g.worker_lcore[w]);
 		if (ret != 0) {

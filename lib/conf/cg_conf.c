@@ -591,6 +591,8 @@ check_dataplane(const void *sec, json_object *t, const char *tpath, char *err, s
 #define DP_KEY(f) KEY(struct cg_conf_dataplane, f)
 static const struct cg_conf_key dataplane_keys[] = {
 	{ DP_KEY(lcores), STR("0", parse_lcores_key), .doc = "EAL -l list, main lcore first" },
+	{ DP_KEY(main_forwards), BOOL(false),
+	  .doc = "the main lcore forwards too (always with one lcore)" },
 	{ DP_KEY(file_prefix), STR("castgate", parse_name), .doc = "EAL --file-prefix" },
 	{ DP_KEY(memory_mb), INT(0, MAX_MEMORY_MB, 0), .doc = "EAL -m; 0 = grow on demand" },
 	{ DP_KEY(no_huge), BOOL(false), .doc = "EAL --no-huge (tests only)" },
@@ -855,8 +857,17 @@ is_net_or_bcast(uint32_t a, uint32_t mask, uint8_t len)
 	return (a & ~mask) == 0 || (a & ~mask) == ~mask;
 }
 
+unsigned int
+cg_conf_nb_workers(const struct cg_conf_dataplane *dp)
+{
+	if (dp->n_lcores <= 1 || dp->main_forwards)
+		return dp->n_lcores;
+	return dp->n_lcores - 1;
+}
+
 /*
- * Enough mbufs to fill every ring and every lcore cache, or RX starves. When
+ * Enough mbufs to fill every ring (one RX and one TX queue per worker on
+ * every port) and every lcore cache, or RX starves. When
  * the config leaves mbufs unset, the default grows to the next 2^n - 1 that
  * fits (the mempool's best size), so that more ports never need a new key.
  */
@@ -869,6 +880,7 @@ check_mbufs(struct cg_conf *c, json_object *dpt, char *err, size_t errlen)
 
 	for (i = 0; i < c->n_ports; i++)
 		need += (uint64_t)c->ports[i].rx_desc + c->ports[i].tx_desc;
+	need *= cg_conf_nb_workers(dp);
 	need += (uint64_t)dp->n_lcores * (dp->mbuf_cache * 3 / 2 + dp->burst);
 	if (dp->mbufs < need && (dpt == NULL || !json_object_object_get_ex(dpt, "mbufs", NULL))) {
 		uint64_t n = (uint64_t)DEF_MBUFS + 1;
@@ -879,9 +891,9 @@ check_mbufs(struct cg_conf *c, json_object *dpt, char *err, size_t errlen)
 	}
 	if (dp->mbufs < need)
 		return KEY_ERR("dataplane", dpt, "mbufs", "%u mbufs cannot fill the rings and "
-			       "caches: need at least %llu (RX + TX descriptors of every port, "
-			       "and 1.5 x mbuf_cache + burst per lcore)", dp->mbufs,
-			       (unsigned long long)need);
+			       "caches: need at least %llu (RX + TX descriptors of every port "
+			       "times %u worker(s), and 1.5 x mbuf_cache + burst per lcore)",
+			       dp->mbufs, (unsigned long long)need, cg_conf_nb_workers(dp));
 	return 0;
 }
 

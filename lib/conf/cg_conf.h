@@ -47,6 +47,7 @@ struct cg_conf_log {
 struct cg_conf_dataplane {
 	char lcores[CG_CONF_LCORES_SIZE];     /**< EAL -l list; the first is the main lcore */
 	unsigned int n_lcores;                /**< number of lcores in the list */
+	bool main_forwards;      /**< the main lcore also forwards (worker 0) */
 	char file_prefix[CG_CONF_PREFIX_SIZE]; /**< EAL --file-prefix */
 	uint32_t memory_mb;      /**< 0 = DPDK default; else -m */
 	bool no_huge;            /**< --no-huge (tests only) */
@@ -249,6 +250,13 @@ json_object *cg_conf_to_json(const struct cg_conf *c);
 
 /** The rules of a config (owned by it; never NULL for a loaded config). */
 struct cg_rule_set *cg_conf_rule_set(const struct cg_conf *c);
+
+/**
+ * Forwarding lcores ("workers") of a [dataplane] section: every lcore when the
+ * main lcore forwards (a single lcore, or main_forwards), else all but the
+ * main lcore. Each worker owns one RX and one TX queue on every port.
+ */
+unsigned int cg_conf_nb_workers(const struct cg_conf_dataplane *dp);
 
 /**
  * Index (= port id) of the port named @p name.

@@ -257,7 +257,7 @@ struct cg_shm_link {
 enum cg_shm_lcore_role {
 	CG_SHM_LCORE_SERVICE = 1,	/**< main lcore: ARP, IGMP, timers, rule requests */
 	CG_SHM_LCORE_WORKER = 2,	/**< forwards */
-	CG_SHM_LCORE_BOTH = 3,		/**< single-lcore mode */
+	CG_SHM_LCORE_BOTH = 3,		/**< main lcore that also forwards (worker 0) */
 };
 
 /** An EAL lcore of the data plane. Its index in cg_shm_info.lcores is its counter block. */

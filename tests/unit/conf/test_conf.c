@@ -127,6 +127,54 @@ test_mbufs_default_scales(void)
 	cg_conf_free(c);
 }
 
+/* Each worker owns a queue pair on every port: the pool must fill them all. */
+static void
+test_mbufs_per_worker(void)
+{
+	static const struct {
+		const char *dp;
+		unsigned int workers;
+		uint32_t mbufs;
+	} cases[] = {
+		/* 1 x 2 x 2048 + 2 x (384 + 32) = 4928 -> 8191 */
+		{ "lcores = \"0-1\"", 1, 8191 },
+		/* 2 x 2 x 2048 + 2 x 416 = 9024 -> 16383 */
+		{ "lcores = \"0-1\"\nmain_forwards = true", 2, 16383 },
+		/* 2 x 2 x 2048 + 3 x 416 = 9440 -> 16383 */
+		{ "lcores = \"0-2\"", 2, 16383 },
+		/* one lcore: the main lcore forwards, main_forwards or not */
+		{ "lcores = \"0\"\nmain_forwards = true", 1, 8191 },
+	};
+	char doc[1024], err[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cg_conf *c;
+
+		snprintf(doc, sizeof(doc), "[dataplane]\n%s\n"
+			 "[[port]]\nname = \"a\"\ndevice = \"net_af_packet0,iface=xa\"\n"
+			 "ip = \"198.18.1.2/24\"\n"
+			 "[[port]]\nname = \"b\"\ndevice = \"net_af_packet1,iface=xb\"\n"
+			 "ip = \"198.18.2.2/24\"\n", cases[i].dp);
+		err[0] = '\0';
+		c = load_text(doc, err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+		CU_ASSERT_EQUAL(cg_conf_nb_workers(&c->dp), cases[i].workers);
+		CU_ASSERT_EQUAL(c->dp.mbufs, cases[i].mbufs);
+		cg_conf_free(c);
+	}
+	/* An explicit value that fills one worker's queues but not two's. */
+	snprintf(doc, sizeof(doc), "[dataplane]\nlcores = \"0-1\"\nmain_forwards = true\n"
+		 "mbufs = 8191\n"
+		 "[[port]]\nname = \"a\"\ndevice = \"net_af_packet0,iface=xa\"\n"
+		 "ip = \"198.18.1.2/24\"\n"
+		 "[[port]]\nname = \"b\"\ndevice = \"net_af_packet1,iface=xb\"\n"
+		 "ip = \"198.18.2.2/24\"\n");
+	err[0] = '\0';
+	CU_ASSERT_PTR_NULL(load_text(doc, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "need at least 9024 (RX + TX descriptors of every port "
+					   "times 2 worker(s)"));
+}
+
 static void
 test_base_defaults(void)
 {
@@ -143,6 +191,7 @@ test_base_defaults(void)
 	CU_ASSERT_STRING_EQUAL(c->dp.file_prefix, "castgate");
 	CU_ASSERT_EQUAL(c->dp.memory_mb, 0);
 	CU_ASSERT_FALSE(c->dp.no_huge);
+	CU_ASSERT_FALSE(c->dp.main_forwards);
 	CU_ASSERT_EQUAL(c->dp.mbufs, 8191);
 	CU_ASSERT_EQUAL(c->dp.mbuf_cache, 256);
 	CU_ASSERT_EQUAL(c->dp.mbuf_size, 2176);
@@ -196,7 +245,8 @@ static const char *full =
 	"file_prefix = \"cg-full_1\"\n"
 	"memory_mb = 512\n"
 	"no_huge = true\n"
-	"mbufs = 16383\n"
+	"main_forwards = true\n"
+	"mbufs = 65535\n"
 	"mbuf_cache = 128\n"
 	"mbuf_size = 9300\n"
 	"burst = 64\n"
@@ -261,7 +311,8 @@ test_full(void)
 	CU_ASSERT_STRING_EQUAL(c->dp.file_prefix, "cg-full_1");
 	CU_ASSERT_EQUAL(c->dp.memory_mb, 512);
 	CU_ASSERT_TRUE(c->dp.no_huge);
-	CU_ASSERT_EQUAL(c->dp.mbufs, 16383);
+	CU_ASSERT_TRUE(c->dp.main_forwards);
+	CU_ASSERT_EQUAL(c->dp.mbufs, 65535);
 	CU_ASSERT_EQUAL(c->dp.mbuf_cache, 128);
 	CU_ASSERT_EQUAL(c->dp.mbuf_size, 9300);
 	CU_ASSERT_EQUAL(c->dp.burst, 64);
@@ -348,8 +399,8 @@ test_errors(void)
 		{ 4, "mbuf_cache = 512\nmbufs = 700", "dataplane.mbuf_cache (line 4): 512 is too "
 		  "large for 700 mbufs (1.5 x mbuf_cache must not exceed mbufs)" },
 		{ 4, "mbufs = 4095", "dataplane.mbufs (line 4): 4095 mbufs cannot fill the rings "
-		  "and caches: need at least 4512 (RX + TX descriptors of every port, and 1.5 x "
-		  "mbuf_cache + burst per lcore)" },
+		  "and caches: need at least 4512 (RX + TX descriptors of every port times 1 "
+		  "worker(s), and 1.5 x mbuf_cache + burst per lcore)" },
 		{ 4, "eal_args = [\"-n\", \"--no-pci\"]", "dataplane.eal_args[1] (line 4): "
 		  "\"--no-pci\" is set from the [[port]] devices; remove it here" },
 		{ 4, "eal_args = [\"-l0\"]", "dataplane.eal_args[0] (line 4): \"-l0\" is set from "
@@ -917,6 +968,7 @@ main(void)
 	static const struct cg_unit_test tests[] = {
 		CG_UNIT_TEST(test_base_defaults),
 		CG_UNIT_TEST(test_mbufs_default_scales),
+		CG_UNIT_TEST(test_mbufs_per_worker),
 		CG_UNIT_TEST(test_full),
 		CG_UNIT_TEST(test_errors),
 		CG_UNIT_TEST(test_rule_ids),

@@ -82,6 +82,7 @@ struct cg_conf_port {
 	uint32_t gateway;        /**< next hop for unicast outside the prefix; 0 = none */
 	uint16_t rx_desc;        /**< effective RX ring size */
 	uint16_t tx_desc;        /**< effective TX ring size */
+	bool xdp_steer;          /**< net_af_xdp: castgate's XDP program takes only the rules' traffic */
 };
 
 /** Size of a Unix socket path (sun_path). */

@@ -34,8 +34,11 @@
 
 /* Per port (index as dp_g.ports): does it steer, and its map while up. */
 static bool steer[CG_DP_MAX_PORTS];
+#ifdef CG_HAVE_LIBBPF
 static int map_fd[CG_DP_MAX_PORTS] = { [0 ... CG_DP_MAX_PORTS - 1] = -1 };
+#endif
 
+#ifdef CG_HAVE_LIBBPF
 /* Where the object is looked for: next to the running program (a build
  * tree), then where meson installs it. */
 static int
@@ -66,6 +69,7 @@ object_path(char *path, size_t size)
 	       CG_XDP_OBJ_DIR);
 	return -ENOENT;
 }
+#endif
 
 static const struct cg_conf_port *
 conf_port_of_vdev(const struct cg_conf *c, const char *dev)
@@ -94,9 +98,13 @@ cg_dp_xdp_adapt_vdev(const struct cg_conf *c, char **arg)
 	if (cp - c->ports < CG_DP_MAX_PORTS)
 		steer[cp - c->ports] = true;
 #ifndef CG_HAVE_LIBBPF
-	CG_ERR("port %s: xdp_steer: this castgate-dataplane was built without libbpf", cp->name);
+	(void)path;
+	(void)out;
+	(void)ret;
+	CG_ERR("port %s: xdp_steer: this castgate-dataplane was built without AF_XDP steering "
+	       "(meson -Dxdp needs clang and libbpf)", cp->name);
 	return -ENOTSUP;
-#endif
+#else
 	ret = object_path(path, sizeof(path));
 	if (ret < 0)
 		return ret;
@@ -105,6 +113,7 @@ cg_dp_xdp_adapt_vdev(const struct cg_conf *c, char **arg)
 	free(*arg);
 	*arg = out;
 	return 0;
+#endif
 }
 
 #ifdef CG_HAVE_LIBBPF

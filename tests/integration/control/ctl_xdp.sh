@@ -9,7 +9,8 @@
 # - a rule added at run time gets its traffic (the map follows), a deleted
 #   rule's traffic goes back to the kernel;
 # - kill -9 of castgate-dataplane leaves its program attached; the restarted
-#   one detaches it (log line), comes up and relays again.
+#   one detaches it (log line), comes up and relays again;
+# - a program that is not castgate's is left alone and named in the error.
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
 
@@ -146,4 +147,28 @@ cg_assert_true "ping to the host still answered after the restart" \
 cg_ctl_stop
 cg_assert_true "clean stop detaches the program from $CG_IF_RIN" \
 	sh -c "! ip -d link show $CG_IF_RIN | grep -q 'prog/xdp'"
+
+# 7. A program that is not castgate's is never removed: the data plane refuses
+# the port and names it. (Generic mode: the stale check reads both modes.)
+if command -v clang >/dev/null; then
+	cat >"$CG_TMP/foreign.c" <<'EOF'
+#include <linux/bpf.h>
+__attribute__((section("xdp"), used)) int foreign_pass(struct xdp_md *ctx) { return XDP_PASS; }
+char _license[] __attribute__((section("license"), used)) = "GPL";
+EOF
+	clang -O2 -target bpf -I"/usr/include/$(gcc -print-multiarch)" -c "$CG_TMP/foreign.c" \
+		-o "$CG_TMP/foreign.o"
+	ip link set dev "$CG_IF_RIN" xdpgeneric obj "$CG_TMP/foreign.o" sec xdp
+	rc=0
+	timeout 60 "$CG_DP" -c "$conf" >"$CG_TMP/dp-foreign.out" 2>&1 || rc=$?
+	cg_assert_true "a foreign XDP program: castgate-dataplane exits with an error (status $rc)" \
+		test "$rc" -ne 0 -a "$rc" -ne 124
+	cg_assert_true "log names the foreign program and how to detach it" grep -q \
+		"port in0 ($CG_IF_RIN): XDP program [0-9]* \"foreign_pass\" (generic mode) is attached and is not castgate's.*ip link set dev $CG_IF_RIN xdp off" \
+		"$CG_TMP/dp-foreign.out"
+	cg_assert_true "the foreign program is still attached" \
+		sh -c "ip -d link show $CG_IF_RIN | grep -q 'name foreign_pass'"
+	ip link set dev "$CG_IF_RIN" xdpgeneric off
+	cg_dpdk_files_remove
+fi
 cg_finish

@@ -10,6 +10,8 @@
 #   rule's traffic goes back to the kernel;
 # - kill -9 of castgate-dataplane leaves its program attached; the restarted
 #   one detaches it (log line), comes up and relays again;
+# - the interface deleted and re-created: the port reopens, its new map is
+#   filled from the rules;
 # - a program that is not castgate's is left alone and named in the error.
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
@@ -142,6 +144,30 @@ cg_json_eqs "$CG_TMP/rC.json" \
 	"after the restart: received" $NP 'd["received"]' \
 	"after the restart: bytes" $((NP * SIZE)) 'd["bytes"]'
 cg_assert_true "ping to the host still answered after the restart" \
+	ip netns exec "$CG_NS_GEN" ping -c 2 -i 0.2 -W 2 -q "$KIP"
+
+# 6b. The interface deleted and created again: the port is reopened with a
+# new program, whose empty map is filled from the rule table.
+ip link del "$CG_IF_RIN"
+in0_state() { [ "$(cg_ctl_link in0 state)" = "\"$1\"" ]; }
+cg_assert_true "in0 missing after its interface is deleted" cg_wait_for 10 in0_state missing
+cg_veth_pair "$CG_IF_RIN" "$CG_IF_GEN" "$CG_NS_GEN" "$CG_IP_GEN" 1500
+ip -n "$CG_NS_GEN" route add 239.0.0.0/8 dev "$CG_IF_GEN"
+ip addr add "$KIP/$CG_PLEN" dev "$CG_IF_RIN"
+cg_assert_true "in0 up again on the new interface" cg_wait_for 15 in0_state up
+cg_assert_eq "steering program attached three times in the log (start, restart, reopen)" 3 \
+	"$(grep -c "port in0 ($CG_IF_RIN): XDP steering program" "$CG_TMP/$CG_SUP_LOG.err")"
+# At start the rules come after the ports; on a reopen the map is filled at once.
+cg_assert_true "log: the reopened port's map was filled with the rule" grep -q \
+	"port in0 ($CG_IF_RIN): XDP steering program .* (1 rule(s) now)" "$CG_TMP/$CG_SUP_LOG.err"
+cg_recv_start rD "$CG_NS_SINK" 239.27.2.1:6001 --iface "$CG_IF_SINK" --expect $NP --count $NP
+cg_send sD "$CG_NS_GEN" --dst 239.27.1.1:5001 --iface "$CG_IF_GEN" --count $NP --rate 20000 \
+	--size $SIZE
+cg_recv_wait rD
+cg_json_eqs "$CG_TMP/rD.json" \
+	"after the reopen: received" $NP 'd["received"]' \
+	"after the reopen: bytes" $((NP * SIZE)) 'd["bytes"]'
+cg_assert_true "ping to the host answered on the new interface" \
 	ip netns exec "$CG_NS_GEN" ping -c 2 -i 0.2 -W 2 -q "$KIP"
 
 cg_ctl_stop

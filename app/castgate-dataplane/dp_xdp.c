@@ -18,6 +18,11 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
+#ifdef CG_HAVE_LIBBPF
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#endif
 
 #include <rte_ethdev.h>
 
@@ -117,10 +122,6 @@ cg_dp_xdp_adapt_vdev(const struct cg_conf *c, char **arg)
 }
 
 #ifdef CG_HAVE_LIBBPF
-
-#include <linux/if_link.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 static bool
 is_afxdp(const struct cg_dp_port *p)

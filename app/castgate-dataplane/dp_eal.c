@@ -10,6 +10,7 @@
 #include "cg_conf.h"
 #include "cg_log.h"
 #include "dp_eal.h"
+#include "dp_xdp.h"
 
 #define VDEV_OPT "--vdev="
 #define AFP_PREFIX "net_af_packet"
@@ -71,6 +72,11 @@ cg_dp_eal_argv(const struct cg_conf *c, const char *argv0, int extra_argc,
 			v[k] = strdup(base[i]);
 		if (v[k] == NULL)
 			goto fail;
+		if ((ret = cg_dp_xdp_adapt_vdev(c, &v[k])) < 0) {
+			free(v[k]);
+			errno = ret == -ENOMEM ? ENOMEM : EINVAL;
+			goto fail;
+		}
 		if (vdev_fn != NULL && strncmp(v[k], VDEV_OPT, strlen(VDEV_OPT)) == 0 &&
 		    vdev_fn(v[k] + strlen(VDEV_OPT), vdev_arg)) {
 			free(v[k]);

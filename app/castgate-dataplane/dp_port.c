@@ -14,6 +14,7 @@
 #include "cg_log.h"
 #include "dp.h"
 #include "dp_port.h"
+#include "dp_xdp.h"
 
 /* Ethernet header, one VLAN tag and the FCS some PMDs write into the buffer. */
 #define L2_OVERHEAD (RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN + RTE_ETHER_CRC_LEN)
@@ -86,6 +87,8 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 		return ret;
 	}
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	if ((ret = cg_dp_xdp_port_prepare(idx)) < 0)	/* a stale XDP program */
+		return ret;
 	if (info.max_rx_queues < nb_queues || info.max_tx_queues < nb_queues) {
 		CG_ERR("port %s: %s has %u RX / %u TX queues, %u workers need %u each%s",
 		       p->name, info.driver_name, info.max_rx_queues, info.max_tx_queues,
@@ -213,6 +216,8 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 	}
 	p->up = true;
 	p->nb_queues = nb_queues;
+	if ((ret = cg_dp_xdp_port_started(idx)) < 0)	/* fill the steering map */
+		return ret;
 	ret = sw_mac ? -ENOTSUP : rte_eth_allmulticast_enable(p->port_id);
 	if (ret == -ENOTSUP) {
 		ret = rte_eth_promiscuous_enable(p->port_id);

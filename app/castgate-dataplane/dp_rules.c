@@ -25,6 +25,7 @@
 #include "dp_igmp.h"
 #include "dp_rules.h"
 #include "dp_stats.h"
+#include "dp_xdp.h"
 
 /* Memzone names are fixed (the file prefix already isolates processes), so a
  * secondary process can look them up; CG_SHM_MZ_RULES is the shared one. The
@@ -262,6 +263,7 @@ fail:
 static void
 igmp_update(const struct cg_rule *r, bool join)
 {
+	cg_dp_xdp_rule(r, join);	/* the AF_XDP steering map follows too */
 	if (!cg_pkt_ipv4_is_mcast(r->in.dst))
 		return;
 	if (join)

@@ -1106,6 +1106,8 @@ static const struct cg_conf_key port_keys[] = {
 	  .doc = "this port's TX ring size" },
 	{ PORT_KEY(tx_multi_seg), STR("auto", parse_multi_seg), .to_json = multi_seg_json,
 	  .doc = "fan-out: auto (clones where the driver declares multi-seg TX), on, off (copies)" },
+	{ PORT_KEY(xdp_steer), BOOL(false),
+	  .doc = "net_af_xdp: only the rules' traffic reaches castgate, the kernel keeps the rest" },
 };
 static const struct cg_conf_table port_table = { ROWS(port_keys) };
 
@@ -1121,6 +1123,13 @@ read_port(const struct cg_conf *c, struct cg_conf_port *p, json_object *t, const
 	p->tx_desc = dp->tx_desc;
 	if ((ret = read_table(&port_table, p, t, P, err, errlen)) < 0)
 		return ret;
+	if (p->xdp_steer && strncmp(p->device, "net_af_xdp", 10) != 0)
+		return KEY_ERR(P, t, "xdp_steer", "needs a net_af_xdp device; \"%s\" is not one "
+			       "(the XDP program steers what an AF_XDP socket receives)", p->device);
+	if (p->xdp_steer && strstr(p->device, "xdp_prog=") != NULL)
+		return KEY_ERR(P, t, "xdp_steer", "loads castgate's own XDP program: remove "
+			       "xdp_prog= from device \"%s\" (or xdp_steer, to run your program)",
+			       p->device);
 	/* The data plane does not use RX scatter: a whole frame must fit in one mbuf. */
 	if (dp->mbuf_size < (uint32_t)p->mtu + CG_CONF_L2_OVERHEAD + CG_CONF_MBUF_HEADROOM)
 		return KEY_ERR(P, t, "mtu", "%u needs dataplane.mbuf_size >= %u "

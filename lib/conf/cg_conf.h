@@ -84,6 +84,7 @@ struct cg_conf_port {
 	uint16_t rx_desc;        /**< effective RX ring size */
 	uint16_t tx_desc;        /**< effective TX ring size */
 	uint8_t tx_multi_seg;    /**< enum cg_conf_multi_seg: how fan-out copies are made */
+	bool xdp_steer;          /**< net_af_xdp: castgate's XDP program takes only the rules' traffic */
 };
 
 /** [[port]] tx_multi_seg: whether fan-out sends chained mbufs (clones) or copies. */

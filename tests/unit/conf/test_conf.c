@@ -466,6 +466,14 @@ test_errors(void)
 		  "\"198.18.1\" is not an IPv4 address" },
 		{ 8, "ip = \"198.18.1.2/26\"\ntx_desc = 65536", "port[0].tx_desc (line 9): 65536 is "
 		  "out of range 32..16384" },
+		/* xdp_steer: only on net_af_xdp, and castgate's program, not the user's. */
+		{ 7, "device = \"net_af_packet0,iface=rin0\"\nxdp_steer = true", "port[0].xdp_steer "
+		  "(line 8): needs a net_af_xdp device; \"net_af_packet0,iface=rin0\" is not one (the "
+		  "XDP program steers what an AF_XDP socket receives)" },
+		{ 7, "device = \"net_af_xdp0,iface=rin0,xdp_prog=/a.o\"\nxdp_steer = true",
+		  "port[0].xdp_steer (line 8): loads castgate's own XDP program: remove xdp_prog= "
+		  "from device \"net_af_xdp0,iface=rin0,xdp_prog=/a.o\" (or xdp_steer, to run your "
+		  "program)" },
 		/* [[rule]] and its cross-checks. */
 		{ 15, "input = { port = \"rin9\", destination = \"239.1.1.1\", dport = 5001 }",
 		  "rule[0].input.port (line 15): no [[port]] is named \"rin9\"" },

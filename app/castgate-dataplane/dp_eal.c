@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * EAL argv: lib/conf builds it; we adapt af_packet vdevs to the worker count.
+ * EAL argv: lib/conf builds it; we adapt af_packet and af_xdp vdevs to the worker count.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,33 +13,45 @@
 #include "dp_xdp.h"
 
 #define VDEV_OPT "--vdev="
-#define AFP_PREFIX "net_af_packet"
-#define QPAIRS_KEY "qpairs="
+
+/* The devices that take their queue count in a devarg. */
+static const struct {
+	const char *prefix;
+	const char *key;
+} queue_args[] = {
+	{ "net_af_packet", "qpairs=" },
+	{ "net_af_xdp", "queue_count=" },	/* the interface needs that many queues */
+};
 
 /* Each worker owns one RX and one TX queue per port, so af_packet needs
- * qpairs = workers. Returns a new string, or NULL (ENOMEM / EINVAL). */
+ * qpairs = workers, af_xdp queue_count = workers. Returns a new string, or
+ * NULL (ENOMEM / EINVAL). */
 static char *
 adapt_vdev(const char *arg, unsigned int workers)
 {
-	const char *dev = arg + strlen(VDEV_OPT);
-	const char *q;
+	const char *dev = arg + strlen(VDEV_OPT), *key = NULL, *q;
 	char *out;
 
-	if (strncmp(dev, AFP_PREFIX, strlen(AFP_PREFIX)) != 0 || workers <= 1)
+	for (size_t i = 0; i < sizeof(queue_args) / sizeof(queue_args[0]); i++)
+		if (strncmp(dev, queue_args[i].prefix, strlen(queue_args[i].prefix)) == 0)
+			key = queue_args[i].key;
+	if (key == NULL || workers <= 1)
 		return strdup(arg);
-	q = strstr(dev, "," QPAIRS_KEY);
+	for (q = strchr(dev, ','); q != NULL; q = strchr(q + 1, ','))
+		if (strncmp(q + 1, key, strlen(key)) == 0)
+			break;
 	if (q != NULL) {
-		unsigned long n = strtoul(q + 1 + strlen(QPAIRS_KEY), NULL, 10);
+		unsigned long n = strtoul(q + 1 + strlen(key), NULL, 10);
 
 		if (n != workers) {
-			CG_ERR("port device \"%s\": qpairs=%lu, but %u workers need one queue "
-			       "pair each: use qpairs=%u or drop it", dev, n, workers, workers);
+			CG_ERR("port device \"%s\": %s%lu, but %u workers need one queue "
+			       "pair each: use %s%u or drop it", dev, key, n, workers, key, workers);
 			errno = EINVAL;
 			return NULL;
 		}
 		return strdup(arg);
 	}
-	if (asprintf(&out, "%s,%s%u", arg, QPAIRS_KEY, workers) < 0) {
+	if (asprintf(&out, "%s,%s%u", arg, key, workers) < 0) {
 		errno = ENOMEM;
 		return NULL;
 	}

@@ -425,6 +425,8 @@ json_object *control_events_snapshot(struct control *c, uint32_t classes);
 
 /** Allocate the state. @return 0 or -ENOMEM. */
 int control_silence_init(struct control *c);
+/** Free what control_silence_init() took. */
+void control_silence_fini(struct control *c);
 /** Create the sampler's timerfd (c->silence_fd). @return it, or a negative errno. */
 int control_silence_start(struct control *c);
 /** The timerfd is readable: take a sample. */

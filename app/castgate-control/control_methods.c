@@ -1015,7 +1015,7 @@ trace_rec_json(const struct control *c, const struct cg_shm_trace *t, unsigned i
 	control_jadd(j, "port", json_object_new_string(r->port < c->shm.info->nb_ports ?
 						       c->shm.info->ports[r->port].name : "?"));
 	control_jadd(j, "queue", json_object_new_int(r->queue));
-	if (r->slot < CG_SHM_MAX_RULES && c->shm.rules->slot[r->slot].in_use)
+	if (r->slot < control_rule_slots(c) && c->shm.rules->slot[r->slot].in_use)
 		control_jadd(j, "rule", json_object_new_string(c->shm.rules->slot[r->slot].rule.name));
 	control_jadd(j, "source", control_jip(r->src_be));
 	control_jadd(j, "destination", control_jip(r->dst_be));

@@ -58,8 +58,8 @@ control_rule_slots(const struct control *c)
 {
 	if (c->shm.rules == NULL)
 		return 0;
-	return c->shm.rules->nb_slots < CG_SHM_MAX_RULES ? c->shm.rules->nb_slots :
-		CG_SHM_MAX_RULES;
+	/* cg_shm_attach() checked the memzones against nb_slots. */
+	return c->shm.rules->nb_slots;
 }
 
 bool

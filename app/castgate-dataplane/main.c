@@ -162,6 +162,11 @@ parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
+/* Per mbuf beyond its data room (struct rte_mbuf, mempool header), and what
+ * the EAL, rings and hash tables take besides: for the memory_mb check. */
+#define RULES_MBUF_OVERHEAD 256
+#define RULES_EAL_SLACK_MB 32
+
 /* Copy the config into the process context. */
 static int
 setup_from_conf(const struct cg_conf *c)
@@ -172,6 +177,25 @@ setup_from_conf(const struct cg_conf *c)
 	}
 	/* lib/conf checked every value (mbuf_size fits the uint16_t data room). */
 	dp_g.p = c->dp;
+	/*
+	 * The rule table is reserved whole at start (max_rules slots, counters
+	 * per lcore): with a fixed memory_mb, say now how much it needs rather
+	 * than fail inside the EAL. The packet pools come on top.
+	 */
+	if (c->dp.memory_mb > 0) {
+		uint64_t rules = cg_shm_rules_mem(c->dp.max_rules, c->dp.n_lcores);
+		uint64_t pools = (uint64_t)c->dp.mbufs * (c->dp.mbuf_size + RULES_MBUF_OVERHEAD);
+		uint64_t need_mb = ((rules + pools) >> 20) + RULES_EAL_SLACK_MB;
+
+		if (need_mb > c->dp.memory_mb) {
+			CG_ERR("config: dataplane.memory_mb = %u is too small: dataplane.max_rules = "
+			       "%u needs about %" PRIu64 " MB for the rule table and counters "
+			       "(%u lcores), the packet buffers about %" PRIu64 " MB; set memory_mb "
+			       "to at least %" PRIu64 " (or 0: grow on demand)", c->dp.memory_mb,
+			       c->dp.max_rules, rules >> 20, c->dp.n_lcores, pools >> 20, need_mb);
+			return -EINVAL;
+		}
+	}
 	if (dp_g.p.burst > CG_DP_MAX_BURST) {
 		CG_WARN("dataplane.burst %u: using %d (the rule lookup's bulk limit)",
 			dp_g.p.burst, CG_DP_MAX_BURST);

@@ -447,28 +447,33 @@ check_conflicts(const struct control *c, const struct cg_rule *r, const struct c
 	struct control_rule_ref ref;
 	char m[96];
 
-	for (uint32_t s = 0; s < control_rule_slots(c); s++) {
-		if (!control_rule_at(c, s, &ref) || (old && strcmp(ref.rule->name, old->name) == 0))
-			continue;
-		if (!old && strcmp(ref.rule->name, r->name) == 0) {
-			cg_rpc_error_set(err, code, "params.rule.name", "rule \"%s\" exists "
-					 "(id %u, origin %s)", r->name, ref.rule->id,
-					 control_origin_name(ref.origin));
-			return -1;
-		}
-		if (r->id != 0 && ref.rule->id == r->id) {
-			cg_rpc_error_set(err, code, "params.rule.id", "rule \"%s\": id %u is "
-					 "already used by rule \"%s\" (origin %s)", r->name, r->id,
-					 ref.rule->name, control_origin_name(ref.origin));
-			return -1;
-		}
-		if (same_match(ref.rule, r)) {
-			cg_rpc_error_set(err, code, "params.rule.input", "rule \"%s\": same match "
-					 "(%s) as rule \"%s\" (origin %s)", r->name,
-					 match_str(r, m, sizeof(m)), ref.rule->name,
-					 control_origin_name(ref.origin));
-			return -1;
-		}
+	int s;
+
+	/* The data plane's rule index finds each kind of clash in O(1). The rule
+	 * being replaced (@old) clashes with nothing. */
+	if (!old && (s = cg_shm_rule_find_name(c->shm.rules, r->name)) >= 0 &&
+	    control_rule_at(c, (uint32_t)s, &ref)) {
+		cg_rpc_error_set(err, code, "params.rule.name", "rule \"%s\" exists "
+				 "(id %u, origin %s)", r->name, ref.rule->id,
+				 control_origin_name(ref.origin));
+		return -1;
+	}
+	if (r->id != 0 && (s = cg_shm_rule_find_id(c->shm.rules, r->id)) >= 0 &&
+	    control_rule_at(c, (uint32_t)s, &ref) &&
+	    !(old && strcmp(ref.rule->name, old->name) == 0)) {
+		cg_rpc_error_set(err, code, "params.rule.id", "rule \"%s\": id %u is "
+				 "already used by rule \"%s\" (origin %s)", r->name, r->id,
+				 ref.rule->name, control_origin_name(ref.origin));
+		return -1;
+	}
+	if ((s = cg_shm_rule_find_match(c->shm.rules, r)) >= 0 &&
+	    control_rule_at(c, (uint32_t)s, &ref) &&
+	    !(old && strcmp(ref.rule->name, old->name) == 0) && same_match(ref.rule, r)) {
+		cg_rpc_error_set(err, code, "params.rule.input", "rule \"%s\": same match "
+				 "(%s) as rule \"%s\" (origin %s)", r->name,
+				 match_str(r, m, sizeof(m)), ref.rule->name,
+				 control_origin_name(ref.origin));
+		return -1;
 	}
 	/* State rules that are not installed keep their name, id and match. */
 	switch (cg_rule_set_check(c->api, r, &other)) {

@@ -211,9 +211,62 @@ rule_change(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_err
 	return res != NULL ? res : oom(err);
 }
 
+/* rule.add {"rules": [RULE, ...]}: many rules, one state file save. */
+static json_object *
+rules_add(json_object *params, json_object *arr, const struct cg_rpc_ctx *ctx,
+	  struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { "rules", NULL };
+	struct control_who who = who_of(ctx, "rule.add");
+	char path[48], msg[256], field[CG_RPC_FIELD_MAX];
+	struct cg_rule *rules;
+	json_object *res;
+	size_t n, i;
+
+	if (check_params(params, keys, err) < 0)
+		return NULL;
+	n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+	if (n == 0) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.rules", "params.rules: "
+				 "expected a non-empty array of rule objects");
+		return NULL;
+	}
+	rules = calloc(n, sizeof(*rules));
+	if (rules == NULL)
+		return oom(err);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "params.rules[%zu]", i);
+		if (cg_rule_from_json(json_object_array_get_idx(arr, i), path, &rules[i], msg,
+				      sizeof(msg)) < 0) {
+			field_of(msg, field, sizeof(field));
+			cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "%s", msg);
+			control_audit(CG_LOG_WARN, &who, "-", "refused", "rule.add refused: %s",
+				      err->message);
+			free(rules);
+			return NULL;
+		}
+	}
+	if (control_rules_add_many(control_of(ctx), rules, n, &who, err) < 0) {
+		free(rules);
+		return NULL;
+	}
+	free(rules);
+	res = json_object_new_object();
+	if (res == NULL)
+		return oom(err);
+	control_jadd(res, "added", json_object_new_uint64(n));
+	control_jadd(res, "origin", json_object_new_string("api"));
+	return res;
+}
+
 static json_object *
 m_rule_add(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
+	json_object *arr;
+
+	if (params != NULL && json_object_object_get_ex(params, "rules", &arr) &&
+	    !json_object_object_get_ex(params, "rule", NULL))
+		return rules_add(params, arr, ctx, err);
 	return rule_change(params, ctx, err, CG_SHM_RULES_ADD, "rule.add");
 }
 

@@ -910,6 +910,53 @@ cg_rule_set_new(void)
 	return calloc(1, sizeof(struct cg_rule_set));
 }
 
+int
+cg_rule_set_reserve(struct cg_rule_set *s, size_t n)
+{
+	struct cg_rule *v;
+
+	if (n <= s->cap)
+		return 0;
+	v = reallocarray(s->v, n, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	s->v = v;
+	s->cap = n;
+	return 2 * n + 2 > s->ix_size ? ix_rebuild(s, n) : 0;
+}
+
+struct cg_rule_set *
+cg_rule_set_clone(const struct cg_rule_set *s, size_t extra)
+{
+	struct cg_rule_set *n = cg_rule_set_new();
+
+	if (n == NULL)
+		return NULL;
+	/* One copy of the array and of the tables: no rule is hashed again. */
+	n->cap = s->n + extra ? s->n + extra : 1;
+	n->v = malloc(n->cap * sizeof(*n->v));
+	if (n->v == NULL)
+		goto fail;
+	memcpy(n->v, s->v, s->n * sizeof(*n->v));
+	n->n = s->n;
+	n->high = s->high;
+	if (s->ix_size >= 2 * n->cap + 2) {
+		for (int k = 0; k < IX_KINDS; k++) {
+			n->ix[k] = malloc(s->ix_size * sizeof(uint32_t));
+			if (n->ix[k] == NULL)
+				goto fail;
+			memcpy(n->ix[k], s->ix[k], s->ix_size * sizeof(uint32_t));
+		}
+		n->ix_size = s->ix_size;
+	} else if (ix_rebuild(n, n->cap) < 0) {
+		goto fail;
+	}
+	return n;
+fail:
+	cg_rule_set_free(n);
+	return NULL;
+}
+
 void
 cg_rule_set_free(struct cg_rule_set *s)
 {

@@ -4,7 +4,8 @@
 # (rule.list over the API); the first, a middle and the last rule relay their
 # stream with the exact count, each to its own output group. One rule.add
 # fills the last slot; the next one fails with a JSON-RPC error that says the
-# table is full and names max_rules. A config with more rules than max_rules
+# table is full and names max_rules; a batch of two for that one slot is
+# refused whole. A config with more rules than max_rules
 # is refused by `castgate --check-config`, naming dataplane.max_rules.
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
@@ -79,6 +80,21 @@ for i in 0 $((N / 2)) $((N - 1)); do
 	cg_assert_eq "rule s$i: rx_packets" $COUNT \
 		"$(cg_json "$CG_TMP/show$i.json" 'd["stats"]["rx_packets"]')"
 done
+
+# A batch (rule.add with "rules") of two for the one free slot: all or
+# nothing, so the error names the second rule and the first is not kept.
+r1='{"name":"extra1","input":{"port":"in0","destination":"239.25.120.1","dport":5001},"output":[{"port":"out0","destination":"239.25.250.1","dport":6001}]}'
+r2='{"name":"extra2","input":{"port":"in0","destination":"239.25.120.2","dport":5001},"output":[{"port":"out0","destination":"239.25.250.2","dport":6001}]}'
+rc=0
+"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json call rule.add "{\"rules\":[$r1,$r2]}" \
+	>"$CG_TMP/batch.out" 2>&1 || rc=$?
+cg_assert_true "a batch past max_rules fails (exit status $rc)" [ "$rc" -ne 0 ]
+cg_assert_true "its error names the rule that did not fit" grep -q 'rules\[1\] (\\\?"extra2' \
+	"$CG_TMP/batch.out"
+cg_assert_true "its error says the table is full" grep -q 'rule table full' "$CG_TMP/batch.out"
+rc=0
+"$CG_CTL_BIN" -s "$CG_CTL_SOCK" rule show extra1 >/dev/null 2>&1 || rc=$?
+cg_assert_eq "the batch's first rule is not kept (rule show exit status)" 4 "$rc"
 
 # The last free slot, then one too many: a JSON-RPC error naming the limit.
 cg_ctl_expect 0 add1 rule add extra1 --in in0,239.25.120.1,5001 --out out0,239.25.250.1,6001

@@ -612,6 +612,26 @@ role_str(unsigned int role)
 	return "unknown";
 }
 
+/* The rule table's size: live rules, slots ([dataplane] max_rules), memory. */
+static json_object *
+rule_table_json(const struct control *c)
+{
+	json_object *t = json_object_new_object();
+	uint32_t slots = control_rule_slots(c);
+	uint64_t bytes;
+
+	if (t == NULL || slots == 0)
+		return t;
+	/* The memzones as reserved, and the primary's hash (its size per slot). */
+	bytes = cg_shm_rules_size(slots) + (uint64_t)c->shm.info->nb_ctr_blocks *
+		c->shm.ctrs->block_size + (uint64_t)slots * CG_SHM_HASH_BYTES_PER_SLOT;
+	control_jadd(t, "rules", json_object_new_uint64(c->shm.rules->nb_rules));
+	control_jadd(t, "slots", json_object_new_uint64(slots));
+	control_jadd(t, "bytes", json_object_new_uint64(bytes));
+	control_jadd(t, "bytes_per_slot", json_object_new_uint64(bytes / slots));
+	return t;
+}
+
 static json_object *
 m_system_info(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
@@ -657,6 +677,7 @@ m_system_info(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_e
 							(now - info->start_unix_ms) / 1000 : 0));
 	control_jadd(dp, "lcores", lc);
 	control_jadd(dp, "workers", json_object_new_uint64(info->nb_workers));
+	control_jadd(dp, "rule_table", rule_table_json(c));
 	control_jadd(dp, "restarts", json_object_new_int64(c->restarts_dataplane));
 	control_jadd(res, "dataplane", dp);
 	control_jadd(cp, "pid", json_object_new_int(getpid()));

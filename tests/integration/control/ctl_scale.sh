@@ -57,6 +57,11 @@ t0=$(cg_now_ms)
 cg_ctl_start "$conf"
 cg_log "castgate with $N config rules ready in $(($(cg_now_ms) - t0)) ms"
 
+cg_ctl_json info system info
+cg_assert_eq "system.info: rule_table rules, slots" "$N $MAX" \
+	"$(cg_json "$CG_TMP/info.json" '"%d %d" % (d["dataplane"]["rule_table"]["rules"], d["dataplane"]["rule_table"]["slots"])')"
+cg_assert_ge "system.info: rule_table bytes_per_slot (a slot, its counters, index, hash)" 1500 \
+	"$(cg_json "$CG_TMP/info.json" 'd["dataplane"]["rule_table"]["bytes_per_slot"]')"
 cg_ctl_json list rule list
 cg_assert_eq "rule list: all $N rules" $N "$(cg_json "$CG_TMP/list.json" 'len(d["rules"])')"
 cg_assert_eq "rule list: names s0..s$((N - 1)), all from the config" "$N config" \
@@ -105,8 +110,9 @@ rc=0
 cg_assert_true "rule.add past max_rules fails (exit status $rc)" [ "$rc" -ne 0 ]
 cg_assert_true "its error says the table is full" grep -q 'rule table full' "$CG_TMP/add2.out"
 cg_assert_true "its error names max_rules" grep -q 'max_rules' "$CG_TMP/add2.out"
-cg_ctl_json list2 rule list
-cg_assert_eq "rule list after: $MAX rules" $MAX "$(cg_json "$CG_TMP/list2.json" 'len(d["rules"])')"
+cg_ctl_json info2 system info
+cg_assert_eq "system.info after: $MAX rules" $MAX \
+	"$(cg_json "$CG_TMP/info2.json" 'd["dataplane"]["rule_table"]["rules"]')"
 
 cg_ctl_stop
 cg_finish

@@ -210,6 +210,16 @@ void control_audit(enum cg_log_level lvl, const struct control_who *who, const c
 int control_rule_change(struct control *c, uint32_t op, struct cg_rule *r,
 			const struct control_who *who, struct cg_rpc_error *err);
 
+/**
+ * Add @p n API rules at once (rule.add with "rules"): each checked and
+ * installed in order, then the state file saved once. All or nothing: a
+ * refused rule, or a failed save, removes the ones already installed.
+ * @param rules parsed and validated; ports by name; ids assigned on success.
+ * @return 0, or -1 with @p err set, naming the rule (params.rules[i]).
+ */
+int control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
+			   const struct control_who *who, struct cg_rpc_error *err);
+
 /** Remove an API rule durably. @return 0, or -1 with @p err set. */
 int control_rule_remove(struct control *c, const char *name, const struct control_who *who,
 		    struct cg_rpc_error *err);
@@ -425,6 +435,8 @@ json_object *control_events_snapshot(struct control *c, uint32_t classes);
 
 /** Allocate the state. @return 0 or -ENOMEM. */
 int control_silence_init(struct control *c);
+/** Free what control_silence_init() took. */
+void control_silence_fini(struct control *c);
 /** Create the sampler's timerfd (c->silence_fd). @return it, or a negative errno. */
 int control_silence_start(struct control *c);
 /** The timerfd is readable: take a sample. */

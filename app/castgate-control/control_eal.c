@@ -87,8 +87,7 @@ attach(struct control *c)
 	}
 	if (strcmp(c->shm.info->file_prefix, c->conf->dp.file_prefix) != 0 ||
 	    c->shm.info->nb_ctr_blocks > CG_SHM_MAX_LCORES ||
-	    c->shm.info->nb_ports > CG_SHM_MAX_PORTS ||
-	    c->shm.rules->nb_slots > CG_SHM_MAX_RULES) {
+	    c->shm.info->nb_ports > CG_SHM_MAX_PORTS) {
 		CG_ERR("data plane shared memory: inconsistent cg_info (prefix \"%s\", %u ports, "
 		       "%u counter blocks, %u rule slots)", c->shm.info->file_prefix,
 		       c->shm.info->nb_ports, c->shm.info->nb_ctr_blocks,

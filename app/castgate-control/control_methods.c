@@ -211,9 +211,62 @@ rule_change(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_err
 	return res != NULL ? res : oom(err);
 }
 
+/* rule.add {"rules": [RULE, ...]}: many rules, one state file save. */
+static json_object *
+rules_add(json_object *params, json_object *arr, const struct cg_rpc_ctx *ctx,
+	  struct cg_rpc_error *err)
+{
+	static const char *const keys[] = { "rules", NULL };
+	struct control_who who = who_of(ctx, "rule.add");
+	char path[48], msg[256], field[CG_RPC_FIELD_MAX];
+	struct cg_rule *rules;
+	json_object *res;
+	size_t n, i;
+
+	if (check_params(params, keys, err) < 0)
+		return NULL;
+	n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+	if (n == 0) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.rules", "params.rules: "
+				 "expected a non-empty array of rule objects");
+		return NULL;
+	}
+	rules = calloc(n, sizeof(*rules));
+	if (rules == NULL)
+		return oom(err);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "params.rules[%zu]", i);
+		if (cg_rule_from_json(json_object_array_get_idx(arr, i), path, &rules[i], msg,
+				      sizeof(msg)) < 0) {
+			field_of(msg, field, sizeof(field));
+			cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, field, "%s", msg);
+			control_audit(CG_LOG_WARN, &who, "-", "refused", "rule.add refused: %s",
+				      err->message);
+			free(rules);
+			return NULL;
+		}
+	}
+	if (control_rules_add_many(control_of(ctx), rules, n, &who, err) < 0) {
+		free(rules);
+		return NULL;
+	}
+	free(rules);
+	res = json_object_new_object();
+	if (res == NULL)
+		return oom(err);
+	control_jadd(res, "added", json_object_new_uint64(n));
+	control_jadd(res, "origin", json_object_new_string("api"));
+	return res;
+}
+
 static json_object *
 m_rule_add(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
+	json_object *arr;
+
+	if (params != NULL && json_object_object_get_ex(params, "rules", &arr) &&
+	    !json_object_object_get_ex(params, "rule", NULL))
+		return rules_add(params, arr, ctx, err);
 	return rule_change(params, ctx, err, CG_SHM_RULES_ADD, "rule.add");
 }
 
@@ -559,6 +612,26 @@ role_str(unsigned int role)
 	return "unknown";
 }
 
+/* The rule table's size: live rules, slots ([dataplane] max_rules), memory. */
+static json_object *
+rule_table_json(const struct control *c)
+{
+	json_object *t = json_object_new_object();
+	uint32_t slots = control_rule_slots(c);
+	uint64_t bytes;
+
+	if (t == NULL || slots == 0)
+		return t;
+	/* The memzones as reserved, and the primary's hash (its size per slot). */
+	bytes = cg_shm_rules_size(slots) + (uint64_t)c->shm.info->nb_ctr_blocks *
+		c->shm.ctrs->block_size + (uint64_t)slots * CG_SHM_HASH_BYTES_PER_SLOT;
+	control_jadd(t, "rules", json_object_new_uint64(c->shm.rules->nb_rules));
+	control_jadd(t, "slots", json_object_new_uint64(slots));
+	control_jadd(t, "bytes", json_object_new_uint64(bytes));
+	control_jadd(t, "bytes_per_slot", json_object_new_uint64(bytes / slots));
+	return t;
+}
+
 static json_object *
 m_system_info(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
@@ -604,6 +677,7 @@ m_system_info(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_e
 							(now - info->start_unix_ms) / 1000 : 0));
 	control_jadd(dp, "lcores", lc);
 	control_jadd(dp, "workers", json_object_new_uint64(info->nb_workers));
+	control_jadd(dp, "rule_table", rule_table_json(c));
 	control_jadd(dp, "restarts", json_object_new_int64(c->restarts_dataplane));
 	control_jadd(res, "dataplane", dp);
 	control_jadd(cp, "pid", json_object_new_int(getpid()));
@@ -1015,7 +1089,7 @@ trace_rec_json(const struct control *c, const struct cg_shm_trace *t, unsigned i
 	control_jadd(j, "port", json_object_new_string(r->port < c->shm.info->nb_ports ?
 						       c->shm.info->ports[r->port].name : "?"));
 	control_jadd(j, "queue", json_object_new_int(r->queue));
-	if (r->slot < CG_SHM_MAX_RULES && c->shm.rules->slot[r->slot].in_use)
+	if (r->slot < control_rule_slots(c) && c->shm.rules->slot[r->slot].in_use)
 		control_jadd(j, "rule", json_object_new_string(c->shm.rules->slot[r->slot].rule.name));
 	control_jadd(j, "source", control_jip(r->src_be));
 	control_jadd(j, "destination", control_jip(r->dst_be));

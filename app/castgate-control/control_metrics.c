@@ -354,7 +354,7 @@ render_lcores(struct control *c, struct prom *p)
 		snprintf(id, sizeof(id), "%u", info->lcores[l].lcore_id);
 		label_add(s.labels, sizeof(s.labels), "lcore", id);
 		label_add(s.labels, sizeof(s.labels), "role", cg_shm_lcore_role_name(info->lcores[l].role));
-		cg_shm_lcore_read(&c->shm.ctrs[l], &t);
+		cg_shm_lcore_read(cg_shm_ctr_block(c->shm.ctrs, l), &t);
 		cg_shm_emit_lcore(&k, &t, NULL);
 	}
 }

@@ -41,10 +41,26 @@ struct silence_rule {
 };
 
 struct control_silence {
-	struct silence_rule tab[2][CG_SHM_MAX_RULES];
+	struct silence_rule *tab[2];	/**< nb entries each, one per rule slot */
 	unsigned int cur;		/**< tab[cur] is the state now */
 	bool started;			/**< the first sample was taken */
+	uint32_t nb;			/**< the data plane's rule slots */
+	/* Names of the previous table (index + 1, 0 = empty), built when a rule is
+	 * not in its old slot: so that a sample stays O(slots), never O(slots^2). */
+	uint32_t *by_name;
+	uint32_t by_name_size;		/**< a power of two > 2 nb */
+	bool by_name_built;
 };
+
+static uint32_t
+name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h ^ (h >> 15);
+}
 
 uint32_t
 control_silence_ms(const struct control *c, const struct cg_rule *r)
@@ -59,8 +75,35 @@ control_silence_ms(const struct control *c, const struct cg_rule *r)
 int
 control_silence_init(struct control *c)
 {
-	c->silence = calloc(1, sizeof(*c->silence));
-	return c->silence == NULL ? -ENOMEM : 0;
+	struct control_silence *st = calloc(1, sizeof(*st));
+	uint32_t n = control_rule_slots(c);
+
+	if (st == NULL)
+		return -ENOMEM;
+	st->nb = n;
+	for (st->by_name_size = 16; st->by_name_size < 2 * n + 2; st->by_name_size *= 2)
+		;
+	st->tab[0] = calloc(n ? n : 1, sizeof(struct silence_rule));
+	st->tab[1] = calloc(n ? n : 1, sizeof(struct silence_rule));
+	st->by_name = calloc(st->by_name_size, sizeof(uint32_t));
+	c->silence = st;
+	if (st->tab[0] == NULL || st->tab[1] == NULL || st->by_name == NULL) {
+		control_silence_fini(c);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+control_silence_fini(struct control *c)
+{
+	if (c->silence == NULL)
+		return;
+	free(c->silence->tab[0]);
+	free(c->silence->tab[1]);
+	free(c->silence->by_name);
+	free(c->silence);
+	c->silence = NULL;
 }
 
 int
@@ -105,7 +148,7 @@ rule_rx(const struct control *c, uint32_t slot)
 	uint64_t s = 0;
 
 	for (uint32_t b = 0; b < c->shm.info->nb_ctr_blocks; b++)
-		s += c->shm.ctrs[b].rule[slot].rx_pkts;
+		s += cg_shm_ctr_block(c->shm.ctrs, b)->rule[slot].rx_pkts;
 	return s;
 }
 
@@ -161,13 +204,29 @@ clear_alarm(struct control *c, struct silence_rule *s, uint64_t now_unix, const 
 
 /* The previous state of rule @p name, @p slot's first: NULL if it is new. */
 static struct silence_rule *
-find_old(struct silence_rule *old, uint32_t slot, const char *name)
+find_old(struct control_silence *st, struct silence_rule *old, uint32_t slot, const char *name)
 {
+	uint32_t mask = st->by_name_size - 1, j;
+
 	if (strcmp(old[slot].name, name) == 0)
 		return &old[slot];
-	for (uint32_t i = 0; i < CG_SHM_MAX_RULES; i++)
-		if (!old[i].seen && old[i].name[0] != '\0' && strcmp(old[i].name, name) == 0)
-			return &old[i];
+	if (!st->by_name_built) {
+		memset(st->by_name, 0, st->by_name_size * sizeof(uint32_t));
+		for (uint32_t i = 0; i < st->nb; i++) {
+			if (old[i].name[0] == '\0')
+				continue;
+			for (j = name_hash(old[i].name) & mask; st->by_name[j] != 0; j = (j + 1) & mask)
+				;
+			st->by_name[j] = i + 1;
+		}
+		st->by_name_built = true;
+	}
+	for (j = name_hash(name) & mask; st->by_name[j] != 0; j = (j + 1) & mask) {
+		struct silence_rule *o = &old[st->by_name[j] - 1];
+
+		if (!o->seen && strcmp(o->name, name) == 0)
+			return o;
+	}
 	return NULL;
 }
 
@@ -184,9 +243,10 @@ control_silence_sample(struct control *c, uint64_t now_mono, uint64_t now_unix)
 	old = st->tab[st->cur];
 	cur = st->tab[st->cur ^ 1];
 	slots = control_rule_slots(c);
-	for (uint32_t i = 0; i < CG_SHM_MAX_RULES; i++)
+	st->by_name_built = false;
+	for (uint32_t i = 0; i < st->nb; i++)
 		old[i].seen = false;
-	for (uint32_t slot = 0; slot < CG_SHM_MAX_RULES; slot++) {
+	for (uint32_t slot = 0; slot < st->nb; slot++) {
 		struct silence_rule *s = &cur[slot], *o;
 		uint64_t rx;
 
@@ -194,7 +254,7 @@ control_silence_sample(struct control *c, uint64_t now_mono, uint64_t now_unix)
 		if (slot >= slots || !control_rule_at(c, slot, &ref))
 			continue;
 		rx = rule_rx(c, slot);
-		o = find_old(old, slot, ref.rule->name);
+		o = find_old(st, old, slot, ref.rule->name);
 		if (o != NULL) {
 			*s = *o;
 			o->seen = true;
@@ -230,7 +290,7 @@ control_silence_sample(struct control *c, uint64_t now_mono, uint64_t now_unix)
 		if (!s->alarm && now_mono - s->active_mono_ms >= s->silence_ms)
 			raise_alarm(c, s, now_unix);
 	}
-	for (uint32_t i = 0; i < CG_SHM_MAX_RULES; i++)
+	for (uint32_t i = 0; i < st->nb; i++)
 		if (old[i].name[0] != '\0' && !old[i].seen && old[i].alarm)
 			clear_alarm(c, &old[i], now_unix, "removed");
 	st->cur ^= 1;
@@ -243,7 +303,7 @@ state_of(const struct control *c, uint32_t slot, const char *name)
 {
 	const struct silence_rule *s;
 
-	if (c->silence == NULL || slot >= CG_SHM_MAX_RULES)
+	if (c->silence == NULL || slot >= c->silence->nb)
 		return NULL;
 	s = &c->silence->tab[c->silence->cur][slot];
 	return strcmp(s->name, name) == 0 ? s : NULL;
@@ -281,7 +341,7 @@ control_silence_alarms_json(const struct control *c)
 
 	if (arr == NULL || c->silence == NULL)
 		return arr;
-	for (uint32_t slot = 0; slot < CG_SHM_MAX_RULES; slot++) {
+	for (uint32_t slot = 0; slot < c->silence->nb; slot++) {
 		json_object *a;
 
 		s = &c->silence->tab[c->silence->cur][slot];

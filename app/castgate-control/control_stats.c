@@ -34,7 +34,7 @@ struct sample {
 	uint64_t drops[CG_SHM_DROP_MAX];
 	struct rte_eth_stats port[CG_SHM_MAX_PORTS];
 	struct cg_shm_lcore_totals lcore[CG_SHM_MAX_LCORES];
-	struct rule_sample rule[CG_SHM_MAX_RULES];
+	struct rule_sample *rule;	/**< nb_rules entries, one per rule slot */
 };
 
 struct control_stats {
@@ -43,18 +43,37 @@ struct control_stats {
 	unsigned int taken;		/**< samples taken, capped at 2 */
 	struct sample base;		/**< stats.clear baselines (zero: none) */
 	uint64_t cleared_unix_ms;	/**< 0: never cleared */
+	uint32_t nb_rules;		/**< entries of each sample's rule[]: the data plane's slots */
 };
 
 int
 control_stats_init(struct control *c)
 {
-	c->stats = calloc(1, sizeof(*c->stats));
-	return c->stats == NULL ? -ENOMEM : 0;
+	struct control_stats *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return -ENOMEM;
+	/* Sized by the attached data plane's max_rules, fixed for its life. */
+	st->nb_rules = control_rule_slots(c);
+	st->s[0].rule = calloc(st->nb_rules ? st->nb_rules : 1, sizeof(struct rule_sample));
+	st->s[1].rule = calloc(st->nb_rules ? st->nb_rules : 1, sizeof(struct rule_sample));
+	st->base.rule = calloc(st->nb_rules ? st->nb_rules : 1, sizeof(struct rule_sample));
+	c->stats = st;
+	if (st->s[0].rule == NULL || st->s[1].rule == NULL || st->base.rule == NULL) {
+		control_stats_fini(c);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void
 control_stats_fini(struct control *c)
 {
+	if (c->stats == NULL)
+		return;
+	free(c->stats->s[0].rule);
+	free(c->stats->s[1].rule);
+	free(c->stats->base.rule);
 	free(c->stats);
 	c->stats = NULL;
 }
@@ -92,7 +111,7 @@ read_global(const struct control *c, struct sample *s)
 	cg_shm_totals_read(c->shm.ctrs, info->nb_ctr_blocks, c->shm.rules, &s->tot);
 	cg_shm_drops_read(c->shm.ctrs, info->nb_ctr_blocks, s->drops);
 	for (uint32_t l = 0; l < info->nb_ctr_blocks && l < CG_SHM_MAX_LCORES; l++)
-		cg_shm_lcore_read(&c->shm.ctrs[l], &s->lcore[l]);
+		cg_shm_lcore_read(cg_shm_ctr_block(c->shm.ctrs, l), &s->lcore[l]);
 	for (unsigned int p = 0; p < info->nb_ports; p++)
 		read_port(c, p, &s->port[p]);
 }
@@ -112,7 +131,7 @@ read_rules(const struct control *c, struct sample *s)
 {
 	struct control_rule_ref ref;
 
-	for (uint32_t slot = 0; slot < CG_SHM_MAX_RULES; slot++) {
+	for (uint32_t slot = 0; slot < c->stats->nb_rules; slot++) {
 		s->rule[slot].name[0] = '\0';
 		if (control_rule_at(c, slot, &ref))
 			read_rule(c, slot, &s->rule[slot]);
@@ -143,7 +162,7 @@ control_stats_forget_rule(struct control *c, const char *name)
 
 	if (st == NULL)
 		return;
-	for (uint32_t slot = 0; slot < CG_SHM_MAX_RULES; slot++) {
+	for (uint32_t slot = 0; slot < st->nb_rules; slot++) {
 		if (strcmp(st->base.rule[slot].name, name) == 0)
 			memset(&st->base.rule[slot], 0, sizeof(st->base.rule[slot]));
 		for (int i = 0; i < 2; i++)
@@ -180,7 +199,7 @@ last_two(const struct control_stats *st, const struct sample **n, const struct s
 static const struct cg_shm_ctr_rule *
 rule_in(const struct sample *s, uint32_t slot, const char *name)
 {
-	if (s == NULL || strcmp(s->rule[slot].name, name) != 0)
+	if (s == NULL || s->rule == NULL || strcmp(s->rule[slot].name, name) != 0)
 		return NULL;
 	return &s->rule[slot].ctr;
 }

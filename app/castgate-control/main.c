@@ -512,6 +512,7 @@ out:
 	close_fd(&c->tfd);
 	close_fd(&c->epfd);
 	control_stats_fini(c);
+	control_silence_fini(c);
 	cg_rule_set_free(c->api);
 	c->api = NULL;
 	/* Without a primary, EAL's cleanup only logs that it cannot reach it. */

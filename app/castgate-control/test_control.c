@@ -55,6 +55,9 @@ conf_from(const char *text)
 	return conf;
 }
 
+/* Rule slots of the fake data plane (its max_rules). */
+#define TEST_SLOTS 64
+
 static int
 put_rule(uint32_t slot, const char *json, unsigned int origin)
 {
@@ -71,6 +74,7 @@ put_rule(uint32_t slot, const char *json, unsigned int origin)
 	s->nb_out = (uint8_t)s->rule.n_outputs;
 	s->origin = (uint8_t)origin;
 	s->in_use = 1;
+	cg_shm_idx_add(c.shm.rules, slot);
 	c.shm.rules->nb_rules++;
 	return 0;
 }
@@ -95,12 +99,16 @@ setup(void)
 	c.conf = conf_from(text);
 	c.config_path = "/nonexistent/castgate.toml";
 	c.shm.info = calloc(1, sizeof(*c.shm.info));
-	c.shm.rules = calloc(1, sizeof(*c.shm.rules));
-	c.shm.ctrs = aligned_alloc(64, sizeof(*c.shm.ctrs));
+	c.shm.rules = calloc(1, cg_shm_rules_size(TEST_SLOTS));
+	c.shm.ctrs = aligned_alloc(64, cg_shm_ctr_block_size(TEST_SLOTS));
 	c.shm.request = &fake_request;
 	if (c.conf == NULL || c.shm.info == NULL || c.shm.rules == NULL || c.shm.ctrs == NULL)
 		return -1;
-	memset(c.shm.ctrs, 0, sizeof(*c.shm.ctrs));
+	memset(c.shm.ctrs, 0, cg_shm_ctr_block_size(TEST_SLOTS));
+	c.shm.ctrs->block_size = (uint32_t)cg_shm_ctr_block_size(TEST_SLOTS);
+	c.shm.ctrs->nb_slots = TEST_SLOTS;
+	c.shm.rules->nb_slots = TEST_SLOTS;
+	cg_shm_idx_init(c.shm.rules);
 	c.shm.info->magic = CG_SHM_MAGIC;
 	c.shm.info->pid = getpid();
 	c.shm.info->nb_ports = 2;
@@ -114,7 +122,6 @@ setup(void)
 	c.shm.info->lcores[0].role = CG_SHM_LCORE_BOTH;
 	c.shm.info->nb_ctr_blocks = 1;
 	c.shm.info->ready = 1;
-	c.shm.rules->nb_slots = CG_SHM_MAX_RULES;
 	c.shm.rules->generation = 5;
 	if (put_rule(SLOT_CFG, cfg_rule, CG_SHM_ORIGIN_CONFIG) < 0 ||
 	    put_rule(SLOT_API, api_rule, CG_SHM_ORIGIN_API) < 0)
@@ -601,6 +608,7 @@ test_silence(void)
 
 	/* An update moves api1 to a new slot with fresh counters: the alarm follows it. */
 	c.shm.rules->slot[moved] = saved;
+	cg_shm_idx_add(c.shm.rules, moved);
 	c.shm.rules->slot[SLOT_API].in_use = 0;
 	control_silence_sample(&c, m0 + 1300, u0 + 1300);
 	CU_ASSERT_EQUAL(json_object_array_length(tapped), 3);
@@ -720,7 +728,9 @@ test_metrics_text(void)
 	char line[256];
 	json_object *o;
 
-	memset(b, 0, sizeof(*b));
+	memset(b, 0, cg_shm_ctr_block_size(TEST_SLOTS));
+	b->block_size = (uint32_t)cg_shm_ctr_block_size(TEST_SLOTS);
+	b->nb_slots = TEST_SLOTS;
 	c.shm.rules->slot[SLOT_CFG].rule.rtp = true;
 	b->rx_pkts = 1000;
 	b->rule[SLOT_CFG].rx_pkts = 40;

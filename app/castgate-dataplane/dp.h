@@ -33,8 +33,6 @@
 /* Sizes of what lib/shm shares with secondaries. */
 #define CG_DP_MAX_PORTS CG_SHM_MAX_PORTS
 #define CG_DP_MAX_WORKERS 16
-/** Rule slots; updates need a free slot, so this is the live maximum + headroom. */
-#define CG_DP_MAX_RULES CG_SHM_MAX_RULES
 #define CG_DP_MAX_OUTPUTS CG_SHM_MAX_OUTPUTS
 /** RX queues one worker may poll (one per port when workers <= queues). */
 #define CG_DP_MAX_RXQ_PER_WORKER (CG_DP_MAX_PORTS * 2)

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 
@@ -34,13 +35,16 @@
 #define RULES_QSBR_MZ_NAME "cg_rules_qsbr"
 #define RULES_HASH_NAME "cg_rules_hash"
 /* The cuckoo hash needs headroom to place keys; twice the slots is ample. */
-#define RULES_HASH_ENTRIES (CG_DP_MAX_RULES * 2)
+#define RULES_HASH_PER_SLOT 2
 
 struct rte_hash *cg_dp_rule_hash;
 struct cg_shm_rules *cg_dp_rules;
 struct rte_rcu_qsbr *cg_dp_rules_qsbr;
 
 static const struct rte_memzone *rules_mz, *qsbr_mz;
+/* Free slots, a stack (primary-private): allocation and release are O(1). */
+static uint32_t *free_stack;
+static uint32_t nb_free;
 volatile uint32_t cg_dp_rules_nb_sg;
 
 /* Readers outside the fast path (telemetry thread) take this to see whole rules. */
@@ -51,26 +55,39 @@ cg_dp_rules_init(unsigned int nb_readers)
 {
 	struct rte_hash_parameters hp = {
 		.name = RULES_HASH_NAME,
-		.entries = RULES_HASH_ENTRIES,
+		.entries = dp_g.p.max_rules * RULES_HASH_PER_SLOT,
 		.key_len = sizeof(struct cg_dp_key),
 		.hash_func = rte_hash_crc,
 		.hash_func_init_val = 0,
 		.socket_id = (int)rte_socket_id(),
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
-	size_t qsz;
+	uint32_t n = dp_g.p.max_rules;
+	size_t sz = cg_shm_rules_size(n), qsz;
 	int ret;
 
-	rules_mz = rte_memzone_reserve(CG_SHM_MZ_RULES, sizeof(struct cg_shm_rules),
-				       (int)rte_socket_id(), 0);
+	rules_mz = rte_memzone_reserve_aligned(CG_SHM_MZ_RULES, sz, (int)rte_socket_id(), 0,
+					       RTE_CACHE_LINE_SIZE);
 	if (rules_mz == NULL) {
-		CG_ERR("rules: rte_memzone_reserve %s: %s", CG_SHM_MZ_RULES,
-		       rte_strerror(rte_errno));
+		CG_ERR("rules: rte_memzone_reserve %s (%zu MB for %u rule slots): %s; the rule "
+		       "table needs about %" PRIu64 " MB in all: lower dataplane.max_rules or raise "
+		       "dataplane.memory_mb", CG_SHM_MZ_RULES, sz >> 20, n, rte_strerror(rte_errno),
+		       (cg_shm_rules_mem(n, rte_lcore_count()) + (1u << 20) - 1) >> 20);
 		return -ENOMEM;
 	}
 	cg_dp_rules = rules_mz->addr;
 	memset(cg_dp_rules, 0, sizeof(*cg_dp_rules));
-	cg_dp_rules->nb_slots = CG_DP_MAX_RULES;
+	cg_dp_rules->nb_slots = n;
+	cg_shm_idx_init(cg_dp_rules);
+	/* Slots are zeroed page by page as they are first used, not all up front. */
+	free_stack = malloc((size_t)n * sizeof(*free_stack));
+	if (free_stack == NULL) {
+		CG_ERR("rules: out of memory for %u free-slot entries", n);
+		return -ENOMEM;
+	}
+	/* Lowest slot on top: the first rules take slots 0, 1, 2... */
+	for (nb_free = 0; nb_free < n; nb_free++)
+		free_stack[nb_free] = n - 1 - nb_free;
 
 	qsz = rte_rcu_qsbr_get_memsize(nb_readers);
 	qsbr_mz = rte_memzone_reserve_aligned(RULES_QSBR_MZ_NAME, qsz, (int)rte_socket_id(), 0,
@@ -91,37 +108,34 @@ cg_dp_rules_init(unsigned int nb_readers)
 
 	cg_dp_rule_hash = rte_hash_create(&hp);
 	if (cg_dp_rule_hash == NULL) {
-		CG_ERR("rules: rte_hash_create %s: %s", RULES_HASH_NAME,
+		CG_ERR("rules: rte_hash_create %s (%u entries): %s; lower dataplane.max_rules or "
+		       "raise dataplane.memory_mb", RULES_HASH_NAME, hp.entries,
 		       rte_strerror(rte_errno));
 		return -rte_errno ? -rte_errno : -ENOMEM;
 	}
 	return 0;
 }
 
+/* By the shared rule index (lib/shm): O(1). */
 static struct cg_shm_rule_slot *
 find_by_name(const char *name, uint32_t *slot)
 {
-	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++) {
-		struct cg_shm_rule_slot *s = &cg_dp_rules->slot[i];
+	int i = cg_shm_rule_find_name(cg_dp_rules, name);
 
-		if (s->in_use && strcmp(s->rule.name, name) == 0) {
-			*slot = i;
-			return s;
-		}
-	}
-	return NULL;
+	if (i < 0)
+		return NULL;
+	*slot = (uint32_t)i;
+	return &cg_dp_rules->slot[i];
 }
 
 static struct cg_shm_rule_slot *
 find_by_id(uint32_t id, const char *except_name)
 {
-	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++) {
-		struct cg_shm_rule_slot *s = &cg_dp_rules->slot[i];
+	int i = cg_shm_rule_find_id(cg_dp_rules, id);
 
-		if (s->in_use && s->rule.id == id && strcmp(s->rule.name, except_name) != 0)
-			return s;
-	}
-	return NULL;
+	if (i < 0 || strcmp(cg_dp_rules->slot[i].rule.name, except_name) == 0)
+		return NULL;
+	return &cg_dp_rules->slot[i];
 }
 
 /* The slot whose key equals @p key, or NULL. */
@@ -145,13 +159,16 @@ origin_name(uint8_t origin)
 static int
 alloc_slot(uint32_t *slot)
 {
-	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++) {
-		if (!cg_dp_rules->slot[i].in_use) {
-			*slot = i;
-			return 0;
-		}
-	}
-	return -ENOSPC;
+	if (nb_free == 0)
+		return -ENOSPC;
+	*slot = free_stack[--nb_free];
+	return 0;
+}
+
+static void
+push_free(uint32_t slot)
+{
+	free_stack[nb_free++] = slot;
 }
 
 static bool
@@ -287,6 +304,7 @@ free_slot(uint32_t slot)
 	release_outputs(s, s->nb_out);
 	cg_dp_stats_clear_rule(slot);
 	memset(s, 0, sizeof(*s));
+	push_free(slot);
 }
 
 static int
@@ -319,8 +337,9 @@ slot_new(const struct cg_rule *r, uint8_t origin, uint32_t *slot, char *err, siz
 	int ret;
 
 	if (alloc_slot(slot) < 0) {
-		snprintf(err, errlen, "rule \"%s\": rule table full (%u rules)", r->name,
-			 CG_DP_MAX_RULES);
+		snprintf(err, errlen, "rule \"%s\": rule table full (%u slots, [dataplane] "
+			 "max_rules; an update needs one free slot)", r->name,
+			 cg_dp_rules->nb_slots);
 		return -ENOSPC;
 	}
 	s = &cg_dp_rules->slot[*slot];
@@ -328,8 +347,11 @@ slot_new(const struct cg_rule *r, uint8_t origin, uint32_t *slot, char *err, siz
 	s->rule = *r;
 	s->origin = origin;
 	ret = prepare_outputs(s, err, errlen);
-	if (ret < 0)
+	if (ret < 0) {
+		memset(s, 0, sizeof(*s));
+		push_free(*slot);
 		return ret;
+	}
 	s->in_use = 1;
 	return 0;
 }
@@ -381,6 +403,7 @@ rule_add(const struct cg_rule *r, uint8_t origin, char *err, size_t errlen)
 		free_slot(slot);
 		return ret;
 	}
+	cg_shm_idx_add(cg_dp_rules, slot);
 	cg_dp_rules->nb_rules++;
 	igmp_update(r, true);
 	return 0;
@@ -401,6 +424,7 @@ rule_remove(const char *name, unsigned int self_reader, char *err, size_t errlen
 	}
 	key.k = cg_rule_key_from_rule(&s->rule);
 	pos = rte_hash_del_key(cg_dp_rule_hash, &key);
+	cg_shm_idx_del(cg_dp_rules, slot);
 	if (s->rule.in.src != 0)
 		sg_count(-1);
 	igmp_update(&s->rule, false);
@@ -462,6 +486,9 @@ rule_update(const struct cg_rule *r, uint8_t origin, unsigned int self_reader, c
 	}
 	if (memcmp(&key.k, &old_key.k, sizeof(key.k)) != 0)
 		pos = rte_hash_del_key(cg_dp_rule_hash, &old_key);
+	/* The new slot first, so that the name is never missing from the index. */
+	cg_shm_idx_add(cg_dp_rules, slot);
+	cg_shm_idx_del(cg_dp_rules, old_slot);
 	if (old->rule.in.src != 0)
 		sg_count(-1);
 	/* Hide the old slot from name lookups now; readers may still use it. */
@@ -545,6 +572,9 @@ cg_dp_rules_fini(void)
 	rte_memzone_free(qsbr_mz);
 	rte_memzone_free(rules_mz);
 	qsbr_mz = rules_mz = NULL;
+	free(free_stack);
+	free_stack = NULL;
+	nb_free = 0;
 	cg_dp_rules = NULL;
 	cg_dp_rules_qsbr = NULL;
 }

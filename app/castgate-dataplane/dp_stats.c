@@ -35,19 +35,28 @@ int
 cg_dp_stats_init(void)
 {
 	const struct rte_memzone *mz;
-	size_t sz;
+	size_t bsz = cg_shm_ctr_block_size(dp_g.p.max_rules), sz;
 
 	nb_ctr_lcores = rte_lcore_count();
-	sz = sizeof(struct cg_shm_lcore_ctrs) * nb_ctr_lcores;
+	sz = bsz * nb_ctr_lcores;
 	mz = rte_memzone_reserve_aligned(CG_SHM_MZ_COUNTERS, sz, (int)rte_socket_id(), 0,
 					 RTE_CACHE_LINE_SIZE);
 	if (mz == NULL) {
-		CG_ERR("stats: rte_memzone_reserve %s (%zu bytes): %s", CG_SHM_MZ_COUNTERS, sz,
-		       rte_strerror(rte_errno));
+		CG_ERR("stats: rte_memzone_reserve %s (%zu MB: %u lcores x %u rule slots): %s; "
+		       "the rule table needs about %" PRIu64 " MB in all: lower dataplane.max_rules "
+		       "or raise dataplane.memory_mb", CG_SHM_MZ_COUNTERS, sz >> 20, nb_ctr_lcores,
+		       dp_g.p.max_rules, rte_strerror(rte_errno),
+		       (cg_shm_rules_mem(dp_g.p.max_rules, nb_ctr_lcores) + (1u << 20) - 1) >> 20);
 		return -ENOMEM;
 	}
 	cg_dp_ctrs = mz->addr;
 	memset(cg_dp_ctrs, 0, sz);
+	for (unsigned int l = 0; l < nb_ctr_lcores; l++) {
+		struct cg_shm_lcore_ctrs *b = (void *)((char *)cg_dp_ctrs + l * bsz);
+
+		b->block_size = (uint32_t)bsz;
+		b->nb_slots = dp_g.p.max_rules;
+	}
 	return 0;
 }
 
@@ -55,7 +64,8 @@ void
 cg_dp_stats_clear_rule(uint32_t slot)
 {
 	for (unsigned int l = 0; l < nb_ctr_lcores; l++)
-		memset(&cg_dp_ctrs[l].rule[slot], 0, sizeof(cg_dp_ctrs[l].rule[slot]));
+		memset(&cg_shm_ctr_block(cg_dp_ctrs, l)->rule[slot], 0,
+		       sizeof(cg_dp_ctrs->rule[slot]));
 }
 
 void
@@ -310,12 +320,12 @@ tel_rule(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 	if (params == NULL || params[0] == '\0')
 		return -EINVAL;
 	pthread_mutex_lock(&cg_dp_ctl_lock);
-	for (uint32_t i = 0; cg_dp_rules && i < cg_dp_rules->nb_slots; i++) {
-		if (cg_dp_rules->slot[i].in_use &&
-		    strcmp(cg_dp_rules->slot[i].rule.name, params) == 0) {
-			s = &cg_dp_rules->slot[i];
-			slot = i;
-			break;
+	{
+		int i = cg_shm_rule_find_name(cg_dp_rules, params);
+
+		if (i >= 0) {
+			slot = (uint32_t)i;
+			s = &cg_dp_rules->slot[slot];
 		}
 	}
 	if (s == NULL) {

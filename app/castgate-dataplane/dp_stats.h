@@ -36,7 +36,7 @@ extern struct cg_shm_lcore_ctrs *cg_dp_ctrs;
 static inline struct cg_shm_lcore_ctrs *
 cg_dp_ctrs_self(void)
 {
-	return &cg_dp_ctrs[rte_lcore_index(rte_lcore_id())];
+	return cg_shm_ctr_block(cg_dp_ctrs, (uint32_t)rte_lcore_index(rte_lcore_id()));
 }
 
 /**

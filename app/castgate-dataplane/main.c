@@ -162,6 +162,44 @@ parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
+/* Per mbuf beyond its data room (struct rte_mbuf, mempool header): the least
+ * the pools take. What the EAL, rings and rte_hash take besides is about
+ * RULES_EAL_SLACK_MB: below that margin only a warning (the estimate may be
+ * high), beyond the sure part an error. For the memory_mb check. */
+#define RULES_MBUF_OVERHEAD 192
+#define RULES_EAL_SLACK_MB 32
+
+/*
+ * The rule table is reserved whole at start (max_rules slots, counters per
+ * lcore): with a fixed memory_mb, say now how much it needs rather than fail
+ * inside the EAL. The packet pools come on top. Also run by --check-config.
+ */
+static int
+check_memory(const struct cg_conf *c)
+{
+	if (c->dp.memory_mb > 0) {
+		uint64_t rules = cg_shm_rules_mem(c->dp.max_rules, c->dp.n_lcores);
+		uint64_t pools = (uint64_t)c->dp.mbufs * (c->dp.mbuf_size + RULES_MBUF_OVERHEAD);
+		uint64_t sure_mb = (rules + pools) >> 20, need_mb = sure_mb + RULES_EAL_SLACK_MB;
+
+		if (need_mb > c->dp.memory_mb && sure_mb <= c->dp.memory_mb)
+			CG_WARN("config: dataplane.memory_mb = %u may be short: dataplane.max_rules = "
+				"%u takes about %" PRIu64 " MB, the packet buffers about %" PRIu64
+				" MB, DPDK itself some %d MB more; %" PRIu64 " would be safe",
+				c->dp.memory_mb, c->dp.max_rules, rules >> 20, pools >> 20,
+				RULES_EAL_SLACK_MB, need_mb);
+		if (sure_mb > c->dp.memory_mb) {
+			CG_ERR("config: dataplane.memory_mb = %u is too small: dataplane.max_rules = "
+			       "%u needs about %" PRIu64 " MB for the rule table and counters "
+			       "(%u lcores), the packet buffers about %" PRIu64 " MB; set memory_mb "
+			       "to at least %" PRIu64 " (or 0: grow on demand)", c->dp.memory_mb,
+			       c->dp.max_rules, rules >> 20, c->dp.n_lcores, pools >> 20, need_mb);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Copy the config into the process context. */
 static int
 setup_from_conf(const struct cg_conf *c)
@@ -172,6 +210,8 @@ setup_from_conf(const struct cg_conf *c)
 	}
 	/* lib/conf checked every value (mbuf_size fits the uint16_t data room). */
 	dp_g.p = c->dp;
+	if (check_memory(c) < 0)
+		return -EINVAL;
 	if (dp_g.p.burst > CG_DP_MAX_BURST) {
 		CG_WARN("dataplane.burst %u: using %d (the rule lookup's bulk limit)",
 			dp_g.p.burst, CG_DP_MAX_BURST);
@@ -213,6 +253,8 @@ check_config(const struct cg_conf *c)
 	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(j);
+	if (check_memory(c) < 0)
+		return CG_EXIT_USAGE;
 	/* The data plane's own checks of the EAL line (af_packet qpairs=). */
 	if (cg_dp_eal_argv(c, PROG, 0, NULL, NULL, NULL, &argc, &argv) < 0)
 		return CG_EXIT_USAGE;

@@ -691,6 +691,9 @@ ctl_fmt_system_info(FILE *f, json_object *res)
 	ctl_fmt_tpl(f, jm(res, "control"), PROC_DESC "\nsupervisor   ");
 	ctl_fmt_tpl(f, res, "{supervisor!none}");
 	ctl_fmt_tpl(f, jm(res, "supervisor"), PROC_DESC "\n");
+	if (jm(dp, "rule_table") != NULL)
+		ctl_fmt_tpl(f, jm(dp, "rule_table"), "rule table   {rules} rule{rules:s} in {slots} "
+			    "slots, {bytes} bytes ({bytes_per_slot} per slot)\n");
 	if (rpc != NULL)
 		ctl_fmt_tpl(f, rpc, "rpc clients  {active} active, {accepted} accepted, "
 			    "{requests} requests, {errors} errors\n");

@@ -286,6 +286,16 @@ enum cg_rule_conflict {
  */
 struct cg_rule_set *cg_rule_set_new(void);
 
+/**
+ * A copy of @p s with room for @p extra more rules (no reallocation while
+ * adding them): one copy of the rules and of the lookup tables, O(n).
+ * @return the copy, or NULL (ENOMEM).
+ */
+struct cg_rule_set *cg_rule_set_clone(const struct cg_rule_set *s, size_t extra);
+
+/** Make room for @p n rules in all. @return 0 or -ENOMEM. */
+int cg_rule_set_reserve(struct cg_rule_set *s, size_t n);
+
 /** Free a set and its rules. NULL is allowed. */
 void cg_rule_set_free(struct cg_rule_set *s);
 

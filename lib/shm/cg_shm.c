@@ -176,9 +176,30 @@ cg_shm_attach(struct cg_shm_view *v, char *err, size_t errlen)
 	v->rules = lookup(CG_SHM_MZ_RULES, sizeof(*v->rules), err, errlen, &ret);
 	if (v->rules == NULL)
 		return ret;
-	v->ctrs = lookup(CG_SHM_MZ_COUNTERS, sizeof(*v->ctrs) * info->nb_ctr_blocks, err, errlen,
-			 &ret);
+	/* The sizes come from the primary's max_rules: check them against the zones. */
+	if (lookup(CG_SHM_MZ_RULES, cg_shm_rules_size(v->rules->nb_slots), err, errlen,
+		   &ret) == NULL)
+		return ret;
+	if (v->rules->idx_size != cg_shm_idx_size(v->rules->nb_slots)) {
+		snprintf(err, errlen, "memzone %s: index of %" PRIu32 " entries for %" PRIu32
+			 " slots: castgate-dataplane is from another castgate build",
+			 CG_SHM_MZ_RULES, v->rules->idx_size, v->rules->nb_slots);
+		return -EPROTO;
+	}
+	v->ctrs = lookup(CG_SHM_MZ_COUNTERS, sizeof(*v->ctrs), err, errlen, &ret);
 	if (v->ctrs == NULL)
+		return ret;
+	if (v->ctrs->nb_slots != v->rules->nb_slots ||
+	    v->ctrs->block_size != cg_shm_ctr_block_size(v->rules->nb_slots)) {
+		snprintf(err, errlen, "memzone %s: blocks of %" PRIu32 " bytes for %" PRIu32
+			 " slots, expected %zu for %" PRIu32 ": castgate-dataplane is from another "
+			 "castgate build", CG_SHM_MZ_COUNTERS, v->ctrs->block_size,
+			 v->ctrs->nb_slots, cg_shm_ctr_block_size(v->rules->nb_slots),
+			 v->rules->nb_slots);
+		return -EPROTO;
+	}
+	if (lookup(CG_SHM_MZ_COUNTERS, (size_t)v->ctrs->block_size * info->nb_ctr_blocks, err,
+		   errlen, &ret) == NULL)
 		return ret;
 	v->request = lookup(CG_SHM_MZ_REQUEST, sizeof(*v->request), err, errlen, &ret);
 	if (v->request == NULL)
@@ -190,16 +211,193 @@ cg_shm_attach(struct cg_shm_view *v, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The rule index (see cg_shm.h): open addressing with linear probing. The
+ * hashes are plain code, so every process computes the same ones.
+ */
+
+static uint32_t
+mix32(uint32_t h)
+{
+	/* A 32-bit finalizer (xorshift-multiply): spreads ids and addresses. */
+	h ^= h >> 16;
+	h *= 0x7feb352du;
+	h ^= h >> 15;
+	h *= 0x846ca68bu;
+	h ^= h >> 16;
+	return h;
+}
+
+static uint32_t
+hash_name(const char *name)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (size_t i = 0; i < CG_RULE_NAME_SIZE && name[i] != '\0'; i++)
+		h = (h ^ (uint8_t)name[i]) * 16777619u;
+	return mix32(h);
+}
+
+static uint32_t
+hash_match(const struct cg_rule *r)
+{
+	return mix32(r->in.dst ^ mix32(r->in.src ^ mix32(((uint32_t)r->in.dport << 16) ^
+							 r->in.port_id)));
+}
+
+static bool
+same_match(const struct cg_rule *a, const struct cg_rule *b)
+{
+	return a->in.port_id == b->in.port_id && a->in.dst == b->in.dst &&
+	       a->in.dport == b->in.dport && a->in.src == b->in.src;
+}
+
+static uint32_t
+hash_of(const struct cg_rule *r, enum cg_shm_idx_kind kind)
+{
+	switch (kind) {
+	case CG_SHM_IDX_NAME: return hash_name(r->name);
+	case CG_SHM_IDX_ID: return mix32(r->id);
+	default: return hash_match(r);
+	}
+}
+
+/* Probe table @kind from hash @h; @eq says whether a slot in use is the one. */
+static int
+idx_probe(const struct cg_shm_rules *rules, enum cg_shm_idx_kind kind, uint32_t h,
+	  bool (*eq)(const struct cg_rule *, const void *), const void *key)
+{
+	const uint32_t *t;
+	uint32_t mask;
+
+	if (rules == NULL || rules->idx_size == 0)
+		return -ENOENT;
+	t = cg_shm_idx_table(rules, kind);
+	mask = rules->idx_size - 1;
+	for (uint32_t n = 0, i = h & mask; n < rules->idx_size; n++, i = (i + 1) & mask) {
+		uint32_t e = __atomic_load_n(&t[i], __ATOMIC_ACQUIRE);
+		const struct cg_shm_rule_slot *s;
+
+		if (e == 0)
+			break;
+		if (e == CG_SHM_IDX_GONE || e - 1 >= rules->nb_slots)
+			continue;
+		s = &rules->slot[e - 1];
+		if (s->in_use && eq(&s->rule, key))
+			return (int)(e - 1);
+	}
+	return -ENOENT;
+}
+
+static bool
+eq_name(const struct cg_rule *r, const void *key)
+{
+	return strncmp(r->name, key, sizeof(r->name)) == 0;
+}
+
+static bool
+eq_id(const struct cg_rule *r, const void *key)
+{
+	return r->id == *(const uint32_t *)key;
+}
+
+static bool
+eq_match(const struct cg_rule *r, const void *key)
+{
+	return same_match(r, key);
+}
+
+int
+cg_shm_rule_find_name(const struct cg_shm_rules *rules, const char *name)
+{
+	return idx_probe(rules, CG_SHM_IDX_NAME, hash_name(name), eq_name, name);
+}
+
+int
+cg_shm_rule_find_id(const struct cg_shm_rules *rules, uint32_t id)
+{
+	return idx_probe(rules, CG_SHM_IDX_ID, mix32(id), eq_id, &id);
+}
+
+int
+cg_shm_rule_find_match(const struct cg_shm_rules *rules, const struct cg_rule *r)
+{
+	return idx_probe(rules, CG_SHM_IDX_MATCH, hash_match(r), eq_match, r);
+}
+
 int
 cg_shm_rule_find(const struct cg_shm_view *v, const char *name)
 {
-	for (uint32_t i = 0; i < v->rules->nb_slots && i < CG_SHM_MAX_RULES; i++) {
-		const struct cg_shm_rule_slot *s = &v->rules->slot[i];
+	return cg_shm_rule_find_name(v->rules, name);
+}
 
-		if (s->in_use && strncmp(s->rule.name, name, sizeof(s->rule.name)) == 0)
-			return (int)i;
+void
+cg_shm_idx_init(struct cg_shm_rules *rules)
+{
+	rules->idx_size = cg_shm_idx_size(rules->nb_slots);
+	rules->idx_off = sizeof(*rules) + (uint64_t)rules->nb_slots * sizeof(rules->slot[0]);
+	memset(cg_shm_idx_table(rules, 0), 0,
+	       (size_t)CG_SHM_IDX_KINDS * rules->idx_size * sizeof(uint32_t));
+	memset(rules->idx_gone, 0, sizeof(rules->idx_gone));
+}
+
+/* Put slot + 1 into the first empty or removed entry of its probe sequence. */
+static void
+idx_put(struct cg_shm_rules *rules, enum cg_shm_idx_kind kind, uint32_t slot)
+{
+	uint32_t *t = cg_shm_idx_table(rules, kind);
+	uint32_t mask = rules->idx_size - 1;
+	uint32_t i = hash_of(&rules->slot[slot].rule, kind) & mask;
+
+	/* The table has twice the slots, so there is always an empty entry. */
+	while (t[i] != 0 && t[i] != CG_SHM_IDX_GONE)
+		i = (i + 1) & mask;
+	if (t[i] == CG_SHM_IDX_GONE)
+		rules->idx_gone[kind]--;
+	__atomic_store_n(&t[i], slot + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Too many removed entries make probes long: refill the table from the slots
+ * in use. Readers in other processes may miss a rule while this runs; they
+ * read between their own requests, or compare the generation (cg_shm.h).
+ */
+static void
+idx_rebuild(struct cg_shm_rules *rules, enum cg_shm_idx_kind kind, uint32_t skip)
+{
+	memset(cg_shm_idx_table(rules, kind), 0, rules->idx_size * sizeof(uint32_t));
+	rules->idx_gone[kind] = 0;
+	for (uint32_t i = 0; i < rules->nb_slots; i++)
+		if (rules->slot[i].in_use && i != skip)
+			idx_put(rules, kind, i);
+}
+
+void
+cg_shm_idx_add(struct cg_shm_rules *rules, uint32_t slot)
+{
+	for (int k = 0; k < CG_SHM_IDX_KINDS; k++)
+		idx_put(rules, (enum cg_shm_idx_kind)k, slot);
+}
+
+void
+cg_shm_idx_del(struct cg_shm_rules *rules, uint32_t slot)
+{
+	for (int k = 0; k < CG_SHM_IDX_KINDS; k++) {
+		uint32_t *t = cg_shm_idx_table(rules, (enum cg_shm_idx_kind)k);
+		uint32_t mask = rules->idx_size - 1;
+		uint32_t i = hash_of(&rules->slot[slot].rule, (enum cg_shm_idx_kind)k) & mask;
+
+		for (uint32_t n = 0; n < rules->idx_size && t[i] != 0; n++, i = (i + 1) & mask) {
+			if (t[i] == slot + 1) {
+				__atomic_store_n(&t[i], CG_SHM_IDX_GONE, __ATOMIC_RELEASE);
+				rules->idx_gone[k]++;
+				break;
+			}
+		}
+		/* A quarter removed: probes would get long; rebuild (O(nb_slots), rare). */
+		if (rules->idx_gone[k] > rules->idx_size / 4)
+			idx_rebuild(rules, (enum cg_shm_idx_kind)k, slot);
 	}
-	return -ENOENT;
 }
 
 void
@@ -207,10 +405,10 @@ cg_shm_rule_ctrs_sum(const struct cg_shm_lcore_ctrs *ctrs, uint32_t nb_blocks, u
 		     struct cg_shm_ctr_rule *sum)
 {
 	memset(sum, 0, sizeof(*sum));
-	if (slot >= CG_SHM_MAX_RULES)
+	if (nb_blocks == 0 || slot >= ctrs->nb_slots)
 		return;
 	for (uint32_t l = 0; l < nb_blocks; l++) {
-		const struct cg_shm_ctr_rule *c = &ctrs[l].rule[slot];
+		const struct cg_shm_ctr_rule *c = &cg_shm_ctr_block(ctrs, l)->rule[slot];
 
 		sum->rx_pkts += c->rx_pkts;
 		sum->rx_bytes += c->rx_bytes;
@@ -241,7 +439,7 @@ cg_shm_drop_sum_blocks(const struct cg_shm_lcore_ctrs *ctrs, uint32_t nb_blocks,
 	if (reason >= CG_SHM_DROP_MAX)
 		return 0;
 	for (uint32_t l = 0; l < nb_blocks; l++)
-		s += ctrs[l].drops[reason];
+		s += cg_shm_ctr_block(ctrs, l)->drops[reason];
 	return s;
 }
 

@@ -13,10 +13,16 @@
  * | name                 | layout                                  | written by |
  * |----------------------|-----------------------------------------|------------|
  * | CG_SHM_MZ_INFO       | struct cg_shm_info                      | primary, at start (ready: also at stop) |
- * | CG_SHM_MZ_RULES      | struct cg_shm_rules                     | primary main lcore only |
- * | CG_SHM_MZ_COUNTERS   | struct cg_shm_lcore_ctrs[nb_ctr_blocks] | block i: only the lcore of info->lcores[i] |
+ * | CG_SHM_MZ_RULES      | struct cg_shm_rules + its slots + index | primary main lcore only |
+ * | CG_SHM_MZ_COUNTERS   | nb_ctr_blocks struct cg_shm_lcore_ctrs, block_size apart | block i: only the lcore of info->lcores[i] |
  * | CG_SHM_MZ_REQUEST    | struct cg_shm_request                   | the one requesting secondary (req), primary (done_*) |
  * | CG_SHM_MZ_TRACE      | struct cg_shm_trace                     | control (what to trace), lcore i (its records) |
+ *
+ * **Sizes.** The number of rule slots is `[dataplane] max_rules`, fixed at
+ * the primary's start: cg_shm_rules.nb_slots says it, and the slots, the
+ * rule index and the per-lcore rule counters are flexible arrays sized by
+ * it. A counter block is cg_shm_lcore_ctrs.block_size bytes long (the same
+ * in every block); reach block i with cg_shm_ctr_block(), never ctrs[i].
  *
  * **Single writer.** The primary's main lcore is the only writer of the rule
  * table (the rte_hash and the slots). A secondary never writes a slot: it
@@ -82,8 +88,6 @@
 #define CG_SHM_MAX_PORTS 16
 /** Lcores described in cg_info (= counter blocks at most). */
 #define CG_SHM_MAX_LCORES 128
-/** Rule slots; an update needs a free slot, so this is the live maximum + headroom. */
-#define CG_SHM_MAX_RULES 1024
 /** Outputs per rule. */
 #define CG_SHM_MAX_OUTPUTS CG_RULE_MAX_OUTPUTS
 /** cg_shm_out.nh of an output whose destination MAC is static. */
@@ -131,21 +135,67 @@ struct cg_shm_out {
 
 /** A rule slot of CG_SHM_MZ_RULES. Index = counter index in cg_shm_lcore_ctrs.rule[]. */
 struct cg_shm_rule_slot {
-	struct cg_rule rule;		/**< as configured (names, ids, resolved ports) */
+	/* What the fast path reads first: a packet touches the slot's first lines. */
 	uint8_t in_use;			/**< set after the slot is complete */
 	uint8_t nb_out;
 	uint8_t origin;			/**< enum cg_shm_origin */
-	uint8_t rtp;			/**< rule.rtp, next to what the fast path reads */
+	uint8_t rtp;			/**< rule.rtp */
 	struct cg_shm_out out[CG_SHM_MAX_OUTPUTS];
+	struct cg_rule rule;		/**< as configured (names, ids, resolved ports) */
 } __rte_cache_aligned;
 
-/** Layout of CG_SHM_MZ_RULES. */
+/**
+ * The rule index: three open-addressing hash tables (linear probing) that
+ * find a slot by rule name, by rule id and by match (input port,
+ * destination, dport, source) in O(1), for the primary and for secondaries
+ * alike. Plain data: the hash functions are code of lib/shm (cg_shm.c), the
+ * same in every process, never a stored pointer. An entry holds slot + 1,
+ * 0 (empty) or CG_SHM_IDX_GONE (a removed entry, skipped by lookups); a
+ * lookup checks the slot itself (in use, same key), so an entry never lies.
+ * Written by the primary only; a table with many removed entries is rebuilt
+ * in place (cg_shm_idx_*() below).
+ */
+enum cg_shm_idx_kind {
+	CG_SHM_IDX_NAME = 0,
+	CG_SHM_IDX_ID,
+	CG_SHM_IDX_MATCH,
+	CG_SHM_IDX_KINDS
+};
+#define CG_SHM_IDX_GONE UINT32_MAX
+
+/** Layout of CG_SHM_MZ_RULES: this header, nb_slots slots, then the index. */
 struct cg_shm_rules {
-	uint32_t nb_slots;		/**< CG_SHM_MAX_RULES */
+	uint32_t nb_slots;		/**< [dataplane] max_rules */
 	uint32_t nb_rules;		/**< live rules */
 	volatile uint64_t generation;	/**< bumped after every applied change */
-	struct cg_shm_rule_slot slot[CG_SHM_MAX_RULES];
+	uint32_t idx_size;		/**< entries per index table, a power of two */
+	uint32_t idx_gone[CG_SHM_IDX_KINDS];	/**< removed entries per table (primary's) */
+	uint64_t idx_off;		/**< byte offset of the index from this header */
+	struct cg_shm_rule_slot slot[];	/**< nb_slots */
 };
+
+/** Entries per index table for @p nb_slots slots: a power of two >= 2 x nb_slots. */
+static inline uint32_t
+cg_shm_idx_size(uint32_t nb_slots)
+{
+	return (uint32_t)rte_align64pow2(2 * (uint64_t)nb_slots < 16 ? 16 : 2 * (uint64_t)nb_slots);
+}
+
+/** Bytes of CG_SHM_MZ_RULES for @p nb_slots slots (header, slots, index). */
+static inline size_t
+cg_shm_rules_size(uint32_t nb_slots)
+{
+	return sizeof(struct cg_shm_rules) + (size_t)nb_slots * sizeof(struct cg_shm_rule_slot) +
+	       (size_t)CG_SHM_IDX_KINDS * cg_shm_idx_size(nb_slots) * sizeof(uint32_t);
+}
+
+/** Index table @p kind of @p rules (idx_size entries). */
+static inline uint32_t *
+cg_shm_idx_table(const struct cg_shm_rules *rules, enum cg_shm_idx_kind kind)
+{
+	return (uint32_t *)(uintptr_t)((const char *)rules + rules->idx_off) +
+	       (size_t)kind * rules->idx_size;
+}
 
 /** Drop reasons: lib/pkt's parse reasons (0..CG_PKT_DROP_MAX-1), then the data plane's. */
 enum cg_shm_drop {
@@ -199,14 +249,50 @@ struct cg_shm_ctr_rule {
 	struct cg_shm_ctr_out out[CG_SHM_MAX_OUTPUTS];
 };
 
-/** One lcore's counter block in CG_SHM_MZ_COUNTERS. */
+/**
+ * One lcore's counter block in CG_SHM_MZ_COUNTERS; blocks are block_size
+ * bytes apart (cg_shm_ctr_block()), rule[] has nb_slots entries.
+ */
 struct cg_shm_lcore_ctrs {
+	uint32_t block_size;		/**< bytes from one block to the next (set at start) */
+	uint32_t nb_slots;		/**< entries of rule[] (= cg_shm_rules.nb_slots) */
 	uint64_t rx_pkts;		/**< frames received on our ports */
 	uint64_t rx_bytes;
 	uint64_t svc_tx;		/**< service (ARP/IGMP) frames handed to TX */
 	uint64_t drops[CG_SHM_DROP_MAX];
-	struct cg_shm_ctr_rule rule[CG_SHM_MAX_RULES];
+	struct cg_shm_ctr_rule rule[];	/**< nb_slots */
 } __rte_cache_aligned;
+
+/** Bytes of one counter block for @p nb_slots rule slots (a cache-line multiple). */
+static inline size_t
+cg_shm_ctr_block_size(uint32_t nb_slots)
+{
+	return RTE_ALIGN_CEIL(offsetof(struct cg_shm_lcore_ctrs, rule) +
+			      (size_t)nb_slots * sizeof(struct cg_shm_ctr_rule),
+			      (size_t)RTE_CACHE_LINE_SIZE);
+}
+
+/** Counter block @p i of the blocks starting at @p base. */
+static inline struct cg_shm_lcore_ctrs *
+cg_shm_ctr_block(const struct cg_shm_lcore_ctrs *base, uint32_t i)
+{
+	return (struct cg_shm_lcore_ctrs *)(uintptr_t)((const char *)base +
+						       (size_t)i * base->block_size);
+}
+
+/**
+ * DPDK memory the rule table takes for @p nb_slots slots and @p nb_blocks
+ * counter blocks (one per lcore): rule memzone and counters, without the
+ * primary's own rte_hash (about CG_SHM_HASH_BYTES_PER_SLOT per slot).
+ */
+#define CG_SHM_HASH_BYTES_PER_SLOT 64
+static inline uint64_t
+cg_shm_rules_mem(uint32_t nb_slots, uint32_t nb_blocks)
+{
+	return (uint64_t)cg_shm_rules_size(nb_slots) +
+	       (uint64_t)nb_blocks * cg_shm_ctr_block_size(nb_slots) +
+	       (uint64_t)nb_slots * CG_SHM_HASH_BYTES_PER_SLOT;
+}
 
 /** A port as the data plane brought it up. */
 struct cg_shm_port_info {
@@ -437,10 +523,36 @@ int cg_shm_log_bridge(enum cg_log_level level);
 int cg_shm_attach(struct cg_shm_view *v, char *err, size_t errlen);
 
 /**
- * The slot of the rule named @p name.
+ * The slot of the rule named @p name (the rule index: O(1)).
  * @return the slot index, or -ENOENT.
  */
 int cg_shm_rule_find(const struct cg_shm_view *v, const char *name);
+
+/** The slot in use whose rule has id @p id, or -ENOENT. */
+int cg_shm_rule_find_id(const struct cg_shm_rules *rules, uint32_t id);
+
+/**
+ * The slot in use whose rule has the same match as @p r (input port id,
+ * destination, dport, source), or -ENOENT.
+ */
+int cg_shm_rule_find_match(const struct cg_shm_rules *rules, const struct cg_rule *r);
+
+/** The slot in use whose rule is named @p name, or -ENOENT. */
+int cg_shm_rule_find_name(const struct cg_shm_rules *rules, const char *name);
+
+/*
+ * Index maintenance: primary only, on the main lcore, with the slot complete
+ * (in_use = 1) before cg_shm_idx_add() and still filled in at cg_shm_idx_del().
+ */
+
+/** Set up an empty index behind nb_slots slots (after the header is zeroed). */
+void cg_shm_idx_init(struct cg_shm_rules *rules);
+
+/** Enter slot @p slot under its name, id and match. */
+void cg_shm_idx_add(struct cg_shm_rules *rules, uint32_t slot);
+
+/** Remove slot @p slot's entries (by slot, so a new slot with the same keys stays). */
+void cg_shm_idx_del(struct cg_shm_rules *rules, uint32_t slot);
 
 /** Sum the counters of rule slot @p slot over all counter blocks into @p sum. */
 void cg_shm_rule_ctrs(const struct cg_shm_view *v, uint32_t slot, struct cg_shm_ctr_rule *sum);

@@ -40,14 +40,17 @@ cg_shm_totals_read(const struct cg_shm_lcore_ctrs *ctrs, uint32_t nb_blocks,
 
 	*t = (struct cg_shm_totals){ 0 };
 	for (uint32_t l = 0; l < nb_blocks; l++) {
-		t->rx_packets += ctrs[l].rx_pkts;
-		t->rx_bytes += ctrs[l].rx_bytes;
-		t->service_tx += ctrs[l].svc_tx;
+		const struct cg_shm_lcore_ctrs *b = cg_shm_ctr_block(ctrs, l);
+
+		t->rx_packets += b->rx_pkts;
+		t->rx_bytes += b->rx_bytes;
+		t->service_tx += b->svc_tx;
 		for (unsigned int r = CG_PKT_DROP_NONE + 1; r < CG_SHM_DROP_MAX; r++)
-			t->drops += ctrs[l].drops[r];
+			t->drops += b->drops[r];
 	}
 	/* tx: what the rules installed now sent; a removed rule takes its share. */
-	for (uint32_t i = 0; rules != NULL && i < rules->nb_slots && i < CG_SHM_MAX_RULES; i++) {
+	for (uint32_t i = 0; rules != NULL && nb_blocks > 0 && i < rules->nb_slots &&
+	     i < ctrs->nb_slots; i++) {
 		const struct cg_shm_rule_slot *s = &rules->slot[i];
 
 		if (!s->in_use)

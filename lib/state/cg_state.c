@@ -21,7 +21,8 @@
 #include "cg_util.h"
 
 /* Far above any real set (1024 rules of ~1 KiB JSON each), far below harm. */
-#define STATE_MAX_BYTES (16u << 20)
+/* About 250 bytes per rule: room for a million API rules ([dataplane] max_rules). */
+#define STATE_MAX_BYTES (256u << 20)
 
 static int
 read_all(const char *path, char **text, size_t *len, char *err, size_t errlen)
@@ -42,7 +43,7 @@ read_all(const char *path, char **text, size_t *len, char *err, size_t errlen)
 	}
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > STATE_MAX_BYTES) {
 		snprintf(err, errlen, "%s: %s", path, S_ISREG(st.st_mode) ?
-			 "larger than 16 MiB" : "not a regular file");
+			 "larger than 256 MiB" : "not a regular file");
 		close(fd);
 		return -EINVAL;
 	}

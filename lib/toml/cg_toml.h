@@ -32,8 +32,12 @@
 
 #include <json-c/json.h>
 
-/** Largest document accepted, in bytes: configs are a few KiB; this bounds fuzzing. */
-#define CG_TOML_MAX_SIZE (1024 * 1024)
+/**
+ * Largest document accepted, in bytes: most configs are a few KiB, but one of
+ * 100 000 rules ([dataplane] max_rules) is about 20 MiB; this still bounds
+ * fuzzing (fuzz inputs are far smaller).
+ */
+#define CG_TOML_MAX_SIZE (64 * 1024 * 1024)
 /** Deepest nesting of tables and arrays below the root (bounds recursion). */
 #define CG_TOML_MAX_DEPTH 32
 /** Longest key (one component of a dotted key, after unescaping), in bytes. */

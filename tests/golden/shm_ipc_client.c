@@ -141,7 +141,7 @@ rx_total(void)
 	uint64_t s = 0;
 
 	for (uint32_t l = 0; l < v.info->nb_ctr_blocks; l++)
-		s += v.ctrs[l].rx_pkts;
+		s += cg_shm_ctr_block(v.ctrs, l)->rx_pkts;
 	return s;
 }
 

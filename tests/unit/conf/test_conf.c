@@ -554,6 +554,61 @@ test_rule_ids(void)
 	cg_conf_free(c);
 }
 
+/* [dataplane] max_rules: default, range, and a config with more rules than slots. */
+static void
+test_max_rules(void)
+{
+	char doc[16384], err[512];
+	struct cg_conf *c;
+	size_t len;
+
+	c = load_text(doc_with(0, NULL), err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->dp.max_rules, 1024);
+	cg_conf_free(c);
+
+	c = load_text(doc_with(4, "lcores = \"0\"\nmax_rules = 1000000"), err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->dp.max_rules, 1000000);
+	cg_conf_free(c);
+
+	c = load_text(doc_with(4, "lcores = \"0\"\nmax_rules = 0"), err, sizeof(err));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "dataplane.max_rules (line 5)"));
+	cg_conf_free(c);
+	c = load_text(doc_with(4, "lcores = \"0\"\nmax_rules = 1000001"), err, sizeof(err));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "dataplane.max_rules (line 5)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "1000000"));
+	cg_conf_free(c);
+
+	/* Three rules, two slots: refused, naming the key, how many, what to set. */
+	len = (size_t)snprintf(doc, sizeof(doc), "%s",
+			       doc_with(4, "lcores = \"0\"\nmax_rules = 2"));
+	for (int i = 2; i <= 3; i++)
+		len += (size_t)snprintf(doc + len, sizeof(doc) - len,
+			"[[rule]]\nname = \"cam%d\"\n"
+			"input = { port = \"rin0\", destination = \"239.1.1.%d\", dport = 5001 }\n"
+			"output = [ { port = \"rout0\", destination = \"239.2.2.9\", dport = 1 } ]\n",
+			i, i);
+	c = load_text(doc, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_STRING_EQUAL(err, "dataplane.max_rules (line 5): 3 [[rule]] tables do not fit "
+			       "in 2 rule slots; set max_rules to at least 4 (one more lets a rule "
+			       "be updated)");
+	cg_conf_free(c);
+
+	/* As many rules as slots is allowed (only an update then needs one more). */
+	len = (size_t)snprintf(doc, sizeof(doc), "%s",
+			       doc_with(4, "lcores = \"0\"\nmax_rules = 2"));
+	snprintf(doc + len, sizeof(doc) - len, "[[rule]]\nname = \"cam2\"\n"
+		 "input = { port = \"rin0\", destination = \"239.1.1.2\", dport = 5001 }\n"
+		 "output = [ { port = \"rout0\", destination = \"239.2.2.9\", dport = 1 } ]\n");
+	c = load_text(doc, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL(c);
+	cg_conf_free(c);
+}
+
 static void
 test_sections(void)
 {
@@ -989,6 +1044,7 @@ main(void)
 		CG_UNIT_TEST(test_kernel_iface),
 		CG_UNIT_TEST(test_load_files),
 		CG_UNIT_TEST(test_load_errors),
+		CG_UNIT_TEST(test_max_rules),
 		CG_UNIT_TEST(test_control_supervisor),
 		CG_UNIT_TEST(test_metrics_listen),
 		CG_UNIT_END,

@@ -693,7 +693,7 @@ test_limits(void)
 	json_object_put(o);
 	o = cg_toml_parse(big, CG_TOML_MAX_SIZE + 1, buf, sizeof(buf));
 	CU_ASSERT_PTR_NULL(o);
-	CU_ASSERT_STRING_EQUAL(buf, "document is larger than 1048576 bytes");
+	CU_ASSERT_STRING_EQUAL(buf, "document is larger than 67108864 bytes");
 	free(big);
 }
 

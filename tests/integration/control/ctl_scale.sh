@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# (25) Rule scale. A config of 20 000 rules (generated here) with
+# [dataplane] max_rules = 20001 starts, and all 20 000 rules are installed
+# (rule.list over the API); the first, a middle and the last rule relay their
+# stream with the exact count, each to its own output group. One rule.add
+# fills the last slot; the next one fails with a JSON-RPC error that says the
+# table is full and names max_rules; a batch of two for that one slot is
+# refused whole. A config with more rules than max_rules
+# is refused by `castgate --check-config`, naming dataplane.max_rules.
+set -euo pipefail
+source "$(dirname "$0")/../lib/cg_test.sh"
+
+cg_init 25
+cg_ctl_init
+N=20000
+MAX=$((N + 1))
+COUNT=300
+cg_topo_relay
+conf=$CG_TMP/castgate.toml
+
+# rules_toml FIRST COUNT: rule i receives 239.25.(i/256).(i%256):5001 and sends
+# to 239.25.(128 + i/256).(i%256):6001.
+rules_toml() {
+	"$CG_PY" - "$1" "$2" <<'PY'
+import sys
+first, n = int(sys.argv[1]), int(sys.argv[2])
+out = []
+for i in range(first, first + n):
+    a, b = i // 256, i % 256
+    out.append('[[rule]]\nname = "s%d"\ninput = { port = "in0", destination = "239.25.%d.%d", '
+               'dport = 5001 }\noutput = [ { port = "out0", destination = "239.25.%d.%d", '
+               'dport = 6001 } ]\n' % (i, a, b, 128 + a, b))
+sys.stdout.write("\n".join(out))
+PY
+}
+group_in() { echo "239.25.$(($1 / 256)).$(($1 % 256))"; }
+group_out() { echo "239.25.$((128 + $1 / 256)).$(($1 % 256))"; }
+
+# More rules than slots: refused before anything starts, naming the key.
+{
+	cg_ctl_conf --set "max_rules = 10"
+	rules_toml 0 11
+} >"$CG_TMP/over.toml"
+rc=0
+"$CG_CASTGATE" --check-config -c "$CG_TMP/over.toml" >"$CG_TMP/over.out" 2>&1 || rc=$?
+cg_assert_true "a config of 11 rules with max_rules = 10 is refused (exit status $rc)" [ "$rc" -ne 0 ]
+cg_assert_true "the refusal names dataplane.max_rules" grep -q 'dataplane.max_rules' \
+	"$CG_TMP/over.out"
+cg_assert_true "the refusal says how many rules do not fit" grep -q '11 \[\[rule\]\]' \
+	"$CG_TMP/over.out"
+
+{
+	cg_ctl_conf --set "max_rules = $MAX"
+	rules_toml 0 $N
+} >"$conf"
+t0=$(cg_now_ms)
+cg_ctl_start "$conf"
+cg_log "castgate with $N config rules ready in $(($(cg_now_ms) - t0)) ms"
+
+cg_ctl_json info system info
+cg_assert_eq "system.info: rule_table rules, slots" "$N $MAX" \
+	"$(cg_json "$CG_TMP/info.json" '"%d %d" % (d["dataplane"]["rule_table"]["rules"], d["dataplane"]["rule_table"]["slots"])')"
+cg_assert_ge "system.info: rule_table bytes_per_slot (a slot, its counters, index, hash)" 1500 \
+	"$(cg_json "$CG_TMP/info.json" 'd["dataplane"]["rule_table"]["bytes_per_slot"]')"
+cg_ctl_json list rule list
+cg_assert_eq "rule list: all $N rules" $N "$(cg_json "$CG_TMP/list.json" 'len(d["rules"])')"
+cg_assert_eq "rule list: names s0..s$((N - 1)), all from the config" "$N config" \
+	"$(cg_json "$CG_TMP/list.json" '"%d %s" % (len(set(r["rule"]["name"] for r in d["rules"])), ",".join(sorted(set(r["origin"] for r in d["rules"]))))')"
+
+# Traffic to the first, a middle and the last rule, each counted at its own group.
+for i in 0 $((N / 2)) $((N - 1)); do
+	cg_recv_start "r$i" "$CG_NS_SINK" "$(group_out $i):6001" --iface "$CG_IF_SINK" \
+		--expect $COUNT --idle-timeout 2
+done
+for i in 0 $((N / 2)) $((N - 1)); do
+	cg_send "s$i" "$CG_NS_GEN" --dst "$(group_in $i):5001" --iface "$CG_IF_GEN" \
+		--count $COUNT --rate 2000 --sport 4001
+done
+for i in 0 $((N / 2)) $((N - 1)); do
+	cg_recv_wait "r$i"
+	cg_assert_eq "rule s$i: received at $(group_out $i)" $COUNT \
+		"$(cg_json "$CG_TMP/r$i.json" 'd["received"]')"
+	cg_assert_eq "rule s$i: lost" 0 "$(cg_json "$CG_TMP/r$i.json" 'd["lost"]')"
+	cg_ctl_json "show$i" rule show "s$i"
+	cg_assert_eq "rule s$i: rx_packets" $COUNT \
+		"$(cg_json "$CG_TMP/show$i.json" 'd["stats"]["rx_packets"]')"
+done
+
+# A batch (rule.add with "rules") of two for the one free slot: all or
+# nothing, so the error names the second rule and the first is not kept.
+r1='{"name":"extra1","input":{"port":"in0","destination":"239.25.120.1","dport":5001},"output":[{"port":"out0","destination":"239.25.250.1","dport":6001}]}'
+r2='{"name":"extra2","input":{"port":"in0","destination":"239.25.120.2","dport":5001},"output":[{"port":"out0","destination":"239.25.250.2","dport":6001}]}'
+rc=0
+"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json call rule.add "{\"rules\":[$r1,$r2]}" \
+	>"$CG_TMP/batch.out" 2>&1 || rc=$?
+cg_assert_true "a batch past max_rules fails (exit status $rc)" [ "$rc" -ne 0 ]
+cg_assert_true "its error names the rule that did not fit" grep -q 'rules\[1\] (\\\?"extra2' \
+	"$CG_TMP/batch.out"
+cg_assert_true "its error says the table is full" grep -q 'rule table full' "$CG_TMP/batch.out"
+rc=0
+"$CG_CTL_BIN" -s "$CG_CTL_SOCK" rule show extra1 >/dev/null 2>&1 || rc=$?
+cg_assert_eq "the batch's first rule is not kept (rule show exit status)" 4 "$rc"
+
+# The last free slot, then one too many: a JSON-RPC error naming the limit.
+cg_ctl_expect 0 add1 rule add extra1 --in in0,239.25.120.1,5001 --out out0,239.25.250.1,6001
+rc=0
+"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json call rule.add \
+	'{"rule":{"name":"extra2","input":{"port":"in0","destination":"239.25.120.2","dport":5001},"output":[{"port":"out0","destination":"239.25.250.2","dport":6001}]}}' \
+	>"$CG_TMP/add2.out" 2>&1 || rc=$?
+cg_assert_true "rule.add past max_rules fails (exit status $rc)" [ "$rc" -ne 0 ]
+cg_assert_true "its error says the table is full" grep -q 'rule table full' "$CG_TMP/add2.out"
+cg_assert_true "its error names max_rules" grep -q 'max_rules' "$CG_TMP/add2.out"
+cg_ctl_json info2 system info
+cg_assert_eq "system.info after: $MAX rules" $MAX \
+	"$(cg_json "$CG_TMP/info2.json" 'd["dataplane"]["rule_table"]["rules"]')"
+
+cg_ctl_stop
+cg_finish

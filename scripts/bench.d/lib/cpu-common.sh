@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Helpers of the CPU-only bench cases (scripts/bench.d/cpu, fanout): the
 # forwarder is fed from memory and sends into nothing, so no kernel I/O is
 # measured. Sourced, not run (the driver runs only executable files of

@@ -158,11 +158,15 @@ def main():
         status.append({"case": case, "status": st, "log": log or None})
         if st != "ok":
             continue
+        # A case may add panels of its own: DIR/<case>-<part>.json.
+        extra = sorted(f[:-5] for f in os.listdir(args.out)
+                       if f.startswith(case + "-") and f.endswith(".json"))
         try:
-            d = json.load(open(os.path.join(args.out, case + ".json")))
-            if d.get("case") != case or not isinstance(d.get("results"), list):
-                raise ValueError("no \"case\": \"%s\" or no \"results\" list" % case)
-            docs.append(d)
+            for name in [case] + extra:
+                d = json.load(open(os.path.join(args.out, name + ".json")))
+                if d.get("case") != name or not isinstance(d.get("results"), list):
+                    raise ValueError("no \"case\": \"%s\" or no \"results\" list" % name)
+                docs.append(d)
         except (OSError, ValueError) as e:
             status[-1]["status"] = "failed (bad JSON: %s)" % e
             bad = True

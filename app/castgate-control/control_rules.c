@@ -214,6 +214,35 @@ dp_request(struct control *c, uint32_t op, uint32_t origin, const struct cg_rule
 	return ret;
 }
 
+/*
+ * @p n adds (at most CG_SHM_REQ_BATCH) in one request: a bulk load costs a
+ * round trip per batch, not per rule. *done: how many went in, in order.
+ */
+static int
+dp_add_batch(struct control *c, const struct cg_rule *rules, unsigned int n, unsigned int *done,
+	     char *msg, size_t len)
+{
+	static struct cg_shm_rules_req req[CG_SHM_REQ_BATCH];
+	uint64_t gen = 0;
+	int ret;
+
+	for (unsigned int i = 0; i < n; i++) {
+		memset(&req[i], 0, sizeof(req[i]));
+		req[i].op = CG_SHM_RULES_ADD;
+		req[i].origin = CG_SHM_ORIGIN_API;
+		req[i].rule = rules[i];
+	}
+	msg[0] = '\0';
+	ret = cg_shm_rules_request_batch(&c->shm, req, n, CONTROL_DP_TIMEOUT_MS, &gen, done,
+					 msg, len);
+	if (ret == -ETIMEDOUT) {
+		if (!c->dirty)
+			c->dirty_ticks = 0;
+		c->dirty = true;
+	}
+	return ret;
+}
+
 /* The data plane names the bad value like lib/rule does:
  * `rule "cam1": output[1].destination: not inside ...`; make it a field. */
 static void
@@ -708,7 +737,7 @@ control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 	struct cg_rule_set *next = NULL;
 	char msg[MSG], field[CG_RPC_FIELD_MAX];
 	uint64_t t0 = mono_us(), t1;
-	size_t i, done = 0;
+	size_t i, done = 0, first = 0;	/* rules[first..i] wait to be sent */
 	uint32_t id;
 	int ret;
 
@@ -749,14 +778,21 @@ control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 			cg_rpc_error_set(err, CG_RPC_E_CONFLICT, base, "rules[%zu]: %s", i, msg);
 			goto undo;
 		}
-		ret = dp_request(c, CG_SHM_RULES_ADD, CG_SHM_ORIGIN_API, r, msg, sizeof(msg));
-		if (ret < 0) {
-			dp_field(msg, field, sizeof(field));
-			control_dp_error(err, ret, field, msg);
-			batch_err(err, i, r->name);
-			goto undo;
+		/* Sent in batches once checked: the data plane stops at a refused one. */
+		if (i + 1 - first == CG_SHM_REQ_BATCH || i + 1 == n) {
+			unsigned int k = 0;
+
+			ret = dp_add_batch(c, &rules[first], (unsigned int)(i + 1 - first), &k, msg,
+					   sizeof(msg));
+			done += k;
+			if (ret < 0) {
+				dp_field(msg, field, sizeof(field));
+				control_dp_error(err, ret, field, msg);
+				batch_err(err, first + k, rules[first + k].name);
+				goto undo;
+			}
+			first = i + 1;
 		}
-		done++;
 	}
 	t1 = mono_us();
 	ret = cg_state_save(c->conf->ctl.state_file, next, msg, sizeof(msg));

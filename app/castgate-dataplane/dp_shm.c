@@ -179,7 +179,7 @@ cg_dp_shm_publish(const struct cg_conf *c, const char *config_path)
 
 /* Answer a request (any thread: rte_mp_reply() only sends on the socket). */
 static void
-reply(const char *peer, uint64_t seq, int result, const char *err)
+reply(const char *peer, uint64_t seq, int result, uint32_t done, const char *err)
 {
 	struct cg_shm_mp_rep rep;
 	struct rte_mp_msg msg;
@@ -187,6 +187,7 @@ reply(const char *peer, uint64_t seq, int result, const char *err)
 	memset(&rep, 0, sizeof(rep));
 	rep.seq = seq;
 	rep.result = result;
+	rep.done = done;
 	rep.generation = cg_dp_rules != NULL ?
 		__atomic_load_n(&cg_dp_rules->generation, __ATOMIC_ACQUIRE) : 0;
 	if (result < 0 && err != NULL)
@@ -210,19 +211,19 @@ on_rules_msg(const struct rte_mp_msg *msg, const void *peer)
 	if (peer == NULL)
 		return 0;
 	if (msg->len_param != (int)sizeof(req)) {
-		reply(peer, 0, -EPROTO, "rule request: bad message length (another castgate build?)");
+		reply(peer, 0, -EPROTO, 0, "rule request: bad message length (another castgate build?)");
 		return 0;
 	}
 	memcpy(&req, msg->param, sizeof(req));
 	if (stopping) {
-		reply(peer, req.seq, -EPIPE, "castgate-dataplane is stopping");
+		reply(peer, req.seq, -EPIPE, 0, "castgate-dataplane is stopping");
 		return 0;
 	}
 	memset(&p, 0, sizeof(p));
 	p.seq = req.seq;
 	snprintf(p.peer, sizeof(p.peer), "%s", (const char *)peer);
 	if (rte_ring_sp_enqueue_elem(cg_dp_shm_queue, &p, sizeof(p)) != 0) {
-		reply(peer, req.seq, -EBUSY, "castgate-dataplane: too many rule requests queued");
+		reply(peer, req.seq, -EBUSY, 0, "castgate-dataplane: too many rule requests queued");
 		return 0;
 	}
 	/* Non-blocking: a full counter already means "wake up". */
@@ -263,37 +264,57 @@ op_name(uint32_t op)
 static void
 handle(const struct pending *p, unsigned int self_reader)
 {
-	struct cg_shm_rules_req req;
+	/* Static: 64 KB, and only the main lcore handles requests. */
+	static struct cg_shm_rules_req req[CG_SHM_REQ_BATCH];
 	char err[sizeof(((struct cg_shm_mp_rep *)0)->err)];
 	uint64_t s1, s2, t0 = rte_rdtsc();
-	int ret;
+	uint32_t n, done = 0;
+	int ret = 0;
 
 	err[0] = '\0';
 	/* Seqlock read: the copy is good only if seq did not move during it. */
 	s1 = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
-	memcpy(&req, (const void *)&slot->req, sizeof(req));
+	n = RTE_MIN(slot->count, (uint32_t)CG_SHM_REQ_BATCH);
+	memcpy(req, (const void *)slot->req, n * sizeof(req[0]));
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	s2 = __atomic_load_n(&slot->seq, __ATOMIC_RELAXED);
 	if (s1 != p->seq || s2 != s1) {
 		snprintf(err, sizeof(err), "rule request %" PRIu64 ": the request slot was "
 			 "overwritten (holds %" PRIu64 "): one writer at a time", p->seq, s2);
 		ret = -EBUSY;
-	} else {
-		ret = cg_dp_rules_apply(&req, self_reader, err, sizeof(err));
+	} else if (n == 0) {
+		snprintf(err, sizeof(err), "rule request %" PRIu64 ": no change in it", p->seq);
+		ret = -EINVAL;
 	}
+	for (; ret == 0 && done < n; done++) {
+		ret = cg_dp_rules_apply(&req[done], self_reader, err, sizeof(err));
+		if (ret < 0)
+			break;
+	}
+	slot->done_count = done;
 	slot->done_result = ret;
 	__atomic_store_n(&slot->done_seq, p->seq, __ATOMIC_RELEASE);
-	reply(p->peer, p->seq, ret, err);
+	reply(p->peer, p->seq, ret, done, err);
 
-	req.rule.name[sizeof(req.rule.name) - 1] = '\0';
-	if (ret == 0)
+	if (ret == 0 && n == 1) {
+		req[0].rule.name[sizeof(req[0].rule.name) - 1] = '\0';
 		CG_INFO("rule %s: %s (%s), from control; generation %" PRIu64 ", %.0f us",
-			req.rule.name, op_name(req.op),
-			req.origin == CG_SHM_ORIGIN_CONFIG ? "config" : "api",
+			req[0].rule.name, op_name(req[0].op),
+			req[0].origin == CG_SHM_ORIGIN_CONFIG ? "config" : "api",
 			cg_dp_rules->generation,
 			(double)(rte_rdtsc() - t0) * 1e6 / (double)rte_get_tsc_hz());
-	else
-		CG_WARN("rule request %" PRIu64 " (%s) refused: %s", p->seq, op_name(req.op), err);
+	} else if (ret == 0) {
+		/* A bulk load: one line per request, not per rule. */
+		req[0].rule.name[sizeof(req[0].rule.name) - 1] = '\0';
+		req[n - 1].rule.name[sizeof(req[n - 1].rule.name) - 1] = '\0';
+		CG_INFO("rules %s .. %s: %u changes (%s), from control; generation %" PRIu64
+			", %.0f us", req[0].rule.name, req[n - 1].rule.name, n,
+			op_name(req[0].op), cg_dp_rules->generation,
+			(double)(rte_rdtsc() - t0) * 1e6 / (double)rte_get_tsc_hz());
+	} else {
+		CG_WARN("rule request %" PRIu64 " (%s, change %u of %u) refused: %s", p->seq,
+			n > 0 ? op_name(req[RTE_MIN(done, n - 1)].op) : "?", done + 1, n, err);
+	}
 }
 
 void
@@ -342,7 +363,7 @@ cg_dp_shm_fini(void)
 	/* The IPC thread may still be queueing one; rte_eal_cleanup() stops it. */
 	while (cg_dp_shm_queue != NULL &&
 	       rte_ring_sc_dequeue_elem(cg_dp_shm_queue, &p, sizeof(p)) == 0)
-		reply(p.peer, p.seq, -EPIPE, "castgate-dataplane is stopping");
+		reply(p.peer, p.seq, -EPIPE, 0, "castgate-dataplane is stopping");
 	/* wake_fd stays open: the IPC thread may still write it until
 	 * rte_eal_cleanup() stops that thread; exit closes it. */
 }

@@ -457,7 +457,7 @@ cg_shm_drop_sum(const struct cg_shm_view *v, unsigned int reason)
  */
 static int
 wait_done(const struct cg_shm_view *v, uint64_t seq, unsigned int timeout_ms,
-	  uint64_t *generation, char *err, size_t errlen)
+	  uint64_t *generation, unsigned int *done, char *err, size_t errlen)
 {
 	const struct cg_shm_request *rq = v->request;
 	struct timespec t0, now, nap = { .tv_sec = 0, .tv_nsec = 200000 };
@@ -475,6 +475,7 @@ wait_done(const struct cg_shm_view *v, uint64_t seq, unsigned int timeout_ms,
 		nanosleep(&nap, NULL);
 	}
 	ret = rq->done_result;
+	*done = rq->done_count;
 	if (generation != NULL)
 		*generation = v->rules->generation;
 	if (ret < 0)
@@ -487,6 +488,15 @@ int
 cg_shm_rules_request(const struct cg_shm_view *v, const struct cg_shm_rules_req *req,
 		     unsigned int timeout_ms, uint64_t *generation, char *err, size_t errlen)
 {
+	return cg_shm_rules_request_batch(v, req, 1, timeout_ms, generation, NULL, err, errlen);
+}
+
+int
+cg_shm_rules_request_batch(const struct cg_shm_view *v, const struct cg_shm_rules_req *reqs,
+			   unsigned int n, unsigned int timeout_ms, uint64_t *generation,
+			   unsigned int *done, char *err, size_t errlen)
+{
+	unsigned int done_local;
 	struct cg_shm_request *rq = v->request;
 	struct rte_mp_msg msg;
 	struct rte_mp_reply reply;
@@ -500,8 +510,16 @@ cg_shm_rules_request(const struct cg_shm_view *v, const struct cg_shm_rules_req 
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
+	if (done == NULL)
+		done = &done_local;
+	*done = 0;
 	if (rte_eal_process_type() != RTE_PROC_SECONDARY) {
 		snprintf(err, errlen, "rule request: only a DPDK secondary process can send one");
+		return -EINVAL;
+	}
+	if (n == 0 || n > CG_SHM_REQ_BATCH) {
+		snprintf(err, errlen, "rule request: %u changes, 1..%u in one request", n,
+			 CG_SHM_REQ_BATCH);
 		return -EINVAL;
 	}
 	/* Seqlock write: the primary refuses a copy it made while we wrote. */
@@ -510,7 +528,8 @@ cg_shm_rules_request(const struct cg_shm_view *v, const struct cg_shm_rules_req 
 		seq = __atomic_add_fetch(&rq->next_seq, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&rq->seq, 0, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	memcpy(&rq->req, req, sizeof(*req));
+	rq->count = n;
+	memcpy(rq->req, reqs, n * sizeof(*reqs));
 	__atomic_store_n(&rq->seq, seq, __ATOMIC_RELEASE);
 
 	memset(&msg, 0, sizeof(msg));
@@ -552,7 +571,7 @@ cg_shm_rules_request(const struct cg_shm_view *v, const struct cg_shm_rules_req 
 	memcpy(&rep, reply.msgs[0].param, sizeof(rep));
 	free(reply.msgs);
 	if (rep.seq < seq)
-		return wait_done(v, seq, timeout_ms, generation, err, errlen);
+		return wait_done(v, seq, timeout_ms, generation, done, err, errlen);
 	if (rep.seq != seq) {
 		snprintf(err, errlen, "castgate-dataplane answered request %" PRIu64 " instead of "
 			 "%" PRIu64, rep.seq, seq);
@@ -560,6 +579,7 @@ cg_shm_rules_request(const struct cg_shm_view *v, const struct cg_shm_rules_req 
 	}
 	if (generation != NULL)
 		*generation = rep.generation;
+	*done = rep.result < 0 ? RTE_MIN(rep.done, n) : n;
 	if (rep.result < 0) {
 		rep.err[sizeof(rep.err) - 1] = '\0';
 		snprintf(err, errlen, "%s", rep.err);

@@ -443,19 +443,25 @@ struct cg_shm_trace {
 	struct cg_shm_trace_lcore lcore[CG_SHM_MAX_LCORES];
 } __rte_cache_aligned;
 
+/** Most changes in one request: a bulk load costs one round trip per this many. */
+#define CG_SHM_REQ_BATCH 64
+
 /**
  * Layout of CG_SHM_MZ_REQUEST: the one request slot, a seqlock. A writer takes a
- * fresh seq from @c next_seq (atomic add), stores seq = 0, writes @c req,
- * stores seq (release), then sends the rte_mp message with that seq. The
- * primary reads seq, copies req, reads seq again, and refuses the request
- * (-EBUSY) unless both equal the message's seq.
+ * fresh seq from @c next_seq (atomic add), stores seq = 0, writes @c count and
+ * @c req, stores seq (release), then sends the rte_mp message with that seq.
+ * The primary reads seq, copies the changes, reads seq again, and refuses the
+ * request (-EBUSY) unless both equal the message's seq. It applies the
+ * changes in order and stops at the first refused one.
  */
 struct cg_shm_request {
 	volatile uint64_t seq;		/**< seq of the request in @c req; 0 while written */
-	struct cg_shm_rules_req req;
+	uint32_t count;			/**< changes in @c req, 1..CG_SHM_REQ_BATCH */
+	struct cg_shm_rules_req req[CG_SHM_REQ_BATCH];
 	uint64_t next_seq;		/**< last seq handed out (atomic add by writers) */
 	volatile uint64_t done_seq;	/**< last seq the primary finished (applied or refused) */
 	volatile int32_t done_result;	/**< its result */
+	volatile uint32_t done_count;	/**< its changes applied (before a refused one) */
 };
 
 /** rte_mp request param of CG_SHM_MP_RULES. */
@@ -467,6 +473,7 @@ struct cg_shm_mp_req {
 struct cg_shm_mp_rep {
 	uint64_t seq;			/**< the request's */
 	int32_t result;			/**< 0 or a negative errno */
+	uint32_t done;			/**< changes applied, in order (all of them when result is 0) */
 	uint64_t generation;		/**< cg_shm_rules.generation after the request */
 	char err[200];			/**< message when result < 0 */
 };
@@ -596,6 +603,17 @@ const char *cg_shm_drop_name(unsigned int reason);
  */
 int cg_shm_rules_request(const struct cg_shm_view *v, const struct cg_shm_rules_req *req,
 			 unsigned int timeout_ms, uint64_t *generation, char *err, size_t errlen);
+
+/**
+ * cg_shm_rules_request() for @p n changes (1..CG_SHM_REQ_BATCH) in one round
+ * trip, applied in order up to the first refused one (whose error is
+ * returned; the message names its rule). @p done, if not NULL, is set to how
+ * many were applied (those before the refused one): undoing them is the
+ * caller's choice. After -ETIMEDOUT, *done is 0 and the outcome unknown.
+ */
+int cg_shm_rules_request_batch(const struct cg_shm_view *v, const struct cg_shm_rules_req *reqs,
+			       unsigned int n, unsigned int timeout_ms, uint64_t *generation,
+			       unsigned int *done, char *err, size_t errlen);
 
 /*
  * Counters as the outside sees them (cg_shm_stats.c): one vocabulary, named

@@ -442,6 +442,36 @@ mode_api(const struct opts *o)
 		     "name");
 	CHECK(v.request->done_result == -EINVAL, "done_result %d", v.request->done_result);
 	{
+		/* A batch: applied in order up to the refused change, which names its rule. */
+		struct cg_shm_rules_req b[3];
+		unsigned int done = 99;
+		uint32_t nb = v.rules->nb_rules;
+
+		memset(b, 0, sizeof(b));
+		for (int i = 0; i < 3; i++) {
+			b[i].op = CG_SHM_RULES_ADD;
+			b[i].origin = CG_SHM_ORIGIN_API;
+		}
+		b[0].rule = make_rule("batch1", 0, "239.40.9.1", 5009, "239.40.109.1", 9);
+		b[1].rule = make_rule("batch2", 0, "239.40.9.2", 5009, "239.40.109.2", 9);
+		b[2].rule = make_rule("batch3", 0, "239.40.9.1", 5009, "239.40.109.3", 9);
+		ret = cg_shm_rules_request_batch(&v, b, 3, REQ_TIMEOUT_MS, NULL, &done, err,
+						 sizeof(err));
+		CHECK(ret == -EEXIST && done == 2 && strstr(err, "batch3") != NULL &&
+		      v.rules->nb_rules == nb + 2, "batch of 3, the 3rd a clash: %d, done %u, %s",
+		      ret, done, err);
+		CHECK(v.request->done_count == 2, "done_count %u", v.request->done_count);
+		b[0].op = b[1].op = CG_SHM_RULES_REMOVE;
+		ret = cg_shm_rules_request_batch(&v, b, 2, REQ_TIMEOUT_MS, NULL, &done, err,
+						 sizeof(err));
+		CHECK(ret == 0 && done == 2 && v.rules->nb_rules == nb, "batch remove: %d, done %u, "
+		      "%s", ret, done, err);
+		ret = cg_shm_rules_request_batch(&v, b, CG_SHM_REQ_BATCH + 1, REQ_TIMEOUT_MS, NULL,
+						 &done, err, sizeof(err));
+		CHECK(ret == -EINVAL && done == 0, "batch of %u: %d", CG_SHM_REQ_BATCH + 1, ret);
+		printf("  batch: 2 of 3 applied, then the clash; batch remove -> ok\n");
+	}
+	{
 		/* A seq the request slot does not hold (as after another writer). */
 		struct cg_shm_mp_req stale = { .seq = v.request->seq + 1000 };
 		uint32_t short_msg = 1;

@@ -14,7 +14,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
 
-NGROUPS=1000	# rules, one input group each (239.26.1.1 ...)
+NGROUPS=2000	# rules, one input group each (239.26.1.1 ...)
 VERSION=3
 [ "${1:-}" = v2 ] && VERSION=2
 
@@ -38,7 +38,7 @@ bridge -n "$CG_NS_GEN" link set dev "$CG_IF_GEN" fastleave on
 
 # The groups, one a line: 239.26.<1 + i / 250>.<1 + i % 250>; a rule each.
 conf=$CG_TMP/castgate.toml
-cg_conf_base --set "igmp_version = $VERSION" >"$conf"
+cg_conf_base --set "igmp_version = $VERSION" --set "max_rules = 4096" >"$conf"
 "$CG_PY" - "$NGROUPS" "$CG_TMP/groups.txt" >>"$conf" <<'PY'
 import sys
 n, path = int(sys.argv[1]), sys.argv[2]

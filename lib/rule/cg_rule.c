@@ -793,9 +793,10 @@ struct cg_rule_set {
 	size_t ix_size;		/* a power of two > 2 n, or 0 */
 };
 
-static uint32_t
-mix32(uint32_t h)
+uint32_t
+cg_rule_hash_mix(uint32_t h)
 {
+	/* A 32-bit finalizer (xorshift-multiply): spreads ids and addresses. */
 	h ^= h >> 16;
 	h *= 0x7feb352du;
 	h ^= h >> 15;
@@ -805,22 +806,29 @@ mix32(uint32_t h)
 }
 
 static uint32_t
-hash_str(const char *p, uint32_t h)
+hash_str(const char *p, size_t max, uint32_t h)
 {
-	for (; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;	/* FNV-1a */
+	for (size_t i = 0; i < max && p[i] != '\0'; i++)
+		h = (h ^ (uint8_t)p[i]) * 16777619u;	/* FNV-1a */
 	return h;
+}
+
+uint32_t
+cg_rule_hash_name(const char *name)
+{
+	return cg_rule_hash_mix(hash_str(name, CG_RULE_NAME_SIZE, 2166136261u));
 }
 
 static uint32_t
 rule_hash(const struct cg_rule *r, int kind)
 {
 	switch (kind) {
-	case IX_NAME: return mix32(hash_str(r->name, 2166136261u));
-	case IX_ID: return mix32(r->id);
+	case IX_NAME: return cg_rule_hash_name(r->name);
+	case IX_ID: return cg_rule_hash_mix(r->id);
 	default:
-		return mix32(hash_str(r->in.port, r->in.dst ^ mix32(r->in.src ^
-			     mix32(r->in.dport))));
+		/* Ports by name: a set's rules may not be resolved yet. */
+		return cg_rule_hash_mix(hash_str(r->in.port, sizeof(r->in.port), r->in.dst ^
+			     cg_rule_hash_mix(r->in.src ^ cg_rule_hash_mix(r->in.dport))));
 	}
 }
 

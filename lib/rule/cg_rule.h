@@ -356,4 +356,13 @@ uint32_t cg_rule_set_next_id(const struct cg_rule_set *s);
 #define CG_RULE_SET_FOREACH(s, i, r)						\
 	for ((i) = 0; ((r) = cg_rule_set_get((s), (i))) != NULL; (i)++)
 
+/**
+ * Hashes for rule indexes (lib/rule's sets, lib/shm's shared index): plain
+ * code, so every process computes the same values. cg_rule_hash_mix() is a
+ * 32-bit finalizer; cg_rule_hash_name() hashes at most CG_RULE_NAME_SIZE
+ * bytes of a name.
+ */
+uint32_t cg_rule_hash_mix(uint32_t h);
+uint32_t cg_rule_hash_name(const char *name);
+
 #endif /* CG_RULE_H */

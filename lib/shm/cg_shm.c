@@ -217,32 +217,11 @@ cg_shm_attach(struct cg_shm_view *v, char *err, size_t errlen)
  */
 
 static uint32_t
-mix32(uint32_t h)
-{
-	/* A 32-bit finalizer (xorshift-multiply): spreads ids and addresses. */
-	h ^= h >> 16;
-	h *= 0x7feb352du;
-	h ^= h >> 15;
-	h *= 0x846ca68bu;
-	h ^= h >> 16;
-	return h;
-}
-
-static uint32_t
-hash_name(const char *name)
-{
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	for (size_t i = 0; i < CG_RULE_NAME_SIZE && name[i] != '\0'; i++)
-		h = (h ^ (uint8_t)name[i]) * 16777619u;
-	return mix32(h);
-}
-
-static uint32_t
 hash_match(const struct cg_rule *r)
 {
-	return mix32(r->in.dst ^ mix32(r->in.src ^ mix32(((uint32_t)r->in.dport << 16) ^
-							 r->in.port_id)));
+	uint32_t h = cg_rule_hash_mix(((uint32_t)r->in.dport << 16) ^ r->in.port_id);
+
+	return cg_rule_hash_mix(r->in.dst ^ cg_rule_hash_mix(r->in.src ^ h));
 }
 
 static bool
@@ -256,8 +235,8 @@ static uint32_t
 hash_of(const struct cg_rule *r, enum cg_shm_idx_kind kind)
 {
 	switch (kind) {
-	case CG_SHM_IDX_NAME: return hash_name(r->name);
-	case CG_SHM_IDX_ID: return mix32(r->id);
+	case CG_SHM_IDX_NAME: return cg_rule_hash_name(r->name);
+	case CG_SHM_IDX_ID: return cg_rule_hash_mix(r->id);
 	default: return hash_match(r);
 	}
 }
@@ -310,13 +289,13 @@ eq_match(const struct cg_rule *r, const void *key)
 int
 cg_shm_rule_find_name(const struct cg_shm_rules *rules, const char *name)
 {
-	return idx_probe(rules, CG_SHM_IDX_NAME, hash_name(name), eq_name, name);
+	return idx_probe(rules, CG_SHM_IDX_NAME, cg_rule_hash_name(name), eq_name, name);
 }
 
 int
 cg_shm_rule_find_id(const struct cg_shm_rules *rules, uint32_t id)
 {
-	return idx_probe(rules, CG_SHM_IDX_ID, mix32(id), eq_id, &id);
+	return idx_probe(rules, CG_SHM_IDX_ID, cg_rule_hash_mix(id), eq_id, &id);
 }
 
 int

@@ -36,6 +36,7 @@
 #include "cg_rpc.h"
 #include "cg_rule.h"
 #include "cg_shm.h"
+#include "cg_state.h"
 #include "cg_util.h"
 
 #define CONTROL_PROG "castgate-control"
@@ -86,6 +87,7 @@ struct control {
 
 	/* Rules (control_rules.c). */
 	struct cg_rule_set *api;	/**< API rules, as the state file holds them */
+	struct cg_state state;		/**< its files: snapshot and journal */
 	bool state_usable;		/**< false: state file unreadable, API rules frozen */
 	char state_error[CONTROL_MSG_SIZE];	/**< why, or the first skipped rule's error */
 	unsigned int state_skipped;	/**< state rules control could not install */

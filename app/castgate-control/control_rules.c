@@ -409,7 +409,7 @@ control_rules_start(struct control *c)
 	int ret;
 
 	c->state_error[0] = '\0';
-	ret = cg_state_load(path, &c->api, err, sizeof(err));
+	ret = cg_state_load(path, &c->api, &c->state, err, sizeof(err));
 	if (ret < 0) {
 		/* Writing would destroy what the file still holds: freeze instead. */
 		c->api = NULL;
@@ -420,6 +420,16 @@ control_rules_start(struct control *c)
 		return;
 	}
 	c->state_usable = true;
+	if (c->state.journal_changes > 0) {
+		uint64_t changes = c->state.journal_changes;
+
+		/* Fold the journal now: a start reads one file next time. */
+		if (cg_state_save(&c->state, c->api, err, sizeof(err)) < 0)
+			CG_WARN("%s; the journal stays and is folded later", err);
+		else
+			CG_INFO("state file %s: %" PRIu64 " change(s) of the journal folded in",
+				path, changes);
+	}
 	c->state_skipped = reconcile(c, true);
 	CG_INFO("state file %s: %zu API rule(s), %u not installed", path,
 		cg_rule_set_count(c->api), c->state_skipped);
@@ -583,18 +593,32 @@ frozen(const struct control *c, struct cg_rpc_error *err)
 }
 
 /*
+ * Make @next, which is c->api with the changes @ch, durable: append the
+ * changes to the journal (the cost of a request is what it changes), or
+ * write @next as a new snapshot when the journal has grown past it.
+ */
+static int
+state_write(struct control *c, const struct cg_rule_set *next, const struct cg_state_change *ch,
+	    size_t n, char *msg, size_t len)
+{
+	if (cg_state_fold_due(&c->state))
+		return cg_state_save(&c->state, next, msg, len);
+	return cg_state_append(&c->state, ch, n, msg, len);
+}
+
+/*
  * Save @next as the state file, then make it c->api. On failure undo @undo_op
  * of @undo_rule in the data plane and fill @err.
  */
 static int
-commit(struct control *c, struct cg_rule_set *next, uint32_t undo_op,
-       const struct cg_rule *undo_rule, const struct control_who *who, const char *what,
-       struct cg_rpc_error *err)
+commit(struct control *c, struct cg_rule_set *next, const struct cg_state_change *ch,
+       uint32_t undo_op, const struct cg_rule *undo_rule, const struct control_who *who,
+       const char *what, struct cg_rpc_error *err)
 {
 	char msg[MSG], umsg[MSG];
 	int ret;
 
-	ret = cg_state_save(c->conf->ctl.state_file, next, msg, sizeof(msg));
+	ret = state_write(c, next, ch, 1, msg, sizeof(msg));
 	if (ret == 0) {
 		cg_rule_set_free(c->api);
 		c->api = next;
@@ -694,9 +718,11 @@ control_rule_change(struct control *c, uint32_t op, struct cg_rule *r,
 	t1 = mono_us();
 	snprintf(what, sizeof(what), "rule %s (id %u): %s", r->name, r->id, verb);
 	if (op == CG_SHM_RULES_ADD)
-		ret = commit(c, next, CG_SHM_RULES_REMOVE, r, who, what, err);
+		ret = commit(c, next, &(struct cg_state_change){ .put = r }, CG_SHM_RULES_REMOVE,
+			     r, who, what, err);
 	else
-		ret = commit(c, next, CG_SHM_RULES_UPDATE, &old, who, what, err);
+		ret = commit(c, next, &(struct cg_state_change){ .put = r }, CG_SHM_RULES_UPDATE,
+			     &old, who, what, err);
 	if (ret < 0)
 		return -1;
 	control_stats_forget_rule(c, r->name);
@@ -735,6 +761,7 @@ control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 		       const struct control_who *who, struct cg_rpc_error *err)
 {
 	struct cg_rule_set *next = NULL;
+	struct cg_state_change *ch;
 	char msg[MSG], field[CG_RPC_FIELD_MAX];
 	uint64_t t0 = mono_us(), t1;
 	size_t i, done = 0, first = 0;	/* rules[first..i] wait to be sent */
@@ -795,7 +822,15 @@ control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 		}
 	}
 	t1 = mono_us();
-	ret = cg_state_save(c->conf->ctl.state_file, next, msg, sizeof(msg));
+	ch = calloc(n ? n : 1, sizeof(*ch));
+	if (ch == NULL) {
+		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "out of memory");
+		goto undo;
+	}
+	for (i = 0; i < n; i++)
+		ch[i].put = &rules[i];
+	ret = state_write(c, next, ch, n, msg, sizeof(msg));
+	free(ch);
 	if (ret < 0) {
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "%zu rules: the state file could "
 				 "not be written (%s); the change was undone", n, msg);
@@ -849,8 +884,8 @@ control_rule_remove(struct control *c, const char *name, const struct control_wh
 		}
 		/* A skipped state rule: only the file has it. */
 		next = set_replace(c->api, name, NULL, msg, sizeof(msg));
-		if (next == NULL || cg_state_save(c->conf->ctl.state_file, next, msg,
-						  sizeof(msg)) < 0) {
+		if (next == NULL || state_write(c, next, &(struct cg_state_change){
+							.remove = name }, 1, msg, sizeof(msg)) < 0) {
 			cg_rule_set_free(next);
 			cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "rule %s: %s", name, msg);
 			goto refused;
@@ -882,7 +917,8 @@ control_rule_remove(struct control *c, const char *name, const struct control_wh
 	}
 	t1 = mono_us();
 	snprintf(what, sizeof(what), "rule %s (id %u): remove", name, old.id);
-	if (commit(c, next, CG_SHM_RULES_ADD, &old, who, what, err) < 0)
+	if (commit(c, next, &(struct cg_state_change){ .remove = name }, CG_SHM_RULES_ADD, &old,
+		   who, what, err) < 0)
 		return -1;
 	control_stats_forget_rule(c, name);
 	control_audit(CG_LOG_INFO, who, name, "ok", "rule %s (id %u): removed, saved (data plane "

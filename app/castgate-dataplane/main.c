@@ -403,7 +403,7 @@ install_state_rules(const struct cg_conf *c, unsigned int self)
 
 	if (path[0] == '\0')
 		return;
-	ret = cg_state_load(path, &set, err, sizeof(err));
+	ret = cg_state_load(path, &set, NULL, err, sizeof(err));
 	if (ret < 0) {
 		if (err[0] == '\0')
 			snprintf(err, sizeof(err), "%.400s: %s", path, strerror(-ret));

@@ -52,16 +52,15 @@ cg_util_write_file(const char *path, const void *data, size_t len, mode_t mode, 
 {
 	/* Distinct names for threads of one process writing the same path. */
 	static atomic_uint seq;
-	char tmp[PATH_MAX], dir[PATH_MAX];
+	char tmp[PATH_MAX];
 	const char *dummy;
-	int fd, dfd, ret;
+	int fd, ret;
 
 	if (step == NULL)
 		step = &dummy;
 	*step = "create";
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d.%u", path, (int)getpid(),
-		     atomic_fetch_add(&seq, 1)) >= (int)sizeof(tmp) ||
-	    snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		     atomic_fetch_add(&seq, 1)) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	/* O_EXCL|O_NOFOLLOW: never write through a file or link someone left there. */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -91,6 +90,17 @@ cg_util_write_file(const char *path, const void *data, size_t len, mode_t mode, 
 		return 0;
 	/* The rename itself is durable only once the directory is. */
 	*step = "fsync of the directory";
+	return cg_util_fsync_dir(path);
+}
+
+int
+cg_util_fsync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	int dfd, ret = 0;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
 	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fsync(dfd) < 0)
 		ret = -errno;

@@ -55,4 +55,11 @@ int cg_util_verr(char *err, size_t errlen, int ret, const char *fmt, va_list ap)
 int cg_util_write_file(const char *path, const void *data, size_t len, mode_t mode,
 		       bool durable, const char **step);
 
+/**
+ * fsync the directory that holds @p path, so that a file created or renamed
+ * there survives a power cut.
+ * @return 0, or a negative errno.
+ */
+int cg_util_fsync_dir(const char *path);
+
 #endif /* CG_UTIL_H */

@@ -233,7 +233,7 @@ cg_json_eqs "$CG_TMP/info.json" \
 cg_ctl_json list1 rule list
 cg_assert_eq "rule set unchanged" "$list0" "$(cg_ctl_rules_norm "$CG_TMP/list1.json")"
 cg_assert_eq "state file unchanged" '["apiE"]' \
-	"$(cg_json "$CG_STATE_FILE" 'sorted(r["name"] for r in d["rules"])')"
+	"$(cg_state_names)"
 cg_recv_start r1 "$CG_NS_SINK" 239.13.2.1:6001 --iface "$CG_IF_SINK" --expect $NP --count $NP
 cg_recv_start r2 "$CG_NS_SINK" 239.13.2.2:6002 --iface "$CG_IF_SINK" --expect $NP --count $NP
 cg_send s1 "$CG_NS_GEN" --dst 239.13.1.1:5001 --iface "$CG_IF_GEN" --rate 10000 --count $NP --size 500

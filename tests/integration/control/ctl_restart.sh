@@ -62,7 +62,7 @@ cg_assert_true "castgate-dataplane $dp_pid exited" test ! -e "/proc/$dp_pid/exe"
 cg_assert_true "castgate-control $ctl_pid exited" test ! -e "/proc/$ctl_pid/exe"
 cg_assert_true "the control socket is removed" test ! -e "$CG_CTL_SOCK"
 cg_assert_eq "state file: the API rule, not the removed one" '["api1"]' \
-	"$(cg_json "$CG_STATE_FILE" 'sorted(r["name"] for r in d["rules"])')"
+	"$(cg_state_names)"
 
 # Start again: the same rules, and the API rule forwards.
 cg_ctl_start "$conf"

@@ -296,6 +296,36 @@ cg_ctl_child_pid() {
 	return 0
 }
 
+# cg_state_names [FILE]: the names of the API rules the state on disk holds
+# (default $CG_STATE_FILE), sorted, as JSON: the snapshot, with the journal
+# (FILE.journal) replayed on top as docs/API.md describes. Checks the
+# formats strictly on the way: a test of what a restart would read.
+cg_state_names() {
+	"$CG_PY" - "${1:-$CG_STATE_FILE}" <<'PY'
+import json, os, sys
+path = sys.argv[1]
+rules, gen = {}, 0
+if os.path.exists(path):
+    d = json.load(open(path))
+    assert d["castgate_state"] in (1, 2), d["castgate_state"]
+    gen = d.get("generation", 0)
+    rules = {r["name"]: r for r in d["rules"]}
+jpath = path + ".journal"
+if os.path.exists(jpath):
+    lines = open(jpath).read().split("\n")
+    head = json.loads(lines[0])
+    assert head == {"castgate_journal": 1, "generation": head["generation"]}, head
+    if head["generation"] == gen:
+        for line in lines[1:-1]:
+            c = json.loads(line)
+            if "put" in c:
+                rules[c["put"]["name"]] = c["put"]
+            else:
+                rules.pop(c["remove"], None)
+print(json.dumps(sorted(rules), separators=(",", ":")))
+PY
+}
+
 # cg_ctl_rules_norm FILE: a rule.list result (castgatectl --json rule list)
 # as one canonical line: [[origin, rule]...] sorted by name, for comparisons.
 cg_ctl_rules_norm() {

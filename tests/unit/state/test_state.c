@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* lib/state: round trips, strict reading, atomic replacement. */
+/* lib/state: round trips, strict reading, atomic replacement, the journal. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -86,6 +86,26 @@ make_rule(const char *name, uint32_t id, const char *group, int n_out)
 	return r;
 }
 
+/* A full save of @set to @p, as a first start would (generation 0 -> 1). */
+static int
+save(const char *p, const struct cg_rule_set *set, char *err, size_t errlen)
+{
+	struct cg_state st = { 0 };
+
+	snprintf(st.path, sizeof(st.path), "%s", p);
+	return cg_state_save(&st, set, err, errlen);
+}
+
+static void
+write_file(const char *p, const char *text)
+{
+	FILE *f = fopen(p, "w");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
 static void
 test_missing_is_empty(void)
 {
@@ -93,7 +113,7 @@ test_missing_is_empty(void)
 	char err[256] = "";
 
 	fresh_dir();
-	CU_ASSERT_EQUAL(cg_state_load(path, &s, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cg_state_load(path, &s, NULL, err, sizeof(err)), 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_EQUAL(cg_rule_set_count(s), 0);
 	cg_rule_set_free(s);
@@ -117,12 +137,12 @@ test_roundtrip(void)
 	cg_rule_parse_mac("02:00:00:00:00:07", b.out[2].next_hop_mac);
 	CU_ASSERT_EQUAL_FATAL(cg_rule_set_add(s, &a, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL_FATAL(cg_rule_set_add(s, &b, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(cg_state_save(path, s, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(save(path, s, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(count_files(), 1); /* no temp file left */
 	CU_ASSERT_EQUAL(stat(path, &st), 0);
 	CU_ASSERT_EQUAL(st.st_mode & 0777, 0640);
 
-	CU_ASSERT_EQUAL_FATAL(cg_state_load(path, &back, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cg_state_load(path, &back, NULL, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL_FATAL(cg_rule_set_count(back), 2);
 	CU_ASSERT_TRUE(cg_rule_equal(cg_rule_set_get(back, 0), cg_rule_set_get(s, 0)));
 	CU_ASSERT_TRUE(cg_rule_equal(cg_rule_set_get(back, 1), cg_rule_set_get(s, 1)));
@@ -130,9 +150,9 @@ test_roundtrip(void)
 
 	/* Replacing: the new content, whole. */
 	CU_ASSERT_EQUAL(cg_rule_set_remove(s, "cam1"), 0);
-	CU_ASSERT_EQUAL(cg_state_save(path, s, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(save(path, s, err, sizeof(err)), 0);
 	cg_rule_set_free(back);
-	CU_ASSERT_EQUAL_FATAL(cg_state_load(path, &back, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cg_state_load(path, &back, NULL, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(cg_rule_set_count(back), 1);
 	CU_ASSERT_PTR_NOT_NULL(cg_rule_set_find(back, "cam2"));
 	CU_ASSERT_PTR_NULL(cg_rule_set_find(back, "cam1"));
@@ -148,7 +168,7 @@ test_save_errors(void)
 	struct cg_rule_set *s = cg_rule_set_new();
 	char err[256] = "";
 
-	CU_ASSERT_EQUAL(cg_state_save("/nonexistent-dir-cg/rules.json", s, err, sizeof(err)),
+	CU_ASSERT_EQUAL(save("/nonexistent-dir-cg/rules.json", s, err, sizeof(err)),
 			-ENOENT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent-dir-cg/rules.json: create: "));
 	cg_rule_set_free(s);
@@ -166,7 +186,9 @@ test_bad_files(void)
 		{ "{\"castgate_state\": 1, \"rules\": []} x", "not valid JSON" },
 		{ "[]", "expected a JSON object at the top" },
 		{ "{\"rules\": []}", "castgate_state: missing" },
-		{ "{\"castgate_state\": 2, \"rules\": []}", "castgate_state: version 2 is not supported" },
+		{ "{\"castgate_state\": 3, \"rules\": []}", "castgate_state: version 3 is not supported" },
+		{ "{\"castgate_state\": 2, \"generation\": -1, \"rules\": []}",
+		  "generation: expected an integer >= 0" },
 		{ "{\"castgate_state\": 1}", "rules: missing" },
 		{ "{\"castgate_state\": 1, \"rules\": {}}", "rules: expected an array" },
 		{ "{\"castgate_state\": 1, \"rules\": [], \"extra\": 1}", "extra: unknown key" },
@@ -192,7 +214,7 @@ test_bad_files(void)
 		write_text(bad[i].text);
 		err[0] = '\0';
 		s = (struct cg_rule_set *)1;
-		CU_ASSERT_EQUAL(cg_state_load(path, &s, err, sizeof(err)), -EINVAL);
+		CU_ASSERT_EQUAL(cg_state_load(path, &s, NULL, err, sizeof(err)), -EINVAL);
 		CU_ASSERT_PTR_NULL(s);
 		if (strstr(err, bad[i].want) == NULL || strncmp(err, path, strlen(path)) != 0)
 			printf("\nwant \"%s\"\n got \"%s\"\n", bad[i].want, err);
@@ -200,8 +222,148 @@ test_bad_files(void)
 		CU_ASSERT_EQUAL(strncmp(err, path, strlen(path)), 0);
 	}
 	/* A directory is not a state file. */
-	CU_ASSERT_EQUAL(cg_state_load(dir, &s, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(cg_state_load(dir, &s, NULL, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a regular file"));
+	remove_dir();
+}
+
+static void
+test_journal(void)
+{
+	struct cg_rule a = make_rule("cam1", 7, "239.1.1.1", 1);
+	struct cg_rule b = make_rule("cam2", 8, "239.1.1.2", 2);
+	struct cg_rule b2 = make_rule("cam2", 8, "239.1.1.3", 3);
+	struct cg_rule_set *s = NULL, *back = NULL;
+	struct cg_state st, st2;
+	char err[512] = "", jpath[160], stale[160];
+
+	fresh_dir();
+	snprintf(jpath, sizeof(jpath), "%s.journal", path);
+	/* Fresh: no snapshot, generation 0; changes go to the journal only. */
+	CU_ASSERT_EQUAL_FATAL(cg_state_load(path, &s, &st, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(st.generation, 0);
+	CU_ASSERT_EQUAL(st.journal_bytes, 0);
+	CU_ASSERT_EQUAL(cg_state_append(&st, (struct cg_state_change[]){ { .put = &a },
+									 { .put = &b } }, 2,
+					err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(count_files(), 1);	/* the journal */
+	CU_ASSERT_EQUAL(st.journal_changes, 2);
+	CU_ASSERT_EQUAL(cg_state_append(&st, (struct cg_state_change[]){ { .put = &b2 },
+									 { .remove = "cam1" },
+									 { .remove = "gone" } }, 3,
+					err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cg_state_load(path, &back, &st2, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(st2.journal_bytes, st.journal_bytes);
+	CU_ASSERT_EQUAL(st2.journal_changes, 5);
+	CU_ASSERT_EQUAL_FATAL(cg_rule_set_count(back), 1);
+	CU_ASSERT_TRUE(cg_rule_equal(cg_rule_set_get(back, 0), &b2));
+	cg_rule_set_free(back);
+
+	/* A torn last line (no newline): a cut append, ignored. */
+	FILE *f = fopen(jpath, "a");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("{\"remove\": \"cam2\"", f);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(cg_state_load(path, &back, &st2, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cg_rule_set_count(back), 1);
+	CU_ASSERT_EQUAL(st2.journal_bytes, st.journal_bytes);
+	cg_rule_set_free(back);
+	/* The next append cuts the torn bytes off first. */
+	CU_ASSERT_EQUAL(cg_state_append(&st2, &(struct cg_state_change){ .put = &a }, 1, err,
+					sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cg_state_load(path, &back, NULL, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cg_rule_set_count(back), 2);
+
+	/* A fold: new snapshot of generation 1, the journal gone. */
+	CU_ASSERT_EQUAL(cg_state_save(&st2, back, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(st2.generation, 1);
+	CU_ASSERT_EQUAL(st2.journal_bytes, 0);
+	CU_ASSERT_EQUAL(access(jpath, F_OK), -1);
+	CU_ASSERT_EQUAL(count_files(), 1);
+	cg_rule_set_free(back);
+
+	/* A journal of an older generation (a fold cut before its unlink) is
+	 * ignored: its changes are in the snapshot. */
+	snprintf(stale, sizeof(stale), "{\"castgate_journal\": 1, \"generation\": 0}\n"
+		 "{\"remove\": \"cam1\"}\n");
+	write_file(jpath, stale);
+	CU_ASSERT_EQUAL_FATAL(cg_state_load(path, &back, &st, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(st.generation, 1);
+	CU_ASSERT_EQUAL(st.journal_bytes, 0);
+	CU_ASSERT_EQUAL(cg_rule_set_count(back), 2);
+	/* ... and the next append replaces it. */
+	CU_ASSERT_EQUAL(cg_state_append(&st, &(struct cg_state_change){ .remove = "cam2" }, 1,
+					err, sizeof(err)), 0);
+	cg_rule_set_free(back);
+	CU_ASSERT_EQUAL_FATAL(cg_state_load(path, &back, NULL, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cg_rule_set_count(back), 1);
+	CU_ASSERT_PTR_NOT_NULL(cg_rule_set_find(back, "cam1"));
+	cg_rule_set_free(back);
+
+	/* Fold when the journal outgrows the snapshot (and 1 MiB). */
+	st.snapshot_bytes = 100;
+	st.journal_bytes = 1u << 19;
+	CU_ASSERT_FALSE(cg_state_fold_due(&st));
+	st.journal_bytes = (1u << 20) + 1;
+	CU_ASSERT_TRUE(cg_state_fold_due(&st));
+	st.snapshot_bytes = 4u << 20;
+	CU_ASSERT_FALSE(cg_state_fold_due(&st));
+	st.journal_broken = true;
+	CU_ASSERT_TRUE(cg_state_fold_due(&st));
+	CU_ASSERT_EQUAL(cg_state_append(&st, &(struct cg_state_change){ .remove = "x" }, 1,
+					err, sizeof(err)), -EIO);
+	cg_rule_set_free(s);
+	remove_dir();
+}
+
+static void
+test_journal_errors(void)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} bad[] = {
+		{ "{}\n", "line 1: expected {\"castgate_journal\": 1, \"generation\": N}" },
+		{ "{\"castgate_journal\": 2, \"generation\": 0}\n",
+		  "line 1: castgate_journal: version 2 is not supported" },
+		{ "{\"castgate_journal\": 1, \"generation\": 0}\nnope\n",
+		  "line 2: not valid JSON" },
+		{ "{\"castgate_journal\": 1, \"generation\": 0}\n{\"add\": {}}\n",
+		  "line 2: expected {\"put\": RULE} or {\"remove\": NAME}" },
+		{ "{\"castgate_journal\": 1, \"generation\": 0}\n{\"remove\": 1}\n",
+		  "line 2: remove: expected a rule name" },
+		{ "{\"castgate_journal\": 1, \"generation\": 0}\n{\"put\": {\"name\": \"a\"}}\n",
+		  "line 2: put" },
+	};
+	struct cg_rule_set *s;
+	char err[512], jpath[160];
+
+	fresh_dir();
+	snprintf(jpath, sizeof(jpath), "%s.journal", path);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(jpath, bad[i].text);
+		err[0] = '\0';
+		s = (struct cg_rule_set *)1;
+		CU_ASSERT_EQUAL(cg_state_load(path, &s, NULL, err, sizeof(err)), -EINVAL);
+		CU_ASSERT_PTR_NULL(s);
+		if (strstr(err, bad[i].want) == NULL || strncmp(err, jpath, strlen(jpath)) != 0)
+			printf("\nwant \"%s\"\n got \"%s\"\n", bad[i].want, err);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].want));
+		CU_ASSERT_EQUAL(strncmp(err, jpath, strlen(jpath)), 0);
+	}
+	/* An append that cannot open the journal changes nothing. */
+	unlink(jpath);
+	CU_ASSERT_EQUAL(mkdir(jpath, 0700), 0);
+	struct cg_state st = { 0 };
+	struct cg_rule a = make_rule("cam1", 7, "239.1.1.1", 1);
+
+	snprintf(st.path, sizeof(st.path), "%s", path);
+	CU_ASSERT_EQUAL(cg_state_append(&st, &(struct cg_state_change){ .put = &a }, 1, err,
+					sizeof(err)), -EISDIR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "rules.json.journal: open: "));
+	CU_ASSERT_EQUAL(st.journal_bytes, 0);
+	rmdir(jpath);
 	remove_dir();
 }
 
@@ -213,6 +375,8 @@ main(void)
 		CG_UNIT_TEST(test_roundtrip),
 		CG_UNIT_TEST(test_save_errors),
 		CG_UNIT_TEST(test_bad_files),
+		CG_UNIT_TEST(test_journal),
+		CG_UNIT_TEST(test_journal_errors),
 		CG_UNIT_END,
 	};
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,11 +150,51 @@ cg_log_put_json(char *buf, size_t size, size_t len, const char *s)
 	return cg_log_putc(buf, size, len, '"');
 }
 
-/* Text values are quoted only when they hold a space, quote or '='. */
+static bool
+cg_log_has_ctrl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/*
+ * A text message with its control characters escaped (\n, \r, \t, \xNN):
+ * a newline from a peer's data (a container label, a rule name) must not
+ * start a forged log line.
+ */
+static size_t
+cg_log_put_text_msg(char *buf, size_t size, size_t len, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n') {
+			len = cg_log_puts(buf, size, len, "\\n");
+		} else if (c == '\r') {
+			len = cg_log_puts(buf, size, len, "\\r");
+		} else if (c == '\t') {
+			len = cg_log_puts(buf, size, len, "\\t");
+		} else if (c < 0x20 || c == 0x7f) {
+			len = cg_log_puts(buf, size, len, "\\x");
+			len = cg_log_putc(buf, size, len, hex[c >> 4]);
+			len = cg_log_putc(buf, size, len, hex[c & 0xf]);
+		} else {
+			len = cg_log_putc(buf, size, len, (char)c);
+		}
+	}
+	return len;
+}
+
+/* Text values are quoted (JSON-escaped) when they hold a space, a quote, an
+ * '=' or a control character. */
 static size_t
 cg_log_put_text_value(char *buf, size_t size, size_t len, const char *s)
 {
-	if (s[0] != '\0' && strpbrk(s, " \t\"=") == NULL)
+	if (s[0] != '\0' && strpbrk(s, " \"=") == NULL && !cg_log_has_ctrl(s))
 		return cg_log_puts(buf, size, len, s);
 	return cg_log_put_json(buf, size, len, s);
 }
@@ -216,7 +257,7 @@ cg_log_format_line(char *buf, size_t size, enum cg_log_level level,
 		len = cg_log_putc(buf, size, len, ' ');
 		len = cg_log_puts(buf, size, len, cg_log_level_name(level));
 		len = cg_log_puts(buf, size, len, ": ");
-		len = cg_log_puts(buf, size, len, msg);
+		len = cg_log_put_text_msg(buf, size, len, msg);
 		for (size_t i = 0; i < n; i++) {
 			len = cg_log_putc(buf, size, len, ' ');
 			len = cg_log_puts(buf, size, len, fields[i].key);

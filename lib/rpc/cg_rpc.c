@@ -4,7 +4,10 @@
  * they are tested without a socket and shared by server and client.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +53,97 @@ cg_rpc_error_set(struct cg_rpc_error *err, int code, const char *field, const ch
 	snprintf(err->field, sizeof(err->field), "%s", field != NULL ? field : "");
 }
 
+/*
+ * The bytes json-c lets through that are not JSON, or that would break a
+ * reply or a C string later: invalid UTF-8 (json-c's check takes overlong
+ * forms such as C0 AF, the classic '/' smuggling, and UTF-16 surrogates),
+ * and the escape \u0000 (a NUL in a string or a key: "rule.get\u0000zzz"
+ * would run rule.get, and a key is cut at it).
+ * @return 0, or -1 with @err set.
+ */
+static int
+raw_check(const unsigned char *s, size_t len, struct cg_rpc_error *err)
+{
+	bool in_str = false;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			if (in_str && c == '\\') {
+				if (i + 5 < len && s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0) {
+					cg_rpc_error_set(err, CG_RPC_E_PARSE, NULL, "parse error at "
+							 "byte %zu: \\u0000 (NUL) is not allowed in "
+							 "a string", i);
+					return -1;
+				}
+				i += 2;	/* the escaped character, whatever it is */
+				continue;
+			}
+			if (c == '"')
+				in_str = !in_str;
+			i++;
+			continue;
+		}
+		/* Lead byte: the length, the smallest code point it may carry. */
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 4;
+			cp = c & 0x07;
+		} else {
+			goto bad;
+		}
+		if (i + n > len)
+			goto bad;
+		for (size_t k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				goto bad;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			goto bad;
+		i += n;
+	}
+	return 0;
+bad:
+	cg_rpc_error_set(err, CG_RPC_E_PARSE, NULL, "parse error at byte %zu: invalid UTF-8", i);
+	return -1;
+}
+
+/* NaN and Infinity, which json-c reads even in strict mode, are not JSON. */
+static bool
+has_non_finite(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return !isfinite(json_object_get_double(o));
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			if (has_non_finite(json_object_array_get_idx(o, i)))
+				return true;
+		return false;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			(void)key;
+			if (has_non_finite(val))
+				return true;
+		}
+		return false;
+	}
+	default:
+		return false;
+	}
+}
+
 json_object *
 cg_rpc_json_parse(const char *line, size_t len, struct cg_rpc_error *err)
 {
@@ -62,6 +156,8 @@ cg_rpc_json_parse(const char *line, size_t len, struct cg_rpc_error *err)
 		cg_rpc_error_set(err, CG_RPC_E_PARSE, NULL, "parse error: line too long");
 		return NULL;
 	}
+	if (raw_check((const unsigned char *)line, len, err) < 0)
+		return NULL;
 	tok = json_tokener_new_ex(RPC_JSON_DEPTH);
 	if (tok == NULL) {
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "out of memory");
@@ -108,6 +204,12 @@ cg_rpc_json_parse(const char *line, size_t len, struct cg_rpc_error *err)
 		/* The literal null is valid JSON; it is an invalid request, not a parse error. */
 		return NULL;
 	}
+	if (has_non_finite(obj)) {
+		json_object_put(obj);
+		cg_rpc_error_set(err, CG_RPC_E_PARSE, NULL,
+				 "parse error: NaN and Infinity are not JSON numbers");
+		return NULL;
+	}
 	return obj;
 }
 
@@ -135,6 +237,16 @@ cg_rpc_request_parse(json_object *obj, struct cg_rpc_request *req, struct cg_rpc
 					 "invalid request: id must be a string, number "
 					 "or null, got %s",
 					 json_type_to_name(t));
+			return -EINVAL;
+		}
+		/* json-c clamps integers beyond 64 bits to the limits: refuse
+		 * them (and INT64_MIN, which a clamp cannot be told from), so
+		 * that a reply never carries an id the client did not send. */
+		if ((t == json_type_int && (json_object_get_uint64(v) > INT64_MAX ||
+					    json_object_get_int64(v) == INT64_MIN))) {
+			cg_rpc_error_set(err, CG_RPC_E_INVALID_REQUEST, "id",
+					 "invalid request: an integer id must be within "
+					 "-9223372036854775807..9223372036854775807");
 			return -EINVAL;
 		}
 		req->id = v;

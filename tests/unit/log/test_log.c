@@ -43,6 +43,25 @@ test_text_fields(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "x=-"));
 }
 
+/* A newline in a peer's data (a label, a rule name) never starts a line. */
+static void
+test_text_escapes(void)
+{
+	const struct cg_log_field f[] = { { "label", "warp-a\n2026 castgate-warp err: x" },
+					  { "k", "a\x01" "b" } };
+	char buf[512];
+
+	unsetenv("JOURNAL_STREAM");
+	cg_log_init("unit", CG_LOG_DEBUG, CG_LOG_FMT_TEXT);
+	cg_log_format_line(buf, sizeof(buf), CG_LOG_WARN, f, 2,
+			   "target \"a\nb\" left\r untouched\t\x7f\x1b[31m");
+	CU_ASSERT_PTR_NULL(strpbrk(buf, "\n\r\t\x1b\x7f\x01"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "warn: target \"a\\nb\" left\\r untouched\\t\\x7f"
+				      "\\x1b[31m"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "label=\"warp-a\\n2026 castgate-warp err: x\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "k=\"a\\u0001b\""));
+}
+
 static void
 test_json_is_valid(void)
 {
@@ -139,6 +158,7 @@ main(void)
 	static const struct cg_unit_test tests[] = {
 		CG_UNIT_TEST(test_level_parse),
 		CG_UNIT_TEST(test_text_fields),
+		CG_UNIT_TEST(test_text_escapes),
 		CG_UNIT_TEST(test_json_is_valid),
 		CG_UNIT_TEST(test_truncation),
 		CG_UNIT_TEST(test_journal_prefix),

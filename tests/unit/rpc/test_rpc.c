@@ -326,6 +326,67 @@ test_codec_errors(void)
 	/* A handler's out-of-range code becomes an internal error. */
 	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"badcode\",\"id\":10}",
 		     CG_RPC_E_INTERNAL, "", "10");
+	/* Strictness (issue 14): what json-c lets through but is not JSON, or
+	 * would come back as something the client did not send. */
+	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":123456789012345678901234567890}",
+		     CG_RPC_E_INVALID_REQUEST, "id", "null");
+	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":9223372036854775808}",
+		     CG_RPC_E_INVALID_REQUEST, "id", "null");
+	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":-99999999999999999999}",
+		     CG_RPC_E_INVALID_REQUEST, "id", "null");
+	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":NaN}", CG_RPC_E_PARSE, "",
+		     "null");
+	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":-Infinity}", CG_RPC_E_PARSE,
+		     "", "null");
+	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":1e400}", CG_RPC_E_PARSE, "",
+		     "null");
+	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[NaN],\"id\":1}",
+		     CG_RPC_E_PARSE, "", "null");
+	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\\u0000zzz\",\"id\":1}", CG_RPC_E_PARSE,
+		     "", "null");
+	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":{\"a\\u0000b\":1},"
+		     "\"id\":1}", CG_RPC_E_PARSE, "", "null");
+	/* Overlong '/', an encoded surrogate, beyond U+10FFFF, a cut sequence. */
+	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":\"\xc0\xaf\"}", CG_RPC_E_PARSE,
+		     "", "null");
+	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":\"\xe0\x80\xaf\"}",
+		     CG_RPC_E_PARSE, "", "null");
+	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":\"\xed\xa0\x80\"}",
+		     CG_RPC_E_PARSE, "", "null");
+	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":\"\xf4\x90\x80\x80\"}",
+		     CG_RPC_E_PARSE, "", "null");
+	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":\"\xe2\x82\"}", CG_RPC_E_PARSE,
+		     "", "null");
+}
+
+static void
+test_codec_strict_ok(void)
+{
+	/* The edges of what stays allowed: int64 limits (but one), an escaped
+	 * backslash before "u0000", real multi-byte UTF-8, a fraction id. */
+	static const char *const ok[][2] = {
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":9223372036854775807}",
+		  "9223372036854775807" },
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":-9223372036854775807}",
+		  "-9223372036854775807" },
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":\"a\\\\u0000\"}",
+		  "\"a\\\\u0000\"" },
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}",
+		  "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"" },
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":1.5}", "1.5" },
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		json_object *r = handle_as(&peer_read, ok[i][0]);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		CU_ASSERT_FALSE(json_object_object_get_ex(r, "error", NULL));
+		CU_ASSERT_STRING_EQUAL(reply_id(r), ok[i][1]);
+		if (strcmp(reply_id(r), ok[i][1]) != 0)
+			fprintf(stderr, "\n  %s -> %s\n", ok[i][0],
+				json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+		json_object_put(r);
+	}
 }
 
 static void
@@ -1323,6 +1384,7 @@ test_server_notify_slow(void)
 static const struct cg_unit_test tests[] = {
 	CG_UNIT_TEST(test_codec_ok),
 	CG_UNIT_TEST(test_codec_errors),
+	CG_UNIT_TEST(test_codec_strict_ok),
 	CG_UNIT_TEST(test_codec_messages),
 	CG_UNIT_TEST(test_codec_notifications),
 	CG_UNIT_TEST(test_codec_batch),

@@ -588,6 +588,7 @@ rpc_stats_json(const struct control *c)
 	cg_rpc_server_get_stats(c->srv, &st);
 	control_jadd(j, "accepted", json_object_new_uint64(st.accepted));
 	control_jadd(j, "refused_full", json_object_new_uint64(st.refused_full));
+	control_jadd(j, "refused_reserved", json_object_new_uint64(st.refused_reserved));
 	control_jadd(j, "requests", json_object_new_uint64(st.requests));
 	control_jadd(j, "errors", json_object_new_uint64(st.errors));
 	control_jadd(j, "cut_oversize", json_object_new_uint64(st.cut_oversize));

@@ -444,13 +444,42 @@ fail:
 	return cg_rpc_response_error(req.id, &err);
 }
 
+/*
+ * The reply to a batch element when the batch's replies passed @limit at
+ * element @i:
+ * @ran says whether it was run (its reply was the one that went over) or
+ * not (it came after).
+ */
+static json_object *
+over_limit(json_object *req, size_t i, size_t limit, bool ran)
+{
+	struct cg_rpc_error err = { 0 };
+	json_object *id = NULL;
+
+	/* A notification gets no reply, run or not. */
+	if (!json_object_is_type(req, json_type_object) ||
+	    !json_object_object_get_ex(req, "id", &id))
+		return json_object_is_type(req, json_type_object) ? NULL :
+		       cg_rpc_response_error(NULL, &(struct cg_rpc_error){
+				.code = CG_RPC_E_INVALID_REQUEST,
+				.message = "not run: the batch's replies passed their size limit" });
+	/* Only ids that could be echoed: cg_rpc_request_parse()'s rules. */
+	if (!json_object_is_type(id, json_type_string) && !json_object_is_type(id, json_type_int) &&
+	    !json_object_is_type(id, json_type_null))
+		id = NULL;
+	cg_rpc_error_set(&err, CG_RPC_E_INVALID_REQUEST, NULL, "%s: the batch's replies passed "
+			 "their limit of %zu bytes at element %zu; send fewer requests per batch",
+			 ran ? "done, but its reply is left out" : "not run", limit, i);
+	return cg_rpc_response_error(id, &err);
+}
+
 json_object *
 cg_rpc_dispatch(const struct cg_rpc_method *methods, json_object *msg,
 		const struct cg_rpc_ctx *ctx)
 {
 	struct cg_rpc_error err = { 0 };
 	json_object *replies, *r;
-	size_t i, n;
+	size_t i, n, size = 0, limit, over_at = 0;
 
 	if (!json_object_is_type(msg, json_type_array))
 		return dispatch_one(methods, msg, ctx);
@@ -461,11 +490,35 @@ cg_rpc_dispatch(const struct cg_rpc_method *methods, json_object *msg,
 				 "invalid request: empty batch");
 		return cg_rpc_response_error(NULL, &err);
 	}
+	if (n > CG_RPC_MAX_BATCH) {
+		cg_rpc_error_set(&err, CG_RPC_E_INVALID_REQUEST, NULL,
+				 "invalid request: a batch of %zu requests is over the limit of %d",
+				 n, CG_RPC_MAX_BATCH);
+		return cg_rpc_response_error(NULL, &err);
+	}
+	limit = ctx != NULL && ctx->max_reply != 0 ? ctx->max_reply : CG_RPC_MAX_OUTPUT_DEFAULT;
 	replies = json_object_new_array();
 	if (replies == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {
-		r = dispatch_one(methods, json_object_array_get_idx(msg, i), ctx);
+		json_object *req = json_object_array_get_idx(msg, i);
+
+		if (size > limit) {
+			/* Over the limit: what is left is not run, only answered. */
+			r = over_limit(req, over_at, limit, false);
+		} else {
+			r = dispatch_one(methods, req, ctx);
+			if (r != NULL) {
+				size += strlen(json_object_to_json_string_ext(r,
+						JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+				if (size > limit) {
+					/* This reply went over: it is replaced too. */
+					json_object_put(r);
+					over_at = i;
+					r = over_limit(req, i, limit, true);
+				}
+			}
+		}
 		if (r != NULL)
 			json_object_array_add(replies, r);
 	}

@@ -154,7 +154,12 @@ struct cg_rpc_ctx {
 	 *  request does not come from a server (cg_rpc_dispatch() in a test). */
 	struct cg_rpc_server *server;
 	struct cg_rpc_conn *conn;
+	/** Bytes a batch's replies may add up to (0: CG_RPC_MAX_OUTPUT_DEFAULT). */
+	size_t max_reply;
 };
+
+/** Requests in one batch; a longer batch is refused whole with -32600. */
+#define CG_RPC_MAX_BATCH 256
 
 /**
  * A method handler.
@@ -179,6 +184,11 @@ struct cg_rpc_method {
  * looks the method up, checks the peer's access, calls the handler and
  * builds the reply. A handler failure is an error reply, never a crash.
  *
+ * A batch holds at most CG_RPC_MAX_BATCH requests, and its replies are
+ * counted as they are built: once they pass ctx->max_reply bytes, the
+ * request whose reply went over and every later one get a short -32600
+ * error instead ("not run"), so one line cannot make a reply of any size.
+ *
  * @return the reply (an object, or an array for a batch), or NULL when no
  *         reply is due (a notification, or a batch of notifications).
  */
@@ -202,6 +212,10 @@ json_object *cg_rpc_handle_line(const struct cg_rpc_method *methods, const char 
 #define CG_RPC_IDLE_MS_DEFAULT 60000           /**< no traffic at all */
 #define CG_RPC_REQUEST_MS_DEFAULT 5000         /**< a partial line pending */
 #define CG_RPC_MAX_CONNS_DEFAULT 64
+/** Connection slots only admins (admin group, root) may take: this many, at
+ *  most half of max_conns; so that read-only clients can never lock the
+ *  admins out. */
+#define CG_RPC_ADMIN_SLOTS 4
 /** Unsent notifications kept per subscriber: about a thousand events of ~250 bytes. */
 #define CG_RPC_MAX_NOTIFY_DEFAULT (256u << 10)
 
@@ -227,6 +241,7 @@ struct cg_rpc_limits {
 struct cg_rpc_server_stats {
 	uint64_t accepted;      /**< connections accepted */
 	uint64_t refused_full;  /**< refused: max_conns reached */
+	uint64_t refused_reserved; /**< refused: only the admins' slots were left */
 	uint64_t requests;      /**< lines handled */
 	uint64_t errors;        /**< error replies sent */
 	uint64_t cut_oversize;  /**< closed: line over max_request */

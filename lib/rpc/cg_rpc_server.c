@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,8 @@
 #define RPC_ACCEPT_BURST 32
 /* Backoff when accept() hits EMFILE/ENFILE: level-triggered epoll would spin. */
 #define RPC_ACCEPT_PAUSE_MS 100
+/* At most one log line per this many ms about refused connections. */
+#define RPC_REFUSE_LOG_MS 10000
 /* Upper bound on one wait in cg_rpc_server_run(), so the stop flag is seen. */
 #define RPC_RUN_TICK_MS 200
 /* Groups looked up for one peer; more than this is unusual, extra ones are ignored. */
@@ -52,8 +55,11 @@ struct cg_rpc_conn {
 	size_t rlen, rcap;
 	char *wbuf;
 	size_t woff, wlen, wcap;
-	uint64_t last_ms;      /* last byte in or out */
+	uint64_t last_ms;      /* last request handled or reply byte sent (idle) */
 	uint64_t partial_ms;   /* when the pending partial line began */
+	/* srv->busy_ms at those two moments: time the server spent handling
+	 * requests is not the client's, and is added to its deadlines. */
+	uint64_t last_busy, partial_busy;
 	bool closing;          /* reads done: flush replies, then close */
 	bool overflow;         /* unread replies went over max_output */
 	bool want_out;         /* EPOLLOUT registered */
@@ -75,6 +81,10 @@ struct cg_rpc_server {
 	struct cg_rpc_conn *conns;
 	struct cg_rpc_conn *dead;     /* closed in this dispatch; freed at its end */
 	uint64_t accept_paused_until;
+	uint64_t busy_ms;      /* time spent in handlers since the start */
+	unsigned int active_others; /* connections of peers without admin access */
+	uint64_t refuse_log_ms; /* last refusal logged; more are counted until */
+	uint64_t refuse_quiet;  /* refusals not logged since */
 	bool stop_requested;   /* cg_rpc_server_stop() was seen */
 	struct cg_rpc_server_stats st;
 };
@@ -89,6 +99,14 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Activity that resets the idle clock: a request, or reply bytes taken. */
+static void
+touch(const struct cg_rpc_server *srv, struct cg_rpc_conn *c)
+{
+	c->last_ms = now_ms();
+	c->last_busy = srv->busy_ms;
 }
 
 static void
@@ -144,6 +162,8 @@ conn_close(struct cg_rpc_server *srv, struct cg_rpc_conn *c)
 	c->next = srv->dead;
 	srv->dead = c;
 	srv->st.active--;
+	if (!c->peer.can_admin)
+		srv->active_others--;
 	if (srv->accept_paused_until != 0) {
 		/* A descriptor is free again: resume accepting now. */
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &tag_listen };
@@ -189,7 +209,7 @@ conn_events(struct cg_rpc_server *srv, struct cg_rpc_conn *c)
 
 /* Send what the socket takes now; errors are left for conn_flush() to see. */
 static void
-try_send(struct cg_rpc_conn *c)
+try_send(const struct cg_rpc_server *srv, struct cg_rpc_conn *c)
 {
 	ssize_t n;
 
@@ -199,7 +219,7 @@ try_send(struct cg_rpc_conn *c)
 		if (n <= 0)
 			return;
 		c->woff += (size_t)n;
-		c->last_ms = now_ms();
+		touch(srv, c);
 	}
 }
 
@@ -222,7 +242,7 @@ conn_flush(struct cg_rpc_server *srv, struct cg_rpc_conn *c)
 			return -1;
 		}
 		c->woff += (size_t)n;
-		c->last_ms = now_ms();
+		touch(srv, c);
 	}
 	if (c->woff == c->wlen) {
 		c->woff = c->wlen = 0;
@@ -346,7 +366,7 @@ notify_conn(struct cg_rpc_server *srv, struct cg_rpc_conn *c, json_object *n, co
 	if (c->fd < 0 || c->closing)
 		return false;
 	if (c->wlen - c->woff + len > srv->lim.max_notify) {
-		try_send(c);
+		try_send(srv, c);
 		if (c->wlen - c->woff + len > srv->lim.max_notify)
 			goto drop;
 	}
@@ -362,7 +382,7 @@ notify_conn(struct cg_rpc_server *srv, struct cg_rpc_conn *c, json_object *n, co
 		goto drop;
 	c->lost = 0;
 	srv->st.notified++;
-	try_send(c);
+	try_send(srv, c);
 	/* Whatever the socket did not take goes out on EPOLLOUT; errors show there too. */
 	if ((c->wlen > c->woff) != c->want_out)
 		conn_events(srv, c);
@@ -400,11 +420,19 @@ flush_after(struct cg_rpc_server *srv, struct cg_rpc_conn *c)
 static void
 handle_line(struct cg_rpc_server *srv, struct cg_rpc_conn *c, const char *line, size_t len)
 {
-	struct cg_rpc_ctx ctx = { .peer = &c->peer, .user = srv->user, .server = srv, .conn = c };
+	struct cg_rpc_ctx ctx = { .peer = &c->peer, .user = srv->user, .server = srv, .conn = c,
+				  .max_reply = srv->lim.max_output };
+	uint64_t t0 = now_ms();
 	json_object *reply;
+	size_t i;
 
 	srv->st.requests++;
 	reply = cg_rpc_handle_line(srv->methods, line, len, &ctx);
+	srv->busy_ms += now_ms() - t0;
+	for (i = 0; i < len && strchr(" \t\r", line[i]) != NULL; i++)
+		;
+	if (i < len)
+		touch(srv, c);
 	if (reply != NULL && conn_reply(srv, c, reply) != 0) {
 		/* Out of memory: drop the client rather than lose a reply silently. */
 		c->closing = true;
@@ -522,7 +550,7 @@ conn_process(struct cg_rpc_server *srv, struct cg_rpc_conn *c, bool eof)
 		 * queue stays below max_output + one reply.
 		 */
 		if (c->wlen - c->woff > srv->lim.max_output) {
-			try_send(c);
+			try_send(srv, c);
 			if (c->wlen - c->woff > srv->lim.max_output) {
 				c->overflow = true;
 				return;
@@ -537,6 +565,7 @@ conn_process(struct cg_rpc_server *srv, struct cg_rpc_conn *c, bool eof)
 		memmove(c->rbuf, c->rbuf + start, c->rlen - start);
 		c->rlen -= start;
 		c->partial_ms = now_ms();
+		c->partial_busy = srv->busy_ms;
 	}
 	if (c->rlen > srv->lim.max_request) {
 		conn_oversize(srv, c);
@@ -595,11 +624,14 @@ conn_read(struct cg_rpc_server *srv, struct cg_rpc_conn *c)
 			eof = true;
 			break;
 		}
-		if (c->rlen == 0)
+		if (c->rlen == 0) {
 			c->partial_ms = now_ms();
+			c->partial_busy = srv->busy_ms;
+		}
+		/* Bytes alone are not activity: a blank line every minute must
+		 * not hold a slot for ever. A request is (handle_line()). */
 		c->rlen += (size_t)n;
 		budget -= (size_t)n;
-		c->last_ms = now_ms();
 	}
 	if (!c->overflow)
 		conn_process(srv, c, eof);
@@ -672,10 +704,52 @@ peer_access(const struct cg_rpc_server *srv, int fd, struct cg_rpc_peer *p)
 		(srv->read_gid != CG_RPC_GID_NONE && gid_in(srv->read_gid, groups, n));
 }
 
+/* Slots only admins may take: at most CG_RPC_ADMIN_SLOTS, half of max_conns. */
+static unsigned int
+reserved(const struct cg_rpc_server *srv)
+{
+	unsigned int half = srv->lim.max_conns / 2;
+
+	return half < CG_RPC_ADMIN_SLOTS ? half : CG_RPC_ADMIN_SLOTS;
+}
+
+/* Refuse a connection with -32006; say so in the log, at most every 10 s. */
+static void
+refuse(struct cg_rpc_server *srv, int fd, const struct cg_rpc_peer *p)
+{
+	bool full = srv->st.active >= srv->lim.max_conns;
+	uint64_t now = now_ms();
+	char why[160], more[80] = "";
+
+	if (full) {
+		srv->st.refused_full++;
+		snprintf(why, sizeof(why), "too many connections (max %u)", srv->lim.max_conns);
+	} else {
+		srv->st.refused_reserved++;
+		snprintf(why, sizeof(why), "too many connections (max %u; the last %u are kept "
+			 "for the admin group)", srv->lim.max_conns, reserved(srv));
+	}
+	send_error_now(fd, CG_RPC_E_BUSY, why);
+	close(fd);
+	if (srv->refuse_log_ms != 0 && now - srv->refuse_log_ms < RPC_REFUSE_LOG_MS) {
+		srv->refuse_quiet++;
+		return;
+	}
+	if (srv->refuse_quiet > 0)
+		snprintf(more, sizeof(more), "; %" PRIu64 " more refused since the last message",
+			 srv->refuse_quiet);
+	CG_WARN("rpc %s: refused a connection of uid %ld pid %ld: %s (%u open, %u of them "
+		"without admin access)%s", srv->path, (long)p->uid, (long)p->pid, why,
+		srv->st.active, srv->active_others, more);
+	srv->refuse_log_ms = now;
+	srv->refuse_quiet = 0;
+}
+
 static void
 do_accept(struct cg_rpc_server *srv)
 {
 	struct epoll_event ev;
+	struct cg_rpc_peer peer;
 	struct ucred cred;
 	socklen_t sl;
 	struct cg_rpc_conn *c;
@@ -697,14 +771,18 @@ do_accept(struct cg_rpc_server *srv)
 			}
 			return;
 		}
-		if (srv->st.active >= srv->lim.max_conns) {
-			char why[80];
-
-			srv->st.refused_full++;
-			snprintf(why, sizeof(why), "too many connections (max %u)",
-				 srv->lim.max_conns);
-			send_error_now(fd, CG_RPC_E_BUSY, why);
-			close(fd);
+		/* Who it is first: the last slots are kept for admins. */
+		peer = (struct cg_rpc_peer){ .uid = (uid_t)-1, .gid = (gid_t)-1 };
+		sl = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &sl) == 0) {
+			peer.pid = cred.pid;
+			peer.uid = cred.uid;
+			peer.gid = cred.gid;
+			peer_access(srv, fd, &peer);
+		}
+		if (srv->st.active >= srv->lim.max_conns ||
+		    (!peer.can_admin && srv->active_others >= srv->lim.max_conns - reserved(srv))) {
+			refuse(srv, fd, &peer);
 			continue;
 		}
 		c = calloc(1, sizeof(*c));
@@ -720,18 +798,9 @@ do_accept(struct cg_rpc_server *srv)
 			continue;
 		}
 		c->fd = fd;
-		sl = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &sl) == 0) {
-			c->peer.pid = cred.pid;
-			c->peer.uid = cred.uid;
-			c->peer.gid = cred.gid;
-			peer_access(srv, fd, &c->peer);
-		} else {
-			/* Unknown peer: no access, but it may still learn why. */
-			c->peer.uid = (uid_t)-1;
-			c->peer.gid = (gid_t)-1;
-		}
-		c->last_ms = now_ms();
+		/* An unknown peer (no SO_PEERCRED) has no access, but may still learn why. */
+		c->peer = peer;
+		touch(srv, c);
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;
 		if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -747,6 +816,8 @@ do_accept(struct cg_rpc_server *srv)
 		srv->conns = c;
 		srv->st.accepted++;
 		srv->st.active++;
+		if (!c->peer.can_admin)
+			srv->active_others++;
 		conn_log(CG_LOG_DEBUG, c, c->peer.can_admin ? "connected (admin)" :
 			 c->peer.can_read ? "connected (read)" : "connected (no access)");
 	}
@@ -774,7 +845,7 @@ check_timeouts(struct cg_rpc_server *srv)
 	for (c = srv->conns; c != NULL; c = nx) {
 		nx = c->next;
 		if (c->rlen > 0 && !c->closing) {
-			d = c->partial_ms + srv->lim.request_ms;
+			d = c->partial_ms + srv->lim.request_ms + (srv->busy_ms - c->partial_busy);
 			if (now >= d) {
 				snprintf(why, sizeof(why), "request not completed within %u ms",
 					 srv->lim.request_ms);
@@ -785,10 +856,11 @@ check_timeouts(struct cg_rpc_server *srv)
 			if (d < next)
 				next = d;
 		}
-		/* A subscriber waits for notifications: silence is its normal state. */
-		if (c->topics != 0)
+		/* A subscriber waits for notifications: silence is its normal state.
+		 * A started line has its own deadline (above). */
+		if (c->topics != 0 || (c->rlen > 0 && !c->closing))
 			continue;
-		d = c->last_ms + srv->lim.idle_ms;
+		d = c->last_ms + srv->lim.idle_ms + (srv->busy_ms - c->last_busy);
 		if (now >= d) {
 			snprintf(why, sizeof(why), "idle for %u ms", srv->lim.idle_ms);
 			srv->st.cut_idle++;

@@ -1032,6 +1032,162 @@ test_server_max_conns(void)
 	CU_ASSERT_EQUAL(s.st.refused_full, 1);
 }
 
+/* A connection made as @uid (seteuid for the connect only): the server sees
+ * that uid in SO_PEERCRED. Needs root; -1 otherwise. */
+static int
+connect_as(const char *path, uid_t uid)
+{
+	int fd;
+
+	if (geteuid() != 0 || seteuid(uid) != 0)
+		return -1;
+	fd = raw_connect(path);
+	if (seteuid(0) != 0)
+		abort();
+	return fd;
+}
+
+/* Read-only (here: no-access) clients holding every slot they may take do
+ * not lock the admins out (issue 14). */
+static void
+test_server_admin_slots(void)
+{
+	struct cg_rpc_limits lim = { .max_conns = 8 };
+	struct srv_ctx s;
+	char buf[1024];
+	bool eof;
+	int others[5], adm[4], i;
+
+	if (geteuid() != 0) {
+		printf("(not root: skipped) ");
+		return;
+	}
+	CU_ASSERT_EQUAL_FATAL(srv_start(&s, 0666, CG_RPC_GID_NONE, CG_RPC_GID_NONE, &lim), 0);
+	/* 8 slots, the last 4 kept for admins: 4 others get in, the 5th not. */
+	for (i = 0; i < 5; i++) {
+		others[i] = connect_as(s.path, 65534);
+		CU_ASSERT_FATAL(others[i] >= 0);
+		if (i < 4) {
+			raw_send(others[i], "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":1}\n");
+			raw_read(others[i], buf, sizeof(buf), 1, 2000, &eof);
+			CU_ASSERT_PTR_NOT_NULL(strstr(buf, "-32001")); /* connected, no access */
+		}
+	}
+	raw_read(others[4], buf, sizeof(buf), -1, 2000, &eof);
+	CU_ASSERT_TRUE(eof);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "the last 4 are kept for the admin group"));
+	/* Root still gets all 4 of them, and is served. */
+	for (i = 0; i < 4; i++) {
+		adm[i] = raw_connect(s.path);
+		CU_ASSERT_FATAL(adm[i] >= 0);
+		raw_send(adm[i], "{\"jsonrpc\":\"2.0\",\"method\":\"admin.set\",\"id\":2}\n");
+		raw_read(adm[i], buf, sizeof(buf), 1, 2000, &eof);
+		CU_ASSERT_FALSE(eof);
+		CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"result\""));
+	}
+	/* Now full for everyone. */
+	i = raw_connect(s.path);
+	raw_read(i, buf, sizeof(buf), -1, 2000, &eof);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "too many connections (max 8)"));
+	close(i);
+	for (i = 0; i < 5; i++)
+		close(others[i]);
+	for (i = 0; i < 4; i++)
+		close(adm[i]);
+	srv_stop(&s);
+	CU_ASSERT_EQUAL(s.st.refused_reserved, 1);
+	CU_ASSERT_EQUAL(s.st.refused_full, 1);
+}
+
+/* Blank lines are not activity: they do not hold a slot past the idle limit. */
+static void
+test_server_blank_lines_idle(void)
+{
+	struct cg_rpc_limits lim = { .idle_ms = 200 };
+	struct srv_ctx s;
+	char buf[256];
+	bool eof = false;
+	int fd, i;
+
+	CU_ASSERT_EQUAL_FATAL(srv_start(&s, 0660, CG_RPC_GID_NONE, CG_RPC_GID_NONE, &lim), 0);
+	fd = raw_connect(s.path);
+	CU_ASSERT_FATAL(fd >= 0);
+	for (i = 0; i < 40; i++) {
+		if (send(fd, "\n", 1, MSG_NOSIGNAL) != 1)
+			break;
+		poll(NULL, 0, 50);
+	}
+	/* 2 s of blank lines every 50 ms: cut after about 200 ms. */
+	CU_ASSERT(i < 40);
+	raw_read(fd, buf, sizeof(buf), -1, 2000, &eof);
+	close(fd);
+	srv_stop(&s);
+	CU_ASSERT_EQUAL(s.st.cut_idle, 1);
+}
+
+static void
+test_codec_batch_limits(void)
+{
+	struct cg_rpc_ctx ctx = { .peer = &peer_read, .max_reply = 400 };
+	json_object *r, *e;
+	char *line;
+	size_t len, i, off = 0;
+
+	/* One over CG_RPC_MAX_BATCH: refused whole. */
+	len = (CG_RPC_MAX_BATCH + 1) * 60 + 8;
+	line = malloc(len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+	line[off++] = '[';
+	for (i = 0; i <= CG_RPC_MAX_BATCH; i++)
+		off += (size_t)snprintf(line + off, len - off, "%s{\"jsonrpc\":\"2.0\",\"method\":"
+					"\"echo\",\"id\":%zu}", i ? "," : "", i);
+	line[off++] = ']';
+	r = cg_rpc_handle_line(methods, line, off, &ctx);
+	CU_ASSERT_EQUAL(err_code(r), CG_RPC_E_INVALID_REQUEST);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_msg(r), "a batch of 257 requests is over the limit of 256"));
+	json_object_put(r);
+	free(line);
+
+	/* Replies counted as built: past 400 bytes, the rest is not run. */
+	r = cg_rpc_handle_line(methods, "[{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":"
+			       "[\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"],\"id\":1},"
+			       "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"xxxxxxxxxxxxxx"
+			       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"],\"id\":2},"
+			       "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"xxxxxxxxxxxxxx"
+			       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"],\"id\":3},"
+			       "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":4},"
+			       "{\"jsonrpc\":\"2.0\",\"method\":\"echo\"}]", strlen(
+			       "[{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":"
+			       "[\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"],\"id\":1},"
+			       "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"xxxxxxxxxxxxxx"
+			       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"],\"id\":2},"
+			       "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"xxxxxxxxxxxxxx"
+			       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"],\"id\":3},"
+			       "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":4},"
+			       "{\"jsonrpc\":\"2.0\",\"method\":\"echo\"}]"), &ctx);
+	CU_ASSERT_FATAL(json_object_is_type(r, json_type_array));
+	/* 4 replies (the notification gets none): ok, ok (~150 B each), then
+	 * the third passes 400: "done, but left out", the fourth "not run". */
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(r), 4);
+	CU_ASSERT_EQUAL(err_code(json_object_array_get_idx(r, 0)), 0);
+	CU_ASSERT_EQUAL(err_code(json_object_array_get_idx(r, 1)), 0);
+	e = json_object_array_get_idx(r, 2);
+	CU_ASSERT_EQUAL(err_code(e), CG_RPC_E_INVALID_REQUEST);
+	CU_ASSERT_STRING_EQUAL(reply_id(e), "3");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_msg(e), "done, but its reply is left out"));
+	e = json_object_array_get_idx(r, 3);
+	CU_ASSERT_STRING_EQUAL(reply_id(e), "4");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_msg(e), "not run: the batch's replies passed their "
+				      "limit of 400 bytes at element 2"));
+	json_object_put(r);
+}
+
 static void
 test_server_stale_socket(void)
 {
@@ -1399,6 +1555,9 @@ static const struct cg_unit_test tests[] = {
 	CG_UNIT_TEST(test_server_unread_replies),
 	CG_UNIT_TEST(test_server_big_reply),
 	CG_UNIT_TEST(test_server_max_conns),
+	CG_UNIT_TEST(test_server_admin_slots),
+	CG_UNIT_TEST(test_server_blank_lines_idle),
+	CG_UNIT_TEST(test_codec_batch_limits),
 	CG_UNIT_TEST(test_server_stale_socket),
 	CG_UNIT_TEST(test_server_access),
 	CG_UNIT_TEST(test_server_notify),

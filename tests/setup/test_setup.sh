@@ -7,6 +7,8 @@
 #   - each refusal: default route, an IPv4 route, a global IPv6 address, a bridge port, a
 #     missing device, no IOMMU (and the warning of vfio's no-IOMMU mode), dpdk.service missing;
 #   - vdev ports only: nothing to do;
+#   - the runner (CASTGATE_SETUP_EXEC=1 with stand-ins on PATH that change the fixture): the
+#     commands are exec'd in order; a bind that did not happen, and a failing command, stop it;
 #   - this machine's NIC (the one with the default route), by PCI address, with --dry-run on
 #     the real /sys and /proc: refused, nothing run.
 # Never binds anything: under --root nothing is executed, and the real-system case is a dry run
@@ -241,7 +243,65 @@ expect_in "$T/bad.out" "exit 2" "missing config: exit 2"
 runsetup "$T/bad.out" --root "$R" -c "$TWO" --frobnicate
 expect_in "$T/bad.out" "exit 2" "unknown option: exit 2"
 
-# 8. This machine's own NIC, read-only on the real /sys and /proc: refused for the default route.
+# 8. The runner (CASTGATE_SETUP_EXEC=1): fork/exec of stand-ins that change the fixture as the
+#    real programs would; the bind is checked on the device, not on the exit status.
+mkroot "$R"
+mkdir -p "$T/bin2"
+cat >"$T/bin2/modprobe" <<EOF
+#!/bin/sh
+echo "modprobe \$*" >>"$R/ran"
+mkdir -p "$R/sys/bus/pci/drivers/\$1"
+EOF
+cat >"$T/bin2/dpdk-devbind.py" <<EOF
+#!/bin/sh
+echo "dpdk-devbind.py \$*" >>"$R/ran"
+[ -n "\${FAKE_DEVBIND_EXIT:-}" ] && exit "\$FAKE_DEVBIND_EXIT"
+[ -n "\${FAKE_DEVBIND_NOOP:-}" ] && exit 0
+[ "\$1" = -b ] && ln -sfn "../../../../bus/pci/drivers/\$2" "$R/sys/bus/pci/devices/\$3/driver"
+exit 0
+EOF
+cat >"$T/bin2/systemctl" <<EOF
+#!/bin/sh
+echo "systemctl \$*" >>"$R/ran"
+mkdir -p "$R/etc/systemd/system/multi-user.target.wants"
+ln -s /lib/systemd/system/dpdk.service "$R/etc/systemd/system/multi-user.target.wants/"
+EOF
+chmod +x "$T/bin2"/*
+PATH="$T/bin2:/usr/bin:/bin" CASTGATE_SETUP_EXEC=1 runsetup "$T/exec.out" --root "$R" -c "$TWO"
+expect_in "$T/exec.out" "exit 0" "runner: exit 0"
+printf '%s\n' "modprobe vfio-pci" "dpdk-devbind.py -b vfio-pci 0000:04:00.0" \
+	"dpdk-devbind.py -b vfio-pci 0000:04:00.1" "systemctl enable dpdk.service" >"$T/ran.exp"
+if diff -u "$T/ran.exp" "$R/ran"; then
+	pass "runner: the four commands ran, in order"
+else
+	fail "runner: commands differ (diff above)"
+fi
+if [ "$(readlink "$R/sys/bus/pci/devices/0000:04:00.1/driver")" = \
+     ../../../../bus/pci/drivers/vfio-pci ] && [ ! -e "$R/setup-commands" ]; then
+	pass "runner: bound (per the stand-in), nothing recorded"
+else
+	fail "runner: not bound, or recorded instead of run"
+fi
+mkroot "$R"
+PATH="$T/bin2:/usr/bin:/bin" CASTGATE_SETUP_EXEC=1 FAKE_DEVBIND_NOOP=1 \
+	runsetup "$T/noop.out" --root "$R" -c "$TWO"
+expect_in "$T/noop.out" \
+	"0000:04:00.0: @T@/bin2/dpdk-devbind.py done, but the device has driver ixgbe, not vfio-pci" \
+	"runner: a bind that did not happen is caught"
+expect_in "$T/noop.out" "exit 1" "runner: ... exit 1"
+mkroot "$R"
+PATH="$T/bin2:/usr/bin:/bin" CASTGATE_SETUP_EXEC=1 FAKE_DEVBIND_EXIT=3 \
+	runsetup "$T/fail.out" --root "$R" -c "$TWO"
+expect_in "$T/fail.out" "castgate setup: @T@/bin2/dpdk-devbind.py exited with status 3" \
+	"runner: a failing command is reported"
+expect_in "$T/fail.out" "exit 1" "runner: ... exit 1"
+if [ "$(grep -c devbind "$R/ran")" = 1 ]; then
+	pass "runner: stopped at the first failure"
+else
+	fail "runner: went on after a failure"
+fi
+
+# 9. This machine's own NIC, read-only on the real /sys and /proc: refused for the default route.
 dev=$(awk 'NR > 1 && $2 == "00000000" && $8 == "00000000" { print $1; exit }' /proc/net/route)
 pci=""
 if [ -n "$dev" ] && [ -e "/sys/class/net/$dev/device" ]; then
@@ -254,7 +314,7 @@ if [ -n "$dev" ] && [ -e "/sys/class/net/$dev/device" ]; then
 	done
 fi
 if [ -z "$pci" ]; then
-	echo "SKIP (part 8): the default route's interface (${dev:-none}) is not a PCI device here"
+	echo "SKIP (part 9): the default route's interface (${dev:-none}) is not a PCI device here"
 else
 	cat >"$T/own.toml" <<-EOF
 	[dataplane]

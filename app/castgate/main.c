@@ -117,7 +117,7 @@ usage(FILE *f)
 "  [control] state_file           API rules (/var/lib/castgate/rules.json)\n"
 "\n"
 "castgate setup binds the config's PCI ports to vfio-pci and persists that\n"
-"for dpdk.service (" SUP_PROG " setup --help, castgate(8) SETUP).\n"
+"for dpdk.service (" SUP_PROG " setup --help, castgate-setup(8)).\n"
 "\n"
 "Exit status: 0 after an orderly stop; 1 runtime failure (or --check-config\n"
 "found an error); 2 bad command line or config (systemd does not restart).\n"

@@ -623,18 +623,22 @@ nr2m_line(const char *line, char *val, size_t size)
 }
 
 char *
-setup_dpdkconf_render(const char *old, unsigned int pages, unsigned int memory_mb, char *note,
-		      size_t size)
+setup_dpdkconf_render(const char *old, unsigned int need, unsigned int reserved,
+		      unsigned int memory_mb, char *note, size_t size)
 {
+	unsigned int pages = need > reserved ? need : reserved;
 	struct sbuf b = { 0 };
 	const char *line;
-	char val[128], ours[256];
+	char val[128], ours[384];
 	bool replaced = false;
 
-	fmt_s(ours, sizeof(ours), SETUP_MARK " %u x 2 MiB hugepages for dataplane.memory_mb = "
-		 "%u%s\nNR_2M_PAGES=%u\n", pages, memory_mb,
-		 memory_mb == 0 ? " (grows on demand: castgate's default reservation)" : "",
-		 pages);
+	/* dpdk-init sets nr_hugepages to exactly NR_2M_PAGES at boot, freeing the others: a
+	 * reservation in force now (the kernel command line's, another DPDK program's) is
+	 * persisted rather than lowered. */
+	fmt_s(ours, sizeof(ours), SETUP_MARK " dataplane.memory_mb = %u%s needs %u x 2 MiB "
+	      "hugepages%s\nNR_2M_PAGES=%u\n", memory_mb,
+	      memory_mb == 0 ? " (grows on demand: castgate's default)" : "", need,
+	      reserved > need ? "; more were reserved when it ran, kept" : "", pages);
 	/* The value in force is the last assignment (the file is sourced by sh). */
 	val[0] = '\0';
 	for (line = old; line != NULL && *line != '\0'; line = strchr(line, '\n')) {
@@ -659,7 +663,7 @@ setup_dpdkconf_render(const char *old, unsigned int pages, unsigned int memory_m
 				q = end;
 			}
 			fmt_s(note, size, "NR_2M_PAGES=\"%s\" (per NUMA node, %lu in all) is "
-				 "left as is%s", val, sum, sum >= pages ? "" :
+				 "left as is%s", val, sum, sum >= need ? "" :
 				 ": WARNING: below what the config needs; raise it by hand");
 			return strdup(old);
 		}
@@ -669,8 +673,8 @@ setup_dpdkconf_render(const char *old, unsigned int pages, unsigned int memory_m
 			return strdup(old);
 		}
 	}
-	fmt_s(note, size, "NR_2M_PAGES=%u (%s)", pages,
-		 val[0] != '\0' ? "raised" : "none was set");
+	fmt_s(note, size, "NR_2M_PAGES=%u (%s%s)", pages, val[0] != '\0' ? "raised" : "none was set",
+	      reserved > need ? "; the pages reserved now, more than needed, are kept" : "");
 	for (line = old; line != NULL && *line != '\0';) {
 		const char *end = strchr(line, '\n');
 		size_t len = end != NULL ? (size_t)(end - line) + 1 : strlen(line);
@@ -877,7 +881,7 @@ plan_hugepages(struct plan *p, const struct cg_conf *c)
 		refuse(p, "%s: %s", F_DPDKCONF, strerror(errno));
 		return;
 	}
-	data = setup_dpdkconf_render(old, pages, c->dp.memory_mb, note, sizeof(note));
+	data = setup_dpdkconf_render(old, pages, have, c->dp.memory_mb, note, sizeof(note));
 	if (data == NULL) {
 		refuse(p, "%s: %s", F_DPDKCONF, strerror(errno));
 		free(old);
@@ -1222,7 +1226,8 @@ usage(FILE *f)
 SETUP_DPDK_DRIVER "`,\n"
 "and persist it Debian's way: the binding in " F_INTERFACES ", the\n"
 "hugepages dataplane.memory_mb needs in " F_DPDKCONF " (NR_2M_PAGES, never\n"
-"lowered; 512 when memory_mb = 0), dpdk.service enabled (it applies both at\n"
+"lowered, nor below the pages reserved now; 512 when memory_mb = 0),\n"
+"dpdk.service enabled (it applies both at\n"
 "boot; castgate.service wants it). Ports already on " SETUP_DPDK_DRIVER " are left as\n"
 "they are. vdev ports (net_af_packet, net_af_xdp, net_pcap...) need nothing.\n"
 "The whole plan is printed, then carried out; if any check refuses, nothing\n"

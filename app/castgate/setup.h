@@ -73,16 +73,18 @@ char *setup_interfaces_render(const char *old, size_t n, char *const *addrs,
 bool setup_interfaces_driver(const char *content, const char *addr, char *out, size_t size);
 
 /**
- * New content of /etc/dpdk/dpdk.conf reserving at least @p pages 2 MiB
- * pages: @p old (NULL: no file) unchanged when its NR_2M_PAGES is that many
- * or more (never lowered), else its NR_2M_PAGES line replaced (or one
+ * New content of /etc/dpdk/dpdk.conf reserving at least the larger of
+ * @p need (what the config needs) and @p reserved (nr_hugepages now: dpdk-init
+ * sets exactly NR_2M_PAGES at boot, so a smaller value would free pages)
+ * 2 MiB pages: @p old (NULL: no file) unchanged when its NR_2M_PAGES is that
+ * many or more (never lowered), else its NR_2M_PAGES line replaced (or one
  * appended) by our comment, naming @p memory_mb, and `NR_2M_PAGES=<pages>`.
  * A per-NUMA-node list ("0 64") is never rewritten: @p note says so.
  * @param note  what was decided, for the plan.
  * @return a new string (free()), or NULL with errno = ENOMEM.
  */
-char *setup_dpdkconf_render(const char *old, unsigned int pages, unsigned int memory_mb,
-			    char *note, size_t size);
+char *setup_dpdkconf_render(const char *old, unsigned int need, unsigned int reserved,
+			    unsigned int memory_mb, char *note, size_t size);
 
 /** `castgate setup ...`: @p argv[0] is "setup". @return the exit status. */
 int setup_main(int argc, char **argv);

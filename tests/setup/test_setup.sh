@@ -233,6 +233,18 @@ else
 	fail "dpdk.conf was rewritten"
 fi
 
+# More pages reserved now than needed: dpdk.conf gets those (dpdk-init would free the rest).
+mkroot "$R"
+echo 1000 >"$R/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+runsetup "$T/reserved.out" --root "$R" -c "$TWO"
+expect_in "$R/etc/dpdk/dpdk.conf" "NR_2M_PAGES=1000" "dpdk.conf: the 1000 pages reserved now are kept"
+if [ "$(cat "$R/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages")" = 1000 ] &&
+   ! grep -q nr_hugepages "$T/reserved.out"; then
+	pass "nr_hugepages: 1000 left alone"
+else
+	fail "nr_hugepages was written"
+fi
+
 # 7. vdev ports only.
 runsetup "$T/vdev.out" --root "$R" -c "$SRC/vdev-only.toml" --dry-run
 golden vdev-only.out "$T/vdev.out"

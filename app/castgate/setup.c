@@ -119,6 +119,8 @@ refuse(struct plan *p, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+	/* The plan and the refusals interleave as they happen, also in one file (2>&1). */
+	fflush(stdout);
 	fprintf(stderr, PROG ": refused: ");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -839,6 +841,7 @@ plan_iommu(struct plan *p)
 		say("WARNING", "no IOMMU (/sys/kernel/iommu_groups is empty) and vfio runs in "
 		    "no-IOMMU mode (enable_unsafe_noiommu_mode=Y): the NICs can DMA anywhere in "
 		    "memory, the kernel is tainted; for a lab only");
+		fflush(stdout);
 		fprintf(stderr, PROG ": WARNING: no IOMMU: vfio's unsafe no-IOMMU mode is on; the "
 			"NICs will be able to DMA anywhere in memory\n");
 		return;
@@ -922,32 +925,108 @@ plan_service(struct plan *p)
 		plan_run(p, p->systemctl, "enable", "dpdk.service", NULL);
 }
 
+/* --undo of one port on vfio-pci: back to the recorded driver, else to the kernel's pick. */
+static void
+plan_undo_port(struct plan *p, const struct port_ref *port, const struct setup_dev *d,
+	       const char *recorded)
+{
+	struct act *a;
+
+	if (strcmp(d->driver, SETUP_DPDK_DRIVER) != 0) {
+		say("check", "port %s: %s: not bound to " SETUP_DPDK_DRIVER ": left as is",
+		    port->name, d->addr);
+		return;
+	}
+	if (!need_prog(p, "dpdk-devbind.py", p->devbind, sizeof(p->devbind),
+		       "install Debian's dpdk package"))
+		return;
+	if (recorded[0] != '\0') {
+		say("check", "port %s: %s: kernel driver %s (recorded in %s)", port->name, d->addr,
+		    recorded, F_INTERFACES);
+		a = plan_run(p, p->devbind, "-b", recorded, d->addr, NULL);
+		fmt_s(a->expect, sizeof(a->expect), "%s", recorded);
+		a->bind = true;
+	} else {
+		say("check", "port %s: %s: no kernel driver recorded in %s: unbind, then let the "
+		    "kernel pick its driver", port->name, d->addr, F_INTERFACES);
+		a = plan_run(p, p->devbind, "-u", d->addr, NULL);
+		plan_sysfs(p, "/sys/bus/pci/drivers_probe", d->addr);
+	}
+	fmt_s(a->addr, sizeof(a->addr), "%s", d->addr);
+}
+
+/* Whether the host uses the device's interfaces; each one's verdict is printed. */
+static bool
+port_busy(struct plan *p, const struct port_ref *port, const struct setup_dev *d)
+{
+	char why[512];
+	bool busy = false;
+
+	if (d->n_ifaces == 0)
+		say("check", "port %s: %s: no network interface: not in use by the host",
+		    port->name, d->addr);
+	for (size_t k = 0; k < d->n_ifaces; k++) {
+		if (setup_iface_busy(p->root, d->ifaces[k], why, sizeof(why)) < 0) {
+			refuse(p, "port %s: %s: %s", port->name, d->addr, why);
+			busy = true;
+		} else {
+			say("check", "port %s: %s: %s: free to take", port->name, d->addr, why);
+		}
+	}
+	return busy;
+}
+
+/* modprobe and the binds of the ports that drivers[] marks (non-NULL) and are not bound yet. */
+static void
+plan_binds(struct plan *p, const struct setup_dev *dev, char *const *drivers, size_t n)
+{
+	if (exists(p->root, "/sys/bus/pci/drivers/" SETUP_DPDK_DRIVER)) {
+		say("check", SETUP_DPDK_DRIVER ": loaded");
+	} else {
+		say("check", SETUP_DPDK_DRIVER ": not loaded");
+		if (need_prog(p, "modprobe", p->modprobe, sizeof(p->modprobe),
+			      "needed to load " SETUP_DPDK_DRIVER " (package kmod)"))
+			plan_run(p, p->modprobe, SETUP_DPDK_DRIVER, NULL);
+	}
+	if (!need_prog(p, "dpdk-devbind.py", p->devbind, sizeof(p->devbind),
+		       "install Debian's dpdk package"))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct act *a;
+
+		if (drivers[i] == NULL || strcmp(dev[i].driver, SETUP_DPDK_DRIVER) == 0)
+			continue;
+		a = plan_run(p, p->devbind, "-b", SETUP_DPDK_DRIVER, dev[i].addr, NULL);
+		fmt_s(a->addr, sizeof(a->addr), "%s", dev[i].addr);
+		fmt_s(a->expect, sizeof(a->expect), SETUP_DPDK_DRIVER);
+		a->bind = true;
+	}
+}
+
 /* The plan of `setup` or `setup --undo`; printed as it is built. */
-static int
+static void
 build_plan(struct plan *p, const struct cg_conf *c, const struct port_ref *ports, size_t n)
 {
+	/* Per port: the kernel driver to record in /etc/dpdk/interfaces; NULL = the port gets
+	 * no line (refused, or missing). */
 	char *addrs[CG_CONF_MAX_PORTS], *names[CG_CONF_MAX_PORTS], *drivers[CG_CONF_MAX_PORTS];
-	char *old, *data, why[512];
+	char *old, *data;
 	struct setup_dev dev[CG_CONF_MAX_PORTS];
-	size_t n_bind = 0, n_keep = 0;
-	bool busy;
+	size_t n_bind = 0, m = 0;
 
 	old = slurp(p->root, F_INTERFACES);
 	if (old == NULL && errno != ENOENT) {
 		refuse(p, "%s: %s", F_INTERFACES, strerror(errno));
-		return 0;
+		return;
 	}
 	if (!p->undo)
 		plan_iommu(p);
 	for (size_t i = 0; i < n; i++) {
 		struct setup_dev *d = &dev[i];
 		char recorded[64] = "";
-		bool have_rec = old != NULL &&
-				setup_interfaces_driver(old, ports[i].addr, recorded,
-							sizeof(recorded));
 
-		addrs[i] = (char *)ports[i].addr;
-		names[i] = (char *)ports[i].name;
+		if (old != NULL)
+			setup_interfaces_driver(old, ports[i].addr, recorded, sizeof(recorded));
 		drivers[i] = NULL;
 		setup_dev_read(p->root, ports[i].addr, d);
 		if (!d->exists) {
@@ -964,110 +1043,43 @@ build_plan(struct plan *p, const struct cg_conf *c, const struct port_ref *ports
 		    d->vendor, d->device, d->driver[0] != '\0' ? d->driver : "none",
 		    d->n_ifaces > 0 ? ", interface " : "", d->n_ifaces > 0 ? d->ifaces[0] : "");
 		if (p->undo) {
-			if (strcmp(d->driver, SETUP_DPDK_DRIVER) != 0) {
-				say("check", "port %s: %s: not bound to " SETUP_DPDK_DRIVER
-				    ": left as is", ports[i].name, d->addr);
-				continue;
-			}
-			if (!need_prog(p, "dpdk-devbind.py", p->devbind, sizeof(p->devbind),
-				       "install Debian's dpdk package"))
-				continue;
-			if (recorded[0] != '\0') {
-				struct act *a;
-
-				say("check", "port %s: %s: kernel driver %s (recorded in %s)",
-				    ports[i].name, d->addr, recorded, F_INTERFACES);
-				a = plan_run(p, p->devbind, "-b", recorded, d->addr, NULL);
-				fmt_s(a->addr, sizeof(a->addr), "%s", d->addr);
-				fmt_s(a->expect, sizeof(a->expect), "%s", recorded);
-				a->bind = true;
-			} else {
-				struct act *a;
-
-				say("check", "port %s: %s: no kernel driver recorded in %s: unbind, "
-				    "then let the kernel pick its driver", ports[i].name, d->addr,
-				    F_INTERFACES);
-				a = plan_run(p, p->devbind, "-u", d->addr, NULL);
-				fmt_s(a->addr, sizeof(a->addr), "%s", d->addr);
-				plan_sysfs(p, "/sys/bus/pci/drivers_probe", d->addr);
-			}
-			continue;
-		}
-		if (strcmp(d->driver, SETUP_DPDK_DRIVER) == 0) {
+			plan_undo_port(p, &ports[i], d, recorded);
+		} else if (strcmp(d->driver, SETUP_DPDK_DRIVER) == 0) {
+			/* Done before: its line keeps the driver it recorded then. */
 			say("check", "port %s: %s: already bound to " SETUP_DPDK_DRIVER
 			    ": nothing to bind", ports[i].name, d->addr);
-			drivers[i] = strdup(have_rec ? recorded : "");
-			n_keep++;
-			continue;
+			drivers[i] = strdup(recorded);
+		} else if (!port_busy(p, &ports[i], d)) {
+			/* A refused port gets no step: the plan shows what would be done. */
+			drivers[i] = strdup(d->driver);
+			n_bind++;
 		}
-		if (d->n_ifaces == 0)
-			say("check", "port %s: %s: no network interface: not in use by the host",
-			    ports[i].name, d->addr);
-		busy = false;
-		for (size_t k = 0; k < d->n_ifaces; k++) {
-			if (setup_iface_busy(p->root, d->ifaces[k], why, sizeof(why)) < 0) {
-				refuse(p, "port %s: %s: %s", ports[i].name, d->addr, why);
-				busy = true;
-			} else {
-				say("check", "port %s: %s: %s: free to take", ports[i].name,
-				    d->addr, why);
-			}
-		}
-		/* A refused port gets no step: the plan shows what would be done. */
-		if (busy)
-			continue;
-		drivers[i] = strdup(d->driver);
-		n_bind++;
 	}
-	if (!p->undo && n_bind > 0) {
-		if (exists(p->root, "/sys/bus/pci/drivers/" SETUP_DPDK_DRIVER)) {
-			say("check", SETUP_DPDK_DRIVER ": loaded");
-		} else {
-			say("check", SETUP_DPDK_DRIVER ": not loaded");
-			if (need_prog(p, "modprobe", p->modprobe, sizeof(p->modprobe),
-				      "needed to load " SETUP_DPDK_DRIVER " (package kmod)"))
-				plan_run(p, p->modprobe, SETUP_DPDK_DRIVER, NULL);
-		}
-		if (need_prog(p, "dpdk-devbind.py", p->devbind, sizeof(p->devbind),
-			      "install Debian's dpdk package"))
-			for (size_t i = 0; i < n; i++) {
-				struct act *a;
-
-				if (!dev[i].exists || drivers[i] == NULL ||
-				    strcmp(dev[i].driver, SETUP_DPDK_DRIVER) == 0)
-					continue;
-				a = plan_run(p, p->devbind, "-b", SETUP_DPDK_DRIVER, dev[i].addr,
-					     NULL);
-				fmt_s(a->addr, sizeof(a->addr), "%s", dev[i].addr);
-				fmt_s(a->expect, sizeof(a->expect), SETUP_DPDK_DRIVER);
-				a->bind = true;
-			}
+	if (n_bind > 0)
+		plan_binds(p, dev, drivers, n);
+	/* /etc/dpdk/interfaces: setup (re)writes the lines of the ports it took or found bound;
+	 * --undo removes those of every port of the config. */
+	for (size_t i = 0; i < n; i++) {
+		if (!p->undo && drivers[i] == NULL)
+			continue;
+		addrs[m] = (char *)ports[i].addr;
+		names[m] = (char *)ports[i].name;
+		m++;
 	}
-	/* The file lists every port of the config, bound now or before. */
-	{
-		size_t m = 0;
-		char *a2[CG_CONF_MAX_PORTS], *n2[CG_CONF_MAX_PORTS], *d2[CG_CONF_MAX_PORTS];
-
-		for (size_t i = 0; i < n; i++) {
-			if (!p->undo && drivers[i] == NULL)
-				continue;
-			a2[m] = addrs[i];
-			n2[m] = names[i];
-			d2[m++] = drivers[i] != NULL ? drivers[i] : (char *)"";
-		}
-		if (p->undo) {
-			m = n;
-			memcpy(a2, addrs, n * sizeof(addrs[0]));
-		}
-		if (m > 0 && (p->undo || n_bind + n_keep > 0)) {
-			data = setup_interfaces_render(old, m, a2, n2, d2, p->undo);
-			if (data == NULL)
-				refuse(p, "%s: %s", F_INTERFACES, strerror(errno));
-			else if (p->undo && old == NULL)
-				free(data);
-			else
-				plan_file(p, F_INTERFACES, old, data);
-		}
+	if (!p->undo) {
+		/* drivers[] compacted in the same order as addrs[]. */
+		for (size_t i = 0, k = 0; i < n; i++)
+			if (drivers[i] != NULL)
+				drivers[k++] = drivers[i];
+		for (size_t k = m; k < n; k++)
+			drivers[k] = NULL;
+	}
+	if (m > 0 && !(p->undo && old == NULL)) {
+		data = setup_interfaces_render(old, m, addrs, names, drivers, p->undo);
+		if (data == NULL)
+			refuse(p, "%s: %s", F_INTERFACES, strerror(errno));
+		else
+			plan_file(p, F_INTERFACES, old, data);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(drivers[i]);
@@ -1076,7 +1088,6 @@ build_plan(struct plan *p, const struct cg_conf *c, const struct port_ref *ports
 		plan_hugepages(p, c);
 		plan_service(p);
 	}
-	return 0;
 }
 
 /* --- Doing it ---------------------------------------------------------------------------- */
@@ -1227,9 +1238,9 @@ SETUP_DPDK_DRIVER "`,\n"
 "and persist it Debian's way: the binding in " F_INTERFACES ", the\n"
 "hugepages dataplane.memory_mb needs in " F_DPDKCONF " (NR_2M_PAGES, never\n"
 "lowered, nor below the pages reserved now; 512 when memory_mb = 0),\n"
-"dpdk.service enabled (it applies both at\n"
-"boot; castgate.service wants it). Ports already on " SETUP_DPDK_DRIVER " are left as\n"
-"they are. vdev ports (net_af_packet, net_af_xdp, net_pcap...) need nothing.\n"
+"dpdk.service enabled (it applies both at boot; castgate.service wants it).\n"
+"Ports already on " SETUP_DPDK_DRIVER " are left as they are. vdev ports\n"
+"(net_af_packet, net_af_xdp, net_pcap...) need nothing.\n"
 "The whole plan is printed, then carried out; if any check refuses, nothing\n"
 "is changed. Run as root.\n"
 "\n"

@@ -197,6 +197,9 @@ refusal() {	# refusal NAME TEXT SETUP-COMMANDS...
 }
 refusal default-route "port lan: 0000:04:00.1: interface eth2 carries the default route (IPv4)" \
 	'printf "eth2\t00000000\t011D12C6\t0003\t0\t0\t0\t00000000\t0\t0\t0\n" >>"$R/proc/net/route"'
+# The whole plan of that refusal: the other port's steps are shown, the refused one has none.
+runsetup "$T/refused.out" --root "$R" -c "$TWO" --dry-run
+golden refused.out "$T/refused.out"
 refusal default-route6 "port wan: 0000:04:00.0: interface eth1 carries the default route (IPv6)" \
 	'echo "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000003 00000000 00000003     eth1" >>"$R/proc/net/ipv6_route"'
 refusal ipv4-route "port wan: 0000:04:00.0: interface eth1 is in use: 1 IPv4 route through it (198.18.29.0/25)" \

@@ -179,14 +179,13 @@ expect_in "$R/sys/bus/pci/drivers_probe" "0000:04:00.1" "--undo without a record
 
 # 6. Refusals, one fixture change each: exit 6, the message names the port, the device and why,
 #    and nothing is changed.
-refusal() {	# refusal NAME TEXT SETUP-COMMANDS...
+refusal() {	# refusal NAME TEXT: the fixture change is the function break_NAME
 	local name=$1 text=$2
-	shift 2
 	mkroot "$R"
 	rm -rf "$T/etc.orig"
 	cp -a "$R/etc" "$T/etc.orig"
-	eval "$*"
-	runsetup "$T/$name.out" --root "$R" -c "${CONF:-$TWO}"
+	"break_$name"
+	runsetup "$T/$name.out" --root "$R" -c "$TWO"
 	expect_in "$T/$name.out" "exit 6" "$name: exit 6 (refused)"
 	expect_in "$T/$name.out" "castgate setup: refused: $text" "$name: says why"
 	if diff -r "$T/etc.orig" "$R/etc" >/dev/null && [ ! -e "$R/setup-commands" ]; then
@@ -195,25 +194,39 @@ refusal() {	# refusal NAME TEXT SETUP-COMMANDS...
 		fail "$name: something changed"
 	fi
 }
-refusal default-route "port lan: 0000:04:00.1: interface eth2 carries the default route (IPv4)" \
-	'printf "eth2\t00000000\t011D12C6\t0003\t0\t0\t0\t00000000\t0\t0\t0\n" >>"$R/proc/net/route"'
+break_default-route() {
+	printf 'eth2\t00000000\t011D12C6\t0003\t0\t0\t0\t00000000\t0\t0\t0\n' >>"$R/proc/net/route"
+}
+break_default-route6() {
+	echo "00000000000000000000000000000000 00 00000000000000000000000000000000 00" \
+		"fe800000000000000000000000000001 00000400 00000003 00000000 00000003     eth1" \
+		>>"$R/proc/net/ipv6_route"
+}
+break_ipv4-route() {
+	printf 'eth1\t001D12C6\t00000000\t0001\t0\t0\t0\t80FFFFFF\t0\t0\t0\n' >>"$R/proc/net/route"
+}
+break_ipv6-address() {
+	echo "20010db8000000000000000000000029 04 40 00 80     eth2" >>"$R/proc/net/if_inet6"
+}
+break_bridge-port() {
+	mkdir -p "$R/sys/devices/virtual/net/br0"
+	ln -s ../../devices/virtual/net/br0 "$R/sys/class/net/eth1/master"
+}
+break_no-device() { rm -rf "$R/sys/bus/pci/devices/0000:04:00.1"; }
+break_no-iommu() { rm -rf "$R/sys/kernel/iommu_groups"/*; }
+break_no-dpdk-service() { rm "$R/lib/systemd/system/dpdk.service"; }
+
+refusal default-route "port lan: 0000:04:00.1: interface eth2 carries the default route (IPv4)"
 # The whole plan of that refusal: the other port's steps are shown, the refused one has none.
 runsetup "$T/refused.out" --root "$R" -c "$TWO" --dry-run
 golden refused.out "$T/refused.out"
-refusal default-route6 "port wan: 0000:04:00.0: interface eth1 carries the default route (IPv6)" \
-	'echo "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000003 00000000 00000003     eth1" >>"$R/proc/net/ipv6_route"'
-refusal ipv4-route "port wan: 0000:04:00.0: interface eth1 is in use: 1 IPv4 route through it (198.18.29.0/25)" \
-	'printf "eth1\t001D12C6\t00000000\t0001\t0\t0\t0\t80FFFFFF\t0\t0\t0\n" >>"$R/proc/net/route"'
-refusal ipv6-address "port lan: 0000:04:00.1: interface eth2 is in use: it has the IPv6 address 2001:0db8:0000:0000:0000:0000:0000:0029" \
-	'echo "20010db8000000000000000000000029 04 40 00 80     eth2" >>"$R/proc/net/if_inet6"'
-refusal bridge-port "port wan: 0000:04:00.0: interface eth1 is in use: it is a port of br0" \
-	'mkdir -p "$R/sys/devices/virtual/net/br0"; ln -s ../../devices/virtual/net/br0 "$R/sys/class/net/eth1/master"'
-refusal no-device "port lan: 0000:04:00.1: no such PCI device" \
-	'rm -rf "$R/sys/bus/pci/devices/0000:04:00.1"'
-refusal no-iommu "no IOMMU: /sys/kernel/iommu_groups is empty" \
-	'rm -rf "$R/sys/kernel/iommu_groups"/*'
-refusal no-dpdk-service "dpdk.service not found" \
-	'rm "$R/lib/systemd/system/dpdk.service"'
+refusal default-route6 "port wan: 0000:04:00.0: interface eth1 carries the default route (IPv6)"
+refusal ipv4-route "port wan: 0000:04:00.0: interface eth1 is in use: 1 IPv4 route through it (198.18.29.0/25)"
+refusal ipv6-address "port lan: 0000:04:00.1: interface eth2 is in use: it has the IPv6 address 2001:0db8:0000:0000:0000:0000:0000:0029"
+refusal bridge-port "port wan: 0000:04:00.0: interface eth1 is in use: it is a port of br0"
+refusal no-device "port lan: 0000:04:00.1: no such PCI device"
+refusal no-iommu "no IOMMU: /sys/kernel/iommu_groups is empty"
+refusal no-dpdk-service "dpdk.service not found"
 
 # vfio's no-IOMMU mode: allowed, with the warning on stderr and in the plan.
 mkroot "$R"

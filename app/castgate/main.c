@@ -22,6 +22,7 @@
 #include "cg_conf.h"
 #include "cg_log.h"
 #include "cg_util.h"
+#include "setup.h"
 #include "sup.h"
 
 /* Exit codes: 2 is also RestartPreventExitStatus= in castgate.service, since
@@ -44,6 +45,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "Usage: " SUP_PROG " -c FILE [options]\n"
+"       " SUP_PROG " setup [--config FILE] [--dry-run] [--undo]\n"
 "\n"
 "castgate's supervisor. It runs the two processes of the multicast relay and\n"
 "keeps them running:\n"
@@ -113,6 +115,9 @@ usage(FILE *f)
 "  RUN/castgate.pid               lock: one castgate per run dir\n"
 "  [control] socket               JSON-RPC socket (/run/castgate/control.sock)\n"
 "  [control] state_file           API rules (/var/lib/castgate/rules.json)\n"
+"\n"
+"castgate setup binds the config's PCI ports to vfio-pci and persists that\n"
+"for dpdk.service (" SUP_PROG " setup --help, castgate-setup(8)).\n"
 "\n"
 "Exit status: 0 after an orderly stop; 1 runtime failure (or --check-config\n"
 "found an error); 2 bad command line or config (systemd does not restart).\n"
@@ -402,6 +407,8 @@ main(int argc, char **argv)
 	int lockfd = -1, code, ret;
 
 	cg_log_init(SUP_PROG, CG_LOG_INFO, CG_LOG_FMT_TEXT);
+	if (argc > 1 && strcmp(argv[1], "setup") == 0)
+		return setup_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &a) < 0)
 		return CG_EXIT_USAGE;
 	level = CG_LOG_INFO;

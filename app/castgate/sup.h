@@ -6,6 +6,7 @@
  * castgate, the supervisor: private interfaces between its files.
  *
  *   main.c         arguments, config checks, run dir and lock, then sup_run()
+ *   setup.c        `castgate setup`: binds the PCI ports, persists it (setup.h)
  *   sup_loop.c     the event loop and the state machine of the two children
  *   sup_child.c    fork/exec with a clean signal state, PDEATHSIG, stop
  *   sup_notify.c   sd_notify (libsystemd, or the datagram protocol by hand)

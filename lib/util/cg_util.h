@@ -17,7 +17,7 @@
 /**
  * Exit statuses: one meaning in every castgate program (each program's man
  * page or --help lists those it uses). In the spirit of sysexits(3), but
- * small, and 0..5 so that shell scripts can switch on them.
+ * small, and 0..6 so that shell scripts can switch on them.
  */
 enum cg_exit {
 	CG_EXIT_OK = 0,
@@ -27,6 +27,8 @@ enum cg_exit {
 				  *   castgate-control's data plane */
 	CG_EXIT_NOT_FOUND = 4,   /**< castgatectl: no such rule or port */
 	CG_EXIT_NOPERM = 5,      /**< castgatectl: the daemon refused the method to this user */
+	CG_EXIT_REFUSED = 6,     /**< castgate setup: the host is not fit (a NIC in use, no
+				  *   IOMMU...): nothing was changed */
 };
 
 /**

@@ -483,6 +483,17 @@ main(int argc, char **argv)
 		CG_WARN("CASTGATE_TEST_HOOKS=1: the test method test.emit is served");
 	if (control_metrics_start(c) < 0)
 		goto out;
+	/*
+	 * Everything privileged is done: the EAL attach (hugepages, the
+	 * primary's shared memory), the sockets bound. What is left parses
+	 * untrusted JSON, so it runs with no capability at all (still uid 0,
+	 * which owns the state and run files it writes).
+	 */
+	ret = cg_util_drop_privileges();
+	if (ret < 0) {
+		CG_ERR("dropping capabilities: %s", strerror(-ret));
+		goto out;
+	}
 	if (c->ready_file != NULL) {
 		char text[32];
 

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -41,6 +42,8 @@
 #define RPC_ACCEPT_PAUSE_MS 100
 /* At most one log line per this many ms about refused connections. */
 #define RPC_REFUSE_LOG_MS 10000
+/* A deadline passed while the client's bytes waited unread: look again after this. */
+#define RPC_RECHECK_MS 50
 /* Upper bound on one wait in cg_rpc_server_run(), so the stop flag is seen. */
 #define RPC_RUN_TICK_MS 200
 /* Groups looked up for one peer; more than this is unusual, extra ones are ignored. */
@@ -823,6 +826,14 @@ do_accept(struct cg_rpc_server *srv)
 	}
 }
 
+static bool
+pending_bytes(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
 /* Cut expired clients and arm the timer for the next deadline. */
 static void
 check_timeouts(struct cg_rpc_server *srv)
@@ -846,7 +857,13 @@ check_timeouts(struct cg_rpc_server *srv)
 		nx = c->next;
 		if (c->rlen > 0 && !c->closing) {
 			d = c->partial_ms + srv->lim.request_ms + (srv->busy_ms - c->partial_busy);
-			if (now >= d) {
+			/* Bytes of it already waiting in the socket: the client sent
+			 * them, and the server was too busy to read (a long tick of
+			 * its owner's, say). Not the client's fault: look again soon,
+			 * after the read. */
+			if (now >= d && pending_bytes(c->fd)) {
+				d = now + RPC_RECHECK_MS;
+			} else if (now >= d) {
 				snprintf(why, sizeof(why), "request not completed within %u ms",
 					 srv->lim.request_ms);
 				srv->st.cut_slow++;

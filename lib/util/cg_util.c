@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #include "cg_util.h"
 
@@ -107,4 +110,32 @@ cg_util_fsync_dir(const char *path)
 	if (dfd >= 0)
 		close(dfd);
 	return ret;
+}
+
+int
+cg_util_drop_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+	int last = CAP_LAST_CAP;
+	FILE *f;
+
+	/* The kernel may know more capabilities than our headers. */
+	f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	if (f != NULL) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = CAP_LAST_CAP;
+		fclose(f);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	/* The bounding set first: dropping it needs CAP_SETPCAP, gone below. */
+	for (int cap = 0; cap <= last; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM)
+			return -errno;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return -errno;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
 }

@@ -64,4 +64,15 @@ int cg_util_write_file(const char *path, const void *data, size_t len, mode_t mo
  */
 int cg_util_fsync_dir(const char *path);
 
+/**
+ * Give up every capability for good: the effective, permitted, inheritable
+ * and ambient sets and the bounding set are emptied, and no_new_privs is
+ * set, so neither this process nor anything it runs gets one back. The uid
+ * is kept: a process that was root still owns (and may write) root's files,
+ * but may no longer override permissions, open raw devices, configure the
+ * network or trace other processes.
+ * @return 0, or a negative errno.
+ */
+int cg_util_drop_privileges(void);
+
 #endif /* CG_UTIL_H */

@@ -9,7 +9,12 @@
 #  - a member of cgt14r reads (rule list, stats, system health, port list) but
 #    every changing method is refused (-32001, exit 5) and changes nothing;
 #  - a member of cgt14r and cgt14a adds and removes rules, and its rule
-#    forwards.
+#    forwards;
+#  - with max_clients = 8, a reader that opens 12 connections and holds them
+#    gets 4 (the last 4 slots are kept for admins), and root's rule.add still
+#    works meanwhile (issue 14);
+#  - castgate-control runs without any capability once started (CapEff,
+#    CapPrm, CapBnd all 0, NoNewPrivs 1), while the data plane keeps its own.
 # The groups and users are made for the test and removed at exit.
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
@@ -55,7 +60,7 @@ useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nolo
 cg_topo_relay
 conf=$CG_TMP/castgate.toml
 {
-	cg_ctl_conf --ctl "group = \"$GR\"" --ctl "admin_group = \"$GA\""
+	cg_ctl_conf --ctl "group = \"$GR\"" --ctl "admin_group = \"$GA\"" --ctl "max_clients = 8"
 	cat <<EOF
 
 [[rule]]
@@ -146,6 +151,58 @@ cg_recv_wait r0 15
 cg_assert_eq "admin's rule forwards: received" $NP "$(cg_json "$CG_TMP/r0.json" 'd["received"]')"
 cg_assert_eq "admin's rule forwards: TTL" '[9]' "$(cg_json "$CG_TMP/r0.json" 'd["ttl_seen"]')"
 cg_assert_eq "socket mode unchanged at the end" "660 root $GR" "$(stat -c '%a %U %G' "$CG_CTL_SOCK")"
+
+
+# A reader holding every slot it may take does not lock the admins out.
+# (It prints its counts on stdout: the reader may not write in $CG_TMP.)
+setpriv --reuid=$UR --regid=$GR --init-groups "$CG_PY" - "$CG_CTL_SOCK" \
+	>"$CG_TMP/hold.json" 2>"$CG_TMP/hold.err" <<'PY' &
+import json, socket, sys, time
+held, refused = [], 0
+for _ in range(12):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.settimeout(0.5)
+    try:
+        line = s.recv(4096)  # a refused one gets its -32006 at once
+    except socket.timeout:
+        line = b""
+    if line:
+        refused += 1
+        last = line.decode()
+        s.close()
+    else:
+        held.append(s)
+print(json.dumps({"held": len(held), "refused": refused,
+                  "last": last if refused else ""}), flush=True)
+time.sleep(30)
+PY
+hold_pid=$!
+for _ in $(seq 100); do [ -s "$CG_TMP/hold.json" ] && break; sleep 0.1; done
+[ -s "$CG_TMP/hold.json" ] || sed 's/^/  hold| /' "$CG_TMP/hold.err" >&2
+cg_assert_eq "reader: connections held" 4 "$(cg_json "$CG_TMP/hold.json" 'd["held"]')"
+cg_assert_eq "reader: connections refused" 8 "$(cg_json "$CG_TMP/hold.json" 'd["refused"]')"
+cg_assert_true "reader: refusal names the admins' slots" \
+	grep -q 'the last 4 are kept for the admin group' "$CG_TMP/hold.json"
+cg_ctl_expect 0 slots_add rule add slots --in in0,239.14.1.4,5004 --out out0,239.14.2.4,6004
+cg_ctl_json list3 rule list
+cg_assert_eq "root's rule.add while the reader holds its slots" '["acc","cfgX","slots"]' \
+	"$(cg_json "$CG_TMP/list3.json" 'sorted(r["rule"]["name"] for r in d["rules"])')"
+cg_ctl_json info system info
+cg_assert_eq "system.info: rpc refused_reserved" 8 "$(cg_json "$CG_TMP/info.json" 'd["rpc"]["refused_reserved"]')"
+kill "$hold_pid" 2>/dev/null || true
+wait "$hold_pid" 2>/dev/null || true
+
+# Least privilege: control gave every capability up; the data plane did not.
+ctl_pid=$(cg_ctl_child_pid control)
+dp_pid=$(cg_ctl_child_pid dataplane)
+for f in CapEff CapPrm CapBnd CapAmb; do
+	cg_assert_eq "castgate-control $f" 0000000000000000 \
+		"$(awk -v f="$f:" '$1 == f { print $2 }' "/proc/$ctl_pid/status")"
+done
+cg_assert_eq "castgate-control NoNewPrivs" 1 "$(awk '$1 == "NoNewPrivs:" { print $2 }' "/proc/$ctl_pid/status")"
+cg_assert_true "castgate-dataplane keeps its capabilities" \
+	test "$(awk '$1 == "CapEff:" { print $2 }' "/proc/$dp_pid/status")" != 0000000000000000
 
 cg_ctl_stop
 cg_finish

@@ -54,12 +54,16 @@ dport = 6001
 EOF
 CG_FILE_PREFIX=cgt31s
 
-# Why --privileged: the units' sandboxes (ProtectSystem=, PrivateTmp=, DevicePolicy=, ...) make
-# systemd create mount namespaces and device cgroups for each service, which needs CAP_SYS_ADMIN
-# and writable cgroups; a private cgroup namespace keeps systemd inside the container's own
-# cgroup. /run and /run/lock are tmpfs as systemd expects; the test dockerd's socket is the
-# Docker socket of castgate-warp.
-docker run -d --name "$CONT" --privileged --cgroupns=private \
+# Not --privileged (it asks for every capability, and this machine's bounding set lacks
+# CAP_SYS_RESOURCE): the capabilities systemd and the two units need, named. CAP_SYS_ADMIN: the
+# units' sandboxes (ProtectSystem=, PrivateTmp=, ...) are mount namespaces; seccomp unconfined:
+# systemd's own calls (mount, keyctl, name_to_handle_at, ...) beyond Docker's default profile.
+# A private cgroup namespace keeps systemd inside the container's cgroup. /run, /run/lock and
+# /tmp are tmpfs as systemd expects. The test dockerd's socket is castgate-warp's Docker socket.
+docker run -d --name "$CONT" --cgroupns=private \
+	--cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add NET_RAW --cap-add IPC_LOCK \
+	--cap-add SYS_NICE --cap-add SYS_PTRACE --cap-add SYS_RAWIO \
+	--security-opt seccomp=unconfined --security-opt apparmor=unconfined \
 	--tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
 	-v /dev/hugepages:/dev/hugepages \
 	-v "$CG_TMP/etc/castgate.toml:/etc/castgate/castgate.toml:ro" \

@@ -77,5 +77,26 @@ if [ -n "${want[castgate-dataplane]:-}" ]; then
 		fail "a second meson install replaced the edited $etc/castgate.toml"
 fi
 
+# The installed supervisor finds the installed children in the libexecdir it was built with:
+# seen in a private mount namespace where the destdir's copy is bind-mounted at that place
+# (root only; nothing changes outside the namespace). --check-config -v prints the paths used.
+if [ -n "${want[castgate-dataplane]:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	top=${libexec%/castgate}
+	[ -d "$top" ] || top=$prefix
+	demo=$(find "$D" -name demo.toml -path '*/examples/*' | head -n 1)
+	if [ "$top" = / ] || [ "$top" = /usr ]; then
+		# Binding over / or /usr would hide the libraries the programs need.
+		echo "install: ${libexec%/castgate} is missing here: the supervisor's lookup is not checked"
+	elif [ -z "$demo" ]; then
+		fail "no examples/demo.toml installed"
+	else
+		out=$(PATH=/usr/bin:/bin unshare -m sh -c 'mount --bind "$1$2" "$2" && "$1$3/castgate" -c "$4" --check-config -v' \
+			sh "$D" "$top" "$sbindir" "$demo" 2>&1) || fail "the installed castgate --check-config failed: $out"
+		grep -q "castgate-dataplane: $libexec/castgate-dataplane\$" <<<"$out" &&
+			grep -q "castgate-control: $libexec/castgate-control\$" <<<"$out" ||
+			fail "the installed castgate does not run the children in $libexec: $out"
+	fi
+fi
+
 [ "$fails" = 0 ] || { echo "install: $fails problem(s)" >&2; exit 1; }
 echo "install: ${#want[@]} programs, $n units, man pages and configs in place"

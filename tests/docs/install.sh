@@ -79,7 +79,7 @@ fi
 
 # The installed supervisor finds the installed children in the libexecdir it was built with:
 # seen in a private mount namespace where the destdir's copy is bind-mounted at that place
-# (root only; nothing changes outside the namespace). --check-config -v prints the paths used.
+# (root only; nothing changes outside the namespace). --check-config prints the paths used.
 if [ -n "${want[castgate-dataplane]:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 	top=${libexec%/castgate}
 	[ -d "$top" ] || top=$prefix
@@ -90,7 +90,7 @@ if [ -n "${want[castgate-dataplane]:-}" ] && [ "$(id -u)" = 0 ] && command -v un
 	elif [ -z "$demo" ]; then
 		fail "no examples/demo.toml installed"
 	else
-		out=$(PATH=/usr/bin:/bin unshare -m sh -c 'mount --bind "$1$2" "$2" && "$1$3/castgate" -c "$4" --check-config -v' \
+		out=$(PATH=/usr/bin:/bin unshare -m sh -c 'mount --bind "$1$2" "$2" && "$1$3/castgate" -c "$4" --check-config' \
 			sh "$D" "$top" "$sbindir" "$demo" 2>&1) || fail "the installed castgate --check-config failed: $out"
 		grep -q "castgate-dataplane: $libexec/castgate-dataplane\$" <<<"$out" &&
 			grep -q "castgate-control: $libexec/castgate-control\$" <<<"$out" ||

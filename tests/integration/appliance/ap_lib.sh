@@ -5,7 +5,7 @@
 #   source "$CG_SRC/tests/integration/appliance/ap_lib.sh"
 #   ap_dockerd_start             # dockerd in netns cgt31-dk; exports DOCKER_HOST
 #   ap_debs                      # the packages of this tree in $AP_DEBS (cached by tree hash)
-#   ap_images relay              # docker/build: castgate-base:bookworm, castgate:<version>, ...
+#   ap_images                    # docker/build: castgate-base:bookworm, castgate:<version>, ...
 #   ...
 #   ap_dockerd_stop              # in the trap; the data root (the images) is kept
 #
@@ -132,10 +132,12 @@ ap_cleanup() {
 	cg_cleanup "$st"
 }
 
-# ap_images IMAGE...: docker/build IMAGE... against the private dockerd (packages, base and
-# images cached under $AP_CACHE); sets AP_IMG_RELAY, AP_IMG_WARP, AP_IMG_SYSTEMD (name:tag).
+# ap_images: docker/build of all three images against the private dockerd (packages, base and
+# images cached under $AP_CACHE; all three at once: one download of their dependencies, and
+# the next test finds them built); sets AP_IMG_RELAY, AP_IMG_WARP, AP_IMG_SYSTEMD (name:tag).
 ap_images() {
 	local out img ref t0=$SECONDS
+	set -- relay warp systemd
 	# CG_APPLIANCE_DEBS=DIR: packages built elsewhere instead of scripts/build-debs of this tree.
 	out=$("$CG_SRC/docker/build" --cache "$AP_CACHE" \
 		${CG_APPLIANCE_DEBS:+--debs "$CG_APPLIANCE_DEBS"} "$@") || cg_die "docker/build $* failed"

@@ -17,7 +17,7 @@ CONT=cgt31-relay
 PORTS=cgt31-ports
 
 ap_dockerd_start
-ap_images relay
+ap_images
 
 cg_topo_relay
 # The network namespace the ports are handed into: a container that only holds it

@@ -21,7 +21,7 @@ CONT=cgt31-systemd
 WD_S=2
 
 ap_dockerd_start
-ap_images systemd
+ap_images
 cg_hugepages
 
 # The relay's config: two net_null ports (no NIC, no veth), one rule.

@@ -15,7 +15,7 @@ CIDR=198.18.31.128/26
 CONT=cgt31-warpd
 
 ap_dockerd_start
-ap_images warp
+ap_images
 # The busybox image of the warp tests for the warp and the target (ip, sleep).
 export CG_DOCKER_SOCK=$AP_DK_SOCK
 cg_dockerd_image || cg_die "cannot import cgtest/busybox:1"

@@ -49,7 +49,13 @@ done
 
 # Units: ExecStart's program and its config file are in the destdir.
 units=$(find "$D" -path '*/systemd/system/*.service' -type f)
-[ -n "$units" ] || fail "no systemd unit installed"
+nunits=0
+[ -n "${want[castgate-dataplane]:-}" ] && nunits=$((nunits + 1))
+[ -n "${want[castgate-warp]:-}" ] && nunits=$((nunits + 1))
+found=0
+[ -z "$units" ] || found=$(grep -c . <<<"$units")
+[ "$found" = "$nunits" ] ||
+	fail "$nunits units expected (castgate.service with the data plane, castgate-warp.service), found $found:" $units
 n=0
 for u in $units; do
 	n=$((n + 1))

@@ -68,6 +68,7 @@ usage(FILE *f)
 "      --control-bin PATH    castgate-control to run\n"
 "                          default for both: next to this program, else\n"
 "                          ../<name>/<name> from it (the meson build tree),\n"
+"                          else " CG_LIBEXECDIR ",\n"
 "                          else $PATH\n"
 "      --ready-file PATH   write our pid to PATH once both children are ready\n"
 "                          the first time (the READY=1 moment; for scripts)\n"
@@ -198,15 +199,15 @@ find_bins(const struct args *a, char *dp, char *ctl, size_t size)
 	}
 	self[n] = '\0';
 	for (size_t i = 0; i < 2; i++) {
-		if (sup_find_bin(b[i].prog, b[i].override, n > 0 ? self : NULL, path, b[i].out,
-				 size) == 0)
+		if (sup_find_bin(b[i].prog, b[i].override, n > 0 ? self : NULL, CG_LIBEXECDIR,
+				 path, b[i].out, size) == 0)
 			continue;
 		if (b[i].override != NULL)
 			fprintf(stderr, SUP_PROG ": %s %s: not an executable file\n", b[i].opt,
 				b[i].override);
 		else
 			fprintf(stderr, SUP_PROG ": %s not found next to %s, in ../%s/ from it, "
-				"nor in $PATH; give it with %s\n", b[i].prog,
+				"in " CG_LIBEXECDIR ", nor in $PATH; give it with %s\n", b[i].prog,
 				n > 0 ? self : "this program", b[i].prog, b[i].opt);
 		return -ENOENT;
 	}

@@ -104,15 +104,18 @@ void sup_env_free(char **env);
 /**
  * Find the executable @p prog ("castgate-dataplane"): @p override when set
  * (must be executable), else next to @p self_exe, else in <parent of
- * @p self_exe's dir>/<prog>/<prog> (the meson build tree), else in @p path
- * ($PATH, may be NULL). Paths are joined, never resolved: the child keeps
- * the name it was found under.
+ * @p self_exe's dir>/<prog>/<prog> (the meson build tree), else in
+ * @p libexec_dir (the installed place, CG_LIBEXECDIR; may be NULL), else in
+ * @p path ($PATH, may be NULL). The build tree comes before @p libexec_dir so
+ * that a supervisor run from a build tree never starts an installed copy.
+ * Paths are joined, never resolved: the child keeps the name it was found
+ * under.
  * @return 0 with the path in @p out; -ENOENT (nothing found; with an
  *         override: it is not an executable file); -ENAMETOOLONG (an
  *         override longer than @p size).
  */
 int sup_find_bin(const char *prog, const char *override, const char *self_exe,
-		 const char *path, char *out, size_t size);
+		 const char *libexec_dir, const char *path, char *out, size_t size);
 
 /*
  * sd_notify (sup_notify.c)

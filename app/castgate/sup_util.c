@@ -160,7 +160,7 @@ join(char *out, size_t size, const char *dir, size_t dirlen, const char *rel)
 
 int
 sup_find_bin(const char *prog, const char *override, const char *self_exe,
-	     const char *path, char *out, size_t size)
+	     const char *libexec_dir, const char *path, char *out, size_t size)
 {
 	char rel[PATH_MAX];
 
@@ -189,6 +189,10 @@ sup_find_bin(const char *prog, const char *override, const char *self_exe,
 				return 0;
 		}
 	}
+	/* Installed: <libexecdir>/castgate (meson install, the Debian package). */
+	if (libexec_dir != NULL && libexec_dir[0] != '\0' &&
+	    join(out, size, libexec_dir, strlen(libexec_dir), prog) && is_exec_file(out))
+		return 0;
 	for (const char *p = path; p != NULL && *p != '\0';) {
 		const char *end = strchr(p, ':');
 		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);

@@ -225,6 +225,7 @@ static void
 test_find_bin(void)
 {
 	char self[PATH_MAX], path[2 * PATH_MAX], out[PATH_MAX], want[PATH_MAX];
+	char inst[PATH_MAX], libexec[PATH_MAX];
 
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_sup.XXXXXX");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(tmpdir));
@@ -241,38 +242,64 @@ test_find_bin(void)
 	snprintf(self, sizeof(self), "%s/app/castgate/castgate", tmpdir);
 
 	/* The build tree. */
-	CU_ASSERT_EQUAL(sup_find_bin("castgate-dataplane", NULL, self, NULL, out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL(sup_find_bin("castgate-dataplane", NULL, self, NULL, NULL, out, sizeof(out)),
+			0);
 	snprintf(want, sizeof(want), "%s/app/castgate-dataplane/castgate-dataplane", tmpdir);
 	CU_ASSERT_STRING_EQUAL(out, want);
 	/* Side by side wins over the build tree. */
 	mkfile("app/castgate/castgate-dataplane", 0755);
-	CU_ASSERT_EQUAL(sup_find_bin("castgate-dataplane", NULL, self, NULL, out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL(sup_find_bin("castgate-dataplane", NULL, self, NULL, NULL, out, sizeof(out)),
+			0);
 	snprintf(want, sizeof(want), "%s/app/castgate/castgate-dataplane", tmpdir);
 	CU_ASSERT_STRING_EQUAL(out, want);
 	/* $PATH, in order, skipping what is not executable. */
 	snprintf(path, sizeof(path), "/nonexistent::%s/bin:%s/bin2", tmpdir, tmpdir);
-	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", NULL, self, path, out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", NULL, self, NULL, path, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), "%s/bin2/castgate-control", tmpdir);
+	CU_ASSERT_STRING_EQUAL(out, want);
+	/* Installed: sbin/castgate finds libexec/castgate/<prog>, before $PATH... */
+	mkd("sbin");
+	mkd("libexec");
+	mkd("libexec/castgate");
+	mkfile("sbin/castgate", 0755);
+	mkfile("libexec/castgate/castgate-control", 0755);
+	mkfile("libexec/castgate/castgate-dataplane", 0755);
+	snprintf(libexec, sizeof(libexec), "%s/libexec/castgate", tmpdir);
+	snprintf(inst, sizeof(inst), "%s/sbin/castgate", tmpdir);
+	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", NULL, inst, libexec, path, out,
+				     sizeof(out)), 0);
+	snprintf(want, sizeof(want), "%s/libexec/castgate/castgate-control", tmpdir);
+	CU_ASSERT_STRING_EQUAL(out, want);
+	/* ... but a build tree never starts an installed copy. */
+	CU_ASSERT_EQUAL(sup_find_bin("castgate-dataplane", NULL, self, libexec, path, out,
+				     sizeof(out)), 0);
+	snprintf(want, sizeof(want), "%s/app/castgate/castgate-dataplane", tmpdir);
+	CU_ASSERT_STRING_EQUAL(out, want);
+	/* An empty or missing libexec dir is skipped. */
+	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", NULL, inst, "", path, out, sizeof(out)),
+			0);
 	snprintf(want, sizeof(want), "%s/bin2/castgate-control", tmpdir);
 	CU_ASSERT_STRING_EQUAL(out, want);
 	/* Nothing anywhere. */
-	CU_ASSERT_EQUAL(sup_find_bin("castgate-nothing", NULL, self, path, out, sizeof(out)),
+	CU_ASSERT_EQUAL(sup_find_bin("castgate-nothing", NULL, self, NULL, path, out, sizeof(out)),
 			-ENOENT);
-	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", NULL, NULL, NULL, out, sizeof(out)),
+	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", NULL, NULL, NULL, NULL, out, sizeof(out)),
 			-ENOENT);
 	/* A program at the root has no build tree above it. */
-	CU_ASSERT_EQUAL(sup_find_bin("castgate-nothing", NULL, "/castgate", NULL, out, sizeof(out)),
+	CU_ASSERT_EQUAL(sup_find_bin("castgate-nothing", NULL, "/castgate", NULL, NULL, out,
+				     sizeof(out)),
 			-ENOENT);
 	/* An override is used as given, and must be an executable file. */
 	snprintf(want, sizeof(want), "%s/bin2/castgate-control", tmpdir);
-	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", want, NULL, NULL, out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", want, NULL, NULL, NULL, out, sizeof(out)), 0);
 	CU_ASSERT_STRING_EQUAL(out, want);
 	snprintf(want, sizeof(want), "%s/bin/castgate-control", tmpdir);
-	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", want, self, path, out, sizeof(out)),
+	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", want, self, NULL, path, out, sizeof(out)),
 			-ENOENT);
 	snprintf(want, sizeof(want), "%s/bin", tmpdir);   /* a directory */
-	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", want, self, path, out, sizeof(out)),
+	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", want, self, NULL, path, out, sizeof(out)),
 			-ENOENT);
-	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", want, self, path, out, 4),
+	CU_ASSERT_EQUAL(sup_find_bin("castgate-control", want, self, NULL, path, out, 4),
 			-ENAMETOOLONG);
 
 	snprintf(path, sizeof(path), "rm -rf '%s'", tmpdir);

@@ -811,7 +811,7 @@ need_prog(struct plan *p, const char *prog, char *out, size_t size, const char *
 
 	if (out[0] != '\0')
 		return true;
-	if (sup_find_bin(prog, NULL, NULL, path != NULL ? path : DEFAULT_PATH, out, size) == 0)
+	if (sup_find_bin(prog, NULL, NULL, NULL, path != NULL ? path : DEFAULT_PATH, out, size) == 0)
 		return true;
 	refuse(p, "%s not found in $PATH: %s", prog, why);
 	fmt_s(out, size, "%s", prog);

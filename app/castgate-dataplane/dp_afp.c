@@ -13,8 +13,9 @@
  * The head and eth_af_packet_tx() were read in v22.11 .. v22.11.11 and in
  * v24.11 .. v24.11.6: the same fields in the same order (24.11 only adds
  * __rte_cache_aligned to the struct, which moves nothing inside it) and the
- * same ring walk. Debian 13 ships 24.11.8. A series not listed in
- * AFP_SERIES is refused at build time (no layout) and at run time.
+ * same ring walk. Debian 13 ships 24.11.8. Built against another series, or
+ * running another series' library, cg_dp_afp_attach() refuses (ENOTSUP) and
+ * the port does not start.
  */
 #include <errno.h>
 #include <stdlib.h>

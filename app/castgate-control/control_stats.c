@@ -418,9 +418,10 @@ control_port_json(struct control *c, unsigned int idx)
 		json_object_put(l);
 		return NULL;
 	}
-	memset(&link, 0, sizeof(link));
-	if (rte_eth_dev_is_valid_port(p->port_id))
-		rte_eth_link_get_nowait(p->port_id, &link);
+	/* An unknown link (invalid port, or the call fails) reads as all zero. */
+	if (!rte_eth_dev_is_valid_port(p->port_id) ||
+	    rte_eth_link_get_nowait(p->port_id, &link) < 0)
+		memset(&link, 0, sizeof(link));
 	snprintf(ip, sizeof(ip), "%s/%u", cg_rule_ipv4_str(p->ip, a), p->prefix_len);
 	control_jadd(j, "name", json_object_new_string(p->name));
 	control_jadd(j, "port_id", ju64(p->port_id));

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Non-blocking TX guard for net_af_packet (DPDK 22.11). See dp_afp.h for why.
+ * Non-blocking TX guard for net_af_packet (DPDK 22.11 and 24.11). See dp_afp.h
+ * for why.
  *
- * The PMD (drivers/net/af_packet/rte_eth_af_packet.c, v22.11 .. v22.11.11)
- * keeps, per TX queue, a struct pkt_tx_queue whose head is mirrored below.
- * eth_af_packet_tx() walks rd[framenum] and blocks in poll(-1) on the first
- * frame whose tp_status is not TP_STATUS_AVAILABLE. Oversized or VLAN-failing
- * packets are dropped without taking a frame, so "free frames >= packets"
- * guarantees it never reaches that poll().
+ * The PMD (drivers/net/af_packet/rte_eth_af_packet.c) keeps, per TX queue, a
+ * struct pkt_tx_queue whose head is mirrored below. eth_af_packet_tx() walks
+ * rd[framenum] and blocks in poll(-1) on the first frame whose tp_status is
+ * not TP_STATUS_AVAILABLE. Oversized or VLAN-failing packets are dropped
+ * without taking a frame, so "free frames >= packets" guarantees it never
+ * reaches that poll().
+ *
+ * The head and eth_af_packet_tx() were read in v22.11 .. v22.11.11 and in
+ * v24.11 .. v24.11.6: the same fields in the same order (24.11 only adds
+ * __rte_cache_aligned to the struct, which moves nothing inside it) and the
+ * same ring walk. Debian 13 ships 24.11.8. Built against another series, or
+ * running another series' library, cg_dp_afp_attach() refuses (ENOTSUP) and
+ * the port does not start.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,8 +31,18 @@
 #include "cg_log.h"
 #include "dp_afp.h"
 
-/** Head of struct pkt_tx_queue in DPDK 22.11 (fields we read, same order). */
-struct afp_pkt_tx_queue_2211 {
+/*
+ * The LTS series whose layout is known, as rte_version() starts: the build's
+ * DPDK must be one of them and the running library the same series.
+ */
+#if RTE_VERSION >= RTE_VERSION_NUM(22, 11, 0, 0) && RTE_VERSION < RTE_VERSION_NUM(22, 12, 0, 0)
+#define AFP_SERIES "DPDK 22.11"
+#elif RTE_VERSION >= RTE_VERSION_NUM(24, 11, 0, 0) && RTE_VERSION < RTE_VERSION_NUM(24, 12, 0, 0)
+#define AFP_SERIES "DPDK 24.11"
+#endif
+
+/** Head of struct pkt_tx_queue in DPDK 22.11 and 24.11 (fields we read, same order). */
+struct afp_pkt_tx_queue {
 	int sockfd;
 	unsigned int frame_data_size;
 	struct iovec *rd;
@@ -37,18 +55,31 @@ struct afp_pkt_tx_queue_2211 {
 #define AFP_MAX_FRAMES (1u << 24)
 
 struct cg_dp_afp_txq {
-	const struct afp_pkt_tx_queue_2211 *q;
+	const struct afp_pkt_tx_queue *q;
 	int sockfd;
 };
 
 bool
 cg_dp_afp_version_ok(void)
 {
-#if RTE_VERSION >= RTE_VERSION_NUM(22, 11, 0, 0) && RTE_VERSION < RTE_VERSION_NUM(22, 12, 0, 0)
-	/* Built against 22.11; also require the runtime library to be 22.11. */
-	return strncmp(rte_version(), "DPDK 22.11", strlen("DPDK 22.11")) == 0;
+#ifdef AFP_SERIES
+	/* "DPDK 24.11.8": the running library is of the series we built for. */
+	const char *v = rte_version();
+	size_t n = strlen(AFP_SERIES);
+
+	return strncmp(v, AFP_SERIES, n) == 0 && (v[n] == '.' || v[n] == '\0');
 #else
 	return false;
+#endif
+}
+
+const char *
+cg_dp_afp_series(void)
+{
+#ifdef AFP_SERIES
+	return AFP_SERIES;
+#else
+	return "no DPDK series (built against an unknown one)";
 #endif
 }
 
@@ -66,7 +97,7 @@ fd_is_packet_socket(int fd)
 struct cg_dp_afp_txq *
 cg_dp_afp_attach(uint16_t port_id, uint16_t queue)
 {
-	const struct afp_pkt_tx_queue_2211 *q;
+	const struct afp_pkt_tx_queue *q;
 	struct cg_dp_afp_txq *g;
 
 	if (!cg_dp_afp_version_ok()) {
@@ -112,7 +143,7 @@ unsigned int
 cg_dp_afp_purge(struct cg_dp_afp_txq *g)
 {
 	/* The PMD's queue, which we must move back with the frames. */
-	struct afp_pkt_tx_queue_2211 *q = (struct afp_pkt_tx_queue_2211 *)(uintptr_t)g->q;
+	struct afp_pkt_tx_queue *q = (struct afp_pkt_tx_queue *)(uintptr_t)g->q;
 	unsigned int count = q->framecount, n = q->framenum, taken = 0;
 
 	/*
@@ -149,7 +180,7 @@ cg_dp_afp_resume(struct cg_dp_afp_txq *g)
 uint16_t
 cg_dp_afp_room(struct cg_dp_afp_txq *g, uint16_t want)
 {
-	const struct afp_pkt_tx_queue_2211 *q = g->q;
+	const struct afp_pkt_tx_queue *q = g->q;
 	unsigned int n = q->framenum, count = q->framecount;
 	uint16_t room = 0;
 

@@ -4,9 +4,9 @@
 
 /**
  * @file
- * Non-blocking TX guard for net_af_packet ports (DPDK 22.11).
+ * Non-blocking TX guard for net_af_packet ports (DPDK 22.11 and 24.11).
  *
- * Why: in DPDK 22.11 eth_af_packet_tx() calls poll(fd, POLLOUT, -1) when the
+ * Why: in DPDK 22.11 and 24.11 eth_af_packet_tx() calls poll(fd, POLLOUT, -1) when the
  * next frame of its TX ring is still owned by the kernel (e.g. the socket's
  * send buffer is exhausted or the peer does not drain). That poll() may never
  * return, and a forwarding lcore must never block. So, for af_packet ports
@@ -15,9 +15,9 @@
  * the kernel (sendto MSG_DONTWAIT, what the PMD does after each burst) and
  * let the caller drop and count the packets.
  *
- * This reads the PMD's private TX queue, so it only engages when the running
- * DPDK is 22.11.x (whose struct pkt_tx_queue we mirror) and the queue passes
- * sanity checks (its fd is an AF_PACKET socket, the ring geometry is sane);
+ * This reads the PMD's private TX queue, so it only engages when the build's
+ * and the running DPDK are the same known series, 22.11.x or 24.11.x (whose
+ * struct pkt_tx_queue we mirror), and the queue passes sanity checks (its fd is an AF_PACKET socket, the ring geometry is sane);
  * otherwise cg_dp_afp_attach() refuses and the port is not started.
  */
 
@@ -29,9 +29,13 @@ struct cg_dp_afp_txq;
 
 /**
  * Whether the running DPDK is one whose af_packet TX queue layout we know.
- * @return true for 22.11.x.
+ * @return true when the build's DPDK is 22.11.x or 24.11.x and the running
+ *   library is of the same series.
  */
 bool cg_dp_afp_version_ok(void);
+
+/** The DPDK series this build knows the layout of ("DPDK 24.11"), for messages. */
+const char *cg_dp_afp_series(void);
 
 /**
  * Validate and return the guard of TX queue @p queue of started port

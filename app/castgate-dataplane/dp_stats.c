@@ -19,6 +19,7 @@
 #include <rte_lcore.h>
 #include <rte_memzone.h>
 #include <rte_telemetry.h>
+#include <rte_version.h>
 
 #include "cg_log.h"
 #include "cg_pkt.h"
@@ -27,6 +28,18 @@
 #include "dp_rules.h"
 #include "dp_igmp.h"
 #include "dp_stats.h"
+
+/*
+ * DPDK 23.03 renamed the u64 telemetry adders to *_uint and deprecated the
+ * old names (an error with werror on 24.11); 22.11 has only the old ones.
+ */
+#if RTE_VERSION >= RTE_VERSION_NUM(23, 3, 0, 0)
+#define cg_tel_dict_u64 rte_tel_data_add_dict_uint
+#define cg_tel_array_u64 rte_tel_data_add_array_uint
+#else
+#define cg_tel_dict_u64 rte_tel_data_add_dict_u64
+#define cg_tel_array_u64 rte_tel_data_add_array_u64
+#endif
 
 struct cg_shm_lcore_ctrs *cg_dp_ctrs;
 static unsigned int nb_ctr_lcores;
@@ -195,7 +208,7 @@ cg_dp_stats_write(const char *path)
 static void
 tel_u64(void *ctx, const char *name, uint64_t v)
 {
-	rte_tel_data_add_dict_u64(ctx, name, v);
+	cg_tel_dict_u64(ctx, name, v);
 }
 
 static void
@@ -248,7 +261,7 @@ col_u64(void *ctx, const char *name, uint64_t v)
 	struct rte_tel_data *a = tel_col(ctx, name, RTE_TEL_U64_VAL);
 
 	if (a != NULL)
-		rte_tel_data_add_array_u64(a, v);
+		cg_tel_array_u64(a, v);
 }
 
 static void
@@ -367,7 +380,7 @@ tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 	/* A port that is not open (missing, closed) has no DPDK port to name. */
 	for (uint16_t i = 0; i < dp_g.nb_ports; i++)
 		if (dp_g.port_open[i])
-			rte_tel_data_add_dict_u64(d, dp_g.ports[i].name, dp_g.ports[i].port_id);
+			cg_tel_dict_u64(d, dp_g.ports[i].name, dp_g.ports[i].port_id);
 	return 0;
 }
 
@@ -387,8 +400,8 @@ tel_igmp(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_start_dict(groups);
 	rte_tel_data_start_dict(reports);
 	for (uint16_t i = 0; i < dp_g.nb_ports; i++) {
-		rte_tel_data_add_dict_u64(groups, dp_g.ports[i].name, cg_dp_igmp_joined(i));
-		rte_tel_data_add_dict_u64(reports, dp_g.ports[i].name, cg_dp_igmp_reports(i));
+		cg_tel_dict_u64(groups, dp_g.ports[i].name, cg_dp_igmp_joined(i));
+		cg_tel_dict_u64(reports, dp_g.ports[i].name, cg_dp_igmp_reports(i));
 	}
 	rte_tel_data_add_dict_container(d, "groups", groups, 0);
 	rte_tel_data_add_dict_container(d, "reports", reports, 0);

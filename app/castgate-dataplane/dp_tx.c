@@ -73,8 +73,9 @@ cg_dp_txq_attach(struct cg_dp_txq *txq, uint16_t port)
 	if (txq->afp == NULL) {
 		ret = -errno;
 		CG_ERR("port %s: queue %u: af_packet TX guard: %s; refusing to run a "
-		       "TX path that can block (this build supports DPDK 22.11, "
-		       "running %s)", p->name, queue, strerror(errno), rte_version());
+		       "TX path that can block (this build knows the af_packet queue "
+		       "of %s, running %s; known: 22.11.x, 24.11.x)", p->name, queue,
+		       strerror(errno), cg_dp_afp_series(), rte_version());
 		return ret;
 	}
 	/* The PMD silently drops frames larger than a ring frame. */

@@ -26,14 +26,17 @@ cert() { # NAME CN ISSUER [EXT]
 	openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$2" \
 		2>/dev/null || return 1
 	if [ "$3" = self ]; then
+		# A CA says so: OpenSSL 3.5 (Debian 13) refuses a v3 issuer without
+		# basicConstraints CA:TRUE ("invalid CA certificate").
 		openssl x509 -req -in "$1.csr" -signkey "$1.key" -out "$1.pem" -days 2 \
-			2>/dev/null
+			-extfile ca.ext 2>/dev/null
 	else
 		openssl x509 -req -in "$1.csr" -CA "$3.pem" -CAkey "$3.key" -CAcreateserial \
 			-out "$1.pem" -days 2 ${4:+-extfile "$4"} 2>/dev/null
 	fi
 }
 printf 'subjectAltName=IP:127.0.0.1\n' >srv.ext
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' >ca.ext
 if ! { cert ca cgtest-ca self && cert other other-ca self &&
 	cert srv 127.0.0.1 ca srv.ext && cert cli cgtest-client ca; }; then
 	echo "FAIL: cannot make certificates"; exit 1

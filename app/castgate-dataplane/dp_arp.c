@@ -44,6 +44,9 @@ struct nh_entry {
 	/* TSC of our last request for it still unanswered, 0 = none: only an
 	 * answer to it may bind or rebind the entry. */
 	uint64_t asked;
+	/* TSC of a unicast request to the MAC it has, sent when another MAC was
+	 * claimed for it; 0 = none. Unconfirmed after arp_retry_ms: ask anew. */
+	uint64_t verify;
 	bool warned;
 	bool warned_unasked;	/* logged an unasked binding since the last answer */
 };
@@ -87,8 +90,10 @@ ip_str(uint32_t ip_be, char *buf)
 	return inet_ntop(AF_INET, &ip_be, buf, INET_ADDRSTRLEN);
 }
 
+/* A who-has for @p e: broadcast (an answer may bind it), or unicast to
+ * @p mac, the one it has (only that MAC's answer confirms it). */
 static void
-send_request(struct nh_entry *e, uint64_t now)
+send_request(struct nh_entry *e, uint64_t now, const uint8_t *mac)
 {
 	const struct cg_dp_port *p = &dp_g.ports[e->port];
 	uint8_t f[ARP_FRAME_MAX];
@@ -96,8 +101,12 @@ send_request(struct nh_entry *e, uint64_t now)
 
 	len = cg_pkt_arp_build_request(f, sizeof(f), p->mac.addr_bytes, p->ip, e->ip_be,
 				       CG_PKT_NO_VLAN);
-	if (len > 0 && cg_dp_service_send(e->port, f, len) == 0)
-		e->asked = now;
+	if (len <= 0)
+		return;
+	if (mac != NULL)
+		memcpy(f, mac, 6);
+	if (cg_dp_service_send(e->port, f, len) == 0)
+		*(mac != NULL ? &e->verify : &e->asked) = now;
 }
 
 int
@@ -130,7 +139,7 @@ cg_dp_arp_nh_ref(uint16_t port, uint32_t ip_be)
 		struct nh_entry *e = &nh_tab[free_idx];
 		uint64_t now = rte_rdtsc();
 
-		send_request(e, now);
+		send_request(e, now, NULL);
 		if (e->asked != 0) {
 			e->tries = 1;
 			e->next_try = now + (uint64_t)dp_g.p.arp_retry_ms * cg_dp_tsc_ms;
@@ -160,13 +169,40 @@ mac_str(const uint8_t *m, char buf[18])
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
+/* @p e (index @p i) is at @p mac, as an answer of it says. */
+static void
+nh_bind(struct nh_entry *e, uint32_t i, const uint8_t *mac, uint64_t now, uint64_t timeout)
+{
+	char ipb[INET_ADDRSTRLEN], mb[18];
+	uint8_t cur[6];
+
+	if (e->state != NH_REACHABLE || !cg_dp_nh_get(i, cur) || memcmp(cur, mac, 6) != 0) {
+		mac_str(mac, mb);
+		CG_INFO("arp: port %s: next hop %s is at %s", dp_g.ports[e->port].name,
+			ip_str(e->ip_be, ipb), mb);
+	}
+	e->state = NH_REACHABLE;
+	e->tries = 0;
+	e->asked = 0;
+	e->verify = 0;
+	e->warned = false;
+	e->warned_unasked = false;
+	e->expire = now + timeout;
+	e->next_try = e->expire - timeout / REFRESH_FRACTION;
+	nh_publish(i, mac);
+}
+
 /*
  * A binding for a next hop of ours (port, spa). Only an answer binds: a
  * reply from it, to this port's address, while a request of ours for it is
  * outstanding (sent and not answered yet). Anything else (a gratuitous ARP,
  * a request, an unsolicited reply) is refused when it would change what the
  * entry holds, so that no host on the link can redirect an output by
- * speaking first; the refresh before expiry takes up a real change of MAC.
+ * speaking first. Such a claim on a resolved next hop makes us check the
+ * MAC it has with a unicast request, which a third host does not see:
+ * confirmed, nothing changes; silent for arp_retry_ms (the next hop moved,
+ * a router failover), the timer asks anew by broadcast and the answer
+ * rebinds it.
  * @return false when it was refused (the caller counts arp_rejected)
  */
 static bool
@@ -180,46 +216,37 @@ learn(uint16_t port, const struct cg_pkt_arp *arp)
 
 	for (uint32_t i = 0; i < CG_DP_MAX_NH; i++) {
 		struct nh_entry *e = &nh_tab[i];
-		bool answer;
+		bool to_us = arp->op == CG_PKT_ARP_OP_REPLY && arp->tpa_be == p->ip;
+		bool has = false;
+		uint8_t cur[6];
 
 		if (e->state == NH_FREE || e->port != port || e->ip_be != arp->spa_be)
 			continue;
 		/* A reply a whole arp_timeout_s after our request answers nothing
 		 * we still wait for (the timer asks again long before). */
-		answer = arp->op == CG_PKT_ARP_OP_REPLY && arp->tpa_be == p->ip &&
-			 e->asked != 0 && now - e->asked < timeout;
-		if (!answer) {
-			uint8_t cur[6];
-
-			/* The MAC it has already: nothing to change, nothing to refuse. */
-			if (e->state == NH_REACHABLE && cg_dp_nh_get(i, cur) &&
-			    memcmp(cur, arp->sha, 6) == 0)
-				continue;
-			ok = false;
-			if (!e->warned_unasked) {
-				mac_str(arp->sha, mb);
-				CG_WARN("arp: port %s: next hop %s: %s says it is at %s, but we did "
-					"not ask; ignored (counted as arp_rejected)", p->name,
-					ip_str(e->ip_be, ipb),
-					arp->op == CG_PKT_ARP_OP_REPLY ? "a reply" : "a request",
-					mb);
-				e->warned_unasked = true;
-			}
+		if (to_us && e->asked != 0 && now - e->asked < timeout) {
+			nh_bind(e, i, arp->sha, now, timeout);
 			continue;
 		}
-		if (e->state != NH_REACHABLE) {
-			mac_str(arp->sha, mb);
-			CG_INFO("arp: port %s: next hop %s is at %s", p->name,
-				ip_str(e->ip_be, ipb), mb);
+		has = e->state == NH_REACHABLE && cg_dp_nh_get(i, cur);
+		if (has && memcmp(cur, arp->sha, 6) == 0) {
+			/* The MAC it has: nothing to change; the answer to our check. */
+			if (to_us && e->verify != 0)
+				nh_bind(e, i, arp->sha, now, timeout);
+			continue;
 		}
-		e->state = NH_REACHABLE;
-		e->tries = 0;
-		e->asked = 0;
-		e->warned = false;
-		e->warned_unasked = false;
-		e->expire = now + timeout;
-		e->next_try = e->expire - timeout / REFRESH_FRACTION;
-		nh_publish(i, arp->sha);
+		ok = false;
+		if (!e->warned_unasked) {
+			mac_str(arp->sha, mb);
+			CG_WARN("arp: port %s: next hop %s: %s says it is at %s, but we did not "
+				"ask; ignored (counted as arp_rejected)%s", p->name,
+				ip_str(e->ip_be, ipb),
+				arp->op == CG_PKT_ARP_OP_REPLY ? "a reply" : "a request", mb,
+				has ? ", checking the MAC it has" : "");
+			e->warned_unasked = true;
+		}
+		if (has && e->verify == 0 && e->asked == 0)
+			send_request(e, now, cur);
 	}
 	return ok;
 }
@@ -312,10 +339,18 @@ cg_dp_arp_timer(uint64_t now)
 			e->tries = 0;
 			e->next_try = now;
 		}
+		if (e->verify != 0 && now - e->verify >= retry) {
+			CG_WARN("arp: port %s: next hop %s did not confirm its MAC after another "
+				"was claimed for it; asking again", dp_g.ports[e->port].name,
+				ip_str(e->ip_be, ipb));
+			e->verify = 0;
+			e->tries = 0;
+			e->next_try = now;
+		}
 		if (now < e->next_try)
 			continue;
 		if (e->tries < dp_g.p.arp_max_retries) {
-			send_request(e, now);
+			send_request(e, now, NULL);
 			e->tries++;
 			e->next_try = now + retry;
 			continue;

@@ -18,7 +18,9 @@ Checked, per frame and per counter (--stats-out):
 - ARP: a reply with a broadcast, multicast or all-zero sender MAC, a
   gratuitous ARP, and an unsolicited reply do not bind or rebind the next
   hop of a unicast output (`arp_rejected`); the reply to our request does;
-  probes are answered, a sender of 127.0.0.1 is not.
+  a claim of another MAC makes the relay check the MAC it has with a unicast
+  request, which that MAC's answer confirms; probes are answered, a sender
+  of 127.0.0.1 is not.
 
 Usage: policy.py --binary PATH [--cg-stats PATH] [--keep DIR]
 Exit: 0 pass, 1 fail, 77 skip (not root).
@@ -148,9 +150,13 @@ def build():
     s.udp("nh", fate="arp_unresolved")
     s.arp(2, MAC_A, NH, PORT_IP, PORT_MAC)			# the answer: binds
     s.udp("nh", fate=mac(MAC_A))
-    s.arp(2, MAC_B, NH, PORT_IP, PORT_MAC, fate="arp_rejected")	# unsolicited
+    # Unsolicited: refused, and A is checked by a unicast request (B cannot see
+    # it); B's blind "answer" is refused too; A's answer confirms A.
+    s.arp(2, MAC_B, NH, PORT_IP, PORT_MAC, fate="arp_rejected")
+    s.arp(2, MAC_B, NH, PORT_IP, PORT_MAC, fate="arp_rejected")
     s.udp("nh", fate=mac(MAC_A))
-    s.arp(1, MAC_C, NH, NH, fate="arp_rejected")
+    s.arp(2, MAC_A, NH, PORT_IP, PORT_MAC)
+    s.arp(1, MAC_C, NH, NH, fate="arp_rejected")	# gratuitous: a second check
     s.udp("nh", fate=mac(MAC_A))
     s.arp(2, MAC_A, NH, PORT_IP, PORT_MAC)	# what it holds already: nothing to refuse
     s.arp(1, MAC_A, NH, PORT_IP)		# its request for us: answered
@@ -242,8 +248,12 @@ def run(args, tmp):
     if replies != want_replies:
         fails.append(f"ARP replies sent {replies}, expected {want_replies}")
     asked = [f for f in out if is_arp(f) and f[20:22] == b"\x00\x01" and f[38:42] == ip4(NH)]
-    if not asked:
-        fails.append(f"no ARP request for the next hop {NH}")
+    if not any(f[0:6] == b"\xff" * 6 for f in asked):
+        fails.append(f"no broadcast ARP request for the next hop {NH}")
+    checks = [f for f in asked if f[0:6] == mac(MAC_A)]
+    if len(checks) != 2:
+        fails.append(f"{len(checks)} unicast ARP requests to {MAC_A} (the MAC it has) "
+                     "after another was claimed, expected 2")
     # ---- counters
     with open(stats_out) as f:
         st = json.load(f)

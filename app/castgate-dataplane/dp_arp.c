@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 
@@ -40,7 +41,14 @@ struct nh_entry {
 	uint32_t tries;		/* requests sent in the current round */
 	uint64_t next_try;	/* TSC of the next request */
 	uint64_t expire;	/* TSC when a REACHABLE entry becomes invalid */
+	/* TSC of our last request for it still unanswered, 0 = none: only an
+	 * answer to it may bind or rebind the entry. */
+	uint64_t asked;
+	/* TSC of a unicast request to the MAC it has, sent when another MAC was
+	 * claimed for it; 0 = none. Unconfirmed after arp_retry_ms: ask anew. */
+	uint64_t verify;
 	bool warned;
+	bool warned_unasked;	/* logged an unasked binding since the last answer */
 };
 
 uint64_t *cg_dp_nh_mac;
@@ -82,8 +90,10 @@ ip_str(uint32_t ip_be, char *buf)
 	return inet_ntop(AF_INET, &ip_be, buf, INET_ADDRSTRLEN);
 }
 
+/* A who-has for @p e: broadcast (an answer may bind it), or unicast to
+ * @p mac, the one it has (only that MAC's answer confirms it). */
 static void
-send_request(const struct nh_entry *e)
+send_request(struct nh_entry *e, uint64_t now, const uint8_t *mac)
 {
 	const struct cg_dp_port *p = &dp_g.ports[e->port];
 	uint8_t f[ARP_FRAME_MAX];
@@ -91,8 +101,12 @@ send_request(const struct nh_entry *e)
 
 	len = cg_pkt_arp_build_request(f, sizeof(f), p->mac.addr_bytes, p->ip, e->ip_be,
 				       CG_PKT_NO_VLAN);
-	if (len > 0)
-		cg_dp_service_send(e->port, f, len);
+	if (len <= 0)
+		return;
+	if (mac != NULL)
+		memcpy(f, mac, 6);
+	if (cg_dp_service_send(e->port, f, len) == 0)
+		*(mac != NULL ? &e->verify : &e->asked) = now;
 }
 
 int
@@ -117,9 +131,20 @@ cg_dp_arp_nh_ref(uint16_t port, uint32_t ip_be)
 		return -ENOSPC;
 	nh_tab[free_idx] = (struct nh_entry){
 		.state = NH_INCOMPLETE, .port = port, .ip_be = ip_be, .refcnt = 1,
-		.next_try = 0,	/* the next timer run queries it */
 	};
 	nh_publish((uint32_t)free_idx, NULL);
+	/* Ask now, so that an answer that comes before the next timer run is
+	 * one to a request we made (a port not up yet: the timer asks). */
+	{
+		struct nh_entry *e = &nh_tab[free_idx];
+		uint64_t now = rte_rdtsc();
+
+		send_request(e, now, NULL);
+		if (e->asked != 0) {
+			e->tries = 1;
+			e->next_try = now + (uint64_t)dp_g.p.arp_retry_ms * cg_dp_tsc_ms;
+		}
+	}
 	return free_idx;
 }
 
@@ -139,29 +164,109 @@ cg_dp_arp_nh_unref(uint32_t nh)
 }
 
 static void
+mac_str(const uint8_t *m, char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/* @p e (index @p i) is at @p mac, as an answer of it says. */
+static void
+nh_bind(struct nh_entry *e, uint32_t i, const uint8_t *mac, uint64_t now, uint64_t timeout)
+{
+	char ipb[INET_ADDRSTRLEN], mb[18];
+	uint8_t cur[6];
+
+	if (e->state != NH_REACHABLE || !cg_dp_nh_get(i, cur) || memcmp(cur, mac, 6) != 0) {
+		mac_str(mac, mb);
+		CG_INFO("arp: port %s: next hop %s is at %s", dp_g.ports[e->port].name,
+			ip_str(e->ip_be, ipb), mb);
+	}
+	e->state = NH_REACHABLE;
+	e->tries = 0;
+	e->asked = 0;
+	e->verify = 0;
+	e->warned = false;
+	e->warned_unasked = false;
+	e->expire = now + timeout;
+	e->next_try = e->expire - timeout / REFRESH_FRACTION;
+	nh_publish(i, mac);
+}
+
+/*
+ * A binding for a next hop of ours (port, spa). Only an answer binds: a
+ * reply from it, to this port's address, while a request of ours for it is
+ * outstanding (sent and not answered yet). Anything else (a gratuitous ARP,
+ * a request, an unsolicited reply) is refused when it would change what the
+ * entry holds, so that no host on the link can redirect an output by
+ * speaking first. Such a claim on a resolved next hop makes us check the
+ * MAC it has with a unicast request, which a third host does not see:
+ * confirmed, nothing changes; silent for arp_retry_ms (the next hop moved,
+ * a router failover), the timer asks anew by broadcast and the answer
+ * rebinds it.
+ * @return false when it was refused (the caller counts arp_rejected)
+ */
+static bool
 learn(uint16_t port, const struct cg_pkt_arp *arp)
 {
+	const struct cg_dp_port *p = &dp_g.ports[port];
+	const uint64_t timeout = (uint64_t)dp_g.p.arp_timeout_s * 1000 * cg_dp_tsc_ms;
 	uint64_t now = rte_rdtsc();
-	char ipb[INET_ADDRSTRLEN];
+	char ipb[INET_ADDRSTRLEN], mb[18];
+	bool ok = true;
 
 	for (uint32_t i = 0; i < CG_DP_MAX_NH; i++) {
 		struct nh_entry *e = &nh_tab[i];
+		bool to_us = arp->op == CG_PKT_ARP_OP_REPLY && arp->tpa_be == p->ip;
+		bool has = false;
+		uint8_t cur[6];
 
 		if (e->state == NH_FREE || e->port != port || e->ip_be != arp->spa_be)
 			continue;
-		if (e->state != NH_REACHABLE)
-			CG_INFO("arp: port %s: next hop %s is at "
-				"%02x:%02x:%02x:%02x:%02x:%02x", dp_g.ports[port].name,
-				ip_str(e->ip_be, ipb), arp->sha[0], arp->sha[1], arp->sha[2],
-				arp->sha[3], arp->sha[4], arp->sha[5]);
-		e->state = NH_REACHABLE;
-		e->tries = 0;
-		e->warned = false;
-		e->expire = now + (uint64_t)dp_g.p.arp_timeout_s * 1000 * cg_dp_tsc_ms;
-		e->next_try = e->expire -
-			(uint64_t)dp_g.p.arp_timeout_s * 1000 * cg_dp_tsc_ms / REFRESH_FRACTION;
-		nh_publish(i, arp->sha);
+		/* A reply a whole arp_timeout_s after our request answers nothing
+		 * we still wait for (the timer asks again long before). */
+		if (to_us && e->asked != 0 && now - e->asked < timeout) {
+			nh_bind(e, i, arp->sha, now, timeout);
+			continue;
+		}
+		has = e->state == NH_REACHABLE && cg_dp_nh_get(i, cur);
+		if (has && memcmp(cur, arp->sha, 6) == 0) {
+			/* The MAC it has: nothing to change; the answer to our check. */
+			if (to_us && e->verify != 0)
+				nh_bind(e, i, arp->sha, now, timeout);
+			continue;
+		}
+		ok = false;
+		if (!e->warned_unasked) {
+			mac_str(arp->sha, mb);
+			CG_WARN("arp: port %s: next hop %s: %s says it is at %s, but we did not "
+				"ask; ignored (counted as arp_rejected)%s", p->name,
+				ip_str(e->ip_be, ipb),
+				arp->op == CG_PKT_ARP_OP_REPLY ? "a reply" : "a request", mb,
+				has ? ", checking the MAC it has" : "");
+			e->warned_unasked = true;
+		}
+		if (has && e->verify == 0 && e->asked == 0)
+			send_request(e, now, cur);
 	}
+	return ok;
+}
+
+/* Why no host sends this ARP message (NULL: it may be answered and learnt from). */
+static const char *
+arp_sender_problem(const struct cg_pkt_info *pi, const struct cg_pkt_arp *arp)
+{
+	static const uint8_t zero[6];
+
+	if ((arp->sha[0] & 1) || (pi->src_mac[0] & 1))
+		return "multicast or broadcast sender MAC";
+	if (memcmp(arp->sha, zero, 6) == 0)
+		return "all-zero sender MAC";
+	/* 0.0.0.0 is an address probe (RFC 5227): a request, never a binding. */
+	if (arp->spa_be == 0)
+		return arp->op == CG_PKT_ARP_OP_REQUEST ? NULL : "reply from 0.0.0.0";
+	if (cg_pkt_ipv4_src_bad(((const uint8_t *)&arp->spa_be)[0]))
+		return "sender IP in 0/8, 127/8 or 224/3";
+	return NULL;
 }
 
 void
@@ -171,6 +276,7 @@ cg_dp_arp_input(uint16_t port, const uint8_t *frame, uint32_t len,
 	const struct cg_dp_port *p = &dp_g.ports[port];
 	struct cg_pkt_arp arp;
 	enum cg_pkt_arp_err aerr;
+	const char *why;
 	uint8_t f[ARP_FRAME_MAX];
 	int flen;
 
@@ -180,9 +286,15 @@ cg_dp_arp_input(uint16_t port, const uint8_t *frame, uint32_t len,
 		CG_DEBUG("arp: port %s: %s", p->name, cg_pkt_arp_err_name(aerr));
 		return;
 	}
-	/* Learn from replies and requests alike: both carry the sender's binding. */
-	if (arp.spa_be != 0)
-		learn(port, &arp);
+	why = arp_sender_problem(pi, &arp);
+	if (why != NULL) {
+		cg_dp_ctrs_self()->drops[CG_SHM_DROP_ARP_REJECTED]++;
+		CG_DEBUG("arp: port %s: ignored: %s", p->name, why);
+		return;
+	}
+	if (arp.spa_be != 0 && !learn(port, &arp))
+		cg_dp_ctrs_self()->drops[CG_SHM_DROP_ARP_REJECTED]++;
+	/* Answered as Linux does, probes included (tpa = 0 then: the prober). */
 	if (arp.op == CG_PKT_ARP_OP_REQUEST && !arp.gratuitous && p->ip != 0 &&
 	    arp.tpa_be == p->ip) {
 		flen = cg_pkt_arp_build_reply(f, sizeof(f), p->mac.addr_bytes, p->ip, arp.sha,
@@ -227,10 +339,18 @@ cg_dp_arp_timer(uint64_t now)
 			e->tries = 0;
 			e->next_try = now;
 		}
+		if (e->verify != 0 && now - e->verify >= retry) {
+			CG_WARN("arp: port %s: next hop %s did not confirm its MAC after another "
+				"was claimed for it; asking again", dp_g.ports[e->port].name,
+				ip_str(e->ip_be, ipb));
+			e->verify = 0;
+			e->tries = 0;
+			e->next_try = now;
+		}
 		if (now < e->next_try)
 			continue;
 		if (e->tries < dp_g.p.arp_max_retries) {
-			send_request(e);
+			send_request(e, now, NULL);
 			e->tries++;
 			e->next_try = now + retry;
 			continue;

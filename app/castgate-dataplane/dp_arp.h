@@ -5,7 +5,10 @@
 /**
  * @file
  * ARP: answers requests for each port's IP, announces it at start, and
- * resolves the next hops of unicast outputs.
+ * resolves the next hops of unicast outputs. Messages from a sender no host
+ * has (multicast, broadcast or zero MAC; IP in 0/8 but a probe's 0.0.0.0,
+ * 127/8, 224/3) are ignored, and a next hop takes a MAC only from an answer
+ * to a request of ours (arp_rejected counts the rest; see dp_arp.c).
  *
  * Next hops live in the memzone "cg_nexthops" as one 64-bit word each:
  * bit 63 = valid, bits 0..47 = the MAC. Only the main lcore writes them

@@ -372,6 +372,15 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 	struct rte_mbuf *clones[CG_DP_MAX_OUTPUTS];
 	unsigned int nb_ready = 0, nb_copy = 0, next_copy = 0, next_clone = 0;
 
+	/* Below the rule's min_ttl: not the rule's traffic (its rx_packets and
+	 * outputs do not see it), one compare on the slot's first line. */
+	if (unlikely(pi->ttl < s->min_ttl)) {
+		c->drops[CG_SHM_DROP_TTL_EXPIRED]++;
+		if (unlikely(tr != NULL))
+			tr->drop = CG_SHM_DROP_TTL_EXPIRED;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	cr->rx_pkts++;
 	cr->rx_bytes += m->pkt_len;
 	if (s->rtp)

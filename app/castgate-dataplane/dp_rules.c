@@ -271,6 +271,7 @@ prepare_outputs(struct cg_shm_rule_slot *s, char *err, size_t errlen)
 		out_template(&s->out[i]);
 	s->nb_out = (uint8_t)r->n_outputs;
 	s->rtp = r->rtp;
+	s->min_ttl = cg_rule_min_ttl(r);
 	return 0;
 fail:
 	release_outputs(s, i);

@@ -370,9 +370,9 @@ array_table(FILE *f, json_object *a, unsigned int ncols, const char *const *hdr,
  * Rules
  */
 
-/* "in0 239.1.1.1:5001 from 198.18.0.10" and
+/* "in0 239.1.1.1:5001 from 198.18.0.10 min_ttl 1" and
  * "out0 239.2.2.2:6001 ttl 7 sport 4000 source 198.18.1.66 mac 02:..." */
-#define INPUT_DESC "{port} {destination}:{dport}{source? from }"
+#define INPUT_DESC "{port} {destination}:{dport}{source? from }{min_ttl? min_ttl }"
 #define OUTPUT_DESC "{port} {destination}:{dport} ttl {ttl}{sport? sport }{source? source }" \
 	"{next_hop_mac? mac }"
 

@@ -26,7 +26,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .render = ctl_fmt_rule_show },
 	{ .words = "rule add", .aliases = "add rule", .method = "rule.add", .args = RULE_ARGS,
 	  .summary = "add a rule (durable: on disk before the reply)",
-	  .help = "  IN: PORT,GROUP,DPORT[,source=IP]  "
+	  .help = "  IN: PORT,GROUP,DPORT[,source=IP][,min_ttl=N]  "
 	  "OUT: PORT,DST,DPORT[,ttl=N][,sport=N][,source=IP][,mac=MAC]\n",
 	  .run = ctl_run_rule_change,
 	  .say = "rule {rule.name} added (id {rule.id}, origin {origin})\n",

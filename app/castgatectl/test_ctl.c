@@ -394,7 +394,7 @@ test_table(void)
 
 static const char rule_list_json[] =
 	"{\"rules\":[{\"rule\":{\"name\":\"cam1\",\"id\":1,\"input\":{\"port\":\"in0\","
-	"\"destination\":\"239.1.1.1\",\"dport\":5001},\"output\":[{\"port\":\"out0\","
+	"\"destination\":\"239.1.1.1\",\"dport\":5001,\"min_ttl\":1},\"output\":[{\"port\":\"out0\","
 	"\"destination\":\"239.2.2.2\",\"dport\":6001,\"ttl\":7},{\"port\":\"out1\","
 	"\"destination\":\"239.3.3.3\",\"dport\":6002,\"ttl\":64,\"sport\":4000}]},"
 	"\"origin\":\"config\",\"state\":{\"status\":\"degraded\"}},{\"rule\":{\"name\":\"api-cam22\",\"id\":22,\"input\":"
@@ -409,7 +409,7 @@ test_fmt_rule_list(void)
 
 	CU_ASSERT_STRING_EQUAL(s,
 		"NAME       ID  ORIGIN  STATE     INPUT                                 OUTPUTS\n"
-		"cam1        1  config  degraded  in0 239.1.1.1:5001                    "
+		"cam1        1  config  degraded  in0 239.1.1.1:5001 min_ttl 1          "
 		"out0 239.2.2.2:6001 ttl 7\n"
 		"                                                                       "
 		"out1 239.3.3.3:6002 ttl 64 sport 4000\n"

@@ -23,6 +23,7 @@ static const char *const drop_names[CG_PKT_DROP_MAX] = {
 	[CG_PKT_DROP_BAD_IP_CHECKSUM] = "bad_ip_checksum",
 	[CG_PKT_DROP_BAD_UDP_LEN] = "bad_udp_len",
 	[CG_PKT_DROP_BAD_UDP_CHECKSUM] = "bad_udp_checksum",
+	[CG_PKT_DROP_BAD_SOURCE] = "bad_source",
 };
 
 const char *
@@ -135,6 +136,8 @@ cg_pkt_parse(const uint8_t *frame, uint32_t len, unsigned int flags, struct cg_p
 	pi->dport_be = pkt_ld16(udp + 2);
 	pi->udp_len_be = pkt_ld16(udp + 4);
 	pi->udp_csum_be = pkt_ld16(udp + 6);
+	if (cg_pkt_ipv4_src_bad(ip[12]))
+		return drop(pi, CG_PKT_DROP_BAD_SOURCE);
 	if ((flags & CG_PKT_F_CHECK_UDP_CSUM) &&
 	    !cg_pkt_udp_csum_ok(pi->src_ip_be, pi->dst_ip_be, udp, (uint16_t)udp_len))
 		return drop(pi, CG_PKT_DROP_BAD_UDP_CHECKSUM);

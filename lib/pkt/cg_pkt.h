@@ -76,8 +76,24 @@ enum cg_pkt_drop {
 	CG_PKT_DROP_BAD_IP_CHECKSUM,	/**< "bad_ip_checksum": only with CG_PKT_F_CHECK_IP_CSUM */
 	CG_PKT_DROP_BAD_UDP_LEN,	/**< "bad_udp_len": UDP length < 8 or > IP payload */
 	CG_PKT_DROP_BAD_UDP_CHECKSUM,	/**< "bad_udp_checksum": only with CG_PKT_F_CHECK_UDP_CSUM */
+	CG_PKT_DROP_BAD_SOURCE,		/**< "bad_source": UDP source cg_pkt_ipv4_src_bad() */
 	CG_PKT_DROP_MAX			/**< number of values, for sizing arrays */
 };
+
+/**
+ * True when the first byte of an IPv4 source address (@p first, as it sits
+ * in the frame) is one no sender can have: 0.0.0.0/8 (this network),
+ * 127.0.0.0/8 (loopback) or 224.0.0.0/3 (multicast, reserved, and the
+ * limited broadcast 255.255.255.255). UDP with such a source is dropped as
+ * bad_source. A multicast relay must not re-emit it: it is spoofed or
+ * misconfigured, and it would answer to no one (RFC 1812 5.3.7).
+ */
+static inline bool
+cg_pkt_ipv4_src_bad(uint8_t first)
+{
+	/* 0 wraps to 255: one unsigned compare for 0 and 224..255. */
+	return (uint8_t)(first - 1) >= 223 || first == 127;
+}
 
 /** cg_pkt_parse() flags. */
 #define CG_PKT_F_CHECK_IP_CSUM 0x1u	/**< verify the IPv4 header checksum (UDP and IGMP) */
@@ -138,8 +154,10 @@ struct cg_pkt_info {
  *
  * Checks run in wire order (truncated, non_ipv4, bad_version, bad_ihl,
  * truncated options, bad_total_len, fragment, bad_ip_checksum, then the
- * protocol: IGMP verdict or non_udp, bad_udp_len, bad_udp_checksum); the
- * first that fails names the drop.
+ * protocol: IGMP verdict or non_udp, bad_udp_len, bad_source,
+ * bad_udp_checksum); the first that fails names the drop. Every fragment,
+ * whatever its protocol (IGMP included), offset and MF flag, is dropped as
+ * fragment: castgate does not reassemble.
  *
  * The whole datagram must be readable at @p frame: for a multi-segment mbuf
  * pass the first segment's data length, and a datagram spilling into a
@@ -357,11 +375,12 @@ uint16_t cg_pkt_rewrite_hdr(uint8_t *out, const struct cg_pkt_info *pi,
 
 /**
  * cg_pkt_parse() with the common frame parsed inline: Ethernet II without a
- * tag, IPv4 without options, not a fragment, UDP, lengths consistent, no
- * checksum check asked. Any other frame goes to cg_pkt_parse(), so verdicts
- * and drops are the same. On the inline path the MACs (dst_mac, src_mac) are
- * not copied and the tag arrays not touched (nb_vlans is 0); every other
- * field is filled as cg_pkt_parse() fills it.
+ * tag, IPv4 without options, not a fragment, UDP, lengths consistent, a
+ * source cg_pkt_ipv4_src_bad() accepts, no checksum check asked. Any other
+ * frame goes to cg_pkt_parse(), so verdicts and drops are the same. On the
+ * inline path the MACs (dst_mac, src_mac) are not copied and the tag arrays
+ * not touched (nb_vlans is 0); every other field is filled as cg_pkt_parse()
+ * fills it.
  */
 static inline enum cg_pkt_verdict
 cg_pkt_parse_fast(const uint8_t *frame, uint32_t len, unsigned int flags,
@@ -378,7 +397,8 @@ cg_pkt_parse_fast(const uint8_t *frame, uint32_t len, unsigned int flags,
 	frag = (uint16_t)(ip[6] << 8 | ip[7]);
 	udp_len = (uint32_t)udp[4] << 8 | udp[5];
 	if (total > len - CG_PKT_ETH_HLEN || (frag & (CG_PKT_IP_MF | CG_PKT_IP_OFFMASK)) ||
-	    udp_len < CG_PKT_UDP_HLEN || udp_len + CG_PKT_IPV4_HLEN > total)
+	    udp_len < CG_PKT_UDP_HLEN || udp_len + CG_PKT_IPV4_HLEN > total ||
+	    cg_pkt_ipv4_src_bad(ip[12]))
 		return cg_pkt_parse(frame, len, flags, pi);
 	pi->verdict = CG_PKT_UDP;
 	pi->drop = CG_PKT_DROP_NONE;

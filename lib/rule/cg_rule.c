@@ -473,7 +473,7 @@ rule_from_json(json_object *o, const char *path, struct cg_rule *r, char *err, s
 		"name", "id", "input", "output", "rtp", "silence_ms", NULL,
 	};
 	static const char *const input_keys[] = {
-		"port", "destination", "dport", "source", NULL,
+		"port", "destination", "dport", "source", "min_ttl", NULL,
 	};
 	struct vctx c = { .r = r, .err = err, .errlen = errlen };
 	char ipath[PATH_SIZE], opath[PATH_SIZE], epath[PATH_SIZE];
@@ -537,6 +537,12 @@ rule_from_json(json_object *o, const char *path, struct cg_rule *r, char *err, s
 		       "leave source out to match any source", err, errlen);
 	if (ret == -EINVAL)
 		return ret;
+	/* The default is stored as 0: absent and "min_ttl = 2" are one rule. */
+	ret = cg_toml_get_int(in, ipath, "min_ttl", false, 1, 255, &id, err, errlen);
+	if (ret == -EINVAL)
+		return ret;
+	if (ret == 0 && id != CG_RULE_DEFAULT_MIN_TTL)
+		r->min_ttl = (uint8_t)id;
 
 	cg_toml_path(opath, sizeof(opath), path, "output");
 	if ((ret = cg_toml_get_array(o, path, "output", true, &outs, err, errlen)) < 0)
@@ -674,6 +680,8 @@ cg_rule_to_json(const struct cg_rule *r)
 	ret |= add_int(in, "dport", r->in.dport);
 	if (r->in.src != 0)
 		ret |= add_str(in, "source", cg_rule_ipv4_str(r->in.src, a));
+	if (r->min_ttl != 0 && r->min_ttl != CG_RULE_DEFAULT_MIN_TTL)
+		ret |= add_int(in, "min_ttl", r->min_ttl);
 	ret |= add_obj(j, "input", in);
 	outs = json_object_new_array();
 	if (outs == NULL)
@@ -704,6 +712,7 @@ cg_rule_equal(const struct cg_rule *a, const struct cg_rule *b)
 
 	if (strncmp(a->name, b->name, sizeof(a->name)) != 0 || a->id != b->id ||
 	    a->n_outputs != b->n_outputs || a->rtp != b->rtp || a->silence_ms != b->silence_ms ||
+	    cg_rule_min_ttl(a) != cg_rule_min_ttl(b) ||
 	    strncmp(a->in.port, b->in.port, sizeof(a->in.port)) != 0 ||
 	    a->in.dst != b->in.dst || a->in.src != b->in.src || a->in.dport != b->in.dport)
 		return false;

@@ -54,6 +54,14 @@
 #define CG_RULE_SILENCE_MAX_MS 3600000
 /** TTL of an output whose ttl is not given. */
 #define CG_RULE_DEFAULT_TTL 64
+/**
+ * Lowest input TTL a rule relays unless its input says min_ttl: 2, so TTL 0
+ * (never valid on the wire) and TTL 1 (a datagram meant for its own link,
+ * which a router must not forward, RFC 1812 5.3.1) are dropped as
+ * ttl_expired. LAN senders that keep Linux's default multicast TTL of 1 need
+ * min_ttl = 1 on their rule.
+ */
+#define CG_RULE_DEFAULT_MIN_TTL 2
 
 /** What a rule matches. */
 struct cg_rule_input {
@@ -84,7 +92,10 @@ struct cg_rule {
 	uint32_t id;          /**< unique id > 0; 0 = not assigned yet */
 	uint16_t n_outputs;   /**< 1..CG_RULE_MAX_OUTPUTS */
 	uint8_t rtp;          /**< 1: count RTP sequence gaps, reorders and duplicates */
-	uint8_t reserved;     /**< zero */
+	/** Input key min_ttl: datagrams with a lower TTL are dropped; 0 = the
+	 *  default CG_RULE_DEFAULT_MIN_TTL (which is also stored as 0, so that
+	 *  equal rules compare equal). Read it with cg_rule_min_ttl(). */
+	uint8_t min_ttl;
 	/** Silence alarm after this many ms without a packet: 0 = the [control]
 	 *  default (silence_ms), CG_RULE_SILENCE_OFF = never. */
 	uint32_t silence_ms;
@@ -102,6 +113,13 @@ static_assert(sizeof(struct cg_rule) == CG_RULE_NAME_SIZE + 16 +
 	      sizeof(struct cg_rule_input) +
 	      CG_RULE_MAX_OUTPUTS * sizeof(struct cg_rule_output),
 	      "struct cg_rule has padding");
+
+/** The input TTL below which @p r drops a datagram (1..255). */
+static inline uint8_t
+cg_rule_min_ttl(const struct cg_rule *r)
+{
+	return r->min_ttl != 0 ? r->min_ttl : CG_RULE_DEFAULT_MIN_TTL;
+}
 
 /**
  * Hash key of a rule's match, as the data plane builds it from a packet.

@@ -28,6 +28,8 @@ static const char *const shm_drop_names[CG_SHM_DROP_MAX - CG_PKT_DROP_MAX] = {
 	[CG_SHM_DROP_IGMP_MALFORMED - CG_PKT_DROP_MAX] = "igmp_malformed",
 	[CG_SHM_DROP_LINK_LOCAL_MCAST - CG_PKT_DROP_MAX] = "link_local_mcast",
 	[CG_SHM_DROP_LINK_DOWN - CG_PKT_DROP_MAX] = "link_down",
+	[CG_SHM_DROP_TTL_EXPIRED - CG_PKT_DROP_MAX] = "ttl_expired",
+	[CG_SHM_DROP_ARP_REJECTED - CG_PKT_DROP_MAX] = "arp_rejected",
 };
 
 static const char *const port_state_names[] = {

@@ -73,7 +73,7 @@
 #include "cg_rule.h"
 
 /** Bumped on any change of a layout or message below. */
-#define CG_SHM_LAYOUT_VERSION 4
+#define CG_SHM_LAYOUT_VERSION 5
 /** cg_shm_info.magic once the primary has filled cg_info ("CGSH"). */
 #define CG_SHM_MAGIC 0x43475348u
 
@@ -140,6 +140,7 @@ struct cg_shm_rule_slot {
 	uint8_t nb_out;
 	uint8_t origin;			/**< enum cg_shm_origin */
 	uint8_t rtp;			/**< rule.rtp */
+	uint8_t min_ttl;		/**< cg_rule_min_ttl(): lower TTLs drop as ttl_expired */
 	struct cg_shm_out out[CG_SHM_MAX_OUTPUTS];
 	struct cg_rule rule;		/**< as configured (names, ids, resolved ports) */
 } __rte_cache_aligned;
@@ -209,6 +210,8 @@ enum cg_shm_drop {
 	CG_SHM_DROP_IGMP_MALFORMED,	/**< "igmp_malformed" */
 	CG_SHM_DROP_LINK_LOCAL_MCAST,	/**< "link_local_mcast": 224.0.0.x UDP, never relayed */
 	CG_SHM_DROP_LINK_DOWN,		/**< "link_down": output port down or not open (paused) */
+	CG_SHM_DROP_TTL_EXPIRED,	/**< "ttl_expired": input TTL below the rule's min_ttl */
+	CG_SHM_DROP_ARP_REJECTED,	/**< "arp_rejected": bad sender, or would rebind unasked */
 	CG_SHM_DROP_MAX			/**< number of reasons incl. lib/pkt's and "none" (0) */
 };
 
@@ -217,8 +220,8 @@ enum cg_shm_drop {
  * lib/pkt's included. A reason added there or here stops the build until
  * this count is updated and CG_SHM_LAYOUT_VERSION bumped with it.
  */
-#define CG_SHM_LAYOUT_DROPS 21
-static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 4,
+#define CG_SHM_LAYOUT_DROPS 24
+static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 5,
 	      "drop reasons changed: bump CG_SHM_LAYOUT_VERSION and set CG_SHM_LAYOUT_DROPS");
 
 /** Counters of one output of a rule. */

@@ -96,6 +96,8 @@ for _ in $(seq 100); do [ -f "$TMP/ready" ] && break; sleep 0.1; done
 ip netns exec cgt20-gen python3 - <<'PY'
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+# TTL 8: the rule relays it (Linux sends multicast with TTL 1, below min_ttl 2).
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 8)
 for i in range(3000):
     try:
         s.sendto(b"x" * 1200, ("239.20.1.1", 5001))

@@ -505,12 +505,59 @@ test_udp_checksum_ffff_valid(void)
 	CU_ASSERT_EQUAL(pi.udp_csum_be, 0xffff);
 }
 
+/*
+ * UDP from a source no host has: 0/8, 127/8, 224/3 (multicast, 240/4 and
+ * 255.255.255.255). Its neighbours pass; IGMP from such a source is not UDP
+ * and goes on to the IGMP verdict; a fragment stays a fragment.
+ */
+static void
+test_drop_bad_source(void)
+{
+	static const uint32_t bad[] = {
+		IP4(0, 0, 0, 0), IP4(0, 1, 2, 3), IP4(127, 0, 0, 1), IP4(127, 255, 255, 255),
+		IP4(224, 0, 0, 1), IP4(239, 1, 1, 1), IP4(240, 0, 0, 1), IP4(255, 255, 255, 255),
+	};
+	static const uint32_t good[] = {
+		IP4(1, 0, 0, 0), IP4(126, 255, 255, 255), IP4(128, 0, 0, 1),
+		IP4(223, 255, 255, 255), IP4(198, 18, 200, 1),
+	};
+	struct cg_pkt_info pi;
+	struct tlayout l;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct tspec s = base_spec();
+
+		s.src = bad[i];
+		l = tframe(fbuf, &s);
+		CU_ASSERT_EQUAL(drop_of(fbuf, l.len, 0), CG_PKT_DROP_BAD_SOURCE);
+		CU_ASSERT_EQUAL(drop_of(fbuf, l.len, ALL_CHECKS), CG_PKT_DROP_BAD_SOURCE);
+		CU_ASSERT_EQUAL(cg_pkt_parse_fast(fbuf, (uint32_t)l.len, 0, &pi), CG_PKT_DROP);
+		CU_ASSERT_EQUAL(pi.drop, CG_PKT_DROP_BAD_SOURCE);
+		s.frag = 0x2000;
+		l = tframe(fbuf, &s);
+		CU_ASSERT_EQUAL(drop_of(fbuf, l.len, 0), CG_PKT_DROP_FRAGMENT);
+		s.frag = 0;
+		s.proto = 2;
+		l = tframe(fbuf, &s);
+		CU_ASSERT_EQUAL(parse_exact(fbuf, l.len, 0, &pi), CG_PKT_IGMP);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct tspec s = base_spec();
+
+		s.src = good[i];
+		l = tframe(fbuf, &s);
+		CU_ASSERT_EQUAL(drop_of(fbuf, l.len, ALL_CHECKS), CG_PKT_DROP_NONE);
+		CU_ASSERT_EQUAL(cg_pkt_parse_fast(fbuf, (uint32_t)l.len, 0, &pi), CG_PKT_UDP);
+	}
+}
+
 static void
 test_drop_names(void)
 {
 	static const char *const want[] = {
 		"none", "truncated", "non_ipv4", "bad_version", "bad_ihl", "bad_total_len",
 		"fragment", "non_udp", "bad_ip_checksum", "bad_udp_len", "bad_udp_checksum",
+		"bad_source",
 	};
 	int i, j;
 
@@ -626,6 +673,9 @@ test_parse_fast_random(void)
 		s.ihl = trand(&st) % 4 == 0 ? 6 : 5;
 		s.frag = trand(&st) % 8 == 0 ? 0x2000 : CG_PKT_IP_DF;
 		s.proto = trand(&st) % 8 == 0 ? 2 : 0;
+		if (trand(&st) % 8 == 0)	/* a first byte near or in the bad_source ranges */
+			s.src = (uint32_t)(trand(&st) % 4 == 0 ? 126 + trand(&st) % 3 :
+					   220 + trand(&st) % 36) << 24 | 0x010203;
 		s.payload_len = (uint16_t)(trand(&st) % 200);
 		s.pad = (int)(trand(&st) % 8);
 		l = tframe(fbuf, &s);
@@ -683,6 +733,7 @@ main(void)
 		CG_UNIT_TEST(test_drop_bad_ip_checksum),
 		CG_UNIT_TEST(test_drop_bad_udp_len),
 		CG_UNIT_TEST(test_drop_bad_udp_checksum),
+		CG_UNIT_TEST(test_drop_bad_source),
 		CG_UNIT_TEST(test_udp_checksum_ffff_valid),
 		CG_UNIT_TEST(test_drop_names),
 		CG_UNIT_TEST(test_parse_arp_verdict),

@@ -287,6 +287,31 @@ test_errors(void)
 		     "source = \"0.0.0.0\" }",
 		  "rule[0].input.source (line 3): 0.0.0.0 is the unspecified address; leave source "
 		  "out to match any source" },
+		{ 3, "input = { port = \"rin0\", destination = \"239.1.1.1\", dport = 5001, "
+		     "source = \"127.0.0.1\" }",
+		  "rule[0].input.source (line 3): 127.0.0.1 is a loopback address; leave source "
+		  "out to match any source" },
+		{ 3, "input = { port = \"rin0\", destination = \"239.1.1.1\", dport = 5001, "
+		     "source = \"255.255.255.255\" }",
+		  "rule[0].input.source (line 3): 255.255.255.255 is the limited broadcast "
+		  "address; leave source out to match any source" },
+		{ 3, "input = { port = \"rin0\", destination = \"239.1.1.1\", dport = 5001, "
+		     "source = \"0.1.2.3\" }",
+		  "rule[0].input.source (line 3): 0.1.2.3 is in 0.0.0.0/8 (this network); leave "
+		  "source out to match any source" },
+		{ 3, "input = { port = \"rin0\", destination = \"239.1.1.1\", dport = 5001, "
+		     "source = \"240.0.0.1\" }",
+		  "rule[0].input.source (line 3): 240.0.0.1 is in the reserved range 240.0.0.0/4; "
+		  "leave source out to match any source" },
+		{ 3, "input = { port = \"rin0\", destination = \"239.1.1.1\", dport = 5001, "
+		     "min_ttl = 0 }",
+		  "rule[0].input.min_ttl (line 3): 0 is out of range 1..255" },
+		{ 3, "input = { port = \"rin0\", destination = \"239.1.1.1\", dport = 5001, "
+		     "min_ttl = 256 }",
+		  "rule[0].input.min_ttl (line 3): 256 is out of range 1..255" },
+		{ 3, "input = { port = \"rin0\", destination = \"239.1.1.1\", dport = 5001, "
+		     "min_ttl = \"1\" }",
+		  "rule[0].input.min_ttl (line 3): expected an integer, got a string" },
 		{ 6, "destination = \"255.255.255.255\"",
 		  "rule[0].output[0].destination (line 6): 255.255.255.255 is the limited "
 		  "broadcast address" },
@@ -490,6 +515,50 @@ test_silence_ms(void)
 	r.silence_ms = CG_RULE_SILENCE_MAX_MS + 1;
 	CU_ASSERT_EQUAL(cg_rule_validate(&r, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "silence_ms: 3600001 is out of range 0..3600000"));
+}
+
+/* Input min_ttl: absent and 2 are the default (stored as 0), 1..255 kept and shown. */
+static void
+test_min_ttl(void)
+{
+	static const char *in = "input = { port = \"rin0\", destination = \"239.1.1.1\", "
+				"dport = 5001";
+	char line[256], err[256];
+	json_object *j, *v, *jin;
+	struct cg_rule r, dflt, back;
+
+	CU_ASSERT_EQUAL_FATAL(parse_rule(with_line(0, NULL), &dflt, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(dflt.min_ttl, 0);
+	CU_ASSERT_EQUAL(cg_rule_min_ttl(&dflt), CG_RULE_DEFAULT_MIN_TTL);
+	CU_ASSERT_EQUAL(CG_RULE_DEFAULT_MIN_TTL, 2);
+	j = cg_rule_to_json(&dflt);
+	CU_ASSERT_TRUE(json_object_object_get_ex(j, "input", &jin) &&
+		       !json_object_object_get_ex(jin, "min_ttl", NULL));
+	json_object_put(j);
+
+	for (int ttl = 1; ttl <= 255; ttl += 127) {	/* 1, 128, 255 */
+		snprintf(line, sizeof(line), "%s, min_ttl = %d }", in, ttl);
+		CU_ASSERT_EQUAL_FATAL(parse_rule(with_line(3, line), &r, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(cg_rule_min_ttl(&r), ttl);
+		CU_ASSERT_FALSE(cg_rule_equal(&r, &dflt));
+		j = cg_rule_to_json(&r);
+		CU_ASSERT_TRUE(json_object_object_get_ex(j, "input", &jin) &&
+			       json_object_object_get_ex(jin, "min_ttl", &v) &&
+			       json_object_get_int(v) == ttl);
+		CU_ASSERT_EQUAL(cg_rule_from_json(j, "", &back, err, sizeof(err)), 0);
+		CU_ASSERT_TRUE(cg_rule_equal(&r, &back));
+		CU_ASSERT_EQUAL(cg_rule_validate(&back, err, sizeof(err)), 0);
+		json_object_put(j);
+	}
+	/* The default said aloud is the same rule, and is not written back. */
+	snprintf(line, sizeof(line), "%s, min_ttl = 2 }", in);
+	CU_ASSERT_EQUAL_FATAL(parse_rule(with_line(3, line), &r, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(r.min_ttl, 0);
+	CU_ASSERT_TRUE(cg_rule_equal(&r, &dflt));
+	/* A struct from elsewhere that says 2 is the default too. */
+	back = dflt;
+	back.min_ttl = CG_RULE_DEFAULT_MIN_TTL;
+	CU_ASSERT_TRUE(cg_rule_equal(&back, &dflt));
 }
 
 static void
@@ -805,6 +874,7 @@ main(void)
 		CG_UNIT_TEST(test_set),
 		CG_UNIT_TEST(test_set_id_wrap),
 		CG_UNIT_TEST(test_silence_ms),
+		CG_UNIT_TEST(test_min_ttl),
 		CG_UNIT_END,
 	};
 

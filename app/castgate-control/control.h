@@ -443,7 +443,7 @@ void control_silence_fini(struct control *c);
 int control_silence_start(struct control *c);
 /** The timerfd is readable: take a sample. */
 void control_silence_read(struct control *c);
-/** Close the timer, free the state. */
+/** Close the timer; control_silence_fini() frees the state. */
 void control_silence_stop(struct control *c);
 
 /**

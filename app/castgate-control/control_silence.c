@@ -138,8 +138,6 @@ control_silence_stop(struct control *c)
 	if (c->silence_fd >= 0)
 		close(c->silence_fd);
 	c->silence_fd = -1;
-	free(c->silence);
-	c->silence = NULL;
 }
 
 static uint64_t

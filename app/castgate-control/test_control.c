@@ -658,6 +658,7 @@ test_silence(void)
 	c.shm.ctrs[0].rule[moved].rx_pkts = 0;
 	c.conf->ctl.silence_ms = 0;
 	control_silence_stop(&c);
+	control_silence_fini(&c);
 	c.event_tap = NULL;
 	json_object_put(keep);
 	json_object_put(tapped);

@@ -138,7 +138,8 @@ struct cg_docker_event {
 
 /**
  * Parse one event object of the /events stream.
- * @return 0, or -EINVAL when it is not an object or lacks Action/Type/time.
+ * @return 0, or -EINVAL when it is not an object, lacks Action/Type/time, or
+ *   has a "time" (seconds) too large to hold in nanoseconds (int64).
  */
 int cg_docker_event_from_json(json_object *o, struct cg_docker_event *ev);
 

@@ -272,7 +272,12 @@ cg_docker_event_from_json(json_object *o, struct cg_docker_event *ev)
 	if (get_typed(o, "timeNano", json_type_int, &v) > 0) {
 		ev->time_nano = json_object_get_int64(v);
 	} else if (get_typed(o, "time", json_type_int, &v) > 0) {
-		ev->time_nano = json_object_get_int64(v) * 1000000000LL;
+		int64_t t = json_object_get_int64(v);
+
+		/* Seconds past year 2262 overflow nanoseconds: no real event has them. */
+		if (t > INT64_MAX / 1000000000LL || t < INT64_MIN / 1000000000LL)
+			return -EINVAL;
+		ev->time_nano = t * 1000000000LL;
 	} else {
 		return -EINVAL;
 	}

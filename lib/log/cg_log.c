@@ -353,10 +353,23 @@ stream_write(void *cookie, const char *buf, size_t size)
 	return (ssize_t)size;
 }
 
+/* fclose(): log what is left of a line, then free the stream. */
+static int
+stream_close(void *cookie)
+{
+	struct log_stream *st = cookie;
+
+	if (st->len > 0)
+		stream_emit(st);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+	return 0;
+}
+
 FILE *
 cg_log_stream(cg_log_stream_fn fn, void *arg)
 {
-	static const cookie_io_functions_t io = { .write = stream_write };
+	static const cookie_io_functions_t io = { .write = stream_write, .close = stream_close };
 	struct log_stream *st = calloc(1, sizeof(*st));
 	FILE *f;
 

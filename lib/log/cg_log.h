@@ -93,7 +93,7 @@ typedef void (*cg_log_stream_fn)(void *arg, enum cg_log_level *level, const char
  * threshold), each with a "source" field: for libraries that log to a
  * FILE *, such as DPDK (rte_openlog_stream()). Unbuffered and thread-safe;
  * a line is logged once its newline is written. Never closed while the
- * library may write.
+ * library may write; fclose() logs an unfinished line and frees it.
  * @return the stream, or NULL with errno set.
  */
 FILE *cg_log_stream(cg_log_stream_fn fn, void *arg);

@@ -954,7 +954,8 @@ cg_rule_set_clone(const struct cg_rule_set *s, size_t extra)
 	n->v = malloc(n->cap * sizeof(*n->v));
 	if (n->v == NULL)
 		goto fail;
-	memcpy(n->v, s->v, s->n * sizeof(*n->v));
+	if (s->n > 0)	/* an empty set may have no array at all */
+		memcpy(n->v, s->v, s->n * sizeof(*n->v));
 	n->n = s->n;
 	n->high = s->high;
 	if (s->ix_size >= 2 * n->cap + 2) {

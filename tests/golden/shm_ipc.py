@@ -59,6 +59,10 @@ file_prefix = "{prefix}"
 memory_mb = 128
 mbufs = 8191
 idle_sleep_us = {idle}
+# Map DPDK's memory far from where ASan keeps its shadow and heap, so that a
+# sanitizer build's secondary can map it at the same addresses (harmless
+# otherwise).
+eal_args = ["--base-virtaddr=0x200000000000"]
 
 [control]
 state_file = "{state}"

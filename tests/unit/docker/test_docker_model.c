@@ -386,6 +386,17 @@ test_event_malformed(void)
 	CU_ASSERT_STRING_EQUAL(ev.action, "die");
 	CU_ASSERT_STRING_EQUAL(ev.id, "abc");
 	CU_ASSERT_EQUAL(ev.time_nano, 1700000000LL * 1000000000LL);
+	/* "time" in seconds that nanoseconds cannot hold is refused, not
+	 * multiplied into a signed overflow (issue 14, found by UBSan) */
+	CU_ASSERT_EQUAL(ev_str("{\"status\":\"die\",\"id\":\"abc\",\"time\":9300000000}", &ev),
+			-EINVAL);
+	CU_ASSERT_EQUAL(ev_str("{\"status\":\"die\",\"id\":\"abc\",\"time\":-9300000000}", &ev),
+			-EINVAL);
+	CU_ASSERT_EQUAL(ev_str("{\"status\":\"die\",\"id\":\"abc\",\"time\":1e300}", &ev),
+			-EINVAL);
+	/* the largest that fits (year 2262) still parses */
+	CU_ASSERT_EQUAL(ev_str("{\"status\":\"die\",\"id\":\"abc\",\"time\":9223372036}", &ev), 0);
+	CU_ASSERT_EQUAL(ev.time_nano, 9223372036LL * 1000000000LL);
 	/* long actions are cut, not rejected */
 	CU_ASSERT_EQUAL(ev_str("{\"Type\":\"container\",\"Action\":\"exec_start: /bin/sh -c "
 			       "'a very long command line indeed'\",\"Actor\":{\"ID\":\"ab\"},"

@@ -136,7 +136,7 @@ test_stream(void)
 	fprintf(f, "parts\nEAL: second\n");
 	lvl = CG_LOG_DEBUG;
 	fprintf(f, "below the threshold\n");
-	fflush(f);
+	fclose(f);
 	dup2(saved, STDERR_FILENO);
 	close(fds[1]);
 	n = read(fds[0], out, sizeof(out) - 1);

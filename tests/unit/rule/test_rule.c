@@ -855,6 +855,30 @@ test_set_id_wrap(void)
 	cg_rule_set_free(s);
 }
 
+/* A clone of an empty set (castgate-control's first rule.add): the empty set
+ * has no array, and copying from it was undefined (UBSan, scripts/test --sanitize). */
+static void
+test_set_clone_empty(void)
+{
+	struct cg_rule_set *s = cg_rule_set_new(), *c;
+	struct cg_rule r;
+	char err[256];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	c = cg_rule_set_clone(s, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(cg_rule_set_count(c), 0);
+	cg_rule_set_free(c);
+	c = cg_rule_set_clone(s, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	make_rule(&r, "first", "239.1.1.1", 1);
+	CU_ASSERT_EQUAL(cg_rule_set_add(c, &r, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cg_rule_set_count(c), 1);
+	CU_ASSERT_EQUAL(cg_rule_set_count(s), 0);
+	cg_rule_set_free(c);
+	cg_rule_set_free(s);
+}
+
 int
 main(void)
 {
@@ -873,6 +897,7 @@ main(void)
 		CG_UNIT_TEST(test_resolve),
 		CG_UNIT_TEST(test_set),
 		CG_UNIT_TEST(test_set_id_wrap),
+		CG_UNIT_TEST(test_set_clone_empty),
 		CG_UNIT_TEST(test_silence_ms),
 		CG_UNIT_TEST(test_min_ttl),
 		CG_UNIT_END,

@@ -456,13 +456,16 @@ over_limit(json_object *req, size_t i, size_t limit, bool ran)
 	struct cg_rpc_error err = { 0 };
 	json_object *id = NULL;
 
-	/* A notification gets no reply, run or not. */
+	struct cg_rpc_request rq;
+
+	/* A valid notification gets no reply, run or not; an invalid element
+	 * gets one, with id null, as under the limit (spec section 5). */
 	if (!json_object_is_type(req, json_type_object) ||
-	    !json_object_object_get_ex(req, "id", &id))
-		return json_object_is_type(req, json_type_object) ? NULL :
-		       cg_rpc_response_error(NULL, &(struct cg_rpc_error){
-				.code = CG_RPC_E_INVALID_REQUEST,
-				.message = "not run: the batch's replies passed their size limit" });
+	    !json_object_object_get_ex(req, "id", &id)) {
+		if (cg_rpc_request_parse(req, &rq, &err) == 0)
+			return NULL;
+		id = NULL;
+	}
 	/* Only ids that could be echoed: cg_rpc_request_parse()'s rules. */
 	if (!json_object_is_type(id, json_type_string) && !json_object_is_type(id, json_type_int) &&
 	    !json_object_is_type(id, json_type_null))

@@ -40,11 +40,12 @@ struct sup_backoff {
 	uint64_t stable_ms;  /* a run this long resets the delay (supervisor.stable_s) */
 	uint32_t next_ms;    /* delay the next failure gets */
 	uint32_t failures;   /* consecutive failures since the last stable run */
+	uint32_t quick;      /* the first this many restarts have no delay (supervisor.quick_restarts) */
 };
 
 /** Set up @p b; @p max_ms below @p min_ms is raised to it. */
 void sup_backoff_init(struct sup_backoff *b, uint32_t min_ms, uint32_t max_ms,
-		      uint32_t stable_s);
+		      uint32_t stable_s, uint32_t quick);
 
 /**
  * A run of the child that lasted @p ran_ms ended unexpectedly.

@@ -640,7 +640,7 @@ child_init(struct sup *s, struct child *c, const char *name, const char *bin,
 	c->bin = bin;
 	snprintf(c->ready_path, sizeof(c->ready_path), "%s/%s", s->cfg->run_dir, ready_name);
 	sup_backoff_init(&c->bo, s->cfg->restart_min_ms, s->cfg->restart_max_ms,
-			 s->cfg->stable_s);
+			 s->cfg->stable_s, s->cfg->quick_restarts);
 }
 
 int

@@ -20,10 +20,27 @@ test_backoff_doubles_to_cap(void)
 	static const uint32_t want[] = { 250, 500, 1000, 2000, 4000, 8000, 16000, 16000, 16000 };
 	struct sup_backoff b;
 
-	sup_backoff_init(&b, 250, 16000, 60);
+	sup_backoff_init(&b, 250, 16000, 60, 0);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		CU_ASSERT_EQUAL(sup_backoff_next(&b, 10), want[i]);
 	CU_ASSERT_EQUAL(b.failures, 9);
+}
+
+/* The defaults: three restarts at once, then the doubling; a stable run
+ * gives the quick ones back (a single crash costs only the child's start). */
+static void
+test_backoff_quick_first(void)
+{
+	static const uint32_t want[] = { 0, 0, 0, 250, 500, 1000, 2000, 4000 };
+	struct sup_backoff b;
+
+	sup_backoff_init(&b, 250, 16000, 60, 3);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		CU_ASSERT_EQUAL(sup_backoff_next(&b, 10), want[i]);
+	CU_ASSERT_EQUAL(sup_backoff_next(&b, 60000), 0);
+	CU_ASSERT_EQUAL(sup_backoff_next(&b, 10), 0);
+	CU_ASSERT_EQUAL(sup_backoff_next(&b, 10), 0);
+	CU_ASSERT_EQUAL(sup_backoff_next(&b, 10), 250);
 }
 
 static void
@@ -31,7 +48,7 @@ test_backoff_resets_after_stable(void)
 {
 	struct sup_backoff b;
 
-	sup_backoff_init(&b, 250, 16000, 60);
+	sup_backoff_init(&b, 250, 16000, 60, 0);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 250);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 1000), 500);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 59999), 1000);   /* just short of stable */
@@ -47,27 +64,27 @@ test_backoff_odd_bounds(void)
 	struct sup_backoff b;
 
 	/* A cap that is not a power-of-two multiple of the minimum is still reached. */
-	sup_backoff_init(&b, 300, 1000, 60);
+	sup_backoff_init(&b, 300, 1000, 60, 0);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 300);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 600);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 1000);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 1000);
 	/* min == max: constant. */
-	sup_backoff_init(&b, 500, 500, 60);
+	sup_backoff_init(&b, 500, 500, 60, 0);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 500);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 500);
 	/* max below min is raised to min. */
-	sup_backoff_init(&b, 800, 100, 60);
+	sup_backoff_init(&b, 800, 100, 60, 0);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 800);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 800);
 	/* The config's extremes: no uint32_t overflow on the way to the cap. */
-	sup_backoff_init(&b, 600000, 3600000, 1);
+	sup_backoff_init(&b, 600000, 3600000, 1, 0);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 600000);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 1200000);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 2400000);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 3600000);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 3600000);
-	sup_backoff_init(&b, 3000000000u, 4000000000u, 1);
+	sup_backoff_init(&b, 3000000000u, 4000000000u, 1, 0);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 3000000000u);
 	CU_ASSERT_EQUAL(sup_backoff_next(&b, 0), 4000000000u);
 }
@@ -311,6 +328,7 @@ main(void)
 {
 	static const struct cg_unit_test tests[] = {
 		CG_UNIT_TEST(test_backoff_doubles_to_cap),
+		CG_UNIT_TEST(test_backoff_quick_first),
 		CG_UNIT_TEST(test_backoff_resets_after_stable),
 		CG_UNIT_TEST(test_backoff_odd_bounds),
 		CG_UNIT_TEST(test_fmt_status),

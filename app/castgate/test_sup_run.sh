@@ -122,6 +122,9 @@ state_file = "$T/state.json"
 
 [supervisor]
 run_dir = "$RUN"
+# The backoff itself is what these checks follow (test_sup.c covers the
+# quick restarts before it).
+quick_restarts = 0
 restart_min_ms = 50
 restart_max_ms = 400
 stop_timeout_s = 1

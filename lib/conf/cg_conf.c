@@ -759,6 +759,8 @@ static const struct cg_conf_table control_table = { ROWS(control_keys) };
 #define SUP_KEY(f) KEY(struct cg_conf_supervisor, f)
 static const struct cg_conf_key supervisor_keys[] = {
 	{ SUP_KEY(run_dir), STR("/run/castgate", parse_path), .doc = "ready files and lock" },
+	{ SUP_KEY(quick_restarts), INT(0, 10, 3),
+	  .doc = "restarts at once after a stable run, before any delay" },
 	{ SUP_KEY(restart_min_ms), INT(10, 600000, 250), .doc = "first restart delay" },
 	{ SUP_KEY(restart_max_ms), INT(10, 3600000, 16000), .at_least = "restart_min_ms",
 	  .doc = "the delay doubles up to this" },

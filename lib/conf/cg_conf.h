@@ -123,6 +123,7 @@ struct cg_conf_supervisor {
 	char run_dir[CG_CONF_PATH_SIZE]; /**< ready files; created if missing */
 	uint32_t restart_min_ms;  /**< first restart delay */
 	uint32_t restart_max_ms;  /**< delay cap; doubling in between */
+	uint32_t quick_restarts;  /**< restarts without delay before the backoff */
 	uint32_t stable_s;        /**< running this long resets the delay */
 	uint32_t stop_timeout_s;  /**< orderly stop of both children, in all, then SIGKILL */
 	uint32_t ready_timeout_s; /**< a child not ready by then is restarted */

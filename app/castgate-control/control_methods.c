@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -500,6 +501,36 @@ m_port_get(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_erro
  * config.*
  */
 
+/* The directory of @path, links resolved, into @out; false if it has none. */
+static bool
+real_dir(const char *path, char *out)
+{
+	char tmp[PATH_MAX], *slash;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return false;
+	slash = strrchr(tmp, '/');
+	if (slash == NULL)
+		return false;
+	*slash = '\0';
+	return realpath(tmp[0] != '\0' ? tmp : "/", out) != NULL;
+}
+
+/*
+ * Whether @path is a file in the directory of the running config @config
+ * (links resolved; the file itself too, when it exists): a candidate config
+ * is written beside the running one, and no other file is read.
+ */
+static bool
+in_config_dir(const char *config, const char *path)
+{
+	char cdir[PATH_MAX], pdir[PATH_MAX], rp[PATH_MAX];
+
+	if (!real_dir(config, cdir) || !real_dir(path, pdir) || strcmp(cdir, pdir) != 0)
+		return false;
+	return realpath(path, rp) == NULL || (real_dir(rp, pdir) && strcmp(cdir, pdir) == 0);
+}
+
 static json_object *
 m_config_check(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
@@ -524,6 +555,13 @@ m_config_check(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_
 		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.path", "params.path: "
 				 "\"%.100s\" is not an absolute path (the server's working "
 				 "directory is not yours)", path);
+		return NULL;
+	}
+	if (ret == 1 && !in_config_dir(c->config_path, path)) {
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.path", "params.path: "
+				 "\"%.100s\" is not in the running config's directory (of %s): "
+				 "only configs beside it are checked, never any file the server "
+				 "can read", path, c->config_path);
 		return NULL;
 	}
 	res = json_object_new_object();

@@ -174,6 +174,27 @@ group_gid(const char *key, const char *name, gid_t *gid)
 
 /* Make the last directory of @p path if it is missing (the parents are the
  * installation's business). @p key names the config key in messages. */
+/*
+ * The state file's directory must be ours alone (a user who may write there
+ * could replace the API rules), and a temporary file a killed save left
+ * there is removed.
+ */
+static int
+safe_dir(const char *key, const char *path, const char *dir)
+{
+	char err[PATH_MAX + 256];
+	int ret = cg_util_check_dir(dir, err, sizeof(err));
+
+	if (ret < 0) {
+		CG_ERR("config: %s \"%s\": directory %s", key, path, err);
+		return ret;
+	}
+	ret = cg_util_remove_stale_tmp(path);
+	if (ret > 0)
+		CG_INFO("%s: removed %d temporary file(s) that an interrupted save left", dir, ret);
+	return 0;
+}
+
 static int
 ensure_parent_dir(const char *key, const char *path)
 {
@@ -197,7 +218,7 @@ ensure_parent_dir(const char *key, const char *path)
 		if (access(dir, W_OK) < 0)
 			CG_WARN("config: %s \"%s\": directory %s is not writable: %s", key,
 				path, dir, strerror(errno));
-		return 0;
+		return safe_dir(key, path, dir);
 	}
 	if (errno != ENOENT || mkdir(dir, 0755) < 0) {
 		int e = errno;
@@ -206,7 +227,7 @@ ensure_parent_dir(const char *key, const char *path)
 		return -e;
 	}
 	CG_INFO("created directory %s (for %s)", dir, key);
-	return 0;
+	return safe_dir(key, path, dir);
 }
 
 /* Signals arrive through a signalfd in the loop; blocked before EAL starts

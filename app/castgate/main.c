@@ -463,9 +463,23 @@ main(int argc, char **argv)
 		cg_conf_free(conf);
 		return CG_EXIT_FAILURE;
 	}
+	ret = cg_util_check_dir(conf->sup.run_dir, err, sizeof(err));
+	if (ret < 0) {
+		CG_ERR("supervisor.run_dir %s", err);
+		cg_conf_free(conf);
+		return CG_EXIT_FAILURE;
+	}
 	if (take_lock(conf->sup.run_dir, &lockfd) < 0) {
 		cg_conf_free(conf);
 		return CG_EXIT_FAILURE;
+	}
+	/* Ready files a killed write left (the children write them atomically). */
+	for (const char *const *f = (const char *const[]){ "dataplane.ready", "control.ready",
+							   NULL }; *f != NULL; f++) {
+		char rp[PATH_MAX];
+
+		if (snprintf(rp, sizeof(rp), "%s/%s", conf->sup.run_dir, *f) < (int)sizeof(rp))
+			(void)cg_util_remove_stale_tmp(rp);
 	}
 	CG_INFO("castgate %s: config %s, run dir %s; %s, %s", CG_VERSION, config,
 		conf->sup.run_dir, dp_bin, ctl_bin);

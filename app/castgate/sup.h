@@ -119,6 +119,22 @@ int sup_find_bin(const char *prog, const char *override, const char *self_exe,
 		 const char *libexec_dir, const char *path, char *out, size_t size);
 
 /*
+ * DPDK's files (sup_files.c)
+ */
+
+/**
+ * Remove what DPDK keeps on disk for file prefix @p prefix once its processes
+ * are gone: <prefix>map_* in every hugetlbfs mount listed in @p mounts
+ * ("/proc/mounts"), and the runtime directory @p run_base/dpdk/<prefix>/.
+ * Call only when no process of that prefix runs.
+ * @return the number of files and directories removed.
+ */
+unsigned int sup_dpdk_cleanup(const char *prefix, const char *mounts, const char *run_base);
+
+/** Where EAL puts its runtime directories: $RUNTIME_DIRECTORY, /var/run, ... */
+const char *sup_dpdk_run_base(void);
+
+/*
  * sd_notify (sup_notify.c)
  */
 

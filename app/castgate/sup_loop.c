@@ -726,6 +726,15 @@ sup_run(const struct sup_opts *o)
 		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 			;
 	}
+	if (code == 0 && s.stopping) {
+		/* Both children are gone: their hugepages go back to the system. */
+		unsigned int n = sup_dpdk_cleanup(o->conf->dp.file_prefix, "/proc/mounts",
+						  sup_dpdk_run_base());
+
+		if (n > 0)
+			CG_INFO("removed %u hugepage and runtime file(s) of file prefix %s", n,
+				o->conf->dp.file_prefix);
+	}
 	if (o->ready_file != NULL)
 		unlink(o->ready_file);
 	close(s.sfd);

@@ -323,12 +323,56 @@ test_find_bin(void)
 	CU_ASSERT_EQUAL(system(path), 0);
 }
 
+/* After a stop, the prefix's hugepage files and runtime directory go; others stay. */
+static void
+test_dpdk_cleanup(void)
+{
+	char dir[] = "/tmp/cg-sup-files.XXXXXX", p[512], mounts[512];
+	static const char *const files[] = { "huge/cgtmap_0", "huge/cgtmap_17", "huge/cgt1map_0",
+					     "huge/othermap_0", "run/dpdk/cgt/config",
+					     "run/dpdk/cgt/fbarray_memseg-2048k-0-0",
+					     "run/dpdk/cgt1/config" };
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(p, sizeof(p), "mkdir -p %s/huge %s/run/dpdk/cgt %s/run/dpdk/cgt1", dir, dir, dir);
+	CU_ASSERT_EQUAL_FATAL(system(p), 0);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		f = fopen(p, "w");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fclose(f);
+	}
+	snprintf(mounts, sizeof(mounts), "%s/mounts", dir);
+	f = fopen(mounts, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "proc /proc proc rw 0 0\nnone %s/huge hugetlbfs rw,pagesize=2M 0 0\n", dir);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/run", dir);
+	/* 2 map files, 2 runtime files, the runtime directory. */
+	CU_ASSERT_EQUAL(sup_dpdk_cleanup("cgt", mounts, p), 5);
+	snprintf(p, sizeof(p), "%s/huge/cgt1map_0", dir);
+	CU_ASSERT_EQUAL(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/huge/othermap_0", dir);
+	CU_ASSERT_EQUAL(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/run/dpdk/cgt1/config", dir);
+	CU_ASSERT_EQUAL(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/run/dpdk/cgt", dir);
+	CU_ASSERT_NOT_EQUAL(access(p, F_OK), 0);
+	CU_ASSERT_EQUAL(sup_dpdk_cleanup("cgt", mounts, NULL), 0);
+	CU_ASSERT_EQUAL(sup_dpdk_cleanup("", mounts, NULL), 0);
+	CU_ASSERT_EQUAL(sup_dpdk_cleanup("../x", mounts, NULL), 0);
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	CU_ASSERT_EQUAL(system(p), 0);
+}
+
 int
 main(void)
 {
 	static const struct cg_unit_test tests[] = {
 		CG_UNIT_TEST(test_backoff_doubles_to_cap),
 		CG_UNIT_TEST(test_backoff_quick_first),
+		CG_UNIT_TEST(test_dpdk_cleanup),
 		CG_UNIT_TEST(test_backoff_resets_after_stable),
 		CG_UNIT_TEST(test_backoff_odd_bounds),
 		CG_UNIT_TEST(test_fmt_status),

@@ -109,8 +109,13 @@ ln -s stub "$T/castgate-control"
 DP_BIN=$T/castgate-dataplane
 CTL_BIN=$T/castgate-control
 
-conf() {	# conf [EXTRA [supervisor] LINES...]
+conf() {	# conf [EXTRA [supervisor] LINES...]; DP_EXTRA: a [dataplane] line
 	cat <<EOF
+[dataplane]
+# Its own prefix: a stop removes the prefix's hugepage and runtime files.
+file_prefix = "cgsuprun"
+${DP_EXTRA:-}
+
 [[port]]
 name = "p0"
 device = "net_af_packet0,iface=lo"
@@ -158,7 +163,7 @@ rc=0; "$SUP" -c "$T/c.toml" --check-config --dataplane-bin "$DP_BIN" --control-b
 	>"$T/check.out" 2>&1 || rc=$?
 eq "--check-config of a valid file" 0 "$rc"
 check "--check-config names the binaries" grep -q "castgate-control: $CTL_BIN" "$T/check.out"
-conf '' '[dataplane]' 'no_huge = true' >"$T/nohuge.toml"
+DP_EXTRA='no_huge = true' conf >"$T/nohuge.toml"
 rc=0; "$SUP" -c "$T/nohuge.toml" --check-config --dataplane-bin "$DP_BIN" \
 	--control-bin "$CTL_BIN" 2>"$T/check.err" || rc=$?
 eq "--check-config refuses no_huge" 1 "$rc"

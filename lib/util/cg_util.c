@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -6,6 +7,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
@@ -138,4 +142,64 @@ cg_util_drop_privileges(void)
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		return -errno;
 	return 0;
+}
+
+int
+cg_util_check_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0)
+		return cg_util_err(err, errlen, -errno, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return cg_util_err(err, errlen, -ENOTDIR, "%s: not a directory%s", dir,
+				   S_ISLNK(st.st_mode) ? " (a symbolic link)" : "");
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return cg_util_err(err, errlen, -EPERM, "%s: owned by uid %u, not by root or "
+				   "this process's user (uid %u): whoever owns it controls what "
+				   "is written there", dir, (unsigned int)st.st_uid,
+				   (unsigned int)geteuid());
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return cg_util_err(err, errlen, -EPERM, "%s: mode %04o is writable by %s: "
+				   "others could replace the files written there (chmod go-w)",
+				   dir, (unsigned int)(st.st_mode & 07777),
+				   st.st_mode & S_IWOTH ? "everyone" : "its group");
+	return 0;
+}
+
+int
+cg_util_remove_stale_tmp(const char *path)
+{
+	char dir[PATH_MAX], base[PATH_MAX], p[PATH_MAX];
+	struct dirent *e;
+	size_t blen;
+	int n = 0;
+	DIR *d;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
+	    snprintf(base, sizeof(base), "%s.tmp.", basename(dir)) >= (int)sizeof(base))
+		return -ENAMETOOLONG;
+	snprintf(dir, sizeof(dir), "%s", path);
+	blen = strlen(base);
+	d = opendir(dirname(dir));
+	if (d == NULL)
+		return -errno;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long pid;
+
+		if (strncmp(e->d_name, base, blen) != 0)
+			continue;
+		/* <path>.tmp.<pid>.<n>: only a writer that is gone leaves one. */
+		pid = strtol(e->d_name + blen, &end, 10);
+		if (end == e->d_name + blen || *end != '.' || pid <= 0)
+			continue;
+		if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) < (int)sizeof(p) &&
+		    unlink(p) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }

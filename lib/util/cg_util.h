@@ -75,4 +75,21 @@ int cg_util_fsync_dir(const char *path);
  */
 int cg_util_drop_privileges(void);
 
+/**
+ * Check that @p dir is safe to write files in that others rely on: a real
+ * directory (not a link), owned by root or by this process's user, and
+ * writable by neither its group nor others.
+ * @param err  on failure, why, naming the directory and what to do.
+ * @return 0, or a negative errno.
+ */
+int cg_util_check_dir(const char *dir, char *err, size_t errlen);
+
+/**
+ * Remove the temporary files that cg_util_write_file() left beside @p path
+ * when its writer died between create and rename (`<path>.tmp.<pid>.<n>` of
+ * a pid that no longer runs).
+ * @return how many were removed, or a negative errno.
+ */
+int cg_util_remove_stale_tmp(const char *path);
+
 #endif /* CG_UTIL_H */

@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "cg_state.h"
+#include "cg_util.h"
 #include "../cg_unit.h"
 
 static char dir[64];
@@ -367,6 +369,55 @@ test_journal_errors(void)
 	remove_dir();
 }
 
+/* lib/util's file safety (issue 14): stale temp files, unsafe directories. */
+static void
+test_stale_tmp_and_dir(void)
+{
+	char p[256], err[512];
+	pid_t dead;
+
+	fresh_dir();
+	/* A pid that surely runs no more: a child that already exited. */
+	dead = fork();
+	if (dead == 0)
+		_exit(0);
+	CU_ASSERT_FATAL(dead > 0);
+	waitpid(dead, NULL, 0);
+	snprintf(p, sizeof(p), "%s.tmp.%d.0", path, (int)dead);
+	write_file(p, "half a save");
+	snprintf(p, sizeof(p), "%s.tmp.%d.3", path, (int)getpid());	/* ours: kept */
+	write_file(p, "x");
+	snprintf(p, sizeof(p), "%s.tmp.1.0", path);			/* pid 1 runs: kept */
+	write_file(p, "x");
+	snprintf(p, sizeof(p), "%s.tmpx.%d.0", path, (int)dead);	/* not ours: kept */
+	write_file(p, "x");
+	CU_ASSERT_EQUAL(cg_util_remove_stale_tmp(path), 1);
+	CU_ASSERT_EQUAL(count_files(), 3);
+
+	CU_ASSERT_EQUAL(chmod(dir, 0700), 0);
+	CU_ASSERT_EQUAL(cg_util_check_dir(dir, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(chmod(dir, 0775), 0);
+	CU_ASSERT_EQUAL(cg_util_check_dir(dir, err, sizeof(err)), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "is writable by its group"));
+	CU_ASSERT_EQUAL(chmod(dir, 01777), 0);
+	CU_ASSERT_EQUAL(cg_util_check_dir(dir, err, sizeof(err)), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "writable by everyone"));
+	CU_ASSERT_EQUAL(chmod(dir, 0700), 0);
+	CU_ASSERT_EQUAL(cg_util_check_dir(path, err, sizeof(err)), -ENOENT);
+	snprintf(p, sizeof(p), "%s/link", dir);
+	CU_ASSERT_EQUAL(symlink("/", p), 0);
+	CU_ASSERT_EQUAL(cg_util_check_dir(p, err, sizeof(err)), -ENOTDIR);
+	if (geteuid() == 0) {
+		snprintf(p, sizeof(p), "%s/theirs", dir);
+		CU_ASSERT_EQUAL(mkdir(p, 0755), 0);
+		CU_ASSERT_EQUAL(chown(p, 65534, 65534), 0);
+		CU_ASSERT_EQUAL(cg_util_check_dir(p, err, sizeof(err)), -EPERM);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "owned by uid 65534"));
+		rmdir(p);
+	}
+	remove_dir();
+}
+
 int
 main(void)
 {
@@ -377,6 +428,7 @@ main(void)
 		CG_UNIT_TEST(test_bad_files),
 		CG_UNIT_TEST(test_journal),
 		CG_UNIT_TEST(test_journal_errors),
+		CG_UNIT_TEST(test_stale_tmp_and_dir),
 		CG_UNIT_END,
 	};
 

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What DPDK leaves on disk after its processes: the hugepage files of the
+ * file prefix (<hugetlbfs mount>/<prefix>map_<n>) and its runtime directory
+ * (<runtime base>/dpdk/<prefix>/). EAL keeps both after a clean exit so that
+ * secondaries could still attach; once the supervisor has stopped both
+ * children nothing can, and they are only pages and names held.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <mntent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sup.h"
+
+/* Remove the regular files of @dir whose name starts with @start; count them. */
+static unsigned int
+remove_prefixed(const char *dir, const char *start)
+{
+	size_t len = strlen(start);
+	unsigned int n = 0;
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, start, len) != 0 || e->d_type == DT_DIR)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path) &&
+		    unlink(path) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+unsigned int
+sup_dpdk_cleanup(const char *prefix, const char *mounts, const char *run_base)
+{
+	char start[PATH_MAX], dir[PATH_MAX];
+	unsigned int n = 0;
+	struct mntent *m;
+	FILE *f;
+
+	if (prefix == NULL || prefix[0] == '\0' || strchr(prefix, '/') != NULL)
+		return 0;
+	/* "<prefix>map_": exactly ours, not those of a prefix that starts alike. */
+	snprintf(start, sizeof(start), "%smap_", prefix);
+	f = setmntent(mounts, "re");
+	while (f != NULL && (m = getmntent(f)) != NULL)
+		if (strcmp(m->mnt_type, "hugetlbfs") == 0)
+			n += remove_prefixed(m->mnt_dir, start);
+	if (f != NULL)
+		endmntent(f);
+	if (run_base != NULL &&
+	    snprintf(dir, sizeof(dir), "%s/dpdk/%s", run_base, prefix) < (int)sizeof(dir)) {
+		n += remove_prefixed(dir, "");
+		if (rmdir(dir) == 0)
+			n++;
+	}
+	return n;
+}
+
+const char *
+sup_dpdk_run_base(void)
+{
+	/* EAL's own order (eal_get_runtime_dir()): systemd's RuntimeDirectory= first. */
+	const char *dir = getenv("RUNTIME_DIRECTORY");
+
+	if (dir == NULL && geteuid() == 0)
+		dir = "/var/run";
+	if (dir == NULL)
+		dir = getenv("XDG_RUNTIME_DIR");
+	return dir != NULL ? dir : "/tmp";
+}

@@ -21,7 +21,8 @@ struct cw_ctr {
 	char id[65];
 	char name[256];
 	enum cg_warp_role role;
-	char warp[256];                  /* target: the warp it names */
+	char warp[CG_WARP_NAME_MAX + 1]; /* target: the warp it names */
+	char warp_bad[1024];             /* target: why its label names no container */
 	struct cg_docker_container c;    /* last inspect */
 	struct cg_warp_record rec;       /* routes we installed in its netns */
 	int rec_pid;                     /* the netns (by pid) that rec describes */
@@ -57,6 +58,7 @@ enum wstate {
 	W_MISSING,   /* no such container: leave the target untouched */
 	W_NOT_WARP,  /* a container whose name does not match the pattern */
 	W_UNKNOWN,   /* could not ask Docker: retry later */
+	W_ALIAS,     /* Docker found a container by another name (its id): not a warp name */
 };
 
 static void nsid_of(const char *path, struct cg_warp_nsid *id);
@@ -259,8 +261,13 @@ warp_state(struct cw_state *st, const char *name, struct cw_ctr **w)
 	json_object_put(obj);
 	if (ret < 0)
 		return W_UNKNOWN;
-	ret = cg_warp_glob_match(st->cfg.pattern, c.name) ? (c.running ? W_UNKNOWN : W_DOWN) :
-	      W_NOT_WARP;
+	/* Inspect also finds a container by (a prefix of) its id: a warp is
+	 * named by its name, which the reconcile and the events know it by. */
+	if (strcmp(c.name, name) != 0)
+		ret = W_ALIAS;
+	else
+		ret = cg_warp_glob_match(st->cfg.pattern, c.name) ?
+		      (c.running ? W_UNKNOWN : W_DOWN) : W_NOT_WARP;
 	cg_docker_container_clear(&c);
 	/* Running and a warp but not in our table: its start event is on its way. */
 	return (enum wstate)ret;
@@ -493,11 +500,29 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 		t->rec_pid = t->c.pid;
 		t->adopted = false;
 	}
+	if (t->warp_bad[0] != '\0') {
+		/* Labels never change on a container: once, and no retry. */
+		if (strcmp(t->last_problem, t->warp_bad) != 0)
+			cw_metric_error(CW_ERR_CLASSIFY);
+		problem(t, CG_LOG_ERR, t->warp_bad);
+		t->retry = false;
+		return;
+	}
 	switch (warp_state(st, t->warp, &w)) {
+	case W_ALIAS:
+		snprintf(msg, sizeof(msg), "label %s=%s finds a container by its id or another "
+			 "alias, not by its name: name the warp by its container name; target "
+			 "left untouched", cfg->target_label, t->warp);
+		if (strcmp(t->last_problem, msg) != 0)
+			cw_metric_error(CW_ERR_CLASSIFY);
+		problem(t, CG_LOG_ERR, msg);
+		t->retry = false;
+		return;
 	case W_MISSING:
 		snprintf(msg, sizeof(msg), "warp %s does not exist: target left untouched until "
 			 "it starts", t->warp);
 		problem(t, CG_LOG_WARN, msg);
+		t->retry = false;	/* its start event brings us back */
 		return;
 	case W_NOT_WARP:
 		snprintf(msg, sizeof(msg), "label %s names %s, whose name does not match the "
@@ -506,6 +531,7 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 		if (strcmp(t->last_problem, msg) != 0)
 			cw_metric_error(CW_ERR_CLASSIFY);
 		problem(t, CG_LOG_ERR, msg);
+		t->retry = false;	/* a name does not change: events bring us back */
 		return;
 	case W_UNKNOWN:
 		t->retry = true;
@@ -695,7 +721,22 @@ ingest(struct cw_state *st, const char *id, char *warp_changed, size_t wlen)
 		snprintf(e->last_problem, sizeof(e->last_problem), "%s", note);
 	e->role = role;
 	snprintf(e->name, sizeof(e->name), "%s", c.name);
-	snprintf(e->warp, sizeof(e->warp), "%s", role == CG_WARP_ROLE_TARGET ? warp_name : "");
+	e->warp[0] = e->warp_bad[0] = '\0';
+	if (role == CG_WARP_ROLE_TARGET) {
+		char why[160];
+
+		/* Never cut: a cut value could name another container. */
+		if (warp_name[0] == '/')
+			warp_name++;
+		if (cg_warp_name_valid(warp_name, why, sizeof(why)))
+			snprintf(e->warp, sizeof(e->warp), "%s", warp_name);
+		else
+			snprintf(e->warp_bad, sizeof(e->warp_bad), "label %s=\"%.64s%s\" cannot "
+				 "name a warp container (%s): target left untouched; relabel "
+				 "it (recreate the container) to route it",
+				 st->cfg.target_label, warp_name, strlen(warp_name) > 64 ? "..." : "",
+				 why);
+	}
 	cg_docker_container_clear(&e->c);
 	e->c = c; /* takes the labels reference */
 	e->seen = true;

@@ -176,6 +176,42 @@ cg_warp_role_name(enum cg_warp_role role)
 	}
 }
 
+bool
+cg_warp_name_valid(const char *s, char *why, size_t whylen)
+{
+	size_t len = strlen(s), i = s[0] == '/';
+	char dummy[8];
+
+	if (why == NULL) {
+		why = dummy;
+		whylen = sizeof(dummy);
+	}
+	if (len > CG_WARP_NAME_MAX) {
+		snprintf(why, whylen, "%zu characters, more than %d", len, CG_WARP_NAME_MAX);
+		return false;
+	}
+	if (len - i < 2) {
+		snprintf(why, whylen, "a container name has 2 characters at least");
+		return false;
+	}
+	for (size_t k = i; k < len; k++) {
+		unsigned char c = (unsigned char)s[k];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  (k > i && (c == '_' || c == '.' || c == '-'));
+
+		if (!ok) {
+			if (c >= 0x20 && c < 0x7f)
+				snprintf(why, whylen, "character '%c' at %zu is not allowed in a "
+					 "container name", c, k + 1);
+			else
+				snprintf(why, whylen, "byte 0x%02x at %zu is not allowed in a "
+					 "container name", c, k + 1);
+			return false;
+		}
+	}
+	return true;
+}
+
 const char *
 cg_warp_label(const struct cg_docker_container *c, const char *key)
 {

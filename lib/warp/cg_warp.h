@@ -228,6 +228,19 @@ int cg_warp_glob_check(const char *pattern, char *err, size_t errlen);
  */
 bool cg_warp_glob_match(const char *pattern, const char *name);
 
+/** Longest container name a target's label may give (a longer value is refused, never cut). */
+#define CG_WARP_NAME_MAX 255
+
+/**
+ * Whether @p s can be a Docker container name, as Docker checks it
+ * (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`, an optional leading '/'), and at most
+ * CG_WARP_NAME_MAX characters: a target label's value that is not one never
+ * names a warp, and is refused without asking Docker.
+ * @param why  when not, why ("257 characters, more than 255", "character ';'
+ *             at 6 is not allowed in a container name"); may be NULL.
+ */
+bool cg_warp_name_valid(const char *s, char *why, size_t whylen);
+
 /*
  * Classification
  */

@@ -938,10 +938,36 @@ test_safety_cgroup(void)
 	CU_ASSERT_FALSE(cg_warp_cgroup_has(NULL, id));
 }
 
+/* Target label values (issue 14): never cut, never a shell-ish string. */
+static void
+test_name_valid(void)
+{
+	char why[160], name[300];
+
+	CU_ASSERT_TRUE(cg_warp_name_valid("warp-eu", why, sizeof(why)));
+	CU_ASSERT_TRUE(cg_warp_name_valid("/warp_1.a", why, sizeof(why)));
+	CU_ASSERT_FALSE(cg_warp_name_valid("warp-a;rm -rf /", why, sizeof(why)));
+	CU_ASSERT_STRING_EQUAL(why, "character ';' at 7 is not allowed in a container name");
+	CU_ASSERT_FALSE(cg_warp_name_valid("warp-*", why, sizeof(why)));
+	CU_ASSERT_FALSE(cg_warp_name_valid("-warp", why, sizeof(why)));
+	CU_ASSERT_FALSE(cg_warp_name_valid("w", why, sizeof(why)));
+	CU_ASSERT_FALSE(cg_warp_name_valid("warp\n2", why, sizeof(why)));
+	CU_ASSERT_STRING_EQUAL(why, "byte 0x0a at 5 is not allowed in a container name");
+	memset(name, 'w', 255);
+	name[255] = '\0';
+	CU_ASSERT_TRUE(cg_warp_name_valid(name, why, sizeof(why)));
+	name[255] = 'w';
+	name[256] = '\0';
+	CU_ASSERT_FALSE(cg_warp_name_valid(name, why, sizeof(why)));
+	CU_ASSERT_STRING_EQUAL(why, "256 characters, more than 255");
+	CU_ASSERT_FALSE(cg_warp_name_valid("x;", NULL, 0));
+}
+
 int
 main(void)
 {
 	static const struct cg_unit_test tests[] = {
+		CG_UNIT_TEST(test_name_valid),
 		CG_UNIT_TEST(test_defaults),
 		CG_UNIT_TEST(test_precedence),
 		CG_UNIT_TEST(test_env_prefix_order),

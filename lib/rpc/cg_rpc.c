@@ -163,7 +163,10 @@ cg_rpc_json_parse(const char *line, size_t len, struct cg_rpc_error *err)
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "out of memory");
 		return NULL;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	/* UTF-8 is checked by raw_check(), more strictly: json-c's own check
+	 * takes overlong forms (0.16) or refuses every multi-byte character
+	 * (0.18, Debian 13). */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, line, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);

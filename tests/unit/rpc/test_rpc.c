@@ -252,6 +252,19 @@ expect_error(const char *line, int code, const char *field, const char *id)
 	json_object_put(r);
 }
 
+/* An error reply with id null, -32600 on "id" or -32700 (by json-c version). */
+static void
+expect_refused(const char *line)
+{
+	json_object *r = handle_as(&peer_admin, line);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT(err_code(r) == CG_RPC_E_PARSE ||
+		  (err_code(r) == CG_RPC_E_INVALID_REQUEST && strcmp(err_field(r), "id") == 0));
+	CU_ASSERT_STRING_EQUAL(reply_id(r), "null");
+	json_object_put(r);
+}
+
 /* ---- codec tests ---- */
 
 static void
@@ -328,12 +341,12 @@ test_codec_errors(void)
 		     CG_RPC_E_INTERNAL, "", "10");
 	/* Strictness (issue 14): what json-c lets through but is not JSON, or
 	 * would come back as something the client did not send. */
-	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":123456789012345678901234567890}",
-		     CG_RPC_E_INVALID_REQUEST, "id", "null");
+	/* Beyond 64 bits: json-c 0.16 clamps (our -32600 on "id"), 0.18 refuses
+	 * the number itself (-32700). Refused either way. */
+	expect_refused("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":123456789012345678901234567890}");
 	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":9223372036854775808}",
 		     CG_RPC_E_INVALID_REQUEST, "id", "null");
-	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":-99999999999999999999}",
-		     CG_RPC_E_INVALID_REQUEST, "id", "null");
+	expect_refused("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":-99999999999999999999}");
 	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":NaN}", CG_RPC_E_PARSE, "",
 		     "null");
 	expect_error("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":-Infinity}", CG_RPC_E_PARSE,

@@ -49,16 +49,8 @@ control_eal_argv_free(char **argv)
 static void
 primary_config_path(const char *prefix, char *buf, size_t len)
 {
-	/* EAL's own order: systemd's RuntimeDirectory= first (castgate.service sets it). */
-	const char *dir = getenv("RUNTIME_DIRECTORY");
-
-	if (dir == NULL && geteuid() == 0)
-		dir = "/var/run";
-	if (dir == NULL)
-		dir = getenv("XDG_RUNTIME_DIR");
-	if (dir == NULL)
-		dir = "/tmp";
-	snprintf(buf, len, "%s/dpdk/%s/config", dir, prefix);
+	/* systemd's RuntimeDirectory= first (castgate.service sets it). */
+	snprintf(buf, len, "%s/dpdk/%s/config", cg_util_dpdk_run_base(), prefix);
 }
 
 static int

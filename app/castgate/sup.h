@@ -131,9 +131,6 @@ int sup_find_bin(const char *prog, const char *override, const char *self_exe,
  */
 unsigned int sup_dpdk_cleanup(const char *prefix, const char *mounts, const char *run_base);
 
-/** Where EAL puts its runtime directories: $RUNTIME_DIRECTORY, /var/run, ... */
-const char *sup_dpdk_run_base(void);
-
 /*
  * sd_notify (sup_notify.c)
  */

@@ -11,7 +11,6 @@
 #include <limits.h>
 #include <mntent.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -65,17 +64,4 @@ sup_dpdk_cleanup(const char *prefix, const char *mounts, const char *run_base)
 			n++;
 	}
 	return n;
-}
-
-const char *
-sup_dpdk_run_base(void)
-{
-	/* EAL's own order (eal_get_runtime_dir()): systemd's RuntimeDirectory= first. */
-	const char *dir = getenv("RUNTIME_DIRECTORY");
-
-	if (dir == NULL && geteuid() == 0)
-		dir = "/var/run";
-	if (dir == NULL)
-		dir = getenv("XDG_RUNTIME_DIR");
-	return dir != NULL ? dir : "/tmp";
 }

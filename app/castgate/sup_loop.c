@@ -729,7 +729,7 @@ sup_run(const struct sup_opts *o)
 	if (code == 0 && s.stopping) {
 		/* Both children are gone: their hugepages go back to the system. */
 		unsigned int n = sup_dpdk_cleanup(o->conf->dp.file_prefix, "/proc/mounts",
-						  sup_dpdk_run_base());
+						  cg_util_dpdk_run_base());
 
 		if (n > 0)
 			CG_INFO("removed %u hugepage and runtime file(s) of file prefix %s", n,

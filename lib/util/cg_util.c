@@ -203,3 +203,15 @@ cg_util_remove_stale_tmp(const char *path)
 	closedir(d);
 	return n;
 }
+
+const char *
+cg_util_dpdk_run_base(void)
+{
+	const char *dir = getenv("RUNTIME_DIRECTORY");
+
+	if (dir == NULL && geteuid() == 0)
+		dir = "/var/run";
+	if (dir == NULL)
+		dir = getenv("XDG_RUNTIME_DIR");
+	return dir != NULL ? dir : "/tmp";
+}

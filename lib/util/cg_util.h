@@ -92,4 +92,12 @@ int cg_util_check_dir(const char *dir, char *err, size_t errlen);
  */
 int cg_util_remove_stale_tmp(const char *path);
 
+/**
+ * The directory under which DPDK's EAL keeps its runtime directories
+ * (<base>/dpdk/<file prefix>/), in EAL's own order: systemd's
+ * $RUNTIME_DIRECTORY, /var/run for root, $XDG_RUNTIME_DIR, /tmp. For the
+ * processes that must find a primary's files before (or without) an EAL.
+ */
+const char *cg_util_dpdk_run_base(void);
+
 #endif /* CG_UTIL_H */

@@ -402,19 +402,17 @@ def stats_now(cg_stats, prefix):
     return json.loads(out.stdout)
 
 
-def run(args, tmp):
-    prefix = f"cggolden{os.getpid()}"
-    flows, bad, frames, arp_reply = build_inputs()
-    write_pcap(os.path.join(tmp, "in.pcap"), frames)
-    conf = os.path.join(tmp, "golden.toml")
-    with open(conf, "w") as f:
-        f.write(config(tmp, prefix, args.igmp_version))
+def run_dataplane(binary, conf, tmp, prefix, cg_stats, n_frames, settle):
+    """Run castgate-dataplane on CONF (its pcap input read once) until the live
+    stats have counted N_FRAMES, SETTLE seconds more, then SIGTERM it.
+    Its log goes to TMP/dataplane.log and --stats-out to TMP/stats.json.
+    Returns (exit code, the live stats document); raises Failure when it
+    is not ready, never counts them all, or does not stop."""
     ready = os.path.join(tmp, "ready")
     stats_out = os.path.join(tmp, "stats.json")
     log = open(os.path.join(tmp, "dataplane.log"), "w")
-    proc = subprocess.Popen([args.binary, "-c", conf, "--ready-file", ready,
+    proc = subprocess.Popen([binary, "-c", conf, "--ready-file", ready,
                              "--stats-out", stats_out], stdout=log, stderr=subprocess.STDOUT)
-    failures = []
     try:
         deadline = time.time() + 30
         while not os.path.exists(ready):
@@ -424,29 +422,40 @@ def run(args, tmp):
                 raise Failure("not ready after 30 s")
             time.sleep(0.05)
         # The pcap PMD reads in.pcap to its end, then receives nothing more:
-        # wait until every frame was counted, then for the IGMP answer.
+        # wait until every frame was counted, then for what answers them.
         deadline = time.time() + 20
         while True:
-            doc = stats_now(args.cg_stats, prefix)
-            if doc and doc["totals"]["rx_packets"] >= len(frames):
+            doc = stats_now(cg_stats, prefix)
+            if doc and doc["totals"]["rx_packets"] >= n_frames:
                 break
             if time.time() > deadline:
-                raise Failure(f"live stats never reached rx_packets={len(frames)}: {doc}")
+                raise Failure(f"live stats never reached rx_packets={n_frames}: {doc}")
             time.sleep(0.1)
-        live = doc
-        time.sleep(1.5)	# > query max response time (0.5 s) and ARP retries
+        time.sleep(settle)
         proc.send_signal(signal.SIGTERM)
         try:
-            rc = proc.wait(timeout=15)
+            return proc.wait(timeout=15), doc
         except subprocess.TimeoutExpired:
             raise Failure("did not exit within 15 s of SIGTERM")
-        check(rc == 0, f"exit code {rc} after SIGTERM", failures)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         log.close()
         shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+
+
+def run(args, tmp):
+    prefix = f"cggolden{os.getpid()}"
+    flows, bad, frames, arp_reply = build_inputs()
+    write_pcap(os.path.join(tmp, "in.pcap"), frames)
+    conf = os.path.join(tmp, "golden.toml")
+    with open(conf, "w") as f:
+        f.write(config(tmp, prefix, args.igmp_version))
+    failures = []
+    rc, live = run_dataplane(args.binary, conf, tmp, prefix, args.cg_stats, len(frames),
+                             1.5)	# > query max response time (0.5 s) and ARP retries
+    check(rc == 0, f"exit code {rc} after SIGTERM", failures)
 
     with open(os.path.join(tmp, "dataplane.log")) as f:
         leaks = [line.strip() for line in f if "still in use at exit" in line]
@@ -506,7 +515,7 @@ def run(args, tmp):
           failures)
 
     # ---- counters (final, from --stats-out)
-    with open(stats_out) as f:
+    with open(os.path.join(tmp, "stats.json")) as f:
         st = json.load(f)
     want = {}
     for _, reason in bad:

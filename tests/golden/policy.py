@@ -30,16 +30,13 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import struct
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden import (SKIP, eth, ip4, ipv4_hdr, is_arp, is_udp, mac, mcast_mac,  # noqa: E402
-                    payload, read_pcap, stats_now, udp_dgram, write_pcap)
+from golden import (SKIP, Failure, eth, ip4, ipv4_hdr, is_arp, is_udp, mac,  # noqa: E402
+                    mcast_mac, payload, read_pcap, run_dataplane, udp_dgram, write_pcap)
 
 PORT_IP, PORT_MAC = "198.18.33.2", "02:00:00:00:33:01"
 SRC, SRC_MAC = "198.18.33.7", mac("02:00:00:00:33:07")
@@ -193,38 +190,14 @@ def run(args, tmp):
     conf = os.path.join(tmp, "policy.toml")
     with open(conf, "w") as f:
         f.write(config(tmp, prefix))
-    ready, stats_out = os.path.join(tmp, "ready"), os.path.join(tmp, "stats.json")
-    log = open(os.path.join(tmp, "dataplane.log"), "w")
-    proc = subprocess.Popen([args.binary, "-c", conf, "--ready-file", ready,
-                             "--stats-out", stats_out], stdout=log, stderr=subprocess.STDOUT)
     fails = []
     try:
-        deadline = time.time() + 30
-        while not os.path.exists(ready):
-            if proc.poll() is not None:
-                return [f"castgate-dataplane exited {proc.returncode} before ready"]
-            if time.time() > deadline:
-                return ["not ready after 30 s"]
-            time.sleep(0.05)
-        deadline = time.time() + 20
-        while True:
-            doc = stats_now(args.cg_stats, prefix)
-            if doc and doc["totals"]["rx_packets"] >= len(s.frames):
-                break
-            if time.time() > deadline:
-                return [f"live stats never reached rx_packets={len(s.frames)}: {doc}"]
-            time.sleep(0.1)
-        time.sleep(0.3)	# the last ARP answers leave through worker 0
-        proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(timeout=15)
-        if rc != 0:
-            fails.append(f"exit code {rc} after SIGTERM")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()
-        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+        # (0.3 s more: the last ARP answers leave through worker 0.)
+        rc, _ = run_dataplane(args.binary, conf, tmp, prefix, args.cg_stats, len(s.frames), 0.3)
+    except Failure as e:
+        return [str(e)]
+    if rc != 0:
+        fails.append(f"exit code {rc} after SIGTERM")
 
     out = read_pcap(os.path.join(tmp, "p0.pcap"))
     # ---- relayed datagrams: which, in order, to which MAC, TTL 9
@@ -255,7 +228,7 @@ def run(args, tmp):
         fails.append(f"{len(checks)} unicast ARP requests to {MAC_A} (the MAC it has) "
                      "after another was claimed, expected 2")
     # ---- counters
-    with open(stats_out) as f:
+    with open(os.path.join(tmp, "stats.json")) as f:
         st = json.load(f)
     for reason, n in st["drops"].items():
         if n != s.want.get(reason, 0):

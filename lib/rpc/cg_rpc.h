@@ -294,6 +294,14 @@ int cg_rpc_server_fd(const struct cg_rpc_server *srv);
 int cg_rpc_server_dispatch(struct cg_rpc_server *srv, int timeout_ms);
 
 /**
+ * Tell the server its owner's loop spent @p ms on other work (a long tick, a
+ * render) without dispatching: every client's idle and request deadlines move
+ * by that much, as they do for time spent in handlers, so no client is cut
+ * for the owner's busy time.
+ */
+void cg_rpc_server_owner_busy(struct cg_rpc_server *srv, uint64_t ms);
+
+/**
  * Serve until @p *stop becomes non-zero (may be NULL) or cg_rpc_server_stop()
  * is called. Checks the flag at least every 200 ms.
  * @return 0 when stopped, or a negative errno.

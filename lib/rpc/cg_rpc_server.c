@@ -84,7 +84,7 @@ struct cg_rpc_server {
 	struct cg_rpc_conn *conns;
 	struct cg_rpc_conn *dead;     /* closed in this dispatch; freed at its end */
 	uint64_t accept_paused_until;
-	uint64_t busy_ms;      /* time spent in handlers since the start */
+	uint64_t busy_ms;      /* time spent in handlers (and the owner's, told) */
 	unsigned int active_others; /* connections of peers without admin access */
 	uint64_t refuse_log_ms; /* last refusal logged; more are counted until */
 	uint64_t refuse_quiet;  /* refusals not logged since */
@@ -947,6 +947,12 @@ int
 cg_rpc_server_fd(const struct cg_rpc_server *srv)
 {
 	return srv->epfd;
+}
+
+void
+cg_rpc_server_owner_busy(struct cg_rpc_server *srv, uint64_t ms)
+{
+	srv->busy_ms += ms;
 }
 
 int

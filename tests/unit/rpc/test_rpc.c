@@ -953,6 +953,62 @@ test_server_timeouts(void)
 	CU_ASSERT_EQUAL(s.st.cut_slow, 1);
 }
 
+/*
+ * The owner's loop busy elsewhere (a long tick) after a client's partial line
+ * was read: told with cg_rpc_server_owner_busy(), the time is not the
+ * client's, which finishes its request; untold, the client is cut.
+ */
+static void
+owner_busy_case(bool tell, const char *dir)
+{
+	struct cg_rpc_limits lim = { .idle_ms = 1000, .request_ms = 200 };
+	struct cg_rpc_server_stats st;
+	struct cg_rpc_server *srv;
+	char path[160], buf[512];
+	bool eof = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/busy%d.sock", dir, tell);
+	srv = cg_rpc_server_new(path, 0600, CG_RPC_GID_NONE, CG_RPC_GID_NONE, &lim, methods,
+				NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
+	fd = raw_connect(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	raw_send(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"add\",");
+	for (int i = 0; i < 5; i++)	/* accept, then read the partial line */
+		cg_rpc_server_dispatch(srv, 20);
+	poll(NULL, 0, 400);		/* the owner's long tick: no dispatch */
+	if (tell)
+		cg_rpc_server_owner_busy(srv, 400);
+	cg_rpc_server_dispatch(srv, 0);
+	raw_send(fd, "\"params\":[2,3],\"id\":7}\n");
+	for (int i = 0; i < 5; i++)
+		cg_rpc_server_dispatch(srv, 20);
+	raw_read(fd, buf, sizeof(buf), 1, 500, &eof);
+	cg_rpc_server_get_stats(srv, &st);
+	if (tell) {
+		CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"result\":5"));
+		CU_ASSERT_EQUAL(st.cut_slow, 0);
+	} else {
+		CU_ASSERT_PTR_NOT_NULL(strstr(buf, "request not completed within 200 ms"));
+		CU_ASSERT_EQUAL(st.cut_slow, 1);
+	}
+	close(fd);
+	cg_rpc_server_free(srv);
+	unlink(path);
+}
+
+static void
+test_server_owner_busy(void)
+{
+	char dir[] = "/tmp/cg-rpc-test.XXXXXX";
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	owner_busy_case(true, dir);
+	owner_busy_case(false, dir);
+	rmdir(dir);
+}
+
 static void
 test_server_unread_replies(void)
 {
@@ -1577,6 +1633,7 @@ static const struct cg_unit_test tests[] = {
 	CG_UNIT_TEST(test_server_oversize),
 	CG_UNIT_TEST(test_server_small_limit),
 	CG_UNIT_TEST(test_server_timeouts),
+	CG_UNIT_TEST(test_server_owner_busy),
 	CG_UNIT_TEST(test_server_unread_replies),
 	CG_UNIT_TEST(test_server_big_reply),
 	CG_UNIT_TEST(test_server_max_conns),

@@ -760,7 +760,7 @@ int
 control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 		       const struct control_who *who, struct cg_rpc_error *err)
 {
-	struct cg_rule_set *next = NULL;
+	size_t base = cg_rule_set_count(c->api);	/* c->api had this many rules */
 	struct cg_state_change *ch;
 	char msg[MSG], field[CG_RPC_FIELD_MAX];
 	uint64_t t0 = mono_us(), t1;
@@ -772,11 +772,11 @@ control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 		goto refused;
 	/* One scan for the next free id, then counting up: O(1) per rule. */
 	id = next_id(c);
-	next = cg_rule_set_clone(c->api, n);
-	if (next == NULL) {
-		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "out of memory");
-		goto refused;
-	}
+	/*
+	 * The rules go into c->api as they are checked, not into a copy: a copy
+	 * per request costs O(set) (100 MB at 100 000 rules). A refusal takes
+	 * them out again (cg_rule_set_truncate()), before anything else runs.
+	 */
 	for (i = 0; i < n; i++) {
 		struct cg_rule *r = &rules[i];
 		char base[48];
@@ -790,7 +790,7 @@ control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 		}
 		if (r->id == 0) {
 			while (id != 0 && (cg_shm_rule_find_id(c->shm.rules, id) >= 0 ||
-					   cg_rule_set_find_id(next, id) != NULL))
+					   cg_rule_set_find_id(c->api, id) != NULL))
 				id++;
 			if (id == 0) {
 				cg_rpc_error_set(err, CG_RPC_E_CONFLICT, "params.rules", "rules[%zu] "
@@ -800,7 +800,7 @@ control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 			}
 			r->id = id++;
 		}
-		if (cg_rule_set_add(next, r, msg, sizeof(msg)) < 0) {
+		if (cg_rule_set_add(c->api, r, msg, sizeof(msg)) < 0) {
 			/* A clash with a state rule that is not installed. */
 			cg_rpc_error_set(err, CG_RPC_E_CONFLICT, base, "rules[%zu]: %s", i, msg);
 			goto undo;
@@ -829,15 +829,13 @@ control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 	}
 	for (i = 0; i < n; i++)
 		ch[i].put = &rules[i];
-	ret = state_write(c, next, ch, n, msg, sizeof(msg));
+	ret = state_write(c, c->api, ch, n, msg, sizeof(msg));
 	free(ch);
 	if (ret < 0) {
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "%zu rules: the state file could "
 				 "not be written (%s); the change was undone", n, msg);
 		goto undo;
 	}
-	cg_rule_set_free(c->api);
-	c->api = next;
 	control_audit(CG_LOG_INFO, who, n ? rules[0].name : "-", "ok", "%zu rules added, \"%s\" "
 		      "to \"%s\", saved (data plane %.1f ms, state file %.1f ms)", n,
 		      n ? rules[0].name : "", n ? rules[n - 1].name : "",
@@ -856,7 +854,7 @@ undo:
 				      rules[done].name, msg);
 		}
 	}
-	cg_rule_set_free(next);
+	cg_rule_set_truncate(c->api, base);
 refused:
 	control_audit(CG_LOG_WARN, who, n ? rules[0].name : "-", "refused", "rule.add of %zu "
 		      "rules refused, none added: %s", n, err->message);

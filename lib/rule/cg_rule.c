@@ -1098,6 +1098,15 @@ cg_rule_set_remove(struct cg_rule_set *s, const char *name)
 	return 0;
 }
 
+void
+cg_rule_set_truncate(struct cg_rule_set *s, size_t n)
+{
+	if (n >= s->n)
+		return;
+	s->n = n;
+	(void)ix_rebuild(s, s->ix_size / 2 - 1);	/* same size: in place */
+}
+
 const struct cg_rule *
 cg_rule_set_find(const struct cg_rule_set *s, const char *name)
 {

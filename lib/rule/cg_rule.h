@@ -347,6 +347,13 @@ int cg_rule_set_add(struct cg_rule_set *s, struct cg_rule *r, char *err, size_t 
  */
 int cg_rule_set_remove(struct cg_rule_set *s, const char *name);
 
+/**
+ * Keep the first @p n rules and drop the rest: undoes adds made since the set
+ * held @p n rules (cg_rule_set_add() appends). O(n): the index is rebuilt in
+ * place, so it cannot fail. Ids the dropped rules held are not given again.
+ */
+void cg_rule_set_truncate(struct cg_rule_set *s, size_t n);
+
 /** The rule named @p name, or NULL. */
 const struct cg_rule *cg_rule_set_find(const struct cg_rule_set *s, const char *name);
 

@@ -829,6 +829,20 @@ test_set(void)
 	}
 	CU_ASSERT_EQUAL(cg_rule_set_count(s), 103);
 	CU_ASSERT_EQUAL(cg_rule_set_find(s, "many99")->in.dport, 100);
+
+	/* Truncate undoes the last adds: names, ids and matches free again. */
+	cg_rule_set_truncate(s, 5);
+	CU_ASSERT_EQUAL(cg_rule_set_count(s), 5);
+	CU_ASSERT_PTR_NOT_NULL(cg_rule_set_find(s, "many1"));
+	CU_ASSERT_PTR_NULL(cg_rule_set_find(s, "many2"));
+	CU_ASSERT_PTR_NULL(cg_rule_set_find(s, "many99"));
+	CU_ASSERT_PTR_NOT_NULL(cg_rule_set_find(s, "a"));
+	make_rule(&r, "many2", "239.5.0.1", 3);
+	CU_ASSERT_EQUAL(cg_rule_set_check(s, &r, NULL), CG_RULE_CONFLICT_NONE);
+	make_rule(&r, "x", "239.5.0.1", 2);
+	CU_ASSERT_EQUAL(cg_rule_set_check(s, &r, NULL), CG_RULE_CONFLICT_MATCH);
+	cg_rule_set_truncate(s, 50);	/* longer than the set: nothing */
+	CU_ASSERT_EQUAL(cg_rule_set_count(s), 5);
 	cg_rule_set_free(s);
 	cg_rule_set_free(NULL);
 }

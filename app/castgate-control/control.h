@@ -309,6 +309,12 @@ bool control_port_link_up(const struct control *c, unsigned int idx);
  */
 json_object *control_rule_state_json(const struct control *c, const struct cg_rule *r);
 
+/** Read every port's link state (zeroed beyond nb_ports): one read for many rules. */
+void control_links_read(const struct control *c, struct cg_shm_link links[CG_SHM_MAX_PORTS]);
+
+/** A rule's "status" of control_rule_state_json(), from links read above. */
+const char *control_rule_status(const struct cg_rule *r, const struct cg_shm_link *links);
+
 /** Take the ports' current state (no event for it). */
 void control_link_start(struct control *c);
 /** Each tick: what changed since the last one. */
@@ -426,6 +432,9 @@ const char *control_event_class_name(uint32_t bit);
 /** The result of events.subscribe: types, seq, dataplane and control
  *  identities, ports' links, silence alarms now. @return new, or NULL. */
 json_object *control_events_snapshot(struct control *c, uint32_t classes);
+
+/** The loop's tick: rate sampling, the primary's liveness, rule retries, metrics. */
+#define CONTROL_TICK_MS 1000
 
 /*
  * control_silence.c: silence alarms

@@ -19,10 +19,17 @@ port_active(const struct cg_shm_link *links, uint16_t port)
 	return port < CG_SHM_MAX_PORTS && links[port].state == CG_SHM_PORT_UP;
 }
 
-/* A rule's status given its ports' states: paused when nothing can arrive,
- * degraded when some output cannot send. */
-static const char *
-rule_status(const struct cg_rule *r, const struct cg_shm_link *links)
+void
+control_links_read(const struct control *c, struct cg_shm_link links[CG_SHM_MAX_PORTS])
+{
+	memset(links, 0, CG_SHM_MAX_PORTS * sizeof(*links));
+	for (unsigned int p = 0; p < c->shm.info->nb_ports && p < CG_SHM_MAX_PORTS; p++)
+		cg_shm_link_read(c->shm.info, p, &links[p]);
+}
+
+/* Paused when nothing can arrive, degraded when some output cannot send. */
+const char *
+control_rule_status(const struct cg_rule *r, const struct cg_shm_link *links)
 {
 	if (!port_active(links, r->in.port_id))
 		return "paused";
@@ -44,9 +51,7 @@ control_rule_state_json(const struct control *c, const struct cg_rule *r)
 		json_object_put(outs);
 		return NULL;
 	}
-	memset(links, 0, sizeof(links));
-	for (unsigned int p = 0; p < c->shm.info->nb_ports && p < CG_SHM_MAX_PORTS; p++)
-		cg_shm_link_read(c->shm.info, p, &links[p]);
+	control_links_read(c, links);
 	if (r->in.port_id < CG_SHM_MAX_PORTS)
 		since = links[r->in.port_id].since_unix_ms;
 	for (uint16_t o = 0; o < r->n_outputs && o < CG_RULE_MAX_OUTPUTS; o++) {
@@ -57,7 +62,7 @@ control_rule_state_json(const struct control *c, const struct cg_rule *r)
 		json_object_array_add(outs, json_object_new_string(port_active(links, p) ?
 								   "active" : "paused"));
 	}
-	control_jadd(j, "status", json_object_new_string(rule_status(r, links)));
+	control_jadd(j, "status", json_object_new_string(control_rule_status(r, links)));
 	control_jadd(j, "since_unix_ms", json_object_new_uint64(since));
 	control_jadd(j, "input", json_object_new_string(port_active(links, r->in.port_id) ?
 							"active" : "paused"));

@@ -14,6 +14,15 @@
  * interval. A loop that stops ticking shows as a stale render: /healthz
  * answers 503 then, and /metrics still serves the last text.
  *
+ * The cost of the text grows with the rules (about 20 samples per rule: a
+ * second or more of the loop at 100 000 rules), and the loop also serves the
+ * API. So the text is rendered again only once METRICS_RENDER_SHARE times
+ * its last render time has passed: every tick for a few thousand rules, and
+ * no more than about 1/METRICS_RENDER_SHARE of the loop at any scale, at the
+ * price of older values (castgate_metrics_render_seconds and
+ * castgate_metrics_rendered_time_seconds say how old). The health answer is
+ * cheap and stays on every tick.
+ *
  * Names. Counters come from lib/shm's emitters (cg_shm_stats.c), the same
  * ones as stats.get, through a sink that writes Prometheus samples: a
  * member "rx_packets" of a rule becomes castgate_rule_rx_packets_total
@@ -39,6 +48,8 @@
 /* A render older than this means the loop is stuck: /healthz says 503. Three
  * ticks, so that one slow tick (a rule change waits up to 3 s) is not one. */
 #define METRICS_STALE_MS 5000
+/* The text is rendered again after this many times its render time (>= a tick). */
+#define METRICS_RENDER_SHARE 10
 /* How often a listen address that was busy is tried again. */
 #define METRICS_RETRY_TICKS 10
 /* Metric families at most; the renderer has fewer than half of that. */
@@ -59,6 +70,11 @@ struct control_metrics {
 	struct cg_http_buf health;	/**< /healthz */
 	int health_status;
 	uint64_t rendered_ms;		/**< monotonic; 0 = nothing yet */
+
+	/* The loop's own. */
+	uint64_t text_next_ms;		/**< monotonic: render the text again from then */
+	uint64_t text_render_us;	/**< how long the last text render took */
+	uint64_t text_unix_ms;		/**< when it was rendered */
 };
 
 /*
@@ -303,6 +319,16 @@ render_process(struct control *c, struct prom *p)
 		 (unsigned int)(c->start_unix_ms % 1000));
 	prom_sample(p, "castgate_control_start_time_seconds", "gauge",
 		    "When castgate-control started, in seconds since the epoch.", NULL, v);
+	if (c->metrics != NULL) {
+		snprintf(v, sizeof(v), "%" PRIu64 ".%03u", control_now_ms() / 1000,
+			 (unsigned int)(control_now_ms() % 1000));
+		prom_sample(p, "castgate_metrics_rendered_time_seconds", "gauge",
+			    "When this text was rendered, in seconds since the epoch.", NULL, v);
+		snprintf(v, sizeof(v), "%.6f", (double)c->metrics->text_render_us / 1e6);
+		prom_sample(p, "castgate_metrics_render_seconds", "gauge",
+			    "How long the previous render of this text took; it is rendered "
+			    "again after 10 times that, or after a second.", NULL, v);
+	}
 	prom_u64(p, "castgate_dataplane_ready", "gauge",
 		 "1 while the data plane forwards and serves rule changes.", NULL,
 		 info->ready ? 1 : 0);
@@ -399,15 +425,13 @@ render_ports(struct control *c, struct prom *p)
 
 /* A rule's status (control_link.c's, the same as rule.list's "state"). */
 static void
-render_rule_state(struct control *c, struct prom *p, const struct cg_rule *r, const char *rl)
+render_rule_state(struct prom *p, const struct cg_rule *r, const struct cg_shm_link *links,
+		  const char *rl)
 {
 	static const char *const states[] = { "active", "degraded", "paused" };
-	json_object *j = control_rule_state_json(c, r), *st = NULL;
-	const char *now = "";
+	const char *now = control_rule_status(r, links);
 	char labels[PROM_LABELS_SIZE];
 
-	if (j != NULL && json_object_object_get_ex(j, "status", &st))
-		now = json_object_get_string(st);
 	for (size_t i = 0; i < RTE_DIM(states); i++) {
 		snprintf(labels, sizeof(labels), "%s", rl);
 		label_add(labels, sizeof(labels), "state", states[i]);
@@ -415,7 +439,6 @@ render_rule_state(struct control *c, struct prom *p, const struct cg_rule *r, co
 			 "1 for the rule's state (active, degraded, paused), 0 for the others.",
 			 labels, strcmp(now, states[i]) == 0);
 	}
-	json_object_put(j);
 }
 
 static void
@@ -423,8 +446,10 @@ render_rules(struct control *c, struct prom *p)
 {
 	static const char *const out_attrs[] = { "port", NULL };
 	static const char *const out_skip[] = { "destination", "dport", NULL };
+	struct cg_shm_link links[CG_SHM_MAX_PORTS];
 	struct control_rule_ref ref;
 
+	control_links_read(c, links);
 	for (uint32_t slot = 0; slot < control_rule_slots(c); slot++) {
 		struct prom_scope s = scope(p, "castgate_rule_");
 		struct cg_shm_sink k = prom_sink(&s);
@@ -456,7 +481,7 @@ render_rules(struct control *c, struct prom *p)
 			k = prom_sink(&so);
 			cg_shm_emit_output(&k, &ref.rule->out[o], &ctr.out[o], NULL);
 		}
-		render_rule_state(c, p, ref.rule, s.labels);
+		render_rule_state(p, ref.rule, links, s.labels);
 	}
 }
 
@@ -567,15 +592,27 @@ on_get(void *arg, const char *path, struct cg_http_buf *b, const char **ctype)
 	return status;
 }
 
-/* Render both answers and swap them in: the lock is held for two pointer swaps. */
+/*
+ * Render the health answer, and the text when it is due, and swap them in:
+ * the lock is held for two pointer swaps.
+ */
 static void
 publish(struct control *c)
 {
 	struct control_metrics *m = c->metrics;
-	struct cg_http_buf text = { 0 }, health = { 0 }, old_t, old_h;
-	int hs, ret;
+	struct cg_http_buf text = { 0 }, health = { 0 }, old_t = { 0 }, old_h;
+	uint64_t t0 = control_mono_ms(), us = 0;
+	bool due = t0 >= m->text_next_ms;
+	struct timespec a, b;
+	int hs, ret = 0;
 
-	ret = control_metrics_render(c, &text);
+	if (due) {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		ret = control_metrics_render(c, &text);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		us = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000u +
+		     (uint64_t)((b.tv_nsec - a.tv_nsec) / 1000);
+	}
 	hs = control_metrics_health(c, &health);
 	if (ret < 0 || health.error != 0) {
 		CG_WARN("metrics: rendering failed: %s; serving the last ones", strerror(-ret ?
@@ -584,10 +621,17 @@ publish(struct control *c)
 		free(health.p);
 		return;
 	}
+	if (due) {
+		m->text_render_us = us;
+		m->text_next_ms = t0 + RTE_MAX((uint64_t)METRICS_RENDER_SHARE * us / 1000,
+					       (uint64_t)CONTROL_TICK_MS - CONTROL_TICK_MS / 4);
+	}
 	pthread_mutex_lock(&m->lock);
-	old_t = m->text;
+	if (due) {
+		old_t = m->text;
+		m->text = text;
+	}
 	old_h = m->health;
-	m->text = text;
 	m->health = health;
 	m->health_status = hs;
 	m->rendered_ms = control_mono_ms();

@@ -146,6 +146,7 @@ struct ctl_usage {
 
 /* A command's words sorted by its usage. */
 struct ctl_args {
+	const struct ctl_usage *u;
 	int argc; /* the words after the command's */
 	char **argv;
 	const char *val[CTL_USAGE_MAX]; /* per option: NULL not given, "" without value */
@@ -184,7 +185,7 @@ struct ctl_cmd {
 	const char *aliases; /* other spellings, '|' between them, or NULL */
 	const char *method;  /* the JSON-RPC method it calls, or NULL */
 	const char *args;    /* "RULE", "[FILE]"; NULL: none */
-	const char *param;   /* params member of the one positional argument */
+	const char *param;   /* params member of the positional argument */
 	const char *pick;    /* --json prints only this member of the result */
 	const char *summary; /* one line for the command list */
 	const char *help;    /* details and examples, lines indented by two */

@@ -165,6 +165,60 @@ name_params(const char *key, const char *name)
 	return p;
 }
 
+/* An argument's value as JSON, by its kind in the usage: N a number when it is
+ * one (the server checks the range), LIST a comma-separated array, FILE an
+ * absolute path (the daemon resolves relative ones from its own cwd). */
+static json_object *
+arg_json(const char *kind, const char *v)
+{
+	json_object *arr;
+	char *end, *abs;
+	long long n;
+
+	if (strcmp(kind, "N") == 0) {
+		n = strtoll(v, &end, 10);
+		if (end != v && *end == '\0')
+			return json_object_new_int64(n);
+	}
+	if (strcmp(kind, "LIST") == 0) {
+		arr = json_object_new_array();
+		for (; arr != NULL && *v != '\0'; v += *v == ',') {
+			size_t len = strcspn(v, ",");
+
+			json_object_array_add(arr, json_object_new_string_len(v, (int)len));
+			v += len;
+		}
+		return arr;
+	}
+	if (strcmp(kind, "FILE") == 0 && (abs = realpath(v, NULL)) != NULL) {
+		arr = json_object_new_string(abs);
+		free(abs);
+		return arr;
+	}
+	return json_object_new_string(v);
+}
+
+/* A command's params from its words: the positional as params[cmd->param], and
+ * each option by its name ("--port" is params.port), but for SECONDS, which
+ * are castgatectl's own. NULL when there are none. */
+static json_object *
+params_of(const struct ctl_cmd *cmd, const struct ctl_args *a)
+{
+	const struct ctl_usage *u = a->u;
+	json_object *p = json_object_new_object();
+
+	if (p != NULL && a->npos > 0 && cmd->param != NULL)
+		json_object_object_add(p, cmd->param, arg_json(u->pos[0], a->pos[0]));
+	for (int k = 0; p != NULL && k < u->nopt; k++)
+		if (a->val[k] != NULL && u->kind[k] != NULL && strcmp(u->kind[k], "SECONDS") != 0)
+			json_object_object_add(p, u->opt[k] + 2, arg_json(u->kind[k], a->val[k]));
+	if (p != NULL && json_object_object_length(p) == 0) {
+		json_object_put(p);
+		p = NULL;
+	}
+	return p;
+}
+
 /* Call the row's method and print: the raw result (or its pick) with --json,
  * else the row's renderer. Takes params. */
 static int
@@ -342,37 +396,12 @@ ctl_run_stats(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a
 	if (errno != 0 || *end != '\0' || !isfinite(watch) || watch < 0.1 || watch > 86400)
 		return ctl_usage_error("stats", "--watch: \"%s\" is not a number of seconds in "
 				       "0.1..86400", secs);
-	params = a->val[0] != NULL ? name_params("rule", a->val[0]) : NULL;
+	params = params_of(cmd, a);
 	if (a->val[1] == NULL)
 		return call_print(c, cmd, params);
 	ret = stats_watch(c, params, watch);
 	json_object_put(params);
 	return ret;
-}
-
-/* The params of events.subscribe: --types a,b as ["a","b"], and the data plane
- * an earlier subscription saw. NULL on ENOMEM. */
-static json_object *
-events_params(const char *types, json_object *known)
-{
-	json_object *p = json_object_new_object(), *arr;
-	const char *t = types;
-
-	if (p == NULL)
-		return NULL;
-	if (types != NULL) {
-		arr = json_object_new_array();
-		for (; arr != NULL && *t != '\0'; t += *t == ',') {
-			size_t n = strcspn(t, ",");
-
-			json_object_array_add(arr, json_object_new_string_len(t, (int)n));
-			t += n;
-		}
-		json_object_object_add(p, "types", arr);
-	}
-	if (known != NULL)
-		json_object_object_add(p, "dataplane", json_object_get(known));
-	return p;
 }
 
 /* Print one notification: its params as a JSON line (--json) or a line of words. */
@@ -425,7 +454,11 @@ ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *
 			poll(NULL, 0, EVENTS_RETRY_MS);
 			continue;
 		}
-		params = events_params(a->val[0], known);
+		params = params_of(cmd, a);
+		if (params == NULL && known != NULL)
+			params = json_object_new_object();
+		if (known != NULL)
+			json_object_object_add(params, "dataplane", json_object_get(known));
 		memset(&err, 0, sizeof(err));
 		r = cg_rpc_call(cl, cmd->method, params, &res, &err, c->timeout_ms);
 		json_object_put(params);
@@ -499,31 +532,14 @@ ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *
 int
 ctl_run_trace(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
-	static const char *const keys[] = { "port", "destination", "dport", "count" };
-	json_object *params = json_object_new_object(), *res = NULL, *recs;
+	json_object *params = params_of(cmd, a), *res = NULL, *recs, *n;
 	double wait = a->val[4] != NULL ? strtod(a->val[4], NULL) : 10;
+	int64_t count = json_object_object_get_ex(params, "count", &n) ?
+		json_object_get_int64(n) : 10;
 	struct timespec t0, now;
 	struct sigaction old;
-	int64_t count = 10;
 	int ret;
 
-	if (params == NULL)
-		return CG_EXIT_FAILURE;
-	if (a->npos > 0)
-		json_object_object_add(params, "rule", json_object_new_string(a->pos[0]));
-	for (int i = 0; i < 4; i++) {
-		char *end;
-		long long v;
-
-		if (a->val[i] == NULL)
-			continue;
-		v = strtoll(a->val[i], &end, 10);
-		/* numbers as numbers, so that the server checks their range */
-		json_object_object_add(params, keys[i], i >= 2 && *end == '\0' && end != a->val[i] ?
-				       json_object_new_int64(v) : json_object_new_string(a->val[i]));
-		if (i == 3)
-			count = v;
-	}
 	if (!(wait >= 0.1 && wait <= 86400)) {
 		json_object_put(params);
 		return ctl_usage_error("trace", "--wait: \"%s\" is not a number of seconds in "
@@ -602,16 +618,9 @@ ctl_run_port_blocks(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_a
 int
 ctl_run_config_check(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
-	json_object *res, *params = NULL, *v;
+	json_object *res, *params = params_of(cmd, a), *v;
 	int ret;
 
-	if (a->npos == 1) {
-		char *abs = realpath(a->pos[0], NULL);
-
-		/* the daemon resolves relative paths from its own cwd, not ours */
-		params = name_params(cmd->param, abs != NULL ? abs : a->pos[0]);
-		free(abs);
-	}
 	ret = ctl_call(c, cmd->method, params, &res);
 	json_object_put(params);
 	if (ret != CG_EXIT_OK)
@@ -699,10 +708,8 @@ ctl_cmd_run(struct ctl *c, int argc, char **argv)
 				       cmd->args ? cmd->args : "(no arguments)");
 	if (cmd != NULL && (cmd->flags & CTL_CMD_QUIT))
 		return CTL_CONSOLE_QUIT;
-	/* Without a handler: the one argument (if any) is params[param]. */
 	if (cmd != NULL)
-		return cmd->run != NULL ? cmd->run(c, cmd, &a) :
-			call_print(c, cmd, a.npos > 0 ? name_params(cmd->param, a.pos[0]) : NULL);
+		return cmd->run != NULL ? cmd->run(c, cmd, &a) : call_print(c, cmd, params_of(cmd, &a));
 	/* A known first word: say what may follow it. */
 	n = ctl_complete(argv, 1, "", &none, &next);
 	for (size_t i = 0; i < n; i++)

@@ -113,7 +113,7 @@ ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_stats, ctl_fmt_drops
  *   {PATH:F}     a number as a count (c), bytes (b), a packet (p) or bit rate (B), raw
  *                (r), seconds as a duration (d), a plural's "s" unless it is 1 (s); a
  *                link object (l); a clock time
- *                of Unix milliseconds (t); an array as "a, b" or "-" (L); a bool as ok or
+ *                of Unix milliseconds (t; T with its milliseconds); an array as "a, b" or "-" (L); a bool as ok or
  *                FAILED (o), up or down (u), up or DOWN (U)
  *   {W PATH...}  in W columns (printf's %Ws; -W aligns left)
  *   {PATH?TEXT}  TEXT and the member when there is one; {PATH!TEXT} TEXT when not */

@@ -436,7 +436,8 @@ int
 ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
 	struct cg_rpc_client *cl = NULL;
-	json_object *known = NULL, *params, *res, *msg, *dp;
+	static const char *const dp_keys[] = { "pid", "start_unix_ms" };
+	json_object *known = NULL, *params, *res, *msg, *dp, *v;
 	struct cg_rpc_error err;
 	struct sigaction old;
 	bool said_lost = false;
@@ -485,20 +486,13 @@ ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *
 				    "pid {dataplane.pid}; Ctrl-C to stop\n" :
 				    "castgatectl: following again ({types:L}), data plane pid "
 				    "{dataplane.pid}\n");
+		/* the data plane as the next subscribe names it: its pid and start */
 		json_object_put(known);
-		known = NULL;
-		if (json_object_object_get_ex(res, "dataplane", &dp)) {
-			known = json_object_new_object();
-			if (known != NULL) {
-				json_object *v;
-
-				if (json_object_object_get_ex(dp, "pid", &v))
-					json_object_object_add(known, "pid", json_object_get(v));
-				if (json_object_object_get_ex(dp, "start_unix_ms", &v))
-					json_object_object_add(known, "start_unix_ms",
-							       json_object_get(v));
-			}
-		}
+		known = json_object_object_get_ex(res, "dataplane", &dp) ?
+			json_object_new_object() : NULL;
+		for (int i = 0; known != NULL && i < 2; i++)
+			if (json_object_object_get_ex(dp, dp_keys[i], &v))
+				json_object_object_add(known, dp_keys[i], json_object_get(v));
 		json_object_put(res);
 		said_lost = false;
 		while (!ctl_interrupted) {

@@ -158,15 +158,22 @@ ctl_fmt_duration(uint64_t s, char *buf, size_t size)
  * json-c access that never fails
  */
 
+/* The member at a dotted path ("rule.input.port"), or NULL. */
 static json_object *
-jm(json_object *o, const char *key)
+jm(json_object *o, const char *path)
 {
-	json_object *v;
+	char key[64];
+	size_t n;
 
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return v;
+	for (;; path += n + 1) {
+		n = strcspn(path, ".");
+		snprintf(key, sizeof(key), "%.*s", (int)n, path);
+		if (o == NULL || !json_object_is_type(o, json_type_object) ||
+		    !json_object_object_get_ex(o, key, &o))
+			return NULL;
+		if (path[n] == '\0')
+			return o;
+	}
 }
 
 static const char *
@@ -270,7 +277,7 @@ duration(json_object *o, const char *key, char *buf, size_t size)
 }
 
 static const char *
-clock_str(json_object *o, const char *key, char *buf, size_t size)
+clock_str(json_object *o, const char *key, bool msec, char *buf, size_t size)
 {
 	uint64_t ms;
 	time_t t;
@@ -281,14 +288,15 @@ clock_str(json_object *o, const char *key, char *buf, size_t size)
 	t = (time_t)(ms / 1000);
 	localtime_r(&t, &tm);
 	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	if (msec)
+		snprintf(buf + strlen(buf), size - strlen(buf), ".%03u", (unsigned int)(ms % 1000));
 	return buf;
 }
 
 void
 ctl_fmt_tpl(FILE *f, json_object *o, const char *t)
 {
-	char key[64], text[64], buf[64], *k, *dot, nf, cond;
-	json_object *at;
+	char k[64], text[64], buf[64], nf, cond;
 	int w, n;
 
 	while (*t != '\0') {
@@ -300,7 +308,7 @@ ctl_fmt_tpl(FILE *f, json_object *o, const char *t)
 		sscanf(t + 1, "%d %n", &w, &n);
 		t += 1 + n;
 		n = (int)strcspn(t, ":?!}");
-		snprintf(key, sizeof(key), "%.*s", n, t);
+		snprintf(k, sizeof(k), "%.*s", n, t);
 		t += n;
 		nf = *t == ':' ? t[1] : '\0';
 		t += nf != '\0' ? 2 : 0;
@@ -308,28 +316,23 @@ ctl_fmt_tpl(FILE *f, json_object *o, const char *t)
 		n = (int)strcspn(t, "}");
 		snprintf(text, sizeof(text), "%.*s", n, t);
 		t += n + (t[n] == '}');
-		at = o;
-		for (k = key; (dot = strchr(k, '.')) != NULL; k = dot + 1) {
-			*dot = '\0';
-			at = jm(at, k);
-		}
-		if (cond == '!' && jm(at, k) == NULL)
+		if (cond == '!' && jm(o, k) == NULL)
 			fputs(text, f);
-		if (cond == '!' || (cond == '?' && jm(at, k) == NULL))
+		if (cond == '!' || (cond == '?' && jm(o, k) == NULL))
 			continue;
 		/* a list: "a, b", or "-" below */
-		for (size_t i = 0, len = nf == 'L' ? jlen(jm(at, k)) : 0; i < len; i++)
+		for (size_t i = 0, len = nf == 'L' ? jlen(jm(o, k)) : 0; i < len; i++)
 			fprintf(f, "%s%s", i > 0 ? ", " : "",
-				json_object_get_string(jidx(jm(at, k), i)));
-		if (nf == 'L' && jlen(jm(at, k)) > 0)
+				json_object_get_string(jidx(jm(o, k), i)));
+		if (nf == 'L' && jlen(jm(o, k)) > 0)
 			continue;
-		fprintf(f, "%s%*s", text, w, nf == 'l' ? link_desc(jm(at, k), buf, sizeof(buf)) :
-			nf == 't' ? clock_str(at, k, buf, sizeof(buf)) :
-			nf == 'o' || nf == 'u' || nf == 'U' ? flag(at, k, nf) :
-			nf == 's' ? (strcmp(jstr(at, k), "1") == 0 ? "" : "s") :
-			nf == 'd' ? duration(at, k, buf, sizeof(buf)) :
-			nf == 'L' ? "-" : nf != '\0' ? num(at, k, nf, buf, sizeof(buf)) :
-			jstr(at, k));
+		fprintf(f, "%s%*s", text, w, nf == 'l' ? link_desc(jm(o, k), buf, sizeof(buf)) :
+			nf == 't' || nf == 'T' ? clock_str(o, k, nf == 'T', buf, sizeof(buf)) :
+			nf == 'o' || nf == 'u' || nf == 'U' ? flag(o, k, nf) :
+			nf == 's' ? (strcmp(jstr(o, k), "1") == 0 ? "" : "s") :
+			nf == 'd' ? duration(o, k, buf, sizeof(buf)) :
+			nf == 'L' ? "-" : nf != '\0' ? num(o, k, nf, buf, sizeof(buf)) :
+			jstr(o, k));
 	}
 }
 
@@ -350,20 +353,6 @@ cells(struct ctl_table *t, json_object *o, const char *spec)
 		}
 		ctl_table_add(t, "%s", cell);
 	}
-}
-
-/* The member at a dotted path ("rule.output"), or NULL. */
-static json_object *
-jpath(json_object *o, const char *path)
-{
-	char buf[64], *k, *dot;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (k = buf; (dot = strchr(k, '.')) != NULL; k = dot + 1) {
-		*dot = '\0';
-		o = jm(o, k);
-	}
-	return jm(o, k);
 }
 
 /* A table's columns as data: the headers and a row's cells (templates of
@@ -389,7 +378,7 @@ table_start(struct ctl_table *t, const struct cols *c)
 static void
 table_row(struct ctl_table *t, json_object *e, const struct cols *c)
 {
-	json_object *sub = c->sub != NULL ? jpath(e, c->sub) : NULL;
+	json_object *sub = c->sub != NULL ? jm(e, c->sub) : NULL;
 	size_t n = 1;
 
 	for (const char *p = c->subrow; p != NULL && *p != '\0'; p++)
@@ -467,8 +456,8 @@ ctl_fmt_rule_show(FILE *f, json_object *res)
 {
 	static const struct cols c = { "#|PORT|STATE|DESTINATION|TTL|SPORT|SOURCE|NEXT-HOP|PKTS|"
 		"BYTES|DROPS|RATE|BITRATE", "rlllrllrrrrrr" };
-	json_object *st = jm(res, "stats"), *outs = jpath(res, "rule.output");
-	json_object *ostate = jpath(res, "state.outputs");
+	json_object *st = jm(res, "stats"), *outs = jm(res, "rule.output");
+	json_object *ostate = jm(res, "state.outputs");
 	struct ctl_table t;
 
 	ctl_fmt_tpl(f, res, "rule {rule.name}  id {rule.id}  origin {origin}"
@@ -783,23 +772,13 @@ void
 ctl_fmt_event(FILE *f, json_object *ev)
 {
 	const char *type = jstr(ev, "type");
-	uint64_t ms = 0, lost = 0;
-	char when[32] = "-";
-	struct tm tm;
-	time_t t;
+	uint64_t lost = 0;
 	size_t i;
 
 	if (jget(ev, "lost", json_type_int, &lost) && lost > 0)
 		fprintf(f, "(%" PRIu64 " event%s lost before the next: castgatectl did not read "
 			"fast enough)\n", lost, lost == 1 ? "" : "s");
-	if (jget(ev, "time_unix_ms", json_type_int, &ms) && ms > 0) {
-		t = (time_t)(ms / 1000);
-		localtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03u",
-			 (unsigned int)(ms % 1000));
-	}
-	fprintf(f, "%s  %-19s  ", when, type);
+	ctl_fmt_tpl(f, ev, "{time_unix_ms:T}  {-19 type}  ");
 	for (i = 0; i < sizeof(event_tpl) / sizeof(event_tpl[0]); i++)
 		if (strcmp(event_tpl[i].type, type) == 0)
 			break;

@@ -164,6 +164,8 @@ enum {
 	CTL_CMD_CONSOLE = 1 << 2, /* only in the console */
 	CTL_CMD_ONESHOT = 1 << 3, /* only on the command line */
 	CTL_CMD_QUIT = 1 << 4,    /* leaves the console */
+	CTL_CMD_VALID = 1 << 5,   /* exit 1, the text on stderr, unless the result's "valid"
+				   * is true and its reload not refused */
 };
 
 /* One command. Its words and aliases are how it is typed, the same on the
@@ -262,7 +264,7 @@ struct sigaction;
 void ctl_catch_sigint(struct sigaction *old);
 
 /* Handlers of the table's rows. */
-ctl_run_fn ctl_run_rule_change, ctl_run_stats, ctl_run_port_blocks, ctl_run_config_check,
-	ctl_run_call, ctl_run_help, ctl_console_run, ctl_run_trace, ctl_run_events;
+ctl_run_fn ctl_run_rule_change, ctl_run_stats, ctl_run_port_blocks, ctl_run_call, ctl_run_help,
+	ctl_console_run, ctl_run_trace, ctl_run_events;
 
 #endif /* CG_CTL_H */

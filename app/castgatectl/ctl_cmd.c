@@ -219,12 +219,48 @@ params_of(const struct ctl_cmd *cmd, const struct ctl_args *a)
 	return p;
 }
 
-/* Call the row's method and print: the raw result (or its pick) with --json,
- * else the row's renderer. Takes params. */
+/* Whether a result fails by the row's flags (exit status 1). */
+static bool
+result_fails(const struct ctl_cmd *cmd, json_object *res)
+{
+	json_object *v;
+
+	if ((cmd->flags & CTL_CMD_STATUS) && (!json_object_object_get_ex(res, "status", &v) ||
+					      strcmp(json_object_get_string(v), "ok") != 0))
+		return true;
+	return (cmd->flags & CTL_CMD_VALID) &&
+		(!json_object_object_get_ex(res, "valid", &v) || !json_object_get_boolean(v) ||
+		 (json_object_object_get_ex(res, "reload", &v) &&
+		  json_object_object_get_ex(v, "refused", NULL)));
+}
+
+/* Print a result: the raw JSON (or its pick) with --json, else through the
+ * row's renderer or template; a failed CTL_CMD_VALID check on stderr. */
+static void
+print_result(struct ctl *c, const struct ctl_cmd *cmd, json_object *res, bool failed)
+{
+	FILE *f = failed && (cmd->flags & CTL_CMD_VALID) ? stderr : c->out;
+	json_object *v = NULL;
+
+	if (c->json) {
+		if (cmd->pick != NULL)
+			json_object_object_get_ex(res, cmd->pick, &v);
+		print_json(c, cmd->pick != NULL ? v : res);
+		return;
+	}
+	if (f == stderr)
+		fputs("castgatectl: ", f);
+	if (cmd->render != NULL)
+		cmd->render(f, res);
+	else
+		ctl_fmt_tpl(f, res, cmd->say);
+}
+
+/* Call the row's method and print its result. Takes params. */
 static int
 call_print(struct ctl *c, const struct ctl_cmd *cmd, json_object *params)
 {
-	json_object *res, *v = NULL;
+	json_object *res;
 	int ret;
 
 	ret = ctl_call(c, cmd->method, params, &res);
@@ -233,17 +269,9 @@ call_print(struct ctl *c, const struct ctl_cmd *cmd, json_object *params)
 		return ret;
 	if (cmd->flags & CTL_CMD_CHANGES)
 		c->changed = true;
-	if (c->json && cmd->pick != NULL)
-		json_object_object_get_ex(res, cmd->pick, &v);
-	if (c->json)
-		print_json(c, cmd->pick != NULL ? v : res);
-	else if (cmd->render != NULL)
-		cmd->render(c->out, res);
-	else
-		ctl_fmt_tpl(c->out, res, cmd->say);
-	if ((cmd->flags & CTL_CMD_STATUS) && (!json_object_object_get_ex(res, "status", &v) ||
-					      strcmp(json_object_get_string(v), "ok") != 0))
+	if (result_fails(cmd, res))
 		ret = CG_EXIT_FAILURE;
+	print_result(c, cmd, res, ret != CG_EXIT_OK);
 	json_object_put(res);
 	return ret;
 }
@@ -564,13 +592,8 @@ ctl_run_trace(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a
 	if (ctl_call(c, "trace.stop", NULL, &recs) != CG_EXIT_OK && ret == CG_EXIT_OK)
 		ret = CG_EXIT_FAILURE;
 	json_object_put(recs);
-	if (ret == CG_EXIT_OK) {
-		if (c->json)
-			fprintf(c->out, "%s\n", json_object_to_json_string_ext(res,
-					JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		else
-			cmd->render(c->out, res);
-	}
+	if (ret == CG_EXIT_OK)
+		print_result(c, cmd, res, false);
 	json_object_put(res);
 	return ret;
 }
@@ -604,32 +627,6 @@ ctl_run_port_blocks(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_a
 			fputc('\n', c->out);
 	}
 	json_object_put(list);
-	return ret;
-}
-
-/* config check [FILE]: an invalid file, or one whose reload would be
- * refused, is a failed check: exit 1 and the reason on stderr. */
-int
-ctl_run_config_check(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
-{
-	json_object *res, *params = params_of(cmd, a), *v;
-	int ret;
-
-	ret = ctl_call(c, cmd->method, params, &res);
-	json_object_put(params);
-	if (ret != CG_EXIT_OK)
-		return ret;
-	if (!json_object_object_get_ex(res, "valid", &v) || !json_object_get_boolean(v) ||
-	    (json_object_object_get_ex(res, "reload", &v) &&
-	     json_object_object_get_ex(v, "refused", NULL)))
-		ret = CG_EXIT_FAILURE;
-	if (c->json)
-		print_json(c, res);
-	else if (ret != CG_EXIT_OK)
-		fputs("castgatectl: ", stderr);
-	if (!c->json)
-		cmd->render(ret != CG_EXIT_OK ? stderr : c->out, res);
-	json_object_put(res);
 	return ret;
 }
 

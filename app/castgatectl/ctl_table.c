@@ -82,7 +82,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ .words = "config check", .method = "config.check", .args = "[FILE]", .param = "path",
 	  .summary = "validate a config file (default: the running one)",
 	  .help = "  Also lists what a reload would change; exit status 1 if it would fail.\n",
-	  .run = ctl_run_config_check, .render = ctl_fmt_config_check },
+	  .render = ctl_fmt_config_check, .flags = CTL_CMD_VALID },
 	{ .words = "config reload", .aliases = "reload", .method = "config.reload",
 	  .summary = "apply the config file's [[rule]] changes", .flags = CTL_CMD_CHANGES,
 	  .say = "config reloaded; config rules:\n  added    {added:L}\n  updated  {updated:L}\n"

@@ -409,21 +409,36 @@ stats_watch(struct ctl *c, json_object *params, double secs)
 	return ret;
 }
 
+/* The SECONDS of option k into *secs (def when it has none): 0, or a usage
+ * error when it is no number in 0.1..86400. */
+static int
+seconds_of(const struct ctl_cmd *cmd, const struct ctl_args *a, int k, double def,
+	   double *secs)
+{
+	const char *v = a->val[k];
+	char *end;
+
+	*secs = def;
+	if (v == NULL || *v == '\0')
+		return CG_EXIT_OK;
+	errno = 0;
+	*secs = strtod(v, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(*secs) || *secs < 0.1 || *secs > 86400)
+		return ctl_usage_error(cmd->words, "%s: \"%s\" is not a number of seconds in "
+				       "0.1..86400", a->u->opt[k], v);
+	return CG_EXIT_OK;
+}
+
 /* stats [--rule RULE] [--watch [SECONDS]] */
 int
 ctl_run_stats(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
-	const char *secs = a->val[1] != NULL && *a->val[1] != '\0' ? a->val[1] : "1";
 	json_object *params;
 	double watch;
-	char *end;
-	int ret;
+	int ret = seconds_of(cmd, a, 1, 1, &watch);
 
-	errno = 0;
-	watch = strtod(secs, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(watch) || watch < 0.1 || watch > 86400)
-		return ctl_usage_error("stats", "--watch: \"%s\" is not a number of seconds in "
-				       "0.1..86400", secs);
+	if (ret != CG_EXIT_OK)
+		return ret;
 	params = params_of(cmd, a);
 	if (a->val[1] == NULL)
 		return call_print(c, cmd, params);
@@ -554,19 +569,17 @@ ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *
 int
 ctl_run_trace(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
-	json_object *params = params_of(cmd, a), *res = NULL, *recs, *n;
-	double wait = a->val[4] != NULL ? strtod(a->val[4], NULL) : 10;
-	int64_t count = json_object_object_get_ex(params, "count", &n) ?
-		json_object_get_int64(n) : 10;
+	json_object *params, *res = NULL, *recs, *n;
 	struct timespec t0, now;
 	struct sigaction old;
-	int ret;
+	int64_t count;
+	double wait;
+	int ret = seconds_of(cmd, a, 4, 10, &wait);
 
-	if (!(wait >= 0.1 && wait <= 86400)) {
-		json_object_put(params);
-		return ctl_usage_error("trace", "--wait: \"%s\" is not a number of seconds in "
-				       "0.1..86400", a->val[4]);
-	}
+	if (ret != CG_EXIT_OK)
+		return ret;
+	params = params_of(cmd, a);
+	count = json_object_object_get_ex(params, "count", &n) ? json_object_get_int64(n) : 10;
 	ret = ctl_call(c, "trace.start", params, &res);
 	json_object_put(params);
 	json_object_put(res);

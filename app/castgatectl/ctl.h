@@ -181,7 +181,7 @@ struct ctl_cmd {
 	const char *pick;    /* --json prints only this member of the result */
 	const char *summary; /* one line for the command list */
 	const char *help;    /* details and examples, lines indented by two */
-	ctl_run_fn *run;     /* NULL: call method (param from the argument), render */
+	ctl_run_fn *run;     /* NULL: call method with params from the words, print */
 	ctl_render_fn *render;
 	const char *say;     /* without render: the result through ctl_fmt_tpl() */
 	unsigned int flags;

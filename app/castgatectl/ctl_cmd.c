@@ -171,7 +171,7 @@ name_params(const char *key, const char *name)
 static json_object *
 arg_json(const char *kind, const char *v)
 {
-	json_object *arr;
+	json_object *j;
 	char *end, *abs;
 	long long n;
 
@@ -181,19 +181,19 @@ arg_json(const char *kind, const char *v)
 			return json_object_new_int64(n);
 	}
 	if (strcmp(kind, "LIST") == 0) {
-		arr = json_object_new_array();
-		for (; arr != NULL && *v != '\0'; v += *v == ',') {
+		j = json_object_new_array();
+		for (; j != NULL && *v != '\0'; v += *v == ',') {
 			size_t len = strcspn(v, ",");
 
-			json_object_array_add(arr, json_object_new_string_len(v, (int)len));
+			json_object_array_add(j, json_object_new_string_len(v, (int)len));
 			v += len;
 		}
-		return arr;
+		return j;
 	}
 	if (strcmp(kind, "FILE") == 0 && (abs = realpath(v, NULL)) != NULL) {
-		arr = json_object_new_string(abs);
+		j = json_object_new_string(abs);
 		free(abs);
-		return arr;
+		return j;
 	}
 	return json_object_new_string(v);
 }

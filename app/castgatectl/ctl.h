@@ -19,11 +19,7 @@
 #include "cg_rule.h"
 #include "cg_util.h"
 
-/* Exit codes: lib/util's enum cg_exit, documented in castgatectl(8) and
- * docs/API.md. CG_EXIT_FAILURE: the server answered with an error (other than
- * below); CG_EXIT_USAGE: bad command line or rule, nothing was sent;
- * CG_EXIT_UNAVAILABLE: no socket, refused, timeout, reset (also a socket whose
- * mode refuses us); CG_EXIT_NOT_FOUND: -32002; CG_EXIT_NOPERM: -32001. */
+/* Exit codes: lib/util's enum cg_exit, as castgatectl(8) lists them. */
 
 /* A console line asked to leave (never an exit status). */
 #define CTL_CONSOLE_QUIT (-1)
@@ -45,9 +41,7 @@ struct ctl_err {
 void ctl_err_set(struct ctl_err *e, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/*
- * ctl_args.c: the rule grammar and the console's words (pure)
- */
+/* ctl_args.c: the rule grammar and the console's words (pure) */
 
 /* The rule grammar of `rule add|update` on the command line and in the
  * console: `NAME --in IN --out OUT [--out ...] [--id N]` (the words after
@@ -73,9 +67,7 @@ int ctl_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned
  * (unterminated quote), or -ENOMEM. */
 int ctl_split(const char *line, char ***argv, struct ctl_err *e);
 
-/*
- * ctl_fmt.c: human output (pure)
- */
+/* ctl_fmt.c: human output (pure) */
 
 /* A text table: columns aligned ('l' or 'r' per column), two blanks between
  * them, no trailing blanks. Cells fill the rows left to right, the headers
@@ -112,9 +104,9 @@ ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_stats, ctl_fmt_drops
  *   {PATH}       the member at the dotted PATH (rule.name) as text, "-" if missing
  *   {PATH:F}     a number as a count (c), bytes (b), a packet (p) or bit rate (B), raw
  *                (r), seconds as a duration (d), a plural's "s" unless it is 1 (s); a
- *                link object (l); a clock time
- *                of Unix milliseconds (t); an array as "a, b" or "-" (L); a bool as ok or
- *                FAILED (o), up or down (u), up or DOWN (U)
+ *                link object (l); a clock time of Unix milliseconds (t; T with the ms);
+ *                an array as "a, b" or "-" (L); a bool as ok or FAILED (o), up or down
+ *                (u), up or DOWN (U)
  *   {W PATH...}  in W columns (printf's %Ws; -W aligns left)
  *   {PATH?TEXT}  TEXT and the member when there is one; {PATH!TEXT} TEXT when not */
 void ctl_fmt_tpl(FILE *f, json_object *o, const char *t);
@@ -126,9 +118,7 @@ void ctl_fmt_event(FILE *f, json_object *ev);
 /* stats.get "drops": every reason with @all, else only those that counted. */
 void ctl_fmt_drops(FILE *f, json_object *res, bool all);
 
-/*
- * ctl_table.c: the command table, help and completion
- */
+/* ctl_table.c: the command table, help and completion */
 
 /* A command's usage as options and positionals: "[--rule RULE] [--watch [SECONDS]]" has two
  * options, the value of the second optional; "METHOD [JSON-PARAMS]" two positionals, the
@@ -146,6 +136,7 @@ struct ctl_usage {
 
 /* A command's words sorted by its usage. */
 struct ctl_args {
+	const struct ctl_usage *u;
 	int argc; /* the words after the command's */
 	char **argv;
 	const char *val[CTL_USAGE_MAX]; /* per option: NULL not given, "" without value */
@@ -173,6 +164,8 @@ enum {
 	CTL_CMD_CONSOLE = 1 << 2, /* only in the console */
 	CTL_CMD_ONESHOT = 1 << 3, /* only on the command line */
 	CTL_CMD_QUIT = 1 << 4,    /* leaves the console */
+	CTL_CMD_VALID = 1 << 5,   /* exit 1, the text on stderr, unless the result's "valid"
+				   * is true and its reload not refused */
 };
 
 /* One command. Its words and aliases are how it is typed, the same on the
@@ -184,11 +177,11 @@ struct ctl_cmd {
 	const char *aliases; /* other spellings, '|' between them, or NULL */
 	const char *method;  /* the JSON-RPC method it calls, or NULL */
 	const char *args;    /* "RULE", "[FILE]"; NULL: none */
-	const char *param;   /* params member of the one positional argument */
+	const char *param;   /* params member of the positional argument */
 	const char *pick;    /* --json prints only this member of the result */
 	const char *summary; /* one line for the command list */
 	const char *help;    /* details and examples, lines indented by two */
-	ctl_run_fn *run;     /* NULL: call method (param from the argument), render */
+	ctl_run_fn *run;     /* NULL: call method with params from the words, print */
 	ctl_render_fn *render;
 	const char *say;     /* without render: the result through ctl_fmt_tpl() */
 	unsigned int flags;
@@ -228,9 +221,7 @@ void ctl_complete_free(char **cand, size_t n);
 /* The longest common prefix of candidates, as a length. */
 size_t ctl_common_prefix(char *const *cand, size_t n);
 
-/*
- * ctl_cmd.c: the JSON-RPC side and the handlers
- */
+/* ctl_cmd.c: the JSON-RPC side and the handlers */
 
 struct cg_rpc_client;
 
@@ -273,7 +264,7 @@ struct sigaction;
 void ctl_catch_sigint(struct sigaction *old);
 
 /* Handlers of the table's rows. */
-ctl_run_fn ctl_run_rule_change, ctl_run_stats, ctl_run_port_blocks, ctl_run_config_check,
-	ctl_run_call, ctl_run_help, ctl_console_run, ctl_run_trace, ctl_run_events;
+ctl_run_fn ctl_run_rule_change, ctl_run_stats, ctl_run_port_blocks, ctl_run_call, ctl_run_help,
+	ctl_console_run, ctl_run_trace, ctl_run_events;
 
 #endif /* CG_CTL_H */

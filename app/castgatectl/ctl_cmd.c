@@ -165,12 +165,102 @@ name_params(const char *key, const char *name)
 	return p;
 }
 
-/* Call the row's method and print: the raw result (or its pick) with --json,
- * else the row's renderer. Takes params. */
+/* An argument's value as JSON, by its kind in the usage: N a number when it is
+ * one (the server checks the range), LIST a comma-separated array, FILE an
+ * absolute path (the daemon resolves relative ones from its own cwd). */
+static json_object *
+arg_json(const char *kind, const char *v)
+{
+	json_object *j;
+	char *end, *abs;
+	long long n;
+
+	if (strcmp(kind, "N") == 0) {
+		n = strtoll(v, &end, 10);
+		if (end != v && *end == '\0')
+			return json_object_new_int64(n);
+	}
+	if (strcmp(kind, "LIST") == 0) {
+		j = json_object_new_array();
+		for (; j != NULL && *v != '\0'; v += *v == ',') {
+			size_t len = strcspn(v, ",");
+
+			json_object_array_add(j, json_object_new_string_len(v, (int)len));
+			v += len;
+		}
+		return j;
+	}
+	if (strcmp(kind, "FILE") == 0 && (abs = realpath(v, NULL)) != NULL) {
+		j = json_object_new_string(abs);
+		free(abs);
+		return j;
+	}
+	return json_object_new_string(v);
+}
+
+/* A command's params from its words: the positional as params[cmd->param], and
+ * each option by its name ("--port" is params.port), but for SECONDS, which
+ * are castgatectl's own. NULL when there are none. */
+static json_object *
+params_of(const struct ctl_cmd *cmd, const struct ctl_args *a)
+{
+	const struct ctl_usage *u = a->u;
+	json_object *p = json_object_new_object();
+
+	if (p != NULL && a->npos > 0 && cmd->param != NULL)
+		json_object_object_add(p, cmd->param, arg_json(u->pos[0], a->pos[0]));
+	for (int k = 0; p != NULL && k < u->nopt; k++)
+		if (a->val[k] != NULL && u->kind[k] != NULL && strcmp(u->kind[k], "SECONDS") != 0)
+			json_object_object_add(p, u->opt[k] + 2, arg_json(u->kind[k], a->val[k]));
+	if (p != NULL && json_object_object_length(p) == 0) {
+		json_object_put(p);
+		p = NULL;
+	}
+	return p;
+}
+
+/* Whether a result fails by the row's flags (exit status 1). */
+static bool
+result_fails(const struct ctl_cmd *cmd, json_object *res)
+{
+	json_object *v;
+
+	if ((cmd->flags & CTL_CMD_STATUS) && (!json_object_object_get_ex(res, "status", &v) ||
+					      strcmp(json_object_get_string(v), "ok") != 0))
+		return true;
+	return (cmd->flags & CTL_CMD_VALID) &&
+		(!json_object_object_get_ex(res, "valid", &v) || !json_object_get_boolean(v) ||
+		 (json_object_object_get_ex(res, "reload", &v) &&
+		  json_object_object_get_ex(v, "refused", NULL)));
+}
+
+/* Print a result: the raw JSON (or its pick) with --json, else through the
+ * row's renderer or template; a failed CTL_CMD_VALID check on stderr. */
+static void
+print_result(struct ctl *c, const struct ctl_cmd *cmd, json_object *res, bool failed)
+{
+	FILE *f = failed && (cmd->flags & CTL_CMD_VALID) ? stderr : c->out;
+	json_object *v = NULL;
+
+	if (c->json) {
+		if (cmd->pick != NULL)
+			json_object_object_get_ex(res, cmd->pick, &v);
+		print_json(c, cmd->pick != NULL ? v : res);
+		return;
+	}
+	if (f == stderr)
+		fputs("castgatectl: ", f);
+	if (cmd->render != NULL)
+		cmd->render(f, res);
+	else
+		ctl_fmt_tpl(f, res, cmd->say);
+}
+
+/* Call the row's method and print its result. Takes params. */
 static int
 call_print(struct ctl *c, const struct ctl_cmd *cmd, json_object *params)
 {
-	json_object *res, *v = NULL;
+	json_object *res;
 	int ret;
 
 	ret = ctl_call(c, cmd->method, params, &res);
@@ -179,17 +269,9 @@ call_print(struct ctl *c, const struct ctl_cmd *cmd, json_object *params)
 		return ret;
 	if (cmd->flags & CTL_CMD_CHANGES)
 		c->changed = true;
-	if (c->json && cmd->pick != NULL)
-		json_object_object_get_ex(res, cmd->pick, &v);
-	if (c->json)
-		print_json(c, cmd->pick != NULL ? v : res);
-	else if (cmd->render != NULL)
-		cmd->render(c->out, res);
-	else
-		ctl_fmt_tpl(c->out, res, cmd->say);
-	if ((cmd->flags & CTL_CMD_STATUS) && (!json_object_object_get_ex(res, "status", &v) ||
-					      strcmp(json_object_get_string(v), "ok") != 0))
+	if (result_fails(cmd, res))
 		ret = CG_EXIT_FAILURE;
+	print_result(c, cmd, res, ret != CG_EXIT_OK);
 	json_object_put(res);
 	return ret;
 }
@@ -327,52 +409,42 @@ stats_watch(struct ctl *c, json_object *params, double secs)
 	return ret;
 }
 
+/* The SECONDS of option k into *secs (def when it has none): 0, or a usage
+ * error when it is no number in 0.1..86400. */
+static int
+seconds_of(const struct ctl_cmd *cmd, const struct ctl_args *a, int k, double def,
+	   double *secs)
+{
+	const char *v = a->val[k];
+	char *end;
+
+	*secs = def;
+	if (v == NULL || *v == '\0')
+		return CG_EXIT_OK;
+	errno = 0;
+	*secs = strtod(v, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(*secs) || *secs < 0.1 || *secs > 86400)
+		return ctl_usage_error(cmd->words, "%s: \"%s\" is not a number of seconds in "
+				       "0.1..86400", a->u->opt[k], v);
+	return CG_EXIT_OK;
+}
+
 /* stats [--rule RULE] [--watch [SECONDS]] */
 int
 ctl_run_stats(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
-	const char *secs = a->val[1] != NULL && *a->val[1] != '\0' ? a->val[1] : "1";
 	json_object *params;
 	double watch;
-	char *end;
-	int ret;
+	int ret = seconds_of(cmd, a, 1, 1, &watch);
 
-	errno = 0;
-	watch = strtod(secs, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(watch) || watch < 0.1 || watch > 86400)
-		return ctl_usage_error("stats", "--watch: \"%s\" is not a number of seconds in "
-				       "0.1..86400", secs);
-	params = a->val[0] != NULL ? name_params("rule", a->val[0]) : NULL;
+	if (ret != CG_EXIT_OK)
+		return ret;
+	params = params_of(cmd, a);
 	if (a->val[1] == NULL)
 		return call_print(c, cmd, params);
 	ret = stats_watch(c, params, watch);
 	json_object_put(params);
 	return ret;
-}
-
-/* The params of events.subscribe: --types a,b as ["a","b"], and the data plane
- * an earlier subscription saw. NULL on ENOMEM. */
-static json_object *
-events_params(const char *types, json_object *known)
-{
-	json_object *p = json_object_new_object(), *arr;
-	const char *t = types;
-
-	if (p == NULL)
-		return NULL;
-	if (types != NULL) {
-		arr = json_object_new_array();
-		for (; arr != NULL && *t != '\0'; t += *t == ',') {
-			size_t n = strcspn(t, ",");
-
-			json_object_array_add(arr, json_object_new_string_len(t, (int)n));
-			t += n;
-		}
-		json_object_object_add(p, "types", arr);
-	}
-	if (known != NULL)
-		json_object_object_add(p, "dataplane", json_object_get(known));
-	return p;
 }
 
 /* Print one notification: its params as a JSON line (--json) or a line of words. */
@@ -407,7 +479,8 @@ int
 ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
 	struct cg_rpc_client *cl = NULL;
-	json_object *known = NULL, *params, *res, *msg, *dp;
+	static const char *const dp_keys[] = { "pid", "start_unix_ms" };
+	json_object *known = NULL, *params, *res, *msg, *dp, *v;
 	struct cg_rpc_error err;
 	struct sigaction old;
 	bool said_lost = false;
@@ -425,7 +498,11 @@ ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *
 			poll(NULL, 0, EVENTS_RETRY_MS);
 			continue;
 		}
-		params = events_params(a->val[0], known);
+		params = params_of(cmd, a);
+		if (params == NULL && known != NULL)
+			params = json_object_new_object();
+		if (known != NULL)
+			json_object_object_add(params, "dataplane", json_object_get(known));
 		memset(&err, 0, sizeof(err));
 		r = cg_rpc_call(cl, cmd->method, params, &res, &err, c->timeout_ms);
 		json_object_put(params);
@@ -452,20 +529,13 @@ ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *
 				    "pid {dataplane.pid}; Ctrl-C to stop\n" :
 				    "castgatectl: following again ({types:L}), data plane pid "
 				    "{dataplane.pid}\n");
+		/* the data plane as the next subscribe names it: its pid and start */
 		json_object_put(known);
-		known = NULL;
-		if (json_object_object_get_ex(res, "dataplane", &dp)) {
-			known = json_object_new_object();
-			if (known != NULL) {
-				json_object *v;
-
-				if (json_object_object_get_ex(dp, "pid", &v))
-					json_object_object_add(known, "pid", json_object_get(v));
-				if (json_object_object_get_ex(dp, "start_unix_ms", &v))
-					json_object_object_add(known, "start_unix_ms",
-							       json_object_get(v));
-			}
-		}
+		known = json_object_object_get_ex(res, "dataplane", &dp) ?
+			json_object_new_object() : NULL;
+		for (int i = 0; known != NULL && i < 2; i++)
+			if (json_object_object_get_ex(dp, dp_keys[i], &v))
+				json_object_object_add(known, dp_keys[i], json_object_get(v));
 		json_object_put(res);
 		said_lost = false;
 		while (!ctl_interrupted) {
@@ -499,36 +569,17 @@ ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *
 int
 ctl_run_trace(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
-	static const char *const keys[] = { "port", "destination", "dport", "count" };
-	json_object *params = json_object_new_object(), *res = NULL, *recs;
-	double wait = a->val[4] != NULL ? strtod(a->val[4], NULL) : 10;
+	json_object *params, *res = NULL, *recs, *n;
 	struct timespec t0, now;
 	struct sigaction old;
-	int64_t count = 10;
-	int ret;
+	int64_t count;
+	double wait;
+	int ret = seconds_of(cmd, a, 4, 10, &wait);
 
-	if (params == NULL)
-		return CG_EXIT_FAILURE;
-	if (a->npos > 0)
-		json_object_object_add(params, "rule", json_object_new_string(a->pos[0]));
-	for (int i = 0; i < 4; i++) {
-		char *end;
-		long long v;
-
-		if (a->val[i] == NULL)
-			continue;
-		v = strtoll(a->val[i], &end, 10);
-		/* numbers as numbers, so that the server checks their range */
-		json_object_object_add(params, keys[i], i >= 2 && *end == '\0' && end != a->val[i] ?
-				       json_object_new_int64(v) : json_object_new_string(a->val[i]));
-		if (i == 3)
-			count = v;
-	}
-	if (!(wait >= 0.1 && wait <= 86400)) {
-		json_object_put(params);
-		return ctl_usage_error("trace", "--wait: \"%s\" is not a number of seconds in "
-				       "0.1..86400", a->val[4]);
-	}
+	if (ret != CG_EXIT_OK)
+		return ret;
+	params = params_of(cmd, a);
+	count = json_object_object_get_ex(params, "count", &n) ? json_object_get_int64(n) : 10;
 	ret = ctl_call(c, "trace.start", params, &res);
 	json_object_put(params);
 	json_object_put(res);
@@ -554,13 +605,8 @@ ctl_run_trace(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a
 	if (ctl_call(c, "trace.stop", NULL, &recs) != CG_EXIT_OK && ret == CG_EXIT_OK)
 		ret = CG_EXIT_FAILURE;
 	json_object_put(recs);
-	if (ret == CG_EXIT_OK) {
-		if (c->json)
-			fprintf(c->out, "%s\n", json_object_to_json_string_ext(res,
-					JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		else
-			cmd->render(c->out, res);
-	}
+	if (ret == CG_EXIT_OK)
+		print_result(c, cmd, res, false);
 	json_object_put(res);
 	return ret;
 }
@@ -594,39 +640,6 @@ ctl_run_port_blocks(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_a
 			fputc('\n', c->out);
 	}
 	json_object_put(list);
-	return ret;
-}
-
-/* config check [FILE]: an invalid file, or one whose reload would be
- * refused, is a failed check: exit 1 and the reason on stderr. */
-int
-ctl_run_config_check(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
-{
-	json_object *res, *params = NULL, *v;
-	int ret;
-
-	if (a->npos == 1) {
-		char *abs = realpath(a->pos[0], NULL);
-
-		/* the daemon resolves relative paths from its own cwd, not ours */
-		params = name_params(cmd->param, abs != NULL ? abs : a->pos[0]);
-		free(abs);
-	}
-	ret = ctl_call(c, cmd->method, params, &res);
-	json_object_put(params);
-	if (ret != CG_EXIT_OK)
-		return ret;
-	if (!json_object_object_get_ex(res, "valid", &v) || !json_object_get_boolean(v) ||
-	    (json_object_object_get_ex(res, "reload", &v) &&
-	     json_object_object_get_ex(v, "refused", NULL)))
-		ret = CG_EXIT_FAILURE;
-	if (c->json)
-		print_json(c, res);
-	else if (ret != CG_EXIT_OK)
-		fputs("castgatectl: ", stderr);
-	if (!c->json)
-		cmd->render(ret != CG_EXIT_OK ? stderr : c->out, res);
-	json_object_put(res);
 	return ret;
 }
 
@@ -699,10 +712,8 @@ ctl_cmd_run(struct ctl *c, int argc, char **argv)
 				       cmd->args ? cmd->args : "(no arguments)");
 	if (cmd != NULL && (cmd->flags & CTL_CMD_QUIT))
 		return CTL_CONSOLE_QUIT;
-	/* Without a handler: the one argument (if any) is params[param]. */
 	if (cmd != NULL)
-		return cmd->run != NULL ? cmd->run(c, cmd, &a) :
-			call_print(c, cmd, a.npos > 0 ? name_params(cmd->param, a.pos[0]) : NULL);
+		return cmd->run != NULL ? cmd->run(c, cmd, &a) : call_print(c, cmd, params_of(cmd, &a));
 	/* A known first word: say what may follow it. */
 	n = ctl_complete(argv, 1, "", &none, &next);
 	for (size_t i = 0; i < n; i++)

@@ -158,15 +158,22 @@ ctl_fmt_duration(uint64_t s, char *buf, size_t size)
  * json-c access that never fails
  */
 
+/* The member at a dotted path ("rule.input.port"), or NULL. */
 static json_object *
-jm(json_object *o, const char *key)
+jm(json_object *o, const char *path)
 {
-	json_object *v;
+	char key[64];
+	size_t n;
 
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return v;
+	for (;; path += n + 1) {
+		n = strcspn(path, ".");
+		snprintf(key, sizeof(key), "%.*s", (int)n, path);
+		if (o == NULL || !json_object_is_type(o, json_type_object) ||
+		    !json_object_object_get_ex(o, key, &o))
+			return NULL;
+		if (path[n] == '\0')
+			return o;
+	}
 }
 
 static const char *
@@ -270,7 +277,7 @@ duration(json_object *o, const char *key, char *buf, size_t size)
 }
 
 static const char *
-clock_str(json_object *o, const char *key, char *buf, size_t size)
+clock_str(json_object *o, const char *key, bool msec, char *buf, size_t size)
 {
 	uint64_t ms;
 	time_t t;
@@ -281,14 +288,15 @@ clock_str(json_object *o, const char *key, char *buf, size_t size)
 	t = (time_t)(ms / 1000);
 	localtime_r(&t, &tm);
 	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	if (msec)
+		snprintf(buf + strlen(buf), size - strlen(buf), ".%03u", (unsigned int)(ms % 1000));
 	return buf;
 }
 
 void
 ctl_fmt_tpl(FILE *f, json_object *o, const char *t)
 {
-	char key[64], text[64], buf[64], *k, *dot, nf, cond;
-	json_object *at;
+	char k[64], text[64], buf[64], nf, cond;
 	int w, n;
 
 	while (*t != '\0') {
@@ -300,7 +308,7 @@ ctl_fmt_tpl(FILE *f, json_object *o, const char *t)
 		sscanf(t + 1, "%d %n", &w, &n);
 		t += 1 + n;
 		n = (int)strcspn(t, ":?!}");
-		snprintf(key, sizeof(key), "%.*s", n, t);
+		snprintf(k, sizeof(k), "%.*s", n, t);
 		t += n;
 		nf = *t == ':' ? t[1] : '\0';
 		t += nf != '\0' ? 2 : 0;
@@ -308,28 +316,23 @@ ctl_fmt_tpl(FILE *f, json_object *o, const char *t)
 		n = (int)strcspn(t, "}");
 		snprintf(text, sizeof(text), "%.*s", n, t);
 		t += n + (t[n] == '}');
-		at = o;
-		for (k = key; (dot = strchr(k, '.')) != NULL; k = dot + 1) {
-			*dot = '\0';
-			at = jm(at, k);
-		}
-		if (cond == '!' && jm(at, k) == NULL)
+		if (cond == '!' && jm(o, k) == NULL)
 			fputs(text, f);
-		if (cond == '!' || (cond == '?' && jm(at, k) == NULL))
+		if (cond == '!' || (cond == '?' && jm(o, k) == NULL))
 			continue;
 		/* a list: "a, b", or "-" below */
-		for (size_t i = 0, len = nf == 'L' ? jlen(jm(at, k)) : 0; i < len; i++)
+		for (size_t i = 0, len = nf == 'L' ? jlen(jm(o, k)) : 0; i < len; i++)
 			fprintf(f, "%s%s", i > 0 ? ", " : "",
-				json_object_get_string(jidx(jm(at, k), i)));
-		if (nf == 'L' && jlen(jm(at, k)) > 0)
+				json_object_get_string(jidx(jm(o, k), i)));
+		if (nf == 'L' && jlen(jm(o, k)) > 0)
 			continue;
-		fprintf(f, "%s%*s", text, w, nf == 'l' ? link_desc(jm(at, k), buf, sizeof(buf)) :
-			nf == 't' ? clock_str(at, k, buf, sizeof(buf)) :
-			nf == 'o' || nf == 'u' || nf == 'U' ? flag(at, k, nf) :
-			nf == 's' ? (strcmp(jstr(at, k), "1") == 0 ? "" : "s") :
-			nf == 'd' ? duration(at, k, buf, sizeof(buf)) :
-			nf == 'L' ? "-" : nf != '\0' ? num(at, k, nf, buf, sizeof(buf)) :
-			jstr(at, k));
+		fprintf(f, "%s%*s", text, w, nf == 'l' ? link_desc(jm(o, k), buf, sizeof(buf)) :
+			nf == 't' || nf == 'T' ? clock_str(o, k, nf == 'T', buf, sizeof(buf)) :
+			nf == 'o' || nf == 'u' || nf == 'U' ? flag(o, k, nf) :
+			nf == 's' ? (strcmp(jstr(o, k), "1") == 0 ? "" : "s") :
+			nf == 'd' ? duration(o, k, buf, sizeof(buf)) :
+			nf == 'L' ? "-" : nf != '\0' ? num(o, k, nf, buf, sizeof(buf)) :
+			jstr(o, k));
 	}
 }
 
@@ -352,16 +355,57 @@ cells(struct ctl_table *t, json_object *o, const char *spec)
 	}
 }
 
-/* A table of one row per element of the array a, its cells by spec. */
+/* A table's columns as data: the headers and a row's cells (templates of
+ * ctl_fmt_tpl()), '|' between them, and the alignment of each column. With
+ * sub, each element of the row's array sub adds the cells subrow: the first
+ * completes a row short of cells ("-" when there is none), the others stand
+ * under it, in its last columns. */
+struct cols {
+	const char *head;
+	const char *align;
+	const char *row;
+	const char *sub;
+	const char *subrow;
+};
+
 static void
-array_table(FILE *f, json_object *a, unsigned int ncols, const char *const *hdr,
-	    const char *align, const char *spec)
+table_start(struct ctl_table *t, const struct cols *c)
+{
+	ctl_table_init(t, (unsigned int)strlen(c->align), NULL, c->align);
+	cells(t, NULL, c->head);
+}
+
+static void
+table_row(struct ctl_table *t, json_object *e, const struct cols *c)
+{
+	json_object *sub = c->sub != NULL ? jm(e, c->sub) : NULL;
+	size_t n = 1;
+
+	for (const char *p = c->subrow; p != NULL && *p != '\0'; p++)
+		n += *p == '|';
+	cells(t, e, c->row);
+	for (size_t k = 0; k < jlen(sub); k++) {
+		while ((t->ncells + n) % t->ncols != 0)
+			if (ctl_table_add(t, "%s", "") < 0)
+				return;
+		cells(t, jidx(sub, k), c->subrow);
+	}
+	while (c->sub != NULL && t->ncells % t->ncols != 0)
+		if (ctl_table_add(t, "-") < 0)
+			return;
+}
+
+/* A table of a row per element of the array a, or of the one row of a. */
+static void
+table(FILE *f, json_object *a, const struct cols *c)
 {
 	struct ctl_table t;
 
-	ctl_table_init(&t, ncols, hdr, align);
+	table_start(&t, c);
 	for (size_t i = 0; i < jlen(a); i++)
-		cells(&t, jidx(a, i), spec);
+		table_row(&t, jidx(a, i), c);
+	if (!json_object_is_type(a, json_type_array))
+		table_row(&t, a, c);
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
 }
@@ -372,35 +416,24 @@ array_table(FILE *f, json_object *a, unsigned int ncols, const char *const *hdr,
 
 /* "in0 239.1.1.1:5001 from 198.18.0.10 min_ttl 1" and
  * "out0 239.2.2.2:6001 ttl 7 sport 4000 source 198.18.1.66 mac 02:..." */
-#define INPUT_DESC "{port} {destination}:{dport}{source? from }{min_ttl? min_ttl }"
+#define INPUT_DESC "{rule.input.port} {rule.input.destination}:{rule.input.dport}" \
+	"{rule.input.source? from }{rule.input.min_ttl? min_ttl }"
 #define OUTPUT_DESC "{port} {destination}:{dport} ttl {ttl}{sport? sport }{source? source }" \
 	"{next_hop_mac? mac }"
 
 void
 ctl_fmt_rule_list(FILE *f, json_object *res)
 {
-	static const char *const hdr[] = { "NAME", "ID", "ORIGIN", "STATE", "INPUT", "OUTPUTS" };
+	static const struct cols c = { "NAME|ID|ORIGIN|STATE|INPUT|OUTPUTS", "lrllll",
+		"{rule.name}|{rule.id}|{origin}|{state.status?}{state.status!-}|" INPUT_DESC,
+		"rule.output", OUTPUT_DESC };
 	json_object *rules = jm(res, "rules");
-	struct ctl_table t;
 
 	if (jlen(rules) == 0) {
 		fprintf(f, "no rules\n");
 		return;
 	}
-	ctl_table_init(&t, 6, hdr, "lrllll");
-	for (size_t i = 0; i < jlen(rules); i++) {
-		json_object *e = jidx(rules, i), *r = jm(e, "rule"), *outs = jm(r, "output");
-
-		cells(&t, e, "{rule.name}|{rule.id}|{origin}|{state.status?}{state.status!-}");
-		cells(&t, jm(r, "input"), INPUT_DESC);
-		if (jlen(outs) == 0)
-			ctl_table_add(&t, "-");
-		/* further outputs on their own lines under the first */
-		for (size_t k = 0; k < jlen(outs); k++)
-			cells(&t, jidx(outs, k), k == 0 ? OUTPUT_DESC : "|||||" OUTPUT_DESC);
-	}
-	ctl_table_print(&t, f);
-	ctl_table_free(&t);
+	table(f, rules, &c);
 	fprintf(f, "%zu rule%s\n", jlen(rules), jlen(rules) == 1 ? "" : "s");
 }
 
@@ -421,20 +454,20 @@ next_hop_desc(json_object *o)
 void
 ctl_fmt_rule_show(FILE *f, json_object *res)
 {
-	static const char *const hdr[] = { "#", "PORT", "STATE", "DESTINATION", "TTL", "SPORT",
-		"SOURCE", "NEXT-HOP", "PKTS", "BYTES", "DROPS", "RATE", "BITRATE" };
-	json_object *r = jm(res, "rule"), *st = jm(res, "stats"), *outs = jm(r, "output");
-	json_object *ostate = jm(jm(res, "state"), "outputs");
+	static const struct cols c = { "#|PORT|STATE|DESTINATION|TTL|SPORT|SOURCE|NEXT-HOP|PKTS|"
+		"BYTES|DROPS|RATE|BITRATE", "rlllrllrrrrrr" };
+	json_object *st = jm(res, "stats"), *outs = jm(res, "rule.output");
+	json_object *ostate = jm(res, "state.outputs");
 	struct ctl_table t;
 
 	ctl_fmt_tpl(f, res, "rule {rule.name}  id {rule.id}  origin {origin}"
-		    "{state.status?  state }{state.since_unix_ms:t? since }\n");
-	ctl_fmt_tpl(f, jm(r, "input"), "input     " INPUT_DESC "{source! (any source)}\n");
+		    "{state.status?  state }{state.since_unix_ms:t? since }\n"
+		    "input     " INPUT_DESC "{rule.input.source! (any source)}\n");
 	if (st != NULL)
 		ctl_fmt_tpl(f, st, "received  {rx_packets:c} pkts  {rx_bytes:b}  {rx_pps:p}  "
 			    "{rx_bps:B}\n");
 	fputc('\n', f);
-	ctl_table_init(&t, 13, hdr, "rlllrllrrrrrr");
+	table_start(&t, &c);
 	for (size_t i = 0; i < jlen(outs); i++) {
 		json_object *o = jidx(outs, i), *os = jidx(ostate, i);
 
@@ -455,42 +488,18 @@ ctl_fmt_rule_show(FILE *f, json_object *res)
  * Stats
  */
 
-static const char *const flow_hdr[] = { "RULE", "ID", "ORIGIN", "FLOW", "PKTS", "BYTES",
-	"DROPS", "RATE", "BITRATE" };
-
-static void
-stats_rules(FILE *f, json_object *rules)
-{
-	struct ctl_table t;
-
-	ctl_table_init(&t, 9, flow_hdr, "lrllrrrrr");
-	for (size_t i = 0; i < jlen(rules); i++) {
-		json_object *r = jidx(rules, i), *outs = jm(r, "outputs");
-
-		cells(&t, r, "{name}|{id}|{origin}|rx|{rx_packets:c}|{rx_bytes:b}||{rx_pps:p}|"
-		      "{rx_bps:B}");
-		for (size_t k = 0; k < jlen(outs); k++)
-			cells(&t, jidx(outs, k), "|||tx {port} {destination}:{dport}|"
-			      "{tx_packets:c}|{tx_bytes:b}|{drops:c}|{tx_pps:p}|{tx_bps:B}");
-	}
-	ctl_table_print(&t, f);
-	ctl_table_free(&t);
-}
-
-static const char *const lcore_hdr[] = { "LCORE", "ROLE", "RX-PKTS", "RX-BYTES", "DROPS" };
-static const char *const portstat_hdr[] = { "PORT", "ID", "DIR", "PKTS", "BYTES", "RATE",
-	"BITRATE", "ERRORS", "MISSED", "NOMBUF" };
-
-/* The rx and tx rows of a port's ethdev counters (after its name and id). */
+/* A port's ethdev counters: its rx and tx rows (port show, stats). */
 #define PORT_STATS "rx|{rx_packets:c}|{rx_bytes:b}|{rx_pps:p}|{rx_bps:B}|{rx_errors:c}|" \
 	"{rx_missed:c}|{rx_nombuf:c}|||tx|{tx_packets:c}|{tx_bytes:b}|{tx_pps:p}|{tx_bps:B}|" \
 	"{tx_errors:c}||"
+static const struct cols port_cols = { "PORT|ID|DIR|PKTS|BYTES|RATE|BITRATE|ERRORS|MISSED|NOMBUF",
+	"lrlrrrrrrr", "{name}|{port_id}|" PORT_STATS };
 
-/* The NAME -> count members of the object o as a table of hdr (nothing when
+/* The NAME -> count members of the object o as a table of head (nothing when
  * no row is shown), zeros too with all. Returns the rows shown (-1: o is no
  * object); *zero: the zeros left out. */
 static int
-counts_table(FILE *f, json_object *o, const char *const *hdr, bool all, size_t *zero)
+counts_table(FILE *f, json_object *o, const char *head, bool all, size_t *zero)
 {
 	struct ctl_table t;
 	int shown = 0;
@@ -498,7 +507,7 @@ counts_table(FILE *f, json_object *o, const char *const *hdr, bool all, size_t *
 	*zero = 0;
 	if (o == NULL || !json_object_is_type(o, json_type_object))
 		return -1;
-	ctl_table_init(&t, 2, hdr, "lr");
+	table_start(&t, &(struct cols){ head, "lr" });
 	json_object_object_foreach(o, name, v) {
 		uint64_t n = json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : 0;
 
@@ -519,9 +528,8 @@ counts_table(FILE *f, json_object *o, const char *const *hdr, bool all, size_t *
 void
 ctl_fmt_drops(FILE *f, json_object *res, bool all)
 {
-	static const char *const hdr[] = { "DROP REASON", "PKTS" };
 	size_t zero;
-	int shown = counts_table(f, jm(res, "drops"), hdr, all, &zero);
+	int shown = counts_table(f, jm(res, "drops"), "DROP REASON|PKTS", all, &zero);
 
 	fputs(shown < 0 ? "drops: -\n" : shown == 0 ? "no drops\n" : "", f);
 }
@@ -535,9 +543,19 @@ ctl_fmt_drops_all(FILE *f, json_object *res)
 void
 ctl_fmt_stats(FILE *f, json_object *res)
 {
-	static const char *const hdr[] = { "TOTAL", "PKTS", "BYTES", "RATE", "BITRATE" };
-	json_object *tot = jm(res, "totals");
-	struct ctl_table t;
+	static const struct cols totals = { "TOTAL|PKTS|BYTES|RATE|BITRATE", "lrrrr",
+		"rx|{rx_packets:c}|{rx_bytes:b}|{rx_pps:p}|{rx_bps:B}|"
+		"tx|{tx_packets:c}|{tx_bytes:b}|{tx_pps:p}|{tx_bps:B}|drops|{drops:c}" };
+	static const struct cols rules = { "RULE|ID|ORIGIN|FLOW|PKTS|BYTES|DROPS|RATE|BITRATE",
+		"lrllrrrrr", "{name}|{id}|{origin}|rx|{rx_packets:c}|{rx_bytes:b}||{rx_pps:p}|"
+		"{rx_bps:B}", "outputs", "tx {port} {destination}:{dport}|{tx_packets:c}|"
+		"{tx_bytes:b}|{drops:c}|{tx_pps:p}|{tx_bps:B}" };
+	static const struct cols lcores = { "LCORE|ROLE|RX-PKTS|RX-BYTES|DROPS", "rlrrr",
+		"{lcore}|{role}|{rx_packets:c}|{rx_bytes:b}|{drops:c}" };
+	static const struct {
+		const char *array;
+		const struct cols *cols;
+	} tables[] = { { "rules", &rules }, { "ports", &port_cols }, { "lcores", &lcores } };
 	char dur[32] = "-";
 	uint64_t a, b;
 	double iv;
@@ -552,26 +570,12 @@ ctl_fmt_stats(FILE *f, json_object *res)
 	if (jget(res, "interval_ms", json_type_double, &iv))
 		fprintf(f, ", rates over %.1f s", iv / 1000.0);
 	fputs("\n\n", f);
-
-	ctl_table_init(&t, 5, hdr, "lrrrr");
-	cells(&t, tot, "rx|{rx_packets:c}|{rx_bytes:b}|{rx_pps:p}|{rx_bps:B}|"
-	      "tx|{tx_packets:c}|{tx_bytes:b}|{tx_pps:p}|{tx_bps:B}|drops|{drops:c}");
-	ctl_table_print(&t, f);
-	ctl_table_free(&t);
-
-	if (jlen(jm(res, "rules")) > 0) {
+	table(f, jm(res, "totals"), &totals);
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		if (jlen(jm(res, tables[i].array)) == 0)
+			continue;
 		fputc('\n', f);
-		stats_rules(f, jm(res, "rules"));
-	}
-	if (jlen(jm(res, "ports")) > 0) {
-		fputc('\n', f);
-		array_table(f, jm(res, "ports"), 10, portstat_hdr, "lrlrrrrrrr",
-			    "{name}|{port_id}|" PORT_STATS);
-	}
-	if (jlen(jm(res, "lcores")) > 0) {
-		fputc('\n', f);
-		array_table(f, jm(res, "lcores"), 5, lcore_hdr, "rlrrr",
-			    "{lcore}|{role}|{rx_packets:c}|{rx_bytes:b}|{drops:c}");
+		table(f, jm(res, tables[i].array), tables[i].cols);
 	}
 	fputc('\n', f);
 	ctl_fmt_drops(f, res, false);
@@ -584,22 +588,20 @@ ctl_fmt_stats(FILE *f, json_object *res)
 void
 ctl_fmt_port_list(FILE *f, json_object *res)
 {
-	static const char *const hdr[] = { "NAME", "ID", "DRIVER", "MAC", "ADDRESS", "MTU",
-		"QUEUES", "LINK" };
+	static const struct cols c = { "NAME|ID|DRIVER|MAC|ADDRESS|MTU|QUEUES|LINK", "lrlllrrl",
+		"{name}|{port_id}|{driver}|{mac}|{ip}|{mtu}|{queues}|{link:l}" };
 	json_object *ports = jm(res, "ports");
 
 	if (jlen(ports) == 0) {
 		fprintf(f, "no ports\n");
 		return;
 	}
-	array_table(f, ports, 8, hdr, "lrlllrrl", "{name}|{port_id}|{driver}|{mac}|{ip}|{mtu}|"
-		    "{queues}|{link:l}");
+	table(f, ports, &c);
 }
 
 void
 ctl_fmt_port_show(FILE *f, json_object *res)
 {
-	static const char *const hdr[] = { "XSTAT", "VALUE" };
 	json_object *p = jm(res, "port"), *xs = jm(res, "xstats");
 	struct ctl_table t;
 	size_t zero;
@@ -607,7 +609,7 @@ ctl_fmt_port_show(FILE *f, json_object *res)
 	ctl_fmt_tpl(f, p, "port {name}  id {port_id}\ndriver    {driver}\ndevice    {device}\n"
 		    "mac       {mac}\naddress   {ip}\nmtu       {mtu}\nqueues    {queues}\n"
 		    "link      {link:l}\n\n");
-	ctl_table_init(&t, 10, portstat_hdr, "lrlrrrrrrr");
+	table_start(&t, &port_cols);
 	cells(&t, p, "{name}|{port_id}");
 	cells(&t, jm(res, "stats"), PORT_STATS);
 	ctl_table_print(&t, f);
@@ -616,7 +618,7 @@ ctl_fmt_port_show(FILE *f, json_object *res)
 		return;
 	fputc('\n', f);
 	/* a PMD may have hundreds; the zero ones say nothing */
-	if (counts_table(f, xs, hdr, false, &zero) >= 0 && zero > 0)
+	if (counts_table(f, xs, "XSTAT|VALUE", false, &zero) >= 0 && zero > 0)
 		fprintf(f, "(%zu xstat%s zero; --json shows all)\n", zero,
 			zero == 1 ? " is" : "s are");
 }
@@ -676,7 +678,7 @@ ctl_fmt_port_info_block(FILE *f, json_object *res)
 void
 ctl_fmt_system_info(FILE *f, json_object *res)
 {
-	static const char *const hdr[] = { "LCORE", "ROLE", "WORKER" };
+	static const struct cols lcores = { "LCORE|ROLE|WORKER", "rlr", "{lcore}|{role}|{worker}" };
 	json_object *dp = jm(res, "dataplane"), *rpc = jm(res, "rpc"), *lc = jm(dp, "lcores");
 
 	/* rte_version() already says "DPDK 22.11.1" */
@@ -699,7 +701,7 @@ ctl_fmt_system_info(FILE *f, json_object *res)
 			    "{requests} requests, {errors} errors\n");
 	if (jlen(lc) > 0) {
 		fputc('\n', f);
-		array_table(f, lc, 3, hdr, "rlr", "{lcore}|{role}|{worker}");
+		table(f, lc, &lcores);
 	}
 }
 
@@ -770,23 +772,13 @@ void
 ctl_fmt_event(FILE *f, json_object *ev)
 {
 	const char *type = jstr(ev, "type");
-	uint64_t ms = 0, lost = 0;
-	char when[32] = "-";
-	struct tm tm;
-	time_t t;
+	uint64_t lost = 0;
 	size_t i;
 
 	if (jget(ev, "lost", json_type_int, &lost) && lost > 0)
 		fprintf(f, "(%" PRIu64 " event%s lost before the next: castgatectl did not read "
 			"fast enough)\n", lost, lost == 1 ? "" : "s");
-	if (jget(ev, "time_unix_ms", json_type_int, &ms) && ms > 0) {
-		t = (time_t)(ms / 1000);
-		localtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03u",
-			 (unsigned int)(ms % 1000));
-	}
-	fprintf(f, "%s  %-19s  ", when, type);
+	ctl_fmt_tpl(f, ev, "{time_unix_ms:T}  {-19 type}  ");
 	for (i = 0; i < sizeof(event_tpl) / sizeof(event_tpl[0]); i++)
 		if (strcmp(event_tpl[i].type, type) == 0)
 			break;

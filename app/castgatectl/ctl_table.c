@@ -13,10 +13,10 @@
 
 #define RULE_ARGS "NAME --in IN --out OUT [--out OUT]... [--id N] | --file FILE|-"
 
-/* Rows in the order of the help. Without .run a row calls .method with its one
- * argument (if any) as params[.param] and prints the result with .render, or
- * through the template .say (ctl_fmt_tpl). .help is one line: castgatectl(8)
- * is the full reference. */
+/* Rows in the order of the help. Without .run a row calls .method with its
+ * arguments as params (its positional as params[.param], --opt VALUE as
+ * params.opt) and prints the result with .render, or through the template .say
+ * (ctl_fmt_tpl). .help is one line: castgatectl(8) is the full reference. */
 const struct ctl_cmd ctl_cmds[] = {
 	{ .words = "rule list", .aliases = "show rules", .method = "rule.list",
 	  .summary = "the rules, from the config file and the API",
@@ -55,6 +55,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .render = ctl_fmt_drops_all },
 	{ .words = "trace", .method = "trace.get",
 	  .args = "[RULE] [--port PORT] [--destination IP] [--dport N] [--count N] [--wait SECONDS]",
+	  .param = "rule",
 	  .summary = "follow COUNT packets of a rule, or of no rule on a port",
 	  .help = "  Waits up to --wait (default 10) seconds or Ctrl-C, then prints each packet.\n",
 	  .run = ctl_run_trace, .render = ctl_fmt_trace, .flags = CTL_CMD_CHANGES },
@@ -81,7 +82,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ .words = "config check", .method = "config.check", .args = "[FILE]", .param = "path",
 	  .summary = "validate a config file (default: the running one)",
 	  .help = "  Also lists what a reload would change; exit status 1 if it would fail.\n",
-	  .run = ctl_run_config_check, .render = ctl_fmt_config_check },
+	  .render = ctl_fmt_config_check, .flags = CTL_CMD_VALID },
 	{ .words = "config reload", .aliases = "reload", .method = "config.reload",
 	  .summary = "apply the config file's [[rule]] changes", .flags = CTL_CMD_CHANGES,
 	  .say = "config reloaded; config rules:\n  added    {added:L}\n  updated  {updated:L}\n"
@@ -405,6 +406,7 @@ ctl_getopt(const struct ctl_usage *u, int argc, char **argv, struct ctl_args *a,
 	int k;
 
 	memset(a, 0, sizeof(*a));
+	a->u = u;
 	a->argc = argc;
 	a->argv = argv;
 	for (int i = 0; i < argc && !u->more; i++) {

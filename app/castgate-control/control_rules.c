@@ -607,24 +607,30 @@ state_write(struct control *c, const struct cg_rule_set *next, const struct cg_s
 }
 
 /*
- * Save @next as the state file, then make it c->api. On failure undo @undo_op
- * of @undo_rule in the data plane and fill @err.
+ * Save @next as the state file, then make it c->api; @next NULL: the change
+ * is in c->api already, appended after its first @base rules (an add). On
+ * failure undo @undo_op of @undo_rule in the data plane and fill @err.
  */
 static int
-commit(struct control *c, struct cg_rule_set *next, const struct cg_state_change *ch,
-       uint32_t undo_op, const struct cg_rule *undo_rule, const struct control_who *who,
-       const char *what, struct cg_rpc_error *err)
+commit(struct control *c, struct cg_rule_set *next, size_t base,
+       const struct cg_state_change *ch, uint32_t undo_op, const struct cg_rule *undo_rule,
+       const struct control_who *who, const char *what, struct cg_rpc_error *err)
 {
 	char msg[MSG], umsg[MSG];
 	int ret;
 
-	ret = state_write(c, next, ch, 1, msg, sizeof(msg));
+	ret = state_write(c, next != NULL ? next : c->api, ch, 1, msg, sizeof(msg));
 	if (ret == 0) {
-		cg_rule_set_free(c->api);
-		c->api = next;
+		if (next != NULL) {
+			cg_rule_set_free(c->api);
+			c->api = next;
+		}
 		return 0;
 	}
-	cg_rule_set_free(next);
+	if (next != NULL)
+		cg_rule_set_free(next);
+	else
+		cg_rule_set_truncate(c->api, base);
 	ret = dp_request(c, undo_op, CG_SHM_ORIGIN_API, undo_rule, umsg, sizeof(umsg));
 	if (ret == 0) {
 		control_audit(CG_LOG_ERR, who, undo_rule->name, "error", "%s: not saved (%s): "
@@ -650,6 +656,7 @@ control_rule_change(struct control *c, uint32_t op, struct cg_rule *r,
 		    const struct control_who *who, struct cg_rpc_error *err)
 {
 	const char *verb = op == CG_SHM_RULES_ADD ? "add" : "update";
+	size_t base = cg_rule_set_count(c->api);	/* an add goes after these */
 	struct cg_rule old;
 	struct control_rule_ref ref;
 	struct cg_rule_set *next;
@@ -698,9 +705,23 @@ control_rule_change(struct control *c, uint32_t op, struct cg_rule *r,
 			goto refused;
 		}
 	}
-	/* Built before anything changes: a failure here changes nothing. */
-	next = set_replace(c->api, r->name, r, msg, sizeof(msg));
-	if (next == NULL) {
+	/*
+	 * Built before the data plane changes: a failure here changes nothing.
+	 * An add goes into c->api in place (a copy of the set per add costs
+	 * O(set)) and is truncated off again on failure; an update, or an add
+	 * that takes the place of a state rule of that name which is not
+	 * installed, builds a copy.
+	 */
+	if (op == CG_SHM_RULES_ADD && cg_rule_set_find(c->api, r->name) == NULL) {
+		struct cg_rule tmp = *r;
+
+		next = NULL;
+		ret = cg_rule_set_add(c->api, &tmp, msg, sizeof(msg));
+	} else {
+		next = set_replace(c->api, r->name, r, msg, sizeof(msg));
+		ret = next != NULL ? 0 : -1;
+	}
+	if (ret < 0) {
 		/* A clash with a state rule that is not installed, or ENOMEM. */
 		cg_rpc_error_set(err, CG_RPC_E_CONFLICT, "params.rule", "%s", msg);
 		goto refused;
@@ -710,7 +731,10 @@ control_rule_change(struct control *c, uint32_t op, struct cg_rule *r,
 	if (ret < 0) {
 		char field[CG_RPC_FIELD_MAX];
 
-		cg_rule_set_free(next);
+		if (next != NULL)
+			cg_rule_set_free(next);
+		else
+			cg_rule_set_truncate(c->api, base);
 		dp_field(msg, field, sizeof(field));
 		control_dp_error(err, ret, field, msg);
 		goto refused;
@@ -718,10 +742,10 @@ control_rule_change(struct control *c, uint32_t op, struct cg_rule *r,
 	t1 = mono_us();
 	snprintf(what, sizeof(what), "rule %s (id %u): %s", r->name, r->id, verb);
 	if (op == CG_SHM_RULES_ADD)
-		ret = commit(c, next, &(struct cg_state_change){ .put = r }, CG_SHM_RULES_REMOVE,
+		ret = commit(c, next, base, &(struct cg_state_change){ .put = r }, CG_SHM_RULES_REMOVE,
 			     r, who, what, err);
 	else
-		ret = commit(c, next, &(struct cg_state_change){ .put = r }, CG_SHM_RULES_UPDATE,
+		ret = commit(c, next, base, &(struct cg_state_change){ .put = r }, CG_SHM_RULES_UPDATE,
 			     &old, who, what, err);
 	if (ret < 0)
 		return -1;
@@ -915,7 +939,7 @@ control_rule_remove(struct control *c, const char *name, const struct control_wh
 	}
 	t1 = mono_us();
 	snprintf(what, sizeof(what), "rule %s (id %u): remove", name, old.id);
-	if (commit(c, next, &(struct cg_state_change){ .remove = name }, CG_SHM_RULES_ADD, &old,
+	if (commit(c, next, 0, &(struct cg_state_change){ .remove = name }, CG_SHM_RULES_ADD, &old,
 		   who, what, err) < 0)
 		return -1;
 	control_stats_forget_rule(c, name);

@@ -45,6 +45,18 @@ struct rxq_ref {
 	uint16_t queue;
 };
 
+/*
+ * Fresh mbufs a worker keeps for fan-out copies and clones, refilled in bulk:
+ * an extra output then costs a pointer pop, not a bulk call of its own (which
+ * made the first extra output dearer than the later ones).
+ */
+#define STASH_REFILL 32
+struct mbuf_stash {
+	struct rte_mempool *mp;
+	unsigned int n;
+	struct rte_mbuf *m[STASH_REFILL];
+};
+
 struct worker {
 	unsigned int idx;
 	unsigned int nb_rxq;
@@ -62,6 +74,8 @@ struct worker {
 	/* This burst's trace block, NULL when not tracing (most of the time). */
 	struct cg_shm_trace_lcore *trace;
 	uint64_t trace_tsc;
+	/* Fan-out: payload copies, header mbufs, indirect clones. */
+	struct mbuf_stash copies, hdrs, clones;
 } __rte_cache_aligned;
 
 static struct worker workers[CG_DP_MAX_WORKERS];
@@ -77,6 +91,9 @@ cg_dp_fwd_init(void)
 
 		memset(wk, 0, sizeof(*wk));
 		wk->idx = w;
+		wk->copies.mp = dp_g.pool;
+		wk->hdrs.mp = dp_g.hdr_pool;
+		wk->clones.mp = dp_g.clone_pool;
 		wk->drain_tsc = hz / 1000000 * dp_g.p.tx_drain_us;
 		wk->parse_flags = dp_g.p.checksum_check ?
 			(CG_PKT_F_CHECK_IP_CSUM | CG_PKT_F_CHECK_UDP_CSUM) : 0;
@@ -210,13 +227,24 @@ fail:
 	return NULL;
 }
 
-/* Fill @p v with @p n fresh mbufs of @p mp: in one call, else (pool short) one by one. */
-static inline void
-alloc_n(struct rte_mempool *mp, struct rte_mbuf **v, unsigned int n)
+/* A fresh mbuf of the stash's pool (NULL: the pool is empty). */
+static inline struct rte_mbuf *
+stash_get(struct mbuf_stash *st)
 {
-	if (n > 0 && rte_pktmbuf_alloc_bulk(mp, v, n) != 0)
-		for (unsigned int i = 0; i < n; i++)
-			v[i] = rte_pktmbuf_alloc(mp);
+	if (unlikely(st->n == 0)) {
+		/* The pool short of a whole refill: one at a time. */
+		if (rte_pktmbuf_alloc_bulk(st->mp, st->m, STASH_REFILL) != 0)
+			return rte_pktmbuf_alloc(st->mp);
+		st->n = STASH_REFILL;
+	}
+	return st->m[--st->n];
+}
+
+static void
+stash_free(struct mbuf_stash *st)
+{
+	rte_pktmbuf_free_bulk(st->m, st->n);
+	st->n = 0;
 }
 
 /* The original mbuf, trimmed so that a fresh header ends where the payload starts. */
@@ -368,9 +396,7 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 	struct cg_shm_ctr_rule *cr = &c->rule[slot];
 	const uint32_t l3_len = CG_PKT_IPV4_HLEN + CG_PKT_UDP_HLEN + pi->payload_len;
 	struct ready_out ready[CG_DP_MAX_OUTPUTS];
-	struct rte_mbuf *copies[CG_DP_MAX_OUTPUTS], *hdrs[CG_DP_MAX_OUTPUTS];
-	struct rte_mbuf *clones[CG_DP_MAX_OUTPUTS];
-	unsigned int nb_ready = 0, nb_copy = 0, next_copy = 0, next_clone = 0;
+	unsigned int nb_ready = 0;
 
 	/* Below the rule's min_ttl: not the rule's traffic (its rx_packets and
 	 * outputs do not see it), one compare on the slot's first line. */
@@ -421,22 +447,11 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 		}
 		r->o = (uint8_t)o;
 		r->copy = !(dp_g.ports[d->port].multi_seg && pi->payload_len > COPY_MAX_PAYLOAD);
-		nb_copy += r->copy;
 		nb_ready++;
 	}
 	if (nb_ready == 0) {
 		rte_pktmbuf_free(m);
 		return;
-	}
-	/* Fan-out: the extra outputs' mbufs in one go (the last output is the original). */
-	if (nb_ready > 1) {
-		unsigned int nb_clone;
-
-		nb_copy -= ready[nb_ready - 1].copy;
-		nb_clone = nb_ready - 1 - nb_copy;
-		alloc_n(dp_g.pool, copies, nb_copy);
-		alloc_n(dp_g.hdr_pool, hdrs, nb_clone);
-		alloc_n(dp_g.clone_pool, clones, nb_clone);
 	}
 
 	for (unsigned int i = 0; i < nb_ready; i++) {
@@ -446,14 +461,14 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 		struct rte_mbuf *om;
 		uint8_t *h;
 
+		/* The last output takes the original; the others, a stash's mbufs. */
 		if (i + 1 == nb_ready) {
 			om = m;
 			out_in_place(om, pi);
 		} else if (ready[i].copy) {
-			om = out_copy(copies[next_copy++], m, pi);
+			om = out_copy(stash_get(&wk->copies), m, pi);
 		} else {
-			om = out_clone(hdrs[next_clone], clones[next_clone], m, pi);
-			next_clone++;
+			om = out_clone(stash_get(&wk->hdrs), stash_get(&wk->clones), m, pi);
 		}
 		if (unlikely(om == NULL)) {
 			c->drops[CG_SHM_DROP_NO_MBUF]++;
@@ -716,6 +731,9 @@ cg_dp_fwd_loop(void *arg)
 		}
 	}
 	flush_all(wk);
+	stash_free(&wk->copies);
+	stash_free(&wk->hdrs);
+	stash_free(&wk->clones);
 	rte_rcu_qsbr_thread_offline(cg_dp_rules_qsbr, wk->idx);
 	CG_INFO("worker %u: stopped", wk->idx);
 	return 0;

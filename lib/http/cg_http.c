@@ -33,12 +33,20 @@
 #include "cg_http.h"
 #include "cg_log.h"
 
+/*
+ * The listen socket's backlog is the kernel's largest (SOMAXCONN): a burst of
+ * connections (scrapers, probes, a flood libmicrohttpd accepts only to refuse)
+ * waits there for the server thread; a short queue would drop their SYNs, and
+ * each client would retry only after a second.
+ */
+
 /* A live connection, as the watchdog sees it. */
 struct conn {
 	struct conn *prev, *next;
 	int fd;			/* our dup of its socket; -1 if dup failed (no deadline) */
 	int64_t due_ms;		/* CLOCK_MONOTONIC time its answer is due by */
 	bool cut;		/* shut down already */
+	char peer[64];		/* its client's address, for the log */
 };
 
 struct cg_http {
@@ -157,6 +165,24 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	return reply(conn, status, ctype, b.p, b.len);
 }
 
+static void
+addr_str(const struct sockaddr *sa, char *buf, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, size, "[%s]:%u", ip, ntohs(a->sin6_port));
+	} else {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		snprintf(buf, size, "%s:%u", ip, ntohs(a->sin_port));
+	}
+}
+
 /* Runs on libmicrohttpd's thread when a connection starts and when it ends. */
 static void
 on_conn(void *cls, struct MHD_Connection *mc, void **socket_context,
@@ -168,10 +194,14 @@ on_conn(void *cls, struct MHD_Connection *mc, void **socket_context,
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *ca =
+			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
 		c = calloc(1, sizeof(*c));
 		if (c == NULL)
 			return; /* then this one has the idle timeout only */
+		if (ca != NULL && ca->client_addr != NULL)
+			addr_str(ca->client_addr, c->peer, sizeof(c->peer));
 		c->fd = ci != NULL ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
 		if (c->fd < 0) {
 			CG_DEBUG("http: no deadline for a connection: dup: %s", strerror(errno));
@@ -247,7 +277,8 @@ watchdog(void *arg)
 			if (c->due_ms <= now) {
 				shutdown(c->fd, SHUT_RDWR);
 				c->cut = true;
-				CG_DEBUG("http: a connection passed its %lld ms deadline: shut down",
+				CG_DEBUG("http: connection from %s: no whole request answered "
+					 "within %lld ms: closed", c->peer[0] ? c->peer : "?",
 					 (long long)h->deadline_ms);
 			} else if (c->due_ms < next) {
 				next = c->due_ms;
@@ -279,24 +310,6 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	while (n > 0 && msg[n - 1] == '\n')
 		msg[--n] = '\0';
 	CG_DEBUG("http: %s", msg);
-}
-
-static void
-addr_str(const struct sockaddr *sa, char *buf, size_t size)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-
-		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-		snprintf(buf, size, "[%s]:%u", ip, ntohs(a->sin6_port));
-	} else {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-
-		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-		snprintf(buf, size, "%s:%u", ip, ntohs(a->sin_port));
-	}
 }
 
 /* The watchdog's lock and clock; 0 or a positive errno. */
@@ -390,7 +403,7 @@ cg_http_start(const struct cg_http_opts *o, char *err, size_t errlen)
 	h->fd = socket(o->addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (h->fd < 0 ||
 	    setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(h->fd, o->addr, o->addrlen) < 0 || listen(h->fd, 16) < 0) {
+	    bind(h->fd, o->addr, o->addrlen) < 0 || listen(h->fd, SOMAXCONN) < 0) {
 		e = errno;
 		snprintf(err, errlen, "%s: %s", where, strerror(e));
 		goto fail;

@@ -113,6 +113,7 @@ static int
 parse_container(json_object *o, struct cg_docker_container *c, char *err, size_t errlen)
 {
 	json_object *state, *config, *labels, *ns, *nets, *v;
+	char name[sizeof(c->name) + 1];
 	unsigned int pid;
 
 	if (o == NULL || !json_object_is_type(o, json_type_object))
@@ -120,11 +121,13 @@ parse_container(json_object *o, struct cg_docker_container *c, char *err, size_t
 	if (get_str(o, "Id", c->id, sizeof(c->id)) <= 0 || c->id[0] == '\0')
 		return cg_util_err(err, errlen, -EINVAL,
 				   "container: Id: missing, not a string or longer than 64");
-	if (get_str(o, "Name", c->name, sizeof(c->name)) < 0)
+	/* Docker's leading '/' does not count: a name of sizeof(c->name) - 1 characters fits. */
+	if (get_str(o, "Name", name, sizeof(name)) < 0 ||
+	    strlen(name + (name[0] == '/')) >= sizeof(c->name))
 		return cg_util_err(err, errlen, -EINVAL,
-				   "container %.12s: Name: not a string or too long", c->id);
-	if (c->name[0] == '/')
-		memmove(c->name, c->name + 1, strlen(c->name));
+				   "container %.12s: Name: not a string or longer than %zu", c->id,
+				   sizeof(c->name) - 1);
+	snprintf(c->name, sizeof(c->name), "%s", name + (name[0] == '/'));
 
 	if (get_typed(o, "State", json_type_object, &state) < 0)
 		return cg_util_err(err, errlen, -EINVAL,

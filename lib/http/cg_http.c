@@ -2,13 +2,29 @@
 /*
  * The read-only HTTP endpoint on libmicrohttpd. We bind the socket ourselves
  * so that a busy or refused address is reported in our words at start-up;
- * libmicrohttpd runs the event loop, the parsing, the timeouts and HEAD.
+ * libmicrohttpd runs the event loop, the parsing, the idle timeouts, the
+ * per-address limit and HEAD.
+ *
+ * libmicrohttpd's own timeout is an idle one: every byte restarts it, so a
+ * client dripping a byte a second would keep its connection forever, and a
+ * few dozen such clients would hold every slot. Hence a deadline of our own:
+ * each connection is recorded when it starts (NOTIFY_CONNECTION) with the
+ * time its request must be answered by; a watchdog thread shuts down the
+ * socket of one past it, and libmicrohttpd, reading EOF, closes it. The
+ * watchdog shuts down a dup() of the socket that we own and close ourselves
+ * (at NOTIFY_CLOSED, under the mutex the watchdog holds), so it never touches
+ * a descriptor number that libmicrohttpd has closed and the kernel reused.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 
@@ -17,12 +33,44 @@
 #include "cg_http.h"
 #include "cg_log.h"
 
+/*
+ * The listen socket's backlog is the kernel's largest (SOMAXCONN): a burst of
+ * connections (scrapers, probes, a flood libmicrohttpd accepts only to refuse)
+ * waits there for the server thread; a short queue would drop their SYNs, and
+ * each client would retry only after a second.
+ */
+
+/* A live connection, as the watchdog sees it. */
+struct conn {
+	struct conn *prev, *next;
+	int fd;			/* our dup of its socket; -1 if dup failed (no deadline) */
+	int64_t due_ms;		/* CLOCK_MONOTONIC time its answer is due by */
+	bool cut;		/* shut down already */
+	char peer[64];		/* its client's address, for the log */
+};
+
 struct cg_http {
 	struct MHD_Daemon *mhd;
 	int fd;
 	cg_http_handler handler;
 	void *arg;
+	int64_t deadline_ms;
+	pthread_mutex_t mu;	/* guards conns, stopping, and every conn's fields */
+	pthread_cond_t cv;	/* (CLOCK_MONOTONIC) an earlier deadline, or stop */
+	int64_t wake_ms;	/* when the watchdog wakes next; INT64_MAX: not before a signal */
+	pthread_t watchdog;
+	bool watchdog_up, stopping;
+	struct conn *conns;
 };
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 void
 cg_http_printf(struct cg_http_buf *b, const char *fmt, ...)
@@ -118,20 +166,6 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 }
 
 static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[512];
-	size_t n;
-
-	(void)cls;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = strlen(msg);
-	while (n > 0 && msg[n - 1] == '\n')
-		msg[--n] = '\0';
-	CG_DEBUG("http: %s", msg);
-}
-
-static void
 addr_str(const struct sockaddr *sa, char *buf, size_t size)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
@@ -149,11 +183,203 @@ addr_str(const struct sockaddr *sa, char *buf, size_t size)
 	}
 }
 
+/* Runs on libmicrohttpd's thread when a connection starts and when it ends. */
+static void
+on_conn(void *cls, struct MHD_Connection *mc, void **socket_context,
+	enum MHD_ConnectionNotificationCode code)
+{
+	struct cg_http *h = cls;
+	struct conn *c;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *ca =
+			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+		c = calloc(1, sizeof(*c));
+		if (c == NULL)
+			return; /* then this one has the idle timeout only */
+		if (ca != NULL && ca->client_addr != NULL)
+			addr_str(ca->client_addr, c->peer, sizeof(c->peer));
+		c->fd = ci != NULL ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
+		if (c->fd < 0) {
+			CG_DEBUG("http: no deadline for a connection: dup: %s", strerror(errno));
+			free(c);
+			return;
+		}
+		pthread_mutex_lock(&h->mu);
+		c->due_ms = now_ms() + h->deadline_ms;
+		c->next = h->conns;
+		if (h->conns != NULL)
+			h->conns->prev = c;
+		h->conns = c;
+		if (c->due_ms < h->wake_ms)
+			pthread_cond_signal(&h->cv); /* the watchdog would wake too late */
+		pthread_mutex_unlock(&h->mu);
+		*socket_context = c;
+		return;
+	}
+	c = *socket_context;
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&h->mu);
+	close(c->fd);
+	free(c);
+	*socket_context = NULL;
+}
+
+/* An answer was sent whole: the connection's next request gets a deadline of its own. */
+static void
+on_completed(void *cls, struct MHD_Connection *mc, void **state,
+	     enum MHD_RequestTerminationCode toe)
+{
+	struct cg_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct conn *c;
+
+	(void)state;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		return;
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	c = ci != NULL ? ci->socket_context : NULL;
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	c->due_ms = now_ms() + h->deadline_ms;
+	pthread_mutex_unlock(&h->mu);
+}
+
+/*
+ * Shut down each connection past its deadline. Sleeps until the earliest
+ * deadline, or until a connection with an earlier one arrives: no wake-ups
+ * while idle.
+ */
+static void *
+watchdog(void *arg)
+{
+	struct cg_http *h = arg;
+
+	pthread_mutex_lock(&h->mu);
+	while (!h->stopping) {
+		int64_t now = now_ms(), next = INT64_MAX;
+
+		for (struct conn *c = h->conns; c != NULL; c = c->next) {
+			if (c->cut)
+				continue;
+			if (c->due_ms <= now) {
+				shutdown(c->fd, SHUT_RDWR);
+				c->cut = true;
+				CG_DEBUG("http: connection from %s: no whole request answered "
+					 "within %lld ms: closed", c->peer[0] ? c->peer : "?",
+					 (long long)h->deadline_ms);
+			} else if (c->due_ms < next) {
+				next = c->due_ms;
+			}
+		}
+		h->wake_ms = next;
+		if (next == INT64_MAX) {
+			pthread_cond_wait(&h->cv, &h->mu);
+		} else {
+			struct timespec ts = { .tv_sec = next / 1000,
+					       .tv_nsec = (next % 1000) * 1000000 };
+
+			pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+		}
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	CG_DEBUG("http: %s", msg);
+}
+
+/* The watchdog's lock and clock; 0 or a positive errno. */
+static int
+watchdog_init(struct cg_http *h)
+{
+	pthread_condattr_t ca;
+	int e;
+
+	h->wake_ms = INT64_MAX;
+	e = pthread_mutex_init(&h->mu, NULL);
+	if (e != 0)
+		return e;
+	e = pthread_condattr_init(&ca);
+	if (e == 0) {
+		e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		if (e == 0)
+			e = pthread_cond_init(&h->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	if (e != 0) {
+		pthread_mutex_destroy(&h->mu);
+		return e;
+	}
+	e = pthread_create(&h->watchdog, NULL, watchdog, h);
+	if (e != 0) {
+		pthread_cond_destroy(&h->cv);
+		pthread_mutex_destroy(&h->mu);
+		return e;
+	}
+	h->watchdog_up = true;
+	return 0;
+}
+
+static void
+watchdog_stop(struct cg_http *h)
+{
+	if (!h->watchdog_up)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->stopping = true;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->watchdog, NULL);
+	h->watchdog_up = false;
+}
+
+static void
+watchdog_free(struct cg_http *h)
+{
+	/* libmicrohttpd closed (and told us about) every connection it had. */
+	while (h->conns != NULL) {
+		struct conn *c = h->conns;
+
+		h->conns = c->next;
+		close(c->fd);
+		free(c);
+	}
+	pthread_cond_destroy(&h->cv);
+	pthread_mutex_destroy(&h->mu);
+}
+
 struct cg_http *
 cg_http_start(const struct cg_http_opts *o, char *err, size_t errlen)
 {
 	struct cg_http *h;
 	char where[80];
+	unsigned int max_conns = o->max_conns ? o->max_conns : CG_HTTP_MAX_CONNS;
+	unsigned int per_ip = o->max_conns_per_ip ? o->max_conns_per_ip :
+			      (max_conns / 2 ? max_conns / 2 : 1);
 	int one = 1, e;
 
 	addr_str(o->addr, where, sizeof(where));
@@ -165,10 +391,19 @@ cg_http_start(const struct cg_http_opts *o, char *err, size_t errlen)
 	}
 	h->handler = o->handler;
 	h->arg = o->arg;
+	h->deadline_ms = 1000LL * (o->deadline_s ? o->deadline_s : CG_HTTP_DEADLINE_S);
+	e = watchdog_init(h);
+	if (e != 0) {
+		snprintf(err, errlen, "%s: cannot start the HTTP watchdog thread: %s", where,
+			 strerror(e));
+		free(h);
+		errno = e;
+		return NULL;
+	}
 	h->fd = socket(o->addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (h->fd < 0 ||
 	    setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(h->fd, o->addr, o->addrlen) < 0 || listen(h->fd, 16) < 0) {
+	    bind(h->fd, o->addr, o->addrlen) < 0 || listen(h->fd, SOMAXCONN) < 0) {
 		e = errno;
 		snprintf(err, errlen, "%s: %s", where, strerror(e));
 		goto fail;
@@ -177,9 +412,11 @@ cg_http_start(const struct cg_http_opts *o, char *err, size_t errlen)
 				  on_request, h,
 				  MHD_OPTION_LISTEN_SOCKET, h->fd,
 				  MHD_OPTION_CONNECTION_TIMEOUT,
-				  (unsigned int)(o->timeout_s ? o->timeout_s : 5),
-				  MHD_OPTION_CONNECTION_LIMIT,
-				  (unsigned int)(o->max_conns ? o->max_conns : 32),
+				  (unsigned int)(o->timeout_s ? o->timeout_s : CG_HTTP_TIMEOUT_S),
+				  MHD_OPTION_CONNECTION_LIMIT, max_conns,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_conn, h,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_END);
 	if (h->mhd == NULL) {
@@ -191,6 +428,8 @@ cg_http_start(const struct cg_http_opts *o, char *err, size_t errlen)
 fail:
 	if (h->fd >= 0)
 		close(h->fd);
+	watchdog_stop(h);
+	watchdog_free(h);
 	free(h);
 	errno = e;
 	return NULL;
@@ -214,6 +453,8 @@ cg_http_stop(struct cg_http *h)
 {
 	if (h == NULL)
 		return;
+	watchdog_stop(h);
 	MHD_stop_daemon(h->mhd); /* closes the listen socket too, ours or not */
+	watchdog_free(h);
 	free(h);
 }

@@ -6,7 +6,13 @@
  * @file
  * A read-only HTTP endpoint (GET and HEAD) for health and metrics, on
  * libmicrohttpd: its own thread polls every connection, so a slow or idle
- * client never holds up another, and each connection has an idle timeout.
+ * client never holds up another. Each connection has an idle timeout and an
+ * absolute deadline: a request must arrive whole and be answered within
+ * deadline_s of the connection's start (or of the previous answer on a
+ * keep-alive connection), however it trickles in; a connection past it is
+ * shut down (the client reads EOF). One address holds at most
+ * max_conns_per_ip of the max_conns connections, so a single host cannot take
+ * them all.
  * The caller's handler renders a body into a growable buffer; the library
  * sends it (HEAD: the same headers, no body).
  *
@@ -44,7 +50,14 @@ struct cg_http_opts {
 	void *arg;
 	unsigned int timeout_s;       /**< idle connection timeout; 0 = 5 */
 	unsigned int max_conns;       /**< concurrent connections; 0 = 32 */
+	unsigned int deadline_s;      /**< a request's whole time, arrival to answer; 0 = 5 */
+	unsigned int max_conns_per_ip; /**< connections from one address; 0 = max_conns / 2 */
 };
+
+/** Defaults of struct cg_http_opts (the values its zero fields mean). */
+#define CG_HTTP_TIMEOUT_S 5
+#define CG_HTTP_MAX_CONNS 32
+#define CG_HTTP_DEADLINE_S 5
 
 struct cg_http;
 

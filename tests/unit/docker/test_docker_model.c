@@ -272,6 +272,21 @@ test_container_malformed(void)
 	expect_bad("{\"Id\":\"0123456789012345678901234567890123456789012345678901234567890123"
 		   "4\"}", "Id");
 	expect_bad("{" ID ",\"Name\":7}", "3f2a: Name");
+	{
+		/* 255 characters after Docker's '/' fit; 256 do not. */
+		char j[400], name[257];
+
+		memset(name, 'n', 256);
+		name[256] = '\0';
+		snprintf(j, sizeof(j), "{" ID ",\"Name\":\"/%s\"}", name);
+		expect_bad(j, "3f2a: Name: not a string or longer than 255");
+		name[255] = '\0';
+		snprintf(j, sizeof(j), "{" ID ",\"Name\":\"/%s\"}", name);
+		CU_ASSERT_EQUAL_FATAL(parse_str(j, &c, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(strlen(c.name), 255);
+		CU_ASSERT_EQUAL(c.name[0], 'n');
+		cg_docker_container_clear(&c);
+	}
 	expect_bad("{" ID ",\"State\":\"running\"}", "3f2a: State: not an object");
 	expect_bad("{" ID ",\"State\":{\"Running\":\"yes\"}}", "State.Running");
 	expect_bad("{" ID ",\"State\":{\"Running\":true,\"Pid\":-1}}", "State.Pid");

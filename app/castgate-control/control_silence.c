@@ -50,6 +50,7 @@ struct control_silence {
 	uint32_t *by_name;
 	uint32_t by_name_size;		/**< a power of two > 2 nb */
 	bool by_name_built;
+	uint64_t generation;		/**< of the rule table at the last full sample */
 };
 
 static uint32_t
@@ -228,19 +229,59 @@ find_old(struct control_silence *st, struct silence_rule *old, uint32_t slot, co
 	return NULL;
 }
 
+/* One rule's sample: its rx counter now, and the alarm that follows from it. */
+static void
+sample_rule(struct control *c, struct silence_rule *s, const struct cg_rule *r, uint64_t rx,
+	    uint64_t now_mono, uint64_t now_unix)
+{
+	s->silence_ms = control_silence_ms(c, r);
+	/* Fewer than before: removed and added again in this slot, counters reset. */
+	if (rx < s->rx)
+		s->rx = 0;
+	if (rx != s->rx) {
+		s->rx = rx;
+		s->active_mono_ms = now_mono;
+		s->last_rx_unix_ms = now_unix;
+		if (s->alarm)
+			clear_alarm(c, s, now_unix, "traffic");
+	}
+	if (s->silence_ms == 0) {
+		if (s->alarm)
+			clear_alarm(c, s, now_unix, "disabled");
+		return;
+	}
+	if (!s->alarm && now_mono - s->active_mono_ms >= s->silence_ms)
+		raise_alarm(c, s, now_unix);
+}
+
 void
 control_silence_sample(struct control *c, uint64_t now_mono, uint64_t now_unix)
 {
 	struct control_silence *st = c->silence;
 	struct silence_rule *old, *cur;
 	struct control_rule_ref ref;
+	uint64_t gen;
 	uint32_t slots;
 
 	if (st == NULL || c->shm.rules == NULL)
 		return;
+	slots = control_rule_slots(c);
+	gen = control_rules_generation(c);
+	/*
+	 * No rule changed since the last sample (the usual case, ten times a
+	 * second): the same rules in the same slots, so each state is updated
+	 * where it is, without matching names (100 000 rules: a few ms less).
+	 */
+	if (st->started && gen == st->generation) {
+		cur = st->tab[st->cur];
+		for (uint32_t slot = 0; slot < st->nb && slot < slots; slot++)
+			if (cur[slot].name[0] != '\0' && control_rule_at(c, slot, &ref))
+				sample_rule(c, &cur[slot], ref.rule, rule_rx(c, slot), now_mono,
+					    now_unix);
+		return;
+	}
 	old = st->tab[st->cur];
 	cur = st->tab[st->cur ^ 1];
-	slots = control_rule_slots(c);
 	st->by_name_built = false;
 	for (uint32_t i = 0; i < st->nb; i++)
 		old[i].seen = false;
@@ -269,30 +310,14 @@ control_silence_sample(struct control *c, uint64_t now_mono, uint64_t now_unix)
 		}
 		s->seen = false;
 		s->id = ref.rule->id;
-		s->silence_ms = control_silence_ms(c, ref.rule);
-		/* Fewer than before: removed and added again in this slot, counters reset. */
-		if (rx < s->rx)
-			s->rx = 0;
-		if (rx != s->rx) {
-			s->rx = rx;
-			s->active_mono_ms = now_mono;
-			s->last_rx_unix_ms = now_unix;
-			if (s->alarm)
-				clear_alarm(c, s, now_unix, "traffic");
-		}
-		if (s->silence_ms == 0) {
-			if (s->alarm)
-				clear_alarm(c, s, now_unix, "disabled");
-			continue;
-		}
-		if (!s->alarm && now_mono - s->active_mono_ms >= s->silence_ms)
-			raise_alarm(c, s, now_unix);
+		sample_rule(c, s, ref.rule, rx, now_mono, now_unix);
 	}
 	for (uint32_t i = 0; i < st->nb; i++)
 		if (old[i].name[0] != '\0' && !old[i].seen && old[i].alarm)
 			clear_alarm(c, &old[i], now_unix, "removed");
 	st->cur ^= 1;
 	st->started = true;
+	st->generation = gen;
 }
 
 /* The state of the rule in @p slot, if it is tracked there. */

@@ -607,6 +607,7 @@ test_silence(void)
 	c.shm.rules->slot[moved] = saved;
 	cg_shm_idx_add(c.shm.rules, moved);
 	c.shm.rules->slot[SLOT_API].in_use = 0;
+	c.shm.rules->generation++;	/* as the data plane does after every change */
 	control_silence_sample(&c, m0 + 1300, u0 + 1300);
 	CU_ASSERT_EQUAL(json_object_array_length(tapped), 3);
 	CU_ASSERT_STRING_EQUAL(silence_of("api1", "alarm", &keep), "true");
@@ -641,6 +642,7 @@ test_silence(void)
 
 	/* Removed while raised: cleared, reason "removed". */
 	c.shm.rules->slot[SLOT_CFG].in_use = 0;
+	c.shm.rules->generation++;
 	control_silence_sample(&c, m0 + 4500, u0 + 4500);
 	CU_ASSERT_EQUAL_FATAL(json_object_array_length(tapped), 7);
 	CU_ASSERT_STRING_EQUAL(ev(6, "type"), "silence.cleared");
@@ -651,6 +653,7 @@ test_silence(void)
 	c.shm.rules->slot[SLOT_CFG].in_use = 1;
 	c.shm.rules->slot[SLOT_API] = saved;
 	memset(&c.shm.rules->slot[moved], 0, sizeof(c.shm.rules->slot[moved]));
+	c.shm.rules->generation++;
 	c.shm.ctrs[0].rule[SLOT_CFG].rx_pkts = 0;
 	c.shm.ctrs[0].rule[moved].rx_pkts = 0;
 	c.conf->ctl.silence_ms = 0;

@@ -347,17 +347,23 @@ by_id(const void *a, const void *b)
 	return x->rule->id < y->rule->id ? -1 : x->rule->id > y->rule->id;
 }
 
+static int get_int(json_object *params, const char *key, int64_t min, int64_t max,
+		   int64_t *out, struct cg_rpc_error *err);
+
 static json_object *
 m_rule_list(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
-	static const char *const keys[] = { NULL };
+	static const char *const keys[] = { "after", "limit", NULL };
 	struct control *c = control_of(ctx);
 	struct control_rule_ref *refs;
+	int64_t after = -1, limit = INT64_MAX;
 	json_object *res, *arr;
+	size_t n = 0, i;
 	uint64_t gen;
-	size_t n = 0;
 
-	if (check_params(params, keys, err) < 0)
+	if (check_params(params, keys, err) < 0 ||
+	    get_int(params, "after", 0, UINT32_MAX, &after, err) < 0 ||
+	    get_int(params, "limit", 1, INT32_MAX, &limit, err) < 0)
 		return NULL;
 	gen = control_rules_generation(c);
 	refs = calloc(control_rule_slots(c) + 1, sizeof(*refs));
@@ -370,10 +376,10 @@ m_rule_list(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_err
 		return oom(err);
 	}
 	for (uint32_t s = 0; s < control_rule_slots(c); s++)
-		if (control_rule_at(c, s, &refs[n]))
+		if (control_rule_at(c, s, &refs[n]) && (int64_t)refs[n].rule->id > after)
 			n++;
 	qsort(refs, n, sizeof(*refs), by_id);
-	for (size_t i = 0; i < n; i++) {
+	for (i = 0; i < n && (int64_t)i < limit; i++) {
 		json_object *e = rule_result(c, refs[i].rule, refs[i].origin);
 
 		if (e == NULL)
@@ -382,9 +388,12 @@ m_rule_list(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_err
 		if (json_object_array_add(arr, e) < 0)
 			json_object_put(e);
 	}
-	free(refs);
 	control_jadd(res, "rules", arr);
 	control_jadd(res, "generation", json_object_new_uint64(gen));
+	/* A page: where the next one starts (params.after), or nothing more. */
+	if (i < n)
+		control_jadd(res, "next_after", json_object_new_uint64(refs[i - 1].rule->id));
+	free(refs);
 	return res;
 }
 

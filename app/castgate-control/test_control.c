@@ -262,7 +262,33 @@ test_rule_list_get(void)
 	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.rules.1.origin")), "api");
 	CU_ASSERT_EQUAL(json_object_get_int(get(r, "result.rules.1.rule.output.0.ttl")), 9);
 	CU_ASSERT_EQUAL(json_object_get_int64(get(r, "result.generation")), 5);
+	CU_ASSERT_PTR_NULL(get(r, "result.next_after"));	/* all of it */
 	json_object_put(r);
+
+	/* Pages by id: one rule, then where the next starts, then the rest. */
+	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"rule.list\",\"params\":{\"limit\":1},"
+		 "\"id\":1}");
+	CU_ASSERT_EQUAL(json_object_array_length(get(r, "result.rules")), 1);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.rules.0.rule.name")), "cfg1");
+	CU_ASSERT_EQUAL(json_object_get_int64(get(r, "result.next_after")),
+			json_object_get_int64(get(r, "result.rules.0.rule.id")));
+	{
+		char req[160];
+
+		snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"method\":\"rule.list\","
+			 "\"params\":{\"after\":%" PRId64 ",\"limit\":1},\"id\":1}",
+			 json_object_get_int64(get(r, "result.next_after")));
+		json_object_put(r);
+		r = call(req);
+	}
+	CU_ASSERT_EQUAL(json_object_array_length(get(r, "result.rules")), 1);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.rules.0.rule.name")), "api1");
+	CU_ASSERT_PTR_NULL(get(r, "result.next_after"));	/* the last page */
+	json_object_put(r);
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.list\",\"params\":{\"limit\":0},"
+		  "\"id\":1}", CG_RPC_E_INVALID_PARAMS, "params.limit");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.list\",\"params\":{\"after\":"
+		  "\"x\"},\"id\":1}", CG_RPC_E_INVALID_PARAMS, "params.after");
 
 	c.shm.ctrs[0].rule[SLOT_API].rx_pkts = 10;
 	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"rule.get\",\"params\":{\"name\":\"api1\"},"

@@ -165,7 +165,7 @@ name_params(const char *key, const char *name)
 	return p;
 }
 
-/* An argument's value as JSON, by its kind in the usage: N a number when it is
+/* An argument's value as JSON, by its kind in the usage: N (or ID) a number when it is
  * one (the server checks the range), LIST a comma-separated array, FILE an
  * absolute path (the daemon resolves relative ones from its own cwd). */
 static json_object *
@@ -175,7 +175,7 @@ arg_json(const char *kind, const char *v)
 	char *end, *abs;
 	long long n;
 
-	if (strcmp(kind, "N") == 0) {
+	if (strcmp(kind, "N") == 0 || strcmp(kind, "ID") == 0) {
 		n = strtoll(v, &end, 10);
 		if (end != v && *end == '\0')
 			return json_object_new_int64(n);

@@ -435,6 +435,8 @@ ctl_fmt_rule_list(FILE *f, json_object *res)
 	}
 	table(f, rules, &c);
 	fprintf(f, "%zu rule%s\n", jlen(rules), jlen(rules) == 1 ? "" : "s");
+	if (jm(res, "next_after") != NULL)
+		fprintf(f, "more: rule list --after %s\n", jstr(res, "next_after"));
 }
 
 /* How an output's destination MAC is found: given, the group's MAC, or ARP. */

@@ -19,6 +19,7 @@
  * (ctl_fmt_tpl). .help is one line: castgatectl(8) is the full reference. */
 const struct ctl_cmd ctl_cmds[] = {
 	{ .words = "rule list", .aliases = "show rules", .method = "rule.list",
+	  .args = "[--after ID] [--limit N]",
 	  .summary = "the rules, from the config file and the API",
 	  .render = ctl_fmt_rule_list },
 	{ .words = "rule show", .aliases = "show rule", .method = "rule.get", .args = "RULE",

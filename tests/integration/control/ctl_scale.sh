@@ -67,6 +67,22 @@ cg_assert_eq "rule list: all $N rules" $N "$(cg_json "$CG_TMP/list.json" 'len(d[
 cg_assert_eq "rule list: names s0..s$((N - 1)), all from the config" "$N config" \
 	"$(cg_json "$CG_TMP/list.json" '"%d %s" % (len(set(r["rule"]["name"] for r in d["rules"])), ",".join(sorted(set(r["origin"] for r in d["rules"]))))')"
 
+# The same table a page at a time (castgatectl rule list --limit, then --after
+# from each page's "more:" line): every rule once, in id order, 7000 per page.
+pages=0 after=""
+: >"$CG_TMP/paged.names"
+while :; do
+	cg_ctl_run page rule list --limit 7000 ${after:+--after "$after"}
+	[ "$CG_RC" -eq 0 ] || { cg_fail "rule list --limit 7000 $after: exit $CG_RC"; break; }
+	pages=$((pages + 1))
+	awk '$1 ~ /^s[0-9]+$/ { print $1 }' "$CG_TMP/page.out" >>"$CG_TMP/paged.names"
+	after=$(sed -n 's/^more: rule list --after \([0-9]*\)$/\1/p' "$CG_TMP/page.out")
+	[ -n "$after" ] && [ $pages -lt 10 ] || break
+done
+cg_assert_eq "rule list in pages of 7000: pages" $(((N + 6999) / 7000)) $pages
+cg_assert_eq "rule list in pages: every rule once" "$N $N" \
+	"$(wc -l <"$CG_TMP/paged.names") $(sort -u "$CG_TMP/paged.names" | wc -l)"
+
 # Traffic to the first, a middle and the last rule, each counted at its own group.
 for i in 0 $((N / 2)) $((N - 1)); do
 	cg_recv_start "r$i" "$CG_NS_SINK" "$(group_out $i):6001" --iface "$CG_IF_SINK" \

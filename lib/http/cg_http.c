@@ -192,17 +192,19 @@ on_conn(void *cls, struct MHD_Connection *mc, void **socket_context,
 	struct conn *c;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		/* Each answer is read before the next call: libmicrohttpd 1.0
+		 * (Debian 13) returns the same per-connection storage every time. */
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
-		const union MHD_ConnectionInfo *ca =
-			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		int fd = ci != NULL ? ci->connect_fd : -1;
 
 		c = calloc(1, sizeof(*c));
 		if (c == NULL)
 			return; /* then this one has the idle timeout only */
-		if (ca != NULL && ca->client_addr != NULL)
-			addr_str(ca->client_addr, c->peer, sizeof(c->peer));
-		c->fd = ci != NULL ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
+		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci != NULL && ci->client_addr != NULL)
+			addr_str(ci->client_addr, c->peer, sizeof(c->peer));
+		c->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
 		if (c->fd < 0) {
 			CG_DEBUG("http: no deadline for a connection: dup: %s", strerror(errno));
 			free(c);

@@ -370,6 +370,9 @@ uint64_t control_now_ms(void);
 /** Monotonic clock in milliseconds (intervals, timeouts). */
 uint64_t control_mono_ms(void);
 
+/** The monotonic clock in microseconds (durations). */
+uint64_t control_mono_us(void);
+
 /** Add @p v to @p o under @p k; a NULL @p v (ENOMEM) is dropped. */
 void control_jadd(json_object *o, const char *k, json_object *v);
 

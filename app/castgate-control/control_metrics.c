@@ -74,7 +74,6 @@ struct control_metrics {
 	/* The loop's own. */
 	uint64_t text_next_ms;		/**< monotonic: render the text again from then */
 	uint64_t text_render_us;	/**< how long the last text render took */
-	uint64_t text_unix_ms;		/**< when it was rendered */
 };
 
 /*
@@ -320,8 +319,9 @@ render_process(struct control *c, struct prom *p)
 	prom_sample(p, "castgate_control_start_time_seconds", "gauge",
 		    "When castgate-control started, in seconds since the epoch.", NULL, v);
 	if (c->metrics != NULL) {
-		snprintf(v, sizeof(v), "%" PRIu64 ".%03u", control_now_ms() / 1000,
-			 (unsigned int)(control_now_ms() % 1000));
+		uint64_t now = control_now_ms();
+
+		snprintf(v, sizeof(v), "%" PRIu64 ".%03u", now / 1000, (unsigned int)(now % 1000));
 		prom_sample(p, "castgate_metrics_rendered_time_seconds", "gauge",
 			    "When this text was rendered, in seconds since the epoch.", NULL, v);
 		snprintf(v, sizeof(v), "%.6f", (double)c->metrics->text_render_us / 1e6);
@@ -601,18 +601,12 @@ publish(struct control *c)
 {
 	struct control_metrics *m = c->metrics;
 	struct cg_http_buf text = { 0 }, health = { 0 }, old_t = { 0 }, old_h;
-	uint64_t t0 = control_mono_ms(), us = 0;
-	bool due = t0 >= m->text_next_ms;
-	struct timespec a, b;
+	uint64_t t0 = control_mono_us();
+	bool due = t0 / 1000 >= m->text_next_ms;
 	int hs, ret = 0;
 
-	if (due) {
-		clock_gettime(CLOCK_MONOTONIC, &a);
+	if (due)
 		ret = control_metrics_render(c, &text);
-		clock_gettime(CLOCK_MONOTONIC, &b);
-		us = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000u +
-		     (uint64_t)((b.tv_nsec - a.tv_nsec) / 1000);
-	}
 	hs = control_metrics_health(c, &health);
 	if (ret < 0 || health.error != 0) {
 		CG_WARN("metrics: rendering failed: %s; serving the last ones", strerror(-ret ?
@@ -622,9 +616,11 @@ publish(struct control *c)
 		return;
 	}
 	if (due) {
-		m->text_render_us = us;
-		m->text_next_ms = t0 + RTE_MAX((uint64_t)METRICS_RENDER_SHARE * us / 1000,
-					       (uint64_t)CONTROL_TICK_MS - CONTROL_TICK_MS / 4);
+		/* The render and the (cheap) health answer: what the text costs. */
+		m->text_render_us = control_mono_us() - t0;
+		m->text_next_ms = t0 / 1000 +
+			RTE_MAX((uint64_t)METRICS_RENDER_SHARE * m->text_render_us / 1000,
+				(uint64_t)CONTROL_TICK_MS - CONTROL_TICK_MS / 4);
 	}
 	pthread_mutex_lock(&m->lock);
 	if (due) {

@@ -34,15 +34,6 @@
 
 #define MSG 512
 
-static uint64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 const char *
 control_origin_name(unsigned int origin)
 {
@@ -726,7 +717,7 @@ control_rule_change(struct control *c, uint32_t op, struct cg_rule *r,
 		cg_rpc_error_set(err, CG_RPC_E_CONFLICT, "params.rule", "%s", msg);
 		goto refused;
 	}
-	t0 = mono_us();
+	t0 = control_mono_us();
 	ret = dp_request(c, op, CG_SHM_ORIGIN_API, r, msg, sizeof(msg));
 	if (ret < 0) {
 		char field[CG_RPC_FIELD_MAX];
@@ -739,7 +730,7 @@ control_rule_change(struct control *c, uint32_t op, struct cg_rule *r,
 		control_dp_error(err, ret, field, msg);
 		goto refused;
 	}
-	t1 = mono_us();
+	t1 = control_mono_us();
 	snprintf(what, sizeof(what), "rule %s (id %u): %s", r->name, r->id, verb);
 	if (op == CG_SHM_RULES_ADD)
 		ret = commit(c, next, base, &(struct cg_state_change){ .put = r }, CG_SHM_RULES_REMOVE,
@@ -752,7 +743,7 @@ control_rule_change(struct control *c, uint32_t op, struct cg_rule *r,
 	control_stats_forget_rule(c, r->name);
 	control_audit(CG_LOG_INFO, who, r->name, "ok", "rule %s (id %u): %s: %u output(s), saved "
 		  "(data plane %.1f ms, state file %.1f ms)", r->name, r->id, verb, r->n_outputs,
-		  (double)(t1 - t0) / 1000.0, (double)(mono_us() - t1) / 1000.0);
+		  (double)(t1 - t0) / 1000.0, (double)(control_mono_us() - t1) / 1000.0);
 	return 0;
 refused:
 	control_audit(CG_LOG_WARN, who, r->name, "refused", "rule %s: %s refused: %s", r->name,
@@ -787,7 +778,7 @@ control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 	size_t base = cg_rule_set_count(c->api);	/* c->api had this many rules */
 	struct cg_state_change *ch;
 	char msg[MSG], field[CG_RPC_FIELD_MAX];
-	uint64_t t0 = mono_us(), t1;
+	uint64_t t0 = control_mono_us(), t1;
 	size_t i, done = 0, first = 0;	/* rules[first..i] wait to be sent */
 	uint32_t id;
 	int ret;
@@ -845,7 +836,7 @@ control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 			first = i + 1;
 		}
 	}
-	t1 = mono_us();
+	t1 = control_mono_us();
 	ch = calloc(n ? n : 1, sizeof(*ch));
 	if (ch == NULL) {
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "out of memory");
@@ -863,7 +854,7 @@ control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 	control_audit(CG_LOG_INFO, who, n ? rules[0].name : "-", "ok", "%zu rules added, \"%s\" "
 		      "to \"%s\", saved (data plane %.1f ms, state file %.1f ms)", n,
 		      n ? rules[0].name : "", n ? rules[n - 1].name : "",
-		      (double)(t1 - t0) / 1000.0, (double)(mono_us() - t1) / 1000.0);
+		      (double)(t1 - t0) / 1000.0, (double)(control_mono_us() - t1) / 1000.0);
 	return 0;
 undo:
 	/* Nothing of a refused batch stays: remove what went in, newest first. */
@@ -930,14 +921,14 @@ control_rule_remove(struct control *c, const char *name, const struct control_wh
 		cg_rpc_error_set(err, CG_RPC_E_INTERNAL, NULL, "%s", msg);
 		goto refused;
 	}
-	t0 = mono_us();
+	t0 = control_mono_us();
 	ret = dp_request(c, CG_SHM_RULES_REMOVE, CG_SHM_ORIGIN_API, &old, msg, sizeof(msg));
 	if (ret < 0) {
 		cg_rule_set_free(next);
 		control_dp_error(err, ret, "params.name", msg);
 		goto refused;
 	}
-	t1 = mono_us();
+	t1 = control_mono_us();
 	snprintf(what, sizeof(what), "rule %s (id %u): remove", name, old.id);
 	if (commit(c, next, 0, &(struct cg_state_change){ .remove = name }, CG_SHM_RULES_ADD, &old,
 		   who, what, err) < 0)
@@ -945,7 +936,7 @@ control_rule_remove(struct control *c, const char *name, const struct control_wh
 	control_stats_forget_rule(c, name);
 	control_audit(CG_LOG_INFO, who, name, "ok", "rule %s (id %u): removed, saved (data plane "
 		  "%.1f ms, state file %.1f ms)", name, old.id, (double)(t1 - t0) / 1000.0,
-		  (double)(mono_us() - t1) / 1000.0);
+		  (double)(control_mono_us() - t1) / 1000.0);
 	return 0;
 refused:
 	control_audit(CG_LOG_WARN, who, name, "refused", "rule %s: remove refused: %s", name,

@@ -25,12 +25,18 @@ control_now_ms(void)
 }
 
 uint64_t
-control_mono_ms(void)
+control_mono_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t
+control_mono_ms(void)
+{
+	return control_mono_us() / 1000u;
 }
 
 void

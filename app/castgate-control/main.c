@@ -255,8 +255,10 @@ static int
 loop_setup(struct control *c, const sigset_t *sigs)
 {
 	struct itimerspec its = {
-		.it_interval = { .tv_sec = CONTROL_TICK_MS / 1000, .tv_nsec = (CONTROL_TICK_MS % 1000) * 1000000L },
-		.it_value = { .tv_sec = CONTROL_TICK_MS / 1000, .tv_nsec = (CONTROL_TICK_MS % 1000) * 1000000L },
+		.it_interval = { .tv_sec = CONTROL_TICK_MS / 1000,
+				 .tv_nsec = (CONTROL_TICK_MS % 1000) * 1000000L },
+		.it_value = { .tv_sec = CONTROL_TICK_MS / 1000,
+			      .tv_nsec = (CONTROL_TICK_MS % 1000) * 1000000L },
 	};
 
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);

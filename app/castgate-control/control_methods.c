@@ -670,9 +670,9 @@ rule_table_json(const struct control *c)
 
 	if (t == NULL || slots == 0)
 		return t;
-	/* The memzones as reserved, and the primary's hash (its size per slot). */
+	/* The memzones as reserved, and the primary's own (its size per slot). */
 	bytes = cg_shm_rules_size(slots) + (uint64_t)c->shm.info->nb_ctr_blocks *
-		c->shm.ctrs->block_size + (uint64_t)slots * CG_SHM_HASH_BYTES_PER_SLOT;
+		c->shm.ctrs->block_size + (uint64_t)slots * CG_SHM_PRIVATE_BYTES_PER_SLOT;
 	control_jadd(t, "rules", json_object_new_uint64(c->shm.rules->nb_rules));
 	control_jadd(t, "slots", json_object_new_uint64(slots));
 	control_jadd(t, "bytes", json_object_new_uint64(bytes));

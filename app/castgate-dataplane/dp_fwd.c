@@ -392,14 +392,14 @@ static void
 forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 	const struct cg_pkt_info *pi, uint32_t slot, struct cg_shm_trace_rec *tr)
 {
-	const struct cg_shm_rule_slot *s = &cg_dp_rules->slot[slot];
+	const struct cg_dp_rule_fast *s = &cg_dp_rule_fast[slot];
 	struct cg_shm_ctr_rule *cr = &c->rule[slot];
 	const uint32_t l3_len = CG_PKT_IPV4_HLEN + CG_PKT_UDP_HLEN + pi->payload_len;
 	struct ready_out ready[CG_DP_MAX_OUTPUTS];
 	unsigned int nb_ready = 0;
 
 	/* Below the rule's min_ttl: not the rule's traffic (its rx_packets and
-	 * outputs do not see it), one compare on the slot's first line. */
+	 * outputs do not see it), one compare on the record's first line. */
 	if (unlikely(pi->ttl < s->min_ttl)) {
 		c->drops[CG_SHM_DROP_TTL_EXPIRED]++;
 		if (unlikely(tr != NULL))
@@ -424,7 +424,7 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 
 	/* Decide first, so that the last output sent can take the original. */
 	for (unsigned int o = 0; o < s->nb_out; o++) {
-		const struct cg_shm_out *d = &s->out[o];
+		const struct cg_shm_out *d = cg_dp_rule_out(s, slot, o);
 		struct ready_out *r = &ready[nb_ready];
 
 		if (unlikely(!wk->tx[d->port])) {
@@ -455,7 +455,7 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 	}
 
 	for (unsigned int i = 0; i < nb_ready; i++) {
-		const struct cg_shm_out *d = &s->out[ready[i].o];
+		const struct cg_shm_out *d = cg_dp_rule_out(s, slot, ready[i].o);
 		const struct cg_dp_port *port = &dp_g.ports[d->port];
 		struct cg_shm_ctr_out *co = &cr->out[ready[i].o];
 		struct rte_mbuf *om;
@@ -584,6 +584,21 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 				hits |= 1ULL << miss[j];
 				data[miss[j]] = data2[j];
 			}
+		}
+	}
+	/*
+	 * In a large table the burst's slots and counters are far apart and
+	 * rarely cached: start all their loads now, so that they overlap each
+	 * other instead of each packet waiting for its own.
+	 */
+	for (unsigned int k = 0; k < nk; k++) {
+		if (hits & (1ULL << k)) {
+			uint32_t slot = (uint32_t)(uintptr_t)data[k];
+			const struct cg_dp_rule_fast *f = &cg_dp_rule_fast[slot];
+
+			rte_prefetch0(f);
+			rte_prefetch0(RTE_PTR_ADD(f, RTE_CACHE_LINE_SIZE));
+			rte_prefetch0(&c->rule[slot]);	/* rx and out[0..1]: one line */
 		}
 	}
 	for (unsigned int u = 0; u < nu; u++) {

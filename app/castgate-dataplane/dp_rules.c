@@ -40,6 +40,7 @@
 struct rte_hash *cg_dp_rule_hash;
 struct cg_shm_rules *cg_dp_rules;
 struct rte_rcu_qsbr *cg_dp_rules_qsbr;
+struct cg_dp_rule_fast *cg_dp_rule_fast;
 
 static const struct rte_memzone *rules_mz, *qsbr_mz;
 /* Free slots, a stack (primary-private): allocation and release are O(1). */
@@ -73,6 +74,14 @@ cg_dp_rules_init(unsigned int nb_readers)
 		       "table needs about %" PRIu64 " MB in all: lower dataplane.max_rules or raise "
 		       "dataplane.memory_mb", CG_SHM_MZ_RULES, sz >> 20, n, rte_strerror(rte_errno),
 		       (cg_shm_rules_mem(n, rte_lcore_count()) + (1u << 20) - 1) >> 20);
+		return -ENOMEM;
+	}
+	cg_dp_rule_fast = rte_zmalloc_socket("cg_rules_fast", (size_t)n * sizeof(*cg_dp_rule_fast),
+					     sizeof(*cg_dp_rule_fast), (int)rte_socket_id());
+	if (cg_dp_rule_fast == NULL) {
+		CG_ERR("rules: rte_zmalloc (%zu MB of fast-path records for %u rule slots): out "
+		       "of memory; lower dataplane.max_rules or raise dataplane.memory_mb",
+		       ((size_t)n * sizeof(*cg_dp_rule_fast)) >> 20, n);
 		return -ENOMEM;
 	}
 	cg_dp_rules = rules_mz->addr;
@@ -353,6 +362,9 @@ slot_new(const struct cg_rule *r, uint8_t origin, uint32_t *slot, char *err, siz
 		push_free(*slot);
 		return ret;
 	}
+	cg_dp_rule_fast[*slot] = (struct cg_dp_rule_fast){
+		.nb_out = s->nb_out, .rtp = s->rtp, .min_ttl = s->min_ttl, .out0 = s->out[0],
+	};
 	s->in_use = 1;
 	return 0;
 }
@@ -573,6 +585,8 @@ cg_dp_rules_fini(void)
 	rte_memzone_free(qsbr_mz);
 	rte_memzone_free(rules_mz);
 	qsbr_mz = rules_mz = NULL;
+	rte_free(cg_dp_rule_fast);
+	cg_dp_rule_fast = NULL;
 	free(free_stack);
 	free_stack = NULL;
 	nb_free = 0;

@@ -73,7 +73,7 @@
 #include "cg_rule.h"
 
 /** Bumped on any change of a layout or message below. */
-#define CG_SHM_LAYOUT_VERSION 5
+#define CG_SHM_LAYOUT_VERSION 6
 /** cg_shm_info.magic once the primary has filled cg_info ("CGSH"). */
 #define CG_SHM_MAGIC 0x43475348u
 
@@ -221,7 +221,7 @@ enum cg_shm_drop {
  * this count is updated and CG_SHM_LAYOUT_VERSION bumped with it.
  */
 #define CG_SHM_LAYOUT_DROPS 24
-static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 5,
+static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 6,
 	      "drop reasons changed: bump CG_SHM_LAYOUT_VERSION and set CG_SHM_LAYOUT_DROPS");
 
 /** Counters of one output of a rule. */
@@ -244,13 +244,20 @@ struct cg_shm_ctr_rtp {
 	uint16_t seen;			/**< state: 1 once last_seq is valid */
 };
 
-/** Counters of one rule slot. */
+/**
+ * Counters of one rule slot. A packet of a one- or two-output rule updates
+ * only the first line (rx, then out[0..1]); the RTP state, for some rules
+ * only, comes last. Cache-line aligned, and an odd number of lines long, so
+ * that the entries of a large table spread over every cache set.
+ */
 struct cg_shm_ctr_rule {
 	uint64_t rx_pkts;
 	uint64_t rx_bytes;
-	struct cg_shm_ctr_rtp rtp;
 	struct cg_shm_ctr_out out[CG_SHM_MAX_OUTPUTS];
-};
+	struct cg_shm_ctr_rtp rtp;
+} __rte_cache_aligned;
+static_assert(sizeof(struct cg_shm_ctr_rule) % (2 * RTE_CACHE_LINE_SIZE) == RTE_CACHE_LINE_SIZE,
+	      "cg_shm_ctr_rule: keep it an odd number of cache lines");
 
 /**
  * One lcore's counter block in CG_SHM_MZ_COUNTERS; blocks are block_size
@@ -285,16 +292,17 @@ cg_shm_ctr_block(const struct cg_shm_lcore_ctrs *base, uint32_t i)
 
 /**
  * DPDK memory the rule table takes for @p nb_slots slots and @p nb_blocks
- * counter blocks (one per lcore): rule memzone and counters, without the
- * primary's own rte_hash (about CG_SHM_HASH_BYTES_PER_SLOT per slot).
+ * counter blocks (one per lcore): rule memzone, counters, and what the
+ * primary keeps for itself, CG_SHM_PRIVATE_BYTES_PER_SLOT per slot: its
+ * rte_hash (about 64 B) and the fast path's record of the slot (128 B).
  */
-#define CG_SHM_HASH_BYTES_PER_SLOT 64
+#define CG_SHM_PRIVATE_BYTES_PER_SLOT 192
 static inline uint64_t
 cg_shm_rules_mem(uint32_t nb_slots, uint32_t nb_blocks)
 {
 	return (uint64_t)cg_shm_rules_size(nb_slots) +
 	       (uint64_t)nb_blocks * cg_shm_ctr_block_size(nb_slots) +
-	       (uint64_t)nb_slots * CG_SHM_HASH_BYTES_PER_SLOT;
+	       (uint64_t)nb_slots * CG_SHM_PRIVATE_BYTES_PER_SLOT;
 }
 
 /** A port as the data plane brought it up. */

@@ -93,13 +93,12 @@ const char *ctl_fmt_rate(double v, const char *unit, char *buf, size_t size);
 const char *ctl_fmt_duration(uint64_t secs, char *buf, size_t size);
 
 /* Renderers of method results, named after the method (rule_list: rule.list;
- * version: system.info's versions; drops_all: stats.get's drops, zeros too;
- * port_*_block: testpmd's layout of port.get). Missing members print as "-";
+ * drops_all: stats.get's drops, zeros too). Missing members print as "-";
  * nothing here fails on an unexpected shape. */
 typedef void ctl_render_fn(FILE *f, json_object *res);
 ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_stats, ctl_fmt_drops_all,
-	ctl_fmt_port_list, ctl_fmt_port_show, ctl_fmt_port_stats_block, ctl_fmt_port_info_block,
-	ctl_fmt_system_info, ctl_fmt_health, ctl_fmt_config_check, ctl_fmt_trace;
+	ctl_fmt_port_list, ctl_fmt_port_show, ctl_fmt_system_info, ctl_fmt_health,
+	ctl_fmt_config_check, ctl_fmt_trace;
 /* Print the template t with its placeholders replaced by members of o:
  *   {PATH}       the member at the dotted PATH (rule.name) as text, "-" if missing
  *   {PATH:F}     a number as a count (c), bytes (b), a packet (p) or bit rate (B), raw

@@ -625,51 +625,6 @@ ctl_fmt_port_show(FILE *f, json_object *res)
 			zero == 1 ? " is" : "s are");
 }
 
-/* testpmd's `show port stats`: raw counts, so that they can be compared. */
-void
-ctl_fmt_port_stats_block(FILE *f, json_object *res)
-{
-	static const char hashes[] = "########################";
-	json_object *p = jm(res, "port");
-	char title[96];
-	int w;
-
-	w = snprintf(title, sizeof(title), " NIC statistics for port %s (%s) ",
-		     jstr(p, "port_id"), jstr(p, "name"));
-	fprintf(f, "  %s%s%s\n", hashes, title, hashes);
-	ctl_fmt_tpl(f, jm(res, "stats"),
-		    "  RX-packets: {-12 rx_packets:r} RX-missed: {-12 rx_missed:r} "
-		    "RX-bytes:  {rx_bytes:r}\n"
-		    "  RX-errors:  {rx_errors:r}\n"
-		    "  RX-nombuf:  {rx_nombuf:r}\n"
-		    "  TX-packets: {-12 tx_packets:r} TX-errors: {-12 tx_errors:r} "
-		    "TX-bytes:  {tx_bytes:r}\n"
-		    "\n  Throughput (over the last second)\n"
-		    "  Rx-pps: {14 rx_pps:r}          Rx-bps: {14 rx_bps:r}\n"
-		    "  Tx-pps: {14 tx_pps:r}          Tx-bps: {14 tx_bps:r}\n");
-	fputs("  ", f);
-	for (int i = 0; i < w + 2 * (int)(sizeof(hashes) - 1); i++)
-		fputc('#', f);
-	fputc('\n', f);
-}
-
-/* testpmd's `show port info`. */
-void
-ctl_fmt_port_info_block(FILE *f, json_object *res)
-{
-	json_object *p = jm(res, "port"), *link = jm(p, "link");
-	double speed;
-
-	ctl_fmt_tpl(f, p, "\n********************* Infos for port {port_id} ({name}) "
-		    "*********************\nMAC address: {mac}\nIP address: {ip}\n"
-		    "Device name: {device}\nDriver name: {driver}\nLink status: {link.up:u}\n");
-	if (jget(link, "speed_mbps", json_type_double, &speed) && speed > 0)
-		fprintf(f, "Link speed: %.0f Mbps\n", speed);
-	else
-		fprintf(f, "Link speed: unknown\n");
-	ctl_fmt_tpl(f, p, "Link duplex: {link.duplex}-duplex\nMTU: {mtu}\nQueues: {queues}\n");
-}
-
 /*
  * System
  */

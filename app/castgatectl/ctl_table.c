@@ -11,6 +11,24 @@
 
 #include "ctl.h"
 
+/* testpmd's `show port stats` and `show port info` of a port.get result: raw
+ * counts, so that they can be compared with testpmd's. */
+#define HASHES "########################"
+#define PORT_STATS_BLOCK "  " HASHES " NIC statistics for port {port.port_id} ({port.name}) " \
+	HASHES "\n  RX-packets: {-12 stats.rx_packets:r} RX-missed: {-12 stats.rx_missed:r} " \
+	"RX-bytes:  {stats.rx_bytes:r}\n  RX-errors:  {stats.rx_errors:r}\n" \
+	"  RX-nombuf:  {stats.rx_nombuf:r}\n  TX-packets: {-12 stats.tx_packets:r} TX-errors: " \
+	"{-12 stats.tx_errors:r} TX-bytes:  {stats.tx_bytes:r}\n\n" \
+	"  Throughput (over the last second)\n" \
+	"  Rx-pps: {14 stats.rx_pps:r}          Rx-bps: {14 stats.rx_bps:r}\n" \
+	"  Tx-pps: {14 stats.tx_pps:r}          Tx-bps: {14 stats.tx_bps:r}\n" \
+	"  " HASHES "##############################" HASHES "\n"
+#define PORT_INFO_BLOCK "\n********************* Infos for port {port.port_id} ({port.name}) " \
+	"*********************\nMAC address: {port.mac}\nIP address: {port.ip}\n" \
+	"Device name: {port.device}\nDriver name: {port.driver}\nLink status: {port.link.up:u}\n" \
+	"Link speed: {port.link.speed_mbps:r} Mbps\nLink duplex: {port.link.duplex}-duplex\n" \
+	"MTU: {port.mtu}\nQueues: {port.queues}\n"
+
 #define RULE_ARGS "NAME --in IN --out OUT [--out OUT]... [--id N] | --file FILE|-"
 
 /* Rows in the order of the help. Without .run a row calls .method with its
@@ -67,9 +85,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .render = ctl_fmt_port_show },
 	{ .words = "port stats", .aliases = "show port stats", .method = "port.get",
 	  .args = "all|PORT", .summary = "port counters and rates, in testpmd's layout",
-	  .run = ctl_run_port_blocks, .render = ctl_fmt_port_stats_block },
+	  .run = ctl_run_port_blocks, .say = PORT_STATS_BLOCK },
 	{ .words = "port info", .aliases = "show port info", .method = "port.get",
-	  .args = "all|PORT", .run = ctl_run_port_blocks, .render = ctl_fmt_port_info_block,
+	  .args = "all|PORT", .run = ctl_run_port_blocks, .say = PORT_INFO_BLOCK,
 	  .summary = "port MAC, address, driver, link, in testpmd's layout" },
 	{ .words = "system info", .aliases = "show system", .method = "system.info",
 	  .summary = "versions, pids, uptimes, restarts, lcores", .render = ctl_fmt_system_info },

@@ -234,6 +234,7 @@ struct ctl {
 	bool lost;                /* a connection broke: say so when it is back */
 	bool changed;             /* a changing call succeeded (console refreshes completion) */
 	bool quiet;               /* ctl_call prints nothing (completion's background calls) */
+	bool retrying;            /* ctl_call says nothing of a daemon it cannot reach */
 };
 
 /* Call a method; on failure print `castgatectl: MESSAGE (field F)` on stderr

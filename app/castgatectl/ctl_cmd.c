@@ -504,9 +504,9 @@ ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *
 			break;
 		if (!c->json)
 			ctl_fmt_tpl(stderr, res, known == NULL ?
-				    "castgatectl: following events ({types:L}) of the data plane "
+				    "castgatectl: following events ({types,{}}) of the data plane "
 				    "pid {dataplane.pid}; Ctrl-C to stop\n" :
-				    "castgatectl: following again ({types:L}), data plane pid "
+				    "castgatectl: following again ({types,{}}), data plane pid "
 				    "{dataplane.pid}\n");
 		/* the data plane as the next subscribe names it: its pid and start */
 		json_object_put(known);

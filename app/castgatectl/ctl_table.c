@@ -22,7 +22,7 @@
 	"  Throughput (over the last second)\n" \
 	"  Rx-pps: {14 stats.rx_pps:r}          Rx-bps: {14 stats.rx_bps:r}\n" \
 	"  Tx-pps: {14 stats.tx_pps:r}          Tx-bps: {14 stats.tx_bps:r}\n" \
-	"  " HASHES "##############################" HASHES "\n"
+	"  " HASHES "############################" HASHES "\n"
 #define PORT_INFO_BLOCK "\n********************* Infos for port {port.port_id} ({port.name}) " \
 	"*********************\nMAC address: {port.mac}\nIP address: {port.ip}\n" \
 	"Device name: {port.device}\nDriver name: {port.driver}\nLink status: {port.link.up:u}\n" \

@@ -251,7 +251,7 @@ struct ctl {
 	bool lost;                /* a connection broke: say so when it is back */
 	bool changed;             /* a changing call succeeded (console refreshes completion) */
 	bool quiet;               /* ctl_call prints nothing (completion's background calls) */
-	bool retrying;            /* ctl_call says nothing of a daemon it cannot reach */
+	bool retrying;            /* ctl_call says nothing of a daemon it cannot reach, or is back */
 };
 
 /* Call a method; on failure print `castgatectl: MESSAGE (field F)` on stderr

@@ -104,7 +104,7 @@ ctl_call(struct ctl *c, const char *method, json_object *params, json_object **r
 				return CG_EXIT_UNAVAILABLE;
 			return connect_error(c, errno);
 		}
-		if (c->lost && !c->quiet) {
+		if (c->lost && !c->quiet && !c->retrying) {
 			fprintf(stderr, "castgatectl: reconnected to %s\n", c->socket);
 			c->lost = false;
 		}

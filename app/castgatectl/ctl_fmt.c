@@ -673,28 +673,23 @@ ctl_fmt_event(FILE *f, json_object *ev)
 	fputc('\n', f);
 }
 
-/* trace.get: one line per packet, then one per output, oldest first. */
+/* trace.get: one line per packet, its time since the first, then one per
+ * output, oldest first. */
 void
 ctl_fmt_trace(FILE *f, json_object *res)
 {
 	json_object *recs = jm(res, "records");
-	uint64_t t0 = 0;
+	uint64_t t0 = (uint64_t)json_object_get_int64(jm(jidx(recs, 0), "time_unix_ns"));
 
 	for (size_t i = 0; i < jlen(recs); i++) {
-		json_object *r = jidx(recs, i), *outs = jm(r, "outputs");
-		uint64_t t = (uint64_t)json_object_get_int64(jm(r, "time_unix_ns"));
+		json_object *r = jidx(recs, i);
 
-		if (i == 0)
-			t0 = t;
-		fprintf(f, "+%10.6f s  ", (double)(t - t0) / 1e9);
+		fprintf(f, "+%10.6f s  ",
+			(double)((uint64_t)json_object_get_int64(jm(r, "time_unix_ns")) - t0) / 1e9);
 		ctl_fmt_tpl(f, r, "{port} q{queue} lcore {lcore}  {source}:{sport} > "
 			    "{destination}:{dport}  ttl {ttl}  len {length}{rtp_seq?  rtp seq }"
-			    "  {rule?rule }{rule!no rule}: {verdict}");
-		if (jm(r, "drop") != NULL)
-			fprintf(f, " (%s)", jstr(r, "drop"));
-		fputc('\n', f);
-		for (size_t k = 0; k < jlen(outs); k++)
-			ctl_fmt_tpl(f, jidx(outs, k), "    -> {port}: {result}\n");
+			    "  {rule?rule }{rule!no rule}: {verdict}{drop& ({})}\n"
+			    "{outputs*    -> {port}: {result}\n}");
 	}
 	fprintf(f, "%zu packet%s traced\n", jlen(recs), jlen(recs) == 1 ? "" : "s");
 }

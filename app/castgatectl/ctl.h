@@ -92,24 +92,40 @@ const char *ctl_fmt_count(uint64_t v, char *buf, size_t size);
 const char *ctl_fmt_rate(double v, const char *unit, char *buf, size_t size);
 const char *ctl_fmt_duration(uint64_t secs, char *buf, size_t size);
 
-/* Renderers of method results, named after the method (rule_list: rule.list;
- * version: system.info's versions; drops_all: stats.get's drops, zeros too;
- * port_*_block: testpmd's layout of port.get). Missing members print as "-";
- * nothing here fails on an unexpected shape. */
+/* Renderers of method results that a template cannot say, named after the
+ * method (rule_show: rule.get; drops_all: stats.get's drops, zeros too).
+ * Missing members print as "-"; nothing here fails on an unexpected shape. */
 typedef void ctl_render_fn(FILE *f, json_object *res);
-ctl_render_fn ctl_fmt_rule_list, ctl_fmt_rule_show, ctl_fmt_stats, ctl_fmt_drops_all,
-	ctl_fmt_port_list, ctl_fmt_port_show, ctl_fmt_port_stats_block, ctl_fmt_port_info_block,
-	ctl_fmt_system_info, ctl_fmt_health, ctl_fmt_config_check, ctl_fmt_trace;
+ctl_render_fn ctl_fmt_rule_show, ctl_fmt_stats, ctl_fmt_drops_all, ctl_fmt_port_show,
+	ctl_fmt_config_check, ctl_fmt_trace;
 /* Print the template t with its placeholders replaced by members of o:
- *   {PATH}       the member at the dotted PATH (rule.name) as text, "-" if missing
- *   {PATH:F}     a number as a count (c), bytes (b), a packet (p) or bit rate (B), raw
- *                (r), seconds as a duration (d), a plural's "s" unless it is 1 (s); a
- *                link object (l); a clock time of Unix milliseconds (t; T with the ms);
- *                an array as "a, b" or "-" (L); a bool as ok or FAILED (o), up or down
- *                (u), up or DOWN (U)
+ *   {PATH}       the member at the dotted PATH (rule.name; "" is o) as text, "-" if missing
+ *   {PATH:F}     a number (an array: its length) as a count (c), bytes (b), a packet (p)
+ *                or bit rate (B), raw (r), seconds as a duration (d), a plural's "s"
+ *                unless it is 1 (s); a link object (l); a clock time of Unix
+ *                milliseconds (t; T with the ms); a bool as ok or FAILED (o), up or
+ *                down (u), up or DOWN (U)
  *   {W PATH...}  in W columns (printf's %Ws; -W aligns left)
- *   {PATH?TEXT}  TEXT and the member when there is one; {PATH!TEXT} TEXT when not */
+ * and, where "there" means present and not null, false, {} or [], with SUB a
+ * template itself:
+ *   {PATH?SUB}   SUB and the member when it is there; {PATH!SUB} SUB when not
+ *   {PATH&SUB}   SUB of the member when it is there
+ *   {PATH*SUB}   SUB of each element of the array; {PATH,SUB} the same, ", "
+ *                between them, "-" when there is none
+ *   {PATH#HEAD;ALIGN;ROW;SUB;SUBROW}  a table (ctl_table) with a row per element
+ *                of the array (or the one row of the member): HEAD's and ROW's
+ *                cells between '|', ALIGN 'l' or 'r' per column; with SUB, each
+ *                element of the row's array SUB adds the cells SUBROW: the first
+ *                completes a row short of cells ("-" when there is none), the
+ *                others stand under it, in its last columns */
 void ctl_fmt_tpl(FILE *f, json_object *o, const char *t);
+/* A rule's input and output (rule list, rule show): "in0 239.1.1.1:5001 from
+ * 198.18.0.10 min_ttl 1" and "out0 239.2.2.2:6001 ttl 7 sport 4000 source
+ * 198.18.1.66 mac 02:..." */
+#define CTL_INPUT_DESC "{rule.input.port} {rule.input.destination}:{rule.input.dport}" \
+	"{rule.input.source? from }{rule.input.min_ttl? min_ttl }"
+#define CTL_OUTPUT_DESC "{port} {destination}:{dport} ttl {ttl}{sport? sport }" \
+	"{source? source }{next_hop_mac? mac }"
 /* One event (the params of an "event" notification of events.subscribe) as
  * one line: local time with ms, type, then its own words; "(N events lost
  * ...)" before it when it says some were lost. */
@@ -235,6 +251,7 @@ struct ctl {
 	bool lost;                /* a connection broke: say so when it is back */
 	bool changed;             /* a changing call succeeded (console refreshes completion) */
 	bool quiet;               /* ctl_call prints nothing (completion's background calls) */
+	bool retrying;            /* ctl_call says nothing of a daemon it cannot reach, or is back */
 };
 
 /* Call a method; on failure print `castgatectl: MESSAGE (field F)` on stderr

@@ -100,11 +100,11 @@ ctl_call(struct ctl *c, const char *method, json_object *params, json_object **r
 			/* the console says "reconnected" once it is back */
 			if (c->console)
 				c->lost = true;
-			if (c->quiet)
+			if (c->quiet || c->retrying)
 				return CG_EXIT_UNAVAILABLE;
 			return connect_error(c, errno);
 		}
-		if (c->lost && !c->quiet) {
+		if (c->lost && !c->quiet && !c->retrying) {
 			fprintf(stderr, "castgatectl: reconnected to %s\n", c->socket);
 			c->lost = false;
 		}
@@ -122,7 +122,7 @@ ctl_call(struct ctl *c, const char *method, json_object *params, json_object **r
 	/* Transport failure: the connection cannot be trusted any more. */
 	ctl_disconnect(c);
 	c->lost = true;
-	if (c->quiet)
+	if (c->quiet || c->retrying)
 		return CG_EXIT_UNAVAILABLE;
 	fprintf(stderr, "castgatectl: %s: connection to castgate-control at %s %s%s%s\n", method,
 		c->socket,
@@ -478,56 +478,35 @@ event_print(struct ctl *c, json_object *msg)
 int
 ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
-	struct cg_rpc_client *cl = NULL;
 	static const char *const dp_keys[] = { "pid", "start_unix_ms" };
+	struct ctl ec = { .socket = c->socket, .timeout_ms = c->timeout_ms };
 	json_object *known = NULL, *params, *res, *msg, *dp, *v;
-	struct cg_rpc_error err;
 	struct sigaction old;
-	bool said_lost = false;
 	int ret = CG_EXIT_OK, r;
 
 	ctl_catch_sigint(&old);
 	ctl_interrupted = 0;
 	while (!ctl_interrupted) {
-		cl = cg_rpc_client_connect(c->socket, c->timeout_ms);
-		if (cl == NULL) {
-			if (known == NULL) {
-				ret = connect_error(c, errno);
-				break;
-			}
-			poll(NULL, 0, EVENTS_RETRY_MS);
-			continue;
-		}
 		params = params_of(cmd, a);
 		if (params == NULL && known != NULL)
 			params = json_object_new_object();
 		if (known != NULL)
 			json_object_object_add(params, "dataplane", json_object_get(known));
-		memset(&err, 0, sizeof(err));
-		r = cg_rpc_call(cl, cmd->method, params, &res, &err, c->timeout_ms);
+		/* once subscribed, a castgate-control that is restarting: try again */
+		ec.retrying = known != NULL;
+		ret = ctl_call(&ec, cmd->method, params, &res);
 		json_object_put(params);
-		if (r == -EREMOTEIO) {
-			print_err(NULL, err.message, err.field);
-			ret = err.code == CG_RPC_E_PERMISSION ? CG_EXIT_NOPERM : CG_EXIT_FAILURE;
-			break;
-		}
-		if (r != 0) {
-			/* The old castgate-control going away as we came: try again. */
-			cg_rpc_client_close(cl);
-			cl = NULL;
-			if (known == NULL) {
-				fprintf(stderr, "castgatectl: events.subscribe: %s\n", err.message);
-				ret = CG_EXIT_UNAVAILABLE;
-				break;
-			}
+		if (ret == CG_EXIT_UNAVAILABLE && ec.retrying) {
 			poll(NULL, 0, EVENTS_RETRY_MS);
 			continue;
 		}
+		if (ret != CG_EXIT_OK)
+			break;
 		if (!c->json)
 			ctl_fmt_tpl(stderr, res, known == NULL ?
-				    "castgatectl: following events ({types:L}) of the data plane "
+				    "castgatectl: following events ({types,{}}) of the data plane "
 				    "pid {dataplane.pid}; Ctrl-C to stop\n" :
-				    "castgatectl: following again ({types:L}), data plane pid "
+				    "castgatectl: following again ({types,{}}), data plane pid "
 				    "{dataplane.pid}\n");
 		/* the data plane as the next subscribe names it: its pid and start */
 		json_object_put(known);
@@ -537,25 +516,18 @@ ctl_run_events(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *
 			if (json_object_object_get_ex(dp, dp_keys[i], &v))
 				json_object_object_add(known, dp_keys[i], json_object_get(v));
 		json_object_put(res);
-		said_lost = false;
-		while (!ctl_interrupted) {
-			r = cg_rpc_client_next(cl, &msg, EVENTS_POLL_MS);
-			if (r == -ETIMEDOUT)
-				continue;
-			if (r != 0)
-				break;
-			event_print(c, msg);
-			json_object_put(msg);
-		}
-		cg_rpc_client_close(cl);
-		cl = NULL;
-		if (!ctl_interrupted && !said_lost) {
+		while (!ctl_interrupted &&
+		       ((r = cg_rpc_client_next(ec.cl, &msg, EVENTS_POLL_MS)) == 0 || r == -ETIMEDOUT))
+			if (r == 0) {
+				event_print(c, msg);
+				json_object_put(msg);
+			}
+		ctl_disconnect(&ec);
+		if (!ctl_interrupted)
 			fprintf(stderr, "castgatectl: the connection to castgate-control ended; "
 				"reconnecting\n");
-			said_lost = true;
-		}
 	}
-	cg_rpc_client_close(cl);
+	ctl_disconnect(&ec);
 	json_object_put(known);
 	sigaction(SIGINT, &old, NULL);
 	if (ctl_interrupted) {

@@ -158,22 +158,21 @@ ctl_fmt_duration(uint64_t s, char *buf, size_t size)
  * json-c access that never fails
  */
 
-/* The member at a dotted path ("rule.input.port"), or NULL. */
+/* The member at a dotted path ("rule.input.port"; "" is o itself), or NULL. */
 static json_object *
 jm(json_object *o, const char *path)
 {
 	char key[64];
 	size_t n;
 
-	for (;; path += n + 1) {
+	for (; *path != '\0'; path += n + (path[n] == '.')) {
 		n = strcspn(path, ".");
 		snprintf(key, sizeof(key), "%.*s", (int)n, path);
 		if (o == NULL || !json_object_is_type(o, json_type_object) ||
 		    !json_object_object_get_ex(o, key, &o))
 			return NULL;
-		if (path[n] == '\0')
-			return o;
 	}
+	return o;
 }
 
 static const char *
@@ -218,15 +217,31 @@ jidx(json_object *a, size_t i)
 	return i < jlen(a) ? json_object_array_get_idx(a, i) : NULL;
 }
 
-/* A number member as a count (c), bytes (b), a packet (p) or bit rate (B),
- * or raw (r); "-" when it is not a number. */
+/* What a template's conditions ask: is the member there, and not null,
+ * false, {} or []? */
+static bool
+present(json_object *o, const char *path)
+{
+	json_object *v = jm(o, path);
+
+	if (json_object_is_type(v, json_type_boolean))
+		return json_object_get_boolean(v);
+	if (json_object_is_type(v, json_type_object))
+		return json_object_object_length(v) > 0;
+	return v != NULL && (!json_object_is_type(v, json_type_array) || jlen(v) > 0);
+}
+
+/* A number member (an array: its length) as a count (c), bytes (b), a packet
+ * (p) or bit rate (B), or raw (r); "-" when it is not a number. */
 static const char *
 num(json_object *o, const char *key, char nf, char *buf, size_t size)
 {
 	uint64_t u;
 	double d;
 
-	if (!jget(o, key, json_type_double, &d))
+	if (json_object_is_type(jm(o, key), json_type_array))
+		d = (double)jlen(jm(o, key));
+	else if (!jget(o, key, json_type_double, &d))
 		return "-";
 	u = jget(o, key, json_type_int, &u) ? u : (uint64_t)(d < 0 ? 0 : d);
 	if (nf == 'c')
@@ -293,151 +308,164 @@ clock_str(json_object *o, const char *key, bool msec, char *buf, size_t size)
 	return buf;
 }
 
-void
-ctl_fmt_tpl(FILE *f, json_object *o, const char *t)
+/* The member key of o by the format letter nf of ctl_fmt_tpl(), in w columns. */
+static void
+put(FILE *f, json_object *o, const char *key, char nf, int w)
 {
-	char k[64], text[64], buf[64], nf, cond;
-	int w, n;
+	char buf[64];
 
-	while (*t != '\0') {
-		if (*t != '{') {
-			fputc(*t++, f);
-			continue;
-		}
-		w = n = 0;
-		sscanf(t + 1, "%d %n", &w, &n);
-		t += 1 + n;
-		n = (int)strcspn(t, ":?!}");
-		snprintf(k, sizeof(k), "%.*s", n, t);
-		t += n;
-		nf = *t == ':' ? t[1] : '\0';
-		t += nf != '\0' ? 2 : 0;
-		cond = *t == '?' || *t == '!' ? *t++ : '\0';
-		n = (int)strcspn(t, "}");
-		snprintf(text, sizeof(text), "%.*s", n, t);
-		t += n + (t[n] == '}');
-		if (cond == '!' && jm(o, k) == NULL)
-			fputs(text, f);
-		if (cond == '!' || (cond == '?' && jm(o, k) == NULL))
-			continue;
-		/* a list: "a, b", or "-" below */
-		for (size_t i = 0, len = nf == 'L' ? jlen(jm(o, k)) : 0; i < len; i++)
-			fprintf(f, "%s%s", i > 0 ? ", " : "",
-				json_object_get_string(jidx(jm(o, k), i)));
-		if (nf == 'L' && jlen(jm(o, k)) > 0)
-			continue;
-		fprintf(f, "%s%*s", text, w, nf == 'l' ? link_desc(jm(o, k), buf, sizeof(buf)) :
-			nf == 't' || nf == 'T' ? clock_str(o, k, nf == 'T', buf, sizeof(buf)) :
-			nf == 'o' || nf == 'u' || nf == 'U' ? flag(o, k, nf) :
-			nf == 's' ? (strcmp(jstr(o, k), "1") == 0 ? "" : "s") :
-			nf == 'd' ? duration(o, k, buf, sizeof(buf)) :
-			nf == 'L' ? "-" : nf != '\0' ? num(o, k, nf, buf, sizeof(buf)) :
-			jstr(o, k));
-	}
+	fprintf(f, "%*s", w, nf == 'l' ? link_desc(jm(o, key), buf, sizeof(buf)) :
+		nf == 't' || nf == 'T' ? clock_str(o, key, nf == 'T', buf, sizeof(buf)) :
+		nf == 'o' || nf == 'u' || nf == 'U' ? flag(o, key, nf) :
+		nf == 's' ? (strcmp(num(o, key, 'r', buf, sizeof(buf)), "1") == 0 ? "" : "s") :
+		nf == 'd' ? duration(o, key, buf, sizeof(buf)) :
+		nf != '\0' ? num(o, key, nf, buf, sizeof(buf)) : jstr(o, key));
 }
 
-/* Table cells: the parts of spec between '|', each a template of ctl_fmt_tpl(). */
-static void
+/* The length of t before its first character of stop, or its first '}' that
+ * closes nothing, outside the braces it opens. */
+static size_t
+span(const char *t, const char *stop)
+{
+	size_t i = 0;
+
+	for (int depth = 0; t[i] != '\0'; i++) {
+		if (depth == 0 && (t[i] == '}' || strchr(stop, t[i]) != NULL))
+			break;
+		depth += (t[i] == '{') - (t[i] == '}');
+	}
+	return i;
+}
+
+static void tpl(FILE *f, json_object *o, const char *t, size_t len);
+
+/* The cells of spec up to its ';' or closing '}', '|' between them, each a
+ * template on o; returns where they end. */
+static const char *
 cells(struct ctl_table *t, json_object *o, const char *spec)
 {
-	char part[160], cell[256] = "";
-	FILE *m;
+	for (;;) {
+		size_t n = span(spec, "|;"), size = 0;
+		char *cell = NULL;
+		FILE *m = open_memstream(&cell, &size);
 
-	for (const char *p = spec; p != NULL; p = strchr(p, '|'), p = p != NULL ? p + 1 : NULL) {
-		snprintf(part, sizeof(part), "%.*s", (int)strcspn(p, "|"), p);
-		memset(cell, 0, sizeof(cell));
-		m = fmemopen(cell, sizeof(cell) - 1, "w");
 		if (m != NULL) {
-			ctl_fmt_tpl(m, o, part);
+			tpl(m, o, spec, n);
 			fclose(m);
 		}
-		ctl_table_add(t, "%s", cell);
+		ctl_table_add(t, "%s", cell != NULL ? cell : "");
+		free(cell);
+		if (spec[n] != '|')
+			return spec + n;
+		spec += n + 1;
 	}
 }
 
-/* A table's columns as data: the headers and a row's cells (templates of
- * ctl_fmt_tpl()), '|' between them, and the alignment of each column. With
- * sub, each element of the row's array sub adds the cells subrow: the first
- * completes a row short of cells ("-" when there is none), the others stand
- * under it, in its last columns. */
-struct cols {
-	const char *head;
-	const char *align;
-	const char *row;
-	const char *sub;
-	const char *subrow;
-};
-
+/* One row of a table: the cells row of e, and those of subrow for each
+ * element of e's array sub (see ctl_fmt_tpl). */
 static void
-table_start(struct ctl_table *t, const struct cols *c)
+row(struct ctl_table *t, json_object *e, const char *cols, const char *sub, const char *subrow)
 {
-	ctl_table_init(t, (unsigned int)strlen(c->align), NULL, c->align);
-	cells(t, NULL, c->head);
-}
-
-static void
-table_row(struct ctl_table *t, json_object *e, const struct cols *c)
-{
-	json_object *sub = c->sub != NULL ? jm(e, c->sub) : NULL;
+	json_object *a = *sub != '\0' ? jm(e, sub) : NULL;
 	size_t n = 1;
 
-	for (const char *p = c->subrow; p != NULL && *p != '\0'; p++)
-		n += *p == '|';
-	cells(t, e, c->row);
-	for (size_t k = 0; k < jlen(sub); k++) {
+	for (const char *q = subrow; *q != '\0' && q[span(q, "|;")] == '|'; q += span(q, "|;") + 1)
+		n++;
+	cells(t, e, cols);
+	for (size_t k = 0; k < jlen(a); k++) {
 		while ((t->ncells + n) % t->ncols != 0)
 			if (ctl_table_add(t, "%s", "") < 0)
 				return;
-		cells(t, jidx(sub, k), c->subrow);
+		cells(t, jidx(a, k), subrow);
 	}
-	while (c->sub != NULL && t->ncells % t->ncols != 0)
+	while (*sub != '\0' && t->ncells % t->ncols != 0)
 		if (ctl_table_add(t, "-") < 0)
 			return;
 }
 
-/* A table of a row per element of the array a, or of the one row of a. */
+/* {PATH#HEAD;ALIGN;ROW;SUB;SUBROW} of ctl_fmt_tpl(), spec from HEAD on. */
 static void
-table(FILE *f, json_object *a, const struct cols *c)
+table(FILE *f, json_object *a, const char *spec)
 {
+	const char *part[5] = { spec, "", "", "", "" };
+	char align[CTL_TABLE_MAX_COLS + 1], sub[64];
+	bool many = json_object_is_type(a, json_type_array);
 	struct ctl_table t;
 
-	table_start(&t, c);
-	for (size_t i = 0; i < jlen(a); i++)
-		table_row(&t, jidx(a, i), c);
-	if (!json_object_is_type(a, json_type_array))
-		table_row(&t, a, c);
+	for (int i = 1; i < 5 && part[i - 1][span(part[i - 1], ";")] == ';'; i++)
+		part[i] = part[i - 1] + span(part[i - 1], ";") + 1;
+	snprintf(align, sizeof(align), "%.*s", (int)span(part[1], ";"), part[1]);
+	snprintf(sub, sizeof(sub), "%.*s", (int)span(part[3], ";"), part[3]);
+	ctl_table_init(&t, (unsigned int)strlen(align), NULL, align);
+	cells(&t, NULL, part[0]);
+	for (size_t i = 0; i < (many ? jlen(a) : 1); i++)
+		row(&t, many ? jidx(a, i) : a, part[2], sub, part[4]);
 	ctl_table_print(&t, f);
 	ctl_table_free(&t);
 }
 
-/*
- * Rules
- */
+/* The elements of the array a through the template t, sep between them; with
+ * sep, "-" when there is none. */
+static void
+each(FILE *f, json_object *a, const char *t, size_t len, const char *sep)
+{
+	for (size_t i = 0; i < jlen(a); i++) {
+		fputs(i > 0 && sep != NULL ? sep : "", f);
+		tpl(f, jidx(a, i), t, len);
+	}
+	if (sep != NULL && jlen(a) == 0)
+		fputc('-', f);
+}
 
-/* "in0 239.1.1.1:5001 from 198.18.0.10 min_ttl 1" and
- * "out0 239.2.2.2:6001 ttl 7 sport 4000 source 198.18.1.66 mac 02:..." */
-#define INPUT_DESC "{rule.input.port} {rule.input.destination}:{rule.input.dport}" \
-	"{rule.input.source? from }{rule.input.min_ttl? min_ttl }"
-#define OUTPUT_DESC "{port} {destination}:{dport} ttl {ttl}{sport? sport }{source? source }" \
-	"{next_hop_mac? mac }"
+static void
+tpl(FILE *f, json_object *o, const char *t, size_t len)
+{
+	const char *end = t + len, *p;
+	char k[64], nf, op;
+	size_t n;
+	int w, skip;
+
+	while (t < end) {
+		n = strcspn(t, "{");
+		fwrite(t, 1, n < (size_t)(end - t) ? n : (size_t)(end - t), f);
+		if (n >= (size_t)(end - t))
+			return;
+		/* {W PATH:F OP SUB}: p runs through it, t goes past it */
+		p = t + n + 1;
+		t = p + span(p, "");
+		t += *t == '}';
+		w = skip = 0;
+		sscanf(p, "%d %n", &w, &skip);
+		p += skip;
+		n = strcspn(p, ":?!&*,#}");
+		snprintf(k, sizeof(k), "%.*s", (int)n, p);
+		p += n;
+		nf = *p == ':' ? p[1] : '\0';
+		p += nf != '\0' ? 2 : 0;
+		op = *p != '}' && *p != '\0' ? *p++ : '\0';
+		n = span(p, "");
+		if ((op == '?' || op == '&') && present(o, k))
+			tpl(f, op == '&' ? jm(o, k) : o, p, n);
+		if (op == '!' && !present(o, k))
+			tpl(f, o, p, n);
+		if (op == '*' || op == ',')
+			each(f, jm(o, k), p, n, op == ',' ? ", " : NULL);
+		if (op == '#')
+			table(f, jm(o, k), p);
+		if (op == '\0' || (op == '?' && present(o, k)))
+			put(f, o, k, nf, w);
+	}
+}
 
 void
-ctl_fmt_rule_list(FILE *f, json_object *res)
+ctl_fmt_tpl(FILE *f, json_object *o, const char *t)
 {
-	static const struct cols c = { "NAME|ID|ORIGIN|STATE|INPUT|OUTPUTS", "lrllll",
-		"{rule.name}|{rule.id}|{origin}|{state.status?}{state.status!-}|" INPUT_DESC,
-		"rule.output", OUTPUT_DESC };
-	json_object *rules = jm(res, "rules");
-
-	if (jlen(rules) == 0) {
-		fprintf(f, "no rules\n");
-		return;
-	}
-	table(f, rules, &c);
-	fprintf(f, "%zu rule%s\n", jlen(rules), jlen(rules) == 1 ? "" : "s");
-	if (jm(res, "next_after") != NULL)
-		fprintf(f, "more: rule list --after %s\n", jstr(res, "next_after"));
+	tpl(f, o, t, strlen(t));
 }
+
+/*
+ * Renderers that compute more than a template says
+ */
 
 /* How an output's destination MAC is found: given, the group's MAC, or ARP. */
 static const char *
@@ -453,23 +481,21 @@ next_hop_desc(json_object *o)
 	return "arp";
 }
 
+/* rule show: the outputs' rows join three arrays (rule, state, stats). */
 void
 ctl_fmt_rule_show(FILE *f, json_object *res)
 {
-	static const struct cols c = { "#|PORT|STATE|DESTINATION|TTL|SPORT|SOURCE|NEXT-HOP|PKTS|"
-		"BYTES|DROPS|RATE|BITRATE", "rlllrllrrrrrr" };
 	json_object *st = jm(res, "stats"), *outs = jm(res, "rule.output");
 	json_object *ostate = jm(res, "state.outputs");
 	struct ctl_table t;
 
 	ctl_fmt_tpl(f, res, "rule {rule.name}  id {rule.id}  origin {origin}"
 		    "{state.status?  state }{state.since_unix_ms:t? since }\n"
-		    "input     " INPUT_DESC "{rule.input.source! (any source)}\n");
-	if (st != NULL)
-		ctl_fmt_tpl(f, st, "received  {rx_packets:c} pkts  {rx_bytes:b}  {rx_pps:p}  "
-			    "{rx_bps:B}\n");
-	fputc('\n', f);
-	table_start(&t, &c);
+		    "input     " CTL_INPUT_DESC "{rule.input.source! (any source)}\n"
+		    "{stats&received  {rx_packets:c} pkts  {rx_bytes:b}  {rx_pps:p}  {rx_bps:B}\n}\n");
+	ctl_table_init(&t, 13, NULL, "rlllrllrrrrrr");
+	cells(&t, NULL, "#|PORT|STATE|DESTINATION|TTL|SPORT|SOURCE|NEXT-HOP|PKTS|BYTES|DROPS|"
+	      "RATE|BITRATE");
 	for (size_t i = 0; i < jlen(outs); i++) {
 		json_object *o = jidx(outs, i), *os = jidx(ostate, i);
 
@@ -486,16 +512,12 @@ ctl_fmt_rule_show(FILE *f, json_object *res)
 	ctl_table_free(&t);
 }
 
-/*
- * Stats
- */
-
-/* A port's ethdev counters: its rx and tx rows (port show, stats). */
-#define PORT_STATS "rx|{rx_packets:c}|{rx_bytes:b}|{rx_pps:p}|{rx_bps:B}|{rx_errors:c}|" \
-	"{rx_missed:c}|{rx_nombuf:c}|||tx|{tx_packets:c}|{tx_bytes:b}|{tx_pps:p}|{tx_bps:B}|" \
-	"{tx_errors:c}||"
-static const struct cols port_cols = { "PORT|ID|DIR|PKTS|BYTES|RATE|BITRATE|ERRORS|MISSED|NOMBUF",
-	"lrlrrrrrrr", "{name}|{port_id}|" PORT_STATS };
+/* A port's ethdev counters (prefix: the path of the stats object): its rx and
+ * tx rows of the table PORT_TABLE (port show, stats). */
+#define PORT_TABLE "PORT|ID|DIR|PKTS|BYTES|RATE|BITRATE|ERRORS|MISSED|NOMBUF;lrlrrrrrrr;"
+#define PORT_STATS(s) "rx|{" s "rx_packets:c}|{" s "rx_bytes:b}|{" s "rx_pps:p}|" \
+	"{" s "rx_bps:B}|{" s "rx_errors:c}|{" s "rx_missed:c}|{" s "rx_nombuf:c}|||tx|" \
+	"{" s "tx_packets:c}|{" s "tx_bytes:b}|{" s "tx_pps:p}|{" s "tx_bps:B}|{" s "tx_errors:c}||"
 
 /* The NAME -> count members of the object o as a table of head (nothing when
  * no row is shown), zeros too with all. Returns the rows shown (-1: o is no
@@ -509,7 +531,8 @@ counts_table(FILE *f, json_object *o, const char *head, bool all, size_t *zero)
 	*zero = 0;
 	if (o == NULL || !json_object_is_type(o, json_type_object))
 		return -1;
-	table_start(&t, &(struct cols){ head, "lr" });
+	ctl_table_init(&t, 2, NULL, "lr");
+	cells(&t, NULL, head);
 	json_object_object_foreach(o, name, v) {
 		uint64_t n = json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : 0;
 
@@ -542,22 +565,10 @@ ctl_fmt_drops_all(FILE *f, json_object *res)
 	ctl_fmt_drops(f, res, true);
 }
 
+/* stats: the time counted is the difference of two members. */
 void
 ctl_fmt_stats(FILE *f, json_object *res)
 {
-	static const struct cols totals = { "TOTAL|PKTS|BYTES|RATE|BITRATE", "lrrrr",
-		"rx|{rx_packets:c}|{rx_bytes:b}|{rx_pps:p}|{rx_bps:B}|"
-		"tx|{tx_packets:c}|{tx_bytes:b}|{tx_pps:p}|{tx_bps:B}|drops|{drops:c}" };
-	static const struct cols rules = { "RULE|ID|ORIGIN|FLOW|PKTS|BYTES|DROPS|RATE|BITRATE",
-		"lrllrrrrr", "{name}|{id}|{origin}|rx|{rx_packets:c}|{rx_bytes:b}||{rx_pps:p}|"
-		"{rx_bps:B}", "outputs", "tx {port} {destination}:{dport}|{tx_packets:c}|"
-		"{tx_bytes:b}|{drops:c}|{tx_pps:p}|{tx_bps:B}" };
-	static const struct cols lcores = { "LCORE|ROLE|RX-PKTS|RX-BYTES|DROPS", "rlrrr",
-		"{lcore}|{role}|{rx_packets:c}|{rx_bytes:b}|{drops:c}" };
-	static const struct {
-		const char *array;
-		const struct cols *cols;
-	} tables[] = { { "rules", &rules }, { "ports", &port_cols }, { "lcores", &lcores } };
 	char dur[32] = "-";
 	uint64_t a, b;
 	double iv;
@@ -571,51 +582,30 @@ ctl_fmt_stats(FILE *f, json_object *res)
 	fputc(')', f);
 	if (jget(res, "interval_ms", json_type_double, &iv))
 		fprintf(f, ", rates over %.1f s", iv / 1000.0);
-	fputs("\n\n", f);
-	table(f, jm(res, "totals"), &totals);
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		if (jlen(jm(res, tables[i].array)) == 0)
-			continue;
-		fputc('\n', f);
-		table(f, jm(res, tables[i].array), tables[i].cols);
-	}
-	fputc('\n', f);
+	ctl_fmt_tpl(f, res, "\n\n{totals#TOTAL|PKTS|BYTES|RATE|BITRATE;lrrrr;"
+		    "rx|{rx_packets:c}|{rx_bytes:b}|{rx_pps:p}|{rx_bps:B}|"
+		    "tx|{tx_packets:c}|{tx_bytes:b}|{tx_pps:p}|{tx_bps:B}|drops|{drops:c}}"
+		    "{rules&\n{#RULE|ID|ORIGIN|FLOW|PKTS|BYTES|DROPS|RATE|BITRATE;lrllrrrrr;"
+		    "{name}|{id}|{origin}|rx|{rx_packets:c}|{rx_bytes:b}||{rx_pps:p}|{rx_bps:B};"
+		    "outputs;tx {port} {destination}:{dport}|{tx_packets:c}|{tx_bytes:b}|"
+		    "{drops:c}|{tx_pps:p}|{tx_bps:B}}}"
+		    "{ports&\n{#" PORT_TABLE "{name}|{port_id}|" PORT_STATS("") "}}"
+		    "{lcores&\n{#LCORE|ROLE|RX-PKTS|RX-BYTES|DROPS;rlrrr;"
+		    "{lcore}|{role}|{rx_packets:c}|{rx_bytes:b}|{drops:c}}}\n");
 	ctl_fmt_drops(f, res, false);
 }
 
-/*
- * Ports
- */
-
-void
-ctl_fmt_port_list(FILE *f, json_object *res)
-{
-	static const struct cols c = { "NAME|ID|DRIVER|MAC|ADDRESS|MTU|QUEUES|LINK", "lrlllrrl",
-		"{name}|{port_id}|{driver}|{mac}|{ip}|{mtu}|{queues}|{link:l}" };
-	json_object *ports = jm(res, "ports");
-
-	if (jlen(ports) == 0) {
-		fprintf(f, "no ports\n");
-		return;
-	}
-	table(f, ports, &c);
-}
-
+/* port show: the xstats that are zero are counted, not shown. */
 void
 ctl_fmt_port_show(FILE *f, json_object *res)
 {
-	json_object *p = jm(res, "port"), *xs = jm(res, "xstats");
-	struct ctl_table t;
+	json_object *xs = jm(res, "xstats");
 	size_t zero;
 
-	ctl_fmt_tpl(f, p, "port {name}  id {port_id}\ndriver    {driver}\ndevice    {device}\n"
-		    "mac       {mac}\naddress   {ip}\nmtu       {mtu}\nqueues    {queues}\n"
-		    "link      {link:l}\n\n");
-	table_start(&t, &port_cols);
-	cells(&t, p, "{name}|{port_id}");
-	cells(&t, jm(res, "stats"), PORT_STATS);
-	ctl_table_print(&t, f);
-	ctl_table_free(&t);
+	ctl_fmt_tpl(f, res, "{port&port {name}  id {port_id}\ndriver    {driver}\n"
+		    "device    {device}\nmac       {mac}\naddress   {ip}\nmtu       {mtu}\n"
+		    "queues    {queues}\nlink      {link:l}\n\n}"
+		    "{#" PORT_TABLE "{port.name}|{port.port_id}|" PORT_STATS("stats.") "}");
 	if (xs == NULL || !json_object_is_type(xs, json_type_object))
 		return;
 	fputc('\n', f);
@@ -625,131 +615,22 @@ ctl_fmt_port_show(FILE *f, json_object *res)
 			zero == 1 ? " is" : "s are");
 }
 
-/* testpmd's `show port stats`: raw counts, so that they can be compared. */
-void
-ctl_fmt_port_stats_block(FILE *f, json_object *res)
-{
-	static const char hashes[] = "########################";
-	json_object *p = jm(res, "port");
-	char title[96];
-	int w;
-
-	w = snprintf(title, sizeof(title), " NIC statistics for port %s (%s) ",
-		     jstr(p, "port_id"), jstr(p, "name"));
-	fprintf(f, "  %s%s%s\n", hashes, title, hashes);
-	ctl_fmt_tpl(f, jm(res, "stats"),
-		    "  RX-packets: {-12 rx_packets:r} RX-missed: {-12 rx_missed:r} "
-		    "RX-bytes:  {rx_bytes:r}\n"
-		    "  RX-errors:  {rx_errors:r}\n"
-		    "  RX-nombuf:  {rx_nombuf:r}\n"
-		    "  TX-packets: {-12 tx_packets:r} TX-errors: {-12 tx_errors:r} "
-		    "TX-bytes:  {tx_bytes:r}\n"
-		    "\n  Throughput (over the last second)\n"
-		    "  Rx-pps: {14 rx_pps:r}          Rx-bps: {14 rx_bps:r}\n"
-		    "  Tx-pps: {14 tx_pps:r}          Tx-bps: {14 tx_bps:r}\n");
-	fputs("  ", f);
-	for (int i = 0; i < w + 2 * (int)(sizeof(hashes) - 1); i++)
-		fputc('#', f);
-	fputc('\n', f);
-}
-
-/* testpmd's `show port info`. */
-void
-ctl_fmt_port_info_block(FILE *f, json_object *res)
-{
-	json_object *p = jm(res, "port"), *link = jm(p, "link");
-	double speed;
-
-	ctl_fmt_tpl(f, p, "\n********************* Infos for port {port_id} ({name}) "
-		    "*********************\nMAC address: {mac}\nIP address: {ip}\n"
-		    "Device name: {device}\nDriver name: {driver}\nLink status: {link.up:u}\n");
-	if (jget(link, "speed_mbps", json_type_double, &speed) && speed > 0)
-		fprintf(f, "Link speed: %.0f Mbps\n", speed);
-	else
-		fprintf(f, "Link speed: unknown\n");
-	ctl_fmt_tpl(f, p, "Link duplex: {link.duplex}-duplex\nMTU: {mtu}\nQueues: {queues}\n");
-}
-
-/*
- * System
- */
-
-/* A process of system.info: "pid 100, up 1h 02m, 2 restarts" ("none" before it when null). */
-#define PROC_DESC "{pid?pid }{uptime_s:d?, up }{restarts?, }{restarts:s? restart}"
-
-void
-ctl_fmt_system_info(FILE *f, json_object *res)
-{
-	static const struct cols lcores = { "LCORE|ROLE|WORKER", "rlr", "{lcore}|{role}|{worker}" };
-	json_object *dp = jm(res, "dataplane"), *rpc = jm(res, "rpc"), *lc = jm(dp, "lcores");
-
-	/* rte_version() already says "DPDK 22.11.1" */
-	fprintf(f, "%-12s %s (%s%s)\n", "version", jstr(res, "version"),
-		strncmp(jstr(res, "dpdk_version"), "DPDK", 4) == 0 ? "" : "DPDK ",
-		jstr(res, "dpdk_version"));
-	ctl_fmt_tpl(f, res, "config       {config}\nstate file   {state_file}\n"
-		    "file prefix  {file_prefix}\n");
-	ctl_fmt_tpl(f, res, "data plane   {dataplane!none}");
-	ctl_fmt_tpl(f, dp, PROC_DESC ", {workers} worker{workers:s}\ncontrol      ");
-	ctl_fmt_tpl(f, res, "{control!none}");
-	ctl_fmt_tpl(f, jm(res, "control"), PROC_DESC "\nsupervisor   ");
-	ctl_fmt_tpl(f, res, "{supervisor!none}");
-	ctl_fmt_tpl(f, jm(res, "supervisor"), PROC_DESC "\n");
-	if (jm(dp, "rule_table") != NULL)
-		ctl_fmt_tpl(f, jm(dp, "rule_table"), "rule table   {rules} rule{rules:s} in {slots} "
-			    "slots, {bytes} bytes ({bytes_per_slot} per slot)\n");
-	if (rpc != NULL)
-		ctl_fmt_tpl(f, rpc, "rpc clients  {active} active, {accepted} accepted, "
-			    "{requests} requests, {errors} errors\n");
-	if (jlen(lc) > 0) {
-		fputc('\n', f);
-		table(f, lc, &lcores);
-	}
-}
-
-void
-ctl_fmt_health(FILE *f, json_object *res)
-{
-	json_object *ck = jm(res, "checks"), *ports = jm(ck, "ports");
-
-	ctl_fmt_tpl(f, res, "status     {status}\n"
-		    "dataplane  {checks.dataplane.ok:o} (pid {checks.dataplane.pid})\nports     ");
-	for (size_t i = 0; i < jlen(ports); i++)
-		ctl_fmt_tpl(f, jidx(ports, i), i > 0 ? ", {name} link {link_up:U}" :
-			    " {name} link {link_up:U}");
-	fputs(jlen(ports) == 0 ? " -\n" : "\n", f);
-	ctl_fmt_tpl(f, ck, "state      {state.ok:o} ({state.skipped} rule{state.skipped:s} "
-		    "skipped at start){state.error?: }\n");
-}
-
+/* config check: the daemon's message usually starts with the file name already. */
 void
 ctl_fmt_config_check(FILE *f, json_object *res)
 {
-	bool valid = false;
-	json_object *rl = jm(res, "reload"), *restart = jm(rl, "restart_required");
+	const char *path = jstr(res, "path"), *err = jstr(res, "error");
 
-	jget(res, "valid", json_type_boolean, &valid);
-	if (!valid) {
-		const char *path = jstr(res, "path"), *err = jstr(res, "error");
-
-		/* the daemon's message usually starts with the file name already */
-		if (strncmp(err, path, strlen(path)) == 0)
-			fprintf(f, "%s\n", err);
-		else
-			fprintf(f, "%s: %s\n", path, err);
-		return;
-	}
-	ctl_fmt_tpl(f, res, "{path}: valid ({ports} port{ports:s}, {rules} rule{rules:s})\n");
-	if (jm(rl, "refused") != NULL)
-		ctl_fmt_tpl(f, rl, "a reload would be refused: {refused}\n");
-	else if (rl != NULL)
-		ctl_fmt_tpl(f, rl, "a reload would change the config rules:\n  add      {add:L}\n"
-			    "  update   {update:L}\n  remove   {remove:L}\n");
-	if (jlen(restart) > 0)
-		fputs("changed sections a reload does not apply (restart castgate):", f);
-	for (size_t i = 0; i < jlen(restart); i++)
-		fprintf(f, " %s%s", json_object_get_string(jidx(restart, i)),
-			i + 1 == jlen(restart) ? "\n" : "");
+	if (present(res, "valid"))
+		ctl_fmt_tpl(f, res, "{path}: valid ({ports} port{ports:s}, {rules} rule{rules:s})\n"
+			    "{reload&{refused&a reload would be refused: {}\n}{refused!a reload "
+			    "would change the config rules:\n  add      {add,{}}\n  update   "
+			    "{update,{}}\n  remove   {remove,{}}\n}}{reload.restart_required&"
+			    "changed sections a reload does not apply (restart castgate):{* {}}\n}");
+	else if (strncmp(err, path, strlen(path)) == 0)
+		fprintf(f, "%s\n", err);
+	else
+		fprintf(f, "%s: %s\n", path, err);
 }
 
 /* How each event type reads (docs/API.md, "Events"); others print their JSON. */
@@ -792,28 +673,23 @@ ctl_fmt_event(FILE *f, json_object *ev)
 	fputc('\n', f);
 }
 
-/* trace.get: one line per packet, then one per output, oldest first. */
+/* trace.get: one line per packet, its time since the first, then one per
+ * output, oldest first. */
 void
 ctl_fmt_trace(FILE *f, json_object *res)
 {
 	json_object *recs = jm(res, "records");
-	uint64_t t0 = 0;
+	uint64_t t0 = (uint64_t)json_object_get_int64(jm(jidx(recs, 0), "time_unix_ns"));
 
 	for (size_t i = 0; i < jlen(recs); i++) {
-		json_object *r = jidx(recs, i), *outs = jm(r, "outputs");
-		uint64_t t = (uint64_t)json_object_get_int64(jm(r, "time_unix_ns"));
+		json_object *r = jidx(recs, i);
 
-		if (i == 0)
-			t0 = t;
-		fprintf(f, "+%10.6f s  ", (double)(t - t0) / 1e9);
+		fprintf(f, "+%10.6f s  ",
+			(double)((uint64_t)json_object_get_int64(jm(r, "time_unix_ns")) - t0) / 1e9);
 		ctl_fmt_tpl(f, r, "{port} q{queue} lcore {lcore}  {source}:{sport} > "
 			    "{destination}:{dport}  ttl {ttl}  len {length}{rtp_seq?  rtp seq }"
-			    "  {rule?rule }{rule!no rule}: {verdict}");
-		if (jm(r, "drop") != NULL)
-			fprintf(f, " (%s)", jstr(r, "drop"));
-		fputc('\n', f);
-		for (size_t k = 0; k < jlen(outs); k++)
-			ctl_fmt_tpl(f, jidx(outs, k), "    -> {port}: {result}\n");
+			    "  {rule?rule }{rule!no rule}: {verdict}{drop& ({})}\n"
+			    "{outputs*    -> {port}: {result}\n}");
 	}
 	fprintf(f, "%zu packet%s traced\n", jlen(recs), jlen(recs) == 1 ? "" : "s");
 }

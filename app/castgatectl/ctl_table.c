@@ -11,6 +11,27 @@
 
 #include "ctl.h"
 
+/* testpmd's `show port stats` and `show port info` of a port.get result: raw
+ * counts, so that they can be compared with testpmd's. */
+#define HASHES "########################"
+#define PORT_STATS_BLOCK "  " HASHES " NIC statistics for port {port.port_id} ({port.name}) " \
+	HASHES "\n  RX-packets: {-12 stats.rx_packets:r} RX-missed: {-12 stats.rx_missed:r} " \
+	"RX-bytes:  {stats.rx_bytes:r}\n  RX-errors:  {stats.rx_errors:r}\n" \
+	"  RX-nombuf:  {stats.rx_nombuf:r}\n  TX-packets: {-12 stats.tx_packets:r} TX-errors: " \
+	"{-12 stats.tx_errors:r} TX-bytes:  {stats.tx_bytes:r}\n\n" \
+	"  Throughput (over the last second)\n" \
+	"  Rx-pps: {14 stats.rx_pps:r}          Rx-bps: {14 stats.rx_bps:r}\n" \
+	"  Tx-pps: {14 stats.tx_pps:r}          Tx-bps: {14 stats.tx_bps:r}\n" \
+	"  " HASHES "############################" HASHES "\n"
+#define PORT_INFO_BLOCK "\n********************* Infos for port {port.port_id} ({port.name}) " \
+	"*********************\nMAC address: {port.mac}\nIP address: {port.ip}\n" \
+	"Device name: {port.device}\nDriver name: {port.driver}\nLink status: {port.link.up:u}\n" \
+	"Link speed: {port.link.speed_mbps:r} Mbps\nLink duplex: {port.link.duplex}-duplex\n" \
+	"MTU: {port.mtu}\nQueues: {port.queues}\n"
+
+/* A process of system.info: "pid 100, up 1h 02m, 2 restarts". */
+#define PROC_DESC "{pid?pid }{uptime_s:d?, up }{restarts?, }{restarts:s? restart}"
+
 #define RULE_ARGS "NAME --in IN --out OUT [--out OUT]... [--id N] | --file FILE|-"
 
 /* Rows in the order of the help. Without .run a row calls .method with its
@@ -21,7 +42,10 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ .words = "rule list", .aliases = "show rules", .method = "rule.list",
 	  .args = "[--after ID] [--limit N]",
 	  .summary = "the rules, from the config file and the API",
-	  .render = ctl_fmt_rule_list },
+	  .say = "{rules!no rules\n}{rules&{#NAME|ID|ORIGIN|STATE|INPUT|OUTPUTS;lrllll;"
+	  "{rule.name}|{rule.id}|{origin}|{state.status?}{state.status!-}|" CTL_INPUT_DESC
+	  ";rule.output;" CTL_OUTPUT_DESC "}{:c} rule{:s}\n}"
+	  "{next_after&more: rule list --after {}\n}" },
 	{ .words = "rule show", .aliases = "show rule", .method = "rule.get", .args = "RULE",
 	  .param = "name", .summary = "one rule with its counters and rates",
 	  .render = ctl_fmt_rule_show },
@@ -60,34 +84,48 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .summary = "follow COUNT packets of a rule, or of no rule on a port",
 	  .help = "  Waits up to --wait (default 10) seconds or Ctrl-C, then prints each packet.\n",
 	  .run = ctl_run_trace, .render = ctl_fmt_trace, .flags = CTL_CMD_CHANGES },
-	{ .words = "port list", .method = "port.list", .render = ctl_fmt_port_list,
-	  .summary = "the ports, their addresses and links" },
+	{ .words = "port list", .method = "port.list",
+	  .summary = "the ports, their addresses and links",
+	  .say = "{ports!no ports\n}{ports&{#NAME|ID|DRIVER|MAC|ADDRESS|MTU|QUEUES|LINK;lrlllrrl;"
+	  "{name}|{port_id}|{driver}|{mac}|{ip}|{mtu}|{queues}|{link:l}}}" },
 	{ .words = "port show", .method = "port.get", .args = "PORT", .param = "name",
 	  .summary = "one port with its counters and xstats",
 	  .render = ctl_fmt_port_show },
 	{ .words = "port stats", .aliases = "show port stats", .method = "port.get",
 	  .args = "all|PORT", .summary = "port counters and rates, in testpmd's layout",
-	  .run = ctl_run_port_blocks, .render = ctl_fmt_port_stats_block },
+	  .run = ctl_run_port_blocks, .say = PORT_STATS_BLOCK },
 	{ .words = "port info", .aliases = "show port info", .method = "port.get",
-	  .args = "all|PORT", .run = ctl_run_port_blocks, .render = ctl_fmt_port_info_block,
+	  .args = "all|PORT", .run = ctl_run_port_blocks, .say = PORT_INFO_BLOCK,
 	  .summary = "port MAC, address, driver, link, in testpmd's layout" },
 	{ .words = "system info", .aliases = "show system", .method = "system.info",
-	  .summary = "versions, pids, uptimes, restarts, lcores", .render = ctl_fmt_system_info },
+	  .summary = "versions, pids, uptimes, restarts, lcores",
+	  .say = "version      {version} ({dpdk_version})\nconfig       {config}\n"
+	  "state file   {state_file}\nfile prefix  {file_prefix}\n"
+	  "data plane   {dataplane!none}{dataplane&" PROC_DESC ", {workers} worker{workers:s}}\n"
+	  "control      {control!none}{control&" PROC_DESC "}\n"
+	  "supervisor   {supervisor!none}{supervisor&" PROC_DESC "}\n"
+	  "{dataplane.rule_table&rule table   {rules} rule{rules:s} in {slots} slots, {bytes} "
+	  "bytes ({bytes_per_slot} per slot)\n}{rpc&rpc clients  {active} active, {accepted} "
+	  "accepted, {requests} requests, {errors} errors\n}"
+	  "{dataplane.lcores&\n{#LCORE|ROLE|WORKER;rlr;{lcore}|{role}|{worker}}}" },
 	{ .words = "system version", .aliases = "show version", .method = "system.info",
 	  .summary = "the versions of castgate, DPDK and castgatectl",
 	  .say = "castgate {version} (data plane {dataplane.version}, {dpdk_version}), "
 	  "castgatectl " CG_VERSION "\n" },
 	{ .words = "system health", .aliases = "show health", .method = "system.health",
-	  .summary = "health checks (exit status 1 when degraded)",
-	  .render = ctl_fmt_health, .flags = CTL_CMD_STATUS },
+	  .summary = "health checks (exit status 1 when degraded)", .flags = CTL_CMD_STATUS,
+	  .say = "status     {status}\ndataplane  {checks.dataplane.ok:o} (pid "
+	  "{checks.dataplane.pid})\nports      {checks.ports,{name} link {link_up:U}}\n"
+	  "state      {checks.state.ok:o} ({checks.state.skipped} rule{checks.state.skipped:s} "
+	  "skipped at start){checks.state.error?: }\n" },
 	{ .words = "config check", .method = "config.check", .args = "[FILE]", .param = "path",
 	  .summary = "validate a config file (default: the running one)",
 	  .help = "  Also lists what a reload would change; exit status 1 if it would fail.\n",
 	  .render = ctl_fmt_config_check, .flags = CTL_CMD_VALID },
 	{ .words = "config reload", .aliases = "reload", .method = "config.reload",
 	  .summary = "apply the config file's [[rule]] changes", .flags = CTL_CMD_CHANGES,
-	  .say = "config reloaded; config rules:\n  added    {added:L}\n  updated  {updated:L}\n"
-	  "  removed  {removed:L}\n",
+	  .say = "config reloaded; config rules:\n  added    {added,{}}\n  updated  {updated,{}}\n"
+	  "  removed  {removed,{}}\n",
 	  .help = "  The same as SIGHUP; [[port]] and [dataplane] changes need a restart.\n" },
 	{ .words = "events", .aliases = "show events", .method = "events.subscribe",
 	  .args = "[--types LIST]",

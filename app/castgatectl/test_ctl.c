@@ -38,6 +38,26 @@ render(void (*fn)(FILE *, json_object *), const char *json)
 	return buf;
 }
 
+static char *say_words[2];
+
+/* The template of the table's row say_words. */
+static void
+say(FILE *f, json_object *o)
+{
+	int k;
+
+	ctl_fmt_tpl(f, o, ctl_cmd_find(2, say_words, &k)->say);
+}
+
+/* The result json through the template of the command w0 w1 (caller frees). */
+static char *
+said(char *w0, char *w1, const char *json)
+{
+	say_words[0] = w0;
+	say_words[1] = w1;
+	return render(say, json);
+}
+
 /* `x --in IN --out OUT` (NULL: a valid one) through the rule grammar. */
 static int
 spec(const char *in, const char *out, struct cg_rule *r, struct ctl_err *e)
@@ -405,7 +425,7 @@ static const char rule_list_json[] =
 static void
 test_fmt_rule_list(void)
 {
-	char *s = render(ctl_fmt_rule_list, rule_list_json);
+	char *s = said("rule", "list", rule_list_json);
 
 	CU_ASSERT_STRING_EQUAL(s,
 		"NAME       ID  ORIGIN  STATE     INPUT                                 OUTPUTS\n"
@@ -417,7 +437,7 @@ test_fmt_rule_list(void)
 		"out0 239.2.2.22:6001 ttl 64\n"
 		"2 rules\n");
 	free(s);
-	s = render(ctl_fmt_rule_list, "{\"rules\":[]}");
+	s = said("rule", "list", "{\"rules\":[]}");
 	CU_ASSERT_STRING_EQUAL(s, "no rules\n");
 	free(s);
 }
@@ -494,7 +514,7 @@ test_fmt_ports(void)
 		"10005,\"rx_q0_errors\":0}}";
 	char *s;
 
-	s = render(ctl_fmt_port_list, "{\"ports\":[{\"name\":\"in0\",\"port_id\":0,\"driver\":"
+	s = said("port", "list", "{\"ports\":[{\"name\":\"in0\",\"port_id\":0,\"driver\":"
 		   "\"net_af_packet\",\"mac\":\"02:00:00:00:00:01\",\"ip\":\"198.18.46.2/26\","
 		   "\"mtu\":1500,\"queues\":1,\"link\":{\"up\":true,\"speed_mbps\":10000,"
 		   "\"duplex\":\"full\"}},{\"name\":\"out0\",\"port_id\":1,\"link\":{\"up\":"
@@ -506,14 +526,14 @@ test_fmt_ports(void)
 		"out0   1  -              -                  -                  -       -  down\n");
 	free(s);
 
-	s = render(ctl_fmt_port_stats_block, port_get);
+	s = said("port", "stats", port_get);
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "NIC statistics for port 0 (in0)"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "  RX-packets: 10005        RX-missed: 0            "
 				      "RX-bytes:  13166580\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "  TX-packets: 3            TX-errors: 0            "
 				      "TX-bytes:  180\n"));
 	free(s);
-	s = render(ctl_fmt_port_info_block, port_get);
+	s = said("port", "info", port_get);
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Infos for port 0 (in0)"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Link speed: 10000 Mbps\n"));
 	free(s);
@@ -526,21 +546,13 @@ test_fmt_ports(void)
 	free(s);
 }
 
-/* The table's template of system version. */
-static void
-version(FILE *f, json_object *o)
-{
-	int k;
-
-	ctl_fmt_tpl(f, o, ctl_cmd_find(2, (char *[]){ "system", "version" }, &k)->say);
-}
 
 static void
 test_fmt_system(void)
 {
 	char *s;
 
-	s = render(ctl_fmt_system_info, "{\"version\":\"0.1.0\",\"dpdk_version\":"
+	s = said("system", "info", "{\"version\":\"0.1.0\",\"dpdk_version\":"
 		   "\"DPDK 22.11.1\",\"dataplane\":{\"pid\":100,\"uptime_s\":3725,\"workers\":1,"
 		   "\"restarts\":2,\"lcores\":[{\"lcore\":0,\"role\":\"both\",\"worker\":0}]},"
 		   "\"control\":{\"pid\":101,\"uptime_s\":65,\"restarts\":1},\"supervisor\":null}");
@@ -550,12 +562,12 @@ test_fmt_system(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "control      pid 101, up 1m 05s, 1 restart\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "supervisor   none\n"));
 	free(s);
-	s = render(version, "{\"version\":\"0.1.0\",\"dpdk_version\":\"DPDK 22.11.1\","
+	s = said("system", "version", "{\"version\":\"0.1.0\",\"dpdk_version\":\"DPDK 22.11.1\","
 		   "\"dataplane\":{\"version\":\"0.1.0\"}}");
 	CU_ASSERT_STRING_EQUAL(s, "castgate 0.1.0 (data plane 0.1.0, DPDK 22.11.1), castgatectl "
 			       CG_VERSION "\n");
 	free(s);
-	s = render(ctl_fmt_health, "{\"status\":\"degraded\",\"checks\":{\"dataplane\":"
+	s = said("system", "health", "{\"status\":\"degraded\",\"checks\":{\"dataplane\":"
 		   "{\"ok\":true,\"pid\":100},\"ports\":[{\"name\":\"in0\",\"link_up\":true},"
 		   "{\"name\":\"out0\",\"link_up\":false}],\"state\":{\"ok\":false,\"skipped\":1,"
 		   "\"error\":\"rule \\\"x\\\": no port named \\\"zz\\\"\"}}}");

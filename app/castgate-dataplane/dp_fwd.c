@@ -12,7 +12,9 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
@@ -57,6 +59,23 @@ struct mbuf_stash {
 	struct rte_mbuf *m[STASH_REFILL];
 };
 
+/*
+ * A worker's flow cache in front of rte_hash: the slots that the keys of its
+ * recent bursts found, 2-way set associative. In a large table a lookup
+ * misses the cache two or three times (bucket, key), while the flows a worker
+ * sees at a time are usually far fewer than the rules: their entries stay in
+ * its L2. Entries are valid only under the epoch they were filled in
+ * (cg_dp_rules_epoch), so any rule change empties every cache at once.
+ */
+#define FLOW_CACHE_SETS 4096	/* x 2 ways x 32 B: 256 KB per worker */
+
+struct flow_ent {
+	struct cg_dp_key key;
+	uint64_t epoch;		/* 0: never filled (cg_dp_rules_epoch starts at 1) */
+	uint32_t slot;
+	uint32_t pad;
+};
+
 struct worker {
 	unsigned int idx;
 	unsigned int nb_rxq;
@@ -76,6 +95,7 @@ struct worker {
 	uint64_t trace_tsc;
 	/* Fan-out: payload copies, header mbufs, indirect clones. */
 	struct mbuf_stash copies, hdrs, clones;
+	struct flow_ent (*flows)[2];	/* FLOW_CACHE_SETS sets */
 } __rte_cache_aligned;
 
 static struct worker workers[CG_DP_MAX_WORKERS];
@@ -111,6 +131,13 @@ cg_dp_fwd_init(void)
 			wk->tx[p] = dp_g.port_tx[p];
 		}
 		wk->port_gen = dp_g.port_gen;
+		wk->flows = rte_zmalloc_socket("cg_flow_cache", FLOW_CACHE_SETS * sizeof(*wk->flows),
+					       RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
+		if (wk->flows == NULL) {
+			CG_ERR("worker %u: flow cache (%zu KB): out of memory; raise "
+			       "dataplane.memory_mb", w, FLOW_CACHE_SETS * sizeof(*wk->flows) >> 10);
+			return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -497,6 +524,112 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 	}
 }
 
+static inline bool
+key_eq(const struct cg_dp_key *a, const struct cg_dp_key *b)
+{
+	const uint64_t *x = (const uint64_t *)a, *y = (const uint64_t *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+/* Flow cache set of @p key. */
+static inline uint32_t
+flow_set(const struct cg_dp_key *key)
+{
+	const uint64_t *w = (const uint64_t *)key;
+
+	return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0)) & (FLOW_CACHE_SETS - 1);
+}
+
+/*
+ * Keys of this burst that the flow cache knows (filled under @p epoch): their
+ * slot in data[k], bit k in *hits. The others go to kp[] and miss[] (key
+ * index); returns their count.
+ */
+static inline unsigned int
+flow_cache_find(struct worker *wk, struct cg_dp_key *keys, unsigned int nk, uint64_t epoch,
+		uint32_t *set, uint64_t *hits, void **data, const void **kp, uint16_t *miss)
+{
+	unsigned int nmiss = 0;
+
+	for (unsigned int k = 0; k < nk; k++) {
+		const struct flow_ent *e;
+
+		set[k] = flow_set(&keys[k]);
+		e = wk->flows[set[k]];
+		if (e[0].epoch == epoch && key_eq(&e[0].key, &keys[k])) {
+			data[k] = (void *)(uintptr_t)e[0].slot;
+			*hits |= 1ULL << k;
+		} else if (e[1].epoch == epoch && key_eq(&e[1].key, &keys[k])) {
+			data[k] = (void *)(uintptr_t)e[1].slot;
+			*hits |= 1ULL << k;
+		} else {
+			kp[nmiss] = &keys[k];
+			miss[nmiss++] = (uint16_t)k;
+		}
+	}
+	return nmiss;
+}
+
+/* The newest entry of a set is way 0: the older one makes room. */
+static inline void
+flow_cache_fill(struct worker *wk, const struct cg_dp_key *key, uint32_t set, uint32_t slot,
+		uint64_t epoch)
+{
+	struct flow_ent *e = wk->flows[set];
+
+	e[1] = e[0];
+	e[0] = (struct flow_ent){ .key = *key, .epoch = epoch, .slot = slot };
+}
+
+/*
+ * rte_hash for the flow cache's misses (kp[], miss[] from flow_cache_find()):
+ * (S,G) first, then any-source for what found nothing; one lookup while no
+ * (S,G) rule exists (@p sg false). Hits are cached under their key as the
+ * packet had it.
+ */
+static void
+lookup_misses(struct worker *wk, struct cg_dp_key *keys, unsigned int nmiss, uint64_t epoch,
+	      bool sg, const uint32_t *set, uint64_t *hits, void **data, const void **kp,
+	      uint16_t *miss)
+{
+	void *found[CG_DP_MAX_BURST];
+	uint32_t src[CG_DP_MAX_BURST];
+	uint16_t miss2[CG_DP_MAX_BURST];
+	uint64_t h = 0;
+	unsigned int n2 = 0;
+
+	rte_hash_lookup_bulk_data(cg_dp_rule_hash, kp, nmiss, &h, found);
+	for (unsigned int j = 0; j < nmiss; j++) {
+		unsigned int k = miss[j];
+
+		if (h & (1ULL << j)) {
+			data[k] = found[j];
+			*hits |= 1ULL << k;
+			flow_cache_fill(wk, &keys[k], set[k], (uint32_t)(uintptr_t)found[j], epoch);
+		} else if (sg) {
+			src[n2] = keys[k].k.src;
+			keys[k].k.src = 0;
+			kp[n2] = &keys[k];
+			miss2[n2++] = (uint16_t)k;
+		}
+	}
+	if (n2 == 0)
+		return;
+	h = 0;
+	rte_hash_lookup_bulk_data(cg_dp_rule_hash, kp, n2, &h, found);
+	for (unsigned int j = 0; j < n2; j++) {
+		unsigned int k = miss2[j];
+
+		keys[k].k.src = src[j];	/* the packet's key again, for the cache */
+		if (h & (1ULL << j)) {
+			data[k] = found[j];
+			*hits |= 1ULL << k;
+			flow_cache_fill(wk, &keys[k], set[k], (uint32_t)(uintptr_t)found[j], epoch);
+		}
+	}
+}
+
 static void
 process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_ref *rq,
 	      struct rte_mbuf **pkts, uint16_t n)
@@ -512,10 +645,12 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 	void *data[CG_DP_MAX_BURST];
 	uint16_t which[CG_DP_MAX_BURST];	/* the k-th UDP packet's index */
 	uint8_t kidx[CG_DP_MAX_BURST];		/* and its key's */
-	uint64_t hits = 0, hits2 = 0, rx_bytes = 0;
+	uint32_t set[CG_DP_MAX_BURST];		/* each key's flow cache set */
+	uint64_t hits = 0, rx_bytes = 0;
 	unsigned int nu = 0, nk = 0, nmiss = 0;
 	uint16_t miss[CG_DP_MAX_BURST];
 	const bool sg = __atomic_load_n(&cg_dp_rules_nb_sg, __ATOMIC_ACQUIRE) != 0;
+	const uint64_t epoch = __atomic_load_n(&cg_dp_rules_epoch, __ATOMIC_ACQUIRE);
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -566,26 +701,9 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 	if (nu == 0)
 		return;
 
-	/* (S,G) first, then any-source for the misses; one lookup without (S,G) rules. */
-	rte_hash_lookup_bulk_data(cg_dp_rule_hash, kp, nk, &hits, data);
-	for (unsigned int k = 0; k < nk && sg; k++) {
-		if (!(hits & (1ULL << k))) {
-			keys[k].k.src = 0;
-			kp[nmiss] = &keys[k];
-			miss[nmiss++] = (uint16_t)k;
-		}
-	}
-	if (nmiss > 0) {
-		void *data2[CG_DP_MAX_BURST];
-
-		rte_hash_lookup_bulk_data(cg_dp_rule_hash, kp, nmiss, &hits2, data2);
-		for (unsigned int j = 0; j < nmiss; j++) {
-			if (hits2 & (1ULL << j)) {
-				hits |= 1ULL << miss[j];
-				data[miss[j]] = data2[j];
-			}
-		}
-	}
+	nmiss = flow_cache_find(wk, keys, nk, epoch, set, &hits, data, kp, miss);
+	if (nmiss > 0)
+		lookup_misses(wk, keys, nmiss, epoch, sg, set, &hits, data, kp, miss);
 	/*
 	 * In a large table the burst's slots and counters are far apart and
 	 * rarely cached: start all their loads now, so that they overlap each
@@ -771,7 +889,10 @@ void
 cg_dp_fwd_fini(void)
 {
 	cg_dp_fwd_drain_service();
-	for (unsigned int w = 0; w < dp_g.nb_workers; w++)
+	for (unsigned int w = 0; w < dp_g.nb_workers; w++) {
 		for (uint16_t p = 0; p < dp_g.nb_ports; p++)
 			cg_dp_txq_fini(&workers[w].txq[p]);
+		rte_free(workers[w].flows);
+		workers[w].flows = NULL;
+	}
 }

@@ -41,6 +41,7 @@ struct rte_hash *cg_dp_rule_hash;
 struct cg_shm_rules *cg_dp_rules;
 struct rte_rcu_qsbr *cg_dp_rules_qsbr;
 struct cg_dp_rule_fast *cg_dp_rule_fast;
+volatile uint64_t cg_dp_rules_epoch = 1;	/* flow cache entries: 0 is empty */
 
 static const struct rte_memzone *rules_mz, *qsbr_mz;
 /* Free slots, a stack (primary-private): allocation and release are O(1). */
@@ -299,10 +300,22 @@ igmp_update(const struct cg_rule *r, bool join)
 		cg_dp_igmp_leave(r->in.port_id, r->in.dst, r->in.src);
 }
 
-/* Wait until no forwarding lcore can still hold a pointer read before now. */
+/* Keys now find something else: flow caches filled before are stale. */
+static void
+epoch_bump(void)
+{
+	__atomic_store_n(&cg_dp_rules_epoch, cg_dp_rules_epoch + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Wait until no forwarding lcore can still hold a pointer read before now.
+ * Called after a key was removed or repointed: the epoch moves first, so
+ * that a worker past its quiescent state no longer trusts its flow cache.
+ */
 static void
 grace_period(unsigned int self_reader)
 {
+	epoch_bump();
 	rte_rcu_qsbr_synchronize(cg_dp_rules_qsbr, self_reader);
 }
 
@@ -418,6 +431,8 @@ rule_add(const struct cg_rule *r, uint8_t origin, char *err, size_t errlen)
 	}
 	cg_shm_idx_add(cg_dp_rules, slot);
 	cg_dp_rules->nb_rules++;
+	/* An (S,G) key may now win over an any-source rule a cache holds. */
+	epoch_bump();
 	igmp_update(r, true);
 	return 0;
 }

@@ -78,6 +78,15 @@ static_assert(sizeof(struct cg_dp_rule_fast) == 128 && CG_SHM_PRIVATE_BYTES_PER_
 
 extern struct cg_dp_rule_fast *cg_dp_rule_fast;
 
+/**
+ * Bumped by the main lcore after every change of what a key finds (a key
+ * added, removed or pointed at another slot), before the grace period that
+ * precedes freeing a slot. A worker's flow cache (dp_fwd.c) trusts an entry
+ * only in bursts that read the epoch the entry was filled under, so a burst
+ * begun after a change never uses what it cached before.
+ */
+extern volatile uint64_t cg_dp_rules_epoch;
+
 /** Output @p o of slot @p slot, whose record is @p f. */
 static inline const struct cg_shm_out *
 cg_dp_rule_out(const struct cg_dp_rule_fast *f, uint32_t slot, unsigned int o)

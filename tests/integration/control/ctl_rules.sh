@@ -5,7 +5,8 @@
 # port and TTL, from out0's address, with no gap while the rule is in;
 # `rule list` (table and --json) and `rule show` show it; after `rule del` the
 # sink's count stops growing. An update (TTL) while streaming loses nothing.
-# `rule show` / `rule del` of a missing rule exit 4.
+# `rule show` / `rule del` of a missing rule exit 4. An (S,G) rule added
+# under an any-source rule's stream takes the stream over at once.
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
 
@@ -123,6 +124,36 @@ cg_assert_true "rule show of a missing rule: message" grep -q '^castgatectl: ' "
 cg_ctl_expect 4 del_missing rule del fwd
 cg_assert_true "rule del of a missing rule: message" grep -q '^castgatectl: ' "$CG_TMP/del_missing.err"
 cg_ctl_expect 4 del_never rule del never-existed
+
+# An (S,G) rule added while an any-source rule relays that source's stream:
+# the stream moves to the new rule at once. The data plane's flow caches
+# hold the stream's match (docs/ARCHITECTURE.md) and must drop it; another
+# (S,G) rule is in first, so that the packets' keys carry their source all
+# along and only the cache could keep the old match.
+cg_ctl_expect 0 sg_other rule add sg-other --in "in0,239.8.1.9,5009,source=$CG_IP_GEN" \
+	--out out0,239.8.2.9,6009
+cg_ctl_expect 0 any rule add any --in in0,239.8.1.3,5003 --out out0,239.8.2.3,6003
+for r in ra rs; do
+	g=$([ $r = ra ] && echo 3 || echo 4)
+	cg_recv_start $r "$CG_NS_SINK" "239.8.2.$g:600$g" --iface "$CG_IF_SINK" --interval 0.1 \
+		--idle-timeout 0 --duration 30
+done
+cg_send_bg s1 "$CG_NS_GEN" --dst 239.8.1.3:5003 --iface "$CG_IF_GEN" --rate $RATE \
+	--duration 20 --size $SIZE --sport 4003
+s1=$CG_LAST_PID
+cg_assert_true "the any-source rule relays the stream" cg_recv_wait_count ra $((RATE / 2)) 5
+cg_ctl_expect 0 sg rule add sg --in "in0,239.8.1.3,5003,source=$CG_IP_GEN" \
+	--out out0,239.8.2.4,6004
+cg_assert_true "the (S,G) rule added under the stream relays it" \
+	cg_recv_wait_count rs $((RATE / 2)) 5
+sleep 0.5
+a1=$(cg_recv_count ra)
+sleep 1
+cg_assert_eq "the any-source rule no longer gets the stream" "$a1" "$(cg_recv_count ra)"
+kill -TERM "$s1" 2>/dev/null || true
+cg_send_wait s1 "$s1" 10 || true
+cg_recv_stop ra
+cg_recv_stop rs
 
 cg_ctl_stop
 cg_finish

@@ -349,7 +349,7 @@ add_next_words(struct cands *c, char *const *w, int n)
 static void
 add_kind(struct cands *c, const char *kind, char *const *w, int n, const struct ctl_names *nm)
 {
-	static const char *const in_keys[] = { "source=", NULL };
+	static const char *const in_keys[] = { "source=", "min_ttl=", NULL };
 	static const char *const out_keys[] = { "ttl=", "sport=", "source=", "mac=", NULL };
 	char buf[64], *alt[8];
 	int nalt = 0;

@@ -672,6 +672,8 @@ test_complete(void)
 	tab(W(ADD_X), "--in", 1, "--in", NULL);
 	tab(W(ADD_X, "--in"), "i", 1, "in0", NULL);
 	tab(W(ADD_X, "--in"), "in0,", 0, NULL, NULL);
+	tab(W(ADD_X, "--in"), "in0,239.1.1.1,5001,m", 1, "in0,239.1.1.1,5001,min_ttl=", NULL);
+	tab(W(ADD_X, "--in"), "in0,239.1.1.1,5001,", 2, NULL, NULL); /* source= min_ttl= */
 	tab(W(ADD_X_IN), "--o", 1, "--out", NULL);
 	tab(W(ADD_X_IN, "--out"), "out", 2, NULL, NULL);
 	/* source= sport= */

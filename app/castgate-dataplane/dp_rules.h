@@ -60,7 +60,7 @@ extern struct rte_rcu_qsbr *cg_dp_rules_qsbr;
 /**
  * What the fast path reads of a rule: its per-packet checks and its first
  * output, a copy of the slot's, in one 128-byte record per slot
- * (cg_dp_rule_fast[slot], primary-private). A slot is 2.6 KB, mostly the
+ * (cg_dp_rule_fast[slot], primary-private). A slot is 2.5 KB, mostly the
  * configured rule that readers show, so in a large table each packet's slot
  * would be on a page of its own; the records of 100 000 rules take 13 MB.
  * Written with the slot, before the hash makes either reachable; outputs

@@ -451,7 +451,7 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 
 	/* Decide first, so that the last output sent can take the original. */
 	for (unsigned int o = 0; o < s->nb_out; o++) {
-		const struct cg_shm_out *d = cg_dp_rule_out(s, slot, o);
+		const struct cg_shm_out_hot *d = cg_dp_rule_out(s, slot, o);
 		struct ready_out *r = &ready[nb_ready];
 
 		if (unlikely(!wk->tx[d->port])) {
@@ -482,7 +482,7 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 	}
 
 	for (unsigned int i = 0; i < nb_ready; i++) {
-		const struct cg_shm_out *d = cg_dp_rule_out(s, slot, ready[i].o);
+		const struct cg_shm_out_hot *d = cg_dp_rule_out(s, slot, ready[i].o);
 		const struct cg_dp_port *port = &dp_g.ports[d->port];
 		struct cg_shm_ctr_out *co = &cr->out[ready[i].o];
 		struct rte_mbuf *om;
@@ -712,10 +712,8 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 	for (unsigned int k = 0; k < nk; k++) {
 		if (hits & (1ULL << k)) {
 			uint32_t slot = (uint32_t)(uintptr_t)data[k];
-			const struct cg_dp_rule_fast *f = &cg_dp_rule_fast[slot];
 
-			rte_prefetch0(f);
-			rte_prefetch0(RTE_PTR_ADD(f, RTE_CACHE_LINE_SIZE));
+			rte_prefetch0(&cg_dp_rule_fast[slot]);
 			rte_prefetch0(&c->rule[slot]);	/* rx and out[0..1]: one line */
 		}
 	}

@@ -201,9 +201,11 @@ static void
 release_outputs(struct cg_shm_rule_slot *s, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
-		if (s->out[i].nh != CG_SHM_NH_STATIC)
-			cg_dp_arp_nh_unref(s->out[i].nh);
+		if (s->out[i].h.nh != CG_SHM_NH_STATIC)
+			cg_dp_arp_nh_unref(s->out[i].h.nh);
 }
+
+static_assert(CG_DP_MAX_NH < CG_SHM_NH_STATIC, "next hop indexes fit cg_shm_out_hot.nh");
 
 /* The output's header as the fast path sends it (cg_pkt_tmpl). */
 static void
@@ -216,9 +218,9 @@ out_template(struct cg_shm_out *d)
 
 	/* A next hop's MAC and the port's own are written per packet: the
 	 * first is learnt by ARP, the second may change when the port re-opens. */
-	if (d->nh == CG_SHM_NH_STATIC)
+	if (d->h.nh == CG_SHM_NH_STATIC)
 		memcpy(rw.dst_mac, d->dst_mac, 6);
-	cg_pkt_tmpl_init(&d->tmpl, &rw);
+	cg_pkt_tmpl_init(&d->h.tmpl, &rw);
 }
 
 /* Fill s->out[] from s->rule; references next hops. */
@@ -243,13 +245,13 @@ prepare_outputs(struct cg_shm_rule_slot *s, char *err, size_t errlen)
 		}
 		p = &dp_g.ports[o->port_id];
 		memset(d, 0, sizeof(*d));
-		d->port = o->port_id;
+		d->h.port = o->port_id;
 		d->sport_be = rte_cpu_to_be_16(o->sport);
 		d->dport_be = rte_cpu_to_be_16(o->dport);
 		d->ttl = o->ttl;
 		d->src_be = o->src ? o->src : p->ip;
 		d->dst_be = o->dst;
-		d->nh = CG_SHM_NH_STATIC;
+		d->h.nh = CG_SHM_NH_STATIC;
 		if (cg_pkt_ipv4_is_mcast(o->dst)) {
 			cg_pkt_mcast_mac(o->dst, d->dst_mac);
 			continue;
@@ -275,7 +277,7 @@ prepare_outputs(struct cg_shm_rule_slot *s, char *err, size_t errlen)
 				 "next hop: %s", r->name, i, strerror(-ret));
 			goto fail;
 		}
-		d->nh = (uint32_t)ret;
+		d->h.nh = (uint16_t)ret;
 	}
 	for (i = 0; i < r->n_outputs; i++)
 		out_template(&s->out[i]);
@@ -376,7 +378,7 @@ slot_new(const struct cg_rule *r, uint8_t origin, uint32_t *slot, char *err, siz
 		return ret;
 	}
 	cg_dp_rule_fast[*slot] = (struct cg_dp_rule_fast){
-		.nb_out = s->nb_out, .rtp = s->rtp, .min_ttl = s->min_ttl, .out0 = s->out[0],
+		.nb_out = s->nb_out, .rtp = s->rtp, .min_ttl = s->min_ttl, .out0 = s->out[0].h,
 	};
 	s->in_use = 1;
 	return 0;

@@ -73,7 +73,7 @@
 #include "cg_rule.h"
 
 /** Bumped on any change of a layout or message below. */
-#define CG_SHM_LAYOUT_VERSION 6
+#define CG_SHM_LAYOUT_VERSION 7
 /** cg_shm_info.magic once the primary has filled cg_info ("CGSH"). */
 #define CG_SHM_MAGIC 0x43475348u
 
@@ -90,8 +90,8 @@
 #define CG_SHM_MAX_LCORES 128
 /** Outputs per rule. */
 #define CG_SHM_MAX_OUTPUTS CG_RULE_MAX_OUTPUTS
-/** cg_shm_out.nh of an output whose destination MAC is static. */
-#define CG_SHM_NH_STATIC UINT32_MAX
+/** cg_shm_out_hot.nh of an output whose destination MAC is static. */
+#define CG_SHM_NH_STATIC UINT16_MAX
 
 /** Where a rule comes from (cg_shm_rule_slot.origin). */
 enum cg_shm_origin {
@@ -118,19 +118,27 @@ struct cg_shm_rules_req {
 	struct cg_rule rule;
 };
 
-/** One output of a rule, precomputed for the fast path. */
-struct cg_shm_out {
+/**
+ * What the fast path reads of an output, 60 bytes: with a rule's few flags it
+ * makes the primary's one-line record of the rule's first output.
+ */
+struct cg_shm_out_hot {
 	/** The output header as sent, built at install (the source MAC and a
 	 * resolved next hop's MAC are written per packet). */
 	struct cg_pkt_tmpl tmpl;
 	uint16_t port;			/**< cg port index */
+	uint16_t nh;			/**< next hop index (primary-private), or CG_SHM_NH_STATIC */
+};
+
+/** One output of a rule, precomputed for the fast path. */
+struct cg_shm_out {
+	struct cg_shm_out_hot h;
 	uint16_t sport_be;		/**< 0 = keep */
 	uint16_t dport_be;
 	uint8_t ttl;
+	uint8_t dst_mac[6];		/**< when h.nh == CG_SHM_NH_STATIC */
 	uint32_t src_be;		/**< resolved: 0 in the rule means the port's IP */
 	uint32_t dst_be;
-	uint32_t nh;			/**< next hop index (primary-private), or CG_SHM_NH_STATIC */
-	uint8_t dst_mac[6];		/**< when nh == CG_SHM_NH_STATIC */
 };
 
 /** A rule slot of CG_SHM_MZ_RULES. Index = counter index in cg_shm_lcore_ctrs.rule[]. */
@@ -221,7 +229,7 @@ enum cg_shm_drop {
  * this count is updated and CG_SHM_LAYOUT_VERSION bumped with it.
  */
 #define CG_SHM_LAYOUT_DROPS 24
-static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 6,
+static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 7,
 	      "drop reasons changed: bump CG_SHM_LAYOUT_VERSION and set CG_SHM_LAYOUT_DROPS");
 
 /** Counters of one output of a rule. */
@@ -294,9 +302,9 @@ cg_shm_ctr_block(const struct cg_shm_lcore_ctrs *base, uint32_t i)
  * DPDK memory the rule table takes for @p nb_slots slots and @p nb_blocks
  * counter blocks (one per lcore): rule memzone, counters, and what the
  * primary keeps for itself, CG_SHM_PRIVATE_BYTES_PER_SLOT per slot: its
- * rte_hash (about 64 B) and the fast path's record of the slot (128 B).
+ * rte_hash (about 64 B) and the fast path's record of the slot (64 B).
  */
-#define CG_SHM_PRIVATE_BYTES_PER_SLOT 192
+#define CG_SHM_PRIVATE_BYTES_PER_SLOT 128
 static inline uint64_t
 cg_shm_rules_mem(uint32_t nb_slots, uint32_t nb_blocks)
 {

@@ -101,7 +101,8 @@ ctl_render_fn ctl_fmt_rule_show, ctl_fmt_stats, ctl_fmt_drops_all, ctl_fmt_port_
 /* Print the template t with its placeholders replaced by members of o:
  *   {PATH}       the member at the dotted PATH (rule.name; "" is o) as text, "-" if missing
  *   {PATH:F}     a number (an array: its length) as a count (c), bytes (b), a packet (p)
- *                or bit rate (B), raw (r), seconds as a duration (d), a plural's "s"
+ *                or bit rate (B), raw (r), a link speed in Mbps, 0 as unknown (m),
+ *                seconds as a duration (d), a plural's "s"
  *                unless it is 1 (s); a link object (l); a clock time of Unix
  *                milliseconds (t; T with the ms); a bool as ok or FAILED (o), up or
  *                down (u), up or DOWN (U)

@@ -232,7 +232,8 @@ present(json_object *o, const char *path)
 }
 
 /* A number member (an array: its length) as a count (c), bytes (b), a packet
- * (p) or bit rate (B), or raw (r); "-" when it is not a number. */
+ * (p) or bit rate (B), raw (r), or a link speed in Mbps (m: 0 is unknown);
+ * "-" when it is not a number. */
 static const char *
 num(json_object *o, const char *key, char nf, char *buf, size_t size)
 {
@@ -249,7 +250,9 @@ num(json_object *o, const char *key, char nf, char *buf, size_t size)
 	if (nf == 'b' || nf == 'p' || nf == 'B')
 		return ctl_fmt_rate(nf == 'b' ? (double)u : d, nf == 'b' ? "B" : nf == 'p' ?
 				    "pps" : "bps", buf, size);
-	snprintf(buf, size, "%" PRIu64, u);
+	if (nf == 'm' && u == 0)
+		return "unknown";
+	snprintf(buf, size, nf == 'm' ? "%" PRIu64 " Mbps" : "%" PRIu64, u);
 	return buf;
 }
 

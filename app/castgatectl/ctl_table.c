@@ -26,7 +26,7 @@
 #define PORT_INFO_BLOCK "\n********************* Infos for port {port.port_id} ({port.name}) " \
 	"*********************\nMAC address: {port.mac}\nIP address: {port.ip}\n" \
 	"Device name: {port.device}\nDriver name: {port.driver}\nLink status: {port.link.up:u}\n" \
-	"Link speed: {port.link.speed_mbps:r} Mbps\nLink duplex: {port.link.duplex}-duplex\n" \
+	"Link speed: {port.link.speed_mbps:m}\nLink duplex: {port.link.duplex}-duplex\n" \
 	"MTU: {port.mtu}\nQueues: {port.queues}\n"
 
 /* A process of system.info: "pid 100, up 1h 02m, 2 restarts". */

@@ -537,6 +537,11 @@ test_fmt_ports(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Infos for port 0 (in0)"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Link speed: 10000 Mbps\n"));
 	free(s);
+	/* API.md: a speed of 0 is unknown (veths, null ports), not 0 Mbps. */
+	s = said("port", "info", "{\"port\":{\"name\":\"in0\",\"port_id\":0,\"link\":"
+		 "{\"up\":true,\"speed_mbps\":0,\"duplex\":\"full\"}}}");
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Link speed: unknown\n"));
+	free(s);
 	s = render(ctl_fmt_port_show, port_get);
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "rx_good_packets  10,005\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "(1 xstat is zero; --json shows all)\n"));

@@ -660,7 +660,8 @@ role_str(unsigned int role)
 	return "unknown";
 }
 
-/* The rule table's size: live rules, slots ([dataplane] max_rules), memory. */
+/* The rule table's size: live rules, slots ([dataplane] max_rules), outputs a
+ * slot holds ([dataplane] max_outputs), memory. */
 static json_object *
 rule_table_json(const struct control *c)
 {
@@ -671,10 +672,12 @@ rule_table_json(const struct control *c)
 	if (t == NULL || slots == 0)
 		return t;
 	/* The memzones as reserved, and the primary's own (its size per slot). */
-	bytes = cg_shm_rules_size(slots) + (uint64_t)c->shm.info->nb_ctr_blocks *
+	bytes = cg_shm_rules_size(slots, c->shm.rules->max_outputs) +
+		(uint64_t)c->shm.info->nb_ctr_blocks *
 		c->shm.ctrs->block_size + (uint64_t)slots * CG_SHM_PRIVATE_BYTES_PER_SLOT;
 	control_jadd(t, "rules", json_object_new_uint64(c->shm.rules->nb_rules));
 	control_jadd(t, "slots", json_object_new_uint64(slots));
+	control_jadd(t, "max_outputs", json_object_new_uint64(c->shm.rules->max_outputs));
 	control_jadd(t, "bytes", json_object_new_uint64(bytes));
 	control_jadd(t, "bytes_per_slot", json_object_new_uint64(bytes / slots));
 	return t;
@@ -1101,8 +1104,9 @@ m_trace_start(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_e
 	__atomic_store_n(&t->session, session, __ATOMIC_RELEASE);
 	__atomic_store_n(&t->active, 1, __ATOMIC_RELEASE);
 	control_audit(CG_LOG_INFO, &who, f.slot == CG_SHM_TRACE_NO_RULE ? "-" :
-		      c->shm.rules->slot[f.slot].rule.name, "trace", "trace %" PRIu64 " started: "
-		      "up to %" PRId64 " packets per lcore", session, count);
+		      cg_shm_rule_slot(c->shm.rules, f.slot)->rule.name, "trace",
+		      "trace %" PRIu64 " started: up to %" PRId64 " packets per lcore", session,
+		      count);
 	res = json_object_new_object();
 	if (res == NULL)
 		return oom(err);
@@ -1137,8 +1141,9 @@ trace_rec_json(const struct control *c, const struct cg_shm_trace *t, unsigned i
 	control_jadd(j, "port", json_object_new_string(r->port < c->shm.info->nb_ports ?
 						       c->shm.info->ports[r->port].name : "?"));
 	control_jadd(j, "queue", json_object_new_int(r->queue));
-	if (r->slot < control_rule_slots(c) && c->shm.rules->slot[r->slot].in_use)
-		control_jadd(j, "rule", json_object_new_string(c->shm.rules->slot[r->slot].rule.name));
+	if (r->slot < control_rule_slots(c) && cg_shm_rule_slot(c->shm.rules, r->slot)->in_use)
+		control_jadd(j, "rule", json_object_new_string(
+				     cg_shm_rule_slot(c->shm.rules, r->slot)->rule.name));
 	control_jadd(j, "source", control_jip(r->src_be));
 	control_jadd(j, "destination", control_jip(r->dst_be));
 	control_jadd(j, "sport", json_object_new_int(r->sport));

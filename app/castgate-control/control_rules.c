@@ -60,7 +60,7 @@ control_rule_at(const struct control *c, uint32_t slot, struct control_rule_ref 
 
 	if (slot >= control_rule_slots(c))
 		return false;
-	s = &c->shm.rules->slot[slot];
+	s = cg_shm_rule_slot(c->shm.rules, slot);
 	if (!s->in_use)
 		return false;
 	ref->slot = slot;
@@ -108,8 +108,9 @@ port_names(const struct control *c, char *buf, size_t len)
 	return buf;
 }
 
-/* Resolve the ports of @r against the running data plane. @base is the JSON
- * path of the rule for data.field ("params.rule"), or NULL for no field. */
+/* Resolve the ports of @r against the running data plane, and check that its
+ * outputs fit a slot. @base is the JSON path of the rule for data.field
+ * ("params.rule"), or NULL for no field. */
 static int
 resolve_ports(const struct control *c, struct cg_rule *r, const char *base,
 	      struct cg_rpc_error *err)
@@ -117,6 +118,14 @@ resolve_ports(const struct control *c, struct cg_rule *r, const char *base,
 	char names[512], field[CG_RPC_FIELD_MAX];
 	int p = control_port_find(c, r->in.port);
 
+	if (r->n_outputs > c->shm.rules->max_outputs) {
+		snprintf(field, sizeof(field), "%s.output", base ? base : "");
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, base ? field : NULL,
+				 "rule \"%s\": output: %u outputs, more than a rule slot holds "
+				 "([dataplane] max_outputs = %u)", r->name, r->n_outputs,
+				 c->shm.rules->max_outputs);
+		return -1;
+	}
 	if (p < 0) {
 		snprintf(field, sizeof(field), "%s.input.port", base ? base : "");
 		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, base ? field : NULL,

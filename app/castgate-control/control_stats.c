@@ -119,7 +119,7 @@ read_global(const struct control *c, struct sample *s)
 static void
 read_rule(const struct control *c, uint32_t slot, struct rule_sample *rs)
 {
-	const struct cg_shm_rule_slot *sl = &c->shm.rules->slot[slot];
+	const struct cg_shm_rule_slot *sl = cg_shm_rule_slot(c->shm.rules, slot);
 
 	snprintf(rs->name, sizeof(rs->name), "%.*s", (int)sizeof(rs->name) - 1, sl->rule.name);
 	cg_shm_rule_ctrs(&c->shm, slot, &rs->ctr);

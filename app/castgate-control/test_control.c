@@ -61,7 +61,7 @@ conf_from(const char *text)
 static int
 put_rule(uint32_t slot, const char *json, unsigned int origin)
 {
-	struct cg_shm_rule_slot *s = &c.shm.rules->slot[slot];
+	struct cg_shm_rule_slot *s = cg_shm_rule_slot(c.shm.rules, slot);
 	json_object *o = json_tokener_parse(json);
 	char err[256];
 	int ret = cg_rule_from_json(o, "", &s->rule, err, sizeof(err));
@@ -99,7 +99,7 @@ setup(void)
 	c.conf = conf_from(text);
 	c.config_path = "/nonexistent/castgate.toml";
 	c.shm.info = calloc(1, sizeof(*c.shm.info));
-	c.shm.rules = calloc(1, cg_shm_rules_size(TEST_SLOTS));
+	c.shm.rules = aligned_alloc(64, cg_shm_rules_size(TEST_SLOTS, CG_SHM_MAX_OUTPUTS));
 	c.shm.ctrs = aligned_alloc(64, cg_shm_ctr_block_size(TEST_SLOTS));
 	c.shm.request = &fake_request;
 	if (c.conf == NULL || c.shm.info == NULL || c.shm.rules == NULL || c.shm.ctrs == NULL)
@@ -107,7 +107,10 @@ setup(void)
 	memset(c.shm.ctrs, 0, cg_shm_ctr_block_size(TEST_SLOTS));
 	c.shm.ctrs->block_size = (uint32_t)cg_shm_ctr_block_size(TEST_SLOTS);
 	c.shm.ctrs->nb_slots = TEST_SLOTS;
+	memset(c.shm.rules, 0, cg_shm_rules_size(TEST_SLOTS, CG_SHM_MAX_OUTPUTS));
 	c.shm.rules->nb_slots = TEST_SLOTS;
+	c.shm.rules->max_outputs = CG_SHM_MAX_OUTPUTS;
+	c.shm.rules->slot_size = (uint32_t)cg_shm_rule_slot_size(CG_SHM_MAX_OUTPUTS);
 	cg_shm_idx_init(c.shm.rules);
 	c.shm.info->magic = CG_SHM_MAGIC;
 	c.shm.info->pid = getpid();
@@ -578,7 +581,8 @@ static void
 test_silence(void)
 {
 	const uint64_t m0 = 50000, u0 = 1800000000000ULL;
-	struct cg_shm_rule_slot saved = c.shm.rules->slot[SLOT_API];
+	/* Its fixed part: control reads no output of a slot. */
+	struct cg_shm_rule_slot saved = *cg_shm_rule_slot(c.shm.rules, SLOT_API);
 	json_object *keep = NULL, *snap;
 	const uint32_t moved = 5;
 
@@ -630,9 +634,9 @@ test_silence(void)
 	CU_ASSERT_STRING_EQUAL(silence_of("cfg1", "raised", &keep), "1");
 
 	/* An update moves api1 to a new slot with fresh counters: the alarm follows it. */
-	c.shm.rules->slot[moved] = saved;
+	*cg_shm_rule_slot(c.shm.rules, moved) = saved;
 	cg_shm_idx_add(c.shm.rules, moved);
-	c.shm.rules->slot[SLOT_API].in_use = 0;
+	cg_shm_rule_slot(c.shm.rules, SLOT_API)->in_use = 0;
 	c.shm.rules->generation++;	/* as the data plane does after every change */
 	control_silence_sample(&c, m0 + 1300, u0 + 1300);
 	CU_ASSERT_EQUAL(json_object_array_length(tapped), 3);
@@ -644,14 +648,14 @@ test_silence(void)
 	CU_ASSERT_STRING_EQUAL(ev(3, "reason"), "traffic");
 
 	/* Its own silence_ms = 0 (off) wins over [control]; cfg1 raises a second time. */
-	c.shm.rules->slot[moved].rule.silence_ms = CG_RULE_SILENCE_OFF;
+	cg_shm_rule_slot(c.shm.rules, moved)->rule.silence_ms = CG_RULE_SILENCE_OFF;
 	control_silence_sample(&c, m0 + 5000, u0 + 5000);
 	CU_ASSERT_EQUAL_FATAL(json_object_array_length(tapped), 5);
 	CU_ASSERT_STRING_EQUAL(ev(4, "rule"), "cfg1");
 	CU_ASSERT_STRING_EQUAL(ev(4, "raised"), "2");
 	CU_ASSERT_STRING_EQUAL(silence_of("api1", "silence_ms", &keep), "0");
 	/* Its own 3000 wins too: raised 3000 ms after its last packet (m0 + 1400). */
-	c.shm.rules->slot[moved].rule.silence_ms = 3000;
+	cg_shm_rule_slot(c.shm.rules, moved)->rule.silence_ms = 3000;
 	control_silence_sample(&c, m0 + 4300, u0 + 4300);
 	CU_ASSERT_EQUAL(json_object_array_length(tapped), 5);
 	control_silence_sample(&c, m0 + 4400, u0 + 4400);
@@ -667,7 +671,7 @@ test_silence(void)
 	CU_ASSERT_STRING_EQUAL(silence_of("api1", "alarm", &keep), "true");
 
 	/* Removed while raised: cleared, reason "removed". */
-	c.shm.rules->slot[SLOT_CFG].in_use = 0;
+	cg_shm_rule_slot(c.shm.rules, SLOT_CFG)->in_use = 0;
 	c.shm.rules->generation++;
 	control_silence_sample(&c, m0 + 4500, u0 + 4500);
 	CU_ASSERT_EQUAL_FATAL(json_object_array_length(tapped), 7);
@@ -676,9 +680,9 @@ test_silence(void)
 	CU_ASSERT_STRING_EQUAL(ev(6, "reason"), "removed");
 
 	/* Back as it was for the other tests. */
-	c.shm.rules->slot[SLOT_CFG].in_use = 1;
-	c.shm.rules->slot[SLOT_API] = saved;
-	memset(&c.shm.rules->slot[moved], 0, sizeof(c.shm.rules->slot[moved]));
+	cg_shm_rule_slot(c.shm.rules, SLOT_CFG)->in_use = 1;
+	*cg_shm_rule_slot(c.shm.rules, SLOT_API) = saved;
+	memset(cg_shm_rule_slot(c.shm.rules, moved), 0, c.shm.rules->slot_size);
 	c.shm.rules->generation++;
 	c.shm.ctrs[0].rule[SLOT_CFG].rx_pkts = 0;
 	c.shm.ctrs[0].rule[moved].rx_pkts = 0;
@@ -758,7 +762,7 @@ test_metrics_text(void)
 	memset(b, 0, cg_shm_ctr_block_size(TEST_SLOTS));
 	b->block_size = (uint32_t)cg_shm_ctr_block_size(TEST_SLOTS);
 	b->nb_slots = TEST_SLOTS;
-	c.shm.rules->slot[SLOT_CFG].rule.rtp = true;
+	cg_shm_rule_slot(c.shm.rules, SLOT_CFG)->rule.rtp = true;
 	b->rx_pkts = 1000;
 	b->rule[SLOT_CFG].rx_pkts = 40;
 	b->rule[SLOT_CFG].rx_bytes = 40 * 1042;
@@ -819,7 +823,7 @@ test_metrics_text(void)
 	CU_ASSERT_PTR_NULL(strstr(t.p, "castgate_rule_rtp_lost_total{rule=\"api1\"}"));
 	CU_ASSERT_FALSE(has_line(t.p, "castgate_drops_total 3"));
 	free(t.p);
-	c.shm.rules->slot[SLOT_CFG].rule.rtp = false;
+	cg_shm_rule_slot(c.shm.rules, SLOT_CFG)->rule.rtp = false;
 
 	/* No data plane lock here: system.health says degraded, so 503. */
 	CU_ASSERT_EQUAL(control_metrics_health(&c, &h), 503);

@@ -64,17 +64,17 @@ cg_dp_rules_init(unsigned int nb_readers)
 		.socket_id = (int)rte_socket_id(),
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
-	uint32_t n = dp_g.p.max_rules;
-	size_t sz = cg_shm_rules_size(n), qsz;
+	uint32_t n = dp_g.p.max_rules, nout = dp_g.p.max_outputs;
+	size_t sz = cg_shm_rules_size(n, nout), qsz;
 	int ret;
 
 	rules_mz = rte_memzone_reserve_aligned(CG_SHM_MZ_RULES, sz, (int)rte_socket_id(), 0,
 					       RTE_CACHE_LINE_SIZE);
 	if (rules_mz == NULL) {
 		CG_ERR("rules: rte_memzone_reserve %s (%zu MB for %u rule slots): %s; the rule "
-		       "table needs about %" PRIu64 " MB in all: lower dataplane.max_rules or raise "
-		       "dataplane.memory_mb", CG_SHM_MZ_RULES, sz >> 20, n, rte_strerror(rte_errno),
-		       (cg_shm_rules_mem(n, rte_lcore_count()) + (1u << 20) - 1) >> 20);
+		       "table needs about %" PRIu64 " MB in all: lower dataplane.max_rules (or "
+		       "max_outputs) or raise dataplane.memory_mb", CG_SHM_MZ_RULES, sz >> 20, n, rte_strerror(rte_errno),
+		       (cg_shm_rules_mem(n, nout, rte_lcore_count()) + (1u << 20) - 1) >> 20);
 		return -ENOMEM;
 	}
 	cg_dp_rule_fast = rte_zmalloc_socket("cg_rules_fast", (size_t)n * sizeof(*cg_dp_rule_fast),
@@ -88,6 +88,8 @@ cg_dp_rules_init(unsigned int nb_readers)
 	cg_dp_rules = rules_mz->addr;
 	memset(cg_dp_rules, 0, sizeof(*cg_dp_rules));
 	cg_dp_rules->nb_slots = n;
+	cg_dp_rules->max_outputs = nout;
+	cg_dp_rules->slot_size = (uint32_t)cg_shm_rule_slot_size(nout);
 	cg_shm_idx_init(cg_dp_rules);
 	/* Slots are zeroed page by page as they are first used, not all up front. */
 	free_stack = malloc((size_t)n * sizeof(*free_stack));
@@ -135,7 +137,7 @@ find_by_name(const char *name, uint32_t *slot)
 	if (i < 0)
 		return NULL;
 	*slot = (uint32_t)i;
-	return &cg_dp_rules->slot[i];
+	return cg_shm_rule_slot(cg_dp_rules, i);
 }
 
 static struct cg_shm_rule_slot *
@@ -143,9 +145,9 @@ find_by_id(uint32_t id, const char *except_name)
 {
 	int i = cg_shm_rule_find_id(cg_dp_rules, id);
 
-	if (i < 0 || strcmp(cg_dp_rules->slot[i].rule.name, except_name) == 0)
+	if (i < 0 || strcmp(cg_shm_rule_slot(cg_dp_rules, i)->rule.name, except_name) == 0)
 		return NULL;
-	return &cg_dp_rules->slot[i];
+	return cg_shm_rule_slot(cg_dp_rules, i);
 }
 
 /* The slot whose key equals @p key, or NULL. */
@@ -156,7 +158,7 @@ find_by_key(const struct cg_dp_key *key)
 
 	if (rte_hash_lookup_data(cg_dp_rule_hash, key, &data) < 0)
 		return NULL;
-	return &cg_dp_rules->slot[(uint32_t)(uintptr_t)data];
+	return cg_shm_rule_slot(cg_dp_rules, (uint32_t)(uintptr_t)data);
 }
 
 static const char *
@@ -324,11 +326,11 @@ grace_period(unsigned int self_reader)
 static void
 free_slot(uint32_t slot)
 {
-	struct cg_shm_rule_slot *s = &cg_dp_rules->slot[slot];
+	struct cg_shm_rule_slot *s = cg_shm_rule_slot(cg_dp_rules, slot);
 
 	release_outputs(s, s->nb_out);
 	cg_dp_stats_clear_rule(slot);
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, cg_dp_rules->slot_size);
 	push_free(slot);
 }
 
@@ -351,6 +353,12 @@ check_rule(const struct cg_rule *r, uint32_t origin, char *err, size_t errlen)
 			 r->in.port_id);
 		return -EINVAL;
 	}
+	if (r->n_outputs > cg_dp_rules->max_outputs) {
+		snprintf(err, errlen, "rule \"%s\": output: %u outputs, more than a rule slot holds "
+			 "([dataplane] max_outputs = %" PRIu32 ")", r->name, r->n_outputs,
+			 cg_dp_rules->max_outputs);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -367,13 +375,13 @@ slot_new(const struct cg_rule *r, uint8_t origin, uint32_t *slot, char *err, siz
 			 cg_dp_rules->nb_slots);
 		return -ENOSPC;
 	}
-	s = &cg_dp_rules->slot[*slot];
-	memset(s, 0, sizeof(*s));
+	s = cg_shm_rule_slot(cg_dp_rules, *slot);
+	memset(s, 0, cg_dp_rules->slot_size);
 	s->rule = *r;
 	s->origin = origin;
 	ret = prepare_outputs(s, err, errlen);
 	if (ret < 0) {
-		memset(s, 0, sizeof(*s));
+		memset(s, 0, cg_dp_rules->slot_size);
 		push_free(*slot);
 		return ret;
 	}
@@ -585,10 +593,11 @@ cg_dp_rules_clear(unsigned int self_reader)
 		return;
 	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++) {
 		struct cg_shm_rules_req req = { .op = CG_SHM_RULES_REMOVE };
+		const struct cg_shm_rule_slot *s = cg_shm_rule_slot(cg_dp_rules, i);
 
-		if (!cg_dp_rules->slot[i].in_use)
+		if (!s->in_use)
 			continue;
-		memcpy(req.rule.name, cg_dp_rules->slot[i].rule.name, sizeof(req.rule.name));
+		memcpy(req.rule.name, s->rule.name, sizeof(req.rule.name));
 		if (cg_dp_rules_apply(&req, self_reader, err, sizeof(err)) < 0)
 			CG_WARN("%s", err);
 	}

@@ -92,7 +92,7 @@ extern volatile uint64_t cg_dp_rules_epoch;
 static inline const struct cg_shm_out_hot *
 cg_dp_rule_out(const struct cg_dp_rule_fast *f, uint32_t slot, unsigned int o)
 {
-	return o == 0 ? &f->out0 : &cg_dp_rules->slot[slot].out[o].h;
+	return o == 0 ? &f->out0 : &cg_shm_rule_slot(cg_dp_rules, slot)->out[o].h;
 }
 
 /**

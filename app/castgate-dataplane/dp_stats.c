@@ -59,7 +59,8 @@ cg_dp_stats_init(void)
 		       "the rule table needs about %" PRIu64 " MB in all: lower dataplane.max_rules "
 		       "or raise dataplane.memory_mb", CG_SHM_MZ_COUNTERS, sz >> 20, nb_ctr_lcores,
 		       dp_g.p.max_rules, rte_strerror(rte_errno),
-		       (cg_shm_rules_mem(dp_g.p.max_rules, nb_ctr_lcores) + (1u << 20) - 1) >> 20);
+		       (cg_shm_rules_mem(dp_g.p.max_rules, dp_g.p.max_outputs, nb_ctr_lcores) +
+			(1u << 20) - 1) >> 20);
 		return -ENOMEM;
 	}
 	cg_dp_ctrs = mz->addr;
@@ -164,8 +165,9 @@ cg_dp_stats_json(void)
 
 	pthread_mutex_lock(&cg_dp_ctl_lock);
 	for (uint32_t i = 0; cg_dp_rules != NULL && i < cg_dp_rules->nb_slots; i++)
-		if (cg_dp_rules->slot[i].in_use)
-			json_object_array_add(rules, rule_json(&cg_dp_rules->slot[i], i));
+		if (cg_shm_rule_slot(cg_dp_rules, i)->in_use)
+			json_object_array_add(rules,
+					      rule_json(cg_shm_rule_slot(cg_dp_rules, i), i));
 	pthread_mutex_unlock(&cg_dp_ctl_lock);
 	nb_rules = read_totals(&t, drop);
 	cg_shm_emit_drops(&kd, drop, NULL);
@@ -306,7 +308,7 @@ tel_rules(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_start_dict(d);
 	pthread_mutex_lock(&cg_dp_ctl_lock);
 	for (uint32_t i = 0; cg_dp_rules && i < cg_dp_rules->nb_slots; i++) {
-		const struct cg_shm_rule_slot *s = &cg_dp_rules->slot[i];
+		const struct cg_shm_rule_slot *s = cg_shm_rule_slot(cg_dp_rules, i);
 
 		if (!s->in_use)
 			continue;
@@ -338,7 +340,7 @@ tel_rule(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 
 		if (i >= 0) {
 			slot = (uint32_t)i;
-			s = &cg_dp_rules->slot[slot];
+			s = cg_shm_rule_slot(cg_dp_rules, slot);
 		}
 	}
 	if (s == NULL) {

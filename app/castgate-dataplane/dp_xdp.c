@@ -332,7 +332,7 @@ fill(uint16_t idx)
 				"for it goes to the kernel)", p->name, strerror(-ret));
 	}
 	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++) {
-		const struct cg_shm_rule_slot *s = &cg_dp_rules->slot[i];
+		const struct cg_shm_rule_slot *s = cg_shm_rule_slot(cg_dp_rules, i);
 
 		if (!s->in_use || s->rule.in.port_id != idx)
 			continue;

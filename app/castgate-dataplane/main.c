@@ -179,7 +179,8 @@ static int
 check_memory(const struct cg_conf *c)
 {
 	if (c->dp.memory_mb > 0) {
-		uint64_t rules = cg_shm_rules_mem(c->dp.max_rules, c->dp.n_lcores);
+		uint64_t rules = cg_shm_rules_mem(c->dp.max_rules, c->dp.max_outputs,
+						  c->dp.n_lcores);
 		uint64_t pools = (uint64_t)c->dp.mbufs * (c->dp.mbuf_size + RULES_MBUF_OVERHEAD);
 		uint64_t sure_mb = (rules + pools) >> 20, need_mb = sure_mb + RULES_EAL_SLACK_MB;
 
@@ -191,10 +192,11 @@ check_memory(const struct cg_conf *c)
 				RULES_EAL_SLACK_MB, need_mb);
 		if (sure_mb > c->dp.memory_mb) {
 			CG_ERR("config: dataplane.memory_mb = %u is too small: dataplane.max_rules = "
-			       "%u needs about %" PRIu64 " MB for the rule table and counters "
-			       "(%u lcores), the packet buffers about %" PRIu64 " MB; set memory_mb "
-			       "to at least %" PRIu64 " (or 0: grow on demand)", c->dp.memory_mb,
-			       c->dp.max_rules, rules >> 20, c->dp.n_lcores, pools >> 20, need_mb);
+			       "%u (max_outputs = %u) needs about %" PRIu64 " MB for the rule table "
+			       "and counters (%u lcores), the packet buffers about %" PRIu64 " MB; set "
+			       "memory_mb to at least %" PRIu64 " (or 0: grow on demand)",
+			       c->dp.memory_mb, c->dp.max_rules, c->dp.max_outputs, rules >> 20,
+			       c->dp.n_lcores, pools >> 20, need_mb);
 			return -EINVAL;
 		}
 	}

@@ -609,6 +609,8 @@ static const struct cg_conf_key dataplane_keys[] = {
 	{ DP_KEY(burst), INT(1, MAX_BURST, 32), .doc = "packets per RX poll and per TX burst" },
 	{ DP_KEY(max_rules), INT(1, MAX_MAX_RULES, DEF_MAX_RULES),
 	  .doc = "rule slots reserved at start (an update needs one free)" },
+	{ DP_KEY(max_outputs), INT(1, CG_RULE_MAX_OUTPUTS, CG_RULE_MAX_OUTPUTS),
+	  .doc = "outputs each rule slot has room for (a rule with more is refused)" },
 	{ DP_KEY(rx_desc), INT(MIN_DESC, MAX_DESC, DEF_DESC), .doc = "RX ring size of the ports" },
 	{ DP_KEY(tx_desc), INT(MIN_DESC, MAX_DESC, DEF_DESC), .doc = "TX ring size of the ports" },
 	{ DP_KEY(tx_drain_us), INT(0, MAX_TX_DRAIN_US, 100), .doc = "TX buffer flush period" },
@@ -1349,6 +1351,12 @@ parse_rules(const struct cg_conf_key *k, void *sec, json_object *arr,
 		if ((ret = cg_rule_from_json(t, P, &rules[i], err, errlen)) < 0 ||
 		    (ret = resolve_rule(c, t, P, &rules[i], err, errlen)) < 0)
 			goto out;
+		if (rules[i].n_outputs > c->dp.max_outputs) {
+			ret = KEY_ERR(P, t, "output", "%u outputs, more than a rule slot holds "
+				      "([dataplane] max_outputs = %u)", rules[i].n_outputs,
+				      c->dp.max_outputs);
+			goto out;
+		}
 	}
 
 	/*

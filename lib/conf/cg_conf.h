@@ -56,6 +56,7 @@ struct cg_conf_dataplane {
 	uint32_t mbuf_size;      /**< data room, headroom included */
 	uint16_t burst;          /**< RX/TX burst size */
 	uint32_t max_rules;      /**< rule slots reserved at start */
+	uint32_t max_outputs;    /**< outputs each rule slot has room for */
 	uint16_t rx_desc;        /**< default RX ring size */
 	uint16_t tx_desc;        /**< default TX ring size */
 	uint32_t tx_drain_us;    /**< TX buffer flush period; 0 = after every poll */

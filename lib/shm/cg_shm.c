@@ -179,8 +179,15 @@ cg_shm_attach(struct cg_shm_view *v, char *err, size_t errlen)
 	if (v->rules == NULL)
 		return ret;
 	/* The sizes come from the primary's max_rules: check them against the zones. */
-	if (lookup(CG_SHM_MZ_RULES, cg_shm_rules_size(v->rules->nb_slots), err, errlen,
-		   &ret) == NULL)
+	if (v->rules->max_outputs == 0 || v->rules->max_outputs > CG_SHM_MAX_OUTPUTS ||
+	    v->rules->slot_size != cg_shm_rule_slot_size(v->rules->max_outputs)) {
+		snprintf(err, errlen, "memzone %s: slots of %" PRIu32 " bytes for %" PRIu32
+			 " outputs: castgate-dataplane is from another castgate build",
+			 CG_SHM_MZ_RULES, v->rules->slot_size, v->rules->max_outputs);
+		return -EPROTO;
+	}
+	if (lookup(CG_SHM_MZ_RULES, cg_shm_rules_size(v->rules->nb_slots, v->rules->max_outputs),
+		   err, errlen, &ret) == NULL)
 		return ret;
 	if (v->rules->idx_size != cg_shm_idx_size(v->rules->nb_slots)) {
 		snprintf(err, errlen, "memzone %s: index of %" PRIu32 " entries for %" PRIu32
@@ -263,7 +270,7 @@ idx_probe(const struct cg_shm_rules *rules, enum cg_shm_idx_kind kind, uint32_t 
 			break;
 		if (e == CG_SHM_IDX_GONE || e - 1 >= rules->nb_slots)
 			continue;
-		s = &rules->slot[e - 1];
+		s = cg_shm_rule_slot(rules, e - 1);
 		if (s->in_use && eq(&s->rule, key))
 			return (int)(e - 1);
 	}
@@ -316,7 +323,7 @@ void
 cg_shm_idx_init(struct cg_shm_rules *rules)
 {
 	rules->idx_size = cg_shm_idx_size(rules->nb_slots);
-	rules->idx_off = sizeof(*rules) + (uint64_t)rules->nb_slots * sizeof(rules->slot[0]);
+	rules->idx_off = sizeof(*rules) + (uint64_t)rules->nb_slots * rules->slot_size;
 	memset(cg_shm_idx_table(rules, 0), 0,
 	       (size_t)CG_SHM_IDX_KINDS * rules->idx_size * sizeof(uint32_t));
 	memset(rules->idx_gone, 0, sizeof(rules->idx_gone));
@@ -328,7 +335,7 @@ idx_put(struct cg_shm_rules *rules, enum cg_shm_idx_kind kind, uint32_t slot)
 {
 	uint32_t *t = cg_shm_idx_table(rules, kind);
 	uint32_t mask = rules->idx_size - 1;
-	uint32_t i = hash_of(&rules->slot[slot].rule, kind) & mask;
+	uint32_t i = hash_of(&cg_shm_rule_slot(rules, slot)->rule, kind) & mask;
 
 	/* The table has twice the slots, so there is always an empty entry. */
 	while (t[i] != 0 && t[i] != CG_SHM_IDX_GONE)
@@ -349,7 +356,7 @@ idx_rebuild(struct cg_shm_rules *rules, enum cg_shm_idx_kind kind, uint32_t skip
 	memset(cg_shm_idx_table(rules, kind), 0, rules->idx_size * sizeof(uint32_t));
 	rules->idx_gone[kind] = 0;
 	for (uint32_t i = 0; i < rules->nb_slots; i++)
-		if (rules->slot[i].in_use && i != skip)
+		if (cg_shm_rule_slot(rules, i)->in_use && i != skip)
 			idx_put(rules, kind, i);
 }
 
@@ -366,7 +373,8 @@ cg_shm_idx_del(struct cg_shm_rules *rules, uint32_t slot)
 	for (int k = 0; k < CG_SHM_IDX_KINDS; k++) {
 		uint32_t *t = cg_shm_idx_table(rules, (enum cg_shm_idx_kind)k);
 		uint32_t mask = rules->idx_size - 1;
-		uint32_t i = hash_of(&rules->slot[slot].rule, (enum cg_shm_idx_kind)k) & mask;
+		uint32_t i = hash_of(&cg_shm_rule_slot(rules, slot)->rule,
+				     (enum cg_shm_idx_kind)k) & mask;
 
 		for (uint32_t n = 0; n < rules->idx_size && t[i] != 0; n++, i = (i + 1) & mask) {
 			if (t[i] == slot + 1) {

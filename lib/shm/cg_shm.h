@@ -21,7 +21,8 @@
  * **Sizes.** The number of rule slots is `[dataplane] max_rules`, fixed at
  * the primary's start: cg_shm_rules.nb_slots says it, and the slots, the
  * rule index and the per-lcore rule counters are flexible arrays sized by
- * it. A counter block is cg_shm_lcore_ctrs.block_size bytes long (the same
+ * it. A slot has room for `[dataplane] max_outputs` outputs
+ * (cg_shm_rules.max_outputs, slot_size bytes apart: cg_shm_rule_slot()). A counter block is cg_shm_lcore_ctrs.block_size bytes long (the same
  * in every block); reach block i with cg_shm_ctr_block(), never ctrs[i].
  *
  * **Single writer.** The primary's main lcore is the only writer of the rule
@@ -73,7 +74,7 @@
 #include "cg_rule.h"
 
 /** Bumped on any change of a layout or message below. */
-#define CG_SHM_LAYOUT_VERSION 7
+#define CG_SHM_LAYOUT_VERSION 8
 /** cg_shm_info.magic once the primary has filled cg_info ("CGSH"). */
 #define CG_SHM_MAGIC 0x43475348u
 
@@ -141,17 +142,21 @@ struct cg_shm_out {
 	uint32_t dst_be;
 };
 
-/** A rule slot of CG_SHM_MZ_RULES. Index = counter index in cg_shm_lcore_ctrs.rule[]. */
+/**
+ * A rule slot of CG_SHM_MZ_RULES. Index = counter index in
+ * cg_shm_lcore_ctrs.rule[]. Slots are cg_shm_rules.slot_size bytes apart,
+ * room for cg_shm_rules.max_outputs outputs ([dataplane] max_outputs): reach
+ * slot i with cg_shm_rule_slot(), and copy one with its size, not sizeof.
+ */
 struct cg_shm_rule_slot {
-	/* What the fast path reads first: a packet touches the slot's first lines. */
 	uint8_t in_use;			/**< set after the slot is complete */
 	uint8_t nb_out;
 	uint8_t origin;			/**< enum cg_shm_origin */
 	uint8_t rtp;			/**< rule.rtp */
 	uint8_t min_ttl;		/**< cg_rule_min_ttl(): lower TTLs drop as ttl_expired */
-	struct cg_shm_out out[CG_SHM_MAX_OUTPUTS];
 	struct cg_rule rule;		/**< as configured (names, ids, resolved ports) */
-} __rte_cache_aligned;
+	struct cg_shm_out out[];	/**< nb_out of cg_shm_rules.max_outputs */
+};
 
 /**
  * The rule index: three open-addressing hash tables (linear probing) that
@@ -175,13 +180,31 @@ enum cg_shm_idx_kind {
 /** Layout of CG_SHM_MZ_RULES: this header, nb_slots slots, then the index. */
 struct cg_shm_rules {
 	uint32_t nb_slots;		/**< [dataplane] max_rules */
+	uint32_t max_outputs;		/**< [dataplane] max_outputs: room per slot */
+	uint32_t slot_size;		/**< cg_shm_rule_slot_size(max_outputs) */
 	uint32_t nb_rules;		/**< live rules */
 	volatile uint64_t generation;	/**< bumped after every applied change */
 	uint32_t idx_size;		/**< entries per index table, a power of two */
 	uint32_t idx_gone[CG_SHM_IDX_KINDS];	/**< removed entries per table (primary's) */
 	uint64_t idx_off;		/**< byte offset of the index from this header */
-	struct cg_shm_rule_slot slot[];	/**< nb_slots */
-};
+} __rte_cache_aligned;		/* the slots follow, from the next line on */
+
+/** Bytes from one slot to the next for @p max_outputs outputs each. */
+static inline size_t
+cg_shm_rule_slot_size(uint32_t max_outputs)
+{
+	return RTE_ALIGN_CEIL(offsetof(struct cg_shm_rule_slot, out) +
+			      (size_t)max_outputs * sizeof(struct cg_shm_out),
+			      (size_t)RTE_CACHE_LINE_SIZE);
+}
+
+/** Slot @p i of @p rules. */
+static inline struct cg_shm_rule_slot *
+cg_shm_rule_slot(const struct cg_shm_rules *rules, uint32_t i)
+{
+	return (struct cg_shm_rule_slot *)(uintptr_t)((const char *)(rules + 1) +
+						      (size_t)i * rules->slot_size);
+}
 
 /** Entries per index table for @p nb_slots slots: a power of two >= 2 x nb_slots. */
 static inline uint32_t
@@ -190,11 +213,11 @@ cg_shm_idx_size(uint32_t nb_slots)
 	return (uint32_t)rte_align64pow2(2 * (uint64_t)nb_slots < 16 ? 16 : 2 * (uint64_t)nb_slots);
 }
 
-/** Bytes of CG_SHM_MZ_RULES for @p nb_slots slots (header, slots, index). */
+/** Bytes of CG_SHM_MZ_RULES for @p nb_slots slots of @p max_outputs outputs (header, slots, index). */
 static inline size_t
-cg_shm_rules_size(uint32_t nb_slots)
+cg_shm_rules_size(uint32_t nb_slots, uint32_t max_outputs)
 {
-	return sizeof(struct cg_shm_rules) + (size_t)nb_slots * sizeof(struct cg_shm_rule_slot) +
+	return sizeof(struct cg_shm_rules) + (size_t)nb_slots * cg_shm_rule_slot_size(max_outputs) +
 	       (size_t)CG_SHM_IDX_KINDS * cg_shm_idx_size(nb_slots) * sizeof(uint32_t);
 }
 
@@ -229,7 +252,7 @@ enum cg_shm_drop {
  * this count is updated and CG_SHM_LAYOUT_VERSION bumped with it.
  */
 #define CG_SHM_LAYOUT_DROPS 24
-static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 7,
+static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 8,
 	      "drop reasons changed: bump CG_SHM_LAYOUT_VERSION and set CG_SHM_LAYOUT_DROPS");
 
 /** Counters of one output of a rule. */
@@ -299,16 +322,16 @@ cg_shm_ctr_block(const struct cg_shm_lcore_ctrs *base, uint32_t i)
 }
 
 /**
- * DPDK memory the rule table takes for @p nb_slots slots and @p nb_blocks
- * counter blocks (one per lcore): rule memzone, counters, and what the
+ * DPDK memory the rule table takes for @p nb_slots slots of @p max_outputs
+ * outputs and @p nb_blocks counter blocks (one per lcore): rule memzone, counters, and what the
  * primary keeps for itself, CG_SHM_PRIVATE_BYTES_PER_SLOT per slot: its
  * rte_hash (about 64 B) and the fast path's record of the slot (64 B).
  */
 #define CG_SHM_PRIVATE_BYTES_PER_SLOT 128
 static inline uint64_t
-cg_shm_rules_mem(uint32_t nb_slots, uint32_t nb_blocks)
+cg_shm_rules_mem(uint32_t nb_slots, uint32_t max_outputs, uint32_t nb_blocks)
 {
-	return (uint64_t)cg_shm_rules_size(nb_slots) +
+	return (uint64_t)cg_shm_rules_size(nb_slots, max_outputs) +
 	       (uint64_t)nb_blocks * cg_shm_ctr_block_size(nb_slots) +
 	       (uint64_t)nb_slots * CG_SHM_PRIVATE_BYTES_PER_SLOT;
 }

@@ -51,7 +51,7 @@ cg_shm_totals_read(const struct cg_shm_lcore_ctrs *ctrs, uint32_t nb_blocks,
 	/* tx: what the rules installed now sent; a removed rule takes its share. */
 	for (uint32_t i = 0; rules != NULL && nb_blocks > 0 && i < rules->nb_slots &&
 	     i < ctrs->nb_slots; i++) {
-		const struct cg_shm_rule_slot *s = &rules->slot[i];
+		const struct cg_shm_rule_slot *s = cg_shm_rule_slot(rules, i);
 
 		if (!s->in_use)
 			continue;

@@ -99,7 +99,7 @@ reader(void *arg __rte_unused)
 		reader_lookups++;
 		if (rte_hash_lookup_data(cg_dp_rule_hash, &key, &data) >= 0) {
 			const struct cg_shm_rule_slot *s =
-				&cg_dp_rules->slot[(uint32_t)(uintptr_t)data];
+				cg_shm_rule_slot(cg_dp_rules, (uint32_t)(uintptr_t)data);
 
 			reader_hits++;
 			/* Hold the slot for a while, as a worker does across a burst. */
@@ -135,9 +135,9 @@ test_errors(void)
 	CHECK(ret == 0, "add e1: %d %s", ret, err);
 	/* The origin of the request is kept in the slot, for secondaries. */
 	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++)
-		if (cg_dp_rules->slot[i].in_use && strcmp(cg_dp_rules->slot[i].rule.name, "e1") == 0)
-			CHECK(cg_dp_rules->slot[i].origin == CG_SHM_ORIGIN_API, "e1: origin %u",
-			      cg_dp_rules->slot[i].origin);
+		if (cg_shm_rule_slot(cg_dp_rules, i)->in_use && strcmp(cg_shm_rule_slot(cg_dp_rules, i)->rule.name, "e1") == 0)
+			CHECK(cg_shm_rule_slot(cg_dp_rules, i)->origin == CG_SHM_ORIGIN_API, "e1: origin %u",
+			      cg_shm_rule_slot(cg_dp_rules, i)->origin);
 	{
 		struct cg_shm_rules_req req = { .op = CG_SHM_RULES_ADD, .origin = 0, .rule = dup_id };
 
@@ -220,7 +220,7 @@ test_concurrent(unsigned int reader_lcore)
 	ret = apply(CG_SHM_RULES_REMOVE, &r, err, sizeof(err));
 	CHECK(ret == 0, "final remove: %d %s", ret, err);
 	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++)
-		CHECK(!cg_dp_rules->slot[i].in_use, "slot %u leaked", i);
+		CHECK(!cg_shm_rule_slot(cg_dp_rules, i)->in_use, "slot %u leaked", i);
 }
 
 int

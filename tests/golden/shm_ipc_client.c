@@ -168,7 +168,7 @@ check_slot_rule(const char *name, uint8_t origin, const struct cg_rule *want)
 	CHECK(slot >= 0, "rule %s not in the slots", name);
 	if (slot < 0)
 		return;
-	s = &v.rules->slot[slot];
+	s = cg_shm_rule_slot(v.rules, slot);
 	CHECK(s->origin == origin, "rule %s: origin %u, expected %u", name, s->origin, origin);
 	if (want != NULL) {
 		CHECK(cg_rule_equal(&s->rule, want), "rule %s: slot differs from the request", name);

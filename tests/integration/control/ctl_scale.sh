@@ -7,6 +7,10 @@
 # table is full and names max_rules; a batch of two for that one slot is
 # refused whole. A config with more rules than max_rules
 # is refused by `castgate --check-config`, naming dataplane.max_rules.
+# The table has [dataplane] max_outputs = 2: rule s0 has two outputs and both
+# groups get the exact count; a rule of three outputs is refused, in a config
+# (naming the rule and dataplane.max_outputs) and by rule.add (JSON-RPC -32602
+# naming max_outputs); system.info reports max_outputs and a smaller slot.
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
 
@@ -27,9 +31,11 @@ first, n = int(sys.argv[1]), int(sys.argv[2])
 out = []
 for i in range(first, first + n):
     a, b = i // 256, i % 256
+    # s0 has a second output, to 239.25.240.1
+    more = ', { port = "out0", destination = "239.25.240.1", dport = 6001 }' if i == 0 else ''
     out.append('[[rule]]\nname = "s%d"\ninput = { port = "in0", destination = "239.25.%d.%d", '
                'dport = 5001 }\noutput = [ { port = "out0", destination = "239.25.%d.%d", '
-               'dport = 6001 } ]\n' % (i, a, b, 128 + a, b))
+               'dport = 6001 }%s ]\n' % (i, a, b, 128 + a, b, more))
 sys.stdout.write("\n".join(out))
 PY
 }
@@ -49,8 +55,23 @@ cg_assert_true "the refusal names dataplane.max_rules" grep -q 'dataplane.max_ru
 cg_assert_true "the refusal says how many rules do not fit" grep -q '11 \[\[rule\]\]' \
 	"$CG_TMP/over.out"
 
+# A rule of three outputs in slots of two: refused, naming the rule and the key.
 {
-	cg_ctl_conf --set "max_rules = $MAX"
+	cg_ctl_conf --set "max_outputs = 2"
+	printf '[[rule]]\nname = "wide"\ninput = { port = "in0", destination = "239.25.1.1", dport = 5001 }\n'
+	printf 'output = [ { port = "out0", destination = "239.25.241.1", dport = 6001 },\n'
+	printf '  { port = "out0", destination = "239.25.241.2", dport = 6001 },\n'
+	printf '  { port = "out0", destination = "239.25.241.3", dport = 6001 } ]\n'
+} >"$CG_TMP/wide.toml"
+rc=0
+"$CG_CASTGATE" --check-config -c "$CG_TMP/wide.toml" >"$CG_TMP/wide.out" 2>&1 || rc=$?
+cg_assert_true "a rule of 3 outputs with max_outputs = 2 is refused (exit status $rc)" \
+	[ "$rc" -ne 0 ]
+cg_assert_true "the refusal names the rule's outputs and dataplane max_outputs" \
+	grep -q 'rule\[0\].output.*3 outputs.*max_outputs = 2' "$CG_TMP/wide.out"
+
+{
+	cg_ctl_conf --set "max_rules = $MAX" --set "max_outputs = 2"
 	rules_toml 0 $N
 } >"$conf"
 t0=$(cg_now_ms)
@@ -62,6 +83,11 @@ cg_assert_eq "system.info: rule_table rules, slots" "$N $MAX" \
 	"$(cg_json "$CG_TMP/info.json" '"%d %d" % (d["dataplane"]["rule_table"]["rules"], d["dataplane"]["rule_table"]["slots"])')"
 cg_assert_ge "system.info: rule_table bytes_per_slot (a slot, its counters, index, hash)" 1500 \
 	"$(cg_json "$CG_TMP/info.json" 'd["dataplane"]["rule_table"]["bytes_per_slot"]')"
+cg_assert_eq "system.info: rule_table max_outputs" 2 \
+	"$(cg_json "$CG_TMP/info.json" 'd["dataplane"]["rule_table"]["max_outputs"]')"
+# Slots of 2 outputs: 1216 B, against 2368 B for 16 (the counters and the rest as before).
+cg_assert_true "system.info: bytes_per_slot below what slots of 16 outputs take" \
+	[ "$(cg_json "$CG_TMP/info.json" 'd["dataplane"]["rule_table"]["bytes_per_slot"]')" -lt 2500 ]
 cg_ctl_json list rule list
 cg_assert_eq "rule list: all $N rules" $N "$(cg_json "$CG_TMP/list.json" 'len(d["rules"])')"
 cg_assert_eq "rule list: names s0..s$((N - 1)), all from the config" "$N config" \
@@ -88,6 +114,8 @@ for i in 0 $((N / 2)) $((N - 1)); do
 	cg_recv_start "r$i" "$CG_NS_SINK" "$(group_out $i):6001" --iface "$CG_IF_SINK" \
 		--expect $COUNT --idle-timeout 2
 done
+cg_recv_start r0b "$CG_NS_SINK" "239.25.240.1:6001" --iface "$CG_IF_SINK" \
+	--expect $COUNT --idle-timeout 2
 for i in 0 $((N / 2)) $((N - 1)); do
 	cg_send "s$i" "$CG_NS_GEN" --dst "$(group_in $i):5001" --iface "$CG_IF_GEN" \
 		--count $COUNT --rate 2000 --sport 4001
@@ -101,6 +129,18 @@ for i in 0 $((N / 2)) $((N - 1)); do
 	cg_assert_eq "rule s$i: rx_packets" $COUNT \
 		"$(cg_json "$CG_TMP/show$i.json" 'd["stats"]["rx_packets"]')"
 done
+cg_recv_wait r0b
+cg_assert_eq "rule s0: its second output received at 239.25.240.1" $COUNT \
+	"$(cg_json "$CG_TMP/r0b.json" 'd["received"]')"
+
+# Three outputs do not fit a slot of two: refused by control, naming the key.
+rc=0
+"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json call rule.add \
+	'{"rule":{"name":"wide","input":{"port":"in0","destination":"239.25.121.1","dport":5001},"output":[{"port":"out0","destination":"239.25.241.1","dport":6001},{"port":"out0","destination":"239.25.241.2","dport":6001},{"port":"out0","destination":"239.25.241.3","dport":6001}]}}' \
+	>"$CG_TMP/wide_add.out" 2>&1 || rc=$?
+cg_assert_true "rule.add of 3 outputs with max_outputs = 2 fails (exit status $rc)" [ "$rc" -ne 0 ]
+cg_assert_true "its error is -32602 and names max_outputs" \
+	grep -q -- '-32602.*max_outputs = 2\|max_outputs = 2.*-32602' "$CG_TMP/wide_add.out"
 
 # A batch (rule.add with "rules") of two for the one free slot: all or
 # nothing, so the error names the second rule and the first is not kept.

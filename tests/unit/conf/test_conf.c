@@ -554,6 +554,44 @@ test_rule_ids(void)
 	cg_conf_free(c);
 }
 
+/* [dataplane] max_outputs: default, range, and a rule with more outputs than a slot holds. */
+static void
+test_max_outputs(void)
+{
+	char doc[16384], err[512];
+	struct cg_conf *c;
+	size_t len;
+
+	c = load_text(doc_with(0, NULL), err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->dp.max_outputs, 16);
+	cg_conf_free(c);
+	c = load_text(doc_with(4, "lcores = \"0\"\nmax_outputs = 0"), err, sizeof(err));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "dataplane.max_outputs (line 5)"));
+	c = load_text(doc_with(4, "lcores = \"0\"\nmax_outputs = 17"), err, sizeof(err));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "dataplane.max_outputs (line 5)"));
+
+	/* cam1 has one output: it fits a slot of one. */
+	len = (size_t)snprintf(doc, sizeof(doc), "%s",
+			       doc_with(4, "lcores = \"0\"\nmax_outputs = 1"));
+	c = load_text(doc, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->dp.max_outputs, 1);
+	cg_conf_free(c);
+	/* cam2 has two: refused, naming the rule, the count and the key. */
+	snprintf(doc + len, sizeof(doc) - len, "[[rule]]\nname = \"cam2\"\n"
+		 "input = { port = \"rin0\", destination = \"239.1.1.2\", dport = 5001 }\n"
+		 "output = [ { port = \"rout0\", destination = \"239.2.2.9\", dport = 1 },\n"
+		 "           { port = \"rout0\", destination = \"239.2.2.10\", dport = 1 } ]\n");
+	c = load_text(doc, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_STRING_EQUAL(err, "rule[1].output (line 24): 2 outputs, more than a rule slot "
+			       "holds ([dataplane] max_outputs = 1)");
+	cg_conf_free(c);
+}
+
 /* [dataplane] max_rules: default, range, and a config with more rules than slots. */
 static void
 test_max_rules(void)
@@ -1045,6 +1083,7 @@ main(void)
 		CG_UNIT_TEST(test_load_files),
 		CG_UNIT_TEST(test_load_errors),
 		CG_UNIT_TEST(test_max_rules),
+		CG_UNIT_TEST(test_max_outputs),
 		CG_UNIT_TEST(test_control_supervisor),
 		CG_UNIT_TEST(test_metrics_listen),
 		CG_UNIT_END,

@@ -147,7 +147,7 @@ rule_rx(const struct control *c, uint32_t slot)
 	uint64_t s = 0;
 
 	for (uint32_t b = 0; b < c->shm.info->nb_ctr_blocks; b++)
-		s += cg_shm_ctr_block(c->shm.ctrs, b)->rule[slot].rx_pkts;
+		s += cg_shm_ctr_ent(cg_shm_ctr_block(c->shm.ctrs, b), slot)->rx_pkts;
 	return s;
 }
 

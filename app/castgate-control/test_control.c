@@ -100,13 +100,15 @@ setup(void)
 	c.config_path = "/nonexistent/castgate.toml";
 	c.shm.info = calloc(1, sizeof(*c.shm.info));
 	c.shm.rules = aligned_alloc(64, cg_shm_rules_size(TEST_SLOTS, CG_SHM_MAX_OUTPUTS));
-	c.shm.ctrs = aligned_alloc(64, cg_shm_ctr_block_size(TEST_SLOTS));
+	c.shm.ctrs = aligned_alloc(64, cg_shm_ctr_block_size(TEST_SLOTS, CG_SHM_MAX_OUTPUTS));
 	c.shm.request = &fake_request;
 	if (c.conf == NULL || c.shm.info == NULL || c.shm.rules == NULL || c.shm.ctrs == NULL)
 		return -1;
-	memset(c.shm.ctrs, 0, cg_shm_ctr_block_size(TEST_SLOTS));
-	c.shm.ctrs->block_size = (uint32_t)cg_shm_ctr_block_size(TEST_SLOTS);
+	memset(c.shm.ctrs, 0, cg_shm_ctr_block_size(TEST_SLOTS, CG_SHM_MAX_OUTPUTS));
+	c.shm.ctrs->block_size = (uint32_t)cg_shm_ctr_block_size(TEST_SLOTS, CG_SHM_MAX_OUTPUTS);
 	c.shm.ctrs->nb_slots = TEST_SLOTS;
+	c.shm.ctrs->max_outputs = CG_SHM_MAX_OUTPUTS;
+	c.shm.ctrs->ent_size = (uint32_t)cg_shm_ctr_ent_size(CG_SHM_MAX_OUTPUTS);
 	memset(c.shm.rules, 0, cg_shm_rules_size(TEST_SLOTS, CG_SHM_MAX_OUTPUTS));
 	c.shm.rules->nb_slots = TEST_SLOTS;
 	c.shm.rules->max_outputs = CG_SHM_MAX_OUTPUTS;
@@ -293,13 +295,13 @@ test_rule_list_get(void)
 	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.list\",\"params\":{\"after\":"
 		  "\"x\"},\"id\":1}", CG_RPC_E_INVALID_PARAMS, "params.after");
 
-	c.shm.ctrs[0].rule[SLOT_API].rx_pkts = 10;
+	cg_shm_ctr_ent(c.shm.ctrs, SLOT_API)->rx_pkts = 10;
 	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"rule.get\",\"params\":{\"name\":\"api1\"},"
 		 "\"id\":2}");
 	CU_ASSERT_EQUAL(json_object_get_int64(get(r, "result.stats.rx_packets")), 10);
 	CU_ASSERT_STRING_EQUAL(json_object_get_string(get(r, "result.origin")), "api");
 	json_object_put(r);
-	c.shm.ctrs[0].rule[SLOT_API].rx_pkts = 0;
+	cg_shm_ctr_ent(c.shm.ctrs, SLOT_API)->rx_pkts = 0;
 
 	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.get\",\"params\":{\"name\":\"nope\"},"
 		  "\"id\":3}", CG_RPC_E_NOT_FOUND, "params.name");
@@ -438,8 +440,8 @@ test_stats_clear_and_rates(void)
 	json_object *r;
 	uint64_t pps, bps;
 
-	b->rule[SLOT_API].rx_pkts = 100;
-	b->rule[SLOT_API].out[0].pkts = 100;
+	cg_shm_ctr_ent(b, SLOT_API)->rx_pkts = 100;
+	cg_shm_ctr_ent(b, SLOT_API)->out[0].pkts = 100;
 	b->drops[CG_SHM_DROP_NO_RULE] = 3;
 	CU_ASSERT_EQUAL(rule_stat("rx_packets"), 100);
 	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"stats.get\",\"id\":1}");
@@ -452,7 +454,7 @@ test_stats_clear_and_rates(void)
 	json_object_put(r);
 	CU_ASSERT_EQUAL(rule_stat("rx_packets"), 0);
 	CU_ASSERT_EQUAL(rule_stat("outputs.0.pkts"), 0);
-	b->rule[SLOT_API].rx_pkts += 5;
+	cg_shm_ctr_ent(b, SLOT_API)->rx_pkts += 5;
 	CU_ASSERT_EQUAL(rule_stat("rx_packets"), 5);
 	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"stats.get\",\"id\":1}");
 	CU_ASSERT_EQUAL(json_object_get_uint64(get(r, "result.drops.no_rule")), 0);
@@ -461,8 +463,8 @@ test_stats_clear_and_rates(void)
 
 	/* 200 packets in ~200 ms: about 1000 pps. */
 	control_stats_sample(&c);
-	b->rule[SLOT_API].rx_pkts += 200;
-	b->rule[SLOT_API].rx_bytes += 200 * 1000;
+	cg_shm_ctr_ent(b, SLOT_API)->rx_pkts += 200;
+	cg_shm_ctr_ent(b, SLOT_API)->rx_bytes += 200 * 1000;
 	usleep(200 * 1000);
 	control_stats_sample(&c);
 	pps = rule_stat("rx_pps");
@@ -472,7 +474,7 @@ test_stats_clear_and_rates(void)
 	CU_ASSERT(bps + 8000 >= pps * 8000 && bps <= pps * 8000 + 8000);
 	/* A rule that is replaced starts from its own zero, not our baseline. */
 	control_stats_forget_rule(&c, "api1");
-	CU_ASSERT_EQUAL(rule_stat("rx_packets"), b->rule[SLOT_API].rx_pkts);
+	CU_ASSERT_EQUAL(rule_stat("rx_packets"), cg_shm_ctr_ent(b, SLOT_API)->rx_pkts);
 }
 
 static void
@@ -591,7 +593,7 @@ test_silence(void)
 	c.silence_fd = -1;
 	CU_ASSERT_EQUAL_FATAL(control_silence_init(&c), 0);
 	c.conf->ctl.silence_ms = 1000;
-	c.shm.ctrs[0].rule[SLOT_CFG].rx_pkts = 5;
+	cg_shm_ctr_ent(c.shm.ctrs, SLOT_CFG)->rx_pkts = 5;
 	/* First sight: the clock starts; what the counters held before is not "received". */
 	control_silence_sample(&c, m0, u0);
 	control_silence_sample(&c, m0 + 900, u0 + 900);
@@ -622,7 +624,7 @@ test_silence(void)
 	json_object_put(snap);
 
 	/* A packet clears it at the next sample. */
-	c.shm.ctrs[0].rule[SLOT_CFG].rx_pkts = 6;
+	cg_shm_ctr_ent(c.shm.ctrs, SLOT_CFG)->rx_pkts = 6;
 	control_silence_sample(&c, m0 + 1200, u0 + 1200);
 	CU_ASSERT_EQUAL_FATAL(json_object_array_length(tapped), 3);
 	CU_ASSERT_STRING_EQUAL(ev(2, "type"), "silence.cleared");
@@ -641,7 +643,7 @@ test_silence(void)
 	control_silence_sample(&c, m0 + 1300, u0 + 1300);
 	CU_ASSERT_EQUAL(json_object_array_length(tapped), 3);
 	CU_ASSERT_STRING_EQUAL(silence_of("api1", "alarm", &keep), "true");
-	c.shm.ctrs[0].rule[moved].rx_pkts = 1;
+	cg_shm_ctr_ent(c.shm.ctrs, moved)->rx_pkts = 1;
 	control_silence_sample(&c, m0 + 1400, u0 + 1400);
 	CU_ASSERT_EQUAL_FATAL(json_object_array_length(tapped), 4);
 	CU_ASSERT_STRING_EQUAL(ev(3, "rule"), "api1");
@@ -665,7 +667,7 @@ test_silence(void)
 
 	/* Counters back to zero in the same slot (removed and added again between two
 	 * samples): not a packet, the alarm stays. */
-	c.shm.ctrs[0].rule[moved].rx_pkts = 0;
+	cg_shm_ctr_ent(c.shm.ctrs, moved)->rx_pkts = 0;
 	control_silence_sample(&c, m0 + 4450, u0 + 4450);
 	CU_ASSERT_EQUAL(json_object_array_length(tapped), 6);
 	CU_ASSERT_STRING_EQUAL(silence_of("api1", "alarm", &keep), "true");
@@ -684,8 +686,8 @@ test_silence(void)
 	*cg_shm_rule_slot(c.shm.rules, SLOT_API) = saved;
 	memset(cg_shm_rule_slot(c.shm.rules, moved), 0, c.shm.rules->slot_size);
 	c.shm.rules->generation++;
-	c.shm.ctrs[0].rule[SLOT_CFG].rx_pkts = 0;
-	c.shm.ctrs[0].rule[moved].rx_pkts = 0;
+	cg_shm_ctr_ent(c.shm.ctrs, SLOT_CFG)->rx_pkts = 0;
+	cg_shm_ctr_ent(c.shm.ctrs, moved)->rx_pkts = 0;
 	c.conf->ctl.silence_ms = 0;
 	control_silence_stop(&c);
 	control_silence_fini(&c);
@@ -759,18 +761,20 @@ test_metrics_text(void)
 	char line[256];
 	json_object *o;
 
-	memset(b, 0, cg_shm_ctr_block_size(TEST_SLOTS));
-	b->block_size = (uint32_t)cg_shm_ctr_block_size(TEST_SLOTS);
+	memset(b, 0, cg_shm_ctr_block_size(TEST_SLOTS, CG_SHM_MAX_OUTPUTS));
+	b->block_size = (uint32_t)cg_shm_ctr_block_size(TEST_SLOTS, CG_SHM_MAX_OUTPUTS);
 	b->nb_slots = TEST_SLOTS;
+	b->max_outputs = CG_SHM_MAX_OUTPUTS;
+	b->ent_size = (uint32_t)cg_shm_ctr_ent_size(CG_SHM_MAX_OUTPUTS);
 	cg_shm_rule_slot(c.shm.rules, SLOT_CFG)->rule.rtp = true;
 	b->rx_pkts = 1000;
-	b->rule[SLOT_CFG].rx_pkts = 40;
-	b->rule[SLOT_CFG].rx_bytes = 40 * 1042;
-	b->rule[SLOT_CFG].rtp.lost = 2;
-	b->rule[SLOT_CFG].out[0].pkts = 39;
-	b->rule[SLOT_CFG].out[0].bytes = 39 * 1042;
-	b->rule[SLOT_CFG].out[0].drops = 1;
-	b->rule[SLOT_API].out[0].pkts = 7;
+	cg_shm_ctr_ent(b, SLOT_CFG)->rx_pkts = 40;
+	cg_shm_ctr_ent(b, SLOT_CFG)->rx_bytes = 40 * 1042;
+	cg_shm_ctr_ent_rtp(b, cg_shm_ctr_ent(b, SLOT_CFG))->lost = 2;
+	cg_shm_ctr_ent(b, SLOT_CFG)->out[0].pkts = 39;
+	cg_shm_ctr_ent(b, SLOT_CFG)->out[0].bytes = 39 * 1042;
+	cg_shm_ctr_ent(b, SLOT_CFG)->out[0].drops = 1;
+	cg_shm_ctr_ent(b, SLOT_API)->out[0].pkts = 7;
 	b->drops[CG_SHM_DROP_NO_RULE] = 3;
 	snprintf(c.shm.info->version, sizeof(c.shm.info->version), "9.8.7");
 	snprintf(c.shm.info->dpdk_version, sizeof(c.shm.info->dpdk_version), "DPDK 22.11.4");

@@ -420,7 +420,7 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 	const struct cg_pkt_info *pi, uint32_t slot, struct cg_shm_trace_rec *tr)
 {
 	const struct cg_dp_rule_fast *s = &cg_dp_rule_fast[slot];
-	struct cg_shm_ctr_rule *cr = &c->rule[slot];
+	struct cg_shm_ctr_ent *cr = cg_shm_ctr_ent(c, slot);
 	const uint32_t l3_len = CG_PKT_IPV4_HLEN + CG_PKT_UDP_HLEN + pi->payload_len;
 	struct ready_out ready[CG_DP_MAX_OUTPUTS];
 	unsigned int nb_ready = 0;
@@ -437,7 +437,8 @@ forward(struct worker *wk, struct cg_shm_lcore_ctrs *c, struct rte_mbuf *m,
 	cr->rx_pkts++;
 	cr->rx_bytes += m->pkt_len;
 	if (s->rtp)
-		rtp_account(&cr->rtp, rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off),
+		rtp_account(cg_shm_ctr_ent_rtp(c, cr),
+			    rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off),
 			    pi->payload_len);
 	if (unlikely(tr != NULL)) {
 		const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off);
@@ -714,7 +715,7 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 			uint32_t slot = (uint32_t)(uintptr_t)data[k];
 
 			rte_prefetch0(&cg_dp_rule_fast[slot]);
-			rte_prefetch0(&c->rule[slot]);	/* rx and out[0..1]: one line */
+			rte_prefetch0(cg_shm_ctr_ent(c, slot));	/* rx and out[0..1]: one line */
 		}
 	}
 	for (unsigned int u = 0; u < nu; u++) {

@@ -48,7 +48,7 @@ int
 cg_dp_stats_init(void)
 {
 	const struct rte_memzone *mz;
-	size_t bsz = cg_shm_ctr_block_size(dp_g.p.max_rules), sz;
+	size_t bsz = cg_shm_ctr_block_size(dp_g.p.max_rules, dp_g.p.max_outputs), sz;
 
 	nb_ctr_lcores = rte_lcore_count();
 	sz = bsz * nb_ctr_lcores;
@@ -70,6 +70,8 @@ cg_dp_stats_init(void)
 
 		b->block_size = (uint32_t)bsz;
 		b->nb_slots = dp_g.p.max_rules;
+		b->max_outputs = dp_g.p.max_outputs;
+		b->ent_size = (uint32_t)cg_shm_ctr_ent_size(dp_g.p.max_outputs);
 	}
 	return 0;
 }
@@ -78,8 +80,8 @@ void
 cg_dp_stats_clear_rule(uint32_t slot)
 {
 	for (unsigned int l = 0; l < nb_ctr_lcores; l++)
-		memset(&cg_shm_ctr_block(cg_dp_ctrs, l)->rule[slot], 0,
-		       sizeof(cg_dp_ctrs->rule[slot]));
+		memset(cg_shm_ctr_ent(cg_shm_ctr_block(cg_dp_ctrs, l), slot), 0,
+		       cg_dp_ctrs->ent_size);
 }
 
 void

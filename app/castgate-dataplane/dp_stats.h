@@ -25,7 +25,7 @@
 #include "cg_shm.h"
 #include "dp.h"
 
-/* The counter layout (struct cg_shm_lcore_ctrs, cg_shm_ctr_rule,
+/* The counter layout (struct cg_shm_lcore_ctrs, cg_shm_ctr_ent,
  * cg_shm_ctr_out) and the drop reasons (enum cg_shm_drop, cg_shm_drop_name())
  * are lib/shm's: castgate-control reads the same blocks. */
 

@@ -28,7 +28,7 @@ drop_pkts(struct rte_mbuf **pkts, uint16_t n, unsigned int reason)
 		uint32_t tag = m->hash.usr;
 
 		if (tag != CG_DP_CTR_TAG_NONE) {
-			struct cg_shm_ctr_out *o = &c->rule[tag >> 4].out[tag & 0xf];
+			struct cg_shm_ctr_out *o = &cg_shm_ctr_ent(c, tag >> 4)->out[tag & 0xf];
 
 			o->pkts--;
 			o->bytes -= m->pkt_len;

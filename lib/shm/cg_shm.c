@@ -199,11 +199,15 @@ cg_shm_attach(struct cg_shm_view *v, char *err, size_t errlen)
 	if (v->ctrs == NULL)
 		return ret;
 	if (v->ctrs->nb_slots != v->rules->nb_slots ||
-	    v->ctrs->block_size != cg_shm_ctr_block_size(v->rules->nb_slots)) {
+	    v->ctrs->max_outputs != v->rules->max_outputs ||
+	    v->ctrs->ent_size != cg_shm_ctr_ent_size(v->rules->max_outputs) ||
+	    v->ctrs->block_size != cg_shm_ctr_block_size(v->rules->nb_slots,
+							  v->rules->max_outputs)) {
 		snprintf(err, errlen, "memzone %s: blocks of %" PRIu32 " bytes for %" PRIu32
 			 " slots, expected %zu for %" PRIu32 ": castgate-dataplane is from another "
 			 "castgate build", CG_SHM_MZ_COUNTERS, v->ctrs->block_size,
-			 v->ctrs->nb_slots, cg_shm_ctr_block_size(v->rules->nb_slots),
+			 v->ctrs->nb_slots, cg_shm_ctr_block_size(v->rules->nb_slots,
+								  v->rules->max_outputs),
 			 v->rules->nb_slots);
 		return -EPROTO;
 	}
@@ -397,15 +401,17 @@ cg_shm_rule_ctrs_sum(const struct cg_shm_lcore_ctrs *ctrs, uint32_t nb_blocks, u
 	if (nb_blocks == 0 || slot >= ctrs->nb_slots)
 		return;
 	for (uint32_t l = 0; l < nb_blocks; l++) {
-		const struct cg_shm_ctr_rule *c = &cg_shm_ctr_block(ctrs, l)->rule[slot];
+		const struct cg_shm_lcore_ctrs *b = cg_shm_ctr_block(ctrs, l);
+		const struct cg_shm_ctr_ent *c = cg_shm_ctr_ent(b, slot);
+		const struct cg_shm_ctr_rtp *rtp = cg_shm_ctr_ent_rtp(b, c);
 
 		sum->rx_pkts += c->rx_pkts;
 		sum->rx_bytes += c->rx_bytes;
-		sum->rtp.lost += c->rtp.lost;
-		sum->rtp.reordered += c->rtp.reordered;
-		sum->rtp.duplicate += c->rtp.duplicate;
-		sum->rtp.not_rtp += c->rtp.not_rtp;
-		for (int o = 0; o < CG_SHM_MAX_OUTPUTS; o++) {
+		sum->rtp.lost += rtp->lost;
+		sum->rtp.reordered += rtp->reordered;
+		sum->rtp.duplicate += rtp->duplicate;
+		sum->rtp.not_rtp += rtp->not_rtp;
+		for (uint32_t o = 0; o < b->max_outputs && o < CG_SHM_MAX_OUTPUTS; o++) {
 			sum->out[o].pkts += c->out[o].pkts;
 			sum->out[o].bytes += c->out[o].bytes;
 			sum->out[o].drops += c->out[o].drops;

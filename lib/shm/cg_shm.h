@@ -22,7 +22,8 @@
  * the primary's start: cg_shm_rules.nb_slots says it, and the slots, the
  * rule index and the per-lcore rule counters are flexible arrays sized by
  * it. A slot has room for `[dataplane] max_outputs` outputs
- * (cg_shm_rules.max_outputs, slot_size bytes apart: cg_shm_rule_slot()). A counter block is cg_shm_lcore_ctrs.block_size bytes long (the same
+ * (cg_shm_rules.max_outputs, slot_size bytes apart: cg_shm_rule_slot()), and
+ * so has its counter entry in each block (ent_size apart: cg_shm_ctr_ent()). A counter block is cg_shm_lcore_ctrs.block_size bytes long (the same
  * in every block); reach block i with cg_shm_ctr_block(), never ctrs[i].
  *
  * **Single writer.** The primary's main lcore is the only writer of the rule
@@ -74,7 +75,7 @@
 #include "cg_rule.h"
 
 /** Bumped on any change of a layout or message below. */
-#define CG_SHM_LAYOUT_VERSION 8
+#define CG_SHM_LAYOUT_VERSION 9
 /** cg_shm_info.magic once the primary has filled cg_info ("CGSH"). */
 #define CG_SHM_MAGIC 0x43475348u
 
@@ -143,10 +144,10 @@ struct cg_shm_out {
 };
 
 /**
- * A rule slot of CG_SHM_MZ_RULES. Index = counter index in
- * cg_shm_lcore_ctrs.rule[]. Slots are cg_shm_rules.slot_size bytes apart,
- * room for cg_shm_rules.max_outputs outputs ([dataplane] max_outputs): reach
- * slot i with cg_shm_rule_slot(), and copy one with its size, not sizeof.
+ * A rule slot of CG_SHM_MZ_RULES; its index is also its counter entries'
+ * (cg_shm_ctr_ent()). Slots are cg_shm_rules.slot_size bytes apart, room for
+ * cg_shm_rules.max_outputs outputs ([dataplane] max_outputs): reach slot i
+ * with cg_shm_rule_slot(), and copy one with its size, not sizeof.
  */
 struct cg_shm_rule_slot {
 	uint8_t in_use;			/**< set after the slot is complete */
@@ -252,7 +253,7 @@ enum cg_shm_drop {
  * this count is updated and CG_SHM_LAYOUT_VERSION bumped with it.
  */
 #define CG_SHM_LAYOUT_DROPS 24
-static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 8,
+static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 9,
 	      "drop reasons changed: bump CG_SHM_LAYOUT_VERSION and set CG_SHM_LAYOUT_DROPS");
 
 /** Counters of one output of a rule. */
@@ -275,41 +276,75 @@ struct cg_shm_ctr_rtp {
 	uint16_t seen;			/**< state: 1 once last_seq is valid */
 };
 
-/**
- * Counters of one rule slot. A packet of a one- or two-output rule updates
- * only the first line (rx, then out[0..1]); the RTP state, for some rules
- * only, comes last. Cache-line aligned, and an odd number of lines long, so
- * that the entries of a large table spread over every cache set.
- */
+/** Counters of one rule, every output, as readers sum them (cg_shm_rule_ctrs()). */
 struct cg_shm_ctr_rule {
 	uint64_t rx_pkts;
 	uint64_t rx_bytes;
 	struct cg_shm_ctr_out out[CG_SHM_MAX_OUTPUTS];
 	struct cg_shm_ctr_rtp rtp;
-} __rte_cache_aligned;
-static_assert(sizeof(struct cg_shm_ctr_rule) % (2 * RTE_CACHE_LINE_SIZE) == RTE_CACHE_LINE_SIZE,
-	      "cg_shm_ctr_rule: keep it an odd number of cache lines");
+};
+
+/**
+ * Counters of one rule slot in an lcore's block: rx, the slot's room of
+ * outputs (cg_shm_lcore_ctrs.max_outputs), then the RTP state
+ * (cg_shm_ctr_ent_rtp()). A packet of a one- or two-output rule updates only
+ * the first line. Entries are ent_size bytes apart (cg_shm_ctr_ent()): whole
+ * cache lines, an odd number of them, so that the entries of a large table
+ * spread over every cache set.
+ */
+struct cg_shm_ctr_ent {
+	uint64_t rx_pkts;
+	uint64_t rx_bytes;
+	struct cg_shm_ctr_out out[];
+};
+
+/** Bytes from one counter entry to the next for @p max_outputs outputs. */
+static inline size_t
+cg_shm_ctr_ent_size(uint32_t max_outputs)
+{
+	size_t lines = (sizeof(struct cg_shm_ctr_ent) + (size_t)max_outputs *
+			sizeof(struct cg_shm_ctr_out) + sizeof(struct cg_shm_ctr_rtp) +
+			RTE_CACHE_LINE_SIZE - 1) / RTE_CACHE_LINE_SIZE;
+
+	return (lines | 1) * RTE_CACHE_LINE_SIZE;
+}
 
 /**
  * One lcore's counter block in CG_SHM_MZ_COUNTERS; blocks are block_size
- * bytes apart (cg_shm_ctr_block()), rule[] has nb_slots entries.
+ * bytes apart (cg_shm_ctr_block()), and hold nb_slots entries.
  */
 struct cg_shm_lcore_ctrs {
 	uint32_t block_size;		/**< bytes from one block to the next (set at start) */
-	uint32_t nb_slots;		/**< entries of rule[] (= cg_shm_rules.nb_slots) */
+	uint32_t nb_slots;		/**< entries (= cg_shm_rules.nb_slots) */
+	uint32_t max_outputs;		/**< outputs per entry (= cg_shm_rules.max_outputs) */
+	uint32_t ent_size;		/**< cg_shm_ctr_ent_size(max_outputs) */
 	uint64_t rx_pkts;		/**< frames received on our ports */
 	uint64_t rx_bytes;
 	uint64_t svc_tx;		/**< service (ARP/IGMP) frames handed to TX */
 	uint64_t drops[CG_SHM_DROP_MAX];
-	struct cg_shm_ctr_rule rule[];	/**< nb_slots */
+	uint8_t ents[] __rte_cache_aligned;	/**< nb_slots entries: cg_shm_ctr_ent() */
 } __rte_cache_aligned;
 
-/** Bytes of one counter block for @p nb_slots rule slots (a cache-line multiple). */
-static inline size_t
-cg_shm_ctr_block_size(uint32_t nb_slots)
+/** The counters of slot @p slot in block @p b. */
+static inline struct cg_shm_ctr_ent *
+cg_shm_ctr_ent(const struct cg_shm_lcore_ctrs *b, uint32_t slot)
 {
-	return RTE_ALIGN_CEIL(offsetof(struct cg_shm_lcore_ctrs, rule) +
-			      (size_t)nb_slots * sizeof(struct cg_shm_ctr_rule),
+	return (struct cg_shm_ctr_ent *)(uintptr_t)(b->ents + (size_t)slot * b->ent_size);
+}
+
+/** The RTP state of entry @p e of block @p b. */
+static inline struct cg_shm_ctr_rtp *
+cg_shm_ctr_ent_rtp(const struct cg_shm_lcore_ctrs *b, const struct cg_shm_ctr_ent *e)
+{
+	return (struct cg_shm_ctr_rtp *)(uintptr_t)&e->out[b->max_outputs];
+}
+
+/** Bytes of one counter block for @p nb_slots rule slots of @p max_outputs outputs (a cache-line multiple). */
+static inline size_t
+cg_shm_ctr_block_size(uint32_t nb_slots, uint32_t max_outputs)
+{
+	return RTE_ALIGN_CEIL(offsetof(struct cg_shm_lcore_ctrs, ents) +
+			      (size_t)nb_slots * cg_shm_ctr_ent_size(max_outputs),
 			      (size_t)RTE_CACHE_LINE_SIZE);
 }
 
@@ -332,7 +367,7 @@ static inline uint64_t
 cg_shm_rules_mem(uint32_t nb_slots, uint32_t max_outputs, uint32_t nb_blocks)
 {
 	return (uint64_t)cg_shm_rules_size(nb_slots, max_outputs) +
-	       (uint64_t)nb_blocks * cg_shm_ctr_block_size(nb_slots) +
+	       (uint64_t)nb_blocks * cg_shm_ctr_block_size(nb_slots, max_outputs) +
 	       (uint64_t)nb_slots * CG_SHM_PRIVATE_BYTES_PER_SLOT;
 }
 

@@ -263,6 +263,7 @@ main(void)
 	dp_g.p.arp_retry_ms = 1000;
 	dp_g.p.arp_max_retries = 3;
 	dp_g.p.max_rules = 64;
+	dp_g.p.max_outputs = CG_SHM_MAX_OUTPUTS;
 	if (cg_dp_stats_init() < 0 || cg_dp_arp_init() < 0 || cg_dp_rules_init(1) < 0 ||
 	    cg_dp_service_init() < 0) {
 		fprintf(stderr, "init failed\n");

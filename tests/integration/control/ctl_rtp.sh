@@ -4,7 +4,9 @@
 # numbers, sends 2 twice, swaps 2 pairs, and ends with 5 datagrams that are
 # not RTP. The rule's counters say exactly that: rtp_lost 3,
 # rtp_duplicate 2, rtp_reordered 2, rtp_not_rtp 5; every datagram is still
-# relayed. A rule without rtp has no rtp_* counters.
+# relayed. A rule without rtp has no rtp_* counters. Slots have room for one
+# output ([dataplane] max_outputs = 1), so the RTP state sits right after it
+# in each counter entry.
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
 
@@ -13,7 +15,7 @@ cg_ctl_init
 cg_topo_relay
 conf=$CG_TMP/castgate.toml
 {
-	cg_ctl_conf
+	cg_ctl_conf --set "max_outputs = 1"
 	cat <<EOF
 
 [[rule]]

@@ -715,7 +715,7 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 			uint32_t slot = (uint32_t)(uintptr_t)data[k];
 
 			rte_prefetch0(&cg_dp_rule_fast[slot]);
-			rte_prefetch0(cg_shm_ctr_ent(c, slot));	/* rx and out[0..1]: one line */
+			rte_prefetch0(cg_shm_ctr_ent(c, slot));	/* rx, out[0..1]: a line */
 		}
 	}
 	for (unsigned int u = 0; u < nu; u++) {

@@ -73,7 +73,8 @@ cg_dp_rules_init(unsigned int nb_readers)
 	if (rules_mz == NULL) {
 		CG_ERR("rules: rte_memzone_reserve %s (%zu MB for %u rule slots): %s; the rule "
 		       "table needs about %" PRIu64 " MB in all: lower dataplane.max_rules (or "
-		       "max_outputs) or raise dataplane.memory_mb", CG_SHM_MZ_RULES, sz >> 20, n, rte_strerror(rte_errno),
+		       "max_outputs) or raise dataplane.memory_mb", CG_SHM_MZ_RULES, sz >> 20, n,
+		       rte_strerror(rte_errno),
 		       (cg_shm_rules_mem(n, nout, rte_lcore_count()) + (1u << 20) - 1) >> 20);
 		return -ENOMEM;
 	}

@@ -23,8 +23,9 @@
  * rule index and the per-lcore rule counters are flexible arrays sized by
  * it. A slot has room for `[dataplane] max_outputs` outputs
  * (cg_shm_rules.max_outputs, slot_size bytes apart: cg_shm_rule_slot()), and
- * so has its counter entry in each block (ent_size apart: cg_shm_ctr_ent()). A counter block is cg_shm_lcore_ctrs.block_size bytes long (the same
- * in every block); reach block i with cg_shm_ctr_block(), never ctrs[i].
+ * so has its counter entry in each block (ent_size apart: cg_shm_ctr_ent()).
+ * A counter block is cg_shm_lcore_ctrs.block_size bytes long (the same in
+ * every block); reach block i with cg_shm_ctr_block(), never ctrs[i].
  *
  * **Single writer.** The primary's main lcore is the only writer of the rule
  * table (the rte_hash and the slots). A secondary never writes a slot: it
@@ -214,7 +215,8 @@ cg_shm_idx_size(uint32_t nb_slots)
 	return (uint32_t)rte_align64pow2(2 * (uint64_t)nb_slots < 16 ? 16 : 2 * (uint64_t)nb_slots);
 }
 
-/** Bytes of CG_SHM_MZ_RULES for @p nb_slots slots of @p max_outputs outputs (header, slots, index). */
+/** Bytes of CG_SHM_MZ_RULES for @p nb_slots slots of @p max_outputs outputs
+ * (header, slots, index). */
 static inline size_t
 cg_shm_rules_size(uint32_t nb_slots, uint32_t max_outputs)
 {
@@ -339,7 +341,8 @@ cg_shm_ctr_ent_rtp(const struct cg_shm_lcore_ctrs *b, const struct cg_shm_ctr_en
 	return (struct cg_shm_ctr_rtp *)(uintptr_t)&e->out[b->max_outputs];
 }
 
-/** Bytes of one counter block for @p nb_slots rule slots of @p max_outputs outputs (a cache-line multiple). */
+/** Bytes of one counter block for @p nb_slots rule slots of @p max_outputs
+ * outputs (a cache-line multiple). */
 static inline size_t
 cg_shm_ctr_block_size(uint32_t nb_slots, uint32_t max_outputs)
 {

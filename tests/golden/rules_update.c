@@ -134,10 +134,12 @@ test_errors(void)
 	ret = apply(CG_SHM_RULES_ADD, &r, err, sizeof(err));
 	CHECK(ret == 0, "add e1: %d %s", ret, err);
 	/* The origin of the request is kept in the slot, for secondaries. */
-	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++)
-		if (cg_shm_rule_slot(cg_dp_rules, i)->in_use && strcmp(cg_shm_rule_slot(cg_dp_rules, i)->rule.name, "e1") == 0)
-			CHECK(cg_shm_rule_slot(cg_dp_rules, i)->origin == CG_SHM_ORIGIN_API, "e1: origin %u",
-			      cg_shm_rule_slot(cg_dp_rules, i)->origin);
+	for (uint32_t i = 0; i < cg_dp_rules->nb_slots; i++) {
+		const struct cg_shm_rule_slot *s = cg_shm_rule_slot(cg_dp_rules, i);
+
+		if (s->in_use && strcmp(s->rule.name, "e1") == 0)
+			CHECK(s->origin == CG_SHM_ORIGIN_API, "e1: origin %u", s->origin);
+	}
 	{
 		struct cg_shm_rules_req req = { .op = CG_SHM_RULES_ADD, .origin = 0, .rule = dup_id };
 

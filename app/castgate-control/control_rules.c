@@ -115,15 +115,12 @@ static int
 resolve_ports(const struct control *c, struct cg_rule *r, const char *base,
 	      struct cg_rpc_error *err)
 {
-	char names[512], field[CG_RPC_FIELD_MAX];
+	char names[512], msg[192], field[CG_RPC_FIELD_MAX];
 	int p = control_port_find(c, r->in.port);
 
-	if (r->n_outputs > c->shm.rules->max_outputs) {
+	if (cg_rule_check_outputs(r, c->shm.rules->max_outputs, msg, sizeof(msg)) < 0) {
 		snprintf(field, sizeof(field), "%s.output", base ? base : "");
-		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, base ? field : NULL,
-				 "rule \"%s\": output: %u outputs, more than a rule slot holds "
-				 "([dataplane] max_outputs = %u)", r->name, r->n_outputs,
-				 c->shm.rules->max_outputs);
+		cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, base ? field : NULL, "%s", msg);
 		return -1;
 	}
 	if (p < 0) {

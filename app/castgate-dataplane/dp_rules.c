@@ -354,13 +354,7 @@ check_rule(const struct cg_rule *r, uint32_t origin, char *err, size_t errlen)
 			 r->in.port_id);
 		return -EINVAL;
 	}
-	if (r->n_outputs > cg_dp_rules->max_outputs) {
-		snprintf(err, errlen, "rule \"%s\": output: %u outputs, more than a rule slot holds "
-			 "([dataplane] max_outputs = %" PRIu32 ")", r->name, r->n_outputs,
-			 cg_dp_rules->max_outputs);
-		return -EINVAL;
-	}
-	return 0;
+	return cg_rule_check_outputs(r, cg_dp_rules->max_outputs, err, errlen);
 }
 
 /* Take a free slot and fill it for @p r; not yet reachable from the hash. */

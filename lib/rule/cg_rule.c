@@ -757,6 +757,16 @@ resolve_one(const struct cg_rule *r, const char *field, const char *name, uint16
 }
 
 int
+cg_rule_check_outputs(const struct cg_rule *r, unsigned int max_outputs, char *err, size_t errlen)
+{
+	if (r->n_outputs <= max_outputs)
+		return 0;
+	snprintf(err, errlen, "rule \"%s\": output: %u outputs, more than a rule slot holds "
+		 "([dataplane] max_outputs = %u)", r->name, r->n_outputs, max_outputs);
+	return -EINVAL;
+}
+
+int
 cg_rule_resolve_ports(struct cg_rule *r, cg_rule_port_lookup_t lookup, void *arg, char *err,
 		      size_t errlen)
 {

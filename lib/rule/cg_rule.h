@@ -206,6 +206,18 @@ json_object *cg_rule_to_json(const struct cg_rule *r);
 int cg_rule_validate(const struct cg_rule *r, char *err, size_t errlen);
 
 /**
+ * Check that a rule's outputs fit a data plane rule slot, which holds
+ * @p max_outputs ([dataplane] max_outputs). The API and the data plane
+ * refuse with this one message (the config adds the rule's line to it).
+ *
+ * @param err on failure: `rule "cam1": output: 3 outputs, more than a rule
+ *            slot holds ([dataplane] max_outputs = 2)`.
+ * @return 0, or -EINVAL.
+ */
+int cg_rule_check_outputs(const struct cg_rule *r, unsigned int max_outputs, char *err,
+			  size_t errlen);
+
+/**
  * Whether two rules say the same thing: compares every configured field,
  * ignoring the resolved port_id fields and unused output slots.
  */

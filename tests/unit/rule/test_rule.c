@@ -578,6 +578,25 @@ make_rule(struct cg_rule *r, const char *name, const char *dst, uint16_t dport)
 	r->out[0].port_id = CG_RULE_PORT_ID_NONE;
 }
 
+/* The one refusal of a rule with more outputs than a slot holds. */
+static void
+test_check_outputs(void)
+{
+	struct cg_rule r;
+	char err[256] = "";
+
+	make_rule(&r, "cam1", "239.1.1.1", 5001);
+	r.out[1] = r.out[0];
+	r.out[1].dport = 6002;
+	r.n_outputs = 2;
+	CU_ASSERT_EQUAL(cg_rule_check_outputs(&r, 2, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cg_rule_check_outputs(&r, 16, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	CU_ASSERT_EQUAL(cg_rule_check_outputs(&r, 1, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "rule \"cam1\": output: 2 outputs, more than a rule slot "
+			       "holds ([dataplane] max_outputs = 1)");
+}
+
 static void
 test_validate_struct(void)
 {
@@ -906,6 +925,7 @@ main(void)
 		CG_UNIT_TEST(test_output_count),
 		CG_UNIT_TEST(test_json_input),
 		CG_UNIT_TEST(test_validate_struct),
+		CG_UNIT_TEST(test_check_outputs),
 		CG_UNIT_TEST(test_helpers),
 		CG_UNIT_TEST(test_key),
 		CG_UNIT_TEST(test_resolve),

@@ -651,6 +651,7 @@ test_silence(void)
 
 	/* Its own silence_ms = 0 (off) wins over [control]; cfg1 raises a second time. */
 	cg_shm_rule_slot(c.shm.rules, moved)->rule.silence_ms = CG_RULE_SILENCE_OFF;
+	c.shm.rules->generation++;	/* a rule's silence_ms changes only with its slot */
 	control_silence_sample(&c, m0 + 5000, u0 + 5000);
 	CU_ASSERT_EQUAL_FATAL(json_object_array_length(tapped), 5);
 	CU_ASSERT_STRING_EQUAL(ev(4, "rule"), "cfg1");
@@ -658,6 +659,7 @@ test_silence(void)
 	CU_ASSERT_STRING_EQUAL(silence_of("api1", "silence_ms", &keep), "0");
 	/* Its own 3000 wins too: raised 3000 ms after its last packet (m0 + 1400). */
 	cg_shm_rule_slot(c.shm.rules, moved)->rule.silence_ms = 3000;
+	c.shm.rules->generation++;
 	control_silence_sample(&c, m0 + 4300, u0 + 4300);
 	CU_ASSERT_EQUAL(json_object_array_length(tapped), 5);
 	control_silence_sample(&c, m0 + 4400, u0 + 4400);

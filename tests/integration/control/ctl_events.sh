@@ -128,9 +128,11 @@ cg_assert_eq "stats.get: since = the event's since_unix_ms" "${r[3]}" \
 	"$(cg_json "$CG_TMP/st.json" 'rule("cam")["silence"]["since_unix_ms"]')"
 
 # The stream resumes: cleared. (The time is taken before the sender starts:
-# its first packet may be relayed before a later reading of the clock.)
+# its first packet may be relayed before a later reading of the clock.) It
+# lasts long enough for the checks below to run before it ends and the alarm
+# is raised again (each check is a process or two: a second on a busy machine).
 resumed=$(cg_now_ms)
-cg_send_bg s1 "$CG_NS_GEN" --dst 239.30.1.1:5001 --iface "$CG_IF_GEN" --rate 500 --duration 1 \
+cg_send_bg s1 "$CG_NS_GEN" --dst 239.30.1.1:5001 --iface "$CG_IF_GEN" --rate 500 --duration 4 \
 	--size 200
 s1=$CG_LAST_PID
 CLEARED="[e for e in E if e[\"type\"] == \"silence.cleared\" and e[\"since_unix_ms\"] == ${r[3]}]"

@@ -12,7 +12,6 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -533,31 +532,23 @@ key_eq(const struct cg_dp_key *a, const struct cg_dp_key *b)
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
-/* Flow cache set of @p key. */
-static inline uint32_t
-flow_set(const struct cg_dp_key *key)
-{
-	const uint64_t *w = (const uint64_t *)key;
-
-	return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0)) & (FLOW_CACHE_SETS - 1);
-}
-
 /*
  * Keys of this burst that the flow cache knows (filled under @p epoch): their
- * slot in data[k], bit k in *hits. The others go to kp[] and miss[] (key
+ * slot in data[k], bit k in *hits. Each key's rule hash signature goes to
+ * sig[k] (its low bits pick its set). The others go to kp[] and miss[] (key
  * index); returns their count.
  */
 static inline unsigned int
 flow_cache_find(struct worker *wk, struct cg_dp_key *keys, unsigned int nk, uint64_t epoch,
-		uint32_t *set, uint64_t *hits, void **data, const void **kp, uint16_t *miss)
+		hash_sig_t *sig, uint64_t *hits, void **data, const void **kp, uint16_t *miss)
 {
 	unsigned int nmiss = 0;
 
 	for (unsigned int k = 0; k < nk; k++) {
 		const struct flow_ent *e;
 
-		set[k] = flow_set(&keys[k]);
-		e = wk->flows[set[k]];
+		sig[k] = cg_dp_key_sig(&keys[k]);
+		e = wk->flows[sig[k] & (FLOW_CACHE_SETS - 1)];
 		if (e[0].epoch == epoch && key_eq(&e[0].key, &keys[k])) {
 			data[k] = (void *)(uintptr_t)e[0].slot;
 			*hits |= 1ULL << k;
@@ -574,10 +565,10 @@ flow_cache_find(struct worker *wk, struct cg_dp_key *keys, unsigned int nk, uint
 
 /* The newest entry of a set is way 0: the older one makes room. */
 static inline void
-flow_cache_fill(struct worker *wk, const struct cg_dp_key *key, uint32_t set, uint32_t slot,
+flow_cache_fill(struct worker *wk, const struct cg_dp_key *key, hash_sig_t sig, uint32_t slot,
 		uint64_t epoch)
 {
-	struct flow_ent *e = wk->flows[set];
+	struct flow_ent *e = wk->flows[sig & (FLOW_CACHE_SETS - 1)];
 
 	e[1] = e[0];
 	e[0] = (struct flow_ent){ .key = *key, .epoch = epoch, .slot = slot };
@@ -586,39 +577,44 @@ flow_cache_fill(struct worker *wk, const struct cg_dp_key *key, uint32_t set, ui
 /*
  * rte_hash for the flow cache's misses (kp[], miss[] from flow_cache_find()):
  * (S,G) first, then any-source for what found nothing; one lookup while no
- * (S,G) rule exists (@p sg false). Hits are cached under their key as the
- * packet had it.
+ * (S,G) rule exists (@p sg false). The keys are not hashed again: their
+ * signatures from flow_cache_find() (@p sig) go with them. Hits are cached
+ * under their key as the packet had it.
  */
 static void
 lookup_misses(struct worker *wk, struct cg_dp_key *keys, unsigned int nmiss, uint64_t epoch,
-	      bool sg, const uint32_t *set, uint64_t *hits, void **data, const void **kp,
+	      bool sg, const hash_sig_t *sig, uint64_t *hits, void **data, const void **kp,
 	      uint16_t *miss)
 {
 	void *found[CG_DP_MAX_BURST];
+	hash_sig_t msig[CG_DP_MAX_BURST];
 	uint32_t src[CG_DP_MAX_BURST];
 	uint16_t miss2[CG_DP_MAX_BURST];
 	uint64_t h = 0;
 	unsigned int n2 = 0;
 
-	rte_hash_lookup_bulk_data(cg_dp_rule_hash, kp, nmiss, &h, found);
+	for (unsigned int j = 0; j < nmiss; j++)
+		msig[j] = sig[miss[j]];
+	rte_hash_lookup_with_hash_bulk_data(cg_dp_rule_hash, kp, msig, nmiss, &h, found);
 	for (unsigned int j = 0; j < nmiss; j++) {
 		unsigned int k = miss[j];
 
 		if (h & (1ULL << j)) {
 			data[k] = found[j];
 			*hits |= 1ULL << k;
-			flow_cache_fill(wk, &keys[k], set[k], (uint32_t)(uintptr_t)found[j], epoch);
+			flow_cache_fill(wk, &keys[k], sig[k], (uint32_t)(uintptr_t)found[j], epoch);
 		} else if (sg) {
 			src[n2] = keys[k].k.src;
 			keys[k].k.src = 0;
 			kp[n2] = &keys[k];
+			msig[n2] = cg_dp_key_sig(&keys[k]);	/* the any-source key's */
 			miss2[n2++] = (uint16_t)k;
 		}
 	}
 	if (n2 == 0)
 		return;
 	h = 0;
-	rte_hash_lookup_bulk_data(cg_dp_rule_hash, kp, n2, &h, found);
+	rte_hash_lookup_with_hash_bulk_data(cg_dp_rule_hash, kp, msig, n2, &h, found);
 	for (unsigned int j = 0; j < n2; j++) {
 		unsigned int k = miss2[j];
 
@@ -626,7 +622,7 @@ lookup_misses(struct worker *wk, struct cg_dp_key *keys, unsigned int nmiss, uin
 		if (h & (1ULL << j)) {
 			data[k] = found[j];
 			*hits |= 1ULL << k;
-			flow_cache_fill(wk, &keys[k], set[k], (uint32_t)(uintptr_t)found[j], epoch);
+			flow_cache_fill(wk, &keys[k], sig[k], (uint32_t)(uintptr_t)found[j], epoch);
 		}
 	}
 }
@@ -646,7 +642,7 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 	void *data[CG_DP_MAX_BURST];
 	uint16_t which[CG_DP_MAX_BURST];	/* the k-th UDP packet's index */
 	uint8_t kidx[CG_DP_MAX_BURST];		/* and its key's */
-	uint32_t set[CG_DP_MAX_BURST];		/* each key's flow cache set */
+	hash_sig_t sig[CG_DP_MAX_BURST];	/* each key's rule hash signature */
 	uint64_t hits = 0, rx_bytes = 0;
 	unsigned int nu = 0, nk = 0, nmiss = 0;
 	uint16_t miss[CG_DP_MAX_BURST];
@@ -702,9 +698,9 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 	if (nu == 0)
 		return;
 
-	nmiss = flow_cache_find(wk, keys, nk, epoch, set, &hits, data, kp, miss);
+	nmiss = flow_cache_find(wk, keys, nk, epoch, sig, &hits, data, kp, miss);
 	if (nmiss > 0)
-		lookup_misses(wk, keys, nmiss, epoch, sg, set, &hits, data, kp, miss);
+		lookup_misses(wk, keys, nmiss, epoch, sg, sig, &hits, data, kp, miss);
 	/*
 	 * In a large table the burst's slots and counters are far apart and
 	 * rarely cached: start all their loads now, so that they overlap each

@@ -60,7 +60,7 @@ cg_dp_rules_init(unsigned int nb_readers)
 		.entries = dp_g.p.max_rules * RULES_HASH_PER_SLOT,
 		.key_len = sizeof(struct cg_dp_key),
 		.hash_func = rte_hash_crc,
-		.hash_func_init_val = 0,
+		.hash_func_init_val = CG_DP_RULE_HASH_SEED,	/* cg_dp_key_sig() */
 		.socket_id = (int)rte_socket_id(),
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};

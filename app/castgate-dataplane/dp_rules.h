@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_rcu_qsbr.h>
 
 #include "cg_rule.h"
@@ -42,6 +43,20 @@ struct cg_dp_key {
 } __rte_aligned(8);
 
 static_assert(sizeof(struct cg_dp_key) == 16, "struct cg_dp_key: rte_hash's 16-byte compare");
+
+/** The seed of the rule hash's function (rte_hash_crc). */
+#define CG_DP_RULE_HASH_SEED 0
+
+/**
+ * The rule hash's signature of @p key, as rte_hash computes it: the fast path
+ * hashes a key once, for its flow cache set and, on a miss, for
+ * rte_hash_lookup_with_hash_bulk_data().
+ */
+static inline hash_sig_t
+cg_dp_key_sig(const struct cg_dp_key *key)
+{
+	return rte_hash_crc(key, sizeof(*key), CG_DP_RULE_HASH_SEED);
+}
 
 /* The slots (struct cg_shm_rule_slot, struct cg_shm_out) and the change
  * request (struct cg_shm_rules_req) are lib/shm's: secondaries read them. */

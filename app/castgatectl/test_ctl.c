@@ -735,6 +735,45 @@ test_commands(void)
 	CU_ASSERT_PTR_NULL(ctl_cmd_find(2, (char *[]){ "rule", "rm" }, &k));
 }
 
+/* Usage errors exit 2 with nothing sent (castgatectl(8)): here the socket does
+ * not exist, so a command line that reaches for it exits 3 instead (the
+ * messages go to stderr, as they would). */
+static int
+run_offline(int argc, char **argv)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct ctl c = { .socket = "/nonexistent/castgate-test.sock", .timeout_ms = 100 };
+	int ret;
+
+	c.out = open_memstream(&buf, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c.out);
+	ret = ctl_cmd_run(&c, argc, argv);
+	ctl_disconnect(&c);
+	fclose(c.out);
+	free(buf);
+	return ret;
+}
+
+static void
+test_usage_offline(void)
+{
+	CU_ASSERT_EQUAL(run_offline(1, (char *[]){ "trace" }), CG_EXIT_USAGE);
+	CU_ASSERT_EQUAL(run_offline(4, (char *[]){ "trace", "cam1", "--port", "in0" }),
+			CG_EXIT_USAGE);
+	CU_ASSERT_EQUAL(run_offline(4, (char *[]){ "trace", "cam1", "--dport", "5001" }),
+			CG_EXIT_USAGE);
+	CU_ASSERT_EQUAL(run_offline(3, (char *[]){ "trace", "--destination", "239.1.1.1" }),
+			CG_EXIT_USAGE);
+	CU_ASSERT_EQUAL(run_offline(4, (char *[]){ "trace", "cam1", "--wait", "0" }),
+			CG_EXIT_USAGE);
+	CU_ASSERT_EQUAL(run_offline(2, (char *[]){ "bogus", "x" }), CG_EXIT_USAGE);
+	/* well-formed: they go for the socket */
+	CU_ASSERT_EQUAL(run_offline(2, (char *[]){ "trace", "cam1" }), CG_EXIT_UNAVAILABLE);
+	CU_ASSERT_EQUAL(run_offline(5, (char *[]){ "trace", "--port", "in0", "--dport", "5" }),
+			CG_EXIT_UNAVAILABLE);
+}
+
 /* castgatectl events: one line per event, in the words of its type. */
 static void
 test_fmt_event(void)
@@ -877,6 +916,7 @@ main(int argc, char **argv)
 		CG_UNIT_TEST(test_fmt_event),
 		CG_UNIT_TEST(test_complete),
 		CG_UNIT_TEST(test_commands),
+		CG_UNIT_TEST(test_usage_offline),
 		CG_UNIT_TEST(test_man_page),
 		CG_UNIT_END,
 	};

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -190,12 +191,30 @@ arg_json(const char *kind, const char *v)
 		}
 		return j;
 	}
-	if (strcmp(kind, "FILE") == 0 && (abs = realpath(v, NULL)) != NULL) {
+	if (strcmp(kind, "FILE") == 0 && (abs = ctl_abs_path(v)) != NULL) {
 		j = json_object_new_string(abs);
 		free(abs);
 		return j;
 	}
 	return json_object_new_string(v);
+}
+
+char *
+ctl_abs_path(const char *path)
+{
+	char *abs = realpath(path, NULL), *cwd;
+
+	if (abs != NULL || path[0] == '/')
+		return abs != NULL ? abs : strdup(path);
+	/* A file that is not there: its name from here, so that the daemon says
+	 * "No such file" rather than "not an absolute path". */
+	cwd = getcwd(NULL, 0);
+	if (cwd == NULL)
+		return NULL;
+	if (asprintf(&abs, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path) < 0)
+		abs = NULL;
+	free(cwd);
+	return abs;
 }
 
 /* A command's params from its words: the positional as params[cmd->param], and

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cg_unit.h"
 #include "ctl.h"
@@ -774,6 +775,27 @@ test_usage_offline(void)
 			CG_EXIT_UNAVAILABLE);
 }
 
+/* config check FILE: the daemon gets an absolute path, the file there or not
+ * (castgatectl(8): "FILE is made absolute"). */
+static void
+test_abs_path(void)
+{
+	char *cwd = getcwd(NULL, 0), *p, want[4200];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cwd);
+	p = ctl_abs_path("no-such-castgate.toml");
+	snprintf(want, sizeof(want), "%s/no-such-castgate.toml", strcmp(cwd, "/") ? cwd : "");
+	CU_ASSERT_STRING_EQUAL(p, want);
+	free(p);
+	p = ctl_abs_path("/nonexistent/c.toml");
+	CU_ASSERT_STRING_EQUAL(p, "/nonexistent/c.toml");
+	free(p);
+	p = ctl_abs_path(".");
+	CU_ASSERT_STRING_EQUAL(p, cwd);
+	free(p);
+	free(cwd);
+}
+
 /* castgatectl events: one line per event, in the words of its type. */
 static void
 test_fmt_event(void)
@@ -917,6 +939,7 @@ main(int argc, char **argv)
 		CG_UNIT_TEST(test_complete),
 		CG_UNIT_TEST(test_commands),
 		CG_UNIT_TEST(test_usage_offline),
+		CG_UNIT_TEST(test_abs_path),
 		CG_UNIT_TEST(test_man_page),
 		CG_UNIT_END,
 	};

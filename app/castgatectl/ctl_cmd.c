@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
 #include "cg_rpc.h"
 #include "ctl.h"
 
@@ -48,19 +50,25 @@ ctl_disconnect(struct ctl *c)
 
 /* The server closes idle clients (and says so first): a console that sat at
  * its prompt finds its socket readable or hung up. Drop it then, so that the
- * next call gets a fresh connection instead of a stale reply or a reset. */
+ * next call gets a fresh connection instead of a stale reply or a reset. A
+ * close without that word is a control process that went away (its
+ * stats.clear baselines with it): the console says so once it is back. */
 static void
 drop_if_closed(struct ctl *c)
 {
 	struct pollfd p;
+	char b;
 
 	if (c->cl == NULL)
 		return;
 	p.fd = cg_rpc_client_fd(c->cl);
 	p.events = POLLIN;
 	p.revents = 0;
-	if (poll(&p, 1, 0) > 0)
-		ctl_disconnect(c);
+	if (poll(&p, 1, 0) <= 0)
+		return;
+	if (c->console && recv(p.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+		c->lost = true;
+	ctl_disconnect(c);
 }
 
 static int

@@ -443,6 +443,38 @@ test_fmt_rule_list(void)
 	free(s);
 }
 
+/* rule show: an rtp rule's accounting and a raised silence alarm are shown;
+ * a rule with neither shows neither line. */
+static void
+test_fmt_rule_show(void)
+{
+	static const char rtp[] =
+		"{\"rule\":{\"name\":\"cam\",\"id\":1,\"rtp\":true,\"input\":{\"port\":\"in0\","
+		"\"destination\":\"239.1.1.1\",\"dport\":5001},\"output\":[{\"port\":\"out0\","
+		"\"destination\":\"239.2.2.2\",\"dport\":6001,\"ttl\":64}]},\"origin\":\"config\","
+		"\"state\":{\"status\":\"active\",\"outputs\":[\"active\"]},\"stats\":{"
+		"\"rx_packets\":1200,\"rx_bytes\":1629600,\"rtp_lost\":3,\"rtp_reordered\":1,"
+		"\"rtp_duplicate\":0,\"rtp_not_rtp\":2,\"rx_pps\":0,\"rx_bps\":0,\"outputs\":[],"
+		"\"silence\":{\"silence_ms\":700,\"alarm\":true,\"since_unix_ms\":1700000000000,"
+		"\"last_rx_unix_ms\":null,\"raised\":2}}}";
+	static const char plain[] =
+		"{\"rule\":{\"name\":\"cam\",\"id\":1,\"input\":{\"port\":\"in0\","
+		"\"destination\":\"239.1.1.1\",\"dport\":5001},\"output\":[]},\"origin\":\"api\","
+		"\"stats\":{\"rx_packets\":0,\"rx_bytes\":0,\"outputs\":[],\"silence\":{"
+		"\"silence_ms\":0,\"alarm\":false,\"last_rx_unix_ms\":null,\"raised\":0}}}";
+	char *s = render(ctl_fmt_rule_show, rtp);
+
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nrtp       3 lost  1 reordered  0 duplicate  2 not RTP\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nsilence   ALARM since "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, ": nothing received for 700 ms or more (2 raised)\n\n#"));
+	free(s);
+	s = render(ctl_fmt_rule_show, plain);
+	CU_ASSERT_PTR_NULL(strstr(s, "\nrtp "));
+	CU_ASSERT_PTR_NULL(strstr(s, "\nsilence "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nreceived  0 pkts  0 B"));
+	free(s);
+}
+
 static const char stats_json[] =
 	"{\"unix_ms\":1700000060000,\"since_unix_ms\":1700000000000,\"interval_ms\":1000,"
 	"\"totals\":{\"rx_packets\":10000,\"rx_bytes\":13160000,\"tx_packets\":20000,"
@@ -931,6 +963,7 @@ main(int argc, char **argv)
 		CG_UNIT_TEST(test_numbers),
 		CG_UNIT_TEST(test_table),
 		CG_UNIT_TEST(test_fmt_rule_list),
+		CG_UNIT_TEST(test_fmt_rule_show),
 		CG_UNIT_TEST(test_fmt_stats),
 		CG_UNIT_TEST(test_fmt_ports),
 		CG_UNIT_TEST(test_fmt_system),

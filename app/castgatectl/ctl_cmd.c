@@ -582,7 +582,8 @@ ctl_run_trace(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a
 	if ((a->npos > 0) == (a->val[0] != NULL))
 		return ctl_usage_error(cmd->words, "trace takes RULE or --port PORT, one of them");
 	if (a->npos > 0 && (a->val[1] != NULL || a->val[2] != NULL))
-		return ctl_usage_error(cmd->words, "--destination and --dport filter a --port trace");
+		return ctl_usage_error(cmd->words,
+				       "--destination and --dport filter a --port trace");
 	params = params_of(cmd, a);
 	count = json_object_object_get_ex(params, "count", &n) ? json_object_get_int64(n) : 10;
 	ret = ctl_call(c, "trace.start", params, &res);

@@ -497,7 +497,8 @@ ctl_fmt_rule_show(FILE *f, json_object *res)
 	ctl_fmt_tpl(f, res, "rule {rule.name}  id {rule.id}  origin {origin}"
 		    "{state.status?  state }{state.since_unix_ms:t? since }\n"
 		    "input     " CTL_INPUT_DESC "{rule.input.source! (any source)}\n"
-		    "{stats&received  {rx_packets:c} pkts  {rx_bytes:b}  {rx_pps:p}  {rx_bps:B}\n}");
+		    "{stats&received  {rx_packets:c} pkts  {rx_bytes:b}  {rx_pps:p}  "
+		    "{rx_bps:B}\n}");
 	/* An rtp rule's sequence accounting, and the silence alarm of a rule that
 	 * has one: counters of the rule too (castgatectl(8)). */
 	if (jm(st, "rtp_lost") != NULL)

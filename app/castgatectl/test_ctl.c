@@ -464,7 +464,8 @@ test_fmt_rule_show(void)
 		"\"silence_ms\":0,\"alarm\":false,\"last_rx_unix_ms\":null,\"raised\":0}}}";
 	char *s = render(ctl_fmt_rule_show, rtp);
 
-	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nrtp       3 lost  1 reordered  0 duplicate  2 not RTP\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s,
+				      "\nrtp       3 lost  1 reordered  0 duplicate  2 not RTP\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nsilence   ALARM since "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, ": nothing received for 700 ms or more (2 raised)\n\n#"));
 	free(s);

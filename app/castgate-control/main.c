@@ -66,6 +66,7 @@ usage(FILE *f)
 "  stats.get   stats.clear (admin)            port.list port.get\n"
 "  config.check   config.reload (admin)       system.info system.health\n"
 "  events.subscribe (pushes events: links, rules paused, silence alarms)\n"
+"  trace.start trace.stop (admin)             trace.get\n"
 "\n"
 "HTTP (GET, no authentication) on [control] metrics_listen (default\n"
 "127.0.0.1:9465; \"\" = off): /metrics (Prometheus text), /healthz (200 when\n"

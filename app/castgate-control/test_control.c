@@ -394,6 +394,49 @@ test_origin_policy(void)
 		  "params.rule.input");
 }
 
+/* config.check with a path: a reader may name the running config (by a link
+ * too), not another file beside it. */
+static void
+access_config_check(void)
+{
+	char conf[300], link[300], other[300], line[1024];
+	const char *saved = c.config_path;
+	json_object *r;
+	FILE *f;
+
+	snprintf(conf, sizeof(conf), "%s/castgate.toml", tmpdir);
+	snprintf(link, sizeof(link), "%s/link.toml", tmpdir);
+	snprintf(other, sizeof(other), "%s/other.toml", tmpdir);
+	f = fopen(conf, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("[dataplane]\nlcores = \"0\"\n", f);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(symlink(conf, link), 0);
+	c.config_path = conf;
+	snprintf(line, sizeof(line), "{\"jsonrpc\":\"2.0\",\"method\":\"config.check\","
+		 "\"params\":{\"path\":\"%s\"},\"id\":1}", conf);
+	r = call_as(line, false);
+	CU_ASSERT_EQUAL(err_code(r), 0);
+	CU_ASSERT_PTR_NOT_NULL(get(r, "result.valid"));
+	json_object_put(r);
+	snprintf(line, sizeof(line), "{\"jsonrpc\":\"2.0\",\"method\":\"config.check\","
+		 "\"params\":{\"path\":\"%s\"},\"id\":2}", link);
+	r = call_as(line, false);
+	CU_ASSERT_EQUAL(err_code(r), 0);
+	json_object_put(r);
+	snprintf(line, sizeof(line), "{\"jsonrpc\":\"2.0\",\"method\":\"config.check\","
+		 "\"params\":{\"path\":\"%s\"},\"id\":3}", other);
+	r = call_as(line, false);
+	CU_ASSERT_EQUAL(err_code(r), CG_RPC_E_PERMISSION);
+	json_object_put(r);
+	r = call_as(line, true);
+	CU_ASSERT_EQUAL(err_code(r), 0);
+	json_object_put(r);
+	unlink(link);
+	unlink(conf);
+	c.config_path = saved;
+}
+
 static void
 test_access(void)
 {
@@ -407,6 +450,7 @@ test_access(void)
 	r = call_as("{\"jsonrpc\":\"2.0\",\"method\":\"rule.list\",\"id\":1}", false);
 	CU_ASSERT_EQUAL(err_code(r), 0);
 	json_object_put(r);
+	access_config_check();
 }
 
 static void

@@ -261,6 +261,11 @@ struct ctl {
 int ctl_call(struct ctl *c, const char *method, json_object *params, json_object **result);
 void ctl_disconnect(struct ctl *c);
 
+/* PATH as an absolute path for the daemon, whose working directory is not
+ * ours: resolved (realpath) when it exists, else joined to ours. malloc'd;
+ * NULL with errno set. */
+char *ctl_abs_path(const char *path);
+
 /* Run one command line (argv[0] = "rule", "show", ...). Returns the exit
  * code, or CTL_CONSOLE_QUIT. */
 int ctl_cmd_run(struct ctl *c, int argc, char **argv);

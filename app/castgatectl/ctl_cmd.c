@@ -9,10 +9,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sys/socket.h>
 
 #include "cg_rpc.h"
 #include "ctl.h"
@@ -47,19 +50,25 @@ ctl_disconnect(struct ctl *c)
 
 /* The server closes idle clients (and says so first): a console that sat at
  * its prompt finds its socket readable or hung up. Drop it then, so that the
- * next call gets a fresh connection instead of a stale reply or a reset. */
+ * next call gets a fresh connection instead of a stale reply or a reset. A
+ * close without that word is a control process that went away (its
+ * stats.clear baselines with it): the console says so once it is back. */
 static void
 drop_if_closed(struct ctl *c)
 {
 	struct pollfd p;
+	char b;
 
 	if (c->cl == NULL)
 		return;
 	p.fd = cg_rpc_client_fd(c->cl);
 	p.events = POLLIN;
 	p.revents = 0;
-	if (poll(&p, 1, 0) > 0)
-		ctl_disconnect(c);
+	if (poll(&p, 1, 0) <= 0)
+		return;
+	if (c->console && recv(p.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+		c->lost = true;
+	ctl_disconnect(c);
 }
 
 static int
@@ -190,12 +199,30 @@ arg_json(const char *kind, const char *v)
 		}
 		return j;
 	}
-	if (strcmp(kind, "FILE") == 0 && (abs = realpath(v, NULL)) != NULL) {
+	if (strcmp(kind, "FILE") == 0 && (abs = ctl_abs_path(v)) != NULL) {
 		j = json_object_new_string(abs);
 		free(abs);
 		return j;
 	}
 	return json_object_new_string(v);
+}
+
+char *
+ctl_abs_path(const char *path)
+{
+	char *abs = realpath(path, NULL), *cwd;
+
+	if (abs != NULL || path[0] == '/')
+		return abs != NULL ? abs : strdup(path);
+	/* A file that is not there: its name from here, so that the daemon says
+	 * "No such file" rather than "not an absolute path". */
+	cwd = getcwd(NULL, 0);
+	if (cwd == NULL)
+		return NULL;
+	if (asprintf(&abs, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path) < 0)
+		abs = NULL;
+	free(cwd);
+	return abs;
 }
 
 /* A command's params from its words: the positional as params[cmd->param], and
@@ -550,6 +577,13 @@ ctl_run_trace(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a
 
 	if (ret != CG_EXIT_OK)
 		return ret;
+	/* Usage errors (exit 2, nothing sent), not the server's refusals: a trace
+	 * follows a rule or a port's packets of no rule, and filters ports only. */
+	if ((a->npos > 0) == (a->val[0] != NULL))
+		return ctl_usage_error(cmd->words, "trace takes RULE or --port PORT, one of them");
+	if (a->npos > 0 && (a->val[1] != NULL || a->val[2] != NULL))
+		return ctl_usage_error(cmd->words,
+				       "--destination and --dport filter a --port trace");
 	params = params_of(cmd, a);
 	count = json_object_object_get_ex(params, "count", &n) ? json_object_get_int64(n) : 10;
 	ret = ctl_call(c, "trace.start", params, &res);

@@ -491,11 +491,27 @@ ctl_fmt_rule_show(FILE *f, json_object *res)
 	json_object *st = jm(res, "stats"), *outs = jm(res, "rule.output");
 	json_object *ostate = jm(res, "state.outputs");
 	struct ctl_table t;
+	uint64_t silence_ms = 0;
+	bool alarm = false;
 
 	ctl_fmt_tpl(f, res, "rule {rule.name}  id {rule.id}  origin {origin}"
 		    "{state.status?  state }{state.since_unix_ms:t? since }\n"
 		    "input     " CTL_INPUT_DESC "{rule.input.source! (any source)}\n"
-		    "{stats&received  {rx_packets:c} pkts  {rx_bytes:b}  {rx_pps:p}  {rx_bps:B}\n}\n");
+		    "{stats&received  {rx_packets:c} pkts  {rx_bytes:b}  {rx_pps:p}  "
+		    "{rx_bps:B}\n}");
+	/* An rtp rule's sequence accounting, and the silence alarm of a rule that
+	 * has one: counters of the rule too (castgatectl(8)). */
+	if (jm(st, "rtp_lost") != NULL)
+		ctl_fmt_tpl(f, st, "rtp       {rtp_lost:c} lost  {rtp_reordered:c} reordered  "
+			    "{rtp_duplicate:c} duplicate  {rtp_not_rtp:c} not RTP\n");
+	jget(st, "silence.alarm", json_type_boolean, &alarm);
+	if (jget(st, "silence.silence_ms", json_type_int, &silence_ms) && silence_ms > 0)
+		ctl_fmt_tpl(f, st, alarm ?
+			    "silence   ALARM since {silence.since_unix_ms:t}: nothing received for "
+			    "{silence.silence_ms} ms or more ({silence.raised} raised)\n" :
+			    "silence   no alarm (raised after {silence.silence_ms} ms without a "
+			    "packet; {silence.raised} so far)\n");
+	fputc('\n', f);
 	ctl_table_init(&t, 13, NULL, "rlllrllrrrrrr");
 	cells(&t, NULL, "#|PORT|STATE|DESTINATION|TTL|SPORT|SOURCE|NEXT-HOP|PKTS|BYTES|DROPS|"
 	      "RATE|BITRATE");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cg_unit.h"
 #include "ctl.h"
@@ -442,6 +443,39 @@ test_fmt_rule_list(void)
 	free(s);
 }
 
+/* rule show: an rtp rule's accounting and a raised silence alarm are shown;
+ * a rule with neither shows neither line. */
+static void
+test_fmt_rule_show(void)
+{
+	static const char rtp[] =
+		"{\"rule\":{\"name\":\"cam\",\"id\":1,\"rtp\":true,\"input\":{\"port\":\"in0\","
+		"\"destination\":\"239.1.1.1\",\"dport\":5001},\"output\":[{\"port\":\"out0\","
+		"\"destination\":\"239.2.2.2\",\"dport\":6001,\"ttl\":64}]},\"origin\":\"config\","
+		"\"state\":{\"status\":\"active\",\"outputs\":[\"active\"]},\"stats\":{"
+		"\"rx_packets\":1200,\"rx_bytes\":1629600,\"rtp_lost\":3,\"rtp_reordered\":1,"
+		"\"rtp_duplicate\":0,\"rtp_not_rtp\":2,\"rx_pps\":0,\"rx_bps\":0,\"outputs\":[],"
+		"\"silence\":{\"silence_ms\":700,\"alarm\":true,\"since_unix_ms\":1700000000000,"
+		"\"last_rx_unix_ms\":null,\"raised\":2}}}";
+	static const char plain[] =
+		"{\"rule\":{\"name\":\"cam\",\"id\":1,\"input\":{\"port\":\"in0\","
+		"\"destination\":\"239.1.1.1\",\"dport\":5001},\"output\":[]},\"origin\":\"api\","
+		"\"stats\":{\"rx_packets\":0,\"rx_bytes\":0,\"outputs\":[],\"silence\":{"
+		"\"silence_ms\":0,\"alarm\":false,\"last_rx_unix_ms\":null,\"raised\":0}}}";
+	char *s = render(ctl_fmt_rule_show, rtp);
+
+	CU_ASSERT_PTR_NOT_NULL(strstr(s,
+				      "\nrtp       3 lost  1 reordered  0 duplicate  2 not RTP\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nsilence   ALARM since "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, ": nothing received for 700 ms or more (2 raised)\n\n#"));
+	free(s);
+	s = render(ctl_fmt_rule_show, plain);
+	CU_ASSERT_PTR_NULL(strstr(s, "\nrtp "));
+	CU_ASSERT_PTR_NULL(strstr(s, "\nsilence "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nreceived  0 pkts  0 B"));
+	free(s);
+}
+
 static const char stats_json[] =
 	"{\"unix_ms\":1700000060000,\"since_unix_ms\":1700000000000,\"interval_ms\":1000,"
 	"\"totals\":{\"rx_packets\":10000,\"rx_bytes\":13160000,\"tx_packets\":20000,"
@@ -735,6 +769,66 @@ test_commands(void)
 	CU_ASSERT_PTR_NULL(ctl_cmd_find(2, (char *[]){ "rule", "rm" }, &k));
 }
 
+/* Usage errors exit 2 with nothing sent (castgatectl(8)): here the socket does
+ * not exist, so a command line that reaches for it exits 3 instead (the
+ * messages go to stderr, as they would). */
+static int
+run_offline(int argc, char **argv)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct ctl c = { .socket = "/nonexistent/castgate-test.sock", .timeout_ms = 100 };
+	int ret;
+
+	c.out = open_memstream(&buf, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c.out);
+	ret = ctl_cmd_run(&c, argc, argv);
+	ctl_disconnect(&c);
+	fclose(c.out);
+	free(buf);
+	return ret;
+}
+
+static void
+test_usage_offline(void)
+{
+	CU_ASSERT_EQUAL(run_offline(1, (char *[]){ "trace" }), CG_EXIT_USAGE);
+	CU_ASSERT_EQUAL(run_offline(4, (char *[]){ "trace", "cam1", "--port", "in0" }),
+			CG_EXIT_USAGE);
+	CU_ASSERT_EQUAL(run_offline(4, (char *[]){ "trace", "cam1", "--dport", "5001" }),
+			CG_EXIT_USAGE);
+	CU_ASSERT_EQUAL(run_offline(3, (char *[]){ "trace", "--destination", "239.1.1.1" }),
+			CG_EXIT_USAGE);
+	CU_ASSERT_EQUAL(run_offline(4, (char *[]){ "trace", "cam1", "--wait", "0" }),
+			CG_EXIT_USAGE);
+	CU_ASSERT_EQUAL(run_offline(2, (char *[]){ "bogus", "x" }), CG_EXIT_USAGE);
+	/* well-formed: they go for the socket */
+	CU_ASSERT_EQUAL(run_offline(2, (char *[]){ "trace", "cam1" }), CG_EXIT_UNAVAILABLE);
+	CU_ASSERT_EQUAL(run_offline(5, (char *[]){ "trace", "--port", "in0", "--dport", "5" }),
+			CG_EXIT_UNAVAILABLE);
+}
+
+/* config check FILE: the daemon gets an absolute path, the file there or not
+ * (castgatectl(8): "FILE is made absolute"). */
+static void
+test_abs_path(void)
+{
+	char *cwd = getcwd(NULL, 0), *p, want[4200];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cwd);
+	p = ctl_abs_path("no-such-castgate.toml");
+	snprintf(want, sizeof(want), "%s/no-such-castgate.toml", strcmp(cwd, "/") ? cwd : "");
+	CU_ASSERT_STRING_EQUAL(p, want);
+	free(p);
+	p = ctl_abs_path("/nonexistent/c.toml");
+	CU_ASSERT_STRING_EQUAL(p, "/nonexistent/c.toml");
+	free(p);
+	p = ctl_abs_path(".");
+	CU_ASSERT_STRING_EQUAL(p, cwd);
+	free(p);
+	free(cwd);
+}
+
 /* castgatectl events: one line per event, in the words of its type. */
 static void
 test_fmt_event(void)
@@ -870,6 +964,7 @@ main(int argc, char **argv)
 		CG_UNIT_TEST(test_numbers),
 		CG_UNIT_TEST(test_table),
 		CG_UNIT_TEST(test_fmt_rule_list),
+		CG_UNIT_TEST(test_fmt_rule_show),
 		CG_UNIT_TEST(test_fmt_stats),
 		CG_UNIT_TEST(test_fmt_ports),
 		CG_UNIT_TEST(test_fmt_system),
@@ -877,6 +972,8 @@ main(int argc, char **argv)
 		CG_UNIT_TEST(test_fmt_event),
 		CG_UNIT_TEST(test_complete),
 		CG_UNIT_TEST(test_commands),
+		CG_UNIT_TEST(test_usage_offline),
+		CG_UNIT_TEST(test_abs_path),
 		CG_UNIT_TEST(test_man_page),
 		CG_UNIT_END,
 	};

@@ -13,7 +13,8 @@
 #  - after the server cut the idle console (idle_timeout_ms), the next
 #    command just works, without an error;
 #  - kill -9 of castgate-control: the console stays, says what happened and
-#    answers again once the supervisor restarted control;
+#    answers again once the supervisor restarted control; killed again and
+#    back before the next command, that command says it reconnected;
 #  - `quit` exits 0 and leaves the history file;
 #  - `console -f FILE` echoes each line as "castgate> LINE", runs them all
 #    and exits with the first failure's code; a piped stdin works the same.
@@ -228,6 +229,19 @@ if grep -q 'cannot reach castgate-control\|connection to castgate-control' \
 	cg_assert_true "the console said it reconnected" grep -q 'reconnected to ' \
 		"$CG_TMP/after_kill.txt"
 fi
+# Killed again and back before the next command: that command reconnects
+# and says so (castgatectl(8)); the old connection ended without a word.
+ctl_pid=$(cg_ctl_child_pid control)
+kill -KILL "$ctl_pid"
+new_control() {
+	local p
+	p=$(cg_ctl_child_pid control)
+	[ -n "$p" ] && [ "$p" != "$ctl_pid" ] && cg_ctl_up
+}
+cg_assert_true "control is back after the second kill" cg_wait_for 15 new_control
+run "show version"
+cg_assert_true "the next command said it reconnected" grep -q 'reconnected to ' \
+	<(out_of "show version")
 
 # quit
 "${TM[@]}" send-keys -t "$SESSION" -l "quit"

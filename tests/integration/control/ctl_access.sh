@@ -8,6 +8,7 @@
 #    castgatectl exits 5;
 #  - a member of cgt14r reads (rule list, stats, system health, port list) but
 #    every changing method is refused (-32001, exit 5) and changes nothing;
+#    it may config check the running file by its path, not another file;
 #  - a member of cgt14r and cgt14a adds and removes rules, and its rule
 #    forwards;
 #  - with max_clients = 8, a reader that opens 12 connections and holds them
@@ -131,6 +132,12 @@ cg_assert_true "reader: permission denied on stderr" grep -qi 'permission denied
 expect_user 5 $UR $GR r_del rule del cfgX
 expect_user 5 $UR $GR r_clear stats clear
 expect_user 5 $UR $GR r_reload config reload
+# config check FILE: the running config named by its path is a reader's
+# check (castgatectl(8)); another file beside it needs the admin group.
+expect_user 0 $UR $GR r_check config check "$conf"
+cg_assert_true "reader: config check FILE says valid" grep -q ': valid' "$CG_TMP/r_check.out"
+cp "$conf" "$CG_TMP/other.toml"
+expect_user 5 $UR $GR r_check2 config check "$CG_TMP/other.toml"
 cg_assert_eq "reader: rule.add -32001" -32001 "$(rpc_user $UR $GR r_rpc1 "$ADD")"
 cg_assert_eq "reader: rule.list answered" result \
 	"$(rpc_user $UR $GR r_rpc2 '{"jsonrpc":"2.0","method":"rule.list","id":2}')"

@@ -4,7 +4,8 @@
 # numbers, sends 2 twice, swaps 2 pairs, and ends with 5 datagrams that are
 # not RTP. The rule's counters say exactly that: rtp_lost 3,
 # rtp_duplicate 2, rtp_reordered 2, rtp_not_rtp 5; every datagram is still
-# relayed. A rule without rtp has no rtp_* counters. Slots have room for one
+# relayed. A rule without rtp has no rtp_* counters; castgatectl rule show
+# prints the same counts on its rtp line, and none for it. Slots have room for one
 # output ([dataplane] max_outputs = 1), so the RTP state sits right after it
 # in each counter entry.
 set -euo pipefail
@@ -60,6 +61,7 @@ EOF
 sent=$(ip netns exec "$CG_NS_GEN" "$CG_PY" "$CG_TMP/rtp_send.py" 239.19.1.1 5004 "$CG_IP_GEN")
 ip netns exec "$CG_NS_GEN" "$CG_PY" "$CG_TMP/rtp_send.py" 239.19.1.2 5006 "$CG_IP_GEN" >/dev/null
 cg_log "sent $sent datagrams"
+not_rtp_line() { ! grep -q '^rtp ' "$1"; }
 relayed() { [ "$(cg_ctl_json st stats --rule cam >/dev/null && cg_json "$CG_TMP/st.json" 'rule("cam")["rx_packets"]')" = "$sent" ]; }
 cg_assert_true "the rule received all $sent" cg_wait_for 5 relayed
 cg_ctl_json st stats
@@ -71,6 +73,12 @@ cg_assert_eq "rtp_not_rtp" 5 "$(cg_json "$s" 'rule("cam")["rtp_not_rtp"]')"
 cg_assert_eq "every datagram relayed" "$sent" "$(cg_json "$s" 'out("cam", 0)["tx_packets"]')"
 cg_assert_eq "a rule without rtp has no rtp counters" false \
 	"$(cg_json "$s" '"rtp_lost" in rule("plain")')"
+# castgatectl rule show says the same in words; nothing of the kind for plain.
+cg_ctl_expect 0 show_cam rule show cam
+cg_assert_true "rule show cam: its RTP line" \
+	grep -qx 'rtp       3 lost  2 reordered  2 duplicate  5 not RTP' "$CG_TMP/show_cam.out"
+cg_ctl_expect 0 show_plain rule show plain
+cg_assert_true "rule show plain: no RTP line" not_rtp_line "$CG_TMP/show_plain.out"
 
 cg_ctl_stop
 cg_finish

@@ -843,6 +843,13 @@ cw_state_event(struct cw_state *st, const struct cg_docker_event *ev)
 	t = ingest(st, ev->id, changed, sizeof(changed));
 	if (changed[0] != '\0')
 		converge_targets_of(st, changed, ev->time_nano);
+	/* A (dis)connect adds or removes an interface of the target, and the
+	 * kernel drops the routes via a removed one: read the routes from its
+	 * netns again (adopt) instead of trusting the record. */
+	if (t != NULL && ev->type == CG_DOCKER_EV_NETWORK) {
+		memset(&t->rec, 0, sizeof(t->rec));
+		t->adopted = false;
+	}
 	if (t != NULL)
 		converge_target(st, t, ev->time_nano);
 	update_gauges(st);

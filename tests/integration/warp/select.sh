@@ -91,6 +91,22 @@ wait_for "log_has error 'warp-sep.*several networks|several networks.*warp-sep|w
 	fail "no error after warp-sep joined a second network"
 
 # ---------------------------------------------------------------------------------------------
+case_begin target-reconnect
+# A routed target that leaves the warp's network loses the routes with its interface (the kernel
+# drops them); connected again, it must get them again, not stay on Docker's default route.
+wt_run_target trc cgsa warp-ok
+wait_for "all_via trc $WOK" $WT_T || fail "trc not routed via warp-ok $WOK"
+docker network connect cgsb trc
+barrier b6
+all_via trc "$WOK" || fail "trc lost its routes when it joined cgsb: $(routes trc | tr '\n' ';')"
+log_mark
+docker network disconnect cgsa trc
+wait_for "log_has error 'trc'" $WT_T || fail "no error naming trc after it left warp-ok's network"
+docker network connect cgsa trc
+if wait_for "all_via trc $WOK" $WT_T; then ok "trc routed again after reconnecting to cgsa"; else
+	fail "trc not routed via $WOK after network disconnect + connect: $(routes trc | tr '\n' ';')"; fi
+
+# ---------------------------------------------------------------------------------------------
 case_begin anchored-pattern
 # "proxy-warp" and "warp" contain "warp" but do not match the anchored "warp-*".
 wt_run_warp proxy-warp cgsa

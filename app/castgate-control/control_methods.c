@@ -147,6 +147,7 @@ get_rule(json_object *params, struct cg_rule *r, struct cg_rpc_error *err)
 	char msg[CG_RPC_MSG_MAX], field[CG_RPC_FIELD_MAX];
 	json_object *o;
 
+	r->name[0] = '\0';	/* the audit line's name, even when refused before it */
 	if (check_params(params, keys, err) < 0)
 		return -1;
 	if (params == NULL || !json_object_object_get_ex(params, "rule", &o)) {

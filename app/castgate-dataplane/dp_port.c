@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -12,6 +13,7 @@
 
 #include "cg_conf.h"
 #include "cg_log.h"
+#include "cg_nl.h"
 #include "dp.h"
 #include "dp_port.h"
 #include "dp_xdp.h"
@@ -21,6 +23,38 @@
 
 #define PORT_ERR(p, op, ret) \
 	CG_ERR("port %s: %s: %s (%d)", (p)->name, (op), rte_strerror(-(ret)), (ret))
+
+/*
+ * All-multicast on a kernel interface (af_packet, af_xdp), set over netlink:
+ * the kernel changes that one flag under its lock. These PMDs' own
+ * promiscuous and all-multicast calls read the flags and write them back
+ * (SIOCGIFFLAGS, SIOCSIFFLAGS), which undoes an `ip link set up` made in
+ * between: a port hot-plugged as its interface came up stayed down.
+ */
+static int
+port_kernel_allmulti(const struct cg_dp_port *p, const char *ifname)
+{
+	int ifindex = (int)if_nametoindex(ifname), ret;
+	struct cg_nl *nl;
+	char err[256];
+
+	if (ifindex == 0) {
+		ret = -errno;
+		CG_ERR("port %s: interface %s: %s", p->name, ifname, strerror(-ret));
+		return ret;
+	}
+	nl = cg_nl_open_netns(0, err, sizeof(err));
+	if (nl == NULL) {
+		ret = errno != 0 ? -errno : -EIO;
+	} else {
+		ret = cg_nl_link_set_flags(nl, ifindex, IFF_ALLMULTI, IFF_ALLMULTI, err,
+					   sizeof(err));
+		cg_nl_close(nl);
+	}
+	if (ret < 0)
+		CG_ERR("port %s: all-multicast on %s: %s", p->name, ifname, err);
+	return ret;
+}
 
 int
 cg_dp_port_resolve_all(void)
@@ -79,6 +113,7 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 	int socket = rte_eth_dev_socket_id(p->port_id);
 	bool sw_mac = false, afp;
 	uint16_t mtu, dev_max_mtu;
+	char ifname[IF_NAMESIZE];
 	int ret;
 
 	ret = rte_eth_dev_info_get(p->port_id, &info);
@@ -218,7 +253,10 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 	p->nb_queues = nb_queues;
 	if ((ret = cg_dp_xdp_port_started(idx)) < 0)	/* fill the steering map */
 		return ret;
-	ret = sw_mac ? -ENOTSUP : rte_eth_allmulticast_enable(p->port_id);
+	if (cg_conf_kernel_iface(p->device, ifname, sizeof(ifname)))
+		ret = port_kernel_allmulti(p, ifname);
+	else
+		ret = sw_mac ? -ENOTSUP : rte_eth_allmulticast_enable(p->port_id);
 	if (ret == -ENOTSUP) {
 		ret = rte_eth_promiscuous_enable(p->port_id);
 		if (ret == 0 && !sw_mac)

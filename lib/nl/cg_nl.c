@@ -752,6 +752,29 @@ cg_nl_link_list(struct cg_nl *nl, cg_nl_link_cb cb, void *arg, char *err, size_t
 	return talk(nl, nlh, link_msg_cb, &ctx, "link list", err, errlen);
 }
 
+int
+cg_nl_link_set_flags(struct cg_nl *nl, int ifindex, unsigned int flags, unsigned int change,
+		     char *err, size_t errlen)
+{
+	char buf[NLMSG_ALIGN(sizeof(struct nlmsghdr)) + NLMSG_ALIGN(sizeof(struct ifinfomsg))];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	char what[48];
+
+	snprintf(what, sizeof(what), "link %d: set flags 0x%x/0x%x", ifindex, flags, change);
+	if (ifindex <= 0 || change == 0)
+		return cg_util_err(err, errlen, -EINVAL, "%s: no interface or no flag", what);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = flags & change;
+	ifi->ifi_change = change;
+	return talk(nl, nlh, NULL, NULL, what, err, errlen);
+}
+
 struct cg_nl_monitor {
 	struct mnl_socket *sock;
 	char buf[NL_RECV_BUF];

@@ -166,6 +166,16 @@ typedef int (*cg_nl_link_cb)(const struct cg_nl_link *l, void *arg);
  */
 int cg_nl_link_list(struct cg_nl *nl, cg_nl_link_cb cb, void *arg, char *err, size_t errlen);
 
+/**
+ * Set the flags of link @p ifindex that @p change selects (IFF_ALLMULTI,
+ * IFF_PROMISC, IFF_UP...) to their value in @p flags; the others stay as they
+ * are. The kernel applies it under its own lock, unlike a SIOCGIFFLAGS and
+ * SIOCSIFFLAGS pair, whose write undoes a change made in between.
+ * @return 0, or -errno with a message in @p err.
+ */
+int cg_nl_link_set_flags(struct cg_nl *nl, int ifindex, unsigned int flags, unsigned int change,
+			 char *err, size_t errlen);
+
 struct cg_nl_monitor;
 
 /**

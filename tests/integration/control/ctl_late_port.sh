@@ -63,6 +63,10 @@ cg_assert_true "in1's rule forwards within 1 s of the interface's creation" \
 cg_log "first packet of in1 after $(($(cg_now_ms) - t0)) ms"
 cg_assert_eq "in1 up" '"up"' "$(cg_ctl_link in1 state)"
 cg_assert_eq "in1 opened once" 1 "$(cg_ctl_link in1 opens)"
+# All-multicast set over netlink, not by the PMD's read-modify-write of the
+# flags (promiscuous), which could undo cg_veth_pair's `ip link set up`.
+cg_assert_eq "in1: ALLMULTI, not PROMISC" "ALLMULTI" \
+	"$(ip -o link show "$IF_RIN1" | grep -o 'ALLMULTI\|PROMISC' | tr '\n' ' ' | sed 's/ $//')"
 health_ok() { [ "$(cg_ctl_health_rc)" = 0 ]; }
 cg_assert_true "health ok once in1 is up" cg_wait_for 2 health_ok
 cg_send_wait s1 "$s1"

@@ -46,6 +46,11 @@ memory_mb = 256
 $mbuf
 $set
 CONF
+	# scripts/test --sanitize: the primary's memory away from ASan's shadow and
+	# allocator, where each secondary can map it too (docs/CONVENTIONS.md).
+	if [ -n "${CG_TEST_EAL_ARGS:-}" ] && [[ "$set" != *eal_args* ]]; then
+		printf 'eal_args = ["%s"]\n' "$CG_TEST_EAL_ARGS"
+	fi
 	if [ -z "${CG_CTL_SOCK:-}" ]; then
 		printf '[control]\nstate_file = "%s/no-api-rules.json"\n\n' "$CG_TMP"
 	fi

@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <sched.h>
 #include <poll.h>
 #include <signal.h>
@@ -538,6 +539,7 @@ test_pidfd_netns(void)
 struct link_find {
 	const char *name;
 	int found, up;
+	unsigned int flags;
 };
 
 static int
@@ -548,6 +550,7 @@ find_link(const struct cg_nl_link *l, void *arg)
 	if (strcmp(l->name, f->name) == 0) {
 		f->found++;
 		f->up = cg_nl_link_is_up(l);
+		f->flags = l->flags;
 	}
 	return 0;
 }
@@ -558,7 +561,7 @@ monitor_sees(struct cg_nl_monitor *m, const char *name, int up)
 {
 	for (int i = 0; i < 40; i++) {
 		struct pollfd p = { .fd = cg_nl_link_monitor_fd(m), .events = POLLIN };
-		struct link_find f = { name, 0, -1 };
+		struct link_find f = { name, 0, -1, 0 };
 
 		if (poll(&p, 1, 50) > 0 && cg_nl_link_monitor_read(m, find_link, &f) < 0)
 			return -1;
@@ -586,9 +589,10 @@ test_links(void)
 	CU_ASSERT_FATAL(pid >= 0);
 	if (pid == 0) {
 		struct cg_nl_monitor *m;
-		struct link_find f = { "cgtnlm0", 0, -1 };
+		struct link_find f = { "cgtnlm0", 0, -1, 0 };
 		struct cg_nl *nl;
 		char err[256];
+		int ifindex;
 
 		if (unshare(CLONE_NEWNET) < 0 ||
 		    system("ip link add cgtnlm0 type veth peer name cgtnlm1 && "
@@ -598,6 +602,18 @@ test_links(void)
 		if (nl == NULL || cg_nl_link_list(nl, find_link, &f, err, sizeof(err)) != 0 ||
 		    f.found != 1)
 			_exit(11);
+		/* One flag set, one cleared; IFF_UP, which the call leaves out, stays. */
+		ifindex = (int)if_nametoindex("cgtnlm0");
+		f.found = 0;
+		if (system("ip link set cgtnlm0 promisc on") != 0 ||
+		    cg_nl_link_set_flags(nl, ifindex, IFF_ALLMULTI, IFF_ALLMULTI | IFF_PROMISC,
+					 err, sizeof(err)) != 0 ||
+		    cg_nl_link_list(nl, find_link, &f, err, sizeof(err)) != 0 ||
+		    (f.flags & (IFF_ALLMULTI | IFF_PROMISC | IFF_UP)) != (IFF_ALLMULTI | IFF_UP))
+			_exit(16);
+		if (cg_nl_link_set_flags(nl, 999999, IFF_ALLMULTI, IFF_ALLMULTI, err,
+					 sizeof(err)) != -ENODEV || strstr(err, "link 999999") == NULL)
+			_exit(17);
 		cg_nl_close(nl);
 		m = cg_nl_link_monitor_open(err, sizeof(err));
 		if (m == NULL)

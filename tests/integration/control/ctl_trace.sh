@@ -29,10 +29,10 @@ EOF
 } >"$conf"
 cg_ctl_start "$conf"
 ip -n "$CG_NS_SINK1" link set "$CG_IF_SINK1" down
-out1_down() { "$CG_CTL_BIN" -s "$CG_CTL_SOCK" port list | grep -q "out1 .* down"; }
+out1_down() { "$CG_CTL_BIN" -s "$CG_CTL_SOCK" port list | grep "out1 .* down" >/dev/null; }
 cg_assert_true "out1 down" cg_wait_for 2 out1_down
 
-tracing() { "$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json call trace.get | grep -q '"active": *true'; }
+tracing() { "$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json call trace.get | grep '"active": *true' >/dev/null; }
 
 # A rule's packets.
 cg_bg trace1 "$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json trace t1 --count 3 --wait 15

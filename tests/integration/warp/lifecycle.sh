@@ -102,7 +102,7 @@ if wait_for "[ \"\$(hc)\" = 503 ] && grep -q disconnected $WT_DIR/h.txt" 15; the
 else
 	fail "health does not report the lost Docker connection: $(hc) $(cat "$WT_DIR/h.txt")"
 fi
-metrics | grep -q '^castgate_warp_docker_connected 0' || fail "castgate_warp_docker_connected is not 0 while dockerd is down"
+metrics | grep '^castgate_warp_docker_connected 0' >/dev/null || fail "castgate_warp_docker_connected is not 0 while dockerd is down"
 # Several reconnect attempts while dockerd is away; the daemon must stay up.
 for i in $(seq 40); do
 	wt_daemon_alive || { fail "daemon died while dockerd was down"; break; }
@@ -121,7 +121,7 @@ wait_for "all_via td1 $W" $((WT_T + 5)) || fail "td1 (started while reconnecting
 wt_run_target td2 cgla warp-d
 wait_for "all_via td2 $W" $WT_T || fail "td2 (started after reconnect) not routed"
 { [ "$WT_DAEMON_PID" = "$DPID" ] && wt_daemon_alive; } || fail "daemon restarted or died"
-metrics | grep -q '^castgate_warp_docker_connected 1' || fail "castgate_warp_docker_connected is not 1 after reconnect"
+metrics | grep '^castgate_warp_docker_connected 1' >/dev/null || fail "castgate_warp_docker_connected is not 1 after reconnect"
 [ "$(metric_sum '^castgate_warp_reconnects_total')" -gt "$rc0" ] || fail "castgate_warp_reconnects_total did not move"
 log_has warn 'disconnect|reconnect|event stream' || fail "the disconnect was not logged"
 ok "daemon survived a dockerd restart and converged"

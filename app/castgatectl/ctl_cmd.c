@@ -142,9 +142,13 @@ ctl_call(struct ctl *c, const char *method, json_object *params, json_object **r
 	return CG_EXIT_UNAVAILABLE;
 }
 
+/* The command being run comes from the console: its hints name console lines. */
+static bool usage_in_console;
+
 int
 ctl_usage_error(const char *topic, const char *fmt, ...)
 {
+	const char *pre = usage_in_console ? "" : "castgatectl ";
 	va_list ap;
 
 	fputs("castgatectl: ", stderr);
@@ -152,9 +156,9 @@ ctl_usage_error(const char *topic, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	if (topic != NULL)
-		fprintf(stderr, "\nTry 'castgatectl %s --help'.\n", topic);
+		fprintf(stderr, "\nTry '%s%s --help'.\n", pre, topic);
 	else
-		fprintf(stderr, "\nTry 'castgatectl --help'.\n");
+		fprintf(stderr, "\nTry '%s'.\n", usage_in_console ? "help" : "castgatectl --help");
 	return CG_EXIT_USAGE;
 }
 
@@ -702,6 +706,7 @@ ctl_cmd_run(struct ctl *c, int argc, char **argv)
 	size_t n;
 	int k;
 
+	usage_in_console = c->console;
 	cmd = ctl_cmd_find(argc, argv, &k);
 	for (int i = cmd != NULL ? k : 1; i < argc; i++)
 		if (is_help(argv[i]))

@@ -283,6 +283,13 @@ printf 'show health\nshow drops\n' | "$CG_CTL_BIN" -s "$CG_CTL_SOCK" console \
 cg_assert_eq "console from a pipe: exit status" 0 "$rc"
 cg_assert_true "console from a pipe: echo" grep -qx 'castgate> show drops' "$CG_TMP/pipe.out"
 cg_assert_true "console from a pipe: output" grep -q '^status     ok' "$CG_TMP/pipe.out"
+# A usage error in the console points at the console's help, not the shell's.
+rc=0
+printf 'frobnicate\nrule show\n' | "$CG_CTL_BIN" -s "$CG_CTL_SOCK" console \
+	>"$CG_TMP/pipe2.out" 2>"$CG_TMP/pipe2.err" || rc=$?
+cg_assert_eq "console usage errors: exit status" 2 "$rc"
+cg_assert_eq "console usage errors: the hints" "Try 'help'.|Try 'rule show --help'." \
+	"$(grep '^Try ' "$CG_TMP/pipe2.err" | paste -sd'|')"
 
 cg_ctl_stop
 cg_finish

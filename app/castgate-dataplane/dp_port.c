@@ -32,15 +32,15 @@
  * between: a port hot-plugged as its interface came up stayed down.
  */
 static int
-port_kernel_allmulti(const struct cg_dp_port *p, const char *ifname)
+port_kernel_allmulti(const struct cg_dp_port *p)
 {
-	int ifindex = (int)if_nametoindex(ifname), ret;
+	int ifindex = (int)if_nametoindex(p->ifname), ret;
 	struct cg_nl *nl;
 	char err[256];
 
 	if (ifindex == 0) {
 		ret = -errno;
-		CG_ERR("port %s: interface %s: %s", p->name, ifname, strerror(-ret));
+		CG_ERR("port %s: interface %s: %s", p->name, p->ifname, strerror(-ret));
 		return ret;
 	}
 	nl = cg_nl_open_netns(0, err, sizeof(err));
@@ -52,7 +52,7 @@ port_kernel_allmulti(const struct cg_dp_port *p, const char *ifname)
 		cg_nl_close(nl);
 	}
 	if (ret < 0)
-		CG_ERR("port %s: all-multicast on %s: %s", p->name, ifname, err);
+		CG_ERR("port %s: all-multicast on %s: %s", p->name, p->ifname, err);
 	return ret;
 }
 
@@ -113,7 +113,6 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 	int socket = rte_eth_dev_socket_id(p->port_id);
 	bool sw_mac = false, afp;
 	uint16_t mtu, dev_max_mtu;
-	char ifname[IF_NAMESIZE];
 	int ret;
 
 	ret = rte_eth_dev_info_get(p->port_id, &info);
@@ -253,8 +252,10 @@ cg_dp_port_up(uint16_t idx, uint16_t nb_queues)
 	p->nb_queues = nb_queues;
 	if ((ret = cg_dp_xdp_port_started(idx)) < 0)	/* fill the steering map */
 		return ret;
-	if (cg_conf_kernel_iface(p->device, ifname, sizeof(ifname)))
-		ret = port_kernel_allmulti(p, ifname);
+	if (p->ifname[0] == '\0')
+		cg_conf_kernel_iface(p->device, p->ifname, sizeof(p->ifname));
+	if (p->ifname[0] != '\0')
+		ret = port_kernel_allmulti(p);
 	else
 		ret = sw_mac ? -ENOTSUP : rte_eth_allmulticast_enable(p->port_id);
 	if (ret == -ENOTSUP) {

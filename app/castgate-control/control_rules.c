@@ -653,7 +653,7 @@ control_rule_change(struct control *c, uint32_t op, struct cg_rule *r,
 		    const struct control_who *who, struct cg_rpc_error *err)
 {
 	const char *verb = op == CG_SHM_RULES_ADD ? "add" : "update";
-	size_t base = cg_rule_set_count(c->api);	/* an add goes after these */
+	size_t base;	/* an add goes after the rules c->api has now */
 	struct cg_rule old;
 	struct control_rule_ref ref;
 	struct cg_rule_set *next;
@@ -661,9 +661,11 @@ control_rule_change(struct control *c, uint32_t op, struct cg_rule *r,
 	uint64_t t0, t1;
 	int ret;
 
+	/* Frozen, there is no c->api at all: nothing below may run. */
 	if (frozen(c, err) < 0 || busy(c, err) < 0 ||
 	    resolve_ports(c, r, "params.rule", err) < 0)
 		goto refused;
+	base = cg_rule_set_count(c->api);
 	if (op == CG_SHM_RULES_UPDATE) {
 		if (control_rule_find(c, r->name, &ref) < 0) {
 			if (cg_rule_set_find(c->api, r->name) != NULL)
@@ -781,7 +783,7 @@ int
 control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 		       const struct control_who *who, struct cg_rpc_error *err)
 {
-	size_t base = cg_rule_set_count(c->api);	/* c->api had this many rules */
+	size_t base;	/* c->api had this many rules */
 	struct cg_state_change *ch;
 	char msg[MSG], field[CG_RPC_FIELD_MAX];
 	uint64_t t0 = control_mono_us(), t1;
@@ -790,7 +792,8 @@ control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 	int ret;
 
 	if (frozen(c, err) < 0 || busy(c, err) < 0)
-		goto refused;
+		goto refused;	/* frozen: c->api is NULL */
+	base = cg_rule_set_count(c->api);
 	/* One scan for the next free id, then counting up: O(1) per rule. */
 	id = next_id(c);
 	/*

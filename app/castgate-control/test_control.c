@@ -453,13 +453,27 @@ test_access(void)
 	access_config_check();
 }
 
+/* A state file unreadable at start: every change refused, reads still answered. */
 static void
 test_frozen_state(void)
 {
+	struct cg_rule_set *api = c.api;
+	json_object *r;
+
+	/* As control_rules_start() leaves it: no API set at all. */
 	c.state_usable = false;
+	c.api = NULL;
 	CHECK_ERR(ADD(R("n1", "in0", "239.9.1.9", "out0", "")), CG_RPC_E_CONFLICT, "");
+	CHECK_ERR(UPDATE(R("api1", "in0", "239.9.1.1", "out0", ",\"ttl\":9")), CG_RPC_E_CONFLICT,
+		  "");
+	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.add\",\"params\":{\"rules\":["
+		  R("n1", "in0", "239.9.1.9", "out0", "") "]},\"id\":1}", CG_RPC_E_CONFLICT, "");
 	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"rule.remove\",\"params\":{\"name\":\"api1\"},"
 		  "\"id\":1}", CG_RPC_E_CONFLICT, "");
+	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"rule.list\",\"id\":1}");
+	CU_ASSERT_EQUAL(err_code(r), 0);
+	json_object_put(r);
+	c.api = api;
 	c.state_usable = true;
 }
 

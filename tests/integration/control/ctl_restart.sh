@@ -13,6 +13,9 @@
 #    nothing happens) and changes nothing.
 #  - Id-less rules added to the file never take an API rule's automatic id,
 #    so the API rule survives the next restart.
+#  - A state file that cannot be read: API rules read-only (add, update,
+#    batch add and remove refused, castgate-control runs on), health
+#    degraded, the file untouched; fixed and control restarted, adds work.
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
 
@@ -179,6 +182,40 @@ cg_json_eqs "$CG_TMP/list5.json" \
 cg_assert_eq "health after the restart: no state rule skipped" ok \
 	"$(cg_json "$CG_TMP/health.json" 'd["status"]')"
 flows ids "api1 239.12.1.3:5003 239.12.2.3:6003 6" "cfg5 239.12.1.6:5006 239.12.2.6:6006 5"
+
+# A state file that cannot be read (API.md): left as it is, the API rules
+# read-only (every change refused with -32004, castgate-control runs on),
+# system.health degraded; fixed and control restarted, changes work again.
+cg_ctl_stop 10
+cp "$CG_STATE_FILE" "$CG_TMP/state.good"
+rm -f "$CG_STATE_FILE.journal"
+printf '{"castgate_state": 2, bogus\n' >"$CG_STATE_FILE"
+bad_sum=$(md5sum <"$CG_STATE_FILE")
+cg_ctl_start "$conf"
+ctl_pid=$(cg_ctl_child_pid control)
+cg_ctl_expect 1 ro_add rule add ro1 --in in0,239.12.1.9,5009 --out out0,239.12.2.9,6009
+cg_assert_true "read-only: rule add says why" grep -q "API rules are read-only" "$CG_TMP/ro_add.err"
+cg_ctl_expect 1 ro_upd rule update api1 --in in0,239.12.1.3,5003 --out out0,239.12.2.3,6003,ttl=9
+cg_assert_true "read-only: rule update says why" grep -q "API rules are read-only" "$CG_TMP/ro_upd.err"
+cg_ctl_expect 1 ro_batch call rule.add '{"rules": [{"name": "ro2", "input": {"port": "in0",
+	"destination": "239.12.1.10", "dport": 5010}, "output": [{"port": "out0",
+	"destination": "239.12.2.10", "dport": 6010}]}]}'
+cg_ctl_expect 1 ro_del rule remove api1
+cg_assert_true "read-only: rule remove says why" grep -q "API rules are read-only" "$CG_TMP/ro_del.err"
+cg_assert_eq "read-only: castgate-control was not restarted" "$ctl_pid" "$(cg_ctl_child_pid control)"
+"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json system health >"$CG_TMP/health_ro.json" || true
+cg_assert_eq "read-only: health" degraded "$(cg_json "$CG_TMP/health_ro.json" 'd["status"]')"
+cg_assert_eq "read-only: the state file is left as it was" "$bad_sum" "$(md5sum <"$CG_STATE_FILE")"
+cp "$CG_TMP/state.good" "$CG_STATE_FILE"
+kill -TERM "$ctl_pid"
+control_back() {
+	local p
+	p=$(cg_ctl_child_pid control)
+	[ -n "$p" ] && [ "$p" != "$ctl_pid" ] && cg_ctl_up
+}
+cg_assert_true "fixed file: castgate-control started again" cg_wait_for 15 control_back
+cg_ctl_expect 0 rw_add rule add ro1 --in in0,239.12.1.9,5009 --out out0,239.12.2.9,6009
+cg_ctl_expect 0 rw_del rule remove ro1
 
 cg_ctl_stop 10
 cg_finish

@@ -469,6 +469,14 @@ ctl_getopt(const struct ctl_usage *u, int argc, char **argv, struct ctl_args *a,
 			return -EINVAL;
 		}
 		a->val[k] = v != NULL ? v : "";
+		/* A count or an id is a number: say so here, not as the daemon's
+		 * type error of a params member. Its range is the daemon's. */
+		if (v != NULL && u->kind[k] != NULL && (strcmp(u->kind[k], "N") == 0 ||
+							strcmp(u->kind[k], "ID") == 0) &&
+		    (v[0] == '\0' || strspn(v, "0123456789") != strlen(v))) {
+			ctl_err_set(e, NULL, "%s: '%s' is not a number", u->opt[k], v);
+			return -EINVAL;
+		}
 	}
 	if (!u->more && (a->npos < u->nreq || a->npos > u->npos)) {
 		ctl_err_set(e, NULL, "wrong number of arguments");

@@ -41,6 +41,30 @@ socket_from_config(const char *path, char *out, size_t size)
 	return 0;
 }
 
+/* The table's first words, once each, for "a COMMAND is needed (rule, stats, ...)". */
+static const char *
+command_words(char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (const struct ctl_cmd *cmd = ctl_cmds; cmd->words != NULL; cmd++) {
+		size_t w = strcspn(cmd->words, " ");
+		const struct ctl_cmd *prev = ctl_cmds;
+
+		while (prev < cmd && (strncmp(prev->words, cmd->words, w) != 0 ||
+				      (prev->words[w] != ' ' && prev->words[w] != '\0')))
+			prev++;
+		if (prev < cmd || (cmd->flags & CTL_CMD_CONSOLE))
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%s%.*s", len ? ", " : "", (int)w,
+					cmd->words);
+		if (len >= size)
+			break;
+	}
+	return buf;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -56,6 +80,7 @@ main(int argc, char **argv)
 	struct ctl c = { .timeout_ms = CTL_DEFAULT_TIMEOUT_MS, .out = stdout };
 	const char *sock = NULL, *conf = NULL;
 	static char conf_sock[4096];
+	char words[256];
 	/* __complete: the options of the line being completed come after it */
 	bool complete = argc > 1 && strcmp(argv[1], "__complete") == 0;
 	unsigned long v;
@@ -107,8 +132,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc && !complete)
-		return ctl_usage_error(NULL, "a COMMAND is needed (rule, stats, port, system, "
-				       "config, call, console)");
+		return ctl_usage_error(NULL, "a COMMAND is needed (%s)", command_words(words,
+											  sizeof(words)));
 
 	if (sock == NULL)
 		sock = getenv("CASTGATE_SOCKET");
@@ -133,7 +158,8 @@ main(int argc, char **argv)
 	if (complete)
 		ret = ctl_complete_run(&c, n, args);
 	else if (n == 0)
-		ret = ctl_usage_error(NULL, "a COMMAND is needed");
+		ret = ctl_usage_error(NULL, "a COMMAND is needed (%s)",
+				      command_words(words, sizeof(words)));
 	else
 		ret = ctl_cmd_run(&c, n, args);
 	ctl_disconnect(&c);

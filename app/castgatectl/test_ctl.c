@@ -802,6 +802,14 @@ test_usage_offline(void)
 	CU_ASSERT_EQUAL(run_offline(4, (char *[]){ "trace", "cam1", "--wait", "0" }),
 			CG_EXIT_USAGE);
 	CU_ASSERT_EQUAL(run_offline(2, (char *[]){ "bogus", "x" }), CG_EXIT_USAGE);
+	/* a count or an id that is not a number; its range is the daemon's */
+	CU_ASSERT_EQUAL(run_offline(4, (char *[]){ "rule", "list", "--limit", "abc" }),
+			CG_EXIT_USAGE);
+	CU_ASSERT_EQUAL(run_offline(3, (char *[]){ "rule", "list", "--after=-1" }), CG_EXIT_USAGE);
+	CU_ASSERT_EQUAL(run_offline(4, (char *[]){ "trace", "cam1", "--count", "7x" }),
+			CG_EXIT_USAGE);
+	CU_ASSERT_EQUAL(run_offline(4, (char *[]){ "rule", "list", "--limit", "0" }),
+			CG_EXIT_UNAVAILABLE);
 	/* well-formed: they go for the socket */
 	CU_ASSERT_EQUAL(run_offline(2, (char *[]){ "trace", "cam1" }), CG_EXIT_UNAVAILABLE);
 	CU_ASSERT_EQUAL(run_offline(5, (char *[]){ "trace", "--port", "in0", "--dport", "5" }),

@@ -8,6 +8,7 @@
  * older than the container's current state, and the inspect always tells the
  * truth now. This also makes handling an event twice harmless.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@ struct cw_ctr {
 	bool retry;                      /* last route attempt failed */
 	bool adopted;                    /* rec was seeded from the netns' routes */
 	enum cg_warp_refusal refused;    /* why its netns is refused now (CG_WARP_SAFE: not) */
-	char last_problem[1600];          /* last error logged, not to repeat it */
+	char last_problem[1800];          /* last error logged, not to repeat it */
 };
 
 struct cw_state {
@@ -473,6 +474,44 @@ target_guard(void *arg, int pidfd, const struct cg_warp_nsid *ns)
 	return g->refused != CG_WARP_SAFE ? -EPERM : 0;
 }
 
+/* Whether @p ip (of @p family, network order) is an address of container @p c. */
+static bool
+ctr_has_addr(const struct cg_docker_container *c, int family, const uint8_t *ip)
+{
+	uint8_t a[16];
+
+	for (size_t i = 0; i < c->n_nets; i++) {
+		const char *s = family == AF_INET ? c->nets[i].ipv4 : c->nets[i].ipv6;
+
+		if (s[0] != '\0' && inet_pton(family, s, a) == 1 &&
+		    memcmp(a, ip, family == AF_INET ? 4 : 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether a route we installed leads to an address that warp @p w no longer has. */
+static bool
+routes_lead_elsewhere(const struct cg_warp_record *rec, const struct cg_docker_container *w)
+{
+	for (size_t i = 0; i < rec->n; i++) {
+		const struct cg_nl_route *r = &rec->routes[i];
+
+		if (r->type == CG_NL_ROUTE_UNICAST && !ctr_has_addr(w, r->family, r->gw))
+			return true;
+	}
+	return false;
+}
+
+/* What on_warp_down does to a target that has no next hop. */
+static const char *
+fail_closed_words(const struct cg_warp_config *cfg)
+{
+	return cfg->on_down == CG_WARP_DOWN_KEEP ?
+	       "keeping routes as they are (on_warp_down=keep)" :
+	       "failing closed with unreachable routes (on_warp_down=blackhole)";
+}
+
 /* Converge one target's routes. */
 static void
 converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
@@ -482,7 +521,8 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 	static struct cg_warp_plan plan; /* large; main thread only */
 	struct guard_ctx g = { .st = st, .t = t };
 	struct cw_ctr *w;
-	char err[512], msg[1600];
+	char err[512], msg[1600], down[1800] = "";
+	bool nexthop_err = false;	/* down[] is an error of the warp's next hop */
 	int ret;
 
 	if (!t->c.running || t->c.pid <= 0)
@@ -537,32 +577,40 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 		t->retry = true;
 		return;
 	case W_DOWN:
-		snprintf(msg, sizeof(msg), "warp %s is not running: %s", t->warp,
-			 cfg->on_down == CG_WARP_DOWN_KEEP ?
-			 "keeping routes as they are (on_warp_down=keep)" :
-			 "failing closed with unreachable routes (on_warp_down=blackhole)");
-		problem(t, CG_LOG_WARN, msg);
+		/* Said once the target is known to be safe to change (below): a
+		 * refusal and this, alternating, would each be logged every retry. */
+		snprintf(down, sizeof(down), "warp %s is not running: %s", t->warp,
+			 fail_closed_words(cfg));
 		break;
 	case W_UP:
 		/* Its address is only its own with a namespace of its own. */
 		if (cg_warp_check_network_mode(&w->c, "warp", err, sizeof(err)) !=
 		    CG_WARP_SAFE) {
-			snprintf(msg, sizeof(msg), "warp %s is not used as a next hop: %s; target "
-				 "left untouched", t->warp, err);
-			if (strcmp(t->last_problem, msg) != 0)
+			snprintf(msg, sizeof(msg), "warp %s is not used as a next hop: %s", t->warp,
+				 err);
+		} else if (cg_warp_nexthop_choose(cfg, &w->c, &t->c, &nh, err, sizeof(err)) < 0) {
+			snprintf(msg, sizeof(msg), "%s", err);
+		} else {
+			nhp = &nh;
+			break;
+		}
+		/*
+		 * No next hop. Where our routes lead to an address that is no
+		 * longer the warp's (it left the network), another container may
+		 * take it: fail closed as for a warp that stopped. Otherwise
+		 * (never routed, or the warp still has that address) the target
+		 * stays as it is.
+		 */
+		nexthop_err = true;
+		if (!routes_lead_elsewhere(&t->rec, &w->c)) {
+			snprintf(down, sizeof(down), "%s; target left untouched", msg);
+			if (strcmp(t->last_problem, down) != 0)
 				cw_metric_error(CW_ERR_NEXTHOP);
-			problem(t, CG_LOG_ERR, msg);
+			problem(t, CG_LOG_ERR, down);
 			return;
 		}
-		ret = cg_warp_nexthop_choose(cfg, &w->c, &t->c, &nh, err, sizeof(err));
-		if (ret < 0) {
-			snprintf(msg, sizeof(msg), "%s; target left untouched", err);
-			if (strcmp(t->last_problem, msg) != 0)
-				cw_metric_error(CW_ERR_NEXTHOP);
-			problem(t, CG_LOG_ERR, msg);
-			return;
-		}
-		nhp = &nh;
+		snprintf(down, sizeof(down), "%s; the target's routes lead to an address the warp "
+			 "no longer has: %s", msg, fail_closed_words(cfg));
 		break;
 	}
 	g.refused = CG_WARP_SAFE;
@@ -576,6 +624,11 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 		return;
 	}
 	t->refused = CG_WARP_SAFE;
+	if (down[0] != '\0') {
+		if (nexthop_err && strcmp(t->last_problem, down) != 0)
+			cw_metric_error(CW_ERR_NEXTHOP);
+		problem(t, nexthop_err ? CG_LOG_ERR : CG_LOG_WARN, down);
+	}
 	if (ret == 0)
 		t->adopted = true;
 	t->retry = ret < 0;
@@ -592,7 +645,8 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 		t->last_problem[0] = '\0';
 	if (ret == 0 && plan.n_ops == 0)
 		cw_log_ctr(CG_LOG_DEBUG, t->id, t->name, "routes up to date (warp %s%s%s)",
-			   t->warp, nhp ? " via network " : " down", nhp ? nh.network : "");
+			   t->warp, nhp ? " via network " : nexthop_err ? " without a next hop" :
+			   " down", nhp ? nh.network : "");
 }
 
 static void

@@ -7,6 +7,7 @@
 #               (fail-closed would have made the host's default route unreachable)
 #   container   a labelled --network container:X target: X's routes untouched (X: xj)
 #   shared      a target that another container joined: refused; once it leaves, routed
+#   shared-warp-down  a routed target, joined, whose warp stops: refused once (log, metric)
 #   warp-host   a warp in host mode is not used as a next hop
 # A normal target in the same runs shows that the daemon does route (the test can fail).
 # Exit: 0 pass, 77 skip (not root / no docker), 1 fail.
@@ -105,6 +106,34 @@ docker rm -f s3 >/dev/null
 wait_for "all_via t3 $W" "$WT_T" || fail "t3 not routed after s3 left: $(routes t3 | tr '\n' ';')"
 [ "$(gauge)" = 0 ] || fail "refused_targets gauge = $(gauge) after s3 left"
 ok "a joined target is refused until the joiner leaves"
+wt_daemon_stop
+wt_clean
+docker network create --subnet 198.19.$((WT_K * 16 + 1)).0/24 "$NET" >/dev/null
+
+# ---------------------------------------------------------------------------------------------
+case_begin shared-warp-down
+# Routed, then joined, then its warp stops: refused (no change while shared), and the refusal is
+# logged and counted once, not again at every recheck (WARP.md: "again only when the reason
+# changes"; the warp-down warning once alternated with it).
+wt_run_warp warp-a "$NET"
+W=$(cip warp-a "$NET")
+wt_run_target t5 "$NET" warp-a
+wt_daemon_start
+wt_daemon_ready 15 || fail "daemon not healthy within 15 s after start"
+wait_for "all_via t5 $W" "$WT_T" || fail "t5 not routed via $W: $(routes t5 | tr '\n' ';')"
+docker run -d --name s5 --network container:t5 "$WT_IMAGE" sleep 3600 >/dev/null ||
+	fail "cannot start s5"
+log_mark
+r0=$(refusals shared_netns)
+docker stop -t 1 warp-a >/dev/null
+wait_for "refusal t5 shared_netns" "$WT_T" || fail "no shared_netns refusal for t5 after warp-a stopped"
+sleep 5 # two rechecks (every 2 s)
+n=$(log_new | jq -s 'map(select(.event == "refuse" and .name == "t5")) | length')
+[ "$n" = 1 ] || fail "t5's refusal logged $n times within 5 s of rechecks (once until it changes)"
+[ "$(refusals shared_netns)" = $((r0 + 1)) ] ||
+	fail "refusals_total{shared_netns} went from $r0 to $(refusals shared_netns), not up by 1"
+all_via t5 "$W" || fail "t5 changed while shared: $(routes t5 | tr '\n' ';')"
+ok "a routed target, joined, then its warp stopped: refused once, its routes kept"
 wt_daemon_stop
 wt_clean
 docker network create --subnet 198.19.$((WT_K * 16 + 1)).0/24 "$NET" >/dev/null

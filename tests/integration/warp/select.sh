@@ -3,7 +3,8 @@
 # the configuration precedence.
 #   warp on 2 networks without a preference label (error, no routes), a preference label (route
 #   via that network), a preference naming a missing network (error, no routes), a label naming
-#   a warp that does not exist, no shared network, anchored name pattern (proxy-warp is not
+#   a warp that does not exist, no shared network, a routing warp that leaves the network (its
+#   target fails closed), anchored name pattern (proxy-warp is not
 #   warp-*), IPv6, and CLI > env > TOML for the pattern and the target label.
 # Exit: 0 pass, 77 skip (not root / no docker), 1 fail.
 
@@ -105,6 +106,24 @@ wait_for "log_has error 'trc'" $WT_T || fail "no error naming trc after it left 
 docker network connect cgsa trc
 if wait_for "all_via trc $WOK" $WT_T; then ok "trc routed again after reconnecting to cgsa"; else
 	fail "trc not routed via $WOK after network disconnect + connect: $(routes trc | tr '\n' ';')"; fi
+
+# ---------------------------------------------------------------------------------------------
+case_begin warp-leaves-network
+# A warp that leaves the network of a target it routed leaves its address free for another
+# container: the target fails closed (on_warp_down = blackhole), as for a warp that stopped.
+wt_run_warp warp-l cgsa
+WL=$(cip warp-l cgsa)
+wt_run_target tl cgsa warp-l
+wait_for "all_via tl $WL" $WT_T || fail "tl not routed via warp-l $WL"
+log_mark
+docker network disconnect cgsa warp-l
+if wait_for "all_unreachable tl" $WT_T; then ok "tl fails closed after warp-l left cgsa"; else
+	fail "tl not fail-closed after warp-l left cgsa: $(routes tl | tr '\n' ';')"; fi
+log_has error 'warp-l.*no longer has' || fail "no error saying tl's routes lead to a lost address"
+docker network connect cgsa warp-l
+WL2=$(cip warp-l cgsa)
+if wait_for "all_via tl $WL2" $WT_T; then ok "tl routed via $WL2 after warp-l came back"; else
+	fail "tl not routed via $WL2 after warp-l reconnected: $(routes tl | tr '\n' ';')"; fi
 
 # ---------------------------------------------------------------------------------------------
 case_begin anchored-pattern

@@ -370,6 +370,8 @@ run_loop(struct control *c)
 static int
 check_conf(const struct cg_conf *conf)
 {
+	gid_t gid;
+
 	if (conf->dp.no_huge) {
 		CG_ERR("config: dataplane.no_huge = true: " CONTROL_PROG " is a DPDK secondary "
 		       "and maps the data plane's hugepages, so it needs them; set no_huge = "
@@ -384,6 +386,10 @@ check_conf(const struct cg_conf *conf)
 		CG_ERR("config: control.state_file is empty");
 		return -EINVAL;
 	}
+	/* Resolved again when the socket is made; here, before anything is done. */
+	if (group_gid("control.group", conf->ctl.group, &gid) < 0 ||
+	    group_gid("control.admin_group", conf->ctl.admin_group, &gid) < 0)
+		return -EINVAL;
 	return 0;
 }
 
@@ -468,8 +474,11 @@ main(int argc, char **argv)
 	c->restarts_control = env_long("CASTGATE_RESTARTS_CONTROL");
 	c->test_hooks = env_long("CASTGATE_TEST_HOOKS") == 1;
 
-	if (check_conf(c->conf) < 0 ||
-	    ensure_parent_dir("control.state_file", c->conf->ctl.state_file) < 0)
+	if (check_conf(c->conf) < 0) {
+		c->exit_code = CG_EXIT_USAGE;	/* castgate-control(8): a bad configuration */
+		goto out;
+	}
+	if (ensure_parent_dir("control.state_file", c->conf->ctl.state_file) < 0)
 		goto out;
 	ret = block_signals(&sigs);
 	if (ret < 0) {

@@ -256,11 +256,12 @@ check_config(const struct cg_conf *c)
 	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(j);
+	/* The check ran and found an error: 1, as for a file that does not load. */
 	if (check_memory(c) < 0)
-		return CG_EXIT_USAGE;
+		return CG_EXIT_FAILURE;
 	/* The data plane's own checks of the EAL line (af_packet qpairs=). */
 	if (cg_dp_eal_argv(c, PROG, 0, NULL, NULL, NULL, &argc, &argv) < 0)
-		return CG_EXIT_USAGE;
+		return CG_EXIT_FAILURE;
 	fprintf(stderr, "EAL arguments:");
 	for (int i = 1; i < argc; i++)
 		fprintf(stderr, " %s", argv[i]);
@@ -568,7 +569,7 @@ main(int argc, char **argv)
 	cg_log_init(PROG, level, conf->log.format);
 	if (setup_from_conf(conf) < 0) {
 		cg_conf_free(conf);
-		return CG_EXIT_FAILURE;
+		return CG_EXIT_USAGE;	/* the configuration asks for what cannot be */
 	}
 	dp_g.stats_out = a.stats_out;
 	if (install_signals() < 0) {

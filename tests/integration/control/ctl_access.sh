@@ -15,7 +15,8 @@
 #    gets 4 (the last 4 slots are kept for admins), and root's rule.add still
 #    works meanwhile (issue 14);
 #  - castgate-control runs without any capability once started (CapEff,
-#    CapPrm, CapBnd all 0, NoNewPrivs 1), while the data plane keeps its own.
+#    CapPrm, CapBnd all 0, NoNewPrivs 1), while the data plane keeps its own;
+#  - castgate-control with an unknown group exits 2 before it makes anything.
 # The groups and users are made for the test and removed at exit.
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
@@ -210,6 +211,17 @@ done
 cg_assert_eq "castgate-control NoNewPrivs" 1 "$(awk '$1 == "NoNewPrivs:" { print $2 }' "/proc/$ctl_pid/status")"
 cg_assert_true "castgate-dataplane keeps its capabilities" \
 	test "$(awk '$1 == "CapEff:" { print $2 }' "/proc/$dp_pid/status")" != 0000000000000000
+
+# A group that does not exist: castgate-control refuses its configuration (exit 2, naming the
+# key) before it does anything, not even make the state file's directory.
+sed -e "s/^group = \"$GR\"/group = \"cgt14-no-such-group\"/" \
+	-e "s|^state_file = .*|state_file = \"$CG_TMP/nogroup/rules.json\"|" "$conf" >"$CG_TMP/nogroup.toml"
+rc=0
+"$CG_CONTROL_BIN" -c "$CG_TMP/nogroup.toml" >"$CG_TMP/nogroup.out" 2>&1 || rc=$?
+cg_assert_eq "castgate-control with an unknown group: exit status" 2 "$rc"
+cg_assert_true "the refusal names control.group" \
+	grep -q 'control.group: no group named "cgt14-no-such-group"' "$CG_TMP/nogroup.out"
+cg_assert_true "nothing made before the refusal" test ! -e "$CG_TMP/nogroup"
 
 cg_ctl_stop
 cg_finish

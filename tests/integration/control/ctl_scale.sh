@@ -71,6 +71,18 @@ cg_assert_true "a rule of 3 outputs with max_outputs = 2 is refused (exit status
 cg_assert_true "the refusal names the rule's outputs and dataplane max_outputs" \
 	grep -q 'rule\[0\].output.*3 outputs.*max_outputs = 2' "$CG_TMP/wide.out"
 
+# A table that cannot fit in memory_mb: the data plane's check says invalid (1, as
+# castgate-dataplane(8) says), naming memory_mb, and a start refuses the configuration (2).
+cg_ctl_conf --set "max_rules = 100000" | sed 's/^memory_mb = .*/memory_mb = 64/' >"$CG_TMP/mem.toml"
+rc=0
+"$CG_DP" -c "$CG_TMP/mem.toml" --check-config >"$CG_TMP/mem.out" 2>&1 || rc=$?
+cg_assert_eq "castgate-dataplane --check-config of a table over memory_mb: exit status" 1 "$rc"
+cg_assert_true "the refusal names dataplane.memory_mb" \
+	grep -q 'dataplane.memory_mb = 64 is too small' "$CG_TMP/mem.out"
+rc=0
+"$CG_DP" -c "$CG_TMP/mem.toml" >"$CG_TMP/mem_start.out" 2>&1 || rc=$?
+cg_assert_eq "castgate-dataplane started with a table over memory_mb: exit status" 2 "$rc"
+
 {
 	cg_ctl_conf --set "max_rules = $MAX" --set "max_outputs = 2"
 	rules_toml 0 $N

@@ -969,11 +969,16 @@ jarray_add_str(json_object *a, const char *s)
 	return 0;
 }
 
-/* Sections whose change the running processes do not apply. */
+/*
+ * Sections whose change the running processes do not apply. [log] too: only
+ * castgate-control takes a new level at reload; the data plane and the
+ * supervisor keep theirs, and nobody changes format.
+ */
 static json_object *
 restart_sections(const struct cg_conf *now, const struct cg_conf *next)
 {
-	static const char *const sections[] = { "dataplane", "port", "control", NULL };
+	static const char *const sections[] = { "dataplane", "port", "control", "supervisor",
+						"log", NULL };
 	json_object *a = json_object_new_array();
 	json_object *jn = cg_conf_to_json(now), *jx = cg_conf_to_json(next);
 

@@ -329,10 +329,10 @@ print_summary(const struct cg_conf *c, const char *path, const char *dp, const c
 	       "  %s: %s\n"
 	       "  run dir %s (dataplane.ready, control.ready, " LOCK_NAME ")\n"
 	       "  control socket %s, state file %s\n"
-	       "  restart delay %u ms doubling to %u ms, reset after %u s running; "
-	       "ready timeout %u s; stop timeout %u s\n",
+	       "  restarts: %u at once, then %u ms doubling to %u ms, reset after %u s "
+	       "running; ready timeout %u s; stop timeout %u s\n",
 	       path, c->n_ports, cg_rule_set_count(c->rules), SUP_DP_NAME, dp, SUP_CTL_NAME, ctl,
-	       s->run_dir, c->ctl.socket, c->ctl.state_file, s->restart_min_ms,
+	       s->run_dir, c->ctl.socket, c->ctl.state_file, s->quick_restarts, s->restart_min_ms,
 	       s->restart_max_ms, s->stable_s, s->ready_timeout_s, s->stop_timeout_s);
 }
 

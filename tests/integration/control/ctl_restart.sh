@@ -121,6 +121,14 @@ cg_json_eqs "$c" \
 	"config check: valid" true 'd["valid"]' \
 	"config check: reload diff" '[["cfg3"],["cfg1"],["cfg2"]]' \
 	'[sorted(d["reload"][k]) for k in ("add", "update", "remove")]'
+# Sections a reload does not apply are listed: here [supervisor] and [log].
+{
+	sed -e 's/^\[supervisor\]$/[supervisor]\nstop_timeout_s = 7/' "$base_conf"
+	printf '\n[log]\nformat = "json"\n'
+} >"$CG_TMP/sections.toml"
+cg_ctl_json check_sections config check "$CG_TMP/sections.toml"
+cg_assert_eq "config check: [supervisor] and [log] need a restart" '["log","supervisor"]' \
+	"$(cg_json "$CG_TMP/check_sections.json" 'sorted(d["reload"]["restart_required"])')"
 want='[["api","api1",6],["config","cfg1",8],["config","cfg3",4]]'
 rules_now() {
 	cg_ctl --json rule list >"$CG_TMP/$1.json" 2>/dev/null &&

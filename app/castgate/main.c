@@ -258,6 +258,35 @@ check_conf(const struct cg_conf *c, const char *path)
 	return 0;
 }
 
+/*
+ * --check-config: the directories a start would refuse, where they exist
+ * already (a start makes a missing one itself): the run directory, and the
+ * state file's, which castgate-control checks the same way.
+ */
+static int
+check_dirs(const struct cg_conf *c, const char *path)
+{
+	const struct { const char *key, *dir; } d[] = {
+		{ "supervisor.run_dir", c->sup.run_dir },
+		{ "control.state_file", c->ctl.state_file },
+	};
+	char dir[PATH_MAX], err[PATH_MAX + 256];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		snprintf(dir, sizeof(dir), "%s", d[i].dir);
+		if (i == 1 && strrchr(dir, '/') != NULL)
+			*strrchr(dir, '/') = '\0';	/* the file's directory */
+		if (dir[0] == '\0' || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (cg_util_check_dir(dir, err, sizeof(err)) < 0) {
+			fprintf(stderr, SUP_PROG ": %s: %s: directory %s\n", path, d[i].key, err);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* castgate-dataplane --check-config: its own checks of the EAL line. Its
  * output is shown only when it fails. */
 static int
@@ -439,7 +468,9 @@ main(int argc, char **argv)
 		return a.check_config ? CG_EXIT_FAILURE : CG_EXIT_USAGE;
 	}
 	if (a.check_config) {
-		ret = check_dataplane(dp_bin, config);
+		ret = check_dirs(conf, a.config);
+		if (ret == 0)
+			ret = check_dataplane(dp_bin, config);
 		if (ret == 0)
 			print_summary(conf, a.config, dp_bin, ctl_bin);
 		else if (ret != -EINVAL)

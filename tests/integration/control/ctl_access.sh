@@ -16,7 +16,8 @@
 #    works meanwhile (issue 14);
 #  - castgate-control runs without any capability once started (CapEff,
 #    CapPrm, CapBnd all 0, NoNewPrivs 1), while the data plane keeps its own;
-#  - castgate-control with an unknown group exits 2 before it makes anything.
+#  - castgate-control with an unknown group exits 2 before it makes anything;
+#    castgate --check-config refuses a run directory that everyone may write.
 # The groups and users are made for the test and removed at exit.
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
@@ -222,6 +223,15 @@ cg_assert_eq "castgate-control with an unknown group: exit status" 2 "$rc"
 cg_assert_true "the refusal names control.group" \
 	grep -q 'control.group: no group named "cgt14-no-such-group"' "$CG_TMP/nogroup.out"
 cg_assert_true "nothing made before the refusal" test ! -e "$CG_TMP/nogroup"
+# A run directory that everyone may write: a start refuses it, so --check-config does too.
+mkdir -m 0777 "$CG_TMP/openrun"
+chmod 0777 "$CG_TMP/openrun"
+sed "s|^run_dir = .*|run_dir = \"$CG_TMP/openrun\"|" "$conf" >"$CG_TMP/openrun.toml"
+rc=0
+"$CG_CASTGATE" -c "$CG_TMP/openrun.toml" --check-config >"$CG_TMP/openrun.out" 2>&1 || rc=$?
+cg_assert_eq "castgate --check-config with a run_dir of mode 0777: exit status" 1 "$rc"
+cg_assert_true "the refusal names supervisor.run_dir" \
+	grep -q 'supervisor.run_dir: directory .*openrun' "$CG_TMP/openrun.out"
 
 cg_ctl_stop
 cg_finish

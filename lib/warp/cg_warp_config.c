@@ -933,16 +933,27 @@ cg_warp_config_apply_args(struct cg_warp_config *cfg, const struct cg_warp_args 
 static int
 config_check(const struct cg_warp_config *cfg, char *err, size_t errlen)
 {
-	bool tls = cfg->tls_ca[0] != '\0' || cfg->tls_cert[0] != '\0' || cfg->tls_key[0] != '\0';
+	/* The first TLS key set names itself, and where it came from, in a refusal. */
+	const struct { const char *key; const char *v; enum cg_warp_opt o; } t[] = {
+		{ "docker.tls_ca", cfg->tls_ca, CG_WARP_OPT_TLS_CA },
+		{ "docker.tls_cert", cfg->tls_cert, CG_WARP_OPT_TLS_CERT },
+		{ "docker.tls_key", cfg->tls_key, CG_WARP_OPT_TLS_KEY },
+	};
+	bool cert = cfg->tls_cert[0] != '\0', key = cfg->tls_key[0] != '\0';
 
-	if (tls && strncmp(cfg->socket, "tcp://", 6) != 0)
+	for (size_t i = 0; i < 3; i++) {
+		if (t[i].v[0] == '\0' || strncmp(cfg->socket, "tcp://", 6) == 0)
+			continue;
 		return cg_util_err(err, errlen, -EINVAL,
-				   "docker.tls_* (%s): TLS needs a tcp:// docker socket, "
-				   "not \"%s\" (%s)", cfg->origin[CG_WARP_OPT_TLS_CA], cfg->socket,
+				   "%s (%s): TLS needs a tcp:// docker socket, not \"%s\" (%s)",
+				   t[i].key, cfg->origin[t[i].o], cfg->socket,
 				   cfg->origin[CG_WARP_OPT_SOCKET]);
-	if ((cfg->tls_cert[0] != '\0') != (cfg->tls_key[0] != '\0'))
+	}
+	if (cert != key)
 		return cg_util_err(err, errlen, -EINVAL,
-				   "docker.tls_cert and docker.tls_key go together");
+				   "%s (%s) is set without %s: set both or neither",
+				   t[cert ? 1 : 2].key, cfg->origin[t[cert ? 1 : 2].o],
+				   t[cert ? 2 : 1].key);
 	return 0;
 }
 

@@ -258,7 +258,13 @@ test_toml_errors(void)
 		  "port_range (line 3)", "reversed" },
 		{ "warp_container_name_pattern = 5\n", "warp_container_name_pattern", "string" },
 		{ "[logging]\nlevel = \"loud\"\n", "logging.level (line 2)", "loud" },
-		{ "[docker]\nsocket = \"tcp://h:1\"\ntls_cert = \"/c\"\n", "tls", "tls_key" },
+		{ "[docker]\nsocket = \"tcp://h:1\"\ntls_cert = \"/c\"\n",
+		  "docker.tls_cert (", "without docker.tls_key" },
+		{ "[docker]\nsocket = \"tcp://h:1\"\ntls_key = \"/k\"\n",
+		  "docker.tls_key (", "without docker.tls_cert" },
+		/* the key that is set is named, not always tls_ca */
+		{ "[docker]\ntls_cert = \"/c\"\ntls_key = \"/k\"\n",
+		  "docker.tls_cert (", "needs a tcp://" },
 	};
 	char err[512];
 

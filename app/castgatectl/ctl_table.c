@@ -314,7 +314,8 @@ add2(struct cands *c, const char *pre, const char *w)
 
 /* The names of rule.list's rules[i].rule.name or port.list's ports[i].name. */
 static void
-add_names(struct cands *c, json_object *res, const char *list, const char *sub)
+add_names(struct cands *c, json_object *res, const char *list, const char *sub,
+	  const char *origin)
 {
 	json_object *a, *e, *v;
 
@@ -322,6 +323,9 @@ add_names(struct cands *c, json_object *res, const char *list, const char *sub)
 	for (size_t i = 0; json_object_is_type(a, json_type_array) &&
 	     i < json_object_array_length(a); i++) {
 		e = json_object_array_get_idx(a, i);
+		if (origin != NULL && (!json_object_object_get_ex(e, "origin", &v) ||
+				       strcmp(json_object_get_string(v), origin) != 0))
+			continue;
 		if ((sub == NULL || json_object_object_get_ex(e, sub, &e)) &&
 		    json_object_object_get_ex(e, "name", &v) &&
 		    json_object_is_type(v, json_type_string))
@@ -347,8 +351,12 @@ add_next_words(struct cands *c, char *const *w, int n)
 /* Candidates for a value of the usage's kind ("RULE", "all|PORT", "IN", "OUT"
  * (PORT,...,KEY=VALUE), "COMMAND"); w[0..n-1] are the words typed after the command's. */
 static void
-add_kind(struct cands *c, const char *kind, char *const *w, int n, const struct ctl_names *nm)
+add_kind(struct cands *c, const struct ctl_cmd *cmd, const char *kind, char *const *w, int n,
+	 const struct ctl_names *nm)
 {
+	/* A command that changes a rule takes an API rule: config rules are the file's. */
+	const char *origin = cmd->flags & CTL_CMD_CHANGES ? "api" : NULL;
+
 	static const char *const in_keys[] = { "source=", "min_ttl=", NULL };
 	static const char *const out_keys[] = { "ttl=", "sport=", "source=", "mac=", NULL };
 	char buf[64], *alt[8];
@@ -362,7 +370,7 @@ add_kind(struct cands *c, const char *kind, char *const *w, int n, const struct 
 		for (const char *p = c->partial; *p != '\0'; p++)
 			commas += *p == ',';
 		if (commas == 0) {
-			add_names(c, nm->ports, "ports", NULL);
+			add_names(c, nm->ports, "ports", NULL, NULL);
 		} else if (commas >= 3 && strchr(last, '=') == NULL) {
 			snprintf(pre, sizeof(pre), "%.*s", (int)(last + 1 - c->partial),
 				 c->partial);
@@ -379,10 +387,12 @@ add_kind(struct cands *c, const char *kind, char *const *w, int n, const struct 
 	for (char *t = strtok(buf, "|"); t != NULL && nalt < 8; t = strtok(NULL, "|"))
 		alt[nalt++] = t;
 	for (int i = 0; i < nalt; i++) {
-		if (strcmp(alt[i], "RULE") == 0)
-			add_names(c, nm->rules, "rules", "rule");
+		if (strcmp(alt[i], "RULE") == 0 ||
+		    (strcmp(alt[i], "NAME") == 0 && cmd->method != NULL &&
+		     strcmp(cmd->method, "rule.update") == 0))
+			add_names(c, nm->rules, "rules", "rule", origin);
 		else if (strcmp(alt[i], "PORT") == 0)
-			add_names(c, nm->ports, "ports", NULL);
+			add_names(c, nm->ports, "ports", NULL, NULL);
 		else if (alt[i][0] >= 'a' && alt[i][0] <= 'z')
 			add2(c, "", alt[i]);
 	}
@@ -509,11 +519,11 @@ complete_args(struct cands *c, const struct ctl_cmd *cmd, char *const *w, int n,
 			value_of = u.kind[k];
 	}
 	if (value_of != NULL) {
-		add_kind(c, value_of, w, n, nm);
+		add_kind(c, cmd, value_of, w, n, nm);
 		return;
 	}
 	if (ip < u.npos || (u.npos > 0 && strcmp(u.pos[u.npos - 1], "COMMAND") == 0))
-		add_kind(c, u.pos[ip < u.npos ? ip : u.npos - 1], w, n, nm);
+		add_kind(c, cmd, u.pos[ip < u.npos ? ip : u.npos - 1], w, n, nm);
 	for (int k = 0; k < u.nopt; k++)
 		add2(c, "", u.opt[k]);
 }

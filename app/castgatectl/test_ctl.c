@@ -659,8 +659,9 @@ static size_t
 tab(char *const *w, const char *partial, size_t want, const char *first, char ***out)
 {
 	struct ctl_names nm = {
-		json_tokener_parse("{\"rules\": [{\"rule\": {\"name\": \"cam1\"}}, {\"rule\": "
-				   "{\"name\": \"cam2\"}}, {\"rule\": {\"name\": \"feed\"}}]}"),
+		json_tokener_parse("{\"rules\": [{\"rule\": {\"name\": \"cam1\"}, \"origin\": "
+				   "\"config\"}, {\"rule\": {\"name\": \"cam2\"}, \"origin\": \"api\"}, "
+				   "{\"rule\": {\"name\": \"feed\"}, \"origin\": \"api\"}]}"),
 		json_tokener_parse("{\"ports\": [{\"name\": \"in0\"}, {\"name\": \"out0\"}, "
 				   "{\"name\": \"out1\"}]}"),
 	};
@@ -721,6 +722,10 @@ test_complete(void)
 	tab(W(ADD_X_IN, "--out"), "out0,239.2.2.2,6001,ttl=", 0, NULL, NULL);
 	tab(W("rule", "add", "x", "--out"), "out", 2, NULL, NULL);
 	tab(W("stats", "--rule"), "c", 2, NULL, NULL);
+	/* a command that changes a rule offers the API rules only (cam1 is the file's) */
+	tab(W("rule", "remove"), "", 2, "cam2", NULL);
+	tab(W("rule", "update"), "c", 1, "cam2", NULL);
+	tab(W("rule", "add"), "c", 0, NULL, NULL);	/* a new name */
 	tab(NULL, "zz", 0, NULL, NULL);
 	/* what follows a command's words, and help's words */
 	tab(W("stats"), "", 4, NULL, NULL); /* --rule --watch clear drops */

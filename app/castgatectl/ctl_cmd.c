@@ -667,10 +667,13 @@ ctl_run_call(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a)
 		if (params == NULL || !(json_object_is_type(params, json_type_object) ||
 					json_object_is_type(params, json_type_array))) {
 			json_object_put(params);
-			return ctl_usage_error("call",
-					       "JSON-PARAMS must be a JSON object or array%s%s",
-					       params == NULL ? ": " : "",
-					       params == NULL ? json_tokener_error_desc(je) : "");
+			if (params == NULL)
+				return ctl_usage_error("call", "JSON-PARAMS is not JSON (the parser: "
+						       "%s); quote it for the shell, e.g. "
+						       "'{\"name\": \"cam1\"}'",
+						       json_tokener_error_desc(je));
+			return ctl_usage_error("call", "JSON-PARAMS must be a JSON object or "
+					       "array, e.g. '{\"name\": \"cam1\"}'");
 		}
 	}
 	ret = ctl_call(c, a->pos[0], params, &res);

@@ -210,7 +210,8 @@ cg_rpc_json_parse(const char *line, size_t len, struct cg_rpc_error *err)
 	if (has_non_finite(obj)) {
 		json_object_put(obj);
 		cg_rpc_error_set(err, CG_RPC_E_PARSE, NULL,
-				 "parse error: NaN and Infinity are not JSON numbers");
+				 "parse error: a number too large for a double, or NaN or "
+				 "Infinity (not JSON numbers)");
 		return NULL;
 	}
 	return obj;

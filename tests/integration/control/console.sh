@@ -233,12 +233,8 @@ fi
 # and says so (castgatectl(8)); the old connection ended without a word.
 ctl_pid=$(cg_ctl_child_pid control)
 kill -KILL "$ctl_pid"
-new_control() {
-	local p
-	p=$(cg_ctl_child_pid control)
-	[ -n "$p" ] && [ "$p" != "$ctl_pid" ] && cg_ctl_up
-}
-cg_assert_true "control is back after the second kill" cg_wait_for 15 new_control
+cg_assert_true "control is back after the second kill" \
+	cg_wait_for 15 cg_ctl_control_replaced "$ctl_pid"
 run "show version"
 cg_assert_true "the next command said it reconnected" grep -q 'reconnected to ' \
 	<(out_of "show version")

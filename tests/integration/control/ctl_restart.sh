@@ -216,12 +216,8 @@ cg_assert_eq "read-only: health" degraded "$(cg_json "$CG_TMP/health_ro.json" 'd
 cg_assert_eq "read-only: the state file is left as it was" "$bad_sum" "$(md5sum <"$CG_STATE_FILE")"
 cp "$CG_TMP/state.good" "$CG_STATE_FILE"
 kill -TERM "$ctl_pid"
-control_back() {
-	local p
-	p=$(cg_ctl_child_pid control)
-	[ -n "$p" ] && [ "$p" != "$ctl_pid" ] && cg_ctl_up
-}
-cg_assert_true "fixed file: castgate-control started again" cg_wait_for 15 control_back
+cg_assert_true "fixed file: castgate-control started again" \
+	cg_wait_for 15 cg_ctl_control_replaced "$ctl_pid"
 cg_ctl_expect 0 rw_add rule add ro1 --in in0,239.12.1.9,5009 --out out0,239.12.2.9,6009
 cg_ctl_expect 0 rw_del rule remove ro1
 

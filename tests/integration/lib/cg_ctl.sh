@@ -280,6 +280,14 @@ cg_ctl_json() {
 	fi
 }
 
+# cg_ctl_control_replaced OLD_PID: a castgate-control other than OLD_PID runs
+# and answers (for cg_wait_for after a kill of OLD_PID).
+cg_ctl_control_replaced() {
+	local p
+	p=$(cg_ctl_child_pid control)
+	[ -n "$p" ] && [ "$p" != "$1" ] && cg_ctl_up
+}
+
 # cg_ctl_child_pid dataplane|control: the PID of the supervisor's child that
 # runs castgate-dataplane / castgate-control (empty when there is none).
 cg_ctl_child_pid() {

@@ -30,6 +30,7 @@ struct cw_ctr {
 	bool seen;                       /* mark of a full reconcile */
 	bool retry;                      /* last route attempt failed */
 	bool adopted;                    /* rec was seeded from the netns' routes */
+	bool nh_closed;                  /* failed closed: its warp lost the address */
 	enum cg_warp_refusal refused;    /* why its netns is refused now (CG_WARP_SAFE: not) */
 	char last_problem[1800];          /* last error logged, not to repeat it */
 };
@@ -592,6 +593,7 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 			snprintf(msg, sizeof(msg), "%s", err);
 		} else {
 			nhp = &nh;
+			t->nh_closed = false;
 			break;
 		}
 		/*
@@ -602,13 +604,16 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 		 * stays as it is.
 		 */
 		nexthop_err = true;
-		if (!routes_lead_elsewhere(&t->rec, &w->c)) {
+		if (!t->nh_closed && !routes_lead_elsewhere(&t->rec, &w->c)) {
 			snprintf(down, sizeof(down), "%s; target left untouched", msg);
 			if (strcmp(t->last_problem, down) != 0)
 				cw_metric_error(CW_ERR_NEXTHOP);
 			problem(t, CG_LOG_ERR, down);
 			return;
 		}
+		/* Until the warp has a next hop again (its routes are unreachable
+		 * now, so they no longer show it). */
+		t->nh_closed = true;
 		snprintf(down, sizeof(down), "%s; the target's routes lead to an address the warp "
 			 "no longer has: %s", msg, fail_closed_words(cfg));
 		break;

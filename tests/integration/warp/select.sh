@@ -120,6 +120,13 @@ docker network disconnect cgsa warp-l
 if wait_for "all_unreachable tl" $WT_T; then ok "tl fails closed after warp-l left cgsa"; else
 	fail "tl not fail-closed after warp-l left cgsa: $(routes tl | tr '\n' ';')"; fi
 log_has error 'warp-l.*no longer has' || fail "no error saying tl's routes lead to a lost address"
+# Converged again (the warp joins another network, still not tl's): it stays fail-closed.
+log_mark
+docker network connect cgsb warp-l
+wait_for "log_has error 'warp-l'" $WT_T || fail "no error after warp-l joined cgsb only"
+all_unreachable tl || fail "tl no longer fail-closed after warp-l joined cgsb: $(routes tl | tr '\n' ';')"
+! log_has error 'tl.*left untouched|left untouched.*tl' || fail "tl said to be left untouched while fail-closed"
+docker network disconnect cgsb warp-l
 docker network connect cgsa warp-l
 WL2=$(cip warp-l cgsa)
 if wait_for "all_via tl $WL2" $WT_T; then ok "tl routed via $WL2 after warp-l came back"; else

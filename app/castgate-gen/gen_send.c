@@ -239,10 +239,17 @@ gen_send_run(const struct gen_send_opts *o)
 		if (deadline && now >= deadline)
 			break;
 		if (o->rate > 0) {
-			/* Token bucket: rate tokens a second, at most one batch deep. */
+			/*
+			 * Token bucket: rate tokens a second, a batch per send. It
+			 * holds a batch and 1 ms more, so that a sleep that ran late
+			 * is made up for (with --batch 1, a bucket of one lost it all
+			 * and sent 40 % short), while a long stall is not.
+			 */
+			double depth = o->batch + o->rate / 1e3;
+
 			tokens += (double)(now - last) * o->rate / 1e9;
-			if (tokens > o->batch)
-				tokens = o->batch;
+			if (tokens > depth)
+				tokens = depth;
 			last = now;
 			if (tokens < 1) {
 				uint64_t wake = now + (uint64_t)((1 - tokens) * 1e9 / o->rate);
@@ -250,7 +257,7 @@ gen_send_run(const struct gen_send_opts *o)
 				gen_sleep_until(deadline && wake > deadline ? deadline : wake);
 				continue;
 			}
-			n = (unsigned int)tokens;
+			n = tokens < o->batch ? (unsigned int)tokens : o->batch;
 		}
 		if (n > left)
 			n = (unsigned int)left;

@@ -266,17 +266,17 @@ check_conf(const struct cg_conf *c, const char *path)
 static int
 check_dirs(const struct cg_conf *c, const char *path)
 {
-	const struct { const char *key, *dir; } d[] = {
-		{ "supervisor.run_dir", c->sup.run_dir },
-		{ "control.state_file", c->ctl.state_file },
+	const struct { const char *key, *path; bool file; } d[] = {
+		{ "supervisor.run_dir", c->sup.run_dir, false },
+		{ "control.state_file", c->ctl.state_file, true },
 	};
-	char dir[PATH_MAX], err[PATH_MAX + 256];
+	char dir[PATH_MAX], err[PATH_MAX + 256], *slash;
 	struct stat st;
 
 	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
-		snprintf(dir, sizeof(dir), "%s", d[i].dir);
-		if (i == 1 && strrchr(dir, '/') != NULL)
-			*strrchr(dir, '/') = '\0';	/* the file's directory */
+		snprintf(dir, sizeof(dir), "%s", d[i].path);
+		if (d[i].file && (slash = strrchr(dir, '/')) != NULL)
+			*slash = '\0';	/* the file's directory */
 		if (dir[0] == '\0' || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
 		if (cg_util_check_dir(dir, err, sizeof(err)) < 0) {

@@ -354,11 +354,10 @@ static void
 add_kind(struct cands *c, const struct ctl_cmd *cmd, const char *kind, char *const *w, int n,
 	 const struct ctl_names *nm)
 {
-	/* A command that changes a rule takes an API rule: config rules are the file's. */
-	const char *origin = cmd->flags & CTL_CMD_CHANGES ? "api" : NULL;
-
 	static const char *const in_keys[] = { "source=", "min_ttl=", NULL };
 	static const char *const out_keys[] = { "ttl=", "sport=", "source=", "mac=", NULL };
+	/* A command that changes a rule takes an API rule: config rules are the file's. */
+	const char *origin = cmd->flags & CTL_CMD_CHANGES ? "api" : NULL;
 	char buf[64], *alt[8];
 	int nalt = 0;
 

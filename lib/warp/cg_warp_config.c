@@ -941,14 +941,12 @@ config_check(const struct cg_warp_config *cfg, char *err, size_t errlen)
 	};
 	bool cert = cfg->tls_cert[0] != '\0', key = cfg->tls_key[0] != '\0';
 
-	for (size_t i = 0; i < 3; i++) {
-		if (t[i].v[0] == '\0' || strncmp(cfg->socket, "tcp://", 6) == 0)
-			continue;
-		return cg_util_err(err, errlen, -EINVAL,
-				   "%s (%s): TLS needs a tcp:// docker socket, not \"%s\" (%s)",
-				   t[i].key, cfg->origin[t[i].o], cfg->socket,
-				   cfg->origin[CG_WARP_OPT_SOCKET]);
-	}
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].v[0] != '\0' && strncmp(cfg->socket, "tcp://", 6) != 0)
+			return cg_util_err(err, errlen, -EINVAL,
+					   "%s (%s): TLS needs a tcp:// docker socket, not \"%s\" (%s)",
+					   t[i].key, cfg->origin[t[i].o], cfg->socket,
+					   cfg->origin[CG_WARP_OPT_SOCKET]);
 	if (cert != key)
 		return cg_util_err(err, errlen, -EINVAL,
 				   "%s (%s) is set without %s: set both or neither",

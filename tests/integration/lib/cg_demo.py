@@ -66,6 +66,9 @@ def read_plan(path):
 
     vars_ = {
         "DEMO_PREFIX": conf.get("dataplane", {}).get("file_prefix", "castgate"),
+        # what the relay keeps between runs, which the demo removes
+        "DEMO_STATE_FILE": conf.get("control", {}).get("state_file", ""),
+        "DEMO_RUN_DIR": conf.get("supervisor", {}).get("run_dir", ""),
         "DEMO_IN_PORT": inputs[0],
         "DEMO_IN_IF": iface_of(ports[inputs[0]]),
         "DEMO_IN_IP": ip_of(inputs[0]),

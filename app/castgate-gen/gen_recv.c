@@ -45,7 +45,11 @@ struct recv_state {
 	struct gen_set sources;
 	struct gen_set sports;
 	struct gen_set dsts;
-	uint64_t t_start, t_first, t_last; /* CLOCK_MONOTONIC */
+	uint64_t t_start, t_first, t_last; /* CLOCK_MONOTONIC; first, last: counted ones */
+	/* Where --idle-timeout counts from: the last datagram counted, or the
+	 * first of another stream while none was (0: nothing arrived yet), so
+	 * that a wrong --stream ends the run instead of waiting forever. */
+	uint64_t t_idle;
 };
 
 static int
@@ -118,8 +122,13 @@ open_socket(const struct gen_recv_opts *o, int *fdp)
 		CG_ERR("%s: bind %s: %s", what, gen_fmt_addr(&o->group, a, sizeof(a)),
 		       strerror(-rc));
 	}
-	if (rc == 0 && gen_is_multicast(o->group.sin_addr))
+	if (rc == 0 && gen_is_multicast(o->group.sin_addr)) {
 		rc = join(fd, o, ifindex);
+		/* Without an interface the kernel picks the group's route's. */
+		if (rc == -ENODEV && ifindex == 0)
+			CG_ERR("%s: no route to %s picks an interface to join on: give --iface",
+			       what, inet_ntoa(o->group.sin_addr));
+	}
 	if (rc != 0) {
 		close(fd);
 		return rc;
@@ -339,6 +348,9 @@ print_text(const struct recv_state *st, struct json_object *j)
 	       json_object_get_string(json_object_object_get(lat, "p99")),
 	       json_object_get_string(json_object_object_get(lat, "p99_9")),
 	       json_object_get_string(json_object_object_get(lat, "max")));
+	if (st->other_stream > 0)
+		printf("  %llu packets of another stream id than --stream's were not counted\n",
+		       (unsigned long long)st->other_stream);
 }
 
 /* Milliseconds until the nearest stop or live-line time, -1 for none. */
@@ -350,8 +362,8 @@ wait_ms(const struct recv_state *st, const struct gen_recv_opts *o, uint64_t now
 
 	if (o->duration > 0)
 		until = st->t_start + gen_secs_to_ns(o->duration);
-	if (o->idle_timeout > 0 && st->received > 0) {
-		uint64_t idle = st->t_last + gen_secs_to_ns(o->idle_timeout);
+	if (o->idle_timeout > 0 && st->t_idle > 0) {
+		uint64_t idle = st->t_idle + gen_secs_to_ns(o->idle_timeout);
 
 		if (idle < until)
 			until = idle;
@@ -375,8 +387,8 @@ done(const struct recv_state *st, const struct gen_recv_opts *o, uint64_t now)
 		return true;
 	if (o->duration > 0 && now >= st->t_start + gen_secs_to_ns(o->duration))
 		return true;
-	return o->idle_timeout > 0 && st->received > 0 &&
-	       now >= st->t_last + gen_secs_to_ns(o->idle_timeout);
+	return o->idle_timeout > 0 && st->t_idle > 0 &&
+	       now >= st->t_idle + gen_secs_to_ns(o->idle_timeout);
 }
 
 static int
@@ -388,7 +400,7 @@ receive_loop(struct recv_state *st, const struct gen_recv_opts *o)
 	struct pollfd pfd = { .fd = st->fd, .events = POLLIN };
 
 	for (;;) {
-		uint64_t now = gen_mono_ns();
+		uint64_t now = gen_mono_ns(), before;
 		int n;
 
 		if (next_live && now >= next_live) {
@@ -413,12 +425,16 @@ receive_loop(struct recv_state *st, const struct gen_recv_opts *o)
 			return -errno;
 		}
 		now = gen_mono_ns();
-		if (n > 0 && st->received == 0)
-			st->t_first = now;
+		before = st->received;
 		for (int i = 0; i < n && !(o->count && st->received >= o->count); i++)
 			account(st, o, &st->msgs[i], gen_real_ns());
-		if (n > 0)
-			st->t_last = now;
+		if (st->received > before) {
+			if (before == 0)
+				st->t_first = now;
+			st->t_last = st->t_idle = now;
+		} else if (n > 0 && st->t_idle == 0) {
+			st->t_idle = now;
+		}
 	}
 }
 

@@ -129,7 +129,15 @@ conf=$CG_TMP/castgate-afp.toml
 } >"$conf"
 cg_dp_start "$conf"
 start_sinks
+# A receiver told another stream id: it counts none, says how many it left
+# out, and its idle timeout still ends it (it once waited for its own stream).
+cg_recv_start wrong "$CG_NS_SINK" 239.4.2.2:6001 --iface "$CG_IF_SINK" --stream 9 \
+	--idle-timeout 1 --duration 60
 send s_ctrl2 "$CG_NS_GEN" --dst 239.4.1.1:5001 --count $CTRL --stream 1 --size 1000
+cg_recv_wait wrong 10
+cg_assert_eq "another --stream: nothing counted" 0 "$(cg_json "$CG_TMP/wrong.json" 'd["received"]')"
+cg_assert_eq "another --stream: all left out" $CTRL \
+	"$(cg_json "$CG_TMP/wrong.json" 'd["other_stream"]')"
 send s_nogroup2 "$CG_NS_GEN" --dst 239.4.9.9:5001 --count $NOGROUP --stream 2 --size 1000
 send s_frag2 "$CG_NS_GEN" --dst 239.4.1.1:5001 --count $FRAG --stream 4 --size $FRAG_SIZE
 stop_sinks

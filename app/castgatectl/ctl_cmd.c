@@ -179,7 +179,7 @@ name_params(const char *key, const char *name)
 }
 
 /* An argument's value as JSON, by its kind in the usage: N (or ID) a number when it is
- * one (the server checks the range), LIST a comma-separated array, FILE an
+ * one (the server checks the range), CLASSES a comma-separated array, FILE an
  * absolute path (the daemon resolves relative ones from its own cwd). */
 static json_object *
 arg_json(const char *kind, const char *v)
@@ -193,7 +193,7 @@ arg_json(const char *kind, const char *v)
 		if (end != v && *end == '\0')
 			return json_object_new_int64(n);
 	}
-	if (strcmp(kind, "LIST") == 0) {
+	if (strcmp(kind, "CLASSES") == 0) {
 		j = json_object_new_array();
 		for (; j != NULL && *v != '\0'; v += *v == ',') {
 			size_t len = strcspn(v, ",");
@@ -500,7 +500,7 @@ event_print(struct ctl *c, json_object *msg)
 #define EVENTS_RETRY_MS 200
 
 /*
- * events [--types LIST]: subscribe on a connection of its own (the console's
+ * events [--types CLASSES]: subscribe on a connection of its own (the console's
  * stays a plain client) and print each event until Ctrl-C. When the
  * connection ends (castgate-control exits with its data plane, or is
  * restarted), connect again and subscribe naming the data plane we knew:

@@ -128,9 +128,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "  removed  {removed,{}}\n",
 	  .help = "  The same as SIGHUP; [[port]] and [dataplane] changes need a restart.\n" },
 	{ .words = "events", .aliases = "show events", .method = "events.subscribe",
-	  .args = "[--types LIST]",
+	  .args = "[--types CLASSES]",
 	  .summary = "follow links, pauses, silence alarms, restarts until Ctrl-C",
-	  .help = "  One line per event (--json: each event's JSON). LIST: classes, comma-"
+	  .help = "  One line per event (--json: each event's JSON). CLASSES, comma-"
 	  "separated:\n  link, port, rule, silence, dataplane, test. Follows a control "
 	  "restart.\n",
 	  .run = ctl_run_events },
@@ -349,7 +349,8 @@ add_next_words(struct cands *c, char *const *w, int n)
 }
 
 /* Candidates for a value of the usage's kind ("RULE", "all|PORT", "IN", "OUT"
- * (PORT,...,KEY=VALUE), "COMMAND"); w[0..n-1] are the words typed after the command's. */
+ * (PORT,...,KEY=VALUE), "CLASSES" (a,b,...), "COMMAND"); w[0..n-1] are the
+ * words typed after the command's. */
 static void
 add_kind(struct cands *c, const struct ctl_cmd *cmd, const char *kind, char *const *w, int n,
 	 const struct ctl_names *nm)
@@ -380,6 +381,20 @@ add_kind(struct cands *c, const struct ctl_cmd *cmd, const char *kind, char *con
 	}
 	if (strcmp(kind, "COMMAND") == 0) {
 		add_next_words(c, w, n);
+		return;
+	}
+	if (strcmp(kind, "CLASSES") == 0) {
+		/* events.subscribe's classes (castgate-control's control_events.c) */
+		static const char *const classes[] = {
+			"link", "port", "rule", "silence", "dataplane", "test", NULL
+		};
+		const char *last = strrchr(c->partial, ',');
+		char pre[256];
+
+		snprintf(pre, sizeof(pre), "%.*s", last != NULL ? (int)(last + 1 - c->partial) : 0,
+			 c->partial);
+		for (const char *const *k = classes; *k != NULL; k++)
+			add2(c, pre, *k);
 		return;
 	}
 	snprintf(buf, sizeof(buf), "%s", kind);

@@ -707,6 +707,9 @@ test_complete(void)
 	CU_ASSERT_STRING_EQUAL(c[1], "in0");
 	ctl_complete_free(c, n);
 	tab(W("show"), "r", 2, NULL, NULL); /* rule rules */
+	/* events --types: the classes, each after the commas typed */
+	tab(W("events", "--types"), "", 6, "dataplane", NULL);
+	tab(W("show", "events", "--types"), "link,s", 1, "link,silence", NULL);
 	/* add rule: after NAME the input option, then the ports, then nothing
 	 * for GROUP, then the keys */
 	tab(W(ADD_X), "--in", 1, "--in", NULL);

@@ -53,6 +53,7 @@ struct nh_entry {
 
 uint64_t *cg_dp_nh_mac;
 static struct nh_entry nh_tab[CG_DP_MAX_NH];
+static bool announce_due[CG_DP_MAX_PORTS];	/* link came up: announce at the next timer */
 
 int
 cg_dp_arp_init(void)
@@ -68,6 +69,7 @@ cg_dp_arp_init(void)
 	cg_dp_nh_mac = mz->addr;
 	memset(cg_dp_nh_mac, 0, mz->len);
 	memset(nh_tab, 0, sizeof(nh_tab));
+	memset(announce_due, 0, sizeof(announce_due));
 	return 0;
 }
 
@@ -134,8 +136,8 @@ cg_dp_arp_nh_ref(uint16_t port, uint32_t ip_be)
 	};
 	nh_publish((uint32_t)free_idx, NULL);
 	/* Ask now, so that an answer that comes before the next timer run is
-	 * one to a request we made (a port not up yet: the timer asks). */
-	{
+	 * one to a request we made (a link not up yet: the timer asks once it is). */
+	if (dp_g.port_tx[port]) {
 		struct nh_entry *e = &nh_tab[free_idx];
 		uint64_t now = rte_rdtsc();
 
@@ -311,12 +313,31 @@ cg_dp_arp_announce(uint16_t port)
 	uint8_t f[ARP_FRAME_MAX];
 	int len;
 
-	if (p->ip == 0)
+	/* Down: it would only be dropped; cg_dp_arp_port_up() announces later. */
+	if (p->ip == 0 || !dp_g.port_tx[port])
 		return;
 	len = cg_pkt_arp_build_gratuitous(f, sizeof(f), p->mac.addr_bytes, p->ip,
 					  CG_PKT_NO_VLAN);
 	if (len > 0)
 		cg_dp_service_send(port, f, len);
+}
+
+void
+cg_dp_arp_port_up(uint16_t port)
+{
+	if (port >= CG_DP_MAX_PORTS)
+		return;
+	announce_due[port] = true;
+	for (uint32_t i = 0; i < CG_DP_MAX_NH; i++) {
+		struct nh_entry *e = &nh_tab[i];
+
+		/* Reachable ones too: the host behind may have changed meanwhile. */
+		if (e->state != NH_FREE && e->port == port) {
+			e->tries = 0;
+			e->next_try = 0;
+			e->warned = false;
+		}
+	}
 }
 
 void
@@ -326,6 +347,12 @@ cg_dp_arp_timer(uint64_t now)
 	const uint64_t timeout = (uint64_t)dp_g.p.arp_timeout_s * 1000 * cg_dp_tsc_ms;
 	char ipb[INET_ADDRSTRLEN];
 
+	for (uint16_t p = 0; p < dp_g.nb_ports; p++) {
+		if (announce_due[p]) {
+			announce_due[p] = false;
+			cg_dp_arp_announce(p);
+		}
+	}
 	for (uint32_t i = 0; i < CG_DP_MAX_NH; i++) {
 		struct nh_entry *e = &nh_tab[i];
 
@@ -347,7 +374,8 @@ cg_dp_arp_timer(uint64_t now)
 			e->tries = 0;
 			e->next_try = now;
 		}
-		if (now < e->next_try)
+		/* A request on a down link is lost: keep the round for link up. */
+		if (now < e->next_try || !dp_g.port_tx[e->port])
 			continue;
 		if (e->tries < dp_g.p.arp_max_retries) {
 			send_request(e, now, NULL);

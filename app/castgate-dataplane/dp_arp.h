@@ -60,6 +60,13 @@ void cg_dp_arp_input(uint16_t port, const uint8_t *frame, uint32_t len,
 /** Send a gratuitous ARP for cg port @p port's IP. */
 void cg_dp_arp_announce(uint16_t port);
 
+/**
+ * Cg port @p port's link came up: at the next timer, announce the port and
+ * start a new round for each of its next hops (requests are not sent while
+ * the link is down, so a round spent then must not delay resolution).
+ */
+void cg_dp_arp_port_up(uint16_t port);
+
 /** Retries, refreshes and expiry; call every few milliseconds. */
 void cg_dp_arp_timer(uint64_t now);
 

@@ -110,8 +110,10 @@ set_state(uint16_t idx, uint8_t state, uint8_t source, const char *reason)
 	l->since_unix_ms = now_unix_ms();
 	snprintf(l->reason, sizeof(l->reason), "%s", reason);
 	__atomic_store_n(&l->seq, seq + 2, __ATOMIC_RELEASE);
-	if (known[idx] && state == CG_SHM_PORT_UP)
+	if (known[idx] && state == CG_SHM_PORT_UP) {
 		cg_dp_igmp_port_up(idx);
+		cg_dp_arp_port_up(idx);
+	}
 	known[idx] = true;
 
 	dp_g.port_open[idx] = state != CG_SHM_PORT_MISSING;

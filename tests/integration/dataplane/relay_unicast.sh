@@ -90,4 +90,44 @@ cg_dp_stop
 s=$CG_DP_STATS
 cg_assert_eq "output tx_packets" $N "$(cg_json "$s" 'out("uni", 0)["tx_packets"]')"
 cg_assert_eq "drops.arp_unresolved" 0 "$(cg_json "$s" 'drop("arp_unresolved")')"
+
+## Phase 2: out0's link is down while the relay starts, longer than a round of
+## requests (2 x 200 ms), with next hops kept for the default 300 s. Requests
+## on a down link are lost: link up must start a round and announce out0 at
+## once (once, the next round came 300 s later, and out0 never announced).
+cg_dpdk_files_remove
+ip -n "$CG_NS_SINK" neigh flush dev "$CG_IF_SINK"
+ip link set "$CG_IF_ROUT0" down
+conf2=$CG_TMP/castgate-down.toml
+sed 's/^\[dataplane\]$/[dataplane]\narp_retry_ms = 200\narp_max_retries = 2/' "$conf" >"$conf2"
+cg_dp_start "$conf2"
+sleep 1.5
+cg_bg tcpdump2 ip netns exec "$CG_NS_SINK" tcpdump -i "$CG_IF_SINK" -n -U --immediate-mode -w "$CG_TMP/arp2.pcap" arp
+tcpdump_pid=$CG_LAST_PID
+cg_wait_file "$CG_TMP/arp2.pcap" 5 "$tcpdump_pid" || cg_die "tcpdump did not start"
+for _ in $(seq 50); do
+	grep -q "listening on" "$CG_TMP/tcpdump2.err" && break
+	sleep 0.1
+done
+ip link set "$CG_IF_ROUT0" up
+# The link poll (5 ms), a request, the reply: well within a second.
+sleep 1
+N2=500
+cg_recv_start r2 "$CG_NS_SINK" "$CG_IP_SINK:7001" --iface "$CG_IF_SINK" --expect $N2 --count $N2
+cg_send s2 "$CG_NS_GEN" --dst 239.5.1.1:5001 --iface "$CG_IF_GEN" --rate 2000 --count $N2 \
+	--size 500
+cg_recv_wait r2
+cg_assert_eq "after link up: received" $N2 "$(cg_json "$CG_TMP/r2.json" 'd["received"]')"
+cg_stop_pid "$tcpdump_pid" 5 || true
+cg_pcap "$CG_TMP/arp2.pcap" >"$CG_TMP/arp2.jsonl"
+cg_assert_eq "after link up: gratuitous ARP for out0" 1 "$("$CG_PY" - "$CG_TMP/arp2.jsonl" \
+	"$CG_IP_ROUT0" <<'PY'
+import json, sys
+print(int(any(f.get("arp_spa") == sys.argv[2] and f.get("arp_tpa") == sys.argv[2]
+              for f in map(json.loads, open(sys.argv[1])))))
+PY
+)"
+cg_dp_stop
+cg_assert_eq "after link up: drops.arp_unresolved" 0 \
+	"$(cg_json "$CG_DP_STATS" 'drop("arp_unresolved")')"
 cg_finish

@@ -108,6 +108,7 @@ struct control {
 	bool test_hooks;		/**< CASTGATE_TEST_HOOKS=1: test.emit is served */
 	struct control_silence *silence;
 	int silence_fd;			/**< the sampler's timerfd */
+	uint64_t silence_clock_ms;	/**< its clock: start + expirations x tick */
 };
 
 /*

@@ -120,6 +120,7 @@ control_silence_start(struct control *c)
 		CG_ERR("silence timer: %s", strerror(errno));
 		return -errno;
 	}
+	c->silence_clock_ms = control_mono_ms();
 	return c->silence_fd;
 }
 
@@ -128,9 +129,20 @@ control_silence_read(struct control *c)
 {
 	uint64_t n;
 
-	if (read(c->silence_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		CG_WARN("silence timer: %s", strerror(errno));
-	control_silence_sample(c, control_mono_ms(), control_now_ms());
+	if (read(c->silence_fd, &n, sizeof(n)) != (ssize_t)sizeof(n)) {
+		if (errno != EAGAIN)
+			CG_WARN("silence timer: %s", strerror(errno));
+		return;
+	}
+	/*
+	 * The sampler's clock counts the timer's expirations, not when each
+	 * was read: samples are whole ticks apart however late a read is, so
+	 * that a silence is measured in ticks. With the read times, a sample
+	 * read 1 ms late made the next gap 699 ms of a 700 ms silence_ms, and
+	 * the alarm waited one tick more than documented.
+	 */
+	c->silence_clock_ms += n * CONTROL_SILENCE_TICK_MS;
+	control_silence_sample(c, c->silence_clock_ms, control_now_ms());
 }
 
 void

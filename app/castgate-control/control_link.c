@@ -118,12 +118,34 @@ rules_changed(struct control *c, unsigned int p, bool active)
 	}
 }
 
+/*
+ * The state a port went through between two reads that found the same state
+ * two changes apart. Up: down, or missing when it was re-opened since (a
+ * close, then an open). Down: missing when re-opened, else up. Missing: it
+ * was opened and went again, up or down unknown: down (no rule resumed).
+ */
+static uint8_t
+link_between(const struct cg_shm_link *was, const struct cg_shm_link *now)
+{
+	bool reopened = now->opens > was->opens;
+
+	switch (was->state) {
+	case CG_SHM_PORT_UP:
+		return reopened ? CG_SHM_PORT_MISSING : CG_SHM_PORT_DOWN;
+	case CG_SHM_PORT_DOWN:
+		return reopened ? CG_SHM_PORT_MISSING : CG_SHM_PORT_UP;
+	default:
+		return CG_SHM_PORT_DOWN;
+	}
+}
+
 /* What changed on port @p p since the last tick, as events. */
 static void
 link_changed(struct control *c, unsigned int p, const struct cg_shm_link *was,
 	     const struct cg_shm_link *now)
 {
 	bool before = was->state == CG_SHM_PORT_UP, after = now->state == CG_SHM_PORT_UP;
+	uint8_t mid;
 
 	/* Re-opened first: the link state that follows is the new device's. */
 	if (now->opens > was->opens && now->opens > 1) {
@@ -136,16 +158,17 @@ link_changed(struct control *c, unsigned int p, const struct cg_shm_link *was,
 	}
 	if (now->state != was->state) {
 		emit_link(c, p, now, now->state, now->reason);
+		if (before != after)
+			rules_changed(c, p, after);
 	} else if (now->changes >= was->changes + 2) {
 		/* Went and came back between two reads: say both. */
-		emit_link(c, p, now, before ? CG_SHM_PORT_DOWN : CG_SHM_PORT_UP, "");
+		mid = link_between(was, now);
+		emit_link(c, p, now, mid, "");
 		emit_link(c, p, now, now->state, now->reason);
-	}
-	if (before != after) {
-		rules_changed(c, p, after);
-	} else if (before && now->changes >= was->changes + 2) {
-		rules_changed(c, p, false);
-		rules_changed(c, p, true);
+		if ((mid == CG_SHM_PORT_UP) != before) {
+			rules_changed(c, p, !before);
+			rules_changed(c, p, before);
+		}
 	}
 }
 

@@ -108,5 +108,29 @@ cg_assert_eq "no data plane restart" "$dp_pid" "$(cg_ctl_child_pid dataplane)"
 cg_assert_eq "the data plane logged the re-opening" 1 \
 	"$(grep -c "port in1: re-opened" "$CG_TMP/$CG_SUP_LOG.err" || true)"
 
+# Down, then deleted and created again still down, three times, each faster
+# than the 100 ms sampler: the port is never up, so no link.up and no
+# rule.resumed (a read that found "down" twice, two changes apart, once
+# took the state in between for "up").
+cg_bg events2 "$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json events --types link,port,rule
+events_pid=$CG_LAST_PID
+sleep 0.5
+ip link set "$IF_RIN1" down
+in1_down() { [ "$(cg_ctl_link in1 state)" = '"down"' ]; }
+cg_assert_true "in1 down" cg_wait_for 2 in1_down
+for k in 3 4 5; do
+	ip link del "$IF_RIN1"
+	ip link add "$IF_RIN1" type veth peer name "$IF_GEN1" netns "$CG_NS_GEN"
+	opened() { [ "$(cg_ctl_link in1 opens)" = "$k" ]; }
+	cg_assert_true "in1 re-opened, down (opens $k)" cg_wait_for 3 opened
+done
+cg_assert_eq "in1 still down" '"down"' "$(cg_ctl_link in1 state)"
+sleep 0.3
+kill -INT "$events_pid" 2>/dev/null || true
+cg_wait_pid "$events_pid" 5 || true
+cg_assert_eq "no link.up or rule.resumed while in1 was never up" 0 \
+	"$(grep -c '"link.up"\|"rule.resumed"' "$CG_TMP/events2.out" || true)"
+cg_assert_eq "three port.reopened" 3 "$(grep -c '"port.reopened"' "$CG_TMP/events2.out" || true)"
+
 cg_ctl_stop
 cg_finish

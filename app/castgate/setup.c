@@ -359,6 +359,9 @@ setup_dev_read(const char *root, const char *addr, struct setup_dev *d)
 	fmt_s(path, sizeof(path), "%s/device", dir);
 	read_line(root, path, v, sizeof(v));
 	fmt_s(d->device, sizeof(d->device), "%s", strncmp(v, "0x", 2) == 0 ? v + 2 : v);
+	fmt_s(path, sizeof(path), "%s/class", dir);
+	read_line(root, path, v, sizeof(v));
+	fmt_s(d->pci_class, sizeof(d->pci_class), "%s", strncmp(v, "0x", 2) == 0 ? v + 2 : v);
 	fmt_s(path, sizeof(path), "%s/driver", dir);
 	link_base(root, path, d->driver, sizeof(d->driver));
 	/* A NIC's interface is in <dev>/net/; virtio puts it one level down,
@@ -962,6 +965,14 @@ port_busy(struct plan *p, const struct port_ref *port, const struct setup_dev *d
 	char why[512];
 	bool busy = false;
 
+	/* Without an interface, only its class says what it is: a disk
+	 * controller has none either, and the host may well be using it. */
+	if (d->n_ifaces == 0 && strncmp(d->pci_class, "02", 2) != 0) {
+		refuse(p, "port %s: %s: not a network controller (PCI class %s%s), and the host "
+		       "may be using it", port->name, d->addr, d->pci_class[0] ? "0x" : "",
+		       d->pci_class[0] ? d->pci_class : "unknown");
+		return true;
+	}
 	if (d->n_ifaces == 0)
 		say("check", "port %s: %s: no network interface: not in use by the host",
 		    port->name, d->addr);

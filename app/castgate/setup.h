@@ -36,6 +36,7 @@ struct setup_dev {
 	char addr[16];                    /**< DDDD:BB:DD.F, lower case */
 	bool exists;                      /**< /sys/bus/pci/devices/<addr> is there */
 	char vendor[8], device[8];        /**< "8086", "10fb" (0x dropped); "" unknown */
+	char pci_class[8];                /**< "020000" (0x dropped): 02 = network; "" unknown */
 	char driver[64];                  /**< bound driver; "" none */
 	char ifaces[SETUP_MAX_IFACES][16]; /**< its network interfaces */
 	size_t n_ifaces;

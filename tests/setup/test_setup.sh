@@ -5,7 +5,7 @@
 #     files of /etc/dpdk as expected (their other lines kept), the commands recorded; a second
 #     run with the ports bound changes nothing; --undo gives them back and restores the file;
 #   - each refusal: default route, an IPv4 route, a global IPv6 address, a bridge port, a
-#     missing device, no IOMMU (and the warning of vfio's no-IOMMU mode), dpdk.service missing;
+#     missing device, a device that is no network controller (and has no interface), no IOMMU (and the warning of vfio's no-IOMMU mode), dpdk.service missing;
 #   - vdev ports only: nothing to do;
 #   - the runner (CASTGATE_SETUP_EXEC=1 with stand-ins on PATH that change the fixture): the
 #     commands are exec'd in order; a bind that did not happen, and a failing command, stop it;
@@ -54,6 +54,7 @@ mkroot() {
 		mkdir -p "$r/sys/bus/pci/devices/$a/net/eth$i"
 		echo 0x8086 >"$r/sys/bus/pci/devices/$a/vendor"
 		echo 0x10fb >"$r/sys/bus/pci/devices/$a/device"
+		echo 0x020000 >"$r/sys/bus/pci/devices/$a/class"
 		ln -s ../../../../bus/pci/drivers/ixgbe "$r/sys/bus/pci/devices/$a/driver"
 		mkdir -p "$r/sys/class/net/eth$i"
 		i=$((i + 1))
@@ -213,6 +214,11 @@ break_bridge-port() {
 	ln -s ../../devices/virtual/net/br0 "$R/sys/class/net/eth1/master"
 }
 break_no-device() { rm -rf "$R/sys/bus/pci/devices/0000:04:00.1"; }
+# A device with no network interface that is no NIC: an NVMe disk, say.
+break_not-network() {
+	rm -rf "$R/sys/bus/pci/devices/0000:04:00.1/net"
+	echo 0x010802 >"$R/sys/bus/pci/devices/0000:04:00.1/class"
+}
 break_no-iommu() { rm -rf "$R/sys/kernel/iommu_groups"/*; }
 break_no-dpdk-service() { rm "$R/lib/systemd/system/dpdk.service"; }
 
@@ -225,6 +231,7 @@ refusal ipv4-route "port wan: 0000:04:00.0: interface eth1 is in use: 1 IPv4 rou
 refusal ipv6-address "port lan: 0000:04:00.1: interface eth2 is in use: it has the IPv6 address 2001:0db8:0000:0000:0000:0000:0000:0029"
 refusal bridge-port "port wan: 0000:04:00.0: interface eth1 is in use: it is a port of br0"
 refusal no-device "port lan: 0000:04:00.1: no such PCI device"
+refusal not-network "port lan: 0000:04:00.1: not a network controller (PCI class 0x010802), and the host may be using it"
 refusal no-iommu "no IOMMU: /sys/kernel/iommu_groups is empty"
 refusal no-dpdk-service "dpdk.service not found"
 

@@ -1156,11 +1156,15 @@ trace_rec_json(const struct control *c, const struct cg_shm_trace *t, unsigned i
 	if (r->slot < control_rule_slots(c) && cg_shm_rule_slot(c->shm.rules, r->slot)->in_use)
 		control_jadd(j, "rule", json_object_new_string(
 				     cg_shm_rule_slot(c->shm.rules, r->slot)->rule.name));
-	control_jadd(j, "source", control_jip(r->src_be));
-	control_jadd(j, "destination", control_jip(r->dst_be));
-	control_jadd(j, "sport", json_object_new_int(r->sport));
-	control_jadd(j, "dport", json_object_new_int(r->dport));
-	control_jadd(j, "ttl", json_object_new_int(r->ttl));
+	if (r->hdr & CG_SHM_TRACE_HDR_IP) {
+		control_jadd(j, "source", control_jip(r->src_be));
+		control_jadd(j, "destination", control_jip(r->dst_be));
+		control_jadd(j, "ttl", json_object_new_int(r->ttl));
+	}
+	if (r->hdr & CG_SHM_TRACE_HDR_UDP) {
+		control_jadd(j, "sport", json_object_new_int(r->sport));
+		control_jadd(j, "dport", json_object_new_int(r->dport));
+	}
 	control_jadd(j, "length", json_object_new_int(r->len));
 	if (r->rtp_valid)
 		control_jadd(j, "rtp_seq", json_object_new_int(r->rtp_seq));

@@ -333,10 +333,47 @@ trace_wants_unmatched(const struct rxq_ref *rq, const struct cg_pkt_info *pi, bo
 	       (f->dport == 0 || f->dport == rte_be_to_cpu_16(pi->dport_be));
 }
 
-/* The next record of this burst's block, filled from the packet; NULL when full. */
+/*
+ * The header fields of a frame the parser refused, read from its bytes as far
+ * as they go: its cg_pkt_info holds only what the parser reached before the
+ * check that failed (the rest is an earlier packet's).
+ */
+static void __rte_cold
+trace_hdr_raw(struct cg_shm_trace_rec *r, const uint8_t *f, uint32_t len)
+{
+	uint32_t l3 = RTE_ETHER_HDR_LEN, ihl;
+	uint16_t type = len >= l3 ? (uint16_t)(f[12] << 8 | f[13]) : 0;
+	const uint8_t *ip;
+
+	for (int v = 0; v < 2 && (type == RTE_ETHER_TYPE_VLAN || type == RTE_ETHER_TYPE_QINQ) &&
+	     len >= l3 + 4; v++) {
+		type = (uint16_t)(f[l3 + 2] << 8 | f[l3 + 3]);
+		l3 += 4;
+	}
+	ip = f + l3;
+	if (type != RTE_ETHER_TYPE_IPV4 || len < l3 + 20 || (ip[0] >> 4) != 4)
+		return;
+	memcpy(&r->src_be, ip + 12, 4);
+	memcpy(&r->dst_be, ip + 16, 4);
+	r->ttl = ip[8];
+	r->hdr = CG_SHM_TRACE_HDR_IP;
+	ihl = (ip[0] & 0xfu) * 4;
+	/* Ports only in a first (or whole) datagram whose UDP header is there. */
+	if (ip[9] != CG_PKT_IPPROTO_UDP || ihl < 20 || (((ip[6] & 0x1f) << 8) | ip[7]) != 0 ||
+	    len < l3 + ihl + 4)
+		return;
+	r->sport = (uint16_t)(ip[ihl] << 8 | ip[ihl + 1]);
+	r->dport = (uint16_t)(ip[ihl + 2] << 8 | ip[ihl + 3]);
+	r->hdr |= CG_SHM_TRACE_HDR_UDP;
+}
+
+/*
+ * The next record of this burst's block, filled from the packet (from @p pi
+ * when it @p parsed, else from the frame's bytes); NULL when full.
+ */
 static struct cg_shm_trace_rec * __rte_cold
 trace_rec(struct worker *wk, const struct rxq_ref *rq, const struct rte_mbuf *m,
-	  const struct cg_pkt_info *pi, uint32_t slot, uint16_t drop)
+	  const struct cg_pkt_info *pi, bool parsed, uint32_t slot, uint16_t drop)
 {
 	struct cg_shm_trace_lcore *tl = wk->trace;
 	struct cg_shm_trace_rec *r;
@@ -351,11 +388,16 @@ trace_rec(struct worker *wk, const struct rxq_ref *rq, const struct rte_mbuf *m,
 	r->queue = rq->queue;
 	r->len = (uint16_t)m->pkt_len;
 	r->drop = drop;
+	if (!parsed) {
+		trace_hdr_raw(r, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m));
+		return r;
+	}
 	r->src_be = pi->src_ip_be;
 	r->dst_be = pi->dst_ip_be;
 	r->sport = rte_be_to_cpu_16(pi->sport_be);
 	r->dport = rte_be_to_cpu_16(pi->dport_be);
 	r->ttl = pi->ttl;
+	r->hdr = CG_SHM_TRACE_HDR_IP | CG_SHM_TRACE_HDR_UDP;
 	return r;
 }
 
@@ -687,7 +729,7 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 			break;
 		default:
 			if (unlikely(wk->trace != NULL) && trace_wants_unmatched(rq, &pi[i], false) &&
-			    trace_rec(wk, rq, m, &pi[i], CG_SHM_TRACE_NO_RULE, pi[i].drop) != NULL)
+			    trace_rec(wk, rq, m, &pi[i], false, CG_SHM_TRACE_NO_RULE, pi[i].drop) != NULL)
 				trace_commit(wk);
 			drop(c, m, pi[i].drop);
 			break;
@@ -722,11 +764,11 @@ process_burst(struct worker *wk, struct cg_shm_lcore_ctrs *c, const struct rxq_r
 
 		if (hits & (1ULL << k)) {
 			if (unlikely(wk->trace != NULL) && cg_dp_trace->filter.slot == slot)
-				tr = trace_rec(wk, rq, pkts[i], &pi[i], slot, 0);
+				tr = trace_rec(wk, rq, pkts[i], &pi[i], true, slot, 0);
 			forward(wk, c, pkts[i], &pi[i], slot, tr);
 		} else {
 			if (unlikely(wk->trace != NULL) && trace_wants_unmatched(rq, &pi[i], true))
-				tr = trace_rec(wk, rq, pkts[i], &pi[i], CG_SHM_TRACE_NO_RULE,
+				tr = trace_rec(wk, rq, pkts[i], &pi[i], true, CG_SHM_TRACE_NO_RULE,
 					       CG_SHM_DROP_NO_RULE);
 			drop(c, pkts[i], CG_SHM_DROP_NO_RULE);
 		}

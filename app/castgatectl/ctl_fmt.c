@@ -705,8 +705,10 @@ ctl_fmt_trace(FILE *f, json_object *res)
 
 		fprintf(f, "+%10.6f s  ",
 			(double)((uint64_t)json_object_get_int64(jm(r, "time_unix_ns")) - t0) / 1e9);
-		ctl_fmt_tpl(f, r, "{port} q{queue} lcore {lcore}  {source}:{sport} > "
-			    "{destination}:{dport}  ttl {ttl}  len {length}{rtp_seq?  rtp seq }"
+		/* A frame with no IPv4 (or UDP) header has no addresses (ports). */
+		ctl_fmt_tpl(f, r, "{port} q{queue} lcore {lcore}  {source!-}{source?}{sport?:} > "
+			    "{destination!-}{destination?}{dport?:}{ttl?  ttl }  len {length}"
+			    "{rtp_seq?  rtp seq }"
 			    "  {rule?rule }{rule!no rule}: {verdict}{drop& ({})}\n"
 			    "{outputs*    -> {port}: {result}\n}");
 	}

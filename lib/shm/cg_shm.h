@@ -76,7 +76,7 @@
 #include "cg_rule.h"
 
 /** Bumped on any change of a layout or message below. */
-#define CG_SHM_LAYOUT_VERSION 9
+#define CG_SHM_LAYOUT_VERSION 10
 /** cg_shm_info.magic once the primary has filled cg_info ("CGSH"). */
 #define CG_SHM_MAGIC 0x43475348u
 
@@ -255,7 +255,7 @@ enum cg_shm_drop {
  * this count is updated and CG_SHM_LAYOUT_VERSION bumped with it.
  */
 #define CG_SHM_LAYOUT_DROPS 24
-static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 9,
+static_assert(CG_SHM_DROP_MAX == CG_SHM_LAYOUT_DROPS && CG_SHM_LAYOUT_VERSION == 10,
 	      "drop reasons changed: bump CG_SHM_LAYOUT_VERSION and set CG_SHM_LAYOUT_DROPS");
 
 /** Counters of one output of a rule. */
@@ -487,6 +487,12 @@ struct cg_shm_trace_out {
 	uint16_t result;		/**< CG_SHM_TRACE_SENT or a drop reason */
 };
 
+/** Which header fields of a trace record were read from the frame. */
+enum cg_shm_trace_hdr {
+	CG_SHM_TRACE_HDR_IP = 1,	/**< src_be, dst_be, ttl: an IPv4 header */
+	CG_SHM_TRACE_HDR_UDP = 2,	/**< sport, dport: a UDP header after it */
+};
+
 /** One traced packet. */
 struct cg_shm_trace_rec {
 	uint64_t tsc;			/**< rte_rdtsc() of its burst */
@@ -499,7 +505,7 @@ struct cg_shm_trace_rec {
 	uint8_t ttl;
 	uint8_t nb_out;
 	uint8_t rtp_valid;		/**< rtp_seq is set (an rtp = true rule, an RTP packet) */
-	uint8_t pad;
+	uint8_t hdr;			/**< enum cg_shm_trace_hdr bits: the fields above that are set */
 	uint16_t rtp_seq;
 	struct cg_shm_trace_out out[CG_SHM_MAX_OUTPUTS];
 };

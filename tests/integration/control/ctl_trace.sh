@@ -68,5 +68,38 @@ cg_assert_eq "2 packets, each dropped: no_rule" 2 \
 	"$(grep -c "no rule: dropped (no_rule)" "$CG_TMP/trace2.out" || true)"
 cg_assert_eq "its summary line" 1 "$(grep -c "^2 packets traced" "$CG_TMP/trace2.out" || true)"
 
+# Frames the parser refuses, traced with what their own headers say: a UDP
+# datagram whose UDP length overruns its IP packet (addresses and ports from
+# its headers) and a frame that is not IPv4 (none). Once, both showed the
+# fields of an earlier packet.
+cg_bg trace3 "$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json trace --port in0 --count 8 --wait 6
+tr3=$CG_LAST_PID
+cg_assert_true "the third trace is on" cg_wait_for 5 tracing
+ip netns exec "$CG_NS_GEN" "$CG_PY" - "$CG_IF_GEN" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+eth = bytes.fromhex("01005e180109") + s.getsockname()[4] + b"\x08\x00"
+def csum(b):
+    t = sum(struct.unpack("!10H", b))
+    t = (t & 0xffff) + (t >> 16)
+    return ~((t & 0xffff) + (t >> 16)) & 0xffff
+ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + 10, 1, 0, 9, 17, 0,
+                           socket.inet_aton("198.18.24.77"), socket.inet_aton("239.24.1.9")))
+ip[10:12] = struct.pack("!H", csum(bytes(ip)))
+udp = struct.pack("!HHHH", 4000, 5009, 200, 0)      # UDP length 200 > 18 bytes of IP payload
+s.send(eth + bytes(ip) + udp + b"x" * 10)
+s.send(eth[:12] + b"\x88\xb5" + b"\0" * 46)        # not IPv4
+PY
+rc=0
+cg_wait_pid "$tr3" 15 || rc=$?
+rec() { "$CG_PY" -c 'import json,sys
+r = [x for x in json.load(open(sys.argv[1]))["records"] if x.get("drop") == sys.argv[2]]
+print(" ".join(str(r[0].get(k, "-")) for k in ("source", "sport", "destination", "dport", "ttl")) if r else "none")' \
+	"$CG_TMP/trace3.out" "$1"; }
+cg_assert_eq "bad_udp_len: its own addresses, ports and TTL" "198.18.24.77 4000 239.24.1.9 5009 9" \
+	"$(rec bad_udp_len)"
+cg_assert_eq "non_ipv4: no addresses, ports or TTL" "- - - - -" "$(rec non_ipv4)"
+
 cg_ctl_stop
 cg_finish

@@ -403,7 +403,11 @@ dispatch_one(const struct cg_rpc_method *methods, json_object *msg, const struct
 
 	if (cg_rpc_request_parse(msg, &req, &err) != 0)
 		/* An invalid request is answered even without an id (spec §5). */
-		return cg_rpc_response_error(req.id, &err);
+		return ctx != NULL && ctx->peer_gone ? NULL : cg_rpc_response_error(req.id, &err);
+	/* A client that sent a batch and hung up must not make us work for
+	 * nothing: what it asked for, it can no longer read. */
+	if (req.has_id && ctx != NULL && ctx->peer_gone)
+		return NULL;
 
 	m = method_find(methods, req.method);
 	if (m == NULL) {

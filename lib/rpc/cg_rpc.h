@@ -156,6 +156,9 @@ struct cg_rpc_ctx {
 	struct cg_rpc_conn *conn;
 	/** Bytes a batch's replies may add up to (0: CG_RPC_MAX_OUTPUT_DEFAULT). */
 	size_t max_reply;
+	/** The client closed its connection (both ways): requests with an id
+	 *  are not run, since nobody can read their answer; notifications are. */
+	bool peer_gone;
 };
 
 /** Requests in one batch; a longer batch is refused whole with -32600. */

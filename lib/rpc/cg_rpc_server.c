@@ -64,6 +64,7 @@ struct cg_rpc_conn {
 	 * requests is not the client's, and is added to its deadlines. */
 	uint64_t last_busy, partial_busy;
 	bool closing;          /* reads done: flush replies, then close */
+	bool gone;             /* the peer closed both ways (EPOLLHUP): nobody reads replies */
 	bool overflow;         /* unread replies went over max_output */
 	bool want_out;         /* EPOLLOUT registered */
 	uint32_t topics;       /* subscribed to these notification topics; 0: none */
@@ -424,7 +425,7 @@ static void
 handle_line(struct cg_rpc_server *srv, struct cg_rpc_conn *c, const char *line, size_t len)
 {
 	struct cg_rpc_ctx ctx = { .peer = &c->peer, .user = srv->user, .server = srv, .conn = c,
-				  .max_reply = srv->lim.max_output };
+				  .max_reply = srv->lim.max_output, .peer_gone = c->gone };
 	uint64_t t0 = now_ms();
 	json_object *reply;
 	size_t i;
@@ -931,6 +932,10 @@ cg_rpc_server_dispatch(struct cg_rpc_server *srv, int timeout_ms)
 			if ((evs[i].events & EPOLLOUT) && conn_flush(srv, c) != 0)
 				continue;
 			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+				/* HUP, unlike a half-close (SHUT_WR: RDHUP), means the
+				 * peer cannot read our replies any more. */
+				if (evs[i].events & (EPOLLHUP | EPOLLERR))
+					c->gone = true;
 				if (!c->closing)
 					conn_read(srv, c);
 				else if (evs[i].events & (EPOLLHUP | EPOLLERR))

@@ -110,12 +110,15 @@ m_whoami(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error 
 	return o;
 }
 
+static unsigned int sets;	/* admin.set calls */
+
 static json_object *
 m_set(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc_error *err)
 {
 	(void)params;
 	(void)ctx;
 	(void)err;
+	sets++;
 	return json_object_new_string("set");
 }
 
@@ -439,6 +442,24 @@ test_codec_notifications(void)
 	CU_ASSERT_PTR_NULL(handle_as(&peer_read, "{\"jsonrpc\":\"2.0\",\"method\":\"admin.set\"}"));
 	CU_ASSERT_PTR_NULL(handle_as(&peer_read, ""));
 	CU_ASSERT_PTR_NULL(handle_as(&peer_read, " \t\r"));
+}
+
+/* A client that hung up: its requests with an id are not run (nobody reads
+ * the answers), its notifications are. */
+static void
+test_codec_peer_gone(void)
+{
+	struct cg_rpc_ctx ctx = { .peer = &peer_admin, .peer_gone = true };
+	const char *batch = "[{\"jsonrpc\":\"2.0\",\"method\":\"admin.set\",\"id\":1},"
+			    "{\"jsonrpc\":\"2.0\",\"method\":\"admin.set\",\"id\":2},"
+			    "{\"jsonrpc\":\"2.0\",\"method\":\"admin.set\"},{\"foo\":1}]";
+	unsigned int before = sets;
+
+	CU_ASSERT_PTR_NULL(cg_rpc_handle_line(methods, batch, strlen(batch), &ctx));
+	CU_ASSERT_EQUAL(sets, before + 1);
+	ctx.peer_gone = false;
+	json_object_put(cg_rpc_handle_line(methods, batch, strlen(batch), &ctx));
+	CU_ASSERT_EQUAL(sets, before + 4);
 }
 
 static void
@@ -1624,6 +1645,7 @@ static const struct cg_unit_test tests[] = {
 	CG_UNIT_TEST(test_codec_strict_ok),
 	CG_UNIT_TEST(test_codec_messages),
 	CG_UNIT_TEST(test_codec_notifications),
+	CG_UNIT_TEST(test_codec_peer_gone),
 	CG_UNIT_TEST(test_codec_batch),
 	CG_UNIT_TEST(test_codec_access),
 	CG_UNIT_TEST(test_codec_line),

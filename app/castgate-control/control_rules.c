@@ -763,20 +763,16 @@ refused:
 static void
 batch_err(struct cg_rpc_error *err, size_t i, const char *name)
 {
-	char m[sizeof(err->message) + CG_RULE_NAME_SIZE + 32];
-	size_t len;
+	char m[sizeof(err->message)], f[sizeof(err->field) + 32];
 
-	snprintf(m, sizeof(m), "rules[%zu] (\"%s\"): %s", i, name, err->message);
-	len = strnlen(m, sizeof(err->message) - 1);
-	memcpy(err->message, m, len);
-	err->message[len] = '\0';
+	snprintf(m, sizeof(m), "%s", err->message);
 	/* "params.rule.x" -> "params.rules[i].x" */
-	if (strncmp(err->field, "params.rule", 11) == 0 && err->field[11] != 's') {
-		snprintf(m, sizeof(m), "params.rules[%zu]%s", i, err->field + 11);
-		len = strnlen(m, sizeof(err->field) - 1);
-		memcpy(err->field, m, len);
-		err->field[len] = '\0';
-	}
+	if (strncmp(err->field, "params.rule", 11) == 0 && err->field[11] != 's')
+		snprintf(f, sizeof(f), "params.rules[%zu]%s", i, err->field + 11);
+	else
+		snprintf(f, sizeof(f), "%s", err->field);
+	/* Through cg_rpc_error_set(): what is cut keeps whole characters. */
+	cg_rpc_error_set(err, err->code, f, "rules[%zu] (\"%s\"): %s", i, name, m);
 }
 
 int

@@ -39,6 +39,32 @@ cg_rpc_code_name(int code)
 	}
 }
 
+/*
+ * Every byte of @str that is not part of a whole UTF-8 sequence becomes '?'.
+ * A message is cut to its buffer, and a handler's "%.64s" of a name, by
+ * bytes: a cut through a character would make the reply invalid UTF-8,
+ * which a strict client refuses whole.
+ */
+static void
+utf8_mend(char *str)
+{
+	unsigned char *s = (unsigned char *)str;
+
+	while (*s != '\0') {
+		size_t n = *s < 0x80 ? 1 : *s >= 0xc2 && *s <= 0xdf ? 2 :
+			   *s >= 0xe0 && *s <= 0xef ? 3 : *s >= 0xf0 && *s <= 0xf4 ? 4 : 0;
+		size_t k = 1;
+
+		while (k < n && (s[k] & 0xc0) == 0x80)
+			k++;
+		if (n == 0 || k < n) {
+			*s++ = '?';
+			continue;
+		}
+		s += n;
+	}
+}
+
 void
 cg_rpc_error_set(struct cg_rpc_error *err, int code, const char *field, const char *fmt, ...)
 {
@@ -51,6 +77,8 @@ cg_rpc_error_set(struct cg_rpc_error *err, int code, const char *field, const ch
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
 	snprintf(err->field, sizeof(err->field), "%s", field != NULL ? field : "");
+	utf8_mend(err->message);
+	utf8_mend(err->field);
 }
 
 /*

@@ -428,6 +428,26 @@ test_codec_messages(void)
 	r = handle_as(&peer_admin, "{bad");
 	CU_ASSERT_PTR_NOT_NULL(strstr(err_msg(r), "parse error"));
 	json_object_put(r);
+	/* A long name cut in a message never cuts a character in two: the
+	 * reply stays valid UTF-8 ("a" + 300 x U+00E9, as escapes and raw). */
+	for (int raw = 0; raw < 2; raw++) {
+		char line[2048], *p = line;
+		json_tokener *tok = json_tokener_new();
+		const char *text;
+
+		p += sprintf(p, "{\"jsonrpc\":\"2.0\",\"method\":\"a");
+		for (int k = 0; k < 300; k++)
+			p += sprintf(p, raw ? "\xc3\xa9" : "\\u00e9");
+		sprintf(p, "\",\"id\":1}");
+		r = handle_as(&peer_admin, line);
+		CU_ASSERT_EQUAL(err_code(r), CG_RPC_E_METHOD_NOT_FOUND);
+		text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+		json_object_put(json_tokener_parse_ex(tok, text, (int)strlen(text)));
+		CU_ASSERT_EQUAL(json_tokener_get_error(tok), json_tokener_success);
+		json_tokener_free(tok);
+		json_object_put(r);
+	}
 	CU_ASSERT_STRING_EQUAL(cg_rpc_code_name(CG_RPC_E_PERMISSION), "permission denied");
 	CU_ASSERT_STRING_EQUAL(cg_rpc_code_name(CG_RPC_E_DATAPLANE), "data plane unavailable");
 }

@@ -9,7 +9,8 @@
  * client dripping a byte a second would keep its connection forever, and a
  * few dozen such clients would hold every slot. Hence a deadline of our own:
  * each connection is recorded when it starts (NOTIFY_CONNECTION) with the
- * time its request must be answered by; a watchdog thread shuts down the
+ * time it must be done by (kept alive, a connection's requests share it, or
+ * a client repeating requests would hold its slot); a watchdog thread shuts down the
  * socket of one past it, and libmicrohttpd, reading EOF, closes it. The
  * watchdog shuts down a dup() of the socket that we own and close ourselves
  * (at NOTIFY_CLOSED, under the mutex the watchdog holds), so it never touches
@@ -238,27 +239,6 @@ on_conn(void *cls, struct MHD_Connection *mc, void **socket_context,
 	*socket_context = NULL;
 }
 
-/* An answer was sent whole: the connection's next request gets a deadline of its own. */
-static void
-on_completed(void *cls, struct MHD_Connection *mc, void **state,
-	     enum MHD_RequestTerminationCode toe)
-{
-	struct cg_http *h = cls;
-	const union MHD_ConnectionInfo *ci;
-	struct conn *c;
-
-	(void)state;
-	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-		return;
-	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	c = ci != NULL ? ci->socket_context : NULL;
-	if (c == NULL)
-		return;
-	pthread_mutex_lock(&h->mu);
-	c->due_ms = now_ms() + h->deadline_ms;
-	pthread_mutex_unlock(&h->mu);
-}
-
 /*
  * Shut down each connection past its deadline. Sleeps until the earliest
  * deadline, or until a connection with an earlier one arrives: no wake-ups
@@ -418,7 +398,6 @@ cg_http_start(const struct cg_http_opts *o, char *err, size_t errlen)
 				  MHD_OPTION_CONNECTION_LIMIT, max_conns,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 				  MHD_OPTION_NOTIFY_CONNECTION, on_conn, h,
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_END);
 	if (h->mhd == NULL) {

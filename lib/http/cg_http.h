@@ -7,10 +7,9 @@
  * A read-only HTTP endpoint (GET and HEAD) for health and metrics, on
  * libmicrohttpd: its own thread polls every connection, so a slow or idle
  * client never holds up another. Each connection has an idle timeout and an
- * absolute deadline: a request must arrive whole and be answered within
- * deadline_s of the connection's start (or of the previous answer on a
- * keep-alive connection), however it trickles in; a connection past it is
- * shut down (the client reads EOF). One address holds at most
+ * absolute deadline: a connection lives deadline_s from its start, however
+ * its request trickles in and however many requests it carries kept alive;
+ * one past it is shut down (the client reads EOF, and connects again). One address holds at most
  * max_conns_per_ip of the max_conns connections, so a single host cannot take
  * them all.
  * The caller's handler renders a body into a growable buffer; the library
@@ -50,7 +49,7 @@ struct cg_http_opts {
 	void *arg;
 	unsigned int timeout_s;       /**< idle connection timeout; 0 = 5 */
 	unsigned int max_conns;       /**< concurrent connections; 0 = 32 */
-	unsigned int deadline_s;      /**< a request's whole time, arrival to answer; 0 = 5 */
+	unsigned int deadline_s;      /**< a connection's whole time, start to shutdown; 0 = 5 */
 	unsigned int max_conns_per_ip; /**< connections from one address; 0 = max_conns / 2 */
 };
 

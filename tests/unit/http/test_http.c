@@ -376,6 +376,39 @@ test_dripper(void)
 }
 
 /*
+ * A kept-alive connection asking again and again, each request whole and
+ * answered at once: cut at the deadline from its start all the same (it
+ * once got a new deadline with every answer, and held its slot for ever).
+ */
+static void
+test_keepalive_repeater(void)
+{
+	static const char req[] = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+	int64_t t0 = now_ms(), cut = -1;
+	int fd = connect_to(), answers = 0;
+	char buf[4096];
+
+	CU_ASSERT_FATAL(fd >= 0);
+	while (now_ms() - t0 < DEADLINE_S * 1000 + CUT_SLACK_MS) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (write(fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1) ||
+		    poll(&p, 1, 1000) <= 0 || (r = read(fd, buf, sizeof(buf))) <= 0) {
+			cut = now_ms() - t0;
+			break;
+		}
+		answers += strncmp(buf, "HTTP/1.1 200", 12) == 0;
+		usleep(DRIP_MS * 1000);
+	}
+	close(fd);
+	printf("%d answers, cut after %lld ms ", answers, (long long)cut);
+	CU_ASSERT(answers >= 2);
+	CU_ASSERT(cut >= DEADLINE_S * 1000 - 100);
+	CU_ASSERT(cut >= 0 && cut <= DEADLINE_S * 1000 + CUT_SLACK_MS);
+}
+
+/*
  * As many drippers as the server has connections, all from one address
  * (127.0.0.2): that address gets half the slots, the others are refused;
  * probes from 127.0.0.1 are answered meanwhile; the held ones are cut
@@ -508,6 +541,7 @@ main(void)
 		CG_UNIT_TEST(test_big_body),
 		CG_UNIT_TEST(test_slow_client),
 		CG_UNIT_TEST(test_dripper),
+		CG_UNIT_TEST(test_keepalive_repeater),
 		CG_UNIT_TEST(test_drippers_one_host),
 		CG_UNIT_TEST(test_drippers_every_slot),
 		CG_UNIT_TEST(test_bind_errors),

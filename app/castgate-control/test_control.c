@@ -598,10 +598,18 @@ test_events(void)
 	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"events.subscribe\",\"params\":"
 		  "{\"type\":[\"link\"]},\"id\":1}", CG_RPC_E_INVALID_PARAMS, "params.type");
 
-	/* The test hook: absent unless CASTGATE_TEST_HOOKS=1. */
+	/* The test hook: absent unless CASTGATE_TEST_HOOKS=1, for readers too
+	 * (unknown methods are -32601 for everyone); with it, admins only. */
 	CHECK_ERR("{\"jsonrpc\":\"2.0\",\"method\":\"test.emit\",\"params\":{\"type\":"
 		  "\"test.ping\"},\"id\":1}", CG_RPC_E_METHOD_NOT_FOUND, "method");
+	r = call_as("{\"jsonrpc\":\"2.0\",\"method\":\"test.emit\",\"id\":1}", false);
+	CU_ASSERT_EQUAL(err_code(r), CG_RPC_E_METHOD_NOT_FOUND);
+	json_object_put(r);
 	c.test_hooks = true;
+	r = call_as("{\"jsonrpc\":\"2.0\",\"method\":\"test.emit\",\"params\":{\"type\":"
+		    "\"test.ping\"},\"id\":1}", false);
+	CU_ASSERT_EQUAL(err_code(r), CG_RPC_E_PERMISSION);
+	json_object_put(r);
 	r = call("{\"jsonrpc\":\"2.0\",\"method\":\"test.emit\",\"params\":{\"type\":"
 		 "\"link.down\",\"count\":3,\"fields\":{\"port\":\"out0\"}},\"id\":1}");
 	CU_ASSERT_EQUAL(json_object_get_int(get(r, "result.emitted")), 3);

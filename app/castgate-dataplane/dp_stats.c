@@ -133,7 +133,8 @@ port_json(const struct cg_dp_port *p)
 	if (p->up)
 		rte_eth_stats_get(p->port_id, &st);
 	k.str(k.ctx, "name", p->name);
-	k.u64(k.ctx, "port_id", p->port_id);
+	/* Not open: no DPDK port, as stats.get and port.list say it. */
+	k.u64(k.ctx, "port_id", p->up ? p->port_id : UINT16_MAX);
 	cg_shm_emit_port(&k, &st, NULL);
 	return j;
 }
@@ -381,10 +382,10 @@ tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 	  struct rte_tel_data *d)
 {
 	rte_tel_data_start_dict(d);
-	/* A port that is not open (missing, closed) has no DPDK port to name. */
+	/* A port that is not open (missing, closed) has no DPDK port: 65535. */
 	for (uint16_t i = 0; i < dp_g.nb_ports; i++)
-		if (dp_g.port_open[i])
-			cg_tel_dict_u64(d, dp_g.ports[i].name, dp_g.ports[i].port_id);
+		cg_tel_dict_u64(d, dp_g.ports[i].name,
+				dp_g.port_open[i] ? dp_g.ports[i].port_id : UINT16_MAX);
 	return 0;
 }
 
@@ -428,7 +429,7 @@ cg_dp_stats_telemetry_register(void)
 		  "Parameter: rule name." },
 		{ "/castgate/drops", tel_drops, "castgate drops per reason. No parameters." },
 		{ "/castgate/ports", tel_ports,
-		  "castgate ports: {name: port_id}. Their counters: /ethdev/stats,<port_id>." },
+		  "castgate ports: {name: port_id}, 65535 while not open. Their counters: /ethdev/stats,<port_id>." },
 		{ "/castgate/igmp", tel_igmp,
 		  "castgate IGMP: {groups: {port: groups joined}, reports: {port: sent}}." },
 	};

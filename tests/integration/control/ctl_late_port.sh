@@ -43,6 +43,14 @@ dp_pid=$(cg_ctl_child_pid dataplane)
 cg_assert_eq "in1 is missing at start" '"missing"' "$(cg_ctl_link in1 state)"
 cg_assert_eq "health degraded while in1 is missing" 1 "$(cg_ctl_health_rc)"
 cg_assert_eq "in0 up" '"up"' "$(cg_ctl_link in0 state)"
+# Every reader lists the missing port, with no DPDK port (65535) and zeros:
+# cg-stats once left it out, and --stats-out gave it a stale id.
+cg_dp_stats_live "$CG_TMP/cgstats0.json"
+cg_assert_eq "cg-stats: in1 listed, port_id 65535, rx_packets 0" "65535 0" \
+	"$(cg_json "$CG_TMP/cgstats0.json" '" ".join(str(p[k]) for p in d["ports"] if p["name"] == "in1" for k in ("port_id", "rx_packets"))')"
+cg_ctl_json st0 stats
+cg_assert_eq "stats.get: in1's port_id 65535" 65535 \
+	"$(cg_json "$CG_TMP/st0.json" '[p["port_id"] for p in d["ports"] if p["name"] == "in1"][0]')"
 
 # The rule on in0 forwards from the first second.
 cg_recv_start r0 "$CG_NS_SINK" 239.18.2.1:6001 --iface "$CG_IF_SINK" --expect 1000 --count 1000

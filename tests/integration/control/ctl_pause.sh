@@ -96,11 +96,8 @@ cg_assert_true "in0 seen down within 1 s" cg_wait_for 1 in0_down
 cg_assert_eq "both rules paused" '["paused", "paused"]' \
 	"[$(rstate fan 's["status"]'), $(rstate other 's["status"]')]"
 # What in0 reports once up again (its memberships, at once): capture them.
-cg_bg tcpdump ip netns exec "$CG_NS_GEN" tcpdump -i "$CG_IF_GEN" -n -U --immediate-mode \
-	-w "$CG_TMP/igmp.pcap" igmp
+cg_capture igmp "$CG_NS_GEN" "$CG_IF_GEN" igmp
 tcpdump_pid=$CG_LAST_PID
-tcpdump_up() { grep -q "listening on" "$CG_TMP/tcpdump.err" 2>/dev/null; }
-cg_wait_for 5 tcpdump_up || cg_die "tcpdump did not start"
 sleep 1
 before_in=$(cg_recv_count a1)
 ip link set "$CG_IF_RIN" up

@@ -32,14 +32,8 @@ output = [ { port = "out0", destination = "$CG_IP_SINK", dport = 7001, ttl = 9 }
 CONF
 } >"$conf"
 
-cg_bg tcpdump ip netns exec "$CG_NS_SINK" tcpdump -i "$CG_IF_SINK" -n -U --immediate-mode \
-	-w "$CG_TMP/arp.pcap" arp
+cg_capture arp "$CG_NS_SINK" "$CG_IF_SINK" arp
 tcpdump_pid=$CG_LAST_PID
-cg_wait_file "$CG_TMP/arp.pcap" 5 "$tcpdump_pid" || cg_die "tcpdump did not start"
-for _ in $(seq 50); do
-	grep -q "listening on" "$CG_TMP/tcpdump.err" && break
-	sleep 0.1
-done
 
 cg_dp_start "$conf"
 

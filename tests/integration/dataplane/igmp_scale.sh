@@ -54,14 +54,8 @@ PY
 
 # capture NAME: IGMP on the generator's side of the link into NAME.pcap.
 capture() {
-	cg_bg "$1" ip netns exec "$CG_NS_GEN" tcpdump -i "$CG_IF_GEN" -n -U --immediate-mode \
-		-w "$CG_TMP/$1.pcap" igmp
+	cg_capture "$1" "$CG_NS_GEN" "$CG_IF_GEN" igmp
 	CAP_PID=$CG_LAST_PID
-	for _ in $(seq 50); do
-		grep -q "listening on" "$CG_TMP/$1.err" 2>/dev/null && break
-		sleep 0.1
-	done
-	grep -q "listening on" "$CG_TMP/$1.err" || cg_die "tcpdump $1 did not start"
 }
 # mdb: the groups the bridge learnt on the relay's link, sorted, one a line.
 mdb() {

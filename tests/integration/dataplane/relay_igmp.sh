@@ -34,13 +34,8 @@ destination = "239.6.2.2"
 dport = 6002
 EOF
 
-cg_bg tcpdump ip netns exec "$CG_NS_GEN" tcpdump -i "$CG_IF_GEN" -n -U --immediate-mode -w "$CG_TMP/igmp.pcap" igmp
+cg_capture igmp "$CG_NS_GEN" "$CG_IF_GEN" igmp
 tcpdump_pid=$CG_LAST_PID
-for _ in $(seq 50); do
-	grep -q "listening on" "$CG_TMP/tcpdump.err" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q "listening on" "$CG_TMP/tcpdump.err" || cg_die "tcpdump did not start"
 
 cg_dp_start "$conf"
 

@@ -28,13 +28,8 @@ EOF
 } >"$conf"
 
 # Capture ARP on the sink's side from before the relay starts.
-cg_bg tcpdump ip netns exec "$CG_NS_SINK" tcpdump -i "$CG_IF_SINK" -n -U --immediate-mode -w "$CG_TMP/arp.pcap" arp
+cg_capture arp "$CG_NS_SINK" "$CG_IF_SINK" arp
 tcpdump_pid=$CG_LAST_PID
-cg_wait_file "$CG_TMP/arp.pcap" 5 "$tcpdump_pid" || cg_die "tcpdump did not start"
-for _ in $(seq 50); do
-	grep -q "listening on" "$CG_TMP/tcpdump.err" && break
-	sleep 0.1
-done
 
 cg_dp_start "$conf"
 
@@ -102,13 +97,8 @@ conf2=$CG_TMP/castgate-down.toml
 sed 's/^\[dataplane\]$/[dataplane]\narp_retry_ms = 200\narp_max_retries = 2/' "$conf" >"$conf2"
 cg_dp_start "$conf2"
 sleep 1.5
-cg_bg tcpdump2 ip netns exec "$CG_NS_SINK" tcpdump -i "$CG_IF_SINK" -n -U --immediate-mode -w "$CG_TMP/arp2.pcap" arp
+cg_capture arp2 "$CG_NS_SINK" "$CG_IF_SINK" arp
 tcpdump_pid=$CG_LAST_PID
-cg_wait_file "$CG_TMP/arp2.pcap" 5 "$tcpdump_pid" || cg_die "tcpdump did not start"
-for _ in $(seq 50); do
-	grep -q "listening on" "$CG_TMP/tcpdump2.err" && break
-	sleep 0.1
-done
 ip link set "$CG_IF_ROUT0" up
 # The link poll (5 ms), a request, the reply: well within a second.
 sleep 1

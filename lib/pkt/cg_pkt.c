@@ -26,6 +26,35 @@ static const char *const drop_names[CG_PKT_DROP_MAX] = {
 	[CG_PKT_DROP_BAD_SOURCE] = "bad_source",
 };
 
+void
+cg_pkt_peek(const uint8_t *frame, uint32_t len, struct cg_pkt_peek *pk)
+{
+	uint32_t l3 = CG_PKT_ETH_HLEN, ihl;
+	uint16_t type = len >= l3 ? (uint16_t)(frame[12] << 8 | frame[13]) : 0;
+	const uint8_t *ip;
+
+	memset(pk, 0, sizeof(*pk));
+	for (int v = 0; v < CG_PKT_MAX_VLANS && len >= l3 + CG_PKT_VLAN_HLEN &&
+	     (type == CG_PKT_ETHERTYPE_VLAN || type == CG_PKT_ETHERTYPE_QINQ); v++) {
+		type = (uint16_t)(frame[l3 + 2] << 8 | frame[l3 + 3]);
+		l3 += CG_PKT_VLAN_HLEN;
+	}
+	ip = frame + l3;
+	if (type != CG_PKT_ETHERTYPE_IPV4 || len < l3 + CG_PKT_IPV4_HLEN || (ip[0] >> 4) != 4)
+		return;
+	memcpy(&pk->src_be, ip + 12, 4);
+	memcpy(&pk->dst_be, ip + 16, 4);
+	pk->ttl = ip[8];
+	pk->ip = true;
+	ihl = (ip[0] & 0xfu) * 4;
+	if (ip[9] != CG_PKT_IPPROTO_UDP || ihl < CG_PKT_IPV4_HLEN ||
+	    ((ip[6] << 8 | ip[7]) & CG_PKT_IP_OFFMASK) != 0 || len < l3 + ihl + 4)
+		return;
+	pk->sport = (uint16_t)(ip[ihl] << 8 | ip[ihl + 1]);
+	pk->dport = (uint16_t)(ip[ihl + 2] << 8 | ip[ihl + 3]);
+	pk->udp = true;
+}
+
 const char *
 cg_pkt_drop_name(enum cg_pkt_drop drop)
 {

@@ -173,6 +173,24 @@ struct cg_pkt_info {
 enum cg_pkt_verdict cg_pkt_parse(const uint8_t *frame, uint32_t len, unsigned int flags,
 				 struct cg_pkt_info *pi);
 
+/** What a frame's headers say, as far as they go: cg_pkt_peek(). */
+struct cg_pkt_peek {
+	bool ip;		/**< an IPv4 header: src_be, dst_be and ttl are set */
+	bool udp;		/**< and a UDP header in a first fragment: sport, dport */
+	uint32_t src_be, dst_be;
+	uint16_t sport, dport;	/**< host order */
+	uint8_t ttl;
+};
+
+/**
+ * The addresses, ports and TTL of any frame, checked no further than it
+ * takes to read them (up to two VLAN tags, IPv4 version and IHL, the UDP
+ * header's first 4 bytes inside @p len): for diagnostics of a frame that
+ * cg_pkt_parse() refused, whose cg_pkt_info holds only what the parser
+ * reached before the check that failed.
+ */
+void cg_pkt_peek(const uint8_t *frame, uint32_t len, struct cg_pkt_peek *pk);
+
 /**
  * Stable snake_case name of a drop reason, for counters and logs
  * ("truncated", "non_ipv4", ...). "none" for CG_PKT_DROP_NONE and "unknown"

@@ -437,6 +437,45 @@ test_drop_bad_udp_len(void)
 	CU_ASSERT_EQUAL(drop_of(fbuf, l.len, ALL_CHECKS), CG_PKT_DROP_BAD_UDP_LEN);
 }
 
+/* cg_pkt_peek(): a refused frame's own fields, as far as it has them. */
+static void
+test_peek(void)
+{
+	struct tspec s = base_spec();
+	struct cg_pkt_peek pk;
+	struct tlayout l;
+
+	s.ntags = 2;
+	s.tpid[0] = 0x88a8;
+	s.tpid[1] = 0x8100;
+	s.ihl = 7;
+	l = tframe(fbuf, &s);
+	put16(fbuf + l.l4 + 4, 4000);			/* bad_udp_len: still read */
+	CU_ASSERT_EQUAL(drop_of(fbuf, l.len, 0), CG_PKT_DROP_BAD_UDP_LEN);
+	cg_pkt_peek(fbuf, (uint32_t)l.len, &pk);
+	CU_ASSERT(pk.ip && pk.udp);
+	CU_ASSERT_EQUAL(ntohl(pk.src_be), IP4(198, 18, 200, 1));
+	CU_ASSERT_EQUAL(ntohl(pk.dst_be), IP4(239, 1, 1, 1));
+	CU_ASSERT_EQUAL(pk.sport, 40000);
+	CU_ASSERT_EQUAL(pk.dport, 5001);
+	CU_ASSERT_EQUAL(pk.ttl, 32);
+	cg_pkt_peek(fbuf, (uint32_t)l.l4 + 3, &pk);	/* the ports cut off */
+	CU_ASSERT(pk.ip && !pk.udp);
+	s = base_spec();
+	s.frag = 100;					/* a later fragment: no ports */
+	l = tframe(fbuf, &s);
+	cg_pkt_peek(fbuf, (uint32_t)l.len, &pk);
+	CU_ASSERT(pk.ip && !pk.udp && pk.sport == 0);
+	cg_pkt_peek(fbuf, (uint32_t)l.l3 + 19, &pk);	/* no whole IPv4 header */
+	CU_ASSERT(!pk.ip && !pk.udp && pk.src_be == 0);
+	s.ethertype = 0x88b5;				/* not IPv4 */
+	l = tframe(fbuf, &s);
+	cg_pkt_peek(fbuf, (uint32_t)l.len, &pk);
+	CU_ASSERT(!pk.ip && !pk.udp);
+	cg_pkt_peek(fbuf, 3, &pk);
+	CU_ASSERT(!pk.ip);
+}
+
 static void
 test_drop_bad_udp_checksum(void)
 {
@@ -737,6 +776,7 @@ main(void)
 		CG_UNIT_TEST(test_udp_checksum_ffff_valid),
 		CG_UNIT_TEST(test_drop_names),
 		CG_UNIT_TEST(test_parse_arp_verdict),
+		CG_UNIT_TEST(test_peek),
 		CG_UNIT_TEST(test_parse_random),
 		CG_UNIT_TEST(test_parse_fast_random),
 		CG_UNIT_END,

@@ -124,6 +124,24 @@ control_silence_start(struct control *c)
 	return c->silence_fd;
 }
 
+/*
+ * The wall-clock time of the tick at tick_mono_ms, not of its read: the
+ * stamps (last_rx_unix_ms, since_unix_ms) are then whole ticks apart like
+ * the decision, so that a raise shows silence_ms after the last packet
+ * (to the millisecond). Stamped at the read, a late read of the sample that
+ * saw the last packet made the raise look early (696 ms of 700).
+ */
+static uint64_t
+tick_unix_ms(uint64_t tick_mono_ms)
+{
+	uint64_t mono_us = control_mono_us(), late_us;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	late_us = mono_us > tick_mono_ms * 1000u ? mono_us - tick_mono_ms * 1000u : 0;
+	return ((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u - late_us) / 1000u;
+}
+
 void
 control_silence_read(struct control *c)
 {
@@ -142,7 +160,7 @@ control_silence_read(struct control *c)
 	 * the alarm waited one tick more than documented.
 	 */
 	c->silence_clock_ms += n * CONTROL_SILENCE_TICK_MS;
-	control_silence_sample(c, c->silence_clock_ms, control_now_ms());
+	control_silence_sample(c, c->silence_clock_ms, tick_unix_ms(c->silence_clock_ms));
 }
 
 void

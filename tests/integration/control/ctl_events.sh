@@ -110,8 +110,10 @@ cg_assert_eq "silence.raised: silence_ms" $SILENCE "${r[1]}"
 cg_assert_eq "silence.raised: raised count" 2 "${r[2]}"
 after=$((r[3] - r[4]))
 cg_log "raised $after ms after the sample that saw the last packet (silence_ms $SILENCE, tick $TICK)"
-# (The decision runs on the monotonic clock; the two wall-clock stamps are
-# each truncated to the millisecond, so their difference may be 1 ms short.)
+# (Both stamps are the wall-clock times of their timer ticks, not of the
+# reads, each truncated to the millisecond: their difference may be 1 ms
+# short. Stamped at the reads, a late read of the sample that saw the last
+# packet once made it 696 ms.)
 cg_assert_ge "raised no earlier than silence_ms after the last packet" $((SILENCE - 1)) "$after"
 # Samples are whole ticks apart on the sampler's clock (its timer's
 # expirations), so the raise is the sample silence_ms after the one that saw

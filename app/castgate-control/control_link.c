@@ -147,13 +147,18 @@ link_changed(struct control *c, unsigned int p, const struct cg_shm_link *was,
 	bool before = was->state == CG_SHM_PORT_UP, after = now->state == CG_SHM_PORT_UP;
 	uint8_t mid;
 
-	/* Re-opened first: the link state that follows is the new device's. */
-	if (now->opens > was->opens && now->opens > 1) {
+	/*
+	 * Re-opened first: the link state that follows is the new device's.
+	 * One event per opening, also when several came between two reads (an
+	 * interface deleted and created again faster than the tick), so that a
+	 * subscriber counts them all.
+	 */
+	for (uint64_t o = was->opens < 1 ? 2 : (uint64_t)was->opens + 1; o <= now->opens; o++) {
 		json_object *f = json_object_new_object();
 
 		control_jadd(f, "port", json_object_new_string(c->shm.info->ports[p].name));
 		control_jadd(f, "port_id", json_object_new_int(now->port_id));
-		control_jadd(f, "opens", json_object_new_uint64(now->opens));
+		control_jadd(f, "opens", json_object_new_uint64(o));
 		control_event_emit(c, "port.reopened", f);
 	}
 	if (now->state != was->state) {

@@ -29,6 +29,8 @@
  * restarting cannot fix a bad command line or config. */
 /* Name of the lock (and pid) file in the run dir. */
 #define LOCK_NAME "castgate.pid"
+/* The state file's lock, beside it: one castgate per state file. */
+#define STATE_LOCK_SUFFIX ".lock"
 
 struct args {
 	const char *config;
@@ -259,9 +261,10 @@ check_conf(const struct cg_conf *c, const char *path)
 }
 
 /*
- * --check-config: the directories a start would refuse, where they exist
- * already (a start makes a missing one itself): the run directory, and the
- * state file's, which castgate-control checks the same way.
+ * --check-config and a start: the directories a start would refuse, where
+ * they exist already (a start makes a missing one itself): the run directory,
+ * and the state file's, which castgate-control checks the same way; and a
+ * file at the socket's path that is not a socket.
  */
 static int
 check_dirs(const struct cg_conf *c, const char *path)
@@ -283,6 +286,12 @@ check_dirs(const struct cg_conf *c, const char *path)
 			fprintf(stderr, SUP_PROG ": %s: %s: directory %s\n", path, d[i].key, err);
 			return -EINVAL;
 		}
+	}
+	/* castgate-control replaces a stale socket, never anything else */
+	if (stat(c->ctl.socket, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		fprintf(stderr, SUP_PROG ": %s: control.socket: %s exists and is not a socket\n",
+			path, c->ctl.socket);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -389,17 +398,19 @@ absolute_path(const char *path, char *out, size_t size)
 	return 0;
 }
 
-/* One supervisor per run dir: two would remove each other's ready files. The
- * lock lives as long as the process (the fd is close-on-exec, so children
- * do not hold it after we die). */
+/*
+ * One supervisor per run dir (two would remove each other's ready files) and
+ * per state file (two would each cut the other's journal lines as torn, and
+ * lose acknowledged rules). The lock file holds our pid and lives as long as
+ * the process (the fd is close-on-exec, so children do not hold it after we
+ * die); @what names what is shared in the error.
+ */
 static int
-take_lock(const char *run_dir, int *lockfd)
+take_lock(const char *path, const char *what, int *lockfd)
 {
-	char path[PATH_MAX], text[32];
+	char text[32];
 	int fd, len;
 
-	if (snprintf(path, sizeof(path), "%s/" LOCK_NAME, run_dir) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		CG_ERR("%s: %s", path, strerror(errno));
@@ -412,8 +423,8 @@ take_lock(const char *run_dir, int *lockfd)
 		text[n > 0 ? n : 0] = '\0';
 		text[strcspn(text, "\n")] = '\0';
 		if (err == EWOULDBLOCK)
-			CG_ERR("another castgate (pid %s) runs with run dir %s (%s is locked)",
-			       text[0] != '\0' ? text : "?", run_dir, path);
+			CG_ERR("another castgate (pid %s) runs with %s (%s is locked)",
+			       text[0] != '\0' ? text : "?", what, path);
 		else
 			CG_ERR("%s: flock: %s", path, strerror(err));
 		close(fd);
@@ -426,6 +437,34 @@ take_lock(const char *run_dir, int *lockfd)
 	return 0;
 }
 
+/* The run dir's lock, then the state file's (<state_file>.lock, in a
+ * directory made as castgate-control would make it: 0755, not its parents). */
+static int
+take_locks(const struct cg_conf *c, int lockfd[2])
+{
+	char path[PATH_MAX], what[PATH_MAX + 16], *slash;
+
+	if (snprintf(path, sizeof(path), "%s/" LOCK_NAME, c->sup.run_dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	snprintf(what, sizeof(what), "run dir %s", c->sup.run_dir);
+	if (take_lock(path, what, &lockfd[0]) < 0)
+		return -EBUSY;
+	if (snprintf(path, sizeof(path), "%s" STATE_LOCK_SUFFIX, c->ctl.state_file) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	slash = strrchr(path, '/');
+	if (slash != NULL && slash != path) {
+		*slash = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			CG_ERR("control.state_file: mkdir %s: %s", path, strerror(errno));
+			return -errno;
+		}
+		*slash = '/';
+	}
+	snprintf(what, sizeof(what), "state file %s", c->ctl.state_file);
+	return take_lock(path, what, &lockfd[1]) < 0 ? -EBUSY : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -434,7 +473,8 @@ main(int argc, char **argv)
 	struct cg_conf *conf;
 	enum cg_log_level level;
 	struct args a;
-	int lockfd = -1, code, ret;
+	int lockfd[2] = { -1, -1 }, code, ret;
+	pid_t holder;
 
 	cg_log_init(SUP_PROG, CG_LOG_INFO, CG_LOG_FMT_TEXT);
 	if (argc > 1 && strcmp(argv[1], "setup") == 0)
@@ -467,17 +507,23 @@ main(int argc, char **argv)
 		cg_conf_free(conf);
 		return a.check_config ? CG_EXIT_FAILURE : CG_EXIT_USAGE;
 	}
+	/* A start makes the checks --check-config makes: what they refuse would
+	 * otherwise be a child's exit at every restart, never castgate's exit 2. */
+	ret = check_dirs(conf, a.config);
+	if (ret == 0)
+		ret = check_dataplane(dp_bin, config);
+	if (ret < 0 && ret != -EINVAL)
+		fprintf(stderr, SUP_PROG ": running %s --check-config: %s\n", dp_bin,
+			strerror(-ret));
 	if (a.check_config) {
-		ret = check_dirs(conf, a.config);
-		if (ret == 0)
-			ret = check_dataplane(dp_bin, config);
 		if (ret == 0)
 			print_summary(conf, a.config, dp_bin, ctl_bin);
-		else if (ret != -EINVAL)
-			fprintf(stderr, SUP_PROG ": running %s --check-config: %s\n", dp_bin,
-				strerror(-ret));
 		cg_conf_free(conf);
 		return ret == 0 ? 0 : 1;
+	}
+	if (ret < 0) {
+		cg_conf_free(conf);
+		return ret == -EINVAL ? CG_EXIT_USAGE : CG_EXIT_FAILURE;
 	}
 
 	if (a.log_level == NULL)
@@ -500,7 +546,18 @@ main(int argc, char **argv)
 		cg_conf_free(conf);
 		return CG_EXIT_FAILURE;
 	}
-	if (take_lock(conf->sup.run_dir, &lockfd) < 0) {
+	ret = take_locks(conf, lockfd);
+	holder = ret == 0 ? sup_dpdk_prefix_holder(conf->dp.file_prefix,
+						   cg_util_dpdk_run_base()) : 0;
+	/* Ours could not start (EAL's lock), and our stop would remove its files. */
+	if (holder != 0)
+		CG_ERR("dataplane.file_prefix \"%s\" is in use by a running DPDK primary "
+		       "(pid %ld); give this castgate a file_prefix of its own",
+		       conf->dp.file_prefix, (long)holder);
+	if (ret < 0 || holder != 0) {
+		for (int i = 0; i < 2; i++)
+			if (lockfd[i] >= 0)
+				close(lockfd[i]);
 		cg_conf_free(conf);
 		return CG_EXIT_FAILURE;
 	}
@@ -521,10 +578,12 @@ main(int argc, char **argv)
 	};
 	code = sup_run(&o);
 
-	/* An empty pid file says "not running"; the lock goes with the fd. */
-	if (ftruncate(lockfd, 0) < 0)
-		CG_DEBUG("truncating the pid file: %s", strerror(errno));
-	close(lockfd);
+	/* An empty pid file says "not running"; the locks go with the fds. */
+	for (int i = 0; i < 2; i++) {
+		if (ftruncate(lockfd[i], 0) < 0)
+			CG_DEBUG("truncating a lock file: %s", strerror(errno));
+		close(lockfd[i]);
+	}
 	cg_conf_free(conf);
 	return code;
 }

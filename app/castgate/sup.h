@@ -123,10 +123,16 @@ int sup_find_bin(const char *prog, const char *override, const char *self_exe,
  */
 
 /**
+ * The pid of the DPDK primary that runs with file prefix @p prefix (under
+ * @p run_base, cg_util_dpdk_run_base()), or 0 when none does.
+ */
+pid_t sup_dpdk_prefix_holder(const char *prefix, const char *run_base);
+
+/**
  * Remove what DPDK keeps on disk for file prefix @p prefix once its processes
  * are gone: <prefix>map_* in every hugetlbfs mount listed in @p mounts
  * ("/proc/mounts"), and the runtime directory @p run_base/dpdk/<prefix>/.
- * Call only when no process of that prefix runs.
+ * Nothing when a primary of that prefix runs (it is another's then).
  * @return the number of files and directories removed.
  */
 unsigned int sup_dpdk_cleanup(const char *prefix, const char *mounts, const char *run_base);

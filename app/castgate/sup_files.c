@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <mntent.h>
 #include <stdio.h>
@@ -39,6 +40,25 @@ remove_prefixed(const char *dir, const char *start)
 	return n;
 }
 
+/* EAL holds an fcntl write lock on part of <run base>/dpdk/<prefix>/config
+ * while its primary runs. */
+pid_t
+sup_dpdk_prefix_holder(const char *prefix, const char *run_base)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char path[PATH_MAX];
+	int fd;
+
+	if (run_base == NULL ||
+	    snprintf(path, sizeof(path), "%s/dpdk/%s/config", run_base, prefix) >=
+	    (int)sizeof(path) || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;	/* none ran, or its files were removed */
+	if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+		fl.l_pid = 0;
+	close(fd);
+	return fl.l_pid;
+}
+
 unsigned int
 sup_dpdk_cleanup(const char *prefix, const char *mounts, const char *run_base)
 {
@@ -48,6 +68,9 @@ sup_dpdk_cleanup(const char *prefix, const char *mounts, const char *run_base)
 	FILE *f;
 
 	if (prefix == NULL || prefix[0] == '\0' || strchr(prefix, '/') != NULL)
+		return 0;
+	/* A primary started with our prefix after ours stopped: its files. */
+	if (sup_dpdk_prefix_holder(prefix, run_base) != 0)
 		return 0;
 	/* "<prefix>map_": exactly ours, not those of a prefix that starts alike. */
 	snprintf(start, sizeof(start), "%smap_", prefix);

@@ -16,6 +16,9 @@
 #  - A state file that cannot be read: API rules read-only (add, update,
 #    batch add and remove refused, castgate-control runs on), health
 #    degraded, the file untouched; fixed and control restarted, adds work.
+#  - A second castgate with the running one's state file or file prefix is
+#    refused (exit 1) and takes nothing of it; a start refuses what
+#    --check-config refuses (exit 2), e.g. max_rules beyond memory_mb.
 set -euo pipefail
 source "$(dirname "$0")/../lib/cg_test.sh"
 
@@ -220,6 +223,43 @@ cg_assert_true "fixed file: castgate-control started again" \
 	cg_wait_for 15 cg_ctl_control_replaced "$ctl_pid"
 cg_ctl_expect 0 rw_add rule add ro1 --in in0,239.12.1.9,5009 --out out0,239.12.2.9,6009
 cg_ctl_expect 0 rw_del rule remove ro1
+
+# A second castgate that would share what the running one holds is refused
+# before it starts anything, and the running one forwards on with its files
+# (DEPLOYMENT.md): the same state file (exit 1), the same DPDK file prefix
+# (exit 1; its stop once removed the first's hugepage files); and a start
+# makes the checks of --check-config (exit 2: a file at the socket path,
+# max_rules beyond memory_mb), where it once restarted a child forever.
+own_run="s|^run_dir = .*|run_dir = \"$CG_TMP/run2\"|"
+own_sock="s|^socket = .*|socket = \"$CG_TMP/second.sock\"|"
+own_state="s|^state_file = .*|state_file = \"$CG_TMP/state2/rules.json\"|"
+own_prefix="s|^file_prefix = .*|file_prefix = \"${CG_FILE_PREFIX}b\"|"
+hugepages() { find /dev/hugepages -maxdepth 1 -name "${CG_FILE_PREFIX}map_*" | wc -l; }
+# second NAME STATUS WORDS SED-EXPRESSIONS...: castgate with $conf edited
+second() {
+	local name=$1 want=$2 words=$3 rc=0
+	shift 3
+	local e=()
+	for x in "$@"; do e+=(-e "$x"); done
+	sed "${e[@]}" "$conf" >"$CG_TMP/$name.toml"
+	timeout 30 "$CG_CASTGATE" -c "$CG_TMP/$name.toml" >"$CG_TMP/$name.out" \
+		2>"$CG_TMP/$name.err" || rc=$?
+	cg_assert_eq "$name: castgate's exit status" "$want" "$rc"
+	cg_assert_true "$name: it says why ($words)" grep -q "$words" "$CG_TMP/$name.err"
+}
+pages=$(hugepages)
+second same_state 1 "runs with state file $CG_STATE_FILE" "$own_run" "$own_sock" "$own_prefix"
+second same_prefix 1 "file_prefix \"$CG_FILE_PREFIX\" is in use by a running DPDK primary" \
+	"$own_run" "$own_sock" "$own_state"
+: >"$CG_TMP/not_a_socket"
+second file_at_socket 2 "not_a_socket exists and is not a socket" "$own_run" "$own_state" \
+	"$own_prefix" "s|^socket = .*|socket = \"$CG_TMP/not_a_socket\"|"
+second too_many_rules 2 "memory_mb" "$own_run" "$own_sock" "$own_state" "$own_prefix" \
+	"s|^memory_mb = .*|memory_mb = 256\nmax_rules = 200000|"
+cg_assert_eq "the running castgate's hugepage files are all there" "$pages" "$(hugepages)"
+cg_assert_true "the running castgate's data plane runs on" kill -0 "$(cg_ctl_child_pid dataplane)"
+cg_ctl_expect 0 health_after_second system health
+flows second "api1 239.12.1.3:5003 239.12.2.3:6003 6"
 
 cg_ctl_stop 10
 cg_finish

@@ -89,6 +89,7 @@ struct control {
 	struct cg_rule_set *api;	/**< API rules, as the state file holds them */
 	struct cg_state state;		/**< its files: snapshot and journal */
 	bool state_usable;		/**< false: state file unreadable, API rules frozen */
+	bool state_rewrite_failed;	/**< a disturbed state file failed to be rewritten */
 	char state_error[CONTROL_MSG_SIZE];	/**< why, or the first skipped rule's error */
 	unsigned int state_skipped;	/**< state rules control could not install */
 	bool dirty;			/**< data plane and state file may disagree */

@@ -470,6 +470,23 @@ settle(struct control *c)
 void
 control_rules_tick(struct control *c)
 {
+	char err[512];
+
+	/* The state file removed, replaced or cut under us (by hand): write it
+	 * again from the running rules, so that a restart finds every rule that
+	 * was acknowledged, and an append never lands on a base that is gone. */
+	if (c->state_usable && c->api != NULL && cg_state_disturbed(&c->state)) {
+		if (cg_state_save(&c->state, c->api, err, sizeof(err)) == 0) {
+			CG_WARN("state file %s was removed, replaced or cut while " CONTROL_PROG
+				" ran: written again with the %zu API rule(s) it runs",
+				c->state.path, cg_rule_set_count(c->api));
+			c->state_rewrite_failed = false;
+		} else if (!c->state_rewrite_failed) {
+			CG_ERR("state file %s was removed, replaced or cut while " CONTROL_PROG
+			       " ran, and cannot be written again: %s", c->state.path, err);
+			c->state_rewrite_failed = true;
+		}
+	}
 	if (!c->dirty)
 		return;
 	c->dirty_ticks++;
@@ -592,13 +609,14 @@ frozen(const struct control *c, struct cg_rpc_error *err)
 /*
  * Make @next, which is c->api with the changes @ch, durable: append the
  * changes to the journal (the cost of a request is what it changes), or
- * write @next as a new snapshot when the journal has grown past it.
+ * write @next as a new snapshot when the journal has grown past it or the
+ * files are no longer those we wrote.
  */
 static int
 state_write(struct control *c, const struct cg_rule_set *next, const struct cg_state_change *ch,
 	    size_t n, char *msg, size_t len)
 {
-	if (cg_state_fold_due(&c->state))
+	if (cg_state_fold_due(&c->state) || cg_state_disturbed(&c->state))
 		return cg_state_save(&c->state, next, msg, len);
 	return cg_state_append(&c->state, ch, n, msg, len);
 }

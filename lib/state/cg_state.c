@@ -318,6 +318,7 @@ cg_state_load(const char *path, struct cg_rule_set **set, struct cg_state *st, c
 {
 	char jpath[sizeof(st->path) + 16];
 	uint64_t generation = 0;
+	struct stat sb;
 	json_object *root;
 	char *text = NULL;
 	size_t len = 0;
@@ -377,6 +378,11 @@ cg_state_load(const char *path, struct cg_rule_set **set, struct cg_state *st, c
 			goto fail;
 		if (st != NULL)
 			st->snapshot_bytes = len;
+		if (st != NULL && stat(path, &sb) == 0) {
+			st->snapshot_known = true;
+			st->snapshot_dev = sb.st_dev;
+			st->snapshot_ino = sb.st_ino;
+		}
 	}
 	if (st != NULL)
 		st->generation = generation;
@@ -444,6 +450,7 @@ cg_state_save(struct cg_state *st, const struct cg_rule_set *set, char *err, siz
 {
 	char jpath[sizeof(st->path) + 16];
 	const char *step;
+	struct stat sb;
 	char *text;
 	size_t len;
 	int ret;
@@ -470,6 +477,9 @@ cg_state_save(struct cg_state *st, const struct cg_rule_set *set, char *err, siz
 	}
 	st->generation++;
 	st->snapshot_bytes = len + 1;
+	st->snapshot_known = stat(st->path, &sb) == 0;
+	st->snapshot_dev = sb.st_dev;
+	st->snapshot_ino = sb.st_ino;
 	st->journal_bytes = 0;
 	st->journal_changes = 0;
 	st->journal_broken = false;
@@ -649,4 +659,22 @@ cg_state_fold_due(const struct cg_state *st)
 {
 	return st->journal_broken ||
 	       (st->journal_bytes > st->snapshot_bytes && st->journal_bytes > (1u << 20));
+}
+
+bool
+cg_state_disturbed(const struct cg_state *st)
+{
+	char jpath[sizeof(st->path) + 16];
+	struct stat sb;
+	bool there = stat(st->path, &sb) == 0;
+
+	if (there != st->snapshot_known ||
+	    (there && ((uint64_t)sb.st_dev != st->snapshot_dev ||
+		       (uint64_t)sb.st_ino != st->snapshot_ino ||
+		       (uint64_t)sb.st_size != st->snapshot_bytes)))
+		return true;
+	if (st->journal_bytes == 0)
+		return false;	/* none of ours: one that is there is of an older generation */
+	journal_path(jpath, sizeof(jpath), st->path);
+	return stat(jpath, &sb) < 0 || (uint64_t)sb.st_size < st->journal_bytes;
 }

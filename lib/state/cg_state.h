@@ -49,6 +49,8 @@ struct cg_state {
 	uint64_t journal_bytes;		/**< 0: no journal of this generation yet */
 	uint64_t journal_changes;	/**< lines after the header */
 	bool journal_broken;		/**< a failed append left it unusable: fold next */
+	bool snapshot_known;		/**< the snapshot below is ours (read or written) */
+	uint64_t snapshot_dev, snapshot_ino; /**< which file it is, to see it replaced */
 };
 
 /** One change for cg_state_append(). */
@@ -98,5 +100,13 @@ int cg_state_append(struct cg_state *st, const struct cg_state_change *ch, size_
  * bytes written for a bulk load stay proportional to the set.
  */
 bool cg_state_fold_due(const struct cg_state *st);
+
+/**
+ * Whether the files on disk are no longer those this process read or wrote:
+ * the snapshot removed, replaced or resized, or the journal removed or cut
+ * shorter than what was appended. Appending then would leave the changes on
+ * top of a base that is gone; cg_state_save() writes the whole set again.
+ */
+bool cg_state_disturbed(const struct cg_state *st);
 
 #endif /* CG_STATE_H */

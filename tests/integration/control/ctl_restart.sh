@@ -16,6 +16,8 @@
 #  - A state file that cannot be read: API rules read-only (add, update,
 #    batch add and remove refused, castgate-control runs on), health
 #    degraded, the file untouched; fixed and control restarted, adds work.
+#  - The state file removed or its journal cut while castgate runs: written
+#    again from the running rules; a restart finds every acknowledged rule.
 #  - A second castgate with the running one's state file or file prefix is
 #    refused (exit 1) and takes nothing of it; a start refuses what
 #    --check-config refuses (exit 2), e.g. max_rules beyond memory_mb.
@@ -223,6 +225,31 @@ cg_assert_true "fixed file: castgate-control started again" \
 	cg_wait_for 15 cg_ctl_control_replaced "$ctl_pid"
 cg_ctl_expect 0 rw_add rule add ro1 --in in0,239.12.1.9,5009 --out out0,239.12.2.9,6009
 cg_ctl_expect 0 rw_del rule remove ro1
+
+# The state file removed, or its journal cut, under a running castgate (by
+# hand): castgate-control writes it again from the running rules within a
+# tick, and a change after it is durable too (it once went to a journal
+# that a restart ignored): a restart finds every acknowledged rule.
+rm -f "$CG_STATE_FILE"
+cg_assert_true "a removed state file is written again" cg_wait_for 5 test -s "$CG_STATE_FILE"
+cg_assert_eq "... with the running API rule" '["api1"]' "$(cg_state_names)"
+rm -f "$CG_STATE_FILE"
+cg_ctl_expect 0 add_gone rule add gone1 --in in0,239.12.1.11,5011 --out out0,239.12.2.11,6011
+cg_assert_eq "a change right after the removal is in the file" '["api1","gone1"]' \
+	"$(cg_state_names)"
+cg_ctl_expect 0 add_gone2 rule add gone2 --in in0,239.12.1.12,5012 --out out0,239.12.2.12,6012
+: >"$CG_STATE_FILE.journal"
+cg_ctl_expect 0 del_gone2 rule remove gone2
+cg_assert_eq "a change after the journal was cut is in the file" '["api1","gone1"]' \
+	"$(cg_state_names)"
+cg_assert_true "the log says the file was written again" \
+	grep -q "was removed, replaced or cut while castgate-control ran" "$CG_TMP/$CG_SUP_LOG.err"
+cg_ctl_stop 10
+cg_ctl_start "$conf"
+cg_ctl_json list6 rule list
+cg_json_eqs "$CG_TMP/list6.json" "API rules after the restart" '["api1","gone1"]' \
+	'sorted(r["rule"]["name"] for r in d["rules"] if r["origin"] == "api")'
+cg_ctl_expect 0 del_gone rule remove gone1
 
 # A second castgate that would share what the running one holds is refused
 # before it starts anything, and the running one forwards on with its files

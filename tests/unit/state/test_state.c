@@ -319,6 +319,49 @@ test_journal(void)
 	remove_dir();
 }
 
+/* Files removed, replaced or cut under the owner are seen, and a save
+ * makes them its own again. */
+static void
+test_disturbed(void)
+{
+	struct cg_rule a = make_rule("cam1", 7, "239.1.1.1", 1);
+	struct cg_rule_set *s = NULL;
+	struct cg_state st;
+	char err[512] = "", jpath[160], copy[160];
+
+	fresh_dir();
+	snprintf(jpath, sizeof(jpath), "%s.journal", path);
+	snprintf(copy, sizeof(copy), "%s.copy", path);
+	CU_ASSERT_EQUAL_FATAL(cg_state_load(path, &s, &st, err, sizeof(err)), 0);
+	CU_ASSERT_FALSE(cg_state_disturbed(&st));	/* fresh: none, and none known */
+	CU_ASSERT_EQUAL(cg_state_append(&st, &(struct cg_state_change){ .put = &a }, 1, err,
+					sizeof(err)), 0);
+	CU_ASSERT_FALSE(cg_state_disturbed(&st));
+	CU_ASSERT_EQUAL(truncate(jpath, 10), 0);	/* the journal cut */
+	CU_ASSERT_TRUE(cg_state_disturbed(&st));
+	CU_ASSERT_EQUAL(cg_rule_set_add(s, &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cg_state_save(&st, s, err, sizeof(err)), 0);
+	CU_ASSERT_FALSE(cg_state_disturbed(&st));
+	CU_ASSERT_EQUAL(unlink(path), 0);		/* the snapshot removed */
+	CU_ASSERT_TRUE(cg_state_disturbed(&st));
+	CU_ASSERT_EQUAL(cg_state_save(&st, s, err, sizeof(err)), 0);
+	CU_ASSERT_FALSE(cg_state_disturbed(&st));
+	/* replaced by a copy of itself: another file, the same bytes */
+	CU_ASSERT_EQUAL(link(path, copy), 0);
+	CU_ASSERT_EQUAL(unlink(path), 0);
+	write_file(path, "{}");
+	CU_ASSERT_TRUE(cg_state_disturbed(&st));
+	CU_ASSERT_EQUAL(cg_state_save(&st, s, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cg_state_append(&st, &(struct cg_state_change){ .remove = "cam1" }, 1,
+					err, sizeof(err)), 0);
+	CU_ASSERT_FALSE(cg_state_disturbed(&st));
+	CU_ASSERT_EQUAL(unlink(jpath), 0);		/* the journal removed */
+	CU_ASSERT_TRUE(cg_state_disturbed(&st));
+	unlink(copy);
+	cg_rule_set_free(s);
+	remove_dir();
+}
+
 static void
 test_journal_errors(void)
 {
@@ -427,6 +470,7 @@ main(void)
 		CG_UNIT_TEST(test_save_errors),
 		CG_UNIT_TEST(test_bad_files),
 		CG_UNIT_TEST(test_journal),
+		CG_UNIT_TEST(test_disturbed),
 		CG_UNIT_TEST(test_journal_errors),
 		CG_UNIT_TEST(test_stale_tmp_and_dir),
 		CG_UNIT_END,

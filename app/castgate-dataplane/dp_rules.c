@@ -237,6 +237,8 @@ prepare_outputs(struct cg_shm_rule_slot *s, char *err, size_t errlen)
 		const struct cg_rule_output *o = &r->out[i];
 		struct cg_shm_out *d = &s->out[i];
 		const struct cg_dp_port *p;
+		char a[INET_ADDRSTRLEN];
+		const char *why;
 		uint32_t nh_ip;
 		int ret;
 
@@ -263,7 +265,15 @@ prepare_outputs(struct cg_shm_rule_slot *s, char *err, size_t errlen)
 			memcpy(d->dst_mac, o->next_hop_mac, 6);
 			continue;
 		}
-		/* Unicast: on-link destinations are their own next hop. */
+		/* Unicast: on-link destinations are their own next hop, but for
+		 * those that ARP never resolves (the config's check, for API rules). */
+		if ((why = cg_rule_onlink_problem(o->dst, p->ip, p->prefix_len)) != NULL) {
+			snprintf(err, errlen, "rule \"%s\": output[%u].destination: %s is port "
+				 "%s's %s: no host there answers ARP (give another address, or "
+				 "next_hop_mac)", r->name, i, cg_rule_ipv4_str(o->dst, a), p->name,
+				 why);
+			goto fail;
+		}
 		if (p->ip != 0 && in_prefix(o->dst, p->ip, p->prefix_len)) {
 			nh_ip = o->dst;
 		} else if (p->gateway != 0) {

@@ -1257,6 +1257,7 @@ resolve_rule(const struct cg_conf *c, json_object *t, const char *P, struct cg_r
 {
 	char tp[PATH_SIZE], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	json_object *in = at_key(t, "input"), *outs = at_key(t, "output");
+	const char *why;
 	int id;
 	uint16_t i;
 
@@ -1286,6 +1287,13 @@ resolve_rule(const struct cg_conf *c, json_object *t, const char *P, struct cg_r
 				       "%s/%u and the port has no gateway; set the port's gateway "
 				       "or this output's next_hop_mac", cg_rule_ipv4_str(o->dst, a), p->name,
 				       cg_rule_ipv4_str(p->ip & p->netmask, b), p->prefix_len);
+		/* ARP could never resolve these (the data plane checks API rules so). */
+		if (!cg_rule_addr_is_multicast(o->dst) && !o->has_next_hop_mac &&
+		    (why = cg_rule_onlink_problem(o->dst, p->ip, p->prefix_len)) != NULL)
+			return KEY_ERR(tp, ot, "destination", "%s is port \"%s\"'s %s (%s/%u): "
+				       "no host there answers ARP; give another address, or this "
+				       "output's next_hop_mac", cg_rule_ipv4_str(o->dst, a), p->name,
+				       why, cg_rule_ipv4_str(p->ip, b), p->prefix_len);
 	}
 	return 0;
 }

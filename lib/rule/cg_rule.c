@@ -215,6 +215,22 @@ cg_rule_src_problem(uint32_t addr_be)
 }
 
 const char *
+cg_rule_onlink_problem(uint32_t dst_be, uint32_t port_be, uint8_t prefix_len)
+{
+	uint32_t mask = htonl(prefix_len > 0 && prefix_len <= 32 ? ~0u << (32 - prefix_len) : 0);
+
+	if (port_be == 0 || (dst_be & mask) != (port_be & mask))
+		return NULL;
+	if (dst_be == port_be)
+		return "own address";
+	if (prefix_len <= 30 && dst_be == (port_be & mask))
+		return "network address";
+	if (prefix_len <= 30 && dst_be == (port_be | ~mask))
+		return "broadcast address";
+	return NULL;
+}
+
+const char *
 cg_rule_ipv4_str(uint32_t addr_be, char *buf)
 {
 	struct in_addr a = { .s_addr = addr_be };

@@ -286,6 +286,14 @@ const char *cg_rule_dst_problem(uint32_t addr_be);
  */
 const char *cg_rule_src_problem(uint32_t addr_be);
 
+/**
+ * Why a unicast output destination on the link of a port with address
+ * @p port_be / @p prefix_len can never be resolved by ARP: "own address"
+ * (the port's), "network address" or "broadcast address" of the prefix
+ * (none in a /31 or /32); NULL when it can, or is not on that link.
+ */
+const char *cg_rule_onlink_problem(uint32_t dst_be, uint32_t port_be, uint8_t prefix_len);
+
 /** Whether an address (network order) is multicast (224.0.0.0/4). */
 static inline bool
 cg_rule_addr_is_multicast(uint32_t addr_be)

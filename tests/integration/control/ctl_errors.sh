@@ -181,6 +181,13 @@ cg_json_eqs "$CG_TMP/near.json" \
 cg_ctl_expect 1 c_port rule add bad6 --in nope0,239.13.1.9,5009 --out out0,239.13.2.9,6009
 cg_assert_true "castgatectl names the field" grep -q 'params.rule.input.port' "$CG_TMP/c_port.err"
 cg_ctl_expect 1 c_dup rule add apiE --in in0,239.13.1.8,5008 --out out0,239.13.2.9,6009
+# A unicast output ARP never resolves: the port's own address, its prefix's
+# network and broadcast addresses (accepted once, and silently dropped).
+for a in "own address:$CG_IP_ROUT0" "network address:$CG_NET.64" "broadcast address:$CG_NET.127"; do
+	cg_ctl_expect 1 c_onlink rule add bad8 --in in0,239.13.1.10,5010 --out "out0,${a#*:},6010"
+	cg_assert_true "an output to out0's ${a%%:*} is refused, and says so" \
+		grep -q "${a#*:} is port out0's ${a%%:*}" "$CG_TMP/c_onlink.err"
+done
 cg_ctl_expect 1 c_delcfg rule del cfgE
 cg_ctl_expect 4 c_showmissing rule show ghost
 cg_ctl_expect 1 c_call call no.such.method

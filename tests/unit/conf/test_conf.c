@@ -482,6 +482,15 @@ test_errors(void)
 		{ 18, "destination = \"198.18.2.5\"", "rule[0].output[0].destination (line 18): "
 		  "198.18.2.5 is outside port \"rout0\"'s prefix 198.18.1.64/26 and the port has no "
 		  "gateway; set the port's gateway or this output's next_hop_mac" },
+		{ 18, "destination = \"198.18.1.66\"", "rule[0].output[0].destination (line 18): "
+		  "198.18.1.66 is port \"rout0\"'s own address (198.18.1.66/26): no host there "
+		  "answers ARP; give another address, or this output's next_hop_mac" },
+		{ 18, "destination = \"198.18.1.64\"", "rule[0].output[0].destination (line 18): "
+		  "198.18.1.64 is port \"rout0\"'s network address (198.18.1.66/26): no host there "
+		  "answers ARP; give another address, or this output's next_hop_mac" },
+		{ 18, "destination = \"198.18.1.127\"", "rule[0].output[0].destination (line 18): "
+		  "198.18.1.127 is port \"rout0\"'s broadcast address (198.18.1.66/26): no host "
+		  "there answers ARP; give another address, or this output's next_hop_mac" },
 		{ 0, "ttl = 0", "rule[0].output[0].ttl (line 20): 0 is out of range 1..255" },
 		{ 0, "[[rule]]\nname = \"cam1\"\n"
 		     "input = { port = \"rin0\", destination = \"239.1.1.9\", dport = 5001 }\n"

@@ -1108,7 +1108,7 @@ static const struct cg_conf_key port_keys[] = {
 	  .doc = "the port's IPv4 address and prefix length" },
 	{ PORT_KEY(mac), STR("auto", parse_mac), .to_json = mac_json,
 	  .doc = "\"auto\" (the device's MAC) or a unicast MAC to set" },
-	{ PORT_KEY(mtu), INT(MIN_MTU, MAX_MTU, 1500), .doc = "largest IP packet sent or received" },
+	{ PORT_KEY(mtu), INT(MIN_MTU, MAX_MTU, 1500), .doc = "largest IP packet sent (not checked on receive)" },
 	{ PORT_KEY(gateway), STR(NULL, parse_gateway), .flags = CG_CONF_NODEF,
 	  .to_json = gateway_json, .doc = "next hop of unicast outputs outside the prefix" },
 	{ PORT_KEY(rx_desc), INT(MIN_DESC, MAX_DESC, 0), .flags = CG_CONF_INHERIT,

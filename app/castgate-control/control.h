@@ -26,6 +26,7 @@
  */
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -90,6 +91,9 @@ struct control {
 	struct cg_state state;		/**< its files: snapshot and journal */
 	bool state_usable;		/**< false: state file unreadable, API rules frozen */
 	bool state_rewrite_failed;	/**< a disturbed state file failed to be rewritten */
+	/* The config file as a restarted process would read it (control_config_watch()). */
+	struct stat config_seen;	/**< its stat at the last check */
+	char config_error[CONTROL_MSG_SIZE];	/**< "" while it passes the check */
 	char state_error[CONTROL_MSG_SIZE];	/**< why, or the first skipped rule's error */
 	unsigned int state_skipped;	/**< state rules control could not install */
 	bool dirty;			/**< data plane and state file may disagree */
@@ -189,6 +193,13 @@ void control_rules_start(struct control *c);
 
 /** Called once a second: retry reconciliation after a lost change. */
 void control_rules_tick(struct control *c);
+
+/**
+ * Called once a second: when the config file changed (its stat), check it as
+ * a start would (cg_conf_load()); c->config_error says why it fails, so that
+ * system.health warns before a process restarts into it.
+ */
+void control_config_watch(struct control *c);
 
 /** Who asked for a change, for the log. */
 struct control_who {

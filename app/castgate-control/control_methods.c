@@ -762,7 +762,7 @@ m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc
 {
 	static const char *const keys[] = { NULL };
 	struct control *c = control_of(ctx);
-	json_object *res, *checks, *dp, *ports, *st, *skipped;
+	json_object *res, *checks, *dp, *ports, *st, *skipped, *cf;
 	const struct cg_rule *r;
 	struct control_rule_ref ref;
 	bool dp_ok, links_ok = true, state_ok;
@@ -830,8 +830,14 @@ m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc
 	control_jadd(checks, "dataplane", dp);
 	control_jadd(checks, "ports", ports);
 	control_jadd(checks, "state", st);
-	control_jadd(res, "status", json_object_new_string(dp_ok && links_ok && state_ok ? "ok" :
-						       "degraded"));
+	cf = json_object_new_object();
+	control_jadd(cf, "ok", json_object_new_boolean(c->config_error[0] == '\0'));
+	if (c->config_error[0] != '\0')
+		control_jadd(cf, "error", json_object_new_string(c->config_error));
+	control_jadd(checks, "config", cf);
+	control_jadd(res, "status", json_object_new_string(dp_ok && links_ok && state_ok &&
+							   c->config_error[0] == '\0' ? "ok" :
+							   "degraded"));
 	control_jadd(res, "checks", checks);
 	return res;
 }

@@ -493,6 +493,35 @@ control_rules_tick(struct control *c)
 	settle(c);
 }
 
+void
+control_config_watch(struct control *c)
+{
+	struct cg_conf *conf;
+	struct stat sb;
+	char err[CONTROL_MSG_SIZE];
+
+	if (stat(c->config_path, &sb) < 0)
+		memset(&sb, 0, sizeof(sb));	/* gone: the load below says so */
+	if (sb.st_ino == c->config_seen.st_ino && sb.st_dev == c->config_seen.st_dev &&
+	    sb.st_size == c->config_seen.st_size &&
+	    sb.st_mtim.tv_sec == c->config_seen.st_mtim.tv_sec &&
+	    sb.st_mtim.tv_nsec == c->config_seen.st_mtim.tv_nsec && sb.st_ino != 0)
+		return;
+	c->config_seen = sb;
+	conf = cg_conf_load(c->config_path, err, sizeof(err));
+	if (conf != NULL) {
+		if (c->config_error[0] != '\0')
+			CG_INFO("config %s passes its check again", c->config_path);
+		c->config_error[0] = '\0';
+		cg_conf_free(conf);
+		return;
+	}
+	/* What runs is unchanged; a process restarted now would read this. */
+	CG_WARN("config %s fails its check: a castgate process restarted now would not "
+		"start (system.health is degraded until it is fixed): %s", c->config_path, err);
+	snprintf(c->config_error, sizeof(c->config_error), "%s", err);
+}
+
 /* Changes wait until an unanswered one is settled: they would race it. */
 static int
 busy(struct control *c, struct cg_rpc_error *err)

@@ -295,6 +295,7 @@ on_tick(struct control *c)
 	}
 	control_stats_sample(c);
 	control_rules_tick(c);
+	control_config_watch(c);
 	control_metrics_tick(c);
 }
 

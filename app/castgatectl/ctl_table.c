@@ -117,7 +117,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .say = "status     {status}\ndataplane  {checks.dataplane.ok:o} (pid "
 	  "{checks.dataplane.pid})\nports      {checks.ports,{name} link {link_up:U}}\n"
 	  "state      {checks.state.ok:o} ({checks.state.skipped} rule{checks.state.skipped:s} "
-	  "skipped at start){checks.state.error?: }\n" },
+	  "skipped at start){checks.state.error?: }\n"
+	  "{checks.config&config     {ok:o}{error?: }\n}" },
 	{ .words = "config check", .method = "config.check", .args = "[FILE]", .param = "path",
 	  .summary = "validate a config file (default: the running one)",
 	  .help = "  Also lists what a reload would change; exit status 1 if it would fail.\n",

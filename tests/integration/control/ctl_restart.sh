@@ -16,6 +16,7 @@
 #  - A state file that cannot be read: API rules read-only (add, update,
 #    batch add and remove refused, castgate-control runs on), health
 #    degraded, the file untouched; fixed and control restarted, adds work.
+#  - A config edit that fails the check: health degraded, naming the key.
 #  - The state file removed or its journal cut while castgate runs: written
 #    again from the running rules; a restart finds every acknowledged rule.
 #  - A second castgate with the running one's state file or file prefix is
@@ -225,6 +226,24 @@ cg_assert_true "fixed file: castgate-control started again" \
 	cg_wait_for 15 cg_ctl_control_replaced "$ctl_pid"
 cg_ctl_expect 0 rw_add rule add ro1 --in in0,239.12.1.9,5009 --out out0,239.12.2.9,6009
 cg_ctl_expect 0 rw_del rule remove ro1
+
+# An edit that fails the check, reloaded or not: what runs is unchanged, but
+# a process restarted into it would not start, so health says so within a
+# tick and names the key (it once said ok until a crash stopped forwarding).
+cp "$conf" "$CG_TMP/conf.good"
+sed -i 's/^idle_sleep_us = /idle_sleeep_us = /' "$conf"
+health_config() {
+	"$CG_CTL_BIN" -s "$CG_CTL_SOCK" --json system health >"$CG_TMP/hc.json" 2>/dev/null || true
+	cg_json "$CG_TMP/hc.json" '"%s %s" % (d["status"], d["checks"]["config"].get("error", "-"))'
+}
+config_failing() { [[ "$(health_config)" == "degraded "*idle_sleeep_us* ]]; }
+config_passing() { [ "$(health_config)" = "ok -" ]; }
+cg_assert_true "a bad edit: health degraded, naming the key" cg_wait_for 5 config_failing
+cg_ctl_expect 1 health_bad_edit system health
+cg_assert_true "castgatectl system health shows the config check" \
+	grep -q "^config .*FAILED: .*idle_sleeep_us" "$CG_TMP/health_bad_edit.out"
+cp "$CG_TMP/conf.good" "$conf"
+cg_assert_true "the file fixed: health ok again" cg_wait_for 5 config_passing
 
 # The state file removed, or its journal cut, under a running castgate (by
 # hand): castgate-control writes it again from the running rules within a

@@ -58,9 +58,12 @@
 #define IDX_NONE UINT32_MAX
 /* RFC 3376 8.1 / RFC 2236 8.1: Robustness Variable default; a v3 query's QRV replaces it. */
 #define DEFAULT_ROBUSTNESS 2
-/* RFC 3376 8.2: Query Interval default, 125 s; a v3 query's QQIC replaces it. It
- * times the Older Version Querier Present timers (8.12): 2 x 125 s + 10 s = 260 s. */
+/* RFC 3376 8.2, 8.3: Query Interval, 125 s, and Query Response Interval, 10 s, by
+ * default; a v3 query's QQIC and Max Resp Code replace them (v1 and v2 queries
+ * carry no interval). They time the Older Version Querier Present timers (8.12):
+ * 2 x 125 s + 10 s = 260 s. */
 #define DEFAULT_QUERY_INTERVAL_S 125
+#define DEFAULT_QUERY_RESP_DS 100
 /* RFC 3376 8.11: Unsolicited Report Interval, 1 s. RFC 2236 8.10 gives 10 s for
  * v2; we use 1 s there too, so that a lost first report is repeated soon. */
 #define UNSOLICITED_MS 1000
@@ -150,6 +153,7 @@ static uint32_t qlist_n, qlist_cap;
 static struct port_st ports[CG_DP_MAX_PORTS];
 static uint8_t robustness = DEFAULT_ROBUSTNESS;
 static uint32_t query_interval_s = DEFAULT_QUERY_INTERVAL_S;
+static uint32_t query_resp_ds = DEFAULT_QUERY_RESP_DS;
 static uint64_t refresh_at;
 static uint8_t frame[REPORT_FRAME];
 static bool ports_ready;
@@ -870,10 +874,10 @@ query_pass(uint64_t now)
  * paced for the other form, and 7.2.1 cancels pending responses).
  */
 static bool
-older_querier(uint16_t port, uint8_t version, uint64_t now, uint32_t resp_ds)
+older_querier(uint16_t port, uint8_t version, uint64_t now)
 {
 	struct port_st *ps = &ports[port];
-	uint64_t ms = cg_dp_igmp_older_querier_ms(robustness, query_interval_s, resp_ds);
+	uint64_t ms = cg_dp_igmp_older_querier_ms(robustness, query_interval_s, query_resp_ds);
 	uint8_t before = port_version(port);
 
 	ps->older_until[version - 1] = now + ms * cg_dp_tsc_ms;
@@ -1036,13 +1040,17 @@ cg_dp_igmp_input(uint16_t port, const uint8_t *igmp, uint32_t len, uint64_t now)
 	}
 	if (msg.type != CG_PKT_IGMP_QUERY || port >= CG_DP_MAX_PORTS)
 		return;		/* other hosts' reports: nothing to do for us */
-	/* RFC 3376 4.1.6, 4.1.7: adopt the querier's robustness variable and interval. */
-	if (msg.version == 3 && msg.qrv > 0)
-		robustness = msg.qrv;
-	if (msg.version == 3 && msg.qqi_s > 0)
-		query_interval_s = msg.qqi_s;
-	if (msg.version < 3)
-		switched = older_querier(port, msg.version, now, msg.max_resp_ds);
+	/* RFC 3376 4.1.6, 4.1.7, 8.3: adopt the querier's robustness and intervals. */
+	if (msg.version == 3) {
+		if (msg.qrv > 0)
+			robustness = msg.qrv;
+		if (msg.qqi_s > 0)
+			query_interval_s = msg.qqi_s;
+		if (msg.group_be == 0 && msg.max_resp_ds > 0)
+			query_resp_ds = msg.max_resp_ds;
+	} else {
+		switched = older_querier(port, msg.version, now);
+	}
 	/* Answer within the max response time (>= 1 ms). */
 	mrt = msg.max_resp_ds ? (uint64_t)msg.max_resp_ds * 100 * cg_dp_tsc_ms : cg_dp_tsc_ms;
 	if (msg.group_be == 0) {
@@ -1193,6 +1201,7 @@ cg_dp_igmp_leave_all(void (*drain)(void))
 	memset(ports, 0, sizeof(ports));
 	robustness = DEFAULT_ROBUSTNESS;
 	query_interval_s = DEFAULT_QUERY_INTERVAL_S;
+	query_resp_ds = DEFAULT_QUERY_RESP_DS;
 	ports_ready = false;
 	shutting_down = false;
 }

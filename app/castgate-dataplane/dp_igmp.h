@@ -60,7 +60,8 @@ uint8_t cg_dp_igmp_version(uint16_t port);
 /**
  * RFC 3376 8.12, Older Version Querier Present Timeout, in ms: the
  * Robustness Variable times the Query Interval, plus the Query Response
- * Interval (@p resp_ds tenths of a second: the older query's Max Resp Time).
+ * Interval (@p resp_ds tenths of a second: the last v3 general query's Max
+ * Resp Time).
  * 260 000 with the defaults (2, 125 s, 100).
  */
 static inline uint64_t

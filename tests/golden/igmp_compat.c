@@ -3,7 +3,7 @@
  * The data plane's IGMP compatibility modes (dp_igmp.c, RFC 3376 7.2.1),
  * without EAL, on a fake 1 GHz TSC: with igmp_version 3, an IGMPv2 query
  * makes the port report in v2 for the Older Version Querier Present Timeout
- * (2 x 125 s + the query's Max Resp Time, 260 s by default) and a v1 query in
+ * (2 x 125 s + the Query Response Interval, 10 s: 260 s by default) and a v1 query in
  * v1 for its own; v1 wins while both run; each query restarts its timer; when
  * they run out the port is back to v3. The frames counted show the form: a
  * general query's answer is one v3 report for the port's groups, or one v2
@@ -55,15 +55,21 @@ frames_in(unsigned int secs)
 	return cg_dp_igmp_reports(0) - f0;
 }
 
-/* A general query of @p len bytes (8: v1/v2, 12: v3) with Max Resp Code @p code. */
+/* A general query of @p len bytes (8: v1/v2, 12: v3: QRV 2, QQIC @p qqic), Max Resp Code @p code. */
 static void
-query(unsigned int len, uint8_t code)
+query_qqic(unsigned int len, uint8_t code, uint8_t qqic)
 {
-	uint8_t q[12] = { CG_PKT_IGMP_QUERY, code, 0, 0, 0, 0, 0, 0, 2, 125, 0, 0 };
+	uint8_t q[12] = { CG_PKT_IGMP_QUERY, code, 0, 0, 0, 0, 0, 0, 2, qqic, 0, 0 };
 	uint16_t c = cg_pkt_csum_fold(cg_pkt_csum_add(q, len, 0));
 
 	memcpy(q + 2, &c, sizeof(c));	/* the sum is in the bytes' own order */
 	cg_dp_igmp_input(0, q, len, now);
+}
+
+static void
+query(unsigned int len, uint8_t code)
+{
+	query_qqic(len, code, 125);
 }
 
 int
@@ -90,8 +96,8 @@ main(void)
 		cg_dp_igmp_join(0, group_of(g), 0);
 	run_until(now + 3 * SEC);	/* the state-change rounds */
 	CHECK(cg_dp_igmp_version(0) == 3, "version %u at start", cg_dp_igmp_version(0));
-	query(12, 10);
-	CHECK(frames_in(2) == 1, "v3 query: the groups in one v3 report");
+	query(12, 100);	/* Max Resp Time 10 s: the Query Response Interval */
+	CHECK(frames_in(11) == 1, "v3 query: the groups in one v3 report");
 
 	/* v2 query (Max Resp Time 10 s): v2 for 260 s, every group a report. */
 	t_v2 = now;
@@ -108,8 +114,8 @@ main(void)
 	run_until(t_v2 + 261 * SEC);
 	CHECK(cg_dp_igmp_version(0) == 3, "version %u 261 s after the v2 query",
 	      cg_dp_igmp_version(0));
-	query(12, 10);
-	CHECK(frames_in(2) == 1, "back in v3: one v3 report again");
+	query(12, 100);
+	CHECK(frames_in(11) == 1, "back in v3: one v3 report again");
 
 	/* A v2 query, then a v1 query 100 s later (Max Resp Time 10 s for v1). */
 	t_v2 = now;
@@ -136,12 +142,30 @@ main(void)
 	run_until(t_v2 + 261 * SEC);
 	CHECK(cg_dp_igmp_version(0) == 3, "version %u when both ran out", cg_dp_igmp_version(0));
 
+	/* A v3 querier's interval (QQIC 60 s) and Max Resp Time (5 s) time the next
+	 * v2 timer: 2 x 60 s + 5 s = 125 s. */
+	query_qqic(12, 50, 60);
+	run_until(now + 6 * SEC);
+	t_v2 = now;
+	query(8, 100);
+	run_until(t_v2 + 124 * SEC);
+	CHECK(cg_dp_igmp_version(0) == 2, "version %u 124 s after a v2 query (QQI 60 s)",
+	      cg_dp_igmp_version(0));
+	run_until(t_v2 + 126 * SEC);
+	CHECK(cg_dp_igmp_version(0) == 3, "version %u 126 s after a v2 query (QQI 60 s)",
+	      cg_dp_igmp_version(0));
+
 	/* igmp_version 2: a v1 querier gives v1 (RFC 2236 4), never v3. */
 	dp_g.p.igmp_version = 2;
 	CHECK(cg_dp_igmp_version(0) == 2, "igmp_version 2: version %u", cg_dp_igmp_version(0));
+	query_qqic(12, 100, 125);	/* back to the default intervals */
+	run_until(now + 11 * SEC);
 	t_v1 = now;
 	query(8, 0);
 	CHECK(cg_dp_igmp_version(0) == 1, "igmp_version 2, v1 query: version %u",
+	      cg_dp_igmp_version(0));
+	run_until(t_v1 + 259 * SEC);
+	CHECK(cg_dp_igmp_version(0) == 1, "igmp_version 2, 259 s after: version %u",
 	      cg_dp_igmp_version(0));
 	run_until(t_v1 + 261 * SEC);
 	CHECK(cg_dp_igmp_version(0) == 2, "igmp_version 2 after the v1 timer: version %u",

@@ -6,6 +6,13 @@
  * state records on refresh and in answer to queries); IGMPv2 when configured
  * (v2 cannot express sources: an (S,G) membership is reported as G).
  *
+ * Compatibility (RFC 3376 7.2.1; RFC 2236 4): a v2 or v1 query on a port
+ * (re)starts that port's Older Version Querier Present timer of its version;
+ * while one runs the port reports in that version (v1 before v2; never above
+ * igmp_version): v2 reports and leaves, or v1 reports and no leaves. Changes
+ * still pending then go out in the older form; when the timer expires, the
+ * port is back to its version.
+ *
  * Scale. Groups live in an array that doubles when full, found through an
  * open-addressing index keyed by (port, group) that doubles too: no fixed
  * cap, memory follows the groups actually joined (a 64-byte entry and 8 to
@@ -31,6 +38,7 @@
  *   and a pass that runs out of tokens resumes at the next timer run.
  */
 #include <assert.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +58,12 @@
 #define IDX_NONE UINT32_MAX
 /* RFC 3376 8.1 / RFC 2236 8.1: Robustness Variable default; a v3 query's QRV replaces it. */
 #define DEFAULT_ROBUSTNESS 2
+/* RFC 3376 8.2, 8.3: Query Interval, 125 s, and Query Response Interval, 10 s, by
+ * default; a v3 query's QQIC and Max Resp Code replace them (v1 and v2 queries
+ * carry no interval). They time the Older Version Querier Present timers (8.12):
+ * 2 x 125 s + 10 s = 260 s. */
+#define DEFAULT_QUERY_INTERVAL_S 125
+#define DEFAULT_QUERY_RESP_DS 100
 /* RFC 3376 8.11: Unsolicited Report Interval, 1 s. RFC 2236 8.10 gives 10 s for
  * v2; we use 1 s there too, so that a lost first report is repeated soon. */
 #define UNSOLICITED_MS 1000
@@ -112,7 +126,8 @@ struct port_st {
 	int64_t credit;			/* report tokens, in TSC ticks */
 	uint64_t credit_at;
 	uint32_t joined;		/* groups with a member */
-	uint64_t frames;		/* reports sent (v3) or messages (v2) */
+	uint64_t frames;		/* reports sent (v3) or messages (v2, v1) */
+	uint64_t older_until[2];	/* Older Version Querier Present: [0] v1, [1] v2; 0 = off */
 	uint32_t round_recs, round_frames;
 	bool fresh;			/* a change came since the last round started */
 	bool round_fresh;		/* the round in progress sends new changes */
@@ -137,6 +152,8 @@ static uint32_t qlist_n, qlist_cap;
 
 static struct port_st ports[CG_DP_MAX_PORTS];
 static uint8_t robustness = DEFAULT_ROBUSTNESS;
+static uint32_t query_interval_s = DEFAULT_QUERY_INTERVAL_S;
+static uint32_t query_resp_ds = DEFAULT_QUERY_RESP_DS;
 static uint64_t refresh_at;
 static uint8_t frame[REPORT_FRAME];
 static bool ports_ready;
@@ -154,10 +171,24 @@ ports_init(void)
 	ports_ready = true;
 }
 
-static bool
-is_v2(void)
+/* The version @p port reports in now: 3 or 2 (igmp_version), lower while an older querier is heard. */
+static uint8_t
+port_version(uint16_t port)
 {
-	return dp_g.p.igmp_version == 2;
+	const struct port_st *ps = &ports[port];
+
+	if (ps->older_until[0])
+		return 1;
+	if (ps->older_until[1] || dp_g.p.igmp_version == 2)
+		return 2;
+	return 3;
+}
+
+/* v2 and v1 know groups only: (S,G) memberships are reported as G, and no source records. */
+static bool
+groups_only(uint16_t port)
+{
+	return port_version(port) < 3;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -547,19 +578,26 @@ report_add_group(struct report *r, const struct grec *recs, unsigned int n, bool
 	return true;
 }
 
+/* A v2 report or leave, or a v1 report (v1 has no leave: nothing is sent). */
 static void
-send_v2(uint16_t port, uint32_t group_be, bool leave)
+send_old(uint16_t port, uint32_t group_be, bool leave)
 {
 	const struct cg_dp_port *p = &dp_g.ports[port];
 	uint8_t f[128];
 	int len;
 
-	if (leave)
+	if (port_version(port) == 1) {
+		if (leave)
+			return;
+		len = cg_pkt_igmp_build_v1_report(f, sizeof(f), p->mac.addr_bytes, p->ip,
+						  group_be, CG_PKT_NO_VLAN);
+	} else if (leave) {
 		len = cg_pkt_igmp_build_v2_leave(f, sizeof(f), p->mac.addr_bytes, p->ip,
 						 group_be, CG_PKT_NO_VLAN);
-	else
+	} else {
 		len = cg_pkt_igmp_build_v2_report(f, sizeof(f), p->mac.addr_bytes, p->ip,
 						  group_be, CG_PKT_NO_VLAN);
+	}
 	if (len > 0)
 		cg_dp_service_send(port, f, len);
 	ports[port].credit -= (int64_t)token_cost();
@@ -690,11 +728,15 @@ change_pass(uint16_t port, uint64_t now)
 			ps->cursor = g->next;
 			continue;
 		}
-		if (is_v2()) {
+		if (groups_only(port)) {
 			if (!credit_ok(ps))
 				break;
-			send_v2(port, g->group_be, group_empty(g));
+			send_old(port, g->group_be, group_empty(g));
 			g->mode_rtx = g->mode_rtx ? g->mode_rtx - 1 : 0;
+			/* source records pending from v3: the group's message covers them */
+			for (uint32_t k = 0; k < g->nb_srcs; k++)
+				g->srcs[k].allow_rtx = g->srcs[k].block_rtx = 0;
+			src_purge(g);
 			ps->round_recs++;
 			n = g->mode_rtx == 0;
 		} else {
@@ -734,7 +776,7 @@ walk_start(uint16_t port, uint64_t now, uint64_t spread, bool at_once)
 	const struct cg_dp_port *p = &dp_g.ports[port];
 	uint32_t per_frame = 1, frames;
 
-	if (!is_v2()) {
+	if (!groups_only(port)) {
 		uint32_t mtu = p->mtu ? p->mtu : 1500;
 
 		per_frame = (mtu - CG_PKT_IGMP_IP_HLEN - CG_PKT_IGMP_V3_HLEN) /
@@ -766,8 +808,8 @@ walk_pass(uint16_t port, uint64_t now)
 				ps->walk_pos++;
 				continue;
 			}
-			if (is_v2()) {
-				send_v2(port, g->group_be, false);
+			if (groups_only(port)) {
+				send_old(port, g->group_be, false);
 			} else {
 				if (!current_record(g, &rec)) {
 					ps->walk_pos++;	/* out of memory: skip it */
@@ -810,8 +852,8 @@ query_pass(uint64_t now)
 		g->query_due = 0;
 		if (group_empty(g))
 			continue;
-		if (is_v2()) {
-			send_v2(g->port, g->group_be, false);
+		if (groups_only(g->port)) {
+			send_old(g->port, g->group_be, false);
 		} else if (current_record(g, &rec)) {
 			struct report r = { .port = g->port };
 
@@ -823,6 +865,48 @@ query_pass(uint64_t now)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Older version queriers (RFC 3376 7.2.1)                                  */
+
+/*
+ * A v@p version (1 or 2) query came on @p port: (re)start that version's
+ * Older Version Querier Present timer. Returns whether the port's version
+ * changed, so that the query is answered afresh (a walk in progress was
+ * paced for the other form, and 7.2.1 cancels pending responses).
+ */
+static bool
+older_querier(uint16_t port, uint8_t version, uint64_t now)
+{
+	struct port_st *ps = &ports[port];
+	uint64_t ms = cg_dp_igmp_older_querier_ms(robustness, query_interval_s, query_resp_ds);
+	uint8_t before = port_version(port);
+
+	ps->older_until[version - 1] = now + ms * cg_dp_tsc_ms;
+	if (port_version(port) == before)
+		return false;
+	CG_INFO("igmp: port %s: IGMPv%u querier seen: sending v%u reports for %" PRIu64 " s",
+		dp_g.ports[port].name, version, port_version(port), ms / 1000);
+	return true;
+}
+
+/* End the older querier timers of @p port that ran out. */
+static void
+older_expire(uint16_t port, uint64_t now)
+{
+	struct port_st *ps = &ports[port];
+
+	for (uint8_t v = 1; v <= 2; v++) {
+		uint8_t before = port_version(port);
+
+		if (ps->older_until[v - 1] == 0 || now < ps->older_until[v - 1])
+			continue;
+		ps->older_until[v - 1] = 0;
+		if (port_version(port) != before)
+			CG_INFO("igmp: port %s: no IGMPv%u querier heard for its timeout: "
+				"sending v%u reports", dp_g.ports[port].name, v, port_version(port));
+	}
+}
+
+/* ------------------------------------------------------------------------ */
 /* API                                                                      */
 
 void
@@ -831,10 +915,12 @@ cg_dp_igmp_join(uint16_t port, uint32_t group_be, uint32_t src_be)
 	uint32_t i = port < CG_DP_MAX_PORTS ? group_lookup(port, group_be) : IDX_NONE;
 	char gb[INET_ADDRSTRLEN];
 	struct group *g;
+	bool old;
 
 	if (port >= CG_DP_MAX_PORTS)
 		return;
 	ports_init();
+	old = groups_only(port);
 	if (i == IDX_NONE)
 		i = group_new(port, group_be);
 	if (i == IDX_NONE) {
@@ -852,7 +938,7 @@ cg_dp_igmp_join(uint16_t port, uint32_t group_be, uint32_t src_be)
 				g->srcs[k].allow_rtx = g->srcs[k].block_rtx = 0;
 			src_purge(g);
 			/* v2 knows groups only: a group already reported stays reported. */
-			if (!is_v2() || was_empty) {
+			if (!old || was_empty) {
 				g->mode_rtx = robustness;
 				changed(i);
 			}
@@ -878,10 +964,10 @@ cg_dp_igmp_join(uint16_t port, uint32_t group_be, uint32_t src_be)
 			s->block_rtx = 0;
 			g->nb_live++;
 			/* In EXCLUDE {} mode we already receive every source. */
-			if (is_v2() && was_empty) {
+			if (old && was_empty) {
 				g->mode_rtx = robustness;
 				changed(i);
-			} else if (!is_v2() && g->any_refcnt == 0) {
+			} else if (!old && g->any_refcnt == 0) {
 				if (g->mode_rtx > 0)	/* a TO_IN in flight: resend the whole set */
 					g->mode_rtx = robustness;
 				else
@@ -906,7 +992,7 @@ cg_dp_igmp_leave(uint16_t port, uint32_t group_be, uint32_t src_be)
 		if (g->any_refcnt == 0 || --g->any_refcnt > 0)
 			return;
 		/* EXCLUDE {} -> INCLUDE {remaining sources}; {} means leave. */
-		if (!is_v2()) {
+		if (!groups_only(port)) {
 			g->mode_rtx = robustness;
 			changed(i);
 		} else if (g->nb_live == 0) {
@@ -920,7 +1006,7 @@ cg_dp_igmp_leave(uint16_t port, uint32_t group_be, uint32_t src_be)
 			return;
 		g->nb_live--;
 		s->allow_rtx = 0;
-		if (is_v2()) {
+		if (groups_only(port)) {
 			if (group_empty(g)) {
 				g->mode_rtx = 1;
 				changed(i);
@@ -939,11 +1025,12 @@ cg_dp_igmp_leave(uint16_t port, uint32_t group_be, uint32_t src_be)
 }
 
 void
-cg_dp_igmp_input(uint16_t port, const uint8_t *igmp, uint32_t len)
+cg_dp_igmp_input(uint16_t port, const uint8_t *igmp, uint32_t len, uint64_t now)
 {
 	struct cg_pkt_igmp msg;
 	enum cg_pkt_igmp_err err;
-	uint64_t now = rte_rdtsc(), mrt;
+	uint64_t mrt;
+	bool switched = false;
 
 	err = cg_pkt_igmp_parse(igmp, len, &msg);
 	if (err != CG_PKT_IGMP_OK) {
@@ -953,14 +1040,22 @@ cg_dp_igmp_input(uint16_t port, const uint8_t *igmp, uint32_t len)
 	}
 	if (msg.type != CG_PKT_IGMP_QUERY || port >= CG_DP_MAX_PORTS)
 		return;		/* other hosts' reports: nothing to do for us */
-	/* RFC 3376 4.1.6: adopt the querier's robustness variable. */
-	if (msg.version == 3 && msg.qrv > 0)
-		robustness = msg.qrv;
+	/* RFC 3376 4.1.6, 4.1.7, 8.3: adopt the querier's robustness and intervals. */
+	if (msg.version == 3) {
+		if (msg.qrv > 0)
+			robustness = msg.qrv;
+		if (msg.qqi_s > 0)
+			query_interval_s = msg.qqi_s;
+		if (msg.group_be == 0 && msg.max_resp_ds > 0)
+			query_resp_ds = msg.max_resp_ds;
+	} else {
+		switched = older_querier(port, msg.version, now);
+	}
 	/* Answer within the max response time (>= 1 ms). */
 	mrt = msg.max_resp_ds ? (uint64_t)msg.max_resp_ds * 100 * cg_dp_tsc_ms : cg_dp_tsc_ms;
 	if (msg.group_be == 0) {
 		/* 5.2: a response already scheduled (a walk in progress) stands. */
-		if (ports[port].walk_due == 0)
+		if (ports[port].walk_due == 0 || switched)
 			walk_start(port, now, mrt, false);
 		return;
 	}
@@ -1007,6 +1102,7 @@ cg_dp_igmp_timer(uint64_t now)
 	for (uint16_t p = 0; p < dp_g.nb_ports; p++) {
 		struct port_st *ps = &ports[p];
 
+		older_expire(p, now);
 		credit_refill(ps, now);
 		if (ps->change_due && now >= ps->change_due)
 			change_pass(p, now);
@@ -1036,6 +1132,12 @@ cg_dp_igmp_reports(uint16_t port)
 	return port < CG_DP_MAX_PORTS ? ports[port].frames : 0;
 }
 
+uint8_t
+cg_dp_igmp_version(uint16_t port)
+{
+	return port < CG_DP_MAX_PORTS ? port_version(port) : (uint8_t)dp_g.p.igmp_version;
+}
+
 void
 cg_dp_igmp_leave_all(void (*drain)(void))
 {
@@ -1044,7 +1146,7 @@ cg_dp_igmp_leave_all(void (*drain)(void))
 
 	ports_init();
 	shutting_down = true;
-	/* Every membership ends: TO_IN {} (v3) or a leave (v2), sent robustness times. */
+	/* Every membership ends: TO_IN {} (v3) or a leave (v2; none in v1), sent robustness times. */
 	for (uint32_t i = 0; i < tab_hi; i++) {
 		struct group *g = &tab[i];
 
@@ -1097,6 +1199,9 @@ cg_dp_igmp_leave_all(void (*drain)(void))
 	tab_cap = tab_hi = hidx_mask = hidx_n = scratch_cap = qlist_n = qlist_cap = 0;
 	free_head = IDX_NONE;
 	memset(ports, 0, sizeof(ports));
+	robustness = DEFAULT_ROBUSTNESS;
+	query_interval_s = DEFAULT_QUERY_INTERVAL_S;
+	query_resp_ds = DEFAULT_QUERY_RESP_DS;
 	ports_ready = false;
 	shutting_down = false;
 }

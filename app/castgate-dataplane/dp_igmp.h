@@ -27,8 +27,12 @@ void cg_dp_igmp_join(uint16_t port, uint32_t group_be, uint32_t src_be);
 /** Drop a reference; the last one reports the leave. */
 void cg_dp_igmp_leave(uint16_t port, uint32_t group_be, uint32_t src_be);
 
-/** Handle an IGMP message (frame bytes from the IGMP header on). */
-void cg_dp_igmp_input(uint16_t port, const uint8_t *igmp, uint32_t len);
+/**
+ * Handle an IGMP message (frame bytes from the IGMP header on) that came at
+ * TSC @p now (the clock of cg_dp_igmp_timer()). An IGMPv2 or v1 query puts
+ * the port in that version's compatibility mode (cg_dp_igmp_version()).
+ */
+void cg_dp_igmp_input(uint16_t port, const uint8_t *igmp, uint32_t len, uint64_t now);
 
 /**
  * Port @p port came up (opened late, re-opened or its link back): report its
@@ -43,8 +47,28 @@ void cg_dp_igmp_timer(uint64_t now);
 /** Groups of port @p port with at least one member now (a gauge). */
 uint32_t cg_dp_igmp_joined(uint16_t port);
 
-/** IGMP reports (v3) or messages (v2) port @p port has sent since start. */
+/** IGMP reports (v3) or messages (v2, v1) port @p port has sent since start. */
 uint64_t cg_dp_igmp_reports(uint16_t port);
+
+/**
+ * The IGMP version port @p port reports in now: igmp_version, or 2 (1)
+ * while an IGMPv2 (v1) querier was heard on it within the Older Version
+ * Querier Present Timeout (RFC 3376 7.2.1), never more than igmp_version.
+ */
+uint8_t cg_dp_igmp_version(uint16_t port);
+
+/**
+ * RFC 3376 8.12, Older Version Querier Present Timeout, in ms: the
+ * Robustness Variable times the Query Interval, plus the Query Response
+ * Interval (@p resp_ds tenths of a second: the last v3 general query's Max
+ * Resp Time).
+ * 260 000 with the defaults (2, 125 s, 100).
+ */
+static inline uint64_t
+cg_dp_igmp_older_querier_ms(uint8_t robustness, uint32_t query_interval_s, uint32_t resp_ds)
+{
+	return (uint64_t)robustness * query_interval_s * 1000 + (uint64_t)resp_ds * 100;
+}
 
 /**
  * Shutdown, lcores stopped: report leaving every group, paced as at run time

@@ -84,7 +84,7 @@ cg_dp_service_send(uint16_t port, const uint8_t *frame, int len)
 }
 
 static void
-handle(struct rte_mbuf *m)
+handle(struct rte_mbuf *m, uint64_t now)
 {
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
@@ -98,7 +98,7 @@ handle(struct rte_mbuf *m)
 		cg_dp_arp_input(port, f, len, &pi);
 		break;
 	case CG_PKT_IGMP:
-		cg_dp_igmp_input(port, f + pi.l4_off, pi.l4_len);
+		cg_dp_igmp_input(port, f + pi.l4_off, pi.l4_len, now);
 		break;
 	default:
 		break;
@@ -118,7 +118,7 @@ cg_dp_service_poll(uint64_t now)
 							   SLOW_BURST, NULL);
 
 		for (unsigned int i = 0; i < n; i++)
-			handle(m[i]);
+			handle(m[i], now);
 		total += n;
 	}
 	if (now >= next_timer) {

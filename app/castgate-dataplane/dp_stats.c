@@ -395,21 +395,26 @@ tel_igmp(const char *cmd __rte_unused, const char *params __rte_unused,
 	 struct rte_tel_data *d)
 {
 	struct rte_tel_data *groups = rte_tel_data_alloc(), *reports = rte_tel_data_alloc();
+	struct rte_tel_data *version = rte_tel_data_alloc();
 
-	if (groups == NULL || reports == NULL) {
+	if (groups == NULL || reports == NULL || version == NULL) {
 		rte_tel_data_free(groups);
 		rte_tel_data_free(reports);
+		rte_tel_data_free(version);
 		return -ENOMEM;
 	}
 	rte_tel_data_start_dict(d);
 	rte_tel_data_start_dict(groups);
 	rte_tel_data_start_dict(reports);
+	rte_tel_data_start_dict(version);
 	for (uint16_t i = 0; i < dp_g.nb_ports; i++) {
 		cg_tel_dict_u64(groups, dp_g.ports[i].name, cg_dp_igmp_joined(i));
 		cg_tel_dict_u64(reports, dp_g.ports[i].name, cg_dp_igmp_reports(i));
+		cg_tel_dict_u64(version, dp_g.ports[i].name, cg_dp_igmp_version(i));
 	}
 	rte_tel_data_add_dict_container(d, "groups", groups, 0);
 	rte_tel_data_add_dict_container(d, "reports", reports, 0);
+	rte_tel_data_add_dict_container(d, "version", version, 0);
 	return 0;
 }
 
@@ -431,7 +436,8 @@ cg_dp_stats_telemetry_register(void)
 		{ "/castgate/ports", tel_ports,
 		  "castgate ports: {name: port_id}, 65535 while not open. Their counters: /ethdev/stats,<port_id>." },
 		{ "/castgate/igmp", tel_igmp,
-		  "castgate IGMP: {groups: {port: groups joined}, reports: {port: sent}}." },
+		  "castgate IGMP: {groups: {port: groups joined}, reports: {port: sent}, "
+		  "version: {port: IGMP version reported in now}}." },
 	};
 	int ret;
 

@@ -802,6 +802,15 @@ int cg_pkt_igmp_build_v2_report(uint8_t *buf, size_t size, const uint8_t smac[CG
 				uint32_t src_be, uint32_t group_be, int vlan);
 
 /**
+ * Build an IGMPv1 membership report (type 0x12, RFC 1112 appendix I) for
+ * @p group_be, sent to the group; the framing of the v2 report (Linux sends
+ * its v1 reports so too). A v1 host has no leave message.
+ * See the builder conventions above.
+ */
+int cg_pkt_igmp_build_v1_report(uint8_t *buf, size_t size, const uint8_t smac[CG_PKT_ETH_ALEN],
+				uint32_t src_be, uint32_t group_be, int vlan);
+
+/**
  * Build an IGMPv2 leave for @p group_be, sent to 224.0.0.2 (all routers).
  * See the builder conventions above.
  */

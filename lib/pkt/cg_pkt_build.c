@@ -371,6 +371,14 @@ cg_pkt_igmp_build_v2_report(uint8_t *buf, size_t size, const uint8_t smac[CG_PKT
 }
 
 int
+cg_pkt_igmp_build_v1_report(uint8_t *buf, size_t size, const uint8_t smac[CG_PKT_ETH_ALEN],
+			    uint32_t src_be, uint32_t group_be, int vlan)
+{
+	return igmp_build_v2(buf, size, smac, src_be, group_be, CG_PKT_IGMP_V1_REPORT, group_be,
+			     vlan);
+}
+
+int
 cg_pkt_igmp_build_v2_leave(uint8_t *buf, size_t size, const uint8_t smac[CG_PKT_ETH_ALEN],
 			   uint32_t src_be, uint32_t group_be, int vlan)
 {

@@ -411,6 +411,29 @@ test_igmp_build_v2_vs_linux(void)
 }
 
 /*
+ * IGMPv1 report 239.1.2.3 (v1 compatibility mode): Linux's v2 report with
+ * type 0x12; the checksum's first word drops by 0x0400, so it gains 0x0400.
+ */
+static void
+test_igmp_build_v1(void)
+{
+	uint8_t want[sizeof(linux_v2_report)];
+	struct cg_pkt_igmp m;
+	int n;
+
+	memcpy(want, linux_v2_report, sizeof(want));
+	want[38] = CG_PKT_IGMP_V1_REPORT;
+	want[40] = 0xfc;
+	n = cg_pkt_igmp_build_v1_report(buf, sizeof(buf), mac_a, a4(198, 18, 200, 1),
+					a4(239, 1, 2, 3), CG_PKT_NO_VLAN);
+	assert_same_frame(buf, n, want, sizeof(want));
+	CU_ASSERT_EQUAL_FATAL(igmp_of(buf, (size_t)n, &m), CG_PKT_IGMP_OK);
+	CU_ASSERT_EQUAL(m.type, CG_PKT_IGMP_V1_REPORT);
+	CU_ASSERT_EQUAL(m.version, 1);
+	CU_ASSERT_EQUAL(m.group_be, a4(239, 1, 2, 3));
+}
+
+/*
  * (S,G) join and leave in one report: ALLOW_NEW_SOURCES 239.1.2.3
  * {198.18.200.7, .8} and BLOCK_OLD_SOURCES 239.1.2.4 {198.18.200.9}. The
  * expected frame was assembled by hand from RFC 3376 4.2, checksums by script.
@@ -768,6 +791,7 @@ main(void)
 		CG_UNIT_TEST(test_igmp_malformed),
 		CG_UNIT_TEST(test_igmp_build_v3_vs_linux),
 		CG_UNIT_TEST(test_igmp_build_v2_vs_linux),
+		CG_UNIT_TEST(test_igmp_build_v1),
 		CG_UNIT_TEST(test_igmp_build_v3_sources),
 		CG_UNIT_TEST(test_igmp_build_vlan),
 		CG_UNIT_TEST(test_igmp_build_errors),

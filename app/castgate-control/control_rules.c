@@ -1276,6 +1276,9 @@ control_reload(struct control *c, const struct control_who *who, json_object **r
 		control_reload_plan_free(&p);
 		return -1;
 	}
+	/* A state rule that a config rule kept out (its name, its match) may fit now. */
+	if (c->state_usable && c->state_skipped > 0 && !c->dirty)
+		c->state_skipped = reconcile(c, false);
 	if (!c->log_level_forced)
 		cg_log_set_level(p.conf->log.level);
 	res = json_object_new_object();

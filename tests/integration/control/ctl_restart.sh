@@ -16,6 +16,8 @@
 #  - A state file that cannot be read: API rules read-only (add, update,
 #    batch add and remove refused, castgate-control runs on), health
 #    degraded, the file untouched; fixed and control restarted, adds work.
+#  - A state rule kept out by a config rule's name goes in at the reload
+#    that frees the name.
 #  - A config edit that fails the check: health degraded, naming the key.
 #  - The state file removed or its journal cut while castgate runs: written
 #    again from the running rules; a restart finds every acknowledged rule.
@@ -226,6 +228,26 @@ cg_assert_true "fixed file: castgate-control started again" \
 	cg_wait_for 15 cg_ctl_control_replaced "$ctl_pid"
 cg_ctl_expect 0 rw_add rule add ro1 --in in0,239.12.1.9,5009 --out out0,239.12.2.9,6009
 cg_ctl_expect 0 rw_del rule remove ro1
+
+# A state rule kept out by a config rule of its name (health degraded) is
+# installed by the reload that frees the name; it once waited for a restart
+# of castgate-control.
+cg_ctl_expect 0 add_clash rule add clash1 --in in0,239.12.1.13,5013 --out out0,239.12.2.13,6013
+cg_ctl_stop 10
+cp "$conf" "$CG_TMP/conf.noclash"
+rule_conf clash1 239.12.1.14 5014 239.12.2.14 6014 7 >>"$conf"
+cg_ctl_start "$conf"
+cg_ctl_expect 1 health_clash system health
+cg_assert_true "the state rule kept out by the config's name is reported" \
+	grep -q "state rule clash1: not installed" "$CG_TMP/health_clash.out"
+cp "$CG_TMP/conf.noclash" "$conf"
+cg_ctl_expect 0 reload_free config reload
+cg_ctl_expect 0 health_freed system health
+cg_ctl_json list7 rule list
+cg_json_eqs "$CG_TMP/list7.json" "after the reload, clash1 is the API rule" '["api",6013]' \
+	'[[r["origin"], r["rule"]["output"][0]["dport"]] for r in d["rules"] if r["rule"]["name"] == "clash1"][0]'
+flows freed "clash1 239.12.1.13:5013 239.12.2.13:6013 64"
+cg_ctl_expect 0 del_clash rule remove clash1
 
 # An edit that fails the check, reloaded or not: what runs is unchanged, but
 # a process restarted into it would not start, so health says so within a

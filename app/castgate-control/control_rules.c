@@ -607,6 +607,40 @@ check_conflicts(const struct control *c, const struct cg_rule *r, const struct c
  * id-less rule added to the config file later never takes an API rule's id
  * (which would skip the API rule at the next start).
  */
+static int
+cmp_id(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The lowest id from CG_RULE_API_ID_BASE up that no rule has (0: none, or
+ * no memory): once a rule was given UINT32_MAX by hand, "one more" is none. */
+static uint32_t
+lowest_free_id(const struct control *c)
+{
+	struct control_rule_ref ref;
+	const struct cg_rule *r;
+	size_t n = 0, i, cap = control_rule_slots(c) + cg_rule_set_count(c->api);
+	uint32_t *ids = malloc((cap + 1) * sizeof(*ids)), id = CG_RULE_API_ID_BASE;
+
+	if (ids == NULL)
+		return 0;
+	for (uint32_t s = 0; s < control_rule_slots(c); s++)
+		if (control_rule_at(c, s, &ref) && ref.rule->id >= CG_RULE_API_ID_BASE)
+			ids[n++] = ref.rule->id;
+	CG_RULE_SET_FOREACH(c->api, i, r)
+		if (r->id >= CG_RULE_API_ID_BASE && n < cap)
+			ids[n++] = r->id;
+	qsort(ids, n, sizeof(*ids), cmp_id);
+	for (i = 0; i < n && ids[i] <= id; i++)
+		if (ids[i] == id)
+			id++;	/* sorted, duplicates adjacent: the next candidate */
+	free(ids);
+	return id;	/* 0 when it wrapped: every id is taken */
+}
+
 static uint32_t
 next_id(const struct control *c)
 {
@@ -621,7 +655,7 @@ next_id(const struct control *c)
 	CG_RULE_SET_FOREACH(c->api, i, r)
 		if (r->id > max)
 			max = r->id;
-	return max == UINT32_MAX ? 0 : max + 1;
+	return max < UINT32_MAX ? max + 1 : lowest_free_id(c);
 }
 
 static int

@@ -181,6 +181,15 @@ cg_json_eqs "$CG_TMP/near.json" \
 cg_ctl_expect 1 c_port rule add bad6 --in nope0,239.13.1.9,5009 --out out0,239.13.2.9,6009
 cg_assert_true "castgatectl names the field" grep -q 'params.rule.input.port' "$CG_TMP/c_port.err"
 cg_ctl_expect 1 c_dup rule add apiE --in in0,239.13.1.8,5008 --out out0,239.13.2.9,6009
+# An explicit id of 4294967295 leaves no "one more": the next id-less rule
+# gets the lowest free id from 1048576 up (it was refused: every id taken).
+cg_ctl_expect 0 c_maxid rule add maxid --id 4294967295 --in in0,239.13.1.11,5011 \
+	--out out0,239.13.2.11,6011
+cg_ctl_expect 0 c_afterid rule add afterid --in in0,239.13.1.12,5012 --out out0,239.13.2.12,6012
+cg_assert_true "after id 4294967295, an automatic id from 1048576 up" \
+	grep -Eq "rule afterid added \(id 10485[0-9]{2}," "$CG_TMP/c_afterid.out"
+cg_ctl_expect 0 c_maxid_del rule remove maxid
+cg_ctl_expect 0 c_afterid_del rule remove afterid
 # A unicast output ARP never resolves: the port's own address, its prefix's
 # network and broadcast addresses (accepted once, and silently dropped).
 for a in "own address:$CG_IP_ROUT0" "network address:$CG_NET.64" "broadcast address:$CG_NET.127"; do

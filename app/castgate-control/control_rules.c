@@ -840,6 +840,34 @@ refused:
 	return -1;
 }
 
+/*
+ * Whether rule @p i of a batch clashes (name, id, match) with an earlier rule
+ * of the same batch, which went into @p api from index @p first on: -1 with
+ * the error naming both.
+ */
+static int
+batch_clash(const struct cg_rule_set *api, size_t first, const struct cg_rule *r, size_t i,
+	    struct cg_rpc_error *err)
+{
+	static const char *const what[] = {
+		[CG_RULE_CONFLICT_NAME] = "name", [CG_RULE_CONFLICT_ID] = "id",
+		[CG_RULE_CONFLICT_MATCH] = "match",
+	};
+	const struct cg_rule *other;
+	enum cg_rule_conflict k = cg_rule_set_check(api, r, &other);
+
+	if (k == CG_RULE_CONFLICT_NONE || k >= RTE_DIM(what) || what[k] == NULL)
+		return 0;
+	for (size_t j = first; j < cg_rule_set_count(api); j++)
+		if (cg_rule_set_get(api, j) == other) {
+			cg_rpc_error_set(err, CG_RPC_E_INVALID_PARAMS, "params.rules", "rules[%zu] "
+					 "(\"%s\"): same %s as rules[%zu] (\"%s\") of this request",
+					 i, r->name, what[k], j - first, other->name);
+			return -1;
+		}
+	return 0;
+}
+
 /* Say which rule of a batch @p err is about: "params.rules[i]...". */
 static void
 batch_err(struct cg_rpc_error *err, size_t i, const char *name)
@@ -865,12 +893,14 @@ control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 	char msg[MSG], field[CG_RPC_FIELD_MAX];
 	uint64_t t0 = control_mono_us(), t1;
 	size_t i, done = 0, first = 0;	/* rules[first..i] wait to be sent */
+	size_t first_api;		/* rules[0] is c->api's rule of this index */
 	uint32_t id;
 	int ret;
 
 	if (frozen(c, err) < 0 || busy(c, err) < 0)
 		goto refused;	/* frozen: c->api is NULL */
 	base = cg_rule_set_count(c->api);
+	first_api = base;
 	/* One scan for the next free id, then counting up: O(1) per rule. */
 	id = next_id(c);
 	/*
@@ -884,6 +914,10 @@ control_rules_add_many(struct control *c, struct cg_rule *rules, size_t n,
 
 		snprintf(base, sizeof(base), "params.rules[%zu]", i);
 		if (resolve_ports(c, r, base, err) < 0)
+			goto undo;
+		/* An earlier rule of this request (in c->api, not yet installed):
+		 * say so, not "a state rule that is not installed". */
+		if (batch_clash(c->api, first_api, r, i, err) < 0)
 			goto undo;
 		if (check_conflicts(c, r, NULL, err) < 0) {
 			batch_err(err, i, r->name);

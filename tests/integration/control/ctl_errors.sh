@@ -190,6 +190,19 @@ cg_assert_true "after id 4294967295, an automatic id from 1048576 up" \
 	grep -Eq "rule afterid added \(id 10485[0-9]{2}," "$CG_TMP/c_afterid.out"
 cg_ctl_expect 0 c_maxid_del rule remove maxid
 cg_ctl_expect 0 c_afterid_del rule remove afterid
+# A batch that repeats a name or a match names both of its rules (it once
+# spoke of a state rule that was not installed), and adds nothing.
+b1='{"name": "b1", "input": {"port": "in0", "destination": "239.13.1.13", "dport": 5013}, "output": [{"port": "out0", "destination": "239.13.2.13", "dport": 6013}]}'
+b2='{"name": "b2", "input": {"port": "in0", "destination": "239.13.1.13", "dport": 5013}, "output": [{"port": "out0", "destination": "239.13.2.14", "dport": 6014}]}'
+cg_ctl_expect 1 c_batch_name call rule.add "{\"rules\": [$b1, $b1]}"
+cg_assert_true "a batch repeating a name names both rules" \
+	grep -q 'rules\[1\] ("b1"): same name as rules\[0\] ("b1") of this request' \
+	"$CG_TMP/c_batch_name.err"
+cg_ctl_expect 1 c_batch_match call rule.add "{\"rules\": [$b1, $b2]}"
+cg_assert_true "a batch repeating a match names both rules" \
+	grep -q 'rules\[1\] ("b2"): same match as rules\[0\] ("b1") of this request' \
+	"$CG_TMP/c_batch_match.err"
+cg_ctl_expect 4 c_batch_none rule show b1
 # A unicast output ARP never resolves: the port's own address, its prefix's
 # network and broadcast addresses (accepted once, and silently dropped).
 for a in "own address:$CG_IP_ROUT0" "network address:$CG_NET.64" "broadcast address:$CG_NET.127"; do

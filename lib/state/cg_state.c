@@ -170,10 +170,13 @@ parse_json(const char *where, const char *text, size_t len, char *err, size_t er
 	while (root != NULL && end < len && strchr(" \t\r\n", text[end]) != NULL)
 		end++;
 	if (root == NULL || end < len) {
+		enum json_tokener_error je = json_tokener_get_error(tok);
+
+		/* json-c says "continue" for a value the text ends inside */
 		snprintf(err, errlen, "%s: not valid JSON at byte %zu: %s", where,
-			 json_tokener_get_parse_end(tok), root == NULL ?
-			 json_tokener_error_desc(json_tokener_get_error(tok)) :
-			 "text after the value");
+			 json_tokener_get_parse_end(tok), root != NULL ? "text after the value" :
+			 je == json_tokener_continue ? "the file ends inside a value" :
+			 json_tokener_error_desc(je));
 		json_object_put(root);
 		root = NULL;
 	}

@@ -184,7 +184,8 @@ test_bad_files(void)
 		const char *want;
 	} bad[] = {
 		{ "", "not valid JSON at byte 0" },
-		{ "{\"castgate_state\": 1, \"rules\": [", "not valid JSON" },
+		{ "{\"castgate_state\": 1, \"rules\": [",
+		  "not valid JSON at byte 32: the file ends inside a value" },
 		{ "{\"castgate_state\": 1, \"rules\": []} x", "not valid JSON" },
 		{ "[]", "expected a JSON object at the top" },
 		{ "{\"rules\": []}", "castgate_state: missing" },

@@ -765,7 +765,8 @@ m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc
 	json_object *res, *checks, *dp, *ports, *st, *skipped, *cf;
 	const struct cg_rule *r;
 	struct control_rule_ref ref;
-	bool dp_ok, links_ok = true, state_ok;
+	bool dp_ok, links_ok = true, state_ok, rw_ok;
+	char dir[PATH_MAX], *slash;
 	unsigned int nskip = 0;
 	size_t i;
 
@@ -812,7 +813,13 @@ m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc
 			json_object_array_add(skipped, json_object_new_string(r->name));
 		}
 	}
-	state_ok = c->state_usable && !c->dirty && nskip == 0;
+	/* A directory made read-only after the start: every change would fail. */
+	snprintf(dir, sizeof(dir), "%s", c->conf->ctl.state_file);
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir)
+		*slash = '\0';
+	rw_ok = slash == NULL || slash == dir || access(dir, W_OK) == 0;
+	state_ok = c->state_usable && !c->dirty && nskip == 0 && rw_ok;
 	control_jadd(st, "ok", json_object_new_boolean(state_ok));
 	control_jadd(st, "skipped", json_object_new_uint64(nskip));
 	control_jadd(st, "skipped_rules", skipped);
@@ -827,6 +834,10 @@ m_system_health(json_object *params, const struct cg_rpc_ctx *ctx, struct cg_rpc
 							     c->state_error :
 							     "rules of the state file are not "
 							     "installed"));
+	else if (!rw_ok)
+		control_jadd(st, "error", json_object_new_string("the state file's directory is "
+							     "not writable: every rule change "
+							     "would fail"));
 	control_jadd(checks, "dataplane", dp);
 	control_jadd(checks, "ports", ports);
 	control_jadd(checks, "state", st);

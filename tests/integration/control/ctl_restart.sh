@@ -267,6 +267,21 @@ cg_assert_true "castgatectl system health shows the config check" \
 cp "$CG_TMP/conf.good" "$conf"
 cg_assert_true "the file fixed: health ok again" cg_wait_for 5 config_passing
 
+# The state file's directory made read-only while castgate runs: health
+# says every change would fail (it said ok until the first change failed).
+sdir=$(dirname "$CG_STATE_FILE")
+if mount --bind "$sdir" "$sdir" && mount -o remount,bind,ro "$sdir"; then
+	cg_ctl_expect 1 health_ro_dir system health
+	umount "$sdir"
+	cg_assert_true "a read-only state directory: health says changes would fail" \
+		grep -q "directory is not writable: every rule change would fail" \
+		"$CG_TMP/health_ro_dir.out"
+	cg_ctl_expect 0 health_rw_dir system health
+else
+	umount "$sdir" 2>/dev/null || true
+	cg_fail "could not bind-mount $sdir read-only"
+fi
+
 # The state file removed, or its journal cut, under a running castgate (by
 # hand): castgate-control writes it again from the running rules within a
 # tick, and a change after it is durable too (it once went to a journal

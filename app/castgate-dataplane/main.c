@@ -590,7 +590,13 @@ main(int argc, char **argv)
 		CG_WARN("DPDK's log stays on stderr: %s", strerror(-ret));
 	ret = rte_eal_init(eal_argc, eal_argv);
 	if (ret < 0) {
-		CG_ERR("rte_eal_init: %s (%d)", rte_strerror(rte_errno), rte_errno);
+		/* Some of EAL's refusals (another primary holds the file prefix's
+		 * lock) leave rte_errno at 0: its own log line above says why. */
+		if (rte_errno != 0)
+			CG_ERR("rte_eal_init: %s (%d)", rte_strerror(rte_errno), rte_errno);
+		else
+			CG_ERR("rte_eal_init failed (see EAL's message above; file prefix \"%s\")",
+			       conf->dp.file_prefix);
 		cg_dp_eal_argv_free(eal_argv);
 		cg_conf_free(conf);
 		return CG_EXIT_FAILURE;

@@ -18,26 +18,7 @@ cg_topo_relay
 rin_mac=$(cg_if_mac "$CG_IF_RIN")
 conf=$CG_TMP/castgate.toml
 cg_conf_base --set 'igmp_version = 3' >"$conf"
-cat >>"$conf" <<EOF
-
-[[rule]]
-name = "asm"
-id = 1
-input = { port = "in0", destination = "239.34.1.1", dport = 5001 }
-[[rule.output]]
-port = "out0"
-destination = "239.34.2.1"
-dport = 6001
-
-[[rule]]
-name = "ssm"
-id = 2
-input = { port = "in0", destination = "239.34.1.2", dport = 5002, source = "$CG_IP_GEN" }
-[[rule.output]]
-port = "out0"
-destination = "239.34.2.2"
-dport = 6002
-EOF
+cg_conf_igmp_rules >>"$conf"
 printf '239.34.1.1\n239.34.1.2\n' >"$CG_TMP/groups.txt"
 
 cg_capture igmp "$CG_NS_GEN" "$CG_IF_GEN" igmp

@@ -82,6 +82,32 @@ CONF
 	fi
 }
 
+# cg_conf_igmp_rules: two [[rule]]s for the IGMP tests, an any-source one
+# (asm: 239.N.1.1:5001) and a source-specific one (ssm: 239.N.1.2:5002 from
+# the generator), both to out0.
+cg_conf_igmp_rules() {
+	cat <<EOF
+
+[[rule]]
+name = "asm"
+id = 1
+input = { port = "in0", destination = "239.$CG_N.1.1", dport = 5001 }
+[[rule.output]]
+port = "out0"
+destination = "239.$CG_N.2.1"
+dport = 6001
+
+[[rule]]
+name = "ssm"
+id = 2
+input = { port = "in0", destination = "239.$CG_N.1.2", dport = 5002, source = "$CG_IP_GEN" }
+[[rule.output]]
+port = "out0"
+destination = "239.$CG_N.2.2"
+dport = 6002
+EOF
+}
+
 # cg_hugepages [PAGES]: reserve hugepages (scripts/hugepages) when fewer than
 # PAGES (default 256) are free or hugetlbfs is not mounted.
 cg_hugepages() {

@@ -153,8 +153,10 @@ typedef int (*cw_guard_fn)(void *arg, int pidfd, const struct cg_warp_nsid *ns);
  * Converge a target's routes in the netns of @p pid: plan (cg_warp_plan_routes)
  * against @p rec, apply each operation, update @p rec after each success and
  * write one audit line per change. With @p adopt (a record not yet filled for
- * this netns), static routes already there for configured CIDRs are first
- * taken into @p rec, so that a restarted daemon does not re-apply them.
+ * this netns), the routes of an earlier run already there (our protocol,
+ * CG_WARP_RTPROT, any CIDR; or "proto static" for a configured CIDR, from
+ * versions before it) are first taken into @p rec, so that a restarted daemon
+ * does not re-apply them and removes those of CIDRs no longer configured.
  * The netns is entered only when there is something to do (or to adopt),
  * through a pidfd of @p pid (so that a reused pid cannot redirect us), and
  * @p guard must accept it first.

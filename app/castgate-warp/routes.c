@@ -63,32 +63,40 @@ struct adopt_ctx {
 	struct cg_warp_record *rec;
 };
 
-/* A static route (what lib/nl installs) for a configured CIDR is taken as ours:
- * an earlier run of the daemon installed it. Docker's own routes are not
- * static, so they are replaced, never adopted. */
+/*
+ * Routes of an earlier run are taken as ours: those with our own protocol
+ * (CG_WARP_RTPROT), whatever their CIDR, so that a CIDR removed from the
+ * configuration while the daemon was away is removed now; and "proto static"
+ * routes for configured CIDRs, which versions before CG_WARP_RTPROT
+ * installed, so that an upgrade changes nothing. Docker's own routes are
+ * neither, so they are replaced, never adopted.
+ */
 static int
 adopt_one(const struct cg_nl_route *r, void *arg)
 {
 	struct adopt_ctx *a = arg;
 	struct cg_warp_op op = { .action = CG_WARP_ACT_ADD };
-
 	struct cg_nl_route k = *r;
+	bool ours;
 
 	/* lib/nl reports the main table as RT_TABLE_MAIN; our records use 0 (= main). */
-	if (k.protocol != RTPROT_STATIC || (k.table != 0 && k.table != RT_TABLE_MAIN))
+	if (k.table != 0 && k.table != RT_TABLE_MAIN)
+		return 0;
+	if (k.protocol != CG_WARP_RTPROT && k.protocol != RTPROT_STATIC)
 		return 0;
 	k.table = 0;
-	for (size_t i = 0; i < a->cfg->n_rules; i++) {
-		if (!cg_warp_route_same_dst(&k, &a->cfg->rules[i].dst))
-			continue;
-		op.route = k;
-		op.route.oif = 0;
-		op.route.protocol = 0;
-		op.route.scope = 0;
-		if (op.route.type != CG_NL_ROUTE_UNICAST)
-			memset(op.route.gw, 0, sizeof(op.route.gw));
-		cg_warp_record_apply(a->rec, &op);
-	}
+	ours = k.protocol == CG_WARP_RTPROT;
+	for (size_t i = 0; !ours && i < a->cfg->n_rules; i++)
+		ours = cg_warp_route_same_dst(&k, &a->cfg->rules[i].dst);
+	if (!ours)
+		return 0;
+	op.route = k;
+	op.route.oif = 0;
+	op.route.protocol = 0;
+	op.route.scope = 0;
+	if (op.route.type != CG_NL_ROUTE_UNICAST)
+		memset(op.route.gw, 0, sizeof(op.route.gw));
+	cg_warp_record_apply(a->rec, &op);
 	return 0;
 }
 
@@ -178,8 +186,8 @@ cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char 
 			return ret;
 		}
 		if (rec->n > 0)
-			cw_log_ctr(CG_LOG_DEBUG, id, name, "adopted %zu static route(s) for "
-				   "configured CIDRs (from an earlier run)", rec->n);
+			cw_log_ctr(CG_LOG_DEBUG, id, name, "adopted %zu route(s) of an earlier "
+				   "run", rec->n);
 		cg_warp_plan_routes(cfg, nh, rec, plan);
 	}
 	for (size_t i = 0; i < plan->n_ops; i++) {
@@ -190,7 +198,10 @@ cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char 
 			if (ret == -ESRCH) /* already gone: the record was stale */
 				ret = 0;
 		} else {
-			ret = cg_nl_route_replace(nl, &op->route, err, sizeof(err));
+			struct cg_nl_route r = op->route;
+
+			r.protocol = CG_WARP_RTPROT;
+			ret = cg_nl_route_replace(nl, &r, err, sizeof(err));
 		}
 		if (ret == 0) {
 			cg_warp_record_apply(rec, op);

@@ -674,6 +674,47 @@ count_targets_of(struct cw_state *st, const char *warp)
 }
 
 /*
+ * @p t stops being a target (a reload changed the label or the pattern, or it
+ * was renamed to a warp's name) while it runs: remove the routes we installed
+ * in its netns, so that none leads to an address that another container may
+ * take once its warp is gone. A default route we replaced is not given back:
+ * the target is left without one (Docker gives it back when the container
+ * restarts). @p now is its fresh inspect.
+ */
+static void
+release_target(struct cw_state *st, struct cw_ctr *t, const struct cg_docker_container *now)
+{
+	static struct cg_warp_config none; /* large; main thread only */
+	static struct cg_warp_plan plan;
+	struct guard_ctx g = { .st = st, .t = t };
+	struct cg_docker_container old = t->c;
+	int ret;
+
+	if (!now->running || now->pid <= 0)
+		return;
+	if (cg_warp_check_network_mode(now, "target", g.why, sizeof(g.why)) != CG_WARP_SAFE)
+		return; /* never routed: nothing of ours there */
+	if (t->rec_pid != now->pid) {
+		memset(&t->rec, 0, sizeof(t->rec));
+		t->adopted = false;
+	}
+	if (t->adopted && t->rec.n == 0)
+		return;
+	/* No rule wanted: the plan removes every route of the record (adopted
+	 * first: then only routes with our own protocol count). */
+	none = st->cfg;
+	none.n_rules = 0;
+	t->c = *now; /* the guard checks the pid of this run */
+	ret = cw_routes_converge(&none, t->id, t->name, now->pid, NULL, &t->rec, !t->adopted,
+				 &plan, 0, target_guard, &g);
+	t->c = old;
+	if (ret < 0 || g.refused != CG_WARP_SAFE)
+		cw_log_ctr(CG_LOG_ERR, t->id, t->name, "no longer a target, but its routes could "
+			   "not all be removed%s%s", g.refused != CG_WARP_SAFE ? ": " : "",
+			   g.refused != CG_WARP_SAFE ? g.why : "");
+}
+
+/*
  * Inspect @p id and update the table. @p warp_changed receives the name of a
  * warp whose targets need converging ("" if none). Returns the entry when it
  * is a running target (to converge), else NULL.
@@ -745,14 +786,17 @@ ingest(struct cw_state *st, const char *id, char *warp_changed, size_t wlen)
 			cw_metric_error(CW_ERR_CLASSIFY);
 		}
 	}
+	if (e != NULL && e->role == CG_WARP_ROLE_TARGET && role != CG_WARP_ROLE_TARGET)
+		release_target(st, e, &c);
 	if (role == CG_WARP_ROLE_NONE) {
 		if (e != NULL) {
 			if (e->role == CG_WARP_ROLE_WARP) {
 				snprintf(warp_changed, wlen, "%s", e->name);
 				down_set(st, e->name, true);
 			}
-			cw_log_ctr(CG_LOG_INFO, e->id, e->name, "no longer a %s: forgetting it",
-				   cg_warp_role_name(e->role));
+			cw_log_ctr(CG_LOG_INFO, e->id, e->name, "no longer a %s: forgetting it%s",
+				   cg_warp_role_name(e->role), e->role == CG_WARP_ROLE_TARGET ?
+				   " (the routes it had from castgate-warp are removed)" : "");
 			forget(st, e);
 		} else {
 			cw_log_ctr(CG_LOG_DEBUG, c.id, c.name, "neither warp nor target: ignored");

@@ -311,6 +311,16 @@ int cg_warp_nexthop_gw(const struct cg_warp_nexthop *nh, int family, uint8_t gw[
  * Route planning
  */
 
+/**
+ * The route protocol (rtm_protocol, "proto 103" in `ip route`) of the routes
+ * castgate-warp installs. Its own number, so that a restarted daemon knows its
+ * routes even for CIDRs no longer configured; Docker's routes are "kernel" or
+ * "boot", an administrator's "static". 103 is assigned neither in the
+ * kernel's rtnetlink.h nor in iproute2's rt_protos, and is not one that FRR
+ * (186..198) or Calico (80) use.
+ */
+#define CG_WARP_RTPROT 103
+
 /** What we installed in one target's netns: at most one route per CIDR. */
 struct cg_warp_record {
 	size_t n;

@@ -1,0 +1,89 @@
+#!/bin/bash
+# castgate-warp integration: faults found by an audit of the docs against the daemon.
+#   release: a target that stops being a target on SIGHUP (target_container_label changed)
+#   loses the routes the daemon installed, and keeps nothing via its warp's old address;
+#   own-proto: routes carry castgate-warp's route protocol (proto 103), and a restart removes
+#   them for a CIDR removed from the config while the daemon was away, while it adopts
+#   "proto static" routes of an earlier version for configured CIDRs without a change.
+# Exit: 0 pass, 77 skip (not root / no docker), 1 fail.
+
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+wt_setup
+
+docker network create --subnet 198.19.112.0/24 cgfa >/dev/null
+
+# proto_of NAME CIDR: the protocol of the route for exactly CIDR ("" if none).
+proto_of() {
+	local pid
+	pid=$(cpid "$1") || return 1
+	nsenter -n -t "$pid" ip -4 -d route show table main exact "$2" |
+		sed -n 's/.* proto \([^ ]*\).*/\1/p'
+}
+# no_route NAME CIDR: no route for exactly CIDR.
+no_route() { [ "$(route_count "$1" "$2")" -eq 0 ]; }
+
+# ---------------------------------------------------------------------------------------------
+case_begin release
+cat >"$WT_DIR/a.toml" <<'TOML'
+target_container_label = "network.warp.target"
+TOML
+wt_daemon_start -c "$WT_DIR/a.toml"
+wt_daemon_ready 15 || fail "daemon not healthy"
+wt_run_warp warp-f cgfa
+wt_run_target tf cgfa warp-f
+wt_run_target tf2 cgfa warp-f -l other.target=warp-f
+W=$(cip warp-f cgfa)
+wait_for "all_via tf $W && all_via tf2 $W" $WT_T || fail "tf/tf2 not routed: $(routes tf | tr '\n' ';')"
+[ "$(proto_of tf 198.18.200.0/24)" = 103 ] ||
+	fail "route not installed with proto 103: $(proto_of tf 198.18.200.0/24)"
+log_mark
+sed -i 's/network.warp.target/other.target/' "$WT_DIR/a.toml"
+kill -HUP "$WT_DAEMON_PID"
+wait_for "no_route tf 198.18.200.0/24 && no_route tf 0.0.0.0/0" $WT_T ||
+	fail "tf, no longer a target, kept routes: $(routes tf | tr '\n' ';')"
+all_via tf2 "$W" || fail "tf2, still a target by the new label, lost its routes"
+log_has info 'no longer a target' || fail "no 'no longer a target' line"
+[ "$(audit tf | jq -s 'map(select(.action == "remove" and .result == "ok")) | length')" -eq 2 ] ||
+	fail "want two remove audit lines for tf: $(audit tf)"
+# Its warp stops and another container takes the address: tf must not route to it.
+docker rm -f warp-f >/dev/null
+docker run -d --name filler --network cgfa --ip "$W" "$WT_IMAGE" sleep 3600 >/dev/null ||
+	fail "filler could not take $W"
+sleep 1
+! routes tf | grep -q "via $W" || fail "tf routes via the warp's old address: $(routes tf | tr '\n' ';')"
+wait_for "all_unreachable tf2" $WT_T || fail "tf2 not fail-closed"
+wt_daemon_stop
+ok "a target released on SIGHUP loses castgate-warp's routes"
+
+# ---------------------------------------------------------------------------------------------
+case_begin own-proto
+wt_clean
+docker network create --subnet 198.19.112.0/24 cgfa >/dev/null
+wt_run_warp warp-g cgfa
+wt_run_target tg cgfa warp-g
+wt_run_target tg-old cgfa warp-g
+W=$(cip warp-g cgfa)
+wt_daemon_start --routing-rules 0.0.0.0/0,198.18.200.0/24,198.18.201.0/24
+wait_for "has_via tg 198.18.201.0/24 $W && all_via tg $W" $WT_T || fail "tg not routed"
+wt_daemon_stop
+# An earlier version's route ("proto static") for a configured CIDR, in tg-old.
+nsenter -n -t "$(cpid tg-old)" ip route replace 198.18.200.0/24 via "$W" proto static ||
+	fail "cannot add a static route in tg-old"
+log_mark
+wt_daemon_start --routing-rules 0.0.0.0/0,198.18.200.0/24
+wait_for "log_has info 'reconcile .start-up.'" $WT_T || fail "no start-up reconcile"
+wait_for "no_route tg 198.18.201.0/24" $WT_T ||
+	fail "tg kept the route of a CIDR removed while the daemon was away: $(routes tg | tr '\n' ';')"
+all_via tg "$W" || fail "tg lost a configured route"
+[ "$(audit tg | jq -s 'map(select(.action == "remove" and .cidr == "198.18.201.0/24")) | length')" -eq 1 ] ||
+	fail "want one remove audit line for 198.18.201.0/24: $(audit tg)"
+wait_for "all_via tg-old $W" $WT_T || fail "tg-old not routed"
+[ "$(proto_of tg-old 198.18.200.0/24)" = static ] ||
+	fail "the earlier version's static route was re-applied: $(proto_of tg-old 198.18.200.0/24)"
+[ -z "$(audit tg-old | jq -c 'select(.cidr == "198.18.200.0/24")')" ] ||
+	fail "an audit line for tg-old's adopted static route: $(audit tg-old)"
+wt_daemon_stop
+ok "own route protocol: stale CIDRs removed on restart, static routes of an upgrade adopted"
+
+wt_finish

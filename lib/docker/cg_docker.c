@@ -32,7 +32,8 @@
 /* The event filters castgate-warp needs, as the API's JSON filter map. */
 #define EVENT_FILTERS \
 	"{\"type\":[\"container\",\"network\"]," \
-	"\"event\":[\"start\",\"restart\",\"die\",\"stop\",\"connect\",\"disconnect\"]}"
+	"\"event\":[\"start\",\"restart\",\"die\",\"stop\",\"rename\",\"destroy\"," \
+	"\"connect\",\"disconnect\"]}"
 
 struct cg_docker {
 	CURL *curl;

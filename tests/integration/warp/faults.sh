@@ -4,7 +4,11 @@
 #   loses the routes the daemon installed, and keeps nothing via its warp's old address;
 #   own-proto: routes carry castgate-warp's route protocol (proto 103), and a restart removes
 #   them for a CIDR removed from the config while the daemon was away, while it adopts
-#   "proto static" routes of an earlier version for configured CIDRs without a change.
+#   "proto static" routes of an earlier version for configured CIDRs without a change;
+#   rename: a container renamed to the name a target waits for becomes its warp (routed at once),
+#   and a warp renamed away leaves its targets fail-closed;
+#   restarting: a warp in a crash loop (restart policy) is down while Docker waits to restart it
+#   (no next-hop error), and a crash-looping target that is removed is forgotten.
 # Exit: 0 pass, 77 skip (not root / no docker), 1 fail.
 
 # shellcheck source=lib/common.sh
@@ -85,5 +89,50 @@ wait_for "all_via tg-old $W" $WT_T || fail "tg-old not routed"
 	fail "an audit line for tg-old's adopted static route: $(audit tg-old)"
 wt_daemon_stop
 ok "own route protocol: stale CIDRs removed on restart, static routes of an upgrade adopted"
+
+# ---------------------------------------------------------------------------------------------
+case_begin rename
+wt_clean
+docker network create --subnet 198.19.112.0/24 cgfa >/dev/null
+wt_daemon_start
+wt_daemon_ready 15 || fail "daemon not healthy"
+docker run -d --name gw-a --network cgfa --sysctl net.ipv4.ip_forward=1 "$WT_IMAGE" sleep 3600 >/dev/null
+wt_run_target tr cgfa warp-x
+W=$(cip gw-a cgfa)
+wait_for "log_has warn 'warp warp-x does not exist'" $WT_T || fail "no 'does not exist' warning for tr"
+docker rename gw-a warp-x
+wait_for "all_via tr $W" $WT_T || fail "tr not routed after its warp's name appeared by a rename: $(routes tr | tr '\n' ';')"
+docker rename warp-x gw-b
+wait_for "all_unreachable tr" $WT_T || fail "tr still routed via a warp renamed away: $(routes tr | tr '\n' ';')"
+[ "$(metric_sum 'castgate_warp_events_total\\{type="container",action="other"\\}')" -ge 2 ] ||
+	fail "the renames are not counted as events_total{action=\"other\"}"
+wt_daemon_stop
+ok "docker rename of a warp, to and from a warp's name"
+
+# ---------------------------------------------------------------------------------------------
+case_begin restarting
+wt_clean
+docker network create --subnet 198.19.112.0/24 cgfa >/dev/null
+wt_daemon_start
+wt_daemon_ready 15 || fail "daemon not healthy"
+log_mark
+# A warp in a crash loop: up 2 s, then Docker waits (100 ms, doubling) and restarts it.
+docker run -d --name warp-c --network cgfa --sysctl net.ipv4.ip_forward=1 --restart always \
+	"$WT_IMAGE" sh -c 'sleep 2; exit 1' >/dev/null
+wt_run_target tc cgfa warp-c
+# A target in a crash loop.
+docker run -d --name tcl --network cgfa -l network.warp.target=warp-c --restart always \
+	"$WT_IMAGE" sh -c 'sleep 1; exit 1' >/dev/null
+sleep 9
+log_has warn 'warp is down' || fail "no 'warp is down' line for the crash-looping warp"
+log_has error 'has no IP address' && fail "next-hop errors for a restarting warp: $(log_new | jq -c 'select(.level == "error")' | head -3)"
+[ "$(metric_sum 'castgate_warp_errors_total\\{kind="nexthop"\\}')" -eq 0 ] ||
+	fail "errors_total{kind=nexthop} rose for a restarting warp"
+docker rm -f tcl >/dev/null
+docker rm -f warp-c >/dev/null
+hz() { curl -s --max-time 2 "http://$WT_METRICS/healthz" | jq -r .targets; }
+wait_for "[ \"\$(hz)\" = 1 ]" $WT_T || fail "healthz targets $(hz) after the crash-looping target was removed (want 1: tc)"
+wt_daemon_stop
+ok "restarting warp is down; a removed crash-looping target is forgotten"
 
 wt_finish

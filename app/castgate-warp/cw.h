@@ -25,9 +25,10 @@
 #include "cg_log.h"
 #include "cg_warp.h"
 
-/* Per-request Docker timeout (list, inspect, version). Below the 5 s SIGTERM
- * promise, since a request in flight delays the stop; well above the ~2 s an
- * inspect can block while Docker is starting that container. */
+/* Per-request Docker timeout (list, inspect, version): well above the ~2 s an
+ * inspect can block while Docker is starting that container. A pending stop
+ * cancels a request in flight (cw_stop_pending), so it does not delay the 5 s
+ * SIGTERM promise. */
 #define CW_DOCKER_TIMEOUT_MS 4000
 
 /* --- time --- */
@@ -40,6 +41,9 @@ int64_t cw_now_mono_ms(void);
 /* --- stop flag (set by the main thread on SIGTERM/SIGINT) --- */
 
 extern atomic_bool cw_stopping;
+
+/** Main thread: a SIGTERM/SIGINT is pending (not yet read from the signalfd). */
+bool cw_stop_pending(void *unused);
 
 /* --- metrics (written by any thread with relaxed atomics, read by http.c) --- */
 

@@ -27,6 +27,17 @@ extern char **environ;
 
 atomic_bool cw_stopping;
 
+bool
+cw_stop_pending(void *unused)
+{
+	sigset_t set;
+
+	(void)unused;
+	/* Blocked everywhere and read from the signalfd: pending until read. */
+	return sigpending(&set) == 0 &&
+	       (sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1);
+}
+
 int64_t
 cw_now_real_ns(void)
 {
@@ -344,7 +355,7 @@ main(int argc, char **argv)
 				break;
 			}
 		}
-		if (cw_now_mono_ms() >= next_retry) {
+		if (cw_now_mono_ms() >= next_retry && !cw_stop_pending(NULL)) {
 			if (atomic_load(&cw_m.docker_connected))
 				cw_state_retry(st);
 			next_retry = cw_now_mono_ms() + CW_RETRY_MS;

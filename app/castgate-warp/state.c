@@ -119,6 +119,7 @@ cw_state_connect(struct cw_state *st)
 	cg_docker_free(st->d);
 	o.host = st->cfg.socket;
 	o.timeout_ms = CW_DOCKER_TIMEOUT_MS;
+	o.cancel = cw_stop_pending;	/* a stop does not wait for a hung request */
 	o.tls_ca = st->cfg.tls_ca[0] != '\0' ? st->cfg.tls_ca : NULL;
 	o.tls_cert = st->cfg.tls_cert[0] != '\0' ? st->cfg.tls_cert : NULL;
 	o.tls_key = st->cfg.tls_key[0] != '\0' ? st->cfg.tls_key : NULL;
@@ -255,7 +256,8 @@ warp_state(struct cw_state *st, const char *name, struct cw_ctr **w)
 	if (ret == -ENOENT)
 		return W_MISSING;
 	if (ret < 0) {
-		CG_WARN("warp %s: inspect: %s", name, err);
+		if (ret != -ECANCELED)
+			CG_WARN("warp %s: inspect: %s", name, err);
 		return W_UNKNOWN;
 	}
 	memset(&c, 0, sizeof(c));
@@ -740,8 +742,10 @@ ingest(struct cw_state *st, const char *id, char *warp_changed, size_t wlen)
 		json_object_put(obj);
 	}
 	if (ret < 0 && ret != -ENOENT) {
-		cw_log_ctr(CG_LOG_ERR, id, e != NULL ? e->name : NULL, "inspect: %s", err);
-		cw_metric_error(CW_ERR_INSPECT);
+		if (ret != -ECANCELED) { /* cancelled: a stop is pending, not an error */
+			cw_log_ctr(CG_LOG_ERR, id, e != NULL ? e->name : NULL, "inspect: %s", err);
+			cw_metric_error(CW_ERR_INSPECT);
+		}
 		/* Keep what we know (a reconcile must not take a transient error
 		 * for a container that went away) and try again later. */
 		if (e != NULL) {
@@ -868,8 +872,13 @@ cw_state_reconcile(struct cw_state *st, const char *why)
 		return -ENOTCONN;
 	}
 	ret = cg_docker_list_containers(st->d, &arr, err, sizeof(err));
+	if (ret == -ECANCELED) { /* a stop is pending */
+		st->need_reconcile = true;
+		return ret;
+	}
 	if (ret < 0) {
-		CG_ERR("reconcile (%s): list containers: %s; will retry", why, err);
+		/* err starts with what failed ("list containers: ...") */
+		CG_ERR("reconcile (%s): %s; will retry", why, err);
 		cw_metric_error(CW_ERR_INSPECT);
 		st->need_reconcile = true;
 		return ret;
@@ -891,9 +900,15 @@ cw_state_reconcile(struct cw_state *st, const char *why)
 		if (!json_object_object_get_ex(o, "Id", &idv) ||
 		    !json_object_is_type(idv, json_type_string))
 			continue;
+		if (cw_stop_pending(NULL))
+			break;
 		(void)ingest(st, json_object_get_string(idv), changed, sizeof(changed));
 	}
 	json_object_put(arr);
+	if (cw_stop_pending(NULL)) { /* stopping: unseen is not gone */
+		st->need_reconcile = true;
+		return -ECANCELED;
+	}
 	/* Those that did not show up are gone (died while we were disconnected). */
 	for (size_t i = 0; i < st->n;) {
 		struct cw_ctr *e = st->v[i];
@@ -977,7 +992,7 @@ cw_state_retry(struct cw_state *st)
 			snprintf(ids[n++], sizeof(ids[0]), "%s", st->v[i]->id);
 		st->v[i]->retry = false;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !cw_stop_pending(NULL); i++) {
 		char changed[256];
 		/* Re-inspect: the pid or the networks may have changed meanwhile. */
 		struct cw_ctr *t = ingest(st, ids[i], changed, sizeof(changed));

@@ -38,6 +38,11 @@ struct cg_docker_opts {
 	const char *tls_ca, *tls_cert, *tls_key;
 	/** Per request (not the event stream); 0 = 10000. */
 	long timeout_ms;
+	/** Optional: polled while a request (not the event stream) waits, about
+	 * once a second when nothing moves; true aborts it with -ECANCELED. So a
+	 * stop need not wait for timeout_ms of a server that stopped answering. */
+	bool (*cancel)(void *arg);
+	void *cancel_arg;
 };
 
 struct cg_docker;

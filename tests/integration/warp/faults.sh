@@ -8,7 +8,9 @@
 #   rename: a container renamed to the name a target waits for becomes its warp (routed at once),
 #   and a warp renamed away leaves its targets fail-closed;
 #   restarting: a warp in a crash loop (restart policy) is down while Docker waits to restart it
-#   (no next-hop error), and a crash-looping target that is removed is forgotten.
+#   (no next-hop error), and a crash-looping target that is removed is forgotten;
+#   stop-hung-docker: SIGTERM while the Docker API does not answer (dockerd SIGSTOPped during a
+#   reload's reconcile of three targets, each inspect a 4 s timeout) stops the daemon within 2.5 s.
 # Exit: 0 pass, 77 skip (not root / no docker), 1 fail.
 
 # shellcheck source=lib/common.sh
@@ -134,5 +136,28 @@ hz() { curl -s --max-time 2 "http://$WT_METRICS/healthz" | jq -r .targets; }
 wait_for "[ \"\$(hz)\" = 1 ]" $WT_T || fail "healthz targets $(hz) after the crash-looping target was removed (want 1: tc)"
 wt_daemon_stop
 ok "restarting warp is down; a removed crash-looping target is forgotten"
+
+# ---------------------------------------------------------------------------------------------
+case_begin stop-hung-docker
+wt_clean
+docker network create --subnet 198.19.112.0/24 cgfa >/dev/null
+wt_run_warp warp-s cgfa
+for i in 1 2 3; do wt_run_target "ts$i" cgfa warp-s; done
+W=$(cip warp-s cgfa)
+wt_daemon_start
+wt_daemon_ready 15 || fail "daemon not healthy"
+wait_for "all_via ts1 $W && all_via ts2 $W && all_via ts3 $W" $WT_T || fail "ts1..ts3 not routed"
+DKPID=$(cat "/var/tmp/cgtw$WT_K/dockerd.pid")
+kill -STOP "$DKPID"
+kill -HUP "$WT_DAEMON_PID" # its reconcile's list request now hangs
+sleep 0.5
+t0=$(date +%s.%N)
+wt_daemon_stop
+t1=$(date +%s.%N)
+kill -CONT "$DKPID"
+[ "$WT_DAEMON_RC" = 0 ] || fail "exit status $WT_DAEMON_RC after SIGTERM (want 0)"
+awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 2.5) }' ||
+	fail "SIGTERM with a hung Docker API took $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s (want < 2.5)"
+ok "SIGTERM is prompt while a Docker request hangs"
 
 wt_finish

@@ -170,7 +170,7 @@ print_toml(const struct cg_warp_config *cfg)
 static void
 log_config(const struct cg_warp_config *cfg)
 {
-	char rules[1024] = "";
+	char rules[1024] = "", dnw[1024];
 	size_t len = 0;
 
 	for (size_t i = 0; i < cfg->n_rules; i++) {
@@ -185,6 +185,9 @@ log_config(const struct cg_warp_config *cfg)
 				"compatibility but a route cannot select them: the whole %s is "
 				"routed through the warp", cfg->rules[i].cidr, cfg->rules[i].cidr);
 	}
+	if (cg_warp_env_check(environ, NULL, 0, dnw, sizeof(dnw)) == 0 && dnw[0] != '\0')
+		CG_WARN("environment: %s: not a castgate-warp setting, ignored (DNW prefix; a "
+			"CASTGATE_WARP_ variable of that name would be an error)", dnw);
 	CG_INFO("config%s%s: pattern=\"%s\" target_label=%s preference_label=%s rules=%s "
 		"on_warp_down=%s docker=%s metrics=%s", cfg->config_path[0] ? " " : "",
 		cfg->config_path, cfg->pattern, cfg->target_label, cfg->pref_label, rules,
@@ -260,6 +263,11 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (cli.check_config) {
+		char dnw[1024];
+
+		if (cg_warp_env_check(environ, NULL, 0, dnw, sizeof(dnw)) == 0 && dnw[0] != '\0')
+			fprintf(stderr, "castgate-warp: warning: environment: %s: not a "
+				"castgate-warp setting, ignored\n", dnw);
 		printf("# configuration OK%s%s\n", cfg.config_path[0] ? ": " : "",
 		       cfg.config_path);
 		print_toml(&cfg);

@@ -139,6 +139,17 @@ int cg_warp_args_parse(int argc, char *const argv[], struct cg_warp_args *a,
 void cg_warp_env_parse(char *const envp[], struct cg_warp_args *a);
 
 /**
+ * Check the environment's variable names: every non-empty CASTGATE_WARP_<X>
+ * must be a setting (cg_warp_config_load() calls this, so a misspelled one is
+ * a configuration error). An unknown DOCKER_NETWORK_WARP_<X> is not an error
+ * (a DNW setting castgate lacks must not stop a DNW deployment): its names go
+ * to @p dnw ("A, B"; "" when none; may be NULL) for the caller to warn about.
+ * @return 0, or -EINVAL with "<NAME>: unknown environment variable ..." (and
+ *   the closest known name, if one is close) in @p err.
+ */
+int cg_warp_env_check(char *const envp[], char *err, size_t errlen, char *dnw, size_t dnwlen);
+
+/**
  * Apply a parsed TOML document (layer "file"). Unknown keys are errors.
  * @param file  name used in origin[] (kept as a pointer: must outlive @p cfg use).
  * @return 0, or -EINVAL with "<key path> (line N): <problem>" in @p err.

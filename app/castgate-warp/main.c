@@ -196,6 +196,19 @@ log_config(const struct cg_warp_config *cfg)
 }
 
 /* SIGHUP: reload; keep the old config on error, and the parts that need a restart. */
+/* The same Docker socket, written "unix:///path" or "/path". */
+static bool
+same_socket(const char *a, const char *b)
+{
+	static const char unix_[] = "unix://";
+
+	if (strncmp(a, unix_, strlen(unix_)) == 0)
+		a += strlen(unix_);
+	if (strncmp(b, unix_, strlen(unix_)) == 0)
+		b += strlen(unix_);
+	return strcmp(a, b) == 0;
+}
+
 static void
 reload(int argc, char **argv, struct cg_warp_config *cfg, struct cw_state *st)
 {
@@ -207,7 +220,7 @@ reload(int argc, char **argv, struct cg_warp_config *cfg, struct cw_state *st)
 		CG_ERR("SIGHUP: configuration not reloaded: %s", err);
 		return;
 	}
-	if (strcmp(n.socket, cfg->socket) != 0 || strcmp(n.tls_ca, cfg->tls_ca) != 0 ||
+	if (!same_socket(n.socket, cfg->socket) || strcmp(n.tls_ca, cfg->tls_ca) != 0 ||
 	    strcmp(n.tls_cert, cfg->tls_cert) != 0 || strcmp(n.tls_key, cfg->tls_key) != 0) {
 		CG_WARN("SIGHUP: docker socket/TLS changes need a restart; keeping %s", cfg->socket);
 		memcpy(n.socket, cfg->socket, sizeof(n.socket));

@@ -717,12 +717,14 @@ release_target(struct cw_state *st, struct cw_ctr *t, const struct cg_docker_con
 }
 
 /*
- * Inspect @p id and update the table. @p warp_changed receives the name of a
+ * Inspect @p id and update the table. @p hint is the container's name as an
+ * event or the list gave it (NULL if none), for a log line when the inspect
+ * fails. @p warp_changed receives the name of a
  * warp whose targets need converging ("" if none). Returns the entry when it
  * is a running target (to converge), else NULL.
  */
 static struct cw_ctr *
-ingest(struct cw_state *st, const char *id, char *warp_changed, size_t wlen)
+ingest(struct cw_state *st, const char *id, const char *hint, char *warp_changed, size_t wlen)
 {
 	struct cg_docker_container c;
 	struct cw_ctr *e = find(st, id);
@@ -743,7 +745,8 @@ ingest(struct cw_state *st, const char *id, char *warp_changed, size_t wlen)
 	}
 	if (ret < 0 && ret != -ENOENT) {
 		if (ret != -ECANCELED) { /* cancelled: a stop is pending, not an error */
-			cw_log_ctr(CG_LOG_ERR, id, e != NULL ? e->name : NULL, "inspect: %s", err);
+			cw_log_ctr(CG_LOG_ERR, id, e != NULL ? e->name : hint, "inspect: %s",
+				   err);
 			cw_metric_error(CW_ERR_INSPECT);
 		}
 		/* Keep what we know (a reconcile must not take a transient error
@@ -895,14 +898,23 @@ cw_state_reconcile(struct cw_state *st, const char *why)
 			joiner_add(st, &j);
 	}
 	for (size_t i = 0; i < n; i++) {
-		json_object *o = json_object_array_get_idx(arr, i), *idv;
+		json_object *o = json_object_array_get_idx(arr, i), *idv, *names, *nm;
+		const char *hint = NULL;
 
 		if (!json_object_object_get_ex(o, "Id", &idv) ||
 		    !json_object_is_type(idv, json_type_string))
 			continue;
 		if (cw_stop_pending(NULL))
 			break;
-		(void)ingest(st, json_object_get_string(idv), changed, sizeof(changed));
+		/* Names: ["/name"] */
+		if (json_object_object_get_ex(o, "Names", &names) &&
+		    json_object_is_type(names, json_type_array) &&
+		    (nm = json_object_array_get_idx(names, 0)) != NULL &&
+		    json_object_is_type(nm, json_type_string)) {
+			hint = json_object_get_string(nm);
+			hint += hint[0] == '/';
+		}
+		(void)ingest(st, json_object_get_string(idv), hint, changed, sizeof(changed));
 	}
 	json_object_put(arr);
 	if (cw_stop_pending(NULL)) { /* stopping: unseen is not gone */
@@ -958,7 +970,7 @@ cw_state_event(struct cw_state *st, const struct cg_docker_event *ev)
 	 * its start event follows and is handled then. */
 	if (ev->type == CG_DOCKER_EV_NETWORK && known == NULL)
 		return;
-	t = ingest(st, ev->id, changed, sizeof(changed));
+	t = ingest(st, ev->id, ev->name[0] != '\0' ? ev->name : NULL, changed, sizeof(changed));
 	if (changed[0] != '\0')
 		converge_targets_of(st, changed, ev->time_nano);
 	/* A (dis)connect adds or removes an interface of the target, and the
@@ -995,7 +1007,7 @@ cw_state_retry(struct cw_state *st)
 	for (size_t i = 0; i < n && !cw_stop_pending(NULL); i++) {
 		char changed[256];
 		/* Re-inspect: the pid or the networks may have changed meanwhile. */
-		struct cw_ctr *t = ingest(st, ids[i], changed, sizeof(changed));
+		struct cw_ctr *t = ingest(st, ids[i], NULL, changed, sizeof(changed));
 
 		if (t != NULL)
 			converge_target(st, t, 0);

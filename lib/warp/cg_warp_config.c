@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cg_toml.h"
 #include "cg_util.h"
@@ -1038,6 +1039,11 @@ config_check(const struct cg_warp_config *cfg, char *err, size_t errlen)
 				   "%s (%s) is set without %s: set both or neither",
 				   t[cert ? 1 : 2].key, cfg->origin[t[cert ? 1 : 2].o],
 				   t[cert ? 2 : 1].key);
+	/* Found now rather than at every reconnect attempt (and by --check-config). */
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].v[0] != '\0' && access(t[i].v, R_OK) < 0)
+			return cg_util_err(err, errlen, -EINVAL, "%s (%s): %s: %s", t[i].key,
+					   cfg->origin[t[i].o], t[i].v, strerror(errno));
 	return 0;
 }
 

@@ -10,7 +10,10 @@
 #   restarting: a warp in a crash loop (restart policy) is down while Docker waits to restart it
 #   (no next-hop error), and a crash-looping target that is removed is forgotten;
 #   stop-hung-docker: SIGTERM while the Docker API does not answer (dockerd SIGSTOPped during a
-#   reload's reconcile of three targets, each inspect a 4 s timeout) stops the daemon within 2.5 s.
+#   reload's reconcile of three targets, each inspect a 4 s timeout) stops the daemon within 2.5 s;
+#   messages: against a scripted Docker API (lib/fake_docker.py) whose first list fails and whose
+#   one container's inspect fails: the list error is not doubled, the inspect error carries the
+#   name; a SIGHUP that writes the same socket as a path instead of unix:// warns of nothing.
 # Exit: 0 pass, 77 skip (not root / no docker), 1 fail.
 
 # shellcheck source=lib/common.sh
@@ -159,5 +162,38 @@ kill -CONT "$DKPID"
 awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 2.5) }' ||
 	fail "SIGTERM with a hung Docker API took $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s (want < 2.5)"
 ok "SIGTERM is prompt while a Docker request hangs"
+
+# ---------------------------------------------------------------------------------------------
+case_begin messages
+wt_clean
+FAKE_SOCK=$WT_DIR/fake.sock
+jq -n '{list_fail: 1, containers: [{inspect_status: 500, runs: [{
+	Id: "5a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", Name: "/t-broken",
+	State: {Running: true, Pid: 1, StartedAt: "2026-12-01T00:00:00Z"},
+	Config: {Labels: {"network.warp.target": "warp-a"}},
+	HostConfig: {NetworkMode: "appnet"},
+	NetworkSettings: {Networks: {appnet: {IPAddress: "198.18.78.3", IPPrefixLen: 24}}}}]}]}' \
+	>"$WT_DIR/scen.json"
+python3 "$CG_SRC/tests/integration/warp/lib/fake_docker.py" "$FAKE_SOCK" "$WT_DIR/scen.json" \
+	"$WT_DIR/requests.log" 2>>"$WT_DIR/fake.err" &
+FAKE_PID=$!
+wait_for "[ -S '$FAKE_SOCK' ]" 10 || fail "fake Docker API did not start"
+printf '[docker]\nsocket = "unix://%s"\n' "$FAKE_SOCK" >"$WT_DIR/m.toml"
+log_mark
+"$WT_BIN" -c "$WT_DIR/m.toml" --log-format json -l debug --metrics-listen "$WT_METRICS" \
+	>>"$WT_LOG" 2>&1 &
+WT_DAEMON_PID=$!
+wait_for "log_has error 'inspect broken'" $WT_T || fail "no inspect error line (the retry after the list failed)"
+log_has error 'list containers: list containers' && fail "doubled 'list containers:' in: $(log_new | jq -r 'select(.msg | test("list containers")) | .msg' | head -1)"
+log_has error 'reconcile .start-up.: list containers: ' || fail "no list error line"
+[ "$(log_new | jq -r 'select(.msg | test("inspect broken")) | .name' | head -1)" = t-broken ] ||
+	fail "the inspect error line does not carry the name: $(log_new | jq -c 'select(.msg | test("inspect broken"))' | head -1)"
+printf '[docker]\nsocket = "%s"\n' "$FAKE_SOCK" >"$WT_DIR/m.toml"
+kill -HUP "$WT_DAEMON_PID"
+wait_for "log_has info 'SIGHUP: configuration reloaded'" $WT_T || fail "no reload"
+log_has warn 'need a restart' && fail "the same socket as a path warned: $(log_new | jq -r 'select(.msg | test("restart")) | .msg')"
+wt_daemon_stop
+kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
+ok "messages: one 'list containers:', inspect errors with the name, socket compared normalised"
 
 wt_finish

@@ -290,6 +290,9 @@ test_toml_errors(void)
 		/* the key that is set is named, not always tls_ca */
 		{ "[docker]\ntls_cert = \"/c\"\ntls_key = \"/k\"\n",
 		  "docker.tls_cert (", "needs a tcp://" },
+		/* a TLS file that is not there (or not readable) */
+		{ "[docker]\nsocket = \"tcp://h:1\"\ntls_ca = \"/nonexistent/ca.pem\"\n",
+		  "docker.tls_ca (", "/nonexistent/ca.pem: No such file or directory" },
 	};
 	char err[512];
 

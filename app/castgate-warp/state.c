@@ -26,6 +26,7 @@ struct cw_ctr {
 	char warp_bad[1024];             /* target: why its label names no container */
 	struct cg_docker_container c;    /* last inspect */
 	struct cg_warp_record rec;       /* routes we installed in its netns */
+	struct cw_prior prior;           /* Docker's default routes there, as first seen */
 	int rec_pid;                     /* the netns (by pid) that rec describes */
 	bool seen;                       /* mark of a full reconcile */
 	bool retry;                      /* last route attempt failed */
@@ -540,6 +541,7 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 	/* A restarted container has a new netns: what we installed died with the old one. */
 	if (t->rec_pid != t->c.pid) {
 		memset(&t->rec, 0, sizeof(t->rec));
+		memset(&t->prior, 0, sizeof(t->prior));
 		t->rec_pid = t->c.pid;
 		t->adopted = false;
 	}
@@ -621,8 +623,8 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 		break;
 	}
 	g.refused = CG_WARP_SAFE;
-	ret = cw_routes_converge(cfg, t->id, t->name, t->c.pid, nhp, &t->rec, !t->adopted, &plan,
-				 event_ns, target_guard, &g);
+	ret = cw_routes_converge(cfg, t->id, t->name, t->c.pid, nhp, &t->rec, !t->adopted,
+				 &t->prior, &plan, event_ns, target_guard, &g);
 	if (g.refused != CG_WARP_SAFE) {
 		refuse_target(t, g.refused, g.why);
 		/* A restart, or a sharer that leaves, may make it safe: ask again. */
@@ -680,8 +682,10 @@ count_targets_of(struct cw_state *st, const char *warp)
  * was renamed to a warp's name) while it runs: remove the routes we installed
  * in its netns, so that none leads to an address that another container may
  * take once its warp is gone. A default route we replaced is not given back:
- * the target is left without one (Docker gives it back when the container
- * restarts). @p now is its fresh inspect.
+ * A default route we replaced gets Docker's back when we saw it before
+ * replacing it (this run, this netns); else the target is left without one
+ * (Docker gives it back when the container restarts). @p now is its fresh
+ * inspect.
  */
 static void
 release_target(struct cw_state *st, struct cw_ctr *t, const struct cg_docker_container *now)
@@ -696,8 +700,11 @@ release_target(struct cw_state *st, struct cw_ctr *t, const struct cg_docker_con
 		return;
 	if (cg_warp_check_network_mode(now, "target", g.why, sizeof(g.why)) != CG_WARP_SAFE)
 		return; /* never routed: nothing of ours there */
+	bool restore[2] = { false, false };
+
 	if (t->rec_pid != now->pid) {
 		memset(&t->rec, 0, sizeof(t->rec));
+		memset(&t->prior, 0, sizeof(t->prior));
 		t->adopted = false;
 	}
 	if (t->adopted && t->rec.n == 0)
@@ -708,7 +715,26 @@ release_target(struct cw_state *st, struct cw_ctr *t, const struct cg_docker_con
 	none.n_rules = 0;
 	t->c = *now; /* the guard checks the pid of this run */
 	ret = cw_routes_converge(&none, t->id, t->name, now->pid, NULL, &t->rec, !t->adopted,
-				 &plan, 0, target_guard, &g);
+				 &t->prior, &plan, 0, target_guard, &g);
+	/* Default routes of ours that are gone now: Docker's back where we know it. */
+	for (size_t i = 0; g.refused == CG_WARP_SAFE && i < plan.n_ops; i++) {
+		const struct cg_nl_route *r = &plan.ops[i].route;
+		bool still = false;
+
+		if (plan.ops[i].action != CG_WARP_ACT_REMOVE || r->dst_len != 0)
+			continue;
+		for (size_t j = 0; j < t->rec.n; j++)
+			still |= cg_warp_route_same_dst(&t->rec.routes[j], r);
+		if (!still)
+			restore[r->family == AF_INET6] = true;
+	}
+	if (restore[0] || restore[1]) {
+		int r2 = cw_routes_restore(t->id, t->name, now->pid, &t->prior, restore,
+					   target_guard, &g);
+
+		if (ret == 0)
+			ret = r2;
+	}
 	t->c = old;
 	if (ret < 0 || g.refused != CG_WARP_SAFE)
 		cw_log_ctr(CG_LOG_ERR, t->id, t->name, "no longer a target, but its routes could "

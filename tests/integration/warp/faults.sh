@@ -1,7 +1,8 @@
 #!/bin/bash
 # castgate-warp integration: faults found by an audit of the docs against the daemon.
 #   release: a target that stops being a target on SIGHUP (target_container_label changed)
-#   loses the routes the daemon installed, and keeps nothing via its warp's old address;
+#   loses the routes the daemon installed, gets Docker's default route back, and keeps nothing
+#   via its warp's old address;
 #   own-proto: routes carry castgate-warp's route protocol (proto 103), and a restart removes
 #   them for a CIDR removed from the config while the daemon was away, while it adopts
 #   "proto static" routes of an earlier version for configured CIDRs without a change;
@@ -49,12 +50,16 @@ wait_for "all_via tf $W && all_via tf2 $W" $WT_T || fail "tf/tf2 not routed: $(r
 log_mark
 sed -i 's/network.warp.target/other.target/' "$WT_DIR/a.toml"
 kill -HUP "$WT_DAEMON_PID"
-wait_for "no_route tf 198.18.200.0/24 && no_route tf 0.0.0.0/0" $WT_T ||
-	fail "tf, no longer a target, kept routes: $(routes tf | tr '\n' ';')"
+# Docker's default route back (the daemon saw it before replacing it), the other CIDR gone.
+wait_for "untouched tf cgfa" $WT_T ||
+	fail "tf, no longer a target, kept routes or lost Docker's: $(routes tf | tr '\n' ';')"
+[ "$(proto_of tf 0.0.0.0/0)" != 103 ] || fail "tf's restored default route is proto 103"
 all_via tf2 "$W" || fail "tf2, still a target by the new label, lost its routes"
 log_has info 'no longer a target' || fail "no 'no longer a target' line"
 [ "$(audit tf | jq -s 'map(select(.action == "remove" and .result == "ok")) | length')" -eq 2 ] ||
 	fail "want two remove audit lines for tf: $(audit tf)"
+[ "$(audit tf | jq -s 'map(select(.action == "restore" and .cidr == "0.0.0.0/0" and .result == "ok")) | length')" -eq 1 ] ||
+	fail "want one restore audit line for tf's default route: $(audit tf)"
 # Its warp stops and another container takes the address: tf must not route to it.
 docker rm -f warp-f >/dev/null
 docker run -d --name filler --network cgfa --ip "$W" "$WT_IMAGE" sleep 3600 >/dev/null ||

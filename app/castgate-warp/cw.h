@@ -25,9 +25,10 @@
 #include "cg_log.h"
 #include "cg_warp.h"
 
-/* Per-request Docker timeout (list, inspect, version). Below the 5 s SIGTERM
- * promise, since a request in flight delays the stop; well above the ~2 s an
- * inspect can block while Docker is starting that container. */
+/* Per-request Docker timeout (list, inspect, version): well above the ~2 s an
+ * inspect can block while Docker is starting that container. A pending stop
+ * cancels a request in flight (cw_stop_pending), so it does not delay the 5 s
+ * SIGTERM promise. */
 #define CW_DOCKER_TIMEOUT_MS 4000
 
 /* --- time --- */
@@ -40,6 +41,9 @@ int64_t cw_now_mono_ms(void);
 /* --- stop flag (set by the main thread on SIGTERM/SIGINT) --- */
 
 extern atomic_bool cw_stopping;
+
+/** Main thread: a SIGTERM/SIGINT is pending (not yet read from the signalfd). */
+bool cw_stop_pending(void *unused);
 
 /* --- metrics (written by any thread with relaxed atomics, read by http.c) --- */
 
@@ -149,12 +153,23 @@ struct cw_ctr_fields {
  */
 typedef int (*cw_guard_fn)(void *arg, int pidfd, const struct cg_warp_nsid *ns);
 
+/** Docker's default routes in a target's netns as the daemon first saw them
+ * (before replacing them), to give back when it stops being a target. */
+struct cw_prior {
+	bool has[2];                 /* [0] IPv4, [1] IPv6 */
+	struct cg_nl_route r[2];
+};
+
 /**
  * Converge a target's routes in the netns of @p pid: plan (cg_warp_plan_routes)
  * against @p rec, apply each operation, update @p rec after each success and
  * write one audit line per change. With @p adopt (a record not yet filled for
- * this netns), static routes already there for configured CIDRs are first
- * taken into @p rec, so that a restarted daemon does not re-apply them.
+ * this netns), the routes of an earlier run already there (our protocol,
+ * CG_WARP_RTPROT, any CIDR; or "proto static" for a configured CIDR, from
+ * versions before it) are first taken into @p rec, so that a restarted daemon
+ * does not re-apply them and removes those of CIDRs no longer configured;
+ * a default route of another origin (Docker's) is kept in @p prior (may be
+ * NULL) for a family that has none there yet.
  * The netns is entered only when there is something to do (or to adopt),
  * through a pidfd of @p pid (so that a reused pid cannot redirect us), and
  * @p guard must accept it first.
@@ -164,8 +179,17 @@ typedef int (*cw_guard_fn)(void *arg, int pidfd, const struct cg_warp_nsid *ns);
  */
 int cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char *name,
 		       int pid, const struct cg_warp_nexthop *nh, struct cg_warp_record *rec,
-		       bool adopt, struct cg_warp_plan *plan, int64_t event_ns,
-		       cw_guard_fn guard, void *guard_arg);
+		       bool adopt, struct cw_prior *prior, struct cg_warp_plan *plan,
+		       int64_t event_ns, cw_guard_fn guard, void *guard_arg);
+
+/**
+ * Put back the default routes @p prior has for the families @p want says
+ * (Docker's, with their own protocol) in the netns of @p pid, entered as
+ * cw_routes_converge() does; one audit line each (action "restore").
+ * @return 0 or the first -errno.
+ */
+int cw_routes_restore(const char *id, const char *name, int pid, const struct cw_prior *prior,
+		      const bool want[2], cw_guard_fn guard, void *guard_arg);
 
 /** Log with the container's short id and name as fields. */
 void cw_log_ctr(enum cg_log_level level, const char *id, const char *name, const char *fmt, ...)

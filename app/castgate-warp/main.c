@@ -27,6 +27,17 @@ extern char **environ;
 
 atomic_bool cw_stopping;
 
+bool
+cw_stop_pending(void *unused)
+{
+	sigset_t set;
+
+	(void)unused;
+	/* Blocked everywhere and read from the signalfd: pending until read. */
+	return sigpending(&set) == 0 &&
+	       (sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1);
+}
+
 int64_t
 cw_now_real_ns(void)
 {
@@ -159,7 +170,7 @@ print_toml(const struct cg_warp_config *cfg)
 static void
 log_config(const struct cg_warp_config *cfg)
 {
-	char rules[1024] = "";
+	char rules[1024] = "", dnw[1024];
 	size_t len = 0;
 
 	for (size_t i = 0; i < cfg->n_rules; i++) {
@@ -174,6 +185,9 @@ log_config(const struct cg_warp_config *cfg)
 				"compatibility but a route cannot select them: the whole %s is "
 				"routed through the warp", cfg->rules[i].cidr, cfg->rules[i].cidr);
 	}
+	if (cg_warp_env_check(environ, NULL, 0, dnw, sizeof(dnw)) == 0 && dnw[0] != '\0')
+		CG_WARN("environment: %s: not a castgate-warp setting, ignored (DNW prefix; a "
+			"CASTGATE_WARP_ variable of that name would be an error)", dnw);
 	CG_INFO("config%s%s: pattern=\"%s\" target_label=%s preference_label=%s rules=%s "
 		"on_warp_down=%s docker=%s metrics=%s", cfg->config_path[0] ? " " : "",
 		cfg->config_path, cfg->pattern, cfg->target_label, cfg->pref_label, rules,
@@ -182,6 +196,19 @@ log_config(const struct cg_warp_config *cfg)
 }
 
 /* SIGHUP: reload; keep the old config on error, and the parts that need a restart. */
+/* The same Docker socket, written "unix:///path" or "/path". */
+static bool
+same_socket(const char *a, const char *b)
+{
+	static const char unix_[] = "unix://";
+
+	if (strncmp(a, unix_, strlen(unix_)) == 0)
+		a += strlen(unix_);
+	if (strncmp(b, unix_, strlen(unix_)) == 0)
+		b += strlen(unix_);
+	return strcmp(a, b) == 0;
+}
+
 static void
 reload(int argc, char **argv, struct cg_warp_config *cfg, struct cw_state *st)
 {
@@ -193,7 +220,7 @@ reload(int argc, char **argv, struct cg_warp_config *cfg, struct cw_state *st)
 		CG_ERR("SIGHUP: configuration not reloaded: %s", err);
 		return;
 	}
-	if (strcmp(n.socket, cfg->socket) != 0 || strcmp(n.tls_ca, cfg->tls_ca) != 0 ||
+	if (!same_socket(n.socket, cfg->socket) || strcmp(n.tls_ca, cfg->tls_ca) != 0 ||
 	    strcmp(n.tls_cert, cfg->tls_cert) != 0 || strcmp(n.tls_key, cfg->tls_key) != 0) {
 		CG_WARN("SIGHUP: docker socket/TLS changes need a restart; keeping %s", cfg->socket);
 		memcpy(n.socket, cfg->socket, sizeof(n.socket));
@@ -249,6 +276,11 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (cli.check_config) {
+		char dnw[1024];
+
+		if (cg_warp_env_check(environ, NULL, 0, dnw, sizeof(dnw)) == 0 && dnw[0] != '\0')
+			fprintf(stderr, "castgate-warp: warning: environment: %s: not a "
+				"castgate-warp setting, ignored\n", dnw);
 		printf("# configuration OK%s%s\n", cfg.config_path[0] ? ": " : "",
 		       cfg.config_path);
 		print_toml(&cfg);
@@ -344,7 +376,7 @@ main(int argc, char **argv)
 				break;
 			}
 		}
-		if (cw_now_mono_ms() >= next_retry) {
+		if (cw_now_mono_ms() >= next_retry && !cw_stop_pending(NULL)) {
 			if (atomic_load(&cw_m.docker_connected))
 				cw_state_retry(st);
 			next_retry = cw_now_mono_ms() + CW_RETRY_MS;

@@ -61,34 +61,53 @@ audit(const char *id, const char *name, const struct cg_warp_op *op, const char 
 struct adopt_ctx {
 	const struct cg_warp_config *cfg;
 	struct cg_warp_record *rec;
+	struct cw_prior *prior;
 };
 
-/* A static route (what lib/nl installs) for a configured CIDR is taken as ours:
- * an earlier run of the daemon installed it. Docker's own routes are not
- * static, so they are replaced, never adopted. */
+/*
+ * Routes of an earlier run are taken as ours: those with our own protocol
+ * (CG_WARP_RTPROT), whatever their CIDR, so that a CIDR removed from the
+ * configuration while the daemon was away is removed now; and "proto static"
+ * routes for configured CIDRs, which versions before CG_WARP_RTPROT
+ * installed, so that an upgrade changes nothing. Docker's own routes are
+ * neither, so they are replaced, never adopted.
+ */
 static int
 adopt_one(const struct cg_nl_route *r, void *arg)
 {
 	struct adopt_ctx *a = arg;
 	struct cg_warp_op op = { .action = CG_WARP_ACT_ADD };
-
 	struct cg_nl_route k = *r;
+	bool ours;
 
 	/* lib/nl reports the main table as RT_TABLE_MAIN; our records use 0 (= main). */
-	if (k.protocol != RTPROT_STATIC || (k.table != 0 && k.table != RT_TABLE_MAIN))
+	if (k.table != 0 && k.table != RT_TABLE_MAIN)
 		return 0;
-	k.table = 0;
-	for (size_t i = 0; i < a->cfg->n_rules; i++) {
-		if (!cg_warp_route_same_dst(&k, &a->cfg->rules[i].dst))
-			continue;
-		op.route = k;
-		op.route.oif = 0;
-		op.route.protocol = 0;
-		op.route.scope = 0;
-		if (op.route.type != CG_NL_ROUTE_UNICAST)
-			memset(op.route.gw, 0, sizeof(op.route.gw));
-		cg_warp_record_apply(a->rec, &op);
+	if (k.protocol != CG_WARP_RTPROT && k.protocol != RTPROT_STATIC) {
+		int f = k.family == AF_INET6;
+
+		/* Docker's default route, before we replace it. */
+		if (k.dst_len == 0 && k.type == CG_NL_ROUTE_UNICAST && a->prior != NULL &&
+		    !a->prior->has[f]) {
+			a->prior->r[f] = k;
+			a->prior->r[f].oif = 0;
+			a->prior->has[f] = true;
+		}
+		return 0;
 	}
+	k.table = 0;
+	ours = k.protocol == CG_WARP_RTPROT;
+	for (size_t i = 0; !ours && i < a->cfg->n_rules; i++)
+		ours = cg_warp_route_same_dst(&k, &a->cfg->rules[i].dst);
+	if (!ours)
+		return 0;
+	op.route = k;
+	op.route.oif = 0;
+	op.route.protocol = 0;
+	op.route.scope = 0;
+	if (op.route.type != CG_NL_ROUTE_UNICAST)
+		memset(op.route.gw, 0, sizeof(op.route.gw));
+	cg_warp_record_apply(a->rec, &op);
 	return 0;
 }
 
@@ -136,8 +155,8 @@ enter(const char *id, const char *name, int pid, int *pidfd, struct cg_warp_nsid
 int
 cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char *name, int pid,
 		   const struct cg_warp_nexthop *nh, struct cg_warp_record *rec, bool adopt,
-		   struct cg_warp_plan *plan, int64_t event_ns, cw_guard_fn guard,
-		   void *guard_arg)
+		   struct cw_prior *prior, struct cg_warp_plan *plan, int64_t event_ns,
+		   cw_guard_fn guard, void *guard_arg)
 {
 	char err[512];
 	struct cg_warp_nsid ns;
@@ -167,7 +186,7 @@ cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char 
 		return ret;
 	}
 	if (adopt) {
-		struct adopt_ctx a = { cfg, rec };
+		struct adopt_ctx a = { cfg, rec, prior };
 
 		ret = cg_nl_route_list(nl, AF_UNSPEC, adopt_one, &a, err, sizeof(err));
 
@@ -178,8 +197,8 @@ cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char 
 			return ret;
 		}
 		if (rec->n > 0)
-			cw_log_ctr(CG_LOG_DEBUG, id, name, "adopted %zu static route(s) for "
-				   "configured CIDRs (from an earlier run)", rec->n);
+			cw_log_ctr(CG_LOG_DEBUG, id, name, "adopted %zu route(s) of an earlier "
+				   "run", rec->n);
 		cg_warp_plan_routes(cfg, nh, rec, plan);
 	}
 	for (size_t i = 0; i < plan->n_ops; i++) {
@@ -190,7 +209,10 @@ cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char 
 			if (ret == -ESRCH) /* already gone: the record was stale */
 				ret = 0;
 		} else {
-			ret = cg_nl_route_replace(nl, &op->route, err, sizeof(err));
+			struct cg_nl_route r = op->route;
+
+			r.protocol = CG_WARP_RTPROT;
+			ret = cg_nl_route_replace(nl, &r, err, sizeof(err));
 		}
 		if (ret == 0) {
 			cg_warp_record_apply(rec, op);
@@ -208,5 +230,56 @@ cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char 
 	cg_nl_close(nl);
 	if (applied && event_ns > 0)
 		cw_metric_latency(cw_now_real_ns() - event_ns);
+	return first;
+}
+
+int
+cw_routes_restore(const char *id, const char *name, int pid, const struct cw_prior *prior,
+		  const bool want[2], cw_guard_fn guard, void *guard_arg)
+{
+	char err[512], cidr[64], via[64], sid[13];
+	struct cg_warp_nsid ns;
+	struct cg_log_field f[7];
+	struct cg_nl *nl;
+	int first = 0, pidfd, ret;
+
+	if (!(want[0] && prior->has[0]) && !(want[1] && prior->has[1]))
+		return 0;
+	nl = enter(id, name, pid, &pidfd, &ns, &ret);
+	if (nl == NULL)
+		return ret;
+	ret = guard(guard_arg, pidfd, &ns);
+	close(pidfd);
+	if (ret < 0) {
+		cg_nl_close(nl);
+		return ret;
+	}
+	snprintf(sid, sizeof(sid), "%.12s", id);
+	for (int i = 0; i < 2; i++) {
+		const char *result = "ok";
+
+		if (!want[i] || !prior->has[i])
+			continue;
+		/* As Docker had it, its protocol included: not ours to adopt later. */
+		ret = cg_nl_route_replace(nl, &prior->r[i], err, sizeof(err));
+		if (ret < 0) {
+			result = err;
+			cw_metric_error(CW_ERR_NETLINK);
+			if (first == 0)
+				first = ret;
+		}
+		cg_warp_route_cidr(&prior->r[i], cidr, sizeof(cidr));
+		cg_warp_route_via(&prior->r[i], via, sizeof(via));
+		f[0] = (struct cg_log_field){ "event", "route" };
+		f[1] = (struct cg_log_field){ "action", "restore" };
+		f[2] = (struct cg_log_field){ "container", sid };
+		f[3] = (struct cg_log_field){ "name", name };
+		f[4] = (struct cg_log_field){ "cidr", cidr };
+		f[5] = (struct cg_log_field){ "via", via };
+		f[6] = (struct cg_log_field){ "result", result };
+		cg_log_fields(ret == 0 ? CG_LOG_INFO : CG_LOG_ERR, f, 7,
+			      "route restore %s via %s (Docker's): %s", cidr, via, result);
+	}
+	cg_nl_close(nl);
 	return first;
 }

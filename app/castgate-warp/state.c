@@ -26,6 +26,7 @@ struct cw_ctr {
 	char warp_bad[1024];             /* target: why its label names no container */
 	struct cg_docker_container c;    /* last inspect */
 	struct cg_warp_record rec;       /* routes we installed in its netns */
+	struct cw_prior prior;           /* Docker's default routes there, as first seen */
 	int rec_pid;                     /* the netns (by pid) that rec describes */
 	bool seen;                       /* mark of a full reconcile */
 	bool retry;                      /* last route attempt failed */
@@ -119,6 +120,7 @@ cw_state_connect(struct cw_state *st)
 	cg_docker_free(st->d);
 	o.host = st->cfg.socket;
 	o.timeout_ms = CW_DOCKER_TIMEOUT_MS;
+	o.cancel = cw_stop_pending;	/* a stop does not wait for a hung request */
 	o.tls_ca = st->cfg.tls_ca[0] != '\0' ? st->cfg.tls_ca : NULL;
 	o.tls_cert = st->cfg.tls_cert[0] != '\0' ? st->cfg.tls_cert : NULL;
 	o.tls_key = st->cfg.tls_key[0] != '\0' ? st->cfg.tls_key : NULL;
@@ -255,7 +257,8 @@ warp_state(struct cw_state *st, const char *name, struct cw_ctr **w)
 	if (ret == -ENOENT)
 		return W_MISSING;
 	if (ret < 0) {
-		CG_WARN("warp %s: inspect: %s", name, err);
+		if (ret != -ECANCELED)
+			CG_WARN("warp %s: inspect: %s", name, err);
 		return W_UNKNOWN;
 	}
 	memset(&c, 0, sizeof(c));
@@ -538,6 +541,7 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 	/* A restarted container has a new netns: what we installed died with the old one. */
 	if (t->rec_pid != t->c.pid) {
 		memset(&t->rec, 0, sizeof(t->rec));
+		memset(&t->prior, 0, sizeof(t->prior));
 		t->rec_pid = t->c.pid;
 		t->adopted = false;
 	}
@@ -619,8 +623,8 @@ converge_target(struct cw_state *st, struct cw_ctr *t, int64_t event_ns)
 		break;
 	}
 	g.refused = CG_WARP_SAFE;
-	ret = cw_routes_converge(cfg, t->id, t->name, t->c.pid, nhp, &t->rec, !t->adopted, &plan,
-				 event_ns, target_guard, &g);
+	ret = cw_routes_converge(cfg, t->id, t->name, t->c.pid, nhp, &t->rec, !t->adopted,
+				 &t->prior, &plan, event_ns, target_guard, &g);
 	if (g.refused != CG_WARP_SAFE) {
 		refuse_target(t, g.refused, g.why);
 		/* A restart, or a sharer that leaves, may make it safe: ask again. */
@@ -674,12 +678,79 @@ count_targets_of(struct cw_state *st, const char *warp)
 }
 
 /*
- * Inspect @p id and update the table. @p warp_changed receives the name of a
+ * @p t stops being a target (a reload changed the label or the pattern, or it
+ * was renamed to a warp's name) while it runs: remove the routes we installed
+ * in its netns, so that none leads to an address that another container may
+ * take once its warp is gone. A default route we replaced is not given back:
+ * A default route we replaced gets Docker's back when we saw it before
+ * replacing it (this run, this netns); else the target is left without one
+ * (Docker gives it back when the container restarts). @p now is its fresh
+ * inspect.
+ */
+static void
+release_target(struct cw_state *st, struct cw_ctr *t, const struct cg_docker_container *now)
+{
+	static struct cg_warp_config none; /* large; main thread only */
+	static struct cg_warp_plan plan;
+	struct guard_ctx g = { .st = st, .t = t };
+	struct cg_docker_container old = t->c;
+	int ret;
+
+	if (!now->running || now->pid <= 0)
+		return;
+	if (cg_warp_check_network_mode(now, "target", g.why, sizeof(g.why)) != CG_WARP_SAFE)
+		return; /* never routed: nothing of ours there */
+	bool restore[2] = { false, false };
+
+	if (t->rec_pid != now->pid) {
+		memset(&t->rec, 0, sizeof(t->rec));
+		memset(&t->prior, 0, sizeof(t->prior));
+		t->adopted = false;
+	}
+	if (t->adopted && t->rec.n == 0)
+		return;
+	/* No rule wanted: the plan removes every route of the record (adopted
+	 * first: then only routes with our own protocol count). */
+	none = st->cfg;
+	none.n_rules = 0;
+	t->c = *now; /* the guard checks the pid of this run */
+	ret = cw_routes_converge(&none, t->id, t->name, now->pid, NULL, &t->rec, !t->adopted,
+				 &t->prior, &plan, 0, target_guard, &g);
+	/* Default routes of ours that are gone now: Docker's back where we know it. */
+	for (size_t i = 0; g.refused == CG_WARP_SAFE && i < plan.n_ops; i++) {
+		const struct cg_nl_route *r = &plan.ops[i].route;
+		bool still = false;
+
+		if (plan.ops[i].action != CG_WARP_ACT_REMOVE || r->dst_len != 0)
+			continue;
+		for (size_t j = 0; j < t->rec.n; j++)
+			still |= cg_warp_route_same_dst(&t->rec.routes[j], r);
+		if (!still)
+			restore[r->family == AF_INET6] = true;
+	}
+	if (restore[0] || restore[1]) {
+		int r2 = cw_routes_restore(t->id, t->name, now->pid, &t->prior, restore,
+					   target_guard, &g);
+
+		if (ret == 0)
+			ret = r2;
+	}
+	t->c = old;
+	if (ret < 0 || g.refused != CG_WARP_SAFE)
+		cw_log_ctr(CG_LOG_ERR, t->id, t->name, "no longer a target, but its routes could "
+			   "not all be removed%s%s", g.refused != CG_WARP_SAFE ? ": " : "",
+			   g.refused != CG_WARP_SAFE ? g.why : "");
+}
+
+/*
+ * Inspect @p id and update the table. @p hint is the container's name as an
+ * event or the list gave it (NULL if none), for a log line when the inspect
+ * fails. @p warp_changed receives the name of a
  * warp whose targets need converging ("" if none). Returns the entry when it
  * is a running target (to converge), else NULL.
  */
 static struct cw_ctr *
-ingest(struct cw_state *st, const char *id, char *warp_changed, size_t wlen)
+ingest(struct cw_state *st, const char *id, const char *hint, char *warp_changed, size_t wlen)
 {
 	struct cg_docker_container c;
 	struct cw_ctr *e = find(st, id);
@@ -699,8 +770,11 @@ ingest(struct cw_state *st, const char *id, char *warp_changed, size_t wlen)
 		json_object_put(obj);
 	}
 	if (ret < 0 && ret != -ENOENT) {
-		cw_log_ctr(CG_LOG_ERR, id, e != NULL ? e->name : NULL, "inspect: %s", err);
-		cw_metric_error(CW_ERR_INSPECT);
+		if (ret != -ECANCELED) { /* cancelled: a stop is pending, not an error */
+			cw_log_ctr(CG_LOG_ERR, id, e != NULL ? e->name : hint, "inspect: %s",
+				   err);
+			cw_metric_error(CW_ERR_INSPECT);
+		}
 		/* Keep what we know (a reconcile must not take a transient error
 		 * for a container that went away) and try again later. */
 		if (e != NULL) {
@@ -745,14 +819,17 @@ ingest(struct cw_state *st, const char *id, char *warp_changed, size_t wlen)
 			cw_metric_error(CW_ERR_CLASSIFY);
 		}
 	}
+	if (e != NULL && e->role == CG_WARP_ROLE_TARGET && role != CG_WARP_ROLE_TARGET)
+		release_target(st, e, &c);
 	if (role == CG_WARP_ROLE_NONE) {
 		if (e != NULL) {
 			if (e->role == CG_WARP_ROLE_WARP) {
 				snprintf(warp_changed, wlen, "%s", e->name);
 				down_set(st, e->name, true);
 			}
-			cw_log_ctr(CG_LOG_INFO, e->id, e->name, "no longer a %s: forgetting it",
-				   cg_warp_role_name(e->role));
+			cw_log_ctr(CG_LOG_INFO, e->id, e->name, "no longer a %s: forgetting it%s",
+				   cg_warp_role_name(e->role), e->role == CG_WARP_ROLE_TARGET ?
+				   " (the routes it had from castgate-warp are removed)" : "");
 			forget(st, e);
 		} else {
 			cw_log_ctr(CG_LOG_DEBUG, c.id, c.name, "neither warp nor target: ignored");
@@ -824,8 +901,13 @@ cw_state_reconcile(struct cw_state *st, const char *why)
 		return -ENOTCONN;
 	}
 	ret = cg_docker_list_containers(st->d, &arr, err, sizeof(err));
+	if (ret == -ECANCELED) { /* a stop is pending */
+		st->need_reconcile = true;
+		return ret;
+	}
 	if (ret < 0) {
-		CG_ERR("reconcile (%s): list containers: %s; will retry", why, err);
+		/* err starts with what failed ("list containers: ...") */
+		CG_ERR("reconcile (%s): %s; will retry", why, err);
 		cw_metric_error(CW_ERR_INSPECT);
 		st->need_reconcile = true;
 		return ret;
@@ -842,14 +924,29 @@ cw_state_reconcile(struct cw_state *st, const char *why)
 			joiner_add(st, &j);
 	}
 	for (size_t i = 0; i < n; i++) {
-		json_object *o = json_object_array_get_idx(arr, i), *idv;
+		json_object *o = json_object_array_get_idx(arr, i), *idv, *names, *nm;
+		const char *hint = NULL;
 
 		if (!json_object_object_get_ex(o, "Id", &idv) ||
 		    !json_object_is_type(idv, json_type_string))
 			continue;
-		(void)ingest(st, json_object_get_string(idv), changed, sizeof(changed));
+		if (cw_stop_pending(NULL))
+			break;
+		/* Names: ["/name"] */
+		if (json_object_object_get_ex(o, "Names", &names) &&
+		    json_object_is_type(names, json_type_array) &&
+		    (nm = json_object_array_get_idx(names, 0)) != NULL &&
+		    json_object_is_type(nm, json_type_string)) {
+			hint = json_object_get_string(nm);
+			hint += hint[0] == '/';
+		}
+		(void)ingest(st, json_object_get_string(idv), hint, changed, sizeof(changed));
 	}
 	json_object_put(arr);
+	if (cw_stop_pending(NULL)) { /* stopping: unseen is not gone */
+		st->need_reconcile = true;
+		return -ECANCELED;
+	}
 	/* Those that did not show up are gone (died while we were disconnected). */
 	for (size_t i = 0; i < st->n;) {
 		struct cw_ctr *e = st->v[i];
@@ -899,7 +996,7 @@ cw_state_event(struct cw_state *st, const struct cg_docker_event *ev)
 	 * its start event follows and is handled then. */
 	if (ev->type == CG_DOCKER_EV_NETWORK && known == NULL)
 		return;
-	t = ingest(st, ev->id, changed, sizeof(changed));
+	t = ingest(st, ev->id, ev->name[0] != '\0' ? ev->name : NULL, changed, sizeof(changed));
 	if (changed[0] != '\0')
 		converge_targets_of(st, changed, ev->time_nano);
 	/* A (dis)connect adds or removes an interface of the target, and the
@@ -933,10 +1030,10 @@ cw_state_retry(struct cw_state *st)
 			snprintf(ids[n++], sizeof(ids[0]), "%s", st->v[i]->id);
 		st->v[i]->retry = false;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !cw_stop_pending(NULL); i++) {
 		char changed[256];
 		/* Re-inspect: the pid or the networks may have changed meanwhile. */
-		struct cw_ctr *t = ingest(st, ids[i], changed, sizeof(changed));
+		struct cw_ctr *t = ingest(st, ids[i], NULL, changed, sizeof(changed));
 
 		if (t != NULL)
 			converge_target(st, t, 0);

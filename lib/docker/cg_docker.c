@@ -32,7 +32,8 @@
 /* The event filters castgate-warp needs, as the API's JSON filter map. */
 #define EVENT_FILTERS \
 	"{\"type\":[\"container\",\"network\"]," \
-	"\"event\":[\"start\",\"restart\",\"die\",\"stop\",\"connect\",\"disconnect\"]}"
+	"\"event\":[\"start\",\"restart\",\"die\",\"stop\",\"rename\",\"destroy\"," \
+	"\"connect\",\"disconnect\"]}"
 
 struct cg_docker {
 	CURL *curl;
@@ -40,6 +41,8 @@ struct cg_docker {
 	char *unix_path;     /* NULL for tcp */
 	char *tls_ca, *tls_cert, *tls_key;
 	long timeout_ms;
+	bool (*cancel)(void *arg);
+	void *cancel_arg;
 	bool global_init;    /* curl_global_init() to be matched */
 	char api[16];        /* "1.43", "" before negotiation */
 };
@@ -125,6 +128,8 @@ cg_docker_new(const struct cg_docker_opts *o)
 	if (d == NULL)
 		return NULL;
 	d->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+	d->cancel = o->cancel;
+	d->cancel_arg = o->cancel_arg;
 	if (path != NULL) {
 		d->unix_path = dup_opt(path, &fail);
 		/* The host part is ignored on a Unix socket but must be valid. */
@@ -202,6 +207,17 @@ write_body(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* curl's progress callback: non-zero aborts the transfer (CURLE_ABORTED_BY_CALLBACK). */
+static int
+xfer_cancel(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+	    curl_off_t ulnow)
+{
+	struct cg_docker *d = arg;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return d->cancel(d->cancel_arg) ? 1 : 0;
+}
+
 static int
 setup(struct cg_docker *d, const char *path, bool versioned, long timeout_ms)
 {
@@ -225,6 +241,11 @@ setup(struct cg_docker *d, const char *path, bool versioned, long timeout_ms)
 	curl_easy_setopt(d->curl, CURLOPT_USERAGENT, "castgate/" CG_VERSION);
 	if (d->unix_path)
 		curl_easy_setopt(d->curl, CURLOPT_UNIX_SOCKET_PATH, d->unix_path);
+	if (d->cancel) {
+		curl_easy_setopt(d->curl, CURLOPT_XFERINFOFUNCTION, xfer_cancel);
+		curl_easy_setopt(d->curl, CURLOPT_XFERINFODATA, d);
+		curl_easy_setopt(d->curl, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (d->tls_ca)
 		curl_easy_setopt(d->curl, CURLOPT_CAINFO, d->tls_ca);
 	if (d->tls_cert)

@@ -38,6 +38,11 @@ struct cg_docker_opts {
 	const char *tls_ca, *tls_cert, *tls_key;
 	/** Per request (not the event stream); 0 = 10000. */
 	long timeout_ms;
+	/** Optional: polled while a request (not the event stream) waits, about
+	 * once a second when nothing moves; true aborts it with -ECANCELED. So a
+	 * stop need not wait for timeout_ms of a server that stopped answering. */
+	bool (*cancel)(void *arg);
+	void *cancel_arg;
 };
 
 struct cg_docker;
@@ -91,7 +96,7 @@ struct cg_docker_net {
 struct cg_docker_container {
 	char id[65];
 	char name[256];             /**< without the leading '/' */
-	bool running;
+	bool running;               /**< State.Running and not State.Restarting */
 	int pid;                    /**< State.Pid, 0 when not running */
 	/** State.StartedAt as Docker wrote it ("" if absent): with the pid it tells
 	 * one run of the container from the next (a restart changes both). */
@@ -147,8 +152,8 @@ int cg_docker_event_from_json(json_object *o, struct cg_docker_event *ev);
 typedef int (*cg_docker_event_cb)(const struct cg_docker_event *ev, void *arg);
 
 /**
- * Stream GET /events filtered to container start/restart/die/stop and network
- * connect/disconnect, from @p since_nano (unix time in ns; 0 = from now).
+ * Stream GET /events filtered to container start/restart/die/stop/rename/destroy
+ * and network connect/disconnect, from @p since_nano (unix time in ns; 0 = from now).
  * Lines that do not parse are logged and skipped.
  *
  * @param should_stop polled at least every 200 ms, also while idle (may be NULL).

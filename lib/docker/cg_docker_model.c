@@ -136,6 +136,13 @@ parse_container(json_object *o, struct cg_docker_container *c, char *err, size_t
 		return cg_util_err(err, errlen, -EINVAL,
 				   "container %.12s: State.Running: not a boolean", c->id);
 	c->running = v != NULL && json_object_get_boolean(v);
+	/* "restarting" (a restart policy's wait): Docker keeps Running true,
+	 * but there is no process, no pid and no address until it starts. */
+	if (get_typed(state, "Restarting", json_type_boolean, &v) < 0)
+		return cg_util_err(err, errlen, -EINVAL,
+				   "container %.12s: State.Restarting: not a boolean", c->id);
+	if (v != NULL && json_object_get_boolean(v))
+		c->running = false;
 	if (get_uint(state, "Pid", 0x7fffffff, &pid) < 0)
 		return cg_util_err(err, errlen, -EINVAL,
 				   "container %.12s: State.Pid: not a non-negative integer",

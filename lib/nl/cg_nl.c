@@ -396,8 +396,9 @@ build_route(char *buf, uint16_t type, uint16_t flags, const struct cg_nl_route *
 			 r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
 	rtm->rtm_type = rtn_type(r->type);
 	if (type == RTM_NEWROUTE) {
-		/* "proto static": ours, as opposed to Docker's "proto kernel"/"boot". */
-		rtm->rtm_protocol = RTPROT_STATIC;
+		/* The caller's protocol, else "proto static": either way not
+		 * Docker's "proto kernel"/"boot". */
+		rtm->rtm_protocol = r->protocol != RTPROT_UNSPEC ? r->protocol : RTPROT_STATIC;
 		rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	} else {
 		rtm->rtm_scope = RT_SCOPE_NOWHERE; /* delete: any scope */

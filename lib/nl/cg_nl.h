@@ -34,7 +34,8 @@ struct cg_nl_route {
 	enum cg_nl_route_type type;
 	uint8_t gw[16];             /**< next hop (UNICAST only); all zero = none (on-link) */
 	uint32_t table;             /**< 0 = main */
-	/* Filled in by cg_nl_route_list() only; ignored by replace/delete. */
+	/* Filled in by cg_nl_route_list(); replace uses protocol (0 = RTPROT_STATIC),
+	 * delete ignores them. */
 	int oif;                    /**< output interface index, 0 if none */
 	uint8_t protocol;           /**< RTPROT_* */
 	uint8_t scope;              /**< RT_SCOPE_* */

@@ -139,6 +139,17 @@ int cg_warp_args_parse(int argc, char *const argv[], struct cg_warp_args *a,
 void cg_warp_env_parse(char *const envp[], struct cg_warp_args *a);
 
 /**
+ * Check the environment's variable names: every non-empty CASTGATE_WARP_<X>
+ * must be a setting (cg_warp_config_load() calls this, so a misspelled one is
+ * a configuration error). An unknown DOCKER_NETWORK_WARP_<X> is not an error
+ * (a DNW setting castgate lacks must not stop a DNW deployment): its names go
+ * to @p dnw ("A, B"; "" when none; may be NULL) for the caller to warn about.
+ * @return 0, or -EINVAL with "<NAME>: unknown environment variable ..." (and
+ *   the closest known name, if one is close) in @p err.
+ */
+int cg_warp_env_check(char *const envp[], char *err, size_t errlen, char *dnw, size_t dnwlen);
+
+/**
  * Apply a parsed TOML document (layer "file"). Unknown keys are errors.
  * @param file  name used in origin[] (kept as a pointer: must outlive @p cfg use).
  * @return 0, or -EINVAL with "<key path> (line N): <problem>" in @p err.
@@ -310,6 +321,16 @@ int cg_warp_nexthop_gw(const struct cg_warp_nexthop *nh, int family, uint8_t gw[
 /*
  * Route planning
  */
+
+/**
+ * The route protocol (rtm_protocol, "proto 103" in `ip route`) of the routes
+ * castgate-warp installs. Its own number, so that a restarted daemon knows its
+ * routes even for CIDRs no longer configured; Docker's routes are "kernel" or
+ * "boot", an administrator's "static". 103 is assigned neither in the
+ * kernel's rtnetlink.h nor in iproute2's rt_protos, and is not one that FRR
+ * (186..198) or Calico (80) use.
+ */
+#define CG_WARP_RTPROT 103
 
 /** What we installed in one target's netns: at most one route per CIDR. */
 struct cg_warp_record {

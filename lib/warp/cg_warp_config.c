@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cg_toml.h"
 #include "cg_util.h"
@@ -778,6 +779,92 @@ cg_warp_config_apply_file(struct cg_warp_config *cfg, const char *path, char *er
  * Environment and command line
  */
 
+/* Whether @p name (of @p len characters) is a variable we read, with @p prefix. */
+static bool
+env_known(const char *name, size_t len, bool cg)
+{
+	const char *cfgname = cg ? ENV_PREFIX "CONFIG" : ENV_PREFIX_DNW "CONFIG";
+
+	if (len == strlen(cfgname) && strncmp(name, cfgname, len) == 0)
+		return true;
+	for (int o = 0; o < CG_WARP_OPT_COUNT; o++) {
+		const char *k = cg ? opts[o].env_cg : opts[o].env_dnw;
+
+		if (len == strlen(k) && strncmp(name, k, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Edit distance of a and b (short names), capped at 3: for "did you mean". */
+static unsigned int
+near(const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b);
+	unsigned int row[80], prev, cur;
+
+	if (la >= sizeof(row) / sizeof(row[0]) || lb >= sizeof(row) / sizeof(row[0]))
+		return 3;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned int)j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = (unsigned int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned int sub = prev + (a[i - 1] != b[j - 1]);
+
+			cur = row[j];
+			row[j] = sub;
+			if (cur + 1 < row[j])
+				row[j] = cur + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			prev = cur;
+		}
+	}
+	return row[lb] < 3 ? row[lb] : 3;
+}
+
+int
+cg_warp_env_check(char *const envp[], char *err, size_t errlen, char *dnw, size_t dnwlen)
+{
+	size_t dlen = 0;
+
+	if (dnw != NULL && dnwlen > 0)
+		dnw[0] = '\0';
+	for (size_t i = 0; envp != NULL && envp[i] != NULL; i++) {
+		const char *e = envp[i], *eq = strchr(e, '='), *best = NULL;
+		bool cg = strncmp(e, ENV_PREFIX, strlen(ENV_PREFIX)) == 0;
+		size_t nlen;
+
+		if (eq == NULL || eq[1] == '\0') /* an empty variable counts as unset */
+			continue;
+		if (!cg && strncmp(e, ENV_PREFIX_DNW, strlen(ENV_PREFIX_DNW)) != 0)
+			continue;
+		nlen = (size_t)(eq - e);
+		if (env_known(e, nlen, cg))
+			continue;
+		if (!cg) {
+			/* DNW's prefix: a setting of DNW that castgate does not have
+			 * must not stop a DNW deployment; the caller warns. */
+			if (dnw != NULL && dlen + nlen + 3 < dnwlen)
+				dlen += (size_t)snprintf(dnw + dlen, dnwlen - dlen, "%s%.*s",
+							 dlen ? ", " : "", (int)nlen, e);
+			continue;
+		}
+		if (near(e, nlen, ENV_PREFIX "CONFIG") <= 2)
+			best = ENV_PREFIX "CONFIG";
+		for (int o = 0; best == NULL && o < CG_WARP_OPT_COUNT; o++)
+			if (near(e, nlen, opts[o].env_cg) <= 2)
+				best = opts[o].env_cg;
+		return cg_util_err(err, errlen, -EINVAL, "%.*s: unknown environment variable "
+				   "(every " ENV_PREFIX "* variable must be a setting)%s%s%s",
+				   (int)nlen, e, best ? "; did you mean " : "", best ? best : "",
+				   best ? "?" : "");
+	}
+	return 0;
+}
+
 void
 cg_warp_env_parse(char *const envp[], struct cg_warp_args *a)
 {
@@ -952,6 +1039,11 @@ config_check(const struct cg_warp_config *cfg, char *err, size_t errlen)
 				   "%s (%s) is set without %s: set both or neither",
 				   t[cert ? 1 : 2].key, cfg->origin[t[cert ? 1 : 2].o],
 				   t[cert ? 2 : 1].key);
+	/* Found now rather than at every reconnect attempt (and by --check-config). */
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].v[0] != '\0' && access(t[i].v, R_OK) < 0)
+			return cg_util_err(err, errlen, -EINVAL, "%s (%s): %s: %s", t[i].key,
+					   cfg->origin[t[i].o], t[i].v, strerror(errno));
 	return 0;
 }
 
@@ -965,6 +1057,9 @@ cg_warp_config_load(int argc, char *const argv[], char *const envp[],
 
 	cg_warp_config_defaults(cfg);
 	ret = cg_warp_args_parse(argc, argv, cli, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = cg_warp_env_check(envp, err, errlen, NULL, 0);
 	if (ret < 0)
 		return ret;
 	cg_warp_env_parse(envp, &env);

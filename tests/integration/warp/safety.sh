@@ -33,6 +33,7 @@ host_routes() {
 	local c
 	for c in ${WT_RULES//,/ }; do
 		ip route show table all exact "$c" proto static
+		ip route show table all exact "$c" proto 103
 	done
 }
 refusal() { # NAME REASON: the refusal's log line (event=refuse) for NAME

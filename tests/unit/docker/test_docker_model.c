@@ -289,6 +289,7 @@ test_container_malformed(void)
 	}
 	expect_bad("{" ID ",\"State\":\"running\"}", "3f2a: State: not an object");
 	expect_bad("{" ID ",\"State\":{\"Running\":\"yes\"}}", "State.Running");
+	expect_bad("{" ID ",\"State\":{\"Running\":true,\"Restarting\":1}}", "State.Restarting");
 	expect_bad("{" ID ",\"State\":{\"Running\":true,\"Pid\":-1}}", "State.Pid");
 	expect_bad("{" ID ",\"State\":{\"Running\":true,\"Pid\":\"12\"}}", "State.Pid");
 	expect_bad("{" ID ",\"Config\":{\"Labels\":[\"a\"]}}", "Config.Labels");
@@ -327,6 +328,17 @@ test_container_malformed(void)
 	CU_ASSERT_EQUAL(c.pid, 0);
 	CU_ASSERT_PTR_NULL(cg_docker_container_label(&c, "a"));
 	CU_ASSERT_STRING_EQUAL(cg_docker_container_label(&c, "b"), "2");
+	cg_docker_container_clear(&c);
+	/* "restarting" (a restart policy's wait): Docker says Running, but it is not. */
+	CU_ASSERT_EQUAL(parse_str("{" ID ",\"State\":{\"Running\":true,\"Restarting\":true,"
+				  "\"Pid\":0}}", &c, err, sizeof(err)), 0);
+	CU_ASSERT_FALSE(c.running);
+	CU_ASSERT_EQUAL(c.pid, 0);
+	cg_docker_container_clear(&c);
+	CU_ASSERT_EQUAL(parse_str("{" ID ",\"State\":{\"Running\":true,\"Restarting\":false,"
+				  "\"Pid\":7}}", &c, err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(c.running);
+	CU_ASSERT_EQUAL(c.pid, 7);
 	cg_docker_container_clear(&c);
 	CU_ASSERT_EQUAL(cg_docker_container_from_json(NULL, &c, NULL, 0), -EINVAL);
 }

@@ -198,6 +198,31 @@ load_err(char **argv, int argc, char **envp, char *err, size_t errlen)
 	return cg_warp_config_load(argc, argv, envp, &c, &cli, err, errlen);
 }
 
+/* An unknown CASTGATE_WARP_* variable is an error naming it; DNW's prefix only reports it. */
+static void
+test_env_unknown(void)
+{
+	char err[512], dnw[256];
+	char *argv[] = { "x", NULL };
+	char *e1[] = { "CASTGATE_WARP_ROUTING_RULE=10.0.0.0/8", NULL };
+	char *e2[] = { "CASTGATE_WARP_BOGUS=1", NULL };
+	char *e3[] = { "DOCKER_NETWORK_WARP_BOGUS=1", "DOCKER_NETWORK_WARP_X=2",
+		       "CASTGATE_WARP_LOG_LEVEL=debug", NULL };
+	char *e4[] = { "CASTGATE_WARP_BOGUS=", "CASTGATE_WARPX=1", NULL };
+
+	CU_ASSERT_EQUAL(load_err(argv, 1, e1, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "CASTGATE_WARP_ROUTING_RULE: unknown environment"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "did you mean CASTGATE_WARP_ROUTING_RULES?"));
+	CU_ASSERT_EQUAL(load_err(argv, 1, e2, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "CASTGATE_WARP_BOGUS: unknown environment"));
+	CU_ASSERT_PTR_NULL(strstr(err, "did you mean"));
+	CU_ASSERT_EQUAL(load_err(argv, 1, e3, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cg_warp_env_check(e3, err, sizeof(err), dnw, sizeof(dnw)), 0);
+	CU_ASSERT_STRING_EQUAL(dnw, "DOCKER_NETWORK_WARP_BOGUS, DOCKER_NETWORK_WARP_X");
+	/* Empty counts as unset; another prefix is not ours. */
+	CU_ASSERT_EQUAL(load_err(argv, 1, e4, err, sizeof(err)), 0);
+}
+
 static void
 test_cli_errors(void)
 {
@@ -265,6 +290,9 @@ test_toml_errors(void)
 		/* the key that is set is named, not always tls_ca */
 		{ "[docker]\ntls_cert = \"/c\"\ntls_key = \"/k\"\n",
 		  "docker.tls_cert (", "needs a tcp://" },
+		/* a TLS file that is not there (or not readable) */
+		{ "[docker]\nsocket = \"tcp://h:1\"\ntls_ca = \"/nonexistent/ca.pem\"\n",
+		  "docker.tls_ca (", "/nonexistent/ca.pem: No such file or directory" },
 	};
 	char err[512];
 
@@ -977,6 +1005,7 @@ main(void)
 		CG_UNIT_TEST(test_defaults),
 		CG_UNIT_TEST(test_precedence),
 		CG_UNIT_TEST(test_env_prefix_order),
+		CG_UNIT_TEST(test_env_unknown),
 		CG_UNIT_TEST(test_cli_errors),
 		CG_UNIT_TEST(test_toml_errors),
 		CG_UNIT_TEST(test_dnw_file),

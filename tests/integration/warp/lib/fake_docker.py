@@ -8,7 +8,8 @@ inspects).
 
 SCENARIO: {"containers": [{"runs": [INSPECT, INSPECT, ...]}, ...]}. Each inspect of a container
 (by id or name) answers with its next run document; the last one repeats. GET /containers/json
-lists the containers whose current document runs. /version, /_ping and /events (an empty stream
+lists the containers whose current document runs. Optional: "list_fail": N answers the first N
+lists with a 500; a container's "inspect_status": CODE answers its inspects with that status. /version, /_ping and /events (an empty stream
 held open) complete what castgate-warp asks. Every request is appended to LOG as "METHOD PATH".
 """
 import json
@@ -22,7 +23,9 @@ from http.server import BaseHTTPRequestHandler
 
 SOCK, SCENARIO, LOG = sys.argv[1:4]
 with open(SCENARIO) as f:
-    CTRS = json.load(f)["containers"]
+    SCEN = json.load(f)
+CTRS = SCEN["containers"]
+LIST_FAIL = [SCEN.get("list_fail", 0)]
 LOCK = threading.Lock()
 SEEN = [0] * len(CTRS)  # inspects answered per container
 
@@ -67,6 +70,9 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/version":
             self.send_json(200, {"ApiVersion": "1.41", "MinAPIVersion": "1.12",
                                  "Version": "fake"})
+        elif path == "/containers/json" and LIST_FAIL[0] > 0:
+            LIST_FAIL[0] -= 1
+            self.send_json(500, {"message": "list broken"})
         elif path == "/containers/json":
             with LOCK:
                 docs = [current(i) for i in range(len(CTRS))]
@@ -82,6 +88,8 @@ class Handler(BaseHTTPRequestHandler):
                     SEEN[i] += 1
             if i is None:
                 self.send_json(404, {"message": "No such container"})
+            elif "inspect_status" in CTRS[i]:
+                self.send_json(CTRS[i]["inspect_status"], {"message": "inspect broken"})
             else:
                 self.send_json(200, doc)
         elif path == "/events":

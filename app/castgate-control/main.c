@@ -454,6 +454,9 @@ main(int argc, char **argv)
 	cg_log_init(CONTROL_PROG, CG_LOG_INFO, CG_LOG_FMT_TEXT);
 	if (parse_args(argc, argv, c, &log_level, &verbose) < 0)
 		return CG_EXIT_USAGE;
+	/* The file as loaded: control_config_watch() checks it again only once it changed. */
+	if (stat(c->config_path, &c->config_seen) < 0)
+		memset(&c->config_seen, 0, sizeof(c->config_seen));
 	c->conf = cg_conf_load(c->config_path, err, sizeof(err));
 	if (c->conf == NULL) {
 		fprintf(stderr, CONTROL_PROG ": %s\n", err);

@@ -113,7 +113,7 @@ adopt_one(const struct cg_nl_route *r, void *arg)
 
 /* Pin @p pid with a pidfd and open a netlink socket in its netns through it. */
 static struct cg_nl *
-enter(const char *id, const char *name, int pid, int *pidfd, struct cg_warp_nsid *ns, int *ret)
+open_ns(const char *id, const char *name, int pid, int *pidfd, struct cg_warp_nsid *ns, int *ret)
 {
 	char err[512];
 	struct cg_nl *nl;
@@ -152,6 +152,27 @@ enter(const char *id, const char *name, int pid, int *pidfd, struct cg_warp_nsid
 	return NULL;
 }
 
+/* open_ns(), then the caller's guard on the process and the namespace it
+ * reached: the netlink socket, or NULL with *ret set. */
+static struct cg_nl *
+enter(const char *id, const char *name, int pid, cw_guard_fn guard, void *guard_arg, int *ret)
+{
+	struct cg_warp_nsid ns;
+	struct cg_nl *nl;
+	int pidfd;
+
+	nl = open_ns(id, name, pid, &pidfd, &ns, ret);
+	if (nl == NULL)
+		return NULL;
+	*ret = guard(guard_arg, pidfd, &ns);
+	close(pidfd);
+	if (*ret < 0) {
+		cg_nl_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
 int
 cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char *name, int pid,
 		   const struct cg_warp_nexthop *nh, struct cg_warp_record *rec, bool adopt,
@@ -159,9 +180,8 @@ cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char 
 		   cw_guard_fn guard, void *guard_arg)
 {
 	char err[512];
-	struct cg_warp_nsid ns;
 	struct cg_nl *nl;
-	int first = 0, pidfd, ret;
+	int first = 0, ret;
 	bool applied = false;
 
 	plan->n_ops = 0;
@@ -176,15 +196,9 @@ cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char 
 		cw_metric_error(CW_ERR_NETNS);
 		return -ESRCH;
 	}
-	nl = enter(id, name, pid, &pidfd, &ns, &ret);
+	nl = enter(id, name, pid, guard, guard_arg, &ret);
 	if (nl == NULL)
 		return ret;
-	ret = guard(guard_arg, pidfd, &ns);
-	close(pidfd);
-	if (ret < 0) {
-		cg_nl_close(nl);
-		return ret;
-	}
 	if (adopt) {
 		struct adopt_ctx a = { cfg, rec, prior };
 
@@ -238,22 +252,15 @@ cw_routes_restore(const char *id, const char *name, int pid, const struct cw_pri
 		  const bool want[2], cw_guard_fn guard, void *guard_arg)
 {
 	char err[512], cidr[64], via[64], sid[13];
-	struct cg_warp_nsid ns;
 	struct cg_log_field f[7];
 	struct cg_nl *nl;
-	int first = 0, pidfd, ret;
+	int first = 0, ret;
 
 	if (!(want[0] && prior->has[0]) && !(want[1] && prior->has[1]))
 		return 0;
-	nl = enter(id, name, pid, &pidfd, &ns, &ret);
+	nl = enter(id, name, pid, guard, guard_arg, &ret);
 	if (nl == NULL)
 		return ret;
-	ret = guard(guard_arg, pidfd, &ns);
-	close(pidfd);
-	if (ret < 0) {
-		cg_nl_close(nl);
-		return ret;
-	}
 	snprintf(sid, sizeof(sid), "%.12s", id);
 	for (int i = 0; i < 2; i++) {
 		const char *result = "ok";

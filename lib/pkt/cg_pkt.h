@@ -476,61 +476,100 @@ static_assert(sizeof(struct cg_pkt_tmpl) == 56, "struct cg_pkt_tmpl: 56 bytes");
 int cg_pkt_tmpl_init(struct cg_pkt_tmpl *t, const struct cg_pkt_rewrite *rw);
 
 /**
- * Write @p t's header for a parsed UDP datagram at @p out: the same
- * CG_PKT_TMPL_HLEN bytes cg_pkt_rewrite_hdr() writes for the rewrite @p t
- * was built from (kept fields, total length, IPv4 checksum in full from the
- * precomputed sum, UDP checksum incrementally; 0 stays 0). Like it, reads
- * only @p pi and @p t, so @p out may overlap the input frame.
+ * What a template takes from the packet, the same for each of its outputs:
+ * cg_pkt_tmpl_pkt_init() computes it once per packet, cg_pkt_tmpl_write()
+ * once per output.
  */
+struct cg_pkt_tmpl_pkt {
+	uint8_t ip_w0[8];	/**< IPv4 bytes 0-7 as sent: 0x45, tos, total length, id, DF */
+	uint32_t ip_sum;	/**< host-order sum of tos, total length, id and DF */
+	uint32_t udp_sum;	/**< ~checksum + the complements of the input's addresses */
+	uint16_t sport_be, dport_be, udp_len_be;
+	uint16_t nsport, ndport; /**< ~sport, ~dport: what a rewritten port takes out */
+	uint16_t udp_csum_be;	/**< 0: the sender computed none, and 0 stays 0 */
+	uint8_t ttl;
+};
+
+/** Fill @p pp from a parsed UDP datagram @p pi. */
 static inline void
-cg_pkt_tmpl_apply(uint8_t *out, const struct cg_pkt_tmpl *t, const struct cg_pkt_info *pi)
+cg_pkt_tmpl_pkt_init(struct cg_pkt_tmpl_pkt *pp, const struct cg_pkt_info *pi)
 {
 	const uint8_t *ul = (const uint8_t *)&pi->udp_len_be, *il = (const uint8_t *)&pi->ip_id_be;
 	uint16_t total = (uint16_t)(CG_PKT_IPV4_HLEN + (ul[0] << 8 | ul[1]));
 	uint16_t frag = pi->df ? CG_PKT_IP_DF : 0;
-	uint16_t id = (uint16_t)(il[0] << 8 | il[1]);
-	uint32_t isum = t->ip_sum + pi->tos + total + id + frag;
-	uint16_t csum = pi->udp_csum_be;
+
+	pp->ip_w0[0] = 0x45;
+	pp->ip_w0[1] = pi->tos;
+	pp->ip_w0[2] = (uint8_t)(total >> 8);
+	pp->ip_w0[3] = (uint8_t)total;
+	memcpy(&pp->ip_w0[4], &pi->ip_id_be, 2);
+	pp->ip_w0[6] = (uint8_t)(frag >> 8);
+	pp->ip_w0[7] = 0;
+	pp->ip_sum = (uint32_t)pi->tos + total + (uint16_t)(il[0] << 8 | il[1]) + frag;
+	pp->udp_sum = (uint16_t)~pi->udp_csum_be +
+		      (uint16_t)~(pi->src_ip_be & 0xffff) + (uint16_t)~(pi->src_ip_be >> 16) +
+		      (uint16_t)~(pi->dst_ip_be & 0xffff) + (uint16_t)~(pi->dst_ip_be >> 16);
+	pp->sport_be = pi->sport_be;
+	pp->dport_be = pi->dport_be;
+	pp->udp_len_be = pi->udp_len_be;
+	pp->nsport = (uint16_t)~pi->sport_be;
+	pp->ndport = (uint16_t)~pi->dport_be;
+	pp->udp_csum_be = pi->udp_csum_be;
+	pp->ttl = pi->ttl;
+}
+
+/**
+ * Write @p t's header for the packet @p pp at @p out: the same
+ * CG_PKT_TMPL_HLEN bytes cg_pkt_rewrite_hdr() writes for the rewrite @p t
+ * was built from (kept fields, total length, IPv4 checksum in full from the
+ * precomputed sums, UDP checksum incrementally, RFC 1624; 0 stays 0). Reads
+ * only @p pp and @p t, so @p out may overlap the input frame.
+ */
+static inline void
+cg_pkt_tmpl_write(uint8_t *out, const struct cg_pkt_tmpl *t, const struct cg_pkt_tmpl_pkt *pp)
+{
+	uint32_t isum = t->ip_sum + pp->ip_sum;
+	uint16_t csum = pp->udp_csum_be;
 	uint8_t *ip = out + CG_PKT_ETH_HLEN;
 
 	/* Two overlapping 16-byte-multiple copies cover the 42 bytes. */
 	memcpy(out, t->hdr, 32);
 	memcpy(out + 26, t->hdr + 26, 16);
-	ip[1] = pi->tos;
-	ip[2] = (uint8_t)(total >> 8);
-	ip[3] = (uint8_t)total;
-	memcpy(ip + 4, &pi->ip_id_be, 2);
-	ip[6] = (uint8_t)(frag >> 8);
-	ip[7] = 0;
+	memcpy(ip, pp->ip_w0, 8);
 	if (t->keep_ttl) {
-		ip[8] = pi->ttl;
-		isum += (uint32_t)pi->ttl << 8;
+		ip[8] = pp->ttl;
+		isum += (uint32_t)pp->ttl << 8;
 	}
 	isum = cg_pkt_csum_fold(isum);
 	ip[10] = (uint8_t)(isum >> 8);
 	ip[11] = (uint8_t)isum;
 	if (t->keep_sport)
-		memcpy(ip + 20, &pi->sport_be, 2);
+		memcpy(ip + 20, &pp->sport_be, 2);
 	if (t->keep_dport)
-		memcpy(ip + 22, &pi->dport_be, 2);
-	memcpy(ip + 24, &pi->udp_len_be, 2);
-	/* RFC 1624 over the pseudo-header addresses and the rewritten ports. */
+		memcpy(ip + 22, &pp->dport_be, 2);
+	memcpy(ip + 24, &pp->udp_len_be, 2);
 	if (csum != 0) {
-		uint32_t s = (uint16_t)~csum + t->udp_sum;
+		uint32_t s = pp->udp_sum + t->udp_sum;
 
-		s += (uint16_t)~(pi->src_ip_be & 0xffff);
-		s += (uint16_t)~(pi->src_ip_be >> 16);
-		s += (uint16_t)~(pi->dst_ip_be & 0xffff);
-		s += (uint16_t)~(pi->dst_ip_be >> 16);
 		if (!t->keep_sport)
-			s += (uint16_t)~pi->sport_be;
+			s += pp->nsport;
 		if (!t->keep_dport)
-			s += (uint16_t)~pi->dport_be;
+			s += pp->ndport;
 		csum = cg_pkt_csum_fold(s);
 		if (csum == 0)
 			csum = 0xffff;
 	}
 	memcpy(ip + 26, &csum, 2);
+}
+
+/** cg_pkt_tmpl_pkt_init() and cg_pkt_tmpl_write() for a packet of one output. */
+static inline void
+cg_pkt_tmpl_apply(uint8_t *out, const struct cg_pkt_tmpl *t, const struct cg_pkt_info *pi)
+{
+	struct cg_pkt_tmpl_pkt pp;
+
+	cg_pkt_tmpl_pkt_init(&pp, pi);
+	cg_pkt_tmpl_write(out, t, &pp);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -280,7 +280,9 @@ test_rewrite_random(void)
 
 /*
  * Random rewrites through a template (cg_pkt_tmpl_init + apply) give the
- * same 42 bytes as cg_pkt_rewrite_hdr(); and a VLAN rewrite has no template.
+ * same 42 bytes as cg_pkt_rewrite_hdr(); so does a second template written
+ * from the same per-packet part (a fan-out's next output); and a VLAN
+ * rewrite has no template.
  */
 static void
 test_tmpl_random(void)
@@ -325,6 +327,22 @@ test_tmpl_random(void)
 		cg_pkt_tmpl_apply(got, &t, &pi);
 		if (memcmp(want, got, CG_PKT_TMPL_HLEN) != 0 || got[CG_PKT_TMPL_HLEN] != 0xee)
 			bad++;
+		{
+			struct cg_pkt_tmpl_pkt pp;
+			struct cg_pkt_tmpl t2;
+
+			/* Another output of the same packet: other fields kept. */
+			rw.ttl = rw.ttl ? 0 : 9;
+			rw.sport_be = rw.sport_be ? 0 : 0x1234;
+			rw.dst_ip_be ^= 0x00ff00ff;
+			cg_pkt_tmpl_pkt_init(&pp, &pi);
+			CU_ASSERT_EQUAL(cg_pkt_tmpl_init(&t2, &rw), 0);
+			cg_pkt_tmpl_write(got, &t, &pp);
+			bad += memcmp(want, got, CG_PKT_TMPL_HLEN) != 0;
+			CU_ASSERT_EQUAL(cg_pkt_rewrite_hdr(want, &pi, &rw), CG_PKT_TMPL_HLEN);
+			cg_pkt_tmpl_write(got, &t2, &pp);
+			bad += memcmp(want, got, CG_PKT_TMPL_HLEN) != 0;
+		}
 	}
 	CU_ASSERT_EQUAL(bad, 0);
 	{

@@ -156,6 +156,15 @@ bool control_dataplane_alive(const struct control *c);
 /** rte_eal_cleanup() if EAL is up. */
 void control_eal_stop(struct control *c);
 
+/**
+ * Hold off EAL's detach of DPDK port @p port_id while we call ethdev on it
+ * (the data plane closes and re-opens ports at run time).
+ * @return true with the lock held (control_port_unlock() after the calls),
+ *         false (no lock) when the port is not attached
+ */
+bool control_port_lock(uint16_t port_id);
+void control_port_unlock(void);
+
 /*
  * control_rules.c
  */

@@ -15,6 +15,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 
 #include "cg_conf.h"
 #include "cg_log.h"
@@ -52,6 +53,8 @@ primary_config_path(const char *prefix, char *buf, size_t len)
 	/* systemd's RuntimeDirectory= first (castgate.service sets it). */
 	snprintf(buf, len, "%s/dpdk/%s/config", cg_util_dpdk_run_base(), prefix);
 }
+
+static int port_guard_init(void);
 
 static int
 attach(struct control *c)
@@ -188,7 +191,68 @@ control_eal_start(struct control *c)
 	}
 	c->eal_up = true;
 	restore_affinity(&before);
+	ret = port_guard_init();
+	if (ret != 0)
+		return ret;
 	return attach(c);
+}
+
+/*
+ * A port the data plane closes is detached here by EAL's hotplug thread
+ * (the primary's request), while our loop may be reading the port through
+ * ethdev: a read in the middle of the release dereferenced the driver's
+ * freed private data. Ethdev calls go between control_port_lock() and
+ * control_port_unlock(); the release's DESTROY event takes the same lock,
+ * so it waits for a read in progress, and marks the port gone until an
+ * attach (NEW) brings that port id back.
+ */
+static pthread_mutex_t port_mutex = PTHREAD_MUTEX_INITIALIZER;
+static bool port_gone[RTE_MAX_ETHPORTS];
+
+static int
+on_port_event(uint16_t port_id, enum rte_eth_event_type type, void *arg __rte_unused,
+	      void *ret_param __rte_unused)
+{
+	if (port_id >= RTE_MAX_ETHPORTS)
+		return 0;
+	pthread_mutex_lock(&port_mutex);
+	port_gone[port_id] = type == RTE_ETH_EVENT_DESTROY;
+	pthread_mutex_unlock(&port_mutex);
+	return 0;
+}
+
+static int
+port_guard_init(void)
+{
+	int ret = rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_DESTROY,
+						on_port_event, NULL);
+
+	if (ret == 0)
+		ret = rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_NEW,
+						    on_port_event, NULL);
+	if (ret != 0) {
+		CG_ERR("rte_eth_dev_callback_register (port attach and detach): %s",
+		       rte_strerror(-ret));
+		return CG_EXIT_FAILURE;
+	}
+	return 0;
+}
+
+bool
+control_port_lock(uint16_t port_id)
+{
+	pthread_mutex_lock(&port_mutex);
+	if (port_id < RTE_MAX_ETHPORTS && !port_gone[port_id] &&
+	    rte_eth_dev_is_valid_port(port_id))
+		return true;
+	pthread_mutex_unlock(&port_mutex);
+	return false;
+}
+
+void
+control_port_unlock(void)
+{
+	pthread_mutex_unlock(&port_mutex);
 }
 
 bool

@@ -402,8 +402,10 @@ render_ports(struct control *c, struct prom *p)
 
 		label_add(s.labels, sizeof(s.labels), "port", info->ports[i].name);
 		memset(&st, 0, sizeof(st));
-		if (rte_eth_dev_is_valid_port(pid))
+		if (control_port_lock(pid)) {
 			rte_eth_stats_get(pid, &st);
+			control_port_unlock();
+		}
 		cg_shm_emit_port(&k, &st, NULL);
 		cg_shm_link_read(info, i, &l);
 		prom_u64(p, "castgate_port_up", "gauge",

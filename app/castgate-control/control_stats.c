@@ -98,8 +98,10 @@ read_port(const struct control *c, unsigned int idx, struct rte_eth_stats *st)
 	uint16_t pid = c->shm.info->ports[idx].port_id;
 
 	memset(st, 0, sizeof(*st));
-	if (rte_eth_dev_is_valid_port(pid))
+	if (control_port_lock(pid)) {
 		rte_eth_stats_get(pid, st);
+		control_port_unlock();
+	}
 }
 
 /* Everything but the rules (those are read per slot). */
@@ -419,9 +421,12 @@ control_port_json(struct control *c, unsigned int idx)
 		return NULL;
 	}
 	/* An unknown link (invalid port, or the call fails) reads as all zero. */
-	if (!rte_eth_dev_is_valid_port(p->port_id) ||
-	    rte_eth_link_get_nowait(p->port_id, &link) < 0)
-		memset(&link, 0, sizeof(link));
+	memset(&link, 0, sizeof(link));
+	if (control_port_lock(p->port_id)) {
+		if (rte_eth_link_get_nowait(p->port_id, &link) < 0)
+			memset(&link, 0, sizeof(link));
+		control_port_unlock();
+	}
 	snprintf(ip, sizeof(ip), "%s/%u", cg_rule_ipv4_str(p->ip, a), p->prefix_len);
 	control_jadd(j, "name", json_object_new_string(p->name));
 	control_jadd(j, "port_id", ju64(p->port_id));
@@ -451,11 +456,11 @@ control_port_xstats_json(struct control *c, unsigned int idx)
 	json_object *j = json_object_new_object();
 	int n, m;
 
-	if (j == NULL || !rte_eth_dev_is_valid_port(pid))
+	if (j == NULL || !control_port_lock(pid))
 		return j;
 	n = rte_eth_xstats_get_names(pid, NULL, 0);
 	if (n <= 0)
-		return j;
+		goto out;
 	names = calloc((size_t)n, sizeof(*names));
 	vals = calloc((size_t)n, sizeof(*vals));
 	if (names == NULL || vals == NULL)
@@ -467,6 +472,7 @@ control_port_xstats_json(struct control *c, unsigned int idx)
 		if (vals[i].id < (uint64_t)n)
 			control_jadd(j, names[vals[i].id].name, ju64(vals[i].value));
 out:
+	control_port_unlock();
 	free(names);
 	free(vals);
 	return j;

@@ -178,12 +178,37 @@ ethdev_link(uint16_t idx, uint8_t source)
 		  source, "");
 }
 
+/*
+ * Remove the device of port @p p (DPDK port @p pid, stopped). Removing it
+ * detaches it from the secondaries (control) first, then closes it here:
+ * closing it first freed its private data while control could still read
+ * the port's counters through it.
+ */
+static void
+unplug(const struct cg_dp_port *p, uint16_t pid)
+{
+	char name[RTE_DEV_NAME_MAX_LEN];
+	int ret;
+
+	dev_name(p->devargs, name, sizeof(name));
+	ret = rte_eal_hotplug_remove("vdev", name);
+	if (ret == 0)
+		return;
+	/* A secondary did not answer: close ours all the same; the device
+	 * itself goes at the next open's retry (port_open). */
+	CG_WARN("port %s: removing device %s: %s", p->name, name, rte_strerror(-ret));
+	if (rte_eth_dev_is_valid_port(pid)) {
+		ret = rte_eth_dev_close(pid);
+		if (ret != 0)
+			CG_WARN("port %s: rte_eth_dev_close: %s", p->name, rte_strerror(-ret));
+	}
+}
+
 /* Stop, close and unplug port @p idx once no worker uses it. */
 static void
 port_close(uint16_t idx, const char *why)
 {
 	struct cg_dp_port *p = &dp_g.ports[idx];
-	char name[RTE_DEV_NAME_MAX_LEN];
 	uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000 * LINK_CLOSE_WAIT_MS;
 	uint16_t pid = p->port_id;
 	int ret;
@@ -204,13 +229,7 @@ port_close(uint16_t idx, const char *why)
 	ret = rte_eth_dev_stop(pid);
 	if (ret != 0)
 		CG_WARN("port %s: rte_eth_dev_stop: %s", p->name, rte_strerror(-ret));
-	ret = rte_eth_dev_close(pid);
-	if (ret != 0)
-		CG_WARN("port %s: rte_eth_dev_close: %s", p->name, rte_strerror(-ret));
-	dev_name(p->devargs, name, sizeof(name));
-	ret = rte_eal_hotplug_remove("vdev", name);
-	if (ret != 0)
-		CG_WARN("port %s: removing device %s: %s", p->name, name, rte_strerror(-ret));
+	unplug(p, pid);
 	dp_g.port_by_dpdk[pid] = UINT16_MAX;
 	p->up = false;
 	p->ifindex = 0;
@@ -252,8 +271,7 @@ port_open(uint16_t idx)
 		open_failed[idx] = true;
 		if (p->up)
 			rte_eth_dev_stop(pid);
-		rte_eth_dev_close(pid);
-		rte_eal_hotplug_remove("vdev", name);
+		unplug(p, pid);
 		dp_g.port_by_dpdk[pid] = UINT16_MAX;
 		p->up = false;
 		return;

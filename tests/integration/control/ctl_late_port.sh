@@ -146,5 +146,28 @@ cg_assert_eq "three port.reopened, opens 3, 4 and 5" "3 4 5" \
 print(" ".join(str(e["opens"]) for e in map(json.loads, open(sys.argv[1]))
                if e["type"] == "port.reopened"))' "$CG_TMP/events2.out")"
 
+# Deleted and created again while control reads the port without pause
+# (port show: its link and xstats; stats: its counters). The data plane used
+# to close the device before control had detached it, so a read could use
+# the driver's freed data (castgate-control died of SIGSEGV in the PMD's
+# stats in CI); now the device leaves control first, and control's reads
+# hold that detach off until they are done.
+ctl_pid=$(cg_ctl_child_pid control)
+cg_bg reader bash -c 'while :; do "$0" -s "$1" port show in1; "$0" -s "$1" stats; done \
+	>/dev/null 2>&1' "$CG_CTL_BIN" "$CG_CTL_SOCK"
+reader_pid=$CG_LAST_PID
+for k in 6 7 8 9 10 11 12 13; do
+	ip link del "$IF_RIN1"
+	ip link add "$IF_RIN1" type veth peer name "$IF_GEN1" netns "$CG_NS_GEN"
+	opened() { [ "$(cg_ctl_link in1 opens)" = "$k" ]; }
+	cg_assert_true "in1 re-opened while control reads it (opens $k)" cg_wait_for 3 opened
+done
+kill "$reader_pid" 2>/dev/null || true
+cg_wait_pid "$reader_pid" 5 || true
+cg_assert_eq "control never restarted while in1 came and went" "$ctl_pid" \
+	"$(cg_ctl_child_pid control)"
+cg_assert_eq "every detach of in1 reached control" 0 \
+	"$(grep -c 'Failed to send device detach request' "$CG_TMP/$CG_SUP_LOG.err" || true)"
+
 cg_ctl_stop
 cg_finish

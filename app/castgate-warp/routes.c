@@ -34,28 +34,36 @@ cw_log_ctr(enum cg_log_level level, const char *id, const char *name, const char
 	va_end(ap);
 }
 
+/* One audit line: @p action ("add", "remove", "restore"...) of @p route. */
 static void
-audit(const char *id, const char *name, const struct cg_warp_op *op, const char *result,
-      bool ok)
+audit(const char *id, const char *name, const char *action, const struct cg_nl_route *route,
+      bool with_via, const char *result, bool ok)
 {
-	char sid[13], cidr[64], via[64];
+	char sid[13], cidr[64], via[64] = "-";
 	struct cg_log_field f[7];
 
 	snprintf(sid, sizeof(sid), "%.12s", id);
-	cg_warp_route_cidr(&op->route, cidr, sizeof(cidr));
-	if (op->action == CG_WARP_ACT_REMOVE)
-		snprintf(via, sizeof(via), "-");
-	else
-		cg_warp_route_via(&op->route, via, sizeof(via));
+	cg_warp_route_cidr(route, cidr, sizeof(cidr));
+	if (with_via)
+		cg_warp_route_via(route, via, sizeof(via));
 	f[0] = (struct cg_log_field){ "event", "route" };
-	f[1] = (struct cg_log_field){ "action", cg_warp_action_name(op->action) };
+	f[1] = (struct cg_log_field){ "action", action };
 	f[2] = (struct cg_log_field){ "container", sid };
 	f[3] = (struct cg_log_field){ "name", name };
 	f[4] = (struct cg_log_field){ "cidr", cidr };
 	f[5] = (struct cg_log_field){ "via", via };
 	f[6] = (struct cg_log_field){ "result", result };
-	cg_log_fields(ok ? CG_LOG_INFO : CG_LOG_ERR, f, 7, "route %s %s via %s: %s",
-		      cg_warp_action_name(op->action), cidr, via, result);
+	cg_log_fields(ok ? CG_LOG_INFO : CG_LOG_ERR, f, 7, "route %s %s via %s: %s", action, cidr,
+		      via, result);
+}
+
+/* The audit line of a planned operation. */
+static void
+audit_op(const char *id, const char *name, const struct cg_warp_op *op, const char *result,
+	 bool ok)
+{
+	audit(id, name, cg_warp_action_name(op->action), &op->route,
+	      op->action != CG_WARP_ACT_REMOVE, result, ok);
 }
 
 struct adopt_ctx {
@@ -232,10 +240,10 @@ cw_routes_converge(const struct cg_warp_config *cfg, const char *id, const char 
 			cg_warp_record_apply(rec, op);
 			atomic_fetch_add_explicit(&cw_m.routes[op->action], 1,
 						  memory_order_relaxed);
-			audit(id, name, op, "ok", true);
+			audit_op(id, name, op, "ok", true);
 			applied = true;
 		} else {
-			audit(id, name, op, err, false);
+			audit_op(id, name, op, err, false);
 			cw_metric_error(CW_ERR_NETLINK);
 			if (first == 0)
 				first = ret;
@@ -251,8 +259,7 @@ int
 cw_routes_restore(const char *id, const char *name, int pid, const struct cw_prior *prior,
 		  const bool want[2], cw_guard_fn guard, void *guard_arg)
 {
-	char err[512], cidr[64], via[64], sid[13];
-	struct cg_log_field f[7];
+	char err[512];
 	struct cg_nl *nl;
 	int first = 0, ret;
 
@@ -261,31 +268,17 @@ cw_routes_restore(const char *id, const char *name, int pid, const struct cw_pri
 	nl = enter(id, name, pid, guard, guard_arg, &ret);
 	if (nl == NULL)
 		return ret;
-	snprintf(sid, sizeof(sid), "%.12s", id);
 	for (int i = 0; i < 2; i++) {
-		const char *result = "ok";
-
 		if (!want[i] || !prior->has[i])
 			continue;
 		/* As Docker had it, its protocol included: not ours to adopt later. */
 		ret = cg_nl_route_replace(nl, &prior->r[i], err, sizeof(err));
 		if (ret < 0) {
-			result = err;
 			cw_metric_error(CW_ERR_NETLINK);
 			if (first == 0)
 				first = ret;
 		}
-		cg_warp_route_cidr(&prior->r[i], cidr, sizeof(cidr));
-		cg_warp_route_via(&prior->r[i], via, sizeof(via));
-		f[0] = (struct cg_log_field){ "event", "route" };
-		f[1] = (struct cg_log_field){ "action", "restore" };
-		f[2] = (struct cg_log_field){ "container", sid };
-		f[3] = (struct cg_log_field){ "name", name };
-		f[4] = (struct cg_log_field){ "cidr", cidr };
-		f[5] = (struct cg_log_field){ "via", via };
-		f[6] = (struct cg_log_field){ "result", result };
-		cg_log_fields(ret == 0 ? CG_LOG_INFO : CG_LOG_ERR, f, 7,
-			      "route restore %s via %s (Docker's): %s", cidr, via, result);
+		audit(id, name, "restore", &prior->r[i], true, ret == 0 ? "ok" : err, ret == 0);
 	}
 	cg_nl_close(nl);
 	return first;
